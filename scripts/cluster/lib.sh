@@ -1,0 +1,165 @@
+# Shared settings and helpers for the local control plane (sourced by up.sh / down.sh).
+# Everything listens on 127.0.0.1 only; every port can be overridden by an env var so two
+# checkouts (or a busy CI host) can run side by side.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BIN="$ROOT/.cache/bin"
+LOCAL="$ROOT/.local"
+PIDS="$LOCAL/pids"
+LOGS="$LOCAL/logs"
+CERTS="$LOCAL/certs"          # apiserver serving cert + service-account key (kept by down)
+AUTH="$LOCAL/auth"            # static tokens (kept by down)
+KCFGS="$LOCAL/kubeconfigs"    # one kubeconfig per component (kept by down)
+ETCD_DATA="$LOCAL/etcd-data"  # removed by down
+PROM_DIR="$LOCAL/prometheus"
+PROM_DATA="$PROM_DIR/data"    # removed by down
+PROM_TARGETS="$PROM_DIR/targets"
+KWOK_DIR="$LOCAL/kwok"        # KWOK_WORKDIR: keeps kwok away from ~/.kwok/kwok.yaml
+KUBECONFIG_FILE="$LOCAL/kubeconfig"
+ENV_FILE="$LOCAL/env"
+
+: "${MG_ETCD_PORT:=12379}"
+: "${MG_ETCD_PEER_PORT:=12380}"
+: "${MG_APISERVER_PORT:=16443}"
+: "${MG_KCM_PORT:=16257}"         # kube-controller-manager --secure-port (healthz)
+: "${MG_SCHEDULER_PORT:=16259}"   # kube-scheduler --secure-port (healthz)
+: "${MG_KWOK_PORT:=16247}"        # kwok --server-address (/healthz, /metrics)
+: "${MG_PROMETHEUS_PORT:=19090}"
+: "${MG_READY_TIMEOUT:=120}"      # seconds, per readiness wait
+: "${MG_NODE_NAME:=kwok-node-0}"
+
+# Order matters: started left to right, stopped right to left.
+COMPONENTS=(prometheus etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+log() { printf '[cluster] %s\n' "$*" >&2; }
+die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# kubectl as users run it (PATH); fall back to one built by build-binaries.sh.
+kubectl_bin() {
+  if command -v kubectl >/dev/null 2>&1; then command -v kubectl
+  elif [ -x "$BIN/kubectl" ]; then echo "$BIN/kubectl"
+  else die "kubectl not found on PATH nor in $BIN"; fi
+}
+kc() { "$(kubectl_bin)" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+
+# The binary (first word of the command line) each component runs; used to make sure a pid
+# from a pid file still belongs to us and not to a recycled pid.
+component_exe() {
+  case "$1" in
+    prometheus) command -v prometheus || echo /usr/bin/prometheus ;;
+    *) echo "$BIN/$1" ;;
+  esac
+}
+
+pid_of() { cat "$PIDS/$1.pid" 2>/dev/null || true; }
+
+# alive NAME: the pid file points at a live process running the expected binary.
+alive() {
+  local pid exe
+  pid="$(pid_of "$1")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  exe="$(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | head -n1)"
+  [ "$exe" = "$(component_exe "$1")" ]
+}
+
+# Processes started from this checkout, whether or not a pid file still knows them:
+# control-plane binaries from .cache/bin (anchored, so a running `go build -o .cache/bin/..`
+# never matches) and a prometheus using this checkout's config file.
+our_pids() {
+  {
+    pgrep -f "^$BIN/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok)( |\$)" || true
+    pgrep -f -- "--config.file=$PROM_DIR/prometheus.yml" || true
+  } | sort -u
+}
+
+# start NAME CMD...: run detached in its own session/process group (survives the npm
+# script), stdin closed, output to .local/logs/NAME.log. The child writes its own pid (it
+# then execs), so the pid file is right even if setsid had to fork.
+start() {
+  local name="$1"; shift
+  rm -f "$PIDS/$name.pid"
+  : > "$LOGS/$name.log"
+  setsid nohup bash -c 'echo $$ > "$0"; exec "$@"' "$PIDS/$name.pid" "$@" \
+    >> "$LOGS/$name.log" 2>&1 < /dev/null &
+  local i
+  for i in $(seq 1 50); do [ -s "$PIDS/$name.pid" ] && break; sleep 0.1; done
+  [ -s "$PIDS/$name.pid" ] || die "$name did not start; see $LOGS/$name.log"
+  log "started $name (pid $(pid_of "$name"), log $LOGS/$name.log)"
+}
+
+# wait_for NAME DESCRIPTION CHECK...: poll CHECK until it succeeds; fail fast if the
+# process died, or after MG_READY_TIMEOUT seconds, pointing at the log.
+wait_for() {
+  local name="$1" what="$2"; shift 2
+  local deadline=$((SECONDS + MG_READY_TIMEOUT))
+  until "$@" >/dev/null 2>&1; do
+    if ! alive "$name"; then
+      tail -n 20 "$LOGS/$name.log" >&2 || true
+      die "$name exited while waiting for $what; full log: $LOGS/$name.log"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      tail -n 20 "$LOGS/$name.log" >&2 || true
+      die "timed out after ${MG_READY_TIMEOUT}s waiting for $what; see $LOGS/$name.log"
+    fi
+    sleep 0.2
+  done
+}
+
+# http_ok URL [curl args...]: 2xx answer within 2 seconds.
+http_ok() { local url="$1"; shift; curl -fsS --max-time 2 "$@" "$url" >/dev/null; }
+
+port_in_use() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+
+# stop_all: TERM every process group we started (and any straggler from this checkout),
+# wait, then KILL what is left. Works when nothing is running.
+stop_all() {
+  local c pid targets=() i
+  for c in "${COMPONENTS[@]}"; do
+    if alive "$c"; then targets+=("$(pid_of "$c")"); fi
+  done
+  for pid in $(our_pids); do targets+=("$pid"); done
+  if [ "${#targets[@]}" -gt 0 ]; then
+    log "stopping pids: ${targets[*]}"
+    for pid in "${targets[@]}"; do
+      # each component leads its own process group (setsid); fall back to the single pid
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    done
+    for i in $(seq 1 100); do   # up to 10 s for a graceful exit
+      [ -z "$(our_pids)" ] && ! any_target_alive "${targets[@]}" && break
+      sleep 0.1
+    done
+    for pid in "${targets[@]}" $(our_pids); do
+      if kill -0 "$pid" 2>/dev/null; then
+        log "pid $pid ignored SIGTERM; sending SIGKILL"
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+      fi
+    done
+    for i in $(seq 1 50); do
+      [ -z "$(our_pids)" ] && ! any_target_alive "${targets[@]}" && break
+      sleep 0.1
+    done
+  fi
+  rm -f "$PIDS"/*.pid
+  local left; left="$(our_pids)"
+  [ -z "$left" ] || die "processes still running after SIGKILL: $left"
+}
+
+any_target_alive() {
+  local pid
+  for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
+  return 1
+}
+
+# Data that must not survive a restart: etcd state, TSDB, Prometheus targets/rules dropped
+# by tests. Certificates, tokens and kubeconfigs are kept so clients stay valid.
+remove_data() {
+  rm -rf "$ETCD_DATA" "$PROM_DIR" "$KWOK_DIR" "$ENV_FILE"
+}
+
+# Serialise up/down: a second `cluster:up` waits for the first and then finds it running.
+take_lock() {
+  mkdir -p "$LOCAL"
+  exec 9>"$LOCAL/.cluster.lock"
+  flock 9
+}

@@ -1,0 +1,3 @@
+export * from "./common.ts";
+export * from "./modelmonitor.ts";
+export * from "./retrainpolicy.ts";

@@ -1,0 +1,410 @@
+// ModelMonitor: which model to watch, where its metrics live, which signals to compute and
+// what "healthy" means. This zod schema is the single source of truth: the TypeScript types
+// are inferred from it, the controller validates objects with it and crds/ is generated from it.
+import { z } from "zod";
+import {
+  cel,
+  condition,
+  duration,
+  exactlyOneOf,
+  identifier,
+  labelMatchers,
+  labelName,
+  localObjectReference,
+  metricName,
+  severity,
+  tiers,
+  time,
+  FINDING_TYPES,
+} from "./common.ts";
+
+// ---------------------------------------------------------------- signals
+
+const CLASSIFICATION_MEASURES = ["accuracy", "precision", "recall", "f1"] as const;
+const classificationSignal = z
+  .object({
+    metric: metricName().describe("Counter of predictions labelled by outcome, e.g. model_predictions_total."),
+    outcomeLabel: labelName().default("outcome"),
+    outcomes: z
+      .object({
+        truePositive: z.string().max(128).default("tp"),
+        falsePositive: z.string().max(128).default("fp"),
+        trueNegative: z.string().max(128).default("tn"),
+        falseNegative: z.string().max(128).default("fn"),
+      })
+      .default({ truePositive: "tp", falsePositive: "fp", trueNegative: "tn", falseNegative: "fn" })
+      .describe("Values of outcomeLabel for each cell of the confusion matrix."),
+    measure: z.enum(CLASSIFICATION_MEASURES).default("accuracy"),
+  })
+  .describe("Accuracy, precision, recall or F1 from outcome counters.");
+
+const REGRESSION_MEASURES = ["rmse", "mae", "r2"] as const;
+const regressionSignal = z
+  .object({
+    count: metricName().describe("Counter of scored predictions."),
+    absErrorSum: metricName().optional().describe("Counter: sum of |error| (needed for mae)."),
+    squaredErrorSum: metricName().optional().describe("Counter: sum of error^2 (needed for rmse and r2)."),
+    targetSum: metricName().optional().describe("Counter: sum of targets (needed for r2)."),
+    targetSquaredSum: metricName().optional().describe("Counter: sum of targets^2 (needed for r2)."),
+    measure: z.enum(REGRESSION_MEASURES),
+  })
+  .meta(
+    cel(
+      { rule: "self.measure != 'mae' || has(self.absErrorSum)", message: "mae needs absErrorSum" },
+      { rule: "self.measure != 'rmse' || has(self.squaredErrorSum)", message: "rmse needs squaredErrorSum" },
+      {
+        rule: "self.measure != 'r2' || (has(self.squaredErrorSum) && has(self.targetSum) && has(self.targetSquaredSum))",
+        message: "r2 needs squaredErrorSum, targetSum and targetSquaredSum",
+      },
+    ),
+  )
+  .describe("rmse, mae or r2 from exported sums.");
+
+const HISTOGRAM_MEASURES = ["mean", "median", "quantile", "shareBelow", "shareAbove"] as const;
+const histogramSignal = z
+  .object({
+    metric: metricName().describe("Histogram base name (without _bucket/_sum/_count)."),
+    measure: z.enum(HISTOGRAM_MEASURES),
+    quantile: z.number().min(0).max(1).optional().describe("For measure quantile, e.g. 0.95."),
+    threshold: z.number().optional().describe("For shareBelow/shareAbove, e.g. 0.75."),
+  })
+  .meta(
+    cel(
+      { rule: "self.measure != 'quantile' || has(self.quantile)", message: "measure quantile needs quantile" },
+      {
+        rule: "!(self.measure == 'shareBelow' || self.measure == 'shareAbove') || has(self.threshold)",
+        message: "measures shareBelow and shareAbove need threshold",
+      },
+    ),
+  )
+  .describe("Mean, median, any quantile or the share below/above a threshold of a histogram.");
+
+const counterSelection = z.object({
+  metric: metricName(),
+  matchLabels: labelMatchers().optional().describe("Extra label matchers, e.g. {refusal: \"true\"}."),
+});
+const ratioSignal = z
+  .object({ numerator: counterSelection, denominator: counterSelection })
+  .describe("increase(numerator) / increase(denominator) over the window, e.g. a refusal rate.");
+
+const querySignal = z
+  .object({
+    expr: z
+      .string()
+      .min(1)
+      .max(4096)
+      .describe("PromQL template. {{selector}} expands to the escaped label matchers, {{window}} to the window."),
+    samplesExpr: z
+      .string()
+      .max(4096)
+      .optional()
+      .describe("Optional PromQL template giving the sample count behind the value (checked against minSamples)."),
+  })
+  .describe("Any PromQL expression returning one series.");
+
+const SIGNAL_KINDS = ["classification", "regression", "histogram", "ratio", "query"] as const;
+export const signalSchema = z
+  .object({
+    name: identifier("signal name"),
+    window: duration().optional().describe("Overrides spec.window for this signal."),
+    minSamples: z.int32().min(0).optional().describe("Overrides spec.minSamples for this signal."),
+    classification: classificationSignal.optional(),
+    regression: regressionSignal.optional(),
+    histogram: histogramSignal.optional(),
+    ratio: ratioSignal.optional(),
+    query: querySignal.optional(),
+  })
+  .meta(cel(exactlyOneOf([...SIGNAL_KINDS])));
+export type SignalSpec = z.infer<typeof signalSchema>;
+export type SignalKind = (typeof SIGNAL_KINDS)[number];
+export const signalKind = (s: SignalSpec): SignalKind | undefined => SIGNAL_KINDS.find((k) => s[k] !== undefined);
+
+// ---------------------------------------------------------------- baselines and rules
+
+export const PIN_TRIGGERS = ["FirstEvaluation", "VersionChange"] as const;
+const baselineSchema = z
+  .object({
+    value: z.number().optional().describe("A fixed baseline value."),
+    offset: duration().optional().describe("The same signal over an earlier window, e.g. 7d ago."),
+    pinned: z
+      .object({
+        on: z
+          .enum(PIN_TRIGGERS)
+          .default("FirstEvaluation")
+          .describe("When the snapshot is taken; the annotation modelguardian.dev/repin re-takes it on request."),
+      })
+      .optional()
+      .describe("A snapshot of the signal kept in status, so it outlives Prometheus retention."),
+  })
+  .meta(cel(exactlyOneOf(["value", "offset", "pinned"])));
+export type BaselineSpec = z.infer<typeof baselineSchema>;
+
+export { FINDING_TYPES } from "./common.ts";
+export type { FindingType } from "./common.ts";
+
+export const RULE_PRESETS = ["rollback-sop", "strict", "relaxed"] as const;
+
+export const ruleSchema = z
+  .object({
+    signal: identifier("signal name").describe("Name of a signal in spec.signals."),
+    min: tiers("Value under which").optional(),
+    max: tiers("Value over which").optional(),
+    maxDrop: tiers("Absolute drop below the baseline from which").optional(),
+    maxRelativeDrop: tiers("Relative drop below the baseline (0.1 = 10 %) from which").optional(),
+    maxIncrease: tiers("Absolute rise above the baseline from which").optional(),
+    maxRelativeIncrease: tiers("Relative rise above the baseline (0.5 = 50 %) from which").optional(),
+    baseline: baselineSchema.optional(),
+    for: duration().optional().describe("The breach must last this long before it becomes a finding."),
+    findingType: z.enum(FINDING_TYPES).optional().describe("Overrides the finding type derived from the signal."),
+  })
+  .meta(
+    cel(
+      {
+        rule: "has(self.min) || has(self.max) || has(self.maxDrop) || has(self.maxRelativeDrop) || has(self.maxIncrease) || has(self.maxRelativeIncrease)",
+        message: "a rule needs at least one of min, max, maxDrop, maxRelativeDrop, maxIncrease, maxRelativeIncrease",
+      },
+      {
+        rule: "!(has(self.maxDrop) || has(self.maxRelativeDrop) || has(self.maxIncrease) || has(self.maxRelativeIncrease)) || has(self.baseline)",
+        message: "maxDrop, maxRelativeDrop, maxIncrease and maxRelativeIncrease compare with a baseline: set baseline",
+      },
+    ),
+  );
+export type RuleSpec = z.infer<typeof ruleSchema>;
+
+// ---------------------------------------------------------------- drift
+
+export const DISTRIBUTION_METHODS = ["psi", "kl", "js", "hellinger", "wasserstein", "ks", "chi2"] as const;
+export const EMBEDDING_METHODS = ["cosine", "euclidean"] as const;
+
+export const driftSchema = z
+  .object({
+    name: identifier("drift name"),
+    histogram: z
+      .object({
+        metric: metricName().describe("Histogram base name of an input feature, the score or the confidence."),
+        featureLabel: labelName().optional().describe("Label that names the feature: one score per feature."),
+      })
+      .optional(),
+    embedding: z
+      .object({
+        metric: metricName().describe("Gauge holding the current centroid, one series per dimension."),
+        dimensionLabel: labelName().default("dim"),
+      })
+      .optional(),
+    method: z.enum([...DISTRIBUTION_METHODS, ...EMBEDDING_METHODS]),
+    window: duration().optional().describe("Current window; defaults to spec.window."),
+    reference: z
+      .object({
+        offset: duration().optional().describe("Reference window ends this long ago, e.g. 7d."),
+        window: duration().optional().describe("Length of the reference window; defaults to the current window."),
+        pinned: z.object({ on: z.enum(PIN_TRIGGERS).default("FirstEvaluation") }).optional(),
+      })
+      .meta(cel(exactlyOneOf(["offset", "pinned"], "reference needs exactly one of offset or pinned"))),
+    threshold: tiers("Score from which"),
+    alpha: z.number().gt(0).lt(1).default(0.05).describe("Significance level for ks and chi2, before correction."),
+    correction: z.enum(["bonferroni", "holm", "none"]).default("bonferroni"),
+    epsilon: z.number().gt(0).lt(1).default(1e-4).describe("Replaces empty bins in psi and kl."),
+    minSamples: z.int32().min(0).optional(),
+    datasetDriftShare: z.number().min(0).max(1).default(0.5).describe("Share of drifted features that means dataset drift."),
+  })
+  .meta(
+    cel(
+      exactlyOneOf(["histogram", "embedding"]),
+      {
+        rule: "!has(self.embedding) || self.method in ['cosine', 'euclidean']",
+        message: "embedding drift uses method cosine or euclidean",
+      },
+      {
+        rule: "!has(self.histogram) || !(self.method in ['cosine', 'euclidean'])",
+        message: "histogram drift uses method psi, kl, js, hellinger, wasserstein, ks or chi2",
+      },
+      {
+        rule: "!has(self.embedding) || has(self.reference.pinned)",
+        message: "embedding drift compares with a pinned reference centroid",
+      },
+    ),
+  );
+export type DriftSpec = z.infer<typeof driftSchema>;
+
+// ---------------------------------------------------------------- spec
+
+export const modelMonitorSpecSchema = z
+  .object({
+    model: z.object({
+      name: z.string().min(1).max(253),
+      version: z.string().max(128).optional().describe("The stable version being watched."),
+    }),
+    selector: labelMatchers()
+      .optional()
+      .describe("Label matchers added to every query. Defaults to {model: <model.name>}."),
+    versionLabel: labelName().optional().describe("When set, queries also match <versionLabel>=<model.version>."),
+    source: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }).max(2048).optional().describe("Prometheus-compatible API; defaults to the operator's."),
+        authSecretRef: localObjectReference()
+          .optional()
+          .describe("Secret with token, or username and password, and optionally ca.crt."),
+        timeout: duration().default("10s"),
+      })
+      .optional(),
+    interval: duration().default("1m").describe("How often the monitor is evaluated."),
+    window: duration().default("1h").describe("Default window of every signal."),
+    minSamples: z.int32().min(0).default(100).describe("Fewer samples than this is 'no data', never a verdict."),
+    signals: z
+      .array(signalSchema)
+      .max(32)
+      .default([])
+      .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] }),
+    rules: z.array(ruleSchema).max(64).default([]),
+    presets: z.array(z.enum(RULE_PRESETS)).max(4).default([]).describe("Named rule sets expanded before spec.rules."),
+    drift: z
+      .array(driftSchema)
+      .max(16)
+      .default([])
+      .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] }),
+    segments: z
+      .object({
+        label: labelName().describe("Every signal is also evaluated per value of this label."),
+        values: z.array(z.string().max(256)).max(64).optional().describe("Restrict to these values."),
+      })
+      .optional(),
+    fairness: z
+      .array(
+        z.object({
+          signal: identifier("signal name"),
+          groupLabel: labelName(),
+          minRatio: z.number().gt(0).max(1).default(0.8).describe("Unfair when worst/best group falls under this."),
+          severity: severity().default("warning"),
+        }),
+      )
+      .max(16)
+      .default([]),
+    policyRef: localObjectReference().optional().describe("RetrainPolicy acting on this monitor's findings."),
+    suspend: z.boolean().default(false),
+  })
+  .meta(
+    cel(
+      {
+        rule: "self.rules.all(r, self.signals.exists(s, s.name == r.signal))",
+        message: "every rules[].signal must name a signal in spec.signals",
+        fieldPath: ".rules",
+      },
+      {
+        rule: "self.fairness.all(f, self.signals.exists(s, s.name == f.signal))",
+        message: "every fairness[].signal must name a signal in spec.signals",
+        fieldPath: ".fairness",
+      },
+    ),
+  );
+export type ModelMonitorSpec = z.infer<typeof modelMonitorSpecSchema>;
+export type ModelMonitorSpecInput = z.input<typeof modelMonitorSpecSchema>;
+
+// ---------------------------------------------------------------- status
+
+export const HEALTH_STATES = ["Healthy", "Warning", "Critical", "Unknown"] as const;
+export type Health = (typeof HEALTH_STATES)[number];
+export const OBSERVATION_STATES = ["Value", "NoData", "Error"] as const;
+export type ObservationState = (typeof OBSERVATION_STATES)[number];
+
+const signalStatus = z.object({
+  name: z.string(),
+  segment: z.string().optional().describe("Segment label value; absent for the overall value."),
+  state: z.enum(OBSERVATION_STATES),
+  value: z.number().optional(),
+  baseline: z.number().optional(),
+  samples: z.number().optional(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+});
+export type SignalStatus = z.infer<typeof signalStatus>;
+
+const featureDriftStatus = z.object({
+  feature: z.string(),
+  state: z.enum(["Value", "InsufficientData", "Error"]),
+  score: z.number().optional(),
+  pValue: z.number().optional(),
+  severity: z.enum(["none", "warning", "critical"]).optional(),
+  referenceSamples: z.number().optional(),
+  currentSamples: z.number().optional(),
+  reason: z.string().optional(),
+});
+const driftStatus = z.object({
+  name: z.string(),
+  method: z.string(),
+  state: z.enum(OBSERVATION_STATES),
+  reason: z.string().optional(),
+  driftedFeatures: z.array(z.string()).optional(),
+  driftedShare: z.number().optional(),
+  datasetDrift: z.boolean().optional(),
+  features: z.array(featureDriftStatus).default([]),
+});
+export type DriftStatus = z.infer<typeof driftStatus>;
+
+export const findingSchema = z.object({
+  type: z.enum(FINDING_TYPES),
+  severity: severity(),
+  source: z.string().describe("The signal, drift or fairness check behind the finding."),
+  segment: z.string().optional(),
+  description: z.string(),
+  value: z.number().optional(),
+  baseline: z.number().optional(),
+  threshold: z.number().optional(),
+  since: time().describe("When the finding (at any severity) first appeared."),
+});
+export type Finding = z.infer<typeof findingSchema>;
+
+const pinnedValue = z.object({
+  value: z.number().optional(),
+  bins: z.array(z.object({ le: z.number(), count: z.number() })).optional(),
+  vector: z.array(z.number()).optional(),
+  version: z.string().optional(),
+  at: time(),
+});
+export type PinnedValue = z.infer<typeof pinnedValue>;
+
+/** A rule breach that has not yet lasted its `for` duration. */
+const pendingBreach = z.object({ key: z.string(), since: time() });
+
+const historyEntry = z.object({
+  time: time(),
+  health: z.enum(HEALTH_STATES),
+  findings: z.int32().min(0),
+  values: z.record(z.string(), z.number()).optional(),
+});
+export type HistoryEntry = z.infer<typeof historyEntry>;
+
+export const modelMonitorStatusSchema = z.object({
+  observedGeneration: z.number().int().min(0).optional(),
+  health: z.enum(HEALTH_STATES).optional(),
+  summary: z.string().optional().describe("The headline signal and its value, for kubectl get."),
+  worstFinding: z.string().optional(),
+  maxDriftScore: z.number().optional(),
+  lastEvaluationTime: time().optional(),
+  observedVersion: z.string().optional(),
+  conditions: z.array(condition()).default([]),
+  signals: z.array(signalStatus).default([]),
+  drift: z.array(driftStatus).default([]),
+  findings: z.array(findingSchema).default([]),
+  pinned: z.record(z.string(), pinnedValue).optional().describe("Baseline snapshots, by signal or drift name."),
+  pending: z.array(pendingBreach).optional(),
+  history: z.array(historyEntry).max(96).default([]),
+});
+export type ModelMonitorStatus = z.infer<typeof modelMonitorStatusSchema>;
+
+export const MODEL_MONITOR = {
+  kind: "ModelMonitor",
+  plural: "modelmonitors",
+  singular: "modelmonitor",
+  shortNames: ["mm"],
+  categories: ["modelguardian"],
+  printerColumns: [
+    { name: "Model", type: "string", jsonPath: ".spec.model.name" },
+    { name: "Version", type: "string", jsonPath: ".spec.model.version" },
+    { name: "Health", type: "string", jsonPath: ".status.health" },
+    { name: "Signal", type: "string", jsonPath: ".status.summary", description: "Headline signal and value" },
+    { name: "Worst Finding", type: "string", jsonPath: ".status.worstFinding" },
+    { name: "Drift", type: "number", jsonPath: ".status.maxDriftScore", priority: 1 },
+    { name: "Last Eval", type: "date", jsonPath: ".status.lastEvaluationTime" },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+} as const;

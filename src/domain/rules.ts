@@ -1,0 +1,90 @@
+// Health rules: bounds and drops from a baseline, with severity tiers. Pure.
+import type { FindingType, RuleSpec, SignalSpec } from "../api/v1alpha1/modelmonitor.ts";
+import type { Severity, Tiers } from "../api/v1alpha1/common.ts";
+import { round } from "./observation.ts";
+
+export const RULE_CHECKS = ["min", "max", "maxDrop", "maxRelativeDrop", "maxIncrease", "maxRelativeIncrease"] as const;
+export type RuleCheck = (typeof RULE_CHECKS)[number];
+
+export interface Breach {
+  severity: Severity;
+  check: RuleCheck;
+  threshold: number;
+  description: string;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { warning: 1, critical: 2 };
+export const worseSeverity = (a: Severity | undefined, b: Severity | undefined): Severity | undefined =>
+  !a ? b : !b ? a : SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
+export const severityRank = (s: Severity | undefined) => (s ? SEVERITY_RANK[s] : 0);
+
+/** The tier reached by `amount` (larger is worse), or undefined. */
+function tierReached(amount: number, t: Tiers): { severity: Severity; threshold: number } | undefined {
+  if (t.critical !== undefined && amount > t.critical) return { severity: "critical", threshold: t.critical };
+  if (t.warning !== undefined && amount > t.warning) return { severity: "warning", threshold: t.warning };
+  return undefined;
+}
+
+const fmt = (v: number) => String(round(v));
+const pct = (v: number) => `${round(v * 100, 3)} %`;
+
+/**
+ * Checks one value against one rule. `baseline` is needed by the relative checks; when it is
+ * missing those checks are skipped (the caller reports the baseline as unavailable).
+ */
+export function checkRule(rule: RuleSpec, subject: string, value: number, baseline: number | undefined, samples?: number): Breach | undefined {
+  const n = samples !== undefined ? ` (${Math.round(samples)} samples)` : "";
+  const candidates: Breach[] = [];
+  const push = (check: RuleCheck, amount: number, describe: (threshold: number) => string) => {
+    const t = rule[check];
+    if (!t) return;
+    const hit = tierReached(amount, t);
+    if (hit) candidates.push({ severity: hit.severity, check, threshold: hit.threshold, description: describe(hit.threshold) + n });
+  };
+  // min/max: "amount past the bound" is compared with zero by negating the bound into the tier
+  if (rule.min) {
+    const t = rule.min;
+    const hit =
+      t.critical !== undefined && value < t.critical
+        ? { severity: "critical" as const, threshold: t.critical }
+        : t.warning !== undefined && value < t.warning
+          ? { severity: "warning" as const, threshold: t.warning }
+          : undefined;
+    if (hit) candidates.push({ ...hit, check: "min", description: `${subject} ${fmt(value)} is under its minimum ${fmt(hit.threshold)}${n}` });
+  }
+  if (rule.max) {
+    const t = rule.max;
+    const hit =
+      t.critical !== undefined && value > t.critical
+        ? { severity: "critical" as const, threshold: t.critical }
+        : t.warning !== undefined && value > t.warning
+          ? { severity: "warning" as const, threshold: t.warning }
+          : undefined;
+    if (hit) candidates.push({ ...hit, check: "max", description: `${subject} ${fmt(value)} is over its maximum ${fmt(hit.threshold)}${n}` });
+  }
+  if (baseline !== undefined && Number.isFinite(baseline)) {
+    const drop = baseline - value;
+    push("maxDrop", drop, (t) => `${subject} ${fmt(value)} is ${fmt(drop)} under its baseline ${fmt(baseline)} (limit ${fmt(t)})`);
+    push("maxIncrease", -drop, (t) => `${subject} ${fmt(value)} is ${fmt(-drop)} over its baseline ${fmt(baseline)} (limit ${fmt(t)})`);
+    if (baseline !== 0) {
+      const rel = drop / Math.abs(baseline);
+      push("maxRelativeDrop", rel, (t) => `${subject} ${fmt(value)} is ${pct(rel)} under its baseline ${fmt(baseline)} (limit ${pct(t)})`);
+      push("maxRelativeIncrease", -rel, (t) => `${subject} ${fmt(value)} is ${pct(-rel)} over its baseline ${fmt(baseline)} (limit ${pct(t)})`);
+    }
+  }
+  return candidates.sort((a, b) => severityRank(b.severity) - severityRank(a.severity))[0];
+}
+
+export const needsBaseline = (rule: RuleSpec) =>
+  !!(rule.maxDrop || rule.maxRelativeDrop || rule.maxIncrease || rule.maxRelativeIncrease);
+
+/** The finding type of a rule on a signal, unless the rule names one. */
+export function findingTypeFor(signal: SignalSpec, rule?: RuleSpec): FindingType {
+  if (rule?.findingType) return rule.findingType;
+  const text = `${signal.name} ${signal.histogram?.metric ?? ""} ${signal.ratio?.numerator.metric ?? ""}`.toLowerCase();
+  if (signal.classification || signal.regression || /feedback|accuracy/.test(text)) return "AccuracyDrift";
+  if (/latency|duration/.test(text)) return "Latency";
+  if (/confidence/.test(text)) return "ConfidenceDrop";
+  if (signal.ratio || /refus|toxic|safety|flag/.test(text)) return "BehaviourDrift";
+  return "Threshold";
+}
