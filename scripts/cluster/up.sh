@@ -160,10 +160,10 @@ wait_for kube-apiserver "kube-apiserver /readyz on :$MG_APISERVER_PORT" \
 # The self-signed serving certificate (apiserver.crt) is the leaf followed by its CA.
 awk '/BEGIN CERTIFICATE/{n++; buf=""} n{buf=buf $0 "\n"} END{printf "%s", buf}' \
   "$CERTS/apiserver/apiserver.crt" > "$CERTS/ca.crt"
-tls_lines="    certificate-authority-data: $(base64 -w0 < "$CERTS/ca.crt")"
+tls_lines="      certificate-authority-data: $(base64 -w0 < "$CERTS/ca.crt")"
 if ! apiserver_ready; then
   log "WARNING: the apiserver certificate does not verify for 127.0.0.1 with its CA; using insecure-skip-tls-verify"
-  tls_lines="    insecure-skip-tls-verify: true"
+  tls_lines="      insecure-skip-tls-verify: true"
 fi
 
 write_kubeconfig() { # FILE USER TOKEN

@@ -387,6 +387,7 @@ export const modelMonitorStatusSchema = z.object({
   findings: z.array(findingSchema).default([]),
   pinned: z.record(z.string(), pinnedValue).optional().describe("Baseline snapshots, by signal or drift name."),
   pending: z.array(pendingBreach).optional(),
+  repinToken: z.string().optional().describe("The last handled value of the modelguardian.dev/repin annotation."),
   history: z.array(historyEntry).max(96).default([]),
 });
 export type ModelMonitorStatus = z.infer<typeof modelMonitorStatusSchema>;

@@ -1,0 +1,73 @@
+// The operator's own Prometheus metrics (prom-client), served on /metrics.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
+import type { QueryResult } from "../domain/observation.ts";
+
+const HEALTH_VALUES = { Healthy: 0, Warning: 1, Critical: 2, Unknown: -1 } as const;
+
+export interface MonitorTelemetry {
+  evaluated(namespace: string, name: string, status: ModelMonitorStatus, seconds: number): void;
+  queried(result: QueryResult): void;
+  forget(namespace: string, name: string): void;
+  reconcileError(): void;
+}
+
+export class OperatorMetrics implements MonitorTelemetry {
+  readonly registry = new Registry();
+  private readonly signal = new Gauge({ name: "modelguardian_signal_value", help: "Current value of a monitor's signal", labelNames: ["namespace", "monitor", "signal", "segment"], registers: [this.registry] });
+  private readonly baseline = new Gauge({ name: "modelguardian_signal_baseline", help: "Baseline of a monitor's signal", labelNames: ["namespace", "monitor", "signal", "segment"], registers: [this.registry] });
+  private readonly drift = new Gauge({ name: "modelguardian_drift_score", help: "Drift score per feature and method", labelNames: ["namespace", "monitor", "drift", "feature", "method"], registers: [this.registry] });
+  private readonly health = new Gauge({ name: "modelguardian_monitor_health", help: "Health: 0 Healthy, 1 Warning, 2 Critical, -1 Unknown", labelNames: ["namespace", "monitor"], registers: [this.registry] });
+  private readonly findings = new Gauge({ name: "modelguardian_findings", help: "Current findings by type and severity", labelNames: ["namespace", "monitor", "type", "severity"], registers: [this.registry] });
+  private readonly duration = new Histogram({ name: "modelguardian_evaluation_duration_seconds", help: "Time to evaluate one monitor", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
+  private readonly evaluations = new Counter({ name: "modelguardian_evaluations_total", help: "Evaluations by resulting health", labelNames: ["health"], registers: [this.registry] });
+  private readonly queryErrors = new Counter({ name: "modelguardian_query_errors_total", help: "Failed metric queries by kind", labelNames: ["kind"], registers: [this.registry] });
+  private readonly queries = new Counter({ name: "modelguardian_queries_total", help: "Metric queries run", registers: [this.registry] });
+  private readonly series = new Map<string, [Gauge<string>, Record<string, string>][]>();
+  private readonly errors = new Counter({ name: "modelguardian_reconcile_errors_total", help: "Reconciles that failed and were retried", registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  evaluated(namespace: string, name: string, status: ModelMonitorStatus, seconds: number): void {
+    this.forget(namespace, name);
+    const m = { namespace, monitor: name };
+    for (const s of status.signals) {
+      const labels = { ...m, signal: s.name, segment: s.segment ?? "" };
+      if (s.value !== undefined) this.set(this.signal, labels, s.value);
+      if (s.baseline !== undefined) this.set(this.baseline, labels, s.baseline);
+    }
+    for (const d of status.drift)
+      for (const f of d.features) if (f.score !== undefined) this.set(this.drift, { ...m, drift: d.name, feature: f.feature, method: d.method }, f.score);
+    this.set(this.health, m, HEALTH_VALUES[status.health ?? "Unknown"]);
+    for (const f of status.findings) this.set(this.findings, { ...m, type: f.type, severity: f.severity }, 1, true);
+    this.duration.observe(seconds);
+    this.evaluations.inc({ health: status.health ?? "Unknown" });
+  }
+
+  queried(result: QueryResult): void {
+    this.queries.inc();
+    if (result.kind === "error") this.queryErrors.inc({ kind: result.error });
+  }
+
+  reconcileError(): void {
+    this.errors.inc();
+  }
+
+  forget(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    for (const [gauge, labels] of this.series.get(key) ?? []) gauge.remove(labels);
+    this.series.delete(key);
+  }
+
+  /** Sets a per-monitor series and remembers it, so forget() can remove exactly these. */
+  private set(gauge: Gauge<string>, labels: Record<string, string>, value: number, add = false): void {
+    if (add) gauge.inc(labels, value);
+    else gauge.set(labels, value);
+    const key = `${labels.namespace}/${labels.monitor}`;
+    const list = this.series.get(key) ?? [];
+    list.push([gauge, labels]);
+    this.series.set(key, list);
+  }
+}

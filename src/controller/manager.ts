@@ -1,0 +1,76 @@
+// Runs reconcilers: watched objects are kept in a map, their keys go through the work queue,
+// a fixed number of workers reconcile one key at a time each.
+import type { Logger } from "pino";
+import { WorkQueue } from "./workqueue.ts";
+import type { ModelMonitorObject, ReconcileResult } from "./modelmonitor.ts";
+
+export interface Reconciler<T> {
+  reconcile(obj: T): Promise<ReconcileResult>;
+}
+
+export class Controller<T extends ModelMonitorObject> {
+  readonly queue: WorkQueue;
+  private readonly objects = new Map<string, T>();
+  private readonly reconciler: Reconciler<T>;
+  private readonly workers: number;
+  private readonly log: Logger;
+  private readonly onError: (() => void) | undefined;
+  private running: Promise<void>[] = [];
+
+  constructor(o: { reconciler: Reconciler<T>; workers: number; log: Logger; queue?: WorkQueue; onError?: () => void }) {
+    this.reconciler = o.reconciler;
+    this.workers = o.workers;
+    this.log = o.log;
+    this.queue = o.queue ?? new WorkQueue();
+    this.onError = o.onError;
+  }
+
+  static keyOf(obj: ModelMonitorObject): string {
+    return `${obj.metadata.namespace}/${obj.metadata.name}`;
+  }
+
+  upsert(obj: T): void {
+    const key = Controller.keyOf(obj);
+    this.objects.set(key, obj);
+    this.queue.add(key);
+  }
+
+  remove(obj: T): void {
+    const key = Controller.keyOf(obj);
+    this.objects.delete(key);
+    this.queue.cancel(key);
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  start(): void {
+    for (let i = 0; i < this.workers; i++) this.running.push(this.work());
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutdown();
+    await Promise.all(this.running);
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        const obj = this.objects.get(key);
+        if (!obj) continue;
+        const result = await this.reconciler.reconcile(obj);
+        this.queue.forget(key);
+        if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
+      } catch (err) {
+        const delay = this.queue.addRateLimited(key);
+        this.onError?.();
+        this.log.warn({ key, err: (err as Error).message, retryInMs: delay }, "reconcile failed");
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+}

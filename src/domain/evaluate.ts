@@ -1,0 +1,562 @@
+// One evaluation of a ModelMonitor, as two pure steps around the I/O:
+//   planEvaluation(spec, now)                     -> the instant queries to run
+//   decide(monitor, plan, results, now)           -> the next status and the events to emit
+// The reconciler runs the queries in between. Nothing here reads a clock or the network.
+import type { Condition, Severity } from "../api/v1alpha1/common.ts";
+import type {
+  DriftSpec,
+  DriftStatus,
+  Finding,
+  Health,
+  HistoryEntry,
+  ModelMonitorSpec,
+  ModelMonitorStatus,
+  PinnedValue,
+  RuleSpec,
+  SignalSpec,
+  SignalStatus,
+} from "../api/v1alpha1/modelmonitor.ts";
+import { setConditions, type ConditionInput } from "./conditions.ts";
+import { durationMs, promDuration } from "./duration.ts";
+import { EventReason, type MonitorEvent } from "./events.ts";
+import { type Observation, type QueryRequest, type QueryResult, queryKey, round, errorReasonOf } from "./observation.ts";
+import { effectiveRules } from "./presets.ts";
+import { vectorSelector, sumIncrease } from "./promql.ts";
+import { checkRule, findingTypeFor, needsBaseline, severityRank, worseSeverity } from "./rules.ts";
+import { observeSignal, parseLe, signalQueries, type SignalObservations } from "./signals.ts";
+import { binsFromCumulative, cosineDistance, euclideanDistance, evaluateDatasetDrift, type Bins } from "./stats/index.ts";
+
+export const HISTORY_LIMIT = 24;
+export const REPIN_ANNOTATION = "modelguardian.dev/repin";
+const DRIFT_TYPES = new Set(["DataDrift", "EmbeddingDrift"]);
+
+export interface MonitorSnapshot {
+  generation: number;
+  annotations: Record<string, string>;
+  spec: ModelMonitorSpec;
+  status: ModelMonitorStatus;
+}
+
+type Queries = Record<string, QueryRequest>;
+
+interface PlannedSignal {
+  signal: SignalSpec;
+  minSamples: number;
+  current: Queries;
+  baselines: Map<string, Queries>; // offset text -> queries at now - offset
+  fairness: Map<string, Queries>; // group label -> queries
+}
+interface PlannedDrift {
+  drift: DriftSpec;
+  current: Queries;
+  reference?: Queries | undefined;
+}
+export interface EvaluationPlan {
+  selector: Record<string, string>;
+  rules: RuleSpec[];
+  signals: PlannedSignal[];
+  drift: PlannedDrift[];
+}
+
+export function selectorOf(spec: ModelMonitorSpec): Record<string, string> {
+  const selector = { ...(spec.selector ?? { model: spec.model.name }) };
+  if (spec.versionLabel && spec.model.version) selector[spec.versionLabel] = spec.model.version;
+  return selector;
+}
+
+const at = (exprs: Record<string, string>, time: number): Queries =>
+  Object.fromEntries(Object.entries(exprs).map(([id, expr]) => [id, { expr, time }]));
+
+export function planEvaluation(spec: ModelMonitorSpec, now: number): EvaluationPlan {
+  const selector = selectorOf(spec);
+  const rules = effectiveRules(spec);
+  const signals = spec.signals.map((signal): PlannedSignal => {
+    const window = promDuration(durationMs(signal.window ?? spec.window));
+    const ctx = { selector, window, groupBy: signal.query ? undefined : spec.segments?.label };
+    const baselines = new Map<string, Queries>();
+    for (const rule of rules)
+      if (rule.signal === signal.name && rule.baseline?.offset)
+        baselines.set(rule.baseline.offset, at(signalQueries(signal, ctx), now - durationMs(rule.baseline.offset)));
+    const fairness = new Map<string, Queries>();
+    for (const f of spec.fairness)
+      if (f.signal === signal.name && !signal.query)
+        fairness.set(f.groupLabel, at(signalQueries(signal, { ...ctx, groupBy: f.groupLabel }), now));
+    return {
+      signal,
+      minSamples: signal.minSamples ?? spec.minSamples,
+      current: at(signalQueries(signal, ctx), now),
+      baselines,
+      fairness,
+    };
+  });
+  const drift = spec.drift.map((d): PlannedDrift => {
+    const windowMs = durationMs(d.window ?? spec.window);
+    if (d.embedding) {
+      const expr = `avg by (${d.embedding.dimensionLabel}) (${vectorSelector(d.embedding.metric, selector)})`;
+      return { drift: d, current: { vector: { expr, time: now } } };
+    }
+    const h = d.histogram as NonNullable<DriftSpec["histogram"]>;
+    const by = ["le", ...(h.featureLabel ? [h.featureLabel] : [])];
+    const query = (w: number) => sumIncrease(`${h.metric}_bucket`, selector, { window: promDuration(w), by });
+    const reference = d.reference.offset
+      ? { bucket: { expr: query(durationMs(d.reference.window ?? d.window ?? spec.window)), time: now - durationMs(d.reference.offset) } }
+      : undefined;
+    return { drift: d, current: { bucket: { expr: query(windowMs), time: now } }, reference };
+  });
+  return { selector, rules, signals, drift };
+}
+
+/** Every query of a plan, once. */
+export function planQueries(plan: EvaluationPlan): QueryRequest[] {
+  const all = new Map<string, QueryRequest>();
+  const add = (qs: Queries | undefined) => {
+    for (const q of Object.values(qs ?? {})) all.set(queryKey(q), q);
+  };
+  for (const s of plan.signals) {
+    add(s.current);
+    for (const q of s.baselines.values()) add(q);
+    for (const q of s.fairness.values()) add(q);
+  }
+  for (const d of plan.drift) {
+    add(d.current);
+    add(d.reference);
+  }
+  return [...all.values()];
+}
+
+export interface Decision {
+  status: ModelMonitorStatus;
+  events: MonitorEvent[];
+}
+
+type Results = ReadonlyMap<string, QueryResult>;
+const resultsFor = (qs: Queries, results: Results) =>
+  Object.fromEntries(Object.entries(qs).map(([id, q]) => [id, results.get(queryKey(q))]));
+
+interface Draft {
+  findings: Finding[];
+  pending: Map<string, string>;
+  pinned: Record<string, PinnedValue>;
+  events: MonitorEvent[];
+}
+
+export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: Results, now: number): Decision {
+  const { spec, status: previous } = monitor;
+  const nowIso = new Date(now).toISOString();
+  const repinToken = monitor.annotations[REPIN_ANNOTATION];
+  const repinRequested = repinToken !== undefined && repinToken !== previous.repinToken;
+  const draft: Draft = {
+    findings: [],
+    pending: new Map((previous.pending ?? []).map((p) => [p.key, p.since])),
+    pinned: repinRequested ? {} : { ...(previous.pinned ?? {}) },
+    events: [],
+  };
+  const stillPending = new Set<string>();
+  const segmentAllowed = (seg: string) => !spec.segments?.values || spec.segments.values.includes(seg);
+
+  // ---- signals, rules, fairness
+  const signalStatuses: SignalStatus[] = [];
+  const unknownReasons: string[] = [];
+  const observed = new Map<string, SignalObservations>();
+  for (const p of plan.signals) {
+    const obs = observeSignal(p.signal, resultsFor(p.current, results), p.minSamples, p.signal.query ? undefined : spec.segments?.label);
+    observed.set(p.signal.name, obs);
+    const rules = plan.rules.map((r, i) => ({ r, i })).filter(({ r }) => r.signal === p.signal.name);
+    const scopes: [string | undefined, Observation][] = [[undefined, obs.overall]];
+    for (const [seg, o] of [...obs.groups].sort(([a], [b]) => a.localeCompare(b))) if (segmentAllowed(seg)) scopes.push([seg, o]);
+    const baselineObs = new Map<string, SignalObservations>();
+    for (const [offset, qs] of p.baselines)
+      baselineObs.set(offset, observeSignal(p.signal, resultsFor(qs, results), p.minSamples, spec.segments?.label));
+
+    for (const [segment, o] of scopes) {
+      let shownBaseline: number | undefined;
+      for (const { r, i } of rules) {
+        const baseline = baselineFor(r, p.signal, segment, o, baselineObs, draft, monitor, nowIso, repinRequested);
+        shownBaseline ??= baseline;
+        if (o.state !== "Value") continue;
+        if (needsBaseline(r) && baseline === undefined && !r.min && !r.max) continue;
+        const subject = segment === undefined ? p.signal.name : `${p.signal.name} [${spec.segments?.label}=${segment}]`;
+        const breach = checkRule(r, subject, o.value, baseline, o.samples);
+        const key = `rule${i}|${p.signal.name}|${segment ?? ""}`;
+        if (!breach) continue;
+        const since = draft.pending.get(key) ?? nowIso;
+        stillPending.add(key);
+        draft.pending.set(key, since);
+        const sustainedMs = r.for ? durationMs(r.for) : 0;
+        if (now - Date.parse(since) < sustainedMs) continue;
+        draft.findings.push({
+          type: findingTypeFor(p.signal, r),
+          severity: breach.severity,
+          source: p.signal.name,
+          ...(segment !== undefined ? { segment } : {}),
+          description: r.for ? `${breach.description}, for ${r.for}` : breach.description,
+          value: round(o.value, 6),
+          ...(baseline !== undefined ? { baseline: round(baseline, 6) } : {}),
+          threshold: breach.threshold,
+          since: nowIso,
+        });
+      }
+      signalStatuses.push(signalStatus(p.signal.name, segment, o, shownBaseline));
+      if (segment === undefined && o.state !== "Value") unknownReasons.push(`${p.signal.name}: ${o.message}`);
+    }
+
+    for (const f of spec.fairness.filter((x) => x.signal === p.signal.name)) {
+      const qs = p.fairness.get(f.groupLabel);
+      if (!qs) continue;
+      const groups = observeSignal(p.signal, resultsFor(qs, results), p.minSamples, f.groupLabel).groups;
+      const values = [...groups].filter(([, o]) => o.state === "Value").map(([g, o]) => [g, (o as { value: number }).value] as const);
+      if (values.length < 2) continue;
+      values.sort((a, b) => a[1] - b[1]);
+      const [worstGroup, worst] = values[0] as readonly [string, number];
+      const [bestGroup, best] = values[values.length - 1] as readonly [string, number];
+      const ratio = best === 0 ? 1 : worst / best;
+      if (ratio < f.minRatio)
+        draft.findings.push({
+          type: "Fairness",
+          severity: f.severity,
+          source: p.signal.name,
+          segment: `${f.groupLabel}=${worstGroup}`,
+          description: `${p.signal.name} of ${f.groupLabel}=${worstGroup} (${round(worst)}) is ${round(ratio, 3)} of ${f.groupLabel}=${bestGroup} (${round(best)}), under the ratio ${f.minRatio}`,
+          value: round(ratio, 6),
+          threshold: f.minRatio,
+          since: nowIso,
+        });
+    }
+  }
+
+  // ---- drift
+  const driftStatuses: DriftStatus[] = [];
+  let maxDriftScore: number | undefined;
+  for (const d of plan.drift) {
+    const st = d.drift.embedding
+      ? embeddingDrift(d, results, draft, monitor, nowIso, repinRequested)
+      : histogramDrift(d, results, draft, monitor, nowIso, repinRequested, spec.minSamples);
+    driftStatuses.push(st);
+    for (const f of st.features) if (f.score !== undefined) maxDriftScore = Math.max(maxDriftScore ?? f.score, f.score);
+    if (st.state !== "Value") unknownReasons.push(`${d.drift.name}: ${st.reason ?? st.state}`);
+  }
+
+  // ---- findings keep their first-seen time; health; conditions
+  for (const key of [...draft.pending.keys()]) if (!stillPending.has(key)) draft.pending.delete(key);
+  const keyOf = (f: Finding) => `${f.type}|${f.source}|${f.segment ?? ""}`;
+  const previousByKey = new Map(previous.findings.map((f) => [keyOf(f), f]));
+  const findings = draft.findings
+    .map((f) => ({ ...f, since: previousByKey.get(keyOf(f))?.since ?? f.since }))
+    .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || keyOf(a).localeCompare(keyOf(b)));
+
+  const worst = findings.reduce<Severity | undefined>((acc, f) => worseSeverity(acc, f.severity), undefined);
+  const nothingToJudge = spec.signals.length === 0 && spec.drift.length === 0;
+  const health: Health = worst === "critical" ? "Critical" : worst === "warning" ? "Warning" : unknownReasons.length > 0 || nothingToJudge ? "Unknown" : "Healthy";
+
+  const conditions = setConditions(previous.conditions, monitorConditions(health, findings, unknownReasons, signalStatuses, driftStatuses), nowIso, monitor.generation);
+
+  const headline = signalStatuses.find((s) => s.segment === undefined);
+  const history: HistoryEntry[] = [
+    ...previous.history,
+    {
+      time: nowIso,
+      health,
+      findings: findings.length,
+      values: Object.fromEntries(signalStatuses.filter((s) => s.segment === undefined && s.value !== undefined).map((s) => [s.name, s.value as number])),
+    },
+  ].slice(-HISTORY_LIMIT);
+
+  const status: ModelMonitorStatus = {
+    observedGeneration: monitor.generation,
+    health,
+    ...(headline ? { summary: `${headline.name}=${headline.value !== undefined ? headline.value : headline.state}` } : {}),
+    ...(findings[0] ? { worstFinding: `${findings[0].severity} ${findings[0].type} ${findings[0].source}${findings[0].segment ? `[${findings[0].segment}]` : ""}` } : {}),
+    ...(maxDriftScore !== undefined ? { maxDriftScore: round(maxDriftScore, 6) } : {}),
+    lastEvaluationTime: nowIso,
+    ...(spec.model.version ? { observedVersion: spec.model.version } : {}),
+    conditions,
+    signals: signalStatuses,
+    drift: driftStatuses,
+    findings,
+    ...(Object.keys(draft.pinned).length ? { pinned: draft.pinned } : {}),
+    ...(repinToken !== undefined ? { repinToken } : {}),
+    ...(draft.pending.size ? { pending: [...draft.pending].map(([key, since]) => ({ key, since })) } : {}),
+    history,
+  };
+  return { status, events: [...draft.events, ...transitionEvents(previous, status, unknownReasons)] };
+}
+
+function signalStatus(name: string, segment: string | undefined, o: Observation, baseline: number | undefined): SignalStatus {
+  return {
+    name,
+    ...(segment !== undefined ? { segment } : {}),
+    state: o.state,
+    ...(o.state === "Value" ? { value: round(o.value, 6) } : { reason: o.reason, message: o.message }),
+    ...(o.state !== "Error" && o.samples !== undefined ? { samples: Math.round(o.samples) } : {}),
+    ...(baseline !== undefined ? { baseline: round(baseline, 6) } : {}),
+  };
+}
+
+/** The baseline value of a rule for one scope; pins a snapshot when the rule asks for one. */
+function baselineFor(
+  rule: RuleSpec,
+  signal: SignalSpec,
+  segment: string | undefined,
+  current: Observation,
+  offsets: Map<string, SignalObservations>,
+  draft: Draft,
+  monitor: MonitorSnapshot,
+  nowIso: string,
+  repinRequested: boolean,
+): number | undefined {
+  const b = rule.baseline;
+  if (!b) return undefined;
+  if (b.value !== undefined) return b.value;
+  if (b.offset) {
+    const obs = offsets.get(b.offset);
+    const o = segment === undefined ? obs?.overall : obs?.groups.get(segment);
+    return o?.state === "Value" ? o.value : undefined;
+  }
+  const key = `signal:${signal.name}${segment !== undefined ? `@${segment}` : ""}`;
+  const version = monitor.spec.model.version;
+  const pin = draft.pinned[key];
+  const stale = b.pinned?.on === "VersionChange" && pin !== undefined && pin.version !== version;
+  if ((!pin || stale) && current.state === "Value") {
+    draft.pinned[key] = { value: round(current.value, 6), at: nowIso, ...(version ? { version } : {}) };
+    draft.events.push({
+      type: "Normal",
+      reason: EventReason.BaselinePinned,
+      message: `pinned baseline of ${signal.name}${segment !== undefined ? ` [${segment}]` : ""} at ${round(current.value)}${repinRequested ? " (re-pin requested)" : stale ? ` (version ${version})` : ""}`,
+    });
+  }
+  return draft.pinned[key]?.value;
+}
+
+function histogramDrift(
+  d: PlannedDrift,
+  results: Results,
+  draft: Draft,
+  monitor: MonitorSnapshot,
+  nowIso: string,
+  repinRequested: boolean,
+  defaultMinSamples: number,
+): DriftStatus {
+  const spec = d.drift;
+  const h = spec.histogram as NonNullable<DriftSpec["histogram"]>;
+  const base = { name: spec.name, method: spec.method, features: [] };
+  const current = bucketsByFeature(results.get(queryKey(d.current.bucket as QueryRequest)), h.featureLabel, h.metric);
+  if (!current.ok) return { ...base, state: "Error", reason: current.reason };
+  if (current.value.size === 0) return { ...base, state: "NoData", reason: `no series of ${h.metric}_bucket in the window` };
+  let reference: Map<string, Bins>;
+  if (d.reference) {
+    const r = bucketsByFeature(results.get(queryKey(d.reference.bucket as QueryRequest)), h.featureLabel, h.metric);
+    if (!r.ok) return { ...base, state: "Error", reason: `reference window: ${r.reason}` };
+    reference = r.value;
+  } else {
+    reference = new Map();
+    for (const [feature, bins] of current.value) {
+      const key = `drift:${spec.name}:${feature}`;
+      const pin = draft.pinned[key];
+      const stale = spec.reference.pinned?.on === "VersionChange" && pin !== undefined && pin.version !== monitor.spec.model.version;
+      if ((!pin?.bins || stale) && bins.total >= (spec.minSamples ?? defaultMinSamples)) {
+        draft.pinned[key] = { bins: bins.upperBounds.map((le, i) => ({ le, count: bins.counts[i] as number })).map(finiteLe), at: nowIso, ...(monitor.spec.model.version ? { version: monitor.spec.model.version } : {}) };
+        draft.events.push({ type: "Normal", reason: EventReason.BaselinePinned, message: `pinned reference distribution of ${spec.name}/${feature}${repinRequested ? " (re-pin requested)" : ""}` });
+      }
+      const pinned = draft.pinned[key]?.bins;
+      if (pinned) {
+        const cumulative = toCumulative(pinned.map(infiniteLe));
+        const b = binsFromCumulative(cumulative);
+        if (b.ok) reference.set(feature, b.value);
+      }
+    }
+  }
+  const features: Record<string, { reference: Bins; current: Bins }> = {};
+  const missing: DriftStatus["features"] = [];
+  for (const [feature, cur] of current.value) {
+    const ref = reference.get(feature);
+    if (ref) features[feature] = { reference: ref, current: cur };
+    else missing.push({ feature, state: "InsufficientData", reason: "no reference distribution", currentSamples: cur.total });
+  }
+  const report = evaluateDatasetDrift({
+    features,
+    method: spec.method as Exclude<DriftSpec["method"], "cosine" | "euclidean">,
+    thresholds: spec.threshold,
+    minSamples: spec.minSamples ?? defaultMinSamples,
+    alpha: spec.alpha,
+    correction: spec.correction,
+    datasetDriftShare: spec.datasetDriftShare,
+    epsilon: spec.epsilon,
+  });
+  const featureStatuses: DriftStatus["features"] = [
+    ...Object.entries(report.features).map(([feature, r]) =>
+      r.state === "Value"
+        ? {
+            feature,
+            state: "Value" as const,
+            score: round(r.score, 6),
+            ...(r.pValue !== undefined ? { pValue: Number(r.pValue.toPrecision(4)) } : {}),
+            severity: r.severity,
+            referenceSamples: r.referenceSamples,
+            currentSamples: r.currentSamples,
+          }
+        : r.state === "InsufficientData"
+          ? { feature, state: "InsufficientData" as const, reason: r.reason, referenceSamples: r.referenceSamples, currentSamples: r.currentSamples }
+          : { feature, state: "Error" as const, reason: r.reason },
+    ),
+    ...missing,
+  ].sort((a, b) => a.feature.localeCompare(b.feature));
+  const drifted = featureStatuses.filter((f) => f.severity === "warning" || f.severity === "critical");
+  if (drifted.length > 0) {
+    const sev = drifted.reduce<Severity | undefined>((acc, f) => worseSeverity(acc, f.severity as Severity), undefined) as Severity;
+    const list = drifted.map((f) => `${f.feature} (${spec.method} ${f.score}${f.pValue !== undefined ? `, p=${f.pValue}` : ""}, ${f.severity})`).join(", ");
+    draft.findings.push({
+      type: "DataDrift",
+      severity: sev,
+      source: spec.name,
+      description: `data drift in ${drifted.length} of ${featureStatuses.length} features: ${list}${report.datasetDrift ? " (dataset drift)" : ""}`,
+      value: round(Math.max(...drifted.map((f) => f.score ?? 0)), 6),
+      since: nowIso,
+    });
+  }
+  const anyValue = featureStatuses.some((f) => f.state === "Value");
+  return {
+    ...base,
+    state: anyValue ? "Value" : "NoData",
+    ...(anyValue ? {} : { reason: featureStatuses.map((f) => `${f.feature}: ${f.reason}`).join("; ") }),
+    driftedFeatures: drifted.map((f) => f.feature),
+    driftedShare: round(report.driftedShare, 6),
+    datasetDrift: report.datasetDrift,
+    features: featureStatuses,
+  };
+}
+
+const finiteLe = (b: { le: number; count: number }) => ({ le: Number.isFinite(b.le) ? b.le : Number.MAX_VALUE, count: b.count });
+const infiniteLe = (b: { le: number; count: number }) => ({ le: b.le === Number.MAX_VALUE ? Infinity : b.le, count: b.count });
+function toCumulative(bins: { le: number; count: number }[]): { le: number; count: number }[] {
+  let total = 0;
+  return bins.map((b) => ({ le: b.le, count: (total += b.count) }));
+}
+
+function bucketsByFeature(
+  r: QueryResult | undefined,
+  featureLabel: string | undefined,
+  metric: string,
+): { ok: true; value: Map<string, Bins> } | { ok: false; reason: string } {
+  if (!r) return { ok: false, reason: "query was not run" };
+  if (r.kind === "error") return { ok: false, reason: `${errorReasonOf(r.error)}: ${r.message}` };
+  const raw = new Map<string, { le: number; count: number }[]>();
+  for (const s of r.samples) {
+    const feature = featureLabel ? (s.labels[featureLabel] ?? "") : metric;
+    const le = parseLe(s.labels.le ?? "");
+    if (le === undefined) return { ok: false, reason: `series of ${feature} without a numeric le label` };
+    const list = raw.get(feature) ?? [];
+    list.push({ le, count: s.value });
+    raw.set(feature, list);
+  }
+  const out = new Map<string, Bins>();
+  for (const [feature, buckets] of raw) {
+    const bins = binsFromCumulative(buckets);
+    if (!bins.ok) return { ok: false, reason: `${feature}: ${bins.reason}` };
+    out.set(feature, bins.value);
+  }
+  return { ok: true, value: out };
+}
+
+function embeddingDrift(d: PlannedDrift, results: Results, draft: Draft, monitor: MonitorSnapshot, nowIso: string, repinRequested: boolean): DriftStatus {
+  const spec = d.drift;
+  const e = spec.embedding as NonNullable<DriftSpec["embedding"]>;
+  const base = { name: spec.name, method: spec.method, features: [] };
+  const r = results.get(queryKey(d.current.vector as QueryRequest));
+  if (!r) return { ...base, state: "Error", reason: "query was not run" };
+  if (r.kind === "error") return { ...base, state: "Error", reason: `${errorReasonOf(r.error)}: ${r.message}` };
+  if (r.samples.length === 0) return { ...base, state: "NoData", reason: `no series of ${e.metric}` };
+  const dims = r.samples
+    .map((s) => ({ dim: s.labels[e.dimensionLabel] ?? "", value: s.value }))
+    .sort((a, b) => Number(a.dim) - Number(b.dim) || a.dim.localeCompare(b.dim));
+  if (dims.some((x) => !Number.isFinite(x.value))) return { ...base, state: "Error", reason: `${e.metric} has a non-finite dimension` };
+  const vector = dims.map((x) => x.value);
+  const key = `drift:${spec.name}`;
+  const version = monitor.spec.model.version;
+  const pin = draft.pinned[key];
+  const stale = spec.reference.pinned?.on === "VersionChange" && pin !== undefined && pin.version !== version;
+  if (!pin?.vector || stale || pin.vector.length !== vector.length) {
+    draft.pinned[key] = { vector: vector.map((v) => round(v, 8)), at: nowIso, ...(version ? { version } : {}) };
+    draft.events.push({ type: "Normal", reason: EventReason.BaselinePinned, message: `pinned baseline centroid of ${spec.name} (${vector.length} dimensions)${repinRequested ? " (re-pin requested)" : ""}` });
+  }
+  const reference = draft.pinned[key]?.vector as number[];
+  const distance = spec.method === "euclidean" ? euclideanDistance(reference, vector) : cosineDistance(reference, vector);
+  if (!distance.ok) return { ...base, state: "Error", reason: distance.reason };
+  const score = distance.value;
+  const t = spec.threshold;
+  const sev: Severity | undefined = t.critical !== undefined && score > t.critical ? "critical" : t.warning !== undefined && score > t.warning ? "warning" : undefined;
+  if (sev)
+    draft.findings.push({
+      type: "EmbeddingDrift",
+      severity: sev,
+      source: spec.name,
+      description: `${spec.method} distance ${round(score)} between the current query-embedding centroid and the baseline exceeds ${sev === "critical" ? t.critical : t.warning}`,
+      value: round(score, 6),
+      threshold: (sev === "critical" ? t.critical : t.warning) as number,
+      since: nowIso,
+    });
+  return {
+    ...base,
+    state: "Value",
+    driftedFeatures: sev ? ["centroid"] : [],
+    features: [{ feature: "centroid", state: "Value", score: round(score, 6), severity: sev ?? "none" }],
+  };
+}
+
+function monitorConditions(
+  health: Health,
+  findings: Finding[],
+  unknownReasons: string[],
+  signals: SignalStatus[],
+  drift: DriftStatus[],
+): ConditionInput[] {
+  const missing = signals.filter((s) => s.segment === undefined && s.state !== "Value");
+  const firstReason = missing[0]?.reason ?? (drift.find((d) => d.state !== "Value") ? "DriftUnavailable" : undefined);
+  const metrics: ConditionInput =
+    unknownReasons.length === 0
+      ? { type: "MetricsAvailable", status: "True", reason: "AllSignalsHaveValues", message: "every signal and drift check has a value" }
+      : { type: "MetricsAvailable", status: "False", reason: firstReason ?? "NoData", message: unknownReasons.join("; ").slice(0, 2000) };
+  const degraded = findings.filter((f) => !DRIFT_TYPES.has(f.type));
+  const drifted = findings.filter((f) => DRIFT_TYPES.has(f.type));
+  const flag = (type: string, list: Finding[], okReason: string): ConditionInput =>
+    list[0]
+      ? { type, status: "True", reason: list[0].type, message: list.map((f) => f.description).join("; ").slice(0, 2000) }
+      : health === "Unknown"
+        ? { type, status: "Unknown", reason: "MetricsUnavailable", message: "not every signal has a value" }
+        : { type, status: "False", reason: okReason, message: "no finding" };
+  return [
+    { type: "Ready", status: "True", reason: "Evaluated", message: `health ${health}` },
+    metrics,
+    flag("Degraded", degraded, "WithinThresholds"),
+    flag("Drifted", drifted, "NoDrift"),
+  ];
+}
+
+function transitionEvents(previous: ModelMonitorStatus, next: ModelMonitorStatus, unknownReasons: string[]): MonitorEvent[] {
+  const events: MonitorEvent[] = [];
+  if (previous.health !== next.health) {
+    const was = previous.health ?? "none";
+    if (next.health === "Healthy")
+      events.push({ type: "Normal", reason: EventReason.HealthRecovered, message: `health ${was} -> Healthy` });
+    else if (next.health === "Unknown")
+      events.push({ type: "Warning", reason: EventReason.HealthUnknown, message: `health ${was} -> Unknown: ${unknownReasons.join("; ").slice(0, 900)}` });
+    else
+      events.push({
+        type: "Warning",
+        reason: next.health === "Critical" ? EventReason.HealthCritical : EventReason.HealthWarning,
+        message: `health ${was} -> ${next.health}: ${next.findings[0]?.description ?? ""}`.slice(0, 1000),
+      });
+  }
+  const key = (f: Finding) => `${f.type}|${f.source}|${f.segment ?? ""}`;
+  const before = new Map(previous.findings.map((f) => [key(f), f]));
+  const after = new Map(next.findings.map((f) => [key(f), f]));
+  for (const [k, f] of after) {
+    const old = before.get(k);
+    if (!old || severityRank(f.severity) > severityRank(old.severity))
+      events.push({ type: "Warning", reason: `${f.type}Detected`, message: `${f.severity}: ${f.description}`.slice(0, 1000) });
+  }
+  for (const [k, f] of before)
+    if (!after.has(k)) events.push({ type: "Normal", reason: `${f.type}Cleared`, message: `cleared: ${f.description}`.slice(0, 1000) });
+  return events;
+}
+
+export type { Condition };
