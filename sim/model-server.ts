@@ -123,8 +123,10 @@ export const EMBEDDING_EMA_SECONDS = 1;
 export const EMBEDDING_NOISE_SD = 0.25;
 /**
  * Rotation (radians) of the expected centroid per unit of embeddingShift:
- * acos(0.9), so embeddingShift 1 gives cosine distance 0.1 to the baseline,
- * 0.5 -> 0.025, 2 -> 0.38, 3 -> 0.66; capped at pi (distance 2).
+ * acos(0.9), so the expected cosine distance to the baseline is
+ * 1 - cos(0.451 * s): s=0.5 -> 0.025, 1 -> 0.10, 2 -> 0.38, 3 -> 0.78
+ * (measured at 50 rps: 0.027, 0.096, 0.375, 0.787; at s=0 noise gives ~0.002);
+ * the angle is capped at pi (distance 2).
  */
 export const EMBEDDING_RADIANS_PER_SHIFT = Math.acos(0.9);
 

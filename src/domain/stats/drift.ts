@@ -1,0 +1,332 @@
+// Drift decisions: one feature, then a set of features with multiple-testing correction.
+//
+// Soundness rule: a finding (severity other than "none") needs the effect size to reach its
+// threshold; for the tests with a p-value (ks, chi2) it also needs p < alpha (after correction).
+// The effect-size gate keeps huge windows, where every p-value is tiny, from raising false alarms;
+// the significance gate keeps tiny windows, where effect sizes are noisy, quiet.
+import { validateHistogram, sameLayout, type Histogram } from "./histogram.ts";
+import { DEFAULT_EPSILON, hellingerDistance, jensenShannonDistance, klDivergence, psi, wassersteinDistance } from "./divergence.ts";
+import { chiSquareTest, ksTest } from "./hypothesis.ts";
+import { fail, fmt, ok, type Result } from "./result.ts";
+
+export const DRIFT_METHODS = ["psi", "kl", "js", "hellinger", "wasserstein", "ks", "chi2"] as const;
+export type DriftMethod = (typeof DRIFT_METHODS)[number];
+
+export type DriftSeverity = "none" | "warning" | "critical";
+
+export interface DriftThresholds {
+  warning?: number;
+  critical?: number;
+}
+
+/**
+ * Default thresholds on each method's score (see docs/statistics.md): psi 0.1/0.25, kl 0.1/0.2,
+ * js 0.1/0.15, hellinger 0.1/0.2, wasserstein (normalised by the reference sd) 0.1/0.25,
+ * ks (D) 0.1/0.2, chi2 (Cramér's V) 0.1/0.2; ks and chi2 also need p < alpha.
+ */
+export const DEFAULT_DRIFT_THRESHOLDS: Readonly<Record<DriftMethod, Readonly<{ warning: number; critical: number }>>> = Object.freeze({
+  psi: Object.freeze({ warning: 0.1, critical: 0.25 }),
+  kl: Object.freeze({ warning: 0.1, critical: 0.2 }),
+  js: Object.freeze({ warning: 0.1, critical: 0.15 }),
+  hellinger: Object.freeze({ warning: 0.1, critical: 0.2 }),
+  wasserstein: Object.freeze({ warning: 0.1, critical: 0.25 }),
+  ks: Object.freeze({ warning: 0.1, critical: 0.2 }),
+  chi2: Object.freeze({ warning: 0.1, critical: 0.2 }),
+});
+
+export const DEFAULT_ALPHA = 0.05;
+export const DEFAULT_DATASET_DRIFT_SHARE = 0.5;
+
+/** Methods whose finding also needs statistical significance. */
+export const hasPValue = (method: DriftMethod): boolean => method === "ks" || method === "chi2";
+
+export interface FeatureDriftInput {
+  reference: Histogram;
+  current: Histogram;
+  method: DriftMethod;
+  /** Defaults to DEFAULT_DRIFT_THRESHOLDS[method]; a level left out is never reached. */
+  thresholds?: DriftThresholds;
+  /** For psi and kl; default 1e-4. */
+  epsilon?: number;
+  /** Either window with fewer observations (and any empty window) is InsufficientData. */
+  minSamples: number;
+  /** Significance level for ks and chi2; default 0.05. */
+  alpha?: number;
+}
+
+export type FeatureDriftResult =
+  | {
+      state: "Value";
+      /** The effect size compared with the thresholds: the distance, KS D, or Cramér's V for chi2. */
+      score: number;
+      pValue?: number;
+      /** The test statistic when it is not the score: χ² for chi2. */
+      statistic?: number;
+      /** Degrees of freedom for chi2. */
+      dof?: number;
+      /** The significance level the p-value was compared with (after correction). */
+      alpha?: number;
+      severity: DriftSeverity;
+      referenceSamples: number;
+      currentSamples: number;
+    }
+  | { state: "InsufficientData"; reason: string; referenceSamples: number; currentSamples: number }
+  | { state: "Error"; reason: string };
+
+/** The severity for an effect size, given thresholds and (for tests) whether p < alpha. */
+export function severityOf(score: number, thresholds: DriftThresholds, significant = true): DriftSeverity {
+  if (!significant || Number.isNaN(score)) return "none";
+  if (thresholds.critical !== undefined && score >= thresholds.critical) return "critical";
+  if (thresholds.warning !== undefined && score >= thresholds.warning) return "warning";
+  return "none";
+}
+
+const SEVERITY_RANK: Record<DriftSeverity, number> = { none: 0, warning: 1, critical: 2 };
+
+// ---------------------------------------------------------------------------------- validation
+
+interface Config {
+  method: DriftMethod;
+  thresholds: DriftThresholds;
+  epsilon: number;
+  minSamples: number;
+  alpha: number;
+}
+
+function readConfig(input: {
+  method: unknown;
+  thresholds?: DriftThresholds | undefined;
+  epsilon?: number | undefined;
+  minSamples: number;
+  alpha?: number | undefined;
+}): Result<Config> {
+  const method = input.method;
+  if (typeof method !== "string" || !(DRIFT_METHODS as readonly string[]).includes(method))
+    return fail(`the drift method ${JSON.stringify(method)} is unknown; expected one of ${DRIFT_METHODS.join(", ")}`);
+  const m = method as DriftMethod;
+  const thresholds = input.thresholds ?? DEFAULT_DRIFT_THRESHOLDS[m];
+  for (const level of ["warning", "critical"] as const) {
+    const t = thresholds[level];
+    if (t === undefined) continue;
+    if (typeof t !== "number" || !Number.isFinite(t) || t < 0)
+      return fail(`the ${level} threshold (${fmt(t as number)}) must be a finite non-negative number`);
+  }
+  const epsilon = input.epsilon ?? DEFAULT_EPSILON;
+  if (typeof epsilon !== "number" || !(epsilon > 0 && epsilon < 1)) return fail(`epsilon (${fmt(epsilon)}) must be a number strictly between 0 and 1`);
+  const alpha = input.alpha ?? DEFAULT_ALPHA;
+  if (typeof alpha !== "number" || !(alpha > 0 && alpha < 1)) return fail(`alpha (${fmt(alpha)}) must be a number strictly between 0 and 1`);
+  const minSamples = input.minSamples;
+  if (typeof minSamples !== "number" || Number.isNaN(minSamples) || minSamples < 0)
+    return fail(`minSamples (${fmt(minSamples)}) must be a non-negative number`);
+  return ok({ method: m, thresholds, epsilon, minSamples, alpha });
+}
+
+// ---------------------------------------------------------------------------------- measuring
+
+type Measured =
+  | { state: "Measured"; score: number; pValue?: number; statistic?: number; dof?: number; referenceSamples: number; currentSamples: number }
+  | { state: "InsufficientData"; reason: string; referenceSamples: number; currentSamples: number }
+  | { state: "Error"; reason: string };
+
+function measure(reference: Histogram, current: Histogram, cfg: Config): Measured {
+  const rv = validateHistogram(reference, "reference");
+  if (!rv.ok) return { state: "Error", reason: rv.reason };
+  const cv = validateHistogram(current, "current");
+  if (!cv.ok) return { state: "Error", reason: cv.reason };
+  const layout = sameLayout(reference, current);
+  if (!layout.ok) return { state: "Error", reason: layout.reason };
+  const referenceSamples = rv.value;
+  const currentSamples = cv.value;
+  const needed = Math.max(cfg.minSamples, 1);
+  const short: string[] = [];
+  if (referenceSamples < needed) short.push(`the reference window has ${fmtCount(referenceSamples)} observations`);
+  if (currentSamples < needed) short.push(`the current window has ${fmtCount(currentSamples)} observations`);
+  if (short.length > 0)
+    return {
+      state: "InsufficientData",
+      reason: `${capitalise(short.join(" and "))}, fewer than the ${fmtCount(needed)} required (minSamples).`,
+      referenceSamples,
+      currentSamples,
+    };
+  const base = { state: "Measured" as const, referenceSamples, currentSamples };
+  const value = (r: Result<number>): Measured => (r.ok ? { ...base, score: r.value } : { state: "Error", reason: r.reason });
+  switch (cfg.method) {
+    case "psi":
+      return value(psi(reference, current, { epsilon: cfg.epsilon }));
+    case "kl":
+      return value(klDivergence(reference, current, { epsilon: cfg.epsilon }));
+    case "js":
+      return value(jensenShannonDistance(reference, current));
+    case "hellinger":
+      return value(hellingerDistance(reference, current));
+    case "wasserstein": {
+      const w = wassersteinDistance(reference, current);
+      return w.ok ? { ...base, score: w.value.normalized } : { state: "Error", reason: w.reason };
+    }
+    case "ks": {
+      const t = ksTest(reference, current);
+      return t.ok ? { ...base, score: t.value.statistic, pValue: t.value.pValue } : { state: "Error", reason: t.reason };
+    }
+    case "chi2": {
+      const t = chiSquareTest(reference, current);
+      return t.ok
+        ? { ...base, score: t.value.cramersV, pValue: t.value.pValue, statistic: t.value.statistic, dof: t.value.dof }
+        : { state: "Error", reason: t.reason };
+    }
+  }
+}
+
+function fmtCount(x: number): string {
+  return Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(6)));
+}
+
+const capitalise = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+function classify(m: Measured, cfg: Config, alpha: number, significant: boolean): FeatureDriftResult {
+  if (m.state !== "Measured") return m;
+  const result: FeatureDriftResult = {
+    state: "Value",
+    score: m.score,
+    severity: severityOf(m.score, cfg.thresholds, significant),
+    referenceSamples: m.referenceSamples,
+    currentSamples: m.currentSamples,
+  };
+  if (m.pValue !== undefined) {
+    result.pValue = m.pValue;
+    result.alpha = alpha;
+  }
+  if (m.statistic !== undefined) result.statistic = m.statistic;
+  if (m.dof !== undefined) result.dof = m.dof;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------- one feature
+
+/**
+ * Drift of one feature between a reference and a current window with the same bucket layout.
+ * Value: the score, the p-value for ks/chi2, and a severity that needs the score to reach its
+ * threshold and, for ks/chi2, p < alpha. InsufficientData: a window below minSamples.
+ * Error: invalid data or configuration, with the reason.
+ */
+export function evaluateFeatureDrift(input: FeatureDriftInput): FeatureDriftResult {
+  const cfg = readConfig(input);
+  if (!cfg.ok) return { state: "Error", reason: cfg.reason };
+  const m = measure(input.reference, input.current, cfg.value);
+  const significant = m.state === "Measured" && (m.pValue === undefined || m.pValue < cfg.value.alpha);
+  return classify(m, cfg.value, cfg.value.alpha, significant);
+}
+
+// ---------------------------------------------------------------------------------- many features
+
+export const CORRECTIONS = ["bonferroni", "holm", "none"] as const;
+export type Correction = (typeof CORRECTIONS)[number];
+
+export interface DatasetDriftInput {
+  features: Record<string, { reference: Histogram; current: Histogram }>;
+  method: DriftMethod;
+  thresholds?: DriftThresholds;
+  epsilon?: number;
+  minSamples: number;
+  /** Family-wise significance level for ks and chi2 before correction; default 0.05. */
+  alpha?: number;
+  /** Multiple-testing correction over the features that were tested; default bonferroni. */
+  correction?: Correction;
+  /** Dataset drift when at least this share of tested features drifted; default 0.5. */
+  datasetDriftShare?: number;
+}
+
+export interface DatasetDriftReport {
+  method: DriftMethod;
+  correction: Correction;
+  alpha: number;
+  features: Record<string, FeatureDriftResult>;
+  /** Names of the features with severity other than none, sorted. */
+  driftedFeatures: string[];
+  /** Features that had a value (neither InsufficientData nor Error). */
+  testedFeatures: number;
+  /** driftedFeatures / testedFeatures; 0 when nothing was tested. */
+  driftedShare: number;
+  /** At least one drifted feature and driftedShare ≥ datasetDriftShare. */
+  datasetDrift: boolean;
+  worstSeverity: DriftSeverity;
+}
+
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Drift over several features with one method. For ks and chi2 the significance level is corrected
+ * over the m features that were tested: Bonferroni compares each p-value with alpha/m; Holm sorts
+ * the p-values and compares the i-th smallest (from 0) with alpha/(m − i), stopping at the first
+ * that is not below. Effect-size thresholds apply as for one feature.
+ */
+export function evaluateDatasetDrift(input: DatasetDriftInput): Result<DatasetDriftReport> {
+  const cfgR = readConfig(input);
+  if (!cfgR.ok) return cfgR;
+  const cfg = cfgR.value;
+  const correction = input.correction ?? "bonferroni";
+  if (!(CORRECTIONS as readonly string[]).includes(correction))
+    return fail(`the correction ${JSON.stringify(correction)} is unknown; expected one of ${CORRECTIONS.join(", ")}`);
+  const share = input.datasetDriftShare ?? DEFAULT_DATASET_DRIFT_SHARE;
+  if (typeof share !== "number" || !(share >= 0 && share <= 1)) return fail(`datasetDriftShare (${fmt(share)}) must be a number between 0 and 1`);
+  if (!input.features || typeof input.features !== "object") return fail("the features are missing");
+
+  const names = Object.keys(input.features).sort(byName);
+  const measured = new Map<string, Measured>();
+  for (const name of names) {
+    const f = input.features[name];
+    if (!f || typeof f !== "object") {
+      measured.set(name, { state: "Error", reason: `the feature ${JSON.stringify(name)} has no reference and current histograms` });
+      continue;
+    }
+    measured.set(name, measure(f.reference, f.current, cfg));
+  }
+
+  const tested = names.filter((n) => measured.get(n)?.state === "Measured");
+  const m = tested.length;
+  const levels = new Map<string, { alpha: number; significant: boolean }>();
+  if (hasPValue(cfg.method)) {
+    const pOf = (n: string): number => {
+      const x = measured.get(n);
+      return x?.state === "Measured" ? (x.pValue ?? 1) : 1;
+    };
+    if (correction === "holm") {
+      const order = [...tested].sort((a, b) => pOf(a) - pOf(b) || byName(a, b));
+      let rejecting = true;
+      order.forEach((n, i) => {
+        const level = cfg.alpha / (m - i);
+        rejecting = rejecting && pOf(n) < level;
+        levels.set(n, { alpha: level, significant: rejecting });
+      });
+    } else {
+      const level = correction === "bonferroni" ? cfg.alpha / Math.max(m, 1) : cfg.alpha;
+      for (const n of tested) levels.set(n, { alpha: level, significant: pOf(n) < level });
+    }
+  } else {
+    for (const n of tested) levels.set(n, { alpha: cfg.alpha, significant: true });
+  }
+
+  const features: Record<string, FeatureDriftResult> = {};
+  const drifted: string[] = [];
+  let worst: DriftSeverity = "none";
+  for (const name of names) {
+    const level = levels.get(name) ?? { alpha: cfg.alpha, significant: false };
+    const r = classify(measured.get(name) as Measured, cfg, level.alpha, level.significant);
+    Object.defineProperty(features, name, { value: r, enumerable: true, writable: true, configurable: true });
+    if (r.state === "Value" && r.severity !== "none") {
+      drifted.push(name);
+      if (SEVERITY_RANK[r.severity] > SEVERITY_RANK[worst]) worst = r.severity;
+    }
+  }
+  const driftedShare = m === 0 ? 0 : drifted.length / m;
+  return ok({
+    method: cfg.method,
+    correction,
+    alpha: cfg.alpha,
+    features,
+    driftedFeatures: drifted,
+    testedFeatures: m,
+    driftedShare,
+    datasetDrift: drifted.length > 0 && driftedShare >= share,
+    worstSeverity: worst,
+  });
+}
