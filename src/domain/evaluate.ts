@@ -24,7 +24,7 @@ import { effectiveRules } from "./presets.ts";
 import { vectorSelector, sumIncrease } from "./promql.ts";
 import { checkRule, findingTypeFor, needsBaseline, severityRank, worseSeverity } from "./rules.ts";
 import { observeSignal, parseLe, signalQueries, type SignalObservations } from "./signals.ts";
-import { binsFromCumulative, cosineDistance, euclideanDistance, evaluateDatasetDrift, type Bins } from "./stats/index.ts";
+import { binsFromCumulative, cosineDistance, euclideanDistance, evaluateDatasetDrift, type Histogram } from "./stats/index.ts";
 
 export const HISTORY_LIMIT = 24;
 export const REPIN_ANNOTATION = "modelguardian.dev/repin";
@@ -342,7 +342,7 @@ function histogramDrift(
   const current = bucketsByFeature(results.get(queryKey(d.current.bucket as QueryRequest)), h.featureLabel, h.metric);
   if (!current.ok) return { ...base, state: "Error", reason: current.reason };
   if (current.value.size === 0) return { ...base, state: "NoData", reason: `no series of ${h.metric}_bucket in the window` };
-  let reference: Map<string, Bins>;
+  let reference: Map<string, Histogram>;
   if (d.reference) {
     const r = bucketsByFeature(results.get(queryKey(d.reference.bucket as QueryRequest)), h.featureLabel, h.metric);
     if (!r.ok) return { ...base, state: "Error", reason: `reference window: ${r.reason}` };
@@ -354,7 +354,7 @@ function histogramDrift(
       const pin = draft.pinned[key];
       const stale = spec.reference.pinned?.on === "VersionChange" && pin !== undefined && pin.version !== monitor.spec.model.version;
       if ((!pin?.bins || stale) && bins.total >= (spec.minSamples ?? defaultMinSamples)) {
-        draft.pinned[key] = { bins: bins.upperBounds.map((le, i) => ({ le, count: bins.counts[i] as number })).map(finiteLe), at: nowIso, ...(monitor.spec.model.version ? { version: monitor.spec.model.version } : {}) };
+        draft.pinned[key] = { bins: bins.bins.map((b) => finiteLe({ le: b.upper, count: b.count })), at: nowIso, ...(monitor.spec.model.version ? { version: monitor.spec.model.version } : {}) };
         draft.events.push({ type: "Normal", reason: EventReason.BaselinePinned, message: `pinned reference distribution of ${spec.name}/${feature}${repinRequested ? " (re-pin requested)" : ""}` });
       }
       const pinned = draft.pinned[key]?.bins;
@@ -365,14 +365,14 @@ function histogramDrift(
       }
     }
   }
-  const features: Record<string, { reference: Bins; current: Bins }> = {};
+  const features: Record<string, { reference: Histogram; current: Histogram }> = {};
   const missing: DriftStatus["features"] = [];
   for (const [feature, cur] of current.value) {
     const ref = reference.get(feature);
     if (ref) features[feature] = { reference: ref, current: cur };
     else missing.push({ feature, state: "InsufficientData", reason: "no reference distribution", currentSamples: cur.total });
   }
-  const report = evaluateDatasetDrift({
+  const reportResult = evaluateDatasetDrift({
     features,
     method: spec.method as Exclude<DriftSpec["method"], "cosine" | "euclidean">,
     thresholds: spec.threshold,
@@ -382,6 +382,8 @@ function histogramDrift(
     datasetDriftShare: spec.datasetDriftShare,
     epsilon: spec.epsilon,
   });
+  if (!reportResult.ok) return { ...base, state: "Error", reason: reportResult.reason };
+  const report = reportResult.value;
   const featureStatuses: DriftStatus["features"] = [
     ...Object.entries(report.features).map(([feature, r]) =>
       r.state === "Value"
@@ -425,8 +427,9 @@ function histogramDrift(
   };
 }
 
-const finiteLe = (b: { le: number; count: number }) => ({ le: Number.isFinite(b.le) ? b.le : Number.MAX_VALUE, count: b.count });
-const infiniteLe = (b: { le: number; count: number }) => ({ le: b.le === Number.MAX_VALUE ? Infinity : b.le, count: b.count });
+// JSON has no Infinity: the +Inf bucket is stored without an upper bound
+const finiteLe = (b: { le: number; count: number }) => (Number.isFinite(b.le) ? b : { count: b.count });
+const infiniteLe = (b: { le?: number | undefined; count: number }) => ({ le: b.le ?? Infinity, count: b.count });
 function toCumulative(bins: { le: number; count: number }[]): { le: number; count: number }[] {
   let total = 0;
   return bins.map((b) => ({ le: b.le, count: (total += b.count) }));
@@ -436,7 +439,7 @@ function bucketsByFeature(
   r: QueryResult | undefined,
   featureLabel: string | undefined,
   metric: string,
-): { ok: true; value: Map<string, Bins> } | { ok: false; reason: string } {
+): { ok: true; value: Map<string, Histogram> } | { ok: false; reason: string } {
   if (!r) return { ok: false, reason: "query was not run" };
   if (r.kind === "error") return { ok: false, reason: `${errorReasonOf(r.error)}: ${r.message}` };
   const raw = new Map<string, { le: number; count: number }[]>();
@@ -448,7 +451,7 @@ function bucketsByFeature(
     list.push({ le, count: s.value });
     raw.set(feature, list);
   }
-  const out = new Map<string, Bins>();
+  const out = new Map<string, Histogram>();
   for (const [feature, buckets] of raw) {
     const bins = binsFromCumulative(buckets);
     if (!bins.ok) return { ok: false, reason: `${feature}: ${bins.reason}` };

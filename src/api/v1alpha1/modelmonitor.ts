@@ -355,7 +355,10 @@ export type Finding = z.infer<typeof findingSchema>;
 
 const pinnedValue = z.object({
   value: z.number().optional(),
-  bins: z.array(z.object({ le: z.number(), count: z.number() })).optional(),
+  bins: z
+    .array(z.object({ le: z.number().optional().describe("Upper bound; absent for +Inf."), count: z.number() }))
+    .max(256)
+    .optional(),
   vector: z.array(z.number()).optional(),
   version: z.string().optional(),
   at: time(),

@@ -1,0 +1,50 @@
+// Drift statistics core: pure functions, no I/O. See docs/statistics.md for the conventions.
+export type { Result } from "./result.ts";
+export { ok, fail } from "./result.ts";
+export type { Bin, Histogram, CumulativeBucket } from "./histogram.ts";
+export {
+  binsFromCumulative,
+  validateHistogram,
+  sameLayout,
+  upperBounds,
+  histogramQuantile,
+  histogramMedian,
+  shareBelow,
+  representativePoints,
+} from "./histogram.ts";
+export type { Counts } from "./counts.ts";
+export type { EpsilonOption, WassersteinResult } from "./divergence.ts";
+export {
+  DEFAULT_EPSILON,
+  psi,
+  klDivergence,
+  jensenShannonDistance,
+  hellingerDistance,
+  wasserstein1,
+  wassersteinDistance,
+} from "./divergence.ts";
+export type { KsResult, ChiSquareResult } from "./hypothesis.ts";
+export { ksTest, chiSquareTest } from "./hypothesis.ts";
+export { cosineDistance, euclideanDistance } from "./vectors.ts";
+export { logGamma, regularizedGammaP, regularizedGammaQ, chiSquareSurvival, kolmogorovSurvival } from "./special.ts";
+export type {
+  DriftMethod,
+  DriftSeverity,
+  DriftThresholds,
+  FeatureDriftInput,
+  FeatureDriftResult,
+  Correction,
+  DatasetDriftInput,
+  DatasetDriftReport,
+} from "./drift.ts";
+export {
+  DRIFT_METHODS,
+  CORRECTIONS,
+  DEFAULT_DRIFT_THRESHOLDS,
+  DEFAULT_ALPHA,
+  DEFAULT_DATASET_DRIFT_SHARE,
+  hasPValue,
+  severityOf,
+  evaluateFeatureDrift,
+  evaluateDatasetDrift,
+} from "./drift.ts";

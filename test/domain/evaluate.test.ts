@@ -1,0 +1,205 @@
+// The evaluation core, tick by tick, with Prometheus answers made up per query: no I/O, no time passing.
+import { describe, expect, it } from "vitest";
+import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorSpecInput, type ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
+import { decide, planEvaluation, planQueries, REPIN_ANNOTATION } from "../../src/domain/evaluate.ts";
+import { queryKey, type QueryRequest, type QueryResult, type Sample } from "../../src/domain/observation.ts";
+
+type Answer = (q: QueryRequest) => QueryResult;
+const T0 = Date.parse("2026-11-01T00:00:00Z");
+const vector = (samples: Sample[]): QueryResult => ({ kind: "vector", samples });
+
+function tick(input: ModelMonitorSpecInput, answer: Answer, now: number, status?: ModelMonitorStatus, annotations: Record<string, string> = {}) {
+  const spec = modelMonitorSpecSchema.parse(input);
+  const plan = planEvaluation(spec, now);
+  const results = new Map(planQueries(plan).map((q) => [queryKey(q), answer(q)]));
+  return decide({ generation: 1, annotations, spec, status: status ?? modelMonitorStatusSchema.parse({}) }, plan, results, now);
+}
+
+/** Outcome counters giving the wanted accuracy, split over segments. */
+function outcomes(accuracy: number, n: number, segments: Record<string, number> = { "": 1 }, segmentLabel = "plant"): Sample[] {
+  return Object.entries(segments).flatMap(([seg, acc]) => {
+    const a = seg === "" ? accuracy : acc;
+    const labels = (o: string) => (seg === "" ? { outcome: o } : { outcome: o, [segmentLabel]: seg });
+    return [
+      { labels: labels("tp"), value: (n * a) / 2 },
+      { labels: labels("tn"), value: (n * a) / 2 },
+      { labels: labels("fp"), value: (n * (1 - a)) / 2 },
+      { labels: labels("fn"), value: (n * (1 - a)) / 2 },
+    ];
+  });
+}
+
+const accuracyMonitor: ModelMonitorSpecInput = {
+  model: { name: "fraud", version: "v3" },
+  interval: "1m",
+  window: "1h",
+  minSamples: 100,
+  signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+  rules: [{ signal: "accuracy", min: { critical: 0.8 }, baseline: { value: 0.92 }, maxDrop: { warning: 0.05, critical: 0.1 } }],
+};
+
+describe("accuracy against a threshold and a baseline", () => {
+  it("healthy when accuracy holds", () => {
+    const d = tick(accuracyMonitor, () => vector(outcomes(0.92, 5000)), T0);
+    expect(d.status.health).toBe("Healthy");
+    expect(d.status.signals[0]).toMatchObject({ name: "accuracy", state: "Value", value: 0.92, baseline: 0.92, samples: 5000 });
+    expect(d.status.summary).toBe("accuracy=0.92");
+    expect(d.status.conditions.find((c) => c.type === "Degraded")?.status).toBe("False");
+  });
+
+  it("a drop of more than 0.05 is a warning finding with the numbers, and a Warning event", () => {
+    const healthy = tick(accuracyMonitor, () => vector(outcomes(0.92, 5000)), T0).status;
+    const d = tick(accuracyMonitor, () => vector(outcomes(0.86, 5000)), T0 + 60_000, healthy);
+    expect(d.status.health).toBe("Warning");
+    expect(d.status.findings).toEqual([
+      expect.objectContaining({ type: "AccuracyDrift", severity: "warning", source: "accuracy", value: 0.86, baseline: 0.92, threshold: 0.05 }),
+    ]);
+    expect(d.status.findings[0]?.description).toBe("accuracy 0.86 is 0.06 under its baseline 0.92 (limit 0.05) (5000 samples)");
+    expect(d.events.map((e) => [e.type, e.reason])).toEqual([
+      ["Warning", "HealthWarning"],
+      ["Warning", "AccuracyDriftDetected"],
+    ]);
+    expect(d.status.worstFinding).toBe("warning AccuracyDrift accuracy");
+  });
+
+  it("0.80 is critical; recovery clears the finding with a Normal event", () => {
+    const bad = tick(accuracyMonitor, () => vector(outcomes(0.79, 5000)), T0);
+    expect(bad.status.health).toBe("Critical");
+    const good = tick(accuracyMonitor, () => vector(outcomes(0.92, 5000)), T0 + 60_000, bad.status);
+    expect(good.status.health).toBe("Healthy");
+    expect(good.events.map((e) => e.reason)).toEqual(["HealthRecovered", "AccuracyDriftCleared"]);
+  });
+
+  it("too few samples is Unknown (no data), never Healthy nor a breach", () => {
+    const d = tick(accuracyMonitor, () => vector(outcomes(0.5, 50)), T0);
+    expect(d.status.health).toBe("Unknown");
+    expect(d.status.findings).toEqual([]);
+    expect(d.status.signals[0]).toMatchObject({ state: "NoData", reason: "TooFewSamples", samples: 50 });
+    expect(d.status.conditions.find((c) => c.type === "MetricsAvailable")).toMatchObject({ status: "False", reason: "TooFewSamples" });
+  });
+
+  it("an empty answer is NoSeries", () => {
+    const d = tick(accuracyMonitor, () => vector([]), T0);
+    expect(d.status.health).toBe("Unknown");
+    expect(d.status.signals[0]).toMatchObject({ state: "NoData", reason: "NoSeries" });
+  });
+
+  it("an unreachable Prometheus is Unknown with reason PrometheusUnreachable and an event", () => {
+    const healthy = tick(accuracyMonitor, () => vector(outcomes(0.92, 5000)), T0).status;
+    const d = tick(accuracyMonitor, () => ({ kind: "error", error: "Unreachable", message: "ECONNREFUSED" }), T0 + 60_000, healthy);
+    expect(d.status.health).toBe("Unknown");
+    expect(d.status.signals[0]).toMatchObject({ state: "Error", reason: "PrometheusUnreachable" });
+    expect(d.status.conditions.find((c) => c.type === "MetricsAvailable")).toMatchObject({ status: "False", reason: "PrometheusUnreachable" });
+    expect(d.events[0]).toMatchObject({ type: "Warning", reason: "HealthUnknown" });
+  });
+
+  it("NaN values are an error, not a value", () => {
+    const d = tick(accuracyMonitor, () => vector([{ labels: { outcome: "tp" }, value: NaN }]), T0);
+    expect(d.status.signals[0]).toMatchObject({ state: "Error", reason: "NotFinite" });
+    expect(d.status.health).toBe("Unknown");
+  });
+
+  it("keeps a bounded history", () => {
+    let status: ModelMonitorStatus | undefined;
+    for (let i = 0; i < 30; i++) status = tick(accuracyMonitor, () => vector(outcomes(0.92, 5000)), T0 + i * 60_000, status).status;
+    expect(status?.history).toHaveLength(24);
+    expect(status?.history.at(-1)).toMatchObject({ health: "Healthy", values: { accuracy: 0.92 } });
+  });
+});
+
+describe("custom queries", () => {
+  const spec: ModelMonitorSpecInput = {
+    model: { name: "m" },
+    signals: [{ name: "feedback", query: { expr: "avg_over_time(feedback{ {{selector}} }[{{window}}])" } }],
+    rules: [{ signal: "feedback", min: { warning: 3 } }],
+  };
+  it("expands the template with the escaped selector", () => {
+    const plan = planEvaluation(modelMonitorSpecSchema.parse({ ...spec, selector: { model: 'x"}' } }), T0);
+    expect(planQueries(plan)[0]?.expr).toBe('avg_over_time(feedback{ model="x\\"}" }[3600s])');
+  });
+  it("several series where one was expected is an error", () => {
+    const d = tick(spec, () => vector([{ labels: { a: "1" }, value: 4 }, { labels: { a: "2" }, value: 4 }]), T0);
+    expect(d.status.signals[0]).toMatchObject({ state: "Error", reason: "MultipleSeries" });
+    expect(d.status.health).toBe("Unknown");
+  });
+});
+
+describe("sustained rules", () => {
+  const spec: ModelMonitorSpecInput = {
+    model: { name: "m" },
+    minSamples: 10,
+    signals: [{ name: "p95_latency", histogram: { metric: "lat", measure: "quantile", quantile: 0.95 } }],
+    rules: [{ signal: "p95_latency", max: { critical: 0.5 }, for: "10m" }],
+  };
+  const latency = (slow: boolean) => () =>
+    vector([
+      { labels: { le: "0.1" }, value: slow ? 0 : 990 },
+      { labels: { le: "1" }, value: 1000 },
+      { labels: { le: "+Inf" }, value: 1000 },
+    ]);
+  it("fires only after the breach lasted `for`, and forgets a breach that stops", () => {
+    let s = tick(spec, latency(true), T0).status;
+    expect(s.health).toBe("Healthy");
+    expect(s.pending).toHaveLength(1);
+    s = tick(spec, latency(true), T0 + 5 * 60_000, s).status;
+    expect(s.findings).toHaveLength(0);
+    s = tick(spec, latency(true), T0 + 10 * 60_000, s).status;
+    expect(s.health).toBe("Critical");
+    expect(s.findings[0]).toMatchObject({ type: "Latency", since: new Date(T0 + 10 * 60_000).toISOString() });
+    s = tick(spec, latency(false), T0 + 11 * 60_000, s).status;
+    expect(s.health).toBe("Healthy");
+    expect(s.pending).toBeUndefined();
+  });
+});
+
+describe("pinned baselines", () => {
+  const spec: ModelMonitorSpecInput = {
+    ...accuracyMonitor,
+    rules: [{ signal: "accuracy", baseline: { pinned: { on: "VersionChange" } }, maxDrop: { warning: 0.05 } }],
+  };
+  it("pins on first evaluation, keeps it in status, re-pins on request", () => {
+    const first = tick(spec, () => vector(outcomes(0.9, 5000)), T0);
+    expect(first.status.pinned?.["signal:accuracy"]).toMatchObject({ value: 0.9, version: "v3" });
+    expect(first.events.map((e) => e.reason)).toContain("BaselinePinned");
+    const later = tick(spec, () => vector(outcomes(0.8, 5000)), T0 + 60_000, first.status);
+    expect(later.status.health).toBe("Warning");
+    const repinned = tick(spec, () => vector(outcomes(0.8, 5000)), T0 + 120_000, later.status, { [REPIN_ANNOTATION]: "1" });
+    expect(repinned.status.pinned?.["signal:accuracy"]?.value).toBe(0.8);
+    expect(repinned.status.repinToken).toBe("1");
+    expect(repinned.status.health).toBe("Healthy");
+  });
+});
+
+describe("segments and fairness", () => {
+  const spec: ModelMonitorSpecInput = {
+    ...accuracyMonitor,
+    segments: { label: "plant" },
+    fairness: [{ signal: "accuracy", groupLabel: "group", minRatio: 0.9 }],
+  };
+  const answer: Answer = (q) =>
+    q.expr.includes("group")
+      ? vector(outcomes(0, 4000, { young: 0.95, old: 0.8 }, "group"))
+      : vector(outcomes(0, 6000, { north: 0.95, south: 0.95, east: 0.8 }));
+  it("reports the degraded segment only, and the fairness gap", () => {
+    const d = tick(spec, answer, T0);
+    const bySegment = Object.fromEntries(d.status.signals.map((s) => [s.segment ?? "(all)", s.value]));
+    expect(bySegment).toMatchObject({ "(all)": 0.9, north: 0.95, south: 0.95, east: 0.8 });
+    const segs = d.status.findings.filter((f) => f.type === "AccuracyDrift").map((f) => f.segment);
+    expect(segs).toEqual(["east"]);
+    const fairness = d.status.findings.find((f) => f.type === "Fairness");
+    expect(fairness).toMatchObject({ segment: "group=old", value: 0.842105 });
+    expect(fairness?.description).toBe("accuracy of group=old (0.8) is 0.842 of group=young (0.95), under the ratio 0.9");
+  });
+});
+
+describe("errors in one signal do not hide another's breach", () => {
+  it("reports the breach and still marks metrics unavailable", () => {
+    const spec: ModelMonitorSpecInput = {
+      ...accuracyMonitor,
+      signals: [...(accuracyMonitor.signals ?? []), { name: "refusal_rate", ratio: { numerator: { metric: "responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "responses_total" } } }],
+    };
+    const d = tick(spec, (q) => (q.expr.includes("responses_total") ? { kind: "error", error: "Timeout", message: "slow" } : vector(outcomes(0.7, 5000))), T0);
+    expect(d.status.health).toBe("Critical");
+    expect(d.status.conditions.find((c) => c.type === "MetricsAvailable")).toMatchObject({ status: "False" });
+  });
+});
