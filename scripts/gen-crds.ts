@@ -2,12 +2,14 @@
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { crdFiles } from "../src/api/crd.ts";
+import { GROUP } from "../src/api/v1alpha1/common.ts";
 
 const dir = join(import.meta.dirname, "..", "crds");
 await mkdir(dir, { recursive: true });
 const files = crdFiles();
 for (const existing of await readdir(dir)) {
-  if (existing.endsWith(".yaml") && !files.has(existing)) await rm(join(dir, existing));
+  // only files this generator owns; crds/kustomization.yaml is hand-written
+  if (existing.startsWith(`${GROUP}_`) && !files.has(existing)) await rm(join(dir, existing));
 }
 for (const [name, content] of files) await writeFile(join(dir, name), content);
 console.log(`wrote ${files.size} CRDs to crds/`);

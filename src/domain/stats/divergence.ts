@@ -52,13 +52,40 @@ export function klDivergence(reference: Counts, current: Counts, options?: Epsil
   const pair = readPair(reference, current, "the KL divergence");
   if (!pair.ok) return pair;
   const { reference: r, current: c, referenceTotal: nr, currentTotal: nc } = pair.value;
+  // Σ p ln(p/q) = Σ q·g(p/q) + Σp − Σq with g(t) = t ln t − t + 1 ≥ 0, which has no cancellation
+  // between bins. The proportions of non-empty bins add up to 1 on each side, so
+  // Σp − Σq = epsilon · (empty reference bins − empty current bins), exactly.
   let total = 0;
+  let emptyDifference = 0;
   for (let i = 0; i < r.length; i++) {
-    const pr = (r[i] as number) / nr || eps.value;
-    const pc = (c[i] as number) / nc || eps.value;
-    total += pr * Math.log1p((pr - pc) / pc);
+    let pr = (r[i] as number) / nr;
+    let pc = (c[i] as number) / nc;
+    if (pr === 0) {
+      pr = eps.value;
+      emptyDifference++;
+    }
+    if (pc === 0) {
+      pc = eps.value;
+      emptyDifference--;
+    }
+    total += pc * gOf1p((pr - pc) / pc);
   }
-  return ok(total);
+  return ok(total + eps.value * emptyDifference);
+}
+
+/** g(1 + u) = (1 + u)ln(1 + u) − u, without cancellation for small u. */
+function gOf1p(u: number): number {
+  if (Math.abs(u) < 0.1) {
+    // Σ_{k≥2} (−u)^k / (k(k−1))
+    let power = u * u;
+    let s = 0;
+    for (let k = 2; k <= 18; k++) {
+      s += power / (k * (k - 1));
+      power *= -u;
+    }
+    return s;
+  }
+  return (1 + u) * Math.log1p(u) - u;
 }
 
 /** (1+t)ln(1+t) + (1−t)ln(1−t) for t in [−1, 1], without cancellation near 0. */

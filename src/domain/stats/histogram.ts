@@ -142,8 +142,9 @@ function list(les: number[]): string {
 /**
  * The q-quantile with PromQL's histogram_quantile interpolation: linear inside the bucket; the
  * lowest bucket spans [0, le] when le > 0 and answers its le otherwise; a rank in the +Inf bucket
- * answers the highest finite le. For q = 0, where PromQL can answer NaN, this answers the lower
- * edge of the first non-empty bucket (the same value PromQL gives whenever it gives one).
+ * answers the highest finite le. The one case where PromQL answers NaN on a non-empty histogram,
+ * q = 0 with an empty lowest bucket whose le > 0, answers the lower edge of the first non-empty
+ * bucket instead.
  */
 export function histogramQuantile(q: number, h: Histogram): Result<number> {
   if (typeof q !== "number" || Number.isNaN(q)) return fail("the quantile q is not a number");
@@ -156,13 +157,18 @@ export function histogramQuantile(q: number, h: Histogram): Result<number> {
   if (total === 0) return fail("the histogram is empty (total count 0), so it has no quantile");
   const rank = q * total;
   const last = bins.length - 1;
+  const first = bins[0] as Bin;
+  if (rank === 0 && first.upper > 0 && first.count === 0) {
+    // PromQL computes 0/0 here (NaN): answer where the lowest observation can be.
+    const j = bins.findIndex((x) => x.count > 0);
+    return ok(j === last ? (bins[last - 1] as Bin).upper : (bins[j] as Bin).lower);
+  }
   let b = last;
   let cumBefore = 0;
   let cum = 0;
   for (let i = 0; i < last; i++) {
-    const c = (bins[i] as Bin).count;
-    const next = cum + c;
-    if (rank === 0 ? next > 0 : next >= rank) {
+    const next = cum + (bins[i] as Bin).count;
+    if (next >= rank) {
       b = i;
       cumBefore = cum;
       break;

@@ -45,8 +45,9 @@ function gammaPrefactor(a: number, x: number): number {
   if (x === 0) return 0;
   if (a < 10) return Math.exp(a * Math.log(x) - x - logGamma(a));
   // a ln x − x − lnΓ(a) = ½ ln(a/2π) + a·(ln(1+d) − d) − correction(a), with x = a(1 + d).
+  // log1p keeps precision for x near a; far from a, ln(x/a) avoids forming 1 + d.
   const d = (x - a) / a;
-  const log1pmx = Math.log1p(d) - d;
+  const log1pmx = Math.abs(d) < 0.5 ? Math.log1p(d) - d : Math.log(x / a) - d;
   return Math.sqrt(a / (2 * Math.PI)) * Math.exp(a * log1pmx - stirlingCorrection(a));
 }
 

@@ -1,0 +1,68 @@
+// The API server itself refuses invalid ModelMonitors at `kubectl apply` time, naming the field.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apply, createNamespace, deleteNamespace, kubectl, kubectlOk } from "./support.ts";
+
+let ns: string;
+beforeAll(async () => {
+  ns = await createNamespace("crd");
+});
+afterAll(async () => {
+  await deleteNamespace(ns);
+});
+
+const valid = () => ({
+  apiVersion: "modelguardian.dev/v1alpha1",
+  kind: "ModelMonitor",
+  metadata: { name: "fraud", namespace: ns },
+  spec: {
+    model: { name: "fraud-detector", version: "v3" },
+    interval: "1m",
+    window: "1h",
+    signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    rules: [{ signal: "accuracy", min: { critical: 0.8 }, baseline: { value: 0.92 }, maxDrop: { warning: 0.05, critical: 0.1 } }],
+  },
+});
+
+type Spec = ReturnType<typeof valid>["spec"] & Record<string, unknown>;
+const withSpec = (name: string, edit: (spec: Spec) => void) => {
+  const obj = valid();
+  obj.metadata.name = name;
+  edit(obj.spec as Spec);
+  return obj;
+};
+
+describe("CRD schema validation by kube-apiserver", () => {
+  it("accepts a valid ModelMonitor, with defaults filled in by the server", async () => {
+    const r = await apply(valid());
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const obj = JSON.parse(await kubectlOk(["get", "modelmonitor", "fraud", "-n", ns, "-o", "json"]));
+    expect(obj.spec.minSamples).toBe(100);
+    expect(obj.spec.signals[0].classification.outcomeLabel).toBe("outcome");
+  });
+
+  it.each([
+    ["wrong type", (s: Spec) => (s.minSamples = "lots"), /spec\.minSamples.*(integer|Invalid value)/],
+    ["negative threshold", (s: Spec) => ((s.rules as { maxDrop: { warning: number } }[])[0]!.maxDrop.warning = -0.1), /spec\.rules\[0\]\.maxDrop\.warning.*greater than or equal to 0/],
+    ["unknown enum value", (s: Spec) => ((s.signals as unknown as { classification: { measure: string } }[])[0]!.classification.measure = "accurasy"), /spec\.signals\[0\]\.classification\.measure.*Unsupported value: "accurasy"/],
+    ["missing required field", (s: Spec) => delete (s as Partial<Spec>).model, /spec\.model: Required value/],
+    ["malformed duration", (s: Spec) => (s.interval = "5 minutes"), /spec\.interval.*should match/],
+    ["two signal kinds at once (CEL)", (s: Spec) => ((s.signals as Record<string, unknown>[])[0]!.ratio = { numerator: { metric: "a" }, denominator: { metric: "b" } }), /spec\.signals\[0\].*exactly one of classification, regression, histogram, ratio, query/],
+    ["a rule on an undeclared signal (CEL)", (s: Spec) => ((s.rules as { signal: string }[])[0]!.signal = "nope"), /spec\.rules.*every rules\[\]\.signal must name a signal/],
+    ["a drop without a baseline (CEL)", (s: Spec) => delete (s.rules as { baseline?: unknown }[])[0]!.baseline, /spec\.rules\[0\].*set baseline/],
+    ["a duplicate signal name", (s: Spec) => (s.signals as unknown[]).push({ name: "accuracy", ratio: { numerator: { metric: "a" }, denominator: { metric: "b" } } }), /spec\.signals\[1\].*Duplicate value/],
+    ["an unknown field", (s: Spec) => (s.intervall = "1m"), /unknown field "spec\.intervall"/],
+  ])("rejects %s with a message naming the field", async (_, edit, message) => {
+    const r = await apply(withSpec(`bad-${Math.random().toString(36).slice(2, 8)}`, edit));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it("kubectl get shows model, version, health and the headline signal as columns", async () => {
+    const out = await kubectlOk(["get", "modelmonitors", "-n", ns]);
+    expect(out.split("\n")[0]).toMatch(/^NAME\s+MODEL\s+VERSION\s+HEALTH\s+SIGNAL\s+WORST FINDING\s+LAST EVAL\s+AGE/);
+    expect(out).toMatch(/fraud\s+fraud-detector\s+v3/);
+    const short = await kubectlOk(["get", "mm", "-n", ns, "-o", "name"]);
+    expect(short.trim()).toBe("modelmonitor.modelguardian.dev/fraud");
+  });
+});

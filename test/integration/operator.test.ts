@@ -1,0 +1,172 @@
+// The walking skeleton end to end: a simulated model exports metrics, the real Prometheus
+// scrapes it, the operator (a real process) evaluates a ModelMonitor on the real API server.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removePrometheusTarget, startModelServer, writePrometheusTarget, type ModelServer } from "../../sim/model-server.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  events,
+  getJson,
+  kubectlOk,
+  promQuery,
+  startOperator,
+  TARGETS_DIR,
+  waitFor,
+  type Operator,
+} from "./support.ts";
+
+interface MM {
+  metadata: { name: string };
+  status?: {
+    health?: string;
+    observedGeneration?: number;
+    lastEvaluationTime?: string;
+    signals?: { name: string; segment?: string; state: string; value?: number; reason?: string }[];
+    findings?: { type: string; severity: string; description: string }[];
+    conditions?: { type: string; status: string; reason: string }[];
+    pinned?: Record<string, { value?: number; at: string }>;
+    history?: { time: string }[];
+  };
+}
+
+let ns: string;
+let sim: ModelServer;
+let operator: Operator;
+const model = `fraud-${Date.now().toString(36)}`;
+const INTERVAL_S = 2;
+
+const monitor = (name: string, spec: Record<string, unknown> = {}) => ({
+  apiVersion: "modelguardian.dev/v1alpha1",
+  kind: "ModelMonitor",
+  metadata: { name, namespace: ns },
+  spec: {
+    model: { name: model, version: "v1" },
+    interval: `${INTERVAL_S}s`,
+    window: "20s",
+    minSamples: 50,
+    signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    rules: [
+      { signal: "accuracy", min: { critical: 0.8 }, baseline: { value: 0.92 }, maxDrop: { warning: 0.05, critical: 0.1 } },
+    ],
+    ...spec,
+  },
+});
+
+const get = (name: string) => getJson<MM>("modelmonitor", name, ns);
+const accuracyOf = (m: MM) => m.status?.signals?.find((s) => s.name === "accuracy" && s.segment === undefined);
+
+beforeAll(async () => {
+  ns = await createNamespace("op");
+  sim = await startModelServer({ model, version: "v1", segments: { "plant-a": { requestsPerSecond: 60, accuracy: 0.92 } }, seed: 7 });
+  await writePrometheusTarget(TARGETS_DIR, model, sim.port);
+  await waitFor("Prometheus to scrape the simulated model", async () => (await promQuery(`model_predictions_total{model="${model}"}`)).length > 0, 60_000);
+  operator = await startOperator([ns], ns);
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await removePrometheusTarget(TARGETS_DIR, model);
+  await sim?.close();
+  await deleteNamespace(ns);
+});
+
+describe("ModelMonitor on a real API server and Prometheus", () => {
+  it("evaluates a healthy model and shows it in status and kubectl get", async () => {
+    expect((await apply(monitor("fraud"))).code).toBe(0);
+    const m = await waitFor("a Healthy evaluation", async () => {
+      const mm = await get("fraud");
+      return mm.status?.health === "Healthy" ? mm : undefined;
+    });
+    const accuracy = accuracyOf(m);
+    expect(accuracy?.state).toBe("Value");
+    expect(accuracy?.value).toBeGreaterThan(0.87);
+    expect(accuracy?.value).toBeLessThan(0.97);
+    expect(m.status?.observedGeneration).toBe(1);
+    expect(m.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "True", reason: "Evaluated" });
+    const table = await kubectlOk(["get", "modelmonitors", "-n", ns]);
+    expect(table).toMatch(new RegExp(`fraud\\s+${model}\\s+v1\\s+Healthy\\s+accuracy=0\\.\\d+`));
+  });
+
+  it("flips to Critical within two evaluation intervals of the data degrading, with a Warning event", async () => {
+    sim.setBehaviour({ accuracy: 0.6 });
+    // when Prometheus itself sees accuracy below 0.8 the next evaluations must see it too
+    await waitFor("Prometheus to see the drop", async () => {
+      const r = await promQuery(`sum(increase(model_predictions_total{model="${model}",outcome=~"tp|tn"}[20s])) / sum(increase(model_predictions_total{model="${model}"}[20s]))`);
+      return r[0] && Number(r[0].value[1]) < 0.78;
+    });
+    const seenAt = Date.now();
+    const m = await waitFor("health Critical", async () => {
+      const mm = await get("fraud");
+      return mm.status?.health === "Critical" ? mm : undefined;
+    }, 30_000, 200);
+    const flipDelayS = (Date.now() - seenAt) / 1000;
+    // two intervals, plus a scrape and the status round trip
+    expect(flipDelayS).toBeLessThan(2 * INTERVAL_S + 3);
+    expect(m.status?.findings?.[0]).toMatchObject({ type: "AccuracyDrift", severity: "critical" });
+    expect(m.status?.findings?.[0]?.description).toMatch(/^accuracy 0\.\d+ is/);
+    expect(m.status?.conditions?.find((c) => c.type === "Degraded")).toMatchObject({ status: "True", reason: "AccuracyDrift" });
+    const recorded = await waitFor("the Warning events", async () => {
+      const list = await events(ns, "fraud");
+      return list.some((e) => e.reason === "AccuracyDriftDetected") && list.some((e) => e.reason === "HealthCritical") ? list : undefined;
+    });
+    expect(recorded.find((e) => e.reason === "AccuracyDriftDetected")?.type).toBe("Warning");
+  });
+
+  it("recovers to Healthy with a Normal event when accuracy comes back", async () => {
+    sim.setBehaviour({ accuracy: 0.93 });
+    await waitFor("health Healthy again", async () => (await get("fraud")).status?.health === "Healthy", 60_000);
+    const list = await waitFor("HealthRecovered", async () => {
+      const l = await events(ns, "fraud");
+      return l.some((e) => e.reason === "HealthRecovered") ? l : undefined;
+    });
+    expect(list.find((e) => e.reason === "AccuracyDriftCleared")?.type).toBe("Normal");
+  });
+
+  it("is Unknown, never Healthy, when Prometheus is unreachable", async () => {
+    await apply(monitor("unreachable", { source: { url: "http://127.0.0.1:1", timeout: "2s" } }));
+    const m = await waitFor("health Unknown", async () => {
+      const mm = await get("unreachable");
+      return mm.status?.health ? mm : undefined;
+    });
+    expect(m.status?.health).toBe("Unknown");
+    expect(accuracyOf(m)).toMatchObject({ state: "Error", reason: "PrometheusUnreachable" });
+    expect(m.status?.conditions?.find((c) => c.type === "MetricsAvailable")).toMatchObject({ status: "False", reason: "PrometheusUnreachable" });
+    await waitFor("HealthUnknown event", async () => (await events(ns, "unreachable")).some((e) => e.reason === "HealthUnknown" && e.type === "Warning"));
+  });
+
+  it("is Unknown with reason NoSeries when the model has no data", async () => {
+    await apply(monitor("nodata", { model: { name: "no-such-model" } }));
+    const m = await waitFor("an evaluation", async () => {
+      const mm = await get("nodata");
+      return mm.status?.health ? mm : undefined;
+    });
+    expect(m.status?.health).toBe("Unknown");
+    expect(accuracyOf(m)).toMatchObject({ state: "NoData", reason: "NoSeries" });
+  });
+
+  it("exports signal values and health on its own /metrics", async () => {
+    const text = await (await fetch(operator.metricsUrl)).text();
+    expect(text).toMatch(new RegExp(`modelguardian_signal_value\\{namespace="${ns}",monitor="fraud",signal="accuracy",segment=""\\} 0\\.\\d+`));
+    expect(text).toMatch(new RegExp(`modelguardian_monitor_health\\{namespace="${ns}",monitor="unreachable"\\} -1`));
+    expect(text).toMatch(/modelguardian_query_errors_total\{kind="Unreachable"\} [1-9]/);
+  });
+
+  it("survives a crash: state in status carries on, no evaluation is repeated early", async () => {
+    await apply(monitor("pinned", { rules: [{ signal: "accuracy", baseline: { pinned: {} }, maxDrop: { warning: 0.05 } }] }));
+    const before = await waitFor("a pinned baseline", async () => {
+      const mm = await get("pinned");
+      return mm.status?.pinned?.["signal:accuracy"] ? mm : undefined;
+    });
+    await operator.stop("SIGKILL");
+    operator = await startOperator([ns], ns);
+    const after = await waitFor("evaluations after the restart", async () => {
+      const mm = await get("pinned");
+      return (mm.status?.history?.length ?? 0) >= (before.status?.history?.length ?? 0) + 2 ? mm : undefined;
+    });
+    // the baseline pinned before the crash is still the one in use
+    expect(after.status?.pinned?.["signal:accuracy"]).toEqual(before.status?.pinned?.["signal:accuracy"]);
+    const times = (after.status?.history ?? []).map((h) => Date.parse(h.time));
+    for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(INTERVAL_S * 1000 - 50);
+  });
+});

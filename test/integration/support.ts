@@ -1,0 +1,138 @@
+// Helpers for integration tests: the local cluster's settings, kubectl as users run it, the
+// operator as a real child process, and polling without fixed sleeps.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { stringify } from "yaml";
+
+export const ROOT = join(import.meta.dirname, "..", "..");
+const run = promisify(execFile);
+
+/** Values written by `npm run cluster:up` to .local/env. */
+export function clusterEnv(): Record<string, string> {
+  const text = readFileSync(join(ROOT, ".local/env"), "utf8");
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) env[m[1] as string] = (m[2] as string).replace(/^["']|["']$/g, "");
+  }
+  return env;
+}
+
+export const env = clusterEnv();
+export const PROMETHEUS_URL = env.PROMETHEUS_URL as string;
+export const TARGETS_DIR = join(ROOT, ".local/prometheus/targets");
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function kubectl(args: string[], input?: string): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    const child = spawn("kubectl", ["--kubeconfig", env.KUBECONFIG as string, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? "");
+  });
+}
+
+export async function kubectlOk(args: string[], input?: string): Promise<string> {
+  const r = await kubectl(args, input);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+export const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], stringify(obj));
+
+export async function createNamespace(prefix: string): Promise<string> {
+  const name = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
+  await kubectlOk(["create", "namespace", name]);
+  return name;
+}
+
+export async function deleteNamespace(name: string): Promise<void> {
+  await kubectl(["delete", "namespace", name, "--wait=false"]);
+}
+
+export async function getJson<T = Record<string, unknown>>(kind: string, name: string, namespace: string): Promise<T> {
+  return JSON.parse(await kubectlOk(["get", kind, name, "-n", namespace, "-o", "json"])) as T;
+}
+
+/** Polls until `check` returns a value (not undefined/false), or fails with the last state. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String((last as Error)?.message ?? JSON.stringify(last))}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Instant query against the local Prometheus. */
+export async function promQuery(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const res = await fetch(`${PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const body = (await res.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  return body.data.result;
+}
+
+export interface Operator {
+  process: ChildProcess;
+  metricsUrl: string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts the operator as users run it: `node src/main.ts`, watching the given namespaces. */
+export async function startOperator(namespaces: string[], name: string, extraEnv: Record<string, string> = {}): Promise<Operator> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  await mkdir(join(ROOT, ".local/logs"), { recursive: true });
+  const log = createWriteStream(join(ROOT, `.local/logs/operator-${name}.log`), { flags: "a" });
+  const child = spawn(process.execPath, [join(ROOT, "src/main.ts")], {
+    env: {
+      ...process.env,
+      KUBECONFIG: env.KUBECONFIG,
+      PROMETHEUS_URL,
+      WATCH_NAMESPACES: namespaces.join(","),
+      METRICS_ADDR: `127.0.0.1:${port}`,
+      LOG_LEVEL: "debug",
+      QUERY_RETRIES: "0",
+      QUERY_TIMEOUT: "3s",
+      ...extraEnv,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  await waitFor("operator /healthz", async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 30_000, 200);
+  return {
+    process: child,
+    metricsUrl,
+    stop: (signal = "SIGTERM") =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill(signal);
+      }),
+  };
+}
+
+export async function events(namespace: string, name: string): Promise<{ reason: string; type: string; message: string }[]> {
+  const out = JSON.parse(await kubectlOk(["get", "events", "-n", namespace, "--field-selector", `involvedObject.name=${name}`, "-o", "json"]));
+  return out.items;
+}
+
+export { run as execFileAsync };
