@@ -203,3 +203,62 @@ describe("errors in one signal do not hide another's breach", () => {
     expect(d.status.conditions.find((c) => c.type === "MetricsAvailable")).toMatchObject({ status: "False" });
   });
 });
+
+describe("data drift per feature", () => {
+  const spec: ModelMonitorSpecInput = {
+    model: { name: "m" },
+    minSamples: 100,
+    drift: [
+      {
+        name: "inputs",
+        histogram: { metric: "model_feature_value", featureLabel: "feature" },
+        method: "psi",
+        reference: { offset: "1h", window: "1h" },
+        threshold: { warning: 0.1, critical: 0.25 },
+      },
+    ],
+  };
+  // cumulative buckets of a normal-ish feature; `shift` moves mass to the upper bins
+  const buckets = (feature: string, shift: number): Sample[] => {
+    const per = shift ? [50, 100, 250, 600] : [100, 400, 400, 100];
+    let total = 0;
+    return ["-1", "0", "1", "+Inf"].map((le, i) => ({ labels: { le, feature }, value: (total += per[i] as number) }));
+  };
+  it("names the shifted feature, leaves the stable one alone", () => {
+    const now = T0;
+    const d = tick(spec, (q) => vector(q.time === now ? [...buckets("age", 1), ...buckets("income", 0)] : [...buckets("age", 0), ...buckets("income", 0)]), now);
+    const drift = d.status.drift[0];
+    expect(drift?.driftedFeatures).toEqual(["age"]);
+    expect(drift?.features.find((f) => f.feature === "income")).toMatchObject({ state: "Value", score: 0, severity: "none" });
+    expect(d.status.findings[0]).toMatchObject({ type: "DataDrift", severity: "critical", source: "inputs" });
+    expect(d.status.findings[0]?.description).toMatch(/^data drift in 1 of 2 features: age \(psi [0-9.]+, critical\)/);
+    expect(d.status.conditions.find((c) => c.type === "Drifted")).toMatchObject({ status: "True", reason: "DataDrift" });
+    expect(d.status.maxDriftScore).toBeGreaterThan(0.25);
+  });
+  it("pins a reference distribution in status when asked to", () => {
+    const pinnedSpec = { ...spec, drift: [{ ...spec.drift![0]!, reference: { pinned: {} } }] };
+    const first = tick(pinnedSpec, () => vector(buckets("age", 0)), T0);
+    expect(first.status.pinned?.["drift:inputs:age"]?.bins).toEqual([
+      { le: -1, count: 100 },
+      { le: 0, count: 400 },
+      { le: 1, count: 400 },
+      { count: 100 },
+    ]);
+    const later = tick(pinnedSpec, () => vector(buckets("age", 1)), T0 + 60_000, first.status);
+    expect(later.status.drift[0]?.driftedFeatures).toEqual(["age"]);
+  });
+});
+
+describe("embedding drift", () => {
+  const spec: ModelMonitorSpecInput = {
+    model: { name: "rag" },
+    drift: [{ name: "queries", embedding: { metric: "centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.02, critical: 0.1 } }],
+  };
+  const centroid = (v: number[]): Answer => () => vector(v.map((value, i) => ({ labels: { dim: String(i) }, value })));
+  it("pins the first centroid and flags a moved one", () => {
+    const first = tick(spec, centroid([1, 0, 0]), T0);
+    expect(first.status.health).toBe("Healthy");
+    const moved = tick(spec, centroid([0.8, 0.6, 0]), T0 + 60_000, first.status);
+    expect(moved.status.findings[0]).toMatchObject({ type: "EmbeddingDrift", severity: "critical", value: 0.2 });
+  });
+});
