@@ -52,15 +52,13 @@ export function euclideanDistance(reference: readonly number[], current: readonl
   let scale = 0;
   for (let i = 0; i < reference.length; i++) scale = Math.max(scale, Math.abs((reference[i] as number) - (current[i] as number)));
   if (scale === 0) return ok(0);
-  if (!Number.isFinite(scale)) {
-    // the difference itself overflows: halve both sides first
-    const half = euclideanDistance(reference.map((x) => x / 2), current.map((x) => x / 2));
-    return half.ok ? ok(half.value * 2) : half;
-  }
+  // a component difference beyond the largest double makes the distance beyond it too
+  if (!Number.isFinite(scale)) return fail("the euclidean distance exceeds the largest finite number");
   let s = 0;
   for (let i = 0; i < reference.length; i++) {
     const d = ((reference[i] as number) - (current[i] as number)) / scale;
     s += d * d;
   }
-  return ok(scale * Math.sqrt(s));
+  const d = scale * Math.sqrt(s);
+  return Number.isFinite(d) ? ok(d) : fail("the euclidean distance exceeds the largest finite number");
 }

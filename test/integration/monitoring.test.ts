@@ -1,0 +1,147 @@
+// The monitoring engine against the real Prometheus and API server: stationary traffic stays
+// quiet over many evaluations; each kind of real change produces the finding that names it.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removePrometheusTarget, startModelServer, writePrometheusTarget, type ModelServer } from "../../sim/model-server.ts";
+import { apply, createNamespace, deleteNamespace, getJson, promQuery, startOperator, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+
+interface Finding {
+  type: string;
+  severity: string;
+  source: string;
+  segment?: string;
+  description: string;
+}
+interface MM {
+  status?: {
+    health?: string;
+    findings?: Finding[];
+    history?: { time: string; health: string; findings: number }[];
+    drift?: { name: string; driftedFeatures?: string[]; features: { feature: string; score?: number }[] }[];
+    signals?: { name: string; segment?: string; value?: number; state: string }[];
+  };
+}
+
+let ns: string;
+let sim: ModelServer;
+let operator: Operator;
+const model = `churn-${Date.now().toString(36)}`;
+const SEGMENTS = ["plant-a", "plant-b", "plant-c", "plant-d"];
+
+beforeAll(async () => {
+  ns = await createNamespace("mon");
+  sim = await startModelServer({
+    model,
+    version: "v1",
+    segments: Object.fromEntries(SEGMENTS.map((s) => [s, { requestsPerSecond: 40 }])),
+    groups: { young: {}, old: {} },
+    seed: 11,
+  });
+  await writePrometheusTarget(TARGETS_DIR, model, sim.port);
+  await waitFor("Prometheus to scrape the simulated model", async () => (await promQuery(`model_predictions_total{model="${model}"}`)).length > 0, 60_000);
+  // let the first 10 s window fill before the reference distributions are pinned
+  await new Promise((r) => setTimeout(r, 10_000));
+  operator = await startOperator([ns], ns);
+  await apply({
+    apiVersion: "modelguardian.dev/v1alpha1",
+    kind: "ModelMonitor",
+    metadata: { name: "churn", namespace: ns },
+    spec: {
+      model: { name: model, version: "v1" },
+      interval: "1s",
+      window: "10s",
+      minSamples: 100,
+      segments: { label: "plant" },
+      signals: [
+        { name: "accuracy", classification: { metric: "model_predictions_total" } },
+        { name: "refusal_rate", ratio: { numerator: { metric: "model_responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "model_responses_total" } } },
+        { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
+        { name: "low_confidence", histogram: { metric: "model_prediction_confidence", measure: "shareBelow", threshold: 0.75 } },
+      ],
+      rules: [
+        { signal: "accuracy", min: { critical: 0.8 } },
+        { signal: "refusal_rate", max: { warning: 0.05, critical: 0.1 } },
+      ],
+      drift: [
+        { name: "inputs", histogram: { metric: "model_feature_value", featureLabel: "feature" }, method: "psi", reference: { pinned: {} }, threshold: { warning: 0.1, critical: 0.25 } },
+        { name: "inputs-ks", histogram: { metric: "model_feature_value", featureLabel: "feature" }, method: "ks", reference: { pinned: {} }, threshold: { warning: 0.1, critical: 0.2 } },
+        { name: "queries", embedding: { metric: "model_query_embedding_centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.05, critical: 0.1 } },
+      ],
+      fairness: [{ signal: "accuracy", groupLabel: "group", minRatio: 0.8 }],
+    },
+  });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await removePrometheusTarget(TARGETS_DIR, model);
+  await sim?.close();
+  await deleteNamespace(ns);
+});
+
+const get = () => getJson<MM>("modelmonitor", "churn", ns);
+const findingsOf = (m: MM) => m.status?.findings ?? [];
+const waitForFinding = (what: string, match: (f: Finding) => boolean) =>
+  waitFor(what, async () => {
+    const m = await get();
+    return findingsOf(m).some(match) ? m : undefined;
+  }, 60_000);
+const waitHealthy = () => waitFor("Healthy again", async () => (await get()).status?.health === "Healthy", 60_000);
+
+describe("monitoring engine on real metrics", () => {
+  it("stationary traffic gives no finding over many evaluations", async () => {
+    const m = await waitFor("20 evaluations", async () => {
+      const mm = await get();
+      return (mm.status?.history?.length ?? 0) >= 20 ? mm : undefined;
+    }, 90_000);
+    const history = m.status?.history ?? [];
+    expect(history.filter((h) => h.findings > 0)).toEqual([]);
+    expect(history.every((h) => h.health === "Healthy")).toBe(true);
+    const segments = (m.status?.signals ?? []).filter((s) => s.name === "accuracy" && s.segment).map((s) => s.segment);
+    expect(segments.sort()).toEqual(SEGMENTS);
+    expect(m.status?.drift?.find((d) => d.name === "inputs")?.features.map((f) => f.feature)).toEqual(["age", "income", "tenure"]);
+  });
+
+  it("a shifted feature gives a data-drift finding naming that feature only", async () => {
+    sim.setBehaviour({ featureShift: { income: 1.5 } });
+    const m = await waitForFinding("a DataDrift finding", (f) => f.type === "DataDrift" && f.source === "inputs");
+    expect(m.status?.drift?.find((d) => d.name === "inputs")?.driftedFeatures).toEqual(["income"]);
+    expect(findingsOf(m).find((f) => f.source === "inputs")?.description).toMatch(/income \(psi/);
+    sim.setBehaviour({ featureShift: { income: 0 } });
+    await waitHealthy();
+  });
+
+  it("a moved embedding centroid gives an embedding-drift finding", async () => {
+    sim.setBehaviour({ embeddingShift: 2 });
+    const m = await waitForFinding("an EmbeddingDrift finding", (f) => f.type === "EmbeddingDrift");
+    expect(findingsOf(m).find((f) => f.type === "EmbeddingDrift")?.description).toMatch(/^cosine distance 0\.\d+/);
+    sim.setBehaviour({ embeddingShift: 0 });
+    await waitHealthy();
+  });
+
+  it("a refusal-rate spike gives behaviour drift", async () => {
+    sim.setBehaviour({ refusalRate: 0.25 });
+    const m = await waitForFinding("a BehaviourDrift finding", (f) => f.type === "BehaviourDrift" && f.source === "refusal_rate" && f.segment === undefined);
+    expect(findingsOf(m).find((f) => f.type === "BehaviourDrift" && !f.segment)?.severity).toBe("critical");
+    sim.setBehaviour({ refusalRate: 0.02 });
+    await waitHealthy();
+  });
+
+  it("one segment degrading is reported for that segment only", async () => {
+    sim.setBehaviour({ accuracy: 0.6 }, "plant-b");
+    const m = await waitForFinding("an AccuracyDrift finding on plant-b", (f) => f.type === "AccuracyDrift" && f.segment === "plant-b");
+    const accuracyFindings = findingsOf(m).filter((f) => f.type === "AccuracyDrift");
+    expect(accuracyFindings.map((f) => f.segment)).toEqual(["plant-b"]);
+    sim.setBehaviour({ accuracy: 0.92 }, "plant-b");
+    await waitHealthy();
+  });
+
+  it("a fairness gap between groups is reported", async () => {
+    sim.setGroupBehaviour("old", { accuracy: 0.65 });
+    const m = await waitForFinding("a Fairness finding", (f) => f.type === "Fairness");
+    const fairness = findingsOf(m).find((f) => f.type === "Fairness");
+    expect(fairness?.segment).toBe("group=old");
+    expect(fairness?.description).toMatch(/accuracy of group=old \(0\.\d+\) is 0\.\d+ of group=young/);
+    sim.setGroupBehaviour("old", { accuracy: 0.92 });
+    await waitHealthy();
+  });
+});
