@@ -80,8 +80,9 @@ start() {
   local name="$1"; shift
   rm -f "$PIDS/$name.pid"
   : > "$LOGS/$name.log"
+  # 8>&- 9>&-: the daemons must not inherit (and so hold forever) the build/cluster locks
   setsid nohup bash -c 'echo $$ > "$0"; exec "$@"' "$PIDS/$name.pid" "$@" \
-    >> "$LOGS/$name.log" 2>&1 < /dev/null &
+    >> "$LOGS/$name.log" 2>&1 < /dev/null 8>&- 9>&- &
   local i
   for i in $(seq 1 50); do [ -s "$PIDS/$name.pid" ] && break; sleep 0.1; done
   [ -s "$PIDS/$name.pid" ] || die "$name did not start; see $LOGS/$name.log"
@@ -111,44 +112,45 @@ http_ok() { local url="$1"; shift; curl -fsS --max-time 2 "$@" "$url" >/dev/null
 
 port_in_use() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
-# stop_all: TERM every process group we started (and any straggler from this checkout),
-# wait, then KILL what is left. Works when nothing is running.
-stop_all() {
-  local c pid targets=() i
-  for c in "${COMPONENTS[@]}"; do
-    if alive "$c"; then targets+=("$(pid_of "$c")"); fi
+# terminate PID...: TERM each process group (every component leads its own, via setsid),
+# wait up to 10 s, then KILL whatever is left and wait up to 5 s more.
+terminate() {
+  [ "$#" -gt 0 ] || return 0
+  local pid i
+  for pid in "$@"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+  for i in $(seq 1 100); do any_alive "$@" || return 0; sleep 0.1; done
+  for pid in "$@"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid ignored SIGTERM for 10 s; sending SIGKILL"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
   done
-  for pid in $(our_pids); do targets+=("$pid"); done
-  if [ "${#targets[@]}" -gt 0 ]; then
-    log "stopping pids: ${targets[*]}"
-    for pid in "${targets[@]}"; do
-      # each component leads its own process group (setsid); fall back to the single pid
-      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    done
-    for i in $(seq 1 100); do   # up to 10 s for a graceful exit
-      [ -z "$(our_pids)" ] && ! any_target_alive "${targets[@]}" && break
-      sleep 0.1
-    done
-    for pid in "${targets[@]}" $(our_pids); do
-      if kill -0 "$pid" 2>/dev/null; then
-        log "pid $pid ignored SIGTERM; sending SIGKILL"
-        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-      fi
-    done
-    for i in $(seq 1 50); do
-      [ -z "$(our_pids)" ] && ! any_target_alive "${targets[@]}" && break
-      sleep 0.1
-    done
-  fi
-  rm -f "$PIDS"/*.pid
-  local left; left="$(our_pids)"
-  [ -z "$left" ] || die "processes still running after SIGKILL: $left"
+  for i in $(seq 1 50); do any_alive "$@" || return 0; sleep 0.1; done
 }
 
-any_target_alive() {
+any_alive() {
   local pid
   for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
   return 1
+}
+
+# stop_all: stop every component, then any straggler started from this checkout. Clients
+# go first and etcd last: an apiserver whose etcd is gone hangs in shutdown. Safe when
+# nothing is running.
+stop_all() {
+  local c clients=() etcd=() stragglers left
+  for c in "${COMPONENTS[@]}"; do
+    alive "$c" || continue
+    if [ "$c" = etcd ]; then etcd+=("$(pid_of "$c")"); else clients+=("$(pid_of "$c")"); fi
+  done
+  [ "${#clients[@]}" -eq 0 ] || { log "stopping pids ${clients[*]}"; terminate "${clients[@]}"; }
+  [ "${#etcd[@]}" -eq 0 ] || { log "stopping etcd pid ${etcd[*]}"; terminate "${etcd[@]}"; }
+  # shellcheck disable=SC2207
+  stragglers=($(our_pids))
+  [ "${#stragglers[@]}" -eq 0 ] || { log "stopping stragglers ${stragglers[*]}"; terminate "${stragglers[@]}"; }
+  rm -f "$PIDS"/*.pid
+  left="$(our_pids)"
+  [ -z "$left" ] || die "processes still running after SIGKILL: $left"
 }
 
 # Data that must not survive a restart: etcd state, TSDB, Prometheus targets/rules dropped

@@ -124,7 +124,8 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
   });
 
   it("is Unknown, never Healthy, when Prometheus is unreachable", async () => {
-    await apply(monitor("unreachable", { source: { url: "http://127.0.0.1:1", timeout: "2s" } }));
+    // a loopback port nothing listens on (fetch refuses the "bad ports" such as 1 before connecting)
+    await apply(monitor("unreachable", { source: { url: "http://127.0.0.1:19999", timeout: "2s" } }));
     const m = await waitFor("health Unknown", async () => {
       const mm = await get("unreachable");
       return mm.status?.health ? mm : undefined;

@@ -45,12 +45,23 @@ export class PrometheusClient implements MetricsSource {
     return last;
   }
 
-  private async once(request: QueryRequest): Promise<QueryResult> {
-    const body = new URLSearchParams({ query: request.expr, time: (request.time / 1000).toFixed(3) });
+  /** A range query: one vector per step (epoch ms), as samples with their timestamps. */
+  async queryRange(expr: string, startMs: number, endMs: number, stepMs: number): Promise<RangeResult> {
+    const params = { query: expr, start: (startMs / 1000).toFixed(3), end: (endMs / 1000).toFixed(3), step: `${Math.max(1, stepMs / 1000)}s` };
+    const run = () => this.post<RangeResult>("/api/v1/query_range", params, parseRangeResponse);
+    return this.limiter ? this.limiter.run(run) : run();
+  }
+
+  private once(request: QueryRequest): Promise<QueryResult> {
+    return this.post<QueryResult>("/api/v1/query", { query: request.expr, time: (request.time / 1000).toFixed(3) }, parseQueryResponse);
+  }
+
+  private async post<R>(path: string, params: Record<string, string>, parse: (status: number, text: string) => R): Promise<R | QueryError> {
+    const body = new URLSearchParams(params);
     body.set("timeout", `${Math.max(1, Math.floor(this.options.timeoutMs / 1000))}s`);
     let response: Response;
     try {
-      response = await fetch(`${this.base}/api/v1/query`, {
+      response = await fetch(`${this.base}${path}`, {
         method: "POST",
         headers: this.headers,
         body,
@@ -69,11 +80,33 @@ export class PrometheusClient implements MetricsSource {
     } catch (err) {
       return fail("Unreachable", `reading the answer of ${this.base}: ${(err as Error).message}`);
     }
-    return parseQueryResponse(response.status, text);
+    return parse(response.status, text);
   }
 }
 
-export function parseQueryResponse(httpStatus: number, text: string): QueryResult {
+type QueryError = Extract<QueryResult, { kind: "error" }>;
+export type RangeResult = { kind: "matrix"; series: { labels: Record<string, string>; points: [number, number][] }[] } | QueryError;
+
+export function parseRangeResponse(httpStatus: number, text: string): RangeResult {
+  const envelope = parseEnvelope(httpStatus, text);
+  if ("kind" in envelope) return envelope;
+  if (envelope.resultType !== "matrix" || !Array.isArray(envelope.result)) return fail("ParseError", `expected a matrix, got ${envelope.resultType}`) as RangeResult;
+  const series: { labels: Record<string, string>; points: [number, number][] }[] = [];
+  for (const item of envelope.result as { metric?: Record<string, string>; values?: unknown[] }[]) {
+    if (typeof item?.metric !== "object" || !Array.isArray(item.values)) return fail("ParseError", "malformed series in data.result") as RangeResult;
+    const points: [number, number][] = [];
+    for (const v of item.values) {
+      const value = Array.isArray(v) && typeof v[1] === "string" ? parseSampleValue(v[1]) : undefined;
+      if (value === undefined || typeof (v as unknown[])[0] !== "number") return fail("ParseError", "malformed point in data.result") as RangeResult;
+      points.push([((v as unknown[])[0] as number) * 1000, value]);
+    }
+    series.push({ labels: item.metric ?? {}, points });
+  }
+  return { kind: "matrix", series };
+}
+
+/** The `data` of a successful answer, or the classified error. */
+function parseEnvelope(httpStatus: number, text: string): { resultType: string; result: unknown } | Extract<QueryResult, { kind: "error" }> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -93,6 +126,12 @@ export function parseQueryResponse(httpStatus: number, text: string): QueryResul
   }
   const data = body.data;
   if (!data || typeof data.resultType !== "string") return fail("ParseError", "answer has no data.resultType");
+  return { resultType: data.resultType, result: data.result };
+}
+
+export function parseQueryResponse(httpStatus: number, text: string): QueryResult {
+  const data = parseEnvelope(httpStatus, text);
+  if ("kind" in data) return data;
   const point = (v: unknown): number | undefined =>
     Array.isArray(v) && v.length === 2 && typeof v[1] === "string" ? parseSampleValue(v[1]) : undefined;
   if (data.resultType === "scalar") {
@@ -119,7 +158,7 @@ function parseSampleValue(text: string): number | undefined {
   return text.trim() === "" || Number.isNaN(v) ? undefined : v;
 }
 
-const fail = (error: QueryErrorKind, message: string): QueryResult => ({ kind: "error", error, message });
+const fail = (error: QueryErrorKind, message: string): Extract<QueryResult, { kind: "error" }> => ({ kind: "error", error, message });
 const retryable = (r: QueryResult) =>
   r.kind === "error" && (r.error === "Unreachable" || r.error === "Timeout" || (r.error === "HttpError" && /HTTP (5\d\d|429)/.test(r.message)));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,7 +6,7 @@
 // the significance gate keeps tiny windows, where effect sizes are noisy, quiet.
 import { validateHistogram, sameLayout, type Histogram } from "./histogram.ts";
 import { DEFAULT_EPSILON, hellingerDistance, jensenShannonDistance, klDivergence, psi, wassersteinDistance } from "./divergence.ts";
-import { chiSquareTest, ksTest } from "./hypothesis.ts";
+import { chiSquareTest, ksTest, poolAdjacentBins } from "./hypothesis.ts";
 import { fail, fmt, ok, type Result } from "./result.ts";
 
 export const DRIFT_METHODS = ["psi", "kl", "js", "hellinger", "wasserstein", "ks", "chi2"] as const;
@@ -35,6 +35,8 @@ export const DEFAULT_DRIFT_THRESHOLDS: Readonly<Record<DriftMethod, Readonly<{ w
 });
 
 export const DEFAULT_ALPHA = 0.05;
+/** The chi2 method pools adjacent buckets until every expected count reaches this. */
+export const CHI2_MIN_EXPECTED = 5;
 export const DEFAULT_DATASET_DRIFT_SHARE = 0.5;
 
 /** Methods whose finding also needs statistical significance. */
@@ -168,7 +170,20 @@ function measure(reference: Histogram, current: Histogram, cfg: Config): Measure
       return t.ok ? { ...base, score: t.value.statistic, pValue: t.value.pValue } : { state: "Error", reason: t.reason };
     }
     case "chi2": {
-      const t = chiSquareTest(reference, current);
+      // The chi-square p-value is only trustworthy with expected counts of at least 5: pool sparse
+      // adjacent buckets first. When the observations sit in more than one bucket but cannot fill
+      // two groups, the windows are too small for this test.
+      const pooled = poolAdjacentBins(reference, current, CHI2_MIN_EXPECTED);
+      if (!pooled.ok) return { state: "Error", reason: pooled.reason };
+      const occupied = reference.bins.filter((b, i) => b.count + ((current.bins[i] as { count: number }).count) > 0).length;
+      if (pooled.value.reference.length < 2 && occupied > 1)
+        return {
+          state: "InsufficientData",
+          reason: `Too few observations for the chi-square test: ${fmtCount(referenceSamples)} and ${fmtCount(currentSamples)} observations cannot fill two groups of adjacent buckets with expected counts of at least ${CHI2_MIN_EXPECTED}.`,
+          referenceSamples,
+          currentSamples,
+        };
+      const t = chiSquareTest(pooled.value.reference, pooled.value.current);
       return t.ok
         ? { ...base, score: t.value.cramersV, pValue: t.value.pValue, statistic: t.value.statistic, dof: t.value.dof }
         : { state: "Error", reason: t.reason };

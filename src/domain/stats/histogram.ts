@@ -235,8 +235,7 @@ export function representativePoints(upper: readonly number[]): Result<number[]>
     if (i === 0) points.push(u > 0 ? u / 2 : u);
     else if (u === Infinity) points.push(upper[i - 1] as number);
     else {
-      const l = upper[i - 1] as number;
-      points.push(l + (u - l) / 2);
+      points.push((upper[i - 1] as number) / 2 + u / 2);
     }
   }
   return ok(points);

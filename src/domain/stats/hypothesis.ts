@@ -80,3 +80,58 @@ export function chiSquareTest(reference: Counts, current: Counts): Result<ChiSqu
   if (!p.ok) return p;
   return ok({ statistic, dof, pValue: p.value, cramersV: Math.min(Math.sqrt(statistic / total), 1), total });
 }
+
+export interface PooledCounts {
+  reference: number[];
+  current: number[];
+  /** For each pooled group, the index of its first original bin. */
+  starts: number[];
+}
+
+/**
+ * Pools adjacent bins (in order) until every expected count of the 2 × k table reaches
+ * `minExpected` (default 5, the textbook condition for the chi-square approximation): a group
+ * closes once its column total reaches minExpected·N / min(n, m); a remainder joins the last group.
+ * Bins empty on both sides vanish in the pooling. Sparse tails of large windows merge into their
+ * neighbours; a handful of observations pools into a single group, which no test can use.
+ */
+export function poolAdjacentBins(reference: Counts, current: Counts, minExpected = 5): Result<PooledCounts> {
+  const pair = readPair(reference, current, "pooling for the chi-square test");
+  if (!pair.ok) return pair;
+  if (typeof minExpected !== "number" || !(minExpected >= 0) || !Number.isFinite(minExpected))
+    return fail("the minimum expected count must be a finite non-negative number");
+  const { reference: r, current: c, referenceTotal: n, currentTotal: m } = pair.value;
+  const needed = (minExpected * (n + m)) / Math.min(n, m);
+  const out: PooledCounts = { reference: [], current: [], starts: [] };
+  let accR = 0;
+  let accC = 0;
+  let start = -1;
+  for (let i = 0; i < r.length; i++) {
+    const a = r[i] as number;
+    const b = c[i] as number;
+    if (a + b === 0) continue;
+    if (start < 0) start = i;
+    accR += a;
+    accC += b;
+    if (accR + accC >= needed) {
+      out.reference.push(accR);
+      out.current.push(accC);
+      out.starts.push(start);
+      accR = 0;
+      accC = 0;
+      start = -1;
+    }
+  }
+  if (accR + accC > 0) {
+    const last = out.reference.length - 1;
+    if (last >= 0) {
+      out.reference[last] = (out.reference[last] as number) + accR;
+      out.current[last] = (out.current[last] as number) + accC;
+    } else {
+      out.reference.push(accR);
+      out.current.push(accC);
+      out.starts.push(start);
+    }
+  }
+  return ok(out);
+}

@@ -23,8 +23,8 @@ export {
   wasserstein1,
   wassersteinDistance,
 } from "./divergence.ts";
-export type { KsResult, ChiSquareResult } from "./hypothesis.ts";
-export { ksTest, chiSquareTest } from "./hypothesis.ts";
+export type { KsResult, ChiSquareResult, PooledCounts } from "./hypothesis.ts";
+export { ksTest, chiSquareTest, poolAdjacentBins } from "./hypothesis.ts";
 export { cosineDistance, euclideanDistance } from "./vectors.ts";
 export { logGamma, regularizedGammaP, regularizedGammaQ, chiSquareSurvival, kolmogorovSurvival } from "./special.ts";
 export type {
@@ -43,6 +43,7 @@ export {
   DEFAULT_DRIFT_THRESHOLDS,
   DEFAULT_ALPHA,
   DEFAULT_DATASET_DRIFT_SHARE,
+  CHI2_MIN_EXPECTED,
   hasPValue,
   severityOf,
   evaluateFeatureDrift,

@@ -53,6 +53,8 @@ function gammaPrefactor(a: number, x: number): number {
 
 /** P(a, x) by its power series; good for x < a + 1. */
 function lowerSeries(a: number, x: number): number | undefined {
+  const prefactor = gammaPrefactor(a, x);
+  if (prefactor === 0) return 0;
   let ap = a;
   let term = 1 / a;
   let sum = term;
@@ -60,13 +62,16 @@ function lowerSeries(a: number, x: number): number | undefined {
     ap += 1;
     term *= x / ap;
     sum += term;
-    if (Math.abs(term) < Math.abs(sum) * EPS) return sum * gammaPrefactor(a, x);
+    if (Math.abs(term) < Math.abs(sum) * EPS) return sum * prefactor;
   }
   return undefined;
 }
 
 /** Q(a, x) by its continued fraction (modified Lentz); good for x ≥ a + 1. */
 function upperContinuedFraction(a: number, x: number): number | undefined {
+  // the fraction is below 1 for x ≥ a + 1: an underflowed prefactor means Q underflows too
+  const prefactor = gammaPrefactor(a, x);
+  if (prefactor === 0) return 0;
   let b = x + 1 - a;
   let c = 1 / FPMIN;
   let d = 1 / b;
@@ -81,7 +86,7 @@ function upperContinuedFraction(a: number, x: number): number | undefined {
     d = 1 / d;
     const delta = d * c;
     h *= delta;
-    if (Math.abs(delta - 1) < EPS) return gammaPrefactor(a, x) * h;
+    if (Math.abs(delta - 1) < EPS) return prefactor * h;
   }
   return undefined;
 }

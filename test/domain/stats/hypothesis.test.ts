@@ -5,6 +5,7 @@ import {
   kolmogorovSurvival,
   ksTest,
   logGamma,
+  poolAdjacentBins,
   regularizedGammaP,
   regularizedGammaQ,
   type Result,
@@ -56,6 +57,26 @@ describe("chiSquareTest", () => {
   });
   it("keeps Cramér's V at 1 for disjoint support", () => {
     expect(value(chiSquareTest([50, 0], [0, 70])).cramersV).toBeCloseTo(1, 15);
+  });
+});
+
+describe("poolAdjacentBins", () => {
+  it("closes a group once its column total reaches minExpected·N/min(n, m)", () => {
+    // N = 200, n = m = 100: a group needs 10 observations
+    const p = value(poolAdjacentBins([1, 2, 40, 0, 50, 3, 4], [0, 3, 45, 0, 45, 4, 3]));
+    expect(p).toEqual({ reference: [43, 50, 7], current: [48, 45, 7], starts: [0, 4, 5] });
+    // a remainder too small for a group of its own joins the last group
+    expect(value(poolAdjacentBins([50, 50, 1], [50, 50, 0]))).toEqual({ reference: [50, 51], current: [50, 50], starts: [0, 1] });
+  });
+  it("keeps well-filled bins as they are and skips bins empty on both sides", () => {
+    expect(value(poolAdjacentBins([30, 0, 30], [30, 0, 30]))).toEqual({ reference: [30, 30], current: [30, 30], starts: [0, 2] });
+  });
+  it("pools a handful of observations into one group", () => {
+    expect(value(poolAdjacentBins([3, 2], [0, 5])).reference).toEqual([5]);
+  });
+  it("refuses bad input like the tests do", () => {
+    expect(reason(poolAdjacentBins([0, 0], [1, 1]))).toContain("reference window is empty");
+    expect(reason(poolAdjacentBins([1, 1], [1, 1], Number.NaN))).toContain("minimum expected count");
   });
 });
 

@@ -1,0 +1,286 @@
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_DRIFT_THRESHOLDS,
+  DRIFT_METHODS,
+  chiSquareTest,
+  evaluateDatasetDrift,
+  evaluateFeatureDrift,
+  ksTest,
+  psi,
+  severityOf,
+  type DriftMethod,
+  type FeatureDriftResult,
+  type Histogram,
+  type Result,
+} from "../../../src/domain/stats/index.ts";
+
+function value<T>(r: Result<T>): T {
+  if (!r.ok) throw new Error(`expected a value, got: ${r.reason}`);
+  return r.value;
+}
+function hist(upper: number[], counts: number[]): Histogram {
+  return {
+    bins: upper.map((u, i) => ({ lower: i === 0 ? -Infinity : (upper[i - 1] as number), upper: u, count: counts[i] as number })),
+    total: counts.reduce((a, b) => a + b, 0),
+  };
+}
+const U4 = [1, 2, 3, Infinity];
+const h4 = (counts: number[]) => hist(U4, counts);
+const U2 = [0, Infinity];
+const h2 = (a: number, b: number) => hist(U2, [a, b]);
+
+function asValue(r: FeatureDriftResult) {
+  if (r.state !== "Value") throw new Error(`expected a Value, got ${JSON.stringify(r)}`);
+  return r;
+}
+
+describe("DEFAULT_DRIFT_THRESHOLDS", () => {
+  it("holds the documented defaults for every method", () => {
+    expect(DEFAULT_DRIFT_THRESHOLDS).toEqual({
+      psi: { warning: 0.1, critical: 0.25 },
+      kl: { warning: 0.1, critical: 0.2 },
+      js: { warning: 0.1, critical: 0.15 },
+      hellinger: { warning: 0.1, critical: 0.2 },
+      wasserstein: { warning: 0.1, critical: 0.25 },
+      ks: { warning: 0.1, critical: 0.2 },
+      chi2: { warning: 0.1, critical: 0.2 },
+    });
+    expect(Object.keys(DEFAULT_DRIFT_THRESHOLDS).sort()).toEqual([...DRIFT_METHODS].sort());
+    expect(Object.isFrozen(DEFAULT_DRIFT_THRESHOLDS.psi)).toBe(true);
+  });
+});
+
+describe("severityOf", () => {
+  it.each([
+    [0.05, "none"],
+    [0.1, "warning"],
+    [0.2, "warning"],
+    [0.25, "critical"],
+    [3, "critical"],
+  ] as const)("psi %d -> %s", (score, severity) => {
+    expect(severityOf(score, DEFAULT_DRIFT_THRESHOLDS.psi)).toBe(severity);
+  });
+  it("never reaches a level that is not set, and nothing without significance", () => {
+    expect(severityOf(10, { warning: 0.1 })).toBe("warning");
+    expect(severityOf(10, { critical: 0.5 })).toBe("critical");
+    expect(severityOf(0.3, { critical: 0.5 })).toBe("none");
+    expect(severityOf(10, { warning: 0.1, critical: 0.2 }, false)).toBe("none");
+  });
+});
+
+describe("evaluateFeatureDrift", () => {
+  const base = { minSamples: 10 };
+
+  it("reports score and severity for a distance method, without a p-value", () => {
+    const reference = h4([25, 25, 25, 25]);
+    const current = h4([10, 20, 30, 40]);
+    const r = asValue(evaluateFeatureDrift({ ...base, reference, current, method: "psi" }));
+    expect(r.score).toBe(value(psi(reference, current)));
+    expect(r.severity).toBe("warning"); // psi ≈ 0.23
+    expect(r.pValue).toBeUndefined();
+    expect(r).toMatchObject({ referenceSamples: 100, currentSamples: 100 });
+  });
+
+  it("uses given thresholds; a level left out is never reached", () => {
+    const reference = h4([25, 25, 25, 25]);
+    const current = h4([10, 20, 30, 40]);
+    expect(asValue(evaluateFeatureDrift({ ...base, reference, current, method: "psi", thresholds: { critical: 0.2 } })).severity).toBe("critical");
+    expect(asValue(evaluateFeatureDrift({ ...base, reference, current, method: "psi", thresholds: { critical: 0.3 } })).severity).toBe("none");
+  });
+
+  it.each(DRIFT_METHODS.filter((m) => m !== "ks" && m !== "chi2"))("%s: identical windows are not drift", (method) => {
+    const r = asValue(evaluateFeatureDrift({ ...base, reference: h4([10, 20, 30, 40]), current: h4([20, 40, 60, 80]), method }));
+    expect(r.score).toBeCloseTo(0, 12);
+    expect(r.severity).toBe("none");
+  });
+
+  it("ks: the score is D and a finding needs p < alpha", () => {
+    const reference = h2(500, 500);
+    const current = h2(350, 650); // D = 0.15
+    const r = asValue(evaluateFeatureDrift({ ...base, reference, current, method: "ks" }));
+    expect(r.score).toBeCloseTo(0.15, 14);
+    expect(r.pValue).toBe(value(ksTest(reference, current)).pValue);
+    expect(r.pValue).toBeLessThan(0.05);
+    expect(r.alpha).toBe(0.05);
+    expect(r.severity).toBe("warning");
+  });
+
+  it("chi2: the score is Cramér's V, with χ² and dof alongside", () => {
+    const reference = h4([250, 250, 250, 250]);
+    const current = h4([150, 250, 250, 350]);
+    const t = value(chiSquareTest(reference, current));
+    const r = asValue(evaluateFeatureDrift({ ...base, reference, current, method: "chi2" }));
+    expect(r).toMatchObject({ score: t.cramersV, pValue: t.pValue, statistic: t.statistic, dof: 3, severity: "warning" });
+  });
+
+  describe("soundness", () => {
+    it("with millions of samples a tiny shift is significant but not a finding", () => {
+      const reference = h4([250_000, 250_000, 250_000, 250_000]);
+      const current = h4([253_000, 247_000, 250_000, 250_000]);
+      for (const method of ["ks", "chi2"] as const) {
+        const r = asValue(evaluateFeatureDrift({ ...base, reference, current, method }));
+        expect(r.pValue).toBeLessThan(0.001);
+        expect(r.score).toBeLessThan(0.1);
+        expect(r.severity).toBe("none");
+      }
+    });
+    it("with a handful of samples a large apparent effect is not a finding", () => {
+      const reference = h2(3, 2);
+      const current = h2(0, 5);
+      const ks = asValue(evaluateFeatureDrift({ reference, current, method: "ks", minSamples: 1 }));
+      expect(ks.score).toBeCloseTo(0.6, 14);
+      expect(ks.pValue).toBeGreaterThan(0.05);
+      expect(ks.severity).toBe("none");
+      // the asymptotic chi-square p-value would be 0.038 on expected counts of 1.5: the chi2 method
+      // pools buckets to expected counts of 5 first, and 10 observations cannot fill two groups
+      expect(evaluateFeatureDrift({ reference, current, method: "chi2", minSamples: 1 })).toEqual({
+        state: "InsufficientData",
+        reason: "Too few observations for the chi-square test: 5 and 5 observations cannot fill two groups of adjacent buckets with expected counts of at least 5.",
+        referenceSamples: 5,
+        currentSamples: 5,
+      });
+    });
+    it("chi2 pools sparse tail buckets into their neighbours", () => {
+      const reference = h4([1, 500, 499, 0]);
+      const current = h4([0, 480, 518, 2]);
+      const r = asValue(evaluateFeatureDrift({ ...base, reference, current, method: "chi2" }));
+      const pooled = value(chiSquareTest([501, 499], [480, 520]));
+      expect(r).toMatchObject({ dof: 1, statistic: pooled.statistic, pValue: pooled.pValue, score: pooled.cramersV });
+    });
+    it("a real shift in enough data is critical", () => {
+      const reference = h4([250, 250, 250, 250]);
+      const current = h4([50, 150, 300, 500]);
+      for (const method of DRIFT_METHODS) expect(asValue(evaluateFeatureDrift({ ...base, reference, current, method })).severity).toBe("critical");
+    });
+  });
+
+  describe("insufficient data", () => {
+    it("below minSamples on either side, naming which", () => {
+      const r = evaluateFeatureDrift({ reference: h4([1, 2, 3, 4]), current: h4([50, 50, 50, 50]), method: "psi", minSamples: 100 });
+      expect(r).toEqual({
+        state: "InsufficientData",
+        reason: "The reference window has 10 observations, fewer than the 100 required (minSamples).",
+        referenceSamples: 10,
+        currentSamples: 200,
+      });
+      const both = evaluateFeatureDrift({ reference: h4([1, 2, 3, 4]), current: h4([0, 0, 0, 0]), method: "ks", minSamples: 100 });
+      expect(both).toMatchObject({ state: "InsufficientData", reason: "The reference window has 10 observations and the current window has 0 observations, fewer than the 100 required (minSamples)." });
+    });
+    it("an empty window is insufficient even with minSamples 0", () => {
+      expect(evaluateFeatureDrift({ reference: h4([1, 2, 3, 4]), current: h4([0, 0, 0, 0]), method: "js", minSamples: 0 })).toMatchObject({
+        state: "InsufficientData",
+        currentSamples: 0,
+      });
+    });
+  });
+
+  describe("errors", () => {
+    const ok4 = h4([1, 2, 3, 4]);
+    it.each([
+      [{ reference: h4([1, Number.NaN, 3, 4]), current: ok4, method: "psi" }, "the reference histogram has a NaN count in bucket le=2"],
+      [{ reference: ok4, current: h4([1, 2, Infinity, 4]), method: "psi" }, "the current histogram has an infinite count in bucket le=3"],
+      [{ reference: ok4, current: hist([1, 2, 5, Infinity], [1, 2, 3, 4]), method: "psi" }, "the bucket layouts differ: bucket 3 of 4 is le=3 in the reference histogram and le=5 in the current one"],
+      [{ reference: ok4, current: hist([1, Infinity], [1, 2]), method: "ks" }, "the bucket layouts differ"],
+      [{ reference: h4([0, 10, 0, 0]), current: ok4, method: "wasserstein" }, "reference standard deviation"],
+      [{ reference: ok4, current: ok4, method: "cosine" }, 'the drift method "cosine" is unknown'],
+      [{ reference: ok4, current: ok4, method: "psi", thresholds: { warning: -1 } }, "the warning threshold (-1) must be a finite non-negative number"],
+      [{ reference: ok4, current: ok4, method: "ks", alpha: 1 }, "alpha (1) must be a number strictly between 0 and 1"],
+      [{ reference: ok4, current: ok4, method: "kl", epsilon: 0 }, "epsilon (0)"],
+      [{ reference: ok4, current: ok4, method: "kl", minSamples: Number.NaN }, "minSamples (NaN)"],
+    ])("%# %s", (input, expected) => {
+      const r = evaluateFeatureDrift({ minSamples: 1, ...(input as { reference: Histogram; current: Histogram; method: DriftMethod }) });
+      expect(r.state).toBe("Error");
+      expect((r as { reason: string }).reason).toContain(expected);
+    });
+  });
+});
+
+describe("evaluateDatasetDrift", () => {
+  // n = m = 200 per window, two bins: D = k/200 for a shift of k observations, n_eff = 100
+  const shifted = (k: number) => ({ reference: h2(100, 100), current: h2(100 - k, 100 + k) });
+  const a = shifted(33); // D = 0.165, p ≈ 0.0087
+  const b = shifted(29); // D = 0.145, p ≈ 0.030
+  const pOf = (f: { reference: Histogram; current: Histogram }) => value(ksTest(f.reference, f.current)).pValue;
+
+  it("has the premise the correction tests rely on", () => {
+    expect(pOf(a)).toBeLessThan(0.025);
+    expect(pOf(b)).toBeGreaterThan(0.025);
+    expect(pOf(b)).toBeLessThan(0.05);
+  });
+
+  it("Bonferroni compares each p-value with alpha / tested features", () => {
+    const r = value(evaluateDatasetDrift({ features: { b, a }, method: "ks", minSamples: 10 }));
+    expect(r.correction).toBe("bonferroni");
+    expect(r.features.a).toMatchObject({ state: "Value", severity: "warning", alpha: 0.025 });
+    expect(r.features.b).toMatchObject({ state: "Value", severity: "none", alpha: 0.025 });
+    expect(r.driftedFeatures).toEqual(["a"]);
+    expect(r.testedFeatures).toBe(2);
+    expect(r.driftedShare).toBe(0.5);
+    expect(r.datasetDrift).toBe(true);
+    expect(r.worstSeverity).toBe("warning");
+  });
+
+  it("Holm steps down: the second smallest p-value faces alpha / (m − 1)", () => {
+    const r = value(evaluateDatasetDrift({ features: { a, b }, method: "ks", minSamples: 10, correction: "holm" }));
+    expect(r.features.a).toMatchObject({ severity: "warning", alpha: 0.025 });
+    expect(r.features.b).toMatchObject({ severity: "warning", alpha: 0.05 });
+    expect(r.driftedFeatures).toEqual(["a", "b"]);
+  });
+
+  it("Holm stops at the first p-value that is not below its level", () => {
+    const c = shifted(10); // p ≈ 0.8
+    const r = value(evaluateDatasetDrift({ features: { a, b, c }, method: "ks", minSamples: 10, correction: "holm" }));
+    // a: p < 0.05/3 ✓; b: p ≈ 0.03 ≥ 0.05/2 -> stop; c is not significant either
+    expect(r.driftedFeatures).toEqual(["a"]);
+    expect(r.features.b).toMatchObject({ severity: "none", alpha: 0.025 });
+    expect(r.features.c).toMatchObject({ severity: "none", alpha: 0.05 });
+  });
+
+  it("without correction each p-value faces alpha", () => {
+    const r = value(evaluateDatasetDrift({ features: { a, b }, method: "ks", minSamples: 10, correction: "none" }));
+    expect(r.driftedFeatures).toEqual(["a", "b"]);
+  });
+
+  it("counts only features that had a value, and keeps the others with their reason", () => {
+    const tiny = { reference: h2(2, 2), current: h2(0, 4) };
+    const broken = { reference: h2(2, 2), current: hist([1, Infinity], [2, 2]) };
+    const r = value(evaluateDatasetDrift({ features: { a, b, tiny, broken }, method: "ks", minSamples: 10 }));
+    expect(r.testedFeatures).toBe(2);
+    expect(r.features.a).toMatchObject({ alpha: 0.025 });
+    expect(r.features.tiny).toMatchObject({ state: "InsufficientData", referenceSamples: 4, currentSamples: 4 });
+    expect(r.features.broken).toMatchObject({ state: "Error" });
+    expect(Object.keys(r.features)).toEqual(["a", "b", "broken", "tiny"]);
+  });
+
+  it("declares dataset drift from the share of drifted features", () => {
+    const calm = { reference: h4([10, 20, 30, 40]), current: h4([10, 20, 30, 40]) };
+    const moved = { reference: h4([25, 25, 25, 25]), current: h4([5, 10, 25, 60]) };
+    const features = { z: moved, y: calm, x: moved };
+    const r = value(evaluateDatasetDrift({ features, method: "psi", minSamples: 10, datasetDriftShare: 0.6 }));
+    expect(r.driftedFeatures).toEqual(["x", "z"]);
+    expect(r.driftedShare).toBeCloseTo(2 / 3, 15);
+    expect(r.datasetDrift).toBe(true);
+    expect(r.worstSeverity).toBe("critical");
+    expect(value(evaluateDatasetDrift({ features, method: "psi", minSamples: 10, datasetDriftShare: 0.7 })).datasetDrift).toBe(false);
+    // a share of 0 still needs at least one drifted feature
+    expect(value(evaluateDatasetDrift({ features: { y: calm }, method: "psi", minSamples: 10, datasetDriftShare: 0 })).datasetDrift).toBe(false);
+  });
+
+  it("reports an empty feature set as nothing tested", () => {
+    expect(value(evaluateDatasetDrift({ features: {}, method: "chi2", minSamples: 10 }))).toMatchObject({
+      testedFeatures: 0,
+      driftedShare: 0,
+      datasetDrift: false,
+      worstSeverity: "none",
+      driftedFeatures: [],
+    });
+  });
+
+  it("refuses an invalid configuration with a reason", () => {
+    const bad = (extra: object) => evaluateDatasetDrift({ features: { a }, method: "ks", minSamples: 10, ...extra });
+    expect(bad({ correction: "sidak" })).toEqual({ ok: false, reason: 'the correction "sidak" is unknown; expected one of bonferroni, holm, none' });
+    expect(bad({ datasetDriftShare: 1.5 })).toMatchObject({ ok: false });
+    expect(bad({ alpha: 0 })).toMatchObject({ ok: false });
+    expect(bad({ method: "euclidean" })).toMatchObject({ ok: false });
+  });
+});
