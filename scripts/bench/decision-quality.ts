@@ -180,7 +180,7 @@ for (const n of SIZES) {
 // ------------------------------------------------------------------ report
 const sizeLabel = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
 const pad = (s: string, w: number) => s.padStart(w);
-const line = (first: string, cells: string[]) => `${first.padEnd(13)}${cells.map((c) => pad(c, 10)).join("")}`;
+const line = (first: string, cells: string[]) => `${first.padEnd(13)}${cells.map((c) => pad(c, 12)).join("")}`;
 const header = line("method", SIZES.map((n) => `n=${sizeLabel(n)}`));
 const thresholdText = (m: DriftMethod) => {
   const t = DEFAULT_DRIFT_THRESHOLDS[m];

@@ -28,6 +28,7 @@ ENV_FILE="$LOCAL/env"
 : "${MG_PROMETHEUS_PORT:=19090}"
 : "${MG_READY_TIMEOUT:=120}"      # seconds, per readiness wait
 : "${MG_NODE_NAME:=kwok-node-0}"
+: "${MG_CRDS_DIR:=$ROOT/crds}"     # installed after startup: kustomization.yaml, else *.yaml
 
 # Order matters: started left to right, stopped right to left.
 COMPONENTS=(prometheus etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
