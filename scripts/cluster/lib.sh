@@ -121,7 +121,7 @@ terminate() {
   for pid in "$@"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   for i in $(seq 1 100); do any_alive "$@" || return 0; sleep 0.1; done
   for pid in "$@"; do
-    if kill -0 "$pid" 2>/dev/null; then
+    if running "$pid"; then
       log "pid $pid ignored SIGTERM for 10 s; sending SIGKILL"
       kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -129,9 +129,17 @@ terminate() {
   for i in $(seq 1 50); do any_alive "$@" || return 0; sleep 0.1; done
 }
 
+# running PID: exists and is not a zombie. Our daemons are reparented to PID 1, which may
+# take a second or two to reap them; a zombie has already exited and released its ports.
+running() {
+  local state
+  state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
 any_alive() {
   local pid
-  for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
+  for pid in "$@"; do running "$pid" && return 0; done
   return 1
 }
 

@@ -401,7 +401,7 @@ function histogramDrift(
           : { feature, state: "Error" as const, reason: r.reason },
     ),
     ...missing,
-  ].sort((a, b) => a.feature.localeCompare(b.feature));
+  ].sort((a, b) => (a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : 0));
   const drifted = featureStatuses.filter((f) => f.severity === "warning" || f.severity === "critical");
   if (drifted.length > 0) {
     const sev = drifted.reduce<Severity | undefined>((acc, f) => worseSeverity(acc, f.severity as Severity), undefined) as Severity;
@@ -486,7 +486,8 @@ function embeddingDrift(d: PlannedDrift, results: Results, draft: Draft, monitor
   if (!distance.ok) return { ...base, state: "Error", reason: distance.reason };
   const score = distance.value;
   const t = spec.threshold;
-  const sev: Severity | undefined = t.critical !== undefined && score > t.critical ? "critical" : t.warning !== undefined && score > t.warning ? "warning" : undefined;
+  // same convention as the distribution methods (stats/drift.ts): a score at the threshold reaches it
+  const sev: Severity | undefined = t.critical !== undefined && score >= t.critical ? "critical" : t.warning !== undefined && score >= t.warning ? "warning" : undefined;
   if (sev)
     draft.findings.push({
       type: "EmbeddingDrift",
