@@ -1,6 +1,6 @@
 // The API server itself refuses invalid ModelMonitors at `kubectl apply` time, naming the field.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apply, createNamespace, deleteNamespace, kubectl, kubectlOk } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, kubectlOk } from "./support.ts";
 
 let ns: string;
 beforeAll(async () => {
