@@ -44,7 +44,10 @@ export function toStructural(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(toStructural);
   if (schema === null || typeof schema !== "object") return schema;
   const out: JsonSchema = {};
+  const preserveUnknown = (schema as JsonSchema)["x-kubernetes-preserve-unknown-fields"] === true;
   for (const [key, value] of Object.entries(schema as JsonSchema)) {
+    // free-form objects (a Job template) are kept as they are, without a value schema
+    if (preserveUnknown && key === "additionalProperties") continue;
     if (key === "$schema" || key === "propertyNames") continue;
     if (key === "pattern" && (schema as JsonSchema).format === "date-time") continue;
     if (key === "additionalProperties" && value === false) continue;

@@ -1,9 +1,12 @@
 // Drift decisions: one feature, then a set of features with multiple-testing correction.
 //
 // Soundness rule: a finding (severity other than "none") needs the effect size to reach its
-// threshold; for the tests with a p-value (ks, chi2) it also needs p < alpha (after correction).
-// The effect-size gate keeps huge windows, where every p-value is tiny, from raising false alarms;
-// the significance gate keeps tiny windows, where effect sizes are noisy, quiet.
+// threshold AND p < alpha (after the multiple-testing correction over features), for every method.
+// ks uses its own Kolmogorov–Smirnov p-value; chi2 and the distance methods (psi, kl, js,
+// hellinger, wasserstein) use the chi-square test of homogeneity on the same two count vectors,
+// pooled to expected counts >= 5. The effect-size gate keeps huge windows, where every p-value is
+// tiny, from raising false alarms; the significance gate keeps small windows, where effect sizes
+// are inflated by sampling noise, quiet, so the false-alarm rate stays at or below alpha.
 import { validateHistogram, sameLayout, type Histogram } from "./histogram.ts";
 import { DEFAULT_EPSILON, hellingerDistance, jensenShannonDistance, klDivergence, psi, wassersteinDistance } from "./divergence.ts";
 import { chiSquareTest, ksTest, poolAdjacentBins } from "./hypothesis.ts";
@@ -22,7 +25,7 @@ export interface DriftThresholds {
 /**
  * Default thresholds on each method's score (see docs/statistics.md): psi 0.1/0.25, kl 0.1/0.2,
  * js 0.1/0.15, hellinger 0.1/0.2, wasserstein (normalised by the reference sd) 0.1/0.25,
- * ks (D) 0.1/0.2, chi2 (Cramér's V) 0.1/0.2; ks and chi2 also need p < alpha.
+ * ks (D) 0.1/0.2, chi2 (Cramér's V) 0.1/0.2; every method also needs p < alpha.
  */
 export const DEFAULT_DRIFT_THRESHOLDS: Readonly<Record<DriftMethod, Readonly<{ warning: number; critical: number }>>> = Object.freeze({
   psi: Object.freeze({ warning: 0.1, critical: 0.25 }),
@@ -35,12 +38,21 @@ export const DEFAULT_DRIFT_THRESHOLDS: Readonly<Record<DriftMethod, Readonly<{ w
 });
 
 export const DEFAULT_ALPHA = 0.05;
-/** The chi2 method pools adjacent buckets until every expected count reaches this. */
+/** The chi-square significance test pools adjacent buckets until every expected count reaches this. */
 export const CHI2_MIN_EXPECTED = 5;
 export const DEFAULT_DATASET_DRIFT_SHARE = 0.5;
 
-/** Methods whose finding also needs statistical significance. */
-export const hasPValue = (method: DriftMethod): boolean => method === "ks" || method === "chi2";
+/** The test that gives a method's p-value: "ks" for ks, "chi2" (pooled chi-square) for the others. */
+export type SignificanceTest = "chi2" | "ks";
+
+/** The significance test behind each method's p-value. */
+export const significanceTestOf = (method: DriftMethod): SignificanceTest => (method === "ks" ? "ks" : "chi2");
+
+/**
+ * Whether a method's Value result carries a p-value and its finding needs p < alpha. True for every
+ * method: the distance methods take theirs from the pooled chi-square test (see significanceTestOf).
+ */
+export const hasPValue = (method: DriftMethod): boolean => (DRIFT_METHODS as readonly string[]).includes(method);
 
 export interface FeatureDriftInput {
   reference: Histogram;
@@ -52,7 +64,7 @@ export interface FeatureDriftInput {
   epsilon?: number;
   /** Either window with fewer observations (and any empty window) is InsufficientData. */
   minSamples: number;
-  /** Significance level for ks and chi2; default 0.05. */
+  /** Significance level for every method; default 0.05. */
   alpha?: number;
 }
 
@@ -61,13 +73,16 @@ export type FeatureDriftResult =
       state: "Value";
       /** The effect size compared with the thresholds: the distance, KS D, or Cramér's V for chi2. */
       score: number;
-      pValue?: number;
-      /** The test statistic when it is not the score: χ² for chi2. */
+      /** The p-value of the significance test (see significanceTest). */
+      pValue: number;
+      /** Where pValue comes from: the KS test for ks; the pooled chi-square test for all other methods. */
+      significanceTest: SignificanceTest;
+      /** The pooled chi-square statistic χ², when significanceTest is chi2 (for ks the statistic is the score D). */
       statistic?: number;
-      /** Degrees of freedom for chi2. */
+      /** Degrees of freedom of the pooled chi-square test, when significanceTest is chi2. */
       dof?: number;
       /** The significance level the p-value was compared with (after correction). */
-      alpha?: number;
+      alpha: number;
       severity: DriftSeverity;
       referenceSamples: number;
       currentSamples: number;
@@ -75,7 +90,7 @@ export type FeatureDriftResult =
   | { state: "InsufficientData"; reason: string; referenceSamples: number; currentSamples: number }
   | { state: "Error"; reason: string };
 
-/** The severity for an effect size, given thresholds and (for tests) whether p < alpha. */
+/** The severity for an effect size, given thresholds and whether p < alpha. */
 export function severityOf(score: number, thresholds: DriftThresholds, significant = true): DriftSeverity {
   if (!significant || Number.isNaN(score)) return "none";
   if (thresholds.critical !== undefined && score >= thresholds.critical) return "critical";
@@ -126,7 +141,16 @@ function readConfig(input: {
 // ---------------------------------------------------------------------------------- measuring
 
 type Measured =
-  | { state: "Measured"; score: number; pValue?: number; statistic?: number; dof?: number; referenceSamples: number; currentSamples: number }
+  | {
+      state: "Measured";
+      score: number;
+      pValue: number;
+      significanceTest: SignificanceTest;
+      statistic?: number;
+      dof?: number;
+      referenceSamples: number;
+      currentSamples: number;
+    }
   | { state: "InsufficientData"; reason: string; referenceSamples: number; currentSamples: number }
   | { state: "Error"; reason: string };
 
@@ -150,45 +174,74 @@ function measure(reference: Histogram, current: Histogram, cfg: Config): Measure
       referenceSamples,
       currentSamples,
     };
-  const base = { state: "Measured" as const, referenceSamples, currentSamples };
-  const value = (r: Result<number>): Measured => (r.ok ? { ...base, score: r.value } : { state: "Error", reason: r.reason });
+  // The effect size first, so that invalid data for a method is an Error even in small windows.
+  let score: number;
   switch (cfg.method) {
-    case "psi":
-      return value(psi(reference, current, { epsilon: cfg.epsilon }));
-    case "kl":
-      return value(klDivergence(reference, current, { epsilon: cfg.epsilon }));
-    case "js":
-      return value(jensenShannonDistance(reference, current));
-    case "hellinger":
-      return value(hellingerDistance(reference, current));
+    case "psi": {
+      const r = psi(reference, current, { epsilon: cfg.epsilon });
+      if (!r.ok) return { state: "Error", reason: r.reason };
+      score = r.value;
+      break;
+    }
+    case "kl": {
+      const r = klDivergence(reference, current, { epsilon: cfg.epsilon });
+      if (!r.ok) return { state: "Error", reason: r.reason };
+      score = r.value;
+      break;
+    }
+    case "js": {
+      const r = jensenShannonDistance(reference, current);
+      if (!r.ok) return { state: "Error", reason: r.reason };
+      score = r.value;
+      break;
+    }
+    case "hellinger": {
+      const r = hellingerDistance(reference, current);
+      if (!r.ok) return { state: "Error", reason: r.reason };
+      score = r.value;
+      break;
+    }
     case "wasserstein": {
-      const w = wassersteinDistance(reference, current);
-      return w.ok ? { ...base, score: w.value.normalized } : { state: "Error", reason: w.reason };
+      const r = wassersteinDistance(reference, current);
+      if (!r.ok) return { state: "Error", reason: r.reason };
+      score = r.value.normalized;
+      break;
     }
     case "ks": {
       const t = ksTest(reference, current);
-      return t.ok ? { ...base, score: t.value.statistic, pValue: t.value.pValue } : { state: "Error", reason: t.reason };
+      if (!t.ok) return { state: "Error", reason: t.reason };
+      return { state: "Measured", score: t.value.statistic, pValue: t.value.pValue, significanceTest: "ks", referenceSamples, currentSamples };
     }
-    case "chi2": {
-      // The chi-square p-value is only trustworthy with expected counts of at least 5: pool sparse
-      // adjacent buckets first. When the observations sit in more than one bucket but cannot fill
-      // two groups, the windows are too small for this test.
-      const pooled = poolAdjacentBins(reference, current, CHI2_MIN_EXPECTED);
-      if (!pooled.ok) return { state: "Error", reason: pooled.reason };
-      const occupied = reference.bins.filter((b, i) => b.count + ((current.bins[i] as { count: number }).count) > 0).length;
-      if (pooled.value.reference.length < 2 && occupied > 1)
-        return {
-          state: "InsufficientData",
-          reason: `Too few observations for the chi-square test: ${fmtCount(referenceSamples)} and ${fmtCount(currentSamples)} observations cannot fill two groups of adjacent buckets with expected counts of at least ${CHI2_MIN_EXPECTED}.`,
-          referenceSamples,
-          currentSamples,
-        };
-      const t = chiSquareTest(pooled.value.reference, pooled.value.current);
-      return t.ok
-        ? { ...base, score: t.value.cramersV, pValue: t.value.pValue, statistic: t.value.statistic, dof: t.value.dof }
-        : { state: "Error", reason: t.reason };
-    }
+    case "chi2":
+      score = Number.NaN; // Cramér's V of the pooled table, below
+      break;
   }
+  // The significance evidence for chi2 and the distance methods: the chi-square test of
+  // homogeneity on the same two count vectors. Its p-value is only trustworthy with expected counts
+  // of at least 5, so sparse adjacent buckets are pooled first. When the observations sit in more
+  // than one bucket but cannot fill two groups, the windows are too small for any decision.
+  const pooled = poolAdjacentBins(reference, current, CHI2_MIN_EXPECTED);
+  if (!pooled.ok) return { state: "Error", reason: pooled.reason };
+  const occupied = reference.bins.filter((b, i) => b.count + (current.bins[i] as { count: number }).count > 0).length;
+  if (pooled.value.reference.length < 2 && occupied > 1)
+    return {
+      state: "InsufficientData",
+      reason: `Too few observations for the chi-square test: ${fmtCount(referenceSamples)} and ${fmtCount(currentSamples)} observations cannot fill two groups of adjacent buckets with expected counts of at least ${CHI2_MIN_EXPECTED}.`,
+      referenceSamples,
+      currentSamples,
+    };
+  const t = chiSquareTest(pooled.value.reference, pooled.value.current);
+  if (!t.ok) return { state: "Error", reason: t.reason };
+  return {
+    state: "Measured",
+    score: cfg.method === "chi2" ? t.value.cramersV : score,
+    pValue: t.value.pValue,
+    significanceTest: "chi2",
+    statistic: t.value.statistic,
+    dof: t.value.dof,
+    referenceSamples,
+    currentSamples,
+  };
 }
 
 function fmtCount(x: number): string {
@@ -202,14 +255,13 @@ function classify(m: Measured, cfg: Config, alpha: number, significant: boolean)
   const result: FeatureDriftResult = {
     state: "Value",
     score: m.score,
+    pValue: m.pValue,
+    significanceTest: m.significanceTest,
+    alpha,
     severity: severityOf(m.score, cfg.thresholds, significant),
     referenceSamples: m.referenceSamples,
     currentSamples: m.currentSamples,
   };
-  if (m.pValue !== undefined) {
-    result.pValue = m.pValue;
-    result.alpha = alpha;
-  }
   if (m.statistic !== undefined) result.statistic = m.statistic;
   if (m.dof !== undefined) result.dof = m.dof;
   return result;
@@ -219,15 +271,16 @@ function classify(m: Measured, cfg: Config, alpha: number, significant: boolean)
 
 /**
  * Drift of one feature between a reference and a current window with the same bucket layout.
- * Value: the score, the p-value for ks/chi2, and a severity that needs the score to reach its
- * threshold and, for ks/chi2, p < alpha. InsufficientData: a window below minSamples.
+ * Value: the score, the p-value with the test it came from, and a severity that needs the score to
+ * reach its threshold and p < alpha. InsufficientData: a window below minSamples, or (every method
+ * but ks) too few observations for two pooled groups of the chi-square test.
  * Error: invalid data or configuration, with the reason.
  */
 export function evaluateFeatureDrift(input: FeatureDriftInput): FeatureDriftResult {
   const cfg = readConfig(input);
   if (!cfg.ok) return { state: "Error", reason: cfg.reason };
   const m = measure(input.reference, input.current, cfg.value);
-  const significant = m.state === "Measured" && (m.pValue === undefined || m.pValue < cfg.value.alpha);
+  const significant = m.state === "Measured" && m.pValue < cfg.value.alpha;
   return classify(m, cfg.value, cfg.value.alpha, significant);
 }
 
@@ -242,7 +295,7 @@ export interface DatasetDriftInput {
   thresholds?: DriftThresholds;
   epsilon?: number;
   minSamples: number;
-  /** Family-wise significance level for ks and chi2 before correction; default 0.05. */
+  /** Family-wise significance level before correction, for every method; default 0.05. */
   alpha?: number;
   /** Multiple-testing correction over the features that were tested; default bonferroni. */
   correction?: Correction;
@@ -269,7 +322,7 @@ export interface DatasetDriftReport {
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * Drift over several features with one method. For ks and chi2 the significance level is corrected
+ * Drift over several features with one method. For every method the significance level is corrected
  * over the m features that were tested: Bonferroni compares each p-value with alpha/m; Holm sorts
  * the p-values and compares the i-th smallest (from 0) with alpha/(m − i), stopping at the first
  * that is not below. Effect-size thresholds apply as for one feature.
@@ -299,25 +352,21 @@ export function evaluateDatasetDrift(input: DatasetDriftInput): Result<DatasetDr
   const tested = names.filter((n) => measured.get(n)?.state === "Measured");
   const m = tested.length;
   const levels = new Map<string, { alpha: number; significant: boolean }>();
-  if (hasPValue(cfg.method)) {
-    const pOf = (n: string): number => {
-      const x = measured.get(n);
-      return x?.state === "Measured" ? (x.pValue ?? 1) : 1;
-    };
-    if (correction === "holm") {
-      const order = [...tested].sort((a, b) => pOf(a) - pOf(b) || byName(a, b));
-      let rejecting = true;
-      order.forEach((n, i) => {
-        const level = cfg.alpha / (m - i);
-        rejecting = rejecting && pOf(n) < level;
-        levels.set(n, { alpha: level, significant: rejecting });
-      });
-    } else {
-      const level = correction === "bonferroni" ? cfg.alpha / Math.max(m, 1) : cfg.alpha;
-      for (const n of tested) levels.set(n, { alpha: level, significant: pOf(n) < level });
-    }
+  const pOf = (n: string): number => {
+    const x = measured.get(n);
+    return x?.state === "Measured" ? x.pValue : 1;
+  };
+  if (correction === "holm") {
+    const order = [...tested].sort((a, b) => pOf(a) - pOf(b) || byName(a, b));
+    let rejecting = true;
+    order.forEach((n, i) => {
+      const level = cfg.alpha / (m - i);
+      rejecting = rejecting && pOf(n) < level;
+      levels.set(n, { alpha: level, significant: rejecting });
+    });
   } else {
-    for (const n of tested) levels.set(n, { alpha: cfg.alpha, significant: true });
+    const level = correction === "bonferroni" ? cfg.alpha / Math.max(m, 1) : cfg.alpha;
+    for (const n of tested) levels.set(n, { alpha: level, significant: pOf(n) < level });
   }
 
   const features: Record<string, FeatureDriftResult> = {};

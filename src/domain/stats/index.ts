@@ -36,6 +36,7 @@ export type {
   Correction,
   DatasetDriftInput,
   DatasetDriftReport,
+  SignificanceTest,
 } from "./drift.ts";
 export {
   DRIFT_METHODS,
@@ -45,6 +46,7 @@ export {
   DEFAULT_DATASET_DRIFT_SHARE,
   CHI2_MIN_EXPECTED,
   hasPValue,
+  significanceTestOf,
   severityOf,
   evaluateFeatureDrift,
   evaluateDatasetDrift,
