@@ -30,7 +30,7 @@ ENV_FILE="$LOCAL/env"
 : "${MG_NODE_NAME:=kwok-node-0}"
 : "${MG_CRDS_DIR:=$ROOT/crds}"     # installed after startup: kustomization.yaml, else *.yaml
 
-# Order matters: started left to right, stopped right to left.
+# Start order (stop_all stops every client first and etcd last).
 COMPONENTS=(prometheus etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
