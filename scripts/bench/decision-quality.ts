@@ -8,7 +8,15 @@
 // reference window is drawn once per repetition and every evaluation sees a fresh current window.
 // Windows of up to 2,000 observations are sampled observation by observation; larger ones as a
 // multinomial by conditional binomials with the normal approximation (variance ≥ ~30 here).
-import { DEFAULT_DRIFT_THRESHOLDS, DRIFT_METHODS, evaluateFeatureDrift, regularizedGammaP, type DriftMethod, type Histogram } from "../../src/domain/stats/index.ts";
+import {
+  DEFAULT_DRIFT_THRESHOLDS,
+  DRIFT_METHODS,
+  evaluateFeatureDrift,
+  regularizedGammaP,
+  significanceTestOf,
+  type DriftMethod,
+  type Histogram,
+} from "../../src/domain/stats/index.ts";
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(String(process.argv[i]).replace(/^--/, ""), String(process.argv[i + 1]));
@@ -184,12 +192,13 @@ const line = (first: string, cells: string[]) => `${first.padEnd(13)}${cells.map
 const header = line("method", SIZES.map((n) => `n=${sizeLabel(n)}`));
 const thresholdText = (m: DriftMethod) => {
   const t = DEFAULT_DRIFT_THRESHOLDS[m];
-  return `${t.warning}/${t.critical}${m === "ks" || m === "chi2" ? ` & p<${ALPHA}` : ""}`;
+  return `${t.warning}/${t.critical} & p<${ALPHA} (${significanceTestOf(m)})`;
 };
 
 console.log(`Drift decision quality — seed ${SEED}; 10 buckets (le=-2..2 step 0.5, +Inf); N(0,1) reference; minSamples 1`);
 console.log(`Default thresholds (warning/critical): ${DRIFT_METHODS.map((m) => `${m} ${thresholdText(m)}`).join(", ")}`);
 console.log(`chi2 scores Cramér's V after pooling buckets to expected counts >= 5; ks scores D; wasserstein is W1 / reference sd.`);
+console.log(`Significance: ks its own p-value; every other method the chi-square test on the pooled buckets.`);
 console.log("");
 console.log(`False-alarm rate: share of evaluations with severity != none, reference and current both N(0,1) (${FALSE_ALARM_REPS} repetitions)`);
 console.log(header);

@@ -101,47 +101,69 @@ describe("monitoring engine on real metrics", () => {
     expect(m.status?.drift?.find((d) => d.name === "inputs")?.features.map((f) => f.feature)).toEqual(["age", "income", "tenure"]);
   });
 
-  it("a shifted feature gives a data-drift finding naming that feature only", async () => {
-    sim.setBehaviour({ featureShift: { income: 1.5 } });
-    const m = await waitForFinding("a DataDrift finding", (f) => f.type === "DataDrift" && f.source === "inputs");
-    expect(m.status?.drift?.find((d) => d.name === "inputs")?.driftedFeatures).toEqual(["income"]);
-    expect(findingsOf(m).find((f) => f.source === "inputs")?.description).toMatch(/income \(psi/);
-    sim.setBehaviour({ featureShift: { income: 0 } });
-    await waitHealthy();
-  });
+  // each scenario changes the model, checks the finding, and always restores the model and
+  // waits until the monitor is Healthy again, so one failure does not cascade into the next
+  const scenario = async (change: () => void, restore: () => void, check: () => Promise<void>) => {
+    change();
+    try {
+      await check();
+    } finally {
+      restore();
+      await waitHealthy();
+    }
+  };
 
-  it("a moved embedding centroid gives an embedding-drift finding", async () => {
-    sim.setBehaviour({ embeddingShift: 2 });
-    const m = await waitForFinding("an EmbeddingDrift finding", (f) => f.type === "EmbeddingDrift");
-    expect(findingsOf(m).find((f) => f.type === "EmbeddingDrift")?.description).toMatch(/^cosine distance 0\.\d+/);
-    sim.setBehaviour({ embeddingShift: 0 });
-    await waitHealthy();
-  });
+  it("a shifted feature gives a data-drift finding naming that feature only", () =>
+    scenario(
+      () => sim.setBehaviour({ featureShift: { income: 1.5 } }),
+      () => sim.setBehaviour({ featureShift: { income: 0 } }),
+      async () => {
+        const m = await waitForFinding("a DataDrift finding", (f) => f.type === "DataDrift" && f.source === "inputs");
+        expect(m.status?.drift?.find((d) => d.name === "inputs")?.driftedFeatures).toEqual(["income"]);
+        expect(findingsOf(m).find((f) => f.source === "inputs")?.description).toMatch(/income \(psi/);
+      },
+    ));
 
-  it("a refusal-rate spike gives behaviour drift", async () => {
-    sim.setBehaviour({ refusalRate: 0.25 });
-    const m = await waitForFinding("a BehaviourDrift finding", (f) => f.type === "BehaviourDrift" && f.source === "refusal_rate" && f.segment === undefined);
-    expect(findingsOf(m).find((f) => f.type === "BehaviourDrift" && !f.segment)?.severity).toBe("critical");
-    sim.setBehaviour({ refusalRate: 0.02 });
-    await waitHealthy();
-  });
+  it("a moved embedding centroid gives an embedding-drift finding", () =>
+    scenario(
+      () => sim.setBehaviour({ embeddingShift: 2 }),
+      () => sim.setBehaviour({ embeddingShift: 0 }),
+      async () => {
+        const m = await waitForFinding("an EmbeddingDrift finding", (f) => f.type === "EmbeddingDrift");
+        expect(findingsOf(m).find((f) => f.type === "EmbeddingDrift")?.description).toMatch(/^cosine distance 0\.\d+/);
+      },
+    ));
 
-  it("one segment degrading is reported for that segment only", async () => {
-    sim.setBehaviour({ accuracy: 0.6 }, "plant-b");
-    const m = await waitForFinding("an AccuracyDrift finding on plant-b", (f) => f.type === "AccuracyDrift" && f.segment === "plant-b");
-    const accuracyFindings = findingsOf(m).filter((f) => f.type === "AccuracyDrift");
-    expect(accuracyFindings.map((f) => f.segment)).toEqual(["plant-b"]);
-    sim.setBehaviour({ accuracy: 0.92 }, "plant-b");
-    await waitHealthy();
-  });
+  it("a refusal-rate spike gives behaviour drift", () =>
+    scenario(
+      () => sim.setBehaviour({ refusalRate: 0.25 }),
+      () => sim.setBehaviour({ refusalRate: 0.02 }),
+      async () => {
+        // the rate climbs through the warning tier while the window fills, then reaches critical
+        const m = await waitForFinding("a critical BehaviourDrift finding", (f) => f.type === "BehaviourDrift" && f.source === "refusal_rate" && f.segment === undefined && f.severity === "critical");
+        expect(findingsOf(m).find((f) => f.type === "BehaviourDrift" && !f.segment)?.description).toMatch(/^refusal_rate 0\.\d+ is over its maximum 0\.1/);
+      },
+    ));
 
-  it("a fairness gap between groups is reported", async () => {
-    sim.setGroupBehaviour("old", { accuracy: 0.65 });
-    const m = await waitForFinding("a Fairness finding", (f) => f.type === "Fairness");
-    const fairness = findingsOf(m).find((f) => f.type === "Fairness");
-    expect(fairness?.segment).toBe("group=old");
-    expect(fairness?.description).toMatch(/accuracy of group=old \(0\.\d+\) is 0\.\d+ of group=young/);
-    sim.setGroupBehaviour("old", { accuracy: 0.92 });
-    await waitHealthy();
-  });
+  it("one segment degrading is reported for that segment only", () =>
+    scenario(
+      () => sim.setBehaviour({ accuracy: 0.6 }, "plant-b"),
+      () => sim.setBehaviour({ accuracy: 0.92 }, "plant-b"),
+      async () => {
+        const m = await waitForFinding("an AccuracyDrift finding on plant-b", (f) => f.type === "AccuracyDrift" && f.segment === "plant-b");
+        expect(findingsOf(m).filter((f) => f.type === "AccuracyDrift").map((f) => f.segment)).toEqual(["plant-b"]);
+      },
+    ));
+
+  it("a fairness gap between groups is reported", () =>
+    scenario(
+      () => sim.setGroupBehaviour("old", { accuracy: 0.65 }),
+      () => sim.setGroupBehaviour("old", { accuracy: 0.92 }),
+      async () => {
+        const m = await waitForFinding("a Fairness finding", (f) => f.type === "Fairness");
+        const fairness = findingsOf(m).find((f) => f.type === "Fairness");
+        expect(fairness?.segment).toBe("group=old");
+        expect(fairness?.description).toMatch(/accuracy of group=old \(0\.\d+\) is 0\.\d+ of group=young/);
+      },
+    ));
 });

@@ -201,7 +201,7 @@ export const driftSchema = z
       })
       .meta(cel(exactlyOneOf(["offset", "pinned"], "reference needs exactly one of offset or pinned"))),
     threshold: tiers("Score from which"),
-    alpha: z.number().gt(0).lt(1).default(0.05).describe("Significance level for ks and chi2, before correction."),
+    alpha: z.number().gt(0).lt(1).default(0.05).describe("Significance level of the test every finding needs (ks for ks, chi-square of the binned counts otherwise), before correction."),
     correction: z.enum(["bonferroni", "holm", "none"]).default("bonferroni"),
     epsilon: z.number().gt(0).lt(1).default(1e-4).describe("Replaces empty bins in psi and kl."),
     minSamples: z.int32().min(0).optional(),

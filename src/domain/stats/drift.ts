@@ -174,47 +174,18 @@ function measure(reference: Histogram, current: Histogram, cfg: Config): Measure
       referenceSamples,
       currentSamples,
     };
-  // The effect size first, so that invalid data for a method is an Error even in small windows.
-  let score: number;
-  switch (cfg.method) {
-    case "psi": {
-      const r = psi(reference, current, { epsilon: cfg.epsilon });
-      if (!r.ok) return { state: "Error", reason: r.reason };
-      score = r.value;
-      break;
-    }
-    case "kl": {
-      const r = klDivergence(reference, current, { epsilon: cfg.epsilon });
-      if (!r.ok) return { state: "Error", reason: r.reason };
-      score = r.value;
-      break;
-    }
-    case "js": {
-      const r = jensenShannonDistance(reference, current);
-      if (!r.ok) return { state: "Error", reason: r.reason };
-      score = r.value;
-      break;
-    }
-    case "hellinger": {
-      const r = hellingerDistance(reference, current);
-      if (!r.ok) return { state: "Error", reason: r.reason };
-      score = r.value;
-      break;
-    }
-    case "wasserstein": {
-      const r = wassersteinDistance(reference, current);
-      if (!r.ok) return { state: "Error", reason: r.reason };
-      score = r.value.normalized;
-      break;
-    }
-    case "ks": {
-      const t = ksTest(reference, current);
-      if (!t.ok) return { state: "Error", reason: t.reason };
-      return { state: "Measured", score: t.value.statistic, pValue: t.value.pValue, significanceTest: "ks", referenceSamples, currentSamples };
-    }
-    case "chi2":
-      score = Number.NaN; // Cramér's V of the pooled table, below
-      break;
+  if (cfg.method === "ks") {
+    const t = ksTest(reference, current);
+    if (!t.ok) return { state: "Error", reason: t.reason };
+    return { state: "Measured", score: t.value.statistic, pValue: t.value.pValue, significanceTest: "ks", referenceSamples, currentSamples };
+  }
+  // A distance's score comes first, so that data the method cannot score is an Error even in
+  // windows too small for the significance test.
+  let distance: number | undefined;
+  if (cfg.method !== "chi2") {
+    const d = distanceScore(cfg.method, reference, current, cfg.epsilon);
+    if (!d.ok) return { state: "Error", reason: d.reason };
+    distance = d.value;
   }
   // The significance evidence for chi2 and the distance methods: the chi-square test of
   // homogeneity on the same two count vectors. Its p-value is only trustworthy with expected counts
@@ -234,7 +205,7 @@ function measure(reference: Histogram, current: Histogram, cfg: Config): Measure
   if (!t.ok) return { state: "Error", reason: t.reason };
   return {
     state: "Measured",
-    score: cfg.method === "chi2" ? t.value.cramersV : score,
+    score: distance ?? t.value.cramersV,
     pValue: t.value.pValue,
     significanceTest: "chi2",
     statistic: t.value.statistic,
@@ -242,6 +213,25 @@ function measure(reference: Histogram, current: Histogram, cfg: Config): Measure
     referenceSamples,
     currentSamples,
   };
+}
+
+type DistanceMethod = Exclude<DriftMethod, "ks" | "chi2">;
+
+function distanceScore(method: DistanceMethod, reference: Histogram, current: Histogram, epsilon: number): Result<number> {
+  switch (method) {
+    case "psi":
+      return psi(reference, current, { epsilon });
+    case "kl":
+      return klDivergence(reference, current, { epsilon });
+    case "js":
+      return jensenShannonDistance(reference, current);
+    case "hellinger":
+      return hellingerDistance(reference, current);
+    case "wasserstein": {
+      const w = wassersteinDistance(reference, current);
+      return w.ok ? ok(w.value.normalized) : w;
+    }
+  }
 }
 
 function fmtCount(x: number): string {

@@ -5,9 +5,12 @@ import {
   chiSquareTest,
   evaluateDatasetDrift,
   evaluateFeatureDrift,
+  hasPValue,
   ksTest,
+  poolAdjacentBins,
   psi,
   severityOf,
+  significanceTestOf,
   type DriftMethod,
   type FeatureDriftResult,
   type Histogram,
@@ -68,16 +71,34 @@ describe("severityOf", () => {
   });
 });
 
+describe("significance tests", () => {
+  it("every method has a p-value: ks its own, the others the pooled chi-square test", () => {
+    for (const m of DRIFT_METHODS) expect(hasPValue(m)).toBe(true);
+    expect(DRIFT_METHODS.map((m) => [m, significanceTestOf(m)])).toEqual([
+      ["psi", "chi2"],
+      ["kl", "chi2"],
+      ["js", "chi2"],
+      ["hellinger", "chi2"],
+      ["wasserstein", "chi2"],
+      ["ks", "ks"],
+      ["chi2", "chi2"],
+    ]);
+  });
+});
+
 describe("evaluateFeatureDrift", () => {
   const base = { minSamples: 10 };
 
-  it("reports score and severity for a distance method, without a p-value", () => {
+  it("reports score, the chi-square p-value and severity for a distance method", () => {
     const reference = h4([25, 25, 25, 25]);
     const current = h4([10, 20, 30, 40]);
     const r = asValue(evaluateFeatureDrift({ ...base, reference, current, method: "psi" }));
     expect(r.score).toBe(value(psi(reference, current)));
-    expect(r.severity).toBe("warning"); // psi ≈ 0.23
-    expect(r.pValue).toBeUndefined();
+    expect(r.severity).toBe("warning"); // psi ≈ 0.23, p ≈ 0.012
+    // every expected count is already 12.5 ≥ 5: no pooling, the test runs on the four buckets
+    const t = value(chiSquareTest(reference, current));
+    expect(r).toMatchObject({ pValue: t.pValue, significanceTest: "chi2", statistic: t.statistic, dof: 3, alpha: 0.05 });
+    expect(r.pValue).toBeLessThan(0.05);
     expect(r).toMatchObject({ referenceSamples: 100, currentSamples: 100 });
   });
 
@@ -88,9 +109,11 @@ describe("evaluateFeatureDrift", () => {
     expect(asValue(evaluateFeatureDrift({ ...base, reference, current, method: "psi", thresholds: { critical: 0.3 } })).severity).toBe("none");
   });
 
-  it.each(DRIFT_METHODS.filter((m) => m !== "ks" && m !== "chi2"))("%s: identical windows are not drift", (method) => {
+  it.each(DRIFT_METHODS)("%s: identical windows are not drift", (method) => {
     const r = asValue(evaluateFeatureDrift({ ...base, reference: h4([10, 20, 30, 40]), current: h4([20, 40, 60, 80]), method }));
     expect(r.score).toBeCloseTo(0, 12);
+    expect(r.pValue).toBeCloseTo(1, 12);
+    expect(r.significanceTest).toBe(significanceTestOf(method));
     expect(r.severity).toBe("none");
   });
 
@@ -101,7 +124,9 @@ describe("evaluateFeatureDrift", () => {
     expect(r.score).toBeCloseTo(0.15, 14);
     expect(r.pValue).toBe(value(ksTest(reference, current)).pValue);
     expect(r.pValue).toBeLessThan(0.05);
+    expect(r.significanceTest).toBe("ks");
     expect(r.alpha).toBe(0.05);
+    expect(r.statistic).toBeUndefined(); // the KS statistic is the score
     expect(r.severity).toBe("warning");
   });
 
@@ -110,7 +135,7 @@ describe("evaluateFeatureDrift", () => {
     const current = h4([150, 250, 250, 350]);
     const t = value(chiSquareTest(reference, current));
     const r = asValue(evaluateFeatureDrift({ ...base, reference, current, method: "chi2" }));
-    expect(r).toMatchObject({ score: t.cramersV, pValue: t.pValue, statistic: t.statistic, dof: 3, severity: "warning" });
+    expect(r).toMatchObject({ score: t.cramersV, pValue: t.pValue, significanceTest: "chi2", statistic: t.statistic, dof: 3, severity: "warning" });
   });
 
   describe("soundness", () => {
@@ -140,6 +165,44 @@ describe("evaluateFeatureDrift", () => {
         currentSamples: 5,
       });
     });
+    it.each(DRIFT_METHODS.filter((m) => significanceTestOf(m) === "chi2" && m !== "chi2"))(
+      "%s: a tiny stationary sample with a large score but no significance is not a finding",
+      (method) => {
+        // 20 observations a side: sampling noise alone gives scores far above the thresholds
+        // (psi ≈ 0.65), but the chi-square test on the pooled groups (columns of at least 10
+        // observations: [5 | 15] against [9 | 11]) finds nothing unusual, p ≈ 0.18
+        const reference = h4([5, 5, 5, 5]);
+        const current = h4([9, 1, 8, 2]);
+        const r = asValue(evaluateFeatureDrift({ reference, current, method, minSamples: 1 }));
+        expect(r.score).toBeGreaterThanOrEqual(DEFAULT_DRIFT_THRESHOLDS[method].critical);
+        const pooled = value(poolAdjacentBins(reference, current, 5));
+        expect(pooled).toMatchObject({ reference: [5, 15], current: [9, 11] });
+        expect(r.pValue).toBe(value(chiSquareTest(pooled.reference, pooled.current)).pValue);
+        expect(r).toMatchObject({ significanceTest: "chi2", dof: 1, severity: "none" });
+        expect(r.pValue).toBeGreaterThan(0.05);
+      },
+    );
+    it("a significant but small effect is not a finding for a distance method either", () => {
+      const r = asValue(evaluateFeatureDrift({ ...base, reference: h2(100, 100), current: h2(75, 125), method: "psi" }));
+      expect(r.pValue).toBeLessThan(0.05);
+      expect(r.score).toBeLessThan(0.1); // psi ≈ 0.064
+      expect(r.severity).toBe("none");
+    });
+    it.each(["psi", "kl", "js", "hellinger"] as const)("%s: windows too small for two pooled groups are InsufficientData", (method) => {
+      expect(evaluateFeatureDrift({ reference: h2(3, 2), current: h2(0, 5), method, minSamples: 1 })).toEqual({
+        state: "InsufficientData",
+        reason: "Too few observations for the chi-square test: 5 and 5 observations cannot fill two groups of adjacent buckets with expected counts of at least 5.",
+        referenceSamples: 5,
+        currentSamples: 5,
+      });
+    });
+    it("a distance method takes its p-value from the pooled table", () => {
+      const reference = h4([1, 500, 499, 0]);
+      const current = h4([0, 480, 518, 2]);
+      const r = asValue(evaluateFeatureDrift({ ...base, reference, current, method: "hellinger" }));
+      const pooled = value(chiSquareTest([501, 499], [480, 520]));
+      expect(r).toMatchObject({ significanceTest: "chi2", dof: 1, statistic: pooled.statistic, pValue: pooled.pValue });
+    });
     it("chi2 pools sparse tail buckets into their neighbours", () => {
       const reference = h4([1, 500, 499, 0]);
       const current = h4([0, 480, 518, 2]);
@@ -150,7 +213,12 @@ describe("evaluateFeatureDrift", () => {
     it("a real shift in enough data is critical", () => {
       const reference = h4([250, 250, 250, 250]);
       const current = h4([50, 150, 300, 500]);
-      for (const method of DRIFT_METHODS) expect(asValue(evaluateFeatureDrift({ ...base, reference, current, method })).severity).toBe("critical");
+      for (const method of DRIFT_METHODS) {
+        const r = asValue(evaluateFeatureDrift({ ...base, reference, current, method }));
+        expect(r.severity).toBe("critical");
+        expect(r.pValue).toBeLessThan(1e-30);
+        expect(r.significanceTest).toBe(significanceTestOf(method));
+      }
     });
   });
 
@@ -250,6 +318,40 @@ describe("evaluateDatasetDrift", () => {
     expect(r.features.tiny).toMatchObject({ state: "InsufficientData", referenceSamples: 4, currentSamples: 4 });
     expect(r.features.broken).toMatchObject({ state: "Error" });
     expect(Object.keys(r.features)).toEqual(["a", "b", "broken", "tiny"]);
+  });
+
+  describe("the correction applies to the distance methods too", () => {
+    // n = m = 100 over four buckets; no pooling, dof 3
+    const reference = h4([25, 25, 25, 25]);
+    const p = { reference, current: h4([10, 20, 30, 40]) }; // psi ≈ 0.228, p ≈ 0.012
+    const q = { reference, current: h4([10, 24, 30, 36]) }; // psi ≈ 0.187, p ≈ 0.031
+    const chiP = (f: { reference: Histogram; current: Histogram }) => value(chiSquareTest(f.reference, f.current)).pValue;
+
+    it("has the premise the tests rely on", () => {
+      expect(value(psi(p.reference, p.current))).toBeGreaterThan(0.1);
+      expect(value(psi(q.reference, q.current))).toBeGreaterThan(0.1);
+      expect(chiP(p)).toBeLessThan(0.025);
+      expect(chiP(q)).toBeGreaterThan(0.025);
+      expect(chiP(q)).toBeLessThan(0.05);
+      // alone, each is a finding
+      expect(asValue(evaluateFeatureDrift({ ...q, method: "psi", minSamples: 10 })).severity).toBe("warning");
+    });
+    it("Bonferroni", () => {
+      const r = value(evaluateDatasetDrift({ features: { p, q }, method: "psi", minSamples: 10 }));
+      expect(r.features.p).toMatchObject({ severity: "warning", alpha: 0.025, pValue: chiP(p), significanceTest: "chi2" });
+      expect(r.features.q).toMatchObject({ severity: "none", alpha: 0.025, pValue: chiP(q) });
+      expect(r.driftedFeatures).toEqual(["p"]);
+    });
+    it("Holm", () => {
+      const r = value(evaluateDatasetDrift({ features: { p, q }, method: "psi", minSamples: 10, correction: "holm" }));
+      expect(r.features.p).toMatchObject({ severity: "warning", alpha: 0.025 });
+      expect(r.features.q).toMatchObject({ severity: "warning", alpha: 0.05 });
+    });
+    it("none", () => {
+      const r = value(evaluateDatasetDrift({ features: { p, q }, method: "wasserstein", minSamples: 10, correction: "none" }));
+      expect(r.features.q).toMatchObject({ alpha: 0.05, pValue: chiP(q) });
+      expect(r.driftedFeatures).toEqual(["p", "q"]);
+    });
   });
 
   it("declares dataset drift from the share of drifted features", () => {
