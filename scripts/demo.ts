@@ -31,6 +31,11 @@ const sim = await startModelServer({ model, version: "v3", segments: { "plant-a"
 const targets = join(root, ".local/prometheus/targets");
 await writePrometheusTarget(targets, "demo-fraud-detector", sim.port);
 console.log(`  metrics at ${sim.url}/metrics, scraped by ${env.PROMETHEUS_URL} every second`);
+for (let i = 0; i < 60; i++) {
+  const r = await fetch(`${env.PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(`model_predictions_total{model="${model}"}`)}`);
+  if (((await r.json()) as { data: { result: unknown[] } }).data.result.length > 0) break;
+  await sleep(1000);
+}
 
 say("Starting the operator (node src/main.ts)");
 const { run } = await import("../src/main.ts");

@@ -264,7 +264,7 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
   const status: ModelMonitorStatus = {
     observedGeneration: monitor.generation,
     health,
-    ...(headline ? { summary: `${headline.name}=${headline.value !== undefined ? headline.value : headline.state}` } : {}),
+    ...(headline ? { summary: `${headline.name}=${headline.value !== undefined ? round(headline.value, 4) : headline.state}` } : {}),
     ...(findings[0] ? { worstFinding: `${findings[0].severity} ${findings[0].type} ${findings[0].source}${findings[0].segment ? `[${findings[0].segment}]` : ""}` } : {}),
     ...(maxDriftScore !== undefined ? { maxDriftScore: round(maxDriftScore, 6) } : {}),
     lastEvaluationTime: nowIso,

@@ -115,7 +115,13 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
 
   it("recovers to Healthy with a Normal event when accuracy comes back", async () => {
     sim.setBehaviour({ accuracy: 0.93 });
-    await waitFor("health Healthy again", async () => (await get("fraud")).status?.health === "Healthy", 60_000);
+    const healthy = await waitFor("health Healthy again", async () => {
+      const mm = await get("fraud");
+      return mm.status?.health === "Healthy" ? mm : undefined;
+    }, 60_000);
+    // the whole status is replaced: nothing of the critical state lingers
+    expect(healthy.status?.findings).toEqual([]);
+    expect((healthy.status as Record<string, unknown>).worstFinding).toBeUndefined();
     const list = await waitFor("HealthRecovered", async () => {
       const l = await events(ns, "fraud");
       return l.some((e) => e.reason === "HealthRecovered") ? l : undefined;

@@ -89,10 +89,11 @@ export class KubernetesStatusWriter implements StatusWriter {
     this.type = type;
   }
   async writeStatus(ref: ObjectRef, status: unknown): Promise<void> {
-    // a merge patch of the whole status: arrays are replaced whole, which is what we want
+    // a JSON patch that sets /status whole: fields the new status leaves out are removed (a
+    // merge patch would keep them), and no resourceVersion is needed (one writer per object)
     await this.api.patchNamespacedCustomObjectStatus(
-      { ...this.type, namespace: ref.namespace, name: ref.name, body: { status } },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      { ...this.type, namespace: ref.namespace, name: ref.name, body: [{ op: "add", path: "/status", value: status }] },
+      setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
     );
   }
 }
