@@ -1,7 +1,8 @@
 // Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics): instant queries
 // with timeout, retries with backoff, bearer or basic auth and a CA bundle. Every failure is
 // classified into a QueryResult error kind; nothing is thrown to the caller.
-import { Agent, type Dispatcher } from "undici";
+// undici's own fetch: its Agent (for a CA bundle) does not plug into Node's bundled fetch
+import { Agent, fetch, type Dispatcher, type Response } from "undici";
 import type { QueryErrorKind, QueryRequest, QueryResult, Sample } from "../../domain/observation.ts";
 import type { MetricsSource } from "../../ports.ts";
 
@@ -67,7 +68,7 @@ export class PrometheusClient implements MetricsSource {
         body,
         signal: AbortSignal.timeout(this.options.timeoutMs),
         ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
-      } as RequestInit);
+      });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
       if (e.name === "TimeoutError" || e.name === "AbortError")
