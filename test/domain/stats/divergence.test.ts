@@ -9,24 +9,10 @@ import {
   wasserstein1,
   wassersteinDistance,
   type Counts,
-  type Histogram,
   type Result,
 } from "../../../src/domain/stats/index.ts";
+import { value, reason, hist } from "./support.ts";
 
-function value<T>(r: Result<T>): T {
-  if (!r.ok) throw new Error(`expected a value, got: ${r.reason}`);
-  return r.value;
-}
-function reason<T>(r: Result<T>): string {
-  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.value)}`);
-  return r.reason;
-}
-function hist(upper: number[], counts: number[]): Histogram {
-  return {
-    bins: upper.map((u, i) => ({ lower: i === 0 ? -Infinity : (upper[i - 1] as number), upper: u, count: counts[i] as number })),
-    total: counts.reduce((a, b) => a + b, 0),
-  };
-}
 
 describe("known values", () => {
   it("PSI = Σ (c − r) ln(c/r)", () => {

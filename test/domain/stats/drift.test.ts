@@ -14,19 +14,9 @@ import {
   type DriftMethod,
   type FeatureDriftResult,
   type Histogram,
-  type Result,
 } from "../../../src/domain/stats/index.ts";
+import { value, hist } from "./support.ts";
 
-function value<T>(r: Result<T>): T {
-  if (!r.ok) throw new Error(`expected a value, got: ${r.reason}`);
-  return r.value;
-}
-function hist(upper: number[], counts: number[]): Histogram {
-  return {
-    bins: upper.map((u, i) => ({ lower: i === 0 ? -Infinity : (upper[i - 1] as number), upper: u, count: counts[i] as number })),
-    total: counts.reduce((a, b) => a + b, 0),
-  };
-}
 const U4 = [1, 2, 3, Infinity];
 const h4 = (counts: number[]) => hist(U4, counts);
 const U2 = [0, Infinity];

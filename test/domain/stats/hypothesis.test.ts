@@ -8,17 +8,9 @@ import {
   poolAdjacentBins,
   regularizedGammaP,
   regularizedGammaQ,
-  type Result,
 } from "../../../src/domain/stats/index.ts";
+import { value, reason } from "./support.ts";
 
-function value<T>(r: Result<T>): T {
-  if (!r.ok) throw new Error(`expected a value, got: ${r.reason}`);
-  return r.value;
-}
-function reason<T>(r: Result<T>): string {
-  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.value)}`);
-  return r.reason;
-}
 
 describe("ksTest", () => {
   it("takes D at the bin edges and the asymptotic p-value with n·m/(n+m)", () => {

@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { cosineDistance, euclideanDistance, type Result } from "../../../src/domain/stats/index.ts";
+import { cosineDistance, euclideanDistance } from "../../../src/domain/stats/index.ts";
+import { value, reason } from "./support.ts";
 
-function value<T>(r: Result<T>): T {
-  if (!r.ok) throw new Error(`expected a value, got: ${r.reason}`);
-  return r.value;
-}
-function reason<T>(r: Result<T>): string {
-  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.value)}`);
-  return r.reason;
-}
 
 describe("cosineDistance", () => {
   it("is 0 for parallel, 1 for orthogonal, 2 for opposite vectors", () => {
