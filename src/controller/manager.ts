@@ -1,5 +1,6 @@
 // Runs reconcilers: watched objects are kept in a map, their keys go through the work queue,
 // a fixed number of workers reconcile one key at a time each.
+import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import { WorkQueue } from "./workqueue.ts";
 import type { ModelMonitorObject, ReconcileResult } from "./modelmonitor.ts";
@@ -31,7 +32,11 @@ export class Controller<T extends ModelMonitorObject> {
 
   upsert(obj: T): void {
     const key = Controller.keyOf(obj);
+    const previous = this.objects.get(key);
     this.objects.set(key, obj);
+    // status-only updates (most of them are our own writes) need no reconcile: the requeue
+    // timer already covers periodic evaluation (controller-runtime's GenerationChangedPredicate)
+    if (previous && !specOrAnnotationsChanged(previous, obj)) return;
     this.queue.add(key);
   }
 
@@ -73,4 +78,8 @@ export class Controller<T extends ModelMonitorObject> {
       }
     }
   }
+}
+
+export function specOrAnnotationsChanged(a: ModelMonitorObject, b: ModelMonitorObject): boolean {
+  return a.metadata.generation !== b.metadata.generation || !isDeepStrictEqual(a.metadata.annotations ?? {}, b.metadata.annotations ?? {});
 }
