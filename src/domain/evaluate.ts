@@ -148,7 +148,7 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
   const draft: Draft = {
     findings: [],
     pending: new Map((previous.pending ?? []).map((p) => [p.key, p.since])),
-    pinned: repinRequested ? {} : { ...(previous.pinned ?? {}) },
+    pinned: repinRequested ? {} : keepDeclaredPins(previous.pinned ?? {}, spec),
     events: [],
   };
   const stillPending = new Set<string>();
@@ -279,6 +279,20 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
     history,
   };
   return { status, events: [...draft.events, ...transitionEvents(previous, status, unknownReasons)] };
+}
+
+/** Pins of signals and drift checks that the spec no longer declares are dropped. */
+function keepDeclaredPins(pinned: Record<string, PinnedValue>, spec: ModelMonitorSpec): Record<string, PinnedValue> {
+  const signals = new Set(spec.signals.map((s) => s.name));
+  const drift = new Set(spec.drift.map((d) => d.name));
+  return Object.fromEntries(
+    Object.entries(pinned).filter(([key]) => {
+      const [kind, rest = ""] = key.split(/:(.*)/s);
+      if (kind === "signal") return signals.has(rest.split("@")[0] as string);
+      if (kind === "drift") return drift.has(rest.split(":")[0] as string);
+      return false;
+    }),
+  );
 }
 
 function signalStatus(name: string, segment: string | undefined, o: Observation, baseline: number | undefined): SignalStatus {

@@ -168,6 +168,11 @@ describe("pinned baselines", () => {
     expect(repinned.status.repinToken).toBe("1");
     expect(repinned.status.health).toBe("Healthy");
   });
+  it("drops the pins of signals the spec no longer declares", () => {
+    const first = tick(spec, () => vector(outcomes(0.9, 5000)), T0);
+    const renamed = tick({ ...accuracyMonitor, signals: [{ name: "acc2", classification: { metric: "model_predictions_total" } }], rules: [] }, () => vector(outcomes(0.9, 5000)), T0 + 60_000, first.status);
+    expect(renamed.status.pinned).toBeUndefined();
+  });
 });
 
 describe("segments and fairness", () => {
