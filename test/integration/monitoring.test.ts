@@ -26,13 +26,14 @@ let sim: ModelServer;
 let operator: Operator;
 const model = `churn-${Date.now().toString(36)}`;
 const SEGMENTS = ["plant-a", "plant-b", "plant-c", "plant-d"];
+const DRIFT_METHODS = ["psi", "kl", "js", "hellinger", "wasserstein", "ks", "chi2"] as const;
 
 beforeAll(async () => {
   ns = await createNamespace("mon");
   sim = await startModelServer({
     model,
     version: "v1",
-    segments: Object.fromEntries(SEGMENTS.map((s) => [s, { requestsPerSecond: 40 }])),
+    segments: Object.fromEntries(SEGMENTS.map((s) => [s, { requestsPerSecond: 100 }])),
     groups: { young: {}, old: {} },
     seed: 11,
   });
@@ -56,14 +57,25 @@ beforeAll(async () => {
         { name: "refusal_rate", ratio: { numerator: { metric: "model_responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "model_responses_total" } } },
         { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
         { name: "low_confidence", histogram: { metric: "model_prediction_confidence", measure: "shareBelow", threshold: 0.75 } },
+        { name: "precision", classification: { metric: "model_predictions_total", measure: "precision" } },
+        { name: "rmse", regression: { count: "model_regression_predictions_total", squaredErrorSum: "model_regression_squared_error_sum", measure: "rmse" } },
+        { name: "r2", regression: { count: "model_regression_predictions_total", squaredErrorSum: "model_regression_squared_error_sum", targetSum: "model_regression_target_sum", targetSquaredSum: "model_regression_target_squared_sum", measure: "r2" } },
+        { name: "feedback", histogram: { metric: "model_feedback_score", measure: "mean" } },
+        { name: "throughput", query: { expr: "sum(rate(model_predictions_total{ {{selector}} }[{{window}}]))", samplesExpr: "sum(increase(model_predictions_total{ {{selector}} }[{{window}}]))" } },
       ],
       rules: [
         { signal: "accuracy", min: { critical: 0.8 } },
         { signal: "refusal_rate", max: { warning: 0.05, critical: 0.1 } },
       ],
       drift: [
-        { name: "inputs", histogram: { metric: "model_feature_value", featureLabel: "feature" }, method: "psi", reference: { pinned: {} }, threshold: { warning: 0.1, critical: 0.25 } },
-        { name: "inputs-ks", histogram: { metric: "model_feature_value", featureLabel: "feature" }, method: "ks", reference: { pinned: {} }, threshold: { warning: 0.1, critical: 0.2 } },
+        // every distribution method on the same features, plus the embedding centroid
+        ...DRIFT_METHODS.map((method) => ({
+          name: `inputs-${method}`,
+          histogram: { metric: "model_feature_value", featureLabel: "feature" },
+          method,
+          reference: { pinned: {} },
+          threshold: { warning: 0.1, critical: method === "psi" ? 0.25 : 0.2 },
+        })),
         { name: "queries", embedding: { metric: "model_query_embedding_centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.05, critical: 0.1 } },
       ],
       fairness: [{ signal: "accuracy", groupLabel: "group", minRatio: 0.8 }],
@@ -98,7 +110,17 @@ describe("monitoring engine on real metrics", () => {
     expect(history.every((h) => h.health === "Healthy")).toBe(true);
     const segments = (m.status?.signals ?? []).filter((s) => s.name === "accuracy" && s.segment).map((s) => s.segment);
     expect(segments.sort()).toEqual(SEGMENTS);
-    expect(m.status?.drift?.find((d) => d.name === "inputs")?.features.map((f) => f.feature)).toEqual(["age", "income", "tenure"]);
+    for (const method of DRIFT_METHODS)
+      expect(m.status?.drift?.find((d) => d.name === `inputs-${method}`)?.features.map((f) => f.feature)).toEqual(["age", "income", "tenure"]);
+    const value = (name: string) => m.status?.signals?.find((s) => s.name === name && !s.segment)?.value as number;
+    expect(value("rmse")).toBeGreaterThan(4);
+    expect(value("rmse")).toBeLessThan(6);
+    expect(value("r2")).toBeGreaterThan(0.8);
+    expect(value("feedback")).toBeGreaterThan(3.9);
+    expect(value("feedback")).toBeLessThan(4.5);
+    expect(value("precision")).toBeGreaterThan(0.7);
+    expect(value("throughput")).toBeGreaterThan(300);
+    expect(value("throughput")).toBeLessThan(500);
   });
 
   // each scenario changes the model, checks the finding, and always restores the model and
@@ -118,9 +140,12 @@ describe("monitoring engine on real metrics", () => {
       () => sim.setBehaviour({ featureShift: { income: 1.5 } }),
       () => sim.setBehaviour({ featureShift: { income: 0 } }),
       async () => {
-        const m = await waitForFinding("a DataDrift finding", (f) => f.type === "DataDrift" && f.source === "inputs");
-        expect(m.status?.drift?.find((d) => d.name === "inputs")?.driftedFeatures).toEqual(["income"]);
-        expect(findingsOf(m).find((f) => f.source === "inputs")?.description).toMatch(/income \(psi/);
+        const m = await waitFor("a DataDrift finding from every method", async () => {
+          const mm = await get();
+          return DRIFT_METHODS.every((method) => findingsOf(mm).some((f) => f.type === "DataDrift" && f.source === `inputs-${method}`)) ? mm : undefined;
+        }, 60_000);
+        for (const method of DRIFT_METHODS) expect(m.status?.drift?.find((d) => d.name === `inputs-${method}`)?.driftedFeatures, method).toEqual(["income"]);
+        expect(findingsOf(m).find((f) => f.source === "inputs-psi")?.description).toMatch(/income \(psi [0-9.]+, p=/);
       },
     ));
 
