@@ -4,12 +4,15 @@ import { join } from "node:path";
 import { crdFiles } from "../src/api/crd.ts";
 import { GROUP } from "../src/api/v1alpha1/common.ts";
 
-const dir = join(import.meta.dirname, "..", "crds");
-await mkdir(dir, { recursive: true });
+// crds/ is the source for kubectl and kustomize; the Helm chart carries the same files
+const dirs = [join(import.meta.dirname, "..", "crds"), join(import.meta.dirname, "..", "charts", "model-guardian", "crds")];
 const files = crdFiles();
-for (const existing of await readdir(dir)) {
-  // only files this generator owns; crds/kustomization.yaml is hand-written
-  if (existing.startsWith(`${GROUP}_`) && !files.has(existing)) await rm(join(dir, existing));
+for (const dir of dirs) {
+  await mkdir(dir, { recursive: true });
+  for (const existing of await readdir(dir)) {
+    // only files this generator owns; crds/Kustomization is hand-written
+    if (existing.startsWith(`${GROUP}_`) && !files.has(existing)) await rm(join(dir, existing));
+  }
+  for (const [name, content] of files) await writeFile(join(dir, name), content);
 }
-for (const [name, content] of files) await writeFile(join(dir, name), content);
-console.log(`wrote ${files.size} CRDs to crds/`);
+console.log(`wrote ${files.size} CRDs to crds/ and charts/model-guardian/crds/`);

@@ -6,6 +6,7 @@ import { crdFiles } from "../../src/api/crd.ts";
 import { modelMonitorSpecSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
 
 const dir = join(import.meta.dirname, "..", "..", "crds");
+const chartDir = join(import.meta.dirname, "..", "..", "charts", "model-guardian", "crds");
 
 describe("generated CRDs", () => {
   it("crds/ is exactly what `npm run crds` generates from the zod schemas", async () => {
@@ -13,6 +14,10 @@ describe("generated CRDs", () => {
     const committed = (await readdir(dir)).filter((f) => f.startsWith("modelguardian.dev_")).sort();
     expect(committed).toEqual([...generated.keys()].sort());
     for (const [name, content] of generated) expect(await readFile(join(dir, name), "utf8"), name).toBe(content);
+  });
+
+  it("the Helm chart carries the same CRDs", async () => {
+    for (const [name, content] of crdFiles()) expect(await readFile(join(chartDir, name), "utf8"), name).toBe(content);
   });
 
   it("is structural: no $ref, anyOf/oneOf, propertyNames or additionalProperties: false", () => {
