@@ -22,7 +22,7 @@ import { EventReason, type MonitorEvent } from "./events.ts";
 import { type Observation, type QueryRequest, type QueryResult, queryKey, round, errorReasonOf } from "./observation.ts";
 import { effectiveRules } from "./presets.ts";
 import { vectorSelector, sumIncrease } from "./promql.ts";
-import { checkRule, findingTypeFor, needsBaseline, severityRank, worseSeverity } from "./rules.ts";
+import { checkRule, findingTypeFor, severityRank, worseSeverity } from "./rules.ts";
 import { observeSignal, parseLe, signalQueries, type SignalObservations } from "./signals.ts";
 import { binsFromCumulative, cosineDistance, euclideanDistance, evaluateDatasetDrift, type Histogram } from "./stats/index.ts";
 
@@ -152,76 +152,16 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
     events: [],
   };
   const stillPending = new Set<string>();
-  const segmentAllowed = (seg: string) => !spec.segments?.values || spec.segments.values.includes(seg);
 
   // ---- signals, rules, fairness
   const signalStatuses: SignalStatus[] = [];
   const unknownReasons: string[] = [];
-  const observed = new Map<string, SignalObservations>();
+  const ctx: RuleContext = { monitor, draft, stillPending, now, nowIso, repinRequested };
   for (const p of plan.signals) {
-    const obs = observeSignal(p.signal, resultsFor(p.current, results), p.minSamples, p.signal.query ? undefined : spec.segments?.label);
-    observed.set(p.signal.name, obs);
-    const rules = plan.rules.map((r, i) => ({ r, i })).filter(({ r }) => r.signal === p.signal.name);
-    const scopes: [string | undefined, Observation][] = [[undefined, obs.overall]];
-    for (const [seg, o] of [...obs.groups].sort(([a], [b]) => a.localeCompare(b))) if (segmentAllowed(seg)) scopes.push([seg, o]);
-    const baselineObs = new Map<string, SignalObservations>();
-    for (const [offset, qs] of p.baselines)
-      baselineObs.set(offset, observeSignal(p.signal, resultsFor(qs, results), p.minSamples, spec.segments?.label));
-
-    for (const [segment, o] of scopes) {
-      let shownBaseline: number | undefined;
-      for (const { r, i } of rules) {
-        const baseline = baselineFor(r, p.signal, segment, o, baselineObs, draft, monitor, nowIso, repinRequested);
-        shownBaseline ??= baseline;
-        if (o.state !== "Value") continue;
-        if (needsBaseline(r) && baseline === undefined && !r.min && !r.max) continue;
-        const subject = segment === undefined ? p.signal.name : `${p.signal.name} [${spec.segments?.label}=${segment}]`;
-        const breach = checkRule(r, subject, o.value, baseline, o.samples);
-        const key = `rule${i}|${p.signal.name}|${segment ?? ""}`;
-        if (!breach) continue;
-        const since = draft.pending.get(key) ?? nowIso;
-        stillPending.add(key);
-        draft.pending.set(key, since);
-        const sustainedMs = r.for ? durationMs(r.for) : 0;
-        if (now - Date.parse(since) < sustainedMs) continue;
-        draft.findings.push({
-          type: findingTypeFor(p.signal, r),
-          severity: breach.severity,
-          source: p.signal.name,
-          ...(segment !== undefined ? { segment } : {}),
-          description: r.for ? `${breach.description}, for ${r.for}` : breach.description,
-          value: round(o.value, 6),
-          ...(baseline !== undefined ? { baseline: round(baseline, 6) } : {}),
-          threshold: breach.threshold,
-          since: nowIso,
-        });
-      }
-      signalStatuses.push(signalStatus(p.signal.name, segment, o, shownBaseline));
-      if (segment === undefined && o.state !== "Value") unknownReasons.push(`${p.signal.name}: ${o.message}`);
-    }
-
-    for (const f of spec.fairness.filter((x) => x.signal === p.signal.name)) {
-      const qs = p.fairness.get(f.groupLabel);
-      if (!qs) continue;
-      const groups = observeSignal(p.signal, resultsFor(qs, results), p.minSamples, f.groupLabel).groups;
-      const values = [...groups].filter(([, o]) => o.state === "Value").map(([g, o]) => [g, (o as { value: number }).value] as const);
-      if (values.length < 2) continue;
-      values.sort((a, b) => a[1] - b[1]);
-      const [worstGroup, worst] = values[0] as readonly [string, number];
-      const [bestGroup, best] = values[values.length - 1] as readonly [string, number];
-      const ratio = best === 0 ? 1 : worst / best;
-      if (ratio < f.minRatio)
-        draft.findings.push({
-          type: "Fairness",
-          severity: f.severity,
-          source: p.signal.name,
-          segment: `${f.groupLabel}=${worstGroup}`,
-          description: `${p.signal.name} of ${f.groupLabel}=${worstGroup} (${round(worst)}) is ${round(ratio, 3)} of ${f.groupLabel}=${bestGroup} (${round(best)}), under the ratio ${f.minRatio}`,
-          value: round(ratio, 6),
-          threshold: f.minRatio,
-          since: nowIso,
-        });
-    }
+    const rules = plan.rules.map((rule, index) => ({ rule, index })).filter(({ rule }) => rule.signal === p.signal.name);
+    const overall = evaluateSignal(p, rules, results, ctx, signalStatuses);
+    if (overall.state !== "Value") unknownReasons.push(`${p.signal.name}: ${overall.message}`);
+    for (const f of spec.fairness.filter((x) => x.signal === p.signal.name)) evaluateFairness(p, f, results, draft, nowIso);
   }
 
   // ---- drift
@@ -279,6 +219,90 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
     history,
   };
   return { status, events: [...draft.events, ...transitionEvents(previous, status, unknownReasons)] };
+}
+
+interface RuleContext {
+  monitor: MonitorSnapshot;
+  draft: Draft;
+  stillPending: Set<string>;
+  now: number;
+  nowIso: string;
+  repinRequested: boolean;
+}
+
+/**
+ * Observes one signal overall and per segment, applies its rules (with baselines and `for`),
+ * appends its status entries and returns the overall observation.
+ */
+function evaluateSignal(
+  p: PlannedSignal,
+  rules: { rule: RuleSpec; index: number }[],
+  results: Results,
+  ctx: RuleContext,
+  statuses: SignalStatus[],
+): Observation {
+  const { spec } = ctx.monitor;
+  const segmentLabel = p.signal.query ? undefined : spec.segments?.label;
+  const obs = observeSignal(p.signal, resultsFor(p.current, results), p.minSamples, segmentLabel);
+  const scopes: [string | undefined, Observation][] = [[undefined, obs.overall]];
+  for (const [seg, o] of [...obs.groups].sort(([a], [b]) => a.localeCompare(b)))
+    if (!spec.segments?.values || spec.segments.values.includes(seg)) scopes.push([seg, o]);
+  const offsets = new Map<string, SignalObservations>();
+  for (const [offset, qs] of p.baselines) offsets.set(offset, observeSignal(p.signal, resultsFor(qs, results), p.minSamples, segmentLabel));
+
+  for (const [segment, o] of scopes) {
+    let shownBaseline: number | undefined;
+    for (const { rule, index } of rules) {
+      const baseline = baselineFor(rule, p.signal, segment, o, offsets, ctx.draft, ctx.monitor, ctx.nowIso, ctx.repinRequested);
+      shownBaseline ??= baseline;
+      if (o.state !== "Value") continue;
+      const subject = segment === undefined ? p.signal.name : `${p.signal.name} [${spec.segments?.label}=${segment}]`;
+      const breach = checkRule(rule, subject, o.value, baseline, o.samples);
+      if (!breach) continue;
+      // a breach becomes a finding once it has lasted the rule's `for`; its start is kept in status
+      const key = `rule${index}|${p.signal.name}|${segment ?? ""}`;
+      const since = ctx.draft.pending.get(key) ?? ctx.nowIso;
+      ctx.stillPending.add(key);
+      ctx.draft.pending.set(key, since);
+      if (ctx.now - Date.parse(since) < (rule.for ? durationMs(rule.for) : 0)) continue;
+      ctx.draft.findings.push({
+        type: findingTypeFor(p.signal, rule),
+        severity: breach.severity,
+        source: p.signal.name,
+        ...(segment !== undefined ? { segment } : {}),
+        description: rule.for ? `${breach.description}, for ${rule.for}` : breach.description,
+        value: round(o.value, 6),
+        ...(baseline !== undefined ? { baseline: round(baseline, 6) } : {}),
+        threshold: breach.threshold,
+        since: ctx.nowIso,
+      });
+    }
+    statuses.push(signalStatus(p.signal.name, segment, o, shownBaseline));
+  }
+  return obs.overall;
+}
+
+/** Compares a signal across the groups of a label: unfair when worst/best < minRatio. */
+function evaluateFairness(p: PlannedSignal, f: ModelMonitorSpec["fairness"][number], results: Results, draft: Draft, nowIso: string): void {
+  const qs = p.fairness.get(f.groupLabel);
+  if (!qs) return;
+  const groups = observeSignal(p.signal, resultsFor(qs, results), p.minSamples, f.groupLabel).groups;
+  const values = [...groups].flatMap(([g, o]) => (o.state === "Value" ? [[g, o.value] as const] : [])).sort((a, b) => a[1] - b[1]);
+  if (values.length < 2) return;
+  const [worstGroup, worst] = values[0] as readonly [string, number];
+  const [bestGroup, best] = values[values.length - 1] as readonly [string, number];
+  const ratio = best === 0 ? 1 : worst / best;
+  if (ratio >= f.minRatio) return;
+  draft.findings.push({
+    type: "Fairness",
+    severity: f.severity,
+    source: p.signal.name,
+    segment: `${f.groupLabel}=${worstGroup}`,
+    description: `${p.signal.name} of ${f.groupLabel}=${worstGroup} (${round(worst)}) is ${round(ratio, 3)} of ${f.groupLabel}=${bestGroup} (${round(best)}), under the ratio ${f.minRatio}`,
+    value: round(ratio, 6),
+    threshold: f.minRatio,
+    since: nowIso,
+  });
 }
 
 /** Pins of signals and drift checks that the spec no longer declares are dropped. */

@@ -75,9 +75,6 @@ export function checkRule(rule: RuleSpec, subject: string, value: number, baseli
   return candidates.sort((a, b) => severityRank(b.severity) - severityRank(a.severity))[0];
 }
 
-export const needsBaseline = (rule: RuleSpec) =>
-  !!(rule.maxDrop || rule.maxRelativeDrop || rule.maxIncrease || rule.maxRelativeIncrease);
-
 /** The finding type of a rule on a signal, unless the rule names one. */
 export function findingTypeFor(signal: SignalSpec, rule?: RuleSpec): FindingType {
   if (rule?.findingType) return rule.findingType;
