@@ -52,6 +52,9 @@ describe("CRD schema validation by kube-apiserver", () => {
     ["a drop without a baseline (CEL)", (s: Spec) => delete (s.rules as { baseline?: unknown }[])[0]!.baseline, /spec\.rules\[0\].*set baseline/],
     ["a duplicate signal name", (s: Spec) => (s.signals as unknown[]).push({ name: "accuracy", ratio: { numerator: { metric: "a" }, denominator: { metric: "b" } } }), /spec\.signals\[1\].*Duplicate value/],
     ["an unknown field", (s: Spec) => (s.intervall = "1m"), /unknown field "spec\.intervall"/],
+    ["a distribution method for an embedding (CEL)", (s: Spec) => (s.drift = [{ name: "q", embedding: { metric: "c" }, method: "psi", reference: { pinned: {} }, threshold: { warning: 0.1 } }]), /spec\.drift\[0\].*embedding drift uses method cosine or euclidean/],
+    ["a threshold without any tier (CEL)", (s: Spec) => (s.drift = [{ name: "d", histogram: { metric: "f" }, method: "psi", reference: { offset: "7d" }, threshold: {} }]), /spec\.drift\[0\]\.threshold.*at least one of warning or critical/],
+    ["a quantile signal without its quantile (CEL)", (s: Spec) => ((s as Record<string, unknown>).signals = [{ name: "p95", histogram: { metric: "lat", measure: "quantile" } }]), /spec\.signals\[0\]\.histogram.*measure quantile needs quantile/],
   ])("rejects %s with a message naming the field", async (_, edit, message) => {
     const r = await apply(withSpec(`bad-${Math.random().toString(36).slice(2, 8)}`, edit));
     expect(r.code).not.toBe(0);

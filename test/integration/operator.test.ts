@@ -152,6 +152,25 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
     expect(accuracyOf(m)).toMatchObject({ state: "NoData", reason: "NoSeries" });
   });
 
+  it("several series where one was expected, and NaN, are errors with their own reasons", async () => {
+    await apply(
+      monitor("bad-answers", {
+        signals: [
+          { name: "many", query: { expr: "model_predictions_total{ {{selector}} }" } },
+          { name: "nan", query: { expr: "0/0" } },
+        ],
+        rules: [],
+      }),
+    );
+    const m = await waitFor("an evaluation", async () => {
+      const mm = await get("bad-answers");
+      return mm.status?.health ? mm : undefined;
+    });
+    expect(m.status?.health).toBe("Unknown");
+    expect(m.status?.signals?.find((s) => s.name === "many")).toMatchObject({ state: "Error", reason: "MultipleSeries" });
+    expect(m.status?.signals?.find((s) => s.name === "nan")).toMatchObject({ state: "Error", reason: "NotFinite" });
+  });
+
   it("exports signal values and health on its own /metrics", async () => {
     const text = await (await fetch(operator.metricsUrl)).text();
     expect(text).toMatch(new RegExp(`modelguardian_signal_value\\{namespace="${ns}",monitor="fraud",signal="accuracy",segment=""\\} 0\\.\\d+`));
