@@ -11,10 +11,10 @@ import {
   type ModelMonitorSpec,
   type ModelMonitorStatus,
 } from "../api/v1alpha1/modelmonitor.ts";
-import { setConditions } from "../domain/conditions.ts";
 import { durationMs } from "../domain/duration.ts";
-import { decide, planEvaluation, planQueries, REPIN_ANNOTATION } from "../domain/evaluate.ts";
-import { EventReason, type MonitorEvent } from "../domain/events.ts";
+import { decide, planEvaluation, planQueries } from "../domain/evaluate.ts";
+import type { MonitorEvent } from "../domain/events.ts";
+import { evaluationDue, invalidSpecStatus, suspendedStatus } from "../domain/lifecycle.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
 import type { Clock, EventSink, MetricsSource, ObjectRef, StatusWriter } from "../ports.ts";
 import type { MonitorTelemetry } from "../adapters/telemetry.ts";
@@ -75,36 +75,19 @@ export class ModelMonitorReconciler {
 
     const spec = modelMonitorSpecSchema.safeParse(obj.spec ?? {});
     if (!spec.success) {
-      const message = formatIssues(spec.error, "spec");
-      const status: ModelMonitorStatus = {
-        ...previous,
-        observedGeneration: generation,
-        health: "Unknown",
-        conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason: "InvalidSpec", message }], nowIso, generation),
-      };
-      const changed = await this.persist(obj, ref, status);
-      if (changed && previous.conditions.find((c) => c.type === "Ready")?.reason !== "InvalidSpec")
-        await this.deps.events.emit(ref, { type: "Warning", reason: EventReason.InvalidSpec, message });
+      const invalid = invalidSpecStatus(previous, generation, formatIssues(spec.error, "spec"), nowIso);
+      await this.persist(obj, ref, invalid.status);
+      await this.emitAll(ref, invalid.events);
       return { evaluated: false };
     }
-
     if (spec.data.suspend) {
-      const status: ModelMonitorStatus = {
-        ...previous,
-        observedGeneration: generation,
-        conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason: "Suspended", message: "spec.suspend is true" }], nowIso, generation),
-      };
-      await this.persist(obj, ref, status);
+      await this.persist(obj, ref, suspendedStatus(previous, generation, nowIso));
       return { evaluated: false };
     }
 
     const intervalMs = durationMs(spec.data.interval);
-    const repin = obj.metadata.annotations?.[REPIN_ANNOTATION];
-    const last = previous.lastEvaluationTime ? Date.parse(previous.lastEvaluationTime) : undefined;
-    const upToDate = previous.observedGeneration === generation && (repin === undefined || repin === previous.repinToken);
-    if (upToDate && last !== undefined && now - last < intervalMs && now >= last) {
-      return { evaluated: false, requeueAfterMs: last + intervalMs - now };
-    }
+    const due = evaluationDue(previous, generation, obj.metadata.annotations ?? {}, intervalMs, now);
+    if (!due.due) return { evaluated: false, requeueAfterMs: due.afterMs };
 
     const started = performance.now();
     const plan = planEvaluation(spec.data, now);
