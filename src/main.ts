@@ -17,6 +17,9 @@ import { systemClock } from "./ports.ts";
 export async function run(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(env);
   const log = pino({ level: config.LOG_LEVEL, base: { component: "model-guardian" } });
+  // a stray rejection (a dropped watch callback, a late socket error) is logged, never fatal:
+  // every piece of state that matters is in the API server and the work queue retries
+  process.on("unhandledRejection", (err) => log.error({ err: String((err as Error)?.stack ?? err) }, "unhandled rejection"));
   const kc = loadKubeConfig();
   const metrics = new OperatorMetrics();
   const type = { group: GROUP, version: VERSION, plural: MODEL_MONITOR.plural };
