@@ -1,6 +1,7 @@
 // The API server itself refuses invalid ModelMonitors at `kubectl apply` time, naming the field.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apply, createNamespace, deleteNamespace, kubectlOk } from "./support.ts";
+import { join } from "node:path";
+import { apply, createNamespace, deleteNamespace, kubectl, kubectlOk, ROOT } from "./support.ts";
 
 let ns: string;
 beforeAll(async () => {
@@ -59,6 +60,13 @@ describe("CRD schema validation by kube-apiserver", () => {
     const r = await apply(withSpec(`bad-${Math.random().toString(36).slice(2, 8)}`, edit));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
+  });
+
+  it("the API server accepts every example under examples/", async () => {
+    const r = await kubectl(["apply", "--dry-run=server", "-n", ns, "-f", join(ROOT, "examples")]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/modelmonitor.modelguardian.dev\/fraud-detector created \(server dry run\)/);
+    expect(r.stdout).toMatch(/retrainpolicy.modelguardian.dev\/fraud-policy created \(server dry run\)/);
   });
 
   it("kubectl get shows model, version, health and the headline signal as columns", async () => {
