@@ -98,9 +98,11 @@ export function histogramDrift(
     });
   }
   const anyValue = featureStatuses.some((f) => f.state === "Value");
+  // without any scored feature the check has no value: an error if a feature failed, else no data
+  const state = anyValue ? "Value" : featureStatuses.some((f) => f.state === "Error") ? "Error" : "NoData";
   return {
     ...base,
-    state: anyValue ? "Value" : "NoData",
+    state,
     ...(anyValue ? {} : { reason: featureStatuses.map((f) => `${f.feature}: ${f.reason}`).join("; ") }),
     driftedFeatures: drifted.map((f) => f.feature),
     driftedShare: round(report.driftedShare, 6),

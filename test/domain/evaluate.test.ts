@@ -240,6 +240,26 @@ describe("data drift per feature", () => {
     expect(d.status.conditions.find((c) => c.type === "Drifted")).toMatchObject({ status: "True", reason: "DataDrift" });
     expect(d.status.maxDriftScore).toBeGreaterThan(0.25);
   });
+  it("refuses differing bucket layouts with a clear reason, and the health is Unknown", () => {
+    const other: Sample[] = [
+      { labels: { le: "-2", feature: "age" }, value: 100 },
+      { labels: { le: "0", feature: "age" }, value: 500 },
+      { labels: { le: "2", feature: "age" }, value: 900 },
+      { labels: { le: "+Inf", feature: "age" }, value: 1000 },
+    ];
+    const d = tick(spec, (q) => vector(q.time === T0 ? buckets("age", 0) : other), T0);
+    expect(d.status.drift[0]).toMatchObject({ state: "Error" });
+    expect(d.status.drift[0]?.features[0]).toMatchObject({ feature: "age", state: "Error" });
+    expect(d.status.drift[0]?.features[0]?.reason).toMatch(/bucket layouts differ/);
+    expect(d.status.health).toBe("Unknown");
+  });
+  it("too few samples in a window is insufficient data, never a finding", () => {
+    const few = (q: QueryRequest) => vector(buckets("age", q.time === T0 ? 1 : 0).map((s) => ({ ...s, value: s.value / 100 })));
+    const d = tick(spec, few, T0);
+    expect(d.status.drift[0]).toMatchObject({ state: "NoData" });
+    expect(d.status.drift[0]?.features[0]).toMatchObject({ state: "InsufficientData" });
+    expect(d.status.findings).toEqual([]);
+  });
   it("pins a reference distribution in status when asked to", () => {
     const pinnedSpec = { ...spec, drift: [{ ...spec.drift![0]!, reference: { pinned: {} } }] };
     const first = tick(pinnedSpec, () => vector(buckets("age", 0)), T0);
