@@ -25,5 +25,3 @@ export function setConditions(
 ): Condition[] {
   return next.reduce<Condition[]>((acc, c) => setCondition(acc, c, now, observedGeneration), [...existing]);
 }
-
-export const findCondition = (list: readonly Condition[] | undefined, type: string) => list?.find((c) => c.type === type);

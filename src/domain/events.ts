@@ -1,5 +1,5 @@
 // The catalogue of Event reasons. Every Event the operator records uses one of these.
-import { FINDING_TYPES, type FindingType } from "../api/v1alpha1/common.ts";
+import type { FindingType } from "../api/v1alpha1/common.ts";
 
 export const EventReason = {
   HealthCritical: "HealthCritical",
@@ -13,11 +13,6 @@ export const EventReason = {
 
 export type FindingEventReason = `${FindingType}Detected` | `${FindingType}Cleared`;
 export type EventReasonValue = (typeof EventReason)[keyof typeof EventReason] | FindingEventReason;
-
-export const ALL_EVENT_REASONS: readonly string[] = [
-  ...Object.values(EventReason),
-  ...FINDING_TYPES.flatMap((t) => [`${t}Detected`, `${t}Cleared`]),
-];
 
 export interface MonitorEvent {
   type: "Normal" | "Warning";

@@ -54,8 +54,6 @@ export const errorReasonOf = (kind: QueryErrorKind): ErrorReason =>
     } as const
   )[kind];
 
-export const isValue = (o: Observation): o is Extract<Observation, { state: "Value" }> => o.state === "Value";
-
 /** Significant digits for status and messages: enough to compare, short enough to read. */
 export function round(value: number, digits = 4): number {
   if (!Number.isFinite(value) || value === 0) return value;

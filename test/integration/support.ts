@@ -1,14 +1,12 @@
 // Helpers for integration tests: the local cluster's settings, kubectl as users run it, the
 // operator as a real child process, and polling without fixed sleeps.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { stringify } from "yaml";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
-const run = promisify(execFile);
 
 /** Values written by `npm run cluster:up` to .local/env. */
 export function clusterEnv(): Record<string, string> {
@@ -134,5 +132,3 @@ export async function events(namespace: string, name: string): Promise<{ reason:
   const out = JSON.parse(await kubectlOk(["get", "events", "-n", namespace, "--field-selector", `involvedObject.name=${name}`, "-o", "json"]));
   return out.items;
 }
-
-export { run as execFileAsync };

@@ -117,7 +117,6 @@ export const signalSchema = z
   .meta(cel(exactlyOneOf([...SIGNAL_KINDS])));
 export type SignalSpec = z.infer<typeof signalSchema>;
 export type SignalKind = (typeof SIGNAL_KINDS)[number];
-export const signalKind = (s: SignalSpec): SignalKind | undefined => SIGNAL_KINDS.find((k) => s[k] !== undefined);
 
 // ---------------------------------------------------------------- baselines and rules
 
