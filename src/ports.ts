@@ -2,6 +2,7 @@
 // controller tests use fakes of them.
 import type { QueryRequest, QueryResult } from "./domain/observation.ts";
 import type { MonitorEvent } from "./domain/events.ts";
+import type { CreateOutcome } from "./domain/remediation/plan.ts";
 
 /** A Prometheus-compatible HTTP API. Never throws: failures are QueryResult errors. */
 export interface MetricsSource {
@@ -23,6 +24,18 @@ export interface StatusWriter {
 
 export interface EventSink {
   emit(ref: ObjectRef, event: MonitorEvent): Promise<void>;
+}
+
+type Manifest = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string } };
+
+/** The Jobs the operator starts. */
+export interface JobsPort {
+  /** Never throws: AlreadyExists, a refusal and a transient failure are distinct outcomes. */
+  create(manifest: Manifest): Promise<CreateOutcome>;
+  /** A server-side dry run: the API server's message when it would refuse the Job. */
+  validate(manifest: Manifest): Promise<string | undefined>;
+  /** Termination messages of the Job's pods' containers. */
+  terminationMessages(namespace: string, job: string): Promise<string[]>;
 }
 
 export interface Clock {

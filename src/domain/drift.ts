@@ -94,6 +94,7 @@ export function histogramDrift(
       source: spec.name,
       description: `data drift in ${drifted.length} of ${featureStatuses.length} features: ${list}${report.datasetDrift ? " (dataset drift)" : ""}`,
       value: round(Math.max(...drifted.map((f) => f.score ?? 0)), 6),
+      features: drifted.map((f) => f.feature),
       since: nowIso,
     });
   }

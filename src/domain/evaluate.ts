@@ -218,6 +218,8 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
     ...(repinToken !== undefined ? { repinToken } : {}),
     ...(draft.pending.size ? { pending: [...draft.pending].map(([key, since]) => ({ key, since })) } : {}),
     history,
+    // what the RetrainPolicy did is not the evaluation's to change
+    ...(previous.remediation ? { remediation: previous.remediation } : {}),
   };
   return { status, events: [...draft.events, ...transitionEvents(previous, status, unknownReasons)] };
 }

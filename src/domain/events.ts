@@ -9,6 +9,25 @@ export const EventReason = {
   BaselinePinned: "BaselinePinned",
   InvalidSpec: "InvalidSpec",
   SpecAccepted: "SpecAccepted",
+  // actions (RetrainPolicy)
+  RetrainTriggered: "RetrainTriggered",
+  ReindexTriggered: "ReindexTriggered",
+  DryRunAction: "DryRunAction",
+  CooldownActive: "CooldownActive",
+  BackoffActive: "BackoffActive",
+  MaxActiveJobsReached: "MaxActiveJobsReached",
+  BudgetExhausted: "BudgetExhausted",
+  PolicySuspended: "PolicySuspended",
+  PolicyNotFound: "PolicyNotFound",
+  PolicyInvalid: "PolicyInvalid",
+  JobCreateFailed: "JobCreateFailed",
+  JobAdopted: "JobAdopted",
+  JobSucceeded: "JobSucceeded",
+  JobFailed: "JobFailed",
+  JobDisappeared: "JobDisappeared",
+  CandidateRecorded: "CandidateRecorded",
+  NoVersionReported: "NoVersionReported",
+  InvalidJobTemplate: "InvalidJobTemplate",
 } as const;
 
 export type FindingEventReason = `${FindingType}Detected` | `${FindingType}Cleared`;

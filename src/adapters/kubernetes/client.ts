@@ -1,4 +1,5 @@
-// Kubernetes access: informers that survive watch errors, status writes, Events and Secrets.
+// Kubernetes access: informers that survive watch errors, status writes, Events, Secrets and
+// the Jobs the operator starts.
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -11,7 +12,8 @@ import {
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { MonitorEvent } from "../../domain/events.ts";
-import type { EventSink, ObjectRef, StatusWriter } from "../../ports.ts";
+import type { CreateOutcome } from "../../domain/remediation/plan.ts";
+import type { EventSink, JobsPort, ObjectRef, StatusWriter } from "../../ports.ts";
 
 export const COMPONENT = "model-guardian";
 
@@ -36,24 +38,41 @@ export interface WatchHandlers<T extends KubernetesObject> {
  * List + watch of one custom resource, in all namespaces or in the given ones. The informer
  * relists on 410 Gone by itself; on any other watch error it is restarted with backoff.
  */
+export interface Watch {
+  stop(): Promise<void>;
+  /** Resolves once every namespace has been listed: the cache is complete. */
+  synced: Promise<void>;
+}
+
 export function watchResource<T extends KubernetesObject>(
   kc: KubeConfig,
   type: ResourceType,
   namespaces: readonly string[],
   handlers: WatchHandlers<T>,
   log: Logger,
-): { stop(): Promise<void> } {
+  labelSelector?: string,
+): Watch {
+  // CustomObjectsApi works for any group (batch/v1 Jobs too) and keeps objects as plain JSON
   const api = kc.makeApiClient(CustomObjectsApi);
   const scopes = namespaces.length ? namespaces : [undefined];
   let stopped = false;
+  const syncs: Promise<void>[] = [];
   const informers = scopes.map((namespace) => {
     const base = `/apis/${type.group}/${type.version}`;
     const path = namespace ? `${base}/namespaces/${namespace}/${type.plural}` : `${base}/${type.plural}`;
+    const selector = labelSelector ? { labelSelector } : {};
     const list = () =>
       (namespace
-        ? api.listNamespacedCustomObject({ ...type, namespace })
-        : api.listClusterCustomObject(type)) as Promise<{ items: T[]; metadata: { resourceVersion: string } }>;
-    const informer = makeInformer<T>(kc, path, list as never);
+        ? api.listNamespacedCustomObject({ ...type, namespace, ...selector })
+        : api.listClusterCustomObject({ ...type, ...selector })) as Promise<{ items: T[]; metadata: { resourceVersion: string } }>;
+    const informer = makeInformer<T>(kc, path, list as never, labelSelector);
+    let resolveSynced: () => void = () => {};
+    syncs.push(new Promise<void>((resolve) => (resolveSynced = resolve)));
+    // start() also resolves when the list failed (it reports that as an error event): only a
+    // resource version proves the list arrived
+    const markSynced = () => {
+      if ((informer as unknown as { latestResourceVersion(): string }).latestResourceVersion()) resolveSynced();
+    };
     informer.on("add", (o) => handlers.upsert(o));
     informer.on("update", (o) => handlers.upsert(o));
     informer.on("delete", (o) => handlers.remove(o));
@@ -66,11 +85,12 @@ export function watchResource<T extends KubernetesObject>(
       const delay = Math.min(30_000, 500 * 2 ** failures++);
       log.warn({ err: String((err as Error)?.message ?? err), path, retryInMs: delay }, "watch failed; restarting");
       setTimeout(() => {
-        if (!stopped) informer.start().catch(restart);
+        if (!stopped) informer.start().then(markSynced, restart);
       }, delay).unref();
     };
     informer.on("error", restart);
-    informer.start().catch(restart);
+    // start() resolves after the initial list has been delivered to the handlers
+    informer.start().then(markSynced, restart);
     return informer;
   });
   return {
@@ -78,6 +98,7 @@ export function watchResource<T extends KubernetesObject>(
       stopped = true;
       await Promise.all(informers.map((i) => i.stop()));
     },
+    synced: Promise.all(syncs).then(() => undefined),
   };
 }
 
@@ -143,4 +164,67 @@ export async function readSecret(kc: KubeConfig, namespace: string, name: string
     if ((err as { code?: number }).code === 404) return undefined;
     throw err;
   }
+}
+
+const JOBS = { group: "batch", version: "v1", plural: "jobs" } as const;
+
+/** The API server's own message from a failed request (its Status object), else the error's. */
+export function apiMessage(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  try {
+    const parsed = (typeof body === "string" ? JSON.parse(body) : body) as { message?: string } | undefined;
+    if (parsed?.message) return parsed.message;
+  } catch {
+    // not JSON: fall through
+  }
+  return String((err as Error)?.message ?? err);
+}
+
+/** Creates, validates and inspects the Jobs the operator starts. */
+export class KubernetesJobs implements JobsPort {
+  private readonly objects: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  constructor(kc: KubeConfig) {
+    // CustomObjectsApi sends the manifest as it is: the typed Job model would drop any field
+    // it does not know, and a template may use fields newer than this client
+    this.objects = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async create(manifest: Record<string, unknown> & { metadata: Record<string, unknown> & { name: string } }): Promise<CreateOutcome> {
+    try {
+      await this.objects.createNamespacedCustomObject({ ...JOBS, namespace: String(manifest.metadata.namespace), body: manifest, fieldManager: COMPONENT });
+      return { kind: "created" };
+    } catch (err) {
+      return classifyCreateError(err);
+    }
+  }
+
+  async validate(manifest: Record<string, unknown> & { metadata: Record<string, unknown> }): Promise<string | undefined> {
+    try {
+      await this.objects.createNamespacedCustomObject({ ...JOBS, namespace: String(manifest.metadata.namespace), body: manifest, dryRun: "All", fieldManager: COMPONENT });
+      return undefined;
+    } catch (err) {
+      const outcome = classifyCreateError(err);
+      if (outcome.kind === "rejected") return outcome.message;
+      if (outcome.kind === "exists") return undefined;
+      throw new Error(`could not validate the Job template: ${outcome.kind === "error" ? outcome.message : outcome.kind}`);
+    }
+  }
+
+  async terminationMessages(namespace: string, job: string): Promise<string[]> {
+    const pods = await this.core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` });
+    // the pod that succeeded speaks for the Job; others (retried failures) only if none did
+    const ordered = [...pods.items].sort((a, b) => Number(b.status?.phase === "Succeeded") - Number(a.status?.phase === "Succeeded"));
+    return ordered.flatMap((p) => (p.status?.containerStatuses ?? []).map((c) => c.state?.terminated?.message ?? "").filter((m) => m !== ""));
+  }
+}
+
+export function classifyCreateError(err: unknown): CreateOutcome {
+  const code = (err as { code?: number }).code;
+  if (code === 409) return { kind: "exists" };
+  // 4xx: the API server judged the Job itself (invalid, forbidden, namespace gone); retrying
+  // the same request cannot succeed. 429 and 5xx are the server's trouble, not the Job's.
+  if (code !== undefined && code >= 400 && code < 500 && code !== 429 && code !== 408) return { kind: "rejected", message: apiMessage(err) };
+  return { kind: "error", message: apiMessage(err) };
 }

@@ -2,6 +2,7 @@
 // what "healthy" means. This zod schema is the single source of truth: the TypeScript types
 // are inferred from it, the controller validates objects with it and crds/ is generated from it.
 import { z } from "zod";
+import { actionRecord } from "./retrainpolicy.ts";
 import {
   cel,
   condition,
@@ -349,6 +350,7 @@ export const findingSchema = z.object({
   baseline: z.number().optional(),
   threshold: z.number().optional(),
   since: time().describe("When the finding (at any severity) first appeared."),
+  features: z.array(z.string()).optional().describe("Drifted features, for drift findings."),
 });
 export type Finding = z.infer<typeof findingSchema>;
 
@@ -375,6 +377,41 @@ const historyEntry = z.object({
 });
 export type HistoryEntry = z.infer<typeof historyEntry>;
 
+const handledTrigger = z.object({
+  trigger: z.string(),
+  episodes: z.array(z.string()).describe("type|source|segment|since of each finding behind it."),
+});
+
+/** What the monitor's RetrainPolicy has done for it; the state its limits are counted from. */
+const remediationStatus = z.object({
+  policy: z.string().optional(),
+  actions: z
+    .array(
+      z.object({
+        name: z.string(),
+        lastStartTime: time().optional().describe("The last Job of this action (cooldown counts from it)."),
+        consecutiveFailures: z.int32().min(0).default(0),
+        lastFailureTime: time().optional().describe("Backoff counts from it."),
+        lastDryRunTime: time().optional().describe("The last dry-run decision (cooldown in dry-run counts from it)."),
+        handled: z.array(handledTrigger).default([]).describe("Triggers already acted on: a finding episode starts at most one Job."),
+        dryRunHandled: z.array(handledTrigger).optional().describe("Triggers already recorded in dry-run."),
+      }),
+    )
+    .default([]),
+  held: z
+    .array(z.object({ action: z.string(), reason: z.string(), message: z.string(), until: time().optional() }))
+    .default([])
+    .describe("Triggered actions the policy's limits hold back, and until when."),
+  recentStarts: z.array(time()).default([]).describe("Job creations inside the budget window."),
+  active: z.int32().min(0).default(0),
+  candidate: z
+    .object({ version: z.string(), uri: z.string().optional(), job: z.string(), time: time() })
+    .optional()
+    .describe("The latest model version a retraining Job reported; a rollout can promote it."),
+  history: z.array(actionRecord).default([]).describe("Actions for this monitor, newest first."),
+});
+export type RemediationStatus = z.infer<typeof remediationStatus>;
+
 export const modelMonitorStatusSchema = z.object({
   observedGeneration: z.number().int().min(0).optional(),
   health: z.enum(HEALTH_STATES).optional(),
@@ -391,6 +428,7 @@ export const modelMonitorStatusSchema = z.object({
   pending: z.array(pendingBreach).optional(),
   repinToken: z.string().optional().describe("The last handled value of the modelguardian.dev/repin annotation."),
   history: z.array(historyEntry).max(96).default([]),
+  remediation: remediationStatus.optional(),
 });
 export type ModelMonitorStatus = z.infer<typeof modelMonitorStatusSchema>;
 
@@ -407,6 +445,7 @@ export const MODEL_MONITOR = {
     { name: "Signal", type: "string", jsonPath: ".status.summary", description: "Headline signal and value" },
     { name: "Worst Finding", type: "string", jsonPath: ".status.worstFinding" },
     { name: "Drift", type: "number", jsonPath: ".status.maxDriftScore", priority: 1 },
+    { name: "Candidate", type: "string", jsonPath: ".status.remediation.candidate.version", priority: 1 },
     { name: "Last Eval", type: "date", jsonPath: ".status.lastEvaluationTime" },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],

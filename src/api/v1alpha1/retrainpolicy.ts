@@ -1,52 +1,150 @@
-// RetrainPolicy: what to do about a monitor's findings. Only the shape is declared for now
-// (the retraining and rollout issues implement it); it is validated like ModelMonitor.
+// RetrainPolicy: which findings of a ModelMonitor start which Job, and the limits that keep
+// the operator from starting too many. A ModelMonitor names its policy in spec.policyRef (same
+// namespace); one policy can serve many monitors. Cooldown, backoff, active Jobs and budget are
+// counted per monitor, that is per model.
 import { z } from "zod";
-import { cel, condition, duration, FINDING_TYPES, severity } from "./common.ts";
+import { cel, condition, duration, FINDING_TYPES, identifier, severity, time } from "./common.ts";
 
+/** Marks a free-form object the API server keeps as written (Job fields we do not model). */
+const preserve = { "x-kubernetes-preserve-unknown-fields": true } as const;
+
+// Only the parts of a JobTemplateSpec the operator relies on are modelled, so the API server
+// rejects the commonest mistakes at apply time; every other field passes through untouched and
+// the controller checks the whole template with a server-side dry run.
+const container = z
+  .looseObject({
+    name: z.string().min(1).max(63),
+    image: z.string().min(1).max(1024),
+  })
+  .meta(preserve);
+const podTemplate = z
+  .looseObject({
+    metadata: z
+      .looseObject({
+        labels: z.record(z.string(), z.string()).optional(),
+        annotations: z.record(z.string(), z.string()).optional(),
+      })
+      .meta(preserve)
+      .optional(),
+    spec: z
+      .looseObject({
+        restartPolicy: z.enum(["Never", "OnFailure"]).describe("A Job's pods must not restart forever."),
+        containers: z.array(container).min(1).max(16),
+      })
+      .meta(preserve),
+  })
+  .meta(preserve);
 const jobTemplate = z
   .object({
-    metadata: z.record(z.string(), z.unknown()).optional().meta({ "x-kubernetes-preserve-unknown-fields": true }),
-    spec: z.record(z.string(), z.unknown()).meta({ "x-kubernetes-preserve-unknown-fields": true }),
+    metadata: z
+      .looseObject({
+        labels: z.record(z.string(), z.string()).optional(),
+        annotations: z.record(z.string(), z.string()).optional(),
+      })
+      .meta(preserve)
+      .optional(),
+    spec: z.looseObject({ template: podTemplate }).meta(preserve),
   })
-  .describe("A batch/v1 JobTemplateSpec.");
+  .describe("A batch/v1 JobTemplateSpec. The operator adds labels, annotations, environment and an owner reference.");
+export type JobTemplate = z.infer<typeof jobTemplate>;
+
+export const ACTION_PURPOSES = ["retrain", "reindex"] as const;
+export type ActionPurpose = (typeof ACTION_PURPOSES)[number];
 
 const action = z.object({
+  name: identifier("action name"),
+  purpose: z
+    .enum(ACTION_PURPOSES)
+    .optional()
+    .describe("retrain (accuracy or behaviour drift) or reindex (embedding drift); defaults to the name when it is one of them."),
   jobTemplate,
-  config: z.record(z.string(), z.string().max(4096)).optional().describe("Handed to the Job as environment and a ConfigMap."),
-});
-
-export const retrainPolicySpecSchema = z.object({
-  triggers: z
-    .array(
-      z.object({
-        findings: z.array(z.enum(FINDING_TYPES)).min(1).max(16),
-        minSeverity: severity().default("warning"),
-        action: z.enum(["retrain", "reindex"]),
-      }),
-    )
-    .max(16)
-    .default([]),
-  actions: z
-    .object({ retrain: action.optional(), reindex: action.optional() })
-    .default({}),
-  cooldown: duration().default("6h"),
-  maxActiveJobs: z.int32().min(1).max(100).default(1),
-  budget: z.object({ maxJobs: z.int32().min(1), per: duration() }).optional(),
-  requireApproval: z.boolean().default(false),
-  dryRun: z.boolean().default(false),
-  suspend: z.boolean().default(false),
+  config: z
+    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/), z.string().max(4096))
+    .meta({ maxProperties: 64 })
+    .optional()
+    .describe("Training configuration (epochs, batchSize, ...), handed to the Job as MG_CONFIG (JSON), MG_CONFIG_<KEY> variables and an annotation."),
 }).meta(
   cel({
-    rule: "self.triggers.all(t, (t.action == 'retrain' && has(self.actions.retrain)) || (t.action == 'reindex' && has(self.actions.reindex)))",
-    message: "every triggers[].action needs the matching entry in spec.actions",
-    fieldPath: ".triggers",
+    rule: "has(self.purpose) || self.name == 'retrain' || self.name == 'reindex'",
+    message: "purpose is required unless the action is named retrain or reindex",
   }),
 );
+export type ActionSpec = z.infer<typeof action>;
+
+const trigger = z.object({
+  findings: z.array(z.enum(FINDING_TYPES)).min(1).max(16).describe("Finding types that fire this trigger."),
+  minSeverity: severity().default("warning"),
+  sources: z.array(z.string().max(253)).max(32).optional().describe("Only findings of these signals, drift checks or fairness checks."),
+  features: z.array(z.string().max(253)).max(64).optional().describe("Only drift findings in which one of these features drifted."),
+  segments: z.array(z.string().max(256)).max(64).optional().describe("Only findings of these segments (an overall finding has no segment)."),
+  action: identifier("action name").describe("The name of an entry in spec.actions."),
+});
+export type TriggerSpec = z.infer<typeof trigger>;
+
+export const retrainPolicySpecSchema = z
+  .object({
+    triggers: z.array(trigger).max(16).default([]),
+    actions: z
+      .array(action)
+      .max(8)
+      .default([])
+      .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] }),
+    cooldown: duration().default("6h").describe("No second Job of the same action for the same monitor within this time."),
+    maxActiveJobs: z.int32().min(1).max(100).default(1).describe("At most this many running Jobs per monitor."),
+    backoff: z
+      .object({ initial: duration().default("10m"), max: duration().default("6h") })
+      .default({ initial: "10m", max: "6h" })
+      .describe("After a failed Job, the next attempt waits initial, doubling per consecutive failure, up to max."),
+    budget: z
+      .object({ maxJobs: z.int32().min(1).max(100), per: duration() })
+      .optional()
+      .describe("At most maxJobs Jobs per monitor within any window of this length."),
+    historyLimit: z.int32().min(1).max(100).default(20).describe("Actions kept in status."),
+    dryRun: z.boolean().default(false).describe("Record what would be done, create nothing."),
+    suspend: z.boolean().default(false).describe("Start no new Job; running Jobs are still followed."),
+  })
+  .meta(
+    cel({
+      rule: "self.triggers.all(t, self.actions.exists(a, a.name == t.action))",
+      message: "every triggers[].action must name an entry in spec.actions",
+      fieldPath: ".triggers",
+    }),
+  );
 export type RetrainPolicySpec = z.infer<typeof retrainPolicySpecSchema>;
+export type RetrainPolicySpecInput = z.input<typeof retrainPolicySpecSchema>;
+
+export const JOB_OUTCOMES = ["Running", "Succeeded", "Failed", "CreateFailed", "DryRun"] as const;
+export type JobOutcome = (typeof JOB_OUTCOMES)[number];
+
+/** One action taken (or, in dry-run, that would have been taken): the audit trail. */
+export const actionRecord = z.object({
+  time: time().describe("When the Job was created (or the dry-run decision made)."),
+  action: z.string(),
+  purpose: z.enum(ACTION_PURPOSES),
+  trigger: z.string().describe("Identifies the findings that caused it; part of the Job name."),
+  reason: z.string().describe("The findings that caused it, in short."),
+  severity: severity(),
+  job: z.string().describe("The Job's name (the name it would have had, in dry-run)."),
+  attempt: z.int32().min(1),
+  outcome: z.enum(JOB_OUTCOMES),
+  finishedTime: time().optional(),
+  message: z.string().max(4096).optional(),
+  version: z.string().optional().describe("Model version the Job reported."),
+  uri: z.string().optional(),
+  monitor: z.string().optional().describe("The ModelMonitor (only in a RetrainPolicy's status)."),
+});
+export type ActionRecord = z.infer<typeof actionRecord>;
 
 export const retrainPolicyStatusSchema = z.object({
   observedGeneration: z.number().int().min(0).optional(),
   conditions: z.array(condition()).default([]),
+  monitors: z.int32().min(0).optional().describe("ModelMonitors that refer to this policy."),
+  active: z.int32().min(0).optional().describe("Running Jobs across those monitors."),
+  activeJobs: z
+    .array(z.object({ monitor: z.string(), job: z.string(), action: z.string(), startTime: time() }))
+    .default([]),
+  lastActionTime: time().optional(),
+  history: z.array(actionRecord).default([]).describe("The latest actions across all monitors, newest first."),
 });
 export type RetrainPolicyStatus = z.infer<typeof retrainPolicyStatusSchema>;
 
@@ -57,8 +155,12 @@ export const RETRAIN_POLICY = {
   shortNames: ["rp"],
   categories: ["modelguardian"],
   printerColumns: [
+    { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status" },
+    { name: "Monitors", type: "integer", jsonPath: ".status.monitors" },
+    { name: "Active", type: "integer", jsonPath: ".status.active" },
+    { name: "Last Action", type: "date", jsonPath: ".status.lastActionTime" },
+    { name: "Dry Run", type: "boolean", jsonPath: ".spec.dryRun", priority: 1 },
     { name: "Suspended", type: "boolean", jsonPath: ".spec.suspend" },
-    { name: "Cooldown", type: "string", jsonPath: ".spec.cooldown" },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
 } as const;

@@ -1,0 +1,48 @@
+// A RetrainPolicy's status: whether it is usable, and a summary of what it did across the
+// monitors that name it. Derived from the monitors' status and the Jobs; pure.
+import type { RemediationStatus } from "../../api/v1alpha1/modelmonitor.ts";
+import type { ActionRecord, RetrainPolicyStatus } from "../../api/v1alpha1/retrainpolicy.ts";
+import { setConditions } from "../conditions.ts";
+import { EventReason, type MonitorEvent } from "../events.ts";
+import type { JobView } from "./job.ts";
+
+export type PolicyValidity = { ok: true } | { ok: false; reason: typeof EventReason.InvalidSpec | typeof EventReason.InvalidJobTemplate; message: string };
+
+export interface PolicyStatusInput {
+  generation: number;
+  previous: RetrainPolicyStatus;
+  validity: PolicyValidity;
+  monitors: readonly { name: string; remediation?: RemediationStatus }[];
+  jobs: readonly JobView[];
+  historyLimit: number;
+  nowIso: string;
+}
+
+export function policyStatus(input: PolicyStatusInput): { status: RetrainPolicyStatus; events: MonitorEvent[] } {
+  const { previous, validity, generation, nowIso } = input;
+  const history: ActionRecord[] = input.monitors
+    .flatMap((m) => (m.remediation?.history ?? []).map((r) => ({ ...r, monitor: m.name })))
+    .sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : (a.monitor ?? "").localeCompare(b.monitor ?? "")))
+    .slice(0, input.historyLimit);
+  const activeJobs = input.jobs
+    .filter((j) => j.phase === "Active")
+    .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name))
+    .map((j) => ({ monitor: j.monitor, job: j.name, action: j.action, startTime: new Date(j.createdAt).toISOString() }));
+  const count = input.monitors.length;
+  const ready = validity.ok
+    ? { type: "Ready", status: "True" as const, reason: "Accepted", message: `acting for ${count} ModelMonitor(s)` }
+    : { type: "Ready", status: "False" as const, reason: validity.reason, message: validity.message };
+  const wasSame = previous.conditions.some((c) => c.type === "Ready" && c.reason === ready.reason && c.message === ready.message);
+  const events: MonitorEvent[] = [];
+  if (!validity.ok && !wasSame) events.push({ type: "Warning", reason: validity.reason, message: validity.message });
+  const status: RetrainPolicyStatus = {
+    observedGeneration: generation,
+    conditions: setConditions(previous.conditions, [ready], nowIso, generation),
+    monitors: count,
+    active: activeJobs.length,
+    activeJobs,
+    ...(history[0] ? { lastActionTime: history[0].time } : previous.lastActionTime ? { lastActionTime: previous.lastActionTime } : {}),
+    history,
+  };
+  return { status, events };
+}
