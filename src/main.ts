@@ -1,18 +1,28 @@
 // Wiring: configuration, logging, Kubernetes and Prometheus adapters, the controller, and an
 // HTTP server for /metrics, /healthz and /readyz.
 import { createServer } from "node:http";
+import { isDeepStrictEqual } from "node:util";
 import { pino } from "pino";
 import { GROUP, VERSION } from "./api/v1alpha1/common.ts";
-import { MODEL_MONITOR } from "./api/v1alpha1/modelmonitor.ts";
+import { MODEL_MONITOR, type RemediationStatus } from "./api/v1alpha1/modelmonitor.ts";
+import { RETRAIN_POLICY } from "./api/v1alpha1/retrainpolicy.ts";
+import { LABEL, MANAGED_BY } from "./domain/remediation/job.ts";
+import { JobCache } from "./controller/jobcache.ts";
+import { RetrainPolicyReconciler, policyViewOf } from "./controller/retrainpolicy.ts";
 import { loadConfig } from "./config.ts";
 import { durationMs } from "./domain/duration.ts";
 import { Controller } from "./controller/manager.ts";
 import { ModelMonitorReconciler, type ModelMonitorObject } from "./controller/modelmonitor.ts";
-import { KubernetesEventSink, KubernetesStatusWriter, loadKubeConfig, readSecret, watchResource } from "./adapters/kubernetes/client.ts";
+import { KubernetesEventSink, KubernetesJobs, KubernetesStatusWriter, loadKubeConfig, readSecret, watchResource } from "./adapters/kubernetes/client.ts";
 import { Limiter } from "./adapters/prometheus/client.ts";
 import { createSourceResolver } from "./adapters/prometheus/resolver.ts";
 import { OperatorMetrics } from "./adapters/telemetry.ts";
 import { systemClock } from "./ports.ts";
+
+const POLICY_COALESCE_MS = 1000;
+
+const policyRefOf = (o: ModelMonitorObject): string | undefined => (o.spec as { policyRef?: { name?: string } } | undefined)?.policyRef?.name;
+const readyOf = (o: ModelMonitorObject) => (o.status as { conditions?: { type: string }[] } | undefined)?.conditions?.find((c) => c.type === "Ready");
 
 export async function run(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(env);
@@ -30,6 +40,9 @@ export async function run(env: Record<string, string | undefined> = process.env)
     limiter: new Limiter(config.QUERY_CONCURRENCY),
     readSecret: (ns, name) => readSecret(kc, ns, name),
   });
+  const jobsApi = new KubernetesJobs(kc);
+  const jobCache = new JobCache();
+  let policies: Controller<ModelMonitorObject> | undefined = undefined;
   const reconciler = new ModelMonitorReconciler({
     resolveSource,
     status: new KubernetesStatusWriter(kc, type),
@@ -37,42 +50,131 @@ export async function run(env: Record<string, string | undefined> = process.env)
     clock: systemClock,
     log,
     telemetry: metrics,
+    remediation: {
+      policy: (namespace, name) => policyViewOf(name, policies?.get(`${namespace}/${name}`)),
+      jobsOf: (namespace, uid) => jobCache.ofMonitor(namespace, uid),
+      jobs: jobsApi,
+    },
   });
   const controller = new Controller<ModelMonitorObject>({ reconciler, workers: config.WORKERS, log, onError: () => metrics.reconcileError() });
-  const watch = watchResource(
-    kc,
-    type,
-    config.WATCH_NAMESPACES,
-    {
-      upsert: (o) => controller.upsert(o as ModelMonitorObject),
-      remove: (o) => {
-        const m = o as ModelMonitorObject;
-        controller.remove(m);
-        metrics.forget(m.metadata.namespace, m.metadata.name);
-      },
-    },
+  const policyType = { group: GROUP, version: VERSION, plural: RETRAIN_POLICY.plural };
+  const policyReconciler = new RetrainPolicyReconciler({
+    status: new KubernetesStatusWriter(kc, policyType),
+    events: new KubernetesEventSink(kc, log),
+    clock: systemClock,
+    jobs: jobsApi,
     log,
-  );
-  controller.start();
+    monitorsOf: (namespace, policy) =>
+      [...controller.values()]
+        .filter((m) => m.metadata.namespace === namespace && policyRefOf(m) === policy)
+        .map((m) => ({ name: m.metadata.name, remediation: (m.status as { remediation?: RemediationStatus } | undefined)?.remediation })),
+    jobsOf: (namespace, policy) => jobCache.ofPolicy(namespace, policy),
+  });
+  policies = new Controller<ModelMonitorObject>({ reconciler: policyReconciler, workers: 2, log, onError: () => metrics.reconcileError() });
+  const policyController = policies;
+  // a policy's summary follows its monitors and Jobs; a short delay coalesces bursts of changes
+  const touchPolicy = (namespace: string, name: string | undefined) => {
+    if (name) policyController.queue.addAfter(`${namespace}/${name}`, POLICY_COALESCE_MS);
+  };
 
+  const watches = [
+    watchResource(
+      kc,
+      type,
+      config.WATCH_NAMESPACES,
+      {
+        upsert: (o) => {
+          const m = o as ModelMonitorObject;
+          const before = controller.get(Controller.keyOf(m));
+          controller.upsert(m);
+          touchPolicy(m.metadata.namespace, policyRefOf(m));
+          if (before && policyRefOf(before) !== policyRefOf(m)) touchPolicy(m.metadata.namespace, policyRefOf(before));
+        },
+        remove: (o) => {
+          const m = o as ModelMonitorObject;
+          controller.remove(m);
+          metrics.forgetMonitor(m.metadata.namespace, m.metadata.name);
+          touchPolicy(m.metadata.namespace, policyRefOf(m));
+        },
+      },
+      log,
+    ),
+    watchResource(
+      kc,
+      policyType,
+      config.WATCH_NAMESPACES,
+      {
+        upsert: (o) => {
+          const p = o as ModelMonitorObject;
+          const before = policyController.get(Controller.keyOf(p));
+          policyController.upsert(p);
+          // monitors act on the policy's spec and on its verdict about the Job templates
+          if (before && isDeepStrictEqual(before.spec, p.spec) && isDeepStrictEqual(readyOf(before), readyOf(p))) return;
+          for (const m of controller.values())
+            if (m.metadata.namespace === p.metadata.namespace && policyRefOf(m) === p.metadata.name) controller.queue.add(Controller.keyOf(m));
+        },
+        remove: (o) => {
+          const p = o as ModelMonitorObject;
+          policyController.remove(p);
+          for (const m of controller.values())
+            if (m.metadata.namespace === p.metadata.namespace && policyRefOf(m) === p.metadata.name) controller.queue.add(Controller.keyOf(m));
+        },
+      },
+      log,
+    ),
+    watchResource(
+      kc,
+      { group: "batch", version: "v1", plural: "jobs" },
+      config.WATCH_NAMESPACES,
+      {
+        upsert: (o) => {
+          const view = jobCache.upsert(o.metadata?.namespace ?? "", o);
+          if (!view) return;
+          controller.queue.add(`${o.metadata?.namespace}/${view.monitor}`);
+          touchPolicy(o.metadata?.namespace ?? "", view.policy);
+        },
+        remove: (o) => {
+          const view = jobCache.remove(o.metadata?.namespace ?? "", o.metadata?.name ?? "");
+          if (!view) return;
+          controller.queue.add(`${o.metadata?.namespace}/${view.monitor}`);
+          touchPolicy(o.metadata?.namespace ?? "", view.policy);
+        },
+      },
+      log,
+      `${LABEL.managedBy}=${MANAGED_BY}`,
+    ),
+  ];
+  let synced = false;
   const [host, port] = config.METRICS_ADDR.split(":") as [string, string];
   const server = createServer(async (req, res) => {
     if (req.url === "/metrics") {
       res.setHeader("Content-Type", metrics.registry.contentType);
       res.end(await metrics.registry.metrics());
-    } else if (req.url === "/healthz" || req.url === "/readyz") res.end("ok");
+    } else if (req.url === "/healthz") res.end("ok");
+    else if (req.url === "/readyz") {
+      if (synced) res.end("ok");
+      else res.writeHead(503).end("caches not synced yet");
+    }
     else res.writeHead(404).end();
   });
   server.listen(Number(port), host);
   log.info({ prometheus: config.PROMETHEUS_URL, namespaces: config.WATCH_NAMESPACES, workers: config.WORKERS, metrics: config.METRICS_ADDR }, "model-guardian started");
 
+  // decisions need complete caches: a policy not yet listed would look deleted, a Job not yet
+  // listed would look never created
+  await Promise.all(watches.map((w) => w.synced));
+  synced = true;
+  controller.start();
+  policyController.start();
+
   const stop = async () => {
     log.info("stopping");
-    await watch.stop();
+    await Promise.all(watches.map((w) => w.stop()));
     await controller.stop();
+    await policyController.stop();
     server.close();
   };
-  return { stop, controller, metrics };
+  return { stop, controller, policies: policyController, jobs: jobCache, metrics };
 }
 
 if (import.meta.main) {

@@ -57,6 +57,11 @@ if [ "$all_alive" = 1 ] && [ -f "$ENV_FILE" ]; then
     if apiserver_ready && prometheus_ready; then healthy=1; break; fi
     sleep 0.5
   done
+  # a running kwok keeps the stages it started with: restart when kwok-stages.yaml changed
+  if [ "$healthy" = 1 ] && ! cmp -s "$here/kwok-stages.yaml" "$KWOK_DIR/stages.yaml"; then
+    log "kwok-stages.yaml changed since the cluster started"
+    healthy=0
+  fi
   if [ "$healthy" = 1 ]; then
     apply_crds
     log "already up ($(elapsed)s); source $ENV_FILE"
@@ -228,10 +233,13 @@ start kube-scheduler "$BIN/kube-scheduler" \
   --leader-elect=false \
   --profiling=false
 
-# KWOK_WORKDIR keeps kwok from loading ~/.kwok/kwok.yaml; its default pod CIDR
+# KWOK_WORKDIR keeps kwok from loading ~/.kwok/kwok.yaml; kwok-stages.yaml sets how pods
+# run (a Job's pod succeeds or fails as its annotations say); its default pod CIDR
 # (10.0.0.0/24) is replaced so pod IPs never look like service IPs.
+cp "$here/kwok-stages.yaml" "$KWOK_DIR/stages.yaml"
 start kwok env KWOK_WORKDIR="$KWOK_DIR" "$BIN/kwok" \
   --kubeconfig="$KCFGS/kwok.kubeconfig" \
+  --config="$KWOK_DIR/stages.yaml" \
   --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --server-address="127.0.0.1:$MG_KWOK_PORT" \
   --cidr=10.244.0.1/16 \

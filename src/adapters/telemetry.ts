@@ -10,6 +10,9 @@ export interface MonitorTelemetry {
   queried(result: QueryResult): void;
   forget(namespace: string, name: string): void;
   reconcileError(): void;
+  actionStarted(namespace: string, model: string, purpose: "retrain" | "reindex", reason: string): void;
+  actionFinished(namespace: string, model: string, action: string, outcome: "Succeeded" | "Failed" | "CreateFailed"): void;
+  activeJobs(namespace: string, monitor: string, count: number): void;
 }
 
 export class OperatorMetrics implements MonitorTelemetry {
@@ -24,6 +27,10 @@ export class OperatorMetrics implements MonitorTelemetry {
   private readonly queryErrors = new Counter({ name: "modelguardian_query_errors_total", help: "Failed metric queries by kind", labelNames: ["kind"], registers: [this.registry] });
   private readonly queries = new Counter({ name: "modelguardian_queries_total", help: "Metric queries run", registers: [this.registry] });
   private readonly series = new Map<string, [Gauge<string>, Record<string, string>][]>();
+  private readonly retrainEvents = new Counter({ name: "modelguardian_retrain_events_total", help: "Retraining Jobs started, by model and the finding type that triggered them", labelNames: ["namespace", "model", "reason"], registers: [this.registry] });
+  private readonly reindexEvents = new Counter({ name: "modelguardian_reindex_events_total", help: "Re-indexing Jobs started, by model and the finding type that triggered them", labelNames: ["namespace", "model", "reason"], registers: [this.registry] });
+  private readonly jobsFinished = new Counter({ name: "modelguardian_action_jobs_finished_total", help: "Action Jobs that finished, by outcome", labelNames: ["namespace", "model", "action", "outcome"], registers: [this.registry] });
+  private readonly jobsActive = new Gauge({ name: "modelguardian_action_jobs_active", help: "Action Jobs running per monitor", labelNames: ["namespace", "monitor"], registers: [this.registry] });
   private readonly errors = new Counter({ name: "modelguardian_reconcile_errors_total", help: "Reconciles that failed and were retried", registers: [this.registry] });
 
   constructor() {
@@ -51,6 +58,18 @@ export class OperatorMetrics implements MonitorTelemetry {
     if (result.kind === "error") this.queryErrors.inc({ kind: result.error });
   }
 
+  actionStarted(namespace: string, model: string, purpose: "retrain" | "reindex", reason: string): void {
+    (purpose === "reindex" ? this.reindexEvents : this.retrainEvents).inc({ namespace, model, reason });
+  }
+
+  actionFinished(namespace: string, model: string, action: string, outcome: "Succeeded" | "Failed" | "CreateFailed"): void {
+    this.jobsFinished.inc({ namespace, model, action, outcome });
+  }
+
+  activeJobs(namespace: string, monitor: string, count: number): void {
+    this.jobsActive.set({ namespace, monitor }, count);
+  }
+
   reconcileError(): void {
     this.errors.inc();
   }
@@ -59,6 +78,12 @@ export class OperatorMetrics implements MonitorTelemetry {
     const key = `${namespace}/${name}`;
     for (const [gauge, labels] of this.series.get(key) ?? []) gauge.remove(labels);
     this.series.delete(key);
+  }
+
+  /** Drops every per-monitor series of a deleted monitor. */
+  forgetMonitor(namespace: string, name: string): void {
+    this.forget(namespace, name);
+    this.jobsActive.remove({ namespace, monitor: name });
   }
 
   /** Sets a per-monitor series and remembers it, so forget() can remove exactly these. */

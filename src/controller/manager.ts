@@ -50,6 +50,14 @@ export class Controller<T extends ModelMonitorObject> {
     return this.objects.size;
   }
 
+  get(key: string): T | undefined {
+    return this.objects.get(key);
+  }
+
+  values(): IterableIterator<T> {
+    return this.objects.values();
+  }
+
   start(): void {
     for (let i = 0; i < this.workers; i++) this.running.push(this.work());
   }

@@ -1,6 +1,7 @@
-// The ModelMonitor reconciler: gather (spec, status, metric queries) -> decide (pure) ->
-// persist the status once (skipped when unchanged) -> emit Events. All state that must survive
-// a restart (when it last evaluated, pinned baselines, pending breaches) lives in status.
+// The ModelMonitor reconciler: gather (spec, status, metric queries, the policy and Jobs from
+// the caches) -> decide (pure) -> create the Jobs decided on -> persist the status once
+// (skipped when unchanged) -> emit Events. All state that must survive a restart (when it last
+// evaluated, pinned baselines, pending breaches, what the policy did) lives in status.
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
@@ -16,7 +17,10 @@ import { decide, planEvaluation, planQueries } from "../domain/evaluate.ts";
 import type { MonitorEvent } from "../domain/events.ts";
 import { evaluationDue, invalidSpecStatus, suspendedStatus } from "../domain/lifecycle.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
-import type { Clock, EventSink, MetricsSource, ObjectRef, StatusWriter } from "../ports.ts";
+import { setConditions } from "../domain/conditions.ts";
+import { parseJobResult, type JobView } from "../domain/remediation/job.ts";
+import { planRemediation, settleRemediation, type CreateOutcome, type PolicyView, type RemediationResult } from "../domain/remediation/plan.ts";
+import type { Clock, EventSink, JobsPort, MetricsSource, ObjectRef, StatusWriter } from "../ports.ts";
 import type { MonitorTelemetry } from "../adapters/telemetry.ts";
 import { formatIssues } from "./validation.ts";
 
@@ -37,8 +41,18 @@ export interface ModelMonitorObject {
 /** Gives the metrics source of a monitor: the operator's default or its own spec.source. */
 export type MetricsSourceResolver = (namespace: string, spec: ModelMonitorSpec) => Promise<MetricsSource>;
 
+/** What the reconciler needs to act on findings; absent, monitors only report. */
+export interface RemediationDeps {
+  /** The named RetrainPolicy as the cache holds it. */
+  policy(namespace: string, name: string): PolicyView;
+  /** The Jobs this monitor owns, as the cache holds them. */
+  jobsOf(namespace: string, monitorUid: string): JobView[];
+  jobs: JobsPort;
+}
+
 export interface ReconcilerDeps {
   resolveSource: MetricsSourceResolver;
+  remediation?: RemediationDeps;
   status: StatusWriter;
   events: EventSink;
   clock: Clock;
@@ -73,25 +87,62 @@ export class ModelMonitorReconciler {
     const now = clock.now();
     const nowIso = new Date(now).toISOString();
 
+    let status = previous;
+    const events: MonitorEvent[] = [];
+    let requeueAfterMs: number | undefined;
+    let evaluated = false;
     const spec = modelMonitorSpecSchema.safeParse(obj.spec ?? {});
     if (!spec.success) {
       const invalid = invalidSpecStatus(previous, generation, formatIssues(spec.error, "spec"), nowIso);
-      await this.persist(obj, ref, invalid.status);
-      await this.emitAll(ref, invalid.events);
-      return { evaluated: false };
-    }
-    if (spec.data.suspend) {
-      await this.persist(obj, ref, suspendedStatus(previous, generation, nowIso));
-      return { evaluated: false };
+      status = invalid.status;
+      events.push(...invalid.events);
+    } else if (spec.data.suspend) {
+      status = suspendedStatus(previous, generation, nowIso);
+    } else {
+      const intervalMs = durationMs(spec.data.interval);
+      const due = evaluationDue(previous, generation, obj.metadata.annotations ?? {}, intervalMs, now);
+      if (due.due) {
+        const decision = await this.evaluate(ref, generation, obj.metadata.annotations ?? {}, spec.data, previous, now);
+        status = decision.status;
+        events.push(...decision.events);
+        evaluated = true;
+        requeueAfterMs = intervalMs;
+      } else requeueAfterMs = due.afterMs;
     }
 
-    const intervalMs = durationMs(spec.data.interval);
-    const due = evaluationDue(previous, generation, obj.metadata.annotations ?? {}, intervalMs, now);
-    if (!due.due) return { evaluated: false, requeueAfterMs: due.afterMs };
+    // a monitor that names a policy, or once did and may still have Jobs running, is remediated
+    const policyName = spec.success ? spec.data.policyRef?.name : undefined;
+    if (this.deps.remediation && (policyName !== undefined || previous.remediation !== undefined)) {
+      const acting = spec.success && !spec.data.suspend;
+      const model = spec.success ? spec.data.model : { name: ref.name };
+      const r = await this.remediate(ref, model, policyName, acting, status, now);
+      const { remediation: _dropped, ...rest } = status;
+      status = {
+        ...rest,
+        ...(r.status ? { remediation: r.status } : {}),
+        conditions: setConditions(status.conditions, r.conditions, nowIso, generation),
+      };
+      events.push(...r.events);
+      if (r.requeueAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, r.requeueAfterMs);
+    }
 
+    await this.persist(obj, ref, status);
+    if (evaluated) log.debug({ monitor: `${ref.namespace}/${ref.name}`, health: status.health }, "evaluated");
+    await this.emitAll(ref, events);
+    return { evaluated, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+  }
+
+  private async evaluate(
+    ref: ObjectRef,
+    generation: number,
+    annotations: Record<string, string>,
+    spec: ModelMonitorSpec,
+    previous: ModelMonitorStatus,
+    now: number,
+  ): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
     const started = performance.now();
-    const plan = planEvaluation(spec.data, now);
-    const source = await this.deps.resolveSource(ref.namespace, spec.data);
+    const plan = planEvaluation(spec, now);
+    const source = await this.deps.resolveSource(ref.namespace, spec);
     const queries = planQueries(plan);
     const answers = await Promise.all(queries.map((q) => source.query(q)));
     const results = new Map<string, QueryResult>();
@@ -100,18 +151,52 @@ export class ModelMonitorReconciler {
       results.set(queryKey(q), r);
       this.deps.telemetry?.queried(r);
     });
-    const decision = decide(
-      { generation, annotations: obj.metadata.annotations ?? {}, spec: spec.data, status: previous },
-      plan,
-      results,
+    const decision = decide({ generation, annotations, spec, status: previous }, plan, results, now);
+    this.deps.telemetry?.evaluated(ref.namespace, ref.name, decision.status, (performance.now() - started) / 1000);
+    return decision;
+  }
+
+  /** Follows this monitor's Jobs, starts the ones its policy calls for, returns the new state. */
+  private async remediate(
+    ref: ObjectRef,
+    model: { name: string; version?: string },
+    policyName: string | undefined,
+    acting: boolean,
+    status: ModelMonitorStatus,
+    now: number,
+  ): Promise<RemediationResult> {
+    const deps = this.deps.remediation as RemediationDeps;
+    const jobs = deps.jobsOf(ref.namespace, ref.uid).map((j) => ({ ...j }));
+    // a succeeded retraining Job reports its model version in its pods' termination message:
+    // read the pods once, when its outcome is not yet recorded
+    for (const job of jobs) {
+      const recorded = status.remediation?.history.find((r) => r.job === job.name);
+      if (job.phase !== "Succeeded" || job.purpose !== "retrain" || (recorded && recorded.outcome !== "Running")) continue;
+      try {
+        job.result = parseJobResult(await deps.jobs.terminationMessages(ref.namespace, job.name));
+      } catch (err) {
+        throw new Error(`reading the pods of Job ${job.name}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    const plan = planRemediation({
+      namespace: ref.namespace,
+      monitor: { name: ref.name, uid: ref.uid },
+      model,
+      policy: policyName !== undefined ? deps.policy(ref.namespace, policyName) : undefined,
+      acting,
+      findings: status.findings,
+      previous: status.remediation,
+      jobs,
       now,
-    );
-    await this.persist(obj, ref, decision.status);
-    const seconds = (performance.now() - started) / 1000;
-    this.deps.telemetry?.evaluated(ref.namespace, ref.name, decision.status, seconds);
-    log.debug({ monitor: `${ref.namespace}/${ref.name}`, health: decision.status.health, queries: queries.length, seconds }, "evaluated");
-    await this.emitAll(ref, decision.events);
-    return { evaluated: true, requeueAfterMs: intervalMs };
+    });
+    const outcomes = new Map<string, CreateOutcome>();
+    for (const intent of plan.intents) outcomes.set(intent.manifest.metadata.name, await deps.jobs.create(intent.manifest));
+    const result = settleRemediation(plan, outcomes);
+    const t = this.deps.telemetry;
+    for (const intent of result.created) t?.actionStarted(ref.namespace, model.name, intent.purpose, intent.findingType);
+    for (const f of result.finished) t?.actionFinished(ref.namespace, model.name, f.action, f.outcome);
+    t?.activeJobs(ref.namespace, ref.name, result.status?.active ?? 0);
+    return result;
   }
 
   /** Writes the status unless it is unchanged; returns whether it wrote. */

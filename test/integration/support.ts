@@ -115,7 +115,8 @@ export async function startOperator(namespaces: string[], name: string, extraEnv
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
-  await waitFor("operator /healthz", async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 30_000, 200);
+  // ready = its caches are synced and its workers run
+  await waitFor("operator /readyz", async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 30_000, 200);
   return {
     process: child,
     metricsUrl,

@@ -37,6 +37,8 @@ export interface JobIntent {
   purpose: ActionPurpose;
   trigger: string;
   episodes: string[];
+  /** The type of the worst finding behind it: the reason label of the operator's counters. */
+  findingType: string;
   manifest: Record<string, unknown> & { metadata: Record<string, unknown> & { name: string } };
   record: ActionRecord;
 }
@@ -50,7 +52,7 @@ export interface RemediationPlan {
   intents: JobIntent[];
   events: MonitorEvent[];
   /** Jobs whose outcome this plan recorded, for the operator's counters. */
-  finished: { action: string; purpose: ActionPurpose; outcome: "Succeeded" | "Failed" }[];
+  finished: { action: string; purpose: ActionPurpose; outcome: "Succeeded" | "Failed" | "CreateFailed" }[];
 }
 
 export type CreateOutcome =
@@ -272,7 +274,8 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
         findings: fresh,
         episodes,
       });
-      intents.push({ action: action.name, purpose, trigger, episodes, manifest, record });
+      const findingType = (fresh.find((f) => f.severity === severity) ?? (fresh[0] as Finding)).type;
+      intents.push({ action: action.name, purpose, trigger, episodes, findingType, manifest, record });
     }
   }
   return { input, draft, intents, events, finished };
@@ -311,6 +314,7 @@ export function settleRemediation(plan: RemediationPlan, outcomes: ReadonlyMap<s
   const { input, draft } = plan;
   const { now } = input;
   const events = [...plan.events];
+  const finished = [...plan.finished];
   const created: JobIntent[] = [];
   const spec = input.policy?.state === "ok" ? input.policy.spec : undefined;
   for (const intent of plan.intents) {
@@ -324,6 +328,7 @@ export function settleRemediation(plan: RemediationPlan, outcomes: ReadonlyMap<s
       draft.history.unshift({ ...intent.record, outcome: "CreateFailed", finishedTime: iso(now), message: outcome.message.slice(0, 4096) });
       st.consecutiveFailures += 1;
       st.lastFailureTime = iso(now);
+      finished.push({ action: intent.action, purpose: intent.purpose, outcome: "CreateFailed" });
       events.push({ type: "Warning", reason: EventReason.JobCreateFailed, message: `the API server refused Job ${intent.record.job}: ${outcome.message}` });
       continue;
     }
@@ -353,7 +358,7 @@ export function settleRemediation(plan: RemediationPlan, outcomes: ReadonlyMap<s
   const requeueAfterMs = waits.length ? Math.max(1000, Math.min(...waits)) : undefined;
 
   const nothing = !input.policy && !input.previous && draft.history.length === 0;
-  if (nothing) return { status: undefined, conditions: [], events, created, finished: plan.finished };
+  if (nothing) return { status: undefined, conditions: [], events, created, finished };
   const runningJobs = draft.history.filter((r) => r.outcome === "Running").map((r) => r.job);
   const conditions: ConditionInput[] = [
     draft.held.length
@@ -363,5 +368,5 @@ export function settleRemediation(plan: RemediationPlan, outcomes: ReadonlyMap<s
       ? { type: "ActionRunning", status: "True", reason: "JobActive", message: `running: ${runningJobs.join(", ") || `${draft.active} Job(s)`}` }
       : { type: "ActionRunning", status: "False", reason: "NoActiveJob", message: "no Job is running" },
   ];
-  return { status: draft, conditions, events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), created, finished: plan.finished };
+  return { status: draft, conditions, events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), created, finished };
 }
