@@ -1,0 +1,366 @@
+// The remediation state machine, tick by tick with no real time passing: which findings start
+// which Job, the limits that hold them back, and exactly-once across lost status writes.
+import { describe, expect, it } from "vitest";
+import type { Finding, RemediationStatus } from "../../../src/api/v1alpha1/modelmonitor.ts";
+import { retrainPolicySpecSchema, type RetrainPolicySpecInput } from "../../../src/api/v1alpha1/retrainpolicy.ts";
+import { jobViewOf, type JobView } from "../../../src/domain/remediation/job.ts";
+import {
+  planRemediation,
+  settleRemediation,
+  type CreateOutcome,
+  type PolicyView,
+  type RemediationInput,
+  type RemediationResult,
+} from "../../../src/domain/remediation/plan.ts";
+
+const T0 = Date.parse("2026-11-22T10:00:00Z");
+const MIN = 60_000;
+const template = { spec: { backoffLimit: 0, template: { spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer:1" }] } } } };
+
+function policy(extra: Partial<RetrainPolicySpecInput> = {}): PolicyView {
+  const spec = retrainPolicySpecSchema.parse({
+    triggers: [
+      { findings: ["AccuracyDrift", "DataDrift"], action: "retrain" },
+      { findings: ["EmbeddingDrift"], action: "reindex" },
+    ],
+    actions: [
+      { name: "retrain", jobTemplate: template, config: { epochs: "50", batchSize: "32" } },
+      { name: "reindex", jobTemplate: template },
+    ],
+    cooldown: "30m",
+    backoff: { initial: "10m", max: "1h" },
+    ...extra,
+  });
+  return { state: "ok", name: "fraud-policy", spec };
+}
+
+const finding = (type: Finding["type"], severity: Finding["severity"] = "warning", extra: Partial<Finding> = {}): Finding => ({
+  type,
+  severity,
+  source: type === "EmbeddingDrift" ? "queries" : "accuracy",
+  description: `${type} found`,
+  since: new Date(T0).toISOString(),
+  ...extra,
+});
+
+/** A cluster of Jobs the test controls: created Jobs appear, and finish when told. */
+class Cluster {
+  jobs = new Map<string, Record<string, unknown>>();
+  creations = 0;
+  create(manifest: Record<string, unknown> & { metadata: Record<string, unknown> & { name: string } }, now: number): CreateOutcome {
+    if (this.jobs.has(manifest.metadata.name)) return { kind: "exists" };
+    this.creations++;
+    this.jobs.set(manifest.metadata.name, { ...manifest, metadata: { ...manifest.metadata, creationTimestamp: new Date(now).toISOString() }, status: {} });
+    return { kind: "created" };
+  }
+  finish(name: string, outcome: "Complete" | "Failed", now: number): void {
+    const job = this.jobs.get(name) as Record<string, unknown>;
+    job.status = { conditions: [{ type: outcome, status: "True", lastTransitionTime: new Date(now).toISOString(), ...(outcome === "Failed" ? { reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" } : {}) }] };
+  }
+  views(): JobView[] {
+    return [...this.jobs.values()].map((j) => jobViewOf(j) as JobView);
+  }
+}
+
+interface Tick {
+  findings: Finding[];
+  now: number;
+  previous: RemediationStatus | undefined;
+  policy?: PolicyView | undefined;
+  acting?: boolean;
+  results?: Record<string, { ok: true; version: string; uri?: string } | { ok: false; reason: string }>;
+  outcome?: (name: string) => CreateOutcome | undefined;
+}
+
+function tick(cluster: Cluster, t: Tick): RemediationResult {
+  const jobs = cluster.views().map((j) => (t.results?.[j.name] ? { ...j, result: t.results[j.name] } : j));
+  const input: RemediationInput = {
+    namespace: "ml",
+    monitor: { name: "fraud", uid: "uid-1" },
+    model: { name: "fraud-model", version: "v1" },
+    policy: "policy" in t ? t.policy : policy(),
+    acting: t.acting ?? true,
+    findings: t.findings,
+    previous: t.previous,
+    jobs,
+    now: t.now,
+  };
+  const plan = planRemediation(input);
+  const outcomes = new Map<string, CreateOutcome>();
+  for (const i of plan.intents) outcomes.set(i.manifest.metadata.name, t.outcome?.(i.manifest.metadata.name) ?? cluster.create(i.manifest, t.now));
+  return settleRemediation(plan, outcomes);
+}
+
+const reasons = (r: RemediationResult) => r.events.map((e) => e.reason);
+const held = (r: RemediationResult) => r.status?.held.map((h) => h.reason) ?? [];
+
+describe("planRemediation", () => {
+  it("an accuracy finding starts exactly one retrain Job, with the model, findings and config handed over", () => {
+    const c = new Cluster();
+    const acc = finding("AccuracyDrift", "critical");
+    const r1 = tick(c, { findings: [acc], now: T0, previous: undefined });
+    expect(c.creations).toBe(1);
+    expect(reasons(r1)).toEqual(["RetrainTriggered"]);
+    const [job] = c.jobs.values() as unknown as Record<string, any>[];
+    expect(job.metadata.name).toMatch(/^fraud-retrain-[0-9a-z]{10}-1$/);
+    expect(job.metadata.labels).toMatchObject({ "modelguardian.dev/action": "retrain", "modelguardian.dev/purpose": "retrain", "modelguardian.dev/monitor": "fraud" });
+    expect(job.metadata.ownerReferences[0]).toMatchObject({ kind: "ModelMonitor", name: "fraud", uid: "uid-1", controller: true });
+    const env = Object.fromEntries(job.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(env).toMatchObject({ MG_MODEL_NAME: "fraud-model", MG_MODEL_VERSION: "v1", MG_ACTION: "retrain", MG_TRIGGER_SEVERITY: "critical", MG_CONFIG_EPOCHS: "50", MG_CONFIG_BATCH_SIZE: "32" });
+    expect(JSON.parse(env.MG_FINDINGS)[0]).toMatchObject({ type: "AccuracyDrift", severity: "critical" });
+    expect(JSON.parse(job.metadata.annotations["modelguardian.dev/config"])).toEqual({ epochs: "50", batchSize: "32" });
+    expect(r1.status?.history[0]).toMatchObject({ action: "retrain", outcome: "Running", attempt: 1, severity: "critical" });
+    expect(r1.conditions.find((x) => x.type === "ActionRunning")?.status).toBe("True");
+
+    // the same finding on later evaluations starts nothing more
+    const r2 = tick(c, { findings: [acc], now: T0 + MIN, previous: r1.status });
+    const r3 = tick(c, { findings: [acc], now: T0 + 40 * MIN, previous: r2.status });
+    expect(c.creations).toBe(1);
+    expect(r3.events).toEqual([]);
+  });
+
+  it("an embedding finding starts a reindex Job and no retrain Job", () => {
+    const c = new Cluster();
+    const r = tick(c, { findings: [finding("EmbeddingDrift")], now: T0, previous: undefined });
+    expect([...c.jobs.keys()]).toEqual([expect.stringMatching(/^fraud-reindex-/)]);
+    expect(reasons(r)).toEqual(["ReindexTriggered"]);
+  });
+
+  it("findings below minSeverity, of other types or of other sources start nothing", () => {
+    const c = new Cluster();
+    const p = policy({ triggers: [{ findings: ["AccuracyDrift"], minSeverity: "critical", sources: ["accuracy"], action: "retrain" }] });
+    tick(c, { findings: [finding("AccuracyDrift", "warning"), finding("Latency", "critical"), finding("AccuracyDrift", "critical", { source: "f1" })], now: T0, previous: undefined, policy: p });
+    expect(c.creations).toBe(0);
+  });
+
+  it("a drift trigger restricted to features fires only when one of them drifted", () => {
+    const c = new Cluster();
+    const p = policy({ triggers: [{ findings: ["DataDrift"], features: ["income"], action: "retrain" }] });
+    tick(c, { findings: [finding("DataDrift", "warning", { source: "inputs", features: ["age"] })], now: T0, previous: undefined, policy: p });
+    expect(c.creations).toBe(0);
+    tick(c, { findings: [finding("DataDrift", "warning", { source: "inputs", features: ["age", "income"] })], now: T0, previous: undefined, policy: p });
+    expect(c.creations).toBe(1);
+  });
+
+  it("a new finding during the cooldown creates nothing and says until when; after it, the Job starts", () => {
+    const c = new Cluster();
+    const first = finding("AccuracyDrift", "warning", { since: new Date(T0).toISOString() });
+    let r = tick(c, { findings: [first], now: T0, previous: undefined });
+    c.finish([...c.jobs.keys()][0] as string, "Complete", T0 + 5 * MIN);
+    r = tick(c, { findings: [], now: T0 + 6 * MIN, previous: r.status, results: { [[...c.jobs.keys()][0] as string]: { ok: true, version: "v2" } } });
+    // the finding clears and comes back: a new episode, inside the 30 min cooldown
+    const again = finding("AccuracyDrift", "warning", { since: new Date(T0 + 10 * MIN).toISOString() });
+    r = tick(c, { findings: [again], now: T0 + 10 * MIN, previous: r.status });
+    expect(c.creations).toBe(1);
+    expect(held(r)).toEqual(["CooldownActive"]);
+    expect(r.status?.held[0]?.until).toBe(new Date(T0 + 30 * MIN).toISOString());
+    expect(r.conditions.find((x) => x.type === "ActionHeld")).toMatchObject({ status: "True", reason: "CooldownActive" });
+    expect(reasons(r)).toEqual(["CooldownActive"]);
+    expect(r.requeueAfterMs).toBe(20 * MIN);
+    // the Event is not repeated while the hold lasts
+    r = tick(c, { findings: [again], now: T0 + 20 * MIN, previous: r.status });
+    expect(reasons(r)).toEqual([]);
+    r = tick(c, { findings: [again], now: T0 + 30 * MIN, previous: r.status });
+    expect(c.creations).toBe(2);
+    expect(r.conditions.find((x) => x.type === "ActionHeld")?.status).toBe("False");
+  });
+
+  it("a succeeded retrain Job's reported version becomes the candidate", () => {
+    const c = new Cluster();
+    let r = tick(c, { findings: [finding("AccuracyDrift")], now: T0, previous: undefined });
+    const name = [...c.jobs.keys()][0] as string;
+    c.finish(name, "Complete", T0 + 2 * MIN);
+    r = tick(c, { findings: [finding("AccuracyDrift")], now: T0 + 3 * MIN, previous: r.status, results: { [name]: { ok: true, version: "v2", uri: "s3://m/v2" } } });
+    expect(r.status?.candidate).toEqual({ version: "v2", uri: "s3://m/v2", job: name, time: new Date(T0 + 2 * MIN).toISOString() });
+    expect(r.status?.history[0]).toMatchObject({ outcome: "Succeeded", version: "v2", finishedTime: new Date(T0 + 2 * MIN).toISOString() });
+    expect(reasons(r)).toEqual(["JobSucceeded", "CandidateRecorded"]);
+    expect(r.finished).toEqual([{ action: "retrain", purpose: "retrain", outcome: "Succeeded" }]);
+    expect(r.status?.active).toBe(0);
+  });
+
+  it("a succeeded Job without a version is recorded as such, with no candidate", () => {
+    const c = new Cluster();
+    let r = tick(c, { findings: [finding("AccuracyDrift")], now: T0, previous: undefined });
+    const name = [...c.jobs.keys()][0] as string;
+    c.finish(name, "Complete", T0 + MIN);
+    r = tick(c, { findings: [], now: T0 + 2 * MIN, previous: r.status, results: { [name]: { ok: false, reason: "the Job reported no version" } } });
+    expect(r.status?.candidate).toBeUndefined();
+    expect(r.status?.history[0]).toMatchObject({ outcome: "Succeeded", message: "the Job reported no version" });
+    expect(reasons(r)).toContain("NoVersionReported");
+  });
+
+  it("a failed Job is retried for the same findings only after the backoff, which doubles", () => {
+    const c = new Cluster();
+    const acc = finding("AccuracyDrift");
+    let r = tick(c, { findings: [acc], now: T0, previous: undefined });
+    const first = [...c.jobs.keys()][0] as string;
+    c.finish(first, "Failed", T0 + MIN);
+    r = tick(c, { findings: [acc], now: T0 + 2 * MIN, previous: r.status });
+    expect(r.status?.history[0]).toMatchObject({ job: first, outcome: "Failed", message: expect.stringContaining("BackoffLimitExceeded") });
+    expect(held(r)).toEqual(["BackoffActive"]);
+    expect(r.status?.held[0]?.until).toBe(new Date(T0 + 11 * MIN).toISOString());
+    expect(reasons(r)).toEqual(["JobFailed", "BackoffActive"]);
+    r = tick(c, { findings: [acc], now: T0 + 10 * MIN, previous: r.status });
+    expect(c.creations).toBe(1);
+    // backoff over: attempt 2, same trigger, next name
+    r = tick(c, { findings: [acc], now: T0 + 11 * MIN, previous: r.status });
+    expect(c.creations).toBe(2);
+    const second = r.status?.history[0]?.job as string;
+    expect(second).toBe(first.replace(/-1$/, "-2"));
+    expect(r.status?.history[0]?.attempt).toBe(2);
+    // a second failure doubles the wait (20 min), a success resets the count
+    c.finish(second, "Failed", T0 + 12 * MIN);
+    r = tick(c, { findings: [acc], now: T0 + 12 * MIN, previous: r.status });
+    expect(r.status?.held[0]?.until).toBe(new Date(T0 + 32 * MIN).toISOString());
+    expect(r.status?.actions.find((a) => a.name === "retrain")?.consecutiveFailures).toBe(2);
+    r = tick(c, { findings: [acc], now: T0 + 32 * MIN, previous: r.status });
+    const third = r.status?.history[0]?.job as string;
+    c.finish(third, "Complete", T0 + 33 * MIN);
+    r = tick(c, { findings: [acc], now: T0 + 34 * MIN, previous: r.status, results: { [third]: { ok: true, version: "v3" } } });
+    expect(r.status?.actions.find((a) => a.name === "retrain")?.consecutiveFailures).toBe(0);
+    expect(c.creations).toBe(3);
+  });
+
+  it("a status write lost after the Job was created: the Job is adopted, never created twice", () => {
+    const c = new Cluster();
+    const acc = finding("AccuracyDrift");
+    tick(c, { findings: [acc], now: T0, previous: undefined }); // its status is never persisted
+    expect(c.creations).toBe(1);
+    const r = tick(c, { findings: [acc], now: T0 + 1000, previous: undefined });
+    expect(c.creations).toBe(1);
+    expect(reasons(r)).toEqual(["JobAdopted"]);
+    expect(r.status?.history).toHaveLength(1);
+    expect(r.status?.history[0]).toMatchObject({ outcome: "Running", attempt: 1 });
+    expect(r.status?.actions[0]?.lastStartTime).toBe(new Date(T0).toISOString());
+  });
+
+  it("a Job created while the cache had not yet shown it: AlreadyExists is success, not an error", () => {
+    const c = new Cluster();
+    const acc = finding("AccuracyDrift");
+    tick(c, { findings: [acc], now: T0, previous: undefined });
+    const name = [...c.jobs.keys()][0] as string;
+    const hidden = new Cluster(); // an empty cache, but the API server has the Job
+    const r = tick(hidden, { findings: [acc], now: T0 + 10, previous: undefined, outcome: (n) => (n === name ? { kind: "exists" } : undefined) });
+    expect(r.created).toEqual([]);
+    expect(r.status?.history[0]).toMatchObject({ job: name, outcome: "Running" });
+  });
+
+  it("at most maxActiveJobs run per monitor; the others wait for them", () => {
+    const c = new Cluster();
+    const r = tick(c, { findings: [finding("AccuracyDrift"), finding("EmbeddingDrift")], now: T0, previous: undefined });
+    expect(c.creations).toBe(1);
+    expect(held(r)).toEqual(["MaxActiveJobsReached"]);
+    const two = tick(new Cluster(), { findings: [finding("AccuracyDrift"), finding("EmbeddingDrift")], now: T0, previous: undefined, policy: policy({ maxActiveJobs: 2 }) });
+    expect(two.created).toHaveLength(2);
+  });
+
+  it("the budget caps Jobs per window and says when it frees up", () => {
+    const c = new Cluster();
+    const p = policy({ cooldown: "0s", budget: { maxJobs: 2, per: "1h" } });
+    let r: RemediationResult | undefined;
+    let previous: RemediationStatus | undefined;
+    for (let i = 0; i < 3; i++) {
+      const f = finding("AccuracyDrift", "warning", { since: new Date(T0 + i * MIN).toISOString() });
+      for (const name of c.jobs.keys()) if (c.jobs.get(name)?.status && !(c.jobs.get(name)?.status as { conditions?: unknown }).conditions) c.finish(name, "Complete", T0 + i * MIN);
+      r = tick(c, { findings: [f], now: T0 + i * MIN, previous, policy: p, results: Object.fromEntries([...c.jobs.keys()].map((n) => [n, { ok: true as const, version: "v" }])) });
+      previous = r.status;
+    }
+    expect(c.creations).toBe(2);
+    expect(held(r as RemediationResult)).toEqual(["BudgetExhausted"]);
+    expect(r?.status?.held[0]?.until).toBe(new Date(T0 + 60 * MIN).toISOString());
+  });
+
+  it("dry-run records the decision once and creates nothing; turning it off acts on the same findings", () => {
+    const c = new Cluster();
+    const acc = finding("AccuracyDrift");
+    let r = tick(c, { findings: [acc], now: T0, previous: undefined, policy: policy({ dryRun: true }) });
+    expect(c.creations).toBe(0);
+    expect(r.status?.history[0]).toMatchObject({ outcome: "DryRun", job: expect.stringMatching(/^fraud-retrain-/) });
+    expect(reasons(r)).toEqual(["DryRunAction"]);
+    r = tick(c, { findings: [acc], now: T0 + MIN, previous: r.status, policy: policy({ dryRun: true }) });
+    expect(r.status?.history).toHaveLength(1);
+    r = tick(c, { findings: [acc], now: T0 + 2 * MIN, previous: r.status });
+    expect(c.creations).toBe(1);
+    expect(r.status?.history.map((h) => h.outcome)).toEqual(["Running", "DryRun"]);
+  });
+
+  it("a suspended policy starts nothing but still follows running Jobs", () => {
+    const c = new Cluster();
+    let r = tick(c, { findings: [finding("AccuracyDrift")], now: T0, previous: undefined });
+    const name = [...c.jobs.keys()][0] as string;
+    c.finish(name, "Failed", T0 + MIN);
+    r = tick(c, { findings: [finding("EmbeddingDrift")], now: T0 + 2 * MIN, previous: r.status, policy: policy({ suspend: true }) });
+    expect(c.creations).toBe(1);
+    expect(held(r)).toEqual(["PolicySuspended"]);
+    expect(r.status?.history[0]?.outcome).toBe("Failed");
+  });
+
+  it("a missing or invalid policy is a held action with the reason, not a crash", () => {
+    const missing = tick(new Cluster(), { findings: [finding("AccuracyDrift")], now: T0, previous: undefined, policy: { state: "missing", name: "nope" } });
+    expect(missing.conditions.find((x) => x.type === "ActionHeld")).toMatchObject({ status: "True", reason: "PolicyNotFound", message: expect.stringContaining("nope") });
+    const invalid = tick(new Cluster(), { findings: [finding("AccuracyDrift")], now: T0, previous: undefined, policy: { state: "invalid", name: "p", message: "spec.actions[retrain].jobTemplate: image required" } });
+    expect(invalid.conditions.find((x) => x.type === "ActionHeld")?.message).toContain("image required");
+  });
+
+  it("a Job the API server refuses is recorded, counted as a failure and retried only after the backoff", () => {
+    const c = new Cluster();
+    const acc = finding("AccuracyDrift");
+    let r = tick(c, { findings: [acc], now: T0, previous: undefined, outcome: () => ({ kind: "rejected", message: "Job.batch is invalid: spec.template.spec.containers[0].image: Required value" }) });
+    expect(c.creations).toBe(0);
+    expect(r.status?.history[0]).toMatchObject({ outcome: "CreateFailed", message: expect.stringContaining("image: Required value") });
+    expect(reasons(r)).toEqual(["JobCreateFailed"]);
+    r = tick(c, { findings: [acc], now: T0 + MIN, previous: r.status });
+    expect(held(r)).toEqual(["BackoffActive"]);
+    r = tick(c, { findings: [acc], now: T0 + 10 * MIN, previous: r.status });
+    expect(c.creations).toBe(1);
+  });
+
+  it("a transient API error records nothing and retries soon", () => {
+    const c = new Cluster();
+    const acc = finding("AccuracyDrift");
+    let r = tick(c, { findings: [acc], now: T0, previous: undefined, outcome: () => ({ kind: "error", message: "connect ECONNREFUSED" }) });
+    expect(r.status?.history).toEqual([]);
+    expect(r.requeueAfterMs).toBe(10_000);
+    r = tick(c, { findings: [acc], now: T0 + 10_000, previous: r.status });
+    expect(c.creations).toBe(1);
+    expect(r.status?.history[0]?.attempt).toBe(1);
+  });
+
+  it("a Job deleted while running is marked so after a grace period and not started again", () => {
+    const c = new Cluster();
+    const acc = finding("AccuracyDrift");
+    let r = tick(c, { findings: [acc], now: T0, previous: undefined });
+    c.jobs.clear();
+    r = tick(c, { findings: [acc], now: T0 + 10_000, previous: r.status });
+    expect(r.status?.history[0]?.outcome).toBe("Running");
+    r = tick(c, { findings: [acc], now: T0 + 2 * MIN, previous: r.status });
+    expect(r.status?.history[0]).toMatchObject({ outcome: "Failed", message: expect.stringContaining("deleted") });
+    r = tick(c, { findings: [acc], now: T0 + 3 * 3600_000, previous: r.status });
+    expect(c.creations).toBe(1);
+  });
+
+  it("a monitor that stops acting (suspended) follows its Jobs but starts none", () => {
+    const c = new Cluster();
+    const r = tick(c, { findings: [finding("AccuracyDrift")], now: T0, previous: undefined, acting: false });
+    expect(c.creations).toBe(0);
+    expect(r.status?.history).toEqual([]);
+  });
+
+  it("no policy and no past: nothing to report", () => {
+    const r = tick(new Cluster(), { findings: [finding("AccuracyDrift")], now: T0, previous: undefined, policy: undefined });
+    expect(r.status).toBeUndefined();
+    expect(r.conditions).toEqual([]);
+  });
+
+  it("history is bounded by historyLimit, newest first", () => {
+    const c = new Cluster();
+    const p = policy({ cooldown: "0s", historyLimit: 3, maxActiveJobs: 100 });
+    let previous: RemediationStatus | undefined;
+    for (let i = 0; i < 5; i++) {
+      const r = tick(c, { findings: [finding("AccuracyDrift", "warning", { since: new Date(T0 + i * MIN).toISOString() })], now: T0 + i * MIN, previous, policy: p });
+      previous = r.status;
+    }
+    expect(previous?.history).toHaveLength(3);
+    expect(previous?.history.map((h) => h.time)).toEqual([4, 3, 2].map((i) => new Date(T0 + i * MIN).toISOString()));
+  });
+});
