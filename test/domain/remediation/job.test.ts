@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { retrainPolicySpecSchema } from "../../../src/api/v1alpha1/retrainpolicy.ts";
 import { envName, jobName, jobViewOf, parseJobResult, renderJob, stableHash } from "../../../src/domain/remediation/job.ts";
 import { describeFindings, matchTriggers } from "../../../src/domain/remediation/triggers.ts";
+import type { RenderedJob } from "./support.ts";
 
 const spec = retrainPolicySpecSchema.parse({
   actions: [
@@ -53,7 +54,7 @@ describe("renderJob", () => {
     severity: "warning",
     findings: [],
     episodes: ["e"],
-  }) as Record<string, any>;
+  }) as unknown as RenderedJob;
   it("keeps every template field and cannot have its own labels forged by the template", () => {
     expect(job.spec.activeDeadlineSeconds).toBe(3600);
     expect(job.spec.futureField).toEqual({ kept: true });
@@ -66,7 +67,7 @@ describe("renderJob", () => {
     expect(job.metadata.annotations["modelguardian.dev/model"]).toBe("fraud model with spaces");
   });
   it("lets a variable the template sets win over the operator's", () => {
-    const env = job.spec.template.spec.containers[0].env as { name: string; value: string }[];
+    const env = job.spec.template.spec.containers[0]?.env ?? [];
     const last = env.filter((e) => e.name === "MG_CONFIG_EPOCHS").at(-1);
     expect(last?.value).toBe("override");
   });

@@ -12,6 +12,7 @@ import {
   type RemediationInput,
   type RemediationResult,
 } from "../../../src/domain/remediation/plan.ts";
+import type { RenderedJob } from "./support.ts";
 
 const T0 = Date.parse("2026-11-22T10:00:00Z");
 const MIN = 60_000;
@@ -101,14 +102,14 @@ describe("planRemediation", () => {
     const r1 = tick(c, { findings: [acc], now: T0, previous: undefined });
     expect(c.creations).toBe(1);
     expect(reasons(r1)).toEqual(["RetrainTriggered"]);
-    const [job] = c.jobs.values() as unknown as Record<string, any>[];
+    const job = [...c.jobs.values()][0] as unknown as RenderedJob;
     expect(job.metadata.name).toMatch(/^fraud-retrain-[0-9a-z]{10}-1$/);
     expect(job.metadata.labels).toMatchObject({ "modelguardian.dev/action": "retrain", "modelguardian.dev/purpose": "retrain", "modelguardian.dev/monitor": "fraud" });
     expect(job.metadata.ownerReferences[0]).toMatchObject({ kind: "ModelMonitor", name: "fraud", uid: "uid-1", controller: true });
-    const env = Object.fromEntries(job.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    const env: Record<string, string> = Object.fromEntries((job.spec.template.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
     expect(env).toMatchObject({ MG_MODEL_NAME: "fraud-model", MG_MODEL_VERSION: "v1", MG_ACTION: "retrain", MG_TRIGGER_SEVERITY: "critical", MG_CONFIG_EPOCHS: "50", MG_CONFIG_BATCH_SIZE: "32" });
-    expect(JSON.parse(env.MG_FINDINGS)[0]).toMatchObject({ type: "AccuracyDrift", severity: "critical" });
-    expect(JSON.parse(job.metadata.annotations["modelguardian.dev/config"])).toEqual({ epochs: "50", batchSize: "32" });
+    expect(JSON.parse(env.MG_FINDINGS ?? "[]")[0]).toMatchObject({ type: "AccuracyDrift", severity: "critical" });
+    expect(JSON.parse(job.metadata.annotations["modelguardian.dev/config"] ?? "null")).toEqual({ epochs: "50", batchSize: "32" });
     expect(r1.status?.history[0]).toMatchObject({ action: "retrain", outcome: "Running", attempt: 1, severity: "critical" });
     expect(r1.conditions.find((x) => x.type === "ActionRunning")?.status).toBe("True");
 
