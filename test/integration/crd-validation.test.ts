@@ -62,6 +62,25 @@ describe("CRD schema validation by kube-apiserver", () => {
     expect(r.stderr).toMatch(message);
   });
 
+  const policy = (spec: Record<string, unknown>) => ({
+    apiVersion: "modelguardian.dev/v1alpha1",
+    kind: "RetrainPolicy",
+    metadata: { name: `p-${Math.random().toString(36).slice(2, 8)}`, namespace: ns },
+    spec,
+  });
+  const template = (podSpec: Record<string, unknown>) => ({ spec: { template: { spec: podSpec } } });
+  it.each([
+    ["a trigger naming no action (CEL)", { triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }], actions: [] }, /spec\.triggers.*every triggers\[\]\.action must name an entry in spec\.actions/],
+    ["an action without a purpose whose name says none (CEL)", { actions: [{ name: "refresh", jobTemplate: template({ restartPolicy: "Never", containers: [{ name: "t", image: "i" }] }) }] }, /spec\.actions\[0\].*purpose is required/],
+    ["a Job template without containers", { actions: [{ name: "retrain", jobTemplate: template({ restartPolicy: "Never" }) }] }, /spec\.actions\[0\]\.jobTemplate\.spec\.template\.spec\.containers: Required value/],
+    ["a container without an image", { actions: [{ name: "retrain", jobTemplate: template({ restartPolicy: "Never", containers: [{ name: "t" }] }) }] }, /spec\.actions\[0\]\.jobTemplate\.spec\.template\.spec\.containers\[0\]\.image: Required value/],
+    ["an unknown finding type", { triggers: [{ findings: ["Sadness"], action: "retrain" }], actions: [{ name: "retrain", jobTemplate: template({ restartPolicy: "Never", containers: [{ name: "t", image: "i" }] }) }] }, /spec\.triggers\[0\]\.findings\[0\]: Unsupported value: "Sadness"/],
+  ])("rejects a RetrainPolicy with %s", async (_what, spec, message) => {
+    const r = await apply(policy(spec));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
   it("the API server accepts every example under examples/", async () => {
     const r = await kubectl(["apply", "--dry-run=server", "-n", ns, "-f", join(ROOT, "examples")]);
     expect(r.stderr).toBe("");

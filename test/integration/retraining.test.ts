@@ -1,0 +1,356 @@
+// RetrainPolicy end to end: a simulated model's metrics go through the real Prometheus, the
+// operator (a real process) finds the drift and creates Jobs on the real API server; the real
+// Job controller and scheduler run them on kwok's simulated node, whose stages (see
+// scripts/cluster/kwok-stages.yaml) make each pod succeed with a reported version, or fail, as
+// the Job template's annotations say.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removePrometheusTarget, startModelServer, writePrometheusTarget, type ModelServer } from "../../sim/model-server.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  events,
+  getJson,
+  kubectl,
+  kubectlOk,
+  promQuery,
+  startOperator,
+  TARGETS_DIR,
+  waitFor,
+  type Operator,
+} from "./support.ts";
+
+interface Job {
+  metadata: { name: string; creationTimestamp: string; labels: Record<string, string>; annotations: Record<string, string>; ownerReferences?: { kind: string; name: string }[] };
+  spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } };
+  status?: { conditions?: { type: string; status: string; lastTransitionTime: string }[] };
+}
+interface Record_ {
+  action: string;
+  job: string;
+  outcome: string;
+  attempt: number;
+  version?: string;
+  monitor?: string;
+  time: string;
+  finishedTime?: string;
+}
+interface MM {
+  status?: {
+    health?: string;
+    findings?: { type: string }[];
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+    remediation?: { candidate?: { version: string; uri?: string; job: string }; history: Record_[]; held: { reason: string; until?: string }[]; active: number };
+  };
+}
+interface RP {
+  status?: { conditions?: { type: string; status: string; reason: string; message: string }[]; monitors?: number; history?: Record_[]; activeJobs?: unknown[] };
+}
+
+const model = `churn-${Date.now().toString(36)}`;
+const INTERVAL = "2s";
+let ns: string;
+let sim: ModelServer;
+let operator: Operator;
+const PLANTS = ["accuracy", "embedding", "failing", "dryrun", "restart", "invalid"] as const;
+
+const trainer = (annotations: Record<string, string>) => ({
+  spec: {
+    backoffLimit: 0,
+    template: {
+      metadata: { annotations },
+      spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
+    },
+  },
+});
+const SUCCEEDS = trainer({ "sim.modelguardian.dev/termination-message": '{"version": "v2", "uri": "s3://models/churn/v2"}', "sim.modelguardian.dev/run-duration": "2s" });
+
+function policy(name: string, spec: Record<string, unknown> = {}) {
+  return {
+    apiVersion: "modelguardian.dev/v1alpha1",
+    kind: "RetrainPolicy",
+    metadata: { name, namespace: ns },
+    spec: {
+      triggers: [
+        { findings: ["AccuracyDrift"], minSeverity: "warning", action: "retrain" },
+        { findings: ["EmbeddingDrift"], action: "reindex" },
+      ],
+      actions: [
+        { name: "retrain", jobTemplate: SUCCEEDS, config: { epochs: "5", learningRate: "0.01" } },
+        { name: "reindex", jobTemplate: trainer({ "sim.modelguardian.dev/run-duration": "1s" }) },
+      ],
+      cooldown: "1h",
+      ...spec,
+    },
+  };
+}
+
+function monitor(name: string, plant: (typeof PLANTS)[number], policyName: string, extra: Record<string, unknown> = {}) {
+  return {
+    apiVersion: "modelguardian.dev/v1alpha1",
+    kind: "ModelMonitor",
+    metadata: { name, namespace: ns },
+    spec: {
+      model: { name: model, version: "v1" },
+      selector: { model, plant },
+      interval: INTERVAL,
+      window: "20s",
+      minSamples: 50,
+      signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+      rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
+      policyRef: { name: policyName },
+      ...extra,
+    },
+  };
+}
+
+const getMonitor = (name: string) => getJson<MM>("modelmonitor", name, ns);
+const getPolicy = (name: string) => getJson<RP>("retrainpolicy", name, ns);
+async function jobsOf(monitorName: string): Promise<Job[]> {
+  const out = JSON.parse(await kubectlOk(["get", "jobs", "-n", ns, "-l", `modelguardian.dev/monitor=${monitorName}`, "-o", "json"])) as { items: Job[] };
+  return out.items.sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name));
+}
+const jobDone = (j: Job, type: "Complete" | "Failed") => j.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function degrade(plant: (typeof PLANTS)[number]): Promise<void> {
+  sim.setBehaviour({ accuracy: 0.55 }, plant);
+  await waitFor(`Prometheus to see ${plant} degrade`, async () => {
+    const sel = `model="${model}",plant="${plant}"`;
+    const r = await promQuery(`sum(increase(model_predictions_total{${sel},outcome=~"tp|tn"}[20s])) / sum(increase(model_predictions_total{${sel}}[20s]))`);
+    return r[0] && Number(r[0].value[1]) < 0.75;
+  });
+}
+
+beforeAll(async () => {
+  ns = await createNamespace("retrain");
+  sim = await startModelServer({
+    model,
+    version: "v1",
+    segments: Object.fromEntries(PLANTS.map((p) => [p, { requestsPerSecond: 40, accuracy: 0.93 }])),
+    seed: 11,
+  });
+  await writePrometheusTarget(TARGETS_DIR, model, sim.port);
+  await waitFor("Prometheus to scrape the simulated model", async () => (await promQuery(`model_predictions_total{model="${model}"}`)).length > 0, 60_000);
+  operator = await startOperator([ns], ns);
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await removePrometheusTarget(TARGETS_DIR, model);
+  await sim?.close();
+  await deleteNamespace(ns);
+});
+
+describe("RetrainPolicy on a real control plane", () => {
+  it("an accuracy finding creates exactly one retrain Job, which completes and leaves a candidate version in status", async () => {
+    expect((await apply(policy("churn-policy"))).code).toBe(0);
+    expect((await apply(monitor("churn", "accuracy", "churn-policy"))).code).toBe(0);
+    await waitFor("a Healthy evaluation", async () => (await getMonitor("churn")).status?.health === "Healthy");
+    expect(await jobsOf("churn")).toEqual([]);
+
+    await degrade("accuracy");
+    const [job] = await waitFor("the retrain Job", async () => {
+      const jobs = await jobsOf("churn");
+      return jobs.length > 0 ? jobs : undefined;
+    });
+    expect(job?.metadata.name).toMatch(/^churn-retrain-[0-9a-z]{10}-1$/);
+    expect(job?.metadata.labels).toMatchObject({ "modelguardian.dev/action": "retrain", "modelguardian.dev/policy": "churn-policy", "app.kubernetes.io/managed-by": "model-guardian" });
+    expect(job?.metadata.ownerReferences?.[0]).toMatchObject({ kind: "ModelMonitor", name: "churn" });
+    expect(job?.metadata.annotations["modelguardian.dev/reason"]).toContain("AccuracyDrift critical accuracy");
+    const env = Object.fromEntries((job?.spec.template.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ MG_MODEL_NAME: model, MG_MODEL_VERSION: "v1", MG_ACTION: "retrain", MG_TRIGGER_SEVERITY: "critical", MG_CONFIG_EPOCHS: "5", MG_CONFIG_LEARNING_RATE: "0.01" });
+    expect(JSON.parse(env.MG_FINDINGS ?? "[]")[0]).toMatchObject({ type: "AccuracyDrift", severity: "critical", source: "accuracy" });
+
+    const m = await waitFor("the candidate version in status", async () => {
+      const mm = await getMonitor("churn");
+      return mm.status?.remediation?.candidate ? mm : undefined;
+    });
+    expect(m.status?.remediation?.candidate).toMatchObject({ version: "v2", uri: "s3://models/churn/v2", job: job?.metadata.name });
+    expect(m.status?.remediation?.history[0]).toMatchObject({ job: job?.metadata.name, outcome: "Succeeded", version: "v2", attempt: 1 });
+    expect(jobDone((await jobsOf("churn"))[0] as Job, "Complete")).toBe(true);
+
+    // the finding persists for several more evaluations: still exactly one Job
+    await sleep(3 * 2000);
+    expect((await getMonitor("churn")).status?.findings?.[0]?.type).toBe("AccuracyDrift");
+    expect(await jobsOf("churn")).toHaveLength(1);
+
+    const list = await events(ns, "churn");
+    for (const reason of ["RetrainTriggered", "JobSucceeded", "CandidateRecorded"]) expect(list.map((e) => e.reason)).toContain(reason);
+    const p = await waitFor("the policy's summary", async () => {
+      const rp = await getPolicy("churn-policy");
+      return rp.status?.history?.[0]?.outcome === "Succeeded" ? rp : undefined;
+    });
+    expect(p.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "True", reason: "Accepted" });
+    expect(p.status?.monitors).toBe(1);
+    expect(p.status?.history?.[0]).toMatchObject({ monitor: "churn", job: job?.metadata.name, version: "v2" });
+    expect(await kubectlOk(["get", "jobs", "-n", ns, "-l", "modelguardian.dev/monitor=churn"])).toMatch(/churn-retrain-\S+-1\s+Complete\s+1\/1/);
+    expect(await kubectlOk(["get", "retrainpolicies", "-n", ns])).toMatch(/churn-policy\s+True\s+1\s+0\s+\d+s/);
+    const metrics = await (await fetch(operator.metricsUrl)).text();
+    expect(metrics).toContain(`modelguardian_retrain_events_total{namespace="${ns}",model="${model}",reason="AccuracyDrift"} 1`);
+    expect(metrics).toMatch(new RegExp(`modelguardian_action_jobs_finished_total\\{namespace="${ns}",model="${model}",action="retrain",outcome="Succeeded"\\} 1`));
+  });
+
+  it("a new episode during the cooldown creates nothing and says so in status", async () => {
+    sim.setBehaviour({ accuracy: 0.95 }, "accuracy");
+    await waitFor("the finding to clear", async () => ((await getMonitor("churn")).status?.findings ?? []).length === 0, 60_000);
+    await degrade("accuracy");
+    const m = await waitFor("ActionHeld CooldownActive", async () => {
+      const mm = await getMonitor("churn");
+      const held = mm.status?.conditions?.find((c) => c.type === "ActionHeld");
+      return held?.status === "True" && held.reason === "CooldownActive" ? mm : undefined;
+    });
+    expect(m.status?.remediation?.held[0]?.until).toBeDefined();
+    expect(m.status?.conditions?.find((c) => c.type === "ActionHeld")?.message).toMatch(/retrain for AccuracyDrift .* held until .*cooldown 1h/);
+    expect(await jobsOf("churn")).toHaveLength(1);
+    expect((await events(ns, "churn")).map((e) => e.reason)).toContain("CooldownActive");
+    await kubectlOk(["delete", "modelmonitor", "churn", "-n", ns]);
+  });
+
+  it("an embedding finding creates a reindex Job, not a retrain Job", async () => {
+    await apply(
+      monitor("rag", "embedding", "churn-policy", {
+        drift: [{ name: "queries", embedding: { metric: "model_query_embedding_centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.05, critical: 0.1 } }],
+      }),
+    );
+    await waitFor("a Healthy evaluation with a pinned centroid", async () => (await getMonitor("rag")).status?.health === "Healthy");
+    sim.setBehaviour({ embeddingShift: 2 }, "embedding");
+    const jobs = await waitFor("a finished reindex Job", async () => {
+      const list = await jobsOf("rag");
+      return list.length > 0 && jobDone(list[0] as Job, "Complete") ? list : undefined;
+    });
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]?.metadata.labels["modelguardian.dev/purpose"]).toBe("reindex");
+    expect(jobs[0]?.metadata.name).toMatch(/^rag-reindex-/);
+    const m = await waitFor("the reindex outcome", async () => {
+      const mm = await getMonitor("rag");
+      return mm.status?.remediation?.history[0]?.outcome === "Succeeded" ? mm : undefined;
+    });
+    // a reindex produces no model version
+    expect(m.status?.remediation?.candidate).toBeUndefined();
+    expect((await events(ns, "rag")).map((e) => e.reason)).toContain("ReindexTriggered");
+    await kubectlOk(["delete", "modelmonitor", "rag", "-n", ns]);
+  });
+
+  it("a failed Job is retried only after the backoff, which doubles", async () => {
+    await apply(
+      policy("failing-policy", {
+        cooldown: "0s",
+        backoff: { initial: "6s", max: "1m" },
+        actions: [{ name: "retrain", jobTemplate: trainer({ "sim.modelguardian.dev/outcome": "Failed", "sim.modelguardian.dev/run-duration": "500ms" }) }],
+        triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
+      }),
+    );
+    await apply(monitor("flaky", "failing", "failing-policy"));
+    await degrade("failing");
+    const jobs = await waitFor("three failed attempts", async () => {
+      const list = await jobsOf("flaky");
+      return list.length >= 3 && list.slice(0, 3).every((j) => jobDone(j, "Failed")) ? list : undefined;
+    }, 120_000);
+    const names = jobs.map((j) => j.metadata.name);
+    expect(names[0]).toMatch(/-1$/);
+    expect(names[1]).toBe(names[0]?.replace(/-1$/, "-2"));
+    expect(names[2]).toBe(names[0]?.replace(/-1$/, "-3"));
+    const failedAt = (j: Job) => Date.parse(j.status?.conditions?.find((c) => c.type === "Failed")?.lastTransitionTime ?? "");
+    const createdAt = (j: Job) => Date.parse(j.metadata.creationTimestamp);
+    // timestamps have second precision: allow one second of rounding
+    expect(createdAt(jobs[1] as Job) - failedAt(jobs[0] as Job)).toBeGreaterThanOrEqual(6000 - 1000);
+    expect(createdAt(jobs[2] as Job) - failedAt(jobs[1] as Job)).toBeGreaterThanOrEqual(12_000 - 1000);
+    const m = await getMonitor("flaky");
+    const failures = m.status?.remediation?.history.filter((r) => r.outcome === "Failed") ?? [];
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    expect((await events(ns, "flaky")).map((e) => e.reason)).toEqual(expect.arrayContaining(["JobFailed", "BackoffActive"]));
+    await kubectlOk(["delete", "modelmonitor", "flaky", "-n", ns]);
+  });
+
+  it("dry-run creates nothing and records the decision", async () => {
+    await apply(policy("dry-policy", { dryRun: true }));
+    await apply(monitor("dry", "dryrun", "dry-policy"));
+    await degrade("dryrun");
+    const m = await waitFor("the dry-run record", async () => {
+      const mm = await getMonitor("dry");
+      return mm.status?.remediation?.history[0]?.outcome === "DryRun" ? mm : undefined;
+    });
+    expect(m.status?.remediation?.history[0]?.job).toMatch(/^dry-retrain-[0-9a-z]{10}-1$/);
+    await sleep(3 * 2000);
+    expect(await jobsOf("dry")).toEqual([]);
+    expect((await getMonitor("dry")).status?.remediation?.history).toHaveLength(1);
+    expect((await events(ns, "dry")).map((e) => e.reason)).toContain("DryRunAction");
+    await kubectlOk(["delete", "modelmonitor", "dry", "-n", ns]);
+  });
+
+  it("an invalid Job template is reported in a condition, and the operator keeps working", async () => {
+    // passes the CRD schema, but a container name must be a DNS label: only the API server's
+    // Job validation (the policy reconciler's server-side dry run) catches it
+    const bad = policy("bad-policy", {
+      actions: [{ name: "retrain", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "Train_Job", image: "x" }] } } } } }],
+      triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
+    });
+    expect((await apply(bad)).code).toBe(0);
+    const p = await waitFor("Ready=False InvalidJobTemplate", async () => {
+      const rp = await getPolicy("bad-policy");
+      const ready = rp.status?.conditions?.find((c) => c.type === "Ready");
+      return ready?.reason === "InvalidJobTemplate" ? rp : undefined;
+    });
+    const ready = p.status?.conditions?.find((c) => c.type === "Ready");
+    expect(ready?.status).toBe("False");
+    expect(ready?.message).toMatch(/spec\.actions\[retrain\]\.jobTemplate: .*spec\.template\.spec\.containers\[0\]\.name: Invalid value: "Train_Job"/);
+    expect((await events(ns, "bad-policy")).map((e) => e.reason)).toContain("InvalidJobTemplate");
+
+    await apply(monitor("broken", "invalid", "bad-policy"));
+    await degrade("invalid");
+    const m = await waitFor("ActionHeld PolicyInvalid", async () => {
+      const mm = await getMonitor("broken");
+      return mm.status?.conditions?.find((c) => c.type === "ActionHeld" && c.reason === "PolicyInvalid") ? mm : undefined;
+    });
+    expect(m.status?.health).toBe("Critical");
+    expect(await jobsOf("broken")).toEqual([]);
+    expect(operator.process.exitCode).toBeNull();
+
+    // fixing the policy lets the held action go
+    const fixed = policy("bad-policy", { actions: [{ name: "retrain", jobTemplate: SUCCEEDS }], triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }] });
+    await apply(fixed);
+    await waitFor("the Job once the policy is fixed", async () => (await jobsOf("broken")).length === 1);
+    await kubectlOk(["delete", "modelmonitor", "broken", "-n", ns]);
+  });
+
+  it("a Job template the schema already forbids is refused at apply time, naming the field", async () => {
+    const r = await kubectl(
+      ["apply", "-f", "-"],
+      JSON.stringify(policy("always", { actions: [{ name: "retrain", jobTemplate: { spec: { template: { spec: { restartPolicy: "Always", containers: [{ name: "t", image: "x" }] } } } } }] })),
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/spec\.actions\[0\]\.jobTemplate\.spec\.template\.spec\.restartPolicy: Unsupported value: "Always"/);
+  });
+
+  it("killing and restarting the operator while a Job is created or running never produces a second Job", async () => {
+    await apply(
+      policy("slow-policy", {
+        actions: [{ name: "retrain", jobTemplate: trainer({ "sim.modelguardian.dev/run-duration": "25s", "sim.modelguardian.dev/termination-message": '{"version":"v9"}' }) }],
+        triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
+      }),
+    );
+    await apply(monitor("crashy", "restart", "slow-policy"));
+    await waitFor("a Healthy evaluation", async () => (await getMonitor("crashy")).status?.health === "Healthy");
+    await degrade("restart");
+    // kill -9 the moment the Job exists: its status record may not be written yet
+    await waitFor("the Job", async () => (await jobsOf("crashy")).length > 0, 60_000, 50);
+    await operator.stop("SIGKILL");
+    for (let i = 0; i < 3; i++) {
+      operator = await startOperator([ns], `${ns}-${i}`);
+      await sleep(2500 + i * 1500);
+      await operator.stop("SIGKILL");
+    }
+    operator = await startOperator([ns], `${ns}-final`);
+    const m = await waitFor("the candidate of the one Job", async () => {
+      const mm = await getMonitor("crashy");
+      return mm.status?.remediation?.candidate ? mm : undefined;
+    }, 90_000);
+    expect(m.status?.remediation?.candidate?.version).toBe("v9");
+    const jobs = await jobsOf("crashy");
+    expect(jobs).toHaveLength(1);
+    expect(m.status?.remediation?.history.filter((r) => r.outcome !== "DryRun")).toHaveLength(1);
+    await sleep(3 * 2000);
+    expect(await jobsOf("crashy")).toHaveLength(1);
+  });
+});
