@@ -7,7 +7,7 @@ import { GROUP, VERSION } from "./api/v1alpha1/common.ts";
 import { MODEL_MONITOR, type RemediationStatus } from "./api/v1alpha1/modelmonitor.ts";
 import { RETRAIN_POLICY } from "./api/v1alpha1/retrainpolicy.ts";
 import { LABEL, MANAGED_BY } from "./domain/remediation/job.ts";
-import { JobCache } from "./controller/jobcache.ts";
+import { Index, JobCache } from "./controller/jobcache.ts";
 import { RetrainPolicyReconciler, policyViewOf } from "./controller/retrainpolicy.ts";
 import { loadConfig } from "./config.ts";
 import { durationMs } from "./domain/duration.ts";
@@ -41,6 +41,8 @@ export async function run(env: Record<string, string | undefined> = process.env)
     readSecret: (ns, name) => readSecret(kc, ns, name),
   });
   const jobsApi = new KubernetesJobs(kc);
+  // which monitors name which policy: a policy's reconcile visits only its own monitors
+  const members = new Index();
   const jobCache = new JobCache();
   let policies: Controller<ModelMonitorObject> | undefined = undefined;
   const reconciler = new ModelMonitorReconciler({
@@ -65,8 +67,10 @@ export async function run(env: Record<string, string | undefined> = process.env)
     jobs: jobsApi,
     log,
     monitorsOf: (namespace, policy) =>
-      [...controller.values()]
-        .filter((m) => m.metadata.namespace === namespace && policyRefOf(m) === policy)
+      members
+        .of(`${namespace}/${policy}`)
+        .map((key) => controller.get(key))
+        .filter((m): m is ModelMonitorObject => m !== undefined)
         .map((m) => ({ name: m.metadata.name, remediation: (m.status as { remediation?: RemediationStatus } | undefined)?.remediation })),
     jobsOf: (namespace, policy) => jobCache.ofPolicy(namespace, policy),
   });
@@ -87,12 +91,14 @@ export async function run(env: Record<string, string | undefined> = process.env)
           const m = o as ModelMonitorObject;
           const before = controller.get(Controller.keyOf(m));
           controller.upsert(m);
+          members.set(Controller.keyOf(m), policyRefOf(m) ? `${m.metadata.namespace}/${policyRefOf(m)}` : undefined);
           touchPolicy(m.metadata.namespace, policyRefOf(m));
           if (before && policyRefOf(before) !== policyRefOf(m)) touchPolicy(m.metadata.namespace, policyRefOf(before));
         },
         remove: (o) => {
           const m = o as ModelMonitorObject;
           controller.remove(m);
+          members.set(Controller.keyOf(m), undefined);
           metrics.forgetMonitor(m.metadata.namespace, m.metadata.name);
           touchPolicy(m.metadata.namespace, policyRefOf(m));
         },
@@ -110,14 +116,12 @@ export async function run(env: Record<string, string | undefined> = process.env)
           policyController.upsert(p);
           // monitors act on the policy's spec and on its verdict about the Job templates
           if (before && isDeepStrictEqual(before.spec, p.spec) && isDeepStrictEqual(readyOf(before), readyOf(p))) return;
-          for (const m of controller.values())
-            if (m.metadata.namespace === p.metadata.namespace && policyRefOf(m) === p.metadata.name) controller.queue.add(Controller.keyOf(m));
+          for (const key of members.of(Controller.keyOf(p))) controller.queue.add(key);
         },
         remove: (o) => {
           const p = o as ModelMonitorObject;
           policyController.remove(p);
-          for (const m of controller.values())
-            if (m.metadata.namespace === p.metadata.namespace && policyRefOf(m) === p.metadata.name) controller.queue.add(Controller.keyOf(m));
+          for (const key of members.of(Controller.keyOf(p))) controller.queue.add(key);
         },
       },
       log,

@@ -1,5 +1,6 @@
-// The operator's Jobs as the watch delivers them, indexed by owning monitor and by policy, so a
-// reconcile finds its Jobs without asking the API server.
+// In-memory indexes over what the watches deliver: the operator's Jobs by owning monitor and
+// by policy, and monitors by the policy they name, so a reconcile finds what it needs without
+// asking the API server or scanning every object.
 import { jobViewOf, type JobView } from "../domain/remediation/job.ts";
 
 export class JobCache {
@@ -41,5 +42,31 @@ export class JobCache {
 
   get size(): number {
     return this.byName.size;
+  }
+}
+
+/** A many-to-one index: each member belongs to at most one group (a monitor to its policy). */
+export class Index {
+  private readonly groupOf = new Map<string, string>();
+  private readonly members = new Map<string, Set<string>>();
+
+  set(member: string, group: string | undefined): void {
+    const previous = this.groupOf.get(member);
+    if (previous === group) return;
+    if (previous !== undefined) {
+      const set = this.members.get(previous);
+      set?.delete(member);
+      if (set?.size === 0) this.members.delete(previous);
+      this.groupOf.delete(member);
+    }
+    if (group === undefined) return;
+    this.groupOf.set(member, group);
+    const set = this.members.get(group) ?? new Set<string>();
+    set.add(member);
+    this.members.set(group, set);
+  }
+
+  of(group: string): string[] {
+    return [...(this.members.get(group) ?? [])];
   }
 }

@@ -204,7 +204,12 @@ describe("RetrainPolicy on a real control plane", () => {
     expect(m.status?.conditions?.find((c) => c.type === "ActionHeld")?.message).toMatch(/retrain for AccuracyDrift .* held until .*cooldown 1h/);
     expect(await jobsOf("churn")).toHaveLength(1);
     expect((await events(ns, "churn")).map((e) => e.reason)).toContain("CooldownActive");
+  });
+
+  it("deleting the monitor deletes its Jobs (owner references), and the policy's count follows", async () => {
     await kubectlOk(["delete", "modelmonitor", "churn", "-n", ns]);
+    await waitFor("the garbage collector to delete the Job", async () => (await jobsOf("churn")).length === 0);
+    await waitFor("the policy to count no monitor", async () => (await getPolicy("churn-policy")).status?.monitors === 0);
   });
 
   it("an embedding finding creates a reindex Job, not a retrain Job", async () => {

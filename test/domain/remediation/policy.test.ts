@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { retrainPolicyStatusSchema, type ActionRecord } from "../../../src/api/v1alpha1/retrainpolicy.ts";
+import type { JobView } from "../../../src/domain/remediation/job.ts";
+import { policyStatus } from "../../../src/domain/remediation/policy.ts";
+
+const record = (time: string, job: string): ActionRecord => ({ time, action: "retrain", purpose: "retrain", trigger: "t", reason: "r", severity: "warning", job, attempt: 1, outcome: "Succeeded" });
+const active: JobView = { name: "b-retrain-x-1", monitor: "b", monitorUid: "u", action: "retrain", purpose: "retrain", trigger: "x", attempt: 1, createdAt: Date.parse("2026-11-22T10:05:00Z"), phase: "Active", reason: "", severity: "warning", episodes: [] };
+
+describe("policyStatus", () => {
+  const base = { generation: 3, previous: retrainPolicyStatusSchema.parse({}), nowIso: "2026-11-22T11:00:00.000Z", historyLimit: 2 };
+  it("merges the monitors' histories newest first, bounded, and lists running Jobs", () => {
+    const { status, events } = policyStatus({
+      ...base,
+      validity: { ok: true },
+      monitors: [
+        { name: "a", remediation: { actions: [], held: [], recentStarts: [], active: 0, history: [record("2026-11-22T10:00:00Z", "a1"), record("2026-11-22T09:00:00Z", "a0")] } },
+        { name: "b", remediation: { actions: [], held: [], recentStarts: [], active: 1, history: [record("2026-11-22T10:05:00Z", "b1")] } },
+        { name: "c" },
+      ],
+      jobs: [active, { ...active, name: "done", phase: "Succeeded" }],
+    });
+    expect(events).toEqual([]);
+    expect(status.monitors).toBe(3);
+    expect(status.history.map((h) => `${h.monitor}:${h.job}`)).toEqual(["b:b1", "a:a1"]);
+    expect(status.lastActionTime).toBe("2026-11-22T10:05:00Z");
+    expect(status.activeJobs).toEqual([{ monitor: "b", job: "b-retrain-x-1", action: "retrain", startTime: "2026-11-22T10:05:00.000Z" }]);
+    expect(status.active).toBe(1);
+    expect(status.conditions[0]).toMatchObject({ type: "Ready", status: "True", observedGeneration: 3 });
+  });
+  it("an invalid policy is Ready=False with one Event, not repeated while unchanged", () => {
+    const validity = { ok: false as const, reason: "InvalidJobTemplate" as const, message: "spec.actions[retrain].jobTemplate: bad" };
+    const first = policyStatus({ ...base, validity, monitors: [], jobs: [] });
+    expect(first.status.conditions[0]).toMatchObject({ status: "False", reason: "InvalidJobTemplate", message: validity.message });
+    expect(first.events.map((e) => e.reason)).toEqual(["InvalidJobTemplate"]);
+    const again = policyStatus({ ...base, previous: first.status, validity, monitors: [], jobs: [] });
+    expect(again.events).toEqual([]);
+    expect(again.status.conditions[0]?.lastTransitionTime).toBe(first.status.conditions[0]?.lastTransitionTime);
+  });
+});
