@@ -81,6 +81,8 @@ const MAX_RECENT_STARTS = 100;
 const DEFAULT_START_WINDOW_MS = 24 * 3600_000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** An episode key without its first-seen time: type|source|segment. */
+const findingKeyOf = (episode: string) => episode.slice(0, episode.lastIndexOf("|"));
 const purposeOf = (name: string, purpose: ActionPurpose | undefined): ActionPurpose => purpose ?? (name === "reindex" ? "reindex" : "retrain");
 
 function emptyStatus(): RemediationStatus {
@@ -136,7 +138,11 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
       };
       draft.history.unshift(record);
       const st = stateOf(draft, job.action);
-      if (!st.handled.some((h) => h.trigger === job.trigger)) st.handled.push({ trigger: job.trigger, episodes: job.episodes });
+      // The lost status also held the findings' first-seen times, so the same findings now look
+      // newer: count current findings of the same type, source and segment as the Job's own.
+      const keys = new Set(job.episodes.map(findingKeyOf));
+      const same = input.findings.map(episodeKey).filter((e) => keys.has(findingKeyOf(e)) && !job.episodes.includes(e));
+      if (!st.handled.some((h) => h.trigger === job.trigger)) st.handled.push({ trigger: job.trigger, episodes: [...job.episodes, ...same] });
       if (!st.lastStartTime || Date.parse(st.lastStartTime) < job.createdAt) st.lastStartTime = iso(job.createdAt);
       if (!draft.recentStarts.includes(iso(job.createdAt))) draft.recentStarts.push(iso(job.createdAt));
       events.push({ type: "Normal", reason: EventReason.JobAdopted, message: `found Job ${job.name} that status did not record yet; following it` });

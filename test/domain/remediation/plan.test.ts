@@ -235,6 +235,22 @@ describe("planRemediation", () => {
     expect(r.status?.actions[0]?.lastStartTime).toBe(new Date(T0).toISOString());
   });
 
+  it("status writes lost for a while (the findings' first-seen times with them): still one Job, even once it finished", () => {
+    const c = new Cluster();
+    const p = policy({ cooldown: "0s", maxActiveJobs: 5 });
+    // every evaluation re-derives `since`, because the status that kept it was never written
+    const at = (t: number) => finding("AccuracyDrift", "warning", { since: new Date(t).toISOString() });
+    tick(c, { findings: [at(T0)], now: T0, previous: undefined, policy: p });
+    tick(c, { findings: [at(T0 + MIN)], now: T0 + MIN, previous: undefined, policy: p });
+    c.finish([...c.jobs.keys()][0] as string, "Complete", T0 + 2 * MIN);
+    const r = tick(c, { findings: [at(T0 + 3 * MIN)], now: T0 + 3 * MIN, previous: undefined, policy: p, results: { [[...c.jobs.keys()][0] as string]: { ok: true, version: "v2" } } });
+    expect(c.creations).toBe(1);
+    // writes work again: the status now keeps this episode handled
+    const later = tick(c, { findings: [at(T0 + 3 * MIN)], now: T0 + 4 * MIN, previous: r.status, policy: p });
+    expect(c.creations).toBe(1);
+    expect(later.status?.candidate?.version).toBe("v2");
+  });
+
   it("a Job created while the cache had not yet shown it: AlreadyExists is success, not an error", () => {
     const c = new Cluster();
     const acc = finding("AccuracyDrift");
