@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { removePrometheusTarget, startModelServer, writePrometheusTarget, type ModelServer } from "../../sim/model-server.ts";
 import { apply, createNamespace, deleteNamespace, env, events, getJson, kubectl, kubectlOk, promQuery, ROOT, startOperator, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
 
@@ -19,17 +19,57 @@ beforeAll(async () => {
   const system = await kubectl(["create", "namespace", "model-guardian-system"]);
   if (system.code !== 0 && !system.stderr.includes("AlreadyExists")) throw new Error(system.stderr);
   await kubectlOk(["apply", "-f", join(ROOT, "config/rbac/role.yaml")]);
-  const token = (await kubectlOk(["create", "token", "model-guardian", "-n", "model-guardian-system", "--duration", "1h"])).trim();
-  const kubeconfig = parse(readFileSync(env.KUBECONFIG as string, "utf8")) as { users: { user: Record<string, string> }[] };
-  for (const u of kubeconfig.users) u.user = { token };
-  const path = join(ROOT, ".local/kubeconfig-model-guardian-sa");
-  writeFileSync(path, stringify(kubeconfig), { mode: 0o600 });
+  shippedKubeconfig = await kubeconfigFor("model-guardian");
 
-  sim = await startModelServer({ model, version: "v1", segments: { one: { requestsPerSecond: 40, accuracy: 0.93 } }, seed: 5 });
+  sim = await startModelServer({ model, version: "v1", segments: { one: { requestsPerSecond: 40, accuracy: 0.93 }, two: { requestsPerSecond: 40, accuracy: 0.5 } }, seed: 5 });
   await writePrometheusTarget(TARGETS_DIR, model, sim.port);
   await waitFor("Prometheus to scrape the simulated model", async () => (await promQuery(`model_predictions_total{model="${model}"}`)).length > 0, 60_000);
   logFile = `${ns}-sa`;
-  operator = await startOperator([ns], logFile, { KUBECONFIG: path });
+  operator = await startOperator([ns], logFile, { KUBECONFIG: shippedKubeconfig });
+});
+
+let shippedKubeconfig: string;
+/** A kubeconfig that authenticates as a ServiceAccount of model-guardian-system. */
+async function kubeconfigFor(serviceAccount: string): Promise<string> {
+  const token = (await kubectlOk(["create", "token", serviceAccount, "-n", "model-guardian-system", "--duration", "1h"])).trim();
+  const kubeconfig = parse(readFileSync(env.KUBECONFIG as string, "utf8")) as { users: { user: Record<string, string> }[] };
+  for (const u of kubeconfig.users) u.user = { token };
+  const path = join(ROOT, `.local/kubeconfig-${serviceAccount}`);
+  writeFileSync(path, stringify(kubeconfig), { mode: 0o600 });
+  return path;
+}
+
+const policyWith = (namespace: string, annotations: Record<string, string>, extra: Record<string, unknown> = {}) => ({
+  apiVersion: "modelguardian.dev/v1alpha1",
+  kind: "RetrainPolicy",
+  metadata: { name: "p", namespace },
+  spec: {
+    triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
+    actions: [
+      {
+        name: "retrain",
+        jobTemplate: {
+          spec: { backoffLimit: 0, template: { metadata: { annotations }, spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer" }] } } },
+        },
+      },
+    ],
+    ...extra,
+  },
+});
+const monitorIn = (namespace: string, plant: string) => ({
+  apiVersion: "modelguardian.dev/v1alpha1",
+  kind: "ModelMonitor",
+  metadata: { name: "m", namespace },
+  spec: {
+    model: { name: model },
+    selector: { model, plant },
+    interval: "2s",
+    window: "20s",
+    minSamples: 50,
+    signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
+    policyRef: { name: "p" },
+  },
 });
 
 afterAll(async () => {
@@ -41,42 +81,8 @@ afterAll(async () => {
 
 describe("the shipped RBAC", () => {
   it("is enough to evaluate, start a Job, follow it to its reported version and record Events", async () => {
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "RetrainPolicy",
-      metadata: { name: "p", namespace: ns },
-      spec: {
-        triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-        actions: [
-          {
-            name: "retrain",
-            jobTemplate: {
-              spec: {
-                backoffLimit: 0,
-                template: {
-                  metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version":"v7"}' } },
-                  spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer" }] },
-                },
-              },
-            },
-          },
-        ],
-      },
-    });
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "m", namespace: ns },
-      spec: {
-        model: { name: model },
-        interval: "2s",
-        window: "20s",
-        minSamples: 50,
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-        rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
-        policyRef: { name: "p" },
-      },
-    });
+    await apply(policyWith(ns, { "sim.modelguardian.dev/termination-message": '{"version":"v7"}' }));
+    await apply(monitorIn(ns, "one"));
     await waitFor("a Healthy evaluation", async () => (await getJson<{ status?: { health?: string } }>("modelmonitor", "m", ns)).status?.health === "Healthy");
     const policy = await waitFor("the policy's Ready condition (a dry-run Job create)", async () => {
       const rp = await getJson<{ status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }>("retrainpolicy", "p", ns);
@@ -84,7 +90,7 @@ describe("the shipped RBAC", () => {
     });
     expect(policy).toMatchObject({ status: "True", reason: "Accepted" });
 
-    sim.setBehaviour({ accuracy: 0.5 });
+    sim.setBehaviour({ accuracy: 0.5 }, "one");
     const candidate = await waitFor("the candidate version", async () => {
       const m = await getJson<{ status?: { remediation?: { candidate?: { version: string } } } }>("modelmonitor", "m", ns);
       return m.status?.remediation?.candidate;
@@ -95,5 +101,50 @@ describe("the shipped RBAC", () => {
     const log = readFileSync(join(ROOT, `.local/logs/operator-${logFile}.log`), "utf8");
     expect(log).not.toMatch(/forbidden/i);
     expect(await kubectlOk(["get", "jobs", "-n", ns, "-o", "name"])).toMatch(/job.batch\/m-retrain-/);
+  });
+
+  it("status writes refused after the Job was created: no second Job, and the Job is adopted once writes work", async () => {
+    // the shipped role minus modelmonitors/status: every status write of a monitor is Forbidden
+    const docs = parseAllDocuments(readFileSync(join(ROOT, "config/rbac/role.yaml"), "utf8")).map((d) => d.toJS() as Record<string, unknown>);
+    const role = docs.find((d) => d.kind === "ClusterRole") as { metadata: { name: string }; rules: { resources: string[] }[] };
+    role.metadata.name = "model-guardian-no-status";
+    role.rules = role.rules.map((r) => ({ ...r, resources: r.resources.filter((x) => x !== "modelmonitors/status") })).filter((r) => r.resources.length > 0);
+    await kubectlOk(["apply", "-f", "-"], stringify(role));
+    await kubectl(["create", "serviceaccount", "no-status", "-n", "model-guardian-system"]);
+    await kubectl(["create", "clusterrolebinding", "model-guardian-no-status", "--clusterrole=model-guardian-no-status", "--serviceaccount=model-guardian-system:no-status"]);
+    const ns2 = await createNamespace("rbac-lost");
+    try {
+      // cooldown 0 and room for 5 Jobs: only the Job's deterministic name and its adoption
+      // stand between a lost status and a second Job
+      await apply(policyWith(ns2, { "sim.modelguardian.dev/termination-message": '{"version":"v8"}', "sim.modelguardian.dev/run-duration": "4s" }, { cooldown: "0s", maxActiveJobs: 5 }));
+      await apply(monitorIn(ns2, "two"));
+      let blind = await startOperator([ns2], `${ns2}-no-status`, { KUBECONFIG: await kubeconfigFor("no-status") });
+      const jobs = () => kubectlOk(["get", "jobs", "-n", ns2, "-o", "name"]).then((o) => o.trim().split("\n").filter(Boolean));
+      await waitFor("the Job", async () => (await jobs()).length > 0, 60_000);
+      await waitFor("several refused status writes", async () => {
+        const m = /^modelguardian_reconcile_errors_total (\d+)/m.exec(await (await fetch(blind.metricsUrl)).text());
+        return Number(m?.[1] ?? 0) >= 4;
+      }, 60_000);
+      expect(await jobs()).toHaveLength(1);
+      expect((await getJson<{ status?: unknown }>("modelmonitor", "m", ns2)).status).toBeUndefined();
+      await blind.stop();
+
+      blind = await startOperator([ns2], `${ns2}-shipped`, { KUBECONFIG: shippedKubeconfig });
+      try {
+        const m = await waitFor("the adopted Job's outcome in status", async () => {
+          const mm = await getJson<{ status?: { remediation?: { candidate?: { version: string }; history: { outcome: string }[] } } }>("modelmonitor", "m", ns2);
+          return mm.status?.remediation?.candidate ? mm : undefined;
+        }, 60_000);
+        expect(m.status?.remediation?.candidate?.version).toBe("v8");
+        expect(m.status?.remediation?.history.map((h) => h.outcome)).toEqual(["Succeeded"]);
+        expect((await events(ns2, "m")).map((e) => e.reason)).toContain("JobAdopted");
+        await new Promise((r) => setTimeout(r, 3 * 2000));
+        expect(await jobs()).toHaveLength(1);
+      } finally {
+        await blind.stop();
+      }
+    } finally {
+      await deleteNamespace(ns2);
+    }
   });
 });

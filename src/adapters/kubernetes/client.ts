@@ -112,10 +112,15 @@ export class KubernetesStatusWriter implements StatusWriter {
   async writeStatus(ref: ObjectRef, status: unknown): Promise<void> {
     // a JSON patch that sets /status whole: fields the new status leaves out are removed (a
     // merge patch would keep them), and no resourceVersion is needed (one writer per object)
-    await this.api.patchNamespacedCustomObjectStatus(
-      { ...this.type, namespace: ref.namespace, name: ref.name, body: [{ op: "add", path: "/status", value: status }] },
-      setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
-    );
+    try {
+      await this.api.patchNamespacedCustomObjectStatus(
+        { ...this.type, namespace: ref.namespace, name: ref.name, body: [{ op: "add", path: "/status", value: status }] },
+        setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+      );
+    } catch (err) {
+      // the API server's own sentence (e.g. "... is forbidden: User ... cannot patch ..."), not the client's dump
+      throw new Error(`writing the status of ${ref.kind} ${ref.namespace}/${ref.name}: ${apiMessage(err)}`, { cause: err });
+    }
   }
 }
 
