@@ -4,6 +4,10 @@
 import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
 import { decide, planEvaluation, planQueries } from "../../src/domain/evaluate.ts";
 import { queryKey, type QueryRequest, type QueryResult } from "../../src/domain/observation.ts";
+import type { Finding, RemediationStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
+import { retrainPolicySpecSchema } from "../../src/api/v1alpha1/retrainpolicy.ts";
+import { jobViewOf, type JobView } from "../../src/domain/remediation/job.ts";
+import { planRemediation, settleRemediation } from "../../src/domain/remediation/plan.ts";
 
 const spec = modelMonitorSpecSchema.parse({
   model: { name: "fraud" },
@@ -52,3 +56,30 @@ console.log(`wall time per evaluation: ${perEval.toFixed(3)} ms (cpu ${((cpu.use
 console.log(`status size: ${JSON.stringify(status).length} bytes`);
 console.log(`10,000 monitors at a 1m interval need ${(10_000 / 60).toFixed(0)} evaluations/s: ${((10_000 / 60) * perEval / 10).toFixed(1)} % of one core in the pure core`);
 console.log(`heap used: ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MiB`);
+
+// ---- acting on findings: the remediation planner with a policy, a full history and a Job
+// that is running, as every reconcile of a monitor with a RetrainPolicy does
+const policySpec = retrainPolicySpecSchema.parse({
+  triggers: [{ findings: ["AccuracyDrift", "DataDrift"], action: "retrain" }, { findings: ["EmbeddingDrift"], action: "reindex" }],
+  actions: [
+    { name: "retrain", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "t", image: "i" }] } } } }, config: { epochs: "50" } },
+    { name: "reindex", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "t", image: "i" }] } } } } },
+  ],
+  cooldown: "0s",
+  maxActiveJobs: 100,
+});
+const findings: Finding[] = ["a", "b", "c"].map((p, i) => ({ type: "AccuracyDrift", severity: "warning", source: "accuracy", segment: p, description: "d", since: new Date(t0 + i).toISOString() }));
+let remediation: RemediationStatus | undefined;
+let jobs: JobView[] = [];
+const rStart = performance.now();
+for (let i = 0; i < N; i++) {
+  const now = t0 + i * 60_000;
+  // a new episode every evaluation, so each one renders and "creates" a Job
+  const current = findings.map((f) => ({ ...f, since: new Date(now).toISOString() }));
+  const plan = planRemediation({ namespace: "ns", monitor: { name: "fraud", uid: "u" }, model: { name: "fraud" }, policy: { state: "ok", name: "p", spec: policySpec }, acting: true, findings: current, previous: remediation, jobs, now });
+  const result = settleRemediation(plan, new Map(plan.intents.map((x) => [x.manifest.metadata.name, { kind: "created" as const }])));
+  remediation = result.status;
+  jobs = plan.intents.map((x) => jobViewOf({ ...x.manifest, metadata: { ...x.manifest.metadata, creationTimestamp: new Date(now).toISOString() } }) as JobView);
+}
+const perPlan = (performance.now() - rStart) / N;
+console.log(`remediation (plan + a Job rendered + settle) per reconcile: ${perPlan.toFixed(3)} ms; remediation status: ${JSON.stringify(remediation).length} bytes`);
