@@ -1,8 +1,8 @@
 // The monitoring engine against the real Prometheus and API server: stationary traffic stays
 // quiet over many evaluations; each kind of real change produces the finding that names it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removePrometheusTarget, startModelServer, writePrometheusTarget, type ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, getJson, promQuery, startOperator, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+import type { ModelServer } from "../../sim/model-server.ts";
+import { apply, createNamespace, deleteNamespace, getJson, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
 
 interface Finding {
   type: string;
@@ -30,15 +30,13 @@ const DRIFT_METHODS = ["psi", "kl", "js", "hellinger", "wasserstein", "ks", "chi
 
 beforeAll(async () => {
   ns = await createNamespace("mon");
-  sim = await startModelServer({
+  sim = await startScrapedModel({
     model,
     version: "v1",
     segments: Object.fromEntries(SEGMENTS.map((s) => [s, { requestsPerSecond: 100 }])),
     groups: { young: {}, old: {} },
     seed: 11,
   });
-  await writePrometheusTarget(TARGETS_DIR, model, sim.port);
-  await waitFor("Prometheus to scrape the simulated model", async () => (await promQuery(`model_predictions_total{model="${model}"}`)).length > 0, 60_000);
   // let the first 10 s window fill before the reference distributions are pinned
   await new Promise((r) => setTimeout(r, 10_000));
   operator = await startOperator([ns], ns);
@@ -85,8 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await operator?.stop();
-  await removePrometheusTarget(TARGETS_DIR, model);
-  await sim?.close();
+  await stopScrapedModel(sim, model);
   await deleteNamespace(ns);
 });
 

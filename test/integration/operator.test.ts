@@ -1,7 +1,7 @@
 // The walking skeleton end to end: a simulated model exports metrics, the real Prometheus
 // scrapes it, the operator (a real process) evaluates a ModelMonitor on the real API server.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removePrometheusTarget, startModelServer, writePrometheusTarget, type ModelServer } from "../../sim/model-server.ts";
+import type { ModelServer } from "../../sim/model-server.ts";
 import {
   apply,
   createNamespace,
@@ -11,7 +11,8 @@ import {
   kubectlOk,
   promQuery,
   startOperator,
-  TARGETS_DIR,
+  startScrapedModel,
+  stopScrapedModel,
   waitFor,
   type Operator,
 } from "./support.ts";
@@ -58,16 +59,13 @@ const accuracyOf = (m: MM) => m.status?.signals?.find((s) => s.name === "accurac
 
 beforeAll(async () => {
   ns = await createNamespace("op");
-  sim = await startModelServer({ model, version: "v1", segments: { "plant-a": { requestsPerSecond: 60, accuracy: 0.92 } }, seed: 7 });
-  await writePrometheusTarget(TARGETS_DIR, model, sim.port);
-  await waitFor("Prometheus to scrape the simulated model", async () => (await promQuery(`model_predictions_total{model="${model}"}`)).length > 0, 60_000);
+  sim = await startScrapedModel({ model, version: "v1", segments: { "plant-a": { requestsPerSecond: 60, accuracy: 0.92 } }, seed: 7 });
   operator = await startOperator([ns], ns);
 });
 
 afterAll(async () => {
   await operator?.stop();
-  await removePrometheusTarget(TARGETS_DIR, model);
-  await sim?.close();
+  await stopScrapedModel(sim, model);
   await deleteNamespace(ns);
 });
 

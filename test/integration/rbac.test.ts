@@ -5,8 +5,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import { removePrometheusTarget, startModelServer, writePrometheusTarget, type ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, env, events, getJson, kubectl, kubectlOk, promQuery, ROOT, startOperator, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+import type { ModelServer } from "../../sim/model-server.ts";
+import { apply, createNamespace, deleteNamespace, env, events, getJson, kubectl, kubectlOk, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
 
 const model = `rbac-${Date.now().toString(36)}`;
 let ns: string;
@@ -21,9 +21,7 @@ beforeAll(async () => {
   await kubectlOk(["apply", "-f", join(ROOT, "config/rbac/role.yaml")]);
   shippedKubeconfig = await kubeconfigFor("model-guardian");
 
-  sim = await startModelServer({ model, version: "v1", segments: { one: { requestsPerSecond: 40, accuracy: 0.93 }, two: { requestsPerSecond: 40, accuracy: 0.5 } }, seed: 5 });
-  await writePrometheusTarget(TARGETS_DIR, model, sim.port);
-  await waitFor("Prometheus to scrape the simulated model", async () => (await promQuery(`model_predictions_total{model="${model}"}`)).length > 0, 60_000);
+  sim = await startScrapedModel({ model, version: "v1", segments: { one: { requestsPerSecond: 40, accuracy: 0.93 }, two: { requestsPerSecond: 40, accuracy: 0.5 } }, seed: 5 });
   logFile = `${ns}-sa`;
   operator = await startOperator([ns], logFile, { KUBECONFIG: shippedKubeconfig });
 });
@@ -74,8 +72,7 @@ const monitorIn = (namespace: string, plant: string) => ({
 
 afterAll(async () => {
   await operator?.stop();
-  await removePrometheusTarget(TARGETS_DIR, model);
-  await sim?.close();
+  await stopScrapedModel(sim, model);
   await deleteNamespace(ns);
 });
 

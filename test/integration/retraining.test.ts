@@ -4,7 +4,7 @@
 // scripts/cluster/kwok-stages.yaml) make each pod succeed with a reported version, or fail, as
 // the Job template's annotations say.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removePrometheusTarget, startModelServer, writePrometheusTarget, type ModelServer } from "../../sim/model-server.ts";
+import type { ModelServer } from "../../sim/model-server.ts";
 import {
   apply,
   createNamespace,
@@ -15,7 +15,8 @@ import {
   kubectlOk,
   promQuery,
   startOperator,
-  TARGETS_DIR,
+  startScrapedModel,
+  stopScrapedModel,
   waitFor,
   type Operator,
 } from "./support.ts";
@@ -124,21 +125,18 @@ async function degrade(plant: (typeof PLANTS)[number]): Promise<void> {
 
 beforeAll(async () => {
   ns = await createNamespace("retrain");
-  sim = await startModelServer({
+  sim = await startScrapedModel({
     model,
     version: "v1",
     segments: Object.fromEntries(PLANTS.map((p) => [p, { requestsPerSecond: 40, accuracy: 0.93 }])),
     seed: 11,
   });
-  await writePrometheusTarget(TARGETS_DIR, model, sim.port);
-  await waitFor("Prometheus to scrape the simulated model", async () => (await promQuery(`model_predictions_total{model="${model}"}`)).length > 0, 60_000);
   operator = await startOperator([ns], ns);
 });
 
 afterAll(async () => {
   await operator?.stop();
-  await removePrometheusTarget(TARGETS_DIR, model);
-  await sim?.close();
+  await stopScrapedModel(sim, model);
   await deleteNamespace(ns);
 });
 

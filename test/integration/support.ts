@@ -5,6 +5,7 @@ import { createWriteStream, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { removePrometheusTarget, startModelServer, writePrometheusTarget, type ModelServer, type ModelServerOptions } from "../../sim/model-server.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -132,4 +133,17 @@ export async function startOperator(namespaces: string[], name: string, extraEnv
 export async function events(namespace: string, name: string): Promise<{ reason: string; type: string; message: string }[]> {
   const out = JSON.parse(await kubectlOk(["get", "events", "-n", namespace, "--field-selector", `involvedObject.name=${name}`, "-o", "json"]));
   return out.items;
+}
+
+/** A simulated model server that the local Prometheus scrapes (waits for the first scrape). */
+export async function startScrapedModel(options: ModelServerOptions): Promise<ModelServer> {
+  const sim = await startModelServer(options);
+  await writePrometheusTarget(TARGETS_DIR, options.model, sim.port);
+  await waitFor("Prometheus to scrape the simulated model", async () => (await promQuery(`model_predictions_total{model="${options.model}"}`)).length > 0, 60_000);
+  return sim;
+}
+
+export async function stopScrapedModel(sim: ModelServer | undefined, model: string): Promise<void> {
+  await removePrometheusTarget(TARGETS_DIR, model);
+  await sim?.close();
 }

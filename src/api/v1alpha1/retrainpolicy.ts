@@ -11,6 +11,14 @@ const preserve = { "x-kubernetes-preserve-unknown-fields": true } as const;
 // Only the parts of a JobTemplateSpec the operator relies on are modelled, so the API server
 // rejects the commonest mistakes at apply time; every other field passes through untouched and
 // the controller checks the whole template with a server-side dry run.
+const objectMeta = () =>
+  z
+    .looseObject({
+      labels: z.record(z.string(), z.string()).optional(),
+      annotations: z.record(z.string(), z.string()).optional(),
+    })
+    .meta(preserve)
+    .optional();
 const container = z
   .looseObject({
     name: z.string().min(1).max(63),
@@ -19,13 +27,7 @@ const container = z
   .meta(preserve);
 const podTemplate = z
   .looseObject({
-    metadata: z
-      .looseObject({
-        labels: z.record(z.string(), z.string()).optional(),
-        annotations: z.record(z.string(), z.string()).optional(),
-      })
-      .meta(preserve)
-      .optional(),
+    metadata: objectMeta(),
     spec: z
       .looseObject({
         restartPolicy: z.enum(["Never", "OnFailure"]).describe("A Job's pods must not restart forever."),
@@ -36,13 +38,7 @@ const podTemplate = z
   .meta(preserve);
 const jobTemplate = z
   .object({
-    metadata: z
-      .looseObject({
-        labels: z.record(z.string(), z.string()).optional(),
-        annotations: z.record(z.string(), z.string()).optional(),
-      })
-      .meta(preserve)
-      .optional(),
+    metadata: objectMeta(),
     spec: z.looseObject({ template: podTemplate }).meta(preserve),
   })
   .describe("A batch/v1 JobTemplateSpec. The operator adds labels, annotations, environment and an owner reference.");
