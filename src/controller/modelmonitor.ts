@@ -171,7 +171,7 @@ export class ModelMonitorReconciler {
     // read the pods once, when its outcome is not yet recorded
     for (const job of jobs) {
       const recorded = status.remediation?.history.find((r) => r.job === job.name);
-      if (job.phase !== "Succeeded" || job.purpose !== "retrain" || (recorded && recorded.outcome !== "Running")) continue;
+      if (job.phase !== "Succeeded" || job.purpose !== "retrain" || (recorded && recorded.outcome !== "Active")) continue;
       try {
         job.result = parseJobResult(await deps.jobs.terminationMessages(ref.namespace, job.name));
       } catch (err) {

@@ -109,7 +109,7 @@ export const retrainPolicySpecSchema = z
 export type RetrainPolicySpec = z.infer<typeof retrainPolicySpecSchema>;
 export type RetrainPolicySpecInput = z.input<typeof retrainPolicySpecSchema>;
 
-export const JOB_OUTCOMES = ["Running", "Succeeded", "Failed", "CreateFailed", "DryRun"] as const;
+export const JOB_OUTCOMES = ["Active", "Succeeded", "Failed", "CreateFailed", "DryRun"] as const;
 export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
 /** One action taken (or, in dry-run, that would have been taken): the audit trail. */

@@ -134,7 +134,7 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
         severity: job.severity,
         job: job.name,
         attempt: job.attempt,
-        outcome: "Running",
+        outcome: "Active",
       };
       draft.history.unshift(record);
       const st = stateOf(draft, job.action);
@@ -147,7 +147,7 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
       if (!draft.recentStarts.includes(iso(job.createdAt))) draft.recentStarts.push(iso(job.createdAt));
       events.push({ type: "Normal", reason: EventReason.JobAdopted, message: `found Job ${job.name} that status did not record yet; following it` });
     }
-    if (record.outcome !== "Running" || job.phase === "Active") continue;
+    if (record.outcome !== "Active" || job.phase === "Active") continue;
     const st = stateOf(draft, job.action);
     const finishedAt = job.finishedAt ?? now;
     record.finishedTime = iso(finishedAt);
@@ -178,7 +178,7 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
       st.handled = st.handled.filter((h) => h.trigger !== job.trigger);
       // cooldown counts from the last Job that did not fail; failed attempts are spaced by backoff
       const lastGood = draft.history
-        .filter((r) => r.action === job.action && (r.outcome === "Running" || r.outcome === "Succeeded"))
+        .filter((r) => r.action === job.action && (r.outcome === "Active" || r.outcome === "Succeeded"))
         .map((r) => r.time)
         .sort()
         .at(-1);
@@ -193,7 +193,7 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
   // do not start it again for the same findings (deleting a Job is how a person cancels it)
   const names = new Set(jobs.map((j) => j.name));
   for (const record of draft.history) {
-    if (record.outcome !== "Running" || names.has(record.job) || now - Date.parse(record.time) < JOB_DISAPPEARED_GRACE_MS) continue;
+    if (record.outcome !== "Active" || names.has(record.job) || now - Date.parse(record.time) < JOB_DISAPPEARED_GRACE_MS) continue;
     record.outcome = "Failed";
     record.finishedTime = iso(now);
     record.message = "the Job was deleted before the operator saw it finish";
@@ -257,7 +257,7 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
         severity,
         job: jobName(input.monitor.name, action.name, trigger, attempt),
         attempt,
-        outcome: spec.dryRun ? "DryRun" : "Running",
+        outcome: spec.dryRun ? "DryRun" : "Active",
       };
       if (spec.dryRun) {
         st.dryRunHandled = [...(st.dryRunHandled ?? []), { trigger, episodes }];
@@ -360,12 +360,12 @@ export function settleRemediation(plan: RemediationPlan, outcomes: ReadonlyMap<s
       events.push({ type: h.reason === EventReason.CooldownActive || h.reason === EventReason.MaxActiveJobsReached ? "Normal" : "Warning", reason: h.reason as MonitorEvent["reason"], message: h.message });
 
   const waits = draft.held.filter((h) => h.until).map((h) => Date.parse(h.until as string) - now);
-  if (draft.history.some((r) => r.outcome === "Running" && !input.jobs.some((j) => j.name === r.job))) waits.push(JOB_DISAPPEARED_GRACE_MS / 2);
+  if (draft.history.some((r) => r.outcome === "Active" && !input.jobs.some((j) => j.name === r.job))) waits.push(JOB_DISAPPEARED_GRACE_MS / 2);
   const requeueAfterMs = waits.length ? Math.max(1000, Math.min(...waits)) : undefined;
 
   const nothing = !input.policy && !input.previous && draft.history.length === 0;
   if (nothing) return { status: undefined, conditions: [], events, created, finished };
-  const runningJobs = draft.history.filter((r) => r.outcome === "Running").map((r) => r.job);
+  const runningJobs = draft.history.filter((r) => r.outcome === "Active").map((r) => r.job);
   const conditions: ConditionInput[] = [
     draft.held.length
       ? { type: "ActionHeld", status: "True", reason: draft.held[0]?.reason as string, message: draft.held.map((h) => h.message).join("; ") }

@@ -110,7 +110,7 @@ describe("planRemediation", () => {
     expect(env).toMatchObject({ MG_MODEL_NAME: "fraud-model", MG_MODEL_VERSION: "v1", MG_ACTION: "retrain", MG_TRIGGER_SEVERITY: "critical", MG_CONFIG_EPOCHS: "50", MG_CONFIG_BATCH_SIZE: "32" });
     expect(JSON.parse(env.MG_FINDINGS ?? "[]")[0]).toMatchObject({ type: "AccuracyDrift", severity: "critical" });
     expect(JSON.parse(job.metadata.annotations["modelguardian.dev/config"] ?? "null")).toEqual({ epochs: "50", batchSize: "32" });
-    expect(r1.status?.history[0]).toMatchObject({ action: "retrain", outcome: "Running", attempt: 1, severity: "critical" });
+    expect(r1.status?.history[0]).toMatchObject({ action: "retrain", outcome: "Active", attempt: 1, severity: "critical" });
     expect(r1.conditions.find((x) => x.type === "ActionRunning")?.status).toBe("True");
 
     // the same finding on later evaluations starts nothing more
@@ -231,7 +231,7 @@ describe("planRemediation", () => {
     expect(c.creations).toBe(1);
     expect(reasons(r)).toEqual(["JobAdopted"]);
     expect(r.status?.history).toHaveLength(1);
-    expect(r.status?.history[0]).toMatchObject({ outcome: "Running", attempt: 1 });
+    expect(r.status?.history[0]).toMatchObject({ outcome: "Active", attempt: 1 });
     expect(r.status?.actions[0]?.lastStartTime).toBe(new Date(T0).toISOString());
   });
 
@@ -259,7 +259,7 @@ describe("planRemediation", () => {
     const hidden = new Cluster(); // an empty cache, but the API server has the Job
     const r = tick(hidden, { findings: [acc], now: T0 + 10, previous: undefined, outcome: (n) => (n === name ? { kind: "exists" } : undefined) });
     expect(r.created).toEqual([]);
-    expect(r.status?.history[0]).toMatchObject({ job: name, outcome: "Running" });
+    expect(r.status?.history[0]).toMatchObject({ job: name, outcome: "Active" });
   });
 
   it("at most maxActiveJobs run per monitor; the others wait for them", () => {
@@ -298,7 +298,7 @@ describe("planRemediation", () => {
     expect(r.status?.history).toHaveLength(1);
     r = tick(c, { findings: [acc], now: T0 + 2 * MIN, previous: r.status });
     expect(c.creations).toBe(1);
-    expect(r.status?.history.map((h) => h.outcome)).toEqual(["Running", "DryRun"]);
+    expect(r.status?.history.map((h) => h.outcome)).toEqual(["Active", "DryRun"]);
   });
 
   it("a suspended policy starts nothing but still follows running Jobs", () => {
@@ -349,7 +349,7 @@ describe("planRemediation", () => {
     let r = tick(c, { findings: [acc], now: T0, previous: undefined });
     c.jobs.clear();
     r = tick(c, { findings: [acc], now: T0 + 10_000, previous: r.status });
-    expect(r.status?.history[0]?.outcome).toBe("Running");
+    expect(r.status?.history[0]?.outcome).toBe("Active");
     r = tick(c, { findings: [acc], now: T0 + 2 * MIN, previous: r.status });
     expect(r.status?.history[0]).toMatchObject({ outcome: "Failed", message: expect.stringContaining("deleted") });
     r = tick(c, { findings: [acc], now: T0 + 3 * 3600_000, previous: r.status });
