@@ -36,6 +36,8 @@ export interface JobsPort {
   validate(manifest: Manifest): Promise<string | undefined>;
   /** Termination messages of the Job's pods' containers. */
   terminationMessages(namespace: string, job: string): Promise<string[]>;
+  /** Deletes a Job and its pods; a Job already gone is not an error. */
+  delete(namespace: string, job: string): Promise<void>;
 }
 
 export interface Clock {

@@ -91,6 +91,7 @@ export class ModelMonitorReconciler {
     const events: MonitorEvent[] = [];
     let requeueAfterMs: number | undefined;
     let evaluated = false;
+    let prune: string[] = [];
     const spec = modelMonitorSpecSchema.safeParse(obj.spec ?? {});
     if (!spec.success) {
       const invalid = invalidSpecStatus(previous, generation, formatIssues(spec.error, "spec"), nowIso);
@@ -123,12 +124,22 @@ export class ModelMonitorReconciler {
         conditions: setConditions(status.conditions, r.conditions, nowIso, generation),
       };
       events.push(...r.events);
+      prune = r.prune;
       if (r.requeueAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, r.requeueAfterMs);
     }
 
     await this.persist(obj, ref, status);
     if (evaluated) log.debug({ monitor: `${ref.namespace}/${ref.name}`, health: status.health }, "evaluated");
     await this.emitAll(ref, events);
+    // old finished Jobs go only once the status that records their outcome is written
+    for (const name of prune) {
+      try {
+        await this.deps.remediation?.jobs.delete(ref.namespace, name);
+        log.info({ monitor: `${ref.namespace}/${ref.name}`, job: name }, "deleted a finished Job beyond the policy's history limits");
+      } catch (err) {
+        log.warn({ monitor: `${ref.namespace}/${ref.name}`, job: name, err: (err as Error).message }, "could not delete an old Job; retrying on the next reconcile");
+      }
+    }
     return { evaluated, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
   }
 

@@ -36,6 +36,9 @@ class FakeJobs implements JobsPort {
   async terminationMessages(): Promise<string[]> {
     return this.messages;
   }
+  async delete(_namespace: string, job: string): Promise<void> {
+    this.log.push(`delete:${job}`);
+  }
 }
 
 const policySpec = {
@@ -119,6 +122,20 @@ describe("ModelMonitorReconciler with a RetrainPolicy", () => {
     expect(remediationOf(h.writes.at(-1))?.candidate?.version).toBe("v5");
     expect(remediationOf(h.writes.at(-1))?.history[0]?.outcome).toBe("Succeeded");
     expect(h.jobs.created).toHaveLength(1);
+  });
+
+  it("deletes finished Jobs beyond the history limits only after the status recording them is written", async () => {
+    const h = harness(() => 0.6);
+    h.setPolicy(policyObject({ ...policySpec, failedJobsHistoryLimit: 0 }));
+    const obj = monitor();
+    await h.reconciler.reconcile(obj);
+    const manifest = h.jobs.created[0] as Manifest;
+    h.cache.upsert("ns", { ...manifest, metadata: { ...manifest.metadata, creationTimestamp: new Date(T0).toISOString() }, status: { conditions: [{ type: "Failed", status: "True", lastTransitionTime: new Date(T0 + 1000).toISOString() }] } });
+    h.log.length = 0;
+    h.clock.t += 2_000;
+    await h.reconciler.reconcile(obj);
+    expect(h.log.filter((l) => l === "status" || l.startsWith("delete:"))).toEqual(["status", `delete:${manifest.metadata.name}`]);
+    expect(remediationOf(h.writes.at(-1))?.history[0]?.outcome).toBe("Failed");
   });
 
   it("after a restart with the status write lost, the same Job name is asked for and AlreadyExists adopts it", async () => {

@@ -77,8 +77,9 @@ afterAll(async () => {
 });
 
 describe("the shipped RBAC", () => {
-  it("is enough to evaluate, start a Job, follow it to its reported version and record Events", async () => {
-    await apply(policyWith(ns, { "sim.modelguardian.dev/termination-message": '{"version":"v7"}' }));
+  it("is enough to evaluate, start a Job, follow it to its reported version, record Events and delete old Jobs", async () => {
+    // keep no finished Job: the operator deletes it once recorded, which needs its delete right
+    await apply(policyWith(ns, { "sim.modelguardian.dev/termination-message": '{"version":"v7"}' }, { successfulJobsHistoryLimit: 0 }));
     await apply(monitorIn(ns, "one"));
     await waitFor("a Healthy evaluation", async () => (await getJson<{ status?: { health?: string } }>("modelmonitor", "m", ns)).status?.health === "Healthy");
     const policy = await waitFor("the policy's Ready condition (a dry-run Job create)", async () => {
@@ -95,9 +96,10 @@ describe("the shipped RBAC", () => {
     expect(candidate.version).toBe("v7");
     const reasons = (await events(ns, "m")).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["RetrainTriggered", "JobSucceeded", "CandidateRecorded"]));
+    await waitFor("the recorded Job to be deleted", async () => (await kubectlOk(["get", "jobs", "-n", ns, "-o", "name"])).trim() === "");
     const log = readFileSync(join(ROOT, `.local/logs/operator-${logFile}.log`), "utf8");
     expect(log).not.toMatch(/forbidden/i);
-    expect(await kubectlOk(["get", "jobs", "-n", ns, "-o", "name"])).toMatch(/job.batch\/m-retrain-/);
+    expect(log).toMatch(/deleted a finished Job beyond the policy's history limits/);
   });
 
   it("status writes refused after the Job was created: no second Job, and the Job is adopted once writes work", async () => {

@@ -240,6 +240,7 @@ describe("RetrainPolicy on a real control plane", () => {
       policy("failing-policy", {
         cooldown: "0s",
         backoff: { initial: "6s", max: "1m" },
+        failedJobsHistoryLimit: 5,
         actions: [{ name: "retrain", jobTemplate: trainer({ "sim.modelguardian.dev/outcome": "Failed", "sim.modelguardian.dev/run-duration": "500ms" }) }],
         triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
       }),
@@ -263,6 +264,17 @@ describe("RetrainPolicy on a real control plane", () => {
     const failures = m.status?.remediation?.history.filter((r) => r.outcome === "Failed") ?? [];
     expect(failures.length).toBeGreaterThanOrEqual(2);
     expect((await events(ns, "flaky")).map((e) => e.reason)).toEqual(expect.arrayContaining(["JobFailed", "BackoffActive"]));
+
+    // stop the retries, then keep only the newest failed Job: the older ones are deleted, their
+    // records stay in status
+    await kubectlOk(["patch", "retrainpolicy", "failing-policy", "-n", ns, "--type=merge", "-p", '{"spec":{"suspend":true,"failedJobsHistoryLimit":1}}']);
+    const left = await waitFor("the older failed Jobs to be deleted", async () => {
+      const list = await jobsOf("flaky");
+      return list.length === 1 && jobDone(list[0] as Job, "Failed") ? list : undefined;
+    });
+    const newest = (await getMonitor("flaky")).status?.remediation?.history.find((r) => r.outcome === "Failed");
+    expect(left[0]?.metadata.name).toBe(newest?.job);
+    expect((await getMonitor("flaky")).status?.remediation?.history.filter((r) => r.outcome === "Failed").length).toBeGreaterThanOrEqual(3);
     await kubectlOk(["delete", "modelmonitor", "flaky", "-n", ns]);
   });
 

@@ -217,6 +217,15 @@ export class KubernetesJobs implements JobsPort {
     }
   }
 
+  async delete(namespace: string, job: string): Promise<void> {
+    try {
+      // Background: the Job goes now, the garbage collector removes its pods after it
+      await this.objects.deleteNamespacedCustomObject({ ...JOBS, namespace, name: job, propagationPolicy: "Background" });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw new Error(`deleting Job ${namespace}/${job}: ${apiMessage(err)}`, { cause: err });
+    }
+  }
+
   async terminationMessages(namespace: string, job: string): Promise<string[]> {
     const pods = await this.core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` });
     // the pod that succeeded speaks for the Job; others (retried failures) only if none did

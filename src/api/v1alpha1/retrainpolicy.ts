@@ -96,6 +96,8 @@ export const retrainPolicySpecSchema = z
       .optional()
       .describe("At most maxJobs Jobs per monitor within any window of this length."),
     historyLimit: z.int32().min(1).max(100).default(20).describe("Actions kept in status."),
+    successfulJobsHistoryLimit: z.int32().min(0).max(100).default(3).describe("Finished successful Jobs kept per monitor and action; older ones are deleted (their record stays in status)."),
+    failedJobsHistoryLimit: z.int32().min(0).max(100).default(1).describe("Failed Jobs kept per monitor and action; older ones are deleted (their record stays in status)."),
     dryRun: z.boolean().default(false).describe("Record what would be done, create nothing."),
     suspend: z.boolean().default(false).describe("Start no new Job; running Jobs are still followed."),
   })

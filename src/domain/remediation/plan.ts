@@ -53,6 +53,8 @@ export interface RemediationPlan {
   events: MonitorEvent[];
   /** Jobs whose outcome this plan recorded, for the operator's counters. */
   finished: { action: string; purpose: ActionPurpose; outcome: "Succeeded" | "Failed" | "CreateFailed" }[];
+  /** Finished Jobs to delete once the status recording them is written. */
+  prune: string[];
 }
 
 export type CreateOutcome =
@@ -70,6 +72,7 @@ export interface RemediationResult {
   requeueAfterMs?: number;
   created: JobIntent[];
   finished: RemediationPlan["finished"];
+  prune: string[];
 }
 
 export const DEFAULT_HISTORY_LIMIT = 20;
@@ -201,6 +204,7 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
   }
   const active = jobs.filter((j) => j.phase === "Active");
   draft.active = active.length;
+  const prune = spec && !spec.dryRun ? finishedJobsBeyondLimits(jobs, draft.history, spec) : [];
 
   // ---- 2. forget handled triggers whose findings all cleared
   const current = new Set(input.findings.map(episodeKey));
@@ -284,7 +288,24 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
       intents.push({ action: action.name, purpose, trigger, episodes, findingType, manifest, record });
     }
   }
-  return { input, draft, intents, events, finished };
+  return { input, draft, intents, events, finished, prune };
+}
+
+/**
+ * Finished Jobs beyond the policy's limits, oldest first, per action (like a CronJob's
+ * successfulJobsHistoryLimit and failedJobsHistoryLimit). Only Jobs whose outcome status already
+ * records: the record outlives the Job.
+ */
+function finishedJobsBeyondLimits(jobs: readonly JobView[], history: readonly ActionRecord[], spec: RetrainPolicySpec): string[] {
+  const recorded = new Set(history.filter((r) => r.outcome === "Succeeded" || r.outcome === "Failed").map((r) => r.job));
+  const out: string[] = [];
+  for (const action of new Set(jobs.map((j) => j.action))) {
+    for (const [phase, keep] of [["Succeeded", spec.successfulJobsHistoryLimit], ["Failed", spec.failedJobsHistoryLimit]] as const) {
+      const newestFirst = jobs.filter((j) => j.action === action && j.phase === phase && recorded.has(j.name)).sort((a, b) => b.createdAt - a.createdAt || b.name.localeCompare(a.name));
+      out.push(...newestFirst.slice(keep).map((j) => j.name));
+    }
+  }
+  return out;
 }
 
 function holdFor(
@@ -364,7 +385,7 @@ export function settleRemediation(plan: RemediationPlan, outcomes: ReadonlyMap<s
   const requeueAfterMs = waits.length ? Math.max(1000, Math.min(...waits)) : undefined;
 
   const nothing = !input.policy && !input.previous && draft.history.length === 0;
-  if (nothing) return { status: undefined, conditions: [], events, created, finished };
+  if (nothing) return { status: undefined, conditions: [], events, created, finished, prune: plan.prune };
   const runningJobs = draft.history.filter((r) => r.outcome === "Active").map((r) => r.job);
   const conditions: ConditionInput[] = [
     draft.held.length
@@ -374,5 +395,5 @@ export function settleRemediation(plan: RemediationPlan, outcomes: ReadonlyMap<s
       ? { type: "ActionRunning", status: "True", reason: "JobActive", message: `running: ${runningJobs.join(", ") || `${draft.active} Job(s)`}` }
       : { type: "ActionRunning", status: "False", reason: "NoActiveJob", message: "no Job is running" },
   ];
-  return { status: draft, conditions, events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), created, finished };
+  return { status: draft, conditions, events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), created, finished, prune: plan.prune };
 }

@@ -369,6 +369,29 @@ describe("planRemediation", () => {
     expect(r.conditions).toEqual([]);
   });
 
+  it("finished Jobs beyond the history limits are pruned oldest first, per action, once recorded; never in dry-run", () => {
+    const c = new Cluster();
+    const p = policy({ cooldown: "0s", maxActiveJobs: 100, successfulJobsHistoryLimit: 2, failedJobsHistoryLimit: 1 });
+    let previous: RemediationStatus | undefined;
+    let r: RemediationResult | undefined;
+    for (let i = 0; i < 4; i++) {
+      r = tick(c, { findings: [finding("AccuracyDrift", "warning", { since: new Date(T0 + i * MIN).toISOString() })], now: T0 + i * MIN, previous, policy: p });
+      previous = r.status;
+    }
+    const names = [...c.jobs.keys()];
+    c.finish(names[0] as string, "Complete", T0 + 5 * MIN);
+    c.finish(names[1] as string, "Complete", T0 + 5 * MIN);
+    c.finish(names[2] as string, "Complete", T0 + 5 * MIN);
+    c.finish(names[3] as string, "Failed", T0 + 5 * MIN);
+    const results = Object.fromEntries(names.map((n) => [n, { ok: true as const, version: "v" }]));
+    // the tick that records the outcomes already knows what to delete after its status write
+    r = tick(c, { findings: [], now: T0 + 6 * MIN, previous, policy: p, results });
+    expect(r.prune).toEqual([names[0]]);
+    expect(r.status?.history.map((h) => h.outcome).sort()).toEqual(["Failed", "Succeeded", "Succeeded", "Succeeded"]);
+    const dry = tick(c, { findings: [], now: T0 + 7 * MIN, previous: r.status, policy: policy({ dryRun: true, successfulJobsHistoryLimit: 0 }) });
+    expect(dry.prune).toEqual([]);
+  });
+
   it("history is bounded by historyLimit, newest first", () => {
     const c = new Cluster();
     const p = policy({ cooldown: "0s", historyLimit: 3, maxActiveJobs: 100 });
