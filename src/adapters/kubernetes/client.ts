@@ -182,6 +182,9 @@ export function apiMessage(err: unknown): string {
   } catch {
     // not JSON: fall through
   }
+  // the client's own message repeats code, headers and body on several lines: keep it short
+  const code = (err as { code?: number }).code;
+  if (code !== undefined) return `HTTP ${code}${typeof body === "string" && body.trim() ? `: ${body.trim().slice(0, 200)}` : ""}`;
   return String((err as Error)?.message ?? err);
 }
 

@@ -42,7 +42,6 @@ const jobTemplate = z
     spec: z.looseObject({ template: podTemplate }).meta(preserve),
   })
   .describe("A batch/v1 JobTemplateSpec. The operator adds labels, annotations, environment and an owner reference.");
-export type JobTemplate = z.infer<typeof jobTemplate>;
 
 export const ACTION_PURPOSES = ["retrain", "reindex"] as const;
 export type ActionPurpose = (typeof ACTION_PURPOSES)[number];
@@ -112,7 +111,6 @@ export type RetrainPolicySpec = z.infer<typeof retrainPolicySpecSchema>;
 export type RetrainPolicySpecInput = z.input<typeof retrainPolicySpecSchema>;
 
 export const JOB_OUTCOMES = ["Active", "Succeeded", "Failed", "CreateFailed", "DryRun"] as const;
-export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
 /** One action taken (or, in dry-run, that would have been taken): the audit trail. */
 export const actionRecord = z.object({
