@@ -1,7 +1,7 @@
 // Turns the zod schemas into CustomResourceDefinitions. Pure: the generator script writes the
 // result to crds/ and a test checks the committed files are identical.
 import { z } from "zod";
-import { stringify } from "yaml";
+import { Document, parse, Scalar, visit } from "yaml";
 import { GROUP, VERSION } from "./v1alpha1/common.ts";
 import { MODEL_MONITOR, modelMonitorSpecSchema, modelMonitorStatusSchema } from "./v1alpha1/modelmonitor.ts";
 import { RETRAIN_POLICY, retrainPolicySpecSchema, retrainPolicyStatusSchema } from "./v1alpha1/retrainpolicy.ts";
@@ -35,32 +35,83 @@ export const RESOURCES: ResourceDefinition[] = [
   },
 ];
 
+/** JSON Schema keywords the API server's structural schemas understand, carried as they are. */
+const CARRIED = new Set([
+  "type", "properties", "required", "items", "additionalProperties", "description", "default", "enum",
+  "minimum", "maximum", "minLength", "maxLength", "pattern", "minItems", "maxItems", "minProperties", "maxProperties", "format",
+]);
+
 /**
  * Rewrites zod's JSON Schema into a structural OpenAPI v3 schema the API server accepts:
- * no $schema, no propertyNames, date-times as `format` without zod's huge regex, and
- * OpenAPI v3.0 exclusive bounds.
+ * no $schema, date-times as `format` without zod's huge regex, OpenAPI v3.0 exclusive bounds,
+ * and map keys (propertyNames, which structural schemas lack) checked by a CEL rule. A keyword
+ * it cannot carry is an error, never dropped: a dropped constraint is one the API server would
+ * not check.
  */
-export function toStructural(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(toStructural);
+export function toStructural(schema: unknown, path = "$"): unknown {
+  if (Array.isArray(schema)) return schema.map((s, i) => toStructural(s, `${path}[${i}]`));
   if (schema === null || typeof schema !== "object") return schema;
+  const source = schema as JsonSchema;
   const out: JsonSchema = {};
-  const preserveUnknown = (schema as JsonSchema)["x-kubernetes-preserve-unknown-fields"] === true;
-  for (const [key, value] of Object.entries(schema as JsonSchema)) {
+  const preserveUnknown = source["x-kubernetes-preserve-unknown-fields"] === true;
+  for (const [key, value] of Object.entries(source)) {
     // free-form objects (a Job template) are kept as they are, without a value schema
     if (preserveUnknown && key === "additionalProperties") continue;
-    if (key === "$schema" || key === "propertyNames") continue;
-    if (key === "pattern" && (schema as JsonSchema).format === "date-time") continue;
+    if (key === "$schema") continue;
+    if (key === "pattern" && source.format === "date-time") continue;
+    // unknown fields are refused by the API server's structural schema already
     if (key === "additionalProperties" && value === false) continue;
+    if (key === "propertyNames") {
+      const rule = keyRule(value as JsonSchema, path);
+      if (rule) out["x-kubernetes-validations"] = [...((out["x-kubernetes-validations"] as unknown[]) ?? []), rule];
+      continue;
+    }
     // JSON Schema 2020-12 exclusive bounds are numbers; OpenAPI v3.0 wants a bound plus a flag
     if (key === "exclusiveMinimum" || key === "exclusiveMaximum") {
       out[key === "exclusiveMinimum" ? "minimum" : "maximum"] = value;
       out[key] = true;
       continue;
     }
-    // enums and regexes are kept; nested schemas recurse
-    out[key] = key === "enum" || key === "default" || key === "x-kubernetes-validations" ? value : toStructural(value);
+    if (key === "format" && value !== "date-time") throw new Error(`${path}: format ${String(value)} is not checked the same way by the API server`);
+    if (key === "x-kubernetes-validations") {
+      out[key] = [...((out[key] as unknown[]) ?? []), ...(value as unknown[])];
+      continue;
+    }
+    if (!CARRIED.has(key) && !key.startsWith("x-kubernetes-")) throw new Error(`${path}: JSON Schema keyword ${key} cannot be carried into a structural schema`);
+    if (key === "properties") {
+      out[key] = Object.fromEntries(Object.entries(value as JsonSchema).map(([k, v]) => [k, toStructural(v, `${path}.${k}`)]));
+      continue;
+    }
+    // enums and defaults are values, not schemas
+    out[key] = key === "enum" || key === "default" ? value : toStructural(value, `${path}.${key}`);
   }
   return out;
+}
+
+/** The CEL rule that checks a map's keys as zod's propertyNames does, naming the bad keys. */
+function keyRule(names: JsonSchema, path: string): { rule: string; messageExpression: string } | undefined {
+  const checks: string[] = [];
+  const said: string[] = [];
+  for (const [key, value] of Object.entries(names)) {
+    if (key === "type") continue;
+    if (key === "minLength") checks.push(`size(k) >= ${Number(value)}`);
+    else if (key === "maxLength") checks.push(`size(k) <= ${Number(value)}`);
+    else if (key === "pattern") {
+      const pattern = String(value);
+      if (pattern.includes("'")) throw new Error(`${path}: a key pattern with a quote cannot be written in CEL`);
+      checks.push(`k.matches(r'${pattern}')`);
+    } else throw new Error(`${path}: propertyNames keyword ${key} has no CEL translation`);
+  }
+  if (checks.length === 0) return undefined;
+  if (names.pattern !== undefined) said.push(`match ${String(names.pattern)}`);
+  if (names.maxLength !== undefined) said.push(`have ${Number(names.minLength ?? 0)} to ${Number(names.maxLength)} characters`);
+  else if (names.minLength !== undefined) said.push(`have at least ${Number(names.minLength)} characters`);
+  const ok = checks.join(" && ");
+  return {
+    rule: `self.all(k, ${ok})`,
+    // the first bad key only: listing them all is beyond the API server's cost budget
+    messageExpression: `'invalid key ' + strings.quote(self.filter(k, !(${ok}))[0]) + ': a key must ${said.join(" and ")}'`,
+  };
 }
 
 export function buildCrd(resource: ResourceDefinition): Record<string, unknown> {
@@ -107,9 +158,32 @@ export function buildCrd(resource: ResourceDefinition): Record<string, unknown> 
   };
 }
 
+/**
+ * YAML that every reader takes the same way. kubectl and the API server read YAML 1.1, where
+ * plain on, off, yes, no, y, n are booleans and 0o17 or 1_000 may be numbers; a YAML 1.2 reader
+ * differs on others. Every string key or value that either version would not read back as the
+ * same string is double-quoted.
+ */
+export function toPortableYaml(value: unknown): string {
+  const doc = new Document(value, { version: "1.1" });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== "string" || node.value === "") return;
+      const plain = node.value;
+      const sameIn = (version: "1.1" | "1.2") => {
+        try {
+          return parse(plain, { version, logLevel: "silent" }) === plain;
+        } catch {
+          return false;
+        }
+      };
+      if (!sameIn("1.1") || !sameIn("1.2")) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
+}
+
 export function crdFiles(): Map<string, string> {
   const header = "# Generated by `npm run crds` from src/api/v1alpha1 (zod). Do not edit.\n";
-  return new Map(
-    RESOURCES.map((r) => [`${GROUP}_${r.plural}.yaml`, header + stringify(buildCrd(r), { lineWidth: 0 })]),
-  );
+  return new Map(RESOURCES.map((r) => [`${GROUP}_${r.plural}.yaml`, header + toPortableYaml(buildCrd(r))]));
 }

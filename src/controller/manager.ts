@@ -5,6 +5,9 @@ import type { Logger } from "pino";
 import { WorkQueue } from "./workqueue.ts";
 import type { ModelMonitorObject, ReconcileResult } from "./modelmonitor.ts";
 
+/** A reconciler asking to run again sooner than this waits this long: never a busy loop. */
+export const MIN_REQUEUE_MS = 500;
+
 export interface Reconciler<T> {
   reconcile(obj: T): Promise<ReconcileResult>;
 }
@@ -76,7 +79,7 @@ export class Controller<T extends ModelMonitorObject> {
         if (!obj) continue;
         const result = await this.reconciler.reconcile(obj);
         this.queue.forget(key);
-        if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
+        if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, Math.max(MIN_REQUEUE_MS, result.requeueAfterMs || 0));
       } catch (err) {
         const delay = this.queue.addRateLimited(key);
         this.onError?.();

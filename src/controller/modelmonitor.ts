@@ -15,7 +15,7 @@ import {
 import { durationMs } from "../domain/duration.ts";
 import { decide, planEvaluation, planQueries } from "../domain/evaluate.ts";
 import type { MonitorEvent } from "../domain/events.ts";
-import { evaluationDue, invalidSpecStatus, suspendedStatus } from "../domain/lifecycle.ts";
+import { evaluationDue, evaluationIntervalMs, invalidSpecStatus, suspendedStatus } from "../domain/lifecycle.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { setConditions } from "../domain/conditions.ts";
 import { parseJobResult, type JobView } from "../domain/remediation/job.ts";
@@ -100,7 +100,7 @@ export class ModelMonitorReconciler {
     } else if (spec.data.suspend) {
       status = suspendedStatus(previous, generation, nowIso);
     } else {
-      const intervalMs = durationMs(spec.data.interval);
+      const intervalMs = evaluationIntervalMs(durationMs(spec.data.interval));
       const due = evaluationDue(previous, generation, obj.metadata.annotations ?? {}, intervalMs, now);
       if (due.due) {
         const decision = await this.evaluate(ref, generation, obj.metadata.annotations ?? {}, spec.data, previous, now);

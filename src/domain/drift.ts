@@ -34,7 +34,7 @@ export function histogramDrift(
     for (const [feature, bins] of current.value) {
       const key = `drift:${spec.name}:${feature}`;
       const pin = draft.pinned[key];
-      const stale = spec.reference.pinned?.on === "VersionChange" && pin !== undefined && pin.version !== monitor.spec.model.version;
+      const stale = spec.reference.pinned?.when === "VersionChange" && pin !== undefined && pin.version !== monitor.spec.model.version;
       if ((!pin?.bins || stale) && bins.total >= (spec.minSamples ?? defaultMinSamples)) {
         draft.pinned[key] = { bins: bins.bins.map((b) => finiteLe({ le: b.upper, count: b.count })), at: nowIso, ...(monitor.spec.model.version ? { version: monitor.spec.model.version } : {}) };
         draft.events.push({ type: "Normal", reason: EventReason.BaselinePinned, message: `pinned reference distribution of ${spec.name}/${feature}${repinRequested ? " (re-pin requested)" : ""}` });
@@ -161,7 +161,7 @@ export function embeddingDrift(d: PlannedDrift, results: Results, draft: Draft, 
   const key = `drift:${spec.name}`;
   const version = monitor.spec.model.version;
   const pin = draft.pinned[key];
-  const stale = spec.reference.pinned?.on === "VersionChange" && pin !== undefined && pin.version !== version;
+  const stale = spec.reference.pinned?.when === "VersionChange" && pin !== undefined && pin.version !== version;
   if (!pin?.vector || stale || pin.vector.length !== vector.length) {
     draft.pinned[key] = { vector: vector.map((v) => round(v, 8)), at: nowIso, ...(version ? { version } : {}) };
     draft.events.push({ type: "Normal", reason: EventReason.BaselinePinned, message: `pinned baseline centroid of ${spec.name} (${vector.length} dimensions)${repinRequested ? " (re-pin requested)" : ""}` });

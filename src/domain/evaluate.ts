@@ -356,7 +356,7 @@ function baselineFor(
   const key = `signal:${signal.name}${segment !== undefined ? `@${segment}` : ""}`;
   const version = monitor.spec.model.version;
   const pin = draft.pinned[key];
-  const stale = b.pinned?.on === "VersionChange" && pin !== undefined && pin.version !== version;
+  const stale = b.pinned?.when === "VersionChange" && pin !== undefined && pin.version !== version;
   if ((!pin || stale) && current.state === "Value") {
     draft.pinned[key] = { value: round(current.value, 6), at: nowIso, ...(version ? { version } : {}) };
     draft.events.push({

@@ -7,6 +7,13 @@ import { EventReason, type MonitorEvent } from "./events.ts";
 
 export type Due = { due: true } | { due: false; afterMs: number };
 
+/** No monitor is evaluated more often than this, whatever its spec says (the schema agrees). */
+export const MIN_EVALUATION_INTERVAL_MS = 1_000;
+
+/** The interval the operator keeps: the spec's, never under the floor. */
+export const evaluationIntervalMs = (specIntervalMs: number): number =>
+  Number.isFinite(specIntervalMs) ? Math.max(MIN_EVALUATION_INTERVAL_MS, specIntervalMs) : MIN_EVALUATION_INTERVAL_MS;
+
 /**
  * An evaluation is due when the spec changed, a re-pin was requested, or the interval has
  * passed since the last evaluation recorded in status (so a restart does not evaluate early).
@@ -15,9 +22,10 @@ export function evaluationDue(
   status: ModelMonitorStatus,
   generation: number,
   annotations: Record<string, string>,
-  intervalMs: number,
+  specIntervalMs: number,
   now: number,
 ): Due {
+  const intervalMs = evaluationIntervalMs(specIntervalMs);
   const repin = annotations[REPIN_ANNOTATION];
   const upToDate = status.observedGeneration === generation && (repin === undefined || repin === status.repinToken);
   const last = status.lastEvaluationTime ? Date.parse(status.lastEvaluationTime) : undefined;

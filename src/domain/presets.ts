@@ -25,14 +25,14 @@ export const PRESETS: Record<ModelMonitorSpec["presets"][number], Preset> = {
     accuracyLike(signals).map((signal) => ({
       signal,
       min: { critical: 0.8 },
-      baseline: { pinned: { on: "FirstEvaluation" as const } },
+      baseline: { pinned: { when: "FirstEvaluation" as const } },
       maxDrop: { warning: 0.05, critical: 0.1 },
     })),
   strict: (signals) =>
     accuracyLike(signals).map((signal) => ({
       signal,
       min: { critical: 0.85 },
-      baseline: { pinned: { on: "FirstEvaluation" as const } },
+      baseline: { pinned: { when: "FirstEvaluation" as const } },
       maxDrop: { warning: 0.02, critical: 0.05 },
     })),
 };

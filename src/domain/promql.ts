@@ -54,10 +54,17 @@ export function sumIncrease(metric: string, labels: Record<string, string>, o: R
   return `sum by (${by.join(", ")}) (increase(${vectorSelector(metric, labels)}[${o.window}]${offset}))`;
 }
 
-/** Expands {{selector}}, {{window}} and {{offset}} in a user's query template. */
+/**
+ * Expands {{selector}}, {{window}} and {{offset}} in a user's query template, in one pass over
+ * the template: text that an expansion inserts (an escaped label value) is never scanned
+ * again, and a replacement function keeps JavaScript's `$&`, `$'`, `` $` `` and `$$`
+ * patterns from being interpreted.
+ */
 export function expandTemplate(template: string, labels: Record<string, string>, window: string, offset?: string): string {
-  return template
-    .replaceAll("{{selector}}", matchers(labels))
-    .replaceAll("{{window}}", window)
-    .replaceAll("{{offset}}", offset ? `offset ${offset}` : "");
+  const values: Record<string, string> = {
+    selector: matchers(labels),
+    window,
+    offset: offset ? `offset ${offset}` : "",
+  };
+  return template.replace(/\{\{(selector|window|offset)\}\}/g, (_match, name: string) => values[name] as string);
 }

@@ -2,7 +2,7 @@ import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { crdFiles } from "../../src/api/crd.ts";
+import { buildCrd, crdFiles, RESOURCES, toPortableYaml, toStructural } from "../../src/api/crd.ts";
 import { modelMonitorSpecSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
 
 const dir = join(import.meta.dirname, "..", "..", "crds");
@@ -36,6 +36,58 @@ describe("generated CRDs", () => {
     );
     const signal = version.schema.openAPIV3Schema.properties.spec.properties.signals.items;
     expect(signal["x-kubernetes-validations"][0].message).toMatch(/exactly one of classification/);
+  });
+});
+
+describe("generated YAML is read the same by every reader", () => {
+  it.each(RESOURCES.map((r) => r.plural))("%s: a YAML 1.1 reader (kubectl's) and a YAML 1.2 reader both get exactly the generated object", (plural) => {
+    const resource = RESOURCES.find((r) => r.plural === plural)!;
+    const text = crdFiles().get(`modelguardian.dev_${plural}.yaml`) as string;
+    const expected = JSON.parse(JSON.stringify(buildCrd(resource)));
+    expect(parse(text, { version: "1.1" })).toEqual(expected);
+    expect(parse(text, { version: "1.2" })).toEqual(expected);
+  });
+
+  it("every key of the generated CRDs is a string to a YAML 1.1 reader", () => {
+    const keys: unknown[] = [];
+    const walk = (node: unknown) => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === "object") for (const [k, v] of Object.entries(node)) {
+        keys.push(k);
+        walk(v);
+      }
+    };
+    for (const text of crdFiles().values()) walk(parse(text, { version: "1.1", mapAsMap: false }));
+    expect(keys.filter((k) => ["true", "false", "null"].includes(k as string))).toEqual([]);
+  });
+
+  it.each([
+    { on: "x" },
+    { y: "n" },
+    { off: ["yes", "no", "Y", "N", "On", "OFF", "~", "null", "0o17", "0x1f", "1_000", "1e3", "12:30", ".inf", "2026-12-01"] },
+  ])("quotes YAML 1.1 and 1.2 traps in keys and values: %j", (value) => {
+    const text = toPortableYaml(value);
+    expect(parse(text, { version: "1.1" })).toEqual(value);
+    expect(parse(text, { version: "1.2" })).toEqual(value);
+  });
+});
+
+describe("the CRD generator carries every constraint or fails", () => {
+  it("turns a map's key constraints into a CEL rule that names the bad keys", () => {
+    const out = toStructural({ type: "object", propertyNames: { type: "string", minLength: 1, maxLength: 10, pattern: "^[a-z]+$" }, additionalProperties: { type: "string" } }) as Record<string, unknown>;
+    expect(out.propertyNames).toBeUndefined();
+    expect(out["x-kubernetes-validations"]).toEqual([
+      expect.objectContaining({ rule: "self.all(k, size(k) >= 1 && size(k) <= 10 && k.matches(r'^[a-z]+$'))", messageExpression: expect.stringMatching(/strings\.quote\(self\.filter/) }),
+    ]);
+  });
+  it.each([
+    [{ type: "string", format: "uri" }, /format uri/],
+    [{ type: "string", format: "email" }, /format email/],
+    [{ anyOf: [{ type: "string" }] }, /keyword anyOf/],
+    [{ type: "object", properties: { a: { not: {} } } }, /\$\.a: JSON Schema keyword not/],
+    [{ type: "object", propertyNames: { type: "string", format: "uuid" } }, /propertyNames keyword format/],
+  ])("refuses %j instead of dropping it", (schema, message) => {
+    expect(() => toStructural(schema)).toThrow(message);
   });
 });
 

@@ -9,9 +9,31 @@ import { retrainPolicySpecSchema } from "../../src/api/v1alpha1/retrainpolicy.ts
 const dir = join(import.meta.dirname, "..", "..", "examples");
 const files = (await readdir(dir)).filter((f) => f.endsWith(".yaml"));
 
+// kubectl reads YAML 1.1, where a plain on/off/yes/no/y/n is a boolean: a manifest must mean the
+// same thing to a YAML 1.1 and a YAML 1.2 reader, or a key or value is silently changed.
+const readBoth = (text: string) => ({
+  yaml11: parseAllDocuments(text, { version: "1.1" }).map((d) => d.toJS()),
+  yaml12: parseAllDocuments(text, { version: "1.2" }).map((d) => d.toJS()),
+});
+
 describe("examples", () => {
+  it.each(files)("%s reads the same in YAML 1.1 (kubectl) and YAML 1.2", async (file) => {
+    const { yaml11, yaml12 } = readBoth(await readFile(join(dir, file), "utf8"));
+    expect(yaml11).toEqual(yaml12);
+  });
+
+  it("so do the README's YAML snippets", async () => {
+    const readme = await readFile(join(dir, "..", "README.md"), "utf8");
+    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks) {
+      const { yaml11, yaml12 } = readBoth(block);
+      expect(yaml11, block).toEqual(yaml12);
+    }
+  });
+
   it.each(files)("%s parses", async (file) => {
-    for (const doc of parseAllDocuments(await readFile(join(dir, file), "utf8"))) {
+    for (const doc of parseAllDocuments(await readFile(join(dir, file), "utf8"), { version: "1.1" })) {
       const obj = doc.toJS();
       const schema = obj.kind === "ModelMonitor" ? modelMonitorSpecSchema : retrainPolicySpecSchema;
       const r = schema.safeParse(obj.spec);

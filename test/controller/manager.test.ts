@@ -1,6 +1,7 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { Controller } from "../../src/controller/manager.ts";
+import { Controller, MIN_REQUEUE_MS } from "../../src/controller/manager.ts";
+import { WorkQueue } from "../../src/controller/workqueue.ts";
 import type { ModelMonitorObject } from "../../src/controller/modelmonitor.ts";
 import { loadConfig } from "../../src/config.ts";
 
@@ -29,6 +30,31 @@ describe("Controller", () => {
     c.upsert(obj(2, { "modelguardian.dev/repin": "1" }));
     expect(c.queue.length).toBe(1);
     c.queue.shutdown();
+  });
+});
+
+describe("Controller requeues", () => {
+  it.each([0, -5, 1, Number.NaN])("a reconciler asking for a requeue after %d ms waits at least the floor", async (asked) => {
+    const delays: number[] = [];
+    class RecordingQueue extends WorkQueue {
+      override addAfter(key: string, ms: number): void {
+        delays.push(ms);
+        super.addAfter(key, 60_000);
+      }
+    }
+    let calls = 0;
+    const c = new Controller<ModelMonitorObject>({
+      reconciler: { reconcile: async () => (calls++, { evaluated: true, requeueAfterMs: asked }) },
+      workers: 1,
+      log: pino({ level: "silent" }),
+      queue: new RecordingQueue(),
+    });
+    c.upsert(obj(1));
+    c.start();
+    while (delays.length === 0) await new Promise((r) => setImmediate(r));
+    await c.stop();
+    expect(calls).toBe(1);
+    expect(delays).toEqual([MIN_REQUEUE_MS]);
   });
 });
 

@@ -155,7 +155,7 @@ describe("sustained rules", () => {
 describe("pinned baselines", () => {
   const spec: ModelMonitorSpecInput = {
     ...accuracyMonitor,
-    rules: [{ signal: "accuracy", baseline: { pinned: { on: "VersionChange" } }, maxDrop: { warning: 0.05 } }],
+    rules: [{ signal: "accuracy", baseline: { pinned: { when: "VersionChange" } }, maxDrop: { warning: 0.05 } }],
   };
   it("pins on first evaluation, keeps it in status, re-pins on request", () => {
     const first = tick(spec, () => vector(outcomes(0.9, 5000)), T0);

@@ -18,4 +18,9 @@ describe("evaluationDue", () => {
   ])("%s", (_, s, generation, annotations, now, expected) => {
     expect(evaluationDue(s, generation, annotations, 60_000, now)).toEqual(expected);
   });
+
+  it.each([0, -1, Number.NaN, 10])("an interval of %d ms is never shorter than the 1 s floor", (interval) => {
+    expect(evaluationDue(status(), 3, {}, interval, T + 100)).toEqual({ due: false, afterMs: 900 });
+    expect(evaluationDue(status(), 3, {}, interval, T + 1_000)).toEqual({ due: true });
+  });
 });

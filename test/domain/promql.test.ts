@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { escapeLabelValue, expandTemplate, matchers, sumIncrease } from "../../src/domain/promql.ts";
 import { parseDuration, promDuration } from "../../src/domain/duration.ts";
@@ -44,6 +45,38 @@ describe("query building", () => {
   });
   it("expands templates with escaped selectors", () => {
     expect(expandTemplate("avg_over_time(x{ {{selector}} }[{{window}}])", { model: 'a"b' }, "60s")).toBe('avg_over_time(x{ model="a\\"b" }[60s])');
+  });
+});
+
+describe("template expansion cannot be steered by a label value", () => {
+  const template = "count(absent_over_time(x{ {{selector}}, job=\"api\" }[{{window}}] {{offset}}))";
+  it.each([
+    ["$'", 'x{ model="$\'", job="api" }'],
+    ["$`", 'x{ model="$`", job="api" }'],
+    ["$&", 'x{ model="$&", job="api" }'],
+    ["$$", 'x{ model="$$", job="api" }'],
+    ["{{window}}", 'x{ model="{{window}}", job="api" }'],
+    ["{{offset}}{{selector}}", 'x{ model="{{offset}}{{selector}}", job="api" }'],
+  ])("a value %j is pasted as it is, once", (value, selector) => {
+    expect(expandTemplate(template, { model: value }, "60s", "1d")).toBe(`count(absent_over_time(${selector}[60s] offset 1d))`);
+  });
+
+  it("for any label values, the expansion is the template with each placeholder replaced once", () => {
+    const seed = Number(process.env.FC_SEED ?? 20261201);
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,8}$/), fc.string({ unit: "binary", maxLength: 40 }), { minKeys: 1, maxKeys: 4 }),
+        fc.array(fc.constantFrom("{{selector}}", "{{window}}", "{{offset}}", "x{", "}", "[", "]", " or ", "$'", "$&", "{{", "}}"), { maxLength: 10 }),
+        (labels, parts) => {
+          const template = parts.join("");
+          const expected = template.split(/(\{\{(?:selector|window|offset)\}\})/).map((piece) =>
+            piece === "{{selector}}" ? matchers(labels) : piece === "{{window}}" ? "60s" : piece === "{{offset}}" ? "offset 1d" : piece,
+          );
+          expect(expandTemplate(template, labels, "60s", "1d")).toBe(expected.join(""));
+        },
+      ),
+      { seed, numRuns: 500 },
+    );
   });
 });
 

@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { stringify } from "yaml";
+import { Agent, request } from "undici";
+import { parse, stringify } from "yaml";
 import { removePrometheusTarget, startModelServer, writePrometheusTarget, type ModelServer, type ModelServerOptions } from "../../sim/model-server.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
@@ -146,4 +147,45 @@ export async function startScrapedModel(options: ModelServerOptions): Promise<Mo
 export async function stopScrapedModel(sim: ModelServer | undefined, model: string): Promise<void> {
   await removePrometheusTarget(TARGETS_DIR, model);
   await sim?.close();
+}
+
+/** The API server's answer to a create sent as a server-side dry run (nothing is stored). */
+export interface DryRunAnswer {
+  accepted: boolean;
+  status: number;
+  /** The object as the server would store it (defaults filled, unknown fields pruned). */
+  object?: { spec?: unknown };
+  /** The server's message when it refuses. */
+  message: string;
+}
+
+let apiClient: { server: string; token: string; agent: Agent } | undefined;
+function apiServer() {
+  if (apiClient) return apiClient;
+  const config = parse(readFileSync(env.KUBECONFIG as string, "utf8"));
+  const cluster = config.clusters[0].cluster;
+  const ca = Buffer.from(cluster["certificate-authority-data"], "base64").toString();
+  apiClient = { server: cluster.server, token: config.users[0].user.token, agent: new Agent({ connect: { ca }, connections: 4 }) };
+  return apiClient;
+}
+
+/**
+ * Creates a modelguardian.dev object with dryRun=All and strict field validation, as
+ * `kubectl apply` validates: straight over HTTP, so hundreds of objects take seconds.
+ */
+export async function dryRunCreate(obj: { kind: string; metadata: { namespace: string } }): Promise<DryRunAnswer> {
+  const { server, token, agent } = apiServer();
+  const plural = obj.kind === "ModelMonitor" ? "modelmonitors" : obj.kind === "RetrainPolicy" ? "retrainpolicies" : undefined;
+  if (!plural) throw new Error(`dryRunCreate: unsupported kind ${obj.kind}`);
+  const url = `${server}/apis/modelguardian.dev/v1alpha1/namespaces/${obj.metadata.namespace}/${plural}?dryRun=All&fieldValidation=Strict`;
+  const res = await request(url, {
+    method: "POST",
+    dispatcher: agent,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(obj),
+  });
+  const body = (await res.body.json()) as { message?: string; spec?: unknown };
+  const accepted = res.statusCode === 201 || res.statusCode === 200;
+  if (!accepted && res.statusCode !== 422 && res.statusCode !== 400) throw new Error(`dry run: unexpected HTTP ${res.statusCode}: ${JSON.stringify(body)}`);
+  return { accepted, status: res.statusCode, message: accepted ? "" : (body.message ?? ""), ...(accepted ? { object: body } : {}) };
 }

@@ -4,10 +4,15 @@
 import { z } from "zod";
 import { actionRecord } from "./retrainpolicy.ts";
 import {
-  cel,
   condition,
+  DAY,
   duration,
   exactlyOneOf,
+  listMap,
+  MINUTE,
+  SECOND,
+  text,
+  withRules,
   identifier,
   labelMatchers,
   labelName,
@@ -19,19 +24,29 @@ import {
   FINDING_TYPES,
 } from "./common.ts";
 
+// ---------------------------------------------------------------- durations
+
+// Bounds of every duration: the floor keeps the operator and Prometheus out of busy loops and
+// empty queries, the ceiling keeps windows and offsets within what a Prometheus can answer.
+const INTERVAL = { min: SECOND, max: 7 * DAY };
+const WINDOW = { min: SECOND, max: 365 * DAY };
+const OFFSET = { min: SECOND, max: 365 * DAY };
+const FOR = { min: 0, max: 30 * DAY };
+const TIMEOUT = { min: 100, max: 5 * MINUTE };
+
 // ---------------------------------------------------------------- signals
 
 const CLASSIFICATION_MEASURES = ["accuracy", "precision", "recall", "f1"] as const;
 const classificationSignal = z
-  .object({
+  .strictObject({
     metric: metricName().describe("Counter of predictions labelled by outcome, e.g. model_predictions_total."),
     outcomeLabel: labelName().default("outcome"),
     outcomes: z
-      .object({
-        truePositive: z.string().max(128).default("tp"),
-        falsePositive: z.string().max(128).default("fp"),
-        trueNegative: z.string().max(128).default("tn"),
-        falseNegative: z.string().max(128).default("fn"),
+      .strictObject({
+        truePositive: text(128).default("tp"),
+        falsePositive: text(128).default("fp"),
+        trueNegative: text(128).default("tn"),
+        falseNegative: text(128).default("fn"),
       })
       .default({ truePositive: "tp", falsePositive: "fp", trueNegative: "tn", falseNegative: "fn" })
       .describe("Values of outcomeLabel for each cell of the confusion matrix."),
@@ -40,103 +55,95 @@ const classificationSignal = z
   .describe("Accuracy, precision, recall or F1 from outcome counters.");
 
 const REGRESSION_MEASURES = ["rmse", "mae", "r2"] as const;
-const regressionSignal = z
-  .object({
+const regressionSignal = withRules(
+  z.strictObject({
     count: metricName().describe("Counter of scored predictions."),
     absErrorSum: metricName().optional().describe("Counter: sum of |error| (needed for mae)."),
     squaredErrorSum: metricName().optional().describe("Counter: sum of error^2 (needed for rmse and r2)."),
     targetSum: metricName().optional().describe("Counter: sum of targets (needed for r2)."),
     targetSquaredSum: metricName().optional().describe("Counter: sum of targets^2 (needed for r2)."),
     measure: z.enum(REGRESSION_MEASURES),
-  })
-  .meta(
-    cel(
-      { rule: "self.measure != 'mae' || has(self.absErrorSum)", message: "mae needs absErrorSum" },
-      { rule: "self.measure != 'rmse' || has(self.squaredErrorSum)", message: "rmse needs squaredErrorSum" },
-      {
-        rule: "self.measure != 'r2' || (has(self.squaredErrorSum) && has(self.targetSum) && has(self.targetSquaredSum))",
-        message: "r2 needs squaredErrorSum, targetSum and targetSquaredSum",
-      },
-    ),
-  )
-  .describe("rmse, mae or r2 from exported sums.");
+  }),
+  { rule: "self.measure != 'mae' || has(self.absErrorSum)", message: "mae needs absErrorSum", holds: (r) => r.measure !== "mae" || r.absErrorSum !== undefined },
+  { rule: "self.measure != 'rmse' || has(self.squaredErrorSum)", message: "rmse needs squaredErrorSum", holds: (r) => r.measure !== "rmse" || r.squaredErrorSum !== undefined },
+  {
+    rule: "self.measure != 'r2' || (has(self.squaredErrorSum) && has(self.targetSum) && has(self.targetSquaredSum))",
+    message: "r2 needs squaredErrorSum, targetSum and targetSquaredSum",
+    holds: (r) => r.measure !== "r2" || (r.squaredErrorSum !== undefined && r.targetSum !== undefined && r.targetSquaredSum !== undefined),
+  },
+).describe("rmse, mae or r2 from exported sums.");
 
 const HISTOGRAM_MEASURES = ["mean", "median", "quantile", "shareBelow", "shareAbove"] as const;
-const histogramSignal = z
-  .object({
+const histogramSignal = withRules(
+  z.strictObject({
     metric: metricName().describe("Histogram base name (without _bucket/_sum/_count)."),
     measure: z.enum(HISTOGRAM_MEASURES),
     quantile: z.number().min(0).max(1).optional().describe("For measure quantile, e.g. 0.95."),
     threshold: z.number().optional().describe("For shareBelow/shareAbove, e.g. 0.75."),
-  })
-  .meta(
-    cel(
-      { rule: "self.measure != 'quantile' || has(self.quantile)", message: "measure quantile needs quantile" },
-      {
-        rule: "!(self.measure == 'shareBelow' || self.measure == 'shareAbove') || has(self.threshold)",
-        message: "measures shareBelow and shareAbove need threshold",
-      },
-    ),
-  )
-  .describe("Mean, median, any quantile or the share below/above a threshold of a histogram.");
+  }),
+  { rule: "self.measure != 'quantile' || has(self.quantile)", message: "measure quantile needs quantile", holds: (h) => h.measure !== "quantile" || h.quantile !== undefined },
+  {
+    rule: "!(self.measure == 'shareBelow' || self.measure == 'shareAbove') || has(self.threshold)",
+    message: "measures shareBelow and shareAbove need threshold",
+    holds: (h) => !(h.measure === "shareBelow" || h.measure === "shareAbove") || h.threshold !== undefined,
+  },
+).describe("Mean, median, any quantile or the share below/above a threshold of a histogram.");
 
-const counterSelection = z.object({
+const counterSelection = z.strictObject({
   metric: metricName(),
   matchLabels: labelMatchers().optional().describe("Extra label matchers, e.g. {refusal: \"true\"}."),
 });
 const ratioSignal = z
-  .object({ numerator: counterSelection, denominator: counterSelection })
+  .strictObject({ numerator: counterSelection, denominator: counterSelection })
   .describe("increase(numerator) / increase(denominator) over the window, e.g. a refusal rate.");
 
 const querySignal = z
-  .object({
-    expr: z
-      .string()
+  .strictObject({
+    expr: text(4096)
       .min(1)
-      .max(4096)
       .describe("PromQL template. {{selector}} expands to the escaped label matchers, {{window}} to the window."),
-    samplesExpr: z
-      .string()
-      .max(4096)
+    samplesExpr: text(4096)
       .optional()
       .describe("Optional PromQL template giving the sample count behind the value (checked against minSamples)."),
   })
   .describe("Any PromQL expression returning one series.");
 
 const SIGNAL_KINDS = ["classification", "regression", "histogram", "ratio", "query"] as const;
-export const signalSchema = z
-  .object({
+export const signalSchema = withRules(
+  z.strictObject({
     name: identifier("signal name"),
-    window: duration().optional().describe("Overrides spec.window for this signal."),
+    window: duration(WINDOW).optional().describe("Overrides spec.window for this signal."),
     minSamples: z.int32().min(0).optional().describe("Overrides spec.minSamples for this signal."),
     classification: classificationSignal.optional(),
     regression: regressionSignal.optional(),
     histogram: histogramSignal.optional(),
     ratio: ratioSignal.optional(),
     query: querySignal.optional(),
-  })
-  .meta(cel(exactlyOneOf([...SIGNAL_KINDS])));
+  }),
+  exactlyOneOf([...SIGNAL_KINDS]),
+);
 export type SignalSpec = z.infer<typeof signalSchema>;
 export type SignalKind = (typeof SIGNAL_KINDS)[number];
 
 // ---------------------------------------------------------------- baselines and rules
 
 export const PIN_TRIGGERS = ["FirstEvaluation", "VersionChange"] as const;
-const baselineSchema = z
-  .object({
+// `when`, not `on`: YAML 1.1 readers (kubectl's, the API server's) read an unquoted `on` key
+// as the boolean true, so a field named `on` is silently lost from every YAML manifest.
+const pinnedSchema = z.strictObject({
+  when: z
+    .enum(PIN_TRIGGERS)
+    .default("FirstEvaluation")
+    .describe("When the snapshot is taken; the annotation modelguardian.dev/repin re-takes it on request."),
+});
+const baselineSchema = withRules(
+  z.strictObject({
     value: z.number().optional().describe("A fixed baseline value."),
-    offset: duration().optional().describe("The same signal over an earlier window, e.g. 7d ago."),
-    pinned: z
-      .object({
-        on: z
-          .enum(PIN_TRIGGERS)
-          .default("FirstEvaluation")
-          .describe("When the snapshot is taken; the annotation modelguardian.dev/repin re-takes it on request."),
-      })
-      .optional()
-      .describe("A snapshot of the signal kept in status, so it outlives Prometheus retention."),
-  })
-  .meta(cel(exactlyOneOf(["value", "offset", "pinned"])));
+    offset: duration(OFFSET).optional().describe("The same signal over an earlier window, e.g. 7d ago."),
+    pinned: pinnedSchema.optional().describe("A snapshot of the signal kept in status, so it outlives Prometheus retention."),
+  }),
+  exactlyOneOf(["value", "offset", "pinned"]),
+);
 export type BaselineSpec = z.infer<typeof baselineSchema>;
 
 export { FINDING_TYPES } from "./common.ts";
@@ -144,8 +151,10 @@ export type { FindingType } from "./common.ts";
 
 export const RULE_PRESETS = ["rollback-sop", "strict", "relaxed"] as const;
 
-export const ruleSchema = z
-  .object({
+const COMPARISONS = ["min", "max", "maxDrop", "maxRelativeDrop", "maxIncrease", "maxRelativeIncrease"] as const;
+const BASELINE_COMPARISONS = ["maxDrop", "maxRelativeDrop", "maxIncrease", "maxRelativeIncrease"] as const;
+export const ruleSchema = withRules(
+  z.strictObject({
     signal: identifier("signal name").describe("Name of a signal in spec.signals."),
     min: tiers("Value under which").optional(),
     max: tiers("Value over which").optional(),
@@ -154,123 +163,129 @@ export const ruleSchema = z
     maxIncrease: tiers("Absolute rise above the baseline from which").optional(),
     maxRelativeIncrease: tiers("Relative rise above the baseline (0.5 = 50 %) from which").optional(),
     baseline: baselineSchema.optional(),
-    for: duration().optional().describe("The breach must last this long before it becomes a finding."),
+    for: duration(FOR).optional().describe("The breach must last this long before it becomes a finding."),
     findingType: z.enum(FINDING_TYPES).optional().describe("Overrides the finding type derived from the signal."),
-  })
-  .meta(
-    cel(
-      {
-        rule: "has(self.min) || has(self.max) || has(self.maxDrop) || has(self.maxRelativeDrop) || has(self.maxIncrease) || has(self.maxRelativeIncrease)",
-        message: "a rule needs at least one of min, max, maxDrop, maxRelativeDrop, maxIncrease, maxRelativeIncrease",
-      },
-      {
-        rule: "!(has(self.maxDrop) || has(self.maxRelativeDrop) || has(self.maxIncrease) || has(self.maxRelativeIncrease)) || has(self.baseline)",
-        message: "maxDrop, maxRelativeDrop, maxIncrease and maxRelativeIncrease compare with a baseline: set baseline",
-      },
-    ),
-  );
+  }),
+  {
+    rule: COMPARISONS.map((c) => `has(self.${c})`).join(" || "),
+    message: `a rule needs at least one of ${COMPARISONS.join(", ")}`,
+    holds: (r) => COMPARISONS.some((c) => r[c] !== undefined),
+  },
+  {
+    rule: `!(${BASELINE_COMPARISONS.map((c) => `has(self.${c})`).join(" || ")}) || has(self.baseline)`,
+    message: `${BASELINE_COMPARISONS.join(", ")} compare with a baseline: set baseline`,
+    holds: (r) => !BASELINE_COMPARISONS.some((c) => r[c] !== undefined) || r.baseline !== undefined,
+  },
+);
 export type RuleSpec = z.infer<typeof ruleSchema>;
 
 // ---------------------------------------------------------------- drift
 
 export const DISTRIBUTION_METHODS = ["psi", "kl", "js", "hellinger", "wasserstein", "ks", "chi2"] as const;
 export const EMBEDDING_METHODS = ["cosine", "euclidean"] as const;
+const isEmbeddingMethod = (m: string) => (EMBEDDING_METHODS as readonly string[]).includes(m);
 
-export const driftSchema = z
-  .object({
+export const driftSchema = withRules(
+  z.strictObject({
     name: identifier("drift name"),
     histogram: z
-      .object({
+      .strictObject({
         metric: metricName().describe("Histogram base name of an input feature, the score or the confidence."),
         featureLabel: labelName().optional().describe("Label that names the feature: one score per feature."),
       })
       .optional(),
     embedding: z
-      .object({
+      .strictObject({
         metric: metricName().describe("Gauge holding the current centroid, one series per dimension."),
         dimensionLabel: labelName().default("dim"),
       })
       .optional(),
     method: z.enum([...DISTRIBUTION_METHODS, ...EMBEDDING_METHODS]),
-    window: duration().optional().describe("Current window; defaults to spec.window."),
-    reference: z
-      .object({
-        offset: duration().optional().describe("Reference window ends this long ago, e.g. 7d."),
-        window: duration().optional().describe("Length of the reference window; defaults to the current window."),
-        pinned: z.object({ on: z.enum(PIN_TRIGGERS).default("FirstEvaluation") }).optional(),
-      })
-      .meta(cel(exactlyOneOf(["offset", "pinned"], "reference needs exactly one of offset or pinned"))),
+    window: duration(WINDOW).optional().describe("Current window; defaults to spec.window."),
+    reference: withRules(
+      z.strictObject({
+        offset: duration(OFFSET).optional().describe("Reference window ends this long ago, e.g. 7d."),
+        window: duration(WINDOW).optional().describe("Length of the reference window; defaults to the current window."),
+        pinned: pinnedSchema.optional(),
+      }),
+      exactlyOneOf(["offset", "pinned"], "reference needs exactly one of offset or pinned"),
+    ),
     threshold: tiers("Score from which"),
     alpha: z.number().gt(0).lt(1).default(0.05).describe("Significance level of the test every finding needs (ks for ks, chi-square of the binned counts otherwise), before correction."),
     correction: z.enum(["bonferroni", "holm", "none"]).default("bonferroni"),
     epsilon: z.number().gt(0).lt(1).default(1e-4).describe("Replaces empty bins in psi and kl."),
     minSamples: z.int32().min(0).optional(),
     datasetDriftShare: z.number().min(0).max(1).default(0.5).describe("Share of drifted features that means dataset drift."),
-  })
-  .meta(
-    cel(
-      exactlyOneOf(["histogram", "embedding"]),
-      {
-        rule: "!has(self.embedding) || self.method in ['cosine', 'euclidean']",
-        message: "embedding drift uses method cosine or euclidean",
-      },
-      {
-        rule: "!has(self.histogram) || !(self.method in ['cosine', 'euclidean'])",
-        message: "histogram drift uses method psi, kl, js, hellinger, wasserstein, ks or chi2",
-      },
-      {
-        rule: "!has(self.embedding) || has(self.reference.pinned)",
-        message: "embedding drift compares with a pinned reference centroid",
-      },
-    ),
-  );
+  }),
+  exactlyOneOf(["histogram", "embedding"]),
+  {
+    rule: "!has(self.embedding) || self.method in ['cosine', 'euclidean']",
+    message: "embedding drift uses method cosine or euclidean",
+    holds: (d) => d.embedding === undefined || isEmbeddingMethod(d.method),
+  },
+  {
+    rule: "!has(self.histogram) || !(self.method in ['cosine', 'euclidean'])",
+    message: "histogram drift uses method psi, kl, js, hellinger, wasserstein, ks or chi2",
+    holds: (d) => d.histogram === undefined || !isEmbeddingMethod(d.method),
+  },
+  {
+    rule: "!has(self.embedding) || has(self.reference.pinned)",
+    message: "embedding drift compares with a pinned reference centroid",
+    holds: (d) => d.embedding === undefined || d.reference.pinned !== undefined,
+  },
+);
 export type DriftSpec = z.infer<typeof driftSchema>;
 
 // ---------------------------------------------------------------- spec
 
-export const modelMonitorSpecSchema = z
-  .object({
-    model: z.object({
-      name: z.string().min(1).max(253),
-      version: z.string().max(128).optional().describe("The stable version being watched."),
+/**
+ * A Prometheus-compatible base URL: http or https, a host (name, IPv4 or [IPv6]), an optional
+ * port and path; no credentials (they belong in authSecretRef), no query or fragment (the
+ * operator appends /api/v1/...). A pattern rather than a URL parser, so that the API server
+ * (Go) and the operator (JavaScript) read it the same way.
+ */
+export const PROMETHEUS_URL_PATTERN = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)(:[0-9]{1,5})?(\/[-A-Za-z0-9._~%!$&'()*+,;=:@/]*)?$/;
+
+export const modelMonitorSpecSchema = withRules(
+  z.strictObject({
+    model: z.strictObject({
+      name: text(253).min(1),
+      version: text(128).optional().describe("The stable version being watched."),
     }),
     selector: labelMatchers()
       .optional()
       .describe("Label matchers added to every query. Defaults to {model: <model.name>}."),
     versionLabel: labelName().optional().describe("When set, queries also match <versionLabel>=<model.version>."),
     source: z
-      .object({
-        url: z.url({ protocol: /^https?$/ }).max(2048).optional().describe("Prometheus-compatible API; defaults to the operator's."),
+      .strictObject({
+        url: z
+          .string()
+          .max(2048)
+          .regex(PROMETHEUS_URL_PATTERN, { message: "must be an http:// or https:// URL with a host, and no credentials, query or fragment" })
+          .optional()
+          .describe("Prometheus-compatible API (http or https); defaults to the operator's."),
         authSecretRef: localObjectReference()
           .optional()
           .describe("Secret with token, or username and password, and optionally ca.crt."),
-        timeout: duration().default("10s"),
+        timeout: duration(TIMEOUT).default("10s"),
       })
       .optional(),
-    interval: duration().default("1m").describe("How often the monitor is evaluated."),
-    window: duration().default("1h").describe("Default window of every signal."),
+    interval: duration(INTERVAL).default("1m").describe("How often the monitor is evaluated."),
+    window: duration(WINDOW).default("1h").describe("Default window of every signal."),
     minSamples: z.int32().min(0).default(100).describe("Fewer samples than this is 'no data', never a verdict."),
-    signals: z
-      .array(signalSchema)
-      .max(32)
-      .default([])
-      .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] }),
+    signals: listMap(z.array(signalSchema).max(32), "name").default([]),
     rules: z.array(ruleSchema).max(64).default([]),
     presets: z.array(z.enum(RULE_PRESETS)).max(4).default([]).describe("Named rule sets expanded before spec.rules."),
-    drift: z
-      .array(driftSchema)
-      .max(16)
-      .default([])
-      .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] }),
+    drift: listMap(z.array(driftSchema).max(16), "name").default([]),
     segments: z
-      .object({
+      .strictObject({
         label: labelName().describe("Every signal is also evaluated per value of this label."),
-        values: z.array(z.string().max(256)).max(64).optional().describe("Restrict to these values."),
+        values: z.array(text(256)).max(64).optional().describe("Restrict to these values."),
       })
       .optional(),
     fairness: z
       .array(
-        z.object({
+        z.strictObject({
           signal: identifier("signal name"),
           groupLabel: labelName(),
           minRatio: z.number().gt(0).max(1).default(0.8).describe("Unfair when worst/best group falls under this."),
@@ -281,21 +296,20 @@ export const modelMonitorSpecSchema = z
       .default([]),
     policyRef: localObjectReference().optional().describe("RetrainPolicy acting on this monitor's findings."),
     suspend: z.boolean().default(false),
-  })
-  .meta(
-    cel(
-      {
-        rule: "self.rules.all(r, self.signals.exists(s, s.name == r.signal))",
-        message: "every rules[].signal must name a signal in spec.signals",
-        fieldPath: ".rules",
-      },
-      {
-        rule: "self.fairness.all(f, self.signals.exists(s, s.name == f.signal))",
-        message: "every fairness[].signal must name a signal in spec.signals",
-        fieldPath: ".fairness",
-      },
-    ),
-  );
+  }),
+  {
+    rule: "self.rules.all(r, self.signals.exists(s, s.name == r.signal))",
+    message: "every rules[].signal must name a signal in spec.signals",
+    fieldPath: ".rules",
+    holds: (spec) => spec.rules.every((r) => spec.signals.some((s) => s.name === r.signal)),
+  },
+  {
+    rule: "self.fairness.all(f, self.signals.exists(s, s.name == f.signal))",
+    message: "every fairness[].signal must name a signal in spec.signals",
+    fieldPath: ".fairness",
+    holds: (spec) => spec.fairness.every((f) => spec.signals.some((s) => s.name === f.signal)),
+  },
+);
 export type ModelMonitorSpec = z.infer<typeof modelMonitorSpecSchema>;
 export type ModelMonitorSpecInput = z.input<typeof modelMonitorSpecSchema>;
 

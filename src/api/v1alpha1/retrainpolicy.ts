@@ -3,7 +3,11 @@
 // namespace); one policy can serve many monitors. Cooldown, backoff, active Jobs and budget are
 // counted per monitor, that is per model.
 import { z } from "zod";
-import { cel, condition, duration, FINDING_TYPES, identifier, severity, time } from "./common.ts";
+import { boundedRecord, condition, DAY, duration, FINDING_TYPES, identifier, listMap, SECOND, severity, text, time, withRules } from "./common.ts";
+
+const COOLDOWN = { min: 0, max: 90 * DAY };
+const BACKOFF = { min: SECOND, max: 30 * DAY };
+const BUDGET_WINDOW = { min: SECOND, max: 365 * DAY };
 
 /** Marks a free-form object the API server keeps as written (Job fields we do not model). */
 const preserve = { "x-kubernetes-preserve-unknown-fields": true } as const;
@@ -37,7 +41,7 @@ const podTemplate = z
   })
   .meta(preserve);
 const jobTemplate = z
-  .object({
+  .strictObject({
     metadata: objectMeta(),
     spec: z.looseObject({ template: podTemplate }).meta(preserve),
   })
@@ -46,52 +50,48 @@ const jobTemplate = z
 export const ACTION_PURPOSES = ["retrain", "reindex"] as const;
 export type ActionPurpose = (typeof ACTION_PURPOSES)[number];
 
-const action = z.object({
+/** Configuration keys become parts of environment variable names and annotation keys. */
+export const CONFIG_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+
+const action = withRules(z.strictObject({
   name: identifier("action name"),
   purpose: z
     .enum(ACTION_PURPOSES)
     .optional()
     .describe("retrain (accuracy or behaviour drift) or reindex (embedding drift); defaults to the name when it is one of them."),
   jobTemplate,
-  config: z
-    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/), z.string().max(4096))
-    .meta({ maxProperties: 64 })
+  config: boundedRecord(z.string().min(1).max(253).regex(CONFIG_KEY_PATTERN, { message: "must start with a letter, then letters, digits, '_', '.' or '-'" }), text(4096), 64)
     .optional()
     .describe("Training configuration (epochs, batchSize, ...), handed to the Job as MG_CONFIG (JSON), MG_CONFIG_<KEY> variables and an annotation."),
-}).meta(
-  cel({
-    rule: "has(self.purpose) || self.name == 'retrain' || self.name == 'reindex'",
-    message: "purpose is required unless the action is named retrain or reindex",
-  }),
-);
+}), {
+  rule: "has(self.purpose) || self.name == 'retrain' || self.name == 'reindex'",
+  message: "purpose is required unless the action is named retrain or reindex",
+  holds: (a) => a.purpose !== undefined || a.name === "retrain" || a.name === "reindex",
+});
 export type ActionSpec = z.infer<typeof action>;
 
-const trigger = z.object({
+const trigger = z.strictObject({
   findings: z.array(z.enum(FINDING_TYPES)).min(1).max(16).describe("Finding types that fire this trigger."),
   minSeverity: severity().default("warning"),
-  sources: z.array(z.string().max(253)).max(32).optional().describe("Only findings of these signals, drift checks or fairness checks."),
-  features: z.array(z.string().max(253)).max(64).optional().describe("Only drift findings in which one of these features drifted."),
-  segments: z.array(z.string().max(256)).max(64).optional().describe("Only findings of these segments (an overall finding has no segment)."),
+  sources: z.array(text(253)).max(32).optional().describe("Only findings of these signals, drift checks or fairness checks."),
+  features: z.array(text(253)).max(64).optional().describe("Only drift findings in which one of these features drifted."),
+  segments: z.array(text(256)).max(64).optional().describe("Only findings of these segments (an overall finding has no segment)."),
   action: identifier("action name").describe("The name of an entry in spec.actions."),
 });
 export type TriggerSpec = z.infer<typeof trigger>;
 
-export const retrainPolicySpecSchema = z
-  .object({
+export const retrainPolicySpecSchema = withRules(
+  z.strictObject({
     triggers: z.array(trigger).max(16).default([]),
-    actions: z
-      .array(action)
-      .max(8)
-      .default([])
-      .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] }),
-    cooldown: duration().default("6h").describe("No second Job of the same action for the same monitor within this time."),
+    actions: listMap(z.array(action).max(8), "name").default([]),
+    cooldown: duration(COOLDOWN).default("6h").describe("No second Job of the same action for the same monitor within this time."),
     maxActiveJobs: z.int32().min(1).max(100).default(1).describe("At most this many running Jobs per monitor."),
     backoff: z
-      .object({ initial: duration().default("10m"), max: duration().default("6h") })
+      .strictObject({ initial: duration(BACKOFF).default("10m"), max: duration(BACKOFF).default("6h") })
       .default({ initial: "10m", max: "6h" })
       .describe("After a failed Job, the next attempt waits initial, doubling per consecutive failure, up to max."),
     budget: z
-      .object({ maxJobs: z.int32().min(1).max(100), per: duration() })
+      .strictObject({ maxJobs: z.int32().min(1).max(100), per: duration(BUDGET_WINDOW) })
       .optional()
       .describe("At most maxJobs Jobs per monitor within any window of this length."),
     historyLimit: z.int32().min(1).max(100).default(20).describe("Actions kept in status."),
@@ -99,14 +99,14 @@ export const retrainPolicySpecSchema = z
     failedJobsHistoryLimit: z.int32().min(0).max(100).default(1).describe("Failed Jobs kept per monitor and action; older ones are deleted (their record stays in status)."),
     dryRun: z.boolean().default(false).describe("Record what would be done, create nothing."),
     suspend: z.boolean().default(false).describe("Start no new Job; running Jobs are still followed."),
-  })
-  .meta(
-    cel({
-      rule: "self.triggers.all(t, self.actions.exists(a, a.name == t.action))",
-      message: "every triggers[].action must name an entry in spec.actions",
-      fieldPath: ".triggers",
-    }),
-  );
+  }),
+  {
+    rule: "self.triggers.all(t, self.actions.exists(a, a.name == t.action))",
+    message: "every triggers[].action must name an entry in spec.actions",
+    fieldPath: ".triggers",
+    holds: (spec) => spec.triggers.every((t) => spec.actions.some((a) => a.name === t.action)),
+  },
+);
 export type RetrainPolicySpec = z.infer<typeof retrainPolicySpecSchema>;
 export type RetrainPolicySpecInput = z.input<typeof retrainPolicySpecSchema>;
 
