@@ -98,4 +98,16 @@ describe("ModelMonitorReconciler", () => {
     expect(h.queries).toHaveLength(0);
     expect((h.writes[0] as { conditions: { reason: string }[] }).conditions[0]?.reason).toBe("Suspended");
   });
+
+  it("a stored spec the schema now refuses (interval 0s, a bad selector key) is InvalidSpec naming the fields, with no query and no requeue", async () => {
+    const h = harness(() => counts(0.9));
+    const r = await h.reconciler.reconcile(object({ ...spec, interval: "0s", selector: { "app.kubernetes.io/name": "x" } }));
+    expect(r).toEqual({ evaluated: false });
+    expect(h.queries).toHaveLength(0);
+    const ready = (h.writes[0] as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find((c) => c.type === "Ready");
+    expect(ready).toMatchObject({ status: "False", reason: "InvalidSpec" });
+    expect(ready?.message).toMatch(/spec\.interval: must be between 1s and 7d/);
+    expect(ready?.message).toMatch(/spec\.selector\.app\.kubernetes\.io\/name: /);
+    expect(h.events.map((e) => e.reason)).toEqual(["InvalidSpec"]);
+  });
 });
