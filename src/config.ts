@@ -1,7 +1,7 @@
 // Operator configuration from the environment, validated at start with a clear error.
 import { z } from "zod";
 import { parseDuration } from "./domain/duration.ts";
-import { formatIssues } from "./controller/validation.ts";
+import { formatIssues } from "./api/validation.ts";
 
 const positiveInt = (name: string, def: number) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(1, `${name} must be at least 1`).default(def);

@@ -9,6 +9,13 @@ export interface MetricsSource {
   query(request: QueryRequest): Promise<QueryResult>;
 }
 
+/** A Kubernetes resource as the API's paths name it. */
+export interface ResourceType {
+  group: string;
+  version: string;
+  plural: string;
+}
+
 export interface ObjectRef {
   apiVersion: string;
   kind: string;

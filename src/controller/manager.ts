@@ -3,16 +3,12 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import { WorkQueue } from "./workqueue.ts";
-import type { ModelMonitorObject, ReconcileResult } from "./modelmonitor.ts";
+import { objectKey, type KubeObject, type Reconciler } from "./reconciler.ts";
 
 /** A reconciler asking to run again sooner than this waits this long: never a busy loop. */
 export const MIN_REQUEUE_MS = 500;
 
-export interface Reconciler<T> {
-  reconcile(obj: T): Promise<ReconcileResult>;
-}
-
-export class Controller<T extends ModelMonitorObject> {
+export class Controller<T extends KubeObject = KubeObject> {
   readonly queue: WorkQueue;
   private readonly objects = new Map<string, T>();
   private readonly reconciler: Reconciler<T>;
@@ -29,12 +25,8 @@ export class Controller<T extends ModelMonitorObject> {
     this.onError = o.onError;
   }
 
-  static keyOf(obj: ModelMonitorObject): string {
-    return `${obj.metadata.namespace}/${obj.metadata.name}`;
-  }
-
   upsert(obj: T): void {
-    const key = Controller.keyOf(obj);
+    const key = objectKey(obj);
     const previous = this.objects.get(key);
     this.objects.set(key, obj);
     // status-only updates (most of them are our own writes) need no reconcile: the requeue
@@ -44,7 +36,7 @@ export class Controller<T extends ModelMonitorObject> {
   }
 
   remove(obj: T): void {
-    const key = Controller.keyOf(obj);
+    const key = objectKey(obj);
     this.objects.delete(key);
     this.queue.cancel(key);
   }
@@ -91,6 +83,6 @@ export class Controller<T extends ModelMonitorObject> {
   }
 }
 
-export function specOrAnnotationsChanged(a: ModelMonitorObject, b: ModelMonitorObject): boolean {
+export function specOrAnnotationsChanged(a: KubeObject, b: KubeObject): boolean {
   return a.metadata.generation !== b.metadata.generation || !isDeepStrictEqual(a.metadata.annotations ?? {}, b.metadata.annotations ?? {});
 }

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import {
   MODEL_MONITOR,
+  MONITOR_CONDITION_TYPES,
   modelMonitorSpecSchema,
   modelMonitorStatusSchema,
   type ModelMonitorSpec,
@@ -17,26 +18,14 @@ import { decide, planEvaluation, planQueries } from "../domain/evaluate.ts";
 import type { MonitorEvent } from "../domain/events.ts";
 import { evaluationDue, evaluationIntervalMs, invalidSpecStatus, suspendedStatus } from "../domain/lifecycle.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
-import { setConditions } from "../domain/conditions.ts";
-import { parseJobResult, type JobView } from "../domain/remediation/job.ts";
+import { ownedStatus, setConditions, withOwnedStatus, type StatusOwnership } from "../domain/conditions.ts";
+import { jobsAwaitingResult, parseJobResult, type JobView } from "../domain/remediation/job.ts";
 import { planRemediation, settleRemediation, type CreateOutcome, type PolicyView, type RemediationResult } from "../domain/remediation/plan.ts";
 import type { Clock, EventSink, JobsPort, MetricsSource, ObjectRef, StatusWriter } from "../ports.ts";
 import type { MonitorTelemetry } from "../adapters/telemetry.ts";
-import { formatIssues } from "./validation.ts";
+import { formatIssues } from "../api/validation.ts";
+import type { KubeObject, ReconcileResult } from "./reconciler.ts";
 
-export interface ModelMonitorObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: {
-    name: string;
-    namespace: string;
-    uid: string;
-    generation?: number;
-    annotations?: Record<string, string>;
-  };
-  spec?: unknown;
-  status?: unknown;
-}
 
 /** Gives the metrics source of a monitor: the operator's default or its own spec.source. */
 export type MetricsSourceResolver = (namespace: string, spec: ModelMonitorSpec) => Promise<MetricsSource>;
@@ -60,8 +49,11 @@ export interface ReconcilerDeps {
   telemetry?: MonitorTelemetry;
 }
 
-export interface ReconcileResult {
-  requeueAfterMs?: number;
+/** The monitor controller writes every field of the status but the conditions of other controllers. */
+export const MONITOR_STATUS_OWNERSHIP: StatusOwnership = { fields: Object.keys(modelMonitorStatusSchema.shape), conditionTypes: MONITOR_CONDITION_TYPES };
+
+export interface MonitorReconcileResult extends ReconcileResult {
+  /** Whether this reconcile evaluated the monitor (queried its metrics). */
   evaluated: boolean;
 }
 
@@ -71,7 +63,7 @@ export class ModelMonitorReconciler {
     this.deps = deps;
   }
 
-  async reconcile(obj: ModelMonitorObject): Promise<ReconcileResult> {
+  async reconcile(obj: KubeObject): Promise<MonitorReconcileResult> {
     const { clock, log } = this.deps;
     const ref: ObjectRef = {
       apiVersion: API_VERSION,
@@ -180,9 +172,7 @@ export class ModelMonitorReconciler {
     const jobs = deps.jobsOf(ref.namespace, ref.uid).map((j) => ({ ...j }));
     // a succeeded retraining Job reports its model version in its pods' termination message:
     // read the pods once, when its outcome is not yet recorded
-    for (const job of jobs) {
-      const recorded = status.remediation?.history.find((r) => r.job === job.name);
-      if (job.phase !== "Succeeded" || job.purpose !== "retrain" || (recorded && recorded.outcome !== "Active")) continue;
+    for (const job of jobsAwaitingResult(jobs, status.remediation)) {
       try {
         job.result = parseJobResult(await deps.jobs.terminationMessages(ref.namespace, job.name));
       } catch (err) {
@@ -211,13 +201,15 @@ export class ModelMonitorReconciler {
   }
 
   /** Writes the status unless it is unchanged; returns whether it wrote. */
-  private async persist(obj: ModelMonitorObject, ref: ObjectRef, next: ModelMonitorStatus): Promise<boolean> {
-    const clean = JSON.parse(JSON.stringify(next)) as unknown;
-    if (isDeepStrictEqual(obj.status, clean)) return false;
-    await this.deps.status.writeStatus(ref, clean);
+  private async persist(obj: KubeObject, ref: ObjectRef, next: ModelMonitorStatus): Promise<boolean> {
+    // only the part this controller owns is compared and applied: another writer's
+    // conditions (a rollout's) are neither taken over nor removed
+    const own = ownedStatus(JSON.parse(JSON.stringify(next)), MONITOR_STATUS_OWNERSHIP);
+    if (isDeepStrictEqual(ownedStatus(obj.status, MONITOR_STATUS_OWNERSHIP), own)) return false;
+    await this.deps.status.writeStatus(ref, own);
     // the watch brings the new status a moment later; until then the cached object must not
     // look older than what was just written, or a stale reconcile could evaluate twice
-    obj.status = clean;
+    obj.status = withOwnedStatus(obj.status, own, MONITOR_STATUS_OWNERSHIP);
     return true;
   }
 

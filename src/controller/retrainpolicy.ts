@@ -5,14 +5,15 @@ import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import type { RemediationStatus } from "../api/v1alpha1/modelmonitor.ts";
-import { RETRAIN_POLICY, retrainPolicySpecSchema, retrainPolicyStatusSchema, type RetrainPolicySpec, type RetrainPolicyStatus } from "../api/v1alpha1/retrainpolicy.ts";
+import { POLICY_CONDITION_TYPES, RETRAIN_POLICY, retrainPolicySpecSchema, retrainPolicyStatusSchema, type RetrainPolicySpec, type RetrainPolicyStatus } from "../api/v1alpha1/retrainpolicy.ts";
+import { ownedStatus, withOwnedStatus, type StatusOwnership } from "../domain/conditions.ts";
 import { EventReason } from "../domain/events.ts";
 import { renderJob, type JobView } from "../domain/remediation/job.ts";
-import type { PolicyView } from "../domain/remediation/plan.ts";
-import { policyStatus, type PolicyValidity } from "../domain/remediation/policy.ts";
+import { policyStatus, recordedTemplateVerdict, type PolicyValidity } from "../domain/remediation/policy.ts";
 import type { Clock, EventSink, JobsPort, ObjectRef, StatusWriter } from "../ports.ts";
-import type { ModelMonitorObject, ReconcileResult } from "./modelmonitor.ts";
-import { formatIssues } from "./validation.ts";
+import type { KubeObject } from "./reconciler.ts";
+import type { MonitorReconcileResult } from "./modelmonitor.ts";
+import { formatIssues } from "../api/validation.ts";
 
 export interface PolicyReconcilerDeps {
   status: StatusWriter;
@@ -24,6 +25,9 @@ export interface PolicyReconcilerDeps {
   jobsOf(namespace: string, policy: string): JobView[];
 }
 
+/** The policy controller writes every field of the policy's status but others' conditions. */
+export const POLICY_STATUS_OWNERSHIP: StatusOwnership = { fields: Object.keys(retrainPolicyStatusSchema.shape), conditionTypes: POLICY_CONDITION_TYPES };
+
 /** Re-summarised now and then even without events, so counts never stay stale for long. */
 export const POLICY_RESYNC_MS = 5 * 60_000;
 
@@ -33,7 +37,7 @@ export class RetrainPolicyReconciler {
     this.deps = deps;
   }
 
-  async reconcile(obj: ModelMonitorObject): Promise<ReconcileResult> {
+  async reconcile(obj: KubeObject): Promise<MonitorReconcileResult> {
     const { namespace, name, uid } = obj.metadata;
     const ref: ObjectRef = { apiVersion: API_VERSION, kind: RETRAIN_POLICY.kind, namespace, name, uid };
     const generation = obj.metadata.generation ?? 0;
@@ -52,10 +56,10 @@ export class RetrainPolicyReconciler {
       historyLimit: spec.success ? spec.data.historyLimit : 20,
       nowIso: new Date(this.deps.clock.now()).toISOString(),
     });
-    const clean = JSON.parse(JSON.stringify(status)) as unknown;
-    if (!isDeepStrictEqual(obj.status, clean)) {
-      await this.deps.status.writeStatus(ref, clean);
-      obj.status = clean;
+    const own = ownedStatus(JSON.parse(JSON.stringify(status)), POLICY_STATUS_OWNERSHIP);
+    if (!isDeepStrictEqual(ownedStatus(obj.status, POLICY_STATUS_OWNERSHIP), own)) {
+      await this.deps.status.writeStatus(ref, own);
+      obj.status = withOwnedStatus(obj.status, own, POLICY_STATUS_OWNERSHIP);
     }
     for (const e of events) await this.deps.events.emit(ref, e);
     return { evaluated: false, requeueAfterMs: POLICY_RESYNC_MS };
@@ -67,9 +71,8 @@ export class RetrainPolicyReconciler {
    * generation; the verdict is kept in the Ready condition.
    */
   private async templatesValidity(namespace: string, policy: string, generation: number, spec: RetrainPolicySpec, previous: RetrainPolicyStatus): Promise<PolicyValidity> {
-    const ready = previous.conditions.find((c) => c.type === "Ready");
-    if (previous.observedGeneration === generation && ready?.observedGeneration === generation && ready.reason !== EventReason.InvalidSpec)
-      return ready.reason === EventReason.InvalidJobTemplate ? { ok: false, reason: EventReason.InvalidJobTemplate, message: ready.message } : { ok: true };
+    const known = recordedTemplateVerdict(previous, generation);
+    if (known) return known;
     for (const action of spec.actions) {
       const manifest = renderJob({
         namespace,
@@ -92,16 +95,4 @@ export class RetrainPolicyReconciler {
     }
     return { ok: true };
   }
-}
-
-/** How a monitor's reconciler sees the policy it names, from the cache. */
-export function policyViewOf(name: string, obj: ModelMonitorObject | undefined): PolicyView {
-  if (!obj) return { state: "missing", name };
-  const spec = retrainPolicySpecSchema.safeParse(obj.spec ?? {});
-  if (!spec.success) return { state: "invalid", name, message: formatIssues(spec.error, "spec") };
-  const status = retrainPolicyStatusSchema.safeParse(obj.status ?? {});
-  const ready = status.success ? status.data.conditions.find((c) => c.type === "Ready") : undefined;
-  if (ready?.reason === EventReason.InvalidJobTemplate && ready.observedGeneration === (obj.metadata.generation ?? 0))
-    return { state: "invalid", name, message: ready.message };
-  return { state: "ok", name, spec: spec.data };
 }

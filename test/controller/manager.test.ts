@@ -2,10 +2,10 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { Controller, MIN_REQUEUE_MS } from "../../src/controller/manager.ts";
 import { WorkQueue } from "../../src/controller/workqueue.ts";
-import type { ModelMonitorObject } from "../../src/controller/modelmonitor.ts";
+import type { KubeObject } from "../../src/controller/reconciler.ts";
 import { loadConfig } from "../../src/config.ts";
 
-const obj = (generation: number, annotations: Record<string, string> = {}, status: unknown = {}): ModelMonitorObject => ({
+const obj = (generation: number, annotations: Record<string, string> = {}, status: unknown = {}): KubeObject => ({
   metadata: { name: "m", namespace: "ns", uid: "u", generation, annotations },
   spec: {},
   status,
@@ -13,7 +13,7 @@ const obj = (generation: number, annotations: Record<string, string> = {}, statu
 
 describe("Controller", () => {
   it("queues on add, spec and annotation changes, not on status-only updates", () => {
-    const c = new Controller<ModelMonitorObject>({ reconciler: { reconcile: async () => ({ evaluated: false }) }, workers: 1, log: pino({ level: "silent" }) });
+    const c = new Controller<KubeObject>({ reconciler: { reconcile: async () => ({}) }, workers: 1, log: pino({ level: "silent" }) });
     c.upsert(obj(1));
     expect(c.queue.length).toBe(1);
     c.upsert(obj(1, {}, { health: "Healthy" }));
@@ -43,7 +43,7 @@ describe("Controller requeues", () => {
       }
     }
     let calls = 0;
-    const c = new Controller<ModelMonitorObject>({
+    const c = new Controller<KubeObject>({
       reconciler: { reconcile: async () => (calls++, { evaluated: true, requeueAfterMs: asked }) },
       workers: 1,
       log: pino({ level: "silent" }),

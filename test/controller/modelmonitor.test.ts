@@ -1,7 +1,8 @@
 // The reconciler with fake ports and a fake clock: exact status, write-once, events after status.
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { ModelMonitorReconciler, type ModelMonitorObject } from "../../src/controller/modelmonitor.ts";
+import { ModelMonitorReconciler } from "../../src/controller/modelmonitor.ts";
+import type { KubeObject } from "../../src/controller/reconciler.ts";
 import type { QueryRequest, QueryResult } from "../../src/domain/observation.ts";
 import type { MonitorEvent } from "../../src/domain/events.ts";
 import type { ObjectRef } from "../../src/ports.ts";
@@ -22,7 +23,7 @@ function harness(answer: (q: QueryRequest) => QueryResult) {
   return { reconciler, writes, events, queries, clock, log };
 }
 
-const object = (spec: unknown, generation = 1): ModelMonitorObject => ({
+const object = (spec: unknown, generation = 1): KubeObject => ({
   metadata: { name: "m", namespace: "ns", uid: "u1", generation },
   spec,
 });

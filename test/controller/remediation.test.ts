@@ -4,8 +4,10 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { JobCache } from "../../src/controller/jobcache.ts";
-import { ModelMonitorReconciler, type ModelMonitorObject } from "../../src/controller/modelmonitor.ts";
-import { policyViewOf, RetrainPolicyReconciler } from "../../src/controller/retrainpolicy.ts";
+import { ModelMonitorReconciler } from "../../src/controller/modelmonitor.ts";
+import type { KubeObject } from "../../src/controller/reconciler.ts";
+import { RetrainPolicyReconciler } from "../../src/controller/retrainpolicy.ts";
+import { policyViewOf } from "../../src/domain/remediation/policy.ts";
 import type { MonitorEvent } from "../../src/domain/events.ts";
 import type { QueryResult } from "../../src/domain/observation.ts";
 import type { CreateOutcome } from "../../src/domain/remediation/plan.ts";
@@ -45,7 +47,7 @@ const policySpec = {
   triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
   actions: [{ name: "retrain", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "t", image: "i" }] } } } } }],
 };
-const policyObject = (spec: unknown = policySpec, status?: unknown): ModelMonitorObject => ({
+const policyObject = (spec: unknown = policySpec, status?: unknown): KubeObject => ({
   metadata: { name: "p", namespace: "ns", uid: "pu", generation: 1 },
   spec,
   ...(status ? { status } : {}),
@@ -58,7 +60,7 @@ function harness(accuracy: () => number) {
   const jobs = new FakeJobs(log);
   const cache = new JobCache();
   const clock = { t: T0, now: () => clock.t };
-  let policy: ModelMonitorObject | undefined = policyObject();
+  let policy: KubeObject | undefined = policyObject();
   const answer = (): QueryResult => ({
     kind: "vector",
     samples: [
@@ -74,10 +76,10 @@ function harness(accuracy: () => number) {
     log: pino({ level: "silent" }),
     remediation: { policy: (_ns, name) => policyViewOf(name, policy), jobsOf: (ns, uid) => cache.ofMonitor(ns, uid), jobs },
   });
-  return { reconciler, writes, events, jobs, cache, clock, log, setPolicy: (p: ModelMonitorObject | undefined) => (policy = p) };
+  return { reconciler, writes, events, jobs, cache, clock, log, setPolicy: (p: KubeObject | undefined) => (policy = p) };
 }
 
-const monitor = (): ModelMonitorObject => ({
+const monitor = (): KubeObject => ({
   metadata: { name: "m", namespace: "ns", uid: "u1", generation: 1 },
   spec: {
     model: { name: "fraud", version: "v4" },

@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { MonitorEvent } from "../../domain/events.ts";
 import type { CreateOutcome } from "../../domain/remediation/plan.ts";
-import type { EventSink, JobsPort, ObjectRef, StatusWriter } from "../../ports.ts";
+import type { EventSink, JobsPort, ObjectRef, ResourceType, StatusWriter } from "../../ports.ts";
 
 export const COMPONENT = "model-guardian";
 
@@ -21,12 +21,6 @@ export function loadKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromDefault();
   return kc;
-}
-
-export interface ResourceType {
-  group: string;
-  version: string;
-  plural: string;
 }
 
 export interface WatchHandlers<T extends KubernetesObject> {
@@ -102,20 +96,33 @@ export function watchResource<T extends KubernetesObject>(
   };
 }
 
+/**
+ * Writes a controller's part of a status with server-side apply, under its own field manager:
+ * fields it applied before and now leaves out are removed, fields other managers own (another
+ * controller's conditions) are kept, and no resourceVersion is needed. `force` takes over a
+ * field another manager last set, as a controller must for the fields it is responsible for.
+ */
 export class KubernetesStatusWriter implements StatusWriter {
   private readonly api: CustomObjectsApi;
   private readonly type: ResourceType;
-  constructor(kc: KubeConfig, type: ResourceType) {
+  private readonly fieldManager: string;
+  constructor(kc: KubeConfig, type: ResourceType, fieldManager: string = COMPONENT) {
     this.api = kc.makeApiClient(CustomObjectsApi);
     this.type = type;
+    this.fieldManager = fieldManager;
   }
   async writeStatus(ref: ObjectRef, status: unknown): Promise<void> {
-    // a JSON patch that sets /status whole: fields the new status leaves out are removed (a
-    // merge patch would keep them), and no resourceVersion is needed (one writer per object)
     try {
       await this.api.patchNamespacedCustomObjectStatus(
-        { ...this.type, namespace: ref.namespace, name: ref.name, body: [{ op: "add", path: "/status", value: status }] },
-        setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+        {
+          ...this.type,
+          namespace: ref.namespace,
+          name: ref.name,
+          body: { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace }, status },
+          fieldManager: this.fieldManager,
+          force: true,
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
       );
     } catch (err) {
       // the API server's own sentence (e.g. "... is forbidden: User ... cannot patch ..."), not the client's dump

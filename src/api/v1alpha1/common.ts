@@ -195,6 +195,12 @@ export const condition = () =>
   });
 export type Condition = z.infer<ReturnType<typeof condition>>;
 
+/**
+ * A status's conditions, a list keyed by type: with server-side apply each controller owns
+ * the condition types it writes, so a second writer's conditions survive its applies.
+ */
+export const conditions = () => listMap(z.array(condition()).max(32), "type").default([]);
+
 export const FINDING_TYPES = [
   "AccuracyDrift",
   "DataDrift",

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { actionRecord } from "./retrainpolicy.ts";
 import {
-  condition,
+  conditions,
   DAY,
   duration,
   exactlyOneOf,
@@ -426,6 +426,9 @@ const remediationStatus = z.object({
 });
 export type RemediationStatus = z.infer<typeof remediationStatus>;
 
+/** The condition types this resource's own controller writes (and owns, under server-side apply). */
+export const MONITOR_CONDITION_TYPES = ["Ready", "MetricsAvailable", "Degraded", "Drifted", "ActionHeld", "ActionRunning"] as const;
+
 export const modelMonitorStatusSchema = z.object({
   observedGeneration: z.number().int().min(0).optional(),
   health: z.enum(HEALTH_STATES).optional(),
@@ -434,7 +437,7 @@ export const modelMonitorStatusSchema = z.object({
   maxDriftScore: z.number().optional(),
   lastEvaluationTime: time().optional(),
   observedVersion: z.string().optional(),
-  conditions: z.array(condition()).default([]),
+  conditions: conditions(),
   signals: z.array(signalStatus).default([]),
   drift: z.array(driftStatus).default([]),
   findings: z.array(findingSchema).default([]),

@@ -3,7 +3,7 @@
 // namespace); one policy can serve many monitors. Cooldown, backoff, active Jobs and budget are
 // counted per monitor, that is per model.
 import { z } from "zod";
-import { boundedRecord, condition, DAY, duration, FINDING_TYPES, identifier, listMap, SECOND, severity, text, time, withRules } from "./common.ts";
+import { boundedRecord, conditions, DAY, duration, FINDING_TYPES, identifier, listMap, SECOND, severity, text, time, withRules } from "./common.ts";
 
 const COOLDOWN = { min: 0, max: 90 * DAY };
 const BACKOFF = { min: SECOND, max: 30 * DAY };
@@ -131,9 +131,12 @@ export const actionRecord = z.object({
 });
 export type ActionRecord = z.infer<typeof actionRecord>;
 
+/** The condition types this resource's own controller writes (and owns, under server-side apply). */
+export const POLICY_CONDITION_TYPES = ["Ready"] as const;
+
 export const retrainPolicyStatusSchema = z.object({
   observedGeneration: z.number().int().min(0).optional(),
-  conditions: z.array(condition()).default([]),
+  conditions: conditions(),
   monitors: z.int32().min(0).optional().describe("ModelMonitors that refer to this policy."),
   active: z.int32().min(0).optional().describe("Running Jobs across those monitors."),
   activeJobs: z

@@ -1,7 +1,7 @@
 // The Jobs the operator starts: deterministic names, the manifest built from a policy's
 // template, and how a Job object read back from the API server is understood. Pure.
 import { API_VERSION, type Severity } from "../../api/v1alpha1/common.ts";
-import type { Finding } from "../../api/v1alpha1/modelmonitor.ts";
+import type { Finding, RemediationStatus } from "../../api/v1alpha1/modelmonitor.ts";
 import type { ActionPurpose, ActionSpec } from "../../api/v1alpha1/retrainpolicy.ts";
 
 export const MANAGED_BY = "model-guardian";
@@ -254,6 +254,18 @@ export function jobViewOf(job: unknown): JobView | undefined {
 }
 
 const MAX_MESSAGE = 4096; // Kubernetes keeps at most 4096 bytes of a termination message
+
+/**
+ * The succeeded retraining Jobs whose outcome status does not yet record: their pods' messages
+ * (the version they produced) are read once, then the record speaks for them. Returns the same
+ * objects, so a caller can attach each result.
+ */
+export function jobsAwaitingResult<J extends Pick<JobView, "name" | "phase" | "purpose">>(jobs: J[], remediation: Pick<RemediationStatus, "history"> | undefined): J[] {
+  return jobs.filter((job) => {
+    const recorded = remediation?.history.find((r) => r.job === job.name);
+    return job.phase === "Succeeded" && job.purpose === "retrain" && (!recorded || recorded.outcome === "Active");
+  });
+}
 
 /**
  * Reads `{"version": "...", "uri": "..."}` from the termination messages of a succeeded Job's

@@ -1,10 +1,12 @@
 // A RetrainPolicy's status: whether it is usable, and a summary of what it did across the
 // monitors that name it. Derived from the monitors' status and the Jobs; pure.
 import type { RemediationStatus } from "../../api/v1alpha1/modelmonitor.ts";
-import type { ActionRecord, RetrainPolicyStatus } from "../../api/v1alpha1/retrainpolicy.ts";
+import { retrainPolicySpecSchema, retrainPolicyStatusSchema, type ActionRecord, type RetrainPolicyStatus } from "../../api/v1alpha1/retrainpolicy.ts";
+import { formatIssues } from "../../api/validation.ts";
 import { setConditions } from "../conditions.ts";
 import { EventReason, type MonitorEvent } from "../events.ts";
 import type { JobView } from "./job.ts";
+import type { PolicyView } from "./plan.ts";
 
 export type PolicyValidity = { ok: true } | { ok: false; reason: typeof EventReason.InvalidSpec | typeof EventReason.InvalidJobTemplate; message: string };
 
@@ -45,4 +47,26 @@ export function policyStatus(input: PolicyStatusInput): { status: RetrainPolicyS
     history,
   };
   return { status, events };
+}
+
+/**
+ * The Job templates are checked (a server-side dry run) once per generation: the verdict kept
+ * in the Ready condition of this generation, or undefined when a check is due.
+ */
+export function recordedTemplateVerdict(previous: RetrainPolicyStatus, generation: number): PolicyValidity | undefined {
+  const ready = previous.conditions.find((c) => c.type === "Ready");
+  if (previous.observedGeneration !== generation || ready?.observedGeneration !== generation || ready.reason === EventReason.InvalidSpec) return undefined;
+  return ready.reason === EventReason.InvalidJobTemplate ? { ok: false, reason: EventReason.InvalidJobTemplate, message: ready.message } : { ok: true };
+}
+
+/** How a monitor's reconciler sees the policy it names, from the cache. */
+export function policyViewOf(name: string, obj: { metadata: { generation?: number }; spec?: unknown; status?: unknown } | undefined): PolicyView {
+  if (!obj) return { state: "missing", name };
+  const spec = retrainPolicySpecSchema.safeParse(obj.spec ?? {});
+  if (!spec.success) return { state: "invalid", name, message: formatIssues(spec.error, "spec") };
+  const status = retrainPolicyStatusSchema.safeParse(obj.status ?? {});
+  const ready = status.success ? status.data.conditions.find((c) => c.type === "Ready") : undefined;
+  if (ready?.reason === EventReason.InvalidJobTemplate && ready.observedGeneration === (obj.metadata.generation ?? 0))
+    return { state: "invalid", name, message: ready.message };
+  return { state: "ok", name, spec: spec.data };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { retrainPolicySpecSchema } from "../../../src/api/v1alpha1/retrainpolicy.ts";
-import { envName, jobName, jobViewOf, parseJobResult, renderJob, stableHash } from "../../../src/domain/remediation/job.ts";
+import { envName, jobName, jobsAwaitingResult, jobViewOf, parseJobResult, renderJob, stableHash } from "../../../src/domain/remediation/job.ts";
 import { describeFindings, matchTriggers } from "../../../src/domain/remediation/triggers.ts";
 import type { RenderedJob } from "./support.ts";
 
@@ -104,5 +104,20 @@ describe("matchTriggers", () => {
     expect(m[0]?.findings).toHaveLength(2);
     expect(m[0]?.severity).toBe("critical");
     expect(describeFindings(m[0]?.findings ?? [])).toBe("AccuracyDrift warning s, Latency critical s[eu]");
+  });
+});
+
+describe("jobsAwaitingResult", () => {
+  const j = (name: string, phase: "Active" | "Succeeded" | "Failed", purpose: "retrain" | "reindex" = "retrain") => ({ name, phase, purpose });
+  const history = (job: string, outcome: "Active" | "Succeeded") => ({ history: [{ time: "2026-11-22T10:00:00Z", action: "retrain", purpose: "retrain" as const, trigger: "t", reason: "r", severity: "warning" as const, job, attempt: 1, outcome }] });
+  it("are the succeeded retraining Jobs whose outcome is not recorded yet", () => {
+    const jobs = [j("a", "Succeeded"), j("b", "Active"), j("c", "Failed"), j("d", "Succeeded", "reindex"), j("e", "Succeeded")];
+    expect(jobsAwaitingResult(jobs, undefined).map((x) => x.name)).toEqual(["a", "e"]);
+    expect(jobsAwaitingResult(jobs, history("a", "Active")).map((x) => x.name)).toEqual(["a", "e"]);
+    expect(jobsAwaitingResult(jobs, history("a", "Succeeded")).map((x) => x.name)).toEqual(["e"]);
+  });
+  it("returns the same objects, so a result can be attached", () => {
+    const jobs = [j("a", "Succeeded")];
+    expect(jobsAwaitingResult(jobs, undefined)[0]).toBe(jobs[0]);
   });
 });

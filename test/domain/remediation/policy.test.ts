@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { retrainPolicyStatusSchema, type ActionRecord } from "../../../src/api/v1alpha1/retrainpolicy.ts";
 import type { JobView } from "../../../src/domain/remediation/job.ts";
-import { policyStatus } from "../../../src/domain/remediation/policy.ts";
+import { policyStatus, recordedTemplateVerdict } from "../../../src/domain/remediation/policy.ts";
 
 const record = (time: string, job: string): ActionRecord => ({ time, action: "retrain", purpose: "retrain", trigger: "t", reason: "r", severity: "warning", job, attempt: 1, outcome: "Succeeded" });
 const active: JobView = { name: "b-retrain-x-1", monitor: "b", monitorUid: "u", action: "retrain", purpose: "retrain", trigger: "x", attempt: 1, createdAt: Date.parse("2026-11-22T10:05:00Z"), phase: "Active", reason: "", severity: "warning", episodes: [] };
@@ -35,5 +35,20 @@ describe("policyStatus", () => {
     const again = policyStatus({ ...base, previous: first.status, validity, monitors: [], jobs: [] });
     expect(again.events).toEqual([]);
     expect(again.status.conditions[0]?.lastTransitionTime).toBe(first.status.conditions[0]?.lastTransitionTime);
+  });
+});
+
+describe("recordedTemplateVerdict", () => {
+  const at = "2026-11-22T10:00:00.000Z";
+  const withReady = (reason: string, observedGeneration: number, status = reason === "Ready" ? "True" : "False") =>
+    retrainPolicyStatusSchema.parse({ observedGeneration, conditions: [{ type: "Ready", status, reason, message: "m", lastTransitionTime: at, observedGeneration }] });
+  it("reuses this generation's verdict", () => {
+    expect(recordedTemplateVerdict(withReady("Ready", 3), 3)).toEqual({ ok: true });
+    expect(recordedTemplateVerdict(withReady("InvalidJobTemplate", 3), 3)).toEqual({ ok: false, reason: "InvalidJobTemplate", message: "m" });
+  });
+  it("checks again for a new generation, after an invalid spec, or when never checked", () => {
+    expect(recordedTemplateVerdict(withReady("Ready", 2), 3)).toBeUndefined();
+    expect(recordedTemplateVerdict(withReady("InvalidSpec", 3), 3)).toBeUndefined();
+    expect(recordedTemplateVerdict(retrainPolicyStatusSchema.parse({}), 1)).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@
 // and the path helpers the corpus and the differential test mutate them with.
 import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
 import { retrainPolicySpecSchema } from "../../../src/api/v1alpha1/retrainpolicy.ts";
-import { formatIssues } from "../../../src/controller/validation.ts";
+import { formatIssues } from "../../../src/api/validation.ts";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Path = (string | number)[];

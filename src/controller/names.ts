@@ -1,0 +1,5 @@
+// The controllers a watch mapping can re-queue keys in, by name.
+export const CONTROLLER = {
+  modelMonitor: "modelmonitor",
+  retrainPolicy: "retrainpolicy",
+} as const;

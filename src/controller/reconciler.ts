@@ -1,0 +1,29 @@
+// What every controller works on: a Kubernetes object as the watch delivers it (plain JSON),
+// the key it is queued under, and what a reconcile answers.
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation?: number;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec?: unknown;
+  status?: unknown;
+}
+
+export interface ReconcileResult {
+  /** Come back after this long even if nothing changes (never sooner than the controller's floor). */
+  requeueAfterMs?: number;
+}
+
+export interface Reconciler<T extends KubeObject = KubeObject, R extends ReconcileResult = ReconcileResult> {
+  reconcile(obj: T): Promise<R>;
+}
+
+/** namespace/name: the key of an object in caches and work queues. */
+export const objectKey = (obj: { metadata: { namespace?: string; name?: string } }): string => `${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}`;
