@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import type { RemediationStatus } from "../api/v1alpha1/modelmonitor.ts";
-import { POLICY_CONDITION_TYPES, RETRAIN_POLICY, retrainPolicySpecSchema, retrainPolicyStatusSchema, type RetrainPolicySpec, type RetrainPolicyStatus } from "../api/v1alpha1/retrainpolicy.ts";
+import { actionPurpose, POLICY_CONDITION_TYPES, RETRAIN_POLICY, retrainPolicySpecSchema, retrainPolicyStatusSchema, type RetrainPolicySpec, type RetrainPolicyStatus } from "../api/v1alpha1/retrainpolicy.ts";
 import { ownedStatus, withOwnedStatus, type StatusOwnership } from "../domain/conditions.ts";
 import { EventReason } from "../domain/events.ts";
 import { renderJob, type JobView } from "../domain/remediation/job.ts";
@@ -80,7 +80,7 @@ export class RetrainPolicyReconciler {
         policy,
         model: { name: "template-check", version: "v0" },
         action,
-        purpose: action.purpose ?? (action.name === "reindex" ? "reindex" : "retrain"),
+        purpose: actionPurpose(action),
         trigger: "0000000000",
         attempt: 1,
         reason: "template check",

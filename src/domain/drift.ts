@@ -5,7 +5,7 @@ import type { DriftSpec, DriftStatus } from "../api/v1alpha1/modelmonitor.ts";
 import type { Draft, MonitorSnapshot, PlannedDrift, Results } from "./evaluate.ts";
 import { EventReason } from "./events.ts";
 import { errorReasonOf, queryKey, round, type QueryRequest, type QueryResult } from "./observation.ts";
-import { worseSeverity } from "./rules.ts";
+import { tierOf, worseSeverity } from "./stats/severity.ts";
 import { parseLe } from "./signals.ts";
 import { binsFromCumulative, cosineDistance, euclideanDistance, evaluateDatasetDrift, type Histogram } from "./stats/index.ts";
 
@@ -171,16 +171,17 @@ export function embeddingDrift(d: PlannedDrift, results: Results, draft: Draft, 
   if (!distance.ok) return { ...base, state: "Error", reason: distance.reason };
   const score = distance.value;
   const t = spec.threshold;
-  // same convention as the distribution methods (stats/drift.ts): a score at the threshold reaches it
-  const sev: Severity | undefined = t.critical !== undefined && score >= t.critical ? "critical" : t.warning !== undefined && score >= t.warning ? "warning" : undefined;
+  // the edge convention of every rule and method (domain/severity.ts)
+  const hit = tierOf(score, t);
+  const sev: Severity | undefined = hit?.severity;
   if (sev)
     draft.findings.push({
       type: "EmbeddingDrift",
       severity: sev,
       source: spec.name,
-      description: `${spec.method} distance ${round(score)} between the current query-embedding centroid and the baseline exceeds ${sev === "critical" ? t.critical : t.warning}`,
+      description: `${spec.method} distance ${round(score)} between the current query-embedding centroid and the baseline exceeds ${hit?.threshold}`,
       value: round(score, 6),
-      threshold: (sev === "critical" ? t.critical : t.warning) as number,
+      threshold: hit?.threshold as number,
       since: nowIso,
     });
   return {

@@ -22,7 +22,9 @@ import { EventReason, type MonitorEvent } from "./events.ts";
 import { type Observation, type QueryRequest, type QueryResult, queryKey, round } from "./observation.ts";
 import { effectiveRules } from "./presets.ts";
 import { vectorSelector, sumIncrease } from "./promql.ts";
-import { checkRule, findingTypeFor, severityRank, worseSeverity } from "./rules.ts";
+import { findingKey } from "./findings.ts";
+import { checkRule, findingTypeFor } from "./rules.ts";
+import { severityRank, worseSeverity } from "./stats/severity.ts";
 import { embeddingDrift, histogramDrift } from "./drift.ts";
 import { observeSignal, signalQueries, type SignalObservations } from "./signals.ts";
 
@@ -179,11 +181,10 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
 
   // ---- findings keep their first-seen time; health; conditions
   for (const key of [...draft.pending.keys()]) if (!stillPending.has(key)) draft.pending.delete(key);
-  const keyOf = (f: Finding) => `${f.type}|${f.source}|${f.segment ?? ""}`;
-  const previousByKey = new Map(previous.findings.map((f) => [keyOf(f), f]));
+  const previousByKey = new Map(previous.findings.map((f) => [findingKey(f), f]));
   const findings = draft.findings
-    .map((f) => ({ ...f, since: previousByKey.get(keyOf(f))?.since ?? f.since }))
-    .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || keyOf(a).localeCompare(keyOf(b)));
+    .map((f) => ({ ...f, since: previousByKey.get(findingKey(f))?.since ?? f.since }))
+    .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || findingKey(a).localeCompare(findingKey(b)));
 
   const worst = findings.reduce<Severity | undefined>((acc, f) => worseSeverity(acc, f.severity), undefined);
   const nothingToJudge = spec.signals.length === 0 && spec.drift.length === 0;
@@ -412,9 +413,8 @@ function transitionEvents(previous: ModelMonitorStatus, next: ModelMonitorStatus
         message: `health ${was} -> ${next.health}: ${next.findings[0]?.description ?? ""}`.slice(0, 1000),
       });
   }
-  const key = (f: Finding) => `${f.type}|${f.source}|${f.segment ?? ""}`;
-  const before = new Map(previous.findings.map((f) => [key(f), f]));
-  const after = new Map(next.findings.map((f) => [key(f), f]));
+  const before = new Map(previous.findings.map((f) => [findingKey(f), f]));
+  const after = new Map(next.findings.map((f) => [findingKey(f), f]));
   for (const [k, f] of after) {
     const old = before.get(k);
     if (!old || severityRank(f.severity) > severityRank(old.severity))

@@ -1,6 +1,7 @@
 // Health rules: bounds and drops from a baseline, with severity tiers. Pure.
 import type { FindingType, RuleSpec, SignalSpec } from "../api/v1alpha1/modelmonitor.ts";
-import type { Severity, Tiers } from "../api/v1alpha1/common.ts";
+import type { Severity } from "../api/v1alpha1/common.ts";
+import { belowTier, severityRank, tierOf } from "./stats/severity.ts";
 import { round } from "./observation.ts";
 
 export const RULE_CHECKS = ["min", "max", "maxDrop", "maxRelativeDrop", "maxIncrease", "maxRelativeIncrease"] as const;
@@ -11,18 +12,6 @@ export interface Breach {
   check: RuleCheck;
   threshold: number;
   description: string;
-}
-
-const SEVERITY_RANK: Record<Severity, number> = { warning: 1, critical: 2 };
-export const worseSeverity = (a: Severity | undefined, b: Severity | undefined): Severity | undefined =>
-  !a ? b : !b ? a : SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
-export const severityRank = (s: Severity | undefined) => (s ? SEVERITY_RANK[s] : 0);
-
-/** The tier reached by `amount` (larger is worse), or undefined. */
-function tierReached(amount: number, t: Tiers): { severity: Severity; threshold: number } | undefined {
-  if (t.critical !== undefined && amount > t.critical) return { severity: "critical", threshold: t.critical };
-  if (t.warning !== undefined && amount > t.warning) return { severity: "warning", threshold: t.warning };
-  return undefined;
 }
 
 const fmt = (v: number) => String(round(v));
@@ -38,28 +27,15 @@ export function checkRule(rule: RuleSpec, subject: string, value: number, baseli
   const push = (check: RuleCheck, amount: number, describe: (threshold: number) => string) => {
     const t = rule[check];
     if (!t) return;
-    const hit = tierReached(amount, t);
+    const hit = tierOf(amount, t);
     if (hit) candidates.push({ severity: hit.severity, check, threshold: hit.threshold, description: describe(hit.threshold) + n });
   };
-  // min/max: "amount past the bound" is compared with zero by negating the bound into the tier
   if (rule.min) {
-    const t = rule.min;
-    const hit =
-      t.critical !== undefined && value < t.critical
-        ? { severity: "critical" as const, threshold: t.critical }
-        : t.warning !== undefined && value < t.warning
-          ? { severity: "warning" as const, threshold: t.warning }
-          : undefined;
+    const hit = belowTier(value, rule.min);
     if (hit) candidates.push({ ...hit, check: "min", description: `${subject} ${fmt(value)} is under its minimum ${fmt(hit.threshold)}${n}` });
   }
   if (rule.max) {
-    const t = rule.max;
-    const hit =
-      t.critical !== undefined && value > t.critical
-        ? { severity: "critical" as const, threshold: t.critical }
-        : t.warning !== undefined && value > t.warning
-          ? { severity: "warning" as const, threshold: t.warning }
-          : undefined;
+    const hit = tierOf(value, rule.max);
     if (hit) candidates.push({ ...hit, check: "max", description: `${subject} ${fmt(value)} is over its maximum ${fmt(hit.threshold)}${n}` });
   }
   if (baseline !== undefined && Number.isFinite(baseline)) {

@@ -70,6 +70,9 @@ const action = withRules(z.strictObject({
 });
 export type ActionSpec = z.infer<typeof action>;
 
+/** What an action is for: its purpose, or its name when that is retrain or reindex. */
+export const actionPurpose = (a: Pick<ActionSpec, "name" | "purpose">): ActionPurpose => a.purpose ?? (a.name === "reindex" ? "reindex" : "retrain");
+
 const trigger = z.strictObject({
   findings: z.array(z.enum(FINDING_TYPES)).min(1).max(16).describe("Finding types that fire this trigger."),
   minSeverity: severity().default("warning"),

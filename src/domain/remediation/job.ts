@@ -53,7 +53,6 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const labelValue = (v: string | undefined): string | undefined => (v !== undefined && v.length <= 63 && LABEL_VALUE.test(v) ? v : undefined);
 
 /** Identifies one finding episode: a finding of a type on a source, since it first appeared. */
-export const episodeKey = (f: Finding): string => `${f.type}|${f.source}|${f.segment ?? ""}|${f.since}`;
 
 export interface JobRequest {
   namespace: string;

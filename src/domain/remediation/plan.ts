@@ -5,11 +5,12 @@
 // and every Job name is derived from that state, so a restart at any moment creates no Job twice.
 import type { Severity } from "../../api/v1alpha1/common.ts";
 import type { Finding, RemediationStatus } from "../../api/v1alpha1/modelmonitor.ts";
-import type { ActionPurpose, ActionRecord, RetrainPolicySpec } from "../../api/v1alpha1/retrainpolicy.ts";
+import { actionPurpose, type ActionPurpose, type ActionRecord, type RetrainPolicySpec } from "../../api/v1alpha1/retrainpolicy.ts";
 import type { ConditionInput } from "../conditions.ts";
 import { durationMs } from "../duration.ts";
 import { EventReason, type MonitorEvent } from "../events.ts";
-import { episodeKey, jobName, renderJob, stableHash, type JobView } from "./job.ts";
+import { episodeKey, findingKeyOfEpisode } from "../findings.ts";
+import { jobName, renderJob, stableHash, type JobView } from "./job.ts";
 import { describeFindings, matchTriggers } from "./triggers.ts";
 
 export type PolicyView =
@@ -85,8 +86,6 @@ const DEFAULT_START_WINDOW_MS = 24 * 3600_000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** An episode key without its first-seen time: type|source|segment. */
-const findingKeyOf = (episode: string) => episode.slice(0, episode.lastIndexOf("|"));
-const purposeOf = (name: string, purpose: ActionPurpose | undefined): ActionPurpose => purpose ?? (name === "reindex" ? "reindex" : "retrain");
 
 function emptyStatus(): RemediationStatus {
   return { actions: [], held: [], recentStarts: [], active: 0, history: [] };
@@ -143,8 +142,8 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
       const st = stateOf(draft, job.action);
       // The lost status also held the findings' first-seen times, so the same findings now look
       // newer: count current findings of the same type, source and segment as the Job's own.
-      const keys = new Set(job.episodes.map(findingKeyOf));
-      const same = input.findings.map(episodeKey).filter((e) => keys.has(findingKeyOf(e)) && !job.episodes.includes(e));
+      const keys = new Set(job.episodes.map(findingKeyOfEpisode));
+      const same = input.findings.map(episodeKey).filter((e) => keys.has(findingKeyOfEpisode(e)) && !job.episodes.includes(e));
       if (!st.handled.some((h) => h.trigger === job.trigger)) st.handled.push({ trigger: job.trigger, episodes: [...job.episodes, ...same] });
       if (!st.lastStartTime || Date.parse(st.lastStartTime) < job.createdAt) st.lastStartTime = iso(job.createdAt);
       if (!draft.recentStarts.includes(iso(job.createdAt))) draft.recentStarts.push(iso(job.createdAt));
@@ -231,7 +230,7 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
     for (const match of matchTriggers(spec.triggers, input.findings)) {
       const action = spec.actions.find((a) => a.name === match.action);
       if (!action) continue; // the CRD's CEL rule prevents this; a stale cache might not
-      const purpose = purposeOf(action.name, action.purpose);
+      const purpose = actionPurpose(action);
       const st = stateOf(draft, action.name);
       const handled = new Set((spec.dryRun ? (st.dryRunHandled ?? []) : st.handled).flatMap((h) => h.episodes));
       const fresh = match.findings.filter((f) => !handled.has(episodeKey(f)));

@@ -2,7 +2,7 @@
 import type { Severity } from "../../api/v1alpha1/common.ts";
 import type { Finding } from "../../api/v1alpha1/modelmonitor.ts";
 import type { TriggerSpec } from "../../api/v1alpha1/retrainpolicy.ts";
-import { severityRank, worseSeverity } from "../rules.ts";
+import { severityRank, worseSeverity } from "../stats/severity.ts";
 
 export function triggerMatches(t: TriggerSpec, f: Finding): boolean {
   if (!t.findings.includes(f.type)) return false;

@@ -10,6 +10,7 @@
 import { validateHistogram, sameLayout, type Histogram } from "./histogram.ts";
 import { DEFAULT_EPSILON, hellingerDistance, jensenShannonDistance, klDivergence, psi, wassersteinDistance } from "./divergence.ts";
 import { chiSquareTest, ksTest, poolAdjacentBins } from "./hypothesis.ts";
+import { severityRank, tierOf } from "./severity.ts";
 import { fail, fmt, ok, type Result } from "./result.ts";
 
 export const DRIFT_METHODS = ["psi", "kl", "js", "hellinger", "wasserstein", "ks", "chi2"] as const;
@@ -93,12 +94,10 @@ export type FeatureDriftResult =
 /** The severity for an effect size, given thresholds and whether p < alpha. */
 export function severityOf(score: number, thresholds: DriftThresholds, significant = true): DriftSeverity {
   if (!significant || Number.isNaN(score)) return "none";
-  if (thresholds.critical !== undefined && score >= thresholds.critical) return "critical";
-  if (thresholds.warning !== undefined && score >= thresholds.warning) return "warning";
-  return "none";
+  // the one edge convention of every rule and method (domain/severity.ts): strictly beyond
+  return tierOf(score, thresholds)?.severity ?? "none";
 }
 
-const SEVERITY_RANK: Record<DriftSeverity, number> = { none: 0, warning: 1, critical: 2 };
 
 // ---------------------------------------------------------------------------------- validation
 
@@ -368,7 +367,7 @@ export function evaluateDatasetDrift(input: DatasetDriftInput): Result<DatasetDr
     Object.defineProperty(features, name, { value: r, enumerable: true, writable: true, configurable: true });
     if (r.state === "Value" && r.severity !== "none") {
       drifted.push(name);
-      if (SEVERITY_RANK[r.severity] > SEVERITY_RANK[worst]) worst = r.severity;
+      if (severityRank(r.severity) > severityRank(worst)) worst = r.severity;
     }
   }
   const driftedShare = m === 0 ? 0 : drifted.length / m;
