@@ -1,23 +1,26 @@
-// Drift checks of one evaluation: distribution drift per feature of a histogram (reference
-// window or pinned reference) and embedding-centroid drift against a pinned baseline. Pure.
-import type { Severity } from "../api/v1alpha1/common.ts";
-import type { DriftSpec, DriftStatus } from "../api/v1alpha1/modelmonitor.ts";
-import type { Draft, MonitorSnapshot, PlannedDrift, Results } from "./evaluate.ts";
-import { EventReason } from "./events.ts";
-import { errorReasonOf, queryKey, round, type QueryRequest, type QueryResult } from "./observation.ts";
-import { tierOf, worseSeverity } from "./stats/severity.ts";
-import { parseLe } from "./signals.ts";
-import { binsFromCumulative, cosineDistance, euclideanDistance, evaluateDatasetDrift, type Histogram } from "./stats/index.ts";
+// Drift checks of one analysis: distribution drift per feature of a histogram (reference
+// window or pinned reference) and embedding-centroid drift against a pinned baseline. Each
+// returns its status and its contribution (findings, pins taken, events). Pure.
+import type { DriftSpec, DriftStatus } from "../../api/v1alpha1/modelmonitor.ts";
+import { EventReason } from "../events.ts";
+import { errorReasonOf, queryKey, round, type QueryRequest, type QueryResult } from "../observation.ts";
+import { parseLe } from "../signals.ts";
+import { binsFromCumulative, cosineDistance, euclideanDistance, evaluateDatasetDrift, type Histogram } from "../stats/index.ts";
+import { tierOf, worseSeverity, type Severity } from "../stats/severity.ts";
+import { emptyOutcome, pinOf, type AnalysisMemory, type CheckOutcome } from "./outcome.ts";
+import type { PlannedDrift, Results } from "./plan.ts";
 
-export function histogramDrift(
-  d: PlannedDrift,
-  results: Results,
-  draft: Draft,
-  monitor: MonitorSnapshot,
-  nowIso: string,
-  repinRequested: boolean,
-  defaultMinSamples: number,
-): DriftStatus {
+export interface DriftCheck {
+  status: DriftStatus;
+  outcome: CheckOutcome;
+}
+
+export function checkHistogramDrift(d: PlannedDrift, results: Results, memory: AnalysisMemory, nowIso: string, defaultMinSamples: number): DriftCheck {
+  const outcome = emptyOutcome();
+  return { status: histogramDriftStatus(d, results, memory, outcome, nowIso, defaultMinSamples), outcome };
+}
+
+function histogramDriftStatus(d: PlannedDrift, results: Results, memory: AnalysisMemory, outcome: CheckOutcome, nowIso: string, defaultMinSamples: number): DriftStatus {
   const spec = d.drift;
   const h = spec.histogram as NonNullable<DriftSpec["histogram"]>;
   const base = { name: spec.name, method: spec.method, features: [] };
@@ -33,13 +36,13 @@ export function histogramDrift(
     reference = new Map();
     for (const [feature, bins] of current.value) {
       const key = `drift:${spec.name}:${feature}`;
-      const pin = draft.pinned[key];
-      const stale = spec.reference.pinned?.when === "VersionChange" && pin !== undefined && pin.version !== monitor.spec.model.version;
+      const pin = pinOf(outcome, memory, key);
+      const stale = spec.reference.pinned?.when === "VersionChange" && pin !== undefined && pin.version !== memory.version;
       if ((!pin?.bins || stale) && bins.total >= (spec.minSamples ?? defaultMinSamples)) {
-        draft.pinned[key] = { bins: bins.bins.map((b) => finiteLe({ le: b.upper, count: b.count })), at: nowIso, ...(monitor.spec.model.version ? { version: monitor.spec.model.version } : {}) };
-        draft.events.push({ type: "Normal", reason: EventReason.BaselinePinned, message: `pinned reference distribution of ${spec.name}/${feature}${repinRequested ? " (re-pin requested)" : ""}` });
+        outcome.pins[key] = { bins: bins.bins.map((b) => finiteLe({ le: b.upper, count: b.count })), at: nowIso, ...(memory.version ? { version: memory.version } : {}) };
+        outcome.events.push({ type: "Normal", reason: EventReason.BaselinePinned, message: `pinned reference distribution of ${spec.name}/${feature}${memory.repinRequested ? " (re-pin requested)" : ""}` });
       }
-      const pinned = draft.pinned[key]?.bins;
+      const pinned = pinOf(outcome, memory, key)?.bins;
       if (pinned) {
         const cumulative = toCumulative(pinned.map(infiniteLe));
         const b = binsFromCumulative(cumulative);
@@ -88,7 +91,7 @@ export function histogramDrift(
   if (drifted.length > 0) {
     const sev = drifted.reduce<Severity | undefined>((acc, f) => worseSeverity(acc, f.severity as Severity), undefined) as Severity;
     const list = drifted.map((f) => `${f.feature} (${spec.method} ${f.score}${f.pValue !== undefined ? `, p=${f.pValue}` : ""}, ${f.severity})`).join(", ");
-    draft.findings.push({
+    outcome.findings.push({
       type: "DataDrift",
       severity: sev,
       source: spec.name,
@@ -145,7 +148,12 @@ function bucketsByFeature(
   return { ok: true, value: out };
 }
 
-export function embeddingDrift(d: PlannedDrift, results: Results, draft: Draft, monitor: MonitorSnapshot, nowIso: string, repinRequested: boolean): DriftStatus {
+export function checkEmbeddingDrift(d: PlannedDrift, results: Results, memory: AnalysisMemory, nowIso: string): DriftCheck {
+  const outcome = emptyOutcome();
+  return { status: embeddingDriftStatus(d, results, memory, outcome, nowIso), outcome };
+}
+
+function embeddingDriftStatus(d: PlannedDrift, results: Results, memory: AnalysisMemory, outcome: CheckOutcome, nowIso: string): DriftStatus {
   const spec = d.drift;
   const e = spec.embedding as NonNullable<DriftSpec["embedding"]>;
   const base = { name: spec.name, method: spec.method, features: [] };
@@ -159,23 +167,23 @@ export function embeddingDrift(d: PlannedDrift, results: Results, draft: Draft, 
   if (dims.some((x) => !Number.isFinite(x.value))) return { ...base, state: "Error", reason: `${e.metric} has a non-finite dimension` };
   const vector = dims.map((x) => x.value);
   const key = `drift:${spec.name}`;
-  const version = monitor.spec.model.version;
-  const pin = draft.pinned[key];
+  const version = memory.version;
+  const pin = pinOf(outcome, memory, key);
   const stale = spec.reference.pinned?.when === "VersionChange" && pin !== undefined && pin.version !== version;
   if (!pin?.vector || stale || pin.vector.length !== vector.length) {
-    draft.pinned[key] = { vector: vector.map((v) => round(v, 8)), at: nowIso, ...(version ? { version } : {}) };
-    draft.events.push({ type: "Normal", reason: EventReason.BaselinePinned, message: `pinned baseline centroid of ${spec.name} (${vector.length} dimensions)${repinRequested ? " (re-pin requested)" : ""}` });
+    outcome.pins[key] = { vector: vector.map((v) => round(v, 8)), at: nowIso, ...(version ? { version } : {}) };
+    outcome.events.push({ type: "Normal", reason: EventReason.BaselinePinned, message: `pinned baseline centroid of ${spec.name} (${vector.length} dimensions)${memory.repinRequested ? " (re-pin requested)" : ""}` });
   }
-  const reference = draft.pinned[key]?.vector as number[];
+  const reference = pinOf(outcome, memory, key)?.vector as number[];
   const distance = spec.method === "euclidean" ? euclideanDistance(reference, vector) : cosineDistance(reference, vector);
   if (!distance.ok) return { ...base, state: "Error", reason: distance.reason };
   const score = distance.value;
   const t = spec.threshold;
-  // the edge convention of every rule and method (domain/severity.ts)
+  // the edge convention of every rule and method (domain/stats/severity.ts)
   const hit = tierOf(score, t);
   const sev: Severity | undefined = hit?.severity;
   if (sev)
-    draft.findings.push({
+    outcome.findings.push({
       type: "EmbeddingDrift",
       severity: sev,
       source: spec.name,

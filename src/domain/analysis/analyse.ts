@@ -1,0 +1,70 @@
+// The reusable analysis core: a model's signals, rules and drift checks, planned for one
+// selector (plan.ts) and judged from the query results. A ModelMonitor's evaluation is one
+// analysis; a canary analysis is two, with the stable and the candidate selectors over the
+// same window. It returns observations and findings and never touches a status.
+import type { DriftStatus, Finding, PinnedValue, SignalStatus } from "../../api/v1alpha1/modelmonitor.ts";
+import type { MonitorEvent } from "../events.ts";
+import { checkEmbeddingDrift, checkHistogramDrift } from "./drift-checks.ts";
+import type { AnalysisMemory, CheckOutcome } from "./outcome.ts";
+import type { AnalysisPlan, Results } from "./plan.ts";
+import { checkFairness, checkSignal } from "./signal-checks.ts";
+
+export interface AnalysisResult {
+  signals: SignalStatus[];
+  drift: DriftStatus[];
+  /** In check order; first-seen times are this analysis's (a caller keeping history restores them). */
+  findings: Finding[];
+  /** Breaches still waiting for their `for`. */
+  pending: Map<string, string>;
+  /** Every pin after this analysis: the remembered ones and the ones it took. */
+  pinned: Record<string, PinnedValue>;
+  events: MonitorEvent[];
+  /** Why a signal or drift check has no value, one line each. */
+  unknownReasons: string[];
+  maxDriftScore?: number;
+}
+
+export function analyse(plan: AnalysisPlan, results: Results, memory: AnalysisMemory, now: number): AnalysisResult {
+  const nowIso = new Date(now).toISOString();
+  const outcomes: CheckOutcome[] = [];
+  const signals: SignalStatus[] = [];
+  const unknownReasons: string[] = [];
+  for (const p of plan.signals) {
+    const rules = plan.spec.rules.map((rule, index) => ({ rule, index })).filter(({ rule }) => rule.signal === p.signal.name);
+    const check = checkSignal(p, rules, plan.spec.segments, results, memory, now);
+    signals.push(...check.statuses);
+    outcomes.push(check.outcome);
+    if (check.overall.state !== "Value") unknownReasons.push(`${p.signal.name}: ${check.overall.message}`);
+    for (const f of plan.spec.fairness.filter((x) => x.signal === p.signal.name)) {
+      const finding = checkFairness(p, f, results, nowIso);
+      if (finding) outcomes.push({ findings: [finding], pins: {}, pending: new Map(), events: [] });
+    }
+  }
+  const drift: DriftStatus[] = [];
+  let maxDriftScore: number | undefined;
+  for (const d of plan.drift) {
+    const check = d.drift.embedding ? checkEmbeddingDrift(d, results, memory, nowIso) : checkHistogramDrift(d, results, memory, nowIso, plan.spec.minSamples);
+    drift.push(check.status);
+    outcomes.push(check.outcome);
+    for (const f of check.status.features) if (f.score !== undefined) maxDriftScore = Math.max(maxDriftScore ?? f.score, f.score);
+    if (check.status.state !== "Value") unknownReasons.push(`${d.drift.name}: ${check.status.reason ?? check.status.state}`);
+  }
+  return {
+    signals,
+    drift,
+    findings: outcomes.flatMap((o) => o.findings),
+    pending: keepOrder(memory.pending, new Map(outcomes.flatMap((o) => [...o.pending]))),
+    pinned: Object.assign({}, memory.pinned, ...outcomes.map((o) => o.pins)) as Record<string, PinnedValue>,
+    events: outcomes.flatMap((o) => o.events),
+    unknownReasons,
+    ...(maxDriftScore !== undefined ? { maxDriftScore } : {}),
+  };
+}
+
+/** Remembered breaches first, in their order, then new ones: a status that did not change reads the same. */
+function keepOrder(before: ReadonlyMap<string, string>, now: Map<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const key of before.keys()) if (now.has(key)) out.set(key, now.get(key) as string);
+  for (const [key, since] of now) if (!out.has(key)) out.set(key, since);
+  return out;
+}

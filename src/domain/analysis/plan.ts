@@ -1,0 +1,111 @@
+// What one analysis queries: a model's signals (with their baselines and fairness groups) and
+// drift checks, for one selector over one window. The selector is a parameter, so the same
+// checks can be planned for the stable version and for a candidate over the same window.
+import type { DriftSpec, ModelMonitorSpec, RuleSpec, SignalSpec } from "../../api/v1alpha1/modelmonitor.ts";
+import { durationMs, promDuration } from "../duration.ts";
+import { queryKey, type QueryRequest, type QueryResult } from "../observation.ts";
+import { sumIncrease, vectorSelector } from "../promql.ts";
+import { signalQueries } from "../signals.ts";
+
+/** The checks an analysis runs, as a ModelMonitor declares them (presets already expanded). */
+export interface AnalysisSpec {
+  signals: readonly SignalSpec[];
+  rules: readonly RuleSpec[];
+  drift: readonly DriftSpec[];
+  fairness: ModelMonitorSpec["fairness"];
+  segments?: ModelMonitorSpec["segments"] | undefined;
+  /** Default window of every signal and drift check. */
+  window: string;
+  /** Default minimum sample count. */
+  minSamples: number;
+}
+
+/** Label matchers added to every query (escaped when the queries are built). */
+export type Selector = Record<string, string>;
+
+export type Queries = Record<string, QueryRequest>;
+
+export interface PlannedSignal {
+  signal: SignalSpec;
+  minSamples: number;
+  current: Queries;
+  baselines: Map<string, Queries>; // offset text -> queries at now - offset
+  fairness: Map<string, Queries>; // group label -> queries
+}
+
+export interface PlannedDrift {
+  drift: DriftSpec;
+  current: Queries;
+  reference?: Queries | undefined;
+}
+
+export interface AnalysisPlan {
+  spec: AnalysisSpec;
+  selector: Selector;
+  signals: PlannedSignal[];
+  drift: PlannedDrift[];
+}
+
+export type Results = ReadonlyMap<string, QueryResult>;
+
+const at = (exprs: Record<string, string>, time: number): Queries =>
+  Object.fromEntries(Object.entries(exprs).map(([id, expr]) => [id, { expr, time }]));
+
+/** The answers to a group of queries, by the same local ids. */
+export const resultsFor = (qs: Queries, results: Results): Record<string, QueryResult | undefined> =>
+  Object.fromEntries(Object.entries(qs).map(([id, q]) => [id, results.get(queryKey(q))]));
+
+export function planAnalysis(spec: AnalysisSpec, selector: Selector, now: number): AnalysisPlan {
+  const signals = spec.signals.map((signal): PlannedSignal => {
+    const window = promDuration(durationMs(signal.window ?? spec.window));
+    const ctx = { selector, window, groupBy: signal.query ? undefined : spec.segments?.label };
+    const baselines = new Map<string, Queries>();
+    for (const rule of spec.rules)
+      if (rule.signal === signal.name && rule.baseline?.offset)
+        baselines.set(rule.baseline.offset, at(signalQueries(signal, ctx), now - durationMs(rule.baseline.offset)));
+    const fairness = new Map<string, Queries>();
+    for (const f of spec.fairness)
+      if (f.signal === signal.name && !signal.query)
+        fairness.set(f.groupLabel, at(signalQueries(signal, { ...ctx, groupBy: f.groupLabel }), now));
+    return {
+      signal,
+      minSamples: signal.minSamples ?? spec.minSamples,
+      current: at(signalQueries(signal, ctx), now),
+      baselines,
+      fairness,
+    };
+  });
+  const drift = spec.drift.map((d): PlannedDrift => {
+    const windowMs = durationMs(d.window ?? spec.window);
+    if (d.embedding) {
+      const expr = `avg by (${d.embedding.dimensionLabel}) (${vectorSelector(d.embedding.metric, selector)})`;
+      return { drift: d, current: { vector: { expr, time: now } } };
+    }
+    const h = d.histogram as NonNullable<DriftSpec["histogram"]>;
+    const by = ["le", ...(h.featureLabel ? [h.featureLabel] : [])];
+    const query = (w: number) => sumIncrease(`${h.metric}_bucket`, selector, { window: promDuration(w), by });
+    const reference = d.reference.offset
+      ? { bucket: { expr: query(durationMs(d.reference.window ?? d.window ?? spec.window)), time: now - durationMs(d.reference.offset) } }
+      : undefined;
+    return { drift: d, current: { bucket: { expr: query(windowMs), time: now } }, reference };
+  });
+  return { spec, selector, signals, drift };
+}
+
+/** Every query of a plan, once. */
+export function analysisQueries(plan: AnalysisPlan): QueryRequest[] {
+  const all = new Map<string, QueryRequest>();
+  const add = (qs: Queries | undefined) => {
+    for (const q of Object.values(qs ?? {})) all.set(queryKey(q), q);
+  };
+  for (const s of plan.signals) {
+    add(s.current);
+    for (const q of s.baselines.values()) add(q);
+    for (const q of s.fairness.values()) add(q);
+  }
+  for (const d of plan.drift) {
+    add(d.current);
+    add(d.reference);
+  }
+  return [...all.values()];
+}

@@ -1,0 +1,101 @@
+// Checks of one signal: its value overall and per segment, each rule against its baseline
+// (a breach becomes a finding once it has lasted the rule's `for`), and fairness across groups.
+import type { Finding, ModelMonitorSpec, RuleSpec, SignalStatus } from "../../api/v1alpha1/modelmonitor.ts";
+import { durationMs } from "../duration.ts";
+import { round, type Observation } from "../observation.ts";
+import { checkRule, findingTypeFor } from "../rules.ts";
+import { observeSignal, type SignalObservations } from "../signals.ts";
+import { baselineFor } from "./baselines.ts";
+import { emptyOutcome, type AnalysisMemory, type CheckOutcome } from "./outcome.ts";
+import { resultsFor, type PlannedSignal, type Results } from "./plan.ts";
+
+export interface SignalCheck {
+  statuses: SignalStatus[];
+  overall: Observation;
+  outcome: CheckOutcome;
+}
+
+/** `rules` are the rules on this signal, with their index in the analysis (part of the breach key). */
+export function checkSignal(
+  p: PlannedSignal,
+  rules: readonly { rule: RuleSpec; index: number }[],
+  segments: ModelMonitorSpec["segments"] | undefined,
+  results: Results,
+  memory: AnalysisMemory,
+  now: number,
+): SignalCheck {
+  const nowIso = new Date(now).toISOString();
+  const outcome = emptyOutcome();
+  const statuses: SignalStatus[] = [];
+  const segmentLabel = p.signal.query ? undefined : segments?.label;
+  const obs = observeSignal(p.signal, resultsFor(p.current, results), p.minSamples, segmentLabel);
+  const scopes: [string | undefined, Observation][] = [[undefined, obs.overall]];
+  for (const [seg, o] of [...obs.groups].sort(([a], [b]) => a.localeCompare(b)))
+    if (!segments?.values || segments.values.includes(seg)) scopes.push([seg, o]);
+  const offsets = new Map<string, SignalObservations>();
+  for (const [offset, qs] of p.baselines) offsets.set(offset, observeSignal(p.signal, resultsFor(qs, results), p.minSamples, segmentLabel));
+
+  for (const [segment, o] of scopes) {
+    let shownBaseline: number | undefined;
+    for (const { rule, index } of rules) {
+      const baseline = baselineFor(rule, p.signal, segment, o, offsets, memory, outcome, nowIso);
+      shownBaseline ??= baseline;
+      if (o.state !== "Value") continue;
+      const subject = segment === undefined ? p.signal.name : `${p.signal.name} [${segments?.label}=${segment}]`;
+      const breach = checkRule(rule, subject, o.value, baseline, o.samples);
+      if (!breach) continue;
+      // a breach becomes a finding once it has lasted the rule's `for`; its start is remembered
+      const key = `rule${index}|${p.signal.name}|${segment ?? ""}`;
+      const since = memory.pending.get(key) ?? nowIso;
+      outcome.pending.set(key, since);
+      if (now - Date.parse(since) < (rule.for ? durationMs(rule.for) : 0)) continue;
+      outcome.findings.push({
+        type: findingTypeFor(p.signal, rule),
+        severity: breach.severity,
+        source: p.signal.name,
+        ...(segment !== undefined ? { segment } : {}),
+        description: rule.for ? `${breach.description}, for ${rule.for}` : breach.description,
+        value: round(o.value, 6),
+        ...(baseline !== undefined ? { baseline: round(baseline, 6) } : {}),
+        threshold: breach.threshold,
+        since: nowIso,
+      });
+    }
+    statuses.push(signalStatus(p.signal.name, segment, o, shownBaseline));
+  }
+  return { statuses, overall: obs.overall, outcome };
+}
+
+/** Compares a signal across the groups of a label: unfair when worst/best < minRatio. */
+export function checkFairness(p: PlannedSignal, f: ModelMonitorSpec["fairness"][number], results: Results, nowIso: string): Finding | undefined {
+  const qs = p.fairness.get(f.groupLabel);
+  if (!qs) return undefined;
+  const groups = observeSignal(p.signal, resultsFor(qs, results), p.minSamples, f.groupLabel).groups;
+  const values = [...groups].flatMap(([g, o]) => (o.state === "Value" ? [[g, o.value] as const] : [])).sort((a, b) => a[1] - b[1]);
+  if (values.length < 2) return undefined;
+  const [worstGroup, worst] = values[0] as readonly [string, number];
+  const [bestGroup, best] = values[values.length - 1] as readonly [string, number];
+  const ratio = best === 0 ? 1 : worst / best;
+  if (ratio >= f.minRatio) return undefined;
+  return {
+    type: "Fairness",
+    severity: f.severity,
+    source: p.signal.name,
+    segment: `${f.groupLabel}=${worstGroup}`,
+    description: `${p.signal.name} of ${f.groupLabel}=${worstGroup} (${round(worst)}) is ${round(ratio, 3)} of ${f.groupLabel}=${bestGroup} (${round(best)}), under the ratio ${f.minRatio}`,
+    value: round(ratio, 6),
+    threshold: f.minRatio,
+    since: nowIso,
+  };
+}
+
+function signalStatus(name: string, segment: string | undefined, o: Observation, baseline: number | undefined): SignalStatus {
+  return {
+    name,
+    ...(segment !== undefined ? { segment } : {}),
+    state: o.state,
+    ...(o.state === "Value" ? { value: round(o.value, 6) } : { reason: o.reason, message: o.message }),
+    ...(o.state !== "Error" && o.samples !== undefined ? { samples: Math.round(o.samples) } : {}),
+    ...(baseline !== undefined ? { baseline: round(baseline, 6) } : {}),
+  };
+}

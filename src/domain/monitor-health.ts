@@ -1,0 +1,72 @@
+// A monitor's verdict from one analysis: its health, its conditions and the Events of what
+// changed since the previous evaluation. Pure.
+import type { Severity } from "../api/v1alpha1/common.ts";
+import type { DriftStatus, Finding, Health, ModelMonitorStatus, SignalStatus } from "../api/v1alpha1/modelmonitor.ts";
+import type { ConditionInput } from "./conditions.ts";
+import { EventReason, type MonitorEvent } from "./events.ts";
+import { findingKey } from "./findings.ts";
+import { severityRank, worseSeverity } from "./stats/severity.ts";
+
+const DRIFT_TYPES = new Set(["DataDrift", "EmbeddingDrift"]);
+
+/** Critical or Warning by the worst finding; Unknown when something has no value (or nothing is checked). */
+export function healthOf(findings: readonly Finding[], unknownReasons: readonly string[], nothingToJudge: boolean): Health {
+  const worst = findings.reduce<Severity | undefined>((acc, f) => worseSeverity(acc, f.severity), undefined);
+  return worst === "critical" ? "Critical" : worst === "warning" ? "Warning" : unknownReasons.length > 0 || nothingToJudge ? "Unknown" : "Healthy";
+}
+
+export function monitorConditions(
+  health: Health,
+  findings: Finding[],
+  unknownReasons: string[],
+  signals: SignalStatus[],
+  drift: DriftStatus[],
+): ConditionInput[] {
+  const missing = signals.filter((s) => s.segment === undefined && s.state !== "Value");
+  const firstReason = missing[0]?.reason ?? (drift.find((d) => d.state !== "Value") ? "DriftUnavailable" : undefined);
+  const metrics: ConditionInput =
+    unknownReasons.length === 0
+      ? { type: "MetricsAvailable", status: "True", reason: "AllSignalsHaveValues", message: "every signal and drift check has a value" }
+      : { type: "MetricsAvailable", status: "False", reason: firstReason ?? "NoData", message: unknownReasons.join("; ").slice(0, 2000) };
+  const degraded = findings.filter((f) => !DRIFT_TYPES.has(f.type));
+  const drifted = findings.filter((f) => DRIFT_TYPES.has(f.type));
+  const flag = (type: string, list: Finding[], okReason: string): ConditionInput =>
+    list[0]
+      ? { type, status: "True", reason: list[0].type, message: list.map((f) => f.description).join("; ").slice(0, 2000) }
+      : health === "Unknown"
+        ? { type, status: "Unknown", reason: "MetricsUnavailable", message: "not every signal has a value" }
+        : { type, status: "False", reason: okReason, message: "no finding" };
+  return [
+    { type: "Ready", status: "True", reason: "Evaluated", message: `health ${health}` },
+    metrics,
+    flag("Degraded", degraded, "WithinThresholds"),
+    flag("Drifted", drifted, "NoDrift"),
+  ];
+}
+
+export function transitionEvents(previous: ModelMonitorStatus, next: ModelMonitorStatus, unknownReasons: string[]): MonitorEvent[] {
+  const events: MonitorEvent[] = [];
+  if (previous.health !== next.health) {
+    const was = previous.health ?? "none";
+    if (next.health === "Healthy")
+      events.push({ type: "Normal", reason: EventReason.HealthRecovered, message: `health ${was} -> Healthy` });
+    else if (next.health === "Unknown")
+      events.push({ type: "Warning", reason: EventReason.HealthUnknown, message: `health ${was} -> Unknown: ${unknownReasons.join("; ").slice(0, 900)}` });
+    else
+      events.push({
+        type: "Warning",
+        reason: next.health === "Critical" ? EventReason.HealthCritical : EventReason.HealthWarning,
+        message: `health ${was} -> ${next.health}: ${next.findings[0]?.description ?? ""}`.slice(0, 1000),
+      });
+  }
+  const before = new Map(previous.findings.map((f) => [findingKey(f), f]));
+  const after = new Map(next.findings.map((f) => [findingKey(f), f]));
+  for (const [k, f] of after) {
+    const old = before.get(k);
+    if (!old || severityRank(f.severity) > severityRank(old.severity))
+      events.push({ type: "Warning", reason: `${f.type}Detected`, message: `${f.severity}: ${f.description}`.slice(0, 1000) });
+  }
+  for (const [k, f] of before)
+    if (!after.has(k)) events.push({ type: "Normal", reason: `${f.type}Cleared`, message: `cleared: ${f.description}`.slice(0, 1000) });
+  return events;
+}
