@@ -6,7 +6,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { removePrometheusTarget, startModelServer, writePrometheusTarget } from "../sim/model-server.ts";
+import { startModelServer } from "../sim/model-server.ts";
+import { removePrometheusTarget, writePrometheusTarget } from "../sim/targets.ts";
 
 const root = join(import.meta.dirname, "..");
 const say = (text: string) => console.log(`\n\x1b[1m== ${text}\x1b[0m`);

@@ -9,13 +9,9 @@
 
 import { parseArgs } from "node:util";
 import { pino } from "pino";
-import {
-  removePrometheusTarget,
-  startModelServer,
-  writePrometheusTarget,
-  type ModelServer,
-  type SegmentBehaviour,
-} from "./model-server.ts";
+import type { SegmentBehaviour } from "./behaviour.ts";
+import { startModelServer, type ModelServer } from "./model-server.ts";
+import { removePrometheusTarget, writePrometheusTarget } from "./targets.ts";
 
 const USAGE = `Usage: node sim/cli.ts [options]
 

@@ -6,7 +6,9 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 import { parse, stringify } from "yaml";
-import { removePrometheusTarget, startModelServer, writePrometheusTarget, type ModelServer, type ModelServerOptions } from "../../sim/model-server.ts";
+import type { ModelServerOptions } from "../../sim/behaviour.ts";
+import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
+import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 

@@ -3,16 +3,18 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  BASELINE_EMBEDDING,
-  cosineDistance,
-  LATENCY_BUCKETS,
-  removePrometheusTarget,
-  startModelServer,
-  writePrometheusTarget,
-  type ModelServer,
-  type ModelServerOptions,
-} from "../../sim/model-server.ts";
+import { LATENCY_BUCKETS, type ModelServerOptions } from "../../sim/behaviour.ts";
+import { BASELINE_EMBEDDING } from "../../sim/embedding.ts";
+import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
+import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
+import { cosineDistance as cosineDistanceResult } from "../../src/domain/stats/index.ts";
+
+// the project's own cosine distance; the simulator keeps no copy of it
+const cosineDistance = (a: readonly number[], b: readonly number[]): number => {
+  const d = cosineDistanceResult(a, b);
+  if (!d.ok) throw new Error(d.reason);
+  return d.value;
+};
 
 // ---------------------------------------------------------------- helpers
 
