@@ -6,7 +6,14 @@ import { formatIssues } from "./api/validation.ts";
 const positiveInt = (name: string, def: number) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(1, `${name} must be at least 1`).default(def);
 
-export const configSchema = z.object({
+const duration = (name: string, def: string) =>
+  z
+    .string()
+    .default(def)
+    .refine((s) => parseDuration(s) !== undefined, `${name} must be a duration such as ${def}`);
+
+export const configSchema = z
+  .object({
   PROMETHEUS_URL: z.url({ protocol: /^https?$/, error: "PROMETHEUS_URL must be an http(s) URL" }).default("http://127.0.0.1:9090"),
   WATCH_NAMESPACES: z
     .string()
@@ -20,11 +27,28 @@ export const configSchema = z.object({
     .string()
     .default("10s")
     .refine((s) => parseDuration(s) !== undefined, "QUERY_TIMEOUT must be a duration such as 10s"),
+  LEADER_ELECT: z
+    .enum(["true", "false"], { error: "LEADER_ELECT must be true or false" })
+    .default("false")
+    .transform((s) => s === "true"),
+  LEASE_NAME: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "LEASE_NAME must be a lower-case object name").default("model-guardian"),
+  LEASE_NAMESPACE: z.string().optional(),
+  POD_NAMESPACE: z.string().optional(),
+  POD_NAME: z.string().optional(),
+  LEASE_DURATION: duration("LEASE_DURATION", "15s"),
+  LEASE_RENEW_DEADLINE: duration("LEASE_RENEW_DEADLINE", "10s"),
+  LEASE_RETRY_PERIOD: duration("LEASE_RETRY_PERIOD", "2s"),
   METRICS_ADDR: z
     .string()
     .default("127.0.0.1:8080")
     .refine((s) => /^[^:]*:\d{1,5}$/.test(s), "METRICS_ADDR must be host:port"),
-});
+  })
+  // a leader renews well before its lease runs out, and tries more often than it must renew
+  .refine((c) => !c.LEADER_ELECT || (durationOf(c.LEASE_RENEW_DEADLINE) < durationOf(c.LEASE_DURATION) && durationOf(c.LEASE_RETRY_PERIOD) < durationOf(c.LEASE_RENEW_DEADLINE)), {
+    message: "leader election needs LEASE_RETRY_PERIOD < LEASE_RENEW_DEADLINE < LEASE_DURATION",
+    path: ["LEASE_RENEW_DEADLINE"],
+  });
+const durationOf = (s: string) => parseDuration(s) ?? Number.NaN;
 export type Config = z.infer<typeof configSchema>;
 
 export function loadConfig(env: Record<string, string | undefined>): Config {

@@ -1,6 +1,8 @@
 // Wiring: configuration, logging, Kubernetes and Prometheus adapters, the controller, and an
 // HTTP server for /metrics, /healthz and /readyz.
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
+import { hostname } from "node:os";
 import { pino } from "pino";
 import { GROUP, VERSION } from "./api/v1alpha1/common.ts";
 import { MODEL_MONITOR, type RemediationStatus } from "./api/v1alpha1/modelmonitor.ts";
@@ -14,10 +16,12 @@ import { durationMs } from "./domain/duration.ts";
 import { Controller } from "./controller/manager.ts";
 import { ModelMonitorReconciler } from "./controller/modelmonitor.ts";
 import { jobWatch, modelMonitorWatch } from "./controller/modelmonitor-watches.ts";
+import { LeaderElector } from "./controller/leader.ts";
 import { CONTROLLER } from "./controller/names.ts";
 import type { KubeObject } from "./controller/reconciler.ts";
 import { WatchRouter, type WatchRegistration } from "./controller/watches.ts";
 import { COMPONENT, KubernetesEventSink, KubernetesJobs, KubernetesStatusWriter, loadKubeConfig, readSecret, watchResource } from "./adapters/kubernetes/client.ts";
+import { KubernetesLease } from "./adapters/kubernetes/lease.ts";
 import { Limiter } from "./adapters/prometheus/client.ts";
 import { createSourceResolver } from "./adapters/prometheus/resolver.ts";
 import { OperatorMetrics } from "./adapters/telemetry.ts";
@@ -113,14 +117,46 @@ export async function run(env: Record<string, string | undefined> = process.env)
   // listed would look never created
   await Promise.all(watches.map((w) => w.synced));
   synced = true;
-  monitors.start();
-  policies.start();
+  const startWorkers = () => {
+    monitors.start();
+    policies.start();
+  };
+  // with leader election only the Lease holder reconciles; the others keep warm caches
+  const elector = config.LEADER_ELECT
+    ? new LeaderElector(
+        new KubernetesLease(kc, config.LEASE_NAMESPACE ?? config.POD_NAMESPACE ?? "default", config.LEASE_NAME),
+        {
+          identity: `${config.POD_NAME ?? hostname()}_${randomUUID().slice(0, 8)}`,
+          durationMs: durationMs(config.LEASE_DURATION),
+          renewDeadlineMs: durationMs(config.LEASE_RENEW_DEADLINE),
+          retryMs: durationMs(config.LEASE_RETRY_PERIOD),
+        },
+        {
+          onStartedLeading: () => {
+            metrics.leading(true);
+            startWorkers();
+          },
+          // another replica may take over any moment: stop at once, and let the restart start clean
+          onStoppedLeading: () => process.exit(1),
+        },
+        systemClock,
+        log,
+      )
+    : undefined;
+  if (elector) elector.start();
+  else {
+    metrics.leading(true);
+    startWorkers();
+  }
 
   const stop = async () => {
     log.info("stopping");
-    await Promise.all(watches.map((w) => w.stop()));
+    // in-flight reconciles finish (their status is written) before the Lease is released
     await monitors.stop();
     await policies.stop();
+    await elector?.stop();
+    metrics.leading(false);
+    await Promise.all(watches.map((w) => w.stop()));
     server.close();
   };
   return { stop, controller: monitors, policies, jobs: jobCache, metrics };

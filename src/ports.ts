@@ -3,6 +3,7 @@
 import type { QueryRequest, QueryResult } from "./domain/observation.ts";
 import type { MonitorEvent } from "./domain/events.ts";
 import type { CreateOutcome } from "./domain/remediation/plan.ts";
+import type { LeaseView } from "./domain/leader.ts";
 
 /** A Prometheus-compatible HTTP API. Never throws: failures are QueryResult errors. */
 export interface MetricsSource {
@@ -51,3 +52,27 @@ export interface Clock {
   now(): number;
 }
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** The Lease a leader holds; writes carry a precondition, so two replicas never both win. */
+export interface LeasePort {
+  get(): Promise<StoredLease | undefined>;
+  /** false when another replica created it first. */
+  create(spec: LeaseSpecWrite): Promise<boolean>;
+  /** false when the lease changed since `resourceVersion`. */
+  update(resourceVersion: string, spec: LeaseSpecWrite, acquireTime?: string): Promise<boolean>;
+}
+
+export interface LeaseSpecWrite {
+  holder: string;
+  durationMs: number;
+  transitions: number;
+  /** Set on create and take-over; kept as it is on a renewal. */
+  acquireTime?: Date;
+  renewTime: Date;
+}
+
+export interface StoredLease {
+  view: LeaseView;
+  resourceVersion: string;
+  acquireTime?: string;
+}

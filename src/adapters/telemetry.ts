@@ -31,10 +31,16 @@ export class OperatorMetrics implements MonitorTelemetry {
   private readonly reindexEvents = new Counter({ name: "modelguardian_reindex_events_total", help: "Re-indexing Jobs started, by model and the finding type that triggered them", labelNames: ["namespace", "model", "reason"], registers: [this.registry] });
   private readonly jobsFinished = new Counter({ name: "modelguardian_action_jobs_finished_total", help: "Action Jobs that finished, by outcome", labelNames: ["namespace", "model", "action", "outcome"], registers: [this.registry] });
   private readonly jobsActive = new Gauge({ name: "modelguardian_action_jobs_active", help: "Action Jobs running per monitor", labelNames: ["namespace", "monitor"], registers: [this.registry] });
+  private readonly leader = new Gauge({ name: "modelguardian_leader", help: "1 while this replica holds the leader Lease and reconciles", registers: [this.registry] });
   private readonly errors = new Counter({ name: "modelguardian_reconcile_errors_total", help: "Reconciles that failed and were retried", registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    this.leader.set(0);
+  }
+
+  leading(yes: boolean): void {
+    this.leader.set(yes ? 1 : 0);
   }
 
   evaluated(namespace: string, name: string, status: ModelMonitorStatus, seconds: number): void {

@@ -1,7 +1,7 @@
 // What the RetrainPolicy controller watches, and which monitors a policy's change concerns.
-import { isDeepStrictEqual } from "node:util";
 import { GROUP, VERSION } from "../api/v1alpha1/common.ts";
 import { RETRAIN_POLICY } from "../api/v1alpha1/retrainpolicy.ts";
+import { policyChangeConcernsMonitors } from "../domain/remediation/policy.ts";
 import type { Controller } from "./manager.ts";
 import { CONTROLLER } from "./names.ts";
 import { objectKey, type KubeObject } from "./reconciler.ts";
@@ -14,16 +14,9 @@ export const POLICY_COALESCE_MS = 1000;
 export const touchPolicy = (namespace: string, name: string | undefined): Enqueue[] =>
   name ? [{ controller: CONTROLLER.retrainPolicy, key: `${namespace}/${name}`, afterMs: POLICY_COALESCE_MS }] : [];
 
-const readyOf = (o: KubeObject) => (o.status as { conditions?: { type: string }[] } | undefined)?.conditions?.find((c) => c.type === "Ready");
-
-/**
- * Monitors act on their policy's spec and on its verdict about the Job templates (Ready): a
- * change of either, a new policy or a deleted one re-queues every monitor naming it; a
- * status-only change of the summary does not.
- */
+/** A policy change that concerns its monitors (domain: policyChangeConcernsMonitors) re-queues every one naming it. */
 export function policyEventMap(event: WatchEvent<KubeObject>, monitorsOf: (policyKey: string) => string[]): Enqueue[] {
-  if (event.type === "upsert" && event.previous && isDeepStrictEqual(event.previous.spec, event.object.spec) && isDeepStrictEqual(readyOf(event.previous), readyOf(event.object)))
-    return [];
+  if (event.type === "upsert" && !policyChangeConcernsMonitors(event.previous, event.object)) return [];
   return monitorsOf(objectKey(event.object)).map((key) => ({ controller: CONTROLLER.modelMonitor, key }));
 }
 

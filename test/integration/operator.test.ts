@@ -23,7 +23,7 @@ interface MM {
     health?: string;
     observedGeneration?: number;
     lastEvaluationTime?: string;
-    signals?: { name: string; segment?: string; state: string; value?: number; reason?: string }[];
+    signals?: { name: string; segment?: string; state: string; value?: number; samples?: number; reason?: string }[];
     findings?: { type: string; severity: string; description: string }[];
     conditions?: { type: string; status: string; reason: string }[];
     pinned?: Record<string, { value?: number; at: string }>;
@@ -72,9 +72,11 @@ afterAll(async () => {
 describe("ModelMonitor on a real API server and Prometheus", () => {
   it("evaluates a healthy model and shows it in status and kubectl get", async () => {
     expect((await apply(monitor("fraud"))).code).toBe(0);
-    const m = await waitFor("a Healthy evaluation", async () => {
+    // with at least 500 samples behind it: the bounds below are 4 standard errors of an accuracy
+    // of 0.92 there, while the first evaluations can see as few as 50 (minSamples)
+    const m = await waitFor("a Healthy evaluation of at least 500 samples", async () => {
       const mm = await get("fraud");
-      return mm.status?.health === "Healthy" ? mm : undefined;
+      return mm.status?.health === "Healthy" && (accuracyOf(mm)?.samples ?? 0) >= 500 ? mm : undefined;
     });
     const accuracy = accuracyOf(m);
     expect(accuracy?.state).toBe("Value");

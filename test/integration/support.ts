@@ -126,7 +126,7 @@ export async function startOperator(namespaces: string[], name: string, extraEnv
     metricsUrl,
     stop: (signal = "SIGTERM") =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill(signal);
       }),

@@ -59,6 +59,27 @@ export function recordedTemplateVerdict(previous: RetrainPolicyStatus, generatio
   return ready.reason === EventReason.InvalidJobTemplate ? { ok: false, reason: EventReason.InvalidJobTemplate, message: ready.message } : { ok: true };
 }
 
+/**
+ * Whether a change of a policy concerns the monitors that name it: they act on its spec and on
+ * its verdict about the Job templates (its Ready condition), not on its summary of their work.
+ * A new or deleted policy always does.
+ */
+export function policyChangeConcernsMonitors(previous: { spec?: unknown; status?: unknown } | undefined, next: { spec?: unknown; status?: unknown } | undefined): boolean {
+  if (!previous || !next) return true;
+  return !isDeepEqual(previous.spec, next.spec) || !isDeepEqual(readyOf(previous.status), readyOf(next.status));
+}
+
+const readyOf = (status: unknown) => (status as { conditions?: { type: string }[] } | undefined)?.conditions?.find((c) => c.type === "Ready");
+
+/** Structural equality of JSON values (the pure core has no node:util). */
+function isDeepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  return ka.length === kb.length && ka.every((k) => isDeepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
 /** How a monitor's reconciler sees the policy it names, from the cache. */
 export function policyViewOf(name: string, obj: { metadata: { generation?: number }; spec?: unknown; status?: unknown } | undefined): PolicyView {
   if (!obj) return { state: "missing", name };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { retrainPolicyStatusSchema, type ActionRecord } from "../../../src/api/v1alpha1/retrainpolicy.ts";
 import type { JobView } from "../../../src/domain/remediation/job.ts";
-import { policyStatus, recordedTemplateVerdict } from "../../../src/domain/remediation/policy.ts";
+import { policyChangeConcernsMonitors, policyStatus, recordedTemplateVerdict } from "../../../src/domain/remediation/policy.ts";
 
 const record = (time: string, job: string): ActionRecord => ({ time, action: "retrain", purpose: "retrain", trigger: "t", reason: "r", severity: "warning", job, attempt: 1, outcome: "Succeeded" });
 const active: JobView = { name: "b-retrain-x-1", monitor: "b", monitorUid: "u", action: "retrain", purpose: "retrain", trigger: "x", attempt: 1, createdAt: Date.parse("2026-11-22T10:05:00Z"), phase: "Active", reason: "", severity: "warning", episodes: [] };
@@ -50,5 +50,18 @@ describe("recordedTemplateVerdict", () => {
     expect(recordedTemplateVerdict(withReady("Ready", 2), 3)).toBeUndefined();
     expect(recordedTemplateVerdict(withReady("InvalidSpec", 3), 3)).toBeUndefined();
     expect(recordedTemplateVerdict(retrainPolicyStatusSchema.parse({}), 1)).toBeUndefined();
+  });
+});
+
+describe("policyChangeConcernsMonitors", () => {
+  const ready = (status: string) => ({ conditions: [{ type: "Ready", status, reason: "R", message: "" }], history: [] as unknown[] });
+  it.each([
+    ["a new policy", undefined, { spec: {}, status: ready("True") }, true],
+    ["a deleted policy", { spec: {}, status: ready("True") }, undefined, true],
+    ["a spec change", { spec: { cooldown: "1h" } }, { spec: { cooldown: "2h" } }, true],
+    ["a new template verdict", { spec: {}, status: ready("True") }, { spec: {}, status: ready("False") }, true],
+    ["a summary-only change", { spec: { a: [1, { b: 2 }] }, status: ready("True") }, { spec: { a: [1, { b: 2 }] }, status: { ...ready("True"), history: [{ job: "j" }] } }, false],
+  ])("%s", (_, previous, next, expected) => {
+    expect(policyChangeConcernsMonitors(previous, next)).toBe(expected);
   });
 });

@@ -1,0 +1,110 @@
+// Leader election: only the replica holding the Lease runs workers. Every retry period it reads
+// the Lease, lets the pure core decide (domain/leader.ts), and writes with a precondition. A
+// leader that cannot renew within the renew deadline stops leading (the process exits and is
+// restarted: nothing that matters lives only in memory). On shutdown it releases the Lease, so
+// the other replica takes over at once instead of after a lease duration.
+import type { Logger } from "pino";
+import { decideLease, leadershipLost, observe, type Observation } from "../domain/leader.ts";
+import type { Clock, LeasePort } from "../ports.ts";
+
+export interface LeaderElectionSettings {
+  identity: string;
+  durationMs: number;
+  renewDeadlineMs: number;
+  retryMs: number;
+}
+
+export interface LeaderCallbacks {
+  onStartedLeading(): void;
+  onStoppedLeading(): void;
+}
+
+export class LeaderElector {
+  private observed: Observation | undefined;
+  private lastRenewedAt = 0;
+  private leading = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+
+  private readonly lease: LeasePort;
+  private readonly settings: LeaderElectionSettings;
+  private readonly callbacks: LeaderCallbacks;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+
+  constructor(lease: LeasePort, settings: LeaderElectionSettings, callbacks: LeaderCallbacks, clock: Clock, log: Logger) {
+    this.lease = lease;
+    this.settings = settings;
+    this.callbacks = callbacks;
+    this.clock = clock;
+    this.log = log;
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Stops trying; a leader releases the Lease (empty holder) so a successor need not wait. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    if (!this.leading) return;
+    this.leading = false;
+    try {
+      const current = await this.lease.get();
+      if (current?.view.holder === this.settings.identity)
+        await this.lease.update(current.resourceVersion, { holder: "", durationMs: 1000, transitions: current.view.transitions, renewTime: new Date(this.clock.now()) });
+      this.log.info({ identity: this.settings.identity }, "released the leader Lease");
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "could not release the leader Lease; the other replica takes over when it expires");
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.attempt().finally(() => this.schedule(this.settings.retryMs));
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  private async attempt(): Promise<void> {
+    const { identity, durationMs } = this.settings;
+    const now = this.clock.now();
+    try {
+      const current = await this.lease.get();
+      this.observed = observe(this.observed, current?.view, now);
+      const decision = decideLease(current?.view, this.observed, identity, now);
+      const spec = { holder: identity, durationMs, renewTime: new Date(now) };
+      let holding = false;
+      if (decision.kind === "create") holding = await this.lease.create({ ...spec, transitions: 0, acquireTime: new Date(now) });
+      else if (decision.kind === "renew" && current) holding = await this.lease.update(current.resourceVersion, { ...spec, transitions: current.view.transitions }, current.acquireTime);
+      else if (decision.kind === "takeOver" && current) holding = await this.lease.update(current.resourceVersion, { ...spec, transitions: decision.transitions, acquireTime: new Date(now) });
+      else if (decision.kind === "follow" && this.leading) return this.lose(`the Lease is held by ${decision.holder}`);
+      if (holding) {
+        this.lastRenewedAt = now;
+        if (!this.leading && !this.stopped) {
+          this.leading = true;
+          this.log.info({ identity, transition: decision.kind }, "became the leader");
+          this.callbacks.onStartedLeading();
+        }
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, leading: this.leading }, "leader election: could not read or write the Lease");
+    }
+    if (this.leading && leadershipLost(this.lastRenewedAt, this.settings.renewDeadlineMs, this.clock.now())) this.lose("could not renew the Lease within the renew deadline");
+  }
+
+  private lose(why: string): void {
+    this.leading = false;
+    this.stopped = true;
+    this.log.error({ identity: this.settings.identity, why }, "lost leadership");
+    this.callbacks.onStoppedLeading();
+  }
+}

@@ -1,0 +1,96 @@
+// The elector with a fake Lease that honours resourceVersion preconditions like the API server,
+// ticked with fake timers: no real time passes.
+import { pino } from "pino";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { LeaderElector } from "../../src/controller/leader.ts";
+import type { LeasePort, LeaseSpecWrite, StoredLease } from "../../src/ports.ts";
+
+class FakeLease {
+  stored: (StoredLease & { rv: number }) | undefined;
+  broken = new Set<string>();
+  port(identity: string): LeasePort {
+    const check = () => {
+      if (this.broken.has(identity)) throw new Error("connection refused");
+    };
+    return {
+      get: async () => (check(), this.stored ? { view: { ...this.stored.view }, resourceVersion: String(this.stored.rv) } : undefined),
+      create: async (spec) => {
+        check();
+        if (this.stored) return false;
+        this.write(spec, 1);
+        return true;
+      },
+      update: async (rv, spec) => {
+        check();
+        if (!this.stored || String(this.stored.rv) !== rv) return false;
+        this.write(spec, this.stored.rv + 1);
+        return true;
+      },
+    };
+  }
+  private write(spec: LeaseSpecWrite, rv: number) {
+    this.stored = { rv, resourceVersion: String(rv), view: { holder: spec.holder, durationMs: spec.durationMs, transitions: spec.transitions, renewTime: spec.renewTime.toISOString() } };
+  }
+}
+
+const settings = (identity: string) => ({ identity, durationMs: 4000, renewDeadlineMs: 3000, retryMs: 500 });
+const log = pino({ level: "silent" });
+const clock = { now: () => Date.now() };
+
+function elector(lease: FakeLease, identity: string) {
+  const events: string[] = [];
+  const e = new LeaderElector(lease.port(identity), settings(identity), { onStartedLeading: () => events.push("started"), onStoppedLeading: () => events.push("stopped") }, clock, log);
+  return { e, events };
+}
+
+beforeEach(() => vi.useFakeTimers({ now: Date.parse("2026-12-01T10:00:00Z") }));
+afterEach(() => vi.useRealTimers());
+
+describe("LeaderElector", () => {
+  it("exactly one of two replicas leads, and keeps the lease by renewing it", async () => {
+    const lease = new FakeLease();
+    const a = elector(lease, "a");
+    const b = elector(lease, "b");
+    a.e.start();
+    b.e.start();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect([a.e.isLeader, b.e.isLeader].filter(Boolean)).toHaveLength(1);
+    expect(lease.stored?.view.holder).toBe("a");
+    expect(lease.stored?.rv).toBeGreaterThan(15); // renewed every 0.5 s
+    expect(a.events).toEqual(["started"]);
+    expect(b.events).toEqual([]);
+  });
+
+  it("a leader that cannot reach the API server steps down after the renew deadline; the other takes over after the lease duration", async () => {
+    const lease = new FakeLease();
+    const a = elector(lease, "a");
+    const b = elector(lease, "b");
+    a.e.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    b.e.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    lease.broken.add("a"); // from t = 2 s; its last renewal was at 2 s
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(a.events).toEqual(["started"]); // 3 s without a renewal: not yet past the deadline
+    expect(b.e.isLeader).toBe(false); // 3 s since b saw the lease change: not yet run out
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(a.events).toEqual(["started", "stopped"]);
+    expect(b.e.isLeader).toBe(true); // 4 s unchanged by b's own clock
+    expect(lease.stored?.view).toMatchObject({ holder: "b", transitions: 1 });
+  });
+
+  it("stopping releases the lease, and the other takes it at its next try", async () => {
+    const lease = new FakeLease();
+    const a = elector(lease, "a");
+    const b = elector(lease, "b");
+    a.e.start();
+    await vi.advanceTimersByTimeAsync(600);
+    b.e.start();
+    await vi.advanceTimersByTimeAsync(600);
+    await a.e.stop();
+    expect(lease.stored?.view.holder).toBe("");
+    await vi.advanceTimersByTimeAsync(600);
+    expect(b.e.isLeader).toBe(true);
+    expect(a.events).toEqual(["started"]); // a stop is not a loss
+  });
+});
