@@ -98,11 +98,12 @@ export interface Operator {
 }
 
 /** Starts the operator as users run it: `node src/main.ts`, watching the given namespaces. */
-export async function startOperator(namespaces: string[], name: string, extraEnv: Record<string, string> = {}): Promise<Operator> {
+export async function startOperator(namespaces: string[], name: string, extraEnv: Record<string, string> = {}, root: string = ROOT): Promise<Operator> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   await mkdir(join(ROOT, ".local/logs"), { recursive: true });
   const log = createWriteStream(join(ROOT, `.local/logs/operator-${name}.log`), { flags: "a" });
-  const child = spawn(process.execPath, [join(ROOT, "src/main.ts")], {
+  const child = spawn(process.execPath, [join(root, "src/main.ts")], {
+    cwd: root,
     env: {
       ...process.env,
       KUBECONFIG: env.KUBECONFIG,

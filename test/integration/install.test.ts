@@ -1,0 +1,69 @@
+// What a user installs: the kustomize bases as the API server sees them, and the operator
+// started from production dependencies only, copied the way the Dockerfile copies them (no
+// container engine runs here, so the image itself is not built: see the README).
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apply, createNamespace, deleteNamespace, getJson, kubectl, kubectlOk, ROOT, startOperator, waitFor, type Operator } from "./support.ts";
+
+const run = promisify(execFile);
+let ns: string;
+let image: string | undefined;
+let operator: Operator | undefined;
+beforeAll(async () => {
+  ns = await createNamespace("install");
+});
+afterAll(async () => {
+  await operator?.stop();
+  await deleteNamespace(ns);
+  if (image) await rm(image, { recursive: true, force: true });
+});
+
+describe("installing", () => {
+  it("kubectl kustomize config/ is accepted by a server-side dry run", async () => {
+    // the Namespace comes first in a real apply; a dry run cannot create it for the objects in it
+    await kubectl(["create", "namespace", "model-guardian-system"]);
+    const built = await kubectlOk(["kustomize", join(ROOT, "config")]);
+    const r = await kubectl(["apply", "--server-side", "--force-conflicts", "--field-manager=install-test", "--dry-run=server", "-f", "-"], built);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    for (const object of [
+      "customresourcedefinition.apiextensions.k8s.io/modelmonitors.modelguardian.dev",
+      "customresourcedefinition.apiextensions.k8s.io/retrainpolicies.modelguardian.dev",
+      "clusterrole.rbac.authorization.k8s.io/model-guardian",
+      "clusterrolebinding.rbac.authorization.k8s.io/model-guardian",
+      "serviceaccount/model-guardian",
+      "deployment.apps/model-guardian",
+    ])
+      expect(r.stdout).toContain(`${object} serverside-applied (server dry run)`);
+  });
+
+  it("the operator runs from production dependencies only, copied as the Dockerfile copies them", async () => {
+    const dockerfile = await readFile(join(ROOT, "Dockerfile"), "utf8");
+    expect(dockerfile).toMatch(/npm ci --omit=dev --ignore-scripts/);
+    expect(dockerfile).toMatch(/COPY src \.\/src/);
+    image = await mkdtemp(join(tmpdir(), "mg-image-"));
+    for (const f of ["package.json", "package-lock.json"]) await cp(join(ROOT, f), join(image, f));
+    await run("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: image, timeout: 240_000 });
+    await cp(join(ROOT, "src"), join(image, "src"), { recursive: true });
+    // development tools are not there: the operator must not need them
+    await expect(readFile(join(image, "node_modules", "vitest", "package.json"))).rejects.toThrow();
+    await expect(readFile(join(image, "node_modules", "fast-check", "package.json"))).rejects.toThrow();
+
+    operator = await startOperator([ns], `install-${ns}`, { NODE_ENV: "production" }, image);
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelMonitor",
+      metadata: { name: "m", namespace: ns },
+      spec: { model: { name: "nobody" }, interval: "2s", signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }] },
+    });
+    const m = await waitFor("an evaluation by the operator from the image folder", async () => {
+      const mm = await getJson<{ status?: { health?: string } }>("modelmonitor", "m", ns);
+      return mm.status?.health ? mm : undefined;
+    }, 30_000, 250);
+    expect(m.status?.health).toBe("Unknown"); // no metrics for this model: never Healthy by accident
+  }, 300_000);
+});
