@@ -57,6 +57,20 @@ describe("the Helm chart", () => {
     expect(r.stdout).toMatch(new RegExp(`clusterrole.rbac.authorization.k8s.io/${release} serverside-applied`));
   });
 
+  it.each([
+    ["workers=0", "/workers"],
+    ["logLevel=loud", "/logLevel"],
+    ["leaderElection.leaseDuration=soon", "/leaderElection/leaseDuration"],
+    ["watchNamespaces={Team_A}", "/watchNamespaces/0"],
+    ["prometheus.url=ftp://prometheus:9090", "/prometheus/url"],
+    ["replicass=2", "additional properties 'replicass' not allowed"],
+  ])("values.schema.json refuses --set %s, naming %s", async (value, named) => {
+    const r = await helm(["template", "mg", CHART, "--kube-version", "1.36.3", "--set", value]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("values don't meet the specifications of the schema");
+    expect(r.stderr).toContain(named);
+  });
+
   it("installs on the local cluster (pods run on the kwok node) and uninstalls without a trace", async () => {
     const release = `mg-${Math.random().toString(36).slice(2, 8)}`;
     const installed = await helm(["install", release, CHART, "--namespace", ns, "--skip-crds", "--wait", "--timeout", "90s"]);
