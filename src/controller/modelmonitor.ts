@@ -2,7 +2,6 @@
 // the caches) -> decide (pure) -> create the Jobs decided on -> persist the status once
 // (skipped when unchanged) -> emit Events. All state that must survive a restart (when it last
 // evaluated, pinned baselines, pending breaches, what the policy did) lives in status.
-import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import {
@@ -18,12 +17,13 @@ import { decide, planEvaluation, planQueries } from "../domain/evaluate.ts";
 import type { MonitorEvent } from "../domain/events.ts";
 import { evaluationDue, evaluationIntervalMs, invalidSpecStatus, suspendedStatus } from "../domain/lifecycle.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
-import { ownedStatus, setConditions, withOwnedStatus, type StatusOwnership } from "../domain/conditions.ts";
+import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
 import { jobsAwaitingResult, parseJobResult, type JobView } from "../domain/remediation/job.ts";
 import { planRemediation, settleRemediation, type CreateOutcome, type PolicyView, type RemediationResult } from "../domain/remediation/plan.ts";
 import type { Clock, EventSink, JobsPort, MetricsSource, ObjectRef, StatusWriter } from "../ports.ts";
 import type { MonitorTelemetry } from "../adapters/telemetry.ts";
 import { formatIssues } from "../api/validation.ts";
+import { persistOwnedStatus } from "./persist.ts";
 import type { KubeObject, ReconcileResult } from "./reconciler.ts";
 
 
@@ -120,7 +120,7 @@ export class ModelMonitorReconciler {
       if (r.requeueAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, r.requeueAfterMs);
     }
 
-    await this.persist(obj, ref, status);
+    await persistOwnedStatus(this.deps.status, obj, ref, status, MONITOR_STATUS_OWNERSHIP);
     if (evaluated) log.debug({ monitor: `${ref.namespace}/${ref.name}`, health: status.health }, "evaluated");
     await this.emitAll(ref, events);
     // old finished Jobs go only once the status that records their outcome is written
@@ -198,19 +198,6 @@ export class ModelMonitorReconciler {
     for (const f of result.finished) t?.actionFinished(ref.namespace, model.name, f.action, f.outcome);
     t?.activeJobs(ref.namespace, ref.name, result.status?.active ?? 0);
     return result;
-  }
-
-  /** Writes the status unless it is unchanged; returns whether it wrote. */
-  private async persist(obj: KubeObject, ref: ObjectRef, next: ModelMonitorStatus): Promise<boolean> {
-    // only the part this controller owns is compared and applied: another writer's
-    // conditions (a rollout's) are neither taken over nor removed
-    const own = ownedStatus(JSON.parse(JSON.stringify(next)), MONITOR_STATUS_OWNERSHIP);
-    if (isDeepStrictEqual(ownedStatus(obj.status, MONITOR_STATUS_OWNERSHIP), own)) return false;
-    await this.deps.status.writeStatus(ref, own);
-    // the watch brings the new status a moment later; until then the cached object must not
-    // look older than what was just written, or a stale reconcile could evaluate twice
-    obj.status = withOwnedStatus(obj.status, own, MONITOR_STATUS_OWNERSHIP);
-    return true;
   }
 
   private async emitAll(ref: ObjectRef, events: MonitorEvent[]): Promise<void> {

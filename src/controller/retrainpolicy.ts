@@ -1,16 +1,16 @@
 // The RetrainPolicy reconciler: checks the policy (its schema, and each Job template with a
 // server-side dry run, once per generation) and summarises what it did across the monitors
 // that name it. It starts no Job itself: each monitor's reconciler does, one monitor at a time.
-import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import type { RemediationStatus } from "../api/v1alpha1/modelmonitor.ts";
 import { actionPurpose, POLICY_CONDITION_TYPES, RETRAIN_POLICY, retrainPolicySpecSchema, retrainPolicyStatusSchema, type RetrainPolicySpec, type RetrainPolicyStatus } from "../api/v1alpha1/retrainpolicy.ts";
-import { ownedStatus, withOwnedStatus, type StatusOwnership } from "../domain/conditions.ts";
+import type { StatusOwnership } from "../domain/conditions.ts";
 import { EventReason } from "../domain/events.ts";
 import { renderJob, type JobView } from "../domain/remediation/job.ts";
 import { policyStatus, recordedTemplateVerdict, type PolicyValidity } from "../domain/remediation/policy.ts";
 import type { Clock, EventSink, JobsPort, ObjectRef, StatusWriter } from "../ports.ts";
+import { persistOwnedStatus } from "./persist.ts";
 import type { KubeObject } from "./reconciler.ts";
 import type { MonitorReconcileResult } from "./modelmonitor.ts";
 import { formatIssues } from "../api/validation.ts";
@@ -56,11 +56,7 @@ export class RetrainPolicyReconciler {
       historyLimit: spec.success ? spec.data.historyLimit : 20,
       nowIso: new Date(this.deps.clock.now()).toISOString(),
     });
-    const own = ownedStatus(JSON.parse(JSON.stringify(status)), POLICY_STATUS_OWNERSHIP);
-    if (!isDeepStrictEqual(ownedStatus(obj.status, POLICY_STATUS_OWNERSHIP), own)) {
-      await this.deps.status.writeStatus(ref, own);
-      obj.status = withOwnedStatus(obj.status, own, POLICY_STATUS_OWNERSHIP);
-    }
+    await persistOwnedStatus(this.deps.status, obj, ref, status, POLICY_STATUS_OWNERSHIP);
     for (const e of events) await this.deps.events.emit(ref, e);
     return { evaluated: false, requeueAfterMs: POLICY_RESYNC_MS };
   }
