@@ -30,6 +30,26 @@ ENV_FILE="$LOCAL/env"
 : "${MG_NODE_NAME:=kwok-node-0}"
 : "${MG_CRDS_DIR:=$ROOT/crds}"     # installed after startup: kustomization.yaml, else *.yaml
 
+# Node heartbeat vs. node-monitor grace period. kube-controller-manager marks a node NotReady
+# (and every pod on it NotReady, which kwok never makes Ready again) after the grace period
+# without a heartbeat: a renewed Lease in kube-node-lease or a newer Ready lastHeartbeatTime.
+# kwok renews a node's Lease every quarter of --node-lease-duration-seconds (±4 %), but only
+# when that flag is set. Without it, kwok v0.7.0's default node stages refresh the node status
+# every 10 minutes, so the node controller marked the node Unknown after 50-55 s and kwok at
+# once set it Ready again: a heartbeat every ~55 s, a flap every time. Here the Lease is renewed
+# every 5 s and the grace period (the upstream default) is stated explicitly: 10 renewals.
+: "${MG_NODE_LEASE_DURATION_SECONDS:=20}"  # kwok --node-lease-duration-seconds
+: "${MG_NODE_MONITOR_GRACE_SECONDS:=50}"   # kube-controller-manager --node-monitor-grace-period
+
+# The settings a running cluster must have been started with; up.sh restarts a cluster
+# whose .local/settings differs (e.g. one started before these settings existed).
+SETTINGS_FILE="$LOCAL/settings"
+cluster_settings() {
+  printf '%s\n' \
+    "kwok --node-lease-duration-seconds=$MG_NODE_LEASE_DURATION_SECONDS" \
+    "kube-controller-manager --node-monitor-grace-period=${MG_NODE_MONITOR_GRACE_SECONDS}s"
+}
+
 # Start order (stop_all stops every client first and etcd last).
 COMPONENTS=(prometheus etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
@@ -165,7 +185,7 @@ stop_all() {
 # Data that must not survive a restart: etcd state, TSDB, Prometheus targets/rules dropped
 # by tests. Certificates, tokens and kubeconfigs are kept so clients stay valid.
 remove_data() {
-  rm -rf "$ETCD_DATA" "$PROM_DIR" "$KWOK_DIR" "$ENV_FILE"
+  rm -rf "$ETCD_DATA" "$PROM_DIR" "$KWOK_DIR" "$ENV_FILE" "$SETTINGS_FILE"
 }
 
 # Serialise up/down: a second `cluster:up` waits for the first and then finds it running.

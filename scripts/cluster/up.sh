@@ -11,6 +11,14 @@ source "$here/lib.sh"
 started_ms=$(($(date +%s%N) / 1000000))
 elapsed() { local ms=$(($(date +%s%N) / 1000000 - started_ms)); printf '%d.%01d' $((ms / 1000)) $((ms % 1000 / 100)); }
 
+# The node heartbeat must come well within the node-monitor grace period (see lib.sh): at
+# least 4 Lease renewals (one every quarter of the lease duration) per grace period.
+[[ "$MG_NODE_LEASE_DURATION_SECONDS" =~ ^[1-9][0-9]*$ && "$MG_NODE_MONITOR_GRACE_SECONDS" =~ ^[1-9][0-9]*$ ]] \
+  || die "MG_NODE_LEASE_DURATION_SECONDS and MG_NODE_MONITOR_GRACE_SECONDS must be whole seconds > 0"
+[ "$MG_NODE_LEASE_DURATION_SECONDS" -le "$MG_NODE_MONITOR_GRACE_SECONDS" ] \
+  || die "MG_NODE_LEASE_DURATION_SECONDS ($MG_NODE_LEASE_DURATION_SECONDS) must not exceed MG_NODE_MONITOR_GRACE_SECONDS ($MG_NODE_MONITOR_GRACE_SECONDS): the node would flap to NotReady"
+settings="$(cluster_settings)"
+
 bash "$here/ensure-prereqs.sh"
 bash "$here/build-binaries.sh"
 take_lock
@@ -49,9 +57,12 @@ admin_token() { awk -F, '$2=="admin"{print $1}' "$AUTH/tokens.csv"; }
 all_alive=1
 for c in "${COMPONENTS[@]}"; do alive "$c" || all_alive=0; done
 if [ "$all_alive" = 1 ] && [ -f "$ENV_FILE" ]; then
-  # Health checks must use the ports the running cluster was started with.
+  # Health checks must use the ports the running cluster was started with; the node
+  # settings it also exports are the old ones: keep the wanted ones for a restart.
+  lease="$MG_NODE_LEASE_DURATION_SECONDS" grace="$MG_NODE_MONITOR_GRACE_SECONDS"
   # shellcheck disable=SC1090
   source "$ENV_FILE"
+  MG_NODE_LEASE_DURATION_SECONDS="$lease" MG_NODE_MONITOR_GRACE_SECONDS="$grace"
   healthy=0
   for _ in 1 2 3 4 5 6 7 8 9 10; do
     if apiserver_ready && prometheus_ready; then healthy=1; break; fi
@@ -60,6 +71,11 @@ if [ "$all_alive" = 1 ] && [ -f "$ENV_FILE" ]; then
   # a running kwok keeps the stages it started with: restart when kwok-stages.yaml changed
   if [ "$healthy" = 1 ] && ! cmp -s "$here/kwok-stages.yaml" "$KWOK_DIR/stages.yaml"; then
     log "kwok-stages.yaml changed since the cluster started"
+    healthy=0
+  fi
+  # likewise when the flags in cluster_settings (lib.sh) changed, or the cluster predates them
+  if [ "$healthy" = 1 ] && [ "$settings" != "$(cat "$SETTINGS_FILE" 2>/dev/null)" ]; then
+    log "node heartbeat settings changed since the cluster started; now: $(echo "$settings" | paste -sd ';' | sed 's/;/; /g')"
     healthy=0
   fi
   if [ "$healthy" = 1 ]; then
@@ -106,6 +122,7 @@ token_of() { awk -F, -v u="$1" '$2==u{print $1}' "$AUTH/tokens.csv"; }
 
 mkdir -p -m 700 "$ETCD_DATA"   # etcd warns about anything wider
 mkdir -p "$PROM_DATA" "$PROM_TARGETS" "$PROM_DIR/rules" "$KWOK_DIR"
+echo "$settings" > "$SETTINGS_FILE"
 
 # --- Prometheus (independent of Kubernetes: start it first, in parallel) ----------------
 cat > "$PROM_DIR/prometheus.yml" <<EOF
@@ -221,7 +238,9 @@ start kube-controller-manager "$BIN/kube-controller-manager" \
   --controllers='*' \
   --service-account-private-key-file="$CERTS/sa.key" \
   --root-ca-file="$CERTS/ca.crt" \
+  --node-monitor-grace-period="${MG_NODE_MONITOR_GRACE_SECONDS}s" \
   --profiling=false
+# (--node-monitor-grace-period: kwok's node Lease heartbeat must fit in it; see lib.sh.)
 
 sch_kc="$KCFGS/kube-scheduler.kubeconfig"
 start kube-scheduler "$BIN/kube-scheduler" \
@@ -235,7 +254,9 @@ start kube-scheduler "$BIN/kube-scheduler" \
 
 # KWOK_WORKDIR keeps kwok from loading ~/.kwok/kwok.yaml; kwok-stages.yaml sets how pods
 # run (a Job's pod succeeds or fails as its annotations say); its default pod CIDR
-# (10.0.0.0/24) is replaced so pod IPs never look like service IPs.
+# (10.0.0.0/24) is replaced so pod IPs never look like service IPs;
+# --node-lease-duration-seconds makes kwok renew the node's Lease (the heartbeat) every
+# quarter of it, well within kube-controller-manager's grace period (see lib.sh).
 cp "$here/kwok-stages.yaml" "$KWOK_DIR/stages.yaml"
 start kwok env KWOK_WORKDIR="$KWOK_DIR" "$BIN/kwok" \
   --kubeconfig="$KCFGS/kwok.kubeconfig" \
@@ -243,7 +264,8 @@ start kwok env KWOK_WORKDIR="$KWOK_DIR" "$BIN/kwok" \
   --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --server-address="127.0.0.1:$MG_KWOK_PORT" \
   --cidr=10.244.0.1/16 \
-  --node-ip=127.0.0.1
+  --node-ip=127.0.0.1 \
+  --node-lease-duration-seconds="$MG_NODE_LEASE_DURATION_SECONDS"
 
 # The fake node. No taint, so workloads schedule without tolerations; kwok fills status.
 kc apply -f - >/dev/null <<EOF
@@ -292,6 +314,8 @@ export MG_KCM_PORT=$MG_KCM_PORT
 export MG_SCHEDULER_PORT=$MG_SCHEDULER_PORT
 export MG_KWOK_PORT=$MG_KWOK_PORT
 export MG_PROMETHEUS_PORT=$MG_PROMETHEUS_PORT
+export MG_NODE_LEASE_DURATION_SECONDS=$MG_NODE_LEASE_DURATION_SECONDS
+export MG_NODE_MONITOR_GRACE_SECONDS=$MG_NODE_MONITOR_GRACE_SECONDS
 EOF
 mv "$ENV_FILE.tmp" "$ENV_FILE"
 
