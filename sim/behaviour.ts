@@ -49,7 +49,21 @@ export interface ModelServerOptions {
   seed?: number;
   /** generation tick, default 100 ms */
   tickMs?: number;
+  /**
+   * "generated" (default): every tick each segment generates `requestsPerSecond` predictions per
+   * second by itself. "served": the tick generates nothing; each request to /predict makes exactly
+   * one prediction (and `requestsPerSecond` only weighs the fairness groups against each other).
+   */
+  traffic?: TrafficMode;
+  /** served mode: a /predict response waits for its drawn latency times this factor (default 0 = at once) */
+  serveLatencyScale?: number;
 }
+
+export const TRAFFIC_MODES = ["generated", "served"] as const;
+export type TrafficMode = (typeof TRAFFIC_MODES)[number];
+
+/** A served response never waits longer than this, whatever the drawn latency and scale. */
+export const MAX_SERVE_WAIT_SECONDS = 60;
 
 
 export const FEATURES = ["age", "income", "tenure"] as const;
@@ -194,6 +208,13 @@ export function validateOptions(options: ModelServerOptions): void {
     throw new Error("tickMs: must be in 10..10000");
   }
   if (options.seed !== undefined && !Number.isFinite(options.seed)) throw new Error("seed: must be a finite number");
+  if (options.traffic !== undefined && !(TRAFFIC_MODES as readonly string[]).includes(options.traffic)) {
+    throw new Error(`traffic: must be one of ${TRAFFIC_MODES.join(", ")}`);
+  }
+  const scale = options.serveLatencyScale;
+  if (scale !== undefined && (typeof scale !== "number" || !Number.isFinite(scale) || scale < 0 || scale > 100)) {
+    throw new Error("serveLatencyScale: must be in 0..100");
+  }
 }
 
 function range(from: number, to: number, step: number): number[] {

@@ -6,10 +6,12 @@
 // Prints one JSON log line with the URL once listening. With --targets-dir it
 // registers itself as a Prometheus file-SD target and removes the file again on
 // SIGINT/SIGTERM. Behaviour is changed at runtime over HTTP (see sim/README.md).
+// With --traffic served it makes one prediction per request to /predict instead of
+// generating its own traffic (see sim/load.ts for a client).
 
 import { parseArgs } from "node:util";
 import { pino } from "pino";
-import type { SegmentBehaviour } from "./behaviour.ts";
+import { TRAFFIC_MODES, type SegmentBehaviour, type TrafficMode } from "./behaviour.ts";
 import { startModelServer, type ModelServer } from "./model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "./targets.ts";
 
@@ -25,6 +27,10 @@ const USAGE = `Usage: node sim/cli.ts [options]
   --accuracy <p>            probability a prediction is correct (default 0.92)
   --seed <n>                PRNG seed (default random)
   --tick-ms <n>             generation tick in ms (default 100)
+  --traffic <mode>          "generated" (default): make --rps predictions by itself;
+                            "served": one prediction per request to /predict, nothing on ticks
+  --serve-latency-scale <x> served mode: a response waits for its drawn latency times x
+                            (default 0 = answer at once)
   --targets-dir <dir>       write <dir>/<target-name>.json (Prometheus file_sd) while running
   --target-name <name>      file name without .json (default "model-server-<model>-<port>")
   --target-label <k=v>      label added to the file_sd target (repeatable)
@@ -65,6 +71,8 @@ try {
       accuracy: { type: "string" },
       seed: { type: "string" },
       "tick-ms": { type: "string" },
+      traffic: { type: "string" },
+      "serve-latency-scale": { type: "string" },
       "targets-dir": { type: "string" },
       "target-name": { type: "string" },
       "target-label": { type: "string", multiple: true },
@@ -87,6 +95,11 @@ const rps = number("rps", args.rps, (n) => n >= 0);
 const accuracy = number("accuracy", args.accuracy, (n) => n >= 0 && n <= 1);
 const seed = number("seed", args.seed, Number.isInteger);
 const tickMs = number("tick-ms", args["tick-ms"], (n) => n >= 10);
+const serveLatencyScale = number("serve-latency-scale", args["serve-latency-scale"], (n) => n >= 0 && n <= 100);
+const traffic = args.traffic;
+if (traffic !== undefined && !(TRAFFIC_MODES as readonly string[]).includes(traffic)) {
+  fail(`--traffic: expected one of ${TRAFFIC_MODES.join(", ")}, got "${traffic}"`);
+}
 const segmentNames = list("segments", args.segments) ?? [];
 const groupNames = list("groups", args.groups);
 
@@ -115,6 +128,8 @@ try {
     port,
     ...(seed !== undefined ? { seed } : {}),
     ...(tickMs !== undefined ? { tickMs } : {}),
+    ...(traffic !== undefined ? { traffic: traffic as TrafficMode } : {}),
+    ...(serveLatencyScale !== undefined ? { serveLatencyScale } : {}),
   });
 } catch (error) {
   log.error({ err: error }, "model server failed to start");
@@ -141,6 +156,7 @@ log.info(
     model: args.model,
     version: args.version,
     segments: segmentNames,
+    traffic: server.traffic,
     ...(targetFile !== undefined ? { target: targetFile } : {}),
   },
   "model server listening",

@@ -1,6 +1,8 @@
 // The simulated model's traffic: every tick, each segment (and fairness group) makes its
-// share of predictions, drawn from its current behaviour, and the metrics count them. The
-// behaviour can be patched while it runs; a new version label starts the series afresh.
+// share of predictions, drawn from its current behaviour, and the metrics count them. In
+// served mode the tick makes nothing and each predict() call (one HTTP request) draws exactly
+// one prediction the same way. The behaviour can be patched while it runs; a new version
+// label starts the series afresh.
 import { Registry } from "prom-client";
 import {
   ALL_GROUPS,
@@ -18,8 +20,10 @@ import {
   REGRESSION_TARGET_SD,
   versionRequestSchema,
   zodIssues,
+  type FeatureName,
   type ModelServerOptions,
   type SegmentBehaviour,
+  type TrafficMode,
 } from "./behaviour.ts";
 import { EMBEDDING_DIMENSIONS, EMBEDDING_EMA_SECONDS, EMBEDDING_NOISE_SD, expectedEmbeddingCentroid } from "./embedding.ts";
 import { buildLabels, createMetrics, type Metrics, type SegmentLabels } from "./metrics.ts";
@@ -30,7 +34,10 @@ const MAX_TICK_SECONDS = 5;
 
 interface CellState {
   group: string;
+  /** generated mode: fractional prediction carried over to the next tick */
   carry: number;
+  /** served mode: smooth weighted round-robin credit */
+  credit: number;
 }
 
 interface SegmentState {
@@ -38,6 +45,39 @@ interface SegmentState {
   behaviour: SegmentBehaviour;
   cells: CellState[];
   centroid: number[];
+  /** served mode: when the centroid's moving average last moved (ms, monotonic) */
+  lastServedAt: number;
+}
+
+/** The values drawn for one prediction (served mode returns them to the client). */
+export interface Prediction {
+  /** fairness group, "all" when no groups are configured */
+  group: string;
+  outcome: "tp" | "fp" | "tn" | "fn";
+  /** the actual class was positive */
+  actual: boolean;
+  /** the model predicted positive */
+  predicted: boolean;
+  confidence: number;
+  /** P(positive) = 0.5 ± confidence/2 */
+  score: number;
+  latencySeconds: number;
+  features: Record<FeatureName, number>;
+  refusal: boolean;
+  safetyFlag: boolean;
+  /** user feedback score 1..5, given on 20 % of predictions */
+  feedback: number | null;
+  regression: { target: number; prediction: number };
+  embedding: number[];
+}
+
+/** What served mode answers for one request. */
+export interface ServedPrediction {
+  model: string;
+  version: string;
+  segment: string;
+  group: string;
+  prediction: Omit<Prediction, "group">;
 }
 
 export class TrafficGenerator {
@@ -53,6 +93,10 @@ export class TrafficGenerator {
   private readonly metrics: Metrics;
   private labels = new Map<string, SegmentLabels>();
   private last: number;
+  /** served mode: next segment of the round-robin when a request names none */
+  private nextSegment = 0;
+  readonly traffic: TrafficMode;
+  readonly serveLatencyScale: number;
   private tickErrorReported = false;
 
   /** `options` must have passed validateOptions. */
@@ -60,6 +104,8 @@ export class TrafficGenerator {
     this.model = options.model;
     this.currentVersion = options.version;
     this.segmentLabel = options.segmentLabel ?? "plant";
+    this.traffic = options.traffic ?? "generated";
+    this.serveLatencyScale = options.serveLatencyScale ?? 0;
     this.random = new Random(options.seed ?? Math.floor(Math.random() * 2 ** 32));
     for (const [name, override] of Object.entries(options.groups ?? {})) this.groupOverrides.set(name, copyPartial(override));
     this.hasGroups = this.groupOverrides.size > 0;
@@ -68,8 +114,9 @@ export class TrafficGenerator {
       this.segments.set(name, {
         name,
         behaviour: fillBehaviour(partial),
-        cells: this.groupNames.map((group) => ({ group, carry: 0 })),
+        cells: this.groupNames.map((group) => ({ group, carry: 0, credit: 0 })),
         centroid: expectedEmbeddingCentroid(fillBehaviour(partial).embeddingShift),
+        lastServedAt: now,
       });
     }
     this.metrics = createMetrics(this.registry, this.segmentLabel);
@@ -81,10 +128,11 @@ export class TrafficGenerator {
     return this.currentVersion;
   }
 
-  /** Generates the traffic since the last tick (`now` in ms, from a monotonic clock). */
+  /** Generates the traffic since the last tick (`now` in ms, from a monotonic clock). In served mode it does nothing. */
   tick(now: number): void {
     const seconds = Math.min((now - this.last) / 1000, MAX_TICK_SECONDS);
     this.last = now;
+    if (this.traffic === "served") return;
     try {
       for (const segment of this.segments.values()) this.generateSegment(segment, seconds);
     } catch (error) {
@@ -98,6 +146,83 @@ export class TrafficGenerator {
   /** Starts counting time from now, generating nothing for the time before. */
   restartClock(now: number): void {
     this.last = now;
+    for (const segment of this.segments.values()) segment.lastServedAt = now;
+  }
+
+  /**
+   * Draws exactly one prediction, from the current behaviour of `segment` (default: the next
+   * segment in round-robin order) and `group` (default: the groups in proportion to their
+   * `requestsPerSecond`, equally when those are all 0), and counts it in every metric as a
+   * generated prediction would be. `now` (ms, monotonic) advances the embedding centroid's
+   * moving average. Throws BehaviourValidationError on an unknown segment or group. Works in
+   * either traffic mode; the server only calls it in served mode.
+   */
+  predict(request: { segment?: string | undefined; group?: string | undefined }, now: number): ServedPrediction {
+    let segment: SegmentState | undefined;
+    if (request.segment !== undefined) {
+      segment = this.segments.get(request.segment);
+      if (!segment) {
+        throw new BehaviourValidationError([
+          { field: "segment", message: `unknown segment "${request.segment}" (known: ${[...this.segments.keys()].join(", ")})` },
+        ]);
+      }
+    } else {
+      const all = [...this.segments.values()];
+      segment = all[this.nextSegment % all.length]!;
+      this.nextSegment = (this.nextSegment + 1) % all.length;
+    }
+
+    let cellIndex: number;
+    if (request.group !== undefined) {
+      cellIndex = this.hasGroups ? segment.cells.findIndex((cell) => cell.group === request.group) : -1;
+      if (cellIndex < 0) {
+        const known = this.hasGroups ? this.groupNames.join(", ") : "none: no groups configured";
+        throw new BehaviourValidationError([{ field: "group", message: `unknown group "${request.group}" (known: ${known})` }]);
+      }
+    } else {
+      cellIndex = this.pickCell(segment);
+    }
+
+    const counts = segment.cells.map((_, i) => (i === cellIndex ? 1 : 0));
+    const seconds = Math.max(0, (now - segment.lastServedAt) / 1000);
+    segment.lastServedAt = now;
+    const out: Prediction = {
+      group: "",
+      outcome: "tn",
+      actual: false,
+      predicted: false,
+      confidence: 0,
+      score: 0,
+      latencySeconds: 0,
+      features: { age: 0, income: 0, tenure: 0 },
+      refusal: false,
+      safetyFlag: false,
+      feedback: null,
+      regression: { target: 0, prediction: 0 },
+      embedding: [],
+    };
+    this.emit(segment, counts, seconds, out);
+    const { group, ...prediction } = out;
+    return { model: this.model, version: this.currentVersion, segment: segment.name, group, prediction };
+  }
+
+  /** Smooth weighted round-robin over the segment's groups, weighted by their requestsPerSecond. */
+  private pickCell(segment: SegmentState): number {
+    const cells = segment.cells;
+    if (cells.length === 1) return 0;
+    let weights = cells.map((cell) => this.effectiveBehaviour(segment, cell.group).requestsPerSecond);
+    let sum = weights.reduce((a, b) => a + b, 0);
+    if (!(sum > 0)) {
+      weights = cells.map(() => 1);
+      sum = cells.length;
+    }
+    let best = 0;
+    for (let i = 0; i < cells.length; i++) {
+      cells[i]!.credit += weights[i]!;
+      if (cells[i]!.credit > cells[best]!.credit) best = i;
+    }
+    cells[best]!.credit -= sum;
+    return best;
   }
 
   setBehaviour(patch: Partial<SegmentBehaviour>, segment?: string): void {
@@ -146,7 +271,15 @@ export class TrafficGenerator {
   document(): unknown {
     const groups: Record<string, Partial<SegmentBehaviour>> = {};
     for (const [name, override] of this.groupOverrides) groups[name] = copyPartial(override);
-    return { model: this.model, version: this.currentVersion, segmentLabel: this.segmentLabel, segments: this.behaviour(), groups };
+    return {
+      model: this.model,
+      version: this.currentVersion,
+      segmentLabel: this.segmentLabel,
+      traffic: this.traffic,
+      serveLatencyScale: this.serveLatencyScale,
+      segments: this.behaviour(),
+      groups,
+    };
   }
 
   /** (Re)build label objects and create every series at zero so all families and label sets exist from the first scrape. */
@@ -188,6 +321,21 @@ export class TrafficGenerator {
   }
 
   private generateSegment(segment: SegmentState, seconds: number): void {
+    const counts = segment.cells.map((cell) => {
+      cell.carry += this.effectiveBehaviour(segment, cell.group).requestsPerSecond * seconds;
+      const n = Math.floor(cell.carry);
+      cell.carry -= n;
+      return n;
+    });
+    this.emit(segment, counts, seconds, undefined);
+  }
+
+  /**
+   * Draws `counts[i]` predictions for cell i from its current behaviour and counts them. The
+   * centroid's moving average advances by `seconds`. With `out`, the values of the last draw are
+   * written there (served mode draws one prediction at a time).
+   */
+  private emit(segment: SegmentState, counts: readonly number[], seconds: number, out: Prediction | undefined): void {
     const { metrics, random } = this;
     const l = this.labels.get(segment.name);
     if (!l) return;
@@ -200,12 +348,11 @@ export class TrafficGenerator {
     let targetSquaredSum = 0;
     const embeddingSum = new Array<number>(EMBEDDING_DIMENSIONS).fill(0);
 
-    for (const cell of segment.cells) {
-      const b = this.effectiveBehaviour(segment, cell.group);
-      cell.carry += b.requestsPerSecond * seconds;
-      const n = Math.floor(cell.carry);
-      cell.carry -= n;
+    for (let c = 0; c < segment.cells.length; c++) {
+      const cell = segment.cells[c]!;
+      const n = counts[c] ?? 0;
       if (n === 0) continue;
+      const b = this.effectiveBehaviour(segment, cell.group);
 
       let tp = 0;
       let fp = 0;
@@ -226,19 +373,27 @@ export class TrafficGenerator {
         else fp++;
 
         const confidence = random.betaMean(b.confidenceMean, CONFIDENCE_CONCENTRATION);
+        const score = predictedPositive ? 0.5 + 0.5 * confidence : 0.5 - 0.5 * confidence;
+        const latency = Math.exp(logMean + LATENCY_LOG_SD * random.normal());
         metrics.confidence.observe(l.base, confidence);
-        metrics.score.observe(l.base, predictedPositive ? 0.5 + 0.5 * confidence : 0.5 - 0.5 * confidence);
-        metrics.latency.observe(l.base, Math.exp(logMean + LATENCY_LOG_SD * random.normal()));
+        metrics.score.observe(l.base, score);
+        metrics.latency.observe(l.base, latency);
         for (let f = 0; f < shifts.length; f++) {
-          metrics.feature.observe(l.feature[f]!, (shifts[f] ?? 0) + random.normal());
+          const value = (shifts[f] ?? 0) + random.normal();
+          metrics.feature.observe(l.feature[f]!, value);
+          if (out) out.features[FEATURES[f]!] = value;
         }
 
-        if (random.next() < b.refusalRate) refusals++;
-        if (random.next() < b.toxicityRate) flags++;
+        const refusal = random.next() < b.refusalRate;
+        const flagged = random.next() < b.toxicityRate;
+        if (refusal) refusals++;
+        if (flagged) flags++;
+        let feedback: number | null = null;
         if (random.next() < FEEDBACK_SHARE) {
-          let score = 1;
-          for (let k = 0; k < 4; k++) if (random.next() < feedbackP) score++;
-          metrics.feedback.observe(l.base, score);
+          let rating = 1;
+          for (let k = 0; k < 4; k++) if (random.next() < feedbackP) rating++;
+          metrics.feedback.observe(l.base, rating);
+          feedback = rating;
         }
 
         const target = REGRESSION_TARGET_MEAN + REGRESSION_TARGET_SD * random.normal();
@@ -247,6 +402,20 @@ export class TrafficGenerator {
         squaredError += error * error;
         targetSum += target;
         targetSquaredSum += target * target;
+
+        if (out) {
+          out.group = cell.group;
+          out.outcome = actualPositive ? (correct ? "tp" : "fn") : correct ? "tn" : "fp";
+          out.actual = actualPositive;
+          out.predicted = predictedPositive;
+          out.confidence = confidence;
+          out.score = score;
+          out.latencySeconds = latency;
+          out.refusal = refusal;
+          out.safetyFlag = flagged;
+          out.feedback = feedback;
+          out.regression = { target, prediction: target + error };
+        }
       }
 
       const byOutcome = l.outcome.get(cell.group);
@@ -267,6 +436,7 @@ export class TrafficGenerator {
     }
 
     if (responses === 0) return;
+    if (out) out.embedding = embeddingSum.map((x) => x / responses);
     if (refusals) metrics.responses.inc(l.refusalTrue, refusals);
     if (responses - refusals) metrics.responses.inc(l.refusalFalse, responses - refusals);
     if (flags) metrics.safetyFlags.inc(l.base, flags);

@@ -10,10 +10,23 @@
 // The pieces: behaviour.ts (configuration and validation), random.ts and
 // embedding.ts (generators), metrics.ts and generator.ts (the traffic and its
 // metrics), targets.ts (Prometheus file SD); this file is the HTTP server.
+//
+// Traffic: "generated" (default) makes predictions by itself on a tick; "served" makes exactly
+// one per request to /predict, so the metrics follow the traffic that reached this server
+// (e.g. through a weighted HTTPRoute); sim/load.ts sends such requests.
 
 import http from "node:http";
 import { once } from "node:events";
-import { behaviourRequestSchema, BehaviourValidationError, validateOptions, versionRequestSchema, zodIssues, type ModelServerOptions, type SegmentBehaviour } from "./behaviour.ts";
+import {
+  behaviourRequestSchema,
+  BehaviourValidationError,
+  MAX_SERVE_WAIT_SECONDS,
+  validateOptions,
+  versionRequestSchema,
+  zodIssues,
+  type ModelServerOptions,
+  type SegmentBehaviour,
+} from "./behaviour.ts";
 import { TrafficGenerator } from "./generator.ts";
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -21,6 +34,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 export interface ModelServer {
   url: string;
   port: number;
+  /** "generated" or "served" (see ModelServerOptions.traffic) */
+  traffic: "generated" | "served";
   /** Patch the behaviour of one segment, or of all segments when `segment` is omitted. Throws on invalid input. */
   setBehaviour(patch: Partial<SegmentBehaviour>, segment?: string): void;
   /** Patch the override of one fairness group (applies in every segment). Throws if groups are not configured. */
@@ -36,6 +51,9 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   validateOptions(options);
   const tickMs = options.tickMs ?? 100;
   const generator = new TrafficGenerator(options, performance.now());
+  const serveLatencyScale = options.serveLatencyScale ?? 0;
+  /** served responses waiting for their drawn latency; cleared on close */
+  const waits = new Set<NodeJS.Timeout>();
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -55,6 +73,35 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         res.writeHead(200, { "content-type": generator.registry.contentType });
         res.end(method === "HEAD" ? undefined : body);
         return;
+      }
+      case "/predict": {
+        if (method !== "GET" && method !== "POST") return methodNotAllowed(res, "GET, POST");
+        req.resume(); // the body, if any, is not used
+        if (generator.traffic !== "served") {
+          return sendJson(res, 409, { error: 'traffic is "generated": /predict is served only with traffic "served" (--traffic served)' });
+        }
+        const query = new URL(req.url ?? "/", "http://localhost").searchParams;
+        let answer;
+        try {
+          answer = generator.predict(
+            { segment: header(req, "x-segment") ?? query.get("segment") ?? undefined, group: header(req, "x-group") ?? query.get("group") ?? undefined },
+            performance.now(),
+          );
+        } catch (error) {
+          if (error instanceof BehaviourValidationError) return sendValidationError(res, error);
+          throw error;
+        }
+        const waitMs = Math.min(answer.prediction.latencySeconds * serveLatencyScale, MAX_SERVE_WAIT_SECONDS) * 1000;
+        if (waitMs > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              waits.delete(timer);
+              resolve();
+            }, waitMs);
+            waits.add(timer);
+          });
+        }
+        return sendJson(res, 200, answer);
       }
       case "/healthz": {
         if (method !== "GET" && method !== "HEAD") return methodNotAllowed(res, "GET");
@@ -116,13 +163,17 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const port = address.port;
 
   generator.restartClock(performance.now());
-  const timer = setInterval(() => generator.tick(performance.now()), tickMs);
-  timer.unref();
+  // served mode: predictions come from requests only, so there is nothing to tick
+  const timer = generator.traffic === "generated" ? setInterval(() => generator.tick(performance.now()), tickMs) : undefined;
+  timer?.unref();
 
   let closing: Promise<void> | undefined;
   function close(): Promise<void> {
     closing ??= new Promise<void>((resolve, reject) => {
       clearInterval(timer);
+      // responses still waiting for their latency are dropped with their connections
+      for (const wait of waits) clearTimeout(wait);
+      waits.clear();
       server.close((error) => (error ? reject(error) : resolve()));
       server.closeAllConnections();
     });
@@ -132,12 +183,20 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    traffic: generator.traffic,
     setBehaviour: (patch, segment) => generator.setBehaviour(patch, segment),
     setGroupBehaviour: (group, patch) => generator.setGroupBehaviour(group, patch),
     setVersion: (version) => generator.setVersion(version),
     behaviour: () => generator.behaviour(),
     close,
   };
+}
+
+/** A request header's value (the first, if repeated), undefined when absent or empty. */
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === "" ? undefined : first;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

@@ -8,6 +8,7 @@ import { BASELINE_EMBEDDING } from "../../sim/embedding.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
 import { cosineDistance as cosineDistanceResult } from "../../src/domain/stats/index.ts";
+import { delta, scrape as scrapeUrl, total, type Scrape } from "./support.ts";
 
 // the project's own cosine distance; the simulator keeps no copy of it
 const cosineDistance = (a: readonly number[], b: readonly number[]): number => {
@@ -18,57 +19,7 @@ const cosineDistance = (a: readonly number[], b: readonly number[]): number => {
 
 // ---------------------------------------------------------------- helpers
 
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-interface Scrape {
-  types: Map<string, string>;
-  samples: Sample[];
-}
-
-function parseExposition(text: string): Scrape {
-  const types = new Map<string, string>();
-  const samples: Sample[] = [];
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
-    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (type) {
-      types.set(type[1]!, type[2]!);
-      continue;
-    }
-    if (line.startsWith("#")) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) throw new Error(`unparseable line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return { types, samples };
-}
-
-async function scrape(server: ModelServer): Promise<Scrape> {
-  const res = await fetch(`${server.url}/metrics`);
-  expect(res.status).toBe(200);
-  expect(res.headers.get("content-type")).toContain("text/plain");
-  return parseExposition(await res.text());
-}
-
-/** Sum of the samples of `name` whose labels include `match`. */
-function total(s: Scrape, name: string, match: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const sample of s.samples) {
-    if (sample.name !== name) continue;
-    if (Object.entries(match).every(([k, v]) => sample.labels[k] === v)) sum += sample.value;
-  }
-  return sum;
-}
-
-function delta(a: Scrape, b: Scrape, name: string, match: Record<string, string> = {}): number {
-  return total(b, name, match) - total(a, name, match);
-}
+const scrape = (server: ModelServer): Promise<Scrape> => scrapeUrl(server.url);
 
 function accuracyBetween(a: Scrape, b: Scrape, match: Record<string, string> = {}): { accuracy: number; n: number } {
   const d = (outcome: string) => delta(a, b, "model_predictions_total", { ...match, outcome });
@@ -341,7 +292,7 @@ describe("model server HTTP control", () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: "ok" });
     const doc = (await (await fetch(`${server.url}/behaviour`)).json()) as Record<string, unknown>;
-    expect(doc).toMatchObject({ model: "churn", version: "v1", segmentLabel: "site", groups: {} });
+    expect(doc).toMatchObject({ model: "churn", version: "v1", segmentLabel: "site", traffic: "generated", serveLatencyScale: 0, groups: {} });
     expect((doc.segments as Record<string, Record<string, unknown>>).x).toMatchObject({
       accuracy: 0.5,
       requestsPerSecond: 10,
