@@ -1,4 +1,4 @@
-// Drift statistics core: pure functions, no I/O. See docs/statistics.md for the conventions.
+// Drift and canary statistics core: pure functions, no I/O. See docs/statistics.md for the conventions.
 export type { Result } from "./result.ts";
 export { ok, fail } from "./result.ts";
 export type { Bin, Histogram, CumulativeBucket } from "./histogram.ts";
@@ -26,7 +26,18 @@ export {
 export type { KsResult, ChiSquareResult, PooledCounts } from "./hypothesis.ts";
 export { ksTest, chiSquareTest, poolAdjacentBins } from "./hypothesis.ts";
 export { cosineDistance, euclideanDistance } from "./vectors.ts";
-export { logGamma, regularizedGammaP, regularizedGammaQ, chiSquareSurvival, kolmogorovSurvival } from "./special.ts";
+export {
+  logGamma,
+  regularizedGammaP,
+  regularizedGammaQ,
+  chiSquareSurvival,
+  kolmogorovSurvival,
+  regularizedIncompleteBeta,
+  studentTSurvival,
+  normalSurvival,
+} from "./special.ts";
+export type { Alternative, ProportionSample, TwoProportionResult, MeanSample, WelchResult, MomentsOptions } from "./compare.ts";
+export { ALTERNATIVES, DEFAULT_MAX_INF_BUCKET_SHARE, twoProportionTest, welchTest, momentsFromBins, countAbove } from "./compare.ts";
 export type {
   DriftMethod,
   DriftSeverity,
