@@ -20,7 +20,12 @@ import { LeaderElector } from "./controller/leader.ts";
 import { CONTROLLER } from "./controller/names.ts";
 import type { KubeObject } from "./controller/reconciler.ts";
 import { WatchRouter, type WatchRegistration } from "./controller/watches.ts";
-import { COMPONENT, KubernetesEventSink, KubernetesJobs, KubernetesStatusWriter, loadKubeConfig, readSecret, watchResource } from "./adapters/kubernetes/client.ts";
+import { COMPONENT, KubernetesCreator, KubernetesEventSink, KubernetesFinalizers, KubernetesJobs, KubernetesStatusWriter, loadKubeConfig, readSecret, watchResource } from "./adapters/kubernetes/client.ts";
+import { KubernetesWorkloads } from "./adapters/kubernetes/deployments.ts";
+import { routerFactory } from "./adapters/routers/index.ts";
+import { MODEL_ROLLOUT } from "./api/v1alpha1/rollout.ts";
+import { ModelRolloutReconciler } from "./controller/modelrollout.ts";
+import { modelRolloutWatch, rolloutsOfMonitor } from "./controller/modelrollout-watches.ts";
 import { KubernetesLease } from "./adapters/kubernetes/lease.ts";
 import { Limiter } from "./adapters/prometheus/client.ts";
 import { createSourceResolver } from "./adapters/prometheus/resolver.ts";
@@ -37,6 +42,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
   const metrics = new OperatorMetrics();
   const monitorType = { group: GROUP, version: VERSION, plural: MODEL_MONITOR.plural };
   const policyType = { group: GROUP, version: VERSION, plural: RETRAIN_POLICY.plural };
+  const rolloutType = { group: GROUP, version: VERSION, plural: MODEL_ROLLOUT.plural };
   const resolveSource = createSourceResolver({
     defaultUrl: config.PROMETHEUS_URL,
     defaultTimeoutMs: durationMs(config.QUERY_TIMEOUT),
@@ -48,6 +54,8 @@ export async function run(env: Record<string, string | undefined> = process.env)
   // caches the watches keep: which monitors name which policy, and the operator's Jobs
   const members = new Index();
   const jobCache = new JobCache();
+  const rolloutsByMonitor = new Index();
+  const rolloutManager = `${COMPONENT}-${CONTROLLER.modelRollout}`;
   const onError = () => metrics.reconcileError();
 
   // each controller reads the others' objects from their stores: declared first, filled by the watches
@@ -67,6 +75,34 @@ export async function run(env: Record<string, string | undefined> = process.env)
         jobsOf: (namespace, uid) => jobCache.ofMonitor(namespace, uid),
         jobs: jobsApi,
       },
+      rollouts: {
+        rolloutsOf: (namespace, monitor) =>
+          rolloutsByMonitor
+            .of(`${namespace}/${monitor}`)
+            .map((key) => rollouts.get(key))
+            .filter((r): r is KubeObject => r !== undefined),
+        rolloutEnabled: (namespace, name) => (policies.get(`${namespace}/${name}`)?.spec as { rollout?: unknown } | undefined)?.rollout !== undefined,
+        create: (manifest) => rolloutCreator.create(manifest),
+      },
+    }),
+  });
+  const rolloutCreator = new KubernetesCreator(kc, rolloutType);
+  const rollouts: Controller = new Controller({
+    workers: 4,
+    log,
+    onError,
+    reconciler: new ModelRolloutReconciler({
+      monitor: (namespace, name) => monitors.get(`${namespace}/${name}`),
+      policy: (namespace, name) => policies.get(`${namespace}/${name}`),
+      routers: routerFactory(kc, rolloutManager),
+      workloads: new KubernetesWorkloads(kc, rolloutManager),
+      resolveSource,
+      status: new KubernetesStatusWriter(kc, rolloutType, rolloutManager),
+      finalizers: new KubernetesFinalizers(kc, rolloutType),
+      events: new KubernetesEventSink(kc, log),
+      clock: systemClock,
+      log,
+      telemetry: metrics,
     }),
   });
   const policies: Controller = new Controller({
@@ -91,11 +127,12 @@ export async function run(env: Record<string, string | undefined> = process.env)
 
   // watches are data: each registration lives next to its controller, with its tested mapping
   const registrations: WatchRegistration[] = [
-    modelMonitorWatch({ monitors, members, forget: (namespace, name) => metrics.forgetMonitor(namespace, name) }),
+    modelMonitorWatch({ monitors, members, forget: (namespace, name) => metrics.forgetMonitor(namespace, name), dependents: rolloutsOfMonitor(rolloutsByMonitor) }),
+    modelRolloutWatch({ rollouts, byMonitor: rolloutsByMonitor, forget: (namespace, name) => metrics.forgetRollout(namespace, name) }),
     jobWatch({ jobs: jobCache }),
     retrainPolicyWatch({ policies, monitorsOf: (policyKey) => members.of(policyKey) }),
   ];
-  const router = new WatchRouter({ [CONTROLLER.modelMonitor]: monitors, [CONTROLLER.retrainPolicy]: policies }, log);
+  const router = new WatchRouter({ [CONTROLLER.modelMonitor]: monitors, [CONTROLLER.retrainPolicy]: policies, [CONTROLLER.modelRollout]: rollouts }, log);
   const watches = registrations.map((r) => watchResource(kc, r.resource, config.WATCH_NAMESPACES, router.handlers(r), log, r.labelSelector));
   let synced = false;
   const [host, port] = config.METRICS_ADDR.split(":") as [string, string];
@@ -120,6 +157,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
   const startWorkers = () => {
     monitors.start();
     policies.start();
+    rollouts.start();
   };
   // with leader election only the Lease holder reconciles; the others keep warm caches
   const elector = config.LEADER_ELECT
@@ -154,12 +192,13 @@ export async function run(env: Record<string, string | undefined> = process.env)
     // in-flight reconciles finish (their status is written) before the Lease is released
     await monitors.stop();
     await policies.stop();
+    await rollouts.stop();
     await elector?.stop();
     metrics.leading(false);
     await Promise.all(watches.map((w) => w.stop()));
     server.close();
   };
-  return { stop, controller: monitors, policies, jobs: jobCache, metrics };
+  return { stop, controller: monitors, policies, rollouts, jobs: jobCache, metrics };
 }
 
 if (import.meta.main) {

@@ -4,6 +4,8 @@ import type { QueryRequest, QueryResult } from "./domain/observation.ts";
 import type { MonitorEvent } from "./domain/events.ts";
 import type { CreateOutcome } from "./domain/remediation/plan.ts";
 import type { LeaseView } from "./domain/leader.ts";
+import type { LiveWeights, WorkloadState } from "./domain/rollout/machine.ts";
+import type { Weights } from "./api/v1alpha1/rollout.ts";
 
 /** A Prometheus-compatible HTTP API. Never throws: failures are QueryResult errors. */
 export interface MetricsSource {
@@ -75,4 +77,41 @@ export interface StoredLease {
   view: LeaseView;
   resourceVersion: string;
   acquireTime?: string;
+}
+
+/** Why a router could not read or write the weights; the reason lands in the rollout's Ready condition. */
+export type RouterErrorReason = "RouteNotFound" | "RuleNotFound" | "BackendNotFound" | "RouteChanged" | "RouterForbidden" | "RouterUnavailable";
+
+export class RouterError extends Error {
+  readonly reason: RouterErrorReason;
+  constructor(reason: RouterErrorReason, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** The traffic split between a model's stable and candidate backends, on one routing object. */
+export interface TrafficRouter {
+  /** The weights as the object holds them now; never throws (failures are typed errors). */
+  read(): Promise<LiveWeights>;
+  /** Sets both weights in one write, touching nothing else; throws RouterError. */
+  write(weights: Weights): Promise<void>;
+}
+
+/** The Deployments serving a model's versions, told their model version and URI by env vars. */
+export interface WorkloadPort {
+  read(namespace: string, deployment: string, env: ModelEnv): Promise<WorkloadState>;
+  setModel(namespace: string, deployment: string, env: ModelEnv, version: string, uri: string | undefined): Promise<void>;
+}
+
+export interface ModelEnv {
+  container?: string | undefined;
+  version: string;
+  uri: string;
+}
+
+/** A resource's finalizers, changed with the object's resourceVersion as a precondition. */
+export interface FinalizerPort {
+  /** Throws on conflict, so the key is retried with a fresh object. */
+  set(ref: ObjectRef, finalizers: string[], resourceVersion: string | undefined): Promise<void>;
 }

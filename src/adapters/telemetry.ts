@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
 import type { QueryResult } from "../domain/observation.ts";
+import { ROLLOUT_PHASES, type ModelRolloutStatus } from "../api/v1alpha1/rollout.ts";
 
 const HEALTH_VALUES = { Healthy: 0, Warning: 1, Critical: 2, Unknown: -1 } as const;
 
@@ -32,6 +33,11 @@ export class OperatorMetrics implements MonitorTelemetry {
   private readonly jobsFinished = new Counter({ name: "modelguardian_action_jobs_finished_total", help: "Action Jobs that finished, by outcome", labelNames: ["namespace", "model", "action", "outcome"], registers: [this.registry] });
   private readonly jobsActive = new Gauge({ name: "modelguardian_action_jobs_active", help: "Action Jobs running per monitor", labelNames: ["namespace", "monitor"], registers: [this.registry] });
   private readonly leader = new Gauge({ name: "modelguardian_leader", help: "1 while this replica holds the leader Lease and reconciles", registers: [this.registry] });
+  private readonly canaryWeight = new Gauge({ name: "modelguardian_rollout_canary_weight", help: "Candidate weight read back from the route", labelNames: ["namespace", "rollout", "model"], registers: [this.registry] });
+  private readonly rolloutPhase = new Gauge({ name: "modelguardian_rollout_phase", help: "1 for the phase a rollout is in", labelNames: ["namespace", "rollout", "model", "phase"], registers: [this.registry] });
+  private readonly analyses = new Counter({ name: "modelguardian_rollout_analyses_total", help: "Canary analyses by outcome", labelNames: ["namespace", "model", "outcome"], registers: [this.registry] });
+  private readonly promotions = new Counter({ name: "modelguardian_rollout_promotions_total", help: "Candidates promoted to stable", labelNames: ["namespace", "model"], registers: [this.registry] });
+  private readonly rollbacks = new Counter({ name: "modelguardian_rollout_rollbacks_total", help: "Rollouts rolled back or aborted", labelNames: ["namespace", "model", "phase"], registers: [this.registry] });
   private readonly errors = new Counter({ name: "modelguardian_reconcile_errors_total", help: "Reconciles that failed and were retried", registers: [this.registry] });
 
   constructor() {
@@ -74,6 +80,31 @@ export class OperatorMetrics implements MonitorTelemetry {
 
   activeJobs(namespace: string, monitor: string, count: number): void {
     this.jobsActive.set({ namespace, monitor }, count);
+  }
+
+  private readonly rolloutModels = new Map<string, string>();
+
+  rollout(namespace: string, rollout: string, model: string, status: ModelRolloutStatus): void {
+    this.rolloutModels.set(`${namespace}/${rollout}`, model);
+    if (status.weights) this.canaryWeight.set({ namespace, rollout, model }, status.weights.candidate);
+    for (const phase of ROLLOUT_PHASES) this.rolloutPhase.set({ namespace, rollout, model, phase }, status.phase === phase ? 1 : 0);
+  }
+
+  analysed(namespace: string, model: string, outcome: string): void {
+    this.analyses.inc({ namespace, model, outcome });
+  }
+
+  finished(namespace: string, model: string, phase: string): void {
+    if (phase === "Succeeded") this.promotions.inc({ namespace, model });
+    else this.rollbacks.inc({ namespace, model, phase });
+  }
+
+  forgetRollout(namespace: string, rollout: string): void {
+    const model = this.rolloutModels.get(`${namespace}/${rollout}`);
+    if (model === undefined) return;
+    this.rolloutModels.delete(`${namespace}/${rollout}`);
+    this.canaryWeight.remove({ namespace, rollout, model });
+    for (const phase of ROLLOUT_PHASES) this.rolloutPhase.remove({ namespace, rollout, model, phase });
   }
 
   reconcileError(): void {

@@ -5,6 +5,7 @@ import { Document, parse, Scalar, visit } from "yaml";
 import { GROUP, VERSION } from "./v1alpha1/common.ts";
 import { MODEL_MONITOR, modelMonitorSpecSchema, modelMonitorStatusSchema } from "./v1alpha1/modelmonitor.ts";
 import { RETRAIN_POLICY, retrainPolicySpecSchema, retrainPolicyStatusSchema } from "./v1alpha1/retrainpolicy.ts";
+import { MODEL_ROLLOUT, modelRolloutSpecSchema, modelRolloutStatusSchema } from "./v1alpha1/rollout.ts";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -32,6 +33,12 @@ export const RESOURCES: ResourceDefinition[] = [
     spec: retrainPolicySpecSchema,
     status: retrainPolicyStatusSchema,
     description: "RetrainPolicy says which Job to start for which finding, with cooldowns and limits, and how to roll out.",
+  },
+  {
+    ...MODEL_ROLLOUT,
+    spec: modelRolloutSpecSchema,
+    status: modelRolloutStatusSchema,
+    description: "ModelRollout is one rollout of one candidate model version: canary steps analysed against stable, promotion or rollback.",
   },
 ];
 

@@ -84,5 +84,9 @@ export class Controller<T extends KubeObject = KubeObject> {
 }
 
 export function specOrAnnotationsChanged(a: KubeObject, b: KubeObject): boolean {
-  return a.metadata.generation !== b.metadata.generation || !isDeepStrictEqual(a.metadata.annotations ?? {}, b.metadata.annotations ?? {});
+  return (
+    a.metadata.generation !== b.metadata.generation ||
+    a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp ||
+    !isDeepStrictEqual(a.metadata.annotations ?? {}, b.metadata.annotations ?? {})
+  );
 }

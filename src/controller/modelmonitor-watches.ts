@@ -28,7 +28,13 @@ export function jobEventMap(event: WatchEvent<KubeObject>): Enqueue[] {
   return [{ controller: CONTROLLER.modelMonitor, key: `${namespace}/${view.monitor}` }, ...touchPolicy(namespace, view.policy)];
 }
 
-export function modelMonitorWatch(o: { monitors: Controller; members: Index; forget(namespace: string, name: string): void }): WatchRegistration {
+export function modelMonitorWatch(o: {
+  monitors: Controller;
+  members: Index;
+  forget(namespace: string, name: string): void;
+  /** Keys of other controllers' objects that follow a monitor (its rollouts). */
+  dependents?: (event: WatchEvent<KubeObject>) => Enqueue[];
+}): WatchRegistration {
   return {
     name: MODEL_MONITOR.plural,
     resource: { group: GROUP, version: VERSION, plural: MODEL_MONITOR.plural },
@@ -39,7 +45,7 @@ export function modelMonitorWatch(o: { monitors: Controller; members: Index; for
       o.members.set(objectKey(event.object), policy ? `${namespace}/${policy}` : undefined);
       if (event.type === "remove") o.forget(namespace, name);
     },
-    map: monitorEventMap,
+    map: (event) => [...monitorEventMap(event), ...(o.dependents?.(event) ?? [])],
   };
 }
 

@@ -14,7 +14,8 @@ import {
 } from "../api/v1alpha1/modelmonitor.ts";
 import { durationMs } from "../domain/duration.ts";
 import { decide, planEvaluation, planQueries } from "../domain/evaluate.ts";
-import type { MonitorEvent } from "../domain/events.ts";
+import { EventReason, type MonitorEvent } from "../domain/events.ts";
+import { planMonitorRollout, rolloutViewOf, type RolloutView } from "../domain/rollout/monitor.ts";
 import { evaluationDue, evaluationIntervalMs, invalidSpecStatus, suspendedStatus } from "../domain/lifecycle.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
@@ -39,9 +40,19 @@ export interface RemediationDeps {
   jobs: JobsPort;
 }
 
+/** What the reconciler needs to start rollouts and follow them; absent, no rollout is started. */
+export interface RolloutDeps {
+  /** The monitor's ModelRollouts, as the cache holds them. */
+  rolloutsOf(namespace: string, monitor: string): KubeObject[];
+  /** Whether the named RetrainPolicy has spec.rollout. */
+  rolloutEnabled(namespace: string, policy: string): boolean;
+  create(manifest: Record<string, unknown> & { metadata: { name: string; namespace: string } }): Promise<CreateOutcome>;
+}
+
 export interface ReconcilerDeps {
   resolveSource: MetricsSourceResolver;
   remediation?: RemediationDeps;
+  rollouts?: RolloutDeps;
   status: StatusWriter;
   events: EventSink;
   clock: Clock;
@@ -95,7 +106,9 @@ export class ModelMonitorReconciler {
       const intervalMs = evaluationIntervalMs(durationMs(spec.data.interval));
       const due = evaluationDue(previous, generation, obj.metadata.annotations ?? {}, intervalMs, now);
       if (due.due) {
-        const decision = await this.evaluate(ref, generation, obj.metadata.annotations ?? {}, spec.data, previous, now);
+        // the monitor watches the version serving stable traffic, which follows promotions
+        const watched = { ...spec.data, model: { ...spec.data.model, version: previous.stableVersion ?? spec.data.model.version } };
+        const decision = await this.evaluate(ref, generation, obj.metadata.annotations ?? {}, watched, previous, now);
         status = decision.status;
         events.push(...decision.events);
         evaluated = true;
@@ -118,6 +131,12 @@ export class ModelMonitorReconciler {
       events.push(...r.events);
       prune = r.prune;
       if (r.requeueAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, r.requeueAfterMs);
+    }
+
+    if (this.deps.rollouts && spec.success) {
+      const r = await this.followRollouts(ref, spec.data, status, now);
+      status = r.status;
+      events.push(...r.events);
     }
 
     await persistOwnedStatus(this.deps.status, obj, ref, status, MONITOR_STATUS_OWNERSHIP);
@@ -198,6 +217,36 @@ export class ModelMonitorReconciler {
     for (const f of result.finished) t?.actionFinished(ref.namespace, model.name, f.action, f.outcome);
     t?.activeJobs(ref.namespace, ref.name, result.status?.active ?? 0);
     return result;
+  }
+
+  /** Follows promotions, records the versions, and starts a rollout for a new candidate. */
+  private async followRollouts(ref: ObjectRef, spec: ModelMonitorSpec, status: ModelMonitorStatus, now: number): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
+    const deps = this.deps.rollouts as RolloutDeps;
+    const rollouts = deps.rolloutsOf(ref.namespace, ref.name).map(rolloutViewOf).filter((r): r is RolloutView => r !== undefined);
+    const policy = spec.policyRef?.name;
+    const plan = planMonitorRollout({
+      monitor: { name: ref.name, namespace: ref.namespace, uid: ref.uid },
+      spec,
+      status,
+      rolloutEnabled: policy !== undefined && deps.rolloutEnabled(ref.namespace, policy),
+      rollouts,
+      now,
+    });
+    const events = [...plan.events];
+    if (plan.create) {
+      const outcome = await deps.create(plan.create);
+      if (outcome.kind === "error") throw new Error(`creating ModelRollout ${plan.create.metadata.name}: ${outcome.message}`);
+      if (outcome.kind === "rejected") events.push({ type: "Warning", reason: EventReason.InvalidSpec, message: `ModelRollout ${plan.create.metadata.name} was refused: ${outcome.message}` });
+    }
+    const { stableVersion: _s, declaredVersion: _d, rollout: _r, versions: _v, ...rest } = status;
+    const next: ModelMonitorStatus = {
+      ...rest,
+      ...(plan.stableVersion !== undefined ? { stableVersion: plan.stableVersion } : {}),
+      ...(plan.declaredVersion !== undefined ? { declaredVersion: plan.declaredVersion } : {}),
+      ...(plan.rollout ? { rollout: plan.rollout } : {}),
+      ...(plan.versions ? { versions: plan.versions } : {}),
+    };
+    return { status: next, events };
   }
 
   private async emitAll(ref: ObjectRef, events: MonitorEvent[]): Promise<void> {

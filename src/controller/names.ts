@@ -2,4 +2,5 @@
 export const CONTROLLER = {
   modelMonitor: "modelmonitor",
   retrainPolicy: "retrainpolicy",
+  modelRollout: "modelrollout",
 } as const;

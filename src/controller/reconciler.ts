@@ -11,6 +11,9 @@ export interface KubeObject {
     resourceVersion?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
+    /** Set once deletion is requested. Typed as the client types it; in the watch's JSON it is a string: only test its presence. */
+    deletionTimestamp?: Date;
+    finalizers?: string[];
   };
   spec?: unknown;
   status?: unknown;

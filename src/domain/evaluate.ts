@@ -30,8 +30,13 @@ export type EvaluationPlan = AnalysisPlan;
 
 /** The monitor's selector: spec.selector (default {model: <name>}), plus the version label. */
 export function selectorOf(spec: ModelMonitorSpec): Selector {
+  return versionSelector(spec, spec.model.version);
+}
+
+/** The selector of one version of the monitor's model (a rollout's stable or candidate). */
+export function versionSelector(spec: Pick<ModelMonitorSpec, "selector" | "model" | "versionLabel">, version: string | undefined): Selector {
   const selector = { ...(spec.selector ?? { model: spec.model.name }) };
-  if (spec.versionLabel && spec.model.version) selector[spec.versionLabel] = spec.model.version;
+  if (spec.versionLabel && version) selector[spec.versionLabel] = version;
   return selector;
 }
 
@@ -101,8 +106,12 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
     ...(repinToken !== undefined ? { repinToken } : {}),
     ...(analysis.pending.size ? { pending: [...analysis.pending].map(([key, since]) => ({ key, since })) } : {}),
     history,
-    // what the RetrainPolicy did is not the evaluation's to change
+    // what the RetrainPolicy and the rollouts did is not the evaluation's to change
     ...(previous.remediation ? { remediation: previous.remediation } : {}),
+    ...(previous.stableVersion !== undefined ? { stableVersion: previous.stableVersion } : {}),
+    ...(previous.declaredVersion !== undefined ? { declaredVersion: previous.declaredVersion } : {}),
+    ...(previous.rollout ? { rollout: previous.rollout } : {}),
+    ...(previous.versions ? { versions: previous.versions } : {}),
   };
   return { status, events: [...analysis.events, ...transitionEvents(previous, status, analysis.unknownReasons)] };
 }

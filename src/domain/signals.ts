@@ -2,7 +2,7 @@
 // sums, histogram buckets), so one query grouped by the segment label gives the value of every
 // segment, and the overall value is the same function of the summed counts.
 import type { SignalSpec } from "../api/v1alpha1/modelmonitor.ts";
-import { binsFromCumulative, histogramQuantile, shareBelow } from "./stats/index.ts";
+import { binsFromCumulative, histogramQuantile, shareBelow, type Histogram, type Result } from "./stats/index.ts";
 import { expandTemplate, sumIncrease } from "./promql.ts";
 import { errorReasonOf, type Observation, type QueryResult } from "./observation.ts";
 
@@ -80,12 +80,44 @@ export function observeSignal(
   minSamples: number,
   groupBy?: string,
 ): SignalObservations {
-  for (const [id, r] of Object.entries(results)) {
-    if (!r) return allError({ state: "Error", reason: "InvalidData", message: `query ${id} was not run` });
-    if (r.kind === "error") return allError({ state: "Error", reason: errorReasonOf(r.error), message: r.message });
-  }
+  const collected = collect(s, results, groupBy);
+  if ("failed" in collected) return allError(collected.failed);
   if (s.query) return { overall: observeCustom(results, minSamples), groups: new Map() };
+  const { stats } = collected;
+  const overallStats = stats.get(OVERALL);
+  const overall = overallStats ? fromCounts(s, overallStats, minSamples) : noSeries(components(s));
+  const groups = new Map<string, Observation>();
+  for (const [group, m] of stats) if (group !== OVERALL) groups.set(group, fromCounts(s, m, minSamples));
+  return { overall, groups };
+}
 
+/** A signal's overall observation with the summed counts behind it (absent for custom queries and errors). */
+export interface SignalTotals {
+  observation: Observation;
+  totals?: ReadonlyMap<string, number>;
+}
+
+/** The overall value of a signal and its additive counts: what a statistical test needs. */
+export function signalTotals(s: SignalSpec, results: Record<string, QueryResult | undefined>, minSamples: number): SignalTotals {
+  const collected = collect(s, results, undefined);
+  if ("failed" in collected) return { observation: collected.failed };
+  if (s.query) return { observation: observeCustom(results, minSamples) };
+  const m = collected.stats.get(OVERALL);
+  if (!m) return { observation: noSeries(components(s)) };
+  return { observation: fromCounts(s, m, minSamples), totals: m };
+}
+
+/** Summed counts by group and component key; a missing, failed or non-finite answer fails the whole signal. */
+function collect(
+  s: SignalSpec,
+  results: Record<string, QueryResult | undefined>,
+  groupBy: string | undefined,
+): { stats: Map<string, Map<string, number>> } | { failed: Observation } {
+  for (const [id, r] of Object.entries(results)) {
+    if (!r) return { failed: { state: "Error", reason: "InvalidData", message: `query ${id} was not run` } };
+    if (r.kind === "error") return { failed: { state: "Error", reason: errorReasonOf(r.error), message: r.message } };
+  }
+  if (s.query) return { stats: new Map() };
   // group -> component key -> summed count
   const stats = new Map<string, Map<string, number>>();
   const add = (group: string, key: string, v: number) => {
@@ -93,23 +125,18 @@ export function observeSignal(
     if (!m) stats.set(group, (m = new Map()));
     m.set(key, (m.get(key) ?? 0) + v);
   };
-  const comps = components(s);
-  for (const c of comps) {
+  for (const c of components(s)) {
     const r = results[c.id];
     if (!r || r.kind !== "vector") continue;
     for (const sample of r.samples) {
       if (Number.isNaN(sample.value) || !Number.isFinite(sample.value))
-        return allError({ state: "Error", reason: "NotFinite", message: `query ${c.id} returned ${sample.value}` });
+        return { failed: { state: "Error", reason: "NotFinite", message: `query ${c.id} returned ${sample.value}` } };
       const key = c.subLabel ? `${c.id}:${sample.labels[c.subLabel] ?? ""}` : c.id;
       add(OVERALL, key, sample.value);
       if (groupBy) add(sample.labels[groupBy] ?? "", key, sample.value);
     }
   }
-  const overallStats = stats.get(OVERALL);
-  const overall = overallStats ? fromCounts(s, overallStats, minSamples) : noSeries(comps);
-  const groups = new Map<string, Observation>();
-  for (const [group, m] of stats) if (group !== OVERALL) groups.set(group, fromCounts(s, m, minSamples));
-  return { overall, groups };
+  return { stats };
 }
 
 function allError(o: Observation): SignalObservations {
@@ -197,14 +224,7 @@ function fromCounts(s: SignalSpec, m: Map<string, number>, minSamples: number): 
       if (n < minSamples || n === 0) return withSamples(NaN, n, Math.max(minSamples, 1));
       return withSamples(get("sum") / n, n, minSamples);
     }
-    const buckets: { le: number; count: number }[] = [];
-    for (const [key, count] of m) {
-      if (!key.startsWith("bucket:")) continue;
-      const le = parseLe(key.slice("bucket:".length));
-      if (le === undefined) return { state: "Error", reason: "InvalidData", message: `bucket with le=${key.slice(7)} is not a number` };
-      buckets.push({ le, count });
-    }
-    const bins = binsFromCumulative(buckets);
+    const bins = histogramOfTotals(m);
     if (!bins.ok) return { state: "Error", reason: "InvalidData", message: bins.reason };
     const n = bins.value.total;
     if (n < minSamples || n === 0) return withSamples(NaN, n, Math.max(minSamples, 1));
@@ -225,6 +245,18 @@ function fromCounts(s: SignalSpec, m: Map<string, number>, minSamples: number): 
     return withSamples(get("num") / den, den, minSamples);
   }
   return { state: "Error", reason: "InvalidData", message: "signal has no kind" };
+}
+
+/** The histogram held by a signal's summed `bucket:<le>` counts. */
+export function histogramOfTotals(m: ReadonlyMap<string, number>): Result<Histogram> {
+  const buckets: { le: number; count: number }[] = [];
+  for (const [key, count] of m) {
+    if (!key.startsWith("bucket:")) continue;
+    const le = parseLe(key.slice("bucket:".length));
+    if (le === undefined) return { ok: false, reason: `bucket with le=${key.slice(7)} is not a number` };
+    buckets.push({ le, count });
+  }
+  return binsFromCumulative(buckets);
 }
 
 type R<T> = { ok: true; value: T } | { ok: false; reason: string };

@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { MonitorEvent } from "../../domain/events.ts";
 import type { CreateOutcome } from "../../domain/remediation/plan.ts";
-import type { EventSink, JobsPort, ObjectRef, ResourceType, StatusWriter } from "../../ports.ts";
+import type { EventSink, FinalizerPort, JobsPort, ObjectRef, ResourceType, StatusWriter } from "../../ports.ts";
 
 export const COMPONENT = "model-guardian";
 
@@ -251,4 +251,43 @@ export function classifyCreateError(err: unknown): CreateOutcome {
   // the same request cannot succeed. 429 and 5xx are the server's trouble, not the Job's.
   if (code !== undefined && code >= 400 && code < 500 && code !== 429 && code !== 408) return { kind: "rejected", message: apiMessage(err) };
   return { kind: "error", message: apiMessage(err) };
+}
+
+/** Sets a custom resource's finalizers with a JSON merge patch carrying its resourceVersion. */
+export class KubernetesFinalizers implements FinalizerPort {
+  private readonly api: CustomObjectsApi;
+  private readonly type: ResourceType;
+  constructor(kc: KubeConfig, type: ResourceType) {
+    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.type = type;
+  }
+  async set(ref: ObjectRef, finalizers: string[], resourceVersion: string | undefined): Promise<void> {
+    try {
+      await this.api.patchNamespacedCustomObject(
+        { ...this.type, namespace: ref.namespace, name: ref.name, body: { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } }, fieldManager: COMPONENT },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return;
+      throw new Error(`setting the finalizers of ${ref.kind} ${ref.namespace}/${ref.name}: ${apiMessage(err)}`, { cause: err });
+    }
+  }
+}
+
+/** Creates custom resources the operator owns (a monitor's ModelRollouts); AlreadyExists is adoption, not an error. */
+export class KubernetesCreator {
+  private readonly api: CustomObjectsApi;
+  private readonly type: ResourceType;
+  constructor(kc: KubeConfig, type: ResourceType) {
+    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.type = type;
+  }
+  async create(manifest: Record<string, unknown> & { metadata: { name: string; namespace: string } }): Promise<CreateOutcome> {
+    try {
+      await this.api.createNamespacedCustomObject({ ...this.type, namespace: manifest.metadata.namespace, body: manifest, fieldManager: COMPONENT });
+      return { kind: "created" };
+    } catch (err) {
+      return classifyCreateError(err);
+    }
+  }
 }

@@ -3,6 +3,7 @@
 // are inferred from it, the controller validates objects with it and crds/ is generated from it.
 import { z } from "zod";
 import { actionRecord } from "./retrainpolicy.ts";
+import { ROLLOUT_PHASES, servingSchema } from "./rollout.ts";
 import {
   conditions,
   DAY,
@@ -295,6 +296,7 @@ export const modelMonitorSpecSchema = withRules(
       .max(16)
       .default([]),
     policyRef: localObjectReference().optional().describe("RetrainPolicy acting on this monitor's findings."),
+    serving: servingSchema.optional().describe("How the model's versions are served: the router and the stable and candidate Deployments a rollout drives."),
     suspend: z.boolean().default(false),
   }),
   {
@@ -308,6 +310,13 @@ export const modelMonitorSpecSchema = withRules(
     message: "every fairness[].signal must name a signal in spec.signals",
     fieldPath: ".fairness",
     holds: (spec) => spec.fairness.every((f) => spec.signals.some((s) => s.name === f.signal)),
+  },
+  {
+    rule: "!has(self.serving) || has(self.versionLabel)",
+    message: "versionLabel is required with serving: a rollout tells the versions' metrics apart by it",
+    fieldPath: ".versionLabel",
+    reason: "FieldValueRequired",
+    holds: (spec) => spec.serving === undefined || spec.versionLabel !== undefined,
   },
 );
 export type ModelMonitorSpec = z.infer<typeof modelMonitorSpecSchema>;
@@ -429,6 +438,20 @@ export type RemediationStatus = z.infer<typeof remediationStatus>;
 /** The condition types this resource's own controller writes (and owns, under server-side apply). */
 export const MONITOR_CONDITION_TYPES = ["Ready", "MetricsAvailable", "Degraded", "Drifted", "ActionHeld", "ActionRunning"] as const;
 
+export const VERSION_STATES = ["Stable", "Previous", "Candidate", "Quarantined", "Retired"] as const;
+
+/** One version of the model as the monitor's rollouts saw it: the answer to "which versions ran, how did each do". */
+const versionRecord = z.object({
+  version: z.string(),
+  uri: z.string().optional(),
+  state: z.enum(VERSION_STATES),
+  rollout: z.string().optional().describe("The ModelRollout that last ran it."),
+  time: time().describe("When it entered this state."),
+  lastAnalysis: z.string().optional().describe("Its last analysis in short."),
+  reason: z.string().optional().describe("Why it is in this state (why a candidate was rejected)."),
+});
+export type VersionRecord = z.infer<typeof versionRecord>;
+
 export const modelMonitorStatusSchema = z.object({
   observedGeneration: z.number().int().min(0).optional(),
   health: z.enum(HEALTH_STATES).optional(),
@@ -446,6 +469,19 @@ export const modelMonitorStatusSchema = z.object({
   repinToken: z.string().optional().describe("The last handled value of the modelguardian.dev/repin annotation."),
   history: z.array(historyEntry).max(96).default([]),
   remediation: remediationStatus.optional(),
+  stableVersion: z.string().optional().describe("The version serving stable traffic: spec.model.version until a rollout promotes another."),
+  declaredVersion: z.string().optional().describe("The last spec.model.version seen: a change of it is a person's decision."),
+  rollout: z
+    .object({
+      name: z.string(),
+      candidate: z.string(),
+      phase: z.enum(ROLLOUT_PHASES).optional(),
+      stepIndex: z.int32().min(0).optional(),
+      weight: z.int32().min(0).optional(),
+    })
+    .optional()
+    .describe("The rollout in progress (or the last one), in short."),
+  versions: z.array(versionRecord).max(20).optional().describe("The model's versions, newest first."),
 });
 export type ModelMonitorStatus = z.infer<typeof modelMonitorStatusSchema>;
 
@@ -463,6 +499,8 @@ export const MODEL_MONITOR = {
     { name: "Worst Finding", type: "string", jsonPath: ".status.worstFinding" },
     { name: "Drift", type: "number", jsonPath: ".status.maxDriftScore", priority: 1 },
     { name: "Candidate", type: "string", jsonPath: ".status.remediation.candidate.version", priority: 1 },
+    { name: "Rollout", type: "string", jsonPath: ".status.rollout.phase", priority: 1 },
+    { name: "Canary", type: "integer", jsonPath: ".status.rollout.weight", description: "Candidate weight of the rollout in progress", priority: 1 },
     { name: "Last Eval", type: "date", jsonPath: ".status.lastEvaluationTime" },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],

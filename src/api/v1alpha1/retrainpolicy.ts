@@ -3,6 +3,7 @@
 // namespace); one policy can serve many monitors. Cooldown, backoff, active Jobs and budget are
 // counted per monitor, that is per model.
 import { z } from "zod";
+import { rolloutStrategySchema } from "./rollout.ts";
 import { boundedRecord, conditions, DAY, duration, FINDING_TYPES, identifier, listMap, SECOND, severity, text, time, withRules } from "./common.ts";
 
 const COOLDOWN = { min: 0, max: 90 * DAY };
@@ -102,6 +103,9 @@ export const retrainPolicySpecSchema = withRules(
     failedJobsHistoryLimit: z.int32().min(0).max(100).default(1).describe("Failed Jobs kept per monitor and action; older ones are deleted (their record stays in status)."),
     dryRun: z.boolean().default(false).describe("Record what would be done, create nothing."),
     suspend: z.boolean().default(false).describe("Start no new Job; running Jobs are still followed."),
+    rollout: rolloutStrategySchema
+      .optional()
+      .describe("Roll a candidate a retraining Job reports out by canary steps; the wiring is on each monitor's spec.serving."),
   }),
   {
     rule: "self.triggers.all(t, self.actions.exists(a, a.name == t.action))",

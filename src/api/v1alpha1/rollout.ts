@@ -1,0 +1,253 @@
+// The rollout half of the API: how a model's versions are served (ModelMonitor spec.serving),
+// the reusable strategy (RetrainPolicy spec.rollout), and ModelRollout, one rollout of one
+// candidate version whose status is the rollout's whole state.
+import { z } from "zod";
+import { conditions, DAY, duration, exactlyOneOf, HOUR, identifier, localObjectReference, SECOND, text, time, withRules } from "./common.ts";
+
+// ---------------------------------------------------------------- serving (on the ModelMonitor)
+
+/** Environment variable names, as the API server accepts them in a container's env. */
+export const ENV_NAME_PATTERN = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const envName = () => z.string().min(1).max(253).regex(ENV_NAME_PATTERN, { message: "must be an environment variable name" });
+
+/** A Gateway API BackendObjectReference: a Service unless group and kind say otherwise. */
+const backendRef = z.strictObject({
+  name: z.string().min(1).max(253),
+  group: z.string().max(253).default("").describe("API group of the backend; empty for the core group (a Service)."),
+  kind: z.string().min(1).max(63).default("Service"),
+});
+export type BackendRefSpec = z.infer<typeof backendRef>;
+
+const servedVersion = z.strictObject({
+  backendRef: backendRef.describe("The backend of this version in the route."),
+  deployment: localObjectReference().describe("The Deployment serving this version; the operator sets its model version and URI."),
+});
+
+export const servingSchema = withRules(
+  z.strictObject({
+    router: z
+      .strictObject({
+        gatewayAPI: z
+          .strictObject({
+            httpRoute: localObjectReference().describe("The HTTPRoute in the monitor's namespace whose backend weights the operator sets."),
+            ruleName: z.string().min(1).max(253).optional().describe("The rule holding both backends; by default the first rule that refers to the stable backend."),
+          })
+          .optional(),
+      })
+      .refine((r) => r.gatewayAPI !== undefined, { message: "a router must be given (gatewayAPI)" })
+      .meta({ "x-kubernetes-validations": [{ rule: "has(self.gatewayAPI)", message: "a router must be given (gatewayAPI)" }] }),
+    stable: servedVersion,
+    candidate: servedVersion,
+    modelEnv: z
+      .strictObject({
+        container: z.string().min(1).max(63).optional().describe("The container holding the model; by default the first one."),
+        version: envName().default("MODEL_VERSION"),
+        uri: envName().default("MODEL_URI"),
+      })
+      .default({ version: "MODEL_VERSION", uri: "MODEL_URI" })
+      .describe("Environment variables through which a Deployment is told its model version and URI."),
+  }),
+  {
+    rule: "self.stable.deployment.name != self.candidate.deployment.name",
+    message: "stable and candidate must be different Deployments",
+    holds: (s) => s.stable.deployment.name !== s.candidate.deployment.name,
+  },
+  {
+    rule: "self.stable.backendRef.name != self.candidate.backendRef.name || self.stable.backendRef.kind != self.candidate.backendRef.kind",
+    message: "stable and candidate must be different backends",
+    holds: (s) => s.stable.backendRef.name !== s.candidate.backendRef.name || s.stable.backendRef.kind !== s.candidate.backendRef.kind,
+  },
+);
+export type ServingSpec = z.infer<typeof servingSchema>;
+
+// ---------------------------------------------------------------- strategy (on the RetrainPolicy)
+
+const HOLD = { min: SECOND, max: 30 * DAY };
+const RETRY = { min: SECOND, max: HOUR };
+const READY_TIMEOUT = { min: SECOND, max: DAY };
+
+export const COMPARISON_LIMITS = ["maxRelativeIncrease", "maxRelativeDecrease", "maxIncrease", "maxDecrease"] as const;
+export type ComparisonLimit = (typeof COMPARISON_LIMITS)[number];
+
+const comparison = withRules(
+  z.strictObject({
+    signal: identifier("signal name"),
+    maxRelativeIncrease: z.number().min(0).max(1000).optional().describe("Candidate at most this fraction above stable (0.5 = +50 %)."),
+    maxRelativeDecrease: z.number().min(0).max(1).optional().describe("Candidate at most this fraction below stable."),
+    maxIncrease: z.number().min(0).optional().describe("Candidate at most this much above stable (absolute)."),
+    maxDecrease: z.number().min(0).optional().describe("Candidate at most this much below stable (absolute)."),
+  }),
+  exactlyOneOf([...COMPARISON_LIMITS]),
+);
+export type ComparisonSpec = z.infer<typeof comparison>;
+
+const bound = withRules(
+  z.strictObject({
+    signal: identifier("signal name"),
+    min: z.number().optional().describe("The candidate's value must not fall below this."),
+    max: z.number().optional().describe("The candidate's value must not exceed this."),
+  }),
+  {
+    rule: "has(self.min) || has(self.max)",
+    message: "a bound needs min or max",
+    holds: (b) => b.min !== undefined || b.max !== undefined,
+  },
+);
+export type BoundSpec = z.infer<typeof bound>;
+
+export const ANALYSIS_PRESETS = ["rollback-sop"] as const;
+
+const analysis = z.strictObject({
+  presets: z
+    .array(z.enum(ANALYSIS_PRESETS))
+    .max(4)
+    .default([])
+    .describe("rollback-sop: safety incidents +0.01, feedback -0.5, p95 latency +50 %, for the signals the monitor declares."),
+  compare: z.array(comparison).max(32).default([]).describe("Candidate against stable over the same window."),
+  bounds: z.array(bound).max(32).default([]).describe("Absolute bounds on the candidate."),
+  minSamples: z.int32().min(1).default(200).describe("Fewer samples of either version: inconclusive, the step is extended."),
+  significance: z.number().gt(0).max(0.5).default(0.05).describe("A difference beyond its tolerance fails only when a test gives a p-value under this."),
+  failureLimit: z.int32().min(0).max(100).default(0).describe("Failed analyses tolerated; one more rolls back."),
+  inconclusiveLimit: z.int32().min(0).max(1000).default(6).describe("Consecutive inconclusive analyses of one step tolerated; one more pauses."),
+  errorLimit: z.int32().min(0).max(1000).default(5).describe("Consecutive analyses with metrics errors tolerated; one more pauses."),
+  retryInterval: duration(RETRY).default("10s").describe("How soon an analysis that met a metrics error is retried."),
+});
+
+const step = z.strictObject({
+  weight: z.int32().min(1).max(100).describe("Percent of traffic to the candidate."),
+  hold: duration(HOLD).default("10m").describe("How long the step lasts before it is analysed."),
+});
+
+export const DEFAULT_STEPS = [5, 25, 50, 100].map((weight) => ({ weight, hold: "10m" }));
+
+export const rolloutStrategySchema = withRules(
+  z.strictObject({
+    steps: z.array(step).min(1).max(20).default(DEFAULT_STEPS),
+    analysis: analysis.default({
+      presets: [],
+      compare: [],
+      bounds: [],
+      minSamples: 200,
+      significance: 0.05,
+      failureLimit: 0,
+      inconclusiveLimit: 6,
+      errorLimit: 5,
+      retryInterval: "10s",
+    }),
+    readyTimeout: duration(READY_TIMEOUT).default("10m").describe("How long the candidate Deployment may take to become ready; then the rollout is rolled back."),
+    rollback: z.strictObject({ mode: z.enum(["immediate"]).default("immediate") }).default({ mode: "immediate" }),
+  }),
+  {
+    rule: "self.steps.all(s, self.steps.filter(t, t.weight == s.weight).size() == 1) && self.steps.map(s, s.weight).isSorted()",
+    message: "step weights must increase from one step to the next",
+    fieldPath: ".steps",
+    holds: (s) => s.steps.every((x, i) => i === 0 || x.weight > (s.steps[i - 1] as { weight: number }).weight),
+  },
+);
+export type RolloutStrategy = z.infer<typeof rolloutStrategySchema>;
+export type RolloutStrategyInput = z.input<typeof rolloutStrategySchema>;
+
+// ---------------------------------------------------------------- ModelRollout
+
+export const modelRolloutSpecSchema = z.strictObject({
+  monitorRef: localObjectReference().describe("The ModelMonitor of the model (same namespace)."),
+  candidate: z.strictObject({
+    version: text(128).min(1),
+    uri: text(2048).optional(),
+  }),
+  paused: z.boolean().default(false).describe("Hold the rollout at its current weights."),
+});
+export type ModelRolloutSpec = z.infer<typeof modelRolloutSpecSchema>;
+
+export const ROLLOUT_PHASES = ["Pending", "Progressing", "Paused", "Promoting", "RollingBack", "Succeeded", "RolledBack", "Aborted"] as const;
+export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
+export const TERMINAL_PHASES: readonly RolloutPhase[] = ["Succeeded", "RolledBack", "Aborted"];
+
+export const ANALYSIS_OUTCOMES = ["Successful", "Failed", "Inconclusive", "Error"] as const;
+export type AnalysisOutcome = (typeof ANALYSIS_OUTCOMES)[number];
+
+const weights = z.object({ stable: z.int32().min(0), candidate: z.int32().min(0) });
+export type Weights = z.infer<typeof weights>;
+
+export const comparisonRecord = z.object({
+  signal: z.string(),
+  check: z.string().describe("maxRelativeIncrease, maxDrop, max, ...: the limit this comparison holds to."),
+  limit: z.number(),
+  outcome: z.enum(["Passed", "Failed", "Inconclusive", "Error"]),
+  stable: z.number().optional(),
+  candidate: z.number().optional(),
+  difference: z.number().optional().describe("candidate - stable (relative for relative limits)."),
+  pValue: z.number().optional().describe("One-sided p-value of the test that the candidate is worse."),
+  test: z.string().optional().describe("twoProportion, welch, quantileShare or none."),
+  stableSamples: z.number().optional(),
+  candidateSamples: z.number().optional(),
+  message: z.string().optional(),
+});
+export type ComparisonRecord = z.infer<typeof comparisonRecord>;
+
+export const analysisRecord = z.object({
+  step: z.int32().min(0),
+  weight: z.int32().min(0),
+  time: time(),
+  window: z.string().describe("The window both versions were measured over."),
+  outcome: z.enum(ANALYSIS_OUTCOMES),
+  message: z.string().optional(),
+  comparisons: z.array(comparisonRecord).max(64).default([]),
+});
+export type AnalysisRecord = z.infer<typeof analysisRecord>;
+
+export const ROLLOUT_CONDITION_TYPES = ["Ready", "Progressing", "Paused", "Completed"] as const;
+
+export const modelRolloutStatusSchema = z.object({
+  observedGeneration: z.number().int().min(0).optional(),
+  phase: z.enum(ROLLOUT_PHASES).optional(),
+  reason: z.string().optional().describe("Why the rollout is in its phase, as an UpperCamelCase reason."),
+  message: z.string().optional().describe("Why the rollout is in its phase, in one sentence."),
+  stable: z.object({ version: z.string(), uri: z.string().optional() }).optional().describe("The version served when the rollout started."),
+  attempt: z.int32().min(1).optional(),
+  startTime: time().optional(),
+  phaseTime: time().optional().describe("When the current phase began."),
+  stepIndex: z.int32().min(0).optional(),
+  stepWeight: z.int32().min(0).optional(),
+  stepStartTime: time().optional(),
+  nextAnalysisTime: time().optional(),
+  desiredWeights: weights.optional().describe("The weights the operator sets on the route."),
+  weights: weights.optional().describe("The weights read back from the route."),
+  counters: z
+    .object({
+      successful: z.int32().min(0).default(0),
+      failed: z.int32().min(0).default(0),
+      inconclusive: z.int32().min(0).default(0),
+      errors: z.int32().min(0).default(0),
+      consecutiveInconclusive: z.int32().min(0).default(0),
+      consecutiveErrors: z.int32().min(0).default(0),
+    })
+    .optional(),
+  lastAnalysis: z.string().optional().describe("The last analysis in short, for kubectl get."),
+  analyses: z.array(analysisRecord).max(32).default([]).describe("The analyses of this attempt, oldest first (the last 32)."),
+  pauseReason: z.string().optional(),
+  quarantined: z.boolean().optional().describe("Rolled back or aborted: not rolled out again until retried or changed."),
+  handledAction: z.string().optional().describe("The last handled value of the modelguardian.dev/action annotation."),
+  finishTime: time().optional(),
+  conditions: conditions(),
+});
+export type ModelRolloutStatus = z.infer<typeof modelRolloutStatusSchema>;
+
+export const MODEL_ROLLOUT = {
+  kind: "ModelRollout",
+  plural: "modelrollouts",
+  singular: "modelrollout",
+  shortNames: ["mro"],
+  categories: ["modelguardian"],
+  printerColumns: [
+    { name: "Monitor", type: "string", jsonPath: ".spec.monitorRef.name" },
+    { name: "Candidate", type: "string", jsonPath: ".spec.candidate.version" },
+    { name: "Phase", type: "string", jsonPath: ".status.phase" },
+    { name: "Step", type: "integer", jsonPath: ".status.stepIndex" },
+    { name: "Weight", type: "integer", jsonPath: ".status.weights.candidate", description: "Candidate weight read back from the route" },
+    { name: "Last Analysis", type: "string", jsonPath: ".status.lastAnalysis" },
+    { name: "Stable", type: "string", jsonPath: ".status.stable.version", priority: 1 },
+    { name: "Message", type: "string", jsonPath: ".status.message", priority: 1 },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+} as const;

@@ -1,0 +1,182 @@
+// The ModelRollout reconciler: gather (the rollout, its monitor and policy from the caches, the
+// route's weights and both Deployments read live, the analysis when one is due) -> decide
+// (pure, domain/rollout/machine.ts) -> persist the status -> perform the effects it decided
+// (weights, model version on a Deployment) -> emit Events. Status is written before any
+// effect, so a restart between the two repeats the effect rather than forgetting the decision.
+import type { Logger } from "pino";
+import { API_VERSION } from "../api/v1alpha1/common.ts";
+import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorSpec } from "../api/v1alpha1/modelmonitor.ts";
+import { retrainPolicySpecSchema } from "../api/v1alpha1/retrainpolicy.ts";
+import {
+  MODEL_ROLLOUT,
+  modelRolloutSpecSchema,
+  modelRolloutStatusSchema,
+  ROLLOUT_CONDITION_TYPES,
+  rolloutStrategySchema,
+  type ModelRolloutStatus,
+  type RolloutStrategy,
+  type ServingSpec,
+} from "../api/v1alpha1/rollout.ts";
+import { formatIssues } from "../api/validation.ts";
+import type { StatusOwnership } from "../domain/conditions.ts";
+import { setConditions } from "../domain/conditions.ts";
+import { EventReason, type MonitorEvent } from "../domain/events.ts";
+import { queryKey, type QueryResult } from "../domain/observation.ts";
+import { judgeRolloutAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../domain/rollout/analysis.ts";
+import { analysisDue, analysisWindow, decideRollout, isTerminal, type RolloutEffect, type RolloutWorld, type WorkloadState } from "../domain/rollout/machine.ts";
+import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
+import type { RouterFactory } from "../adapters/routers/index.ts";
+import type { Clock, EventSink, FinalizerPort, ObjectRef, StatusWriter, WorkloadPort } from "../ports.ts";
+import type { MetricsSourceResolver } from "./modelmonitor.ts";
+import { persistOwnedStatus } from "./persist.ts";
+import type { KubeObject, ReconcileResult } from "./reconciler.ts";
+
+export interface RolloutTelemetry {
+  rollout(namespace: string, name: string, model: string, status: ModelRolloutStatus): void;
+  analysed(namespace: string, model: string, outcome: string): void;
+  finished(namespace: string, model: string, phase: string): void;
+}
+
+export interface RolloutReconcilerDeps {
+  monitor(namespace: string, name: string): KubeObject | undefined;
+  policy(namespace: string, name: string): KubeObject | undefined;
+  routers: RouterFactory;
+  workloads: WorkloadPort;
+  resolveSource: MetricsSourceResolver;
+  status: StatusWriter;
+  finalizers: FinalizerPort;
+  events: EventSink;
+  clock: Clock;
+  log: Logger;
+  telemetry?: RolloutTelemetry;
+}
+
+export const ROLLOUT_STATUS_OWNERSHIP: StatusOwnership = { fields: Object.keys(modelRolloutStatusSchema.shape), conditionTypes: ROLLOUT_CONDITION_TYPES };
+
+const DEFAULT_STRATEGY = rolloutStrategySchema.parse({});
+
+/** The strategy a rollout follows: its monitor's policy's spec.rollout, else the defaults. */
+export function strategyOf(policy: KubeObject | undefined): { strategy: RolloutStrategy; problem?: string } {
+  if (!policy) return { strategy: DEFAULT_STRATEGY };
+  const parsed = retrainPolicySpecSchema.safeParse(policy.spec ?? {});
+  if (!parsed.success) return { strategy: DEFAULT_STRATEGY, problem: `RetrainPolicy ${policy.metadata.name} is invalid: ${formatIssues(parsed.error, "spec")}` };
+  return { strategy: parsed.data.rollout ?? DEFAULT_STRATEGY };
+}
+
+export class ModelRolloutReconciler {
+  private readonly deps: RolloutReconcilerDeps;
+  constructor(deps: RolloutReconcilerDeps) {
+    this.deps = deps;
+  }
+
+  async reconcile(obj: KubeObject): Promise<ReconcileResult> {
+    const { clock, log } = this.deps;
+    const ref: ObjectRef = { apiVersion: API_VERSION, kind: MODEL_ROLLOUT.kind, namespace: obj.metadata.namespace, name: obj.metadata.name, uid: obj.metadata.uid };
+    const now = clock.now();
+    const nowIso = new Date(now).toISOString();
+    const generation = obj.metadata.generation ?? 0;
+    const deleting = !!obj.metadata.deletionTimestamp;
+    const parsedStatus = modelRolloutStatusSchema.safeParse(obj.status ?? {});
+    const previous: ModelRolloutStatus = parsedStatus.success ? parsedStatus.data : modelRolloutStatusSchema.parse({});
+    const hasFinalizer = (obj.metadata.finalizers ?? []).includes(ROLLOUT_FINALIZER);
+
+    const spec = modelRolloutSpecSchema.safeParse(obj.spec ?? {});
+    const blocked = (reason: string, message: string) => this.blocked(obj, ref, previous, generation, nowIso, reason, message, deleting && hasFinalizer);
+    if (!spec.success) return blocked("InvalidSpec", formatIssues(spec.error, "spec"));
+    const monitorObj = this.deps.monitor(ref.namespace, spec.data.monitorRef.name);
+    if (!monitorObj) return blocked("MonitorNotFound", `ModelMonitor ${spec.data.monitorRef.name} not found`);
+    const monitor = modelMonitorSpecSchema.safeParse(monitorObj.spec ?? {});
+    if (!monitor.success) return blocked("MonitorInvalid", `ModelMonitor ${spec.data.monitorRef.name} is invalid: ${formatIssues(monitor.error, "spec")}`);
+    const serving = monitor.data.serving;
+    if (!serving) return blocked("NoServing", `ModelMonitor ${spec.data.monitorRef.name} has no spec.serving: nothing says where its versions are served`);
+    const policyName = monitor.data.policyRef?.name;
+    const { strategy, problem: policyProblem } = strategyOf(policyName ? this.deps.policy(ref.namespace, policyName) : undefined);
+
+    // the live state, re-read every time
+    const router = this.deps.routers(ref.namespace, serving);
+    const env = serving.modelEnv;
+    const [weights, stableWorkload, candidateWorkload] = await Promise.all([
+      router.read(),
+      this.deps.workloads.read(ref.namespace, serving.stable.deployment.name, env),
+      this.deps.workloads.read(ref.namespace, serving.candidate.deployment.name, env),
+    ]);
+    const monitorStatus = modelMonitorStatusSchema.safeParse(monitorObj.status ?? {});
+    const stableVersion = (monitorStatus.success ? monitorStatus.data.stableVersion : undefined) ?? monitor.data.model.version ?? stableWorkload.version ?? "unknown";
+    const world: RolloutWorld = {
+      now,
+      strategy,
+      strategyProblem: policyProblem ?? strategyProblem(strategy, monitor.data),
+      stable: { version: stableVersion, uri: stableWorkload.version === stableVersion ? stableWorkload.uri : undefined },
+      weights,
+      stableWorkload,
+      candidateWorkload,
+    };
+    if (!deleting && analysisDue(previous, now) && !spec.data.paused) world.analysis = await this.analyse(ref, monitor.data, strategy, previous, spec.data.candidate.version, now);
+
+    const decision = decideRollout({ generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
+    // a rollout that can still move traffic holds a finalizer, so deleting it restores stable first
+    const wantFinalizer = !deleting && !isTerminal(decision.status.phase);
+    if (wantFinalizer && !hasFinalizer) await this.deps.finalizers.set(ref, [...(obj.metadata.finalizers ?? []), ROLLOUT_FINALIZER], obj.metadata.resourceVersion);
+    if (!deleting) await persistOwnedStatus(this.deps.status, obj, ref, decision.status, ROLLOUT_STATUS_OWNERSHIP);
+    const failures = await this.perform(ref, serving, decision.effects);
+    await this.emitAll(ref, [...decision.events, ...failures]);
+    if (previous.phase !== decision.status.phase) log.info({ rollout: `${ref.namespace}/${ref.name}`, from: previous.phase, to: decision.status.phase, message: decision.status.message }, "rollout phase");
+    const t = this.deps.telemetry;
+    if (t && !deleting) {
+      t.rollout(ref.namespace, ref.name, monitor.data.model.name, decision.status);
+      if (world.analysis) t.analysed(ref.namespace, monitor.data.model.name, world.analysis.outcome);
+      if (isTerminal(decision.status.phase) && !isTerminal(previous.phase)) t.finished(ref.namespace, monitor.data.model.name, decision.status.phase as string);
+    }
+    const releasing = (deleting && decision.releaseFinalizer) || (!wantFinalizer && !deleting);
+    if (releasing && hasFinalizer && failures.length === 0)
+      await this.deps.finalizers.set(ref, (obj.metadata.finalizers ?? []).filter((f) => f !== ROLLOUT_FINALIZER), obj.metadata.resourceVersion);
+    if (failures.length) return { requeueAfterMs: 2_000 };
+    return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
+  }
+
+  private async analyse(ref: ObjectRef, monitor: ModelMonitorSpec, strategy: RolloutStrategy, status: ModelRolloutStatus, candidate: string, now: number): Promise<RolloutWorld["analysis"]> {
+    const w = analysisWindow(status, now);
+    const plan = planRolloutAnalysis({ monitor, strategy, stableVersion: status.stable?.version ?? "", candidateVersion: candidate, ...w });
+    const source = await this.deps.resolveSource(ref.namespace, monitor);
+    const queries = rolloutAnalysisQueries(plan);
+    const answers = await Promise.all(queries.map((q) => source.query(q)));
+    const results = new Map<string, QueryResult>();
+    queries.forEach((q, i) => results.set(queryKey(q), answers[i] as QueryResult));
+    return { ...judgeRolloutAnalysis(plan, results, strategy), window: plan.window };
+  }
+
+  /** Performs the decided writes in order; a failure stops the rest and becomes a Warning Event. */
+  private async perform(ref: ObjectRef, serving: ServingSpec, effects: RolloutEffect[]): Promise<MonitorEvent[]> {
+    for (const e of effects) {
+      try {
+        if (e.kind === "setWeights") await this.deps.routers(ref.namespace, serving).write(e.weights);
+        else await this.deps.workloads.setModel(ref.namespace, serving[e.which].deployment.name, serving.modelEnv, e.version, e.uri);
+        this.deps.log.info({ rollout: `${ref.namespace}/${ref.name}`, effect: e }, "rollout effect applied");
+      } catch (err) {
+        const message = (err as Error).message;
+        this.deps.log.warn({ rollout: `${ref.namespace}/${ref.name}`, effect: e, err: message }, "rollout effect failed; retrying");
+        return [{ type: "Warning", reason: EventReason.RouterError, message: `${e.kind === "setWeights" ? `setting weights ${e.weights.stable}/${e.weights.candidate}` : `setting ${e.version} on the ${e.which} Deployment`}: ${message}` }];
+      }
+    }
+    return [];
+  }
+
+  /** Nothing can move: say why in a condition, keep everything else as it is. */
+  private async blocked(obj: KubeObject, ref: ObjectRef, previous: ModelRolloutStatus, generation: number, nowIso: string, reason: string, message: string, release: boolean): Promise<ReconcileResult> {
+    if (release) {
+      // without a monitor there is no route to restore: let the deletion go on
+      await this.deps.finalizers.set(ref, (obj.metadata.finalizers ?? []).filter((f) => f !== ROLLOUT_FINALIZER), obj.metadata.resourceVersion);
+      return {};
+    }
+    const status = { ...previous, observedGeneration: generation, conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason, message }], nowIso, generation) };
+    const wrote = await persistOwnedStatus(this.deps.status, obj, ref, status, ROLLOUT_STATUS_OWNERSHIP);
+    if (wrote) await this.emitAll(ref, [{ type: "Warning", reason: EventReason.RouterError, message }]);
+    return { requeueAfterMs: 10_000 };
+  }
+
+  private async emitAll(ref: ObjectRef, events: MonitorEvent[]): Promise<void> {
+    for (const e of events) await this.deps.events.emit(ref, e);
+  }
+}
+
+export type { WorkloadState };

@@ -1,0 +1,120 @@
+// A canary analysis: the strategy's comparisons and bounds, planned as queries of the stable and
+// the candidate version over the same window, and judged into one of four outcomes.
+import type { ModelMonitorSpec, SignalSpec } from "../../api/v1alpha1/modelmonitor.ts";
+import type { AnalysisOutcome, AnalysisRecord, BoundSpec, ComparisonRecord, ComparisonSpec, RolloutStrategy } from "../../api/v1alpha1/rollout.ts";
+import { promDuration } from "../duration.ts";
+import { versionSelector } from "../evaluate.ts";
+import { queryKey, type QueryRequest } from "../observation.ts";
+import { signalQueries } from "../signals.ts";
+import type { Queries, Results } from "../analysis/plan.ts";
+import { resultsFor } from "../analysis/plan.ts";
+import { checkBound, compareVersions } from "./comparisons.ts";
+import { bucketSignalOf, evidenceOf, type Evidence } from "./evidence.ts";
+
+/** The comparisons a strategy asks for: its presets' (for the signals the monitor declares), then its own. */
+export function effectiveComparisons(strategy: RolloutStrategy, signals: readonly SignalSpec[]): ComparisonSpec[] {
+  const has = (name: string) => signals.some((s) => s.name === name);
+  const own = new Set(strategy.analysis.compare.map((c) => c.signal));
+  const preset: ComparisonSpec[] = strategy.analysis.presets.includes("rollback-sop")
+    ? [
+        ...(has("safety_incident_rate") ? [{ signal: "safety_incident_rate", maxIncrease: 0.01 }] : []),
+        ...(has("feedback") ? [{ signal: "feedback", maxDecrease: 0.5 }] : []),
+        ...(has("p95_latency") ? [{ signal: "p95_latency", maxRelativeIncrease: 0.5 }] : []),
+      ]
+    : [];
+  return [...preset.filter((c) => !own.has(c.signal)), ...strategy.analysis.compare];
+}
+
+/** Why a strategy cannot analyse this monitor's model, or undefined when it can. */
+export function strategyProblem(strategy: RolloutStrategy, monitor: ModelMonitorSpec): string | undefined {
+  const comparisons = effectiveComparisons(strategy, monitor.signals);
+  if (comparisons.length + strategy.analysis.bounds.length === 0)
+    return "the rollout strategy compares nothing: give analysis.compare, analysis.bounds or a preset whose signals the monitor declares";
+  for (const c of [...comparisons, ...strategy.analysis.bounds])
+    if (!monitor.signals.some((s) => s.name === c.signal)) return `analysis names signal "${c.signal}", which the monitor ${monitor.model.name} does not declare`;
+  return undefined;
+}
+
+interface VersionQueries {
+  main: Queries;
+  buckets?: Queries | undefined;
+}
+
+export interface PlannedCheck {
+  signal: SignalSpec;
+  comparison?: ComparisonSpec;
+  bound?: BoundSpec;
+  stable: VersionQueries;
+  candidate: VersionQueries;
+}
+
+export interface RolloutAnalysisPlan {
+  window: string;
+  checks: PlannedCheck[];
+}
+
+export interface AnalysisTarget {
+  monitor: ModelMonitorSpec;
+  strategy: RolloutStrategy;
+  stableVersion: string;
+  candidateVersion: string;
+  /** Both versions are measured over [at - window, at]. */
+  windowMs: number;
+  candidateAt: number;
+  /** When the stable version has no live traffic (a 100 % step), its window before the step. */
+  stableAt: number;
+}
+
+export function planRolloutAnalysis(t: AnalysisTarget): RolloutAnalysisPlan {
+  const window = promDuration(Math.max(1000, t.windowMs));
+  const queriesOf = (signal: SignalSpec, version: string, time: number): VersionQueries => {
+    const ctx = { selector: versionSelector(t.monitor, version), window };
+    const at = (exprs: Record<string, string>): Queries => Object.fromEntries(Object.entries(exprs).map(([id, expr]) => [id, { expr, time }]));
+    const bucketSignal = bucketSignalOf(signal);
+    return { main: at(signalQueries(signal, ctx)), buckets: bucketSignal ? at(signalQueries(bucketSignal, ctx)) : undefined };
+  };
+  const signal = (name: string) => t.monitor.signals.find((s) => s.name === name) as SignalSpec;
+  const checks: PlannedCheck[] = [
+    ...effectiveComparisons(t.strategy, t.monitor.signals).map((comparison) => ({ comparison, signal: signal(comparison.signal) })),
+    ...t.strategy.analysis.bounds.map((bound) => ({ bound, signal: signal(bound.signal) })),
+  ]
+    .filter((c) => c.signal !== undefined)
+    .map((c) => ({ ...c, stable: queriesOf(c.signal, t.stableVersion, t.stableAt), candidate: queriesOf(c.signal, t.candidateVersion, t.candidateAt) }));
+  return { window, checks };
+}
+
+export function rolloutAnalysisQueries(plan: RolloutAnalysisPlan): QueryRequest[] {
+  const all = new Map<string, QueryRequest>();
+  for (const c of plan.checks)
+    for (const qs of [c.stable.main, c.stable.buckets, c.candidate.main, c.candidate.buckets]) for (const q of Object.values(qs ?? {})) all.set(queryKey(q), q);
+  return [...all.values()];
+}
+
+export interface AnalysisJudgement {
+  outcome: AnalysisOutcome;
+  message: string;
+  comparisons: ComparisonRecord[];
+}
+
+const evidence = (c: PlannedCheck, v: VersionQueries, results: Results): Evidence =>
+  evidenceOf(c.signal, resultsFor(v.main, results), v.buckets ? resultsFor(v.buckets, results) : undefined);
+
+export function judgeRolloutAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy): AnalysisJudgement {
+  const o = { minSamples: strategy.analysis.minSamples, significance: strategy.analysis.significance };
+  const comparisons = plan.checks.flatMap((c) =>
+    c.comparison ? [compareVersions(c.comparison, evidence(c, c.stable, results), evidence(c, c.candidate, results), o)] : checkBound(c.bound as BoundSpec, evidence(c, c.candidate, results), o),
+  );
+  const first = (outcome: ComparisonRecord["outcome"]) => comparisons.find((c) => c.outcome === outcome);
+  const failed = first("Failed");
+  if (failed) return { outcome: "Failed", message: failed.message ?? `${failed.signal} failed ${failed.check}`, comparisons };
+  const error = first("Error");
+  if (error) return { outcome: "Error", message: `${error.signal}: ${error.message ?? "error"}`, comparisons };
+  const inconclusive = first("Inconclusive");
+  if (inconclusive) return { outcome: "Inconclusive", message: `${inconclusive.signal}: ${inconclusive.message ?? "inconclusive"}`, comparisons };
+  return { outcome: "Successful", message: `${comparisons.length} checks passed`, comparisons };
+}
+
+/** The record kept in status: one line per comparison with its numbers. */
+export function analysisRecordOf(j: AnalysisJudgement, step: number, weight: number, window: string, now: number): AnalysisRecord {
+  return { step, weight, time: new Date(now).toISOString(), window, outcome: j.outcome, message: j.message, comparisons: j.comparisons };
+}

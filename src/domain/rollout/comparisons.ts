@@ -1,0 +1,145 @@
+// One comparison of the candidate with the stable version, or one bound on the candidate. A
+// comparison fails only when the difference passes its tolerance and, where the counts allow a
+// test, the test says the candidate is really worse; too few samples is inconclusive, a failed
+// query an error: four outcomes, never confused (docs/statistics.md).
+import type { BoundSpec, ComparisonLimit, ComparisonRecord, ComparisonSpec } from "../../api/v1alpha1/rollout.ts";
+import { COMPARISON_LIMITS } from "../../api/v1alpha1/rollout.ts";
+import { twoProportionTest, welchTest, type Histogram } from "../stats/index.ts";
+import type { Basis, Evidence } from "./evidence.ts";
+
+export interface ComparisonOptions {
+  minSamples: number;
+  significance: number;
+}
+
+type Alternative = "greater" | "less";
+
+/** Tolerance for float noise when a difference sits exactly on its limit. */
+const EPSILON = 1e-9;
+
+export const limitOf = (c: ComparisonSpec): { check: ComparisonLimit; limit: number } => {
+  const check = COMPARISON_LIMITS.find((k) => c[k] !== undefined) as ComparisonLimit;
+  return { check, limit: c[check] as number };
+};
+
+const r6 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
+
+export function compareVersions(c: ComparisonSpec, stable: Evidence, candidate: Evidence, o: ComparisonOptions): ComparisonRecord {
+  const { check, limit } = limitOf(c);
+  const base = { signal: c.signal, check, limit };
+  const unusable = insufficient(stable, candidate, o.minSamples);
+  if (unusable) return { ...base, ...unusable, ...figures(stable, candidate) };
+  const s = stable as Extract<Evidence, { state: "Value" }>;
+  const k = candidate as Extract<Evidence, { state: "Value" }>;
+  const relative = check === "maxRelativeIncrease" || check === "maxRelativeDecrease";
+  const worse: Alternative = check === "maxRelativeIncrease" || check === "maxIncrease" ? "greater" : "less";
+  const diff = k.value - s.value;
+  let measured: number;
+  if (relative) {
+    if (s.value === 0) measured = diff === 0 ? 0 : diff > 0 ? Infinity : -Infinity;
+    else measured = diff / Math.abs(s.value);
+  } else measured = diff;
+  const out = { ...base, ...figures(s, k), ...(Number.isFinite(measured) ? { difference: r6(measured) } : {}) };
+  const beyond = worse === "greater" ? measured > limit + EPSILON : -measured > limit + EPSILON;
+  if (!beyond) return { ...out, outcome: "Passed" };
+  const test = worseTest(s, k, worse);
+  if (test.kind === "none")
+    return { ...out, outcome: "Failed", test: "none", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit}; ${test.why}, so the tolerance alone decides` };
+  if (test.kind === "error") return { ...out, outcome: "Error", test: test.name, message: test.reason };
+  const rec = { ...out, test: test.name, pValue: Number(test.pValue.toPrecision(4)) };
+  if (test.pValue < o.significance)
+    return { ...rec, outcome: "Failed", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit} (p = ${rec.pValue})` };
+  return { ...rec, outcome: "Inconclusive", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit}, but not significant yet (p = ${rec.pValue} >= ${o.significance})` };
+}
+
+export function checkBound(b: BoundSpec, candidate: Evidence, o: ComparisonOptions): ComparisonRecord[] {
+  const out: ComparisonRecord[] = [];
+  for (const [check, limit] of [["min", b.min], ["max", b.max]] as const) {
+    if (limit === undefined) continue;
+    const base = { signal: b.signal, check, limit };
+    if (candidate.state === "Error") out.push({ ...base, outcome: "Error", message: `candidate: ${candidate.message}` });
+    else if (candidate.state === "NoData" || candidate.samples < o.minSamples)
+      out.push({ ...base, outcome: "Inconclusive", ...samplesOf("candidate", candidate), message: `candidate: ${tooFew(candidate, o.minSamples)}` });
+    else {
+      const bad = check === "min" ? candidate.value < limit - EPSILON : candidate.value > limit + EPSILON;
+      out.push({
+        ...base,
+        outcome: bad ? "Failed" : "Passed",
+        candidate: r6(candidate.value),
+        candidateSamples: candidate.samples,
+        ...(bad ? { message: `${b.signal} ${r6(candidate.value)} is ${check === "min" ? "below" : "above"} the bound ${limit}` } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+function insufficient(stable: Evidence, candidate: Evidence, minSamples: number): Pick<ComparisonRecord, "outcome" | "message"> | undefined {
+  for (const [who, e] of [["stable", stable], ["candidate", candidate]] as const)
+    if (e.state === "Error") return { outcome: "Error", message: `${who}: ${e.message}` };
+  for (const [who, e] of [["candidate", candidate], ["stable", stable]] as const)
+    if (e.state !== "Value" || e.samples < minSamples) return { outcome: "Inconclusive", message: `${who}: ${tooFew(e, minSamples)}` };
+  return undefined;
+}
+
+const tooFew = (e: Evidence, minSamples: number): string =>
+  e.state === "Value" ? `${Math.round(e.samples)} samples, fewer than the ${minSamples} required` : e.state === "NoData" ? e.message : e.message;
+
+const samplesOf = (who: "stable" | "candidate", e: Evidence) =>
+  e.state === "Value" || (e.state === "NoData" && e.samples !== undefined) ? { [`${who}Samples`]: Math.round((e as { samples: number }).samples) } : {};
+
+function figures(stable: Evidence, candidate: Evidence): Partial<ComparisonRecord> {
+  return {
+    ...(stable.state === "Value" ? { stable: r6(stable.value) } : {}),
+    ...(candidate.state === "Value" ? { candidate: r6(candidate.value) } : {}),
+    ...samplesOf("stable", stable),
+    ...samplesOf("candidate", candidate),
+  };
+}
+
+const describe = (signal: string, measured: number, relative: boolean) =>
+  relative
+    ? `${signal} ${measured >= 0 ? "+" : ""}${Number.isFinite(measured) ? `${r6(measured * 100)} %` : "from zero"}`
+    : `${signal} ${measured >= 0 ? "+" : ""}${r6(measured)}`;
+
+type WorseTest = { kind: "p"; name: string; pValue: number } | { kind: "none"; why: string } | { kind: "error"; name: string; reason: string };
+
+/** The one-sided test that the candidate is worse, chosen by what the counts allow. */
+function worseTest(stable: { basis: Basis; value: number }, candidate: { basis: Basis }, worse: Alternative): WorseTest {
+  const a = stable.basis;
+  const b = candidate.basis;
+  if (a.test === "twoProportion" && b.test === "twoProportion") {
+    const r = twoProportionTest({ successes: a.successes, trials: a.trials }, { successes: b.successes, trials: b.trials }, worse);
+    return r.ok ? { kind: "p", name: "twoProportion", pValue: r.value.pValue } : { kind: "error", name: "twoProportion", reason: r.reason };
+  }
+  if (a.test === "welch" && b.test === "welch") {
+    const r = welchTest({ mean: a.mean, variance: a.variance, n: a.n }, { mean: b.mean, variance: b.variance, n: b.n }, worse);
+    return r.ok ? { kind: "p", name: "welch", pValue: r.value.pValue } : { kind: "error", name: "welch", reason: r.reason };
+  }
+  if (a.test === "quantileShare" && b.test === "quantileShare") {
+    const shares = quantileShares(a.histogram, b.histogram, stable.value, worse);
+    if (!shares) return { kind: "none", why: "the stable quantile lies in the open-ended bucket" };
+    const r = twoProportionTest(shares.stable, shares.candidate, "greater");
+    return r.ok ? { kind: "p", name: "quantileShare", pValue: r.value.pValue } : { kind: "error", name: "quantileShare", reason: r.reason };
+  }
+  return { kind: "none", why: "this measure has no test on its counts" };
+}
+
+/**
+ * Both versions' shares beyond the bucket boundary nearest the stable quantile, on the worse
+ * side: under the null hypothesis (same distribution) they put the same share beyond any fixed
+ * boundary, so a larger candidate share means a quantile that really moved that way.
+ */
+export function quantileShares(stable: Histogram, candidate: Histogram, stableQuantile: number, worse: Alternative) {
+  const bounds = stable.bins.map((b) => b.upper).filter((u) => Number.isFinite(u));
+  const boundary = worse === "greater" ? bounds.find((u) => u >= stableQuantile) : [...bounds].reverse().find((u) => u <= stableQuantile);
+  if (boundary === undefined) return undefined;
+  const beyond = (h: Histogram) =>
+    worse === "greater" ? h.bins.filter((b) => b.lower >= boundary).reduce((n, b) => n + b.count, 0) : h.bins.filter((b) => b.upper <= boundary).reduce((n, b) => n + b.count, 0);
+  if (!candidate.bins.some((b) => b.upper === boundary)) return undefined;
+  return {
+    boundary,
+    stable: { successes: beyond(stable), trials: stable.total },
+    candidate: { successes: beyond(candidate), trials: candidate.total },
+  };
+}

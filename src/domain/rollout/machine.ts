@@ -1,0 +1,424 @@
+// The rollout state machine: from the rollout's status, the live state read this reconcile
+// (route weights, Deployments) and, when one was due, an analysis, it decides the next status
+// and the writes that bring the world to it. Pure: the controller persists the status first,
+// then performs the effects, so a restart at any moment resumes from what status says and
+// every effect is repeated until the live state reads back as intended.
+import type { Condition } from "../../api/v1alpha1/common.ts";
+import type { ModelRolloutSpec, ModelRolloutStatus, RolloutPhase, RolloutStrategy, Weights } from "../../api/v1alpha1/rollout.ts";
+import { TERMINAL_PHASES } from "../../api/v1alpha1/rollout.ts";
+import { setConditions, type ConditionInput } from "../conditions.ts";
+import { durationMs } from "../duration.ts";
+import { EventReason, type MonitorEvent } from "../events.ts";
+import { analysisRecordOf, type AnalysisJudgement } from "./analysis.ts";
+import { actionVerb, ROLLOUT_ACTION_ANNOTATION } from "./names.ts";
+
+export interface WorkloadState {
+  found: boolean;
+  version?: string | undefined;
+  uri?: string | undefined;
+  /** Available with its current spec (observed generation, updated and available replicas). */
+  ready: boolean;
+  message: string;
+}
+
+export type LiveWeights = { kind: "weights"; weights: Weights } | { kind: "error"; reason: string; message: string };
+
+export interface RolloutSnapshot {
+  generation: number;
+  spec: ModelRolloutSpec;
+  annotations: Readonly<Record<string, string>>;
+  status: ModelRolloutStatus;
+  deleting: boolean;
+}
+
+export interface RolloutWorld {
+  now: number;
+  strategy: RolloutStrategy;
+  /** Why the strategy cannot analyse this model (no comparisons, unknown signals). */
+  strategyProblem?: string | undefined;
+  /** The version serving stable traffic now: recorded when the rollout starts. */
+  stable: { version: string; uri?: string | undefined };
+  weights: LiveWeights;
+  stableWorkload: WorkloadState;
+  candidateWorkload: WorkloadState;
+  /** Present when an analysis was due and has been run. */
+  analysis?: (AnalysisJudgement & { window: string }) | undefined;
+}
+
+export type RolloutEffect =
+  | { kind: "setWeights"; weights: Weights }
+  | { kind: "setWorkload"; which: "stable" | "candidate"; version: string; uri?: string | undefined };
+
+export interface RolloutDecision {
+  status: ModelRolloutStatus;
+  effects: RolloutEffect[];
+  events: MonitorEvent[];
+  requeueAfterMs?: number | undefined;
+  /** Deleting, and the route is back at 100 % stable: the finalizer may go. */
+  releaseFinalizer: boolean;
+}
+
+const ALL_STABLE: Weights = { stable: 100, candidate: 0 };
+const sameWeights = (a: Weights | undefined, b: Weights | undefined) => !!a && !!b && a.stable === b.stable && a.candidate === b.candidate;
+const stepWeights = (weight: number): Weights => ({ stable: 100 - weight, candidate: weight });
+const ZERO_COUNTERS = { successful: 0, failed: 0, inconclusive: 0, errors: 0, consecutiveInconclusive: 0, consecutiveErrors: 0 };
+/** How often the live weights are re-read while a rollout runs (a person's edit is noticed this fast). */
+export const WATCH_INTERVAL_MS = 5_000;
+const WAIT_MS = 2_000;
+const ANALYSES_KEPT = 32;
+
+export const isTerminal = (phase: RolloutPhase | undefined) => phase !== undefined && TERMINAL_PHASES.includes(phase);
+
+/** Whether the step's analysis is due now. */
+export const analysisDue = (status: ModelRolloutStatus, now: number): boolean =>
+  status.phase === "Progressing" && status.nextAnalysisTime !== undefined && Date.parse(status.nextAnalysisTime) <= now;
+
+/**
+ * The window a step's analysis measures: everything since the step began (so an extended step
+ * accumulates samples). The stable version is measured over the same window, or, when it has no
+ * live traffic (a 100 % step), over an equally long window just before the step began.
+ */
+export function analysisWindow(status: ModelRolloutStatus, now: number): { windowMs: number; candidateAt: number; stableAt: number } {
+  const start = Date.parse(status.stepStartTime ?? new Date(now).toISOString());
+  const windowMs = Math.max(1000, now - start);
+  return { windowMs, candidateAt: now, stableAt: (status.stepWeight ?? 0) >= 100 ? start : now };
+}
+
+class Builder {
+  status: ModelRolloutStatus;
+  readonly effects: RolloutEffect[] = [];
+  readonly events: MonitorEvent[] = [];
+  readonly now: number;
+  readonly iso: string;
+  requeueAfterMs: number | undefined;
+  constructor(status: ModelRolloutStatus, now: number) {
+    this.status = { ...status };
+    this.now = now;
+    this.iso = new Date(now).toISOString();
+  }
+  set(patch: Partial<ModelRolloutStatus>) {
+    this.status = { ...this.status, ...patch };
+  }
+  phase(phase: RolloutPhase, reason: string, message: string) {
+    if (this.status.phase !== phase) this.status = { ...this.status, phase, phaseTime: this.iso };
+    this.status = { ...this.status, reason, message };
+  }
+  event(type: "Normal" | "Warning", reason: MonitorEvent["reason"], message: string) {
+    this.events.push({ type, reason, message });
+  }
+  requeue(ms: number) {
+    this.requeueAfterMs = Math.min(this.requeueAfterMs ?? Infinity, Math.max(0, ms));
+  }
+  counters() {
+    return { ...ZERO_COUNTERS, ...this.status.counters };
+  }
+}
+
+export function decideRollout(r: RolloutSnapshot, w: RolloutWorld): RolloutDecision {
+  const b = new Builder(r.status, w.now);
+  const live = w.weights.kind === "weights" ? w.weights.weights : undefined;
+  if (live) b.set({ weights: live });
+  const version = r.spec.candidate.version;
+
+  if (r.deleting) return restoreOnDelete(b, r, w, live);
+  if (b.status.phase === undefined) start(b, r, w);
+  handleAction(b, r, w);
+
+  switch (b.status.phase) {
+    case "Pending":
+      pending(b, r, w);
+      break;
+    case "Progressing":
+      progressing(b, r, w, live);
+      break;
+    case "Paused":
+      paused(b, r, w);
+      break;
+    case "Promoting":
+      promoting(b, r, w, live);
+      break;
+    case "RollingBack":
+      rollingBack(b, r, w, live);
+      break;
+    default:
+      break;
+  }
+  // converge the route on what status intends, while the rollout holds the traffic
+  const desired = b.status.desiredWeights;
+  const owning = b.status.phase !== "Paused" && !isTerminal(b.status.phase);
+  if (owning && desired && !sameWeights(live, desired) && !b.effects.some((e) => e.kind === "setWeights")) b.effects.push({ kind: "setWeights", weights: desired });
+  if (b.effects.length) b.requeue(500);
+  if (!isTerminal(b.status.phase)) b.requeue(b.status.phase === "Paused" ? 10_000 : WATCH_INTERVAL_MS);
+
+  b.set({ observedGeneration: r.generation, conditions: conditionsOf(b.status, w, version, r.generation) });
+  return { status: b.status, effects: b.effects, events: b.events, requeueAfterMs: b.requeueAfterMs, releaseFinalizer: false };
+}
+
+function start(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
+  b.set({
+    stable: { version: w.stable.version, ...(w.stable.uri !== undefined ? { uri: w.stable.uri } : {}) },
+    attempt: (b.status.attempt ?? 0) + 1,
+    startTime: b.iso,
+    counters: { ...ZERO_COUNTERS },
+    analyses: [],
+    desiredWeights: ALL_STABLE,
+  });
+  b.phase("Pending", "Started", `rolling ${r.spec.candidate.version} out against stable ${w.stable.version}`);
+  b.event("Normal", EventReason.RolloutStarted, `rolling ${r.spec.candidate.version} out against stable ${w.stable.version}: ${w.strategy.steps.map((s) => `${s.weight} %`).join(", ")}`);
+}
+
+function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
+  const value = r.annotations[ROLLOUT_ACTION_ANNOTATION];
+  if (value === undefined || value === b.status.handledAction) return;
+  b.set({ handledAction: value });
+  const verb = actionVerb(value);
+  const phase = b.status.phase;
+  const said = `${ROLLOUT_ACTION_ANNOTATION}=${value}`;
+  if (!verb) return b.event("Warning", EventReason.UnknownAction, `${said}: unknown action; use promote, abort, resume or retry`);
+  const refuse = (why: string) => b.event("Warning", EventReason.ManualAction, `${said} ignored: ${why}`);
+  switch (verb) {
+    case "abort":
+      if (isTerminal(phase) || phase === "RollingBack") return refuse(`the rollout is already ${phase}`);
+      b.event("Warning", EventReason.ManualAction, `${said}: aborting, all traffic back to stable`);
+      return rollback(b, r, "Aborted", "aborted by a person");
+    case "promote":
+      if (phase !== "Pending" && phase !== "Progressing" && phase !== "Paused") return refuse(`a ${phase} rollout cannot be promoted`);
+      b.event("Normal", EventReason.ManualAction, `${said}: promoting now, skipping the remaining steps`);
+      b.phase("Promoting", "PromotedByPerson", `promoting ${r.spec.candidate.version} on request`);
+      return;
+    case "resume":
+      if (phase !== "Paused") return refuse(`only a Paused rollout resumes (it is ${phase})`);
+      b.event("Normal", EventReason.RolloutResumed, `${said}: resuming step ${(b.status.stepIndex ?? 0) + 1}`);
+      return resume(b, w);
+    case "retry":
+      if (phase !== "RolledBack" && phase !== "Aborted") return refuse(`only a RolledBack or Aborted rollout is retried (it is ${phase})`);
+      b.event("Normal", EventReason.RetryStarted, `${said}: ${r.spec.candidate.version} leaves quarantine and is rolled out again`);
+      b.set({ quarantined: false, finishTime: undefined, stepIndex: undefined, stepWeight: undefined, stepStartTime: undefined, nextAnalysisTime: undefined, pauseReason: undefined });
+      start(b, r, w);
+      return;
+  }
+}
+
+function pending(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
+  const c = r.spec.candidate;
+  const cw = w.candidateWorkload;
+  b.set({ desiredWeights: ALL_STABLE });
+  if (w.strategyProblem) {
+    b.phase("Pending", "InvalidStrategy", w.strategyProblem);
+    b.requeue(30_000);
+    return;
+  }
+  const since = Date.parse(b.status.phaseTime ?? b.iso);
+  if (b.now - since > durationMs(w.strategy.readyTimeout)) {
+    return rollback(b, r, "CandidateNotReady", `the candidate Deployment was not ready within ${w.strategy.readyTimeout}: ${cw.message}`);
+  }
+  if (!cw.found) {
+    b.phase("Pending", "CandidateWorkloadMissing", cw.message);
+    b.requeue(WAIT_MS);
+    return;
+  }
+  if (cw.version !== c.version || (c.uri !== undefined && cw.uri !== c.uri)) {
+    if (b.status.reason !== "CandidateDeploying") b.event("Normal", EventReason.CandidateDeploying, `putting ${c.version} in place on the candidate Deployment`);
+    b.phase("Pending", "CandidateDeploying", `putting ${c.version} in place on the candidate Deployment`);
+    b.effects.push({ kind: "setWorkload", which: "candidate", version: c.version, uri: c.uri });
+    return;
+  }
+  if (!cw.ready) {
+    b.phase("Pending", "CandidateNotReady", `waiting for the candidate Deployment: ${cw.message}`);
+    b.requeue(WAIT_MS);
+    return;
+  }
+  enterStep(b, r, w, 0);
+}
+
+function enterStep(b: Builder, r: RolloutSnapshot, w: RolloutWorld, index: number) {
+  const step = w.strategy.steps[index] as RolloutStrategy["steps"][number];
+  const counters = b.counters();
+  b.set({
+    stepIndex: index,
+    stepWeight: step.weight,
+    stepStartTime: b.iso,
+    nextAnalysisTime: new Date(b.now + durationMs(step.hold)).toISOString(),
+    desiredWeights: stepWeights(step.weight),
+    counters: { ...counters, consecutiveInconclusive: 0, consecutiveErrors: 0 },
+    pauseReason: undefined,
+  });
+  const message = `step ${index + 1}/${w.strategy.steps.length}: ${step.weight} % to ${r.spec.candidate.version} for ${step.hold}`;
+  b.phase("Progressing", "StepStarted", message);
+  b.event("Normal", EventReason.StepStarted, message);
+}
+
+function progressing(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined) {
+  if (r.spec.paused) return pause(b, "PausedBySpec", "spec.paused is true");
+  const before = r.status;
+  // a person (or another controller) changed the weights since the last read, to something the rollout never wrote
+  if (live && before.weights && !sameWeights(live, before.weights) && !sameWeights(live, before.desiredWeights)) {
+    b.event("Warning", EventReason.ManualWeightChange, `the route's weights changed to ${live.stable}/${live.candidate} outside the rollout (planned ${fmtW(before.desiredWeights)}); pausing`);
+    return pause(b, "ManualWeightChange", `the route's weights were changed by hand to ${live.stable}/${live.candidate}; resume to restore ${fmtW(before.desiredWeights)}`);
+  }
+  if (w.analysis) applyAnalysis(b, r, w, w.analysis);
+  if (b.status.phase === "Progressing" && b.status.nextAnalysisTime) b.requeue(Date.parse(b.status.nextAnalysisTime) - b.now);
+}
+
+const fmtW = (x: Weights | undefined) => (x ? `${x.stable}/${x.candidate}` : "none");
+
+function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: AnalysisJudgement & { window: string }) {
+  const index = b.status.stepIndex ?? 0;
+  const weight = b.status.stepWeight ?? 0;
+  const record = analysisRecordOf(a, index, weight, a.window, b.now);
+  const c = b.counters();
+  const limits = w.strategy.analysis;
+  const step = w.strategy.steps[index] as RolloutStrategy["steps"][number];
+  const total = w.strategy.steps.length;
+  b.set({ analyses: [...(b.status.analyses ?? []), record].slice(-ANALYSES_KEPT), lastAnalysis: `${a.outcome} (step ${index + 1}/${total})` });
+  const again = (afterMs: number) => b.set({ nextAnalysisTime: new Date(b.now + afterMs).toISOString() });
+  const summary = `step ${index + 1}/${total} (${weight} %) over ${a.window}: ${a.message}`;
+  switch (a.outcome) {
+    case "Successful":
+      b.set({ counters: { ...c, successful: c.successful + 1, consecutiveErrors: 0, consecutiveInconclusive: 0 } });
+      b.event("Normal", EventReason.AnalysisSuccessful, summary);
+      if (index + 1 < total) return enterStep(b, r, w, index + 1);
+      b.phase("Promoting", "AllStepsPassed", `every step passed; promoting ${r.spec.candidate.version}`);
+      b.event("Normal", EventReason.PromotionStarted, `every step passed; promoting ${r.spec.candidate.version} to stable`);
+      return;
+    case "Failed":
+      b.set({ counters: { ...c, failed: c.failed + 1, consecutiveErrors: 0 } });
+      b.event("Warning", EventReason.AnalysisFailed, summary);
+      if (c.failed + 1 > limits.failureLimit) return rollback(b, r, "AnalysisFailed", `analysis failed at step ${index + 1}: ${a.message}`);
+      b.phase("Progressing", "AnalysisFailed", `${summary}; ${limits.failureLimit - c.failed} more failures tolerated`);
+      return again(durationMs(step.hold));
+    case "Inconclusive": {
+      const n = c.consecutiveInconclusive + 1;
+      b.set({ counters: { ...c, inconclusive: c.inconclusive + 1, consecutiveInconclusive: n, consecutiveErrors: 0 } });
+      b.event("Normal", EventReason.AnalysisInconclusive, `${summary}; the step is extended`);
+      if (n > limits.inconclusiveLimit) return pause(b, "InconclusiveLimit", `${n} inconclusive analyses in a row at step ${index + 1}: ${a.message}`);
+      b.phase("Progressing", "StepExtended", `${summary}; step extended by ${step.hold}`);
+      return again(durationMs(step.hold));
+    }
+    case "Error": {
+      const n = c.consecutiveErrors + 1;
+      b.set({ counters: { ...c, errors: c.errors + 1, consecutiveErrors: n } });
+      b.event("Warning", EventReason.AnalysisError, summary);
+      if (n > limits.errorLimit) return pause(b, "ErrorLimit", `${n} analyses in a row could not read the metrics: ${a.message}`);
+      b.phase("Progressing", "AnalysisError", `${summary}; retrying in ${limits.retryInterval}`);
+      return again(durationMs(limits.retryInterval));
+    }
+  }
+}
+
+function pause(b: Builder, reason: string, message: string) {
+  b.set({ pauseReason: reason });
+  b.phase("Paused", reason, message);
+  b.event("Warning", EventReason.RolloutPaused, message);
+}
+
+function paused(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
+  if (b.status.pauseReason === "PausedBySpec" && !r.spec.paused) {
+    b.event("Normal", EventReason.RolloutResumed, "spec.paused is false: resuming");
+    resume(b, w);
+  }
+}
+
+function resume(b: Builder, w: RolloutWorld) {
+  const index = b.status.stepIndex;
+  const c = b.counters();
+  b.set({ counters: { ...c, consecutiveErrors: 0, consecutiveInconclusive: 0 }, pauseReason: undefined });
+  if (index === undefined) {
+    b.phase("Pending", "Resumed", "resumed before the first step");
+    return;
+  }
+  const step = w.strategy.steps[Math.min(index, w.strategy.steps.length - 1)] as RolloutStrategy["steps"][number];
+  // the hold restarts: what happened while paused is not this step's evidence
+  b.set({ stepStartTime: b.iso, nextAnalysisTime: new Date(b.now + durationMs(step.hold)).toISOString(), desiredWeights: stepWeights(b.status.stepWeight ?? step.weight) });
+  b.phase("Progressing", "Resumed", `resumed at step ${index + 1}/${w.strategy.steps.length}`);
+}
+
+function promoting(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined) {
+  const c = r.spec.candidate;
+  const sw = w.stableWorkload;
+  if (!sw.found) {
+    b.phase("Promoting", "StableWorkloadMissing", sw.message);
+    b.requeue(WAIT_MS);
+    return;
+  }
+  if (sw.version !== c.version || (c.uri !== undefined && sw.uri !== c.uri)) {
+    b.phase("Promoting", "PromotingStable", `putting ${c.version} in place on the stable Deployment`);
+    b.effects.push({ kind: "setWorkload", which: "stable", version: c.version, uri: c.uri });
+    return;
+  }
+  if (!sw.ready) {
+    b.phase("Promoting", "StableNotReady", `waiting for the stable Deployment with ${c.version}: ${sw.message}`);
+    b.requeue(WAIT_MS);
+    return;
+  }
+  b.set({ desiredWeights: ALL_STABLE });
+  if (!sameWeights(live, ALL_STABLE)) {
+    b.phase("Promoting", "ShiftingToStable", `the stable Deployment serves ${c.version}; all traffic to it`);
+    b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
+    return;
+  }
+  b.set({ finishTime: b.iso, nextAnalysisTime: undefined });
+  b.phase("Succeeded", "Promoted", `${c.version} is the stable version`);
+  b.event("Normal", EventReason.Promoted, `${c.version} promoted: the stable Deployment serves it with all traffic`);
+}
+
+function rollback(b: Builder, r: RolloutSnapshot, reason: string, message: string) {
+  b.set({ desiredWeights: ALL_STABLE, quarantined: true, nextAnalysisTime: undefined, pauseReason: undefined });
+  b.phase("RollingBack", reason, message);
+  // the one write that matters most goes first, in this very reconcile
+  b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
+  b.event("Warning", EventReason.RollbackStarted, `${r.spec.candidate.version}: ${message}; all traffic back to stable`);
+}
+
+function rollingBack(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined) {
+  const stable = b.status.stable ?? w.stable;
+  const cw = w.candidateWorkload;
+  if (!sameWeights(live, ALL_STABLE)) {
+    if (!b.effects.some((e) => e.kind === "setWeights")) b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
+    return;
+  }
+  if (cw.found && (cw.version !== stable.version || (stable.uri !== undefined && cw.uri !== stable.uri))) {
+    b.effects.push({ kind: "setWorkload", which: "candidate", version: stable.version, uri: stable.uri });
+    return;
+  }
+  const aborted = b.status.reason === "Aborted";
+  const message = b.status.message ?? "rolled back";
+  b.set({ finishTime: b.iso });
+  b.phase(aborted ? "Aborted" : "RolledBack", b.status.reason ?? "RolledBack", message);
+  b.event("Warning", aborted ? EventReason.Aborted : EventReason.RolledBack, `${r.spec.candidate.version}: ${message}; stable ${stable.version} has all traffic`);
+  b.event("Warning", EventReason.Quarantined, `${r.spec.candidate.version} is quarantined: it is not rolled out again until its version or URI changes or a person retries it`);
+}
+
+function restoreOnDelete(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined): RolloutDecision {
+  const stable = b.status.stable ?? w.stable;
+  const cw = w.candidateWorkload;
+  const routeGone = w.weights.kind === "error" && w.weights.reason === "RouteNotFound";
+  const promoted = b.status.phase === "Succeeded";
+  if (!promoted && !routeGone && !sameWeights(live, ALL_STABLE)) b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
+  else if (!promoted && cw.found && cw.version !== stable.version) b.effects.push({ kind: "setWorkload", which: "candidate", version: stable.version, uri: stable.uri });
+  const done = b.effects.length === 0;
+  if (!done) b.requeue(500);
+  return { status: b.status, effects: b.effects, events: b.events, requeueAfterMs: b.requeueAfterMs, releaseFinalizer: done };
+}
+
+function conditionsOf(s: ModelRolloutStatus, w: RolloutWorld, version: string, generation: number): Condition[] {
+  const next: ConditionInput[] = [];
+  const routerOk = w.weights.kind === "weights";
+  if (w.strategyProblem) next.push({ type: "Ready", status: "False", reason: "InvalidStrategy", message: w.strategyProblem });
+  else if (!routerOk) next.push({ type: "Ready", status: "False", reason: (w.weights as { reason: string }).reason, message: (w.weights as { message: string }).message });
+  else next.push({ type: "Ready", status: "True", reason: "RouterReady", message: "the route and both backends are in place" });
+  const terminal = isTerminal(s.phase);
+  next.push(
+    terminal
+      ? { type: "Progressing", status: "False", reason: s.phase as string, message: s.message ?? "" }
+      : { type: "Progressing", status: s.phase === "Paused" ? "False" : "True", reason: s.reason ?? "Progressing", message: s.message ?? "" },
+  );
+  next.push(s.phase === "Paused" ? { type: "Paused", status: "True", reason: s.pauseReason ?? "Paused", message: s.message ?? "" } : { type: "Paused", status: "False", reason: "NotPaused", message: "" });
+  next.push(
+    terminal
+      ? { type: "Completed", status: "True", reason: s.phase as string, message: s.phase === "Succeeded" ? `${version} promoted` : `${version} rolled back and quarantined` }
+      : { type: "Completed", status: "False", reason: "InProgress", message: "" },
+  );
+  const iso = new Date(w.now).toISOString();
+  return setConditions(s.conditions ?? [], next, iso, generation);
+}

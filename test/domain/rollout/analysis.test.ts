@@ -1,0 +1,112 @@
+// Canary comparisons: a difference beyond its tolerance fails only when a test says it is real;
+// too few samples is inconclusive; a failed query is an error. Analyses judged from query
+// results the way Prometheus answers them.
+import { describe, expect, it } from "vitest";
+import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
+import { rolloutStrategySchema, type RolloutStrategyInput } from "../../../src/api/v1alpha1/rollout.ts";
+import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
+import { effectiveComparisons, judgeRolloutAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../../../src/domain/rollout/analysis.ts";
+import { compareVersions, quantileShares } from "../../../src/domain/rollout/comparisons.ts";
+import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
+import { binsFromCumulative } from "../../../src/domain/stats/index.ts";
+
+const o = { minSamples: 100, significance: 0.05 };
+const rate = (successes: number, trials: number): Evidence => ({ state: "Value", value: successes / trials, samples: trials, basis: { test: "twoProportion", successes, trials } });
+const mean = (m: number, variance: number, n: number): Evidence => ({ state: "Value", value: m, samples: n, basis: { test: "welch", mean: m, variance, n } });
+
+describe("compareVersions", () => {
+  it("passes a difference inside its tolerance whatever a test would say", () => {
+    expect(compareVersions({ signal: "acc", maxDecrease: 0.05 }, rate(9200, 10000), rate(8800, 10000), o).outcome).toBe("Passed");
+  });
+
+  it("fails a rate beyond its tolerance when the two-proportion test says it is real", () => {
+    const r = compareVersions({ signal: "acc", maxDecrease: 0.02 }, rate(9200, 10000), rate(8500, 10000), o);
+    expect(r).toMatchObject({ outcome: "Failed", test: "twoProportion", stable: 0.92, candidate: 0.85, difference: -0.07, stableSamples: 10000, candidateSamples: 10000 });
+    expect(r.pValue).toBeLessThan(1e-10);
+  });
+
+  it("is inconclusive when the difference passes the tolerance but too few samples make it not significant", () => {
+    const r = compareVersions({ signal: "acc", maxDecrease: 0.02 }, rate(9200, 10000), rate(107, 120), o);
+    expect(r.outcome).toBe("Inconclusive");
+    expect(r.pValue).toBeGreaterThan(0.05);
+    expect(r.message).toMatch(/not significant yet/);
+  });
+
+  it("is inconclusive with fewer candidate samples than minSamples, and an error when a version's query failed", () => {
+    expect(compareVersions({ signal: "acc", maxDecrease: 0.02 }, rate(9200, 10000), rate(10, 50), o)).toMatchObject({ outcome: "Inconclusive", message: "candidate: 50 samples, fewer than the 100 required" });
+    expect(compareVersions({ signal: "acc", maxDecrease: 0.02 }, { state: "Error", message: "connection refused" }, rate(10, 50), o)).toMatchObject({ outcome: "Error", message: "stable: connection refused" });
+    expect(compareVersions({ signal: "acc", maxDecrease: 0.02 }, rate(9200, 10000), { state: "NoData", message: "no series" }, o).outcome).toBe("Inconclusive");
+  });
+
+  it("tests means with Welch, relative to stable", () => {
+    const r = compareVersions({ signal: "latency", maxRelativeIncrease: 0.5 }, mean(0.2, 0.01, 5000), mean(0.32, 0.02, 400), o);
+    expect(r).toMatchObject({ outcome: "Failed", test: "welch", difference: 0.6 });
+    expect(compareVersions({ signal: "latency", maxRelativeIncrease: 0.5 }, mean(0.2, 0.01, 5000), mean(0.29, 0.02, 400), o).outcome).toBe("Passed");
+  });
+
+  it("decides by the tolerance alone when the measure has no test, and says so", () => {
+    const none = (v: number): Evidence => ({ state: "Value", value: v, samples: 1000, basis: { test: "none" } });
+    const r = compareVersions({ signal: "f1", maxDecrease: 0.05 }, none(0.9), none(0.8), o);
+    expect(r).toMatchObject({ outcome: "Failed", test: "none" });
+    expect(r.message).toMatch(/tolerance alone decides/);
+  });
+});
+
+describe("quantileShares", () => {
+  it("compares both versions' shares beyond the bucket boundary at the stable quantile", () => {
+    const h = (counts: number[]) => {
+      const les = [0.1, 0.25, 0.5, 1, Infinity];
+      let c = 0;
+      return (binsFromCumulative(les.map((le, i) => ({ le, count: (c += counts[i] as number) }))) as { ok: true; value: Parameters<typeof quantileShares>[0] }).value;
+    };
+    const s = quantileShares(h([500, 450, 40, 10, 0]), h([300, 500, 150, 50, 0]), 0.22, "greater");
+    expect(s).toEqual({ boundary: 0.25, stable: { successes: 50, trials: 1000 }, candidate: { successes: 200, trials: 1000 } });
+  });
+});
+
+describe("a whole analysis", () => {
+  const monitor = modelMonitorSpecSchema.parse({
+    model: { name: "m", version: "v1" },
+    versionLabel: "version",
+    signals: [
+      { name: "accuracy", classification: { metric: "model_predictions_total" } },
+      { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
+      { name: "feedback", histogram: { metric: "model_feedback_score", measure: "mean" } },
+    ],
+  });
+  const strategy = (s: RolloutStrategyInput) => rolloutStrategySchema.parse(s);
+  const NOW = Date.parse("2026-12-01T12:00:00Z");
+
+  it("expands the rollback-sop preset for the signals the monitor declares, own comparisons first for a signal", () => {
+    const st = strategy({ analysis: { presets: ["rollback-sop"], compare: [{ signal: "feedback", maxDecrease: 0.3 }] } });
+    expect(effectiveComparisons(st, monitor.signals)).toEqual([{ signal: "p95_latency", maxRelativeIncrease: 0.5 }, { signal: "feedback", maxDecrease: 0.3 }]);
+    expect(strategyProblem(strategy({}), monitor)).toMatch(/compares nothing/);
+    expect(strategyProblem(strategy({ analysis: { compare: [{ signal: "nope", maxIncrease: 1 }] } }), monitor)).toMatch(/"nope"/);
+  });
+
+  it("queries both versions over the same window and judges from the answers", () => {
+    const st = strategy({ analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.02 }, { signal: "feedback", maxDecrease: 0.5 }], minSamples: 100 } });
+    const plan = planRolloutAnalysis({ monitor, strategy: st, stableVersion: "v1", candidateVersion: "v2", windowMs: 120_000, candidateAt: NOW, stableAt: NOW });
+    const queries = rolloutAnalysisQueries(plan);
+    expect(plan.window).toBe("120s");
+    expect(queries.every((q) => q.expr.includes('version="v1"') || q.expr.includes('version="v2"'))).toBe(true);
+    const answer = (version: string, expr: string): QueryResult => {
+      const good = version === "v1";
+      if (expr.includes("model_predictions_total"))
+        return { kind: "vector", samples: [["tp", good ? 300 : 250], ["tn", good ? 620 : 500], ["fp", good ? 40 : 120], ["fn", good ? 40 : 130]].map(([outcome, value]) => ({ labels: { outcome: outcome as string }, value: value as number })) };
+      if (expr.includes("_sum")) return { kind: "vector", samples: [{ labels: {}, value: good ? 4200 : 4100 }] };
+      if (expr.includes("_count")) return { kind: "vector", samples: [{ labels: {}, value: 1000 }] };
+      return { kind: "vector", samples: [1, 2, 3, 4, 5, Infinity].map((le, i) => ({ labels: { le: le === Infinity ? "+Inf" : String(le) }, value: [20, 60, 150, 500, 1000, 1000][i] as number })) };
+    };
+    const results = new Map(queries.map((q) => [queryKey(q), answer(q.expr.includes('version="v1"') ? "v1" : "v2", q.expr)]));
+    const j = judgeRolloutAnalysis(plan, results, st);
+    expect(j.outcome).toBe("Failed");
+    expect(j.comparisons.map((c) => [c.signal, c.outcome])).toEqual([["accuracy", "Failed"], ["feedback", "Passed"]]);
+    // the metrics source failing is an error, never a verdict
+    const failing = new Map(queries.map((q) => [queryKey(q), { kind: "error", error: "Unreachable", message: "connect ECONNREFUSED" } as QueryResult]));
+    expect(judgeRolloutAnalysis(plan, failing, st).outcome).toBe("Error");
+    // no series yet: inconclusive
+    const empty = new Map(queries.map((q) => [queryKey(q), { kind: "vector", samples: [] } as QueryResult]));
+    expect(judgeRolloutAnalysis(plan, empty, st).outcome).toBe("Inconclusive");
+  });
+});

@@ -1,0 +1,246 @@
+// The rollout state machine, tick by tick with no real time passing.
+import { describe, expect, it } from "vitest";
+import { analysisWindow, isTerminal } from "../../../src/domain/rollout/machine.ts";
+import { ROLLOUT_ACTION_ANNOTATION } from "../../../src/domain/rollout/names.ts";
+import { RolloutHarness, T0 } from "./support.ts";
+
+const terminal = (h: RolloutHarness) => isTerminal(h.status.phase);
+const PLAN = [
+  { stable: 100, candidate: 0 },
+  { stable: 95, candidate: 5 },
+  { stable: 75, candidate: 25 },
+  { stable: 50, candidate: 50 },
+  { stable: 0, candidate: 100 },
+  { stable: 100, candidate: 0 },
+];
+/** Consecutive duplicates removed: the distinct weights the route went through. */
+const distinct = (ws: { stable: number; candidate: number }[]) => ws.filter((w, i) => i === 0 || w.stable !== ws[i - 1]?.stable || w.candidate !== ws[i - 1]?.candidate);
+
+describe("a healthy candidate", () => {
+  it("is put in place, waited for, then promoted through every step", () => {
+    const h = new RolloutHarness();
+    h.tick();
+    expect(h.status.phase).toBe("Pending");
+    expect(h.candidate.version).toBe("v2");
+    expect(h.weights).toEqual({ stable: 100, candidate: 0 }); // no traffic before the candidate is ready
+    h.runUntil(terminal);
+    expect(h.status.phase).toBe("Succeeded");
+    expect(distinct(h.weightHistory)).toEqual(PLAN);
+    expect(h.stable.version).toBe("v2");
+    expect(h.analyses).toBe(4);
+    expect(h.status.counters).toMatchObject({ successful: 4, failed: 0 });
+    expect(h.reasons().filter((r) => r === "StepStarted")).toHaveLength(4);
+    expect(h.reasons()).toContain("Promoted");
+    expect(h.status.conditions.find((c) => c.type === "Completed")).toMatchObject({ status: "True", reason: "Succeeded" });
+  });
+
+  it("keeps every weight at the step until the step's hold is over", () => {
+    const h = new RolloutHarness({ steps: [{ weight: 10, hold: "10m" }] });
+    h.runUntil((x) => x.status.phase === "Progressing");
+    const start = h.now;
+    for (let t = 0; t < 20; t++) {
+      h.advance(25_000); // 20 × 25 s < 10 min
+      if (h.now - start >= 600_000) break;
+      h.tick();
+      expect(h.weights).toEqual({ stable: 90, candidate: 10 });
+      expect(h.analyses).toBe(0);
+    }
+  });
+
+  it("measures a 100 % step's stable version over the window before the step", () => {
+    const w = analysisWindow({ analyses: [], conditions: [], stepWeight: 100, stepStartTime: new Date(T0).toISOString() }, T0 + 60_000);
+    expect(w).toEqual({ windowMs: 60_000, candidateAt: T0 + 60_000, stableAt: T0 });
+    expect(analysisWindow({ analyses: [], conditions: [], stepWeight: 50, stepStartTime: new Date(T0).toISOString() }, T0 + 60_000).stableAt).toBe(T0 + 60_000);
+  });
+});
+
+describe("a worse candidate", () => {
+  it("is rolled back at the first failing analysis, in the same reconcile, and quarantined", () => {
+    const h = new RolloutHarness();
+    h.runUntil((x) => x.status.stepIndex === 1);
+    h.nextOutcome = "Failed";
+    h.now = Date.parse(h.status.nextAnalysisTime as string);
+    const d = h.tick();
+    expect(d.status.phase).toBe("RollingBack");
+    expect(d.effects[0]).toEqual({ kind: "setWeights", weights: { stable: 100, candidate: 0 } });
+    expect(h.weights).toEqual({ stable: 100, candidate: 0 });
+    h.runUntil(terminal);
+    expect(h.status.phase).toBe("RolledBack");
+    expect(h.status.quarantined).toBe(true);
+    expect(h.candidate.version).toBe("v1"); // the candidate Deployment back on the stable version
+    expect(h.stable.version).toBe("v1");
+    expect(h.reasons()).toEqual(expect.arrayContaining(["AnalysisFailed", "RollbackStarted", "RolledBack", "Quarantined"]));
+    expect(distinct(h.weightHistory)).toEqual([PLAN[0], PLAN[1], PLAN[2], PLAN[0]]);
+  });
+
+  it("tolerates failures up to failureLimit, extending the step", () => {
+    const h = new RolloutHarness({ analysis: { failureLimit: 1, compare: [{ signal: "x", maxIncrease: 1 }] } });
+    h.runUntil((x) => x.status.phase === "Progressing");
+    h.nextOutcome = "Failed";
+    h.now = Date.parse(h.status.nextAnalysisTime as string);
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "Progressing", stepIndex: 0, reason: "AnalysisFailed" });
+    expect(Date.parse(h.status.nextAnalysisTime as string)).toBe(h.now + 600_000);
+    h.now = Date.parse(h.status.nextAnalysisTime as string);
+    h.tick();
+    expect(h.status.phase).toBe("RollingBack");
+  });
+});
+
+describe("too little data, and a failing metrics source", () => {
+  it("extends the step while inconclusive, never promotes, and pauses beyond the limit", () => {
+    const h = new RolloutHarness({ analysis: { inconclusiveLimit: 2 } });
+    h.nextOutcome = "Inconclusive";
+    h.runUntil((x) => x.status.phase === "Paused");
+    expect(h.status).toMatchObject({ phase: "Paused", pauseReason: "InconclusiveLimit", stepIndex: 0 });
+    expect(h.analyses).toBe(3);
+    expect(distinct(h.weightHistory)).toEqual([PLAN[0], PLAN[1]]);
+    // resumed by a person, with enough data now
+    h.nextOutcome = "Successful";
+    h.annotations[ROLLOUT_ACTION_ANNOTATION] = "resume";
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "Progressing", stepIndex: 0 });
+    h.runUntil(terminal);
+    expect(h.status.phase).toBe("Succeeded");
+  });
+
+  it("retries a metrics error after retryInterval and pauses after errorLimit, never promoting", () => {
+    const h = new RolloutHarness({ analysis: { errorLimit: 3, retryInterval: "15s" } });
+    h.nextOutcome = "Error";
+    h.runUntil((x) => x.status.phase === "Progressing");
+    h.now = Date.parse(h.status.nextAnalysisTime as string);
+    h.tick();
+    expect(Date.parse(h.status.nextAnalysisTime as string) - h.now).toBe(15_000);
+    h.runUntil((x) => x.status.phase === "Paused");
+    expect(h.status).toMatchObject({ pauseReason: "ErrorLimit", stepIndex: 0 });
+    expect(h.status.counters?.errors).toBe(4);
+    expect(h.weights).toEqual({ stable: 95, candidate: 5 });
+    for (let i = 0; i < 10; i++) {
+      h.advance(60_000);
+      h.tick();
+    }
+    expect(h.status.phase).toBe("Paused");
+    expect(h.stable.version).toBe("v1");
+  });
+});
+
+describe("the candidate Deployment", () => {
+  it("gets no traffic before it is ready, and a candidate never ready is rolled back after readyTimeout", () => {
+    const h = new RolloutHarness({ readyTimeout: "1m" });
+    h.readyAfterTicks = 10_000;
+    for (let i = 0; i < 100; i++) {
+      h.tick();
+      h.advance(500);
+    }
+    expect(h.status.phase).toBe("Pending");
+    expect(h.weights).toEqual({ stable: 100, candidate: 0 });
+    h.advance(20_000);
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "RollingBack", reason: "CandidateNotReady" });
+  });
+});
+
+describe("manual control", () => {
+  it("notices a person's weight edit and pauses; resume restores the plan", () => {
+    const h = new RolloutHarness();
+    h.runUntil((x) => x.status.stepIndex === 1);
+    h.tick();
+    h.weights = { stable: 60, candidate: 40 };
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "Paused", pauseReason: "ManualWeightChange" });
+    expect(h.reasons()).toContain("ManualWeightChange");
+    h.tick();
+    expect(h.weights).toEqual({ stable: 60, candidate: 40 }); // a paused rollout does not fight the person
+    h.annotations[ROLLOUT_ACTION_ANNOTATION] = "resume-1";
+    h.tick();
+    expect(h.status.phase).toBe("Progressing");
+    expect(h.weights).toEqual({ stable: 75, candidate: 25 });
+  });
+
+  it("pauses on spec.paused and resumes when it is cleared", () => {
+    const h = new RolloutHarness();
+    h.runUntil((x) => x.status.phase === "Progressing");
+    h.paused = true;
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "Paused", pauseReason: "PausedBySpec" });
+    h.advance(3_600_000);
+    h.tick();
+    expect(h.analyses).toBe(0);
+    h.paused = false;
+    h.tick();
+    expect(h.status.phase).toBe("Progressing");
+  });
+
+  it("promotes now, skipping the remaining steps", () => {
+    const h = new RolloutHarness();
+    h.runUntil((x) => x.status.phase === "Progressing");
+    h.annotations[ROLLOUT_ACTION_ANNOTATION] = "promote";
+    h.runUntil(terminal);
+    expect(h.status.phase).toBe("Succeeded");
+    expect(h.analyses).toBe(0);
+    expect(distinct(h.weightHistory)).toEqual([PLAN[0], PLAN[1], PLAN[0]]);
+  });
+
+  it("aborts to 100 % stable and quarantines; retry runs the candidate again", () => {
+    const h = new RolloutHarness();
+    h.runUntil((x) => x.status.stepIndex === 2);
+    h.annotations[ROLLOUT_ACTION_ANNOTATION] = "abort";
+    h.tick();
+    expect(h.weights).toEqual({ stable: 100, candidate: 0 });
+    h.runUntil(terminal);
+    expect(h.status).toMatchObject({ phase: "Aborted", quarantined: true });
+    h.tick();
+    expect(h.status.phase).toBe("Aborted"); // the same annotation value is handled once
+    h.annotations[ROLLOUT_ACTION_ANNOTATION] = "retry";
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "Pending", attempt: 2, quarantined: false });
+    expect(h.status.analyses).toEqual([]);
+    h.runUntil(terminal);
+    expect(h.status.phase).toBe("Succeeded");
+  });
+
+  it("reports an unknown action once and ignores actions that do not fit the phase", () => {
+    const h = new RolloutHarness();
+    h.annotations[ROLLOUT_ACTION_ANNOTATION] = "promot";
+    h.tick();
+    h.tick();
+    expect(h.reasons().filter((r) => r === "UnknownAction")).toHaveLength(1);
+    h.annotations[ROLLOUT_ACTION_ANNOTATION] = "retry";
+    h.tick();
+    expect(h.status.attempt).toBe(1);
+    expect(h.events.some((e) => /retry ignored: only a RolledBack or Aborted rollout is retried/.test(e.message))).toBe(true);
+  });
+});
+
+describe("restarts and deletion", () => {
+  it("a crash between persisting and acting, at any reconcile, skips and repeats no step", () => {
+    const baseline = new RolloutHarness();
+    baseline.runUntil(terminal);
+    const ticks = baseline.effects.length + baseline.analyses + 20;
+    for (let crashAt = 0; crashAt < ticks; crashAt++) {
+      const h = new RolloutHarness();
+      let n = 0;
+      for (let i = 0; i < 300 && !terminal(h); i++) {
+        const d = h.tick({ applyEffects: n++ !== crashAt }); // the process dies after the status write
+        if (d.effects.length === 0 && h.status.nextAnalysisTime && h.status.phase === "Progressing") h.now = Math.max(h.now + 500, Date.parse(h.status.nextAnalysisTime));
+        else h.now += 500;
+      }
+      expect(h.status.phase, `crash at reconcile ${crashAt}`).toBe("Succeeded");
+      expect(distinct(h.weightHistory), `crash at reconcile ${crashAt}`).toEqual(PLAN);
+      expect(h.analyses, `crash at reconcile ${crashAt}`).toBe(4);
+    }
+  });
+
+  it("deleting mid-way restores 100 % stable and the stable version on the candidate Deployment before the finalizer goes", () => {
+    const h = new RolloutHarness();
+    h.runUntil((x) => x.status.stepIndex === 2);
+    h.deleting = true;
+    let d = h.tick();
+    expect(d.releaseFinalizer).toBe(false);
+    expect(h.weights).toEqual({ stable: 100, candidate: 0 });
+    d = h.tick();
+    expect(h.candidate.version).toBe("v1");
+    d = h.tick();
+    expect(d.releaseFinalizer).toBe(true);
+  });
+});

@@ -1,0 +1,110 @@
+// A tick-by-tick harness for the rollout state machine: a fake world (route weights, two
+// Deployments) that effects change, and a controller loop that persists the decided status
+// before applying its effects, as the real one does. No real time passes.
+import { modelRolloutStatusSchema, rolloutStrategySchema, type ModelRolloutStatus, type RolloutStrategyInput, type Weights } from "../../../src/api/v1alpha1/rollout.ts";
+import type { AnalysisJudgement } from "../../../src/domain/rollout/analysis.ts";
+import { analysisDue, decideRollout, type RolloutDecision, type RolloutEffect } from "../../../src/domain/rollout/machine.ts";
+import type { MonitorEvent } from "../../../src/domain/events.ts";
+
+export const T0 = Date.parse("2026-12-01T10:00:00Z");
+
+export interface FakeWorkload {
+  version: string;
+  uri?: string;
+  ready: boolean;
+  found: boolean;
+}
+
+export class RolloutHarness {
+  now = T0;
+  status: ModelRolloutStatus = modelRolloutStatusSchema.parse({});
+  weights: Weights = { stable: 100, candidate: 0 };
+  stable: FakeWorkload = { version: "v1", ready: true, found: true };
+  candidate: FakeWorkload = { version: "v1", ready: true, found: true };
+  annotations: Record<string, string> = {};
+  paused = false;
+  deleting = false;
+  /** Deployments become ready this many ticks after their version changes. */
+  readyAfterTicks = 1;
+  /** The outcome the next due analysis gets. */
+  nextOutcome: AnalysisJudgement["outcome"] = "Successful";
+  /** Every weight the route ever held, in order. */
+  readonly weightHistory: Weights[] = [{ stable: 100, candidate: 0 }];
+  readonly events: MonitorEvent[] = [];
+  readonly effects: RolloutEffect[] = [];
+  analyses = 0;
+  private pendingReady = new Map<FakeWorkload, number>();
+  readonly strategy;
+  candidateVersion = "v2";
+  constructor(strategy: RolloutStrategyInput = {}) {
+    this.strategy = rolloutStrategySchema.parse(strategy);
+  }
+
+  decide(opts: { analysis?: boolean } = {}): RolloutDecision {
+    const due = analysisDue(this.status, this.now) && !this.paused;
+    const analysis =
+      (opts.analysis ?? true) && due
+        ? { outcome: this.nextOutcome, message: `${this.nextOutcome.toLowerCase()} analysis`, comparisons: [], window: "10m" }
+        : undefined;
+    if (analysis) this.analyses++;
+    const state = (w: FakeWorkload) => ({ found: w.found, version: w.version, uri: w.uri, ready: w.found && w.ready, message: w.ready ? "ready" : "rolling" });
+    return decideRollout(
+      { generation: 1, spec: { monitorRef: { name: "m" }, candidate: { version: this.candidateVersion }, paused: this.paused }, annotations: this.annotations, status: this.status, deleting: this.deleting },
+      {
+        now: this.now,
+        strategy: this.strategy,
+        stable: { version: this.stable.version },
+        weights: { kind: "weights", weights: { ...this.weights } },
+        stableWorkload: state(this.stable),
+        candidateWorkload: state(this.candidate),
+        analysis,
+      },
+    );
+  }
+
+  /** One reconcile: decide, persist, apply the effects. */
+  tick(opts: { applyEffects?: boolean; analysis?: boolean } = {}): RolloutDecision {
+    for (const [w, n] of this.pendingReady) {
+      if (n <= 1) {
+        w.ready = true;
+        this.pendingReady.delete(w);
+      } else this.pendingReady.set(w, n - 1);
+    }
+    const d = this.decide(opts);
+    this.status = JSON.parse(JSON.stringify(d.status)) as ModelRolloutStatus;
+    this.events.push(...d.events);
+    if (opts.applyEffects ?? true) for (const e of d.effects) this.apply(e);
+    return d;
+  }
+
+  apply(e: RolloutEffect) {
+    this.effects.push(e);
+    if (e.kind === "setWeights") {
+      this.weights = { ...e.weights };
+      this.weightHistory.push({ ...e.weights });
+    } else {
+      const w = e.which === "stable" ? this.stable : this.candidate;
+      w.version = e.version;
+      if (e.uri !== undefined) w.uri = e.uri;
+      w.ready = false;
+      this.pendingReady.set(w, this.readyAfterTicks);
+    }
+  }
+
+  advance(ms: number) {
+    this.now += ms;
+  }
+
+  /** Ticks (advancing time to the next analysis when nothing else is pending) until the phase is terminal or `max` ticks. */
+  runUntil(done: (h: RolloutHarness) => boolean, max = 200) {
+    for (let i = 0; i < max && !done(this); i++) {
+      const d = this.tick();
+      if (d.effects.length === 0 && this.status.nextAnalysisTime && this.status.phase === "Progressing") this.now = Math.max(this.now + 500, Date.parse(this.status.nextAnalysisTime));
+      else this.now += 500;
+    }
+  }
+
+  reasons(): string[] {
+    return this.events.map((e) => e.reason);
+  }
+}
