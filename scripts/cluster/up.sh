@@ -2,7 +2,8 @@
 # One-command local control plane on 127.0.0.1: etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler, kwok (a fake node whose pods run and whose Job
 # pods complete) and Prometheus (1 s scrapes, file-based service discovery).
-# Idempotent: if everything is already up it only re-applies crds/ and returns.
+# Idempotent: if everything is already up it only re-applies crds/ (and the Gateway API CRDs,
+# gateway-api.sh) and returns.
 # Writes .local/kubeconfig and .local/env (source it: KUBECONFIG, PROMETHEUS_URL, ports).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -27,6 +28,8 @@ mkdir -p "$PIDS" "$LOGS" "$CERTS" "$AUTH" "$KCFGS"
 # --- CRDs -----------------------------------------------------------------------------
 apply_crds() {
   local src=() f names
+  # Gateway API CRDs and GatewayClass traefik (the integration tests' Traefik data plane)
+  bash "$here/gateway-api.sh" || die "the control plane is up, but installing the Gateway API CRDs failed (error above)"
   if [ -f "$MG_CRDS_DIR/kustomization.yaml" ]; then
     src=(-k "$MG_CRDS_DIR")       # crds/ is a kustomize base: apply exactly what it lists
   else

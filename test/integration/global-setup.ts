@@ -1,5 +1,5 @@
 // Integration tests run against the real local control plane: start it when it is not running,
-// and build helm when it is not built yet.
+// and build helm and Traefik when they are not built yet.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 
@@ -8,4 +8,6 @@ export default function setup() {
   execFileSync("bash", [join(root, "scripts/cluster/up.sh")], { stdio: "inherit", cwd: root });
   // helm, for the chart's tests, built from its Go module like the control plane
   execFileSync("bash", [join(root, "scripts/cluster/build-helm.sh")], { stdio: "inherit", cwd: root });
+  // Traefik, the Gateway API data plane (dataplane.ts), built from its Go module (~6 min cold)
+  execFileSync("bash", [join(root, "scripts/cluster/build-traefik.sh")], { stdio: "inherit", cwd: root });
 }
