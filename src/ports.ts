@@ -110,8 +110,9 @@ export interface ModelEnv {
   uri: string;
 }
 
-/** A resource's finalizers, changed with the object's resourceVersion as a precondition. */
+/** Adds or removes one finalizer, guarded so a concurrent change of the list is never overwritten. */
 export interface FinalizerPort {
-  /** Throws on conflict, so the key is retried with a fresh object. */
-  set(ref: ObjectRef, finalizers: string[], resourceVersion: string | undefined): Promise<void>;
+  /** `current` is the list as last read; throws when it changed since, so the key is retried. */
+  add(ref: ObjectRef, finalizer: string, current: readonly string[]): Promise<void>;
+  remove(ref: ObjectRef, finalizer: string, current: readonly string[]): Promise<void>;
 }

@@ -116,7 +116,7 @@ export class ModelRolloutReconciler {
     const decision = decideRollout({ generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
     // a rollout that can still move traffic holds a finalizer, so deleting it restores stable first
     const wantFinalizer = !deleting && !isTerminal(decision.status.phase);
-    if (wantFinalizer && !hasFinalizer) await this.deps.finalizers.set(ref, [...(obj.metadata.finalizers ?? []), ROLLOUT_FINALIZER], obj.metadata.resourceVersion);
+    if (wantFinalizer && !hasFinalizer) await this.deps.finalizers.add(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
     if (!deleting) await persistOwnedStatus(this.deps.status, obj, ref, decision.status, ROLLOUT_STATUS_OWNERSHIP);
     const failures = await this.perform(ref, serving, decision.effects);
     await this.emitAll(ref, [...decision.events, ...failures]);
@@ -129,7 +129,7 @@ export class ModelRolloutReconciler {
     }
     const releasing = (deleting && decision.releaseFinalizer) || (!wantFinalizer && !deleting);
     if (releasing && hasFinalizer && failures.length === 0)
-      await this.deps.finalizers.set(ref, (obj.metadata.finalizers ?? []).filter((f) => f !== ROLLOUT_FINALIZER), obj.metadata.resourceVersion);
+      await this.deps.finalizers.remove(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
     if (failures.length) return { requeueAfterMs: 2_000 };
     return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
   }
@@ -165,7 +165,7 @@ export class ModelRolloutReconciler {
   private async blocked(obj: KubeObject, ref: ObjectRef, previous: ModelRolloutStatus, generation: number, nowIso: string, reason: string, message: string, release: boolean): Promise<ReconcileResult> {
     if (release) {
       // without a monitor there is no route to restore: let the deletion go on
-      await this.deps.finalizers.set(ref, (obj.metadata.finalizers ?? []).filter((f) => f !== ROLLOUT_FINALIZER), obj.metadata.resourceVersion);
+      await this.deps.finalizers.remove(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
       return {};
     }
     const status = { ...previous, observedGeneration: generation, conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason, message }], nowIso, generation) };

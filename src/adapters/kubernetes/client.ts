@@ -253,7 +253,11 @@ export function classifyCreateError(err: unknown): CreateOutcome {
   return { kind: "error", message: apiMessage(err) };
 }
 
-/** Sets a custom resource's finalizers with a JSON merge patch carrying its resourceVersion. */
+/**
+ * A custom resource's finalizers, changed by JSON patches whose `test` operations make them
+ * fail (and the key retry) if the list changed since it was read; no resourceVersion is needed,
+ * so a status write just before does not make them conflict.
+ */
 export class KubernetesFinalizers implements FinalizerPort {
   private readonly api: CustomObjectsApi;
   private readonly type: ResourceType;
@@ -261,15 +265,24 @@ export class KubernetesFinalizers implements FinalizerPort {
     this.api = kc.makeApiClient(CustomObjectsApi);
     this.type = type;
   }
-  async set(ref: ObjectRef, finalizers: string[], resourceVersion: string | undefined): Promise<void> {
+  add(ref: ObjectRef, finalizer: string, current: readonly string[]): Promise<void> {
+    if (current.includes(finalizer)) return Promise.resolve();
+    const ops = current.length
+      ? [{ op: "test", path: "/metadata/finalizers", value: current }, { op: "add", path: "/metadata/finalizers/-", value: finalizer }]
+      : [{ op: "add", path: "/metadata/finalizers", value: [finalizer] }];
+    return this.patch(ref, ops);
+  }
+  remove(ref: ObjectRef, finalizer: string, current: readonly string[]): Promise<void> {
+    const i = current.indexOf(finalizer);
+    if (i < 0) return Promise.resolve();
+    return this.patch(ref, [{ op: "test", path: `/metadata/finalizers/${i}`, value: finalizer }, { op: "remove", path: `/metadata/finalizers/${i}` }]);
+  }
+  private async patch(ref: ObjectRef, ops: object[]): Promise<void> {
     try {
-      await this.api.patchNamespacedCustomObject(
-        { ...this.type, namespace: ref.namespace, name: ref.name, body: { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } }, fieldManager: COMPONENT },
-        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-      );
+      await this.api.patchNamespacedCustomObject({ ...this.type, namespace: ref.namespace, name: ref.name, body: ops, fieldManager: COMPONENT }, setHeaderOptions("Content-Type", PatchStrategy.JsonPatch));
     } catch (err) {
       if ((err as { code?: number }).code === 404) return;
-      throw new Error(`setting the finalizers of ${ref.kind} ${ref.namespace}/${ref.name}: ${apiMessage(err)}`, { cause: err });
+      throw new Error(`changing the finalizers of ${ref.kind} ${ref.namespace}/${ref.name}: ${apiMessage(err)}`, { cause: err });
     }
   }
 }
