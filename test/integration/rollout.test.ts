@@ -31,7 +31,7 @@ interface Deployment {
   spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } };
 }
 interface Monitor {
-  status?: { stableVersion?: string; rollout?: { name: string; phase?: string }; versions?: { version: string; state: string; reason?: string }[] };
+  status?: { stableVersion?: string; rollout?: { name: string; candidate?: string; phase?: string }; versions?: { version: string; state: string; reason?: string }[] };
 }
 
 const MODEL = "canary-model";
@@ -68,18 +68,53 @@ const routeWeights = async () => {
   return { stable: refs.find((r) => r.name === stableRef.name)?.weight, candidate: refs.find((r) => r.name === candidateRef.name)?.weight };
 };
 const rollout = (name: string) => getJson<Rollout>("modelrollout", name, ns);
+const newRollout = (name: string, version: string) => ({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name, namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version } } });
+
+const ANALYSIS = {
+  compare: [
+    { signal: "accuracy", maxDecrease: 0.05 },
+    { signal: "p95_latency", maxRelativeIncrease: 0.5 },
+  ],
+  minSamples: 60,
+  inconclusiveLimit: 3,
+};
+const policy = (extra: Record<string, unknown> = {}, analysis: Record<string, unknown> = {}) => ({
+  apiVersion: "modelguardian.dev/v1alpha1",
+  kind: "RetrainPolicy",
+  metadata: { name: "canary", namespace: ns },
+  spec: {
+    rollout: {
+      steps: [
+        { weight: 30, hold: "12s" },
+        { weight: 70, hold: "12s" },
+      ],
+      analysis: { ...ANALYSIS, ...analysis },
+      readyTimeout: "2m",
+    },
+    ...extra,
+  },
+});
+const policyExtra: Record<string, unknown> = {};
+const patchPolicyAnalysis = async (analysis: Record<string, unknown>) => {
+  const r = await apply(policy(policyExtra, analysis));
+  if (r.code !== 0) throw new Error(r.stderr);
+};
+
+const HEALTHY = { accuracy: 0.92, latencyMeanSeconds: 0.05 };
+/** How each model version behaves, wherever it is served (default: HEALTHY). */
+const PROFILES = new Map<string, Partial<typeof HEALTHY>>();
 
 /** The simulated servers stand in for the Deployments' pods: they serve what the Deployment was told. */
 async function followDeployments(): Promise<void> {
-  const s = (await modelEnv("model-stable")).MODEL_VERSION;
-  const c = (await modelEnv("model-candidate")).MODEL_VERSION;
-  if (stable && s && s !== currentVersion.get(stable)) {
-    stable.setVersion(s);
-    currentVersion.set(stable, s);
-  }
-  if (candidate && c && c !== currentVersion.get(candidate)) {
-    candidate.setVersion(c);
-    currentVersion.set(candidate, c);
+  for (const [server, deployment] of [
+    [stable, "model-stable"],
+    [candidate, "model-candidate"],
+  ] as const) {
+    const version = (await modelEnv(deployment)).MODEL_VERSION;
+    if (!server || !version || version === currentVersion.get(server)) continue;
+    server.setVersion(version);
+    server.setBehaviour({ ...HEALTHY, ...PROFILES.get(version) });
+    currentVersion.set(server, version);
   }
 }
 const currentVersion = new Map<ModelServer, string>();
@@ -105,28 +140,7 @@ beforeAll(async () => {
     metadata: { name: "model", namespace: ns },
     spec: { parentRefs: [dp.parentRef], rules: [{ backendRefs: [{ ...stableRef, weight: 100 }, { ...candidateRef, weight: 0 }] }] },
   });
-  await apply({
-    apiVersion: "modelguardian.dev/v1alpha1",
-    kind: "RetrainPolicy",
-    metadata: { name: "canary", namespace: ns },
-    spec: {
-      rollout: {
-        steps: [
-          { weight: 30, hold: "12s" },
-          { weight: 70, hold: "12s" },
-        ],
-        analysis: {
-          compare: [
-            { signal: "accuracy", maxDecrease: 0.05 },
-            { signal: "p95_latency", maxRelativeIncrease: 0.5 },
-          ],
-          minSamples: 60,
-          inconclusiveLimit: 3,
-        },
-        readyTimeout: "2m",
-      },
-    },
-  });
+  await apply(policy());
   await apply({
     apiVersion: "modelguardian.dev/v1alpha1",
     kind: "ModelMonitor",
@@ -208,7 +222,7 @@ describe("a canary rollout through the Gateway API data plane", () => {
   }, 200_000);
 
   it("rolls a worse candidate back at its first failing analysis and quarantines it", async () => {
-    candidate?.setBehaviour({ accuracy: 0.6 });
+    PROFILES.set("v3", { accuracy: 0.6 });
     await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v3", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } } });
     const done = await waitFor(
       "the rollout to be rolled back",
@@ -240,7 +254,6 @@ describe("a canary rollout through the Gateway API data plane", () => {
   }, 200_000);
 
   it("deleting a rollout mid-way restores all traffic to stable before it goes", async () => {
-    candidate?.setBehaviour({ accuracy: 0.92 });
     await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v4", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } } });
     await waitFor("traffic on v4", async () => (await routeWeights()).candidate === 30, 60_000, 250);
     await kubectlOk(["delete", "modelrollout", "canary-v4", "-n", ns, "--wait=true", "--timeout=30s"]);
@@ -249,4 +262,127 @@ describe("a canary rollout through the Gateway API data plane", () => {
     const gone = await kubectl(["get", "modelrollout", "canary-v4", "-n", ns]);
     expect(gone.code).not.toBe(0);
   }, 120_000);
+
+  it("pauses on spec.paused, holding the weights, resumes, and promotes on request", async () => {
+    await apply(newRollout("canary-v5", "v5"));
+    await waitFor("traffic on v5", async () => (await routeWeights()).candidate === 30, 60_000, 250);
+    await kubectlOk(["patch", "modelrollout", "canary-v5", "-n", ns, "--type", "merge", "-p", '{"spec":{"paused":true}}']);
+    const paused = await waitFor("Paused", async () => {
+      const r = await rollout("canary-v5");
+      return r.status?.phase === "Paused" && r;
+    });
+    expect(paused.status?.conditions?.find((c) => c.type === "Paused")).toMatchObject({ status: "True", reason: "PausedBySpec" });
+    const analysesWhilePaused = paused.status?.analyses?.length ?? 0;
+    await new Promise((r) => setTimeout(r, 14_000)); // longer than the hold
+    expect((await rollout("canary-v5")).status?.analyses?.length ?? 0).toBe(analysesWhilePaused);
+    expect(await routeWeights()).toEqual({ stable: 70, candidate: 30 });
+    await kubectlOk(["patch", "modelrollout", "canary-v5", "-n", ns, "--type", "merge", "-p", '{"spec":{"paused":false}}']);
+    await waitFor("Progressing again", async () => (await rollout("canary-v5")).status?.phase === "Progressing");
+    await kubectlOk(["annotate", "modelrollout", "canary-v5", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=promote"]);
+    await waitFor("promoted on request", async () => (await rollout("canary-v5")).status?.phase === "Succeeded", 60_000, 250);
+    expect((await modelEnv("model-stable")).MODEL_VERSION).toBe("v5");
+    expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
+    expect((await events(ns, "canary-v5")).map((e) => e.reason)).toEqual(expect.arrayContaining(["RolloutPaused", "RolloutResumed", "ManualAction", "Promoted"]));
+  }, 150_000);
+
+  it("aborts on request to 100 % stable and quarantines; a retry runs the candidate again", async () => {
+    await apply(newRollout("canary-v6", "v6"));
+    await waitFor("traffic on v6", async () => (await routeWeights()).candidate === 30, 60_000, 250);
+    await kubectlOk(["annotate", "modelrollout", "canary-v6", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=abort"]);
+    const aborted = await waitFor("Aborted", async () => {
+      const r = await rollout("canary-v6");
+      return r.status?.phase === "Aborted" && r;
+    }, 30_000, 250);
+    expect(aborted.status?.quarantined).toBe(true);
+    expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
+    expect((await modelEnv("model-candidate")).MODEL_VERSION).toBe("v5");
+    await waitFor("the monitor to record v6 quarantined", async () => (await getJson<Monitor>("modelmonitor", "canary", ns)).status?.versions?.some((v) => v.version === "v6" && v.state === "Quarantined"));
+    await kubectlOk(["annotate", "modelrollout", "canary-v6", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=retry-1"]);
+    await waitFor("traffic on v6 again", async () => (await routeWeights()).candidate === 30, 60_000, 250);
+    expect((await rollout("canary-v6")).status).toMatchObject({ phase: "Progressing", quarantined: false });
+    await kubectlOk(["annotate", "modelrollout", "canary-v6", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=promote-2"]);
+    await waitFor("v6 promoted after the retry", async () => (await rollout("canary-v6")).status?.phase === "Succeeded", 60_000, 250);
+    expect((await events(ns, "canary-v6")).map((e) => e.reason)).toEqual(expect.arrayContaining(["Aborted", "Quarantined", "RetryStarted"]));
+  }, 150_000);
+
+  it("a failing metrics source gives Error outcomes, then pauses; it never promotes", async () => {
+    await patchPolicyAnalysis({ errorLimit: 1, retryInterval: "1s" });
+    await kubectlOk(["patch", "modelmonitor", "canary", "-n", ns, "--type", "merge", "-p", '{"spec":{"source":{"url":"http://127.0.0.1:9"}}}']);
+    try {
+      await apply(newRollout("canary-v7", "v7"));
+      const paused = await waitFor("Paused after errors", async () => {
+        const r = await rollout("canary-v7");
+        return r.status?.phase === "Paused" && r;
+      }, 90_000, 250);
+      expect(paused.status?.conditions?.find((c) => c.type === "Paused")?.reason).toBe("ErrorLimit");
+      expect(paused.status?.analyses?.map((a) => a.outcome)).toEqual(["Error", "Error"]);
+      expect(paused.status?.message).toMatch(/could not read the metrics/);
+      expect((await modelEnv("model-stable")).MODEL_VERSION).toBe("v6");
+    } finally {
+      await kubectlOk(["patch", "modelmonitor", "canary", "-n", ns, "--type", "json", "-p", '[{"op":"remove","path":"/spec/source"}]']);
+      await patchPolicyAnalysis({});
+    }
+    await kubectlOk(["annotate", "modelrollout", "canary-v7", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=abort"]);
+    await waitFor("v7 aborted", async () => (await rollout("canary-v7")).status?.phase === "Aborted", 30_000, 250);
+  }, 150_000);
+
+  it("too few candidate samples are inconclusive: the step is extended, never promoted, then paused", async () => {
+    await patchPolicyAnalysis({ minSamples: 1_000_000, inconclusiveLimit: 1 });
+    try {
+      await apply(newRollout("canary-v8", "v8"));
+      const extended = await waitFor("an inconclusive analysis", async () => {
+        const r = await rollout("canary-v8");
+        return (r.status?.analyses?.length ?? 0) >= 1 && r;
+      }, 60_000, 250);
+      expect(extended.status).toMatchObject({ phase: "Progressing", reason: "StepExtended", stepIndex: 0 });
+      expect(extended.status?.analyses?.[0]?.comparisons.every((c) => c.outcome === "Inconclusive")).toBe(true);
+      const paused = await waitFor("paused beyond the inconclusive limit", async () => {
+        const r = await rollout("canary-v8");
+        return r.status?.phase === "Paused" && r;
+      }, 60_000, 250);
+      expect(paused.status?.stepIndex).toBe(0);
+      expect(paused.status?.analyses?.map((a) => a.outcome)).toEqual(["Inconclusive", "Inconclusive"]);
+    } finally {
+      await patchPolicyAnalysis({});
+    }
+    await kubectlOk(["annotate", "modelrollout", "canary-v8", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=abort"]);
+    await waitFor("v8 aborted", async () => (await rollout("canary-v8")).status?.phase === "Aborted", 30_000, 250);
+  }, 150_000);
+
+  it("closes the loop: drift, a retraining Job, its candidate rolled out and promoted with no human step", async () => {
+    await apply(policy({
+      triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
+      actions: [
+        {
+          name: "retrain",
+          jobTemplate: {
+            spec: {
+              backoffLimit: 0,
+              template: {
+                metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version": "v9", "uri": "s3://models/v9"}', "sim.modelguardian.dev/run-duration": "1s" } },
+                spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
+              },
+            },
+          },
+        },
+      ],
+      cooldown: "1h",
+    }));
+    await kubectlOk(["patch", "modelmonitor", "canary", "-n", ns, "--type", "merge", "-p", JSON.stringify({ spec: { rules: [{ signal: "accuracy", min: { critical: 0.8 } }] } })]);
+    stable?.setBehaviour({ accuracy: 0.6 }); // the serving version drifts
+    const name = await waitFor("the monitor to start a rollout of the retrained candidate", async () => {
+      const m = await getJson<Monitor>("modelmonitor", "canary", ns);
+      return m.status?.rollout?.candidate === "v9" && m.status.rollout.name;
+    }, 120_000);
+    expect(name).toMatch(/^canary-v9-[0-9a-z]{8}$/);
+    const r = await getJson<Rollout & { metadata: { ownerReferences?: { kind: string; name: string }[] } }>("modelrollout", name, ns);
+    expect(r.metadata.ownerReferences?.[0]).toMatchObject({ kind: "ModelMonitor", name: "canary" });
+    await waitFor("the retrained candidate promoted", async () => (await rollout(name)).status?.phase === "Succeeded", 150_000, 500);
+    expect((await modelEnv("model-stable")).MODEL_VERSION).toBe("v9");
+    expect((await modelEnv("model-stable")).MODEL_URI).toBe("s3://models/v9");
+    await waitFor("the monitor to watch v9 and be healthy again", async () => {
+      const m = await getJson<Monitor & { status?: { health?: string } }>("modelmonitor", "canary", ns);
+      return m.status?.stableVersion === "v9" && m.status.health === "Healthy";
+    }, 60_000);
+  }, 300_000);
 });
