@@ -78,16 +78,17 @@ const ANALYSIS = {
   minSamples: 60,
   inconclusiveLimit: 3,
 };
-const policy = (extra: Record<string, unknown> = {}, analysis: Record<string, unknown> = {}) => ({
+const STEPS = [
+  { weight: 30, hold: "12s" },
+  { weight: 70, hold: "12s" },
+];
+const policy = (extra: Record<string, unknown> = {}, analysis: Record<string, unknown> = {}, steps: unknown[] = STEPS) => ({
   apiVersion: "modelguardian.dev/v1alpha1",
   kind: "RetrainPolicy",
   metadata: { name: "canary", namespace: ns },
   spec: {
     rollout: {
-      steps: [
-        { weight: 30, hold: "12s" },
-        { weight: 70, hold: "12s" },
-      ],
+      steps,
       analysis: { ...ANALYSIS, ...analysis },
       readyTimeout: "2m",
     },
@@ -384,5 +385,48 @@ describe("a canary rollout through the Gateway API data plane", () => {
       const m = await getJson<Monitor & { status?: { health?: string } }>("modelmonitor", "canary", ns);
       return m.status?.stableVersion === "v9" && m.status.health === "Healthy";
     }, 60_000);
+  }, 300_000);
+
+  it("resumes at the same step after SIGKILL at random moments: no step skipped or repeated, weights never outside the plan", async () => {
+    const steps = [20, 40, 60, 80].map((weight) => ({ weight, hold: "12s" }));
+    await apply(policy({}, { minSamples: 30 }, steps));
+    const allowed = new Set(["100/0", ...steps.map((x) => `${100 - x.weight}/${x.weight}`)]);
+    const seen: string[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const w = await routeWeights().catch(() => undefined);
+        if (w && seen.at(-1) !== `${w.stable}/${w.candidate}`) seen.push(`${w.stable}/${w.candidate}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    let seed = 20261201;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    await apply(newRollout("canary-v10", "v10"));
+    let kills = 0;
+    try {
+      while (kills < 12) {
+        await new Promise((r) => setTimeout(r, 300 + random() * 1500));
+        const r = await rollout("canary-v10");
+        if (r.status?.phase === "Succeeded") break;
+        await op?.stop("SIGKILL");
+        kills++;
+        await new Promise((r) => setTimeout(r, random() * 1000));
+        op = await startOperator([ns], "rollout");
+      }
+      const done = await waitFor("the rollout to succeed across the restarts", async () => {
+        const r = await rollout("canary-v10");
+        return r.status?.phase === "Succeeded" && r;
+      }, 150_000, 250);
+      expect(kills).toBeGreaterThanOrEqual(10);
+      expect(done.status?.analyses?.map((a) => [a.step, a.outcome])).toEqual(steps.map((_, i) => [i, "Successful"]));
+    } finally {
+      sampling = false;
+      await sampler;
+      await apply(policy());
+    }
+    for (const w of seen) expect(allowed, `weights ${w} are not in the plan`).toContain(w);
+    // the route went through the plan in order, each step once
+    expect(seen).toEqual(["100/0", "80/20", "60/40", "40/60", "20/80", "100/0"]);
   }, 300_000);
 });
