@@ -2,7 +2,7 @@
 // started from production dependencies only, copied the way the Dockerfile copies them (no
 // container engine runs here, so the image itself is not built: see the README).
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -23,6 +23,14 @@ afterAll(async () => {
 });
 
 describe("installing", () => {
+  it("every example under examples/ is accepted by the API server (a server-side dry run)", async () => {
+    for (const file of (await readdir(join(ROOT, "examples"))).filter((f) => f.endsWith(".yaml"))) {
+      const r = await kubectl(["apply", "--dry-run=server", "-n", ns, "-f", join(ROOT, "examples", file)]);
+      expect(r.stderr, file).toBe("");
+      expect(r.code, file).toBe(0);
+    }
+  });
+
   it("kubectl kustomize config/ is accepted by a server-side dry run", async () => {
     // the Namespace comes first in a real apply; a dry run cannot create it for the objects in it
     await kubectl(["create", "namespace", "model-guardian-system"]);
