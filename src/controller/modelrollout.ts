@@ -26,7 +26,7 @@ import { judgeRolloutAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, stra
 import { analysisDue, analysisWindow, decideRollout, isTerminal, type RolloutEffect, type RolloutWorld, type WorkloadState } from "../domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
 import type { RouterFactory } from "../adapters/routers/index.ts";
-import type { Clock, EventSink, FinalizerPort, ObjectRef, StatusWriter, WorkloadPort } from "../ports.ts";
+import type { Clock, EventSink, FinalizerPort, ObjectRef, StatusWriter, TrafficRouter, WorkloadPort } from "../ports.ts";
 import type { MetricsSourceResolver } from "./modelmonitor.ts";
 import { persistOwnedStatus } from "./persist.ts";
 import type { KubeObject, ReconcileResult } from "./reconciler.ts";
@@ -110,15 +110,22 @@ export class ModelRolloutReconciler {
       weights,
       stableWorkload,
       candidateWorkload,
+      monitor: monitorStatus.success
+        ? { version: monitorStatus.data.observedVersion, lastEvaluationTime: monitorStatus.data.lastEvaluationTime, findings: monitorStatus.data.findings }
+        : undefined,
     };
     if (!deleting && analysisDue(previous, now) && !spec.data.paused) world.analysis = await this.analyse(ref, monitor.data, strategy, previous, spec.data.candidate.version, now);
 
     const decision = decideRollout({ generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
     // a rollout that can still move traffic holds a finalizer, so deleting it restores stable first
     const wantFinalizer = !deleting && !isTerminal(decision.status.phase);
-    if (wantFinalizer && !hasFinalizer) await this.deps.finalizers.add(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
+    if (wantFinalizer && !hasFinalizer) {
+      await this.deps.finalizers.add(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
+      // as with status writes, the cached object must not look older than what was just written
+      obj.metadata.finalizers = [...(obj.metadata.finalizers ?? []), ROLLOUT_FINALIZER];
+    }
     if (!deleting) await persistOwnedStatus(this.deps.status, obj, ref, decision.status, ROLLOUT_STATUS_OWNERSHIP);
-    const failures = await this.perform(ref, serving, decision.effects);
+    const failures = await this.perform(ref, serving, router, decision.effects);
     await this.emitAll(ref, [...decision.events, ...failures]);
     if (previous.phase !== decision.status.phase) log.info({ rollout: `${ref.namespace}/${ref.name}`, from: previous.phase, to: decision.status.phase, message: decision.status.message }, "rollout phase");
     const t = this.deps.telemetry;
@@ -128,8 +135,10 @@ export class ModelRolloutReconciler {
       if (isTerminal(decision.status.phase) && !isTerminal(previous.phase)) t.finished(ref.namespace, monitor.data.model.name, decision.status.phase as string);
     }
     const releasing = (deleting && decision.releaseFinalizer) || (!wantFinalizer && !deleting);
-    if (releasing && hasFinalizer && failures.length === 0)
+    if (releasing && hasFinalizer && failures.length === 0) {
       await this.deps.finalizers.remove(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
+      obj.metadata.finalizers = (obj.metadata.finalizers ?? []).filter((f) => f !== ROLLOUT_FINALIZER);
+    }
     if (failures.length) return { requeueAfterMs: 2_000 };
     return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
   }
@@ -146,10 +155,10 @@ export class ModelRolloutReconciler {
   }
 
   /** Performs the decided writes in order; a failure stops the rest and becomes a Warning Event. */
-  private async perform(ref: ObjectRef, serving: ServingSpec, effects: RolloutEffect[]): Promise<MonitorEvent[]> {
+  private async perform(ref: ObjectRef, serving: ServingSpec, router: TrafficRouter, effects: RolloutEffect[]): Promise<MonitorEvent[]> {
     for (const e of effects) {
       try {
-        if (e.kind === "setWeights") await this.deps.routers(ref.namespace, serving).write(e.weights);
+        if (e.kind === "setWeights") await router.write(e.weights);
         else await this.deps.workloads.setModel(ref.namespace, serving[e.which].deployment.name, serving.modelEnv, e.version, e.uri);
         this.deps.log.info({ rollout: `${ref.namespace}/${ref.name}`, effect: e }, "rollout effect applied");
       } catch (err) {
@@ -166,6 +175,7 @@ export class ModelRolloutReconciler {
     if (release) {
       // without a monitor there is no route to restore: let the deletion go on
       await this.deps.finalizers.remove(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
+      obj.metadata.finalizers = (obj.metadata.finalizers ?? []).filter((f) => f !== ROLLOUT_FINALIZER);
       return {};
     }
     const status = { ...previous, observedGeneration: generation, conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason, message }], nowIso, generation) };

@@ -54,8 +54,14 @@ export function weightPatch(at: { rule: number; stable: number; candidate: numbe
   ];
 }
 
+/**
+ * One instance serves one reconcile: a write right after a read reuses what was read (the
+ * rollback's write then costs one request); the patch's `test` operations still refuse it if
+ * the route changed in between.
+ */
 export class GatewayApiRouter implements TrafficRouter {
   private readonly api: CustomObjectsApi;
+  private lastRead: HttpRoute | undefined;
   private readonly namespace: string;
   private readonly serving: ServingSpec;
   private readonly fieldManager: string;
@@ -80,7 +86,8 @@ export class GatewayApiRouter implements TrafficRouter {
 
   async read(): Promise<LiveWeights> {
     try {
-      return { kind: "weights", weights: locateBackends(await this.get(), this.serving).weights };
+      this.lastRead = await this.get();
+      return { kind: "weights", weights: locateBackends(this.lastRead, this.serving).weights };
     } catch (err) {
       const e = err instanceof RouterError ? err : new RouterError("RouterUnavailable", String((err as Error).message));
       return { kind: "error", reason: e.reason, message: e.message };
@@ -88,7 +95,9 @@ export class GatewayApiRouter implements TrafficRouter {
   }
 
   async write(weights: Weights): Promise<void> {
-    const at = locateBackends(await this.get(), this.serving);
+    const route = this.lastRead ?? (await this.get());
+    this.lastRead = undefined;
+    const at = locateBackends(route, this.serving);
     try {
       await this.api.patchNamespacedCustomObject(
         { ...HTTPROUTES, namespace: this.namespace, name: this.route, body: weightPatch(at, this.serving, weights), fieldManager: this.fieldManager },

@@ -2,7 +2,7 @@
 // the reusable strategy (RetrainPolicy spec.rollout), and ModelRollout, one rollout of one
 // candidate version whose status is the rollout's whole state.
 import { z } from "zod";
-import { conditions, DAY, duration, exactlyOneOf, HOUR, identifier, localObjectReference, SECOND, text, time, withRules } from "./common.ts";
+import { conditions, DAY, duration, exactlyOneOf, HOUR, identifier, localObjectReference, SECOND, severity, text, time, withRules } from "./common.ts";
 
 // ---------------------------------------------------------------- serving (on the ModelMonitor)
 
@@ -65,6 +65,7 @@ export type ServingSpec = z.infer<typeof servingSchema>;
 const HOLD = { min: SECOND, max: 30 * DAY };
 const RETRY = { min: SECOND, max: HOUR };
 const READY_TIMEOUT = { min: SECOND, max: DAY };
+const BAKE = { min: 0, max: 30 * DAY };
 
 export const COMPARISON_LIMITS = ["maxRelativeIncrease", "maxRelativeDecrease", "maxIncrease", "maxDecrease"] as const;
 export type ComparisonLimit = (typeof COMPARISON_LIMITS)[number];
@@ -122,6 +123,10 @@ export const DEFAULT_STEPS = [5, 25, 50, 100].map((weight) => ({ weight, hold: "
 
 export const rolloutStrategySchema = withRules(
   z.strictObject({
+    approval: z
+      .enum(["none", "manual"])
+      .default("none")
+      .describe("manual: a rollout waits, touching nothing, until a person approves it (modelguardian.dev/rollout-action=approve) or rejects it."),
     steps: z.array(step).min(1).max(20).default(DEFAULT_STEPS),
     analysis: analysis.default({
       presets: [],
@@ -135,6 +140,12 @@ export const rolloutStrategySchema = withRules(
       retryInterval: "10s",
     }),
     readyTimeout: duration(READY_TIMEOUT).default("10m").describe("How long the candidate Deployment may take to become ready; then the rollout is rolled back."),
+    bake: z
+      .strictObject({
+        duration: duration(BAKE).default("0s").describe("How long after a promotion the previous version is kept ready on the candidate Deployment."),
+        minSeverity: severity().default("critical").describe("A finding of the monitor at least this severe on the promoted version, during the bake, rolls back to the previous version."),
+      })
+      .default({ duration: "0s", minSeverity: "critical" }),
     rollback: z.strictObject({ mode: z.enum(["immediate"]).default("immediate") }).default({ mode: "immediate" }),
   }),
   {
@@ -159,7 +170,7 @@ export const modelRolloutSpecSchema = z.strictObject({
 });
 export type ModelRolloutSpec = z.infer<typeof modelRolloutSpecSchema>;
 
-export const ROLLOUT_PHASES = ["Pending", "Progressing", "Paused", "Promoting", "RollingBack", "Succeeded", "RolledBack", "Aborted"] as const;
+export const ROLLOUT_PHASES = ["Pending", "Progressing", "Paused", "Promoting", "Baking", "RollingBack", "Succeeded", "RolledBack", "Aborted"] as const;
 export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
 export const TERMINAL_PHASES: readonly RolloutPhase[] = ["Succeeded", "RolledBack", "Aborted"];
 
@@ -177,7 +188,7 @@ export const comparisonRecord = z.object({
   stable: z.number().optional(),
   candidate: z.number().optional(),
   difference: z.number().optional().describe("candidate - stable (relative for relative limits)."),
-  pValue: z.number().optional().describe("One-sided p-value of the test that the candidate is worse."),
+  pValue: z.number().optional().describe("One-sided p-value of the test that the candidate is worse than the limit tolerates."),
   test: z.string().optional().describe("twoProportion, welch, quantileShare or none."),
   stableSamples: z.number().optional(),
   candidateSamples: z.number().optional(),
@@ -227,7 +238,9 @@ export const modelRolloutStatusSchema = z.object({
   analyses: z.array(analysisRecord).max(32).default([]).describe("The analyses of this attempt, oldest first (the last 32)."),
   pauseReason: z.string().optional(),
   quarantined: z.boolean().optional().describe("Rolled back or aborted: not rolled out again until retried or changed."),
-  handledAction: z.string().optional().describe("The last handled value of the modelguardian.dev/action annotation."),
+  handledAction: z.string().optional().describe("The last handled value of the modelguardian.dev/rollout-action annotation."),
+  approvedTime: time().optional().describe("When a person approved this attempt (with approval: manual)."),
+  promotedTime: time().optional().describe("When the candidate became the stable version; a rollback after it restores the previous version."),
   finishTime: time().optional(),
   conditions: conditions(),
 });

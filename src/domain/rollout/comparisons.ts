@@ -1,10 +1,11 @@
 // One comparison of the candidate with the stable version, or one bound on the candidate. A
 // comparison fails only when the difference passes its tolerance and, where the counts allow a
-// test, the test says the candidate is really worse; too few samples is inconclusive, a failed
-// query an error: four outcomes, never confused (docs/statistics.md).
+// test, a test against that tolerance says the candidate is really worse than tolerated; too few
+// samples is inconclusive, a failed query an error: four outcomes, never confused
+// (docs/statistics.md, "Comparing a candidate with the stable version").
 import type { BoundSpec, ComparisonLimit, ComparisonRecord, ComparisonSpec } from "../../api/v1alpha1/rollout.ts";
 import { COMPARISON_LIMITS } from "../../api/v1alpha1/rollout.ts";
-import { twoProportionTest, welchTest, type Histogram } from "../stats/index.ts";
+import { meanMarginTest, proportionMarginTest, shareExcessTest, type Histogram } from "../stats/index.ts";
 import type { Basis, Evidence } from "./evidence.ts";
 
 export interface ComparisonOptions {
@@ -42,7 +43,9 @@ export function compareVersions(c: ComparisonSpec, stable: Evidence, candidate: 
   const out = { ...base, ...figures(s, k), ...(Number.isFinite(measured) ? { difference: r6(measured) } : {}) };
   const beyond = worse === "greater" ? measured > limit + EPSILON : -measured > limit + EPSILON;
   if (!beyond) return { ...out, outcome: "Passed" };
-  const test = worseTest(s, k, worse);
+  // the tolerance as an absolute margin on the measured scale
+  const margin = relative ? limit * Math.abs(s.value) : limit;
+  const test = worseTest(s, k, worse, margin, relative ? limit : undefined);
   if (test.kind === "none")
     return { ...out, outcome: "Failed", test: "none", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit}; ${test.why}, so the tolerance alone decides` };
   if (test.kind === "error") return { ...out, outcome: "Error", test: test.name, message: test.reason };
@@ -104,42 +107,45 @@ const describe = (signal: string, measured: number, relative: boolean) =>
 
 type WorseTest = { kind: "p"; name: string; pValue: number } | { kind: "none"; why: string } | { kind: "error"; name: string; reason: string };
 
-/** The one-sided test that the candidate is worse, chosen by what the counts allow. */
-function worseTest(stable: { basis: Basis; value: number }, candidate: { basis: Basis }, worse: Alternative): WorseTest {
+/** The one-sided test that the candidate is worse than tolerated, chosen by what the counts allow. */
+function worseTest(stable: { basis: Basis; value: number }, candidate: { basis: Basis }, worse: Alternative, margin: number, relativeLimit: number | undefined): WorseTest {
   const a = stable.basis;
   const b = candidate.basis;
   if (a.test === "twoProportion" && b.test === "twoProportion") {
-    const r = twoProportionTest({ successes: a.successes, trials: a.trials }, { successes: b.successes, trials: b.trials }, worse);
+    const r = proportionMarginTest({ successes: a.successes, trials: a.trials }, { successes: b.successes, trials: b.trials }, worse, margin);
     return r.ok ? { kind: "p", name: "twoProportion", pValue: r.value.pValue } : { kind: "error", name: "twoProportion", reason: r.reason };
   }
   if (a.test === "welch" && b.test === "welch") {
-    const r = welchTest({ mean: a.mean, variance: a.variance, n: a.n }, { mean: b.mean, variance: b.variance, n: b.n }, worse);
+    const r = meanMarginTest({ mean: a.mean, variance: a.variance, n: a.n }, { mean: b.mean, variance: b.variance, n: b.n }, worse, margin);
     return r.ok ? { kind: "p", name: "welch", pValue: r.value.pValue } : { kind: "error", name: "welch", reason: r.reason };
   }
   if (a.test === "quantileShare" && b.test === "quantileShare") {
-    const shares = quantileShares(a.histogram, b.histogram, stable.value, worse);
-    if (!shares) return { kind: "none", why: "the stable quantile lies in the open-ended bucket" };
-    const r = twoProportionTest(shares.stable, shares.candidate, "greater");
+    const tolerated = relativeLimit !== undefined ? stable.value * (worse === "greater" ? 1 + relativeLimit : 1 - relativeLimit) : stable.value + (worse === "greater" ? margin : -margin);
+    const beyond = quantileExcess(b.histogram, b.q, tolerated, worse);
+    if (!beyond) return { kind: "none", why: "no bucket boundary lies beyond the tolerated quantile" };
+    const r = shareExcessTest(beyond.count, beyond.total, beyond.p0);
     return r.ok ? { kind: "p", name: "quantileShare", pValue: r.value.pValue } : { kind: "error", name: "quantileShare", reason: r.reason };
   }
   return { kind: "none", why: "this measure has no test on its counts" };
 }
 
 /**
- * Both versions' shares beyond the bucket boundary nearest the stable quantile, on the worse
- * side: under the null hypothesis (same distribution) they put the same share beyond any fixed
- * boundary, so a larger candidate share means a quantile that really moved that way.
+ * For a quantile q tolerated up to `tolerated`: the first bucket boundary B at or beyond it, and
+ * the candidate's count on the far side of B. Its q-quantile lies beyond B (so beyond what is
+ * tolerated) exactly when that far side holds more than 1 − q (above, for "greater") or when
+ * the near side holds more than q (below, for "less") of its observations: a share against a
+ * bound, tested exactly from the bucket counts.
  */
-export function quantileShares(stable: Histogram, candidate: Histogram, stableQuantile: number, worse: Alternative) {
-  const bounds = stable.bins.map((b) => b.upper).filter((u) => Number.isFinite(u));
-  const boundary = worse === "greater" ? bounds.find((u) => u >= stableQuantile) : [...bounds].reverse().find((u) => u <= stableQuantile);
-  if (boundary === undefined) return undefined;
-  const beyond = (h: Histogram) =>
-    worse === "greater" ? h.bins.filter((b) => b.lower >= boundary).reduce((n, b) => n + b.count, 0) : h.bins.filter((b) => b.upper <= boundary).reduce((n, b) => n + b.count, 0);
-  if (!candidate.bins.some((b) => b.upper === boundary)) return undefined;
-  return {
-    boundary,
-    stable: { successes: beyond(stable), trials: stable.total },
-    candidate: { successes: beyond(candidate), trials: candidate.total },
-  };
+export function quantileExcess(candidate: Histogram, q: number, tolerated: number, worse: Alternative): { boundary: number; count: number; total: number; p0: number } | undefined {
+  const bounds = candidate.bins.map((x) => x.upper).filter((u) => Number.isFinite(u));
+  if (worse === "greater") {
+    const boundary = bounds.find((u) => u >= tolerated);
+    if (boundary === undefined || !(q > 0 && q < 1)) return undefined;
+    const count = candidate.bins.filter((x) => x.lower >= boundary).reduce((n, x) => n + x.count, 0);
+    return { boundary, count, total: candidate.total, p0: 1 - q };
+  }
+  const boundary = [...bounds].reverse().find((u) => u <= tolerated);
+  if (boundary === undefined || !(q > 0 && q < 1)) return undefined;
+  const count = candidate.bins.filter((x) => x.upper <= boundary).reduce((n, x) => n + x.count, 0);
+  return { boundary, count, total: candidate.total, p0: q };
 }

@@ -10,7 +10,7 @@ import { momentsFromBins, type Histogram } from "../stats/index.ts";
 export type Basis =
   | { test: "twoProportion"; successes: number; trials: number }
   | { test: "welch"; mean: number; variance: number; n: number }
-  | { test: "quantileShare"; histogram: Histogram }
+  | { test: "quantileShare"; histogram: Histogram; q: number }
   | { test: "none" };
 
 export type Evidence =
@@ -64,7 +64,7 @@ export function evidenceOf(
         const n = hist.value.total;
         if (h.measure === "shareBelow") basis = proportion(value * n, n);
         else if (h.measure === "shareAbove") basis = proportion(value * n, n);
-        else basis = { test: "quantileShare", histogram: hist.value };
+        else basis = { test: "quantileShare", histogram: hist.value, q: h.measure === "median" ? 0.5 : (h.quantile ?? 0.5) };
       }
     }
   }

@@ -3,7 +3,7 @@
 // and the writes that bring the world to it. Pure: the controller persists the status first,
 // then performs the effects, so a restart at any moment resumes from what status says and
 // every effect is repeated until the live state reads back as intended.
-import type { Condition } from "../../api/v1alpha1/common.ts";
+import type { Condition, Severity } from "../../api/v1alpha1/common.ts";
 import type { ModelRolloutSpec, ModelRolloutStatus, RolloutPhase, RolloutStrategy, Weights } from "../../api/v1alpha1/rollout.ts";
 import { TERMINAL_PHASES } from "../../api/v1alpha1/rollout.ts";
 import { setConditions, type ConditionInput } from "../conditions.ts";
@@ -43,6 +43,15 @@ export interface RolloutWorld {
   candidateWorkload: WorkloadState;
   /** Present when an analysis was due and has been run. */
   analysis?: (AnalysisJudgement & { window: string }) | undefined;
+  /** What the monitor last concluded (its rollback triggers, during a bake). */
+  monitor?: MonitorVerdict | undefined;
+}
+
+export interface MonitorVerdict {
+  /** The version the monitor evaluated. */
+  version?: string | undefined;
+  lastEvaluationTime?: string | undefined;
+  findings: readonly { type: string; severity: Severity; source: string; description: string; since: string }[];
 }
 
 export type RolloutEffect =
@@ -64,7 +73,8 @@ const stepWeights = (weight: number): Weights => ({ stable: 100 - weight, candid
 const ZERO_COUNTERS = { successful: 0, failed: 0, inconclusive: 0, errors: 0, consecutiveInconclusive: 0, consecutiveErrors: 0 };
 /** How often the live weights are re-read while a rollout runs (a person's edit is noticed this fast). */
 export const WATCH_INTERVAL_MS = 5_000;
-const WAIT_MS = 2_000;
+/** How often a Deployment's readiness is re-read while the rollout waits for it. */
+const WAIT_MS = 1_000;
 const ANALYSES_KEPT = 32;
 
 export const isTerminal = (phase: RolloutPhase | undefined) => phase !== undefined && TERMINAL_PHASES.includes(phase);
@@ -137,6 +147,9 @@ export function decideRollout(r: RolloutSnapshot, w: RolloutWorld): RolloutDecis
     case "Promoting":
       promoting(b, r, w, live);
       break;
+    case "Baking":
+      baking(b, r, w);
+      break;
     case "RollingBack":
       rollingBack(b, r, w, live);
       break;
@@ -174,9 +187,18 @@ function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
   const verb = actionVerb(value);
   const phase = b.status.phase;
   const said = `${ROLLOUT_ACTION_ANNOTATION}=${value}`;
-  if (!verb) return b.event("Warning", EventReason.UnknownAction, `${said}: unknown action; use promote, abort, resume or retry`);
+  if (!verb) return b.event("Warning", EventReason.UnknownAction, `${said}: unknown action; use approve, reject, promote, abort, resume or retry`);
   const refuse = (why: string) => b.event("Warning", EventReason.ManualAction, `${said} ignored: ${why}`);
   switch (verb) {
+    case "approve":
+      if (phase !== "Pending" || w.strategy.approval !== "manual" || b.status.approvedTime) return refuse("nothing is waiting for approval");
+      b.set({ approvedTime: b.iso });
+      b.event("Normal", EventReason.Approved, `${said}: ${r.spec.candidate.version} approved; the rollout starts`);
+      return;
+    case "reject":
+      if (phase !== "Pending" || w.strategy.approval !== "manual" || b.status.approvedTime) return refuse("nothing is waiting for approval");
+      b.event("Warning", EventReason.Rejected, `${said}: ${r.spec.candidate.version} rejected`);
+      return rollback(b, r, "Aborted", "rejected by a person before it started");
     case "abort":
       if (isTerminal(phase) || phase === "RollingBack") return refuse(`the rollout is already ${phase}`);
       b.event("Warning", EventReason.ManualAction, `${said}: aborting, all traffic back to stable`);
@@ -193,7 +215,7 @@ function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     case "retry":
       if (phase !== "RolledBack" && phase !== "Aborted") return refuse(`only a RolledBack or Aborted rollout is retried (it is ${phase})`);
       b.event("Normal", EventReason.RetryStarted, `${said}: ${r.spec.candidate.version} leaves quarantine and is rolled out again`);
-      b.set({ quarantined: false, finishTime: undefined, stepIndex: undefined, stepWeight: undefined, stepStartTime: undefined, nextAnalysisTime: undefined, pauseReason: undefined });
+      b.set({ quarantined: false, finishTime: undefined, stepIndex: undefined, stepWeight: undefined, stepStartTime: undefined, nextAnalysisTime: undefined, pauseReason: undefined, approvedTime: undefined, promotedTime: undefined });
       start(b, r, w);
       return;
   }
@@ -208,7 +230,15 @@ function pending(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     b.requeue(30_000);
     return;
   }
-  const since = Date.parse(b.status.phaseTime ?? b.iso);
+  if (w.strategy.approval === "manual" && !b.status.approvedTime) {
+    const how = `kubectl annotate modelrollout <name> --overwrite ${ROLLOUT_ACTION_ANNOTATION}=approve (or =reject)`;
+    if (b.status.reason !== "AwaitingApproval") b.event("Normal", EventReason.ApprovalRequired, `${c.version} waits for a person's approval: ${how}`);
+    b.phase("Pending", "AwaitingApproval", `${c.version} waits for a person's approval: ${how}`);
+    b.requeue(30_000);
+    return;
+  }
+  // the ready timeout counts from the approval, not from the wait for it
+  const since = Math.max(Date.parse(b.status.phaseTime ?? b.iso), b.status.approvedTime ? Date.parse(b.status.approvedTime) : 0);
   if (b.now - since > durationMs(w.strategy.readyTimeout)) {
     return rollback(b, r, "CandidateNotReady", `the candidate Deployment was not ready within ${w.strategy.readyTimeout}: ${cw.message}`);
   }
@@ -357,20 +387,62 @@ function promoting(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weight
     b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
     return;
   }
-  b.set({ finishTime: b.iso, nextAnalysisTime: undefined });
-  b.phase("Succeeded", "Promoted", `${c.version} is the stable version`);
+  b.set({ promotedTime: b.iso, nextAnalysisTime: undefined });
   b.event("Normal", EventReason.Promoted, `${c.version} promoted: the stable Deployment serves it with all traffic`);
+  if (durationMs(w.strategy.bake.duration) > 0) {
+    const previous = b.status.stable?.version ?? w.stable.version;
+    b.phase("Baking", "Baking", `baking ${c.version} for ${w.strategy.bake.duration}; ${previous} stays ready on the candidate Deployment`);
+    b.event("Normal", EventReason.BakeStarted, `baking ${c.version} for ${w.strategy.bake.duration}: a ${w.strategy.bake.minSeverity} finding of the monitor rolls back to ${previous}`);
+    return baking(b, r, w);
+  }
+  b.set({ finishTime: b.iso });
+  b.phase("Succeeded", "Promoted", `${c.version} is the stable version`);
 }
 
+const SEVERITY_RANK = { warning: 1, critical: 2 } as const;
+
+/** After a promotion: the previous version kept ready, the monitor's verdict on the new one watched. */
+function baking(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
+  const c = r.spec.candidate;
+  const previous = b.status.stable ?? w.stable;
+  const cw = w.candidateWorkload;
+  b.set({ desiredWeights: ALL_STABLE });
+  if (cw.found && (cw.version !== previous.version || (previous.uri !== undefined && cw.uri !== previous.uri)))
+    b.effects.push({ kind: "setWorkload", which: "candidate", version: previous.version, uri: previous.uri });
+  const promoted = Date.parse(b.status.promotedTime ?? b.iso);
+  const m = w.monitor;
+  // only a verdict on the promoted version, from an evaluation after the promotion, counts
+  const judged = m && m.version === c.version && m.lastEvaluationTime !== undefined && Date.parse(m.lastEvaluationTime) > promoted;
+  const trigger = judged ? m.findings.find((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[w.strategy.bake.minSeverity]) : undefined;
+  if (trigger) {
+    b.event("Warning", EventReason.BakeFailed, `${c.version} while baking: ${trigger.severity} ${trigger.type} ${trigger.source}: ${trigger.description}`);
+    return rollback(b, r, "BakeFailed", `${trigger.severity} ${trigger.type} on ${trigger.source} while baking: ${trigger.description}`);
+  }
+  const end = promoted + durationMs(w.strategy.bake.duration);
+  if (b.now >= end) {
+    b.set({ finishTime: b.iso });
+    b.phase("Succeeded", "Baked", `${c.version} is the stable version; the bake passed`);
+    return;
+  }
+  b.requeue(Math.min(end - b.now, WATCH_INTERVAL_MS));
+}
+
+const ALL_CANDIDATE: Weights = { stable: 0, candidate: 100 };
+
 function rollback(b: Builder, r: RolloutSnapshot, reason: string, message: string) {
-  b.set({ desiredWeights: ALL_STABLE, quarantined: true, nextAnalysisTime: undefined, pauseReason: undefined });
+  // after a promotion the bad version is on the stable Deployment and the previous one on the
+  // candidate Deployment: all traffic goes there first, then stable gets the previous version back
+  const promoted = b.status.promotedTime !== undefined;
+  const first = promoted ? ALL_CANDIDATE : ALL_STABLE;
+  b.set({ desiredWeights: first, quarantined: true, nextAnalysisTime: undefined, pauseReason: undefined });
   b.phase("RollingBack", reason, message);
   // the one write that matters most goes first, in this very reconcile
-  b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
-  b.event("Warning", EventReason.RollbackStarted, `${r.spec.candidate.version}: ${message}; all traffic back to stable`);
+  b.effects.push({ kind: "setWeights", weights: first });
+  b.event("Warning", EventReason.RollbackStarted, `${r.spec.candidate.version}: ${message}; all traffic back to ${promoted ? "the previous version" : "stable"}`);
 }
 
 function rollingBack(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined) {
+  if (b.status.promotedTime !== undefined) return rollingBackPromoted(b, r, w, live);
   const stable = b.status.stable ?? w.stable;
   const cw = w.candidateWorkload;
   if (!sameWeights(live, ALL_STABLE)) {
@@ -389,11 +461,42 @@ function rollingBack(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weig
   b.event("Warning", EventReason.Quarantined, `${r.spec.candidate.version} is quarantined: it is not rolled out again until its version or URI changes or a person retries it`);
 }
 
+function rollingBackPromoted(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined) {
+  const previous = b.status.stable ?? w.stable;
+  const holds = (x: WorkloadState) => x.found && x.version === previous.version && (previous.uri === undefined || x.uri === previous.uri);
+  const cw = w.candidateWorkload;
+  const sw = w.stableWorkload;
+  if (!holds(sw)) {
+    // the previous version serves from the candidate Deployment meanwhile, if it is ready there
+    if (holds(cw) && cw.ready) b.set({ desiredWeights: ALL_CANDIDATE });
+    else b.set({ desiredWeights: ALL_STABLE });
+    if (cw.found && !holds(cw)) b.effects.push({ kind: "setWorkload", which: "candidate", version: previous.version, uri: previous.uri });
+    b.effects.push({ kind: "setWorkload", which: "stable", version: previous.version, uri: previous.uri });
+    return;
+  }
+  if (!sw.ready) {
+    b.set({ desiredWeights: holds(cw) && cw.ready ? ALL_CANDIDATE : ALL_STABLE });
+    b.requeue(WAIT_MS);
+    return;
+  }
+  b.set({ desiredWeights: ALL_STABLE });
+  if (!sameWeights(live, ALL_STABLE)) {
+    b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
+    return;
+  }
+  const aborted = b.status.reason === "Aborted";
+  const message = b.status.message ?? "rolled back";
+  b.set({ finishTime: b.iso });
+  b.phase(aborted ? "Aborted" : "RolledBack", b.status.reason ?? "RolledBack", message);
+  b.event("Warning", aborted ? EventReason.Aborted : EventReason.RolledBack, `${r.spec.candidate.version}: ${message}; ${previous.version} is the stable version again`);
+  b.event("Warning", EventReason.Quarantined, `${r.spec.candidate.version} is quarantined: it is not rolled out again until its version or URI changes or a person retries it`);
+}
+
 function restoreOnDelete(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined): RolloutDecision {
   const stable = b.status.stable ?? w.stable;
   const cw = w.candidateWorkload;
   const routeGone = w.weights.kind === "error" && w.weights.reason === "RouteNotFound";
-  const promoted = b.status.phase === "Succeeded";
+  const promoted = b.status.promotedTime !== undefined;
   if (!promoted && !routeGone && !sameWeights(live, ALL_STABLE)) b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
   else if (!promoted && cw.found && cw.version !== stable.version) b.effects.push({ kind: "setWorkload", which: "candidate", version: stable.version, uri: stable.uri });
   const done = b.effects.length === 0;

@@ -24,6 +24,9 @@ export interface RolloutView {
   quarantined?: boolean | undefined;
   startTime?: string | undefined;
   finishTime?: string | undefined;
+  /** When it became the stable version (a rollback after it restores `stableBefore`). */
+  promotedTime?: string | undefined;
+  stableBefore?: string | undefined;
 }
 
 export interface MonitorRolloutInput {
@@ -64,12 +67,16 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
     events.push({ type: "Normal", reason: EventReason.StableVersionChanged, message: `spec.model.version changed to ${declared}: it is the stable version now` });
     stable = declared;
   }
-  // follow the newest promotion not yet taken in
-  const succeeded = i.rollouts.filter((r) => r.phase === "Succeeded").sort((a, b) => (b.finishTime ?? "").localeCompare(a.finishTime ?? ""));
-  const newest = succeeded[0];
-  if (newest && newest.version !== stable && !previous.some((v) => v.rollout === newest.name && v.state !== "Candidate")) {
+  // follow the newest promotion: taken in once (baking or done), undone when a bake rolled it back
+  const promoted = i.rollouts.filter((r) => r.promotedTime !== undefined).sort((a, b) => (b.promotedTime ?? "").localeCompare(a.promotedTime ?? ""));
+  const newest = promoted[0];
+  const takenIn = (r: RolloutView) => previous.some((v) => v.rollout === r.name && v.version === r.version && v.state !== "Candidate");
+  if (newest && (newest.phase === "Baking" || newest.phase === "Succeeded") && newest.version !== stable && !takenIn(newest)) {
     events.push({ type: "Normal", reason: EventReason.StableVersionChanged, message: `${newest.version} was promoted by ${newest.name}: the monitor now watches it and re-pins its baselines` });
     stable = newest.version;
+  } else if (newest && (newest.phase === "RollingBack" || newest.phase === "RolledBack" || newest.phase === "Aborted") && newest.version === stable && newest.stableBefore) {
+    events.push({ type: "Warning", reason: EventReason.StableVersionChanged, message: `${newest.version} was rolled back after its promotion by ${newest.name}: the monitor watches ${newest.stableBefore} again` });
+    stable = newest.stableBefore;
   }
 
   const versions = recordVersions(previous, i.rollouts, stable, i.status.stableVersion ?? declared, nowIso);
@@ -128,7 +135,16 @@ function recordVersions(previous: readonly VersionRecord[], rollouts: readonly R
     byKey.set(key(v), same ? old : { ...v, time: old && old.state === v.state ? old.time : v.time });
   };
   for (const r of rollouts) {
-    const state: VersionRecord["state"] = !isTerminal(r.phase) ? "Candidate" : r.phase === "Succeeded" ? (r.version === stable ? "Stable" : "Retired") : r.quarantined ? "Quarantined" : "Retired";
+    const state: VersionRecord["state"] =
+      r.version === stable && (r.phase === "Baking" || r.phase === "Succeeded")
+        ? "Stable"
+        : !isTerminal(r.phase)
+          ? "Candidate"
+          : r.phase === "Succeeded"
+            ? "Retired"
+            : r.quarantined
+              ? "Quarantined"
+              : "Retired";
     put({
       version: r.version,
       ...(r.uri !== undefined ? { uri: r.uri } : {}),
@@ -176,5 +192,7 @@ export function rolloutViewOf(o: { metadata: { name: string }; spec?: unknown; s
     quarantined: s.quarantined === true,
     startTime: str(s.startTime),
     finishTime: str(s.finishTime),
+    promotedTime: str(s.promotedTime),
+    stableBefore: str((s.stable as { version?: unknown } | undefined)?.version),
   };
 }

@@ -3,7 +3,7 @@ import { stableHash } from "../remediation/job.ts";
 
 /** `kubectl annotate modelrollout <name> modelguardian.dev/rollout-action=<verb>[-<anything>]`. */
 export const ROLLOUT_ACTION_ANNOTATION = "modelguardian.dev/rollout-action";
-export const ROLLOUT_ACTIONS = ["promote", "abort", "resume", "retry"] as const;
+export const ROLLOUT_ACTIONS = ["approve", "reject", "promote", "abort", "resume", "retry"] as const;
 export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
 
 /** Holds deletion of a ModelRollout until the route is back at 100 % stable. */

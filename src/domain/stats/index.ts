@@ -62,3 +62,5 @@ export {
   evaluateFeatureDrift,
   evaluateDatasetDrift,
 } from "./drift.ts";
+export type { Worse, MarginResult } from "./margin.ts";
+export { proportionMarginTest, meanMarginTest, shareExcessTest } from "./margin.ts";

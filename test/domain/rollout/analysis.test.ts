@@ -6,7 +6,7 @@ import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.t
 import { rolloutStrategySchema, type RolloutStrategyInput } from "../../../src/api/v1alpha1/rollout.ts";
 import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
 import { effectiveComparisons, judgeRolloutAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../../../src/domain/rollout/analysis.ts";
-import { compareVersions, quantileShares } from "../../../src/domain/rollout/comparisons.ts";
+import { compareVersions, quantileExcess } from "../../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
 import { binsFromCumulative } from "../../../src/domain/stats/index.ts";
 
@@ -52,15 +52,28 @@ describe("compareVersions", () => {
   });
 });
 
-describe("quantileShares", () => {
-  it("compares both versions' shares beyond the bucket boundary at the stable quantile", () => {
-    const h = (counts: number[]) => {
-      const les = [0.1, 0.25, 0.5, 1, Infinity];
-      let c = 0;
-      return (binsFromCumulative(les.map((le, i) => ({ le, count: (c += counts[i] as number) }))) as { ok: true; value: Parameters<typeof quantileShares>[0] }).value;
-    };
-    const s = quantileShares(h([500, 450, 40, 10, 0]), h([300, 500, 150, 50, 0]), 0.22, "greater");
-    expect(s).toEqual({ boundary: 0.25, stable: { successes: 50, trials: 1000 }, candidate: { successes: 200, trials: 1000 } });
+describe("quantileExcess", () => {
+  const h = (counts: number[]) => {
+    const les = [0.1, 0.25, 0.5, 1, Infinity];
+    let c = 0;
+    return (binsFromCumulative(les.map((le, i) => ({ le, count: (c += counts[i] as number) }))) as { ok: true; value: Parameters<typeof quantileExcess>[0] }).value;
+  };
+
+  it("counts the candidate beyond the first boundary past the tolerated quantile", () => {
+    // p95 tolerated up to 0.33 (0.22 + 50 %): the boundary is 0.5, and 1 - 0.95 of the candidate may lie above it
+    expect(quantileExcess(h([300, 500, 150, 50, 0]), 0.95, 0.33, "greater")).toMatchObject({ boundary: 0.5, count: 50, total: 1000 });
+    expect(quantileExcess(h([300, 500, 150, 50, 0]), 0.95, 0.33, "greater")?.p0).toBeCloseTo(0.05, 12);
+    expect(quantileExcess(h([300, 500, 150, 50, 0]), 0.5, 0.2, "less")).toEqual({ boundary: 0.1, count: 300, total: 1000, p0: 0.5 });
+    expect(quantileExcess(h([300, 500, 150, 50, 0]), 0.95, 3, "greater")).toBeUndefined();
+  });
+
+  it("fails a p95 that really moved beyond its tolerance, not one inside it", () => {
+    const quantile = (v: number, histogram: ReturnType<typeof h>): Evidence => ({ state: "Value", value: v, samples: histogram.total, basis: { test: "quantileShare", histogram, q: 0.95 } });
+    const stable = h([500, 450, 45, 5, 0]);
+    const bad = h([100, 300, 400, 200, 0]); // 20 % above 0.5
+    const fine = h([480, 460, 52, 8, 0]);
+    expect(compareVersions({ signal: "p95", maxRelativeIncrease: 0.5 }, quantile(0.24, stable), quantile(0.9, bad), o)).toMatchObject({ outcome: "Failed", test: "quantileShare" });
+    expect(compareVersions({ signal: "p95", maxRelativeIncrease: 0.5 }, quantile(0.24, stable), quantile(0.27, fine), o).outcome).toBe("Passed");
   });
 });
 

@@ -212,6 +212,97 @@ describe("manual control", () => {
   });
 });
 
+describe("bake", () => {
+  const baking = () => {
+    const h = new RolloutHarness({ bake: { duration: "1h" } });
+    h.runUntil((x) => x.status.phase === "Baking");
+    return h;
+  };
+
+  it("keeps the previous version ready on the candidate Deployment, then succeeds", () => {
+    const h = baking();
+    h.tick();
+    expect(h.stable.version).toBe("v2");
+    expect(h.candidate.version).toBe("v1");
+    expect(h.weights).toEqual({ stable: 100, candidate: 0 });
+    expect(h.reasons()).toEqual(expect.arrayContaining(["Promoted", "BakeStarted"]));
+    h.monitor = { version: "v2", lastEvaluationTime: new Date(h.now + 1000).toISOString(), findings: [{ type: "Latency", severity: "warning", source: "p95_latency", description: "p95 up", since: new Date(h.now).toISOString() }] };
+    h.advance(30 * 60_000);
+    h.tick();
+    expect(h.status.phase).toBe("Baking"); // a warning is below the bake's minSeverity
+    h.advance(31 * 60_000);
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "Succeeded", reason: "Baked" });
+  });
+
+  it("a critical finding on the promoted version rolls back to the previous one: its Deployment takes the traffic at once", () => {
+    const h = baking();
+    h.tick();
+    h.tick();
+    h.advance(60_000);
+    h.monitor = { version: "v2", lastEvaluationTime: new Date(h.now).toISOString(), findings: [{ type: "AccuracyDrift", severity: "critical", source: "accuracy", description: "accuracy 0.61 below 0.8", since: new Date(h.now).toISOString() }] };
+    const d = h.tick();
+    expect(d.status).toMatchObject({ phase: "RollingBack", reason: "BakeFailed" });
+    expect(d.effects[0]).toEqual({ kind: "setWeights", weights: { stable: 0, candidate: 100 } }); // v1 waits ready on the candidate Deployment
+    h.runUntil(terminal);
+    expect(h.status).toMatchObject({ phase: "RolledBack", quarantined: true });
+    expect(h.stable.version).toBe("v1");
+    expect(h.weights).toEqual({ stable: 100, candidate: 0 });
+    expect(distinct(h.weightHistory).slice(-3)).toEqual([{ stable: 100, candidate: 0 }, { stable: 0, candidate: 100 }, { stable: 100, candidate: 0 }]);
+    expect(h.reasons()).toEqual(expect.arrayContaining(["BakeFailed", "RollbackStarted", "RolledBack", "Quarantined"]));
+  });
+
+  it("ignores a verdict on another version or from before the promotion", () => {
+    const h = baking();
+    h.monitor = { version: "v1", lastEvaluationTime: new Date(h.now + 1000).toISOString(), findings: [{ type: "AccuracyDrift", severity: "critical", source: "accuracy", description: "old", since: new Date(h.now).toISOString() }] };
+    h.advance(5000);
+    h.tick();
+    expect(h.status.phase).toBe("Baking");
+    h.monitor = { version: "v2", lastEvaluationTime: new Date(T0).toISOString(), findings: h.monitor.findings };
+    h.tick();
+    expect(h.status.phase).toBe("Baking");
+  });
+});
+
+describe("approval", () => {
+  it("waits for a person's approval, touching nothing, then runs", () => {
+    const h = new RolloutHarness({ approval: "manual" });
+    for (let i = 0; i < 20; i++) {
+      h.tick();
+      h.advance(60_000);
+    }
+    expect(h.status).toMatchObject({ phase: "Pending", reason: "AwaitingApproval" });
+    expect(h.candidate.version).toBe("v1");
+    expect(h.effects).toEqual([]);
+    expect(h.reasons().filter((r) => r === "ApprovalRequired")).toHaveLength(1);
+    h.annotations[ROLLOUT_ACTION_ANNOTATION] = "approve";
+    h.runUntil(terminal);
+    expect(h.status.phase).toBe("Succeeded");
+    expect(h.reasons()).toContain("Approved");
+  });
+
+  it("a rejected candidate is quarantined without ever being put in place; a retry asks again", () => {
+    const h = new RolloutHarness({ approval: "manual" });
+    h.tick();
+    h.annotations[ROLLOUT_ACTION_ANNOTATION] = "reject";
+    h.runUntil(terminal);
+    expect(h.status).toMatchObject({ phase: "Aborted", quarantined: true });
+    expect(h.candidate.version).toBe("v1");
+    expect(h.effects.every((e) => e.kind === "setWeights" && e.weights.candidate === 0)).toBe(true);
+    h.annotations[ROLLOUT_ACTION_ANNOTATION] = "retry";
+    h.tick();
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "Pending", reason: "AwaitingApproval", attempt: 2 });
+  });
+
+  it("approve means nothing when no approval is asked for", () => {
+    const h = new RolloutHarness();
+    h.annotations[ROLLOUT_ACTION_ANNOTATION] = "approve";
+    h.tick();
+    expect(h.events.some((e) => /approve ignored: nothing is waiting for approval/.test(e.message))).toBe(true);
+  });
+});
+
 describe("restarts and deletion", () => {
   it("a crash between persisting and acting, at any reconcile, skips and repeats no step", () => {
     const baseline = new RolloutHarness();

@@ -56,16 +56,27 @@ describe("starting a rollout", () => {
 
 describe("following promotions", () => {
   it("makes a promoted candidate the stable version and the old one Previous", () => {
-    const p = plan(withCandidate("v2", { stableVersion: "v1" }), [{ name: "fraud-v2", version: "v2", phase: "Succeeded", finishTime: "2026-12-01T11:50:00Z", lastAnalysis: "Successful (step 4/4)" }]);
+    const p = plan(withCandidate("v2", { stableVersion: "v1" }), [{ name: "fraud-v2", version: "v2", phase: "Succeeded", promotedTime: "2026-12-01T11:49:00Z", finishTime: "2026-12-01T11:50:00Z", lastAnalysis: "Successful (step 4/4)", stableBefore: "v1" }]);
     expect(p.stableVersion).toBe("v2");
     expect(p.events.map((e) => e.reason)).toContain("StableVersionChanged");
     expect(p.versions?.map((v) => [v.version, v.state])).toEqual(expect.arrayContaining([["v2", "Stable"], ["v1", "Previous"]]));
     expect(p.create).toBeUndefined();
     // the next reconcile changes nothing
-    const again = plan(withCandidate("v2", { stableVersion: p.stableVersion, versions: p.versions, declaredVersion: "v1" }), [{ name: "fraud-v2", version: "v2", phase: "Succeeded", finishTime: "2026-12-01T11:50:00Z", lastAnalysis: "Successful (step 4/4)" }]);
+    const again = plan(withCandidate("v2", { stableVersion: p.stableVersion, versions: p.versions, declaredVersion: "v1" }), [{ name: "fraud-v2", version: "v2", phase: "Succeeded", promotedTime: "2026-12-01T11:49:00Z", finishTime: "2026-12-01T11:50:00Z", lastAnalysis: "Successful (step 4/4)", stableBefore: "v1" }]);
     expect(again.stableVersion).toBe("v2");
     expect(again.versions).toEqual(p.versions);
     expect(again.events).toEqual([]);
+  });
+
+  it("watches the promoted version while it bakes, and the previous one again when the bake rolls it back", () => {
+    const bakingRollout: RolloutView = { name: "fraud-v2", version: "v2", uri: "s3://m/v2", phase: "Baking", promotedTime: "2026-12-01T11:49:00Z", stableBefore: "v1" };
+    const p = plan(withCandidate("v2", { stableVersion: "v1" }), [bakingRollout]);
+    expect(p.stableVersion).toBe("v2");
+    const back = plan(withCandidate("v2", { stableVersion: "v2", versions: p.versions }), [{ ...bakingRollout, phase: "RolledBack", quarantined: true, message: "critical AccuracyDrift while baking" }]);
+    expect(back.stableVersion).toBe("v1");
+    expect(back.versions?.find((v) => v.version === "v2")).toMatchObject({ state: "Quarantined", reason: "critical AccuracyDrift while baking" });
+    expect(back.versions?.find((v) => v.version === "v1")?.state).toBe("Stable");
+    expect(back.create).toBeUndefined();
   });
 
   it("takes a person's change of spec.model.version as the stable version", () => {

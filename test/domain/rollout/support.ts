@@ -3,7 +3,7 @@
 // before applying its effects, as the real one does. No real time passes.
 import { modelRolloutStatusSchema, rolloutStrategySchema, type ModelRolloutStatus, type RolloutStrategyInput, type Weights } from "../../../src/api/v1alpha1/rollout.ts";
 import type { AnalysisJudgement } from "../../../src/domain/rollout/analysis.ts";
-import { analysisDue, decideRollout, type RolloutDecision, type RolloutEffect } from "../../../src/domain/rollout/machine.ts";
+import { analysisDue, decideRollout, type MonitorVerdict, type RolloutDecision, type RolloutEffect } from "../../../src/domain/rollout/machine.ts";
 import type { MonitorEvent } from "../../../src/domain/events.ts";
 
 export const T0 = Date.parse("2026-12-01T10:00:00Z");
@@ -36,6 +36,8 @@ export class RolloutHarness {
   private pendingReady = new Map<FakeWorkload, number>();
   readonly strategy;
   candidateVersion = "v2";
+  /** What the monitor last concluded (during a bake). */
+  monitor: MonitorVerdict | undefined;
   constructor(strategy: RolloutStrategyInput = {}) {
     this.strategy = rolloutStrategySchema.parse(strategy);
   }
@@ -58,6 +60,7 @@ export class RolloutHarness {
         stableWorkload: state(this.stable),
         candidateWorkload: state(this.candidate),
         analysis,
+        monitor: this.monitor,
       },
     );
   }
