@@ -1,20 +1,83 @@
-// `npm run demo`: the product's story in about three minutes, on the real local control plane.
-// A simulated fraud model exports metrics, Prometheus scrapes them, the operator watches a
-// ModelMonitor; the model degrades, the monitor turns Critical with a Warning Event, its
-// RetrainPolicy starts a retraining Job that runs on the cluster's (simulated) node and reports
-// the new model version, recorded as the candidate; then the model recovers.
-import { execFileSync, spawnSync } from "node:child_process";
+// `npm run demo`: the whole closed loop in about three minutes, on the real local control plane,
+// with real traffic through a real Gateway API data plane.
+//
+// A load generator (the model's clients, a stand-in) sends 50 requests a second through
+// Traefik (scripts/lib/dataplane.ts) to two simulated model servers in served mode (one per
+// Deployment: stable and candidate, which run on kwok's node, so the simulated servers answer
+// for their pods and play whatever version their Deployment is told). Prometheus scrapes the
+// servers; the operator watches a ModelMonitor. The stable model degrades, the monitor turns
+// Critical, the RetrainPolicy starts a retraining Job that reports v4, the monitor starts a
+// ModelRollout: v4 goes out by canary steps (the operator sets the HTTPRoute's weights, each
+// step analysed against stable) and is promoted. Then a second retraining reports v5, which is
+// 3x slower: it is rolled back at its first analysis and quarantined.
+import { execFileSync, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "yaml";
-import { startModelServer } from "../sim/model-server.ts";
+import { AppsV1Api, BatchV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { Document, isMap, isScalar, isSeq, stringify, visit } from "yaml";
+import type { SegmentBehaviour } from "../sim/behaviour.ts";
+import { startLoad, type Load } from "../sim/load.ts";
+import { startModelServer, type ModelServer } from "../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../sim/targets.ts";
+import { startDataPlane, type BackendRef, type DataPlane } from "./lib/dataplane.ts";
 
 const root = join(import.meta.dirname, "..");
-const say = (text: string) => console.log(`\n\x1b[1m== ${text}\x1b[0m`);
+const t0 = Date.now();
+const clock = () => {
+  const s = Math.floor((Date.now() - t0) / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+};
+const say = (text: string) => console.log(`\n\x1b[1m== [${clock()}] ${text}\x1b[0m`);
+const note = (text: string) => console.log(`  ${text}`);
+const line = (text: string) => console.log(`  [${clock()}] ${text}`);
+const indent = (text: string, by = "    ") => text.replace(/\n$/, "").replace(/^/gm, by);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** YAML as the README writes it: small collections of plain values on one line. */
+const manifest = (obj: unknown) => {
+  const doc = new Document(obj);
+  visit(doc, {
+    Collection(_, node) {
+      const plain = node.items.every((i) => isScalar(i) || isScalar((i as { value?: unknown }).value));
+      if ((isMap(node) || isSeq(node)) && plain && node.items.length <= 4 && JSON.stringify(node.toJSON()).length <= 80) node.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+};
+
+// ---------------------------------------------------------------- cleanup, also on Ctrl-C
+
+const cleanups: { what: string; run: () => Promise<unknown> | unknown }[] = [];
+const onExit = (what: string, run: () => Promise<unknown> | unknown) => cleanups.push({ what, run });
+let cleaning: Promise<void> | undefined;
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c.run();
+      } catch (err) {
+        console.error(`  (stopping ${c.what}: ${(err as Error).message})`);
+      }
+    }
+  })());
+let interrupted = false;
+for (const sig of ["SIGINT", "SIGTERM"] as const)
+  process.once(sig, () => {
+    interrupted = true;
+    console.log(`\n== ${sig}: stopping the load generator, the operator, Traefik and the simulated servers`);
+    void cleanup().then(() => {
+      console.log("  stopped; the cluster keeps running (npm run cluster:down stops it)");
+      process.exit(130);
+    });
+  });
+
+// ---------------------------------------------------------------- the cluster and the data plane binary
 
 say("Starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok, Prometheus)");
 execFileSync("bash", [join(root, "scripts/cluster/up.sh")], { stdio: "inherit" });
+say("Traefik, the Gateway API data plane (built from its Go module on the first run: 6-12 minutes; then a stamp check)");
+execFileSync("bash", [join(root, "scripts/cluster/build-traefik.sh")], { stdio: "inherit" });
+note(`${join(root, ".cache/bin/traefik")} is built`);
+
 const env = Object.fromEntries(
   execFileSync("bash", ["-c", `set -a; source ${join(root, ".local/env")}; env`], { encoding: "utf8" })
     .split("\n")
@@ -22,34 +85,143 @@ const env = Object.fromEntries(
     .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
 ) as { KUBECONFIG: string; PROMETHEUS_URL: string };
 process.env.KUBECONFIG = env.KUBECONFIG;
-const kubectl = (args: string[], input?: string) =>
-  spawnSync("kubectl", ["--kubeconfig", env.KUBECONFIG, ...args], { input, encoding: "utf8" });
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+/** kubectl as a user types it; asynchronous, so the servers and the load in this process never stall. */
+const kubectl = (args: string[], input?: string): Promise<Run> =>
+  new Promise((resolve) => {
+    const child = spawn("kubectl", ["--kubeconfig", env.KUBECONFIG, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", (err) => resolve({ code: -1, stdout, stderr: String(err) }));
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? "");
+  });
+const apply = async (obj: unknown) => {
+  const r = await kubectl(["apply", "-f", "-"], stringify(obj));
+  if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
+  return r.stdout.trim();
+};
+const show = async (args: string[]) => {
+  note(`$ kubectl ${args.join(" ")}`);
+  const r = await kubectl(args);
+  console.log(indent(r.stdout || r.stderr));
+};
+
+// reads for the live view: one HTTP request each, far cheaper than a kubectl process a second
+const kc = new KubeConfig();
+kc.loadFromFile(env.KUBECONFIG);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const apps = kc.makeApiClient(AppsV1Api);
+const batch = kc.makeApiClient(BatchV1Api);
+const MG = { group: "modelguardian.dev", version: "v1alpha1" } as const;
 
 const ns = "demo";
 const model = "fraud-detector";
-// a fresh namespace each run: the previous run's monitor remembers its Job (and its cooldown)
-kubectl(["delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=60s"]);
-kubectl(["create", "namespace", ns]);
 
-say(`Starting a simulated model server for ${model} (accuracy 0.92, two plants)`);
-const sim = await startModelServer({ model, version: "v3", segments: { "plant-a": { requestsPerSecond: 40 }, "plant-b": { requestsPerSecond: 40 } }, seed: 42 });
+say(`A fresh namespace ${ns} (the previous run's monitor remembers its Jobs and their cooldown)`);
+const held = (await kubectl(["get", "modelrollouts", "-n", ns, "-o", "jsonpath={range .items[?(@.metadata.finalizers)]}{.metadata.name}{\"\\n\"}{end}"])).stdout.split("\n").filter(Boolean);
+for (const name of held) {
+  // an interrupted run leaves its rollout holding the restore-stable finalizer, which only a running operator removes
+  note(`ModelRollout ${name} of an interrupted run still holds its finalizer (no operator runs to release it): removing it so the namespace can go`);
+  await kubectl(["patch", "modelrollout", name, "-n", ns, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+}
+await kubectl(["delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=90s"]);
+const created = await kubectl(["create", "namespace", ns]);
+if (created.code !== 0) throw new Error(`kubectl create namespace ${ns}: ${created.stderr}`);
+
+// ---------------------------------------------------------------- what each version does when it serves
+
+// The simulated servers stand in for the Deployments' pods: a server plays the version its
+// Deployment was told, with that version's behaviour. Behaviour belongs to the version.
+const SEGMENTS = ["plant-a", "plant-b"];
+const behaviourOf: Record<string, Partial<SegmentBehaviour>> = {
+  v3: { accuracy: 0.92, latencyMeanSeconds: 0.08 },
+  v4: { accuracy: 0.92, latencyMeanSeconds: 0.08 },
+  v5: { accuracy: 0.92, latencyMeanSeconds: 0.24 },
+};
+const servers: { role: "stable" | "candidate"; deployment: string; sim: ModelServer; version: string }[] = [];
+const setVersionBehaviour = (version: string, patch: Partial<SegmentBehaviour>) => {
+  behaviourOf[version] = { ...behaviourOf[version], ...patch };
+  for (const s of servers) if (s.version === version) s.sim.setBehaviour(patch);
+};
+
+say("Starting the Gateway API data plane: Traefik watching namespace demo, a Gateway of class traefik");
+const dp: DataPlane = await startDataPlane({ namespace: ns });
+onExit("Traefik", () => dp.stop());
+note(`Traefik pid ${dp.pid}, Gateway demo/${dp.gatewayName} Programmed, listening on ${dp.url}; log ${dp.logFile}`);
+
+say(`Two simulated model servers for ${model} in served mode (one prediction per request), both v3 for now`);
 const targets = join(root, ".local/prometheus/targets");
-await writePrometheusTarget(targets, "demo-fraud-detector", sim.port);
-console.log(`  metrics at ${sim.url}/metrics, scraped by ${env.PROMETHEUS_URL} every second`);
+const refs: Record<string, BackendRef> = {};
+for (const [role, seed] of [["stable", 42], ["candidate", 43]] as const) {
+  const sim = await startModelServer({ model, version: "v3", segments: Object.fromEntries(SEGMENTS.map((s) => [s, { ...behaviourOf.v3 }])), traffic: "served", seed });
+  onExit(`the ${role} server`, () => sim.close());
+  servers.push({ role, deployment: `model-${role}`, sim, version: "v3" });
+  await writePrometheusTarget(targets, `${ns}-${model}-${role}`, sim.port);
+  onExit(`the ${role} server's Prometheus target`, () => removePrometheusTarget(targets, `${ns}-${model}-${role}`));
+  // also when the demo stops on an error before its cleanup (Traefik is killed by the data plane's own exit hook)
+  process.once("exit", () => rmSync(join(targets, `${ns}-${model}-${role}.json`), { force: true }));
+  refs[role] = await dp.backend(`${ns}-${role}`, sim.port);
+  note(`${role.padEnd(9)} ${sim.url} -> backendRef ${refs[role]?.kind} ${refs[role]?.name} (Traefik's file provider)`);
+}
+const stableRef = refs.stable as BackendRef;
+const candidateRef = refs.candidate as BackendRef;
+
+const deployment = (name: string, version: string) => ({
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name, namespace: ns },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: name } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: {
+        nodeSelector: { "kubernetes.io/hostname": "kwok-node-0" },
+        containers: [{ name: "model", image: "registry.example/fraud-serve:2.1", env: [{ name: "MODEL_VERSION", value: version }, { name: "MODEL_URI", value: `s3://models/${model}/${version}` }] }],
+      },
+    },
+  },
+});
+const route = {
+  apiVersion: "gateway.networking.k8s.io/v1",
+  kind: "HTTPRoute",
+  metadata: { name: model, namespace: ns },
+  spec: { parentRefs: [dp.parentRef], rules: [{ backendRefs: [{ ...stableRef, weight: 100 }, { ...candidateRef, weight: 0 }] }] },
+};
+say("kubectl apply: Deployments model-stable and model-candidate (v3, on kwok's node) and the HTTPRoute at 100/0");
+console.log(indent(manifest(route)));
+for (const obj of [deployment("model-stable", "v3"), deployment("model-candidate", "v3"), route]) note(await apply(obj));
+
+say("The clients: 50 requests a second through Traefik (sim/load.ts), over two plants");
+for (let i = 0; i < 50 && (await fetch(`${dp.url}/predict`, { method: "POST" }).catch(() => undefined))?.status !== 200; i++) await sleep(200);
+const load: Load = startLoad({ url: `${dp.url}/predict`, requestsPerSecond: 50, segments: SEGMENTS, concurrency: 8 });
+onExit("the load generator", () => load.stop());
 for (let i = 0; i < 60; i++) {
-  const r = await fetch(`${env.PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(`model_predictions_total{model="${model}"}`)}`);
-  if (((await r.json()) as { data: { result: unknown[] } }).data.result.length > 0) break;
+  const r = await fetch(`${env.PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(`sum(model_predictions_total{model="${model}",version="v3"})`)}`);
+  const result = ((await r.json()) as { data: { result: { value: [number, string] }[] } }).data.result;
+  if (Number(result[0]?.value[1] ?? 0) > 0 && load.summary().completed > 50) break;
   await sleep(1000);
 }
+const first = load.summary();
+note(`${first.completed} answers so far, by version ${JSON.stringify(first.byVersion)}, by status ${JSON.stringify(first.byStatus)}; Prometheus (${env.PROMETHEUS_URL}) scrapes both servers every second`);
 
-say("Starting the operator (node src/main.ts)");
+say("Starting the operator (node src/main.ts, in this process)");
 const { run } = await import("../src/main.ts");
 const operator = await run({ ...process.env, PROMETHEUS_URL: env.PROMETHEUS_URL, WATCH_NAMESPACES: ns, METRICS_ADDR: "127.0.0.1:18080", LOG_LEVEL: "warn" });
+onExit("the operator", () => operator.stop());
 
 // The Job runs on kwok's simulated node: no container starts, so the pod's annotations say
 // what the training would have reported (scripts/cluster/kwok-stages.yaml). A real trainer
 // writes the same JSON to /dev/termination-log.
-const policy = {
+const policy = (reports: string) => ({
   apiVersion: "modelguardian.dev/v1alpha1",
   kind: "RetrainPolicy",
   metadata: { name: "fraud-retrain", namespace: ns },
@@ -65,8 +237,8 @@ const policy = {
             template: {
               metadata: {
                 annotations: {
-                  "sim.modelguardian.dev/run-duration": "8s",
-                  "sim.modelguardian.dev/termination-message": '{"version": "v4", "uri": "s3://models/fraud-detector/v4"}',
+                  "sim.modelguardian.dev/run-duration": "5s",
+                  "sim.modelguardian.dev/termination-message": JSON.stringify({ version: reports, uri: `s3://models/${model}/${reports}` }),
                 },
               },
               spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/fraud-train:1.4" }] },
@@ -75,12 +247,29 @@ const policy = {
         },
       },
     ],
-    cooldown: "1h",
+    cooldown: "30s",
+    rollout: {
+      steps: [
+        { weight: 10, hold: "15s" },
+        { weight: 50, hold: "10s" },
+        { weight: 100, hold: "10s" },
+      ],
+      analysis: {
+        compare: [
+          { signal: "accuracy", maxDecrease: 0.05 },
+          { signal: "p95_latency", maxRelativeIncrease: 0.5 },
+        ],
+        minSamples: 50,
+        inconclusiveLimit: 3,
+      },
+      readyTimeout: "1m",
+    },
   },
-};
-say("kubectl apply -f fraud-retrain.yaml (a RetrainPolicy)");
-console.log(stringify(policy).replace(/^/gm, "  "));
-console.log(kubectl(["apply", "-f", "-"], stringify(policy)).stdout);
+});
+const STEPS = 3;
+say("kubectl apply -f fraud-retrain.yaml (a RetrainPolicy: retrain on accuracy drift, then roll the new version out by canary)");
+console.log(indent(manifest(policy("v4"))));
+note(await apply(policy("v4")));
 
 const monitor = {
   apiVersion: "modelguardian.dev/v1alpha1",
@@ -88,71 +277,305 @@ const monitor = {
   metadata: { name: model, namespace: ns },
   spec: {
     model: { name: model, version: "v3" },
+    versionLabel: "version",
     interval: "5s",
     window: "30s",
     minSamples: 200,
-    segments: { label: "plant" },
     signals: [
       { name: "accuracy", classification: { metric: "model_predictions_total", measure: "accuracy" } },
       { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
     ],
     rules: [{ signal: "accuracy", min: { critical: 0.8 }, baseline: { value: 0.92 }, maxDrop: { warning: 0.05, critical: 0.1 } }],
     policyRef: { name: "fraud-retrain" },
+    serving: {
+      router: { gatewayAPI: { httpRoute: { name: model } } },
+      stable: { backendRef: stableRef, deployment: { name: "model-stable" } },
+      candidate: { backendRef: candidateRef, deployment: { name: "model-candidate" } },
+    },
   },
 };
-say("kubectl apply -f fraud-detector.yaml");
-console.log(stringify(monitor).replace(/^/gm, "  "));
-console.log(kubectl(["apply", "-f", "-"], stringify(monitor)).stdout);
+say("kubectl apply -f fraud-detector.yaml (a ModelMonitor, with spec.serving: the route and the two Deployments)");
+console.log(indent(manifest(monitor)));
+note(await apply(monitor));
 
-const show = async (label: string, seconds: number) => {
-  say(label);
-  const until = Date.now() + seconds * 1000;
-  let last = "";
-  while (Date.now() < until) {
-    const table = kubectl(["get", "modelmonitors", "-n", ns]).stdout.trim();
-    const row = table.split("\n")[1] ?? "";
-    const key = row.replace(/\s+\S+\s+\S+$/, ""); // ignore the ticking age columns
-    if (key !== last) console.log(last ? row : table);
-    last = key;
-    await sleep(1000);
+// ---------------------------------------------------------------- the follower: servers play their Deployment's version
+
+const modelVersionOf = async (name: string) => {
+  const d = await apps.readNamespacedDeployment({ name, namespace: ns });
+  return d.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
+};
+let following = false;
+const follow = async () => {
+  if (following) return;
+  following = true;
+  try {
+    for (const s of servers) {
+      const v = await modelVersionOf(s.deployment);
+      if (!v || v === s.version) continue;
+      s.sim.setVersion(v);
+      s.sim.setBehaviour(behaviourOf[v] ?? {});
+      line(`\x1b[2m[follower] Deployment ${s.deployment} now says MODEL_VERSION=${v}: the ${s.role} server answers as ${v} (was ${s.version})\x1b[0m`);
+      s.version = v;
+    }
+  } catch {
+    // the next tick reads again
+  } finally {
+    following = false;
   }
 };
+const follower = setInterval(() => void follow(), 300);
+onExit("the follower", () => clearInterval(follower));
 
-try {
-  await show("Watching: kubectl get modelmonitors -n demo", 25);
-  say("The model degrades: accuracy 0.92 -> 0.78 on every plant");
-  sim.setBehaviour({ accuracy: 0.78 });
-  await show("Watching the monitor react", 30);
-  say("Findings and Events (kubectl describe shows the same)");
-  const status = JSON.parse(kubectl(["get", "modelmonitor", model, "-n", ns, "-o", "json"]).stdout).status;
-  for (const f of status.findings ?? []) console.log(`  ${f.severity.padEnd(8)} ${f.type.padEnd(14)} ${f.description}`);
-  console.log(kubectl(["get", "events", "-n", ns, "--sort-by=.lastTimestamp", "-o", "custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message"]).stdout.replace(/^/gm, "  "));
-  say("The policy starts a retraining Job: kubectl get jobs -n demo");
-  let lastJobs = "";
-  for (let i = 0; i < 90; i++) {
-    const jobs = kubectl(["get", "jobs", "-n", ns, "-o", "custom-columns=NAME:.metadata.name,ACTION:.metadata.labels.modelguardian\\.dev/action,ACTIVE:.status.active,SUCCEEDED:.status.succeeded,FAILED:.status.failed"]).stdout.trim();
-    if (jobs !== lastJobs) console.log(jobs.replace(/^/gm, "  "));
-    lastJobs = jobs;
-    const mm = JSON.parse(kubectl(["get", "modelmonitor", model, "-n", ns, "-o", "json"]).stdout);
-    if (mm.status?.remediation?.candidate) break;
-    await sleep(1000);
-  }
-  say("The Job reported model version v4: the monitor's candidate (kubectl get mm -o wide)");
-  console.log(kubectl(["get", "modelmonitors", "-n", ns, "-o", "wide"]).stdout.replace(/^/gm, "  "));
-  const remediation = JSON.parse(kubectl(["get", "modelmonitor", model, "-n", ns, "-o", "json"]).stdout).status?.remediation;
-  console.log(stringify({ candidate: remediation?.candidate, history: remediation?.history }).replace(/^/gm, "  "));
-  say("kubectl get retrainpolicies -n demo");
-  console.log(kubectl(["get", "retrainpolicies", "-n", ns]).stdout.replace(/^/gm, "  "));
-  console.log(kubectl(["get", "events", "-n", ns, "--sort-by=.lastTimestamp", "-o", "custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message"]).stdout.replace(/^/gm, "  "));
+// ---------------------------------------------------------------- the live view
 
-  say("A fix is deployed: accuracy back to 0.93");
-  sim.setBehaviour({ accuracy: 0.93 });
-  await show("Watching it recover", 40);
-} finally {
-  await operator.stop();
-  await removePrometheusTarget(targets, "demo-fraud-detector");
-  await sim.close();
+interface Comparison {
+  signal: string;
+  check: string;
+  limit: number;
+  outcome: string;
+  stable?: number;
+  candidate?: number;
+  difference?: number;
+  pValue?: number;
+  test?: string;
+  stableSamples?: number;
+  candidateSamples?: number;
 }
-say("Done. Everything stays in the cluster: kubectl --kubeconfig .local/kubeconfig get mm,rp,jobs -n demo");
-console.log("  Stop everything with: npm run cluster:down");
+interface Analysis {
+  step: number;
+  weight: number;
+  window: string;
+  outcome: string;
+  message?: string;
+  comparisons?: Comparison[];
+}
+interface Rollout {
+  metadata: { name: string; creationTimestamp?: string };
+  spec: { candidate: { version: string } };
+  status?: { phase?: string; reason?: string; message?: string; stepIndex?: number; weights?: { stable: number; candidate: number }; lastAnalysis?: string; analyses?: Analysis[]; quarantined?: boolean };
+}
+interface Monitor {
+  status?: {
+    health?: string;
+    summary?: string;
+    worstFinding?: string;
+    lastEvaluationTime?: string;
+    stableVersion?: string;
+    remediation?: { candidate?: { version: string; job?: string } };
+    rollout?: { name: string; phase?: string };
+    versions?: { version: string; state: string; rollout?: string; lastAnalysis?: string; reason?: string }[];
+  };
+}
+const getMonitor = async () => (await custom.getNamespacedCustomObject({ ...MG, plural: "modelmonitors", namespace: ns, name: model })) as Monitor;
+const getRollouts = async () =>
+  (((await custom.listNamespacedCustomObject({ ...MG, plural: "modelrollouts", namespace: ns })) as { items: Rollout[] }).items ?? []).sort((a, b) =>
+    (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""),
+  );
+const getWeights = async () => {
+  const r = (await custom.getNamespacedCustomObject({ group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", namespace: ns, name: model })) as {
+    spec: { rules: { backendRefs: { name: string; weight?: number }[] }[] };
+  };
+  const b = r.spec.rules[0]?.backendRefs ?? [];
+  return `${b.find((x) => x.name === stableRef.name)?.weight ?? "?"}/${b.find((x) => x.name === candidateRef.name)?.weight ?? "?"}`;
+};
+
+const num = (x: number | undefined, digits = 3) => (x === undefined ? "-" : Number(x.toFixed(digits)).toString());
+const fmtComparison = (c: Comparison) => {
+  const relative = c.check.startsWith("maxRelative");
+  const diff = c.difference === undefined ? "" : relative ? `${c.difference >= 0 ? "+" : ""}${(c.difference * 100).toFixed(1)} %` : `${c.difference >= 0 ? "+" : ""}${num(c.difference)}`;
+  const test = c.pValue !== undefined ? `, ${c.test} p=${c.pValue}` : "";
+  return `${c.signal.padEnd(11)} stable ${num(c.stable)} (n=${c.stableSamples ?? "-"})  candidate ${num(c.candidate)} (n=${c.candidateSamples ?? "-"})  ${diff || "-"} vs ${c.check} ${c.limit}${test}: ${c.outcome}`;
+};
+
+const terminal = (r: Rollout | undefined) => ["Succeeded", "RolledBack", "Aborted"].includes(r?.status?.phase ?? "");
+
+/** One line per change of the things that matter, and analyses as they appear. */
+class LiveView {
+  private last: Record<string, string> = {};
+  private analysesSeen = new Map<string, number>();
+  private traffic = { at: Date.now(), byVersion: {} as Record<string, number> };
+  private lastTrafficLine = Date.now();
+  showValues = true;
+
+  private changed(key: string, value: string): boolean {
+    if (this.last[key] === value) return false;
+    this.last[key] = value;
+    return true;
+  }
+
+  private trafficSince(): string {
+    const now = load.summary().byVersion;
+    const parts = Object.entries(now)
+      .map(([v, n]) => [v, n - (this.traffic.byVersion[v] ?? 0)] as const)
+      .filter(([, n]) => n > 0)
+      .map(([v, n]) => `${v} ${n}`);
+    const secs = Math.round((Date.now() - this.traffic.at) / 1000);
+    this.traffic = { at: Date.now(), byVersion: { ...now } };
+    return `answers in the last ${secs}s: ${parts.join(", ") || "none"}`;
+  }
+
+  async tick(): Promise<{ monitor: Monitor; rollouts: Rollout[] }> {
+    const [monitor, rollouts, weights, jobs] = await Promise.all([getMonitor(), getRollouts(), getWeights(), batch.listNamespacedJob({ namespace: ns })]);
+    const s = monitor.status ?? {};
+    const value = this.showValues ? (s.summary ?? "") : (s.summary ?? "").replace(/=.*/, "");
+    const mm = s.health
+      ? `monitor: watching ${s.stableVersion ?? "?"}, ${s.health}${s.summary ? `, ${value}` : ""}${s.worstFinding ? `, worst finding: ${s.worstFinding}` : ""}${s.remediation?.candidate ? `, candidate ${s.remediation.candidate.version}` : ""}`
+      : "";
+    if (mm && this.changed("mm", mm)) line(mm);
+    for (const j of jobs.items) {
+      const st = j.status ?? {};
+      const state = st.succeeded ? "Succeeded" : st.failed ? "Failed" : st.active ? "Active (running on kwok-node-0)" : "Pending";
+      if (this.changed(`job/${j.metadata?.name}`, state)) line(`Job ${j.metadata?.name}: ${state}`);
+    }
+    let active: Rollout | undefined;
+    for (const r of rollouts) {
+      const st = r.status ?? {};
+      const name = r.metadata.name;
+      const done = terminal(r);
+      if (!done) active = r;
+      const step = st.stepIndex !== undefined && ["Progressing", "Paused"].includes(st.phase ?? "") ? ` step ${st.stepIndex + 1}/${STEPS}` : "";
+      // a finished rollout no longer owns the route: its line changes only with its phase
+      const head = `rollout ${name}: ${st.phase ?? "(new)"}${step}${done ? "" : `, route ${weights} (stable/candidate)`}`;
+      if (this.changed(`mro/${name}`, `${head} ${st.reason}`)) {
+        line(st.phase ? `${head} | ${st.reason ?? ""}: ${st.message ?? ""}` : `rollout ${name} created for ${r.spec.candidate.version}`);
+        this.lastTrafficLine = Date.now();
+      }
+      const analyses = st.analyses ?? [];
+      const seen = this.analysesSeen.get(name) ?? 0;
+      for (const a of analyses.slice(seen)) {
+        const mark = a.outcome === "Successful" ? "\x1b[32m" : a.outcome === "Failed" ? "\x1b[31m" : "\x1b[33m";
+        line(`${mark}analysis of step ${a.step + 1}/${STEPS} (${a.weight} % to ${r.spec.candidate.version}, over ${a.window}): ${a.outcome}\x1b[0m${a.outcome === "Successful" ? "" : `: ${a.message ?? ""}`}`);
+        for (const c of a.comparisons ?? []) note(`    ${fmtComparison(c)}`);
+      }
+      this.analysesSeen.set(name, analyses.length);
+    }
+    // every few seconds while a rollout runs: where it is, the route, and the traffic that really went through Traefik
+    if (!active) this.trafficSince();
+    else if (Date.now() - this.lastTrafficLine >= 5000) {
+      const st = active.status ?? {};
+      const step = st.stepIndex !== undefined ? ` step ${st.stepIndex + 1}/${STEPS}` : "";
+      line(`\x1b[2m${active.metadata.name} ${st.phase ?? ""}${step} | route ${weights} | last analysis: ${st.lastAnalysis ?? "none yet"} | ${this.trafficSince()}\x1b[0m`);
+      this.lastTrafficLine = Date.now();
+    }
+    return { monitor, rollouts };
+  }
+
+  /** Ticks every second until `done` says so; fails loudly after `timeoutS`. */
+  async until<T>(what: string, timeoutS: number, done: (state: { monitor: Monitor; rollouts: Rollout[] }) => T | undefined | false): Promise<T> {
+    const deadline = Date.now() + timeoutS * 1000;
+    for (;;) {
+      let state: { monitor: Monitor; rollouts: Rollout[] } | undefined;
+      try {
+        state = await this.tick();
+      } catch (err) {
+        if (interrupted) throw err;
+        if ((err as { code?: number }).code !== 404) line(`(reading the cluster: ${(err as Error).message})`);
+      }
+      const v = state && done(state);
+      if (v !== undefined && v !== false) return v;
+      if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutS} s`);
+      await sleep(1000);
+    }
+  }
+}
+const view = new LiveView();
+/** The rollout's Events, once the last one is there (the operator writes the status first, then the Events). */
+const rolloutEvents = async (name: string, last: string) => {
+  const selector = ["-n", ns, "--field-selector", `involvedObject.name=${name}`];
+  for (let i = 0; i < 20 && !(await kubectl(["get", "events", ...selector, "-o", "jsonpath={.items[*].reason}"])).stdout.split(" ").includes(last); i++) await sleep(500);
+  await show(["get", "events", ...selector, "--sort-by=.lastTimestamp", "-o", "custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message"]);
+};
+
+let failed: string | undefined;
+try {
+  say("Watching the monitor (what kubectl get mm -n demo shows): v3 serves all traffic");
+  await view.until("a first evaluation", 40, ({ monitor }) => monitor.status?.health === "Healthy");
+  await sleep(8000);
+  await view.tick();
+
+  say("The stable model degrades: v3's accuracy 0.92 -> 0.78 (on every plant)");
+  setVersionBehaviour("v3", { accuracy: 0.78 });
+  note("the monitor compares accuracy with its baseline 0.92 every 5 s over a 30 s window; a drop of 0.05 is a warning, 0.10 critical");
+  note("the policy retrains on an AccuracyDrift of warning or worse; the Job reports a new version, and with spec.rollout the monitor rolls it out");
+  const firstRollout = await view.until("the first ModelRollout", 120, ({ rollouts }) => rollouts[0]);
+  const firstName = firstRollout.metadata.name;
+
+  say(`The monitor created ModelRollout ${firstName} for the candidate v4: canary steps 10 % (15 s), 50 % (10 s), 100 % (10 s), each analysed against stable`);
+  await show(["get", "modelrollouts", "-n", ns]);
+  note("the operator puts v4 on the candidate Deployment, waits for it to be ready, then sets the HTTPRoute's weights step by step;");
+  note("an analysis compares v4 with v3 over the step (accuracy at most 0.05 lower, p95 latency at most 50 % higher, both with a test)");
+  view.showValues = false;
+  const done1 = await view.until(`rollout ${firstName} to finish`, 180, ({ rollouts }) => {
+    const r = rollouts.find((x) => x.metadata.name === firstName);
+    return terminal(r) && r;
+  });
+  await view.tick();
+  await show(["get", "modelrollouts", "-n", ns]);
+  await rolloutEvents(firstName, done1.status?.phase === "Succeeded" ? "Promoted" : "Quarantined");
+  if (done1.status?.phase !== "Succeeded") throw new Error(`expected ${firstName} to be promoted, it is ${done1.status?.phase}: ${done1.status?.message}`);
+
+  say("v4 is promoted: the stable Deployment runs v4 with all traffic, and the monitor watches v4");
+  view.showValues = true;
+  await view.until("the monitor to watch v4 and find it healthy", 60, ({ monitor }) => monitor.status?.stableVersion === "v4" && monitor.status?.health === "Healthy");
+  await show(["get", "modelmonitors", "-n", ns, "-o", "wide"]);
+  await show(["get", "modelmonitor", model, "-n", ns, "-o", "jsonpath={.status.stableVersion}{\"\\n\"}"]);
+  note("(the VERSION column is spec.model.version, what was declared; status.stableVersion is the version the monitor watches now)");
+
+  say("Next retraining run will report v5 (kubectl apply the policy with the Job's new termination message); the cooldown is 30 s");
+  note(await apply(policy("v5")));
+  await sleep(5000);
+  say("The data drifts again: v4's accuracy 0.92 -> 0.80");
+  setVersionBehaviour("v4", { accuracy: 0.8 });
+  note("v5, once deployed, is as accurate as v4 was at its best, but about 3x slower (a bigger model): what will the canary say?");
+  const second = await view.until("a ModelRollout for v5", 120, ({ rollouts }) => rollouts.find((r) => r.spec.candidate.version === "v5"));
+  const secondName = second.metadata.name;
+  say(`The monitor created ModelRollout ${secondName} for the candidate v5`);
+  view.showValues = false;
+  const done2 = await view.until(`rollout ${secondName} to finish`, 150, ({ rollouts }) => {
+    const r = rollouts.find((x) => x.metadata.name === secondName);
+    return terminal(r) && r;
+  });
+  await view.until("the monitor to record v5", 30, ({ monitor }) => monitor.status?.versions?.some((v) => v.version === "v5" && v.state !== "Candidate"));
+  await show(["get", "modelrollouts", "-n", ns]);
+  await rolloutEvents(secondName, done2.status?.phase === "Succeeded" ? "Promoted" : "Quarantined");
+  if (done2.status?.phase !== "RolledBack" || !done2.status.quarantined) throw new Error(`expected ${secondName} to be rolled back and quarantined, it is ${done2.status?.phase}: ${done2.status?.message}`);
+
+  say("v5 was rolled back at its first failing analysis and quarantined: v4 keeps all traffic");
+  note("the monitor's candidate is still v5, but quarantined: watching 10 s to see that no new rollout starts");
+  view.showValues = true;
+  const until = Date.now() + 10_000;
+  await view.until("10 s", 20, ({ rollouts }) => {
+    if (rollouts.length > 2) throw new Error(`a third rollout started: ${rollouts.at(-1)?.metadata.name}`);
+    return Date.now() > until;
+  });
+  await show(["get", "modelmonitors,modelrollouts", "-n", ns, "-o", "wide"]);
+  const versions = (await getMonitor()).status?.versions ?? [];
+  note("the monitor's record of the model's versions (status.versions):");
+  for (const v of versions) note(`  ${v.version.padEnd(4)} ${v.state.padEnd(12)} ${(v.rollout ?? "").padEnd(28)} ${v.lastAnalysis ?? ""}${v.reason ? `  (${v.reason})` : ""}`);
+  note("v4 is still degraded, and this finding episode has had its Job; when a finding clears and comes back, the policy retrains again (after its cooldown)");
+  note("and the monitor rolls out the version that Job reports.");
+  note(`v5 itself is not rolled out again unless a person asks: kubectl annotate mro ${secondName} -n ${ns} modelguardian.dev/rollout-action=retry`);
+  const total = load.summary();
+  note(`traffic through Traefik over the whole run: ${total.completed} answers, by version ${JSON.stringify(total.byVersion)}, by status ${JSON.stringify(total.byStatus)}${total.failed ? `, ${total.failed} failed ${JSON.stringify(total.errors)}` : ""}`);
+} catch (err) {
+  if (!interrupted) failed = (err as Error).message;
+} finally {
+  if (!interrupted) {
+    say("Stopping the load generator, the operator, Traefik and the simulated servers");
+    await cleanup();
+  }
+}
+if (interrupted) await new Promise(() => undefined); // the signal handler exits
+if (failed) {
+  console.error(`\n\x1b[31m== The demo did not go as planned: ${failed}\x1b[0m`);
+  console.error("  Look with: kubectl --kubeconfig .local/kubeconfig get mm,mro,jobs -n demo -o wide; describe them; the Traefik log is .local/logs/traefik-demo.log");
+  process.exit(1);
+}
+say(`Done in ${clock()}. Everything stays in the cluster; to look (source .local/env first, or add --kubeconfig .local/kubeconfig):`);
+note("kubectl get mm,mro -n demo -o wide                         # monitor (stable version's health, candidate) and both rollouts");
+note("kubectl describe mro -n demo                                # each rollout's steps, analyses with their numbers, conditions, events");
+note("kubectl get mm fraud-detector -n demo -o jsonpath='{.status.versions}'   # v3 Previous, v4 Stable, v5 Quarantined");
+note("kubectl get events -n demo --sort-by=.lastTimestamp        # the whole story: findings, Jobs, steps, analyses, promotion, rollback");
+note("kubectl get jobs,deployments,httproute -n demo");
+note("Stop everything with: npm run cluster:down");
 process.exit(0);

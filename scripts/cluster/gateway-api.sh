@@ -58,6 +58,6 @@ metadata:
   name: traefik
 spec:
   controllerName: traefik.io/gateway-controller
-  description: Traefik of the integration tests (dataplane.ts)
+  description: Traefik of the tests and the demo (dataplane.ts)
 EOF
 log "Gateway API $GATEWAY_API_VERSION CRDs established, GatewayClass traefik applied"
