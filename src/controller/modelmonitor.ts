@@ -16,6 +16,7 @@ import { durationMs } from "../domain/duration.ts";
 import { decide, planEvaluation, planQueries } from "../domain/evaluate.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { planMonitorRollout, rolloutViewOf, type RolloutView } from "../domain/rollout/monitor.ts";
+import { isTerminal } from "../domain/rollout/machine.ts";
 import { evaluationDue, evaluationIntervalMs, invalidSpecStatus, suspendedStatus } from "../domain/lifecycle.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
@@ -121,7 +122,7 @@ export class ModelMonitorReconciler {
     if (this.deps.remediation && (policyName !== undefined || previous.remediation !== undefined)) {
       const acting = spec.success && !spec.data.suspend;
       const model = spec.success ? spec.data.model : { name: ref.name };
-      const r = await this.remediate(ref, model, policyName, acting, status, now);
+      const r = await this.remediate(ref, model, policyName, acting, status, now, obj.metadata.annotations ?? {});
       const { remediation: _dropped, ...rest } = status;
       status = {
         ...rest,
@@ -186,8 +187,13 @@ export class ModelMonitorReconciler {
     acting: boolean,
     status: ModelMonitorStatus,
     now: number,
+    annotations: Readonly<Record<string, string>>,
   ): Promise<RemediationResult> {
     const deps = this.deps.remediation as RemediationDeps;
+    const inProgress = this.deps.rollouts
+      ?.rolloutsOf(ref.namespace, ref.name)
+      .map(rolloutViewOf)
+      .find((r) => r !== undefined && !isTerminal(r.phase));
     const jobs = deps.jobsOf(ref.namespace, ref.uid).map((j) => ({ ...j }));
     // a succeeded retraining Job reports its model version in its pods' termination message:
     // read the pods once, when its outcome is not yet recorded
@@ -208,6 +214,8 @@ export class ModelMonitorReconciler {
       previous: status.remediation,
       jobs,
       now,
+      annotations,
+      rolloutInProgress: inProgress?.name,
     });
     const outcomes = new Map<string, CreateOutcome>();
     for (const intent of plan.intents) outcomes.set(intent.manifest.metadata.name, await deps.jobs.create(intent.manifest));

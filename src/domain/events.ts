@@ -50,6 +50,7 @@ export const EventReason = {
   RetryStarted: "RetryStarted",
   ManualAction: "ManualAction",
   ApprovalRequired: "ApprovalRequired",
+  RolloutInProgress: "RolloutInProgress",
   Approved: "Approved",
   Rejected: "Rejected",
   UnknownAction: "UnknownAction",

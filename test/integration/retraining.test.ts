@@ -41,7 +41,7 @@ interface MM {
     health?: string;
     findings?: { type: string }[];
     conditions?: { type: string; status: string; reason: string; message: string }[];
-    remediation?: { candidate?: { version: string; uri?: string; job: string }; history: Record_[]; held: { reason: string; until?: string }[]; active: number };
+    remediation?: { candidate?: { version: string; uri?: string; job: string }; history: Record_[]; held: { reason: string; until?: string; message: string }[]; active: number };
   };
 }
 interface RP {
@@ -53,7 +53,7 @@ const INTERVAL = "2s";
 let ns: string;
 let sim: ModelServer;
 let operator: Operator;
-const PLANTS = ["accuracy", "embedding", "failing", "dryrun", "restart", "invalid"] as const;
+const PLANTS = ["accuracy", "embedding", "failing", "dryrun", "restart", "invalid", "approval"] as const;
 
 const trainer = (annotations: Record<string, string>) => ({
   spec: {
@@ -276,6 +276,30 @@ describe("RetrainPolicy on a real control plane", () => {
     expect(left[0]?.metadata.name).toBe(newest?.job);
     expect((await getMonitor("flaky")).status?.remediation?.history.filter((r) => r.outcome === "Failed").length).toBeGreaterThanOrEqual(3);
     await kubectlOk(["delete", "modelmonitor", "flaky", "-n", ns]);
+  });
+
+  it("with approval: manual a Job waits for one kubectl command, and starts once it is given", async () => {
+    await apply(policy("approval-policy", { approval: "manual" }));
+    await apply(monitor("approval", "approval", "approval-policy"));
+    await degrade("approval");
+    const m = await waitFor("the action held for approval", async () => {
+      const mm = await getMonitor("approval");
+      return mm.status?.remediation?.held.some((h) => h.reason === "ApprovalRequired") && mm;
+    });
+    const message = m.status?.remediation?.held.find((h) => h.reason === "ApprovalRequired")?.message ?? "";
+    const command = /kubectl annotate modelmonitor approval --overwrite (modelguardian\.dev\/approve=[0-9a-z]{10})/.exec(message);
+    expect(command, message).not.toBeNull();
+    expect(m.status?.conditions?.find((c) => c.type === "ActionHeld")).toMatchObject({ status: "True", reason: "ApprovalRequired" });
+    await sleep(3 * 2000);
+    expect(await jobsOf("approval")).toEqual([]);
+    expect((await events(ns, "approval")).map((e) => e.reason)).toContain("ApprovalRequired");
+    await kubectlOk(["annotate", "modelmonitor", "approval", "-n", ns, "--overwrite", (command as RegExpExecArray)[1] as string]);
+    const jobs = await waitFor("the approved Job", async () => {
+      const j = await jobsOf("approval");
+      return j.length === 1 && j;
+    });
+    expect(jobs[0]?.metadata.name).toContain((command as RegExpExecArray)[1]?.split("=")[1]);
+    await kubectlOk(["delete", "modelmonitor", "approval", "-n", ns]);
   });
 
   it("dry-run creates nothing and records the decision", async () => {

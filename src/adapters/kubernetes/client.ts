@@ -275,13 +275,17 @@ export class KubernetesFinalizers implements FinalizerPort {
   remove(ref: ObjectRef, finalizer: string, current: readonly string[]): Promise<void> {
     const i = current.indexOf(finalizer);
     if (i < 0) return Promise.resolve();
-    return this.patch(ref, [{ op: "test", path: `/metadata/finalizers/${i}`, value: finalizer }, { op: "remove", path: `/metadata/finalizers/${i}` }]);
+    // a failed `test` here means the finalizer is no longer where the cache saw it: most often
+    // it is already gone (the watch delivered an object older than our last patch); the next
+    // reconcile, on a fresh object, removes it if it is still there
+    return this.patch(ref, [{ op: "test", path: `/metadata/finalizers/${i}`, value: finalizer }, { op: "remove", path: `/metadata/finalizers/${i}` }], true);
   }
-  private async patch(ref: ObjectRef, ops: object[]): Promise<void> {
+  private async patch(ref: ObjectRef, ops: object[], staleIsDone = false): Promise<void> {
     try {
       await this.api.patchNamespacedCustomObject({ ...this.type, namespace: ref.namespace, name: ref.name, body: ops, fieldManager: COMPONENT }, setHeaderOptions("Content-Type", PatchStrategy.JsonPatch));
     } catch (err) {
-      if ((err as { code?: number }).code === 404) return;
+      const code = (err as { code?: number }).code;
+      if (code === 404 || (staleIsDone && code === 422)) return;
       throw new Error(`changing the finalizers of ${ref.kind} ${ref.namespace}/${ref.name}: ${apiMessage(err)}`, { cause: err });
     }
   }

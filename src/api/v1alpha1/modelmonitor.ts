@@ -494,6 +494,7 @@ export const MODEL_MONITOR = {
   printerColumns: [
     { name: "Model", type: "string", jsonPath: ".spec.model.name" },
     { name: "Version", type: "string", jsonPath: ".spec.model.version" },
+    { name: "Serving", type: "string", jsonPath: ".status.stableVersion", description: "The version serving stable traffic: follows promotions" },
     { name: "Health", type: "string", jsonPath: ".status.health" },
     { name: "Signal", type: "string", jsonPath: ".status.summary", description: "Headline signal and value" },
     { name: "Worst Finding", type: "string", jsonPath: ".status.worstFinding" },

@@ -101,6 +101,10 @@ export const retrainPolicySpecSchema = withRules(
     historyLimit: z.int32().min(1).max(100).default(20).describe("Actions kept in status."),
     successfulJobsHistoryLimit: z.int32().min(0).max(100).default(3).describe("Finished successful Jobs kept per monitor and action; older ones are deleted (their record stays in status)."),
     failedJobsHistoryLimit: z.int32().min(0).max(100).default(1).describe("Failed Jobs kept per monitor and action; older ones are deleted (their record stays in status)."),
+    approval: z
+      .enum(["none", "manual"])
+      .default("none")
+      .describe("manual: each Job waits until a person approves it on the monitor (modelguardian.dev/approve=<trigger>) or rejects it (modelguardian.dev/reject=<trigger>)."),
     dryRun: z.boolean().default(false).describe("Record what would be done, create nothing."),
     suspend: z.boolean().default(false).describe("Start no new Job; running Jobs are still followed."),
     rollout: rolloutStrategySchema
@@ -117,7 +121,7 @@ export const retrainPolicySpecSchema = withRules(
 export type RetrainPolicySpec = z.infer<typeof retrainPolicySpecSchema>;
 export type RetrainPolicySpecInput = z.input<typeof retrainPolicySpecSchema>;
 
-export const JOB_OUTCOMES = ["Active", "Succeeded", "Failed", "CreateFailed", "DryRun"] as const;
+export const JOB_OUTCOMES = ["Active", "Succeeded", "Failed", "CreateFailed", "DryRun", "Rejected"] as const;
 
 /** One action taken (or, in dry-run, that would have been taken): the audit trail. */
 export const actionRecord = z.object({

@@ -31,7 +31,15 @@ export interface RemediationInput {
   /** This monitor's Jobs as the cache sees them. */
   jobs: readonly JobView[];
   now: number;
+  /** The monitor's annotations: a person's approval or rejection of a held Job. */
+  annotations?: Readonly<Record<string, string>>;
+  /** The rollout of an earlier candidate still running: no new retraining until it ends. */
+  rolloutInProgress?: string | undefined;
 }
+
+/** `kubectl annotate modelmonitor <name> --overwrite modelguardian.dev/approve=<trigger>` starts a Job waiting for approval. */
+export const APPROVE_ANNOTATION = "modelguardian.dev/approve";
+export const REJECT_ANNOTATION = "modelguardian.dev/reject";
 
 export interface JobIntent {
   action: string;
@@ -244,6 +252,12 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
         draft.held.push(hold);
         continue;
       }
+      // a model being rolled out is not retrained again until its rollout ends: the findings are
+      // about a version on its way out, and the new Job's candidate could not start anyway
+      if (purpose === "retrain" && input.rolloutInProgress) {
+        draft.held.push({ action: action.name, reason: EventReason.RolloutInProgress, message: `${action.name} for ${reason} waits: rollout ${input.rolloutInProgress} is in progress` });
+        continue;
+      }
       const attempt =
         1 +
         Math.max(
@@ -262,6 +276,24 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
         attempt,
         outcome: spec.dryRun ? "DryRun" : "Active",
       };
+      if (spec.approval === "manual" && !spec.dryRun) {
+        const annotations = input.annotations ?? {};
+        if (annotations[REJECT_ANNOTATION] === trigger) {
+          // rejected: recorded, and these findings do not ask again
+          st.handled.push({ trigger, episodes });
+          draft.history.unshift({ ...record, outcome: "Rejected", finishedTime: iso(now), message: `rejected by ${REJECT_ANNOTATION}=${trigger}` });
+          events.push({ type: "Normal", reason: EventReason.Rejected, message: `${action.name} for ${reason} rejected by a person; no Job` });
+          continue;
+        }
+        if (annotations[APPROVE_ANNOTATION] !== trigger) {
+          draft.held.push({
+            action: action.name,
+            reason: EventReason.ApprovalRequired,
+            message: `${action.name} for ${reason} waits for approval: kubectl annotate modelmonitor ${input.monitor.name} --overwrite ${APPROVE_ANNOTATION}=${trigger} (or ${REJECT_ANNOTATION}=${trigger})`,
+          });
+          continue;
+        }
+      }
       if (spec.dryRun) {
         st.dryRunHandled = [...(st.dryRunHandled ?? []), { trigger, episodes }];
         st.lastDryRunTime = iso(now);
@@ -335,6 +367,9 @@ function holdFor(
   return undefined;
 }
 
+/** Holds that are the policy working as configured, not trouble. */
+const NORMAL_HOLDS = new Set<string>([EventReason.CooldownActive, EventReason.MaxActiveJobsReached, EventReason.ApprovalRequired, EventReason.RolloutInProgress]);
+
 /** Folds the API server's answers to the Job creations into the plan; the final status. */
 export function settleRemediation(plan: RemediationPlan, outcomes: ReadonlyMap<string, CreateOutcome>): RemediationResult {
   const { input, draft } = plan;
@@ -377,7 +412,7 @@ export function settleRemediation(plan: RemediationPlan, outcomes: ReadonlyMap<s
   const before = new Set((input.previous?.held ?? []).map((h) => `${h.action}|${h.reason}`));
   for (const h of draft.held)
     if (!before.has(`${h.action}|${h.reason}`) && h.reason !== EventReason.JobCreateFailed)
-      events.push({ type: h.reason === EventReason.CooldownActive || h.reason === EventReason.MaxActiveJobsReached ? "Normal" : "Warning", reason: h.reason as MonitorEvent["reason"], message: h.message });
+      events.push({ type: NORMAL_HOLDS.has(h.reason) ? "Normal" : "Warning", reason: h.reason as MonitorEvent["reason"], message: h.message });
 
   const waits = draft.held.filter((h) => h.until).map((h) => Date.parse(h.until as string) - now);
   if (draft.history.some((r) => r.outcome === "Active" && !input.jobs.some((j) => j.name === r.job))) waits.push(JOB_DISAPPEARED_GRACE_MS / 2);

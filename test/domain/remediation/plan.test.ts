@@ -71,6 +71,8 @@ interface Tick {
   acting?: boolean;
   results?: Record<string, { ok: true; version: string; uri?: string } | { ok: false; reason: string }>;
   outcome?: (name: string) => CreateOutcome | undefined;
+  annotations?: Record<string, string>;
+  rolloutInProgress?: string;
 }
 
 function tick(cluster: Cluster, t: Tick): RemediationResult {
@@ -85,6 +87,8 @@ function tick(cluster: Cluster, t: Tick): RemediationResult {
     previous: t.previous,
     jobs,
     now: t.now,
+    annotations: t.annotations ?? {},
+    rolloutInProgress: t.rolloutInProgress,
   };
   const plan = planRemediation(input);
   const outcomes = new Map<string, CreateOutcome>();
@@ -402,5 +406,52 @@ describe("planRemediation", () => {
     }
     expect(previous?.history).toHaveLength(3);
     expect(previous?.history.map((h) => h.time)).toEqual([4, 3, 2].map((i) => new Date(T0 + i * MIN).toISOString()));
+  });
+});
+
+describe("approval and rollouts", () => {
+  it("with approval: manual a Job waits, visible in status and an Event, until a person approves its trigger", () => {
+    const c = new Cluster();
+    const acc = finding("AccuracyDrift", "critical");
+    const manual = policy({ approval: "manual" });
+    const r1 = tick(c, { findings: [acc], now: T0, previous: undefined, policy: manual });
+    expect(c.creations).toBe(0);
+    expect(held(r1)).toEqual(["ApprovalRequired"]);
+    expect(reasons(r1)).toEqual(["ApprovalRequired"]);
+    const message = r1.status?.held[0]?.message ?? "";
+    const trigger = /modelguardian\.dev\/approve=([0-9a-z]+)/.exec(message)?.[1] as string;
+    expect(message).toMatch(/kubectl annotate modelmonitor fraud --overwrite modelguardian\.dev\/approve=[0-9a-z]{10} \(or modelguardian\.dev\/reject=/);
+    const r2 = tick(c, { findings: [acc], now: T0 + MIN, previous: r1.status, policy: manual });
+    expect(reasons(r2)).toEqual([]); // the hold's Event is not repeated
+    const r3 = tick(c, { findings: [acc], now: T0 + 2 * MIN, previous: r2.status, policy: manual, annotations: { "modelguardian.dev/approve": trigger } });
+    expect(c.creations).toBe(1);
+    expect(reasons(r3)).toEqual(["RetrainTriggered"]);
+    expect([...c.jobs.keys()][0]).toContain(trigger);
+  });
+
+  it("a rejected trigger is recorded and never asks again for the same findings", () => {
+    const c = new Cluster();
+    const acc = finding("AccuracyDrift", "critical");
+    const manual = policy({ approval: "manual" });
+    const r1 = tick(c, { findings: [acc], now: T0, previous: undefined, policy: manual });
+    const trigger = /approve=([0-9a-z]+)/.exec(r1.status?.held[0]?.message ?? "")?.[1] as string;
+    const r2 = tick(c, { findings: [acc], now: T0 + MIN, previous: r1.status, policy: manual, annotations: { "modelguardian.dev/reject": trigger } });
+    expect(c.creations).toBe(0);
+    expect(r2.status?.history[0]).toMatchObject({ outcome: "Rejected", trigger });
+    expect(reasons(r2)).toEqual(["Rejected"]);
+    const r3 = tick(c, { findings: [acc], now: T0 + 2 * MIN, previous: r2.status, policy: manual });
+    expect(held(r3)).toEqual([]);
+    expect(c.creations).toBe(0);
+  });
+
+  it("no retraining while a rollout of the model is in progress; re-indexing goes on", () => {
+    const c = new Cluster();
+    const two = policy({ maxActiveJobs: 2 });
+    const r1 = tick(c, { findings: [finding("AccuracyDrift", "critical"), finding("EmbeddingDrift", "warning")], now: T0, previous: undefined, rolloutInProgress: "fraud-v2", policy: two });
+    expect(held(r1)).toEqual(["RolloutInProgress"]);
+    expect(r1.status?.held[0]?.message).toMatch(/rollout fraud-v2 is in progress/);
+    expect([...c.jobs.keys()]).toEqual([expect.stringMatching(/^fraud-reindex-/)]);
+    const r2 = tick(c, { findings: [finding("AccuracyDrift", "critical"), finding("EmbeddingDrift", "warning")], now: T0 + MIN, previous: r1.status, policy: two });
+    expect(reasons(r2)).toContain("RetrainTriggered");
   });
 });
