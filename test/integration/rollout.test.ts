@@ -462,4 +462,19 @@ describe("a canary rollout through the Gateway API data plane", () => {
       await apply(policy());
     }
   }, 200_000);
+
+  it("GitOps: a changed spec.model.version starts a rollout of that version, never an instant switch", async () => {
+    const before = (await getJson<Monitor>("modelmonitor", "canary", ns)).status?.stableVersion as string;
+    await kubectlOk(["patch", "modelmonitor", "canary", "-n", ns, "--type", "merge", "-p", '{"spec":{"model":{"version":"v12"}}}']);
+    const r = await waitFor("the rollout of the declared version", async () => {
+      const got = await kubectl(["get", "modelrollout", "canary-v12", "-n", ns, "-o", "json"]);
+      return got.code === 0 && (JSON.parse(got.stdout) as Rollout & { metadata: { ownerReferences?: { kind: string }[] } });
+    }, 60_000);
+    expect(r.metadata.ownerReferences?.[0]?.kind).toBe("ModelMonitor");
+    expect((await getJson<Monitor>("modelmonitor", "canary", ns)).status?.stableVersion).toBe(before);
+    await waitFor("traffic on v12", async () => (await routeWeights()).candidate === 30, 60_000, 250);
+    await kubectlOk(["annotate", "modelrollout", "canary-v12", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=promote"]);
+    await waitFor("v12 promoted and watched", async () => (await getJson<Monitor>("modelmonitor", "canary", ns)).status?.stableVersion === "v12", 90_000);
+    expect((await modelEnv("model-stable")).MODEL_VERSION).toBe("v12");
+  }, 200_000);
 });

@@ -251,7 +251,10 @@ export const modelMonitorSpecSchema = withRules(
   z.strictObject({
     model: z.strictObject({
       name: text(253).min(1),
-      version: text(128).optional().describe("The stable version being watched."),
+      version: text(128)
+        .optional()
+        .describe("The declared version. With spec.serving, changing it starts a rollout of the new version; without, the monitor watches it at once."),
+      uri: text(2048).optional().describe("Where the declared version's model is (handed to the Deployment with the version)."),
     }),
     selector: labelMatchers()
       .optional()
@@ -470,7 +473,7 @@ export const modelMonitorStatusSchema = z.object({
   history: z.array(historyEntry).max(96).default([]),
   remediation: remediationStatus.optional(),
   stableVersion: z.string().optional().describe("The version serving stable traffic: spec.model.version until a rollout promotes another."),
-  declaredVersion: z.string().optional().describe("The last spec.model.version seen: a change of it is a person's decision."),
+  declaredVersion: z.string().optional().describe("The last spec.model.version acted on (adopted, switched to, or rolled out): a change of it is a person's decision."),
   rollout: z
     .object({
       name: z.string(),

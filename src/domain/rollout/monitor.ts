@@ -62,10 +62,17 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
   const declared = i.spec.model.version;
   const previous = i.status.versions ?? [];
   let stable = i.status.stableVersion ?? declared;
-  // a person's change of spec.model.version is their decision: it becomes the stable version
-  if (declared !== undefined && i.status.declaredVersion !== undefined && declared !== i.status.declaredVersion && declared !== stable) {
-    events.push({ type: "Normal", reason: EventReason.StableVersionChanged, message: `spec.model.version changed to ${declared}: it is the stable version now` });
-    stable = declared;
+  // a person's change of spec.model.version: with serving wired, a rollout of the declared version
+  // (never an instant switch); without, the version the monitor watches, at once
+  let actedOn = i.status.declaredVersion ?? declared;
+  let declaredRollout: { version: string; uri?: string | undefined } | undefined;
+  if (declared !== undefined && declared !== actedOn) {
+    if (declared === stable) actedOn = declared;
+    else if (!i.spec.serving) {
+      events.push({ type: "Normal", reason: EventReason.StableVersionChanged, message: `spec.model.version changed to ${declared}: it is the version the monitor watches now` });
+      stable = declared;
+      actedOn = declared;
+    } else declaredRollout = { version: declared, uri: i.spec.model.uri };
   }
   // follow the newest promotion: taken in once (baking or done), undone when a bake rolled it back
   const promoted = i.rollouts.filter((r) => r.promotedTime !== undefined).sort((a, b) => (b.promotedTime ?? "").localeCompare(a.promotedTime ?? ""));
@@ -93,12 +100,26 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
     : undefined;
 
   let create: MonitorRolloutPlan["create"];
-  const candidate = i.status.remediation?.candidate;
-  if (i.rolloutEnabled && i.spec.serving && candidate && candidate.version !== stable && !active) {
+  const fromJob = i.status.remediation?.candidate;
+  // a declared version goes first: it is a person's decision; a Job's candidate waits for it
+  const candidate = declaredRollout ? { ...declaredRollout, job: undefined } : fromJob;
+  if (declaredRollout && !active) {
+    const name = candidateRolloutName(i.monitor.name, declaredRollout.version, declaredRollout.uri);
+    const quarantined = versions.some((v) => v.state === "Quarantined" && sameModel(v, declaredRollout));
+    if (quarantined) {
+      events.push({ type: "Warning", reason: EventReason.Quarantined, message: `spec.model.version ${declaredRollout.version} is quarantined: retry its rollout (modelguardian.dev/rollout-action=retry) to run it again` });
+      actedOn = declaredRollout.version;
+    }
+    // a finished rollout of the same version and URI keeps its name: the declared version waits
+    // until a person deletes it (README), rather than reusing its history
+    void name;
+  }
+  if (candidate && (i.rolloutEnabled || declaredRollout) && i.spec.serving && candidate.version !== stable && !active && (!declaredRollout || actedOn !== declaredRollout.version)) {
     const name = candidateRolloutName(i.monitor.name, candidate.version, candidate.uri);
     const quarantined = versions.some((v) => v.state === "Quarantined" && sameModel(v, candidate));
     const exists = i.rollouts.some((r) => r.name === name);
-    const done = versions.some((v) => sameModel(v, candidate) && (v.state === "Stable" || v.state === "Previous" || v.state === "Retired"));
+    // a person may declare an earlier version again (going back): only a Job's candidate is refused for having run before
+    const done = !declaredRollout && versions.some((v) => sameModel(v, candidate) && (v.state === "Stable" || v.state === "Previous" || v.state === "Retired"));
     if (!quarantined && !exists && !done) {
       create = {
         apiVersion: API_VERSION,
@@ -111,12 +132,17 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
         },
         spec: { monitorRef: { name: i.monitor.name }, candidate: { version: candidate.version, ...(candidate.uri !== undefined ? { uri: candidate.uri } : {}) } },
       };
-      events.push({ type: "Normal", reason: EventReason.RolloutCreated, message: `candidate ${candidate.version} from Job ${candidate.job}: rollout ${name} created` });
+      events.push({
+        type: "Normal",
+        reason: EventReason.RolloutCreated,
+        message: candidate.job ? `candidate ${candidate.version} from Job ${candidate.job}: rollout ${name} created` : `spec.model.version changed to ${candidate.version}: rollout ${name} created`,
+      });
+      if (declaredRollout) actedOn = declaredRollout.version;
     }
   }
   return {
     ...(stable !== undefined ? { stableVersion: stable } : {}),
-    ...(declared !== undefined ? { declaredVersion: declared } : {}),
+    ...(actedOn !== undefined ? { declaredVersion: actedOn } : {}),
     rollout,
     ...(versions.length ? { versions } : {}),
     ...(create ? { create } : {}),

@@ -79,11 +79,33 @@ describe("following promotions", () => {
     expect(back.create).toBeUndefined();
   });
 
-  it("takes a person's change of spec.model.version as the stable version", () => {
+  it("without serving, takes a person's change of spec.model.version as the version watched, at once", () => {
+    const bare = modelMonitorSpecSchema.parse({ ...spec, serving: undefined });
     const s = modelMonitorStatusSchema.parse({ stableVersion: "v2", declaredVersion: "v0" });
-    const p = plan(s);
+    const p = planMonitorRollout({ monitor: { name: "fraud", namespace: "ml", uid: "u1" }, spec: bare, status: s, rolloutEnabled: true, rollouts: [], now: NOW });
     expect(p.stableVersion).toBe("v1");
     expect(p.declaredVersion).toBe("v1");
+    expect(p.create).toBeUndefined();
+  });
+
+  it("with serving, a changed spec.model.version starts a rollout, never an instant switch", () => {
+    const declared = modelMonitorSpecSchema.parse({ ...spec, model: { name: "fraud", version: "v7", uri: "s3://m/v7" } });
+    const s = modelMonitorStatusSchema.parse({ stableVersion: "v2", declaredVersion: "v2" });
+    const run = (status: ModelMonitorStatus, rollouts: RolloutView[] = []) =>
+      planMonitorRollout({ monitor: { name: "fraud", namespace: "ml", uid: "u1" }, spec: declared, status, rolloutEnabled: false, rollouts, now: NOW });
+    const p = run(s);
+    expect(p.stableVersion).toBe("v2");
+    expect(p.create?.spec).toEqual({ monitorRef: { name: "fraud" }, candidate: { version: "v7", uri: "s3://m/v7" } });
+    expect(p.declaredVersion).toBe("v7");
+    expect(p.events[0]?.message).toMatch(/spec\.model\.version changed to v7: rollout fraud-v7-[0-9a-z]{8} created/);
+    // while another rollout runs, the declared version waits for it, and is not forgotten
+    const busy = run(s, [{ name: "fraud-v6", version: "v6", phase: "Progressing" }]);
+    expect(busy.create).toBeUndefined();
+    expect(busy.declaredVersion).toBe("v2");
+    expect(run({ ...s, declaredVersion: busy.declaredVersion }, [{ name: "fraud-v6", version: "v6", phase: "RolledBack", quarantined: true }]).create?.spec).toMatchObject({ candidate: { version: "v7" } });
+    // it goes before a retraining Job's candidate
+    const both = run(withCandidate("v3", { stableVersion: "v2", declaredVersion: "v2" }));
+    expect(both.create?.spec).toMatchObject({ candidate: { version: "v7" } });
   });
 
   it("summarises the rollout in progress", () => {

@@ -1,0 +1,340 @@
+// The dashboard and the alerts against the real thing: the local Prometheus scrapes a running
+// operator (as job "model-guardian", as the chart's ServiceMonitor names it) that watches
+// simulated models, starts a failing retraining Job and a re-indexing Job, and runs a canary
+// rollout to promotion and another to an abort. Then every dashboard panel's PromQL, with its
+// variables filled in, must parse and return data, every variable query must list the
+// namespace, monitors and models, and config/monitoring/alerts.yaml, loaded into that
+// Prometheus, evaluates without error and fires for the failed Job and the aborted rollout.
+import { execFile } from "node:child_process";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { promisify } from "node:util";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
+import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
+import { apply, createNamespace, deleteNamespace, env, getJson, kubectlOk, PROMETHEUS_URL, promQuery, ROOT, startOperator, startScrapedModel, stopScrapedModel, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+
+const run = promisify(execFile);
+const id = Date.now().toString(36);
+const MODEL = `obs-${id}`;
+const CANARY = `obs-canary-${id}`;
+const OPERATOR_TARGET = `model-guardian-obs-${id}`;
+const RULES_FILE = join(env.MG_PROMETHEUS_RULES_DIR as string, `model-guardian-obs-${id}.yaml`);
+let ns: string;
+let operator: Operator | undefined;
+let sim: ModelServer | undefined;
+let stable: ModelServer | undefined;
+let candidate: ModelServer | undefined;
+let follower: NodeJS.Timeout | undefined;
+
+interface Target {
+  refId: string;
+  expr: string;
+}
+interface Dashboard {
+  panels: { type: string; title: string; targets?: Target[] }[];
+  templating: { list: { name: string; type: string; query: string | { query: string } }[] };
+}
+/** Grafana's variables filled in: $var and ${var}; a multi-value variable as Grafana formats it for =~, (a|b). */
+const render = (expr: string, values: Record<string, string>) =>
+  expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (m, a: string | undefined, b: string | undefined) => values[(a ?? b) as string] ?? m);
+
+async function prometheus<T>(path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(`${PROMETHEUS_URL}${path}`, init);
+  const body = (await res.json()) as { status: string; error?: string; data: T };
+  if (body.status !== "success") throw new Error(`${path}: ${body.error}`);
+  return body.data;
+}
+const instant = (expr: string) => prometheus<{ resultType: string; result: unknown[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
+
+const deployment = (name: string, version: string) => ({
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name, namespace: ns },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: name } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: {
+        nodeSelector: { "kubernetes.io/hostname": env.MG_NODE_NAME ?? "kwok-node-0" },
+        containers: [{ name: "model", image: "registry.example/model-server:1", env: [{ name: "MODEL_VERSION", value: version }, { name: "MODEL_URI", value: `s3://models/${version}` }] }],
+      },
+    },
+  },
+});
+const job = (annotations: Record<string, string>) => ({
+  spec: { backoffLimit: 0, template: { metadata: { annotations }, spec: { restartPolicy: "Never", containers: [{ name: "job", image: "registry.example/job:1" }] } } },
+});
+const rolloutPhase = async (name: string) => (await getJson<{ status?: { phase?: string } }>("modelrollout", name, ns)).status?.phase;
+const modelVersion = async (name: string) =>
+  (await getJson<{ spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } } }>("deployment", name, ns)).spec.template.spec.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
+
+// A strict decoder of Grafana dashboards: grafana-foundation-sdk's generated types refuse unknown
+// and missing required fields (Grafana itself cannot be built here). Built into .cache on first use.
+const SDK_VERSION = "v0.0.22";
+const VALIDATOR_GO = `// Strictly decodes and validates a Grafana dashboard JSON with grafana-foundation-sdk.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/statetimeline"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+)
+
+func main() {
+	runtime := cog.NewRuntime()
+	runtime.RegisterPanelcfgVariant(timeseries.VariantConfig())
+	runtime.RegisterPanelcfgVariant(statetimeline.VariantConfig())
+	runtime.RegisterPanelcfgVariant(table.VariantConfig())
+	runtime.RegisterDataqueryVariant(prometheus.VariantConfig())
+	raw, err := os.ReadFile(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	var d dashboard.Dashboard
+	if err := noErrors(d.UnmarshalJSONStrict(raw)); err != nil {
+		fmt.Fprintln(os.Stderr, "strict decode:", err)
+		os.Exit(1)
+	}
+	if err := noErrors(d.Validate()); err != nil {
+		fmt.Fprintln(os.Stderr, "validate:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("ok: %d panels\n", len(d.Panels))
+}
+
+// noErrors: the SDK returns its error list typed (cog.BuildErrors), so an empty one is a non-nil error
+func noErrors(err error) error {
+	if list, ok := err.(cog.BuildErrors); ok && len(list) == 0 {
+		return nil
+	}
+	return err
+}
+`;
+
+beforeAll(async () => {
+  ns = await createNamespace("obs");
+  operator = await startOperator([ns], `obs-${id}`);
+  // the operator's /metrics as a scrape target of job model-guardian (the ServiceMonitor's job name)
+  await writePrometheusTarget(TARGETS_DIR, OPERATOR_TARGET, Number(new URL(operator.metricsUrl).port), { job: "model-guardian" });
+  sim = await startScrapedModel({ model: MODEL, version: "v1", segments: { a: { requestsPerSecond: 60 }, b: { requestsPerSecond: 60 } }, seed: 21 });
+  const simStarted = Date.now();
+  // the canary's two versions: the simulated servers stand in for the Deployments' pods and
+  // serve the version the operator put on their Deployment
+  stable = await startModelServer({ model: CANARY, version: "v1", segments: { a: { requestsPerSecond: 40 } }, seed: 22 });
+  candidate = await startModelServer({ model: CANARY, version: "v1", segments: { a: { requestsPerSecond: 40 } }, seed: 23 });
+  await writePrometheusTarget(TARGETS_DIR, `${CANARY}-stable`, stable.port);
+  await writePrometheusTarget(TARGETS_DIR, `${CANARY}-candidate`, candidate.port);
+  const served = new Map<ModelServer, string>([[stable, "v1"], [candidate, "v1"]]);
+  follower = setInterval(() => {
+    void (async () => {
+      for (const [server, name] of [[stable, "canary-stable"], [candidate, "canary-candidate"]] as const) {
+        const version = await modelVersion(name);
+        if (server && version && served.get(server) !== version) {
+          server.setVersion(version);
+          served.set(server, version);
+        }
+      }
+    })().catch(() => undefined);
+  }, 1000);
+
+  for (const o of [
+    deployment("canary-stable", "v1"),
+    deployment("canary-candidate", "v1"),
+    {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: { name: "canary", namespace: ns },
+      spec: { parentRefs: [{ name: "inference-gateway" }], rules: [{ backendRefs: [{ name: "canary-stable", port: 8080, weight: 100 }, { name: "canary-candidate", port: 8080, weight: 0 }] }] },
+    },
+    {
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "RetrainPolicy",
+      metadata: { name: "canary", namespace: ns },
+      spec: { rollout: { steps: [{ weight: 50, hold: "4s" }], analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.1 }], minSamples: 20 }, readyTimeout: "2m" } },
+    },
+    {
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelMonitor",
+      metadata: { name: "canary", namespace: ns },
+      spec: {
+        model: { name: CANARY, version: "v1" },
+        selector: { model: CANARY },
+        versionLabel: "version",
+        interval: "2s",
+        window: "20s",
+        minSamples: 20,
+        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+        policyRef: { name: "canary" },
+        serving: {
+          router: { gatewayAPI: { httpRoute: { name: "canary" } } },
+          stable: { backendRef: { name: "canary-stable" }, deployment: { name: "canary-stable" } },
+          candidate: { backendRef: { name: "canary-candidate" }, deployment: { name: "canary-candidate" } },
+        },
+      },
+    },
+    {
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "RetrainPolicy",
+      metadata: { name: "p", namespace: ns },
+      spec: {
+        triggers: [
+          { findings: ["AccuracyDrift"], action: "retrain" },
+          { findings: ["EmbeddingDrift"], action: "reindex" },
+        ],
+        actions: [
+          { name: "retrain", jobTemplate: job({ "sim.modelguardian.dev/outcome": "Failed", "sim.modelguardian.dev/run-duration": "1s" }) },
+          { name: "reindex", jobTemplate: job({ "sim.modelguardian.dev/run-duration": "1s" }) },
+        ],
+      },
+    },
+    {
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelMonitor",
+      metadata: { name: "m", namespace: ns },
+      spec: {
+        model: { name: MODEL, version: "v1" },
+        interval: "2s",
+        window: "10s",
+        minSamples: 100,
+        signals: [
+          { name: "accuracy", classification: { metric: "model_predictions_total" } },
+          { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
+        ],
+        rules: [
+          { signal: "accuracy", min: { critical: 0.8 } },
+          { signal: "p95_latency", baseline: { pinned: {} }, maxRelativeIncrease: { critical: 2 } },
+        ],
+        drift: [
+          { name: "inputs", histogram: { metric: "model_feature_value", featureLabel: "feature" }, method: "psi", reference: { pinned: {} }, threshold: { warning: 0.1, critical: 0.25 } },
+          { name: "queries", embedding: { metric: "model_query_embedding_centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.05, critical: 0.1 } },
+        ],
+        policyRef: { name: "p" },
+      },
+    },
+    {
+      // a Prometheus that does not answer: every query of this monitor is an error (Unreachable)
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelMonitor",
+      metadata: { name: "unreachable", namespace: ns },
+      spec: { model: { name: MODEL }, source: { url: "http://127.0.0.1:9", timeout: "1s" }, interval: "2s", signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }] },
+    },
+  ]) {
+    // m's references are pinned at its first evaluation: let its 10 s window fill first
+    if (o.metadata.name === "m") await new Promise((r) => setTimeout(r, Math.max(0, simStarted + 12_000 - Date.now())));
+    const r = await apply(o);
+    if (r.code !== 0) throw new Error(`${o.kind}: ${r.stderr}`);
+  }
+  // the alerting rules, as a Prometheus with rule_files would load them
+  await copyFile(join(ROOT, "config/monitoring/alerts.yaml"), RULES_FILE);
+  await fetch(`${PROMETHEUS_URL}/-/reload`, { method: "POST" });
+}, 300_000);
+
+afterAll(async () => {
+  if (follower) clearInterval(follower);
+  await operator?.stop();
+  await removePrometheusTarget(TARGETS_DIR, OPERATOR_TARGET);
+  await stopScrapedModel(sim, MODEL);
+  for (const [server, name] of [[stable, `${CANARY}-stable`], [candidate, `${CANARY}-candidate`]] as const) await stopScrapedModel(server, name);
+  await rm(RULES_FILE, { force: true });
+  await fetch(`${PROMETHEUS_URL}/-/reload`, { method: "POST" }).catch(() => undefined);
+  if (ns) await deleteNamespace(ns);
+});
+
+describe("monitoring the operator with the shipped dashboard and alerts", () => {
+  it("drives the events the panels show: Jobs (one failed), a promotion, an aborted rollout", async () => {
+    await waitFor("m Healthy with its references pinned", async () => {
+      const m = await getJson<{ status?: { health?: string; drift?: { features: { score?: number }[] }[] } }>("modelmonitor", "m", ns);
+      return m.status?.health === "Healthy" && (m.status.drift ?? []).every((d) => d.features.some((f) => f.score !== undefined));
+    }, 90_000);
+    // accuracy drops and the embedding centroid moves: a retraining Job (it fails) and a re-indexing Job
+    sim?.setBehaviour({ accuracy: 0.5, embeddingShift: 2 });
+    await waitFor("both Jobs finished", async () => {
+      const text = await (await fetch(operator!.metricsUrl)).text();
+      return /modelguardian_action_jobs_finished_total\{[^}]*action="retrain"[^}]*outcome="Failed"/.test(text) && /modelguardian_action_jobs_finished_total\{[^}]*action="reindex"[^}]*outcome="Succeeded"/.test(text);
+    }, 90_000);
+    sim?.setBehaviour({ accuracy: 0.92, embeddingShift: 0 });
+
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v2", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } } });
+    await waitFor("canary-v2 promoted", async () => (await rolloutPhase("canary-v2")) === "Succeeded", 120_000, 500);
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v3", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } } });
+    await waitFor("canary-v3 at its first step", async () => (await getJson<{ status?: { weights?: { candidate: number } } }>("modelrollout", "canary-v3", ns)).status?.weights?.candidate === 50, 90_000, 500);
+    await kubectlOk(["annotate", "modelrollout", "canary-v3", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=abort"]);
+    await waitFor("canary-v3 aborted", async () => (await rolloutPhase("canary-v3")) === "Aborted", 60_000, 500);
+  }, 400_000);
+
+  it("every panel's query, with the variables filled in, parses and returns data", async () => {
+    const dashboard = JSON.parse(await readFile(join(ROOT, "config/monitoring/dashboard.json"), "utf8")) as Dashboard;
+    const values = { namespace: ns, monitor: "(m|canary|unreachable)", model: `(${MODEL}|${CANARY})`, __rate_interval: "1m", __interval: "15s", __range: "6h" };
+    const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, refId: t.refId, expr: render(t.expr, values) })));
+    expect(queries.length).toBeGreaterThan(20);
+    for (const q of queries) expect(q.expr, `${q.panel} ${q.refId}: a variable left`).not.toMatch(/\$/);
+    // the last scrapes of the events above may take a few seconds to arrive
+    let missing: string[] = [];
+    await waitFor("data for every panel", async () => {
+      missing = [];
+      for (const q of queries) if ((await instant(q.expr)).result.length === 0) missing.push(`${q.panel} ${q.refId}: ${q.expr}`);
+      return missing.length === 0;
+    }, 60_000, 2000).catch(() => undefined);
+    expect(missing).toEqual([]);
+  }, 120_000);
+
+  it("every variable query lists the namespace, the monitors and the models", async () => {
+    const dashboard = JSON.parse(await readFile(join(ROOT, "config/monitoring/dashboard.json"), "utf8")) as Dashboard;
+    const values = { namespace: ns };
+    const want: Record<string, string[]> = { namespace: [ns], monitor: ["m", "canary", "unreachable"], model: [MODEL, CANARY] };
+    for (const v of dashboard.templating.list.filter((x) => x.type === "query")) {
+      const query = typeof v.query === "string" ? v.query : v.query.query;
+      const m = /^label_values\((.+),\s*(\w+)\)$/.exec(query) as RegExpExecArray;
+      const listed = await prometheus<string[]>(`/api/v1/label/${m[2]}/values?match[]=${encodeURIComponent(render(m[1] as string, values))}`);
+      expect(listed, v.name).toEqual(expect.arrayContaining(want[v.name] as string[]));
+    }
+  });
+
+  it("the alerting rules evaluate without error on these metrics and fire for the failed Job and the aborted rollout", async () => {
+    const groups = await waitFor("the rules loaded", async () => {
+      const data = await prometheus<{ groups: { name: string; file: string; rules: { name: string; health: string; lastError?: string; type: string }[] }[] }>("/api/v1/rules");
+      const ours = data.groups.filter((g) => g.file === RULES_FILE);
+      return ours.length > 0 && ours.every((g) => g.rules.every((r) => r.health !== "unknown")) && ours;
+    }, 30_000);
+    const rules = groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r.name).sort()).toHaveLength(9);
+    for (const r of rules) expect({ rule: r.name, health: r.health, error: r.lastError ?? "" }).toEqual({ rule: r.name, health: "ok", error: "" });
+    const firing = await waitFor("both alerts firing", async () => {
+      const { alerts } = await prometheus<{ alerts: { labels: Record<string, string>; state: string }[] }>("/api/v1/alerts");
+      const ours = alerts.filter((a) => a.labels.namespace === ns && a.state === "firing");
+      const job = ours.find((a) => a.labels.alertname === "ModelGuardianActionJobFailed");
+      const rollback = ours.find((a) => a.labels.alertname === "ModelGuardianRolloutRolledBack");
+      return job && rollback && { job, rollback };
+    }, 30_000);
+    expect(firing.job.labels).toMatchObject({ model: MODEL, action: "retrain", outcome: "Failed", severity: "warning" });
+    expect(firing.rollback.labels).toMatchObject({ model: CANARY, phase: "Aborted", severity: "warning" });
+    // the operator is up and leads: neither of those alerts is even pending
+    expect((await promQuery(`ALERTS{alertname=~"ModelGuardianDown|ModelGuardianNoLeader"}`)).filter((a) => !a.metric.namespace || a.metric.namespace === ns)).toEqual([]);
+  }, 60_000);
+
+  it(`grafana-foundation-sdk ${SDK_VERSION} strictly decodes and validates the dashboard`, async () => {
+    const dir = join(ROOT, ".cache/dashboard-validate");
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "main.go"), VALIDATOR_GO);
+    await writeFile(join(dir, "go.mod"), `module mgdashboardvalidate\n\ngo 1.26\n\nrequire github.com/grafana/grafana-foundation-sdk/go ${SDK_VERSION}\n`);
+    // about 30 s cold on 2 cores, then cached by Go's build cache
+    await run("go", ["build", "-o", "validate", "."], { cwd: dir, env: { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" }, timeout: 300_000 });
+    const dashboard = JSON.parse(await readFile(join(ROOT, "config/monitoring/dashboard.json"), "utf8")) as Dashboard;
+    const ok = await run(join(dir, "validate"), [join(ROOT, "config/monitoring/dashboard.json")]);
+    expect(ok.stdout.trim()).toBe(`ok: ${dashboard.panels.length} panels`);
+    // and it is strict: one unknown field in a panel is refused
+    (dashboard.panels[1] as unknown as Record<string, unknown>).legendd = true;
+    await writeFile(join(dir, "bad.json"), JSON.stringify(dashboard));
+    const bad = await run(join(dir, "validate"), [join(dir, "bad.json")]).then(() => "accepted", (err: { stderr: string }) => err.stderr);
+    expect(bad).toContain("unexpected field 'legendd'");
+  }, 300_000);
+});
