@@ -13,6 +13,7 @@ import {
   modelRolloutStatusSchema,
   ROLLOUT_CONDITION_TYPES,
   rolloutStrategySchema,
+  type ModelRolloutSpec,
   type ModelRolloutStatus,
   type RolloutStrategy,
   type ServingSpec,
@@ -84,7 +85,11 @@ export class ModelRolloutReconciler {
     const blocked = (reason: string, message: string) => this.blocked(obj, ref, previous, generation, nowIso, reason, message, deleting && hasFinalizer);
     if (!spec.success) return blocked("InvalidSpec", formatIssues(spec.error, "spec"));
     const monitorObj = this.deps.monitor(ref.namespace, spec.data.monitorRef.name);
-    if (!monitorObj) return blocked("MonitorNotFound", `ModelMonitor ${spec.data.monitorRef.name} not found`);
+    if (!monitorObj) {
+      // the monitor went first (deleting it deletes its rollouts): restore from what status recorded
+      if (deleting && hasFinalizer && previous.serving) return this.restoreWithoutMonitor(obj, ref, spec.data, previous, previous.serving, generation, now);
+      return blocked("MonitorNotFound", `ModelMonitor ${spec.data.monitorRef.name} not found`);
+    }
     const monitor = modelMonitorSpecSchema.safeParse(monitorObj.spec ?? {});
     if (!monitor.success) return blocked("MonitorInvalid", `ModelMonitor ${spec.data.monitorRef.name} is invalid: ${formatIssues(monitor.error, "spec")}`);
     const serving = monitor.data.serving;
@@ -116,7 +121,9 @@ export class ModelRolloutReconciler {
     };
     if (!deleting && analysisDue(previous, now) && !spec.data.paused) world.analysis = await this.analyse(ref, monitor.data, strategy, previous, spec.data.candidate.version, now);
 
-    const decision = decideRollout({ generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
+    const decided = decideRollout({ generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
+    // the wiring is kept with the state, so the rollout can undo itself even once its monitor is gone
+    const decision = { ...decided, status: { ...decided.status, serving } };
     // a rollout that can still move traffic holds a finalizer, so deleting it restores stable first
     const wantFinalizer = !deleting && !isTerminal(decision.status.phase);
     if (wantFinalizer && !hasFinalizer) {
@@ -168,6 +175,28 @@ export class ModelRolloutReconciler {
       }
     }
     return [];
+  }
+
+  /** Deletion after the monitor: all traffic back to stable by the recorded wiring, then the finalizer goes. */
+  private async restoreWithoutMonitor(obj: KubeObject, ref: ObjectRef, spec: ModelRolloutSpec, previous: ModelRolloutStatus, serving: ServingSpec, generation: number, now: number): Promise<ReconcileResult> {
+    const router = this.deps.routers(ref.namespace, serving);
+    const [weights, stableWorkload, candidateWorkload] = await Promise.all([
+      router.read(),
+      this.deps.workloads.read(ref.namespace, serving.stable.deployment.name, serving.modelEnv),
+      this.deps.workloads.read(ref.namespace, serving.candidate.deployment.name, serving.modelEnv),
+    ]);
+    const decision = decideRollout(
+      { generation, spec, annotations: {}, status: previous, deleting: true },
+      { now, strategy: DEFAULT_STRATEGY, stable: previous.stable ?? { version: stableWorkload.version ?? "unknown" }, weights, stableWorkload, candidateWorkload },
+    );
+    const failures = await this.perform(ref, serving, router, decision.effects);
+    await this.emitAll(ref, failures);
+    if (decision.releaseFinalizer && failures.length === 0) {
+      await this.deps.finalizers.remove(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
+      obj.metadata.finalizers = (obj.metadata.finalizers ?? []).filter((f) => f !== ROLLOUT_FINALIZER);
+      return {};
+    }
+    return { requeueAfterMs: failures.length ? 2_000 : 500 };
   }
 
   /** Nothing can move: say why in a condition, keep everything else as it is. */

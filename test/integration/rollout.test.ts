@@ -477,4 +477,18 @@ describe("a canary rollout through the Gateway API data plane", () => {
     await waitFor("v12 promoted and watched", async () => (await getJson<Monitor>("modelmonitor", "canary", ns)).status?.stableVersion === "v12", 90_000);
     expect((await modelEnv("model-stable")).MODEL_VERSION).toBe("v12");
   }, 200_000);
+
+  it("deleting the monitor mid-way restores all traffic to stable: its rollout undoes itself from the wiring it recorded", async () => {
+    const stableBefore = (await modelEnv("model-stable")).MODEL_VERSION;
+    const uid = (await getJson<{ metadata: { uid: string } }>("modelmonitor", "canary", ns)).metadata.uid;
+    // owned by the monitor, as the rollouts the operator creates are
+    const owned = newRollout("canary-v13", "v13");
+    await apply({ ...owned, metadata: { ...owned.metadata, ownerReferences: [{ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", name: "canary", uid, controller: true, blockOwnerDeletion: true }] } });
+    await waitFor("traffic on v13", async () => (await routeWeights()).candidate === 30, 60_000, 250);
+    await kubectlOk(["delete", "modelmonitor", "canary", "-n", ns, "--wait=true", "--timeout=30s"]);
+    // the garbage collector deletes the rollout; its finalizer holds it until stable has everything
+    await waitFor("the rollout gone", async () => (await kubectl(["get", "modelrollout", "canary-v13", "-n", ns])).code !== 0, 60_000, 250);
+    expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
+    expect((await modelEnv("model-candidate")).MODEL_VERSION).toBe(stableBefore);
+  }, 150_000);
 });

@@ -241,6 +241,7 @@ export const modelRolloutStatusSchema = z.object({
   handledAction: z.string().optional().describe("The last handled value of the modelguardian.dev/rollout-action annotation."),
   approvedTime: time().optional().describe("When a person approved this attempt (with approval: manual)."),
   promotedTime: time().optional().describe("When the candidate became the stable version; a rollback after it restores the previous version."),
+  serving: servingSchema.optional().describe("The monitor's spec.serving as last seen: deleting the monitor mid-way still restores all traffic to stable."),
   finishTime: time().optional(),
   conditions: conditions(),
 });
