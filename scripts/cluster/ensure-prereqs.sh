@@ -24,6 +24,7 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)
 command -v pgrep >/dev/null 2>&1 || missing+=(procps)
 command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
+command -v lua5.1 >/dev/null 2>&1 || missing+=(lua5.1)   # the Argo CD health checks' tests (test/argocd)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing: ${missing[*]}"

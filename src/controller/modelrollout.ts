@@ -121,7 +121,7 @@ export class ModelRolloutReconciler {
     };
     if (!deleting && analysisDue(previous, now) && !spec.data.paused) world.analysis = await this.analyse(ref, monitor.data, strategy, previous, spec.data.candidate.version, now);
 
-    const decided = decideRollout({ generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
+    const decided = decideRollout({ name: ref.name, generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
     // the wiring is kept with the state, so the rollout can undo itself even once its monitor is gone
     const decision = { ...decided, status: { ...decided.status, serving } };
     // a rollout that can still move traffic holds a finalizer, so deleting it restores stable first

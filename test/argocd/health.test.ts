@@ -3,11 +3,11 @@
 // health_test.yaml (Argo CD's own convention: inputPath, expected status and message) on the
 // fixtures captured from real objects (test/fixtures/argocd/), and objects without a status or
 // with a status of the wrong shape, which must never make a script fail.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { modelMonitorStatusSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
 import { retrainPolicyStatusSchema } from "../../src/api/v1alpha1/retrainpolicy.ts";
@@ -99,7 +99,7 @@ describe("the health checks' layout", () => {
 
 for (const { kind, script, tests, dir } of kinds) {
   describe(`${kind}: health_test.yaml`, () => {
-    it.each(tests)("$inputPath: $healthStatus.status", ({ inputPath, healthStatus }) => {
+    it.each(tests.map((t) => ({ ...t, fixture: basename(t.inputPath, ".yaml") })))("$fixture: $healthStatus.status", ({ inputPath, healthStatus }) => {
       const [result] = runHealth(script, [readManifest(join(dir, inputPath))]);
       expect(result).toEqual(ok(healthStatus.status, healthStatus.message));
     });
@@ -174,8 +174,11 @@ describe("objects without a status, or with one of the wrong shape", () => {
 });
 
 describe("the harness is Argo CD's environment", () => {
+  let dir: string;
+  beforeAll(() => void (dir = mkdtempSync(join(tmpdir(), "argocd-health-"))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const probe = (lua: string) => {
-    const file = join(mkdtempSync(join(tmpdir(), "argocd-health-")), "probe.lua");
+    const file = join(dir, "probe.lua");
     writeFileSync(file, lua);
     return runHealth(file, [{ metadata: { name: "x" }, status: { phase: "Done" } }])[0];
   };

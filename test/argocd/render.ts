@@ -43,7 +43,7 @@ const header = (what: string) =>
     `# ${what} README.md, "Argo CD", says how to register the checks.`,
   ].join("\n");
 
-/** A ConfigMap to merge into Argo CD's argocd-cm (kubectl patch --type merge, or server-side apply). */
+/** A ConfigMap to merge into Argo CD's argocd-cm (kubectl -n <namespace> patch --type merge); it names no namespace. */
 export function renderArgocdCm(scripts: readonly HealthScript[]): string {
   const data = scripts.map((s) => `  ${s.key}: |\n${block(s.lua, "    ")}`).join("\n");
   return [
@@ -52,7 +52,6 @@ export function renderArgocdCm(scripts: readonly HealthScript[]): string {
     "kind: ConfigMap",
     "metadata:",
     "  name: argocd-cm",
-    "  namespace: argocd",
     "  labels:",
     "    app.kubernetes.io/name: argocd-cm",
     "    app.kubernetes.io/part-of: argocd",

@@ -24,6 +24,8 @@ export interface WorkloadState {
 export type LiveWeights = { kind: "weights"; weights: Weights } | { kind: "error"; reason: string; message: string };
 
 export interface RolloutSnapshot {
+  /** The ModelRollout's name, for the commands its messages give. */
+  name?: string | undefined;
   generation: number;
   spec: ModelRolloutSpec;
   annotations: Readonly<Record<string, string>>;
@@ -231,7 +233,7 @@ function pending(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     return;
   }
   if (w.strategy.approval === "manual" && !b.status.approvedTime) {
-    const how = `kubectl annotate modelrollout <name> --overwrite ${ROLLOUT_ACTION_ANNOTATION}=approve (or =reject)`;
+    const how = `kubectl annotate modelrollout ${r.name ?? "<name>"} --overwrite ${ROLLOUT_ACTION_ANNOTATION}=approve (or =reject)`;
     if (b.status.reason !== "AwaitingApproval") b.event("Normal", EventReason.ApprovalRequired, `${c.version} waits for a person's approval: ${how}`);
     b.phase("Pending", "AwaitingApproval", `${c.version} waits for a person's approval: ${how}`);
     b.requeue(30_000);
