@@ -92,6 +92,8 @@ export class ModelMonitorReconciler {
     const nowIso = new Date(now).toISOString();
 
     let status = previous;
+    // the monitor's rollouts from the cache, read once: remediation and the rollout follow-up both need them
+    const rollouts = (this.deps.rollouts?.rolloutsOf(ref.namespace, ref.name) ?? []).map(rolloutViewOf).filter((r): r is RolloutView => r !== undefined);
     const events: MonitorEvent[] = [];
     let requeueAfterMs: number | undefined;
     let evaluated = false;
@@ -122,7 +124,8 @@ export class ModelMonitorReconciler {
     if (this.deps.remediation && (policyName !== undefined || previous.remediation !== undefined)) {
       const acting = spec.success && !spec.data.suspend;
       const model = spec.success ? spec.data.model : { name: ref.name };
-      const r = await this.remediate(ref, model, policyName, acting, status, now, obj.metadata.annotations ?? {});
+      const running = rollouts.find((r) => !isTerminal(r.phase));
+      const r = await this.remediate(ref, model, policyName, acting, status, now, obj.metadata.annotations ?? {}, running?.name);
       const { remediation: _dropped, ...rest } = status;
       status = {
         ...rest,
@@ -135,7 +138,7 @@ export class ModelMonitorReconciler {
     }
 
     if (this.deps.rollouts && spec.success) {
-      const r = await this.followRollouts(ref, spec.data, status, now);
+      const r = await this.followRollouts(ref, spec.data, status, rollouts, now);
       status = r.status;
       events.push(...r.events);
     }
@@ -188,12 +191,9 @@ export class ModelMonitorReconciler {
     status: ModelMonitorStatus,
     now: number,
     annotations: Readonly<Record<string, string>>,
+    rolloutInProgress: string | undefined,
   ): Promise<RemediationResult> {
     const deps = this.deps.remediation as RemediationDeps;
-    const inProgress = this.deps.rollouts
-      ?.rolloutsOf(ref.namespace, ref.name)
-      .map(rolloutViewOf)
-      .find((r) => r !== undefined && !isTerminal(r.phase));
     const jobs = deps.jobsOf(ref.namespace, ref.uid).map((j) => ({ ...j }));
     // a succeeded retraining Job reports its model version in its pods' termination message:
     // read the pods once, when its outcome is not yet recorded
@@ -215,7 +215,7 @@ export class ModelMonitorReconciler {
       jobs,
       now,
       annotations,
-      rolloutInProgress: inProgress?.name,
+      rolloutInProgress,
     });
     const outcomes = new Map<string, CreateOutcome>();
     for (const intent of plan.intents) outcomes.set(intent.manifest.metadata.name, await deps.jobs.create(intent.manifest));
@@ -228,9 +228,8 @@ export class ModelMonitorReconciler {
   }
 
   /** Follows promotions, records the versions, and starts a rollout for a new candidate. */
-  private async followRollouts(ref: ObjectRef, spec: ModelMonitorSpec, status: ModelMonitorStatus, now: number): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
+  private async followRollouts(ref: ObjectRef, spec: ModelMonitorSpec, status: ModelMonitorStatus, rollouts: RolloutView[], now: number): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
     const deps = this.deps.rollouts as RolloutDeps;
-    const rollouts = deps.rolloutsOf(ref.namespace, ref.name).map(rolloutViewOf).filter((r): r is RolloutView => r !== undefined);
     const policy = spec.policyRef?.name;
     const plan = planMonitorRollout({
       monitor: { name: ref.name, namespace: ref.namespace, uid: ref.uid },

@@ -24,7 +24,7 @@ import { setConditions } from "../domain/conditions.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { judgeRolloutAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../domain/rollout/analysis.ts";
-import { analysisDue, analysisWindow, decideRollout, isTerminal, type RolloutEffect, type RolloutWorld, type WorkloadState } from "../domain/rollout/machine.ts";
+import { analysisDue, analysisWindow, decideRollout, isTerminal, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
 import type { RouterFactory } from "../adapters/routers/index.ts";
 import type { Clock, EventSink, FinalizerPort, ObjectRef, StatusWriter, TrafficRouter, WorkloadPort } from "../ports.ts";
@@ -97,14 +97,7 @@ export class ModelRolloutReconciler {
     const policyName = monitor.data.policyRef?.name;
     const { strategy, problem: policyProblem } = strategyOf(policyName ? this.deps.policy(ref.namespace, policyName) : undefined);
 
-    // the live state, re-read every time
-    const router = this.deps.routers(ref.namespace, serving);
-    const env = serving.modelEnv;
-    const [weights, stableWorkload, candidateWorkload] = await Promise.all([
-      router.read(),
-      this.deps.workloads.read(ref.namespace, serving.stable.deployment.name, env),
-      this.deps.workloads.read(ref.namespace, serving.candidate.deployment.name, env),
-    ]);
+    const { router, weights, stableWorkload, candidateWorkload } = await this.readLive(ref, serving);
     const monitorStatus = modelMonitorStatusSchema.safeParse(monitorObj.status ?? {});
     const stableVersion = (monitorStatus.success ? monitorStatus.data.stableVersion : undefined) ?? monitor.data.model.version ?? stableWorkload.version ?? "unknown";
     const world: RolloutWorld = {
@@ -118,15 +111,12 @@ export class ModelRolloutReconciler {
       monitor: monitorStatus.success
         ? { version: monitorStatus.data.observedVersion, lastEvaluationTime: monitorStatus.data.lastEvaluationTime, findings: monitorStatus.data.findings }
         : undefined,
+      serving,
     };
     if (!deleting && analysisDue(previous, now) && !spec.data.paused) world.analysis = await this.analyse(ref, monitor.data, strategy, previous, spec.data.candidate.version, now);
 
-    const decided = decideRollout({ name: ref.name, generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
-    // the wiring is kept with the state, so the rollout can undo itself even once its monitor is gone
-    const decision = { ...decided, status: { ...decided.status, serving } };
-    // a rollout that can still move traffic holds a finalizer, so deleting it restores stable first
-    const wantFinalizer = !deleting && !isTerminal(decision.status.phase);
-    if (wantFinalizer && !hasFinalizer) {
+    const decision = decideRollout({ name: ref.name, generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
+    if (decision.holdFinalizer && !hasFinalizer) {
       await this.deps.finalizers.add(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
       // as with status writes, the cached object must not look older than what was just written
       obj.metadata.finalizers = [...(obj.metadata.finalizers ?? []), ROLLOUT_FINALIZER];
@@ -141,11 +131,7 @@ export class ModelRolloutReconciler {
       if (world.analysis) t.analysed(ref.namespace, monitor.data.model.name, world.analysis.outcome);
       if (isTerminal(decision.status.phase) && !isTerminal(previous.phase)) t.finished(ref.namespace, monitor.data.model.name, decision.status.phase as string);
     }
-    const releasing = (deleting && decision.releaseFinalizer) || (!wantFinalizer && !deleting);
-    if (releasing && hasFinalizer && failures.length === 0) {
-      await this.deps.finalizers.remove(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
-      obj.metadata.finalizers = (obj.metadata.finalizers ?? []).filter((f) => f !== ROLLOUT_FINALIZER);
-    }
+    if (decision.releaseFinalizer && hasFinalizer && failures.length === 0) await this.releaseFinalizer(obj, ref);
     if (failures.length) return { requeueAfterMs: 2_000 };
     return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
   }
@@ -177,14 +163,26 @@ export class ModelRolloutReconciler {
     return [];
   }
 
-  /** Deletion after the monitor: all traffic back to stable by the recorded wiring, then the finalizer goes. */
-  private async restoreWithoutMonitor(obj: KubeObject, ref: ObjectRef, spec: ModelRolloutSpec, previous: ModelRolloutStatus, serving: ServingSpec, generation: number, now: number): Promise<ReconcileResult> {
+  /** The live state, re-read at every reconcile and never assumed: the route's weights and both Deployments. */
+  private async readLive(ref: ObjectRef, serving: ServingSpec) {
     const router = this.deps.routers(ref.namespace, serving);
     const [weights, stableWorkload, candidateWorkload] = await Promise.all([
       router.read(),
       this.deps.workloads.read(ref.namespace, serving.stable.deployment.name, serving.modelEnv),
       this.deps.workloads.read(ref.namespace, serving.candidate.deployment.name, serving.modelEnv),
     ]);
+    return { router, weights, stableWorkload, candidateWorkload };
+  }
+
+  private async releaseFinalizer(obj: KubeObject, ref: ObjectRef): Promise<void> {
+    await this.deps.finalizers.remove(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
+    // as with status writes, the cached object must not look older than what was just written
+    obj.metadata.finalizers = (obj.metadata.finalizers ?? []).filter((f) => f !== ROLLOUT_FINALIZER);
+  }
+
+  /** Deletion after the monitor: all traffic back to stable by the recorded wiring, then the finalizer goes. */
+  private async restoreWithoutMonitor(obj: KubeObject, ref: ObjectRef, spec: ModelRolloutSpec, previous: ModelRolloutStatus, serving: ServingSpec, generation: number, now: number): Promise<ReconcileResult> {
+    const { router, weights, stableWorkload, candidateWorkload } = await this.readLive(ref, serving);
     const decision = decideRollout(
       { generation, spec, annotations: {}, status: previous, deleting: true },
       { now, strategy: DEFAULT_STRATEGY, stable: previous.stable ?? { version: stableWorkload.version ?? "unknown" }, weights, stableWorkload, candidateWorkload },
@@ -192,8 +190,7 @@ export class ModelRolloutReconciler {
     const failures = await this.perform(ref, serving, router, decision.effects);
     await this.emitAll(ref, failures);
     if (decision.releaseFinalizer && failures.length === 0) {
-      await this.deps.finalizers.remove(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
-      obj.metadata.finalizers = (obj.metadata.finalizers ?? []).filter((f) => f !== ROLLOUT_FINALIZER);
+      await this.releaseFinalizer(obj, ref);
       return {};
     }
     return { requeueAfterMs: failures.length ? 2_000 : 500 };
@@ -203,13 +200,12 @@ export class ModelRolloutReconciler {
   private async blocked(obj: KubeObject, ref: ObjectRef, previous: ModelRolloutStatus, generation: number, nowIso: string, reason: string, message: string, release: boolean): Promise<ReconcileResult> {
     if (release) {
       // without a monitor there is no route to restore: let the deletion go on
-      await this.deps.finalizers.remove(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
-      obj.metadata.finalizers = (obj.metadata.finalizers ?? []).filter((f) => f !== ROLLOUT_FINALIZER);
+      await this.releaseFinalizer(obj, ref);
       return {};
     }
     const status = { ...previous, observedGeneration: generation, conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason, message }], nowIso, generation) };
     const wrote = await persistOwnedStatus(this.deps.status, obj, ref, status, ROLLOUT_STATUS_OWNERSHIP);
-    if (wrote) await this.emitAll(ref, [{ type: "Warning", reason: EventReason.RouterError, message }]);
+    if (wrote) await this.emitAll(ref, [{ type: "Warning", reason: EventReason.RolloutBlocked, message }]);
     return { requeueAfterMs: 10_000 };
   }
 
@@ -218,4 +214,3 @@ export class ModelRolloutReconciler {
   }
 }
 
-export type { WorkloadState };

@@ -57,6 +57,7 @@ export const EventReason = {
   ManualWeightChange: "ManualWeightChange",
   InvalidStrategy: "InvalidStrategy",
   RouterError: "RouterError",
+  RolloutBlocked: "RolloutBlocked",
   StableVersionChanged: "StableVersionChanged",
 } as const;
 

@@ -5,7 +5,7 @@
 // (docs/statistics.md, "Comparing a candidate with the stable version").
 import type { BoundSpec, ComparisonLimit, ComparisonRecord, ComparisonSpec } from "../../api/v1alpha1/rollout.ts";
 import { COMPARISON_LIMITS } from "../../api/v1alpha1/rollout.ts";
-import { meanMarginTest, proportionMarginTest, shareExcessTest, type Histogram } from "../stats/index.ts";
+import { countAbove, meanMarginTest, proportionMarginTest, shareExcessTest, type Histogram } from "../stats/index.ts";
 import type { Basis, Evidence } from "./evidence.ts";
 
 export interface ComparisonOptions {
@@ -137,15 +137,12 @@ function worseTest(stable: { basis: Basis; value: number }, candidate: { basis: 
  * bound, tested exactly from the bucket counts.
  */
 export function quantileExcess(candidate: Histogram, q: number, tolerated: number, worse: Alternative): { boundary: number; count: number; total: number; p0: number } | undefined {
+  if (!(q > 0 && q < 1)) return undefined;
   const bounds = candidate.bins.map((x) => x.upper).filter((u) => Number.isFinite(u));
-  if (worse === "greater") {
-    const boundary = bounds.find((u) => u >= tolerated);
-    if (boundary === undefined || !(q > 0 && q < 1)) return undefined;
-    const count = candidate.bins.filter((x) => x.lower >= boundary).reduce((n, x) => n + x.count, 0);
-    return { boundary, count, total: candidate.total, p0: 1 - q };
-  }
-  const boundary = [...bounds].reverse().find((u) => u <= tolerated);
-  if (boundary === undefined || !(q > 0 && q < 1)) return undefined;
-  const count = candidate.bins.filter((x) => x.upper <= boundary).reduce((n, x) => n + x.count, 0);
-  return { boundary, count, total: candidate.total, p0: q };
+  const boundary = worse === "greater" ? bounds.find((u) => u >= tolerated) : [...bounds].reverse().find((u) => u <= tolerated);
+  if (boundary === undefined) return undefined;
+  const counted = countAbove(boundary, candidate);
+  if (!counted.ok) return undefined;
+  const { above, total } = counted.value;
+  return worse === "greater" ? { boundary, count: above, total, p0: 1 - q } : { boundary, count: total - above, total, p0: q };
 }

@@ -4,10 +4,11 @@
 // then performs the effects, so a restart at any moment resumes from what status says and
 // every effect is repeated until the live state reads back as intended.
 import type { Condition, Severity } from "../../api/v1alpha1/common.ts";
-import type { ModelRolloutSpec, ModelRolloutStatus, RolloutPhase, RolloutStrategy, Weights } from "../../api/v1alpha1/rollout.ts";
+import type { ModelRolloutSpec, ModelRolloutStatus, RolloutPhase, RolloutStrategy, ServingSpec, Weights } from "../../api/v1alpha1/rollout.ts";
 import { TERMINAL_PHASES } from "../../api/v1alpha1/rollout.ts";
 import { setConditions, type ConditionInput } from "../conditions.ts";
 import { durationMs } from "../duration.ts";
+import { severityRank } from "../stats/severity.ts";
 import { EventReason, type MonitorEvent } from "../events.ts";
 import { analysisRecordOf, type AnalysisJudgement } from "./analysis.ts";
 import { actionVerb, ROLLOUT_ACTION_ANNOTATION } from "./names.ts";
@@ -47,6 +48,8 @@ export interface RolloutWorld {
   analysis?: (AnalysisJudgement & { window: string }) | undefined;
   /** What the monitor last concluded (its rollback triggers, during a bake). */
   monitor?: MonitorVerdict | undefined;
+  /** The monitor's wiring, recorded in status so a deletion after the monitor's can still restore stable. */
+  serving?: ServingSpec | undefined;
 }
 
 export interface MonitorVerdict {
@@ -65,7 +68,9 @@ export interface RolloutDecision {
   effects: RolloutEffect[];
   events: MonitorEvent[];
   requeueAfterMs?: number | undefined;
-  /** Deleting, and the route is back at 100 % stable: the finalizer may go. */
+  /** The rollout can still move traffic: it must hold its finalizer (so a deletion restores stable first). */
+  holdFinalizer: boolean;
+  /** The finalizer may go: the rollout is over, or it is being deleted and the route is back at 100 % stable. */
   releaseFinalizer: boolean;
 }
 
@@ -165,8 +170,9 @@ export function decideRollout(r: RolloutSnapshot, w: RolloutWorld): RolloutDecis
   if (b.effects.length) b.requeue(500);
   if (!isTerminal(b.status.phase)) b.requeue(b.status.phase === "Paused" ? 10_000 : WATCH_INTERVAL_MS);
 
-  b.set({ observedGeneration: r.generation, conditions: conditionsOf(b.status, w, version, r.generation) });
-  return { status: b.status, effects: b.effects, events: b.events, requeueAfterMs: b.requeueAfterMs, releaseFinalizer: false };
+  b.set({ observedGeneration: r.generation, conditions: conditionsOf(b.status, w, version, r.generation), ...(w.serving ? { serving: w.serving } : {}) });
+  const over = isTerminal(b.status.phase);
+  return { status: b.status, effects: b.effects, events: b.events, requeueAfterMs: b.requeueAfterMs, holdFinalizer: !over, releaseFinalizer: over };
 }
 
 function start(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
@@ -401,8 +407,6 @@ function promoting(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weight
   b.phase("Succeeded", "Promoted", `${c.version} is the stable version`);
 }
 
-const SEVERITY_RANK = { warning: 1, critical: 2 } as const;
-
 /** After a promotion: the previous version kept ready, the monitor's verdict on the new one watched. */
 function baking(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
   const c = r.spec.candidate;
@@ -415,7 +419,7 @@ function baking(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
   const m = w.monitor;
   // only a verdict on the promoted version, from an evaluation after the promotion, counts
   const judged = m && m.version === c.version && m.lastEvaluationTime !== undefined && Date.parse(m.lastEvaluationTime) > promoted;
-  const trigger = judged ? m.findings.find((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[w.strategy.bake.minSeverity]) : undefined;
+  const trigger = judged ? m.findings.find((f) => severityRank(f.severity) >= severityRank(w.strategy.bake.minSeverity)) : undefined;
   if (trigger) {
     b.event("Warning", EventReason.BakeFailed, `${c.version} while baking: ${trigger.severity} ${trigger.type} ${trigger.source}: ${trigger.description}`);
     return rollback(b, r, "BakeFailed", `${trigger.severity} ${trigger.type} on ${trigger.source} while baking: ${trigger.description}`);
@@ -503,7 +507,7 @@ function restoreOnDelete(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: 
   else if (!promoted && cw.found && cw.version !== stable.version) b.effects.push({ kind: "setWorkload", which: "candidate", version: stable.version, uri: stable.uri });
   const done = b.effects.length === 0;
   if (!done) b.requeue(500);
-  return { status: b.status, effects: b.effects, events: b.events, requeueAfterMs: b.requeueAfterMs, releaseFinalizer: done };
+  return { status: b.status, effects: b.effects, events: b.events, requeueAfterMs: b.requeueAfterMs, holdFinalizer: false, releaseFinalizer: done };
 }
 
 function conditionsOf(s: ModelRolloutStatus, w: RolloutWorld, version: string, generation: number): Condition[] {

@@ -7,8 +7,8 @@ import { MODEL_MONITOR } from "../../api/v1alpha1/modelmonitor.ts";
 import { MODEL_ROLLOUT, type RolloutPhase } from "../../api/v1alpha1/rollout.ts";
 import { EventReason, type MonitorEvent } from "../events.ts";
 import { isTerminal } from "./machine.ts";
-import { ROLLOUT_LABEL, rolloutName } from "./names.ts";
-import { stableHash } from "../remediation/job.ts";
+import { rolloutName } from "./names.ts";
+import { LABEL, stableHash } from "../remediation/job.ts";
 
 /** What the monitor needs to know of one of its ModelRollouts. */
 export interface RolloutView {
@@ -127,7 +127,7 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
         metadata: {
           name,
           namespace: i.monitor.namespace,
-          labels: { [ROLLOUT_LABEL.monitor]: i.monitor.name },
+          labels: { [LABEL.monitor]: i.monitor.name },
           ownerReferences: [{ apiVersion: API_VERSION, kind: MODEL_MONITOR.kind, name: i.monitor.name, uid: i.monitor.uid, controller: true, blockOwnerDeletion: true }],
         },
         spec: { monitorRef: { name: i.monitor.name }, candidate: { version: candidate.version, ...(candidate.uri !== undefined ? { uri: candidate.uri } : {}) } },

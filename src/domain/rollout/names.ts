@@ -9,8 +9,6 @@ export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
 /** Holds deletion of a ModelRollout until the route is back at 100 % stable. */
 export const ROLLOUT_FINALIZER = "modelguardian.dev/restore-stable";
 
-export const ROLLOUT_LABEL = { monitor: "modelguardian.dev/monitor", candidate: "modelguardian.dev/candidate-hash" } as const;
-
 const MAX_NAME = 253;
 
 /**

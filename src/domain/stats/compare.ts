@@ -66,7 +66,8 @@ function pValueOf(statistic: number, alternative: Alternative, sf: (x: number) =
   return tail.ok ? ok(Math.min(1, 2 * tail.value)) : tail;
 }
 
-function proportionProblem(x: ProportionSample, side: string): string | undefined {
+/** Why a rate sample cannot be tested, naming its side; shared with the tests against a margin. */
+export function proportionProblem(x: ProportionSample, side: string): string | undefined {
   if (!x || typeof x !== "object") return `the ${side} version has no successes and trials`;
   const { successes, trials } = x;
   if (!isFiniteNumber(trials)) return `the ${side} version has ${fmt(Number(trials))} trials; trials must be a finite number`;
@@ -105,13 +106,26 @@ export function twoProportionTest(
   return ok({ stableRate, candidateRate, difference, z, pValue: pValue.value });
 }
 
-function meanSampleProblem(x: MeanSample, side: string): string | undefined {
+/** Why a mean sample cannot be tested, naming its side; shared with the tests against a margin. */
+export function meanSampleProblem(x: MeanSample, side: string): string | undefined {
   if (!x || typeof x !== "object") return `the ${side} version has no mean, variance and n`;
   if (!isFiniteNumber(x.mean)) return `the ${side} mean (${fmt(Number(x.mean))}) must be a finite number`;
   if (!isFiniteNumber(x.variance) || x.variance < 0)
     return `the ${side} variance (${fmt(Number(x.variance))}) must be a finite non-negative number`;
   if (!isFiniteNumber(x.n) || !(x.n >= 2)) return `the ${side} version has n=${fmt(Number(x.n))}; Welch's test needs at least 2 observations per version`;
   return undefined;
+}
+
+/**
+ * Welch–Satterthwaite degrees of freedom of two samples with some variance. The squares of v/n
+ * can overflow or underflow: the formula is taken over the shares of their sum.
+ */
+export function welchDf(stable: MeanSample, candidate: MeanSample): number {
+  const a = stable.variance / stable.n;
+  const b = candidate.variance / candidate.n;
+  const sa = a / (a + b);
+  const sb = b / (a + b);
+  return 1 / ((sa * sa) / (stable.n - 1) + (sb * sb) / (candidate.n - 1));
 }
 
 /**
@@ -137,10 +151,7 @@ export function welchTest(stable: MeanSample, candidate: MeanSample, alternative
     const pValue = alternative === "two-sided" || (alternative === "greater") === t > 0 ? 0 : 1;
     return ok({ difference, t, df, pValue });
   }
-  // the squares of v/n in Welch–Satterthwaite can overflow or underflow: use shares of their sum
-  const stableShare = stableTerm / squaredError;
-  const candidateShare = candidateTerm / squaredError;
-  const df = 1 / ((stableShare * stableShare) / (stable.n - 1) + (candidateShare * candidateShare) / (candidate.n - 1));
+  const df = welchDf(stable, candidate);
   const t = difference / Math.sqrt(squaredError);
   const pValue = pValueOf(t, alternative, (x) => studentTSurvival(x, df));
   if (!pValue.ok) return pValue;

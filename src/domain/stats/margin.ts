@@ -5,7 +5,7 @@
 // itself as a test of "any difference" would give on every analysis.
 import { fail, fmt, ok, type Result } from "./result.ts";
 import { normalSurvival, studentTSurvival } from "./special.ts";
-import type { MeanSample, ProportionSample } from "./compare.ts";
+import { meanSampleProblem, proportionProblem, welchDf, type MeanSample, type ProportionSample } from "./compare.ts";
 
 /** The direction in which the candidate is worse: "greater" (error rates, latency) or "less" (accuracy). */
 export type Worse = "greater" | "less";
@@ -27,12 +27,6 @@ function checkMargin(margin: number, worse: Worse): string | undefined {
   return undefined;
 }
 
-function rateProblem(x: ProportionSample, side: string): string | undefined {
-  if (!(Number.isFinite(x.trials) && x.trials > 0)) return `the ${side} version has ${fmt(x.trials)} trials; a rate needs at least one`;
-  if (!(Number.isFinite(x.successes) && x.successes >= 0 && x.successes <= x.trials)) return `the ${side} version has ${fmt(x.successes)} successes out of ${fmt(x.trials)}`;
-  return undefined;
-}
-
 /** With no noise at all, the excess is certain either way. */
 const certain = (worseness: number, margin: number): MarginResult => ({ worseness, statistic: worseness > margin ? Infinity : -Infinity, pValue: worseness > margin ? 0 : 1 });
 
@@ -41,7 +35,7 @@ const certain = (worseness: number, margin: number): MarginResult => ({ worsenes
  * sqrt(p_s(1−p_s)/n_s + p_c(1−p_c)/n_c) (pooling assumes equal rates, which a margin denies).
  */
 export function proportionMarginTest(stable: ProportionSample, candidate: ProportionSample, worse: Worse, margin: number): Result<MarginResult> {
-  const problem = rateProblem(stable, "stable") ?? rateProblem(candidate, "candidate") ?? checkMargin(margin, worse);
+  const problem = proportionProblem(stable, "stable") ?? proportionProblem(candidate, "candidate") ?? checkMargin(margin, worse);
   if (problem) return fail(problem);
   const ps = stable.successes / stable.trials;
   const pc = candidate.successes / candidate.trials;
@@ -57,20 +51,12 @@ export function proportionMarginTest(stable: ProportionSample, candidate: Propor
 
 /** Two means, H0: worseness ≤ margin, by Welch's statistic and degrees of freedom. */
 export function meanMarginTest(stable: MeanSample, candidate: MeanSample, worse: Worse, margin: number): Result<MarginResult> {
-  for (const [x, side] of [[stable, "stable"], [candidate, "candidate"]] as const) {
-    if (!Number.isFinite(x.mean) || !Number.isFinite(x.variance) || x.variance < 0) return fail(`the ${side} mean and variance must be finite, the variance non-negative`);
-    if (!(x.n >= 2)) return fail(`the ${side} version has n=${fmt(x.n)}; at least 2 observations are needed`);
-  }
-  const problem = checkMargin(margin, worse);
+  const problem = meanSampleProblem(stable, "stable") ?? meanSampleProblem(candidate, "candidate") ?? checkMargin(margin, worse);
   if (problem) return fail(problem);
   const worseness = worse === "greater" ? candidate.mean - stable.mean : stable.mean - candidate.mean;
-  const a = stable.variance / stable.n;
-  const b = candidate.variance / candidate.n;
-  const sum = a + b;
+  const sum = stable.variance / stable.n + candidate.variance / candidate.n;
   if (!(sum > 0)) return ok(certain(worseness, margin));
-  const sa = a / sum;
-  const sb = b / sum;
-  const df = 1 / ((sa * sa) / (stable.n - 1) + (sb * sb) / (candidate.n - 1));
+  const df = welchDf(stable, candidate);
   const statistic = (worseness - margin) / Math.sqrt(sum);
   const p = studentTSurvival(statistic, df);
   return p.ok ? ok({ worseness, statistic, pValue: p.value, df }) : p;
