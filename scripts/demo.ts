@@ -11,6 +11,7 @@
 // step analysed against stable) and is promoted. Then a second retraining reports v5, which is
 // 3x slower: it is rolled back at its first analysis and quarantined.
 import { execFileSync, spawn } from "node:child_process";
+import { modelDeployment } from "./lib/serving.ts";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { AppsV1Api, BatchV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
@@ -174,22 +175,7 @@ for (const [role, seed] of [["stable", 42], ["candidate", 43]] as const) {
 const stableRef = refs.stable as BackendRef;
 const candidateRef = refs.candidate as BackendRef;
 
-const deployment = (name: string, version: string) => ({
-  apiVersion: "apps/v1",
-  kind: "Deployment",
-  metadata: { name, namespace: ns },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: {
-        nodeSelector: { "kubernetes.io/hostname": "kwok-node-0" },
-        containers: [{ name: "model", image: "registry.example/fraud-serve:2.1", env: [{ name: "MODEL_VERSION", value: version }, { name: "MODEL_URI", value: `s3://models/${model}/${version}` }] }],
-      },
-    },
-  },
-});
+const deployment = (name: string, version: string) => modelDeployment({ namespace: ns, name, version, uri: `s3://models/${model}/${version}`, image: "registry.example/fraud-serve:2.1" });
 const route = {
   apiVersion: "gateway.networking.k8s.io/v1",
   kind: "HTTPRoute",

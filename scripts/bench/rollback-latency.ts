@@ -47,6 +47,7 @@
 //               candidate (after it, none until the next rollout), i.e. requests stopped reaching
 //               the candidate through Traefik.
 import { execFileSync } from "node:child_process";
+import { modelDeployment } from "../lib/serving.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
@@ -262,22 +263,7 @@ function startWeightedLoad(target: { stableUrl: string; candidateUrl: string } |
 }
 
 // ---------------------------------------------------------------- objects
-const deployment = (name: string) => ({
-  apiVersion: "apps/v1",
-  kind: "Deployment",
-  metadata: { name, namespace: ns },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: {
-        nodeSelector: { "kubernetes.io/hostname": env.MG_NODE_NAME ?? "kwok-node-0" },
-        containers: [{ name: "model", image: "registry.example/model-server:1", env: [{ name: "MODEL_VERSION", value: STABLE_VERSION }, { name: "MODEL_URI", value: `s3://models/${STABLE_VERSION}` }] }],
-      },
-    },
-  },
-});
+const deployment = (name: string) => modelDeployment({ namespace: ns, name, version: STABLE_VERSION, node: env.MG_NODE_NAME });
 const mustApply = async (obj: { apiVersion: string; kind: string; metadata: { name: string; namespace: string }; spec: unknown }) => {
   const r = await apply(obj);
   if (r.code !== 0) throw new Error(`apply ${obj.kind} ${obj.metadata.name}: ${r.stderr}`);

@@ -25,6 +25,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { waitFor } from "./wait.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 export const TRAEFIK = join(ROOT, ".cache/bin/traefik");
@@ -125,23 +126,6 @@ function kubectlWith(kubeconfig: string) {
       child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
       child.stdin.end(input ?? "");
     });
-}
-
-/** Polls until `check` returns a value (not undefined/false), or fails with the last state. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, everyMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String((last as Error)?.message ?? JSON.stringify(last))}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 async function freePort(): Promise<number> {

@@ -6,6 +6,7 @@
 // namespace, monitors and models, and config/monitoring/alerts.yaml, loaded into that
 // Prometheus, evaluates without error and fires for the failed Job and the aborted rollout.
 import { execFile } from "node:child_process";
+import { modelDeployment } from "../../scripts/lib/serving.ts";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { join } from "node:path";
@@ -47,22 +48,7 @@ async function prometheus<T>(path: string, init?: RequestInit): Promise<T> {
 }
 const instant = (expr: string) => prometheus<{ resultType: string; result: unknown[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
 
-const deployment = (name: string, version: string) => ({
-  apiVersion: "apps/v1",
-  kind: "Deployment",
-  metadata: { name, namespace: ns },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: {
-        nodeSelector: { "kubernetes.io/hostname": env.MG_NODE_NAME ?? "kwok-node-0" },
-        containers: [{ name: "model", image: "registry.example/model-server:1", env: [{ name: "MODEL_VERSION", value: version }, { name: "MODEL_URI", value: `s3://models/${version}` }] }],
-      },
-    },
-  },
-});
+const deployment = (name: string, version: string) => modelDeployment({ namespace: ns, name, version, node: env.MG_NODE_NAME });
 const job = (annotations: Record<string, string>) => ({
   spec: { backoffLimit: 0, template: { metadata: { annotations }, spec: { restartPolicy: "Never", containers: [{ name: "job", image: "registry.example/job:1" }] } } },
 });

@@ -5,6 +5,7 @@
 // their pods become ready, but the processes that answer are the simulated servers, which the
 // test relabels when the operator puts a version in place on a Deployment.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modelDeployment } from "../../scripts/lib/serving.ts";
 import { startLoad, type Load } from "../../sim/load.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
@@ -44,22 +45,7 @@ let candidate: ModelServer | undefined;
 let stableRef: BackendRef;
 let candidateRef: BackendRef;
 
-const deployment = (name: string, version: string) => ({
-  apiVersion: "apps/v1",
-  kind: "Deployment",
-  metadata: { name, namespace: ns },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: {
-        nodeSelector: { "kubernetes.io/hostname": "kwok-node-0" },
-        containers: [{ name: "model", image: "registry.example/model-server:1", env: [{ name: "MODEL_VERSION", value: version }, { name: "MODEL_URI", value: `s3://models/${version}` }] }],
-      },
-    },
-  },
-});
+const deployment = (name: string, version: string) => modelDeployment({ namespace: ns, name, version });
 
 const modelEnv = async (name: string) =>
   Object.fromEntries(((await getJson<Deployment>("deployment", name, ns)).spec.template.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));

@@ -9,6 +9,8 @@ import { parse, stringify } from "yaml";
 import type { ModelServerOptions } from "../../sim/behaviour.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
+import { waitFor } from "../../scripts/lib/wait.ts";
+export { waitFor };
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -65,23 +67,6 @@ export async function deleteNamespace(name: string): Promise<void> {
 
 export async function getJson<T = Record<string, unknown>>(kind: string, name: string, namespace: string): Promise<T> {
   return JSON.parse(await kubectlOk(["get", kind, name, "-n", namespace, "-o", "json"])) as T;
-}
-
-/** Polls until `check` returns a value (not undefined/false), or fails with the last state. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String((last as Error)?.message ?? JSON.stringify(last))}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** Instant query against the local Prometheus. */
