@@ -22,10 +22,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, openSync, closeSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { waitFor } from "./wait.ts";
+import { freePort, waitFor } from "./wait.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 export const TRAEFIK = join(ROOT, ".cache/bin/traefik");
@@ -126,17 +125,6 @@ function kubectlWith(kubeconfig: string) {
       child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
       child.stdin.end(input ?? "");
     });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;

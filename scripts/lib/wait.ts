@@ -1,4 +1,21 @@
-// Polling without fixed sleeps, for the tests, the demo's harnesses and the benchmarks.
+// Polling without fixed sleeps, and free ports, for the tests, the demo's harnesses and the benchmarks.
+import { createServer } from "node:net";
+
+/**
+ * A port nothing listens on now, chosen by the kernel. A random pick can land on a port another
+ * process holds (the ephemeral range is shared with every client socket), and a server started
+ * on it dies with EADDRINUSE.
+ */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 /** Polls until `check` returns a value (not undefined/false), or fails with the last state. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 500): Promise<T> {

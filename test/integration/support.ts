@@ -9,7 +9,7 @@ import { parse, stringify } from "yaml";
 import type { ModelServerOptions } from "../../sim/behaviour.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import { waitFor } from "../../scripts/lib/wait.ts";
+import { freePort, waitFor } from "../../scripts/lib/wait.ts";
 export { waitFor };
 
 export const ROOT = join(import.meta.dirname, "..", "..");
@@ -84,7 +84,7 @@ export interface Operator {
 
 /** Starts the operator as users run it: `node src/main.ts`, watching the given namespaces. */
 export async function startOperator(namespaces: string[], name: string, extraEnv: Record<string, string> = {}, root: string = ROOT): Promise<Operator> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   await mkdir(join(ROOT, ".local/logs"), { recursive: true });
   const log = createWriteStream(join(ROOT, `.local/logs/operator-${name}.log`), { flags: "a" });
   const child = spawn(process.execPath, [join(root, "src/main.ts")], {
@@ -106,7 +106,15 @@ export async function startOperator(namespaces: string[], name: string, extraEnv
   child.stderr?.pipe(log);
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
   // ready = its caches are synced and its workers run
-  await waitFor("operator /readyz", async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 30_000, 200);
+  await waitFor(
+    "operator /readyz",
+    async () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the operator exited (${child.exitCode ?? child.signalCode}); see .local/logs/operator-${name}.log`);
+      return (await fetch(`http://127.0.0.1:${port}/readyz`)).ok;
+    },
+    30_000,
+    200,
+  );
   return {
     process: child,
     metricsUrl,
