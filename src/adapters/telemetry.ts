@@ -31,6 +31,7 @@ export class OperatorMetrics implements MonitorTelemetry {
   private readonly retrainEvents = new Counter({ name: "modelguardian_retrain_events_total", help: "Retraining Jobs started, by model and the finding type that triggered them", labelNames: ["namespace", "model", "reason"], registers: [this.registry] });
   private readonly reindexEvents = new Counter({ name: "modelguardian_reindex_events_total", help: "Re-indexing Jobs started, by model and the finding type that triggered them", labelNames: ["namespace", "model", "reason"], registers: [this.registry] });
   private readonly jobsFinished = new Counter({ name: "modelguardian_action_jobs_finished_total", help: "Action Jobs that finished, by outcome", labelNames: ["namespace", "model", "action", "outcome"], registers: [this.registry] });
+  private readonly actionsHeld = new Gauge({ name: "modelguardian_actions_held", help: "Triggered actions a RetrainPolicy's limits hold back, by action and reason (BudgetExhausted, CooldownActive, ...)", labelNames: ["namespace", "monitor", "action", "reason"], registers: [this.registry] });
   private readonly jobsActive = new Gauge({ name: "modelguardian_action_jobs_active", help: "Action Jobs running per monitor", labelNames: ["namespace", "monitor"], registers: [this.registry] });
   private readonly leader = new Gauge({ name: "modelguardian_leader", help: "1 while this replica holds the leader Lease and reconciles", registers: [this.registry] });
   private readonly canaryWeight = new Gauge({ name: "modelguardian_rollout_canary_weight", help: "Candidate weight read back from the route", labelNames: ["namespace", "rollout", "model"], registers: [this.registry] });
@@ -61,6 +62,7 @@ export class OperatorMetrics implements MonitorTelemetry {
       for (const f of d.features) if (f.score !== undefined) this.set(this.drift, { ...m, drift: d.name, feature: f.feature, method: d.method }, f.score);
     this.set(this.health, m, HEALTH_VALUES[status.health ?? "Unknown"]);
     for (const f of status.findings) this.set(this.findings, { ...m, type: f.type, severity: f.severity }, 1, true);
+    for (const h of status.remediation?.held ?? []) this.set(this.actionsHeld, { ...m, action: h.action, reason: h.reason }, 1, true);
     this.duration.observe(seconds);
     this.evaluations.inc({ health: status.health ?? "Unknown" });
   }
