@@ -292,7 +292,7 @@ describe("monitoring the operator with the shipped dashboard and alerts", () => 
       return ours.length > 0 && ours.every((g) => g.rules.every((r) => r.health !== "unknown")) && ours;
     }, 30_000);
     const rules = groups.flatMap((g) => g.rules);
-    expect(rules.map((r) => r.name).sort()).toHaveLength(9);
+    expect(rules.map((r) => r.name).sort()).toHaveLength(10);
     for (const r of rules) expect({ rule: r.name, health: r.health, error: r.lastError ?? "" }).toEqual({ rule: r.name, health: "ok", error: "" });
     const firing = await waitFor("both alerts firing", async () => {
       const { alerts } = await prometheus<{ alerts: { labels: Record<string, string>; state: string }[] }>("/api/v1/alerts");

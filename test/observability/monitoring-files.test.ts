@@ -101,6 +101,7 @@ describe("the alerting rules (config/monitoring/alerts.yaml)", () => {
       "ModelGuardianMonitorCritical",
       "ModelGuardianDriftDetected",
       "ModelGuardianActionJobFailed",
+      "ModelGuardianRetrainBudgetExhausted",
       "ModelGuardianRolloutRolledBack",
       "ModelGuardianRolloutPaused",
       "ModelGuardianQueryErrorsHigh",
