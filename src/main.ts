@@ -30,6 +30,8 @@ import { KubernetesLease } from "./adapters/kubernetes/lease.ts";
 import { Limiter } from "./adapters/prometheus/client.ts";
 import { createSourceResolver } from "./adapters/prometheus/resolver.ts";
 import { OperatorMetrics } from "./adapters/telemetry.ts";
+import { NotifyingEventSink, WebhookNotifier } from "./adapters/notifications/webhook.ts";
+import { notificationRoute } from "./domain/notifications.ts";
 import { systemClock } from "./ports.ts";
 
 export async function run(env: Record<string, string | undefined> = process.env) {
@@ -57,6 +59,21 @@ export async function run(env: Record<string, string | undefined> = process.env)
   const rolloutsByMonitor = new Index();
   const rolloutManager = `${COMPONENT}-${CONTROLLER.modelRollout}`;
   const onError = () => metrics.reconcileError();
+  // every Event recorded is also offered to the webhooks of the policy it concerns
+  const notifier = new WebhookNotifier({
+    route: (ref) =>
+      notificationRoute(ref, {
+        monitor: (namespace, name) => monitors.get(`${namespace}/${name}`),
+        rollout: (namespace, name) => rollouts.get(`${namespace}/${name}`),
+        policy: (namespace, name) => policies.get(`${namespace}/${name}`),
+      }),
+    readSecret: (ns, name) => readSecret(kc, ns, name),
+    events: new KubernetesEventSink(kc, log),
+    clock: systemClock,
+    log,
+    telemetry: metrics,
+  });
+  const events = new NotifyingEventSink(new KubernetesEventSink(kc, log), notifier);
 
   // each controller reads the others' objects from their stores: declared first, filled by the watches
   const monitors: Controller = new Controller({
@@ -66,7 +83,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
     reconciler: new ModelMonitorReconciler({
       resolveSource,
       status: new KubernetesStatusWriter(kc, monitorType, `${COMPONENT}-${CONTROLLER.modelMonitor}`),
-      events: new KubernetesEventSink(kc, log),
+      events,
       clock: systemClock,
       log,
       telemetry: metrics,
@@ -99,7 +116,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
       resolveSource,
       status: new KubernetesStatusWriter(kc, rolloutType, rolloutManager),
       finalizers: new KubernetesFinalizers(kc, rolloutType),
-      events: new KubernetesEventSink(kc, log),
+      events,
       clock: systemClock,
       log,
       telemetry: metrics,
@@ -111,7 +128,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
     onError,
     reconciler: new RetrainPolicyReconciler({
       status: new KubernetesStatusWriter(kc, policyType, `${COMPONENT}-${CONTROLLER.retrainPolicy}`),
-      events: new KubernetesEventSink(kc, log),
+      events,
       clock: systemClock,
       jobs: jobsApi,
       log,
@@ -193,6 +210,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
     await monitors.stop();
     await policies.stop();
     await rollouts.stop();
+    await notifier.stop();
     await elector?.stop();
     metrics.leading(false);
     await Promise.all(watches.map((w) => w.stop()));

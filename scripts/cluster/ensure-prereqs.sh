@@ -19,6 +19,7 @@ apt_install() {
 
 missing=()
 [ -x /usr/bin/prometheus ] || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)   # amtool: the example Alertmanager routes' tests
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)

@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
 import type { QueryResult } from "../domain/observation.ts";
+import type { NotificationTelemetry } from "./notifications/webhook.ts";
 import { ROLLOUT_PHASES, type ModelRolloutStatus } from "../api/v1alpha1/rollout.ts";
 
 const HEALTH_VALUES = { Healthy: 0, Warning: 1, Critical: 2, Unknown: -1 } as const;
@@ -16,7 +17,7 @@ export interface MonitorTelemetry {
   activeJobs(namespace: string, monitor: string, count: number): void;
 }
 
-export class OperatorMetrics implements MonitorTelemetry {
+export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry {
   readonly registry = new Registry();
   private readonly signal = new Gauge({ name: "modelguardian_signal_value", help: "Current value of a monitor's signal", labelNames: ["namespace", "monitor", "signal", "segment"], registers: [this.registry] });
   private readonly baseline = new Gauge({ name: "modelguardian_signal_baseline", help: "Baseline of a monitor's signal", labelNames: ["namespace", "monitor", "signal", "segment"], registers: [this.registry] });
@@ -39,6 +40,7 @@ export class OperatorMetrics implements MonitorTelemetry {
   private readonly analyses = new Counter({ name: "modelguardian_rollout_analyses_total", help: "Canary analyses by outcome", labelNames: ["namespace", "model", "outcome"], registers: [this.registry] });
   private readonly promotions = new Counter({ name: "modelguardian_rollout_promotions_total", help: "Candidates promoted to stable", labelNames: ["namespace", "model"], registers: [this.registry] });
   private readonly rollbacks = new Counter({ name: "modelguardian_rollout_rollbacks_total", help: "Rollouts rolled back or aborted", labelNames: ["namespace", "model", "phase"], registers: [this.registry] });
+  private readonly notifications = new Counter({ name: "modelguardian_notifications_total", help: "Notification webhook deliveries by outcome: delivered, retried (an attempt failed, another follows), failed (given up), dropped (queue full)", labelNames: ["namespace", "policy", "notification", "outcome"], registers: [this.registry] });
   private readonly errors = new Counter({ name: "modelguardian_reconcile_errors_total", help: "Reconciles that failed and were retried", registers: [this.registry] });
 
   constructor() {
@@ -107,6 +109,10 @@ export class OperatorMetrics implements MonitorTelemetry {
     this.rolloutModels.delete(`${namespace}/${rollout}`);
     this.canaryWeight.remove({ namespace, rollout, model });
     for (const phase of ROLLOUT_PHASES) this.rolloutPhase.remove({ namespace, rollout, model, phase });
+  }
+
+  notified(namespace: string, policy: string, notification: string, outcome: "delivered" | "retried" | "failed" | "dropped"): void {
+    this.notifications.inc({ namespace, policy, notification, outcome });
   }
 
   reconcileError(): void {

@@ -1,5 +1,5 @@
 // The catalogue of Event reasons. Every Event the operator records uses one of these.
-import type { FindingType } from "../api/v1alpha1/common.ts";
+import type { FindingType, Severity } from "../api/v1alpha1/common.ts";
 
 export const EventReason = {
   HealthCritical: "HealthCritical",
@@ -59,6 +59,8 @@ export const EventReason = {
   RouterError: "RouterError",
   RolloutBlocked: "RolloutBlocked",
   StableVersionChanged: "StableVersionChanged",
+  // notification webhooks (RetrainPolicy)
+  NotificationFailed: "NotificationFailed",
 } as const;
 
 export type FindingEventReason = `${FindingType}Detected` | `${FindingType}Cleared`;
@@ -68,4 +70,6 @@ export interface MonitorEvent {
   type: "Normal" | "Warning";
   reason: EventReasonValue;
   message: string;
+  /** The severity behind a finding or health Event; notifications filter on it. */
+  severity?: Severity;
 }

@@ -57,6 +57,7 @@ export function transitionEvents(previous: ModelMonitorStatus, next: ModelMonito
         type: "Warning",
         reason: next.health === "Critical" ? EventReason.HealthCritical : EventReason.HealthWarning,
         message: `health ${was} -> ${next.health}: ${next.findings[0]?.description ?? ""}`.slice(0, 1000),
+        severity: next.health === "Critical" ? "critical" : "warning",
       });
   }
   const before = new Map(previous.findings.map((f) => [findingKey(f), f]));
@@ -64,7 +65,7 @@ export function transitionEvents(previous: ModelMonitorStatus, next: ModelMonito
   for (const [k, f] of after) {
     const old = before.get(k);
     if (!old || severityRank(f.severity) > severityRank(old.severity))
-      events.push({ type: "Warning", reason: `${f.type}Detected`, message: `${f.severity}: ${f.description}`.slice(0, 1000) });
+      events.push({ type: "Warning", reason: `${f.type}Detected`, message: `${f.severity}: ${f.description}`.slice(0, 1000), severity: f.severity });
   }
   for (const [k, f] of before)
     if (!after.has(k)) events.push({ type: "Normal", reason: `${f.type}Cleared`, message: `cleared: ${f.description}`.slice(0, 1000) });

@@ -75,6 +75,10 @@ describe("CRD schema validation by kube-apiserver", () => {
     ["a Job template without containers", { actions: [{ name: "retrain", jobTemplate: template({ restartPolicy: "Never" }) }] }, /spec\.actions\[0\]\.jobTemplate\.spec\.template\.spec\.containers: Required value/],
     ["a container without an image", { actions: [{ name: "retrain", jobTemplate: template({ restartPolicy: "Never", containers: [{ name: "t" }] }) }] }, /spec\.actions\[0\]\.jobTemplate\.spec\.template\.spec\.containers\[0\]\.image: Required value/],
     ["an unknown finding type", { triggers: [{ findings: ["Sadness"], action: "retrain" }], actions: [{ name: "retrain", jobTemplate: template({ restartPolicy: "Never", containers: [{ name: "t", image: "i" }] }) }] }, /spec\.triggers\[0\]\.findings\[0\]: Unsupported value: "Sadness"/],
+    ["a notification of an unknown format", { notifications: [{ name: "chat", format: "teams", urlSecretRef: { name: "hooks" } }] }, /spec\.notifications\[0\]\.format: Unsupported value: "teams"/],
+    ["a notification whose Secret key is no data key", { notifications: [{ name: "chat", urlSecretRef: { name: "hooks", key: "a/b" } }] }, /spec\.notifications\[0\]\.urlSecretRef\.key: Invalid value: "a\/b"/],
+    ["a notification topic that does not exist", { notifications: [{ name: "chat", urlSecretRef: { name: "hooks" }, topics: ["Everything"] }] }, /spec\.notifications\[0\]\.topics\[0\]: Unsupported value: "Everything"/],
+    ["two notifications of one name", { notifications: [{ name: "chat", urlSecretRef: { name: "a" } }, { name: "chat", urlSecretRef: { name: "b" } }] }, /spec\.notifications\[1\]: Duplicate value/],
   ])("rejects a RetrainPolicy with %s", async (_what, spec, message) => {
     const r = await apply(policy(spec));
     expect(r.code).not.toBe(0);

@@ -6,6 +6,8 @@
 // namespace, monitors and models, and config/monitoring/alerts.yaml, loaded into that
 // Prometheus, evaluates without error and fires for the failed Job and the aborted rollout.
 import { execFile } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { modelDeployment } from "../../scripts/lib/serving.ts";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
@@ -27,6 +29,8 @@ let sim: ModelServer | undefined;
 let stable: ModelServer | undefined;
 let candidate: ModelServer | undefined;
 let follower: NodeJS.Timeout | undefined;
+// a notification webhook for policy p: it accepts every delivery
+let receiver: Server | undefined;
 
 interface Target {
   refId: string;
@@ -108,6 +112,8 @@ func noErrors(err error) error {
 
 beforeAll(async () => {
   ns = await createNamespace("obs");
+  receiver = createServer((req, res) => void req.resume().on("end", () => res.writeHead(204).end()));
+  await new Promise<void>((r) => receiver?.listen(0, "127.0.0.1", r));
   operator = await startOperator([ns], `obs-${id}`);
   // the operator's /metrics as a scrape target of job model-guardian (the ServiceMonitor's job name)
   await writePrometheusTarget(TARGETS_DIR, OPERATOR_TARGET, Number(new URL(operator.metricsUrl).port), { job: "model-guardian" });
@@ -167,11 +173,13 @@ beforeAll(async () => {
         },
       },
     },
+    { apiVersion: "v1", kind: "Secret", metadata: { name: "webhook", namespace: ns }, stringData: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` } },
     {
       apiVersion: "modelguardian.dev/v1alpha1",
       kind: "RetrainPolicy",
       metadata: { name: "p", namespace: ns },
       spec: {
+        notifications: [{ name: "ops", urlSecretRef: { name: "webhook" } }],
         triggers: [
           { findings: ["AccuracyDrift"], action: "retrain" },
           { findings: ["EmbeddingDrift"], action: "reindex" },
@@ -226,6 +234,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (follower) clearInterval(follower);
+  await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
   await operator?.stop();
   await removePrometheusTarget(TARGETS_DIR, OPERATOR_TARGET);
   await stopScrapedModel(sim, MODEL);

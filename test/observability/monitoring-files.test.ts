@@ -15,14 +15,16 @@ const ROOT = join(import.meta.dirname, "..", "..");
 const MONITORING = join(ROOT, "config/monitoring");
 const CHART_FILES = join(ROOT, "charts/model-guardian/files");
 
-function promtool(args: string[], cwd = MONITORING): Promise<{ code: number; stdout: string; stderr: string }> {
+function tool(command: string, pkg: string, args: string[], cwd = MONITORING): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) =>
-    execFile("promtool", args, { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
-      if ((err as NodeJS.ErrnoException | null)?.code === "ENOENT") reject(new Error("promtool not found: install Debian's prometheus package (bash scripts/cluster/ensure-prereqs.sh)"));
+    execFile(command, args, { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
+      if ((err as NodeJS.ErrnoException | null)?.code === "ENOENT") reject(new Error(`${command} not found: install Debian's ${pkg} package (bash scripts/cluster/ensure-prereqs.sh)`));
       else resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     }),
   );
 }
+const promtool = (args: string[], cwd = MONITORING) => tool("promtool", "prometheus", args, cwd);
+const amtool = (args: string[]) => tool("amtool", "prometheus-alertmanager", args);
 
 interface Rule {
   alert?: string;
@@ -198,5 +200,31 @@ describe("the Grafana dashboard (config/monitoring/dashboard.json)", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the Alertmanager routes (config/monitoring/alertmanager.example.yaml)", () => {
+  it("amtool check-config accepts them", async () => {
+    const r = await amtool(["check-config", "alertmanager.example.yaml"]);
+    expect(r.stdout).toContain("SUCCESS");
+    expect(r.code).toBe(0);
+  });
+
+  it("send every alert to Slack, critical ones to PagerDuty too, failed Jobs, budgets and rollbacks to email too", async () => {
+    const rules = await alerts();
+    const route = async (labels: Record<string, string>) => {
+      const r = await amtool(["config", "routes", "test", "--config.file=alertmanager.example.yaml", ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    const email = new Set(["ModelGuardianActionJobFailed", "ModelGuardianRetrainBudgetExhausted", "ModelGuardianRolloutRolledBack"]);
+    for (const rule of rules) {
+      // the drift alert carries the finding's severity: try both
+      for (const severity of rule.labels?.severity ? [rule.labels.severity] : ["warning", "critical"]) {
+        const want = [...(severity === "critical" ? ["ml-pagerduty"] : []), ...(email.has(rule.alert as string) ? ["ml-email"] : []), "ml-slack"];
+        expect(await route({ alertname: rule.alert as string, severity }), `${rule.alert} ${severity}`).toBe(want.join(","));
+      }
+    }
+    expect(await route({ alertname: "SomethingElse", severity: "critical" })).toBe("default");
   });
 });

@@ -4,7 +4,7 @@
 // counted per monitor, that is per model.
 import { z } from "zod";
 import { rolloutStrategySchema } from "./rollout.ts";
-import { boundedRecord, conditions, DAY, duration, FINDING_TYPES, identifier, listMap, SECOND, severity, text, time, withRules } from "./common.ts";
+import { boundedRecord, conditions, DAY, DNS_SUBDOMAIN_PATTERN, duration, FINDING_TYPES, identifier, listMap, SECOND, severity, text, time, withRules } from "./common.ts";
 
 const COOLDOWN = { min: 0, max: 90 * DAY };
 const BACKOFF = { min: SECOND, max: 30 * DAY };
@@ -84,6 +84,34 @@ const trigger = z.strictObject({
 });
 export type TriggerSpec = z.infer<typeof trigger>;
 
+/** What a notification webhook can be told of: the Events of each kind the operator records. */
+export const NOTIFICATION_TOPICS = ["Findings", "Jobs", "Rollouts"] as const;
+export type NotificationTopic = (typeof NOTIFICATION_TOPICS)[number];
+export const NOTIFICATION_FORMATS = ["slack", "json"] as const;
+
+const SECRET_KEY_PATTERN = /^[-._a-zA-Z0-9]+$/;
+const notification = z.strictObject({
+  name: identifier("notification name"),
+  format: z
+    .enum(NOTIFICATION_FORMATS)
+    .default("json")
+    .describe("slack: a Slack-compatible incoming-webhook message ({text, attachments}); json: the notice as a JSON object."),
+  urlSecretRef: z
+    .strictObject({
+      name: z.string().min(1).max(253).regex(DNS_SUBDOMAIN_PATTERN, { message: "must be a lower-case DNS subdomain name" }),
+      key: z.string().min(1).max(253).regex(SECRET_KEY_PATTERN, { message: "must be a Secret data key: letters, digits, '-', '_' or '.'" }).default("url"),
+    })
+    .describe("The Secret (same namespace) and key holding the webhook URL: the URL is a credential and never appears in the policy, logs or Events."),
+  topics: z
+    .array(z.enum(NOTIFICATION_TOPICS))
+    .min(1)
+    .max(3)
+    .default([...NOTIFICATION_TOPICS])
+    .describe("Findings (health changes, findings detected and cleared), Jobs (started, held, finished, their candidate), Rollouts (steps, analyses that fail, promotion, rollback, pauses)."),
+  minSeverity: severity().default("warning").describe("Findings and health changes below this severity are not sent; recoveries and clearings always are."),
+});
+export type NotificationSpec = z.infer<typeof notification>;
+
 export const retrainPolicySpecSchema = withRules(
   z.strictObject({
     triggers: z.array(trigger).max(16).default([]),
@@ -110,6 +138,9 @@ export const retrainPolicySpecSchema = withRules(
     rollout: rolloutStrategySchema
       .optional()
       .describe("Roll a candidate a retraining Job reports out by canary steps; the wiring is on each monitor's spec.serving."),
+    notifications: listMap(z.array(notification).max(8), "name")
+      .default([])
+      .describe("Webhooks told of the findings, Jobs and rollouts of every monitor that names this policy; delivered with retries."),
   }),
   {
     rule: "self.triggers.all(t, self.actions.exists(a, a.name == t.action))",

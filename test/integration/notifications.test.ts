@@ -1,0 +1,155 @@
+// Notification webhooks end to end: the operator (a real process) finds a simulated model's
+// accuracy drop through the real Prometheus, starts a retraining Job that kwok's node runs, and
+// tells a local HTTP receiver of each step: the findings, the Job and its outcome. The receiver
+// refuses its first requests, so deliveries are retried; the webhook URL's token never appears
+// in the operator's log or in an Event.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ModelServer } from "../../sim/model-server.ts";
+import { apply, createNamespace, deleteNamespace, events, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+
+interface Delivery {
+  path: string;
+  key: string;
+  body: Record<string, unknown>;
+}
+const model = `notify-${Date.now().toString(36)}`;
+const TOKEN = `t0ken-${Math.random().toString(36).slice(2, 10)}`;
+let ns: string;
+let sim: ModelServer;
+let operator: Operator;
+let receiver: Server;
+let port: number;
+const deliveries: Delivery[] = [];
+// the JSON webhook is down for its first requests: 503, then 429 with Retry-After
+const refusals = [503, 503, 429];
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    let data = "";
+    req.on("data", (c) => (data += c));
+    req.on("end", () => {
+      const path = req.url ?? "";
+      const refuse = path.startsWith("/json") ? refusals.shift() : undefined;
+      deliveries.push({ path, key: String(req.headers["idempotency-key"]), body: refuse ? {} : (JSON.parse(data) as Record<string, unknown>) });
+      if (refuse) res.writeHead(refuse, refuse === 429 ? { "retry-after": "1" } : {}).end();
+      else res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+  port = (receiver.address() as AddressInfo).port;
+  ns = await createNamespace("notify");
+  sim = await startScrapedModel({ model, version: "v1", segments: { a: { requestsPerSecond: 40, accuracy: 0.93 } }, seed: 31 });
+  operator = await startOperator([ns], ns);
+}, 120_000);
+
+afterAll(async () => {
+  await operator?.stop();
+  await stopScrapedModel(sim, model);
+  await new Promise<void>((r) => receiver.close(() => r()));
+  if (ns) await deleteNamespace(ns);
+});
+
+/** The requests a webhook answered 200: JSON notices carry a reason, Slack messages a text. */
+const accepted = (path: string) => deliveries.filter((d) => d.path.startsWith(path) && (d.body.reason !== undefined || "text" in d.body));
+
+describe("notification webhooks", () => {
+  it("tell a receiver of the findings, the Job and its outcome, retrying a refusing receiver, never logging the URL", async () => {
+    for (const o of [
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "hooks", namespace: ns },
+        stringData: { json: `http://127.0.0.1:${port}/json/${TOKEN}`, slack: `http://127.0.0.1:${port}/slack/services/${TOKEN}` },
+      },
+      {
+        apiVersion: "modelguardian.dev/v1alpha1",
+        kind: "RetrainPolicy",
+        metadata: { name: "p", namespace: ns },
+        spec: {
+          triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
+          actions: [
+            {
+              name: "retrain",
+              jobTemplate: {
+                spec: {
+                  backoffLimit: 0,
+                  template: {
+                    metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version": "v2"}', "sim.modelguardian.dev/run-duration": "2s" } },
+                    spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
+                  },
+                },
+              },
+            },
+          ],
+          notifications: [
+            { name: "audit", format: "json", urlSecretRef: { name: "hooks", key: "json" } },
+            { name: "chat", format: "slack", urlSecretRef: { name: "hooks", key: "slack" }, topics: ["Findings"], minSeverity: "critical" },
+            { name: "misconfigured", urlSecretRef: { name: "hooks", key: "pagerduty" }, topics: ["Jobs"] },
+          ],
+        },
+      },
+      {
+        apiVersion: "modelguardian.dev/v1alpha1",
+        kind: "ModelMonitor",
+        metadata: { name: "m", namespace: ns },
+        spec: {
+          model: { name: model, version: "v1" },
+          interval: "2s",
+          window: "20s",
+          minSamples: 50,
+          signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+          rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
+          policyRef: { name: "p" },
+        },
+      },
+    ]) {
+      const r = await apply(o);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    await waitFor("m Healthy", async () => deliveries.some((d) => d.body.reason === "HealthRecovered"), 60_000);
+    sim.setBehaviour({ accuracy: 0.55 }, "a");
+    await waitFor("the Job's outcome delivered", async () => accepted("/json").some((d) => d.body.reason === "CandidateRecorded"), 120_000, 500);
+
+    const audit = accepted("/json");
+    const reasons = audit.map((d) => d.body.reason);
+    // in the order they happened, each once
+    const order = ["HealthCritical", "AccuracyDriftDetected", "RetrainTriggered", "JobSucceeded", "CandidateRecorded"].map((r) => reasons.indexOf(r));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(new Set(audit.map((d) => d.key)).size).toBe(audit.length);
+    expect(audit.every((d) => d.body.id === d.key)).toBe(true);
+    expect(audit.find((d) => d.body.reason === "RetrainTriggered")?.body).toMatchObject({ source: "model-guardian", topic: "Jobs", policy: "p", monitor: "m", model, object: { kind: "ModelMonitor", namespace: ns, name: "m" } });
+    expect(audit.find((d) => d.body.reason === "AccuracyDriftDetected")?.body).toMatchObject({ topic: "Findings", severity: "critical", type: "Warning" });
+    // the refused requests were retried with the same idempotency key as the delivery that followed
+    const refused = deliveries.filter((d) => d.path.startsWith("/json") && d.body.reason === undefined);
+    expect(refused).toHaveLength(3);
+    expect(audit.some((d) => d.key === refused[0]?.key)).toBe(true);
+
+    // the chat webhook: critical findings only, Slack-shaped
+    const chat = accepted("/slack").map((d) => String(d.body.text));
+    expect(chat.some((t) => t.includes("*AccuracyDriftDetected* on ModelMonitor"))).toBe(true);
+    expect(chat.every((t) => /HealthCritical|HealthRecovered|AccuracyDrift(Detected|Cleared)/.test(t))).toBe(true);
+    expect(chat.some((t) => t.includes("RetrainTriggered"))).toBe(false);
+
+    // the webhook whose Secret lacks its key: a Warning Event on the policy names the Secret and key
+    const policyEvents = await waitFor("NotificationFailed on the policy", async () => {
+      const list = (await events(ns, "p")).filter((e) => e.reason === "NotificationFailed");
+      return list.length > 0 ? list : undefined;
+    });
+    expect(policyEvents[0]?.message).toMatch(/^notification misconfigured of \w+ on ModelMonitor m not delivered: the key pagerduty of Secret .+\/hooks is empty$/);
+
+    const metrics = await (await fetch(operator.metricsUrl)).text();
+    expect(metrics).toMatch(new RegExp(`modelguardian_notifications_total\\{namespace="${ns}",policy="p",notification="audit",outcome="retried"\\} 3`));
+    expect(metrics).toMatch(new RegExp(`modelguardian_notifications_total\\{namespace="${ns}",policy="p",notification="audit",outcome="delivered"\\} \\d+`));
+    expect(metrics).toMatch(new RegExp(`modelguardian_notifications_total\\{namespace="${ns}",policy="p",notification="misconfigured",outcome="failed"\\} \\d+`));
+
+    const log = await readFile(join(ROOT, `.local/logs/operator-${ns}.log`), "utf8");
+    expect(log).toContain("notification not delivered; retrying");
+    expect(log).not.toContain(TOKEN);
+    for (const e of [...(await events(ns, "p")), ...(await events(ns, "m"))]) expect(e.message).not.toContain(TOKEN);
+  }, 240_000);
+});
