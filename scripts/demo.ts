@@ -273,6 +273,8 @@ const monitor = {
     ],
     rules: [{ signal: "accuracy", min: { critical: 0.8 }, baseline: { value: 0.92 }, maxDrop: { warning: 0.05, critical: 0.1 } }],
     policyRef: { name: "fraud-retrain" },
+    // the stakeholders' governance report, into ConfigMap fraud-detector-report; every minute for the demo
+    report: { every: "1m" },
     serving: {
       router: { gatewayAPI: { httpRoute: { name: model } } },
       stable: { backendRef: stableRef, deployment: { name: "model-stable" } },
@@ -541,6 +543,10 @@ try {
   note("v4 is still degraded, and this finding episode has had its Job; when a finding clears and comes back, the policy retrains again (after its cooldown)");
   note("and the monitor rolls out the version that Job reports.");
   note(`v5 itself is not rolled out again unless a person asks: kubectl annotate mro ${secondName} -n ${ns} modelguardian.dev/rollout-action=retry`);
+  say("The governance report (written every minute here, weekly by default): kubectl get configmap " + `${model}-report -n ${ns} -o jsonpath='{.data.report\\.md}'`);
+  const report = await kubectl(["get", "configmap", `${model}-report`, "-n", ns, "-o", "jsonpath={.data.report\\.md}"]);
+  if (report.code !== 0 || !report.stdout.startsWith("# Model report:")) throw new Error(`no governance report: ${report.stderr}`);
+  console.log(indent(report.stdout.trimEnd()));
   const total = load.summary();
   note(`traffic through Traefik over the whole run: ${total.completed} answers, by version ${JSON.stringify(total.byVersion)}, by status ${JSON.stringify(total.byStatus)}${total.failed ? `, ${total.failed} failed ${JSON.stringify(total.errors)}` : ""}`);
 } catch (err) {
@@ -563,5 +569,6 @@ note("kubectl describe mro -n demo                                # each rollout
 note("kubectl get mm fraud-detector -n demo -o jsonpath='{.status.versions}'   # v3 Previous, v4 Stable, v5 Quarantined");
 note("kubectl get events -n demo --sort-by=.lastTimestamp        # the whole story: findings, Jobs, steps, analyses, promotion, rollback");
 note("kubectl get jobs,deployments,httproute -n demo");
+note(`kubectl get configmap ${model}-report -n demo -o jsonpath='{.data.report\\.md}'   # the governance report (Markdown)`);
 note("Stop everything with: npm run cluster:down");
 process.exit(0);

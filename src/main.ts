@@ -32,6 +32,8 @@ import { createSourceResolver } from "./adapters/prometheus/resolver.ts";
 import { OperatorMetrics } from "./adapters/telemetry.ts";
 import { NotifyingEventSink, WebhookNotifier } from "./adapters/notifications/webhook.ts";
 import { notificationRoute } from "./domain/notifications.ts";
+import { KubernetesReports } from "./adapters/kubernetes/reports.ts";
+import { reportResponse } from "./controller/reports.ts";
 import { systemClock } from "./ports.ts";
 
 export async function run(env: Record<string, string | undefined> = process.env) {
@@ -53,6 +55,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
     readSecret: (ns, name) => readSecret(kc, ns, name),
   });
   const jobsApi = new KubernetesJobs(kc);
+  const reports = new KubernetesReports(kc);
   // caches the watches keep: which monitors name which policy, and the operator's Jobs
   const members = new Index();
   const jobCache = new JobCache();
@@ -87,6 +90,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
       clock: systemClock,
       log,
       telemetry: metrics,
+      reports,
       remediation: {
         policy: (namespace, name) => policyViewOf(name, policies.get(`${namespace}/${name}`)),
         jobsOf: (namespace, uid) => jobCache.ofMonitor(namespace, uid),
@@ -157,6 +161,10 @@ export async function run(env: Record<string, string | undefined> = process.env)
     if (req.url === "/metrics") {
       res.setHeader("Content-Type", metrics.registry.contentType);
       res.end(await metrics.registry.metrics());
+    } else if (req.url?.startsWith("/reports")) {
+      // any replica answers from its cache and the ConfigMap: a follower serves reports too
+      const answer = await reportResponse(req.url, { monitor: (key) => monitors.get(key), list: () => [...monitors.values()], read: (ns, name, key) => reports.read(ns, name, key) }).catch((err: Error) => ({ status: 502, type: "text/plain", body: `${err.message}\n` }));
+      res.writeHead(answer.status, { "Content-Type": `${answer.type}; charset=utf-8` }).end(answer.body);
     } else if (req.url === "/healthz") res.end("ok");
     else if (req.url === "/readyz") {
       if (synced) res.end("ok");

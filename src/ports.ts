@@ -116,3 +116,11 @@ export interface FinalizerPort {
   add(ref: ObjectRef, finalizer: string, current: readonly string[]): Promise<void>;
   remove(ref: ObjectRef, finalizer: string, current: readonly string[]): Promise<void>;
 }
+
+/** The ConfigMaps holding governance reports. */
+export interface ReportPort {
+  /** Creates or replaces the ConfigMap in one write; throws with the API server's reason. */
+  write(configMap: { metadata: { name: string; namespace: string } } & Record<string, unknown>): Promise<void>;
+  /** The report text, or undefined when the ConfigMap or its key does not exist. */
+  read(namespace: string, name: string, key: string): Promise<string | undefined>;
+}

@@ -22,7 +22,8 @@ import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
 import { jobsAwaitingResult, parseJobResult, type JobView } from "../domain/remediation/job.ts";
 import { planRemediation, settleRemediation, type CreateOutcome, type PolicyView, type RemediationResult } from "../domain/remediation/plan.ts";
-import type { Clock, EventSink, JobsPort, MetricsSource, ObjectRef, StatusWriter } from "../ports.ts";
+import { countEvaluation, renderGovernanceReport, reportConfigMap, reportDue } from "../domain/report.ts";
+import type { Clock, EventSink, JobsPort, MetricsSource, ObjectRef, ReportPort, StatusWriter } from "../ports.ts";
 import type { MonitorTelemetry } from "../adapters/telemetry.ts";
 import { formatIssues } from "../api/validation.ts";
 import { persistOwnedStatus } from "./persist.ts";
@@ -54,6 +55,8 @@ export interface ReconcilerDeps {
   resolveSource: MetricsSourceResolver;
   remediation?: RemediationDeps;
   rollouts?: RolloutDeps;
+  /** Where governance reports go (spec.report); absent, none is written. */
+  reports?: ReportPort;
   status: StatusWriter;
   events: EventSink;
   clock: Clock;
@@ -139,6 +142,13 @@ export class ModelMonitorReconciler {
 
     if (this.deps.rollouts && spec.success) {
       const r = await this.followRollouts(ref, spec.data, status, rollouts, now);
+      status = r.status;
+      events.push(...r.events);
+    }
+
+    // the report shows this evaluation's numbers: written only right after one, before the status records it
+    if (this.deps.reports && evaluated && spec.success) {
+      const r = await this.writeReport(ref, spec.data, status, now);
       status = r.status;
       events.push(...r.events);
     }
@@ -254,6 +264,32 @@ export class ModelMonitorReconciler {
       ...(plan.versions ? { versions: plan.versions } : {}),
     };
     return { status: next, events };
+  }
+
+  /** Counts the evaluation into the report's period and writes the report when it is due; a failed write is retried at the next evaluation. */
+  private async writeReport(ref: ObjectRef, spec: ModelMonitorSpec, status: ModelMonitorStatus, now: number): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
+    if (!spec.report) {
+      const { report: _dropped, ...rest } = status;
+      return { status: rest, events: [] };
+    }
+    const nowIso = new Date(now).toISOString();
+    const period = countEvaluation(status.report?.period, status.health ?? "Unknown", status.findings.length, nowIso);
+    const counted = { ...status, report: { ...status.report, period } };
+    const due = reportDue(spec, ref.name, status, now);
+    if (!due.due) return { status: counted, events: [] };
+    const markdown = renderGovernanceReport({ namespace: ref.namespace, name: ref.name, spec, status, now, period, ...(due.periodStart !== undefined ? { periodStart: due.periodStart } : {}) });
+    try {
+      await (this.deps.reports as ReportPort).write(reportConfigMap(ref, due.configMap, markdown, now));
+    } catch (err) {
+      this.deps.log.warn({ monitor: `${ref.namespace}/${ref.name}`, err: (err as Error).message }, "could not write the governance report; retrying at the next evaluation");
+      return { status: counted, events: [{ type: "Warning", reason: EventReason.ReportFailed, message: (err as Error).message.slice(0, 1000) }] };
+    }
+    const covered = due.periodStart === undefined ? "the first report" : `since ${new Date(due.periodStart).toISOString()}`;
+    return {
+      // the next period starts empty: its first evaluation is the next one
+      status: { ...status, report: { configMap: due.configMap, lastTime: nowIso } },
+      events: [{ type: "Normal", reason: EventReason.ReportWritten, message: `governance report (${covered}) written to ConfigMap ${due.configMap}` }],
+    };
   }
 
   private async emitAll(ref: ObjectRef, events: MonitorEvent[]): Promise<void> {

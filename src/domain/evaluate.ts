@@ -112,6 +112,7 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
     ...(previous.declaredVersion !== undefined ? { declaredVersion: previous.declaredVersion } : {}),
     ...(previous.rollout ? { rollout: previous.rollout } : {}),
     ...(previous.versions ? { versions: previous.versions } : {}),
+    ...(previous.report ? { report: previous.report } : {}),
   };
   return { status, events: [...analysis.events, ...transitionEvents(previous, status, analysis.unknownReasons)] };
 }

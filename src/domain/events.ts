@@ -59,6 +59,9 @@ export const EventReason = {
   RouterError: "RouterError",
   RolloutBlocked: "RolloutBlocked",
   StableVersionChanged: "StableVersionChanged",
+  // governance reports (ModelMonitor spec.report)
+  ReportWritten: "ReportWritten",
+  ReportFailed: "ReportFailed",
   // notification webhooks (RetrainPolicy)
   NotificationFailed: "NotificationFailed",
 } as const;

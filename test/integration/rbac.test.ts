@@ -67,6 +67,7 @@ const monitorIn = (namespace: string, plant: string) => ({
     signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
     rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
     policyRef: { name: "p" },
+    report: { every: "1h" },
   },
 });
 
@@ -100,6 +101,8 @@ describe("the shipped RBAC", () => {
     const log = readFileSync(join(ROOT, `.local/logs/operator-${logFile}.log`), "utf8");
     expect(log).not.toMatch(/forbidden/i);
     expect(log).toMatch(/deleted a finished Job beyond the policy's history limits/);
+    // the governance report's ConfigMap, written by server-side apply
+    expect(await kubectlOk(["get", "configmap", "m-report", "-n", ns, "-o", "jsonpath={.data.report\\.md}"])).toMatch(/^# Model report: /);
   });
 
   it("status writes refused after the Job was created: no second Job, and the Job is adopted once writes work", async () => {

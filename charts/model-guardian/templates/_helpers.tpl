@@ -43,6 +43,11 @@ model-guardian.leaseRules (test/integration/chart.test.ts compares the rule sets
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
+# governance reports (ModelMonitor spec.report): a ConfigMap per monitor, written by
+# server-side apply (which needs create for the first write) and read back for /reports
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "create", "patch"]
 # RetrainPolicy actions: the Jobs it starts (and deletes beyond the history limits), and their
 # pods' termination messages (the version a retraining Job reports)
 - apiGroups: ["batch"]

@@ -7,6 +7,7 @@ import { ROLLOUT_PHASES, servingSchema } from "./rollout.ts";
 import {
   conditions,
   DAY,
+  DNS_SUBDOMAIN_PATTERN,
   duration,
   exactlyOneOf,
   listMap,
@@ -34,6 +35,7 @@ const WINDOW = { min: SECOND, max: 365 * DAY };
 const OFFSET = { min: SECOND, max: 365 * DAY };
 const FOR = { min: 0, max: 30 * DAY };
 const TIMEOUT = { min: 100, max: 5 * MINUTE };
+const REPORT_EVERY = { min: MINUTE, max: 90 * DAY };
 
 // ---------------------------------------------------------------- signals
 
@@ -300,6 +302,19 @@ export const modelMonitorSpecSchema = withRules(
       .default([]),
     policyRef: localObjectReference().optional().describe("RetrainPolicy acting on this monitor's findings."),
     serving: servingSchema.optional().describe("How the model's versions are served: the router and the stable and candidate Deployments a rollout drives."),
+    report: z
+      .strictObject({
+        every: duration(REPORT_EVERY).default("7d").describe("How often the governance report is written (the first at the first evaluation)."),
+        configMapName: z
+          .string()
+          .min(1)
+          .max(253)
+          .regex(DNS_SUBDOMAIN_PATTERN, { message: "must be a lower-case DNS subdomain name" })
+          .optional()
+          .describe("The ConfigMap (in the monitor's namespace) the report is written to; defaults to <monitor>-report."),
+      })
+      .optional()
+      .describe("A Markdown governance report of this model (KPIs per segment, drift, findings, actions, recommendations) written to a ConfigMap on a schedule."),
     suspend: z.boolean().default(false),
   }),
   {
@@ -485,6 +500,23 @@ export const modelMonitorStatusSchema = z.object({
     .optional()
     .describe("The rollout in progress (or the last one), in short."),
   versions: z.array(versionRecord).max(20).optional().describe("The model's versions, newest first."),
+  report: z
+    .object({
+      configMap: z.string().optional().describe("The ConfigMap holding the latest report (key report.md)."),
+      lastTime: time().optional().describe("When it was written; the next report covers the time since."),
+      period: z
+        .object({
+          since: time(),
+          evaluations: z
+            .object({ Healthy: z.int32().min(0).optional(), Warning: z.int32().min(0).optional(), Critical: z.int32().min(0).optional(), Unknown: z.int32().min(0).optional() })
+            .describe("Evaluations since, by health."),
+          withFindings: z.int32().min(0),
+        })
+        .optional()
+        .describe("The evaluations of the period the next report covers, counted as they happen (status.history keeps only the latest 24)."),
+    })
+    .optional()
+    .describe("The latest governance report (spec.report)."),
 });
 export type ModelMonitorStatus = z.infer<typeof modelMonitorStatusSchema>;
 

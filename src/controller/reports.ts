@@ -1,0 +1,46 @@
+// The operator's HTTP answer for governance reports: GET /reports lists the monitors that have
+// one, GET /reports/<namespace>/<monitor> returns its latest report as Markdown, read from the
+// ConfigMap the monitor's status names (the text written on schedule, never re-rendered).
+import { REPORT_KEY } from "../domain/report.ts";
+import type { KubeObject } from "./reconciler.ts";
+
+export interface ReportLookup {
+  /** The monitor as the cache holds it, by namespace/name. */
+  monitor(key: string): KubeObject | undefined;
+  /** Every monitor the cache holds. */
+  list(): KubeObject[];
+  read(namespace: string, configMap: string, key: string): Promise<string | undefined>;
+}
+export interface ReportAnswer {
+  status: number;
+  type: "text/markdown" | "text/plain";
+  body: string;
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const reportOf = (m: KubeObject | undefined) => (m?.status as { report?: { configMap?: string; lastTime?: string } } | undefined)?.report;
+
+export async function reportResponse(url: string, lookup: ReportLookup): Promise<ReportAnswer> {
+  const path = new URL(url, "http://localhost").pathname.replace(/\/+$/, "");
+  if (path === "/reports") {
+    const rows = lookup.list()
+      .filter((m) => reportOf(m)?.configMap)
+      .map((m) => `- [${m.metadata.namespace}/${m.metadata.name}](/reports/${m.metadata.namespace}/${m.metadata.name}) (${reportOf(m)?.lastTime ?? "?"})`)
+      .sort();
+    return { status: 200, type: "text/markdown", body: `# Governance reports\n\n${rows.length ? rows.join("\n") : "None yet: set spec.report on a ModelMonitor."}\n` };
+  }
+  const parts = path.split("/").slice(2).map(decodeURIComponent);
+  const [namespace, name] = parts;
+  if (parts.length !== 2 || !namespace || !name || !NAME.test(namespace) || !NAME.test(name)) return plain(404, "use /reports/<namespace>/<monitor>");
+  const monitor = lookup.monitor(`${namespace}/${name}`);
+  if (!monitor) return plain(404, `no ModelMonitor ${namespace}/${name} is watched by this operator`);
+  const report = reportOf(monitor);
+  if (!report?.configMap) {
+    const asked = (monitor.spec as { report?: unknown } | undefined)?.report !== undefined;
+    return plain(404, asked ? `ModelMonitor ${namespace}/${name} has not written its first report yet` : `ModelMonitor ${namespace}/${name} has no spec.report`);
+  }
+  const text = await lookup.read(namespace, report.configMap, REPORT_KEY);
+  return text === undefined ? plain(404, `ConfigMap ${namespace}/${report.configMap} (key ${REPORT_KEY}) does not exist`) : { status: 200, type: "text/markdown", body: text };
+}
+
+const plain = (status: number, message: string): ReportAnswer => ({ status, type: "text/plain", body: `${message}\n` });
