@@ -1,8 +1,10 @@
-// Leader election with two real operator processes on one Lease: only the leader reconciles;
-// the leader killed with SIGKILL is replaced once its lease runs out; a leader stopped with
-// SIGTERM releases the Lease and is replaced at once.
+// Leader election with real operator processes on one Lease: only the leader reconciles; the
+// leader killed with SIGKILL is replaced once its lease runs out; a leader stopped with SIGTERM
+// releases the Lease and is replaced at once; a retraining Job in flight across two hand-overs
+// is created once and its outcome recorded once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apply, createNamespace, deleteNamespace, getJson, kubectl, startOperator, waitFor, type Operator } from "./support.ts";
+import type { ModelServer } from "../../sim/model-server.ts";
+import { apply, createNamespace, deleteNamespace, getJson, kubectl, kubectlOk, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
 
 const LEASE = "mg-leader";
 let ns: string;
@@ -10,8 +12,11 @@ const operators: Operator[] = [];
 beforeAll(async () => {
   ns = await createNamespace("leader");
 });
+let sim: ModelServer | undefined;
+const model = `leader-${Date.now().toString(36)}`;
 afterAll(async () => {
   for (const op of operators) await op.stop("SIGKILL");
+  await stopScrapedModel(sim, model);
   await deleteNamespace(ns);
 });
 
@@ -40,6 +45,7 @@ async function metric(op: Operator, name: string): Promise<number> {
     .filter((l) => l.startsWith(name) && !l.startsWith("#"))
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
 }
+const lastEvaluationOf = async (name: string) => (await getJson<{ status?: { lastEvaluationTime?: string } }>("modelmonitor", name, ns)).status?.lastEvaluationTime;
 const lastEvaluation = async () => (await getJson<{ status?: { lastEvaluationTime?: string } }>("modelmonitor", "m", ns)).status?.lastEvaluationTime;
 
 describe("leader election", () => {
@@ -88,4 +94,94 @@ describe("leader election", () => {
     expect(handoverMs).toBeLessThan(5_000);
     await waitFor("evaluations by the third leader", async () => (await metric(c, "modelguardian_evaluations_total")) >= 2, 15_000, 250);
   });
+
+  it("a Job in flight across a SIGKILL and a SIGTERM hand-over is created once and recorded once", async () => {
+    // a degraded model from the start: the first evaluation triggers the retraining
+    sim = await startScrapedModel({ model, version: "v1", segments: { a: { requestsPerSecond: 40, accuracy: 0.55 } }, seed: 51 });
+    const x = await start("op-x");
+    const y = await start("op-y");
+    const z = await start("op-z");
+    const byIdentity = async (): Promise<Operator | undefined> => {
+      const h = await holder();
+      return h === undefined ? undefined : ([x, y, z] as Operator[])[["op-x_", "op-y_", "op-z_"].findIndex((p) => h.startsWith(p))];
+    };
+    // the previous test's last leader still runs: it hands over to one of x, y, z
+    for (const o of operators.filter((o) => ![x, y, z].includes(o))) await o.stop("SIGTERM");
+    const first = await waitFor("one of x, y, z to lead", byIdentity, 20_000, 200);
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "RetrainPolicy",
+      metadata: { name: "retrain", namespace: ns },
+      spec: {
+        triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
+        actions: [
+          {
+            name: "retrain",
+            jobTemplate: {
+              spec: {
+                backoffLimit: 0,
+                template: {
+                  // long enough to span both hand-overs
+                  metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version": "v2"}', "sim.modelguardian.dev/run-duration": "16s" } },
+                  spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
+                },
+              },
+            },
+          },
+        ],
+      },
+    });
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelMonitor",
+      metadata: { name: "degraded", namespace: ns },
+      spec: {
+        model: { name: model, version: "v1" },
+        interval: "1s",
+        window: "20s",
+        minSamples: 50,
+        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+        rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
+        policyRef: { name: "retrain" },
+      },
+    });
+    const seen = new Set<string>();
+    const jobs = async () => {
+      const names = (await kubectlOk(["get", "jobs", "-n", ns, "-l", "modelguardian.dev/monitor=degraded", "-o", "jsonpath={.items[*].metadata.name}"])).split(/\s+/).filter(Boolean);
+      for (const n of names) seen.add(n);
+      return names;
+    };
+    // the moment the Job exists the leader dies: its status write may or may not have landed
+    await waitFor("the retraining Job", async () => (await jobs()).length > 0, 90_000, 100);
+    await first.stop("SIGKILL");
+    const second = await waitFor("a new leader after the SIGKILL", async () => {
+      const o = await byIdentity();
+      return o !== undefined && o !== first ? o : undefined;
+    }, 20_000, 200);
+    // the second leader follows the Job (it records it if the first could not), then stops gracefully mid-Job
+    await waitFor("the Job recorded as Active", async () => {
+      const m = await getJson<{ status?: { remediation?: { history?: { outcome: string }[] } } }>("modelmonitor", "degraded", ns);
+      return m.status?.remediation?.history?.[0]?.outcome === "Active";
+    }, 20_000, 200);
+    await second.stop("SIGTERM");
+    const third = await waitFor("the third replica to lead", async () => {
+      const o = await byIdentity();
+      return o !== undefined && o !== first && o !== second ? o : undefined;
+    }, 10_000, 100);
+    const m = await waitFor("the outcome recorded by the third leader", async () => {
+      await jobs();
+      const mm = await getJson<{ status?: { remediation?: { history?: { job: string; outcome: string; attempt: number; version?: string }[]; candidate?: { version: string; job: string } } } }>("modelmonitor", "degraded", ns);
+      return mm.status?.remediation?.candidate ? mm : undefined;
+    }, 60_000, 250);
+    // a few more evaluations by the third leader: still one Job, one record
+    const before = await lastEvaluationOf("degraded");
+    await waitFor("more evaluations", async () => Date.parse((await lastEvaluationOf("degraded")) ?? "0") > Date.parse(before ?? "0") + 2000, 20_000, 250);
+    expect(await jobs()).toHaveLength(1);
+    expect([...seen]).toHaveLength(1);
+    const history = m.status?.remediation?.history ?? [];
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ job: [...seen][0], outcome: "Succeeded", attempt: 1, version: "v2" });
+    expect(m.status?.remediation?.candidate).toMatchObject({ version: "v2", job: [...seen][0] });
+    expect(await metric(third, "modelguardian_leader")).toBe(1);
+  }, 240_000);
 });
