@@ -156,6 +156,9 @@ export async function run(env: Record<string, string | undefined> = process.env)
   const router = new WatchRouter({ [CONTROLLER.modelMonitor]: monitors, [CONTROLLER.retrainPolicy]: policies, [CONTROLLER.modelRollout]: rollouts }, log);
   const watches = registrations.map((r) => watchResource(kc, r.resource, config.WATCH_NAMESPACES, router.handlers(r), log, r.labelSelector));
   let synced = false;
+  // whether this replica reconciles, for /healthz and /readyz (elector is set below, before any request matters)
+  let elector: LeaderElector | undefined = undefined;
+  const role = () => (elector === undefined ? "leading (leader election off)" : elector.isLeader ? `leading (Lease ${config.LEASE_NAME})` : `standby (Lease ${config.LEASE_NAME} held by ${elector.holder ?? "nobody yet"})`);
   const [host, port] = config.METRICS_ADDR.split(":") as [string, string];
   const server = createServer(async (req, res) => {
     if (req.url === "/metrics") {
@@ -165,10 +168,11 @@ export async function run(env: Record<string, string | undefined> = process.env)
       // any replica answers from its cache and the ConfigMap: a follower serves reports too
       const answer = await reportResponse(req.url, { monitor: (key) => monitors.get(key), list: () => [...monitors.values()], read: (ns, name, key) => reports.read(ns, name, key) }).catch((err: Error) => ({ status: 502, type: "text/plain", body: `${err.message}\n` }));
       res.writeHead(answer.status, { "Content-Type": `${answer.type}; charset=utf-8` }).end(answer.body);
-    } else if (req.url === "/healthz") res.end("ok");
+    } else if (req.url === "/healthz") res.end(`ok: ${role()}\n`);
     else if (req.url === "/readyz") {
-      if (synced) res.end("ok");
-      else res.writeHead(503).end("caches not synced yet");
+      // a follower is ready too: it serves /metrics and /reports, and takes over with warm caches
+      if (synced) res.end(`ok: ${role()}\n`);
+      else res.writeHead(503).end(`caches not synced yet: ${role()}\n`);
     }
     else res.writeHead(404).end();
   });
@@ -185,7 +189,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
     rollouts.start();
   };
   // with leader election only the Lease holder reconciles; the others keep warm caches
-  const elector = config.LEADER_ELECT
+  elector = config.LEADER_ELECT
     ? new LeaderElector(
         new KubernetesLease(kc, config.LEASE_NAMESPACE ?? config.POD_NAMESPACE ?? "default", config.LEASE_NAME),
         {

@@ -45,6 +45,11 @@ export class LeaderElector {
     return this.leading;
   }
 
+  /** The Lease's holder as last read: another replica's identity, this one's, or undefined. */
+  get holder(): string | undefined {
+    return this.leading ? this.settings.identity : this.observed?.holder || undefined;
+  }
+
   start(): void {
     this.schedule(0);
   }

@@ -65,6 +65,15 @@ describe("leader election", () => {
     expect(await metric(leader, "modelguardian_leader")).toBe(1);
     expect(await metric(follower, "modelguardian_leader")).toBe(0);
     expect(await metric(follower, "modelguardian_evaluations_total")).toBe(0);
+    // both are ready; /healthz and /readyz say which one leads
+    const probe = async (op: Operator, path: string) => {
+      const res = await fetch(new URL(path, op.metricsUrl));
+      return `${res.status} ${(await res.text()).trim()}`;
+    };
+    for (const path of ["/healthz", "/readyz"]) {
+      expect(await probe(leader, path)).toBe(`200 ok: leading (Lease ${LEASE})`);
+      expect(await probe(follower, path)).toBe(`200 ok: standby (Lease ${LEASE} held by ${first})`);
+    }
 
     // SIGKILL: nothing is released; the follower takes over once the lease has not changed for 6 s
     const killedAt = Date.now();
