@@ -31,6 +31,7 @@ let candidate: ModelServer | undefined;
 let follower: NodeJS.Timeout | undefined;
 // a notification webhook for policy p: it accepts every delivery
 let receiver: Server | undefined;
+const notices: { reason: string; object: { name: string } }[] = [];
 
 interface Target {
   refId: string;
@@ -112,7 +113,13 @@ func noErrors(err error) error {
 
 beforeAll(async () => {
   ns = await createNamespace("obs");
-  receiver = createServer((req, res) => void req.resume().on("end", () => res.writeHead(204).end()));
+  receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c)).on("end", () => {
+      notices.push(JSON.parse(body) as { reason: string; object: { name: string } });
+      res.writeHead(204).end();
+    });
+  });
   await new Promise<void>((r) => receiver?.listen(0, "127.0.0.1", r));
   operator = await startOperator([ns], `obs-${id}`);
   // the operator's /metrics as a scrape target of job model-guardian (the ServiceMonitor's job name)
@@ -139,6 +146,7 @@ beforeAll(async () => {
   }, 1000);
 
   for (const o of [
+    { apiVersion: "v1", kind: "Secret", metadata: { name: "webhook", namespace: ns }, stringData: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` } },
     deployment("canary-stable", "v1"),
     deployment("canary-candidate", "v1"),
     {
@@ -151,7 +159,10 @@ beforeAll(async () => {
       apiVersion: "modelguardian.dev/v1alpha1",
       kind: "RetrainPolicy",
       metadata: { name: "canary", namespace: ns },
-      spec: { rollout: { steps: [{ weight: 50, hold: "4s" }], analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.1 }], minSamples: 20 }, readyTimeout: "2m" } },
+      spec: {
+        rollout: { steps: [{ weight: 50, hold: "4s" }], analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.1 }], minSamples: 20 }, readyTimeout: "2m" },
+        notifications: [{ name: "releases", urlSecretRef: { name: "webhook" }, topics: ["Rollouts"] }],
+      },
     },
     {
       apiVersion: "modelguardian.dev/v1alpha1",
@@ -173,7 +184,6 @@ beforeAll(async () => {
         },
       },
     },
-    { apiVersion: "v1", kind: "Secret", metadata: { name: "webhook", namespace: ns }, stringData: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` } },
     {
       apiVersion: "modelguardian.dev/v1alpha1",
       kind: "RetrainPolicy",
@@ -264,6 +274,11 @@ describe("monitoring the operator with the shipped dashboard and alerts", () => 
     await waitFor("canary-v3 at its first step", async () => (await getJson<{ status?: { weights?: { candidate: number } } }>("modelrollout", "canary-v3", ns)).status?.weights?.candidate === 50, 90_000, 500);
     await kubectlOk(["annotate", "modelrollout", "canary-v3", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=abort"]);
     await waitFor("canary-v3 aborted", async () => (await rolloutPhase("canary-v3")) === "Aborted", 60_000, 500);
+    // the canary policy's webhook was told of both rollouts' steps and endings
+    await waitFor("the rollout notices", async () => notices.some((n) => n.reason === "Aborted" && n.object.name === "canary-v3"), 30_000, 250);
+    const told = (name: string) => notices.filter((n) => n.object.name === name).map((n) => n.reason);
+    expect(told("canary-v2")).toEqual(expect.arrayContaining(["RolloutStarted", "StepStarted", "Promoted"]));
+    expect(told("canary-v3")).toEqual(expect.arrayContaining(["RolloutStarted", "StepStarted", "Aborted", "Quarantined"]));
   }, 400_000);
 
   it("every panel's query, with the variables filled in, parses and returns data", async () => {
