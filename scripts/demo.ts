@@ -12,6 +12,7 @@
 // 3x slower: it is rolled back at its first analysis and quarantined.
 import { execFileSync, spawn } from "node:child_process";
 import { modelDeployment } from "./lib/serving.ts";
+import { followDeployments } from "./lib/follow.ts";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { AppsV1Api, BatchV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
@@ -292,27 +293,17 @@ const modelVersionOf = async (name: string) => {
   const d = await apps.readNamespacedDeployment({ name, namespace: ns });
   return d.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
 };
-let following = false;
-const follow = async () => {
-  if (following) return;
-  following = true;
-  try {
-    for (const s of servers) {
-      const v = await modelVersionOf(s.deployment);
-      if (!v || v === s.version) continue;
-      s.sim.setVersion(v);
-      s.sim.setBehaviour(behaviourOf[v] ?? {});
-      line(`\x1b[2m[follower] Deployment ${s.deployment} now says MODEL_VERSION=${v}: the ${s.role} server answers as ${v} (was ${s.version})\x1b[0m`);
-      s.version = v;
-    }
-  } catch {
-    // the next tick reads again
-  } finally {
-    following = false;
-  }
-};
-const follower = setInterval(() => void follow(), 300);
-onExit("the follower", () => clearInterval(follower));
+const follower = followDeployments({
+  servers: servers.map((s) => ({ server: s.sim, deployment: s.deployment, version: s.version })),
+  readVersion: modelVersionOf,
+  onVersion: (sim, v) => {
+    const s = servers.find((x) => x.sim === sim) as (typeof servers)[number];
+    s.sim.setBehaviour(behaviourOf[v] ?? {});
+    line(`\x1b[2m[follower] Deployment ${s.deployment} now says MODEL_VERSION=${v}: the ${s.role} server answers as ${v} (was ${s.version})\x1b[0m`);
+    s.version = v;
+  },
+});
+onExit("the follower", () => follower.stop());
 
 // ---------------------------------------------------------------- the live view
 

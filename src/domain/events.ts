@@ -44,6 +44,8 @@ export const EventReason = {
   BakeStarted: "BakeStarted",
   BakeFailed: "BakeFailed",
   RollbackStarted: "RollbackStarted",
+  RollbackStep: "RollbackStep",
+  RollbackAccelerated: "RollbackAccelerated",
   RolledBack: "RolledBack",
   Aborted: "Aborted",
   Quarantined: "Quarantined",

@@ -35,6 +35,8 @@ const ROLLOUT_REASONS = new Set<string>([
   R.Promoted,
   R.BakeFailed,
   R.RollbackStarted,
+  R.RollbackStep,
+  R.RollbackAccelerated,
   R.RolledBack,
   R.Aborted,
   R.Quarantined,

@@ -56,6 +56,16 @@ describe("CRD schema validation by kube-apiserver", () => {
     ["a distribution method for an embedding (CEL)", (s: Spec) => (s.drift = [{ name: "q", embedding: { metric: "c" }, method: "psi", reference: { pinned: {} }, threshold: { warning: 0.1 } }]), /spec\.drift\[0\].*embedding drift uses method cosine or euclidean/],
     ["a threshold without any tier (CEL)", (s: Spec) => (s.drift = [{ name: "d", histogram: { metric: "f" }, method: "psi", reference: { offset: "7d" }, threshold: {} }]), /spec\.drift\[0\]\.threshold.*at least one of warning or critical/],
     ["a quantile signal without its quantile (CEL)", (s: Spec) => ((s as Record<string, unknown>).signals = [{ name: "p95", histogram: { metric: "lat", measure: "quantile" } }]), /spec\.signals\[0\]\.histogram.*measure quantile needs quantile/],
+    [
+      "an istio router without its destinations (CEL)",
+      (s: Spec) => Object.assign(s, { versionLabel: "version", serving: { router: { istio: { virtualService: { name: "v" } } }, stable: { deployment: { name: "a" } }, candidate: { deployment: { name: "b" } } } }),
+      /spec\.serving.*the istio router needs stable\.destination and candidate\.destination/,
+    ],
+    [
+      "two routers at once (CEL)",
+      (s: Spec) => Object.assign(s, { versionLabel: "version", serving: { router: { istio: { virtualService: { name: "v" } }, gatewayAPI: { httpRoute: { name: "r" } } }, stable: { deployment: { name: "a" } }, candidate: { deployment: { name: "b" } } } }),
+      /spec\.serving\.router.*a router must be given: exactly one of gatewayAPI or istio/,
+    ],
   ])("rejects %s with a message naming the field", async (_, edit, message) => {
     const r = await apply(withSpec(`bad-${Math.random().toString(36).slice(2, 8)}`, edit));
     expect(r.code).not.toBe(0);
@@ -79,6 +89,8 @@ describe("CRD schema validation by kube-apiserver", () => {
     ["a notification whose Secret key is no data key", { notifications: [{ name: "chat", urlSecretRef: { name: "hooks", key: "a/b" } }] }, /spec\.notifications\[0\]\.urlSecretRef\.key: Invalid value: "a\/b"/],
     ["a notification topic that does not exist", { notifications: [{ name: "chat", urlSecretRef: { name: "hooks" }, topics: ["Everything"] }] }, /spec\.notifications\[0\]\.topics\[0\]: Unsupported value: "Everything"/],
     ["two notifications of one name", { notifications: [{ name: "chat", urlSecretRef: { name: "a" } }, { name: "chat", urlSecretRef: { name: "b" } }] }, /spec\.notifications\[1\]: Duplicate value/],
+    ["a gradual rollback without steps (CEL)", { rollout: { rollback: { mode: "gradual" } } }, /spec\.rollout\.rollback\.steps.*gradual rollback needs steps/],
+    ["rollback steps that go up (CEL)", { rollout: { rollback: { mode: "gradual", steps: [{ weight: 10, hold: "1m" }, { weight: 30, hold: "1m" }] } } }, /spec\.rollout\.rollback\.steps.*rollback step weights must decrease/],
   ])("rejects a RetrainPolicy with %s", async (_what, spec, message) => {
     const r = await apply(policy(spec));
     expect(r.code).not.toBe(0);

@@ -8,6 +8,7 @@
 import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { followDeployments } from "../../scripts/lib/follow.ts";
 import { modelDeployment } from "../../scripts/lib/serving.ts";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
@@ -28,7 +29,7 @@ let operator: Operator | undefined;
 let sim: ModelServer | undefined;
 let stable: ModelServer | undefined;
 let candidate: ModelServer | undefined;
-let follower: NodeJS.Timeout | undefined;
+let follower: { stop(): void } | undefined;
 // a notification webhook for policy p: it accepts every delivery
 let receiver: Server | undefined;
 const notices: { reason: string; object: { name: string } }[] = [];
@@ -132,18 +133,14 @@ beforeAll(async () => {
   candidate = await startModelServer({ model: CANARY, version: "v1", segments: { a: { requestsPerSecond: 40 } }, seed: 23 });
   await writePrometheusTarget(TARGETS_DIR, `${CANARY}-stable`, stable.port);
   await writePrometheusTarget(TARGETS_DIR, `${CANARY}-candidate`, candidate.port);
-  const served = new Map<ModelServer, string>([[stable, "v1"], [candidate, "v1"]]);
-  follower = setInterval(() => {
-    void (async () => {
-      for (const [server, name] of [[stable, "canary-stable"], [candidate, "canary-candidate"]] as const) {
-        const version = await modelVersion(name);
-        if (server && version && served.get(server) !== version) {
-          server.setVersion(version);
-          served.set(server, version);
-        }
-      }
-    })().catch(() => undefined);
-  }, 1000);
+  follower = followDeployments({
+    servers: [
+      { server: stable, deployment: "canary-stable", version: "v1" },
+      { server: candidate, deployment: "canary-candidate", version: "v1" },
+    ],
+    readVersion: modelVersion,
+    everyMs: 1000,
+  });
 
   for (const o of [
     { apiVersion: "v1", kind: "Secret", metadata: { name: "webhook", namespace: ns }, stringData: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` } },
@@ -243,7 +240,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (follower) clearInterval(follower);
+  follower?.stop();
   await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
   await operator?.stop();
   await removePrometheusTarget(TARGETS_DIR, OPERATOR_TARGET);

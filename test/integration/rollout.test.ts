@@ -5,6 +5,7 @@
 // their pods become ready, but the processes that answer are the simulated servers, which the
 // test relabels when the operator puts a version in place on a Deployment.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { followDeployments } from "../../scripts/lib/follow.ts";
 import { modelDeployment } from "../../scripts/lib/serving.ts";
 import { startLoad, type Load } from "../../sim/load.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
@@ -92,21 +93,7 @@ const HEALTHY = { accuracy: 0.92, latencyMeanSeconds: 0.05 };
 /** How each model version behaves, wherever it is served (default: HEALTHY). */
 const PROFILES = new Map<string, Partial<typeof HEALTHY>>();
 
-/** The simulated servers stand in for the Deployments' pods: they serve what the Deployment was told. */
-async function followDeployments(): Promise<void> {
-  for (const [server, deployment] of [
-    [stable, "model-stable"],
-    [candidate, "model-candidate"],
-  ] as const) {
-    const version = (await modelEnv(deployment)).MODEL_VERSION;
-    if (!server || !version || version === currentVersion.get(server)) continue;
-    server.setVersion(version);
-    server.setBehaviour({ ...HEALTHY, ...PROFILES.get(version) });
-    currentVersion.set(server, version);
-  }
-}
-const currentVersion = new Map<ModelServer, string>();
-let follower: NodeJS.Timeout | undefined;
+let follower: { stop(): void } | undefined;
 
 beforeAll(async () => {
   ns = await createNamespace("rollout");
@@ -114,8 +101,6 @@ beforeAll(async () => {
   dp = await startDataPlane({ namespace: ns });
   stable = await startModelServer({ model: MODEL, version: "v1", segments: { a: { accuracy: 0.92, latencyMeanSeconds: 0.05 } }, traffic: "served", seed: 1 });
   candidate = await startModelServer({ model: MODEL, version: "v1", segments: { a: { accuracy: 0.92, latencyMeanSeconds: 0.05 } }, traffic: "served", seed: 2 });
-  currentVersion.set(stable, "v1");
-  currentVersion.set(candidate, "v1");
   await writePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`, stable.port);
   await writePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`, candidate.port);
   stableRef = await dp.backend(`${ns}-stable`, stable.port);
@@ -153,12 +138,20 @@ beforeAll(async () => {
     },
   });
   load = startLoad({ url: `${dp.url}/predict`, requestsPerSecond: 60, concurrency: 8 });
-  follower = setInterval(() => void followDeployments().catch(() => undefined), 300);
+  // the simulated servers stand in for the Deployments' pods: they serve what the Deployment was told
+  follower = followDeployments({
+    servers: [
+      { server: stable, deployment: "model-stable", version: "v1" },
+      { server: candidate, deployment: "model-candidate", version: "v1" },
+    ],
+    readVersion: async (d) => (await modelEnv(d)).MODEL_VERSION,
+    onVersion: (server, version) => server.setBehaviour({ ...HEALTHY, ...PROFILES.get(version) }),
+  });
   await waitFor("Prometheus to scrape both servers", async () => (await promQuery(`count(model_predictions_total{model="${MODEL}"})`)).length > 0, 60_000);
 }, 300_000);
 
 afterAll(async () => {
-  if (follower) clearInterval(follower);
+  follower?.stop();
   await load?.stop();
   await op?.stop();
   await dp?.stop();

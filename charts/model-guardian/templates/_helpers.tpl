@@ -29,11 +29,15 @@ model-guardian.leaseRules (test/integration/chart.test.ts compares the rule sets
 - apiGroups: ["modelguardian.dev"]
   resources: ["modelrollouts/finalizers"]
   verbs: ["update"]
-# the fields a rollout owns on other objects: backend weights of the HTTPRoute named in a
-# monitor's spec.serving, and the model version and URI env vars of its two Deployments
+# the fields a rollout owns on other objects: the weights of the HTTPRoute's backends or the
+# VirtualService's destinations named in a monitor's spec.serving, and the model version and
+# URI env vars of its two Deployments
 - apiGroups: ["gateway.networking.k8s.io"]
   resources: ["httproutes"]
   verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["networking.istio.io"]
+  resources: ["virtualservices"]
+  verbs: ["get", "patch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "patch"]

@@ -1,12 +1,11 @@
 // Gateway API router: the weights of the stable and candidate backendRefs of one rule of an
 // HTTPRoute. One JSON patch sets both weights, guarded by `test` operations on the backends'
-// names, so a route reordered since it was read is never written at the wrong places; every
-// other field (matches, filters, other rules, other backends) is left as it is.
-import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+// names (patched-object.ts); every other field (matches, filters, other rules, other backends)
+// is left as it is.
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { BackendRefSpec, ServingSpec, Weights } from "../../api/v1alpha1/rollout.ts";
-import type { LiveWeights } from "../../domain/rollout/machine.ts";
 import { RouterError, type TrafficRouter } from "../../ports.ts";
-import { apiMessage } from "../kubernetes/client.ts";
+import { PatchedObjectRouter } from "./patched-object.ts";
 
 export const HTTPROUTES = { group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes" } as const;
 
@@ -22,16 +21,24 @@ interface HttpRoute {
 
 const matches = (ref: BackendRef, want: BackendRefSpec) => ref.name === want.name && (ref.group ?? "") === want.group && (ref.kind ?? "Service") === want.kind;
 
+/** The two backendRefs the schema requires with this router. */
+function backendsOf(serving: ServingSpec): { stable: BackendRefSpec; candidate: BackendRefSpec } {
+  const { stable, candidate } = { stable: serving.stable.backendRef, candidate: serving.candidate.backendRef };
+  if (!stable || !candidate) throw new RouterError("BackendNotFound", "spec.serving needs stable.backendRef and candidate.backendRef with the gatewayAPI router");
+  return { stable, candidate };
+}
+
 /** Where the two backends sit in a route: the rule and their indexes. Pure, tested on objects. */
 export function locateBackends(route: HttpRoute, serving: ServingSpec): { rule: number; stable: number; candidate: number; weights: Weights } {
+  const backends = backendsOf(serving);
   const rules = route.spec?.rules ?? [];
   const ruleName = serving.router.gatewayAPI?.ruleName;
-  const rule = ruleName !== undefined ? rules.findIndex((r) => r.name === ruleName) : rules.findIndex((r) => (r.backendRefs ?? []).some((b) => matches(b, serving.stable.backendRef)));
+  const rule = ruleName !== undefined ? rules.findIndex((r) => r.name === ruleName) : rules.findIndex((r) => (r.backendRefs ?? []).some((b) => matches(b, backends.stable)));
   if (rule < 0)
-    throw new RouterError("RuleNotFound", ruleName !== undefined ? `the HTTPRoute has no rule named ${ruleName}` : `no rule of the HTTPRoute refers to the stable backend ${serving.stable.backendRef.name}`);
+    throw new RouterError("RuleNotFound", ruleName !== undefined ? `the HTTPRoute has no rule named ${ruleName}` : `no rule of the HTTPRoute refers to the stable backend ${backends.stable.name}`);
   const refs = rules[rule]?.backendRefs ?? [];
   const find = (which: "stable" | "candidate") => {
-    const want = serving[which].backendRef;
+    const want = backends[which];
     const i = refs.findIndex((b) => matches(b, want));
     if (i < 0) throw new RouterError("BackendNotFound", `rule ${ruleName ?? rule} of the HTTPRoute has no backendRef ${want.kind} ${want.name} (the ${which} backend); add it, with weight 0 for the candidate`);
     return i;
@@ -43,79 +50,36 @@ export function locateBackends(route: HttpRoute, serving: ServingSpec): { rule: 
   return { rule, stable, candidate, weights: { stable: weightOf(stable), candidate: weightOf(candidate) } };
 }
 
+type Location = { rule: number; stable: number; candidate: number };
+
 /** The JSON patch that sets both weights, failing if either backend moved. */
-export function weightPatch(at: { rule: number; stable: number; candidate: number }, serving: ServingSpec, weights: Weights): object[] {
+export function weightPatch(at: Location, serving: ServingSpec, weights: Weights): object[] {
   const ref = (i: number) => `/spec/rules/${at.rule}/backendRefs/${i}`;
+  const backends = backendsOf(serving);
   return [
-    { op: "test", path: `${ref(at.stable)}/name`, value: serving.stable.backendRef.name },
-    { op: "test", path: `${ref(at.candidate)}/name`, value: serving.candidate.backendRef.name },
+    { op: "test", path: `${ref(at.stable)}/name`, value: backends.stable.name },
+    { op: "test", path: `${ref(at.candidate)}/name`, value: backends.candidate.name },
     { op: "add", path: `${ref(at.stable)}/weight`, value: weights.stable },
     { op: "add", path: `${ref(at.candidate)}/weight`, value: weights.candidate },
   ];
 }
 
-/**
- * One instance serves one reconcile: a write right after a read reuses what was read (the
- * rollback's write then costs one request); the patch's `test` operations still refuse it if
- * the route changed in between.
- */
-export class GatewayApiRouter implements TrafficRouter {
-  private readonly api: CustomObjectsApi;
-  private lastRead: HttpRoute | undefined;
-  private readonly namespace: string;
-  private readonly serving: ServingSpec;
-  private readonly fieldManager: string;
-  constructor(kc: KubeConfig, namespace: string, serving: ServingSpec, fieldManager: string) {
-    this.api = kc.makeApiClient(CustomObjectsApi);
-    this.namespace = namespace;
-    this.serving = serving;
-    this.fieldManager = fieldManager;
-  }
-
-  private get route(): string {
-    return (this.serving.router.gatewayAPI as { httpRoute: { name: string } }).httpRoute.name;
-  }
-
-  private async get(): Promise<HttpRoute> {
-    try {
-      return (await this.api.getNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name: this.route })) as HttpRoute;
-    } catch (err) {
-      throw routerError(err, `HTTPRoute ${this.namespace}/${this.route}`);
-    }
-  }
-
-  async read(): Promise<LiveWeights> {
-    try {
-      this.lastRead = await this.get();
-      return { kind: "weights", weights: locateBackends(this.lastRead, this.serving).weights };
-    } catch (err) {
-      const e = err instanceof RouterError ? err : new RouterError("RouterUnavailable", String((err as Error).message));
-      return { kind: "error", reason: e.reason, message: e.message };
-    }
-  }
-
-  async write(weights: Weights): Promise<void> {
-    const route = this.lastRead ?? (await this.get());
-    this.lastRead = undefined;
-    const at = locateBackends(route, this.serving);
-    try {
-      await this.api.patchNamespacedCustomObject(
-        { ...HTTPROUTES, namespace: this.namespace, name: this.route, body: weightPatch(at, this.serving, weights), fieldManager: this.fieldManager },
-        setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
-      );
-    } catch (err) {
-      throw routerError(err, `HTTPRoute ${this.namespace}/${this.route}`);
-    }
-  }
-}
-
-function routerError(err: unknown, what: string): RouterError {
-  if (err instanceof RouterError) return err;
-  const code = (err as { code?: number }).code;
-  const message = `${what}: ${apiMessage(err)}`;
-  if (code === 404) return new RouterError("RouteNotFound", message);
-  if (code === 403 || code === 401) return new RouterError("RouterForbidden", message);
-  // a failed `test` operation: the route changed between the read and the write
-  if (code === 422 || code === 409) return new RouterError("RouteChanged", message);
-  return new RouterError("RouterUnavailable", message);
+/** The router of an HTTPRoute's backend weights. */
+export function gatewayApiRouter(kc: KubeConfig, namespace: string, serving: ServingSpec, fieldManager: string): TrafficRouter {
+  const name = (serving.router.gatewayAPI as { httpRoute: { name: string } }).httpRoute.name;
+  return new PatchedObjectRouter<HttpRoute, Location>(
+    kc,
+    namespace,
+    {
+      resource: HTTPROUTES,
+      kind: "HTTPRoute",
+      name,
+      locate: (route) => {
+        const { weights, ...at } = locateBackends(route, serving);
+        return { at, weights };
+      },
+      patch: (at, weights) => weightPatch(at, serving, weights),
+    },
+    fieldManager,
+  );
 }

@@ -18,24 +18,41 @@ const backendRef = z.strictObject({
 });
 export type BackendRefSpec = z.infer<typeof backendRef>;
 
+/** An Istio destination: a host (a Service name or FQDN, as the VirtualService writes it) and an optional DestinationRule subset. */
+const destination = z.strictObject({
+  host: z.string().min(1).max(253).describe("destination.host exactly as the VirtualService's route names it."),
+  subset: z.string().min(1).max(253).optional().describe("The DestinationRule subset, when the two versions share a host."),
+});
+export type DestinationSpec = z.infer<typeof destination>;
+
 const servedVersion = z.strictObject({
-  backendRef: backendRef.describe("The backend of this version in the route."),
+  backendRef: backendRef.optional().describe("Gateway API: the backend of this version in the HTTPRoute."),
+  destination: destination.optional().describe("Istio: the destination of this version in the VirtualService's route."),
   deployment: localObjectReference().describe("The Deployment serving this version; the operator sets its model version and URI."),
 });
 
+export const ROUTERS = ["gatewayAPI", "istio"] as const;
+export type RouterKind = (typeof ROUTERS)[number];
+
 export const servingSchema = withRules(
   z.strictObject({
-    router: z
-      .strictObject({
+    router: withRules(
+      z.strictObject({
         gatewayAPI: z
           .strictObject({
             httpRoute: localObjectReference().describe("The HTTPRoute in the monitor's namespace whose backend weights the operator sets."),
             ruleName: z.string().min(1).max(253).optional().describe("The rule holding both backends; by default the first rule that refers to the stable backend."),
           })
           .optional(),
-      })
-      .refine((r) => r.gatewayAPI !== undefined, { message: "a router must be given (gatewayAPI)" })
-      .meta({ "x-kubernetes-validations": [{ rule: "has(self.gatewayAPI)", message: "a router must be given (gatewayAPI)" }] }),
+        istio: z
+          .strictObject({
+            virtualService: localObjectReference().describe("The VirtualService (networking.istio.io) in the monitor's namespace whose destination weights the operator sets."),
+            routeName: z.string().min(1).max(253).optional().describe("The spec.http[] route holding both destinations; by default the first that routes to the stable destination."),
+          })
+          .optional(),
+      }),
+      exactlyOneOf(["gatewayAPI", "istio"], "a router must be given: exactly one of gatewayAPI or istio"),
+    ),
     stable: servedVersion,
     candidate: servedVersion,
     modelEnv: z
@@ -53,9 +70,26 @@ export const servingSchema = withRules(
     holds: (s) => s.stable.deployment.name !== s.candidate.deployment.name,
   },
   {
-    rule: "self.stable.backendRef.name != self.candidate.backendRef.name || self.stable.backendRef.kind != self.candidate.backendRef.kind",
+    rule: "!has(self.router.gatewayAPI) || (has(self.stable.backendRef) && has(self.candidate.backendRef))",
+    message: "the gatewayAPI router needs stable.backendRef and candidate.backendRef",
+    reason: "FieldValueRequired",
+    holds: (s) => s.router.gatewayAPI === undefined || (s.stable.backendRef !== undefined && s.candidate.backendRef !== undefined),
+  },
+  {
+    rule: "!has(self.router.istio) || (has(self.stable.destination) && has(self.candidate.destination))",
+    message: "the istio router needs stable.destination and candidate.destination",
+    reason: "FieldValueRequired",
+    holds: (s) => s.router.istio === undefined || (s.stable.destination !== undefined && s.candidate.destination !== undefined),
+  },
+  {
+    rule: "!has(self.stable.backendRef) || !has(self.candidate.backendRef) || self.stable.backendRef.name != self.candidate.backendRef.name || self.stable.backendRef.kind != self.candidate.backendRef.kind",
     message: "stable and candidate must be different backends",
-    holds: (s) => s.stable.backendRef.name !== s.candidate.backendRef.name || s.stable.backendRef.kind !== s.candidate.backendRef.kind,
+    holds: (s) => !s.stable.backendRef || !s.candidate.backendRef || s.stable.backendRef.name !== s.candidate.backendRef.name || s.stable.backendRef.kind !== s.candidate.backendRef.kind,
+  },
+  {
+    rule: "!has(self.stable.destination) || !has(self.candidate.destination) || self.stable.destination.host != self.candidate.destination.host || (has(self.stable.destination.subset) ? self.stable.destination.subset : '') != (has(self.candidate.destination.subset) ? self.candidate.destination.subset : '')",
+    message: "stable and candidate must be different destinations (another host, or another subset)",
+    holds: (s) => !s.stable.destination || !s.candidate.destination || s.stable.destination.host !== s.candidate.destination.host || (s.stable.destination.subset ?? "") !== (s.candidate.destination.subset ?? ""),
   },
 );
 export type ServingSpec = z.infer<typeof servingSchema>;
@@ -66,6 +100,8 @@ const HOLD = { min: SECOND, max: 30 * DAY };
 const RETRY = { min: SECOND, max: HOUR };
 const READY_TIMEOUT = { min: SECOND, max: DAY };
 const BAKE = { min: 0, max: 30 * DAY };
+
+export const ROLLBACK_MODES = ["immediate", "gradual"] as const;
 
 export const COMPARISON_LIMITS = ["maxRelativeIncrease", "maxRelativeDecrease", "maxIncrease", "maxDecrease"] as const;
 export type ComparisonLimit = (typeof COMPARISON_LIMITS)[number];
@@ -146,7 +182,39 @@ export const rolloutStrategySchema = withRules(
         minSeverity: severity().default("critical").describe("A finding of the monitor at least this severe on the promoted version, during the bake, rolls back to the previous version."),
       })
       .default({ duration: "0s", minSeverity: "critical" }),
-    rollback: z.strictObject({ mode: z.enum(["immediate"]).default("immediate") }).default({ mode: "immediate" }),
+    rollback: withRules(
+      z.strictObject({
+        mode: z
+          .enum(ROLLBACK_MODES)
+          .default("immediate")
+          .describe("immediate: 100 % stable in the reconcile that decides it. gradual: a failed analysis steps the candidate's weight down by spec.rollback.steps; an abort, a critical finding of the monitor or a failure after a promotion still go to stable at once."),
+        steps: z
+          .array(z.strictObject({ weight: z.int32().min(0).max(99).describe("The candidate's weight (%) on the way down."), hold: duration(HOLD) }))
+          .min(1)
+          .max(10)
+          .optional()
+          .describe("gradual: the candidate's weights on the way down, each held this long; after the last, 0."),
+      }),
+      {
+        rule: "self.mode != 'gradual' || has(self.steps)",
+        message: "gradual rollback needs steps",
+        fieldPath: ".steps",
+        reason: "FieldValueRequired",
+        holds: (x) => x.mode !== "gradual" || x.steps !== undefined,
+      },
+      {
+        rule: "self.mode == 'gradual' || !has(self.steps)",
+        message: "steps apply to gradual rollback only",
+        fieldPath: ".steps",
+        holds: (x) => x.mode === "gradual" || x.steps === undefined,
+      },
+      {
+        rule: "!has(self.steps) || (self.steps.all(s, self.steps.filter(t, t.weight == s.weight).size() == 1) && self.steps.map(s, -s.weight).isSorted())",
+        message: "rollback step weights must decrease from one step to the next",
+        fieldPath: ".steps",
+        holds: (x) => !x.steps || x.steps.every((st, i) => i === 0 || st.weight < (x.steps as { weight: number }[])[i - 1]!.weight),
+      },
+    ).default({ mode: "immediate" }),
   }),
   {
     rule: "self.steps.all(s, self.steps.filter(t, t.weight == s.weight).size() == 1) && self.steps.map(s, s.weight).isSorted()",
@@ -222,6 +290,8 @@ export const modelRolloutStatusSchema = z.object({
   stepWeight: z.int32().min(0).optional(),
   stepStartTime: time().optional(),
   nextAnalysisTime: time().optional(),
+  rollbackStepIndex: z.int32().min(0).optional().describe("gradual rollback: the step down the candidate's weight is at."),
+  rollbackStepStartTime: time().optional().describe("gradual rollback: when that step began."),
   desiredWeights: weights.optional().describe("The weights the operator sets on the route."),
   weights: weights.optional().describe("The weights read back from the route."),
   counters: z

@@ -3,85 +3,21 @@
 // and the writes that bring the world to it. Pure: the controller persists the status first,
 // then performs the effects, so a restart at any moment resumes from what status says and
 // every effect is repeated until the live state reads back as intended.
-import type { Condition, Severity } from "../../api/v1alpha1/common.ts";
-import type { ModelRolloutSpec, ModelRolloutStatus, RolloutPhase, RolloutStrategy, ServingSpec, Weights } from "../../api/v1alpha1/rollout.ts";
+import type { Condition } from "../../api/v1alpha1/common.ts";
+import type { ModelRolloutStatus, RolloutPhase, RolloutStrategy, Weights } from "../../api/v1alpha1/rollout.ts";
 import { TERMINAL_PHASES } from "../../api/v1alpha1/rollout.ts";
 import { setConditions, type ConditionInput } from "../conditions.ts";
 import { durationMs } from "../duration.ts";
 import { severityRank } from "../stats/severity.ts";
-import { EventReason, type MonitorEvent } from "../events.ts";
+import { EventReason } from "../events.ts";
 import { analysisRecordOf, type AnalysisJudgement } from "./analysis.ts";
+import { ALL_STABLE, Builder, sameWeights, stepWeights, WAIT_MS, WATCH_INTERVAL_MS, ZERO_COUNTERS, type RolloutDecision, type RolloutSnapshot, type RolloutWorld } from "./builder.ts";
 import { actionVerb, ROLLOUT_ACTION_ANNOTATION } from "./names.ts";
+import { accelerateRollback, rollback, rollingBack } from "./rollback.ts";
 
-export interface WorkloadState {
-  found: boolean;
-  version?: string | undefined;
-  uri?: string | undefined;
-  /** Available with its current spec (observed generation, updated and available replicas). */
-  ready: boolean;
-  message: string;
-}
+export type { LiveWeights, MonitorVerdict, RolloutDecision, RolloutEffect, RolloutSnapshot, RolloutWorld, WorkloadState } from "./builder.ts";
+export { WATCH_INTERVAL_MS } from "./builder.ts";
 
-export type LiveWeights = { kind: "weights"; weights: Weights } | { kind: "error"; reason: string; message: string };
-
-export interface RolloutSnapshot {
-  /** The ModelRollout's name, for the commands its messages give. */
-  name?: string | undefined;
-  generation: number;
-  spec: ModelRolloutSpec;
-  annotations: Readonly<Record<string, string>>;
-  status: ModelRolloutStatus;
-  deleting: boolean;
-}
-
-export interface RolloutWorld {
-  now: number;
-  strategy: RolloutStrategy;
-  /** Why the strategy cannot analyse this model (no comparisons, unknown signals). */
-  strategyProblem?: string | undefined;
-  /** The version serving stable traffic now: recorded when the rollout starts. */
-  stable: { version: string; uri?: string | undefined };
-  weights: LiveWeights;
-  stableWorkload: WorkloadState;
-  candidateWorkload: WorkloadState;
-  /** Present when an analysis was due and has been run. */
-  analysis?: (AnalysisJudgement & { window: string }) | undefined;
-  /** What the monitor last concluded (its rollback triggers, during a bake). */
-  monitor?: MonitorVerdict | undefined;
-  /** The monitor's wiring, recorded in status so a deletion after the monitor's can still restore stable. */
-  serving?: ServingSpec | undefined;
-}
-
-export interface MonitorVerdict {
-  /** The version the monitor evaluated. */
-  version?: string | undefined;
-  lastEvaluationTime?: string | undefined;
-  findings: readonly { type: string; severity: Severity; source: string; description: string; since: string }[];
-}
-
-export type RolloutEffect =
-  | { kind: "setWeights"; weights: Weights }
-  | { kind: "setWorkload"; which: "stable" | "candidate"; version: string; uri?: string | undefined };
-
-export interface RolloutDecision {
-  status: ModelRolloutStatus;
-  effects: RolloutEffect[];
-  events: MonitorEvent[];
-  requeueAfterMs?: number | undefined;
-  /** The rollout can still move traffic: it must hold its finalizer (so a deletion restores stable first). */
-  holdFinalizer: boolean;
-  /** The finalizer may go: the rollout is over, or it is being deleted and the route is back at 100 % stable. */
-  releaseFinalizer: boolean;
-}
-
-const ALL_STABLE: Weights = { stable: 100, candidate: 0 };
-const sameWeights = (a: Weights | undefined, b: Weights | undefined) => !!a && !!b && a.stable === b.stable && a.candidate === b.candidate;
-const stepWeights = (weight: number): Weights => ({ stable: 100 - weight, candidate: weight });
-const ZERO_COUNTERS = { successful: 0, failed: 0, inconclusive: 0, errors: 0, consecutiveInconclusive: 0, consecutiveErrors: 0 };
-/** How often the live weights are re-read while a rollout runs (a person's edit is noticed this fast). */
-export const WATCH_INTERVAL_MS = 5_000;
-/** How often a Deployment's readiness is re-read while the rollout waits for it. */
-const WAIT_MS = 1_000;
 const ANALYSES_KEPT = 32;
 
 export const isTerminal = (phase: RolloutPhase | undefined) => phase !== undefined && TERMINAL_PHASES.includes(phase);
@@ -99,36 +35,6 @@ export function analysisWindow(status: ModelRolloutStatus, now: number): { windo
   const start = Date.parse(status.stepStartTime ?? new Date(now).toISOString());
   const windowMs = Math.max(1000, now - start);
   return { windowMs, candidateAt: now, stableAt: (status.stepWeight ?? 0) >= 100 ? start : now };
-}
-
-class Builder {
-  status: ModelRolloutStatus;
-  readonly effects: RolloutEffect[] = [];
-  readonly events: MonitorEvent[] = [];
-  readonly now: number;
-  readonly iso: string;
-  requeueAfterMs: number | undefined;
-  constructor(status: ModelRolloutStatus, now: number) {
-    this.status = { ...status };
-    this.now = now;
-    this.iso = new Date(now).toISOString();
-  }
-  set(patch: Partial<ModelRolloutStatus>) {
-    this.status = { ...this.status, ...patch };
-  }
-  phase(phase: RolloutPhase, reason: string, message: string) {
-    if (this.status.phase !== phase) this.status = { ...this.status, phase, phaseTime: this.iso };
-    this.status = { ...this.status, reason, message };
-  }
-  event(type: "Normal" | "Warning", reason: MonitorEvent["reason"], message: string) {
-    this.events.push({ type, reason, message });
-  }
-  requeue(ms: number) {
-    this.requeueAfterMs = Math.min(this.requeueAfterMs ?? Infinity, Math.max(0, ms));
-  }
-  counters() {
-    return { ...ZERO_COUNTERS, ...this.status.counters };
-  }
 }
 
 export function decideRollout(r: RolloutSnapshot, w: RolloutWorld): RolloutDecision {
@@ -206,11 +112,15 @@ function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     case "reject":
       if (phase !== "Pending" || w.strategy.approval !== "manual" || b.status.approvedTime) return refuse("nothing is waiting for approval");
       b.event("Warning", EventReason.Rejected, `${said}: ${r.spec.candidate.version} rejected`);
-      return rollback(b, r, "Aborted", "rejected by a person before it started");
+      return rollback(b, r, w, "Aborted", "rejected by a person before it started");
     case "abort":
+      if (phase === "RollingBack" && b.status.rollbackStepIndex !== undefined) {
+        accelerateRollback(b, r, `${said}: aborting the gradual rollback`);
+        return b.phase("RollingBack", "Aborted", "aborted by a person during a gradual rollback");
+      }
       if (isTerminal(phase) || phase === "RollingBack") return refuse(`the rollout is already ${phase}`);
       b.event("Warning", EventReason.ManualAction, `${said}: aborting, all traffic back to stable`);
-      return rollback(b, r, "Aborted", "aborted by a person");
+      return rollback(b, r, w, "Aborted", "aborted by a person");
     case "promote":
       if (phase !== "Pending" && phase !== "Progressing" && phase !== "Paused") return refuse(`a ${phase} rollout cannot be promoted`);
       b.event("Normal", EventReason.ManualAction, `${said}: promoting now, skipping the remaining steps`);
@@ -248,7 +158,7 @@ function pending(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
   // the ready timeout counts from the approval, not from the wait for it
   const since = Math.max(Date.parse(b.status.phaseTime ?? b.iso), b.status.approvedTime ? Date.parse(b.status.approvedTime) : 0);
   if (b.now - since > durationMs(w.strategy.readyTimeout)) {
-    return rollback(b, r, "CandidateNotReady", `the candidate Deployment was not ready within ${w.strategy.readyTimeout}: ${cw.message}`);
+    return rollback(b, r, w, "CandidateNotReady", `the candidate Deployment was not ready within ${w.strategy.readyTimeout}: ${cw.message}`);
   }
   if (!cw.found) {
     b.phase("Pending", "CandidateWorkloadMissing", cw.message);
@@ -322,7 +232,7 @@ function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: Analy
     case "Failed":
       b.set({ counters: { ...c, failed: c.failed + 1, consecutiveErrors: 0 } });
       b.event("Warning", EventReason.AnalysisFailed, summary);
-      if (c.failed + 1 > limits.failureLimit) return rollback(b, r, "AnalysisFailed", `analysis failed at step ${index + 1}: ${a.message}`);
+      if (c.failed + 1 > limits.failureLimit) return rollback(b, r, w, "AnalysisFailed", `analysis failed at step ${index + 1}: ${a.message}`);
       b.phase("Progressing", "AnalysisFailed", `${summary}; ${limits.failureLimit - c.failed} more failures tolerated`);
       return again(durationMs(step.hold));
     case "Inconclusive": {
@@ -422,7 +332,7 @@ function baking(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
   const trigger = judged ? m.findings.find((f) => severityRank(f.severity) >= severityRank(w.strategy.bake.minSeverity)) : undefined;
   if (trigger) {
     b.event("Warning", EventReason.BakeFailed, `${c.version} while baking: ${trigger.severity} ${trigger.type} ${trigger.source}: ${trigger.description}`);
-    return rollback(b, r, "BakeFailed", `${trigger.severity} ${trigger.type} on ${trigger.source} while baking: ${trigger.description}`);
+    return rollback(b, r, w, "BakeFailed", `${trigger.severity} ${trigger.type} on ${trigger.source} while baking: ${trigger.description}`);
   }
   const end = promoted + durationMs(w.strategy.bake.duration);
   if (b.now >= end) {
@@ -431,71 +341,6 @@ function baking(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     return;
   }
   b.requeue(Math.min(end - b.now, WATCH_INTERVAL_MS));
-}
-
-const ALL_CANDIDATE: Weights = { stable: 0, candidate: 100 };
-
-function rollback(b: Builder, r: RolloutSnapshot, reason: string, message: string) {
-  // after a promotion the bad version is on the stable Deployment and the previous one on the
-  // candidate Deployment: all traffic goes there first, then stable gets the previous version back
-  const promoted = b.status.promotedTime !== undefined;
-  const first = promoted ? ALL_CANDIDATE : ALL_STABLE;
-  b.set({ desiredWeights: first, quarantined: true, nextAnalysisTime: undefined, pauseReason: undefined });
-  b.phase("RollingBack", reason, message);
-  // the one write that matters most goes first, in this very reconcile
-  b.effects.push({ kind: "setWeights", weights: first });
-  b.event("Warning", EventReason.RollbackStarted, `${r.spec.candidate.version}: ${message}; all traffic back to ${promoted ? "the previous version" : "stable"}`);
-}
-
-function rollingBack(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined) {
-  if (b.status.promotedTime !== undefined) return rollingBackPromoted(b, r, w, live);
-  const stable = b.status.stable ?? w.stable;
-  const cw = w.candidateWorkload;
-  if (!sameWeights(live, ALL_STABLE)) {
-    if (!b.effects.some((e) => e.kind === "setWeights")) b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
-    return;
-  }
-  if (cw.found && (cw.version !== stable.version || (stable.uri !== undefined && cw.uri !== stable.uri))) {
-    b.effects.push({ kind: "setWorkload", which: "candidate", version: stable.version, uri: stable.uri });
-    return;
-  }
-  const aborted = b.status.reason === "Aborted";
-  const message = b.status.message ?? "rolled back";
-  b.set({ finishTime: b.iso });
-  b.phase(aborted ? "Aborted" : "RolledBack", b.status.reason ?? "RolledBack", message);
-  b.event("Warning", aborted ? EventReason.Aborted : EventReason.RolledBack, `${r.spec.candidate.version}: ${message}; stable ${stable.version} has all traffic`);
-  b.event("Warning", EventReason.Quarantined, `${r.spec.candidate.version} is quarantined: it is not rolled out again until its version or URI changes or a person retries it`);
-}
-
-function rollingBackPromoted(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined) {
-  const previous = b.status.stable ?? w.stable;
-  const holds = (x: WorkloadState) => x.found && x.version === previous.version && (previous.uri === undefined || x.uri === previous.uri);
-  const cw = w.candidateWorkload;
-  const sw = w.stableWorkload;
-  if (!holds(sw)) {
-    // the previous version serves from the candidate Deployment meanwhile, if it is ready there
-    if (holds(cw) && cw.ready) b.set({ desiredWeights: ALL_CANDIDATE });
-    else b.set({ desiredWeights: ALL_STABLE });
-    if (cw.found && !holds(cw)) b.effects.push({ kind: "setWorkload", which: "candidate", version: previous.version, uri: previous.uri });
-    b.effects.push({ kind: "setWorkload", which: "stable", version: previous.version, uri: previous.uri });
-    return;
-  }
-  if (!sw.ready) {
-    b.set({ desiredWeights: holds(cw) && cw.ready ? ALL_CANDIDATE : ALL_STABLE });
-    b.requeue(WAIT_MS);
-    return;
-  }
-  b.set({ desiredWeights: ALL_STABLE });
-  if (!sameWeights(live, ALL_STABLE)) {
-    b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
-    return;
-  }
-  const aborted = b.status.reason === "Aborted";
-  const message = b.status.message ?? "rolled back";
-  b.set({ finishTime: b.iso });
-  b.phase(aborted ? "Aborted" : "RolledBack", b.status.reason ?? "RolledBack", message);
-  b.event("Warning", aborted ? EventReason.Aborted : EventReason.RolledBack, `${r.spec.candidate.version}: ${message}; ${previous.version} is the stable version again`);
-  b.event("Warning", EventReason.Quarantined, `${r.spec.candidate.version} is quarantined: it is not rolled out again until its version or URI changes or a person retries it`);
 }
 
 function restoreOnDelete(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined): RolloutDecision {

@@ -1,0 +1,85 @@
+// What every router of a routing object shares: read the object, find the two versions' weights
+// in it (pure, per router), and set both in one JSON patch whose `test` operations refuse it if
+// the object changed in between, so a reordered route is never written at the wrong places and
+// every field but the two weights is left as it is.
+import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { Weights } from "../../api/v1alpha1/rollout.ts";
+import type { LiveWeights } from "../../domain/rollout/machine.ts";
+import { RouterError, type ResourceType, type TrafficRouter } from "../../ports.ts";
+import { apiMessage } from "../kubernetes/client.ts";
+
+/** One kind of routing object: where its two weights are, and the patch that sets them. */
+export interface RoutingObject<T, At> {
+  resource: ResourceType;
+  kind: string;
+  name: string;
+  /** Throws RouterError when the object does not hold both versions. */
+  locate(obj: T): { at: At; weights: Weights };
+  patch(at: At, weights: Weights): object[];
+}
+
+/**
+ * One instance serves one reconcile: a write right after a read reuses what was read (the
+ * rollback's write then costs one request); the patch's `test` operations still refuse it if
+ * the object changed in between.
+ */
+export class PatchedObjectRouter<T, At> implements TrafficRouter {
+  private readonly api: CustomObjectsApi;
+  private lastRead: T | undefined;
+  private readonly namespace: string;
+  private readonly route: RoutingObject<T, At>;
+  private readonly fieldManager: string;
+  constructor(kc: KubeConfig, namespace: string, route: RoutingObject<T, At>, fieldManager: string) {
+    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.namespace = namespace;
+    this.route = route;
+    this.fieldManager = fieldManager;
+  }
+
+  private get what(): string {
+    return `${this.route.kind} ${this.namespace}/${this.route.name}`;
+  }
+
+  private async get(): Promise<T> {
+    try {
+      return (await this.api.getNamespacedCustomObject({ ...this.route.resource, namespace: this.namespace, name: this.route.name })) as T;
+    } catch (err) {
+      throw routerError(err, this.what);
+    }
+  }
+
+  async read(): Promise<LiveWeights> {
+    try {
+      this.lastRead = await this.get();
+      return { kind: "weights", weights: this.route.locate(this.lastRead).weights };
+    } catch (err) {
+      const e = err instanceof RouterError ? err : new RouterError("RouterUnavailable", String((err as Error).message));
+      return { kind: "error", reason: e.reason, message: e.message };
+    }
+  }
+
+  async write(weights: Weights): Promise<void> {
+    const obj = this.lastRead ?? (await this.get());
+    this.lastRead = undefined;
+    const { at } = this.route.locate(obj);
+    try {
+      await this.api.patchNamespacedCustomObject(
+        { ...this.route.resource, namespace: this.namespace, name: this.route.name, body: this.route.patch(at, weights), fieldManager: this.fieldManager },
+        setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+      );
+    } catch (err) {
+      throw routerError(err, this.what);
+    }
+  }
+}
+
+function routerError(err: unknown, what: string): RouterError {
+  if (err instanceof RouterError) return err;
+  const code = (err as { code?: number }).code;
+  const message = `${what}: ${apiMessage(err)}`;
+  if (code === 404) return new RouterError("RouteNotFound", message);
+  if (code === 403 || code === 401) return new RouterError("RouterForbidden", message);
+  // a failed `test` operation: the object changed between the read and the write
+  if (code === 422 || code === 409) return new RouterError("RouteChanged", message);
+  return new RouterError("RouterUnavailable", message);
+}

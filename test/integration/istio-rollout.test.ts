@@ -1,0 +1,182 @@
+// Canary rollouts through the Istio router, end to end on the local cluster: the operator (a
+// real process) sets the destination weights of a VirtualService (Istio's real CRD), and a
+// STAND-IN data plane (sim/splitter.ts; no istiod or Envoy can run here) sends the load
+// generator's requests to the stable and candidate simulated model servers in the proportion
+// that VirtualService holds, re-read through the API server as a mesh would. Prometheus scrapes
+// the servers, so the analyses see traffic that followed the weights the operator wrote.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { followDeployments } from "../../scripts/lib/follow.ts";
+import { modelDeployment } from "../../scripts/lib/serving.ts";
+import { startLoad, type Load } from "../../sim/load.ts";
+import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
+import { startSplitter, type Splitter } from "../../sim/splitter.ts";
+import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
+import { apply, createNamespace, deleteNamespace, events, getJson, promQuery, startOperator, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+
+const MODEL = `istio-model-${Date.now().toString(36)}`;
+interface VirtualService {
+  spec: { http: { name?: string; route: { destination: { host: string; subset?: string }; weight?: number }[] }[] };
+}
+interface Rollout {
+  status?: { phase?: string; reason?: string; quarantined?: boolean; analyses?: { step: number; outcome: string }[]; weights?: { stable: number; candidate: number } };
+}
+let ns: string;
+let op: Operator | undefined;
+let stable: ModelServer | undefined;
+let candidate: ModelServer | undefined;
+let splitter: Splitter | undefined;
+let load: Load | undefined;
+let follower: { stop(): void } | undefined;
+const BEHAVIOUR: Record<string, { accuracy: number; latencyMeanSeconds: number }> = { v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 } };
+const HEALTHY = { accuracy: 0.92, latencyMeanSeconds: 0.05 };
+
+/** The VirtualService's weights as the API server holds them: what the stand-in routes by. */
+const vsWeights = async () => {
+  const vs = await getJson<VirtualService>("virtualservice.networking.istio.io", "model", ns);
+  const route = vs.spec.http.find((h) => h.name === "predict")?.route ?? [];
+  const w = (subset: string) => route.find((r) => r.destination.subset === subset)?.weight ?? 0;
+  return { stable: w("stable"), candidate: w("candidate") };
+};
+const rollout = (name: string) => getJson<Rollout>("modelrollout", name, ns);
+const modelVersion = async (deployment: string) =>
+  (await getJson<{ spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } } }>("deployment", deployment, ns)).spec.template.spec.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
+
+beforeAll(async () => {
+  ns = await createNamespace("istio-rollout");
+  op = await startOperator([ns], ns);
+  stable = await startModelServer({ model: MODEL, version: "v1", segments: { a: HEALTHY }, traffic: "served", seed: 61 });
+  candidate = await startModelServer({ model: MODEL, version: "v1", segments: { a: HEALTHY }, traffic: "served", seed: 62 });
+  await writePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`, stable.port);
+  await writePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`, candidate.port);
+  for (const o of [
+    modelDeployment({ namespace: ns, name: "model-stable", version: "v1" }),
+    modelDeployment({ namespace: ns, name: "model-candidate", version: "v1" }),
+    {
+      apiVersion: "networking.istio.io/v1",
+      kind: "DestinationRule",
+      metadata: { name: "model", namespace: ns },
+      spec: { host: "model", subsets: [{ name: "stable", labels: { app: "model-stable" } }, { name: "candidate", labels: { app: "model-candidate" } }] },
+    },
+    {
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: { name: "model", namespace: ns },
+      spec: {
+        hosts: ["model"],
+        http: [
+          {
+            name: "predict",
+            route: [
+              { destination: { host: "model", subset: "stable" }, weight: 100 },
+              { destination: { host: "model", subset: "candidate" }, weight: 0 },
+            ],
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "RetrainPolicy",
+      metadata: { name: "canary", namespace: ns },
+      spec: {
+        rollout: {
+          steps: [
+            { weight: 30, hold: "12s" },
+            { weight: 70, hold: "12s" },
+          ],
+          analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.05 }], minSamples: 60, inconclusiveLimit: 3 },
+          readyTimeout: "2m",
+        },
+      },
+    },
+    {
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelMonitor",
+      metadata: { name: "canary", namespace: ns },
+      spec: {
+        model: { name: MODEL, version: "v1" },
+        versionLabel: "version",
+        interval: "5s",
+        window: "30s",
+        minSamples: 20,
+        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+        policyRef: { name: "canary" },
+        serving: {
+          router: { istio: { virtualService: { name: "model" }, routeName: "predict" } },
+          stable: { destination: { host: "model", subset: "stable" }, deployment: { name: "model-stable" } },
+          candidate: { destination: { host: "model", subset: "candidate" }, deployment: { name: "model-candidate" } },
+        },
+      },
+    },
+  ]) {
+    const r = await apply(o);
+    if (r.code !== 0) throw new Error(`${o.kind}: ${r.stderr}`);
+  }
+  follower = followDeployments({
+    servers: [
+      { server: stable, deployment: "model-stable" },
+      { server: candidate, deployment: "model-candidate" },
+    ],
+    readVersion: modelVersion,
+    onVersion: (server, version) => server.setBehaviour(BEHAVIOUR[version] ?? HEALTHY),
+  });
+  splitter = await startSplitter({ stableUrl: stable.url, candidateUrl: candidate.url, readWeights: vsWeights, pollMs: 200 });
+  load = startLoad({ url: `${splitter.url}/predict`, requestsPerSecond: 60, concurrency: 8 });
+  await waitFor("Prometheus to scrape both servers", async () => (await promQuery(`count(model_predictions_total{model="${MODEL}"})`)).length > 0, 60_000);
+}, 300_000);
+
+afterAll(async () => {
+  follower?.stop();
+  await load?.stop();
+  await splitter?.stop();
+  await op?.stop();
+  await stable?.close();
+  await candidate?.close();
+  await removePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`);
+  await removePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`);
+  if (ns) await deleteNamespace(ns);
+});
+
+describe("a canary rollout through the Istio router (stand-in data plane)", () => {
+  it("promotes a healthy candidate through every step of the VirtualService's weights", async () => {
+    const before = load?.summary().byVersion.v2 ?? 0;
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v2", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } } });
+    const seen = new Set<string>();
+    const done = await waitFor(
+      "the rollout to succeed",
+      async () => {
+        const w = await vsWeights();
+        seen.add(`${w.stable}/${w.candidate}`);
+        const r = await rollout("canary-v2");
+        return r.status?.phase === "Succeeded" && r;
+      },
+      150_000,
+      250,
+    );
+    for (const w of seen) expect(["100/0", "70/30", "30/70"]).toContain(w);
+    expect(seen).toContain("70/30");
+    expect(done.status?.analyses?.map((a) => [a.step, a.outcome])).toEqual(expect.arrayContaining([[0, "Successful"], [1, "Successful"]]));
+    expect(await vsWeights()).toEqual({ stable: 100, candidate: 0 });
+    expect(await modelVersion("model-stable")).toBe("v2");
+    // the candidate took its share of the traffic the stand-in routed by those weights
+    expect((load?.summary().byVersion.v2 ?? 0) - before).toBeGreaterThan(200);
+    expect((await events(ns, "canary-v2")).map((e) => e.reason)).toEqual(expect.arrayContaining(["RolloutStarted", "StepStarted", "Promoted"]));
+  }, 200_000);
+
+  it("rolls a worse candidate back at its first failing analysis: the VirtualService is at 100/0 at once", async () => {
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v3", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } } });
+    const done = await waitFor("the rollout to be rolled back", async () => {
+      const r = await rollout("canary-v3");
+      return r.status?.phase === "RolledBack" && r;
+    }, 150_000, 250);
+    expect(done.status?.reason).toBe("AnalysisFailed");
+    expect(done.status?.quarantined).toBe(true);
+    expect(done.status?.analyses?.at(-1)).toMatchObject({ step: 0, outcome: "Failed" });
+    expect(await vsWeights()).toEqual({ stable: 100, candidate: 0 });
+    expect(await modelVersion("model-stable")).toBe("v2");
+    // the stand-in follows: a second later no request reaches v3
+    const served = load?.summary().byVersion.v3 ?? 0;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(load?.summary().byVersion.v3 ?? 0).toBeLessThanOrEqual(served + 8);
+  }, 200_000);
+});
