@@ -66,10 +66,19 @@ export function recordedTemplateVerdict(previous: RetrainPolicyStatus, generatio
  */
 export function policyChangeConcernsMonitors(previous: { spec?: unknown; status?: unknown } | undefined, next: { spec?: unknown; status?: unknown } | undefined): boolean {
   if (!previous || !next) return true;
-  return !isDeepEqual(previous.spec, next.spec) || !isDeepEqual(readyOf(previous.status), readyOf(next.status));
+  return !isDeepEqual(previous.spec, next.spec) || !isDeepEqual(verdictOf(previous.status), verdictOf(next.status));
 }
 
-const readyOf = (status: unknown) => (status as { conditions?: { type: string }[] } | undefined)?.conditions?.find((c) => c.type === "Ready");
+/**
+ * What monitors read of a policy's Ready condition: whether it is accepted, and why not. The
+ * message of an accepted policy counts its monitors: it changes with every monitor added or
+ * removed and must not re-queue all the others.
+ */
+const verdictOf = (status: unknown) => {
+  const ready = (status as { conditions?: { type: string; status?: string; reason?: string; message?: string }[] } | undefined)?.conditions?.find((c) => c.type === "Ready");
+  if (!ready) return undefined;
+  return { status: ready.status, reason: ready.reason, ...(ready.status === "True" ? {} : { message: ready.message }) };
+};
 
 /** Structural equality of JSON values (the pure core has no node:util). */
 function isDeepEqual(a: unknown, b: unknown): boolean {

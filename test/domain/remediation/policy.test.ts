@@ -61,6 +61,19 @@ describe("policyChangeConcernsMonitors", () => {
     ["a spec change", { spec: { cooldown: "1h" } }, { spec: { cooldown: "2h" } }, true],
     ["a new template verdict", { spec: {}, status: ready("True") }, { spec: {}, status: ready("False") }, true],
     ["a summary-only change", { spec: { a: [1, { b: 2 }] }, status: ready("True") }, { spec: { a: [1, { b: 2 }] }, status: { ...ready("True"), history: [{ job: "j" }] } }, false],
+    // adding a monitor changes the accepted policy's message and counts: no other monitor cares
+    [
+      "one more monitor counted",
+      { spec: {}, status: { conditions: [{ type: "Ready", status: "True", reason: "Accepted", message: "acting for 1 ModelMonitor(s)" }], monitors: 1 } },
+      { spec: {}, status: { conditions: [{ type: "Ready", status: "True", reason: "Accepted", message: "acting for 2 ModelMonitor(s)" }], monitors: 2, activeJobs: [{ job: "j" }] } },
+      false,
+    ],
+    [
+      "another reason the templates are refused",
+      { spec: {}, status: { conditions: [{ type: "Ready", status: "False", reason: "InvalidJobTemplate", message: "containers[0].image: Required value" }] } },
+      { spec: {}, status: { conditions: [{ type: "Ready", status: "False", reason: "InvalidJobTemplate", message: "containers[0].name: Invalid value" }] } },
+      true,
+    ],
   ])("%s", (_, previous, next, expected) => {
     expect(policyChangeConcernsMonitors(previous, next)).toBe(expected);
   });
