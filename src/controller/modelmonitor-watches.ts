@@ -3,6 +3,7 @@
 import { GROUP, VERSION } from "../api/v1alpha1/common.ts";
 import { MODEL_MONITOR } from "../api/v1alpha1/modelmonitor.ts";
 import { jobViewOf, LABEL, MANAGED_BY } from "../domain/remediation/job.ts";
+import { monitorChangeConcernsPolicy } from "../domain/remediation/policy.ts";
 import type { Index, JobCache } from "./jobcache.ts";
 import type { Controller } from "./manager.ts";
 import { CONTROLLER } from "./names.ts";
@@ -12,8 +13,9 @@ import type { Enqueue, WatchEvent, WatchRegistration } from "./watches.ts";
 
 export const policyRefOf = (o: KubeObject): string | undefined => (o.spec as { policyRef?: { name?: string } } | undefined)?.policyRef?.name;
 
-/** A monitor's change re-summarises the policy it names, and the one it named before. */
+/** A monitor's change re-summarises the policy it names, and the one it named before, when it alters their summary. */
 export function monitorEventMap(event: WatchEvent<KubeObject>): Enqueue[] {
+  if (event.type === "upsert" && !monitorChangeConcernsPolicy(event.previous, event.object)) return [];
   const namespace = event.object.metadata.namespace;
   const named = policyRefOf(event.object);
   const before = event.type === "upsert" && event.previous ? policyRefOf(event.previous) : named;

@@ -18,13 +18,16 @@ const job = (policy?: string): KubeObject =>
       ownerReferences: [{ kind: "ModelMonitor", name: "m", uid: "u1", controller: true }],
     },
   }) as KubeObject;
+const withStatus = (o: KubeObject, status: unknown): KubeObject => ({ ...o, status });
 const touch = (name: string) => ({ controller: "retrainpolicy", key: `ns/${name}`, afterMs: 1000 });
 
 describe("monitor events", () => {
   it.each([
     ["a new monitor re-summarises its policy", { type: "upsert" as const, object: monitor("p"), previous: undefined }, [touch("p")]],
     ["a monitor without a policy concerns no policy", { type: "upsert" as const, object: monitor(), previous: undefined }, []],
-    ["a status change re-summarises the policy", { type: "upsert" as const, object: monitor("p"), previous: monitor("p") }, [touch("p")]],
+    ["an evaluation's status write does not re-summarise the policy", { type: "upsert" as const, object: withStatus(monitor("p"), { health: "Critical", signals: [{ name: "a", value: 0.7 }] }), previous: withStatus(monitor("p"), { health: "Healthy", signals: [{ name: "a", value: 0.9 }] }) }, []],
+    ["a new action in its history does", { type: "upsert" as const, object: withStatus(monitor("p"), { remediation: { history: [{ job: "j2" }, { job: "j1" }] } }), previous: withStatus(monitor("p"), { remediation: { history: [{ job: "j1" }] } }) }, [touch("p")]],
+    ["an action's outcome does", { type: "upsert" as const, object: withStatus(monitor("p"), { remediation: { history: [{ job: "j1", outcome: "Succeeded" }] } }), previous: withStatus(monitor("p"), { remediation: { history: [{ job: "j1", outcome: "Active" }] } }) }, [touch("p")]],
     ["a monitor moving to another policy re-summarises both", { type: "upsert" as const, object: monitor("q", 2), previous: monitor("p") }, [touch("q"), touch("p")]],
     ["a monitor leaving its policy re-summarises the old one", { type: "upsert" as const, object: monitor(undefined, 2), previous: monitor("p") }, [touch("p")]],
     ["a deleted monitor re-summarises its policy", { type: "remove" as const, object: monitor("p") }, [touch("p")]],

@@ -70,6 +70,18 @@ export function policyChangeConcernsMonitors(previous: { spec?: unknown; status?
 }
 
 /**
+ * Whether a monitor's change alters what its policy summarises: which monitors name it, and
+ * their actions' history. An evaluation's status write (values, health, findings) does not, so
+ * the policy is not re-summarised once per evaluation of each of its monitors.
+ */
+export function monitorChangeConcernsPolicy(previous: { spec?: unknown; status?: unknown } | undefined, next: { spec?: unknown; status?: unknown }): boolean {
+  if (!previous) return true;
+  const policyOf = (o: { spec?: unknown }) => (o.spec as { policyRef?: { name?: string } } | undefined)?.policyRef?.name;
+  const historyOf = (o: { status?: unknown }) => (o.status as { remediation?: { history?: unknown } } | undefined)?.remediation?.history;
+  return policyOf(previous) !== policyOf(next) || !isDeepEqual(historyOf(previous), historyOf(next));
+}
+
+/**
  * What monitors read of a policy's Ready condition: whether it is accepted, and why not. The
  * message of an accepted policy counts its monitors: it changes with every monitor added or
  * removed and must not re-queue all the others.
