@@ -60,6 +60,8 @@ export interface ReconcilerDeps {
   status: StatusWriter;
   events: EventSink;
   clock: Clock;
+  /** When the operator started (default: when the reconciler was made). */
+  startedAt?: number;
   log: Logger;
   telemetry?: MonitorTelemetry;
 }
@@ -74,8 +76,11 @@ export interface MonitorReconcileResult extends ReconcileResult {
 
 export class ModelMonitorReconciler {
   private readonly deps: ReconcilerDeps;
+  /** When this operator started: monitors overdue then are spread over a window after it. */
+  private readonly startedAt: number;
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
+    this.startedAt = deps.startedAt ?? deps.clock.now();
   }
 
   async reconcile(obj: KubeObject): Promise<MonitorReconcileResult> {
@@ -110,7 +115,7 @@ export class ModelMonitorReconciler {
       status = suspendedStatus(previous, generation, nowIso);
     } else {
       const intervalMs = evaluationIntervalMs(durationMs(spec.data.interval));
-      const due = evaluationDue(previous, generation, obj.metadata.annotations ?? {}, intervalMs, now);
+      const due = evaluationDue(previous, generation, obj.metadata.annotations ?? {}, intervalMs, now, { startedAt: this.startedAt, key: ref.uid || `${ref.namespace}/${ref.name}` });
       if (due.due) {
         // the monitor watches the version serving stable traffic, which follows promotions
         const watched = { ...spec.data, model: { ...spec.data.model, version: previous.stableVersion ?? spec.data.model.version } };

@@ -14,6 +14,21 @@ export const MIN_EVALUATION_INTERVAL_MS = 1_000;
 export const evaluationIntervalMs = (specIntervalMs: number): number =>
   Number.isFinite(specIntervalMs) ? Math.max(MIN_EVALUATION_INTERVAL_MS, specIntervalMs) : MIN_EVALUATION_INTERVAL_MS;
 
+/** Monitors overdue when the operator starts are spread over at most this long (and their interval). */
+export const MAX_START_SPREAD_MS = 30_000;
+
+/**
+ * After a start, the monitors that are overdue (the operator was down longer than their
+ * interval, or they were never evaluated) would all be due at once: each waits until its own
+ * moment in the spread window after the start, fixed by its key, so a restart is no
+ * thundering herd. Only ever later, never earlier than the interval allows.
+ */
+export interface StartSpread {
+  startedAt: number;
+  /** The monitor's stable identity (its uid): the same monitor always gets the same moment. */
+  key: string;
+}
+
 /**
  * An evaluation is due when the spec changed, a re-pin was requested, or the interval has
  * passed since the last evaluation recorded in status (so a restart does not evaluate early).
@@ -24,14 +39,28 @@ export function evaluationDue(
   annotations: Record<string, string>,
   specIntervalMs: number,
   now: number,
+  spread?: StartSpread,
 ): Due {
   const intervalMs = evaluationIntervalMs(specIntervalMs);
   const repin = annotations[REPIN_ANNOTATION];
   const upToDate = status.observedGeneration === generation && (repin === undefined || repin === status.repinToken);
   const last = status.lastEvaluationTime ? Date.parse(status.lastEvaluationTime) : undefined;
+  // a person's change is acted on at once
+  if (!upToDate) return { due: true };
   // a last evaluation in the future (clock skew) is not trusted
-  if (!upToDate || last === undefined || now < last || now - last >= intervalMs) return { due: true };
-  return { due: false, afterMs: last + intervalMs - now };
+  if (last !== undefined && now >= last && now - last < intervalMs) return { due: false, afterMs: last + intervalMs - now };
+  if (spread) {
+    const at = spread.startedAt + Math.floor(unitHash(spread.key) * Math.min(intervalMs, MAX_START_SPREAD_MS));
+    if (now < at) return { due: false, afterMs: at - now };
+  }
+  return { due: true };
+}
+
+/** A number in [0, 1) fixed by the text (FNV-1a, 32 bits). */
+function unitHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h / 2 ** 32;
 }
 
 /** Ready=False InvalidSpec with the message naming the fields; the Event only on the first time. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { modelMonitorStatusSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
-import { evaluationDue } from "../../src/domain/lifecycle.ts";
+import { evaluationDue, MAX_START_SPREAD_MS } from "../../src/domain/lifecycle.ts";
 
 const T = Date.parse("2026-11-01T00:00:00Z");
 const status = (extra: Record<string, unknown> = {}) =>
@@ -24,3 +24,34 @@ describe("evaluationDue", () => {
     expect(evaluationDue(status(), 3, {}, interval, T + 1_000)).toEqual({ due: true });
   });
 });
+
+describe("evaluations after a start", () => {
+  const started = T + 10 * 60_000; // the operator was down for 10 minutes: every monitor is overdue
+  const dueAt = (key: string, interval = 60_000) => {
+    const d = evaluationDue(status(), 3, {}, interval, started, { startedAt: started, key });
+    return d.due ? 0 : d.afterMs;
+  };
+  it("spreads overdue monitors over min(interval, 30 s) after the start, each at a moment fixed by its key", () => {
+    const offsets = Array.from({ length: 1000 }, (_, i) => dueAt(`uid-${i}`));
+    expect(Math.min(...offsets)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...offsets)).toBeLessThan(MAX_START_SPREAD_MS);
+    // spread, not bunched: every tenth of the window holds some
+    const tenths = new Set(offsets.map((o) => Math.floor((o / MAX_START_SPREAD_MS) * 10)));
+    expect(tenths.size).toBe(10);
+    expect(dueAt("uid-7")).toBe(offsets[7]);
+    // a short interval spreads over the interval
+    expect(Math.max(...Array.from({ length: 200 }, (_, i) => dueAt(`uid-${i}`, 5_000)))).toBeLessThan(5_000);
+  });
+  it("is due at its moment, and at once after the window", () => {
+    const wait = dueAt("uid-42");
+    expect(evaluationDue(status(), 3, {}, 60_000, started + wait, { startedAt: started, key: "uid-42" })).toEqual({ due: true });
+    expect(evaluationDue(status(), 3, {}, 60_000, started + MAX_START_SPREAD_MS, { startedAt: started, key: "uid-42" })).toEqual({ due: true });
+  });
+  it("never makes a monitor earlier than its interval, and never delays a person's change", () => {
+    const recent = status({ lastEvaluationTime: new Date(started - 10_000).toISOString() });
+    expect(evaluationDue(recent, 3, {}, 60_000, started, { startedAt: started, key: "uid-1" })).toEqual({ due: false, afterMs: 50_000 });
+    expect(evaluationDue(status(), 4, {}, 60_000, started, { startedAt: started, key: "uid-1" })).toEqual({ due: true });
+    expect(evaluationDue(modelMonitorStatusSchema.parse({}), 1, {}, 60_000, started, { startedAt: started, key: "uid-1" })).toEqual({ due: true });
+  });
+});
+
