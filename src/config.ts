@@ -22,6 +22,8 @@ export const configSchema = z
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
   WORKERS: positiveInt("WORKERS", 8),
   QUERY_CONCURRENCY: positiveInt("QUERY_CONCURRENCY", 16),
+  /** One source's share of QUERY_CONCURRENCY (default: half of it). */
+  QUERY_CONCURRENCY_PER_SOURCE: positiveInt("QUERY_CONCURRENCY_PER_SOURCE", 8),
   QUERY_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   QUERY_TIMEOUT: z
     .string()

@@ -52,6 +52,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
     defaultTimeoutMs: durationMs(config.QUERY_TIMEOUT),
     retries: config.QUERY_RETRIES,
     limiter: new Limiter(config.QUERY_CONCURRENCY),
+    perSourceConcurrency: config.QUERY_CONCURRENCY_PER_SOURCE,
     readSecret: (ns, name) => readSecret(kc, ns, name),
   });
   const jobsApi = new KubernetesJobs(kc);

@@ -67,3 +67,66 @@ describe("metrics source resolver", () => {
     expect(withoutCa).toMatchObject({ kind: "error", error: "Unreachable" });
   });
 });
+
+describe("one source's share", () => {
+  const request = { expr: "up", time: Date.now() };
+  const monitorOn = (port: number) => spec({ url: `http://127.0.0.1:${port}`, timeout: "1s" });
+
+  it("a source that never answers holds at most its own share of the global limit: another source is answered at once", async () => {
+    const dead = await listen(createServer(() => undefined)); // accepts, never answers
+    const healthy = await listen(createServer((_req, res) => res.end(success)));
+    const resolve = createSourceResolver({ defaultUrl: "http://127.0.0.1:9", defaultTimeoutMs: 2_000, retries: 0, limiter: new Limiter(4), perSourceConcurrency: 2, readSecret: async () => undefined });
+    const deadSource = await resolve("ns", monitorOn(dead));
+    const order: string[] = [];
+    const stuck = Array.from({ length: 4 }, () => deadSource.query(request).then(() => order.push("dead")));
+    await new Promise((r) => setTimeout(r, 100));
+    const answer = await (await resolve("ns", monitorOn(healthy))).query(request);
+    order.push("healthy");
+    expect(answer.kind).toBe("vector");
+    // the healthy answer came before any of the dead source's queries gave up
+    expect(order[0]).toBe("healthy");
+    await Promise.all(stuck);
+  }, 30_000);
+
+  it("after consecutive failures a source rests: its queries fail at once, naming why, then it is tried again", async () => {
+    let connections = 0;
+    const server = createServer((req) => req.socket.destroy());
+    server.on("connection", () => connections++);
+    const port = await listen(server);
+    let clock = 1_000_000;
+    const resolve = createSourceResolver({ defaultUrl: "http://127.0.0.1:9", defaultTimeoutMs: 2_000, retries: 0, limiter: new Limiter(4), breaker: { failures: 3, openMs: 30_000 }, now: () => clock, readSecret: async () => undefined });
+    const source = await resolve("ns", monitorOn(port));
+    for (let i = 0; i < 3; i++) expect((await source.query(request)).kind).toBe("error");
+    const seen = connections;
+    expect(seen).toBe(3);
+    const resting = await source.query(request);
+    expect(resting).toMatchObject({ kind: "error", error: "Unreachable" });
+    expect((resting as { message: string }).message).toMatch(new RegExp(`^http://127.0.0.1:${port} is not queried for 30 s more after 3 consecutive failures; the last: `));
+    expect(connections).toBe(seen);
+    clock += 30_001;
+    await source.query(request);
+    expect(connections).toBe(seen + 1);
+    // one more failure rests it again at once
+    expect(((await source.query(request)) as { message: string }).message).toMatch(/is not queried for 30 s more after 4 consecutive failures/);
+  });
+
+  it("a source that answers again is trusted again; a query error (bad PromQL) is no failure of the source", async () => {
+    let fail = true;
+    const port = await listen(createServer((req, res) => (fail ? req.socket.destroy() : res.writeHead(400).end(JSON.stringify({ status: "error", errorType: "bad_data", error: "parse error" })))));
+    const resolve = createSourceResolver({ defaultUrl: "http://127.0.0.1:9", defaultTimeoutMs: 2_000, retries: 0, limiter: new Limiter(4), breaker: { failures: 2, openMs: 30_000 }, readSecret: async () => undefined });
+    const source = await resolve("ns", monitorOn(port));
+    await source.query(request);
+    fail = false;
+    for (let i = 0; i < 5; i++) expect((await source.query(request)) as { error?: string }).toMatchObject({ kind: "error", error: "BadQuery" });
+  });
+
+  it("drops clients unused for longer than idleMs", async () => {
+    let clock = 0;
+    const resolve = createSourceResolver({ defaultUrl: "http://127.0.0.1:9", defaultTimeoutMs: 2_000, retries: 0, limiter: new Limiter(4), idleMs: 120_000, now: () => clock, readSecret: async () => undefined });
+    const a = await resolve("ns", spec({ url: "http://a.example:9090" }));
+    expect(await resolve("ns", spec({ url: "http://a.example:9090" }))).toBe(a);
+    clock += 200_000;
+    await resolve("ns", spec({ url: "http://b.example:9090" }));
+    expect(await resolve("ns", spec({ url: "http://a.example:9090" }))).not.toBe(a);
+  });
+});

@@ -16,7 +16,7 @@ export interface PrometheusClientOptions {
   auth?: PrometheusAuth | undefined;
   caBundle?: string | undefined;
   /** Bounds concurrent HTTP requests across every client sharing it. */
-  limiter?: Limiter;
+  limiter?: TaskLimiter;
 }
 
 export class PrometheusClient implements MetricsSource {
@@ -24,7 +24,7 @@ export class PrometheusClient implements MetricsSource {
   private readonly headers: Record<string, string>;
   private readonly dispatcher: Dispatcher | undefined;
   private readonly options: Required<Pick<PrometheusClientOptions, "timeoutMs" | "retries" | "retryBaseMs">>;
-  private readonly limiter: Limiter | undefined;
+  private readonly limiter: TaskLimiter | undefined;
 
   constructor(o: PrometheusClientOptions) {
     this.base = o.url.replace(/\/+$/, "");
@@ -165,7 +165,12 @@ const retryable = (r: QueryResult) =>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A counting semaphore: at most `limit` tasks run at once, the rest wait in FIFO order. */
-export class Limiter {
+/** Runs tasks under a bound on how many run at once. */
+export interface TaskLimiter {
+  run<T>(task: () => Promise<T>): Promise<T>;
+}
+
+export class Limiter implements TaskLimiter {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   readonly limit: number;
