@@ -183,7 +183,9 @@ export const retrainPolicyStatusSchema = z.object({
   active: z.int32().min(0).optional().describe("Running Jobs across those monitors."),
   activeJobs: z
     .array(z.object({ monitor: z.string(), job: z.string(), action: z.string(), startTime: time() }))
-    .default([]),
+    .max(50)
+    .default([])
+    .describe("The oldest running Jobs, at most 50 (active counts them all)."),
   lastActionTime: time().optional(),
   history: z.array(actionRecord).default([]).describe("The latest actions across all monitors, newest first."),
 });

@@ -29,9 +29,8 @@ export function checkSignal(
   const statuses: SignalStatus[] = [];
   const segmentLabel = p.signal.query ? undefined : segments?.label;
   const obs = observeSignal(p.signal, resultsFor(p.current, results), p.minSamples, segmentLabel);
-  const scopes: [string | undefined, Observation][] = [[undefined, obs.overall]];
-  for (const [seg, o] of [...obs.groups].sort(([a], [b]) => a.localeCompare(b)))
-    if (!segments?.values || segments.values.includes(seg)) scopes.push([seg, o]);
+  const { kept, dropped } = boundedSegments(obs.groups, segments?.values);
+  const scopes: [string | undefined, Observation][] = [[undefined, obs.overall], ...kept];
   const offsets = new Map<string, SignalObservations>();
   for (const [offset, qs] of p.baselines) offsets.set(offset, observeSignal(p.signal, resultsFor(qs, results), p.minSamples, segmentLabel));
 
@@ -63,7 +62,21 @@ export function checkSignal(
     }
     statuses.push(signalStatus(p.signal.name, segment, o, shownBaseline));
   }
+  // the overall row says how many segments were left out, and how to choose them
+  if (dropped > 0 && statuses[0] && statuses[0].message === undefined)
+    statuses[0] = { ...statuses[0], message: `${dropped} more values of ${segments?.label} not evaluated: at most ${MAX_SEGMENTS} segments (the ones with the most samples); list them in spec.segments.values` };
   return { statuses, overall: obs.overall, outcome };
+}
+
+/** Segments evaluated per signal without spec.segments.values: status, findings and the operator's series stay bounded. */
+export const MAX_SEGMENTS = 64;
+
+/** The segments to evaluate, by name: the listed ones, or the MAX_SEGMENTS with the most samples. */
+function boundedSegments(groups: ReadonlyMap<string, Observation>, values: readonly string[] | undefined): { kept: [string, Observation][]; dropped: number } {
+  const all = [...groups].filter(([seg]) => !values || values.includes(seg));
+  const samples = (o: Observation) => ("samples" in o ? (o.samples ?? 0) : 0);
+  const kept = all.length <= MAX_SEGMENTS ? all : [...all].sort(([a, x], [b, y]) => samples(y) - samples(x) || a.localeCompare(b)).slice(0, MAX_SEGMENTS);
+  return { kept: kept.sort(([a], [b]) => a.localeCompare(b)), dropped: all.length - kept.length };
 }
 
 /** Compares a signal across the groups of a label: unfair when worst/best < minRatio. */

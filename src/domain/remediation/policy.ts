@@ -20,6 +20,9 @@ export interface PolicyStatusInput {
   nowIso: string;
 }
 
+/** Running Jobs a policy's status lists by name; `active` counts them all. */
+export const MAX_ACTIVE_JOBS_LISTED = 50;
+
 export function policyStatus(input: PolicyStatusInput): { status: RetrainPolicyStatus; events: MonitorEvent[] } {
   const { previous, validity, generation, nowIso } = input;
   const history: ActionRecord[] = input.monitors
@@ -30,6 +33,7 @@ export function policyStatus(input: PolicyStatusInput): { status: RetrainPolicyS
     .filter((j) => j.phase === "Active")
     .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name))
     .map((j) => ({ monitor: j.monitor, job: j.name, action: j.action, startTime: new Date(j.createdAt).toISOString() }));
+  const running = activeJobs.length;
   const count = input.monitors.length;
   const ready = validity.ok
     ? { type: "Ready", status: "True" as const, reason: "Accepted", message: `acting for ${count} ModelMonitor(s)` }
@@ -41,8 +45,9 @@ export function policyStatus(input: PolicyStatusInput): { status: RetrainPolicyS
     observedGeneration: generation,
     conditions: setConditions(previous.conditions, [ready], nowIso, generation),
     monitors: count,
-    active: activeJobs.length,
-    activeJobs,
+    active: running,
+    // the oldest first, at most MAX_ACTIVE_JOBS_LISTED: a policy of thousands of monitors keeps a bounded status
+    activeJobs: activeJobs.slice(0, MAX_ACTIVE_JOBS_LISTED),
     ...(history[0] ? { lastActionTime: history[0].time } : previous.lastActionTime ? { lastActionTime: previous.lastActionTime } : {}),
     history,
   };

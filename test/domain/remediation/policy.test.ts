@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { retrainPolicyStatusSchema, type ActionRecord } from "../../../src/api/v1alpha1/retrainpolicy.ts";
 import type { JobView } from "../../../src/domain/remediation/job.ts";
-import { policyChangeConcernsMonitors, policyStatus, recordedTemplateVerdict } from "../../../src/domain/remediation/policy.ts";
+import { MAX_ACTIVE_JOBS_LISTED, policyChangeConcernsMonitors, policyStatus, recordedTemplateVerdict } from "../../../src/domain/remediation/policy.ts";
 
 const record = (time: string, job: string): ActionRecord => ({ time, action: "retrain", purpose: "retrain", trigger: "t", reason: "r", severity: "warning", job, attempt: 1, outcome: "Succeeded" });
 const active: JobView = { name: "b-retrain-x-1", monitor: "b", monitorUid: "u", action: "retrain", purpose: "retrain", trigger: "x", attempt: 1, createdAt: Date.parse("2026-11-22T10:05:00Z"), phase: "Active", reason: "", severity: "warning", episodes: [] };
@@ -78,3 +78,14 @@ describe("policyChangeConcernsMonitors", () => {
     expect(policyChangeConcernsMonitors(previous, next)).toBe(expected);
   });
 });
+
+describe("a policy's summary of many monitors", () => {
+  it(`lists at most ${MAX_ACTIVE_JOBS_LISTED} running Jobs, the oldest first, and counts them all`, () => {
+    const jobs = Array.from({ length: 120 }, (_, i) => ({ name: `m${i}-retrain-x-1`, monitor: `m${i}`, monitorUid: `u${i}`, action: "retrain", purpose: "retrain" as const, phase: "Active" as const, createdAt: 1_000_000 + (120 - i) * 1000, attempt: 1, trigger: "t", policy: "p" }));
+    const { status } = policyStatus({ generation: 1, previous: retrainPolicyStatusSchema.parse({}), validity: { ok: true }, monitors: [], jobs: jobs as never, historyLimit: 20, nowIso: "2026-12-01T10:00:00Z" });
+    expect(status.active).toBe(120);
+    expect(status.activeJobs).toHaveLength(MAX_ACTIVE_JOBS_LISTED);
+    expect(status.activeJobs[0]?.job).toBe("m119-retrain-x-1");
+  });
+});
+
