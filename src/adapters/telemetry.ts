@@ -15,6 +15,8 @@ export interface MonitorTelemetry {
   actionStarted(namespace: string, model: string, purpose: "retrain" | "reindex", reason: string): void;
   actionFinished(namespace: string, model: string, action: string, outcome: "Succeeded" | "Failed" | "CreateFailed"): void;
   activeJobs(namespace: string, monitor: string, count: number): void;
+  /** Seconds between a monitor's evaluations beyond its interval. */
+  evaluationLag?(seconds: number): void;
 }
 
 export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry {
@@ -25,6 +27,7 @@ export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry 
   private readonly health = new Gauge({ name: "modelguardian_monitor_health", help: "Health: 0 Healthy, 1 Warning, 2 Critical, -1 Unknown", labelNames: ["namespace", "monitor"], registers: [this.registry] });
   private readonly findings = new Gauge({ name: "modelguardian_findings", help: "Current findings by type and severity", labelNames: ["namespace", "monitor", "type", "severity"], registers: [this.registry] });
   private readonly duration = new Histogram({ name: "modelguardian_evaluation_duration_seconds", help: "Time to evaluate one monitor", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
+  private readonly lag = new Histogram({ name: "modelguardian_evaluation_lag_seconds", help: "How much later than its interval a monitor was evaluated (time since its last evaluation minus the interval)", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 300], registers: [this.registry] });
   private readonly evaluations = new Counter({ name: "modelguardian_evaluations_total", help: "Evaluations by resulting health", labelNames: ["health"], registers: [this.registry] });
   private readonly queryErrors = new Counter({ name: "modelguardian_query_errors_total", help: "Failed metric queries by kind", labelNames: ["kind"], registers: [this.registry] });
   private readonly queries = new Counter({ name: "modelguardian_queries_total", help: "Metric queries run", registers: [this.registry] });
@@ -67,6 +70,10 @@ export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry 
     for (const h of status.remediation?.held ?? []) this.set(this.actionsHeld, { ...m, action: h.action, reason: h.reason }, 1, true);
     this.duration.observe(seconds);
     this.evaluations.inc({ health: status.health ?? "Unknown" });
+  }
+
+  evaluationLag(seconds: number): void {
+    this.lag.observe(Math.max(0, seconds));
   }
 
   queried(result: QueryResult): void {

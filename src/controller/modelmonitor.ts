@@ -117,6 +117,9 @@ export class ModelMonitorReconciler {
       const intervalMs = evaluationIntervalMs(durationMs(spec.data.interval));
       const due = evaluationDue(previous, generation, obj.metadata.annotations ?? {}, intervalMs, now, { startedAt: this.startedAt, key: ref.uid || `${ref.namespace}/${ref.name}` });
       if (due.due) {
+        // how late this evaluation is, for a monitor evaluated before under the same spec
+        const last = previous.lastEvaluationTime ? Date.parse(previous.lastEvaluationTime) : Number.NaN;
+        if (previous.observedGeneration === generation && Number.isFinite(last) && now >= last) this.deps.telemetry?.evaluationLag?.((now - last - intervalMs) / 1000);
         // the monitor watches the version serving stable traffic, which follows promotions
         const watched = { ...spec.data, model: { ...spec.data.model, version: previous.stableVersion ?? spec.data.model.version } };
         const decision = await this.evaluate(ref, generation, obj.metadata.annotations ?? {}, watched, previous, now);
