@@ -3,7 +3,8 @@
 // `npm run bench:evaluation`
 import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
 import { decide, planEvaluation, planQueries } from "../../src/domain/evaluate.ts";
-import { queryKey, type QueryRequest, type QueryResult } from "../../src/domain/observation.ts";
+import { queryKey } from "../../src/domain/observation.ts";
+import { standinAnswer } from "./standin-prometheus.ts";
 import type { Finding, RemediationStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
 import { retrainPolicySpecSchema } from "../../src/api/v1alpha1/retrainpolicy.ts";
 import { jobViewOf, type JobView } from "../../src/domain/remediation/job.ts";
@@ -24,15 +25,7 @@ const spec = modelMonitorSpecSchema.parse({
   ],
   drift: [{ name: "inputs", histogram: { metric: "model_feature_value", featureLabel: "feature" }, method: "psi", reference: { offset: "7d" }, threshold: { warning: 0.1, critical: 0.25 } }],
 });
-const plants = ["a", "b", "c", "d"];
-const les = ["0.1", "0.5", "1", "2", "+Inf"];
-const answer = (q: QueryRequest): QueryResult => {
-  const samples = [];
-  if (q.expr.includes("outcome")) for (const p of plants) for (const [o, v] of [["tp", 400], ["tn", 500], ["fp", 50], ["fn", 50]] as const) samples.push({ labels: { outcome: o, plant: p }, value: v });
-  else if (q.expr.includes("le")) for (const p of plants) for (const f of ["age", "income", "tenure"]) les.forEach((le, i) => samples.push({ labels: { le, plant: p, feature: f }, value: 200 * (i + 1) }));
-  else for (const p of plants) samples.push({ labels: { plant: p }, value: q.expr.includes("refusal") ? 20 : 1000 });
-  return { kind: "vector", samples };
-};
+const answer = standinAnswer;
 
 const N = Number(process.argv[2] ?? 5000);
 let status: ModelMonitorStatus = modelMonitorStatusSchema.parse({});

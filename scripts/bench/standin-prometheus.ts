@@ -1,0 +1,58 @@
+// A STAND-IN for Prometheus, for benchmarks whose subject is the operator's own cost: it answers
+// the instant queries the operator sends (POST /api/v1/query) with deterministic vectors shaped
+// like a real model's (counts by outcome per segment, cumulative histogram buckets per feature
+// and segment, ratio counters), without storing or computing anything. Not a test double for
+// correctness: the statistics are tested against the real Prometheus and scipy elsewhere.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { QueryRequest, QueryResult } from "../../src/domain/observation.ts";
+
+export const PLANTS = ["a", "b", "c", "d"];
+const LES = ["0.1", "0.5", "1", "2", "+Inf"];
+const FEATURES = ["age", "income", "tenure"];
+
+/** The answer to one query, from its text only: the same expression always gets the same vector. */
+export function standinAnswer(q: Pick<QueryRequest, "expr">): QueryResult {
+  const samples: { labels: Record<string, string>; value: number }[] = [];
+  if (q.expr.includes("outcome"))
+    for (const plant of PLANTS)
+      for (const [outcome, v] of [["tp", 400], ["tn", 500], ["fp", 50], ["fn", 50]] as const) samples.push({ labels: { outcome, plant }, value: v });
+  else if (q.expr.includes("le"))
+    for (const plant of PLANTS) for (const feature of FEATURES) LES.forEach((le, i) => samples.push({ labels: { le, plant, feature }, value: 200 * (i + 1) }));
+  else for (const plant of PLANTS) samples.push({ labels: { plant }, value: q.expr.includes("refusal") ? 20 : 1000 });
+  return { kind: "vector", samples };
+}
+
+export interface StandinPrometheus {
+  url: string;
+  /** Queries answered so far. */
+  queries(): number;
+  close(): Promise<void>;
+}
+
+export async function startStandinPrometheus(): Promise<StandinPrometheus> {
+  let count = 0;
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      if (!req.url?.startsWith("/api/v1/query")) return void res.writeHead(404).end();
+      count++;
+      const expr = new URLSearchParams(body || (req.url.split("?")[1] ?? "")).get("query") ?? "";
+      const answer = standinAnswer({ expr });
+      const result = answer.kind === "vector" ? answer.samples.map((s) => ({ metric: s.labels, value: [Date.now() / 1000, String(s.value)] })) : [];
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "success", data: { resultType: "vector", result } }));
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    queries: () => count,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
