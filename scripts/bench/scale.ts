@@ -242,6 +242,9 @@ try {
   row("resident memory, steady (median)", mb(median(rss)));
   row("resident memory, peak (VmHWM)", mb(p1.hwm));
   row("V8 heap used per monitor (median)", `${(median(heap) / N / 1024).toFixed(1)} KB`);
+  row("  V8 heap total / external (at the end)", `${mb(sum(parseMetrics(m1, "nodejs_heap_size_total_bytes")))} / ${mb(sum(parseMetrics(m1, "nodejs_external_memory_bytes")))}`);
+  for (const [k, v] of parseMetrics(m1, "nodejs_heap_space_size_used_bytes{")) if (v > 16 * 2 ** 20) row(`  heap space ${/space="([^"]+)"/.exec(k)?.[1] ?? k}`, mb(v));
+  row("  operator series on /metrics (lines, bytes)", `${m1.split("\n").filter((l) => l && !l.startsWith("#")).length}, ${(m1.length / 1024).toFixed(0)} KB`);
   row("operator CPU (100 % = one core)", `${(((p1.cpuTicks - p0.cpuTicks) / TICK / seconds) * 100).toFixed(0)} %`);
   row("evaluations per second", `${(evaluations / seconds).toFixed(1)} (needed: ${(N / (durationMs(args.interval) / 1000)).toFixed(1)})`);
   row("evaluation lag p50 / p99 / max", `${quantile(lag, 0.5)} / ${quantile(lag, 0.99)} / ${maxBucket(lag)}`);

@@ -67,8 +67,8 @@ export function watchResource<T extends KubernetesObject>(
     const markSynced = () => {
       if ((informer as unknown as { latestResourceVersion(): string }).latestResourceVersion()) resolveSynced();
     };
-    informer.on("add", (o) => handlers.upsert(o));
-    informer.on("update", (o) => handlers.upsert(o));
+    informer.on("add", (o) => handlers.upsert(withoutManagedFields(o)));
+    informer.on("update", (o) => handlers.upsert(withoutManagedFields(o)));
     informer.on("delete", (o) => handlers.remove(o));
     let failures = 0;
     informer.on("connect", () => {
@@ -94,6 +94,16 @@ export function watchResource<T extends KubernetesObject>(
     },
     synced: Promise.all(syncs).then(() => undefined),
   };
+}
+
+/**
+ * Drops metadata.managedFields from a watched object, in place: the informer's cache holds the
+ * same object, and managedFields (every field path of every manager, for server-side apply)
+ * are often larger than the rest of it. Nothing in the operator reads them.
+ */
+function withoutManagedFields<T extends KubernetesObject>(o: T): T {
+  if (o.metadata?.managedFields) delete o.metadata.managedFields;
+  return o;
 }
 
 /**
