@@ -185,7 +185,8 @@ describe("a canary rollout through the Gateway API data plane", () => {
     expect(seen).toContain("70/30");
     expect(done.status?.analyses?.map((a) => [a.step, a.outcome])).toEqual(expect.arrayContaining([[0, "Successful"], [1, "Successful"]]));
     expect(done.status?.analyses?.every((a) => a.outcome !== "Failed")).toBe(true);
-    expect(done.metadata.finalizers ?? []).not.toContain("modelguardian.dev/restore-stable");
+    // the finalizer goes in the same reconcile, just after the status that says Succeeded
+    await waitFor("the finalizer released", async () => !((await rollout("canary-v2")).metadata.finalizers ?? []).includes("modelguardian.dev/restore-stable"), 10_000, 100);
     expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
     expect((await modelEnv("model-stable")).MODEL_VERSION).toBe("v2");
     // the candidate really took traffic through Traefik
