@@ -28,6 +28,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { durationMs } from "../../src/domain/duration.ts";
+import { clusterEnv } from "../lib/cluster-env.ts";
 import { freePort, waitFor } from "../lib/wait.ts";
 import { startStandinPrometheus } from "./standin-prometheus.ts";
 
@@ -48,13 +49,7 @@ if (!(MINUTES > 0)) throw new Error("--minutes must be a positive number");
 if (args.metrics !== "standin" && args.metrics !== "prometheus") throw new Error("--metrics must be standin or prometheus");
 
 execFileSync("bash", [join(ROOT, "scripts/cluster/up.sh")], { stdio: ["ignore", "ignore", "inherit"] });
-const env = Object.fromEntries(
-  readFileSync(join(ROOT, ".local/env"), "utf8")
-    .split("\n")
-    .map((l) => /^(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l.trim()))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => [m[1], (m[2] as string).replace(/^["']|["']$/g, "")]),
-) as Record<string, string>;
+const env = clusterEnv(ROOT);
 const kc = new KubeConfig();
 kc.loadFromFile(env.KUBECONFIG as string);
 const api = kc.makeApiClient(CustomObjectsApi);

@@ -24,6 +24,7 @@ import { existsSync, openSync, closeSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { clusterEnv } from "./cluster-env.ts";
 import { freePort, waitFor } from "./wait.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -88,11 +89,9 @@ interface KubeAccess {
 
 /** KUBECONFIG as `npm run cluster:up` wrote it to .local/env. */
 function localKubeconfig(): string {
-  const file = join(ROOT, ".local/env");
-  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const m = /^(?:export\s+)?KUBECONFIG=["']?([^"'\n]+)["']?$/m.exec(text);
-  if (!m) throw new Error(`${file} names no KUBECONFIG: start the local cluster with npm run cluster:up`);
-  return m[1] as string;
+  const kubeconfig = clusterEnv(ROOT).KUBECONFIG;
+  if (!kubeconfig) throw new Error(`${join(ROOT, ".local/env")} names no KUBECONFIG: start the local cluster with npm run cluster:up`);
+  return kubeconfig;
 }
 
 function kubeAccess(path: string): KubeAccess {

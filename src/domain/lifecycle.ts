@@ -4,6 +4,7 @@ import type { ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
 import { setConditions } from "./conditions.ts";
 import { REPIN_ANNOTATION } from "./evaluate.ts";
 import { EventReason, type MonitorEvent } from "./events.ts";
+import { stableHash } from "./remediation/job.ts";
 
 export type Due = { due: true } | { due: false; afterMs: number };
 
@@ -56,12 +57,8 @@ export function evaluationDue(
   return { due: true };
 }
 
-/** A number in [0, 1) fixed by the text (FNV-1a, 32 bits). */
-function unitHash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h / 2 ** 32;
-}
+/** A number in [0, 1) fixed by the text: the low digits of the Job names' stable hash (FNV's best mixed). */
+const unitHash = (text: string): number => Number.parseInt(stableHash(text).slice(-6), 36) / 36 ** 6;
 
 /** Ready=False InvalidSpec with the message naming the fields; the Event only on the first time. */
 export function invalidSpecStatus(

@@ -10,20 +10,10 @@ import type { ModelServerOptions } from "../../sim/behaviour.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
 import { freePort, waitFor } from "../../scripts/lib/wait.ts";
-export { waitFor };
+import { clusterEnv } from "../../scripts/lib/cluster-env.ts";
+export { waitFor, clusterEnv };
 
 export const ROOT = join(import.meta.dirname, "..", "..");
-
-/** Values written by `npm run cluster:up` to .local/env. */
-export function clusterEnv(): Record<string, string> {
-  const text = readFileSync(join(ROOT, ".local/env"), "utf8");
-  const env: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const m = /^(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m) env[m[1] as string] = (m[2] as string).replace(/^["']|["']$/g, "");
-  }
-  return env;
-}
 
 export const env = clusterEnv();
 export const PROMETHEUS_URL = env.PROMETHEUS_URL as string;

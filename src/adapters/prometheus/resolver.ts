@@ -128,9 +128,8 @@ export function createSourceResolver(o: ResolverOptions) {
       const gate = gateOf(url);
       client = { source: new GuardedSource(new PrometheusClient({ url, timeoutMs, retries: o.retries, auth, caBundle: ca, limiter: gate.limiter }), gate, url, breaker, now), usedAt: now() };
       clients.set(cacheKey, client);
-    }
+    } else gateOf(url); // keeps the source's gate from being swept while its client is in use
     client.usedAt = now();
-    gateOf(url);
     return client.source;
   };
 }
