@@ -40,6 +40,8 @@ export const configSchema = z
   LEASE_DURATION: duration("LEASE_DURATION", "15s"),
   LEASE_RENEW_DEADLINE: duration("LEASE_RENEW_DEADLINE", "10s"),
   LEASE_RETRY_PERIOD: duration("LEASE_RETRY_PERIOD", "2s"),
+  /** How long a monitor's status may go unwritten while only its values move (0s: written every evaluation). */
+  STATUS_VALUES_MAX_AGE: duration("STATUS_VALUES_MAX_AGE", "5m"),
   METRICS_ADDR: z
     .string()
     .default("127.0.0.1:8080")

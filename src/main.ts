@@ -80,34 +80,31 @@ export async function run(env: Record<string, string | undefined> = process.env)
   const events = new NotifyingEventSink(new KubernetesEventSink(kc, log), notifier);
 
   // each controller reads the others' objects from their stores: declared first, filled by the watches
-  const monitors: Controller = new Controller({
-    workers: config.WORKERS,
+  const monitorReconciler = new ModelMonitorReconciler({
+    resolveSource,
+    valuesMaxAgeMs: durationMs(config.STATUS_VALUES_MAX_AGE),
+    status: new KubernetesStatusWriter(kc, monitorType, `${COMPONENT}-${CONTROLLER.modelMonitor}`),
+    events,
+    clock: systemClock,
     log,
-    onError,
-    reconciler: new ModelMonitorReconciler({
-      resolveSource,
-      status: new KubernetesStatusWriter(kc, monitorType, `${COMPONENT}-${CONTROLLER.modelMonitor}`),
-      events,
-      clock: systemClock,
-      log,
-      telemetry: metrics,
-      reports,
-      remediation: {
-        policy: (namespace, name) => policyViewOf(name, policies.get(`${namespace}/${name}`)),
-        jobsOf: (namespace, uid) => jobCache.ofMonitor(namespace, uid),
-        jobs: jobsApi,
-      },
-      rollouts: {
-        rolloutsOf: (namespace, monitor) =>
-          rolloutsByMonitor
-            .of(`${namespace}/${monitor}`)
-            .map((key) => rollouts.get(key))
-            .filter((r): r is KubeObject => r !== undefined),
-        rolloutEnabled: (namespace, name) => (policies.get(`${namespace}/${name}`)?.spec as { rollout?: unknown } | undefined)?.rollout !== undefined,
-        create: (manifest) => rolloutCreator.create(manifest),
-      },
-    }),
+    telemetry: metrics,
+    reports,
+    remediation: {
+      policy: (namespace, name) => policyViewOf(name, policies.get(`${namespace}/${name}`)),
+      jobsOf: (namespace, uid) => jobCache.ofMonitor(namespace, uid),
+      jobs: jobsApi,
+    },
+    rollouts: {
+      rolloutsOf: (namespace, monitor) =>
+        rolloutsByMonitor
+          .of(`${namespace}/${monitor}`)
+          .map((key) => rollouts.get(key))
+          .filter((r): r is KubeObject => r !== undefined),
+      rolloutEnabled: (namespace, name) => (policies.get(`${namespace}/${name}`)?.spec as { rollout?: unknown } | undefined)?.rollout !== undefined,
+      create: (manifest) => rolloutCreator.create(manifest),
+    },
   });
+  const monitors: Controller = new Controller({ workers: config.WORKERS, log, onError, reconciler: monitorReconciler });
   const rolloutCreator = new KubernetesCreator(kc, rolloutType);
   const rollouts: Controller = new Controller({
     workers: 4,
@@ -149,7 +146,15 @@ export async function run(env: Record<string, string | undefined> = process.env)
 
   // watches are data: each registration lives next to its controller, with its tested mapping
   const registrations: WatchRegistration[] = [
-    modelMonitorWatch({ monitors, members, forget: (namespace, name) => metrics.forgetMonitor(namespace, name), dependents: rolloutsOfMonitor(rolloutsByMonitor) }),
+    modelMonitorWatch({
+      monitors,
+      members,
+      forget: (namespace, name) => {
+        metrics.forgetMonitor(namespace, name);
+        monitorReconciler.forget(namespace, name);
+      },
+      dependents: rolloutsOfMonitor(rolloutsByMonitor),
+    }),
     modelRolloutWatch({ rollouts, byMonitor: rolloutsByMonitor, forget: (namespace, name) => metrics.forgetRollout(namespace, name) }),
     jobWatch({ jobs: jobCache }),
     retrainPolicyWatch({ policies, monitorsOf: (policyKey) => members.of(policyKey) }),

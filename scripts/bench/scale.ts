@@ -1,6 +1,8 @@
 // Benchmark (not a test): one operator replica carrying N ModelMonitors on the real local
 // control plane (kube-apiserver, etcd). `npm run bench:scale -- --monitors N [--interval 60s]
-// [--minutes M] [--metrics standin|prometheus] [--workers W]`
+// [--minutes M] [--metrics standin|prometheus] [--workers W] [--values-max-age 5m]`
+// (--values-max-age is the operator's STATUS_VALUES_MAX_AGE: 0s writes every evaluation's status;
+// --heap-snapshot writes the operator's V8 heap snapshot into .local/logs at the end)
 //
 // Set-up (namespace bench-scale-<id>, removed on exit): N monitors of 3 signals (accuracy,
 // p95 latency, a refusal ratio), segments over a label with 4 values, and a drift check over 3
@@ -12,7 +14,7 @@
 //
 // Measured, over the steady window of M minutes after the first round of evaluations:
 //   memory      the operator's resident set (VmRSS) sampled every 5 s: median and the peak
-//               (VmHWM); V8 heap used (its own /metrics) per monitor
+//               (VmHWM); V8 heap used (its own /metrics, every 30 s) per monitor
 //   cpu         the operator's user + system time over the window / wall time (100 % = 1 core)
 //   lag         modelguardian_evaluation_lag_seconds over the window: p50, p99 (from histogram
 //               buckets, so bucket-bounded) and the largest bucket reached
@@ -22,7 +24,7 @@
 //               has been evaluated once
 //   status      JSON size of 50 monitors' status: median and max
 import { execFileSync, spawn } from "node:child_process";
-import { createWriteStream, readFileSync } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -40,6 +42,11 @@ const { values: args } = parseArgs({
     minutes: { type: "string", default: "3" },
     metrics: { type: "string", default: "standin" },
     workers: { type: "string", default: "8" },
+    "values-max-age": { type: "string", default: "5m" },
+    /** NODE_OPTIONS for the operator only (V8 heap flags, as a chart would set them). */
+    "node-options": { type: "string", default: "" },
+    /** Write a V8 heap snapshot of the operator at the end, into .local/logs (for scripts/bench/heap-summary.ts). */
+    "heap-snapshot": { type: "boolean", default: false },
   },
 });
 const N = Number(args.monitors);
@@ -184,9 +191,11 @@ try {
   const port = await freePort();
   await mkdir(join(ROOT, ".local/logs"), { recursive: true });
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [join(ROOT, "src/main.ts")], {
+  const logs = join(ROOT, ".local/logs");
+  const nodeFlags = args["heap-snapshot"] ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${logs}`] : [];
+  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, "src/main.ts")], {
     cwd: ROOT,
-    env: { ...process.env, KUBECONFIG: env.KUBECONFIG, PROMETHEUS_URL: metricsUrl, WATCH_NAMESPACES: ns, METRICS_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: "warn", WORKERS: args.workers, QUERY_RETRIES: "0" },
+    env: { ...process.env, KUBECONFIG: env.KUBECONFIG, PROMETHEUS_URL: metricsUrl, WATCH_NAMESPACES: ns, METRICS_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: "warn", WORKERS: args.workers, QUERY_RETRIES: "0", STATUS_VALUES_MAX_AGE: args["values-max-age"], NODE_OPTIONS: args["node-options"] },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logFile = createWriteStream(join(ROOT, `.local/logs/operator-${ns}.log`));
@@ -196,7 +205,7 @@ try {
   const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   await waitFor("operator /readyz", async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, 300_000, 100);
   const readyS = (performance.now() - spawnedAt) / 1000;
-  await waitFor("the first round of evaluations", async () => sum(parseMetrics(await scrape(), "modelguardian_evaluations_total")) >= N, 3_600_000, 1000);
+  await waitFor("the first round of evaluations", async () => sum(parseMetrics(await scrape(), "modelguardian_evaluations_total")) >= N, 3_600_000, 5000);
   const firstRoundS = (performance.now() - spawnedAt) / 1000;
   log(`ready after ${readyS.toFixed(1)} s; every monitor evaluated once after ${firstRoundS.toFixed(0)} s; steady window of ${MINUTES} min begins`);
 
@@ -209,10 +218,12 @@ try {
   const rss: number[] = [];
   const heap: number[] = [];
   const end = t + MINUTES * 60_000;
-  while (performance.now() < end) {
+  // the resident set from /proc every 5 s; the heap from /metrics every 30 s, as often as a
+  // Prometheus would scrape it (a scrape is not free: 2.3 KB per monitor to render)
+  for (let i = 0; performance.now() < end; i++) {
     await new Promise((r) => setTimeout(r, 5000));
     rss.push(proc(child.pid as number).rss);
-    heap.push(sum(parseMetrics(await scrape(), "nodejs_heap_size_used_bytes")));
+    if (i % 6 === 5) heap.push(sum(parseMetrics(await scrape(), "nodejs_heap_size_used_bytes")));
   }
   const seconds = (performance.now() - t) / 1000;
   const m1 = await scrape();
@@ -228,8 +239,22 @@ try {
     sizes.push(JSON.stringify(o.status ?? {}).length);
   }
 
+  if (args["heap-snapshot"]) {
+    const before = new Set(readdirSync(logs));
+    child.kill("SIGUSR2");
+    const file = await waitFor("the heap snapshot", async () => {
+      const fresh = readdirSync(logs).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
+      // written when its size stops changing
+      if (!fresh) return undefined;
+      const size = statSync(join(logs, fresh)).size;
+      await new Promise((r) => setTimeout(r, 2000));
+      return size > 0 && statSync(join(logs, fresh)).size === size ? fresh : undefined;
+    }, 600_000, 1000);
+    log(`heap snapshot: ${join(logs, file)} (summarise it with: npx node scripts/bench/heap-summary.ts ${join(".local/logs", file)} ${N})`);
+  }
+
   const row = (k: string, v: string) => console.log(`| ${k.padEnd(38)} | ${v}`);
-  console.log(`\nbench:scale, ${new Date().toISOString().slice(0, 10)}, ${N} monitors at ${args.interval}, ${args.workers} workers, ${MINUTES} min steady, metrics: ${standin ? "a STAND-IN answering Prometheus's API (deterministic vectors)" : "the local Prometheus"}`);
+  console.log(`\nbench:scale, ${new Date().toISOString().slice(0, 10)}, ${N} monitors at ${args.interval}, ${args.workers} workers, STATUS_VALUES_MAX_AGE ${args["values-max-age"]}${args["node-options"] ? `, NODE_OPTIONS ${args["node-options"]}` : ""}, ${MINUTES} min steady, metrics: ${standin ? "a STAND-IN answering Prometheus's API (deterministic vectors)" : "the local Prometheus"}`);
   console.log(`| ${"figure".padEnd(38)} | value`);
   console.log(`|${"-".repeat(40)}|------`);
   row("start to ready (lists, caches)", `${readyS.toFixed(1)} s`);

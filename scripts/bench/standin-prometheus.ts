@@ -11,15 +11,21 @@ export const PLANTS = ["a", "b", "c", "d"];
 const LES = ["0.1", "0.5", "1", "2", "+Inf"];
 const FEATURES = ["age", "income", "tenure"];
 
-/** The answer to one query, from its text only: the same expression always gets the same vector. */
-export function standinAnswer(q: Pick<QueryRequest, "expr">): QueryResult {
+/**
+ * The answer to one query, from its text and the moment only: the same expression always gets
+ * the same vector at the same moment. The moment (a minute count) nudges the current window's
+ * numbers a little, as a live model's do, while every state stays the same (healthy, no drift):
+ * what moves between two evaluations is values only.
+ */
+export function standinAnswer(q: Pick<QueryRequest, "expr">, moment = 0): QueryResult {
   const samples: { labels: Record<string, string>; value: number }[] = [];
+  const nudge = q.expr.includes("offset") ? 0 : moment % 5;
   if (q.expr.includes("outcome"))
     for (const plant of PLANTS)
-      for (const [outcome, v] of [["tp", 400], ["tn", 500], ["fp", 50], ["fn", 50]] as const) samples.push({ labels: { outcome, plant }, value: v });
+      for (const [outcome, v] of [["tp", 400], ["tn", 500], ["fp", 50 + nudge], ["fn", 50]] as const) samples.push({ labels: { outcome, plant }, value: v });
   else if (q.expr.includes("le"))
-    for (const plant of PLANTS) for (const feature of FEATURES) LES.forEach((le, i) => samples.push({ labels: { le, plant, feature }, value: 200 * (i + 1) }));
-  else for (const plant of PLANTS) samples.push({ labels: { plant }, value: q.expr.includes("refusal") ? 20 : 1000 });
+    for (const plant of PLANTS) for (const feature of FEATURES) LES.forEach((le, i) => samples.push({ labels: { le, plant, feature }, value: 200 * (i + 1) + (i === 0 ? nudge : 0) }));
+  else for (const plant of PLANTS) samples.push({ labels: { plant }, value: q.expr.includes("refusal") ? 20 + nudge : 1000 });
   return { kind: "vector", samples };
 }
 
@@ -39,7 +45,7 @@ export async function startStandinPrometheus(): Promise<StandinPrometheus> {
       if (!req.url?.startsWith("/api/v1/query")) return void res.writeHead(404).end();
       count++;
       const expr = new URLSearchParams(body || (req.url.split("?")[1] ?? "")).get("query") ?? "";
-      const answer = standinAnswer({ expr });
+      const answer = standinAnswer({ expr }, Math.floor(Date.now() / 60_000));
       const result = answer.kind === "vector" ? answer.samples.map((s) => ({ metric: s.labels, value: [Date.now() / 1000, String(s.value)] })) : [];
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "success", data: { resultType: "vector", result } }));
     });

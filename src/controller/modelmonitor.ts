@@ -17,7 +17,8 @@ import { decide, planEvaluation, planQueries } from "../domain/evaluate.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { planMonitorRollout, rolloutViewOf, type RolloutView } from "../domain/rollout/monitor.ts";
 import { isTerminal } from "../domain/rollout/machine.ts";
-import { evaluationDue, evaluationIntervalMs, invalidSpecStatus, suspendedStatus } from "../domain/lifecycle.ts";
+import { evaluationDue, evaluationIntervalMs, invalidSpecStatus, lastEvaluation, suspendedStatus, type ProcessView } from "../domain/lifecycle.ts";
+import { DEFAULT_VALUES_MAX_AGE_MS, statusWrite, valuesRefreshMs } from "../domain/status-writes.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
 import { jobsAwaitingResult, parseJobResult, type JobView } from "../domain/remediation/job.ts";
@@ -60,8 +61,10 @@ export interface ReconcilerDeps {
   status: StatusWriter;
   events: EventSink;
   clock: Clock;
-  /** When the operator started (default: when the reconciler was made). */
+  /** When the operator started reconciling (default: its first reconcile). */
   startedAt?: number;
+  /** How long a status whose values alone moved may go unwritten, at most (status-writes.ts; default 5 min, 0 writes every evaluation). */
+  valuesMaxAgeMs?: number;
   log: Logger;
   telemetry?: MonitorTelemetry;
 }
@@ -74,13 +77,28 @@ export interface MonitorReconcileResult extends ReconcileResult {
   evaluated: boolean;
 }
 
+/** What this process remembers of a monitor it evaluated: only what makes waiting writes safe. */
+interface Remembered {
+  uid: string;
+  /** When this process last evaluated it: the status may be older. */
+  lastEvaluated: number;
+  /** The lastEvaluationTime of the status last written. */
+  written: number | undefined;
+}
+
 export class ModelMonitorReconciler {
   private readonly deps: ReconcilerDeps;
-  /** When this operator started: monitors overdue then are spread over a window after it. */
-  private readonly startedAt: number;
+  /** When this replica started reconciling (a start or a hand-over): overdue monitors are spread over a window after it. */
+  private startedAt: number | undefined;
+  private readonly memory = new Map<string, Remembered>();
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
-    this.startedAt = deps.startedAt ?? deps.clock.now();
+    this.startedAt = deps.startedAt;
+  }
+
+  /** Drops what this process remembers of a deleted monitor. */
+  forget(namespace: string, name: string): void {
+    this.memory.delete(`${namespace}/${name}`);
   }
 
   async reconcile(obj: KubeObject): Promise<MonitorReconcileResult> {
@@ -98,6 +116,12 @@ export class ModelMonitorReconciler {
     const previous: ModelMonitorStatus = parsedStatus.success ? parsedStatus.data : modelMonitorStatusSchema.parse({});
     const now = clock.now();
     const nowIso = new Date(now).toISOString();
+    this.startedAt ??= now;
+    const key = `${ref.namespace}/${ref.name}`;
+    const remembered = this.memory.get(key);
+    const memory = remembered?.uid === ref.uid ? remembered : undefined;
+    // set when this reconcile evaluates: then a status whose values alone moved may wait
+    let refreshMs: number | undefined;
 
     let status = previous;
     // the monitor's rollouts from the cache, read once: remediation and the rollout follow-up both need them
@@ -115,17 +139,24 @@ export class ModelMonitorReconciler {
       status = suspendedStatus(previous, generation, nowIso);
     } else {
       const intervalMs = evaluationIntervalMs(durationMs(spec.data.interval));
-      const due = evaluationDue(previous, generation, obj.metadata.annotations ?? {}, intervalMs, now, { startedAt: this.startedAt, key: ref.uid || `${ref.namespace}/${ref.name}` });
+      const view: ProcessView = {
+        startedAt: this.startedAt,
+        key: ref.uid || key,
+        refreshMs: valuesRefreshMs(intervalMs, this.deps.valuesMaxAgeMs ?? DEFAULT_VALUES_MAX_AGE_MS),
+        ...(memory ? { lastEvaluated: memory.lastEvaluated } : {}),
+      };
+      const due = evaluationDue(previous, generation, obj.metadata.annotations ?? {}, intervalMs, now, view);
       if (due.due) {
         // how late this evaluation is, for a monitor evaluated before under the same spec
-        const last = previous.lastEvaluationTime ? Date.parse(previous.lastEvaluationTime) : Number.NaN;
-        if (previous.observedGeneration === generation && Number.isFinite(last) && now >= last) this.deps.telemetry?.evaluationLag?.((now - last - intervalMs) / 1000);
+        const last = lastEvaluation(previous, intervalMs, view);
+        if (previous.observedGeneration === generation && last !== undefined && now >= last) this.deps.telemetry?.evaluationLag?.((now - last - intervalMs) / 1000);
         // the monitor watches the version serving stable traffic, which follows promotions
         const watched = { ...spec.data, model: { ...spec.data.model, version: previous.stableVersion ?? spec.data.model.version } };
         const decision = await this.evaluate(ref, generation, obj.metadata.annotations ?? {}, watched, previous, now);
         status = decision.status;
         events.push(...decision.events);
         evaluated = true;
+        refreshMs = view.refreshMs;
         requeueAfterMs = intervalMs;
       } else requeueAfterMs = due.afterMs;
     }
@@ -161,7 +192,21 @@ export class ModelMonitorReconciler {
       events.push(...r.events);
     }
 
-    await persistOwnedStatus(this.deps.status, obj, ref, status, MONITOR_STATUS_OWNERSHIP);
+    // the last written evaluation: remembered, or (remembering nothing) the cached status is the written one
+    const cachedLast = modelMonitorStatusSchema.shape.lastEvaluationTime.safeParse((obj.status as { lastEvaluationTime?: unknown } | undefined)?.lastEvaluationTime);
+    const written = memory ? memory.written : cachedLast.success && cachedLast.data ? Date.parse(cachedLast.data) : undefined;
+    const outcome = await persistOwnedStatus(
+      this.deps.status,
+      obj,
+      ref,
+      status,
+      MONITOR_STATUS_OWNERSHIP,
+      refreshMs === undefined ? undefined : (cached, next) => statusWrite(cached, next, written, now, refreshMs) === "defer",
+    );
+    // without memory the cached status is the written one: remembering starts with an evaluation
+    const lastEvaluated = evaluated ? now : memory?.lastEvaluated;
+    if (lastEvaluated !== undefined)
+      this.memory.set(key, { uid: ref.uid, lastEvaluated, written: outcome === "written" && status.lastEvaluationTime ? Date.parse(status.lastEvaluationTime) : written });
     if (evaluated) log.debug({ monitor: `${ref.namespace}/${ref.name}`, health: status.health }, "evaluated");
     await this.emitAll(ref, events);
     // old finished Jobs go only once the status that records their outcome is written

@@ -205,7 +205,7 @@ export class ModelRolloutReconciler {
     }
     const status = { ...previous, observedGeneration: generation, conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason, message }], nowIso, generation) };
     const wrote = await persistOwnedStatus(this.deps.status, obj, ref, status, ROLLOUT_STATUS_OWNERSHIP);
-    if (wrote) await this.emitAll(ref, [{ type: "Warning", reason: EventReason.RolloutBlocked, message }]);
+    if (wrote === "written") await this.emitAll(ref, [{ type: "Warning", reason: EventReason.RolloutBlocked, message }]);
     return { requeueAfterMs: 10_000 };
   }
 

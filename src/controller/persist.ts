@@ -6,13 +6,28 @@ import { ownedStatus, withOwnedStatus, type StatusOwnership } from "../domain/co
 import type { ObjectRef, StatusWriter } from "../ports.ts";
 import type { KubeObject } from "./reconciler.ts";
 
-/** Writes the owned part of `next` unless it is unchanged; returns whether it wrote. */
-export async function persistOwnedStatus(writer: StatusWriter, obj: KubeObject, ref: ObjectRef, next: unknown, owner: StatusOwnership): Promise<boolean> {
+export type PersistOutcome = "unchanged" | "written" | "deferred";
+
+/**
+ * Writes the owned part of `next` unless it is unchanged, or unless `defer` (given the owned
+ * parts of the cached status and of `next`) says the write may wait: then only the cached
+ * object takes it, for the next reconcile to start from.
+ */
+export async function persistOwnedStatus(
+  writer: StatusWriter,
+  obj: KubeObject,
+  ref: ObjectRef,
+  next: unknown,
+  owner: StatusOwnership,
+  defer?: (cached: Record<string, unknown>, next: Record<string, unknown>) => boolean,
+): Promise<PersistOutcome> {
   const own = ownedStatus(JSON.parse(JSON.stringify(next)), owner);
-  if (isDeepStrictEqual(ownedStatus(obj.status, owner), own)) return false;
-  await writer.writeStatus(ref, own);
-  // the watch brings the new status a moment later; until then the cached object must not
-  // look older than what was just written, or a stale reconcile could act twice
+  const cached = ownedStatus(obj.status, owner);
+  if (isDeepStrictEqual(cached, own)) return "unchanged";
+  const deferred = defer?.(cached, own) ?? false;
+  if (!deferred) await writer.writeStatus(ref, own);
+  // the watch brings the new status a moment later (or, deferred, not at all); until then the
+  // cached object must not look older than what was decided, or a stale reconcile could act twice
   obj.status = withOwnedStatus(obj.status, own, owner);
-  return true;
+  return deferred ? "deferred" : "written";
 }

@@ -5,6 +5,7 @@ import { setConditions } from "./conditions.ts";
 import { REPIN_ANNOTATION } from "./evaluate.ts";
 import { EventReason, type MonitorEvent } from "./events.ts";
 import { stableHash } from "./remediation/job.ts";
+import { latestPossibleEvaluation } from "./status-writes.ts";
 
 export type Due = { due: true } | { due: false; afterMs: number };
 
@@ -19,20 +20,37 @@ export const evaluationIntervalMs = (specIntervalMs: number): number =>
 export const MAX_START_SPREAD_MS = 30_000;
 
 /**
- * After a start, the monitors that are overdue (the operator was down longer than their
- * interval, or they were never evaluated) would all be due at once: each waits until its own
- * moment in the spread window after the start, fixed by its key, so a restart is no
- * thundering herd. Only ever later, never earlier than the interval allows.
+ * What this process knows of a monitor beyond its status. After a start, the monitors that are
+ * overdue (the operator was down longer than their interval, or they were never evaluated)
+ * would all be due at once: each waits until its own moment in the spread window after the
+ * start, fixed by its key, so a restart is no thundering herd. And a status whose values-only
+ * write waited (status-writes.ts) is older than the last evaluation: what this process
+ * remembers, or for a process that remembers nothing the latest moment possible, counts
+ * instead. Only ever later, never earlier than the interval allows.
  */
-export interface StartSpread {
+export interface ProcessView {
+  /** When this process started reconciling (a start, or taking over the Lease). */
   startedAt: number;
   /** The monitor's stable identity (its uid): the same monitor always gets the same moment. */
   key: string;
+  /** When this process last evaluated the monitor, if it did. */
+  lastEvaluated?: number;
+  /** How long values-only writes may wait (status-writes.ts valuesRefreshMs); absent, none waits. */
+  refreshMs?: number;
+}
+
+/** When the monitor was last evaluated, as far as a process can tell without evaluating early. */
+export function lastEvaluation(status: ModelMonitorStatus, specIntervalMs: number, view?: ProcessView): number | undefined {
+  const parsed = status.lastEvaluationTime ? Date.parse(status.lastEvaluationTime) : Number.NaN;
+  const recorded = Number.isFinite(parsed) ? parsed : undefined;
+  if (view?.lastEvaluated !== undefined) return Math.max(recorded ?? view.lastEvaluated, view.lastEvaluated);
+  if (recorded === undefined || view === undefined) return recorded;
+  return latestPossibleEvaluation(recorded, evaluationIntervalMs(specIntervalMs), view.refreshMs ?? 0, view.startedAt);
 }
 
 /**
  * An evaluation is due when the spec changed, a re-pin was requested, or the interval has
- * passed since the last evaluation recorded in status (so a restart does not evaluate early).
+ * passed since the last evaluation (so a restart does not evaluate early).
  */
 export function evaluationDue(
   status: ModelMonitorStatus,
@@ -40,18 +58,18 @@ export function evaluationDue(
   annotations: Record<string, string>,
   specIntervalMs: number,
   now: number,
-  spread?: StartSpread,
+  view?: ProcessView,
 ): Due {
   const intervalMs = evaluationIntervalMs(specIntervalMs);
   const repin = annotations[REPIN_ANNOTATION];
   const upToDate = status.observedGeneration === generation && (repin === undefined || repin === status.repinToken);
-  const last = status.lastEvaluationTime ? Date.parse(status.lastEvaluationTime) : undefined;
   // a person's change is acted on at once
   if (!upToDate) return { due: true };
+  const last = lastEvaluation(status, specIntervalMs, view);
   // a last evaluation in the future (clock skew) is not trusted
   if (last !== undefined && now >= last && now - last < intervalMs) return { due: false, afterMs: last + intervalMs - now };
-  if (spread) {
-    const at = spread.startedAt + Math.floor(unitHash(spread.key) * Math.min(intervalMs, MAX_START_SPREAD_MS));
+  if (view) {
+    const at = view.startedAt + Math.floor(unitHash(view.key) * Math.min(intervalMs, MAX_START_SPREAD_MS));
     if (now < at) return { due: false, afterMs: at - now };
   }
   return { due: true };

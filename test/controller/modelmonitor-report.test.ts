@@ -35,6 +35,8 @@ function harness(fail = false) {
     status: { writeStatus: async (_: ObjectRef, s: unknown) => void (writes.push(s as ModelMonitorStatus), log.push("status")) },
     events: { emit: async (_: ObjectRef, e: MonitorEvent) => void (events.push(e), log.push(`event:${e.reason}`)) },
     clock,
+    // reconciling for a month: no start spread delays these evaluations
+    startedAt: Date.parse("2026-10-01T00:00:00Z"),
     log: pino({ level: "silent" }),
     reports,
   });

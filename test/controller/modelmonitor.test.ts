@@ -7,7 +7,7 @@ import type { QueryRequest, QueryResult } from "../../src/domain/observation.ts"
 import type { MonitorEvent } from "../../src/domain/events.ts";
 import type { ObjectRef } from "../../src/ports.ts";
 
-function harness(answer: (q: QueryRequest) => QueryResult) {
+function harness(answer: (q: QueryRequest) => QueryResult, options: { valuesMaxAgeMs?: number } = {}) {
   const log: string[] = [];
   const writes: unknown[] = [];
   const events: MonitorEvent[] = [];
@@ -19,6 +19,7 @@ function harness(answer: (q: QueryRequest) => QueryResult) {
     events: { emit: async (_: ObjectRef, e: MonitorEvent) => void (events.push(e), log.push(`event:${e.reason}`)) },
     clock,
     log: pino({ level: "silent" }),
+    ...options,
   });
   return { reconciler, writes, events, queries, clock, log };
 }
@@ -54,15 +55,105 @@ describe("ModelMonitorReconciler", () => {
   });
 
   it("does not evaluate again before the interval, even after a restart (state is in status)", async () => {
-    const h = harness(() => counts(0.9));
+    const h = harness(() => counts(0.9), { valuesMaxAgeMs: 0 });
     const obj = object(spec);
     await h.reconciler.reconcile(obj);
-    const restarted = harness(() => counts(0.9));
+    const restarted = harness(() => counts(0.9), { valuesMaxAgeMs: 0 });
     restarted.clock.t = h.clock.t + 20_000;
     const r = await restarted.reconciler.reconcile({ ...obj, status: h.writes[0] });
     expect(r).toEqual({ evaluated: false, requeueAfterMs: 40_000 });
     expect(restarted.queries).toHaveLength(0);
     expect(restarted.writes).toHaveLength(0);
+  });
+
+  it("a restart waits a whole interval when evaluations after the written one may have gone unwritten", async () => {
+    const h = harness(() => counts(0.9));
+    const obj = object(spec);
+    await h.reconciler.reconcile(obj);
+    // the previous process may have evaluated at any moment up to its stop: only a whole interval from the start is safe
+    const restarted = harness(() => counts(0.9));
+    restarted.clock.t = h.clock.t + 20_000;
+    expect(await restarted.reconciler.reconcile({ ...obj, status: h.writes[0] })).toEqual({ evaluated: false, requeueAfterMs: 60_000 });
+    // but never later than a refresh window (5 intervals) after the written evaluation, plus one interval
+    const late = harness(() => counts(0.9));
+    late.clock.t = h.clock.t + 330_000;
+    expect(await late.reconciler.reconcile({ ...obj, status: h.writes[0] })).toEqual({ evaluated: false, requeueAfterMs: 30_000 });
+    expect([...restarted.queries, ...late.queries]).toHaveLength(0);
+  });
+
+  describe("a status whose values alone moved", () => {
+    /** Reconciles at these minutes after T0. */
+    const steady = async (h: ReturnType<typeof harness>, obj: KubeObject, minutes: number[]) => {
+      for (const minute of minutes) {
+        h.clock.t = T0 + minute * 60_000;
+        await h.reconciler.reconcile(obj);
+      }
+    };
+    const T0 = Date.parse("2026-11-01T00:00:00Z");
+
+    it("is written once per 5 evaluations; the cached object holds the newest values meanwhile", async () => {
+      let acc = 0.9;
+      const h = harness(() => counts(acc));
+      const obj = object(spec);
+      await h.reconciler.reconcile(obj);
+      for (const [minute, value] of [[1, 0.91], [2, 0.92], [3, 0.93], [4, 0.94]] as const) {
+        acc = value;
+        h.clock.t = T0 + minute * 60_000;
+        expect((await h.reconciler.reconcile(obj)).evaluated).toBe(true);
+        expect(h.writes, `minute ${minute}`).toHaveLength(1);
+        // the next reconcile starts from what was decided, not from the older written status
+        expect(obj.status).toMatchObject({ lastEvaluationTime: new Date(h.clock.t).toISOString(), summary: `accuracy=${value}` });
+      }
+      h.clock.t = T0 + 5 * 60_000;
+      await h.reconciler.reconcile(obj);
+      expect(h.writes).toHaveLength(2);
+      // the write carries every evaluation since the last one
+      expect((h.writes[1] as { history: unknown[] }).history).toHaveLength(6);
+      expect(h.events.map((e) => e.reason)).toEqual(["HealthRecovered"]);
+    });
+
+    it("is written at every evaluation with STATUS_VALUES_MAX_AGE=0s", async () => {
+      const h = harness(() => counts(0.9), { valuesMaxAgeMs: 0 });
+      await steady(h, object(spec), [0, 1, 2, 3]);
+      expect(h.writes).toHaveLength(4);
+    });
+
+    it("is written at once when the state changes: health, or a breach that has not yet lasted its `for`", async () => {
+      let acc = 0.9;
+      const withFor = { ...spec, rules: [{ signal: "accuracy", min: { critical: 0.8 }, for: "5m" }] };
+      const h = harness(() => counts(acc));
+      const obj = object(withFor);
+      await steady(h, obj, [0, 1]);
+      expect(h.writes).toHaveLength(1);
+      // the breach starts: its start time must survive a restart, so it is written now
+      acc = 0.7;
+      await steady(h, obj, [2]);
+      expect(h.writes).toHaveLength(2);
+      expect(h.writes[1]).toMatchObject({ health: "Healthy", pending: [{ since: "2026-11-01T00:02:00.000Z" }] });
+      // the breach holds: values alone move until it has lasted 5 minutes, then the finding is written
+      await steady(h, obj, [3, 4, 5, 6]);
+      expect(h.writes).toHaveLength(2);
+      await steady(h, obj, [7]);
+      expect(h.writes).toHaveLength(3);
+      expect(h.writes[2]).toMatchObject({ health: "Critical" });
+    });
+
+    it("never makes a later reconcile evaluate early, even when the cache is refreshed with the older written status", async () => {
+      const h = harness(() => counts(0.9));
+      const written = object(spec);
+      await h.reconciler.reconcile(written);
+      const obj = { ...written, status: h.writes[0] };
+      await steady(h, obj, [1]);
+      expect(h.writes).toHaveLength(1);
+      // a watch event (someone's label edit) brings the object back with the status last written
+      h.clock.t = T0 + 90_000;
+      const r = await h.reconciler.reconcile({ ...written, status: h.writes[0] });
+      expect(r).toEqual({ evaluated: false, requeueAfterMs: 30_000 });
+      // and a deleted monitor is forgotten: a new one of the same name starts afresh
+      h.reconciler.forget("ns", "m");
+      const recreated = { ...object(spec), metadata: { ...object(spec).metadata, uid: "u2" } };
+      expect((await h.reconciler.reconcile(recreated)).evaluated).toBe(true);
+    });
   });
 
   it("re-evaluates at once when the spec changes (new generation)", async () => {

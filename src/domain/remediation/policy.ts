@@ -7,6 +7,7 @@ import { setConditions } from "../conditions.ts";
 import { EventReason, type MonitorEvent } from "../events.ts";
 import type { JobView } from "./job.ts";
 import type { PolicyView } from "./plan.ts";
+import { isDeepEqual } from "../json.ts";
 
 export type PolicyValidity = { ok: true } | { ok: false; reason: typeof EventReason.InvalidSpec | typeof EventReason.InvalidJobTemplate; message: string };
 
@@ -96,15 +97,6 @@ const verdictOf = (status: unknown) => {
   if (!ready) return undefined;
   return { status: ready.status, reason: ready.reason, ...(ready.status === "True" ? {} : { message: ready.message }) };
 };
-
-/** Structural equality of JSON values (the pure core has no node:util). */
-function isDeepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a as object);
-  const kb = Object.keys(b as object);
-  return ka.length === kb.length && ka.every((k) => isDeepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
 
 /** How a monitor's reconciler sees the policy it names, from the cache. */
 export function policyViewOf(name: string, obj: { metadata: { generation?: number }; spec?: unknown; status?: unknown } | undefined): PolicyView {

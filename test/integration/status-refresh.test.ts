@@ -1,0 +1,105 @@
+// How often the running operator writes a monitor's status, counted on the real API server's
+// watch: a steady model (only its values move) costs one write per 5 evaluations, every write
+// carries the evaluations since the last, and a change of health is written at the evaluation
+// that found it.
+import { KubeConfig, Watch } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ModelServer } from "../../sim/model-server.ts";
+import { apply, createNamespace, deleteNamespace, env, getJson, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+
+interface Status {
+  health?: string;
+  lastEvaluationTime?: string;
+  history?: { time: string; health: string }[];
+}
+
+let ns: string;
+let sim: ModelServer;
+let operator: Operator;
+const model = `steady-${Date.now().toString(36)}`;
+
+beforeAll(async () => {
+  ns = await createNamespace("refresh");
+  sim = await startScrapedModel({ model, version: "v1", segments: { "plant-a": { requestsPerSecond: 60, accuracy: 0.93 } }, seed: 11 });
+  operator = await startOperator([ns], ns);
+});
+afterAll(async () => {
+  await operator?.stop();
+  await stopScrapedModel(sim, model);
+  await deleteNamespace(ns);
+});
+
+async function evaluations(): Promise<number> {
+  const text = await (await fetch(operator.metricsUrl)).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("modelguardian_evaluations_total"))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+}
+
+/** Every status the API server sends on a watch of the monitor, from now on. */
+async function watchStatuses(name: string): Promise<{ seen: Status[]; stop(): void }> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(env.KUBECONFIG as string);
+  const seen: Status[] = [];
+  const request = await new Watch(kc).watch(
+    `/apis/modelguardian.dev/v1alpha1/namespaces/${ns}/modelmonitors`,
+    { fieldSelector: `metadata.name=${name}` },
+    (type: string, obj: { status?: Status }) => {
+      if (type === "MODIFIED") seen.push(obj.status ?? {});
+    },
+    () => undefined,
+  );
+  return { seen, stop: () => request.abort() };
+}
+
+describe("status writes of a running operator", () => {
+  it("a steady model's status is written once per 5 evaluations; a change of health at once", async () => {
+    const r = await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelMonitor",
+      metadata: { name: "steady", namespace: ns },
+      spec: {
+        model: { name: model, version: "v1" },
+        interval: "1s",
+        window: "10s",
+        minSamples: 50,
+        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+        rules: [{ signal: "accuracy", min: { critical: 0.85 } }],
+      },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    await waitFor("a Healthy status", async () => (await getJson<{ status?: Status }>("modelmonitor", "steady", ns)).status?.health === "Healthy", 60_000);
+
+    // the values move at every evaluation (new samples), the state does not
+    const watch = await watchStatuses("steady");
+    const before = await evaluations();
+    await new Promise((r) => setTimeout(r, 16_000));
+    const evaluated = (await evaluations()) - before;
+    const steady = [...watch.seen];
+    expect(evaluated).toBeGreaterThanOrEqual(10);
+    expect(steady.every((s) => s.health === "Healthy")).toBe(true);
+    // one write per 5 evaluations (window 5 × 1 s), at least one in 16 s; never one per evaluation
+    expect(steady.length).toBeGreaterThanOrEqual(2);
+    expect(steady.length).toBeLessThanOrEqual(Math.ceil(evaluated / 5) + 1);
+    // each write carries the history of the evaluations whose write waited
+    for (const [a, b] of steady.slice(1).map((s, i) => [steady[i] as Status, s] as const)) {
+      const gap = Date.parse(b.lastEvaluationTime ?? "") - Date.parse(a.lastEvaluationTime ?? "");
+      expect(gap).toBeGreaterThanOrEqual(4_000);
+      const added = (b.history ?? []).filter((h) => Date.parse(h.time) > Date.parse(a.lastEvaluationTime ?? "")).length;
+      expect(added).toBeGreaterThanOrEqual(4);
+    }
+
+    // the model degrades right after a write, so that the next values-only write is 5
+    // evaluations away: the first Critical status written is the evaluation that found it
+    const writes = watch.seen.length;
+    await waitFor("the next write", async () => watch.seen.length > writes, 15_000, 20);
+    sim.setBehaviour({ accuracy: 0 });
+    const critical = await waitFor("a Critical status", async () => watch.seen.find((s) => s.health === "Critical"), 60_000, 100);
+    watch.stop();
+    const history = critical.history ?? [];
+    expect(history.at(-1)?.health).toBe("Critical");
+    expect(history.at(-2)?.health).not.toBe("Critical");
+    expect(history.at(-1)?.time).toBe(critical.lastEvaluationTime);
+  });
+});
