@@ -105,6 +105,8 @@ export async function run(env: Record<string, string | undefined> = process.env)
     },
   });
   const monitors: Controller = new Controller({ workers: config.WORKERS, log, onError, reconciler: monitorReconciler });
+  // the per-monitor gauges are read from the statuses this process holds, at each scrape
+  metrics.monitorsFrom(() => monitors.values());
   const rolloutCreator = new KubernetesCreator(kc, rolloutType);
   const rollouts: Controller = new Controller({
     workers: 4,
@@ -149,10 +151,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
     modelMonitorWatch({
       monitors,
       members,
-      forget: (namespace, name) => {
-        metrics.forgetMonitor(namespace, name);
-        monitorReconciler.forget(namespace, name);
-      },
+      forget: (namespace, name) => monitorReconciler.forget(namespace, name),
       dependents: rolloutsOfMonitor(rolloutsByMonitor),
     }),
     modelRolloutWatch({ rollouts, byMonitor: rolloutsByMonitor, forget: (namespace, name) => metrics.forgetRollout(namespace, name) }),

@@ -10,33 +10,23 @@ const HEALTH_VALUES = { Healthy: 0, Warning: 1, Critical: 2, Unknown: -1 } as co
 export interface MonitorTelemetry {
   evaluated(namespace: string, name: string, status: ModelMonitorStatus, seconds: number): void;
   queried(result: QueryResult): void;
-  forget(namespace: string, name: string): void;
   reconcileError(): void;
   actionStarted(namespace: string, model: string, purpose: "retrain" | "reindex", reason: string): void;
   actionFinished(namespace: string, model: string, action: string, outcome: "Succeeded" | "Failed" | "CreateFailed"): void;
-  activeJobs(namespace: string, monitor: string, count: number): void;
   /** Seconds between a monitor's evaluations beyond its interval. */
   evaluationLag?(seconds: number): void;
 }
 
 export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry {
   readonly registry = new Registry();
-  private readonly signal = new Gauge({ name: "modelguardian_signal_value", help: "Current value of a monitor's signal", labelNames: ["namespace", "monitor", "signal", "segment"], registers: [this.registry] });
-  private readonly baseline = new Gauge({ name: "modelguardian_signal_baseline", help: "Baseline of a monitor's signal", labelNames: ["namespace", "monitor", "signal", "segment"], registers: [this.registry] });
-  private readonly drift = new Gauge({ name: "modelguardian_drift_score", help: "Drift score per feature and method", labelNames: ["namespace", "monitor", "drift", "feature", "method"], registers: [this.registry] });
-  private readonly health = new Gauge({ name: "modelguardian_monitor_health", help: "Health: 0 Healthy, 1 Warning, 2 Critical, -1 Unknown", labelNames: ["namespace", "monitor"], registers: [this.registry] });
-  private readonly findings = new Gauge({ name: "modelguardian_findings", help: "Current findings by type and severity", labelNames: ["namespace", "monitor", "type", "severity"], registers: [this.registry] });
   private readonly duration = new Histogram({ name: "modelguardian_evaluation_duration_seconds", help: "Time to evaluate one monitor", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   private readonly lag = new Histogram({ name: "modelguardian_evaluation_lag_seconds", help: "How much later than its interval a monitor was evaluated (time since its last evaluation minus the interval)", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 300], registers: [this.registry] });
   private readonly evaluations = new Counter({ name: "modelguardian_evaluations_total", help: "Evaluations by resulting health", labelNames: ["health"], registers: [this.registry] });
   private readonly queryErrors = new Counter({ name: "modelguardian_query_errors_total", help: "Failed metric queries by kind", labelNames: ["kind"], registers: [this.registry] });
   private readonly queries = new Counter({ name: "modelguardian_queries_total", help: "Metric queries run", registers: [this.registry] });
-  private readonly series = new Map<string, [Gauge<string>, Record<string, string>][]>();
   private readonly retrainEvents = new Counter({ name: "modelguardian_retrain_events_total", help: "Retraining Jobs started, by model and the finding type that triggered them", labelNames: ["namespace", "model", "reason"], registers: [this.registry] });
   private readonly reindexEvents = new Counter({ name: "modelguardian_reindex_events_total", help: "Re-indexing Jobs started, by model and the finding type that triggered them", labelNames: ["namespace", "model", "reason"], registers: [this.registry] });
   private readonly jobsFinished = new Counter({ name: "modelguardian_action_jobs_finished_total", help: "Action Jobs that finished, by outcome", labelNames: ["namespace", "model", "action", "outcome"], registers: [this.registry] });
-  private readonly actionsHeld = new Gauge({ name: "modelguardian_actions_held", help: "Triggered actions a RetrainPolicy's limits hold back, by action and reason (BudgetExhausted, CooldownActive, ...)", labelNames: ["namespace", "monitor", "action", "reason"], registers: [this.registry] });
-  private readonly jobsActive = new Gauge({ name: "modelguardian_action_jobs_active", help: "Action Jobs running per monitor", labelNames: ["namespace", "monitor"], registers: [this.registry] });
   private readonly leader = new Gauge({ name: "modelguardian_leader", help: "1 while this replica holds the leader Lease and reconciles", registers: [this.registry] });
   private readonly canaryWeight = new Gauge({ name: "modelguardian_rollout_canary_weight", help: "Candidate weight read back from the route", labelNames: ["namespace", "rollout", "model"], registers: [this.registry] });
   private readonly rolloutPhase = new Gauge({ name: "modelguardian_rollout_phase", help: "1 for the phase a rollout is in", labelNames: ["namespace", "rollout", "model", "phase"], registers: [this.registry] });
@@ -48,26 +38,21 @@ export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry 
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    for (const g of perMonitorGauges) {
+      const values = () => (this.isLeading ? [...seriesOf(this.monitors(), g.series)] : []);
+      this.registry.registerMetric({ name: g.name, help: g.help, type: "gauge", get: async () => ({ name: g.name, help: g.help, type: "gauge", aggregator: "sum", values: values() }) } as never);
+    }
     this.leader.set(0);
   }
 
+  private isLeading = false;
+
   leading(yes: boolean): void {
+    this.isLeading = yes;
     this.leader.set(yes ? 1 : 0);
   }
 
-  evaluated(namespace: string, name: string, status: ModelMonitorStatus, seconds: number): void {
-    this.forget(namespace, name);
-    const m = { namespace, monitor: name };
-    for (const s of status.signals) {
-      const labels = { ...m, signal: s.name, segment: s.segment ?? "" };
-      if (s.value !== undefined) this.set(this.signal, labels, s.value);
-      if (s.baseline !== undefined) this.set(this.baseline, labels, s.baseline);
-    }
-    for (const d of status.drift)
-      for (const f of d.features) if (f.score !== undefined) this.set(this.drift, { ...m, drift: d.name, feature: f.feature, method: d.method }, f.score);
-    this.set(this.health, m, HEALTH_VALUES[status.health ?? "Unknown"]);
-    for (const f of status.findings) this.set(this.findings, { ...m, type: f.type, severity: f.severity }, 1, true);
-    for (const h of status.remediation?.held ?? []) this.set(this.actionsHeld, { ...m, action: h.action, reason: h.reason }, 1, true);
+  evaluated(_namespace: string, _name: string, status: ModelMonitorStatus, seconds: number): void {
     this.duration.observe(seconds);
     this.evaluations.inc({ health: status.health ?? "Unknown" });
   }
@@ -87,10 +72,6 @@ export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry 
 
   actionFinished(namespace: string, model: string, action: string, outcome: "Succeeded" | "Failed" | "CreateFailed"): void {
     this.jobsFinished.inc({ namespace, model, action, outcome });
-  }
-
-  activeJobs(namespace: string, monitor: string, count: number): void {
-    this.jobsActive.set({ namespace, monitor }, count);
   }
 
   private readonly rolloutModels = new Map<string, string>();
@@ -126,25 +107,95 @@ export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry 
     this.errors.inc();
   }
 
-  forget(namespace: string, name: string): void {
-    const key = `${namespace}/${name}`;
-    for (const [gauge, labels] of this.series.get(key) ?? []) gauge.remove(labels);
-    this.series.delete(key);
+  /**
+   * Serves the per-monitor gauges from these monitors' statuses, read at each scrape, while
+   * this replica leads (a follower's cache would only repeat the leader's series).
+   */
+  monitorsFrom(monitors: () => Iterable<MonitorView>): void {
+    this.monitors = monitors;
   }
 
-  /** Drops every per-monitor series of a deleted monitor. */
-  forgetMonitor(namespace: string, name: string): void {
-    this.forget(namespace, name);
-    this.jobsActive.remove({ namespace, monitor: name });
-  }
+  private monitors: () => Iterable<MonitorView> = () => [];
+}
 
-  /** Sets a per-monitor series and remembers it, so forget() can remove exactly these. */
-  private set(gauge: Gauge<string>, labels: Record<string, string>, value: number, add = false): void {
-    if (add) gauge.inc(labels, value);
-    else gauge.set(labels, value);
-    const key = `${labels.namespace}/${labels.monitor}`;
-    const list = this.series.get(key) ?? [];
-    list.push([gauge, labels]);
-    this.series.set(key, list);
+/** A monitor as the per-monitor gauges read it: its status as this process holds it. */
+export interface MonitorView {
+  metadata: { namespace: string; name: string };
+  status?: unknown;
+}
+
+type Labels = Record<string, string>;
+type Series = (m: Labels, status: Partial<ModelMonitorStatus>) => Iterable<{ labels: Labels; value: number }>;
+
+/** Counts of equal label sets (findings and held actions are exported as counts). */
+function* counted(items: Labels[]): Iterable<{ labels: Labels; value: number }> {
+  const counts = new Map<string, { labels: Labels; value: number }>();
+  for (const labels of items) {
+    const key = JSON.stringify(labels);
+    const entry = counts.get(key);
+    if (entry) entry.value++;
+    else counts.set(key, { labels, value: 1 });
+  }
+  yield* counts.values();
+}
+
+/**
+ * The per-monitor series, rendered from each status at scrape time rather than kept as series:
+ * they cost no memory per monitor between scrapes and always show the status this process
+ * holds (the newest evaluation, also while its values-only write waits).
+ */
+const perMonitorGauges: { name: string; help: string; series: Series }[] = [
+  {
+    name: "modelguardian_signal_value",
+    help: "Current value of a monitor's signal",
+    *series(m, s) {
+      for (const x of s.signals ?? []) if (x.value !== undefined) yield { labels: { ...m, signal: x.name, segment: x.segment ?? "" }, value: x.value };
+    },
+  },
+  {
+    name: "modelguardian_signal_baseline",
+    help: "Baseline of a monitor's signal",
+    *series(m, s) {
+      for (const x of s.signals ?? []) if (x.baseline !== undefined) yield { labels: { ...m, signal: x.name, segment: x.segment ?? "" }, value: x.baseline };
+    },
+  },
+  {
+    name: "modelguardian_drift_score",
+    help: "Drift score per feature and method",
+    *series(m, s) {
+      for (const d of s.drift ?? []) for (const f of d.features ?? []) if (f.score !== undefined) yield { labels: { ...m, drift: d.name, feature: f.feature, method: d.method }, value: f.score };
+    },
+  },
+  {
+    name: "modelguardian_monitor_health",
+    help: "Health: 0 Healthy, 1 Warning, 2 Critical, -1 Unknown",
+    *series(m, s) {
+      if (s.lastEvaluationTime !== undefined) yield { labels: m, value: HEALTH_VALUES[s.health ?? "Unknown"] };
+    },
+  },
+  {
+    name: "modelguardian_findings",
+    help: "Current findings by type and severity",
+    series: (m, s) => counted((s.findings ?? []).map((f) => ({ ...m, type: f.type, severity: f.severity }))),
+  },
+  {
+    name: "modelguardian_actions_held",
+    help: "Triggered actions a RetrainPolicy's limits hold back, by action and reason (BudgetExhausted, CooldownActive, ...)",
+    series: (m, s) => counted((s.remediation?.held ?? []).map((h) => ({ ...m, action: h.action, reason: h.reason }))),
+  },
+  {
+    name: "modelguardian_action_jobs_active",
+    help: "Action Jobs running per monitor",
+    *series(m, s) {
+      if (s.remediation) yield { labels: m, value: s.remediation.active ?? 0 };
+    },
+  },
+];
+
+function* seriesOf(monitors: Iterable<MonitorView>, series: Series): Iterable<{ labels: Labels; value: number }> {
+  for (const o of monitors) {
+    const status = o.status;
+    if (!status || typeof status !== "object") continue;
+    yield* series({ namespace: o.metadata.namespace, monitor: o.metadata.name }, status as Partial<ModelMonitorStatus>);
   }
 }

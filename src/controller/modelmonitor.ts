@@ -286,7 +286,6 @@ export class ModelMonitorReconciler {
     const t = this.deps.telemetry;
     for (const intent of result.created) t?.actionStarted(ref.namespace, model.name, intent.purpose, intent.findingType);
     for (const f of result.finished) t?.actionFinished(ref.namespace, model.name, f.action, f.outcome);
-    t?.activeJobs(ref.namespace, ref.name, result.status?.active ?? 0);
     return result;
   }
 

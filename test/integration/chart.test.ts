@@ -96,6 +96,8 @@ describe("the Helm chart", () => {
   it.each([
     ["workers=0", "/workers"],
     ["logLevel=loud", "/logLevel"],
+    ["nodeOptions=rm -rf /", "/nodeOptions"],
+    ["statusValuesMaxAge=often", "/statusValuesMaxAge"],
     ["leaderElection.leaseDuration=soon", "/leaderElection/leaseDuration"],
     ["watchNamespaces={Team_A}", "/watchNamespaces/0"],
     ["watchNamespaces={a,a}", "/watchNamespaces"],
