@@ -1,8 +1,8 @@
 // Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics): instant queries
 // with timeout, retries with backoff, bearer or basic auth and a CA bundle. Every failure is
 // classified into a QueryResult error kind; nothing is thrown to the caller.
-// undici's own fetch: its Agent (for a CA bundle) does not plug into Node's bundled fetch
-import { Agent, fetch, type Dispatcher, type Response } from "undici";
+// undici itself: its Agent (for a CA bundle) does not plug into Node's bundled fetch
+import { Agent, request, type Dispatcher } from "undici";
 import type { QueryErrorKind, QueryRequest, QueryResult, Sample } from "../../domain/observation.ts";
 import type { MetricsSource } from "../../ports.ts";
 
@@ -60,28 +60,32 @@ export class PrometheusClient implements MetricsSource {
   private async post<R>(path: string, params: Record<string, string>, parse: (status: number, text: string) => R): Promise<R | QueryError> {
     const body = new URLSearchParams(params);
     body.set("timeout", `${Math.max(1, Math.floor(this.options.timeoutMs / 1000))}s`);
-    let response: Response;
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    // undici's request rather than fetch: the same pool, without the WHATWG streams and
+    // objects fetch builds per call (a measurable share of an evaluation's CPU at scale)
+    let response: Dispatcher.ResponseData;
     try {
-      response = await fetch(`${this.base}${path}`, {
+      response = await request(`${this.base}${path}`, {
         method: "POST",
         headers: this.headers,
-        body,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        body: body.toString(),
+        signal,
         ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
       });
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      if (e.name === "TimeoutError" || e.name === "AbortError")
+      const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
+      if (signal.aborted || e.name === "TimeoutError" || e.name === "AbortError")
         return fail("Timeout", `no answer from ${this.base} within ${this.options.timeoutMs} ms`);
-      return fail("Unreachable", `${this.base}: ${e.cause?.code ?? ""} ${e.cause?.message ?? e.message}`.trim());
+      return fail("Unreachable", `${this.base}: ${e.code ?? e.cause?.code ?? ""} ${e.cause?.message ?? e.message}`.trim());
     }
     let text: string;
     try {
-      text = await response.text();
+      text = await response.body.text();
     } catch (err) {
+      if (signal.aborted) return fail("Timeout", `no complete answer from ${this.base} within ${this.options.timeoutMs} ms`);
       return fail("Unreachable", `reading the answer of ${this.base}: ${(err as Error).message}`);
     }
-    return parse(response.status, text);
+    return parse(response.statusCode, text);
   }
 }
 
