@@ -51,11 +51,18 @@ export function modelMonitorWatch(o: {
   };
 }
 
+/** A Job as the cache needs it: metadata and status (jobViewOf reads nothing else). */
+export function slimJob(job: KubeObject): void {
+  delete (job as { spec?: unknown }).spec;
+}
+
 export function jobWatch(o: { jobs: JobCache }): WatchRegistration {
   return {
     name: "jobs",
     resource: { group: "batch", version: "v1", plural: "jobs" },
     labelSelector: `${LABEL.managedBy}=${MANAGED_BY}`,
+    // the Job cache keeps a view of metadata and status; the spec (the whole pod template) is never read
+    slim: slimJob,
     record: (event) => {
       const { namespace, name } = event.object.metadata;
       if (event.type === "upsert") o.jobs.upsert(namespace, event.object);

@@ -21,6 +21,11 @@ export interface WatchRegistration<T extends KubeObject = KubeObject> {
   name: string;
   resource: ResourceType;
   labelSelector?: string;
+  /**
+   * Trims each object in place to what the caches and mappings read, before anything sees it:
+   * the informer keeps the same object, so what is dropped here is not held at all.
+   */
+  slim?(object: T): void;
   /** The controller whose own resource this is ("For"): it stores every object and queues spec changes. */
   owner?: Controller<T>;
   /** Caches and indexes that follow the events (a Job cache, a monitors-by-policy index). */
@@ -41,11 +46,13 @@ export class WatchRouter {
   handlers<T extends KubeObject>(registration: WatchRegistration<T>): { upsert(obj: T): void; remove(obj: T): void } {
     return {
       upsert: (object) => {
+        registration.slim?.(object);
         const previous = registration.owner?.get(objectKey(object));
         registration.owner?.upsert(object);
         this.deliver(registration, { type: "upsert", object, previous });
       },
       remove: (object) => {
+        registration.slim?.(object);
         registration.owner?.remove(object);
         this.deliver(registration, { type: "remove", object });
       },

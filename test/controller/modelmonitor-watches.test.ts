@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { Index, JobCache } from "../../src/controller/jobcache.ts";
 import { jobEventMap, jobWatch, monitorEventMap, modelMonitorWatch } from "../../src/controller/modelmonitor-watches.ts";
 import type { KubeObject } from "../../src/controller/reconciler.ts";
+import { WatchRouter } from "../../src/controller/watches.ts";
+import { jobViewOf } from "../../src/domain/remediation/job.ts";
+import { pino } from "pino";
 
 const monitor = (policy?: string, generation = 1): KubeObject => ({
   metadata: { name: "m", namespace: "ns", uid: "u1", generation },
@@ -68,5 +71,24 @@ describe("Job events", () => {
     expect(jobs.ofMonitor("ns", "u1").map((j) => j.name)).toEqual(["m-retrain-abc-1"]);
     watch.record?.({ type: "remove", object: job("p") });
     expect(jobs.size).toBe(0);
+  });
+  it("are slimmed to metadata and status before anything holds them, with the same view", () => {
+    const full = withStatus(
+      {
+        ...job("p"),
+        spec: { backoffLimit: 1, template: { spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1", env: Array.from({ length: 50 }, (_, i) => ({ name: `V${i}`, value: "x".repeat(100) })) }] } } },
+      } as KubeObject,
+      { succeeded: 1, completionTime: "2026-11-22T10:05:00Z", conditions: [{ type: "Complete", status: "True", lastTransitionTime: "2026-11-22T10:05:00Z" }] },
+    );
+    const view = jobViewOf(full);
+    const handled: KubeObject[] = [];
+    const router = new WatchRouter({}, pino({ level: "silent" }));
+    const watch = { ...jobWatch({ jobs: new JobCache() }), record: (e: { object: KubeObject }) => void handled.push(e.object) };
+    router.handlers(watch).upsert(full);
+    // the informer's own object lost its spec (the pod template): nothing keeps it
+    expect(full.spec).toBeUndefined();
+    expect(handled[0]).toBe(full);
+    expect(jobViewOf(full)).toEqual(view);
+    expect(view?.phase).toBe("Succeeded");
   });
 });
