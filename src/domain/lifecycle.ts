@@ -43,7 +43,9 @@ export interface ProcessView {
 export function lastEvaluation(status: ModelMonitorStatus, specIntervalMs: number, view?: ProcessView): number | undefined {
   const parsed = status.lastEvaluationTime ? Date.parse(status.lastEvaluationTime) : Number.NaN;
   const recorded = Number.isFinite(parsed) ? parsed : undefined;
-  if (view?.lastEvaluated !== undefined) return Math.max(recorded ?? view.lastEvaluated, view.lastEvaluated);
+  // this process's own record wins: a status written by another clock (ahead of ours) must not
+  // make it look overdue
+  if (view?.lastEvaluated !== undefined) return view.lastEvaluated;
   if (recorded === undefined || view === undefined) return recorded;
   return latestPossibleEvaluation(recorded, evaluationIntervalMs(specIntervalMs), view.refreshMs ?? 0, view.startedAt);
 }

@@ -100,6 +100,12 @@ describe("the last evaluation a process can count on", () => {
     expect(lastEvaluation(status, MINUTE, { startedAt: T - 60 * MINUTE, key: "u", refreshMs: 5 * MINUTE, lastEvaluated: T + 3 * MINUTE })).toBe(T + 3 * MINUTE);
   });
 
+  it("is what it remembers even when the status was written by a clock ahead of its own", () => {
+    const ahead = modelMonitorStatusSchema.parse({ observedGeneration: 1, lastEvaluationTime: new Date(T + 10 * MINUTE).toISOString() });
+    const view = { startedAt: T - 60 * MINUTE, key: "u", refreshMs: 5 * MINUTE, lastEvaluated: T };
+    expect(evaluationDue(ahead, 1, {}, MINUTE, T + 20_000, view)).toEqual({ due: false, afterMs: 40_000 });
+  });
+
   it("is at most a refresh window after the written one, and never after the process started", () => {
     expect(latestPossibleEvaluation(T, MINUTE, 5 * MINUTE, T + 2 * MINUTE)).toBe(T + 2 * MINUTE);
     expect(latestPossibleEvaluation(T, MINUTE, 5 * MINUTE, T + 60 * MINUTE)).toBe(T + 5 * MINUTE);
