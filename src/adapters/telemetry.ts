@@ -36,6 +36,10 @@ export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry 
   private readonly notifications = new Counter({ name: "modelguardian_notifications_total", help: "Notification webhook deliveries by outcome: delivered, retried (an attempt failed, another follows), failed (given up), dropped (queue full)", labelNames: ["namespace", "policy", "notification", "outcome"], registers: [this.registry] });
   private readonly errors = new Counter({ name: "modelguardian_reconcile_errors_total", help: "Reconciles that failed and were retried", registers: [this.registry] });
 
+  private isLeading = false;
+  /** The monitors whose statuses the per-monitor gauges read (the monitor controller's store). */
+  private monitors: () => Iterable<MonitorView> = () => [];
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     for (const g of perMonitorGauges) {
@@ -44,8 +48,6 @@ export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry 
     }
     this.leader.set(0);
   }
-
-  private isLeading = false;
 
   leading(yes: boolean): void {
     this.isLeading = yes;
@@ -114,8 +116,6 @@ export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry 
   monitorsFrom(monitors: () => Iterable<MonitorView>): void {
     this.monitors = monitors;
   }
-
-  private monitors: () => Iterable<MonitorView> = () => [];
 }
 
 /** A monitor as the per-monitor gauges read it: its status as this process holds it. */
