@@ -189,16 +189,16 @@ try {
   log(`created ${N} monitors and ${Math.ceil(N / 100)} policies in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 
   const port = await freePort();
-  await mkdir(join(ROOT, ".local/logs"), { recursive: true });
-  const spawnedAt = performance.now();
   const logs = join(ROOT, ".local/logs");
+  await mkdir(logs, { recursive: true });
+  const spawnedAt = performance.now();
   const nodeFlags = args["heap-snapshot"] ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${logs}`] : [];
   const child = spawn(process.execPath, [...nodeFlags, join(ROOT, "src/main.ts")], {
     cwd: ROOT,
     env: { ...process.env, KUBECONFIG: env.KUBECONFIG, PROMETHEUS_URL: metricsUrl, WATCH_NAMESPACES: ns, METRICS_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: "warn", WORKERS: args.workers, QUERY_RETRIES: "0", STATUS_VALUES_MAX_AGE: args["values-max-age"], NODE_OPTIONS: args["node-options"] },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const logFile = createWriteStream(join(ROOT, `.local/logs/operator-${ns}.log`));
+  const logFile = createWriteStream(join(logs, `operator-${ns}.log`));
   child.stdout.pipe(logFile);
   child.stderr.pipe(logFile);
   cleanup.push(() => new Promise<void>((r) => (child.exitCode !== null ? r() : (child.once("exit", () => r()), child.kill("SIGTERM")))));

@@ -193,8 +193,7 @@ export class ModelMonitorReconciler {
     }
 
     // the last written evaluation: remembered, or (remembering nothing) the cached status is the written one
-    const cachedLast = modelMonitorStatusSchema.shape.lastEvaluationTime.safeParse((obj.status as { lastEvaluationTime?: unknown } | undefined)?.lastEvaluationTime);
-    const written = memory ? memory.written : cachedLast.success && cachedLast.data ? Date.parse(cachedLast.data) : undefined;
+    const written = memory ? memory.written : previous.lastEvaluationTime ? Date.parse(previous.lastEvaluationTime) : undefined;
     const outcome = await persistOwnedStatus(
       this.deps.status,
       obj,

@@ -4,7 +4,7 @@
 // is created once and its outcome recorded once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, getJson, kubectl, kubectlOk, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, getJson, kubectl, kubectlOk, metricSum, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
 
 const LEASE = "mg-leader";
 let ns: string;
@@ -38,13 +38,6 @@ async function holder(): Promise<string | undefined> {
   const r = await kubectl(["get", "lease", LEASE, "-n", ns, "-o", "json"]);
   return r.code === 0 ? (JSON.parse(r.stdout).spec?.holderIdentity as string | undefined) || undefined : undefined;
 }
-async function metric(op: Operator, name: string): Promise<number> {
-  const text = await (await fetch(op.metricsUrl)).text();
-  return text
-    .split("\n")
-    .filter((l) => l.startsWith(name) && !l.startsWith("#"))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
-}
 const lastEvaluationOf = async (name: string) => (await getJson<{ status?: { lastEvaluationTime?: string } }>("modelmonitor", name, ns)).status?.lastEvaluationTime;
 const lastEvaluation = async () => (await getJson<{ status?: { lastEvaluationTime?: string } }>("modelmonitor", "m", ns)).status?.lastEvaluationTime;
 
@@ -61,10 +54,10 @@ describe("leader election", () => {
       spec: { model: { name: "nobody" }, interval: "1s", signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }] },
     });
     await waitFor("a first evaluation", lastEvaluation, 20_000, 200);
-    await waitFor("a few evaluations by the leader", async () => (await metric(leader, "modelguardian_evaluations_total")) >= 3, 20_000, 250);
-    expect(await metric(leader, "modelguardian_leader")).toBe(1);
-    expect(await metric(follower, "modelguardian_leader")).toBe(0);
-    expect(await metric(follower, "modelguardian_evaluations_total")).toBe(0);
+    await waitFor("a few evaluations by the leader", async () => (await metricSum(leader, "modelguardian_evaluations_total")) >= 3, 20_000, 250);
+    expect(await metricSum(leader, "modelguardian_leader")).toBe(1);
+    expect(await metricSum(follower, "modelguardian_leader")).toBe(0);
+    expect(await metricSum(follower, "modelguardian_evaluations_total")).toBe(0);
     // both are ready; /healthz and /readyz say which one leads
     const probe = async (op: Operator, path: string) => {
       const res = await fetch(new URL(path, op.metricsUrl));
@@ -87,12 +80,12 @@ describe("leader election", () => {
       const t = await lastEvaluation();
       return t !== undefined && before !== undefined && Date.parse(t) > Date.parse(before) + 1000;
     }, 15_000, 250);
-    expect(await metric(follower, "modelguardian_leader")).toBe(1);
+    expect(await metricSum(follower, "modelguardian_leader")).toBe(1);
 
     // SIGTERM: the leader finishes its work and releases the Lease; a fresh replica takes over
     // within a retry period, not a lease duration
     const c = await start("op-c");
-    expect(await metric(c, "modelguardian_leader")).toBe(0);
+    expect(await metricSum(c, "modelguardian_leader")).toBe(0);
     const stoppedAt = Date.now();
     await follower.stop("SIGTERM");
     const third = await waitFor("the fresh replica to take over", async () => ((await holder())?.startsWith("op-c_") ? holder() : undefined), 10_000, 100);
@@ -101,7 +94,7 @@ describe("leader election", () => {
     expect(third.startsWith("op-c_")).toBe(true);
     // a released Lease is taken at the next retry; an expired one would take the 6 s lease duration
     expect(handoverMs).toBeLessThan(5_000);
-    await waitFor("evaluations by the third leader", async () => (await metric(c, "modelguardian_evaluations_total")) >= 2, 15_000, 250);
+    await waitFor("evaluations by the third leader", async () => (await metricSum(c, "modelguardian_evaluations_total")) >= 2, 15_000, 250);
   });
 
   it("a Job in flight across a SIGKILL and a SIGTERM hand-over is created once and recorded once", async () => {
@@ -191,6 +184,6 @@ describe("leader election", () => {
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({ job: [...seen][0], outcome: "Succeeded", attempt: 1, version: "v2" });
     expect(m.status?.remediation?.candidate).toMatchObject({ version: "v2", job: [...seen][0] });
-    expect(await metric(third, "modelguardian_leader")).toBe(1);
+    expect(await metricSum(third, "modelguardian_leader")).toBe(1);
   }, 240_000);
 });

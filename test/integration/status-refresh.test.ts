@@ -5,7 +5,7 @@
 import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, env, getJson, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, env, getJson, metricSum, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
 
 interface Status {
   health?: string;
@@ -29,13 +29,7 @@ afterAll(async () => {
   await deleteNamespace(ns);
 });
 
-async function evaluations(): Promise<number> {
-  const text = await (await fetch(operator.metricsUrl)).text();
-  return text
-    .split("\n")
-    .filter((l) => l.startsWith("modelguardian_evaluations_total"))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
-}
+const evaluations = () => metricSum(operator, "modelguardian_evaluations_total");
 
 /** Every status the API server sends on a watch of the monitor, from now on. */
 async function watchStatuses(name: string): Promise<{ seen: Status[]; stop(): void }> {

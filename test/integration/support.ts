@@ -117,6 +117,15 @@ export async function startOperator(namespaces: string[], name: string, extraEnv
   };
 }
 
+/** The sum of every series of an operator's metric (all its label sets), from its /metrics. */
+export async function metricSum(op: Operator, name: string): Promise<number> {
+  const text = await (await fetch(op.metricsUrl)).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(name) && !l.startsWith("#"))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+}
+
 export async function events(namespace: string, name: string): Promise<{ reason: string; type: string; message: string }[]> {
   const out = JSON.parse(await kubectlOk(["get", "events", "-n", namespace, "--field-selector", `involvedObject.name=${name}`, "-o", "json"]));
   return out.items;
