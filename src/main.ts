@@ -22,7 +22,7 @@ import type { KubeObject } from "./controller/reconciler.ts";
 import { WatchRouter, type WatchRegistration } from "./controller/watches.ts";
 import { COMPONENT, KubernetesCreator, KubernetesEventSink, KubernetesFinalizers, KubernetesJobs, KubernetesStatusWriter, loadKubeConfig, readSecret, watchResource } from "./adapters/kubernetes/client.ts";
 import { KubernetesWorkloads } from "./adapters/kubernetes/deployments.ts";
-import { routerFactory } from "./adapters/routers/index.ts";
+import { servingFactory } from "./adapters/routers/index.ts";
 import { MODEL_ROLLOUT } from "./api/v1alpha1/rollout.ts";
 import { ModelRolloutReconciler } from "./controller/modelrollout.ts";
 import { modelRolloutWatch, rolloutsOfMonitor } from "./controller/modelrollout-watches.ts";
@@ -115,8 +115,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
     reconciler: new ModelRolloutReconciler({
       monitor: (namespace, name) => monitors.get(`${namespace}/${name}`),
       policy: (namespace, name) => policies.get(`${namespace}/${name}`),
-      routers: routerFactory(kc, rolloutManager),
-      workloads: new KubernetesWorkloads(kc, rolloutManager),
+      serving: servingFactory(kc, rolloutManager, new KubernetesWorkloads(kc, rolloutManager)),
       resolveSource,
       status: new KubernetesStatusWriter(kc, rolloutType, rolloutManager),
       finalizers: new KubernetesFinalizers(kc, rolloutType),

@@ -4,7 +4,7 @@ import type { QueryRequest, QueryResult } from "./domain/observation.ts";
 import type { MonitorEvent } from "./domain/events.ts";
 import type { CreateOutcome } from "./domain/remediation/plan.ts";
 import type { LeaseView } from "./domain/leader.ts";
-import type { LiveWeights, WorkloadState } from "./domain/rollout/machine.ts";
+import type { LiveWeights, RolloutEffect, WorkloadState } from "./domain/rollout/machine.ts";
 import type { Weights } from "./api/v1alpha1/rollout.ts";
 
 /** A Prometheus-compatible HTTP API. Never throws: failures are QueryResult errors. */
@@ -80,7 +80,7 @@ export interface StoredLease {
 }
 
 /** Why a router could not read or write the weights; the reason lands in the rollout's Ready condition. */
-export type RouterErrorReason = "RouteNotFound" | "RuleNotFound" | "BackendNotFound" | "RouteChanged" | "RouterForbidden" | "RouterUnavailable";
+export type RouterErrorReason = "RouteNotFound" | "RuleNotFound" | "BackendNotFound" | "RouteChanged" | "RouterForbidden" | "RouterUnavailable" | "DeploymentModeUnsupported";
 
 export class RouterError extends Error {
   readonly reason: RouterErrorReason;
@@ -96,6 +96,33 @@ export interface TrafficRouter {
   read(): Promise<LiveWeights>;
   /** Sets both weights in one write, touching nothing else; throws RouterError. */
   write(weights: Weights): Promise<void>;
+}
+
+/** A model's two versions as they are served now: the traffic split and each version's workload. */
+export interface LiveServing {
+  weights: LiveWeights;
+  stable: WorkloadState;
+  candidate: WorkloadState;
+}
+
+/** What a rollout knows that the serving platform may not say: which version is which. */
+export interface RolloutView {
+  /** The version that served before the rollout began (status.stable), when known. */
+  stable: { version?: string | undefined; uri?: string | undefined };
+  candidate: { version: string; uri?: string | undefined };
+  /** The candidate has been promoted (status.promotedTime): a rollback now restores `stable`. */
+  promoted: boolean;
+}
+
+/**
+ * Where a model's versions are served: two Deployments behind a router, or one object holding
+ * both (a KServe InferenceService). The rollout reads it and applies its effects through it.
+ */
+export interface ServedVersions {
+  /** Re-read at every reconcile; never throws (a router failure is a typed weights error). */
+  read(view: RolloutView): Promise<LiveServing>;
+  /** Performs one effect the rollout decided; throws RouterError or the API's error. */
+  apply(effect: RolloutEffect, view: RolloutView): Promise<void>;
 }
 
 /** The Deployments serving a model's versions, told their model version and URI by env vars. */

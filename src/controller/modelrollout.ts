@@ -26,8 +26,8 @@ import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { judgeRolloutAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../domain/rollout/analysis.ts";
 import { analysisDue, analysisWindow, decideRollout, isTerminal, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
-import type { RouterFactory } from "../adapters/routers/index.ts";
-import type { Clock, EventSink, FinalizerPort, ObjectRef, StatusWriter, TrafficRouter, WorkloadPort } from "../ports.ts";
+import type { ServingFactory } from "../adapters/routers/index.ts";
+import type { Clock, EventSink, FinalizerPort, ObjectRef, RolloutView, ServedVersions, StatusWriter } from "../ports.ts";
 import type { MetricsSourceResolver } from "./modelmonitor.ts";
 import { persistOwnedStatus } from "./persist.ts";
 import type { KubeObject, ReconcileResult } from "./reconciler.ts";
@@ -41,8 +41,7 @@ export interface RolloutTelemetry {
 export interface RolloutReconcilerDeps {
   monitor(namespace: string, name: string): KubeObject | undefined;
   policy(namespace: string, name: string): KubeObject | undefined;
-  routers: RouterFactory;
-  workloads: WorkloadPort;
+  serving: ServingFactory;
   resolveSource: MetricsSourceResolver;
   status: StatusWriter;
   finalizers: FinalizerPort;
@@ -62,6 +61,11 @@ export function strategyOf(policy: KubeObject | undefined): { strategy: RolloutS
   const parsed = retrainPolicySpecSchema.safeParse(policy.spec ?? {});
   if (!parsed.success) return { strategy: DEFAULT_STRATEGY, problem: `RetrainPolicy ${policy.metadata.name} is invalid: ${formatIssues(parsed.error, "spec")}` };
   return { strategy: parsed.data.rollout ?? DEFAULT_STRATEGY };
+}
+
+/** What the rollout knows about its versions, for a serving platform that cannot say it. */
+function viewOf(spec: ModelRolloutSpec, status: ModelRolloutStatus, knownStable: string | undefined): RolloutView {
+  return { stable: status.stable ?? { version: knownStable }, candidate: spec.candidate, promoted: status.promotedTime !== undefined };
 }
 
 export class ModelRolloutReconciler {
@@ -97,14 +101,16 @@ export class ModelRolloutReconciler {
     const policyName = monitor.data.policyRef?.name;
     const { strategy, problem: policyProblem } = strategyOf(policyName ? this.deps.policy(ref.namespace, policyName) : undefined);
 
-    const { router, weights, stableWorkload, candidateWorkload } = await this.readLive(ref, serving);
     const monitorStatus = modelMonitorStatusSchema.safeParse(monitorObj.status ?? {});
-    const stableVersion = (monitorStatus.success ? monitorStatus.data.stableVersion : undefined) ?? monitor.data.model.version ?? stableWorkload.version ?? "unknown";
+    const knownStable = (monitorStatus.success ? monitorStatus.data.stableVersion : undefined) ?? monitor.data.model.version;
+    const { served, weights, stableWorkload, candidateWorkload } = await this.readLive(ref, serving, viewOf(spec.data, previous, knownStable));
+    const stableVersion = knownStable ?? stableWorkload.version ?? "unknown";
     const world: RolloutWorld = {
       now,
       strategy,
       strategyProblem: policyProblem ?? strategyProblem(strategy, monitor.data),
-      stable: { version: stableVersion, uri: stableWorkload.version === stableVersion ? stableWorkload.uri : undefined },
+      // a workload that does not say its version (no env var) is taken to serve the stable one
+      stable: { version: stableVersion, uri: stableWorkload.version === stableVersion || stableWorkload.version === undefined ? stableWorkload.uri : undefined },
       weights,
       stableWorkload,
       candidateWorkload,
@@ -122,7 +128,7 @@ export class ModelRolloutReconciler {
       obj.metadata.finalizers = [...(obj.metadata.finalizers ?? []), ROLLOUT_FINALIZER];
     }
     if (!deleting) await persistOwnedStatus(this.deps.status, obj, ref, decision.status, ROLLOUT_STATUS_OWNERSHIP);
-    const failures = await this.perform(ref, serving, router, decision.effects);
+    const failures = await this.perform(ref, served, viewOf(spec.data, decision.status, knownStable), decision.effects);
     await this.emitAll(ref, [...decision.events, ...failures]);
     if (previous.phase !== decision.status.phase) log.info({ rollout: `${ref.namespace}/${ref.name}`, from: previous.phase, to: decision.status.phase, message: decision.status.message }, "rollout phase");
     const t = this.deps.telemetry;
@@ -148,11 +154,10 @@ export class ModelRolloutReconciler {
   }
 
   /** Performs the decided writes in order; a failure stops the rest and becomes a Warning Event. */
-  private async perform(ref: ObjectRef, serving: ServingSpec, router: TrafficRouter, effects: RolloutEffect[]): Promise<MonitorEvent[]> {
+  private async perform(ref: ObjectRef, served: ServedVersions, view: RolloutView, effects: RolloutEffect[]): Promise<MonitorEvent[]> {
     for (const e of effects) {
       try {
-        if (e.kind === "setWeights") await router.write(e.weights);
-        else await this.deps.workloads.setModel(ref.namespace, serving[e.which].deployment.name, serving.modelEnv, e.version, e.uri);
+        await served.apply(e, view);
         this.deps.log.info({ rollout: `${ref.namespace}/${ref.name}`, effect: e }, "rollout effect applied");
       } catch (err) {
         const message = (err as Error).message;
@@ -163,15 +168,11 @@ export class ModelRolloutReconciler {
     return [];
   }
 
-  /** The live state, re-read at every reconcile and never assumed: the route's weights and both Deployments. */
-  private async readLive(ref: ObjectRef, serving: ServingSpec) {
-    const router = this.deps.routers(ref.namespace, serving);
-    const [weights, stableWorkload, candidateWorkload] = await Promise.all([
-      router.read(),
-      this.deps.workloads.read(ref.namespace, serving.stable.deployment.name, serving.modelEnv),
-      this.deps.workloads.read(ref.namespace, serving.candidate.deployment.name, serving.modelEnv),
-    ]);
-    return { router, weights, stableWorkload, candidateWorkload };
+  /** The live state, re-read at every reconcile and never assumed: the traffic split and both versions' workloads. */
+  private async readLive(ref: ObjectRef, serving: ServingSpec, view: RolloutView) {
+    const served = this.deps.serving(ref.namespace, serving);
+    const live = await served.read(view);
+    return { served, weights: live.weights, stableWorkload: live.stable, candidateWorkload: live.candidate };
   }
 
   private async releaseFinalizer(obj: KubeObject, ref: ObjectRef): Promise<void> {
@@ -182,12 +183,12 @@ export class ModelRolloutReconciler {
 
   /** Deletion after the monitor: all traffic back to stable by the recorded wiring, then the finalizer goes. */
   private async restoreWithoutMonitor(obj: KubeObject, ref: ObjectRef, spec: ModelRolloutSpec, previous: ModelRolloutStatus, serving: ServingSpec, generation: number, now: number): Promise<ReconcileResult> {
-    const { router, weights, stableWorkload, candidateWorkload } = await this.readLive(ref, serving);
+    const { served, weights, stableWorkload, candidateWorkload } = await this.readLive(ref, serving, viewOf(spec, previous, undefined));
     const decision = decideRollout(
       { generation, spec, annotations: {}, status: previous, deleting: true },
       { now, strategy: DEFAULT_STRATEGY, stable: previous.stable ?? { version: stableWorkload.version ?? "unknown" }, weights, stableWorkload, candidateWorkload },
     );
-    const failures = await this.perform(ref, serving, router, decision.effects);
+    const failures = await this.perform(ref, served, viewOf(spec, decision.status, undefined), decision.effects);
     await this.emitAll(ref, failures);
     if (decision.releaseFinalizer && failures.length === 0) {
       await this.releaseFinalizer(obj, ref);

@@ -64,7 +64,12 @@ describe("CRD schema validation by kube-apiserver", () => {
     [
       "two routers at once (CEL)",
       (s: Spec) => Object.assign(s, { versionLabel: "version", serving: { router: { istio: { virtualService: { name: "v" } }, gatewayAPI: { httpRoute: { name: "r" } } }, stable: { deployment: { name: "a" } }, candidate: { deployment: { name: "b" } } } }),
-      /spec\.serving\.router.*a router must be given: exactly one of gatewayAPI or istio/,
+      /spec\.serving\.router.*a router must be given: exactly one of gatewayAPI, istio or kserve/,
+    ],
+    [
+      "a kserve router with Deployments (CEL)",
+      (s: Spec) => Object.assign(s, { versionLabel: "version", serving: { router: { kserve: { inferenceService: { name: "fraud" } } }, stable: { deployment: { name: "a" } } } }),
+      /spec\.serving.*the kserve router takes no stable or candidate/,
     ],
   ])("rejects %s with a message naming the field", async (_, edit, message) => {
     const r = await apply(withSpec(`bad-${Math.random().toString(36).slice(2, 8)}`, edit));

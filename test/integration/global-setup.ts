@@ -10,6 +10,7 @@ export default function setup() {
   execFileSync("bash", [join(root, "scripts/cluster/build-helm.sh")], { stdio: "inherit", cwd: root });
   execFileSync("bash", [join(root, "scripts/cluster/prometheus-operator-crds.sh")], { stdio: "inherit", cwd: root }); // PrometheusRule, ServiceMonitor CRDs for chart.test.ts
   execFileSync("bash", [join(root, "scripts/cluster/istio-crds.sh")], { stdio: "inherit", cwd: root }); // VirtualService, DestinationRule for the Istio router's tests
+  execFileSync("bash", [join(root, "scripts/cluster/kserve-crds.sh")], { stdio: "inherit", cwd: root }); // InferenceService for the KServe router's tests
   // Traefik, the Gateway API data plane (dataplane.ts), built from its Go module (~6 min cold)
   execFileSync("bash", [join(root, "scripts/cluster/build-traefik.sh")], { stdio: "inherit", cwd: root });
 }

@@ -23,7 +23,7 @@ const matches = (ref: BackendRef, want: BackendRefSpec) => ref.name === want.nam
 
 /** The two backendRefs the schema requires with this router. */
 function backendsOf(serving: ServingSpec): { stable: BackendRefSpec; candidate: BackendRefSpec } {
-  const { stable, candidate } = { stable: serving.stable.backendRef, candidate: serving.candidate.backendRef };
+  const { stable, candidate } = { stable: serving.stable?.backendRef, candidate: serving.candidate?.backendRef };
   if (!stable || !candidate) throw new RouterError("BackendNotFound", "spec.serving needs stable.backendRef and candidate.backendRef with the gatewayAPI router");
   return { stable, candidate };
 }

@@ -24,7 +24,7 @@ const matches = (d: RouteDestination, want: DestinationSpec) => d.destination?.h
 const named = (d: DestinationSpec) => `${d.host}${d.subset ? ` subset ${d.subset}` : ""}`;
 
 function destinationsOf(serving: ServingSpec): { stable: DestinationSpec; candidate: DestinationSpec } {
-  const { stable, candidate } = { stable: serving.stable.destination, candidate: serving.candidate.destination };
+  const { stable, candidate } = { stable: serving.stable?.destination, candidate: serving.candidate?.destination };
   if (!stable || !candidate) throw new RouterError("BackendNotFound", "spec.serving needs stable.destination and candidate.destination with the istio router");
   return { stable, candidate };
 }

@@ -73,7 +73,7 @@ export class PatchedObjectRouter<T, At> implements TrafficRouter {
   }
 }
 
-function routerError(err: unknown, what: string): RouterError {
+export function routerError(err: unknown, what: string): RouterError {
   if (err instanceof RouterError) return err;
   const code = (err as { code?: number }).code;
   const message = `${what}: ${apiMessage(err)}`;

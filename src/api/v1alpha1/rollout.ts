@@ -31,7 +31,7 @@ const servedVersion = z.strictObject({
   deployment: localObjectReference().describe("The Deployment serving this version; the operator sets its model version and URI."),
 });
 
-export const ROUTERS = ["gatewayAPI", "istio"] as const;
+export const ROUTERS = ["gatewayAPI", "istio", "kserve"] as const;
 export type RouterKind = (typeof ROUTERS)[number];
 
 export const servingSchema = withRules(
@@ -50,11 +50,18 @@ export const servingSchema = withRules(
             routeName: z.string().min(1).max(253).optional().describe("The spec.http[] route holding both destinations; by default the first that routes to the stable destination."),
           })
           .optional(),
+        kserve: z
+          .strictObject({
+            inferenceService: localObjectReference().describe(
+              "The InferenceService (serving.kserve.io/v1beta1, Serverless mode) in the monitor's namespace: the operator sets spec.predictor.model's storageUri and model version env var, and spec.predictor.canaryTrafficPercent.",
+            ),
+          })
+          .optional(),
       }),
-      exactlyOneOf(["gatewayAPI", "istio"], "a router must be given: exactly one of gatewayAPI or istio"),
+      exactlyOneOf(["gatewayAPI", "istio", "kserve"], "a router must be given: exactly one of gatewayAPI, istio or kserve"),
     ),
-    stable: servedVersion,
-    candidate: servedVersion,
+    stable: servedVersion.optional().describe("Where the stable version is served (gatewayAPI and istio; not with kserve, whose InferenceService holds both)."),
+    candidate: servedVersion.optional().describe("Where the candidate version is served (gatewayAPI and istio; not with kserve)."),
     modelEnv: z
       .strictObject({
         container: z.string().min(1).max(63).optional().describe("The container holding the model; by default the first one."),
@@ -65,31 +72,42 @@ export const servingSchema = withRules(
       .describe("Environment variables through which a Deployment is told its model version and URI."),
   }),
   {
-    rule: "self.stable.deployment.name != self.candidate.deployment.name",
-    message: "stable and candidate must be different Deployments",
-    holds: (s) => s.stable.deployment.name !== s.candidate.deployment.name,
+    rule: "has(self.router.kserve) || (has(self.stable) && has(self.candidate))",
+    message: "the gatewayAPI and istio routers need stable and candidate",
+    reason: "FieldValueRequired",
+    holds: (s) => s.router.kserve !== undefined || (s.stable !== undefined && s.candidate !== undefined),
   },
   {
-    rule: "!has(self.router.gatewayAPI) || (has(self.stable.backendRef) && has(self.candidate.backendRef))",
+    rule: "!has(self.router.kserve) || (!has(self.stable) && !has(self.candidate))",
+    message: "the kserve router takes no stable or candidate: its InferenceService serves both versions",
+    holds: (s) => s.router.kserve === undefined || (s.stable === undefined && s.candidate === undefined),
+  },
+  {
+    rule: "!has(self.stable) || !has(self.candidate) || self.stable.deployment.name != self.candidate.deployment.name",
+    message: "stable and candidate must be different Deployments",
+    holds: (s) => !s.stable || !s.candidate || s.stable.deployment.name !== s.candidate.deployment.name,
+  },
+  {
+    rule: "!has(self.router.gatewayAPI) || !has(self.stable) || !has(self.candidate) || (has(self.stable.backendRef) && has(self.candidate.backendRef))",
     message: "the gatewayAPI router needs stable.backendRef and candidate.backendRef",
     reason: "FieldValueRequired",
-    holds: (s) => s.router.gatewayAPI === undefined || (s.stable.backendRef !== undefined && s.candidate.backendRef !== undefined),
+    holds: (s) => s.router.gatewayAPI === undefined || !s.stable || !s.candidate || (s.stable.backendRef !== undefined && s.candidate.backendRef !== undefined),
   },
   {
-    rule: "!has(self.router.istio) || (has(self.stable.destination) && has(self.candidate.destination))",
+    rule: "!has(self.router.istio) || !has(self.stable) || !has(self.candidate) || (has(self.stable.destination) && has(self.candidate.destination))",
     message: "the istio router needs stable.destination and candidate.destination",
     reason: "FieldValueRequired",
-    holds: (s) => s.router.istio === undefined || (s.stable.destination !== undefined && s.candidate.destination !== undefined),
+    holds: (s) => s.router.istio === undefined || !s.stable || !s.candidate || (s.stable.destination !== undefined && s.candidate.destination !== undefined),
   },
   {
-    rule: "!has(self.stable.backendRef) || !has(self.candidate.backendRef) || self.stable.backendRef.name != self.candidate.backendRef.name || self.stable.backendRef.kind != self.candidate.backendRef.kind",
+    rule: "!has(self.stable) || !has(self.candidate) || !has(self.stable.backendRef) || !has(self.candidate.backendRef) || self.stable.backendRef.name != self.candidate.backendRef.name || self.stable.backendRef.kind != self.candidate.backendRef.kind",
     message: "stable and candidate must be different backends",
-    holds: (s) => !s.stable.backendRef || !s.candidate.backendRef || s.stable.backendRef.name !== s.candidate.backendRef.name || s.stable.backendRef.kind !== s.candidate.backendRef.kind,
+    holds: (s) => !s.stable?.backendRef || !s.candidate?.backendRef || s.stable.backendRef.name !== s.candidate.backendRef.name || s.stable.backendRef.kind !== s.candidate.backendRef.kind,
   },
   {
-    rule: "!has(self.stable.destination) || !has(self.candidate.destination) || self.stable.destination.host != self.candidate.destination.host || (has(self.stable.destination.subset) ? self.stable.destination.subset : '') != (has(self.candidate.destination.subset) ? self.candidate.destination.subset : '')",
+    rule: "!has(self.stable) || !has(self.candidate) || !has(self.stable.destination) || !has(self.candidate.destination) || self.stable.destination.host != self.candidate.destination.host || (has(self.stable.destination.subset) ? self.stable.destination.subset : '') != (has(self.candidate.destination.subset) ? self.candidate.destination.subset : '')",
     message: "stable and candidate must be different destinations (another host, or another subset)",
-    holds: (s) => !s.stable.destination || !s.candidate.destination || s.stable.destination.host !== s.candidate.destination.host || (s.stable.destination.subset ?? "") !== (s.candidate.destination.subset ?? ""),
+    holds: (s) => !s.stable?.destination || !s.candidate?.destination || s.stable.destination.host !== s.candidate.destination.host || (s.stable.destination.subset ?? "") !== (s.candidate.destination.subset ?? ""),
   },
 );
 export type ServingSpec = z.infer<typeof servingSchema>;

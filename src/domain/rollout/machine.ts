@@ -295,6 +295,8 @@ function promoting(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weight
     return;
   }
   if (!sw.ready) {
+    // a platform that promotes in place (KServe) already gives the stable all traffic: leave it there
+    if (sameWeights(live, ALL_STABLE)) b.set({ desiredWeights: ALL_STABLE });
     b.phase("Promoting", "StableNotReady", `waiting for the stable Deployment with ${c.version}: ${sw.message}`);
     b.requeue(WAIT_MS);
     return;

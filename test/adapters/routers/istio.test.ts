@@ -77,10 +77,15 @@ describe("spec.serving with a router", () => {
     return r.success ? [] : r.error.issues.map((i) => i.message);
   };
   it("needs exactly one router, and the destinations or backendRefs it works with", () => {
-    expect(problems({ ...base, router: {} })).toEqual(["a router must be given: exactly one of gatewayAPI or istio"]);
-    expect(problems({ ...base, router: { gatewayAPI: { httpRoute: { name: "r" } }, istio: { virtualService: { name: "v" } } } })[0]).toBe("a router must be given: exactly one of gatewayAPI or istio");
+    expect(problems({ ...base, router: {} })).toEqual(["a router must be given: exactly one of gatewayAPI, istio or kserve"]);
+    expect(problems({ ...base, router: { gatewayAPI: { httpRoute: { name: "r" } }, istio: { virtualService: { name: "v" } } } })[0]).toBe("a router must be given: exactly one of gatewayAPI, istio or kserve");
     expect(problems({ ...base, router: { istio: { virtualService: { name: "v" } } } })).toEqual(["the istio router needs stable.destination and candidate.destination"]);
     expect(problems({ ...base, router: { gatewayAPI: { httpRoute: { name: "r" } } } })).toEqual(["the gatewayAPI router needs stable.backendRef and candidate.backendRef"]);
+  });
+  it("kserve takes the InferenceService alone; the other routers need both versions", () => {
+    expect(problems({ router: { kserve: { inferenceService: { name: "fraud" } } } })).toEqual([]);
+    expect(problems({ ...base, router: { kserve: { inferenceService: { name: "fraud" } } } })).toEqual(["the kserve router takes no stable or candidate: its InferenceService serves both versions"]);
+    expect(problems({ router: { istio: { virtualService: { name: "v" } } } })).toEqual(["the gatewayAPI and istio routers need stable and candidate"]);
   });
   it("refuses one destination for both versions", () => {
     const same = { router: { istio: { virtualService: { name: "v" } } }, stable: { destination: { host: "h", subset: "a" }, deployment: { name: "s" } }, candidate: { destination: { host: "h", subset: "a" }, deployment: { name: "c" } } };
