@@ -10,6 +10,13 @@
 // ModelRollout: v4 goes out by canary steps (the operator sets the HTTPRoute's weights, each
 // step analysed against stable) and is promoted. Then a second retraining reports v5, which is
 // 3x slower: it is rolled back at its first analysis and quarantined.
+//
+// `npm run demo -- --router istio|kserve|gateway` (default gateway) picks the router. Istio and
+// KServe cannot run here, so with them STAND-INS carry the traffic: sim/splitter.ts splits the
+// requests by the VirtualService's weights (istio), or by the split that sim/kserve.ts (a
+// stand-in of KServe's revision bookkeeping, which writes the InferenceService's status) computes
+// from canaryTrafficPercent (kserve). The operator writes the real objects, Istio's and KServe's
+// real CRDs, as it would on a cluster with them.
 import { execFileSync, spawn } from "node:child_process";
 import { modelDeployment } from "./lib/serving.ts";
 import { followDeployments } from "./lib/follow.ts";
@@ -22,6 +29,20 @@ import { startLoad, type Load } from "../sim/load.ts";
 import { startModelServer, type ModelServer } from "../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../sim/targets.ts";
 import { startDataPlane, type BackendRef, type DataPlane } from "./lib/dataplane.ts";
+import { RevisionServers, startKServeStandIn } from "../sim/kserve.ts";
+import { startSplitter } from "../sim/splitter.ts";
+
+const ROUTERS = ["gateway", "istio", "kserve"] as const;
+type Router = (typeof ROUTERS)[number];
+const routerArg = process.argv.find((a) => a.startsWith("--router="))?.slice("--router=".length) ?? process.argv[process.argv.indexOf("--router") + 1];
+const router = (process.argv.some((a) => a.startsWith("--router")) ? routerArg : "gateway") as Router;
+if (!ROUTERS.includes(router)) {
+  console.error(`--router: must be one of ${ROUTERS.join(", ")} (got ${routerArg ?? "nothing"})`);
+  process.exit(2);
+}
+/** What carries the traffic, and what the operator sets on it, in the words of each router. */
+const DATA_PLANE = { gateway: "Traefik", istio: "the stand-in data plane (sim/splitter.ts, for Envoy)", kserve: "the stand-in data plane (sim/splitter.ts, for Knative)" }[router];
+const ROUTE_FIELDS = { gateway: "the HTTPRoute's weights", istio: "the VirtualService's weights", kserve: "the InferenceService's canaryTrafficPercent" }[router];
 
 const root = join(import.meta.dirname, "..");
 const t0 = Date.now();
@@ -65,7 +86,7 @@ let interrupted = false;
 for (const sig of ["SIGINT", "SIGTERM"] as const)
   process.once(sig, () => {
     interrupted = true;
-    console.log(`\n== ${sig}: stopping the load generator, the operator, Traefik and the simulated servers`);
+    console.log(`\n== ${sig}: stopping the load generator, the operator, ${DATA_PLANE} and the simulated servers`);
     void cleanup().then(() => {
       console.log("  stopped; the cluster keeps running (npm run cluster:down stops it)");
       process.exit(130);
@@ -76,9 +97,15 @@ for (const sig of ["SIGINT", "SIGTERM"] as const)
 
 say("Starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok, Prometheus)");
 execFileSync("bash", [join(root, "scripts/cluster/up.sh")], { stdio: "inherit" });
-say("Traefik, the Gateway API data plane (built from its Go module on the first run: 6-12 minutes; then a stamp check)");
-execFileSync("bash", [join(root, "scripts/cluster/build-traefik.sh")], { stdio: "inherit" });
-note(`${join(root, ".cache/bin/traefik")} is built`);
+if (router === "gateway") {
+  say("Traefik, the Gateway API data plane (built from its Go module on the first run: 6-12 minutes; then a stamp check)");
+  execFileSync("bash", [join(root, "scripts/cluster/build-traefik.sh")], { stdio: "inherit" });
+  note(`${join(root, ".cache/bin/traefik")} is built`);
+} else {
+  const script = router === "istio" ? "istio-crds.sh" : "kserve-crds.sh";
+  say(`${router === "istio" ? "Istio's CRDs (VirtualService, DestinationRule)" : "KServe's InferenceService CRD"}, from the project's Go module zip (scripts/cluster/${script})`);
+  execFileSync("bash", [join(root, "scripts/cluster", script)], { stdio: "inherit" });
+}
 
 const env = Object.fromEntries(
   execFileSync("bash", ["-c", `set -a; source ${join(root, ".local/env")}; env`], { encoding: "utf8" })
@@ -154,10 +181,14 @@ const setVersionBehaviour = (version: string, patch: Partial<SegmentBehaviour>) 
   for (const s of servers) if (s.version === version) s.sim.setBehaviour(patch);
 };
 
-say("Starting the Gateway API data plane: Traefik watching namespace demo, a Gateway of class traefik");
-const dp: DataPlane = await startDataPlane({ namespace: ns });
-onExit("Traefik", () => dp.stop());
-note(`Traefik pid ${dp.pid}, Gateway demo/${dp.gatewayName} Programmed, listening on ${dp.url}; log ${dp.logFile}`);
+let dp: DataPlane | undefined;
+if (router === "gateway") {
+  say("Starting the Gateway API data plane: Traefik watching namespace demo, a Gateway of class traefik");
+  const started = await startDataPlane({ namespace: ns });
+  dp = started;
+  onExit("Traefik", () => started.stop());
+  note(`Traefik pid ${started.pid}, Gateway demo/${started.gatewayName} Programmed, listening on ${started.url}; log ${started.logFile}`);
+}
 
 say(`Two simulated model servers for ${model} in served mode (one prediction per request), both v3 for now`);
 const targets = join(root, ".local/prometheus/targets");
@@ -170,26 +201,105 @@ for (const [role, seed] of [["stable", 42], ["candidate", 43]] as const) {
   onExit(`the ${role} server's Prometheus target`, () => removePrometheusTarget(targets, `${ns}-${model}-${role}`));
   // also when the demo stops on an error before its cleanup (Traefik is killed by the data plane's own exit hook)
   process.once("exit", () => rmSync(join(targets, `${ns}-${model}-${role}.json`), { force: true }));
-  refs[role] = await dp.backend(`${ns}-${role}`, sim.port);
-  note(`${role.padEnd(9)} ${sim.url} -> backendRef ${refs[role]?.kind} ${refs[role]?.name} (Traefik's file provider)`);
+  if (dp) {
+    refs[role] = await dp.backend(`${ns}-${role}`, sim.port);
+    note(`${role.padEnd(9)} ${sim.url} -> backendRef ${refs[role]?.kind} ${refs[role]?.name} (Traefik's file provider)`);
+  } else note(`${role.padEnd(9)} ${sim.url}`);
 }
 const stableRef = refs.stable as BackendRef;
 const candidateRef = refs.candidate as BackendRef;
+const [stableSim, candidateSim] = servers.map((s) => s.sim) as [ModelServer, ModelServer];
 
 const deployment = (name: string, version: string) => modelDeployment({ namespace: ns, name, version, uri: `s3://models/${model}/${version}`, image: "registry.example/fraud-serve:2.1" });
-const route = {
-  apiVersion: "gateway.networking.k8s.io/v1",
-  kind: "HTTPRoute",
-  metadata: { name: model, namespace: ns },
-  spec: { parentRefs: [dp.parentRef], rules: [{ backendRefs: [{ ...stableRef, weight: 100 }, { ...candidateRef, weight: 0 }] }] },
+const routeObjects: Record<Router, () => Record<string, unknown>[]> = {
+  gateway: () => [
+    {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: { name: model, namespace: ns },
+      spec: { parentRefs: [(dp as DataPlane).parentRef], rules: [{ backendRefs: [{ ...stableRef, weight: 100 }, { ...candidateRef, weight: 0 }] }] },
+    },
+  ],
+  istio: () => [
+    {
+      apiVersion: "networking.istio.io/v1",
+      kind: "DestinationRule",
+      metadata: { name: model, namespace: ns },
+      spec: { host: model, subsets: [{ name: "stable", labels: { track: "stable" } }, { name: "candidate", labels: { track: "candidate" } }] },
+    },
+    {
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: { name: model, namespace: ns },
+      spec: {
+        hosts: [model],
+        http: [
+          {
+            name: "predict",
+            route: [
+              { destination: { host: model, subset: "stable" }, weight: 100 },
+              { destination: { host: model, subset: "candidate" }, weight: 0 },
+            ],
+          },
+        ],
+      },
+    },
+  ],
+  kserve: () => [
+    {
+      apiVersion: "serving.kserve.io/v1beta1",
+      kind: "InferenceService",
+      metadata: { name: model, namespace: ns, annotations: { "serving.kserve.io/deploymentMode": "Serverless" } },
+      spec: { predictor: { model: { modelFormat: { name: "sklearn" }, storageUri: `s3://models/${model}/v3`, env: [{ name: "MODEL_VERSION", value: "v3" }] } } },
+    },
+  ],
 };
-say("kubectl apply: Deployments model-stable and model-candidate (v3, on kwok's node) and the HTTPRoute at 100/0");
-console.log(indent(manifest(route)));
-for (const obj of [deployment("model-stable", "v3"), deployment("model-candidate", "v3"), route]) note(await apply(obj));
+const routes = routeObjects[router]();
+if (router === "kserve") {
+  say("kubectl apply: the InferenceService (v3); KServe serves both versions from it, so there are no Deployments of ours");
+  for (const obj of routes) console.log(indent(manifest(obj)));
+  for (const obj of routes) note(await apply(obj));
+} else {
+  say(`kubectl apply: Deployments model-stable and model-candidate (v3, on kwok's node) and the ${router === "gateway" ? "HTTPRoute" : "DestinationRule and VirtualService"} at 100/0`);
+  for (const obj of routes) console.log(indent(manifest(obj)));
+  for (const obj of [deployment("model-stable", "v3"), deployment("model-candidate", "v3"), ...routes]) note(await apply(obj));
+}
 
-say("The clients: 50 requests a second through Traefik (sim/load.ts), over two plants");
-for (let i = 0; i < 50 && (await fetch(`${dp.url}/predict`, { method: "POST" }).catch(() => undefined))?.status !== 200; i++) await sleep(200);
-const load: Load = startLoad({ url: `${dp.url}/predict`, requestsPerSecond: 50, segments: SEGMENTS, concurrency: 8 });
+/** The split the stand-in data plane follows: the VirtualService's weights, or KServe's split by revision. */
+let entryUrl = dp?.url ?? "";
+if (router === "istio") {
+  const vsWeights = async () => {
+    const vs = (await custom.getNamespacedCustomObject({ group: "networking.istio.io", version: "v1", plural: "virtualservices", namespace: ns, name: model })) as {
+      spec: { http: { route: { destination: { subset?: string }; weight?: number }[] }[] };
+    };
+    const r = vs.spec.http[0]?.route ?? [];
+    return { stable: r.find((d) => d.destination.subset === "stable")?.weight ?? 0, candidate: r.find((d) => d.destination.subset === "candidate")?.weight ?? 0 };
+  };
+  const splitter = await startSplitter({ stableUrl: stableSim.url, candidateUrl: candidateSim.url, readWeights: vsWeights });
+  onExit("the stand-in data plane", () => splitter.stop());
+  entryUrl = splitter.url;
+  note(`the STAND-IN data plane ${splitter.url} splits requests by the VirtualService's weights, re-read every 200 ms (no Envoy can run here)`);
+}
+if (router === "kserve") {
+  const kserve = startKServeStandIn(kc, ns, model, { pollMs: 200, readyAfterTicks: 5 });
+  onExit("the KServe stand-in", () => kserve.stop());
+  const revisions = new RevisionServers([stableSim, candidateSim] as const, ["v3", undefined], (sim, version, previous) => {
+    const s = servers.find((x) => x.sim === sim) as (typeof servers)[number];
+    sim.setVersion(version);
+    sim.setBehaviour(behaviourOf[version] ?? {});
+    line(`\x1b[2m[KServe stand-in] a revision of ${version} starts on the ${s.role === "stable" ? "first" : "second"} server (it played ${previous ?? "nothing"})\x1b[0m`);
+    s.version = version;
+  });
+  const splitter = await startSplitter({ stableUrl: stableSim.url, candidateUrl: candidateSim.url, readWeights: async () => revisions.split(kserve.traffic()) });
+  onExit("the stand-in data plane", () => splitter.stop());
+  entryUrl = splitter.url;
+  note(`the STAND-IN of KServe's controller (sim/kserve.ts) keeps the revisions and writes the InferenceService's status;`);
+  note(`the STAND-IN data plane ${splitter.url} splits requests by the split KServe would give Knative (no KServe or Knative can run here)`);
+}
+
+say(`The clients: 50 requests a second through ${DATA_PLANE} (sim/load.ts), over two plants`);
+for (let i = 0; i < 50 && (await fetch(`${entryUrl}/predict`, { method: "POST" }).catch(() => undefined))?.status !== 200; i++) await sleep(200);
+const load: Load = startLoad({ url: `${entryUrl}/predict`, requestsPerSecond: 50, segments: SEGMENTS, concurrency: 8 });
 onExit("the load generator", () => load.stop());
 for (let i = 0; i < 60; i++) {
   const r = await fetch(`${env.PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(`sum(model_predictions_total{model="${model}",version="v3"})`)}`);
@@ -277,13 +387,21 @@ const monitor = {
     // the stakeholders' governance report, into ConfigMap fraud-detector-report; every minute for the demo
     report: { every: "1m" },
     serving: {
-      router: { gatewayAPI: { httpRoute: { name: model } } },
-      stable: { backendRef: stableRef, deployment: { name: "model-stable" } },
-      candidate: { backendRef: candidateRef, deployment: { name: "model-candidate" } },
-    },
+      gateway: {
+        router: { gatewayAPI: { httpRoute: { name: model } } },
+        stable: { backendRef: stableRef, deployment: { name: "model-stable" } },
+        candidate: { backendRef: candidateRef, deployment: { name: "model-candidate" } },
+      },
+      istio: {
+        router: { istio: { virtualService: { name: model }, routeName: "predict" } },
+        stable: { destination: { host: model, subset: "stable" }, deployment: { name: "model-stable" } },
+        candidate: { destination: { host: model, subset: "candidate" }, deployment: { name: "model-candidate" } },
+      },
+      kserve: { router: { kserve: { inferenceService: { name: model } } } },
+    }[router],
   },
 };
-say("kubectl apply -f fraud-detector.yaml (a ModelMonitor, with spec.serving: the route and the two Deployments)");
+say(`kubectl apply -f fraud-detector.yaml (a ModelMonitor, with spec.serving: ${router === "kserve" ? "the InferenceService" : "the route and the two Deployments"})`);
 console.log(indent(manifest(monitor)));
 note(await apply(monitor));
 
@@ -294,7 +412,8 @@ const modelVersionOf = async (name: string) => {
   return d.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
 };
 const follower = followDeployments({
-  servers: servers.map((s) => ({ server: s.sim, deployment: s.deployment, version: s.version })),
+  // with KServe the stand-in gives revisions to the servers instead
+  servers: router === "kserve" ? [] : servers.map((s) => ({ server: s.sim, deployment: s.deployment, version: s.version })),
   readVersion: modelVersionOf,
   onVersion: (sim, v) => {
     const s = servers.find((x) => x.sim === sim) as (typeof servers)[number];
@@ -351,6 +470,20 @@ const getRollouts = async () =>
     (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""),
   );
 const getWeights = async () => {
+  if (router === "istio") {
+    const vs = (await custom.getNamespacedCustomObject({ group: "networking.istio.io", version: "v1", plural: "virtualservices", namespace: ns, name: model })) as {
+      spec: { http: { route: { destination: { subset?: string }; weight?: number }[] }[] };
+    };
+    const r = vs.spec.http[0]?.route ?? [];
+    return `${r.find((d) => d.destination.subset === "stable")?.weight ?? "?"}/${r.find((d) => d.destination.subset === "candidate")?.weight ?? "?"}`;
+  }
+  if (router === "kserve") {
+    const isvc = (await custom.getNamespacedCustomObject({ group: "serving.kserve.io", version: "v1beta1", plural: "inferenceservices", namespace: ns, name: model })) as {
+      spec: { predictor: { canaryTrafficPercent?: number } };
+    };
+    const p = isvc.spec.predictor.canaryTrafficPercent;
+    return p === undefined ? "100/0 (no canaryTrafficPercent)" : `${100 - p}/${p}`;
+  }
   const r = (await custom.getNamespacedCustomObject({ group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", namespace: ns, name: model })) as {
     spec: { rules: { backendRefs: { name: string; weight?: number }[] }[] };
   };
@@ -481,7 +614,11 @@ try {
 
   say(`The monitor created ModelRollout ${firstName} for the candidate v4: canary steps 10 % (15 s), 50 % (10 s), 100 % (10 s), each analysed against stable`);
   await show(["get", "modelrollouts", "-n", ns]);
-  note("the operator puts v4 on the candidate Deployment, waits for it to be ready, then sets the HTTPRoute's weights step by step;");
+  note(
+    router === "kserve"
+      ? "the operator puts v4 on the InferenceService at canaryTrafficPercent 0, waits for KServe's new revision, then steps the percent;"
+      : `the operator puts v4 on the candidate Deployment, waits for it to be ready, then sets ${ROUTE_FIELDS} step by step;`,
+  );
   note("an analysis compares v4 with v3 over the step (accuracy at most 0.05 lower, p95 latency at most 50 % higher, both with a test)");
   view.showValues = false;
   const done1 = await view.until(`rollout ${firstName} to finish`, 180, ({ rollouts }) => {
@@ -493,7 +630,7 @@ try {
   await rolloutEvents(firstName, done1.status?.phase === "Succeeded" ? "Promoted" : "Quarantined");
   if (done1.status?.phase !== "Succeeded") throw new Error(`expected ${firstName} to be promoted, it is ${done1.status?.phase}: ${done1.status?.message}`);
 
-  say("v4 is promoted: the stable Deployment runs v4 with all traffic, and the monitor watches v4");
+  say(router === "kserve" ? "v4 is promoted: canaryTrafficPercent is cleared, v4's revision has all traffic, and the monitor watches v4" : "v4 is promoted: the stable Deployment runs v4 with all traffic, and the monitor watches v4");
   view.showValues = true;
   await view.until("the monitor to watch v4 and find it healthy", 60, ({ monitor }) => monitor.status?.stableVersion === "v4" && monitor.status?.health === "Healthy");
   await show(["get", "modelmonitors", "-n", ns, "-o", "wide"]);
@@ -539,19 +676,19 @@ try {
   if (report.code !== 0 || !report.stdout.startsWith("# Model report:")) throw new Error(`no governance report: ${report.stderr}`);
   console.log(indent(report.stdout.trimEnd()));
   const total = load.summary();
-  note(`traffic through Traefik over the whole run: ${total.completed} answers, by version ${JSON.stringify(total.byVersion)}, by status ${JSON.stringify(total.byStatus)}${total.failed ? `, ${total.failed} failed ${JSON.stringify(total.errors)}` : ""}`);
+  note(`traffic through ${DATA_PLANE} over the whole run: ${total.completed} answers, by version ${JSON.stringify(total.byVersion)}, by status ${JSON.stringify(total.byStatus)}${total.failed ? `, ${total.failed} failed ${JSON.stringify(total.errors)}` : ""}`);
 } catch (err) {
   if (!interrupted) failed = (err as Error).message;
 } finally {
   if (!interrupted) {
-    say("Stopping the load generator, the operator, Traefik and the simulated servers");
+    say(`Stopping the load generator, the operator, ${DATA_PLANE} and the simulated servers`);
     await cleanup();
   }
 }
 if (interrupted) await new Promise(() => undefined); // the signal handler exits
 if (failed) {
   console.error(`\n\x1b[31m== The demo did not go as planned: ${failed}\x1b[0m`);
-  console.error("  Look with: kubectl --kubeconfig .local/kubeconfig get mm,mro,jobs -n demo -o wide; describe them; the Traefik log is .local/logs/traefik-demo.log");
+  console.error(`  Look with: kubectl --kubeconfig .local/kubeconfig get mm,mro,jobs -n demo -o wide; describe them${router === "gateway" ? "; the Traefik log is .local/logs/traefik-demo.log" : ""}`);
   process.exit(1);
 }
 say(`Done in ${clock()}. Everything stays in the cluster; to look (source .local/env first, or add --kubeconfig .local/kubeconfig):`);
@@ -559,7 +696,7 @@ note("kubectl get mm,mro -n demo -o wide                         # monitor (stab
 note("kubectl describe mro -n demo                                # each rollout's steps, analyses with their numbers, conditions, events");
 note("kubectl get mm fraud-detector -n demo -o jsonpath='{.status.versions}'   # v3 Previous, v4 Stable, v5 Quarantined");
 note("kubectl get events -n demo --sort-by=.lastTimestamp        # the whole story: findings, Jobs, steps, analyses, promotion, rollback");
-note("kubectl get jobs,deployments,httproute -n demo");
+note(`kubectl get jobs,${{ gateway: "deployments,httproute", istio: "deployments,virtualservice", kserve: "inferenceservice" }[router]} -n demo`);
 note(`kubectl get configmap ${model}-report -n demo -o jsonpath='{.data.report\\.md}'   # the governance report (Markdown)`);
 note("Stop everything with: npm run cluster:down");
 process.exit(0);

@@ -140,3 +140,39 @@ export function startKServeStandIn(kc: KubeConfig, namespace: string, name: stri
     },
   };
 }
+
+/**
+ * Two simulated model servers standing in for the pods of KServe's revisions: a revision whose
+ * model no server plays goes to the server that no traffic reaches (the revision it played is
+ * out of the split). `split` is the share of traffic each server gets, for sim/splitter.ts.
+ */
+export class RevisionServers<S> {
+  private readonly playing = new Map<S, string | undefined>();
+  private readonly servers: readonly [S, S];
+  private readonly onPlay: (server: S, version: string, previous: string | undefined) => void;
+  constructor(servers: readonly [S, S], initial: readonly [string | undefined, string | undefined], onPlay: (server: S, version: string, previous: string | undefined) => void) {
+    this.servers = servers;
+    this.onPlay = onPlay;
+    servers.forEach((s, i) => this.playing.set(s, initial[i]));
+  }
+
+  versionOf(server: S): string | undefined {
+    return this.playing.get(server);
+  }
+
+  /** Gives new revisions' models to free servers; then the split as {stable: first server, candidate: second}. */
+  split(traffic: readonly TrafficShare[]): { stable: number; candidate: number } {
+    const busy = new Set(traffic.filter((t) => t.percent > 0).map((t) => t.model.version));
+    for (const share of traffic) {
+      const version = share.model.version;
+      if (!version || [...this.playing.values()].includes(version)) continue;
+      const free = this.servers.find((s) => !busy.has(this.playing.get(s)));
+      if (free === undefined) continue;
+      const previous = this.playing.get(free);
+      this.playing.set(free, version);
+      this.onPlay(free, version, previous);
+    }
+    const of = (s: S) => traffic.filter((t) => t.model.version !== undefined && t.model.version === this.playing.get(s)).reduce((n, t) => n + t.percent, 0);
+    return { stable: of(this.servers[0]), candidate: of(this.servers[1]) };
+  }
+}

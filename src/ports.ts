@@ -80,7 +80,7 @@ export interface StoredLease {
 }
 
 /** Why a router could not read or write the weights; the reason lands in the rollout's Ready condition. */
-export type RouterErrorReason = "RouteNotFound" | "RuleNotFound" | "BackendNotFound" | "RouteChanged" | "RouterForbidden" | "RouterUnavailable" | "DeploymentModeUnsupported";
+export type RouterErrorReason = "RouteNotFound" | "RuleNotFound" | "BackendNotFound" | "RouteChanged" | "RouterForbidden" | "RouterUnavailable" | "DeploymentModeUnsupported" | "MirrorUnsupported";
 
 export class RouterError extends Error {
   readonly reason: RouterErrorReason;
@@ -96,6 +96,8 @@ export interface TrafficRouter {
   read(): Promise<LiveWeights>;
   /** Sets both weights in one write, touching nothing else; throws RouterError. */
   write(weights: Weights): Promise<void>;
+  /** Mirrors this share (%) of the route's requests to the candidate, answers discarded; 0 removes the mirror. */
+  writeMirror(percent: number): Promise<void>;
 }
 
 /** A model's two versions as they are served now: the traffic split and each version's workload. */

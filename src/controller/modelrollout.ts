@@ -63,6 +63,9 @@ export function strategyOf(policy: KubeObject | undefined): { strategy: RolloutS
   return { strategy: parsed.data.rollout ?? DEFAULT_STRATEGY };
 }
 
+const describeEffect = (e: RolloutEffect): string =>
+  e.kind === "setWeights" ? `setting weights ${e.weights.stable}/${e.weights.candidate}` : e.kind === "setMirror" ? `mirroring ${e.percent} % to the candidate` : `setting ${e.version} on the ${e.which} Deployment`;
+
 /** What the rollout knows about its versions, for a serving platform that cannot say it. */
 function viewOf(spec: ModelRolloutSpec, status: ModelRolloutStatus, knownStable: string | undefined): RolloutView {
   return { stable: status.stable ?? { version: knownStable }, candidate: spec.candidate, promoted: status.promotedTime !== undefined };
@@ -162,7 +165,7 @@ export class ModelRolloutReconciler {
       } catch (err) {
         const message = (err as Error).message;
         this.deps.log.warn({ rollout: `${ref.namespace}/${ref.name}`, effect: e, err: message }, "rollout effect failed; retrying");
-        return [{ type: "Warning", reason: EventReason.RouterError, message: `${e.kind === "setWeights" ? `setting weights ${e.weights.stable}/${e.weights.candidate}` : `setting ${e.version} on the ${e.which} Deployment`}: ${message}` }];
+        return [{ type: "Warning", reason: EventReason.RouterError, message: `${describeEffect(e)}: ${message}` }];
       }
     }
     return [];

@@ -33,6 +33,8 @@ export const EventReason = {
   RolloutStarted: "RolloutStarted",
   CandidateDeploying: "CandidateDeploying",
   StepStarted: "StepStarted",
+  ShadowStarted: "ShadowStarted",
+  ShadowPassed: "ShadowPassed",
   AnalysisSuccessful: "AnalysisSuccessful",
   AnalysisFailed: "AnalysisFailed",
   AnalysisInconclusive: "AnalysisInconclusive",

@@ -7,7 +7,7 @@
 // Prometheus scrapes the servers, so the analyses see traffic that followed the operator's writes.
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKServeStandIn, type KServeStandIn } from "../../sim/kserve.ts";
+import { RevisionServers, startKServeStandIn, type KServeStandIn } from "../../sim/kserve.ts";
 import { startLoad, type Load } from "../../sim/load.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { startSplitter, type Splitter } from "../../sim/splitter.ts";
@@ -31,29 +31,9 @@ let load: Load | undefined;
 const BEHAVIOUR: Record<string, { accuracy: number; latencyMeanSeconds: number }> = { v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 } };
 const HEALTHY = { accuracy: 0.92, latencyMeanSeconds: 0.05 };
 
-/** Which server plays which version: a new revision's model goes to the server no traffic reaches. */
-const playing = new Map<ModelServer, string>();
-function assignServers() {
-  const shares = kserve?.traffic() ?? [];
-  const servers = [serverA, serverB] as ModelServer[];
-  for (const share of shares) {
-    const version = share.model.version;
-    if (!version || [...playing.values()].includes(version)) continue;
-    const busy = new Set(shares.filter((s) => s.percent > 0).map((s) => s.model.version));
-    const free = servers.find((s) => !busy.has(playing.get(s)));
-    if (!free) continue;
-    free.setVersion(version);
-    free.setBehaviour(BEHAVIOUR[version] ?? HEALTHY);
-    playing.set(free, version);
-  }
-}
+let revisions: RevisionServers<ModelServer> | undefined;
 /** The split by server, as the stand-in computes it from the InferenceService. */
-async function splitByServer() {
-  assignServers();
-  const shares = kserve?.traffic() ?? [];
-  const of = (s: ModelServer | undefined) => shares.filter((t) => t.model.version === playing.get(s as ModelServer)).reduce((n, t) => n + t.percent, 0);
-  return { stable: of(serverA), candidate: of(serverB) };
-}
+const splitByServer = async () => (revisions as RevisionServers<ModelServer>).split(kserve?.traffic() ?? []);
 const isvc = () => getJson<Isvc>("inferenceservice.serving.kserve.io", "model", ns);
 const rollout = (name: string) => getJson<Rollout>("modelrollout", name, ns);
 const percentByVersion = () => {
@@ -67,7 +47,10 @@ beforeAll(async () => {
   op = await startOperator([ns], ns);
   serverA = await startModelServer({ model: MODEL, version: "v1", segments: { a: HEALTHY }, traffic: "served", seed: 71 });
   serverB = await startModelServer({ model: MODEL, version: "none", segments: { a: HEALTHY }, traffic: "served", seed: 72 });
-  playing.set(serverA, "v1");
+  revisions = new RevisionServers([serverA, serverB] as const, ["v1", undefined], (server, version) => {
+    server.setVersion(version);
+    server.setBehaviour(BEHAVIOUR[version] ?? HEALTHY);
+  });
   await writePrometheusTarget(TARGETS_DIR, `${MODEL}-a`, serverA.port);
   await writePrometheusTarget(TARGETS_DIR, `${MODEL}-b`, serverB.port);
   for (const o of [

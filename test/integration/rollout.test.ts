@@ -27,7 +27,7 @@ interface Rollout {
   };
 }
 interface Route {
-  spec: { rules: { backendRefs: { name: string; weight?: number }[] }[] };
+  spec: { rules: { backendRefs: { name: string; weight?: number }[]; filters?: unknown[] }[] };
 }
 interface Deployment {
   spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } };
@@ -369,7 +369,7 @@ describe("a canary rollout through the Gateway API data plane", () => {
   }, 300_000);
 
   it("resumes at the same step after SIGKILL at random moments: no step skipped or repeated, weights never outside the plan", async () => {
-    const steps = [20, 40, 60, 80].map((weight) => ({ weight, hold: "12s" }));
+    const steps = [20, 40, 60, 80].map((weight) => ({ weight, hold: "15s" }));
     // generous tolerances: this test is about restarts, and an extended step would add an analysis
     await apply(policy({}, { minSamples: 30, compare: [{ signal: "accuracy", maxDecrease: 0.2 }, { signal: "p95_latency", maxRelativeIncrease: 1 }] }, steps));
     const allowed = new Set(["100/0", ...steps.map((x) => `${100 - x.weight}/${x.weight}`)]);
@@ -457,6 +457,33 @@ describe("a canary rollout through the Gateway API data plane", () => {
     await waitFor("v12 promoted and watched", async () => (await getJson<Monitor>("modelmonitor", "canary", ns)).status?.stableVersion === "v12", 90_000);
     expect((await modelEnv("model-stable")).MODEL_VERSION).toBe("v12");
   }, 200_000);
+
+  it("Traefik cannot mirror: a shadow phase is refused before anything is written, and live traffic is untouched", async () => {
+    // Traefik's Gateway API provider answers 500 on a route with a RequestMirror filter while the
+    // route says Accepted; without spec.serving.router.gatewayAPI.requestMirror the strategy is refused
+    const r = await apply(policy(policyExtra, {}, STEPS, { shadow: { percent: 50, hold: "12s" } }));
+    expect(r.code, r.stderr).toBe(0);
+    const errorsBefore = Object.entries(load?.summary().byStatus ?? {}).filter(([code]) => code !== "200").reduce((n, [, c]) => n + (c as number), 0);
+    try {
+      await apply(newRollout("canary-shadow", "v9"));
+      const refused = await waitFor("the shadow to be refused", async () => {
+        const x = await rollout("canary-shadow");
+        return x.status?.reason === "InvalidStrategy" && x;
+      }, 60_000, 250);
+      expect(refused.status?.phase).toBe("Pending");
+      expect(refused.status?.message).toMatch(/requestMirror is not true/);
+      expect(refused.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False", reason: "InvalidStrategy" });
+      await new Promise((res) => setTimeout(res, 3000));
+      const route = await getJson<Route>("httproute", "model", ns);
+      expect(route.spec.rules[0]?.filters ?? []).toEqual([]);
+      expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
+      const errorsAfter = Object.entries(load?.summary().byStatus ?? {}).filter(([code]) => code !== "200").reduce((n, [, c]) => n + (c as number), 0);
+      expect(errorsAfter).toBe(errorsBefore);
+    } finally {
+      await kubectl(["delete", "modelrollout", "canary-shadow", "-n", ns, "--wait=true", "--timeout=60s"]);
+      await apply(policy(policyExtra));
+    }
+  }, 120_000);
 
   it("deleting the monitor mid-way restores all traffic to stable: its rollout undoes itself from the wiring it recorded", async () => {
     const stableBefore = (await modelEnv("model-stable")).MODEL_VERSION;

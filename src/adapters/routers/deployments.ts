@@ -21,6 +21,7 @@ export function deploymentsBehindRouter(router: TrafficRouter, workloads: Worklo
     },
     async apply(effect: RolloutEffect): Promise<void> {
       if (effect.kind === "setWeights") await router.write(effect.weights);
+      else if (effect.kind === "setMirror") await router.writeMirror(effect.percent);
       else await workloads.setModel(namespace, deployment(effect.which), serving.modelEnv, effect.version, effect.uri);
     },
   };

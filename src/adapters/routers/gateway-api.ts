@@ -13,10 +13,16 @@ interface BackendRef {
   name?: string;
   group?: string;
   kind?: string;
+  namespace?: string;
+  port?: number;
   weight?: number;
 }
+interface Filter {
+  type?: string;
+  requestMirror?: { backendRef?: BackendRef; percent?: number; fraction?: { numerator: number; denominator?: number } };
+}
 interface HttpRoute {
-  spec?: { rules?: { name?: string; backendRefs?: BackendRef[] }[] };
+  spec?: { rules?: { name?: string; backendRefs?: BackendRef[]; filters?: Filter[] }[] };
 }
 
 const matches = (ref: BackendRef, want: BackendRefSpec) => ref.name === want.name && (ref.group ?? "") === want.group && (ref.kind ?? "Service") === want.kind;
@@ -29,7 +35,7 @@ function backendsOf(serving: ServingSpec): { stable: BackendRefSpec; candidate: 
 }
 
 /** Where the two backends sit in a route: the rule and their indexes. Pure, tested on objects. */
-export function locateBackends(route: HttpRoute, serving: ServingSpec): { rule: number; stable: number; candidate: number; weights: Weights } {
+export function locateBackends(route: HttpRoute, serving: ServingSpec): { rule: number; stable: number; candidate: number; weights: Weights; mirror: number } {
   const backends = backendsOf(serving);
   const rules = route.spec?.rules ?? [];
   const ruleName = serving.router.gatewayAPI?.ruleName;
@@ -47,7 +53,44 @@ export function locateBackends(route: HttpRoute, serving: ServingSpec): { rule: 
   const candidate = find("candidate");
   // an absent weight means 1 (Gateway API)
   const weightOf = (i: number) => refs[i]?.weight ?? 1;
-  return { rule, stable, candidate, weights: { stable: weightOf(stable), candidate: weightOf(candidate) } };
+  return { rule, stable, candidate, weights: { stable: weightOf(stable), candidate: weightOf(candidate) }, mirror: mirrorOf(rules[rule]?.filters ?? [], backends.candidate).percent };
+}
+
+/** The rule's RequestMirror filter to the candidate, and the share it mirrors (a filter without percent or fraction mirrors all). */
+function mirrorOf(filters: Filter[], candidate: BackendRefSpec): { index: number; percent: number } {
+  const index = filters.findIndex((f) => f.type === "RequestMirror" && f.requestMirror?.backendRef !== undefined && matches(f.requestMirror.backendRef, candidate));
+  const m = filters[index]?.requestMirror;
+  if (!m) return { index: -1, percent: 0 };
+  const percent = m.percent ?? (m.fraction ? Math.round((100 * m.fraction.numerator) / (m.fraction.denominator ?? 100)) : 100);
+  return { index, percent };
+}
+
+/** The patch that mirrors `percent` of the rule's requests to the candidate backend (0 removes the filter); pure. */
+export function mirrorPatch(route: HttpRoute, at: Location, serving: ServingSpec, percent: number): object[] {
+  const rule = route.spec?.rules?.[at.rule];
+  const filters = rule?.filters;
+  const { candidate } = backendsOf(serving);
+  const current = mirrorOf(filters ?? [], candidate);
+  if (current.percent === percent && (percent === 0 || filters?.[current.index]?.requestMirror?.percent === percent)) return [];
+  const base = `/spec/rules/${at.rule}/filters`;
+  const guard = (i: number) => [
+    { op: "test", path: `${base}/${i}/type`, value: "RequestMirror" },
+    { op: "test", path: `${base}/${i}/requestMirror/backendRef/name`, value: candidate.name },
+  ];
+  if (percent === 0) return [...guard(current.index), { op: "remove", path: `${base}/${current.index}` }];
+  if (current.index >= 0) {
+    const at = `${base}/${current.index}/requestMirror`;
+    // percent and fraction are exclusive: the percent replaces a fraction
+    const fraction = filters?.[current.index]?.requestMirror?.fraction !== undefined ? [{ op: "remove", path: `${at}/fraction` }] : [];
+    return [...guard(current.index), ...fraction, { op: "add", path: `${at}/percent`, value: percent }];
+  }
+  // the candidate's own backendRef (its port, namespace), without its weight
+  const { weight: _w, ...ref } = rule?.backendRefs?.[at.candidate] ?? {};
+  const filter = { type: "RequestMirror", requestMirror: { backendRef: ref, percent } };
+  return [
+    { op: "test", path: `/spec/rules/${at.rule}/backendRefs/${at.candidate}/name`, value: candidate.name },
+    filters ? { op: "add", path: `${base}/-`, value: filter } : { op: "add", path: base, value: [filter] },
+  ];
 }
 
 type Location = { rule: number; stable: number; candidate: number };
@@ -75,10 +118,11 @@ export function gatewayApiRouter(kc: KubeConfig, namespace: string, serving: Ser
       kind: "HTTPRoute",
       name,
       locate: (route) => {
-        const { weights, ...at } = locateBackends(route, serving);
-        return { at, weights };
+        const { weights, mirror, ...at } = locateBackends(route, serving);
+        return { at, weights, mirror };
       },
       patch: (at, weights) => weightPatch(at, serving, weights),
+      mirrorPatch: (route, at, percent) => mirrorPatch(route, at, serving, percent),
     },
     fieldManager,
   );

@@ -15,8 +15,14 @@ interface RouteDestination {
   destination?: { host?: string; subset?: string };
   weight?: number;
 }
+interface HttpRoute {
+  name?: string;
+  route?: RouteDestination[];
+  mirror?: { host?: string; subset?: string };
+  mirrorPercentage?: { value?: number };
+}
 interface VirtualService {
-  spec?: { http?: { name?: string; route?: RouteDestination[] }[] };
+  spec?: { http?: HttpRoute[] };
 }
 type Location = { route: number; stable: number; candidate: number };
 
@@ -30,7 +36,7 @@ function destinationsOf(serving: ServingSpec): { stable: DestinationSpec; candid
 }
 
 /** Where the two destinations sit: the http route and their indexes in it. Pure, tested on objects. */
-export function locateDestinations(vs: VirtualService, serving: ServingSpec): Location & { weights: Weights } {
+export function locateDestinations(vs: VirtualService, serving: ServingSpec): Location & { weights: Weights; mirror: number } {
   const want = destinationsOf(serving);
   const routes = vs.spec?.http ?? [];
   const routeName = serving.router.istio?.routeName;
@@ -47,7 +53,35 @@ export function locateDestinations(vs: VirtualService, serving: ServingSpec): Lo
   const candidate = find("candidate");
   // Istio: an absent weight is 0, except that a route's only destination gets everything
   const weightOf = (i: number) => dests[i]?.weight ?? (dests.length === 1 ? 100 : 0);
-  return { route, stable, candidate, weights: { stable: weightOf(stable), candidate: weightOf(candidate) } };
+  return { route, stable, candidate, weights: { stable: weightOf(stable), candidate: weightOf(candidate) }, mirror: mirrorOf(routes[route] ?? {}, want.candidate) };
+}
+
+/** The share the route mirrors to the candidate (Istio: a mirror without mirrorPercentage mirrors all). */
+function mirrorOf(route: HttpRoute, candidate: DestinationSpec): number {
+  if (!route.mirror || !matches({ destination: route.mirror }, candidate)) return 0;
+  return Math.round(route.mirrorPercentage?.value ?? 100);
+}
+
+/** The patch that mirrors `percent` of the route's requests to the candidate (0 removes the mirror); pure. */
+export function istioMirrorPatch(vs: VirtualService, at: Location, serving: ServingSpec, percent: number): object[] {
+  const route = vs.spec?.http?.[at.route] ?? {};
+  const { candidate } = destinationsOf(serving);
+  const base = `/spec/http/${at.route}`;
+  const current = mirrorOf(route, candidate);
+  if (current === percent && (percent === 0 || route.mirrorPercentage?.value === percent)) return [];
+  if (route.mirror && current === 0) throw new RouterError("RouteChanged", `http route ${at.route} of the VirtualService already mirrors to ${route.mirror.host}; the shadow phase leaves a person's mirror alone`);
+  if (percent === 0)
+    return [
+      { op: "test", path: `${base}/mirror/host`, value: candidate.host },
+      { op: "remove", path: `${base}/mirror` },
+      ...(route.mirrorPercentage !== undefined ? [{ op: "remove", path: `${base}/mirrorPercentage` }] : []),
+    ];
+  const dest = route.route?.[at.candidate]?.destination ?? {};
+  return [
+    { op: "test", path: `${base}/route/${at.candidate}/destination/host`, value: candidate.host },
+    { op: "add", path: `${base}/mirror`, value: dest },
+    { op: "add", path: `${base}/mirrorPercentage`, value: { value: percent } },
+  ];
 }
 
 /** The JSON patch that sets both weights, failing if either destination moved. */
@@ -77,10 +111,11 @@ export function istioRouter(kc: KubeConfig, namespace: string, serving: ServingS
       kind: "VirtualService",
       name,
       locate: (vs) => {
-        const { weights, ...at } = locateDestinations(vs, serving);
-        return { at, weights };
+        const { weights, mirror, ...at } = locateDestinations(vs, serving);
+        return { at, weights, mirror };
       },
       patch: (at, weights) => istioWeightPatch(at, serving, weights),
+      mirrorPatch: (vs, at, percent) => istioMirrorPatch(vs, at, serving, percent),
     },
     fieldManager,
   );

@@ -118,6 +118,10 @@ export function kservePatch(isvc: InferenceService, serving: ServingSpec, view: 
     if (percent !== undefined) ops.push({ op: "test", path: "/spec/predictor/canaryTrafficPercent", value: percent });
     ops.push(value === undefined ? { op: "remove", path: "/spec/predictor/canaryTrafficPercent" } : { op: "add", path: "/spec/predictor/canaryTrafficPercent", value });
   };
+  if (effect.kind === "setMirror") {
+    if (effect.percent === 0) return [];
+    throw new RouterError("MirrorUnsupported", "KServe cannot mirror requests to a revision; a shadow phase needs the gatewayAPI or istio router in front of two Deployments");
+  }
   if (effect.kind === "setWeights") {
     const w = effect.weights;
     if (view.promoted) setPercent(same(w, ALL_STABLE) ? undefined : w.stable);

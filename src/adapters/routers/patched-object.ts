@@ -14,8 +14,10 @@ export interface RoutingObject<T, At> {
   kind: string;
   name: string;
   /** Throws RouterError when the object does not hold both versions. */
-  locate(obj: T): { at: At; weights: Weights };
+  locate(obj: T): { at: At; weights: Weights; mirror: number };
   patch(at: At, weights: Weights): object[];
+  /** The patch that mirrors this share to the candidate (0: removes the mirror); [] when it already does. */
+  mirrorPatch(obj: T, at: At, percent: number): object[];
 }
 
 /**
@@ -51,7 +53,8 @@ export class PatchedObjectRouter<T, At> implements TrafficRouter {
   async read(): Promise<LiveWeights> {
     try {
       this.lastRead = await this.get();
-      return { kind: "weights", weights: this.route.locate(this.lastRead).weights };
+      const { weights, mirror } = this.route.locate(this.lastRead);
+      return { kind: "weights", weights, mirror };
     } catch (err) {
       const e = err instanceof RouterError ? err : new RouterError("RouterUnavailable", String((err as Error).message));
       return { kind: "error", reason: e.reason, message: e.message };
@@ -61,10 +64,20 @@ export class PatchedObjectRouter<T, At> implements TrafficRouter {
   async write(weights: Weights): Promise<void> {
     const obj = this.lastRead ?? (await this.get());
     this.lastRead = undefined;
-    const { at } = this.route.locate(obj);
+    await this.send(this.route.patch(this.route.locate(obj).at, weights));
+  }
+
+  async writeMirror(percent: number): Promise<void> {
+    const obj = this.lastRead ?? (await this.get());
+    this.lastRead = undefined;
+    const body = this.route.mirrorPatch(obj, this.route.locate(obj).at, percent);
+    if (body.length) await this.send(body);
+  }
+
+  private async send(body: object[]): Promise<void> {
     try {
       await this.api.patchNamespacedCustomObject(
-        { ...this.route.resource, namespace: this.namespace, name: this.route.name, body: this.route.patch(at, weights), fieldManager: this.fieldManager },
+        { ...this.route.resource, namespace: this.namespace, name: this.route.name, body, fieldManager: this.fieldManager },
         setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
       );
     } catch (err) {

@@ -42,6 +42,12 @@ export const servingSchema = withRules(
           .strictObject({
             httpRoute: localObjectReference().describe("The HTTPRoute in the monitor's namespace whose backend weights the operator sets."),
             ruleName: z.string().min(1).max(253).optional().describe("The rule holding both backends; by default the first rule that refers to the stable backend."),
+            requestMirror: z
+              .boolean()
+              .default(false)
+              .describe(
+                "The data plane implements the HTTPRoute RequestMirror filter with percent (an Extended feature of Gateway API). Off by default: a shadow phase is refused without it, since some data planes accept such a route and then fail its requests (Traefik's provider answers 500 while the route says Accepted).",
+              ),
           })
           .optional(),
         istio: z
@@ -168,6 +174,11 @@ const analysis = z.strictObject({
   retryInterval: duration(RETRY).default("10s").describe("How soon an analysis that met a metrics error is retried."),
 });
 
+const shadow = z.strictObject({
+  percent: z.int32().min(1).max(100).default(100).describe("Share (%) of live requests also sent to the candidate; its answers are discarded."),
+  hold: duration(HOLD).default("10m").describe("How long the shadow lasts before it is analysed (an inconclusive analysis extends it)."),
+});
+
 const step = z.strictObject({
   weight: z.int32().min(1).max(100).describe("Percent of traffic to the candidate."),
   hold: duration(HOLD).default("10m").describe("How long the step lasts before it is analysed."),
@@ -181,6 +192,11 @@ export const rolloutStrategySchema = withRules(
       .enum(["none", "manual"])
       .default("none")
       .describe("manual: a rollout waits, touching nothing, until a person approves it (modelguardian.dev/rollout-action=approve) or rejects it."),
+    shadow: shadow
+      .optional()
+      .describe(
+        "A shadow phase before any live weight: the route mirrors a share of the requests to the candidate, whose answers are not served, and the analysis compares the two versions over the same window. A failed shadow rolls back (quarantined) without the candidate ever serving a request.",
+      ),
     steps: z.array(step).min(1).max(20).default(DEFAULT_STEPS),
     analysis: analysis.default({
       presets: [],
@@ -256,7 +272,7 @@ export const modelRolloutSpecSchema = z.strictObject({
 });
 export type ModelRolloutSpec = z.infer<typeof modelRolloutSpecSchema>;
 
-export const ROLLOUT_PHASES = ["Pending", "Progressing", "Paused", "Promoting", "Baking", "RollingBack", "Succeeded", "RolledBack", "Aborted"] as const;
+export const ROLLOUT_PHASES = ["Pending", "Shadowing", "Progressing", "Paused", "Promoting", "Baking", "RollingBack", "Succeeded", "RolledBack", "Aborted"] as const;
 export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
 export const TERMINAL_PHASES: readonly RolloutPhase[] = ["Succeeded", "RolledBack", "Aborted"];
 
@@ -285,6 +301,7 @@ export type ComparisonRecord = z.infer<typeof comparisonRecord>;
 export const analysisRecord = z.object({
   step: z.int32().min(0),
   weight: z.int32().min(0),
+  shadow: z.boolean().optional().describe("An analysis of the shadow phase (the candidate saw mirrored requests only)."),
   time: time(),
   window: z.string().describe("The window both versions were measured over."),
   outcome: z.enum(ANALYSIS_OUTCOMES),
@@ -311,6 +328,8 @@ export const modelRolloutStatusSchema = z.object({
   rollbackStepIndex: z.int32().min(0).optional().describe("gradual rollback: the step down the candidate's weight is at."),
   rollbackStepStartTime: time().optional().describe("gradual rollback: when that step began."),
   desiredWeights: weights.optional().describe("The weights the operator sets on the route."),
+  desiredMirror: z.int32().min(0).max(100).optional().describe("The share (%) of requests the operator has the route mirror to the candidate (shadow phase); 0 or absent: none."),
+  mirror: z.int32().min(0).max(100).optional().describe("The mirrored share read back from the route."),
   weights: weights.optional().describe("The weights read back from the route."),
   counters: z
     .object({

@@ -32,6 +32,19 @@ export function strategyProblem(strategy: RolloutStrategy, monitor: ModelMonitor
     return "the rollout strategy compares nothing: give analysis.compare, analysis.bounds or a preset whose signals the monitor declares";
   for (const c of [...comparisons, ...strategy.analysis.bounds])
     if (!monitor.signals.some((s) => s.name === c.signal)) return `analysis names signal "${c.signal}", which the monitor ${monitor.model.name} does not declare`;
+  if (strategy.shadow) return shadowProblem(monitor);
+  return undefined;
+}
+
+/**
+ * Why the monitor's router cannot mirror for a shadow phase. Checked before anything is written,
+ * so a data plane that fails mirrored routes never sees one.
+ */
+function shadowProblem(monitor: ModelMonitorSpec): string | undefined {
+  const router = monitor.serving?.router;
+  if (router?.kserve) return "the strategy has a shadow phase, but KServe cannot mirror requests to a revision: use the gatewayAPI or istio router in front of two Deployments, or drop spec.rollout.shadow";
+  if (router?.gatewayAPI && !router.gatewayAPI.requestMirror)
+    return "the strategy has a shadow phase, but spec.serving.router.gatewayAPI.requestMirror is not true: set it once the data plane implements the HTTPRoute RequestMirror filter with percent (Traefik's provider does not: it answers 500 on such a route while the route says Accepted)";
   return undefined;
 }
 

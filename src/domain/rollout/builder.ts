@@ -14,7 +14,8 @@ export interface WorkloadState {
   message: string;
 }
 
-export type LiveWeights = { kind: "weights"; weights: Weights } | { kind: "error"; reason: string; message: string };
+/** The split read back from the route, and the share (%) it mirrors to the candidate (0: none). */
+export type LiveWeights = { kind: "weights"; weights: Weights; mirror?: number | undefined } | { kind: "error"; reason: string; message: string };
 
 export interface RolloutSnapshot {
   /** The ModelRollout's name, for the commands its messages give. */
@@ -53,7 +54,9 @@ export interface MonitorVerdict {
 
 export type RolloutEffect =
   | { kind: "setWeights"; weights: Weights }
-  | { kind: "setWorkload"; which: "stable" | "candidate"; version: string; uri?: string | undefined };
+  | { kind: "setWorkload"; which: "stable" | "candidate"; version: string; uri?: string | undefined }
+  /** The route mirrors this share (%) of requests to the candidate; 0 removes the mirror. */
+  | { kind: "setMirror"; percent: number };
 
 export interface RolloutDecision {
   status: ModelRolloutStatus;

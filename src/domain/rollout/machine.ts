@@ -24,7 +24,7 @@ export const isTerminal = (phase: RolloutPhase | undefined) => phase !== undefin
 
 /** Whether the step's analysis is due now. */
 export const analysisDue = (status: ModelRolloutStatus, now: number): boolean =>
-  status.phase === "Progressing" && status.nextAnalysisTime !== undefined && Date.parse(status.nextAnalysisTime) <= now;
+  (status.phase === "Progressing" || status.phase === "Shadowing") && status.nextAnalysisTime !== undefined && Date.parse(status.nextAnalysisTime) <= now;
 
 /**
  * The window a step's analysis measures: everything since the step began (so an extended step
@@ -51,6 +51,9 @@ export function decideRollout(r: RolloutSnapshot, w: RolloutWorld): RolloutDecis
     case "Pending":
       pending(b, r, w);
       break;
+    case "Shadowing":
+      shadowing(b, r, w);
+      break;
     case "Progressing":
       progressing(b, r, w, live);
       break;
@@ -73,6 +76,16 @@ export function decideRollout(r: RolloutSnapshot, w: RolloutWorld): RolloutDecis
   const desired = b.status.desiredWeights;
   const owning = b.status.phase !== "Paused" && !isTerminal(b.status.phase);
   if (owning && desired && !sameWeights(live, desired) && !b.effects.some((e) => e.kind === "setWeights")) b.effects.push({ kind: "setWeights", weights: desired });
+  // the route mirrors to the candidate in the shadow phase only
+  const mirror = liveMirror(w);
+  const wantMirror = b.status.phase === "Shadowing" ? (b.status.desiredMirror ?? 0) : 0;
+  b.set({ desiredMirror: b.status.phase === "Shadowing" ? wantMirror : undefined, ...(mirror !== undefined ? { mirror } : {}) });
+  if (owning && mirror !== undefined && mirror !== wantMirror && !b.effects.some((e) => e.kind === "setMirror")) {
+    // leaving the shadow for live traffic: the mirror goes first; a rollback's weights still go before anything
+    const rollingBack = b.effects.some((e) => e.kind === "setWeights" && sameWeights(e.weights, ALL_STABLE));
+    if (wantMirror === 0 && !rollingBack) b.effects.unshift({ kind: "setMirror", percent: 0 });
+    else b.effects.push({ kind: "setMirror", percent: wantMirror });
+  }
   if (b.effects.length) b.requeue(500);
   if (!isTerminal(b.status.phase)) b.requeue(b.status.phase === "Paused" ? 10_000 : WATCH_INTERVAL_MS);
 
@@ -122,7 +135,7 @@ function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
       b.event("Warning", EventReason.ManualAction, `${said}: aborting, all traffic back to stable`);
       return rollback(b, r, w, "Aborted", "aborted by a person");
     case "promote":
-      if (phase !== "Pending" && phase !== "Progressing" && phase !== "Paused") return refuse(`a ${phase} rollout cannot be promoted`);
+      if (phase !== "Pending" && phase !== "Shadowing" && phase !== "Progressing" && phase !== "Paused") return refuse(`a ${phase} rollout cannot be promoted`);
       b.event("Normal", EventReason.ManualAction, `${said}: promoting now, skipping the remaining steps`);
       b.phase("Promoting", "PromotedByPerson", `promoting ${r.spec.candidate.version} on request`);
       return;
@@ -176,7 +189,34 @@ function pending(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     b.requeue(WAIT_MS);
     return;
   }
+  if (w.strategy.shadow) return enterShadow(b, r, w.strategy.shadow);
   enterStep(b, r, w, 0);
+}
+
+/** The share the route mirrors to the candidate, as read; undefined when the route could not be read. */
+export const liveMirror = (w: RolloutWorld): number | undefined => (w.weights.kind === "weights" ? (w.weights.mirror ?? 0) : undefined);
+
+function enterShadow(b: Builder, r: RolloutSnapshot, shadow: NonNullable<RolloutStrategy["shadow"]>) {
+  const counters = b.counters();
+  b.set({
+    stepIndex: undefined,
+    stepWeight: 0,
+    stepStartTime: b.iso,
+    nextAnalysisTime: new Date(b.now + durationMs(shadow.hold)).toISOString(),
+    desiredWeights: ALL_STABLE,
+    desiredMirror: shadow.percent,
+    counters: { ...counters, consecutiveInconclusive: 0, consecutiveErrors: 0 },
+    pauseReason: undefined,
+  });
+  const message = `shadow: ${shadow.percent} % of requests mirrored to ${r.spec.candidate.version} for ${shadow.hold}; its answers are not served`;
+  b.phase("Shadowing", "ShadowStarted", message);
+  b.event("Normal", EventReason.ShadowStarted, message);
+}
+
+function shadowing(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
+  if (r.spec.paused) return pause(b, "PausedBySpec", "spec.paused is true");
+  if (w.analysis) applyAnalysis(b, r, w, w.analysis);
+  if (b.status.phase === "Shadowing" && b.status.nextAnalysisTime) b.requeue(Date.parse(b.status.nextAnalysisTime) - b.now);
 }
 
 function enterStep(b: Builder, r: RolloutSnapshot, w: RolloutWorld, index: number) {
@@ -210,21 +250,29 @@ function progressing(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weig
 
 const fmtW = (x: Weights | undefined) => (x ? `${x.stable}/${x.candidate}` : "none");
 
+/** The analysis of a step, or of the shadow phase: the same outcomes and limits. */
 function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: AnalysisJudgement & { window: string }) {
+  const shadow = b.status.phase === "Shadowing" && w.strategy.shadow ? w.strategy.shadow : undefined;
   const index = b.status.stepIndex ?? 0;
   const weight = b.status.stepWeight ?? 0;
-  const record = analysisRecordOf(a, index, weight, a.window, b.now);
+  const record = { ...analysisRecordOf(a, index, weight, a.window, b.now), ...(shadow ? { shadow: true } : {}) };
   const c = b.counters();
   const limits = w.strategy.analysis;
-  const step = w.strategy.steps[index] as RolloutStrategy["steps"][number];
+  const hold = shadow ? shadow.hold : (w.strategy.steps[index] as RolloutStrategy["steps"][number]).hold;
   const total = w.strategy.steps.length;
-  b.set({ analyses: [...(b.status.analyses ?? []), record].slice(-ANALYSES_KEPT), lastAnalysis: `${a.outcome} (step ${index + 1}/${total})` });
+  const stage = shadow ? "shadow" : `step ${index + 1}/${total}`;
+  const phase = shadow ? "Shadowing" : "Progressing";
+  b.set({ analyses: [...(b.status.analyses ?? []), record].slice(-ANALYSES_KEPT), lastAnalysis: `${a.outcome} (${stage})` });
   const again = (afterMs: number) => b.set({ nextAnalysisTime: new Date(b.now + afterMs).toISOString() });
-  const summary = `step ${index + 1}/${total} (${weight} %) over ${a.window}: ${a.message}`;
+  const summary = shadow ? `shadow (${shadow.percent} % mirrored, none served) over ${a.window}: ${a.message}` : `step ${index + 1}/${total} (${weight} %) over ${a.window}: ${a.message}`;
   switch (a.outcome) {
     case "Successful":
       b.set({ counters: { ...c, successful: c.successful + 1, consecutiveErrors: 0, consecutiveInconclusive: 0 } });
       b.event("Normal", EventReason.AnalysisSuccessful, summary);
+      if (shadow) {
+        b.event("Normal", EventReason.ShadowPassed, `${r.spec.candidate.version} passed its shadow phase; live traffic starts`);
+        return enterStep(b, r, w, 0);
+      }
       if (index + 1 < total) return enterStep(b, r, w, index + 1);
       b.phase("Promoting", "AllStepsPassed", `every step passed; promoting ${r.spec.candidate.version}`);
       b.event("Normal", EventReason.PromotionStarted, `every step passed; promoting ${r.spec.candidate.version} to stable`);
@@ -232,23 +280,26 @@ function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: Analy
     case "Failed":
       b.set({ counters: { ...c, failed: c.failed + 1, consecutiveErrors: 0 } });
       b.event("Warning", EventReason.AnalysisFailed, summary);
-      if (c.failed + 1 > limits.failureLimit) return rollback(b, r, w, "AnalysisFailed", `analysis failed at step ${index + 1}: ${a.message}`);
-      b.phase("Progressing", "AnalysisFailed", `${summary}; ${limits.failureLimit - c.failed} more failures tolerated`);
-      return again(durationMs(step.hold));
+      if (c.failed + 1 > limits.failureLimit)
+        return shadow
+          ? rollback(b, r, w, "ShadowFailed", `the shadow analysis failed, before any live traffic: ${a.message}`)
+          : rollback(b, r, w, "AnalysisFailed", `analysis failed at step ${index + 1}: ${a.message}`);
+      b.phase(phase, "AnalysisFailed", `${summary}; ${limits.failureLimit - c.failed} more failures tolerated`);
+      return again(durationMs(hold));
     case "Inconclusive": {
       const n = c.consecutiveInconclusive + 1;
       b.set({ counters: { ...c, inconclusive: c.inconclusive + 1, consecutiveInconclusive: n, consecutiveErrors: 0 } });
       b.event("Normal", EventReason.AnalysisInconclusive, `${summary}; the step is extended`);
-      if (n > limits.inconclusiveLimit) return pause(b, "InconclusiveLimit", `${n} inconclusive analyses in a row at step ${index + 1}: ${a.message}`);
-      b.phase("Progressing", "StepExtended", `${summary}; step extended by ${step.hold}`);
-      return again(durationMs(step.hold));
+      if (n > limits.inconclusiveLimit) return pause(b, "InconclusiveLimit", `${n} inconclusive analyses in a row at ${shadow ? "the shadow phase" : `step ${index + 1}`}: ${a.message}`);
+      b.phase(phase, "StepExtended", `${summary}; ${shadow ? "shadow" : "step"} extended by ${hold}`);
+      return again(durationMs(hold));
     }
     case "Error": {
       const n = c.consecutiveErrors + 1;
       b.set({ counters: { ...c, errors: c.errors + 1, consecutiveErrors: n } });
       b.event("Warning", EventReason.AnalysisError, summary);
       if (n > limits.errorLimit) return pause(b, "ErrorLimit", `${n} analyses in a row could not read the metrics: ${a.message}`);
-      b.phase("Progressing", "AnalysisError", `${summary}; retrying in ${limits.retryInterval}`);
+      b.phase(phase, "AnalysisError", `${summary}; retrying in ${limits.retryInterval}`);
       return again(durationMs(limits.retryInterval));
     }
   }
@@ -284,6 +335,11 @@ function resume(b: Builder, w: RolloutWorld) {
 function promoting(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined) {
   const c = r.spec.candidate;
   const sw = w.stableWorkload;
+  if ((liveMirror(w) ?? 0) > 0) {
+    // promoted from the shadow phase: the mirror goes first (the convergence removes it)
+    b.phase("Promoting", "RemovingMirror", "removing the shadow mirror before the promotion");
+    return;
+  }
   if (!sw.found) {
     b.phase("Promoting", "StableWorkloadMissing", sw.message);
     b.requeue(WAIT_MS);
@@ -351,6 +407,7 @@ function restoreOnDelete(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: 
   const routeGone = w.weights.kind === "error" && w.weights.reason === "RouteNotFound";
   const promoted = b.status.promotedTime !== undefined;
   if (!promoted && !routeGone && !sameWeights(live, ALL_STABLE)) b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
+  else if (!routeGone && (liveMirror(w) ?? 0) > 0) b.effects.push({ kind: "setMirror", percent: 0 });
   else if (!promoted && cw.found && cw.version !== stable.version) b.effects.push({ kind: "setWorkload", which: "candidate", version: stable.version, uri: stable.uri });
   const done = b.effects.length === 0;
   if (!done) b.requeue(500);

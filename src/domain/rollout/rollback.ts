@@ -28,6 +28,8 @@ export function rollingBack(b: Builder, r: RolloutSnapshot, w: RolloutWorld, liv
     if (!b.effects.some((e) => e.kind === "setWeights")) b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
     return;
   }
+  // a shadow's mirror goes before the rollback is over (the convergence removes it)
+  if (w.weights.kind === "weights" && (w.weights.mirror ?? 0) > 0) return;
   if (cw.found && (cw.version !== stable.version || (stable.uri !== undefined && cw.uri !== stable.uri))) {
     b.effects.push({ kind: "setWorkload", which: "candidate", version: stable.version, uri: stable.uri });
     return;

@@ -1,7 +1,8 @@
 // The Istio router on VirtualService objects: where the destinations are, and the patch that sets them.
 import { describe, expect, it } from "vitest";
 import { servingSchema } from "../../../src/api/v1alpha1/rollout.ts";
-import { istioWeightPatch, locateDestinations } from "../../../src/adapters/routers/istio.ts";
+import { istioMirrorPatch, istioWeightPatch, locateDestinations } from "../../../src/adapters/routers/istio.ts";
+import { applyJsonPatch } from "./json-patch.ts";
 import type { RouterError } from "../../../src/ports.ts";
 
 const serving = (extra: Record<string, unknown> = {}, destinations = { stable: { host: "fraud", subset: "stable" }, candidate: { host: "fraud", subset: "candidate" } }) =>
@@ -26,7 +27,7 @@ describe("locateDestinations", () => {
       { name: "admin", route: [{ destination: { host: "admin" } }] },
       { route: [{ destination: { host: "fraud", subset: "candidate" }, weight: 10 }, { destination: { host: "docs" }, weight: 0 }, { destination: { host: "fraud", subset: "stable" }, weight: 90 }] },
     ]);
-    expect(locateDestinations(v, serving())).toEqual({ route: 1, stable: 2, candidate: 0, weights: { stable: 90, candidate: 10 } });
+    expect(locateDestinations(v, serving())).toEqual({ route: 1, stable: 2, candidate: 0, weights: { stable: 90, candidate: 10 }, mirror: 0 });
   });
 
   it("tells versions apart by host when they have no subset", () => {
@@ -91,5 +92,46 @@ describe("spec.serving with a router", () => {
     const same = { router: { istio: { virtualService: { name: "v" } } }, stable: { destination: { host: "h", subset: "a" }, deployment: { name: "s" } }, candidate: { destination: { host: "h", subset: "a" }, deployment: { name: "c" } } };
     expect(problems(same)).toEqual(["stable and candidate must be different destinations (another host, or another subset)"]);
     expect(problems({ ...same, candidate: { ...same.candidate, destination: { host: "h" } } })).toEqual([]);
+  });
+});
+
+describe("the shadow mirror on a VirtualService route", () => {
+  const vs = () =>
+    ({
+      spec: {
+        http: [
+          {
+            name: "predict",
+            timeout: "5s",
+            route: [
+              { destination: { host: "fraud", subset: "stable" }, weight: 100 },
+              { destination: { host: "fraud", subset: "candidate" }, weight: 0 },
+            ],
+          },
+        ],
+      },
+    }) as unknown as Parameters<typeof locateDestinations>[0];
+  const s = servingSchema.parse({
+    router: { istio: { virtualService: { name: "fraud" } } },
+    stable: { destination: { host: "fraud", subset: "stable" }, deployment: { name: "s" } },
+    candidate: { destination: { host: "fraud", subset: "candidate" }, deployment: { name: "c" } },
+  });
+  const at = { route: 0, stable: 0, candidate: 1 };
+
+  it("sets mirror and mirrorPercentage to the candidate's destination, reads them back, and removes both", () => {
+    const on = applyJsonPatch(vs(), istioMirrorPatch(vs(), at, s, 30));
+    expect(on.spec?.http?.[0]).toMatchObject({ timeout: "5s", mirror: { host: "fraud", subset: "candidate" }, mirrorPercentage: { value: 30 } });
+    expect(locateDestinations(on, s).mirror).toBe(30);
+    expect(istioMirrorPatch(on, at, s, 30)).toEqual([]);
+    const off = applyJsonPatch(on, istioMirrorPatch(on, at, s, 0));
+    expect(off).toEqual(vs());
+    expect(locateDestinations(off, s).mirror).toBe(0);
+  });
+
+  it("leaves a person's mirror to another host alone, and says so", () => {
+    const theirs = vs();
+    (theirs.spec!.http![0] as Record<string, unknown>).mirror = { host: "audit" };
+    expect(locateDestinations(theirs, s).mirror).toBe(0);
+    expect(() => istioMirrorPatch(theirs, at, s, 30)).toThrow(/already mirrors to audit/);
   });
 });

@@ -3,7 +3,7 @@
 // results the way Prometheus answers them.
 import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
-import { rolloutStrategySchema, type RolloutStrategyInput } from "../../../src/api/v1alpha1/rollout.ts";
+import { rolloutStrategySchema, servingSchema, type RolloutStrategyInput } from "../../../src/api/v1alpha1/rollout.ts";
 import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
 import { effectiveComparisons, judgeRolloutAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../../../src/domain/rollout/analysis.ts";
 import { compareVersions, quantileExcess } from "../../../src/domain/rollout/comparisons.ts";
@@ -95,6 +95,17 @@ describe("a whole analysis", () => {
     expect(effectiveComparisons(st, monitor.signals)).toEqual([{ signal: "p95_latency", maxRelativeIncrease: 0.5 }, { signal: "feedback", maxDecrease: 0.3 }]);
     expect(strategyProblem(strategy({}), monitor)).toMatch(/compares nothing/);
     expect(strategyProblem(strategy({ analysis: { compare: [{ signal: "nope", maxIncrease: 1 }] } }), monitor)).toMatch(/"nope"/);
+  });
+
+  it("refuses a shadow phase on a router that cannot mirror, before anything is written", () => {
+    const shadow = strategy({ shadow: { percent: 50, hold: "1m" }, analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.05 }] } });
+    const versions = { stable: { backendRef: { name: "s" }, deployment: { name: "s" } }, candidate: { backendRef: { name: "c" }, deployment: { name: "c" } } };
+    const withRouter = (router: Record<string, unknown>, v: Record<string, unknown> = versions) => ({ ...monitor, serving: servingSchema.parse({ router, ...v }) });
+    expect(strategyProblem(shadow, withRouter({ gatewayAPI: { httpRoute: { name: "r" } } }))).toMatch(/requestMirror is not true.*Traefik/);
+    expect(strategyProblem(shadow, withRouter({ gatewayAPI: { httpRoute: { name: "r" }, requestMirror: true } }))).toBeUndefined();
+    expect(strategyProblem(shadow, withRouter({ kserve: { inferenceService: { name: "i" } } }, {}))).toMatch(/KServe cannot mirror/);
+    const istio = { stable: { destination: { host: "h", subset: "a" }, deployment: { name: "s" } }, candidate: { destination: { host: "h", subset: "b" }, deployment: { name: "c" } } };
+    expect(strategyProblem(shadow, withRouter({ istio: { virtualService: { name: "v" } } }, istio))).toBeUndefined();
   });
 
   it("queries both versions over the same window and judges from the answers", () => {

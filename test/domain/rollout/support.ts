@@ -19,6 +19,9 @@ export class RolloutHarness {
   now = T0;
   status: ModelRolloutStatus = modelRolloutStatusSchema.parse({});
   weights: Weights = { stable: 100, candidate: 0 };
+  /** The share the route mirrors to the candidate. */
+  mirror = 0;
+  readonly mirrorHistory: number[] = [];
   stable: FakeWorkload = { version: "v1", ready: true, found: true };
   candidate: FakeWorkload = { version: "v1", ready: true, found: true };
   annotations: Record<string, string> = {};
@@ -56,7 +59,7 @@ export class RolloutHarness {
         now: this.now,
         strategy: this.strategy,
         stable: { version: this.stable.version },
-        weights: { kind: "weights", weights: { ...this.weights } },
+        weights: { kind: "weights", weights: { ...this.weights }, mirror: this.mirror },
         stableWorkload: state(this.stable),
         candidateWorkload: state(this.candidate),
         analysis,
@@ -85,6 +88,9 @@ export class RolloutHarness {
     if (e.kind === "setWeights") {
       this.weights = { ...e.weights };
       this.weightHistory.push({ ...e.weights });
+    } else if (e.kind === "setMirror") {
+      this.mirror = e.percent;
+      this.mirrorHistory.push(e.percent);
     } else {
       const w = e.which === "stable" ? this.stable : this.candidate;
       w.version = e.version;
@@ -102,7 +108,7 @@ export class RolloutHarness {
   runUntil(done: (h: RolloutHarness) => boolean, max = 200) {
     for (let i = 0; i < max && !done(this); i++) {
       const d = this.tick();
-      if (d.effects.length === 0 && this.status.nextAnalysisTime && this.status.phase === "Progressing") this.now = Math.max(this.now + 500, Date.parse(this.status.nextAnalysisTime));
+      if (d.effects.length === 0 && this.status.nextAnalysisTime && (this.status.phase === "Progressing" || this.status.phase === "Shadowing")) this.now = Math.max(this.now + 500, Date.parse(this.status.nextAnalysisTime));
       else this.now += 500;
     }
   }

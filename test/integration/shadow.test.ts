@@ -1,0 +1,207 @@
+// Shadow testing through the Istio router, end to end on the local cluster: the operator (a real
+// process) has the VirtualService (Istio's real CRD) mirror a share of the requests to the
+// candidate before any live weight. The STAND-IN data plane (sim/splitter.ts; no istiod or Envoy
+// can run here) follows the VirtualService's weights and its mirror: a mirrored copy goes to the
+// candidate server and its answer is discarded, as Envoy does. Prometheus scrapes both servers,
+// so the shadow analysis compares the candidate's answers to the same live traffic with stable's.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { followDeployments } from "../../scripts/lib/follow.ts";
+import { modelDeployment } from "../../scripts/lib/serving.ts";
+import { startLoad, type Load } from "../../sim/load.ts";
+import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
+import { startSplitter, type Splitter } from "../../sim/splitter.ts";
+import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
+import { apply, createNamespace, deleteNamespace, events, getJson, promQuery, startOperator, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+
+const MODEL = `shadow-model-${Date.now().toString(36)}`;
+interface VirtualService {
+  spec: { http: { name?: string; route: { destination: { host: string; subset?: string }; weight?: number }[]; mirror?: { host: string; subset?: string }; mirrorPercentage?: { value: number } }[] };
+}
+interface Rollout {
+  status?: { phase?: string; reason?: string; message?: string; quarantined?: boolean; analyses?: { step: number; outcome: string; shadow?: boolean }[]; weights?: { stable: number; candidate: number }; mirror?: number };
+}
+let ns: string;
+let op: Operator | undefined;
+let stable: ModelServer | undefined;
+let candidate: ModelServer | undefined;
+let splitter: Splitter | undefined;
+let load: Load | undefined;
+let follower: { stop(): void } | undefined;
+const BEHAVIOUR: Record<string, { accuracy: number; latencyMeanSeconds: number }> = { v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 } };
+const HEALTHY = { accuracy: 0.92, latencyMeanSeconds: 0.05 };
+
+/** The VirtualService's weights as the API server holds them: what the stand-in routes by. */
+const vsWeights = async () => {
+  const vs = await getJson<VirtualService>("virtualservice.networking.istio.io", "model", ns);
+  const route = vs.spec.http.find((h) => h.name === "predict")?.route ?? [];
+  const w = (subset: string) => route.find((r) => r.destination.subset === subset)?.weight ?? 0;
+  return { stable: w("stable"), candidate: w("candidate") };
+};
+/** The VirtualService's mirror to the candidate subset, as the stand-in follows it. */
+const vsMirror = async () => {
+  const vs = await getJson<VirtualService>("virtualservice.networking.istio.io", "model", ns);
+  const route = vs.spec.http.find((h) => h.name === "predict");
+  return route?.mirror?.subset === "candidate" ? (route.mirrorPercentage?.value ?? 100) : 0;
+};
+const rollout = (name: string) => getJson<Rollout>("modelrollout", name, ns);
+const modelVersion = async (deployment: string) =>
+  (await getJson<{ spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } } }>("deployment", deployment, ns)).spec.template.spec.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
+
+beforeAll(async () => {
+  ns = await createNamespace("shadow");
+  op = await startOperator([ns], ns);
+  stable = await startModelServer({ model: MODEL, version: "v1", segments: { a: HEALTHY }, traffic: "served", seed: 61 });
+  candidate = await startModelServer({ model: MODEL, version: "v1", segments: { a: HEALTHY }, traffic: "served", seed: 62 });
+  await writePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`, stable.port);
+  await writePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`, candidate.port);
+  for (const o of [
+    modelDeployment({ namespace: ns, name: "model-stable", version: "v1" }),
+    modelDeployment({ namespace: ns, name: "model-candidate", version: "v1" }),
+    {
+      apiVersion: "networking.istio.io/v1",
+      kind: "DestinationRule",
+      metadata: { name: "model", namespace: ns },
+      spec: { host: "model", subsets: [{ name: "stable", labels: { app: "model-stable" } }, { name: "candidate", labels: { app: "model-candidate" } }] },
+    },
+    {
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: { name: "model", namespace: ns },
+      spec: {
+        hosts: ["model"],
+        http: [
+          {
+            name: "predict",
+            route: [
+              { destination: { host: "model", subset: "stable" }, weight: 100 },
+              { destination: { host: "model", subset: "candidate" }, weight: 0 },
+            ],
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "RetrainPolicy",
+      metadata: { name: "canary", namespace: ns },
+      spec: {
+        rollout: {
+          shadow: { percent: 50, hold: "12s" },
+          steps: [{ weight: 50, hold: "12s" }],
+          analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.05 }], minSamples: 60, inconclusiveLimit: 3 },
+          readyTimeout: "2m",
+        },
+      },
+    },
+    {
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelMonitor",
+      metadata: { name: "canary", namespace: ns },
+      spec: {
+        model: { name: MODEL, version: "v1" },
+        versionLabel: "version",
+        interval: "5s",
+        window: "30s",
+        minSamples: 20,
+        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+        policyRef: { name: "canary" },
+        serving: {
+          router: { istio: { virtualService: { name: "model" }, routeName: "predict" } },
+          stable: { destination: { host: "model", subset: "stable" }, deployment: { name: "model-stable" } },
+          candidate: { destination: { host: "model", subset: "candidate" }, deployment: { name: "model-candidate" } },
+        },
+      },
+    },
+  ]) {
+    const r = await apply(o);
+    if (r.code !== 0) throw new Error(`${o.kind}: ${r.stderr}`);
+  }
+  follower = followDeployments({
+    servers: [
+      { server: stable, deployment: "model-stable" },
+      { server: candidate, deployment: "model-candidate" },
+    ],
+    readVersion: modelVersion,
+    onVersion: (server, version) => server.setBehaviour(BEHAVIOUR[version] ?? HEALTHY),
+  });
+  splitter = await startSplitter({
+    stableUrl: stable.url,
+    candidateUrl: candidate.url,
+    readWeights: vsWeights,
+    mirror: async () => {
+      const percent = await vsMirror();
+      return percent > 0 ? { url: (candidate as ModelServer).url, percent } : undefined;
+    },
+    pollMs: 200,
+  });
+  load = startLoad({ url: `${splitter.url}/predict`, requestsPerSecond: 60, concurrency: 8 });
+  await waitFor("Prometheus to scrape both servers", async () => (await promQuery(`count(model_predictions_total{model="${MODEL}"})`)).length > 0, 60_000);
+}, 300_000);
+
+afterAll(async () => {
+  follower?.stop();
+  await load?.stop();
+  await splitter?.stop();
+  await op?.stop();
+  await stable?.close();
+  await candidate?.close();
+  await removePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`);
+  await removePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`);
+  if (ns) await deleteNamespace(ns);
+});
+
+describe("a shadow phase through the Istio router (stand-in data plane)", () => {
+  it("blocks a worse candidate in its shadow: it sees mirrored requests, none of its answers is served, and it never gets a live weight", async () => {
+    const mirroredBefore = splitter?.counts().mirrored ?? 0;
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "shadow-v3", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } } });
+    const weights = new Set<string>();
+    const mirrors = new Set<number>();
+    const done = await waitFor(
+      "the rollout to be rolled back in its shadow",
+      async () => {
+        const w = await vsWeights();
+        weights.add(`${w.stable}/${w.candidate}`);
+        mirrors.add(await vsMirror());
+        const r = await rollout("shadow-v3");
+        return r.status?.phase === "RolledBack" && r;
+      },
+      150_000,
+      250,
+    );
+    expect(done.status?.reason).toBe("ShadowFailed");
+    expect(done.status?.quarantined).toBe(true);
+    expect(done.status?.analyses?.at(-1)).toMatchObject({ shadow: true, outcome: "Failed" });
+    expect([...weights]).toEqual(["100/0"]);
+    expect(mirrors).toContain(50);
+    expect(await vsMirror()).toBe(0);
+    // the candidate answered mirrored copies only: the clients never received a v3 answer
+    expect((splitter?.counts().mirrored ?? 0) - mirroredBefore).toBeGreaterThan(100);
+    expect(load?.summary().byVersion.v3 ?? 0).toBe(0);
+    expect((await promQuery(`sum(model_predictions_total{model="${MODEL}",version="v3"})`))[0]?.value[1] ?? "0").not.toBe("0");
+    expect((await events(ns, "shadow-v3")).map((e) => e.reason)).toEqual(expect.arrayContaining(["ShadowStarted", "AnalysisFailed", "RolledBack", "Quarantined"]));
+  }, 200_000);
+
+  it("lets a healthy candidate pass its shadow, then rolls it out with live weight and removes the mirror", async () => {
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "shadow-v2", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } } });
+    const seen = new Set<string>();
+    const done = await waitFor(
+      "the rollout to succeed",
+      async () => {
+        const [w, m] = [await vsWeights(), await vsMirror()];
+        seen.add(`${w.stable}/${w.candidate} mirror ${m}`);
+        const r = await rollout("shadow-v2");
+        return r.status?.phase === "Succeeded" && r;
+      },
+      150_000,
+      250,
+    );
+    expect(done.status?.analyses?.map((a) => [a.shadow ?? false, a.outcome])).toEqual(expect.arrayContaining([[true, "Successful"], [false, "Successful"]]));
+    expect(seen).toContain("100/0 mirror 50");
+    expect(seen).toContain("50/50 mirror 0");
+    // never a live weight while mirroring: the mirror goes before the first step's weights
+    expect([...seen].filter((x) => !["100/0 mirror 0", "100/0 mirror 50", "50/50 mirror 0"].includes(x))).toEqual([]);
+    expect(await vsMirror()).toBe(0);
+    expect(await modelVersion("model-stable")).toBe("v2");
+    expect(load?.summary().byVersion.v2 ?? 0).toBeGreaterThan(0);
+  }, 200_000);
+});
