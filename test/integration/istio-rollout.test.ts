@@ -4,6 +4,8 @@
 // generator's requests to the stable and candidate simulated model servers in the proportion
 // that VirtualService holds, re-read through the API server as a mesh would. Prometheus scrapes
 // the servers, so the analyses see traffic that followed the weights the operator wrote.
+// Shadow testing runs here too: the stand-in follows the VirtualService's mirror as Envoy would
+// (a copy of the request to the candidate, its answer discarded).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { followDeployments } from "../../scripts/lib/follow.ts";
 import { modelDeployment } from "../../scripts/lib/serving.ts";
@@ -15,19 +17,35 @@ import { apply, createNamespace, deleteNamespace, events, getJson, promQuery, st
 
 const MODEL = `istio-model-${Date.now().toString(36)}`;
 interface VirtualService {
-  spec: { http: { name?: string; route: { destination: { host: string; subset?: string }; weight?: number }[] }[] };
+  spec: { http: { name?: string; route: { destination: { host: string; subset?: string }; weight?: number }[]; mirror?: { host: string; subset?: string }; mirrorPercentage?: { value: number } }[] };
 }
 interface Rollout {
-  status?: { phase?: string; reason?: string; quarantined?: boolean; analyses?: { step: number; outcome: string }[]; weights?: { stable: number; candidate: number } };
+  status?: { phase?: string; reason?: string; quarantined?: boolean; analyses?: { step: number; outcome: string; shadow?: boolean }[]; weights?: { stable: number; candidate: number } };
 }
 let ns: string;
+const policy = (extra: Record<string, unknown> = {}) => ({
+  apiVersion: "modelguardian.dev/v1alpha1",
+  kind: "RetrainPolicy",
+  metadata: { name: "canary", namespace: ns },
+  spec: {
+    rollout: {
+      steps: [
+        { weight: 30, hold: "12s" },
+        { weight: 70, hold: "12s" },
+      ],
+      analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.05 }], minSamples: 60, inconclusiveLimit: 3 },
+      readyTimeout: "2m",
+      ...extra,
+    },
+  },
+});
 let op: Operator | undefined;
 let stable: ModelServer | undefined;
 let candidate: ModelServer | undefined;
 let splitter: Splitter | undefined;
 let load: Load | undefined;
 let follower: { stop(): void } | undefined;
-const BEHAVIOUR: Record<string, { accuracy: number; latencyMeanSeconds: number }> = { v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 } };
+const BEHAVIOUR: Record<string, { accuracy: number; latencyMeanSeconds: number }> = { v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 }, v4: { accuracy: 0.6, latencyMeanSeconds: 0.05 } };
 const HEALTHY = { accuracy: 0.92, latencyMeanSeconds: 0.05 };
 
 /** The VirtualService's weights as the API server holds them: what the stand-in routes by. */
@@ -36,6 +54,12 @@ const vsWeights = async () => {
   const route = vs.spec.http.find((h) => h.name === "predict")?.route ?? [];
   const w = (subset: string) => route.find((r) => r.destination.subset === subset)?.weight ?? 0;
   return { stable: w("stable"), candidate: w("candidate") };
+};
+/** The VirtualService's mirror to the candidate subset, as the stand-in follows it. */
+const vsMirror = async () => {
+  const vs = await getJson<VirtualService>("virtualservice.networking.istio.io", "model", ns);
+  const route = vs.spec.http.find((h) => h.name === "predict");
+  return route?.mirror?.subset === "candidate" ? (route.mirrorPercentage?.value ?? 100) : 0;
 };
 const rollout = (name: string) => getJson<Rollout>("modelrollout", name, ns);
 const modelVersion = async (deployment: string) =>
@@ -74,21 +98,7 @@ beforeAll(async () => {
         ],
       },
     },
-    {
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "RetrainPolicy",
-      metadata: { name: "canary", namespace: ns },
-      spec: {
-        rollout: {
-          steps: [
-            { weight: 30, hold: "12s" },
-            { weight: 70, hold: "12s" },
-          ],
-          analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.05 }], minSamples: 60, inconclusiveLimit: 3 },
-          readyTimeout: "2m",
-        },
-      },
-    },
+    policy(),
     {
       apiVersion: "modelguardian.dev/v1alpha1",
       kind: "ModelMonitor",
@@ -120,7 +130,16 @@ beforeAll(async () => {
     readVersion: modelVersion,
     onVersion: (server, version) => server.setBehaviour(BEHAVIOUR[version] ?? HEALTHY),
   });
-  splitter = await startSplitter({ stableUrl: stable.url, candidateUrl: candidate.url, readWeights: vsWeights, pollMs: 200 });
+  splitter = await startSplitter({
+    stableUrl: stable.url,
+    candidateUrl: candidate.url,
+    readWeights: vsWeights,
+    mirror: async () => {
+      const percent = await vsMirror();
+      return percent > 0 ? { url: (candidate as ModelServer).url, percent } : undefined;
+    },
+    pollMs: 200,
+  });
   load = startLoad({ url: `${splitter.url}/predict`, requestsPerSecond: 60, concurrency: 8 });
   await waitFor("Prometheus to scrape both servers", async () => (await promQuery(`count(model_predictions_total{model="${MODEL}"})`)).length > 0, 60_000);
 }, 300_000);
@@ -178,5 +197,67 @@ describe("a canary rollout through the Istio router (stand-in data plane)", () =
     const served = load?.summary().byVersion.v3 ?? 0;
     await new Promise((r) => setTimeout(r, 1500));
     expect(load?.summary().byVersion.v3 ?? 0).toBeLessThanOrEqual(served + 8);
+  }, 200_000);
+});
+
+describe("a shadow phase through the Istio router (stand-in data plane)", () => {
+  beforeAll(async () => {
+    const r = await apply(policy({ shadow: { percent: 50, hold: "12s" } }));
+    if (r.code !== 0) throw new Error(r.stderr);
+  });
+
+  it("blocks a worse candidate in its shadow: it sees mirrored requests, none of its answers is served, and it never gets a live weight", async () => {
+    const mirroredBefore = splitter?.counts().mirrored ?? 0;
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "shadow-v4", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } } });
+    const weights = new Set<string>();
+    const mirrors = new Set<number>();
+    const done = await waitFor(
+      "the rollout to be rolled back in its shadow",
+      async () => {
+        const w = await vsWeights();
+        weights.add(`${w.stable}/${w.candidate}`);
+        mirrors.add(await vsMirror());
+        const r = await rollout("shadow-v4");
+        return r.status?.phase === "RolledBack" && r;
+      },
+      150_000,
+      250,
+    );
+    expect(done.status?.reason).toBe("ShadowFailed");
+    expect(done.status?.quarantined).toBe(true);
+    expect(done.status?.analyses?.at(-1)).toMatchObject({ shadow: true, outcome: "Failed" });
+    expect([...weights]).toEqual(["100/0"]);
+    expect(mirrors).toContain(50);
+    expect(await vsMirror()).toBe(0);
+    // the candidate answered mirrored copies only: the clients never received a v4 answer
+    expect((splitter?.counts().mirrored ?? 0) - mirroredBefore).toBeGreaterThan(100);
+    expect(load?.summary().byVersion.v4 ?? 0).toBe(0);
+    // and the analysis saw its metrics (over a range: after the rollback the server plays the stable version and v4's series went stale)
+    expect(Number((await promQuery(`sum(max_over_time(model_predictions_total{model="${MODEL}",version="v4"}[5m]))`))[0]?.value[1] ?? 0)).toBeGreaterThan(100);
+    expect((await events(ns, "shadow-v4")).map((e) => e.reason)).toEqual(expect.arrayContaining(["ShadowStarted", "AnalysisFailed", "RolledBack", "Quarantined"]));
+  }, 200_000);
+
+  it("lets a healthy candidate pass its shadow, then rolls it out with live weight and removes the mirror", async () => {
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "shadow-v5", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v5" } } });
+    const seen = new Set<string>();
+    const done = await waitFor(
+      "the rollout to succeed",
+      async () => {
+        const [w, m] = [await vsWeights(), await vsMirror()];
+        seen.add(`${w.stable}/${w.candidate} mirror ${m}`);
+        const r = await rollout("shadow-v5");
+        return r.status?.phase === "Succeeded" && r;
+      },
+      150_000,
+      250,
+    );
+    expect(done.status?.analyses?.map((a) => [a.shadow ?? false, a.outcome])).toEqual(expect.arrayContaining([[true, "Successful"], [false, "Successful"]]));
+    expect(seen).toContain("100/0 mirror 50");
+    expect(seen).toContain("70/30 mirror 0");
+    // never a live weight while mirroring: the mirror goes before the first step's weights
+    expect([...seen].filter((x) => !["100/0 mirror 0", "100/0 mirror 50", "70/30 mirror 0", "30/70 mirror 0"].includes(x))).toEqual([]);
+    expect(await vsMirror()).toBe(0);
+    expect(await modelVersion("model-stable")).toBe("v5");
+    expect(load?.summary().byVersion.v5 ?? 0).toBeGreaterThan(0);
   }, 200_000);
 });

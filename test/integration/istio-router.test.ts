@@ -68,7 +68,7 @@ describe("the Istio router on the real API server", () => {
     const r = await apply(virtualService());
     expect(r.code, r.stderr).toBe(0);
     const router = istioRouter(kc, ns, serving, "model-guardian-test");
-    expect(await router.read()).toEqual({ kind: "weights", weights: { stable: 100, candidate: 0 } });
+    expect(await router.read()).toEqual({ kind: "weights", weights: { stable: 100, candidate: 0 }, mirror: 0 });
     for (const weights of [
       { stable: 95, candidate: 5 },
       { stable: 75, candidate: 25 },
@@ -78,7 +78,7 @@ describe("the Istio router on the real API server", () => {
     ]) {
       await router.read();
       await router.write(weights);
-      expect(await router.read()).toEqual({ kind: "weights", weights });
+      expect(await router.read()).toEqual({ kind: "weights", weights, mirror: 0 });
       expect((await live()).weights).toEqual(weights);
     }
     // nothing else changed: the health route, the timeout, the retries, the ports

@@ -252,7 +252,8 @@ const fmtW = (x: Weights | undefined) => (x ? `${x.stable}/${x.candidate}` : "no
 
 /** The analysis of a step, or of the shadow phase: the same outcomes and limits. */
 function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: AnalysisJudgement & { window: string }) {
-  const shadow = b.status.phase === "Shadowing" && w.strategy.shadow ? w.strategy.shadow : undefined;
+  // a strategy changed mid-shadow keeps the shadow going to its analysis, never to a step it skipped
+  const shadow = b.status.phase === "Shadowing" ? (w.strategy.shadow ?? { percent: b.status.desiredMirror ?? 100, hold: "10m" }) : undefined;
   const index = b.status.stepIndex ?? 0;
   const weight = b.status.stepWeight ?? 0;
   const record = { ...analysisRecordOf(a, index, weight, a.window, b.now), ...(shadow ? { shadow: true } : {}) };

@@ -108,6 +108,28 @@ describe("a whole analysis", () => {
     expect(strategyProblem(shadow, withRouter({ istio: { virtualService: { name: "v" } } }, istio))).toBeUndefined();
   });
 
+  it("judges a shadow comparison of outputs that the model exports (a disagreement rate) as a signal like any other", () => {
+    // e.g. a sidecar that sees both answers of a mirrored request counts the predicted classes that differ, labelled with the candidate's version
+    const withShadow = modelMonitorSpecSchema.parse({
+      ...monitor,
+      signals: [...monitor.signals, { name: "shadow_disagreement", ratio: { numerator: { metric: "model_shadow_disagreements_total" }, denominator: { metric: "model_shadow_comparisons_total" } } }],
+    });
+    const st = strategy({ shadow: { percent: 100, hold: "5m" }, analysis: { bounds: [{ signal: "shadow_disagreement", max: 0.05 }], minSamples: 100 } });
+    expect(strategyProblem(st, withShadow)).toBeUndefined();
+    const plan = planRolloutAnalysis({ monitor: withShadow, strategy: st, stableVersion: "v1", candidateVersion: "v2", windowMs: 300_000, candidateAt: NOW, stableAt: NOW });
+    const queries = rolloutAnalysisQueries(plan);
+    const judge = (disagreements: number) => {
+      const answer = (expr: string): QueryResult => {
+        if (!expr.includes('version="v2"')) return { kind: "vector", samples: [] };
+        return { kind: "vector", samples: [{ labels: {}, value: expr.includes("disagreements") ? disagreements : 1000 }] };
+      };
+      return judgeRolloutAnalysis(plan, new Map(queries.map((q) => [queryKey(q), answer(q.expr)])), st);
+    };
+    expect(judge(150).outcome).toBe("Failed");
+    expect(judge(150).comparisons[0]).toMatchObject({ signal: "shadow_disagreement", outcome: "Failed", candidate: 0.15 });
+    expect(judge(20).outcome).toBe("Successful");
+  });
+
   it("queries both versions over the same window and judges from the answers", () => {
     const st = strategy({ analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.02 }, { signal: "feedback", maxDecrease: 0.5 }], minSamples: 100 } });
     const plan = planRolloutAnalysis({ monitor, strategy: st, stableVersion: "v1", candidateVersion: "v2", windowMs: 120_000, candidateAt: NOW, stableAt: NOW });

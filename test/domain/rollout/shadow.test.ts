@@ -78,6 +78,16 @@ describe("a shadow phase before any live weight", () => {
     }
   });
 
+  it("a shadow phase dropped from the strategy mid-shadow still ends with its analysis, then step 1", () => {
+    const h = new RolloutHarness(SHADOW);
+    h.runUntil((x) => x.status.phase === "Shadowing");
+    const without = new RolloutHarness({ steps: SHADOW.steps });
+    Object.assign(h, { strategy: without.strategy });
+    h.runUntil((x) => x.status.phase === "Progressing");
+    expect(h.status.analyses[0]).toMatchObject({ shadow: true, outcome: "Successful" });
+    expect(h.status.stepIndex).toBe(0);
+  });
+
   it("removes a mirror left behind when the rollout is deleted mid-shadow", () => {
     const h = new RolloutHarness(SHADOW);
     h.runUntil((x) => x.mirror === 40);
