@@ -13,7 +13,7 @@ import { startLoad, type Load } from "../../sim/load.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { startSplitter, type Splitter } from "../../sim/splitter.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import { apply, createNamespace, deleteNamespace, events, getJson, promQuery, startOperator, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+import { apply, canaryPolicy, createNamespace, deleteNamespace, events, getJson, promQuery, startOperator, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
 
 const MODEL = `istio-model-${Date.now().toString(36)}`;
 interface VirtualService {
@@ -23,22 +23,7 @@ interface Rollout {
   status?: { phase?: string; reason?: string; quarantined?: boolean; analyses?: { step: number; outcome: string; shadow?: boolean }[]; weights?: { stable: number; candidate: number } };
 }
 let ns: string;
-const policy = (extra: Record<string, unknown> = {}) => ({
-  apiVersion: "modelguardian.dev/v1alpha1",
-  kind: "RetrainPolicy",
-  metadata: { name: "canary", namespace: ns },
-  spec: {
-    rollout: {
-      steps: [
-        { weight: 30, hold: "12s" },
-        { weight: 70, hold: "12s" },
-      ],
-      analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.05 }], minSamples: 60, inconclusiveLimit: 3 },
-      readyTimeout: "2m",
-      ...extra,
-    },
-  },
-});
+const policy = (extra: Record<string, unknown> = {}) => canaryPolicy(ns, extra);
 let op: Operator | undefined;
 let stable: ModelServer | undefined;
 let candidate: ModelServer | undefined;

@@ -12,7 +12,7 @@ import { startLoad, type Load } from "../../sim/load.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { startSplitter, type Splitter } from "../../sim/splitter.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import { apply, createNamespace, deleteNamespace, env, events, getJson, promQuery, startOperator, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+import { apply, canaryPolicy, createNamespace, deleteNamespace, env, events, getJson, promQuery, startOperator, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
 
 const MODEL = `kserve-model-${Date.now().toString(36)}`;
 interface Isvc {
@@ -60,21 +60,7 @@ beforeAll(async () => {
       metadata: { name: "model", namespace: ns, annotations: { "serving.kserve.io/deploymentMode": "Serverless" } },
       spec: { predictor: { model: { modelFormat: { name: "sklearn" }, storageUri: "s3://models/v1", env: [{ name: "MODEL_VERSION", value: "v1" }] } } },
     },
-    {
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "RetrainPolicy",
-      metadata: { name: "canary", namespace: ns },
-      spec: {
-        rollout: {
-          steps: [
-            { weight: 30, hold: "12s" },
-            { weight: 70, hold: "12s" },
-          ],
-          analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.05 }], minSamples: 60, inconclusiveLimit: 3 },
-          readyTimeout: "2m",
-        },
-      },
-    },
+    canaryPolicy(ns),
     {
       apiVersion: "modelguardian.dev/v1alpha1",
       kind: "ModelMonitor",

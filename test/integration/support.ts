@@ -184,3 +184,21 @@ export async function dryRunCreate(obj: { kind: string; metadata: { namespace: s
   if (!accepted && res.statusCode !== 422 && res.statusCode !== 400) throw new Error(`dry run: unexpected HTTP ${res.statusCode}: ${JSON.stringify(body)}`);
   return { accepted, status: res.statusCode, message: accepted ? "" : (body.message ?? ""), ...(accepted ? { object: body } : {}) };
 }
+
+/** The RetrainPolicy of the stand-in rollout tests: two 12 s steps, accuracy compared; `extra` adds to spec.rollout. */
+export const canaryPolicy = (namespace: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: "modelguardian.dev/v1alpha1",
+  kind: "RetrainPolicy",
+  metadata: { name: "canary", namespace },
+  spec: {
+    rollout: {
+      steps: [
+        { weight: 30, hold: "12s" },
+        { weight: 70, hold: "12s" },
+      ],
+      analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.05 }], minSamples: 60, inconclusiveLimit: 3 },
+      readyTimeout: "2m",
+      ...extra,
+    },
+  },
+});

@@ -60,15 +60,19 @@ function check(isvc: InferenceService): { model: { storageUri?: string; env?: En
   return { model };
 }
 
+/** A router failure: a typed weights error, and neither version found. */
+function unreadable(e: RouterError): LiveServing {
+  const missing: WorkloadState = { found: false, ready: false, message: e.message };
+  return { weights: { kind: "error", reason: e.reason, message: e.message }, stable: missing, candidate: missing };
+}
+
 /** The two slots and the split, as the rollout sees them; pure, tested on objects. */
 export function kserveServing(isvc: InferenceService, serving: ServingSpec, view: RolloutView): LiveServing {
   let model: { storageUri?: string; env?: EnvVar[] };
   try {
     model = check(isvc).model;
   } catch (err) {
-    const e = err as RouterError;
-    const missing: WorkloadState = { found: false, ready: false, message: e.message };
-    return { weights: { kind: "error", reason: e.reason, message: e.message }, stable: missing, candidate: missing };
+    return unreadable(err as RouterError);
   }
   const percent = isvc.spec?.predictor?.canaryTrafficPercent;
   const predictor = isvc.status?.components?.predictor ?? {};
@@ -195,9 +199,7 @@ export class KServeServing implements ServedVersions {
       this.lastRead = await this.get();
       return kserveServing(this.lastRead, this.serving, view);
     } catch (err) {
-      const e = err instanceof RouterError ? err : new RouterError("RouterUnavailable", String((err as Error).message));
-      const missing: WorkloadState = { found: false, ready: false, message: e.message };
-      return { weights: { kind: "error", reason: e.reason, message: e.message }, stable: missing, candidate: missing };
+      return unreadable(err instanceof RouterError ? err : new RouterError("RouterUnavailable", String((err as Error).message)));
     }
   }
 
