@@ -18,6 +18,8 @@ PROM_TARGETS="$PROM_DIR/targets"
 KWOK_DIR="$LOCAL/kwok"        # KWOK_WORKDIR: keeps kwok away from ~/.kwok/kwok.yaml
 KUBECONFIG_FILE="$LOCAL/kubeconfig"
 ENV_FILE="$LOCAL/env"
+AUDIT_POLICY="$LOCAL/audit-policy.yaml"
+AUDIT_LOG="$LOCAL/logs/audit.log"   # the operator's requests, for the least-privilege test
 
 : "${MG_ETCD_PORT:=12379}"
 : "${MG_ETCD_PEER_PORT:=12380}"
@@ -47,7 +49,23 @@ SETTINGS_FILE="$LOCAL/settings"
 cluster_settings() {
   printf '%s\n' \
     "kwok --node-lease-duration-seconds=$MG_NODE_LEASE_DURATION_SECONDS" \
-    "kube-controller-manager --node-monitor-grace-period=${MG_NODE_MONITOR_GRACE_SECONDS}s"
+    "kube-controller-manager --node-monitor-grace-period=${MG_NODE_MONITOR_GRACE_SECONDS}s" \
+    "kube-apiserver --audit-log-path=$AUDIT_LOG --enable-admission-plugins=OwnerReferencesPermissionEnforcement"
+}
+
+# Only the requests of the operator's ServiceAccounts (namespace model-guardian-system), at
+# Metadata level: who did which verb on which resource, never a body (Secrets stay out).
+write_audit_policy() {
+  mkdir -p "$LOCAL/logs"
+  cat > "$AUDIT_POLICY" <<'YAML'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+    userGroups: ["system:serviceaccounts:model-guardian-system"]
+  - level: None
+YAML
 }
 
 # Start order (stop_all stops every client first and etcd last).

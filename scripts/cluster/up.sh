@@ -168,6 +168,7 @@ start etcd "$BIN/etcd" \
 wait_for etcd "etcd /health on :$MG_ETCD_PORT" http_ok "http://127.0.0.1:$MG_ETCD_PORT/health"
 
 # --- kube-apiserver -------------------------------------------------------------------
+write_audit_policy
 start kube-apiserver "$BIN/kube-apiserver" \
   --etcd-servers="http://127.0.0.1:$MG_ETCD_PORT" \
   --bind-address=127.0.0.1 \
@@ -181,9 +182,19 @@ start kube-apiserver "$BIN/kube-apiserver" \
   --service-account-signing-key-file="$CERTS/sa.key" \
   --service-cluster-ip-range=10.96.0.0/16 \
   --endpoint-reconciler-type=none \
+  --enable-admission-plugins=OwnerReferencesPermissionEnforcement \
+  --audit-policy-file="$AUDIT_POLICY" \
+  --audit-log-path="$AUDIT_LOG" \
+  --audit-log-format=json \
+  --audit-log-maxsize=200 \
+  --audit-log-maxbackup=3 \
   --profiling=false
 # (--endpoint-reconciler-type=none: a loopback address is not a valid Endpoints IP, the
 #  default reconciler would log an error every 10 s.)
+# (OwnerReferencesPermissionEnforcement: as on OpenShift, an owner reference that blocks the
+#  owner's deletion needs update on the owner's finalizers; the shipped RBAC must be enough.)
+# (the audit log records every request of the model-guardian-system ServiceAccounts: the
+#  least-privilege test compares the verbs they used with those the shipped roles grant.)
 wait_for kube-apiserver "kube-apiserver /readyz on :$MG_APISERVER_PORT" \
   http_ok "https://127.0.0.1:$MG_APISERVER_PORT/readyz" -k
 
@@ -309,6 +320,7 @@ export ETCD_URL=http://127.0.0.1:$MG_ETCD_PORT
 export KWOK_URL=http://127.0.0.1:$MG_KWOK_PORT
 export MG_PROMETHEUS_TARGETS_DIR=$PROM_TARGETS
 export MG_PROMETHEUS_RULES_DIR=$PROM_DIR/rules
+export MG_AUDIT_LOG=$AUDIT_LOG
 export MG_NODE_NAME=$MG_NODE_NAME
 export MG_ETCD_PORT=$MG_ETCD_PORT
 export MG_ETCD_PEER_PORT=$MG_ETCD_PEER_PORT
