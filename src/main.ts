@@ -20,7 +20,7 @@ import { LeaderElector } from "./controller/leader.ts";
 import { CONTROLLER } from "./controller/names.ts";
 import type { KubeObject } from "./controller/reconciler.ts";
 import { WatchRouter, type WatchRegistration } from "./controller/watches.ts";
-import { COMPONENT, KubernetesCreator, KubernetesEventSink, KubernetesFinalizers, KubernetesJobs, KubernetesStatusWriter, loadKubeConfig, readSecret, watchResource } from "./adapters/kubernetes/client.ts";
+import { COMPONENT, KubernetesCreator, KubernetesEventSink, KubernetesFinalizers, KubernetesJobs, KubernetesStatusWriter, loadKubeConfig, readSecret, readSecretContents, watchResource } from "./adapters/kubernetes/client.ts";
 import { KubernetesWorkloads } from "./adapters/kubernetes/deployments.ts";
 import { servingFactory } from "./adapters/routers/index.ts";
 import { MODEL_ROLLOUT } from "./api/v1alpha1/rollout.ts";
@@ -53,7 +53,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
     retries: config.QUERY_RETRIES,
     limiter: new Limiter(config.QUERY_CONCURRENCY),
     perSourceConcurrency: config.QUERY_CONCURRENCY_PER_SOURCE,
-    readSecret: (ns, name) => readSecret(kc, ns, name),
+    readSecret: (ns, name) => readSecretContents(kc, ns, name),
   });
   const jobsApi = new KubernetesJobs(kc);
   const reports = new KubernetesReports(kc);

@@ -4,6 +4,7 @@ import type { QueryRequest, QueryResult } from "./domain/observation.ts";
 import type { MonitorEvent } from "./domain/events.ts";
 import type { CreateOutcome } from "./domain/remediation/plan.ts";
 import type { LeaseView } from "./domain/leader.ts";
+import type { ReportConfigMap } from "./domain/report.ts";
 import type { LiveWeights, RolloutEffect, WorkloadState } from "./domain/rollout/machine.ts";
 import type { Weights } from "./api/v1alpha1/rollout.ts";
 
@@ -148,8 +149,8 @@ export interface FinalizerPort {
 
 /** The ConfigMaps holding governance reports. */
 export interface ReportPort {
-  /** Creates or replaces the ConfigMap in one write; throws with the API server's reason. */
-  write(configMap: { metadata: { name: string; namespace: string } } & Record<string, unknown>): Promise<void>;
+  /** Creates the ConfigMap, or replaces it when it is this monitor's (owner reference); throws with the reason otherwise. */
+  write(configMap: ReportConfigMap): Promise<void>;
   /** The report text, or undefined when the ConfigMap or its key does not exist. */
   read(namespace: string, name: string, key: string): Promise<string | undefined>;
 }

@@ -27,7 +27,7 @@ export function monitorConditions(
   const metrics: ConditionInput =
     unknownReasons.length === 0
       ? { type: "MetricsAvailable", status: "True", reason: "AllSignalsHaveValues", message: "every signal and drift check has a value" }
-      : { type: "MetricsAvailable", status: "False", reason: firstReason ?? "NoData", message: unknownReasons.join("; ").slice(0, 2000) };
+      : { type: "MetricsAvailable", status: "False", reason: firstReason ?? "NoData", message: unknownSummary(unknownReasons).slice(0, 2000) };
   const degraded = findings.filter((f) => !DRIFT_TYPES.has(f.type));
   const drifted = findings.filter((f) => DRIFT_TYPES.has(f.type));
   const flag = (type: string, list: Finding[], okReason: string): ConditionInput =>
@@ -44,6 +44,20 @@ export function monitorConditions(
   ];
 }
 
+/**
+ * "name: why" per signal or drift check without a value, the names that share a why joined:
+ * one cause behind every check (an unreachable source, refused credentials) is said once.
+ */
+export function unknownSummary(unknownReasons: readonly string[]): string {
+  const byWhy = new Map<string, string[]>();
+  for (const r of unknownReasons) {
+    const at = r.indexOf(": ");
+    const [name, why] = at < 0 ? ["", r] : [r.slice(0, at), r.slice(at + 2)];
+    byWhy.set(why, [...(byWhy.get(why) ?? []), name]);
+  }
+  return [...byWhy].map(([why, names]) => (names.some((n) => n !== "") ? `${names.filter((n) => n !== "").join(", ")}: ${why}` : why)).join("; ");
+}
+
 export function transitionEvents(previous: ModelMonitorStatus, next: ModelMonitorStatus, unknownReasons: string[]): MonitorEvent[] {
   const events: MonitorEvent[] = [];
   if (previous.health !== next.health) {
@@ -51,7 +65,7 @@ export function transitionEvents(previous: ModelMonitorStatus, next: ModelMonito
     if (next.health === "Healthy")
       events.push({ type: "Normal", reason: EventReason.HealthRecovered, message: `health ${was} -> Healthy` });
     else if (next.health === "Unknown")
-      events.push({ type: "Warning", reason: EventReason.HealthUnknown, message: `health ${was} -> Unknown: ${unknownReasons.join("; ").slice(0, 900)}` });
+      events.push({ type: "Warning", reason: EventReason.HealthUnknown, message: `health ${was} -> Unknown: ${unknownSummary(unknownReasons)}`.slice(0, 1000) });
     else
       events.push({
         type: "Warning",

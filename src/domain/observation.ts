@@ -6,7 +6,8 @@ export interface Sample {
   value: number;
 }
 
-export const QUERY_ERROR_KINDS = ["Unreachable", "Timeout", "HttpError", "Unauthorized", "BadQuery", "ParseError"] as const;
+// CredentialsRefused: the operator refused to send a Secret's credentials to the source (no request was made)
+export const QUERY_ERROR_KINDS = ["Unreachable", "Timeout", "HttpError", "Unauthorized", "BadQuery", "ParseError", "CredentialsRefused"] as const;
 export type QueryErrorKind = (typeof QUERY_ERROR_KINDS)[number];
 
 export type QueryResult =
@@ -28,6 +29,7 @@ export const ERROR_REASONS = [
   "QueryTimeout",
   "QueryHttpError",
   "QueryUnauthorized",
+  "CredentialsNotAllowed",
   "QueryRejected",
   "ResponseUnparsable",
   "MultipleSeries",
@@ -51,6 +53,7 @@ export const errorReasonOf = (kind: QueryErrorKind): ErrorReason =>
       Unauthorized: "QueryUnauthorized",
       BadQuery: "QueryRejected",
       ParseError: "ResponseUnparsable",
+      CredentialsRefused: "CredentialsNotAllowed",
     } as const
   )[kind];
 

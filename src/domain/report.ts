@@ -319,3 +319,14 @@ export function reportConfigMap(monitor: { namespace: string; name: string; uid:
 }
 export type ReportConfigMap = ReturnType<typeof reportConfigMap>;
 
+/**
+ * Why an existing ConfigMap must not receive a monitor's report: it is not one the operator
+ * created for this monitor. Otherwise spec.report.configMapName would let whoever writes a
+ * monitor add a key to any ConfigMap of the namespace and make it the monitor's, so that
+ * deleting the monitor deletes it (owner references): rights the person may not have.
+ */
+export function reportOverwriteRefusal(existing: { name: string; ownerReferences?: readonly { uid?: string }[] }, monitor: { name: string; uid: string }): string | undefined {
+  if (existing.ownerReferences?.some((o) => o.uid === monitor.uid)) return undefined;
+  return `spec.report.configMapName: ConfigMap ${existing.name} exists and is not the report of ModelMonitor ${monitor.name} (no owner reference to it), so the operator does not write to it; name another ConfigMap, or delete this one to let the operator create it`;
+}
+

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
 import { Limiter } from "../../src/adapters/prometheus/client.ts";
 import { createSourceResolver, type SecretReader } from "../../src/adapters/prometheus/resolver.ts";
+import { ALLOWED_URLS_ANNOTATION, METRICS_CREDENTIALS_LABEL } from "../../src/domain/credentials.ts";
 
 const success = JSON.stringify({ status: "success", data: { resultType: "vector", result: [] } });
 const servers: Server[] = [];
@@ -27,7 +28,9 @@ async function listen(server: Server): Promise<number> {
 }
 
 const spec = (source: Record<string, unknown>) => modelMonitorSpecSchema.parse({ model: { name: "m" }, source });
-const resolver = (secrets: Record<string, Record<string, string>>, reads: string[] = []) =>
+/** A Secret meant for the given endpoints (the opt-in label and the allowed-urls annotation). */
+const boundTo = (urls: string, data: Record<string, string>) => ({ data, labels: { [METRICS_CREDENTIALS_LABEL]: "true" }, annotations: { [ALLOWED_URLS_ANNOTATION]: urls } });
+const resolver = (secrets: Record<string, Awaited<ReturnType<SecretReader>>>, reads: string[] = []) =>
   createSourceResolver({
     defaultUrl: "http://127.0.0.1:9",
     defaultTimeoutMs: 2_000,
@@ -41,7 +44,7 @@ describe("metrics source resolver", () => {
     const seen: (string | undefined)[] = [];
     const port = await listen(createServer((req, res) => (seen.push(req.headers.authorization), res.end(success))));
     const reads: string[] = [];
-    const resolve = resolver({ "ml/prom": { token: "abc\n" } }, reads);
+    const resolve = resolver({ "ml/prom": boundTo(`http://127.0.0.1:${port}/`, { token: "abc\n" }) }, reads);
     const s = spec({ url: `http://127.0.0.1:${port}`, authSecretRef: { name: "prom" } });
     await (await resolve("ml", s)).query({ expr: "up", time: 0 });
     await (await resolve("ml", s)).query({ expr: "up", time: 0 });
@@ -55,13 +58,47 @@ describe("metrics source resolver", () => {
     expect(r).toEqual({ kind: "error", error: "Unauthorized", message: "Secret ml/gone named in spec.source.authSecretRef does not exist" });
   });
 
+  it("sends no request at all when the Secret does not allow the URL, and says why with the fix", async () => {
+    const seen: (string | undefined)[] = [];
+    const port = await listen(createServer((req, res) => (seen.push(req.headers.authorization), res.end(success))));
+    const url = `http://127.0.0.1:${port}`;
+    const secrets = {
+      "ml/elsewhere": boundTo("https://prometheus.ml.svc:9090", { token: "t1" }),
+      "ml/unlabelled": { data: { token: "t2" }, labels: {}, annotations: { [ALLOWED_URLS_ANNOTATION]: url } },
+      "ml/lookalike": boundTo(`http://127.0.0.1:${port}/api`, { token: "t3" }),
+    };
+    const resolve = resolver(secrets);
+    const answers = await Promise.all(
+      ["elsewhere", "unlabelled"].map(async (name) => (await resolve("ml", spec({ url, authSecretRef: { name } }))).query({ expr: "up", time: 0 })),
+    );
+    const apix = await (await resolve("ml", spec({ url: `${url}/apix`, authSecretRef: { name: "lookalike" } }))).query({ expr: "up", time: 0 });
+    expect(seen).toEqual([]);
+    expect(answers[0]).toMatchObject({ kind: "error", error: "CredentialsRefused", message: expect.stringContaining("Secret ml/elsewhere allows only https://prometheus.ml.svc:9090/, not") });
+    expect(answers[1]).toMatchObject({ kind: "error", error: "CredentialsRefused", message: expect.stringContaining(`is not labelled ${METRICS_CREDENTIALS_LABEL}=true`) });
+    expect(apix).toMatchObject({ kind: "error", error: "CredentialsRefused" });
+    for (const a of [...answers, apix]) expect(JSON.stringify(a)).not.toMatch(/t1|t2|t3/);
+    // the same Secret, at an allowed path below its prefix: sent
+    await (await resolve("ml", spec({ url: `${url}/api/prom`, authSecretRef: { name: "lookalike" } }))).query({ expr: "up", time: 0 });
+    expect(seen).toEqual(["Bearer t3"]);
+  });
+
+  it("follows no redirect: an allowed server cannot forward the credentials elsewhere", async () => {
+    const seen: (string | undefined)[] = [];
+    const elsewhere = await listen(createServer((req, res) => (seen.push(req.headers.authorization), res.end(success))));
+    const allowed = await listen(createServer((_, res) => res.writeHead(307, { location: `http://127.0.0.1:${elsewhere}/api/v1/query` }).end()));
+    const url = `http://127.0.0.1:${allowed}`;
+    const r = await (await resolver({ "ml/prom": boundTo(url, { token: "t4" }) })("ml", spec({ url, authSecretRef: { name: "prom" } }))).query({ expr: "up", time: 0 });
+    expect(r).toMatchObject({ kind: "error" });
+    expect(seen).toEqual([]);
+  });
+
   it("trusts the ca.crt of the Secret for https", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mg-ca-"));
     execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
     const cert = readFileSync(join(dir, "cert.pem"), "utf8");
     const port = await listen(createHttpsServer({ key: readFileSync(join(dir, "key.pem")), cert }, (_, res) => res.end(success)) as unknown as Server);
     const url = `https://127.0.0.1:${port}`;
-    const withCa = await (await resolver({ "ml/tls": { username: "u", password: "p", "ca.crt": cert } })("ml", spec({ url, authSecretRef: { name: "tls" } }))).query({ expr: "up", time: 0 });
+    const withCa = await (await resolver({ "ml/tls": boundTo(url, { username: "u", password: "p", "ca.crt": cert }) })("ml", spec({ url, authSecretRef: { name: "tls" } }))).query({ expr: "up", time: 0 });
     expect(withCa, JSON.stringify(withCa)).toEqual({ kind: "vector", samples: [] });
     const withoutCa = await (await resolver({})("ml", spec({ url }))).query({ expr: "up", time: 0 });
     expect(withoutCa).toMatchObject({ kind: "error", error: "Unreachable" });

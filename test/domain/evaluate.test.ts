@@ -93,6 +93,22 @@ describe("accuracy against a threshold and a baseline", () => {
     expect(d.events[0]).toMatchObject({ type: "Warning", reason: "HealthUnknown" });
   });
 
+  it("refused credentials are their own state: Unknown, reason CredentialsNotAllowed, the refusal said once for every signal", () => {
+    const twoSignals: ModelMonitorSpecInput = {
+      ...accuracyMonitor,
+      signals: [
+        { name: "accuracy", classification: { metric: "model_predictions_total" } },
+        { name: "errors", ratio: { numerator: { metric: "model_errors_total" }, denominator: { metric: "model_requests_total" } } },
+      ],
+    };
+    const why = "spec.source.authSecretRef: Secret ml/prom is not labelled modelguardian.dev/metrics-credentials=true";
+    const d = tick(twoSignals, () => ({ kind: "error", error: "CredentialsRefused", message: why }), T0);
+    expect(d.status.health).toBe("Unknown");
+    expect(d.status.signals.map((s) => s.reason)).toEqual(["CredentialsNotAllowed", "CredentialsNotAllowed"]);
+    expect(d.status.conditions.find((c) => c.type === "MetricsAvailable")).toEqual(expect.objectContaining({ status: "False", reason: "CredentialsNotAllowed", message: `accuracy, errors: ${why}` }));
+    expect(d.events.find((e) => e.reason === "HealthUnknown")?.message).toBe(`health none -> Unknown: accuracy, errors: ${why}`);
+  });
+
   it("NaN values are an error, not a value", () => {
     const d = tick(accuracyMonitor, () => vector([{ labels: { outcome: "tp" }, value: NaN }]), T0);
     expect(d.status.signals[0]).toMatchObject({ state: "Error", reason: "NotFinite" });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
 import type { ActionRecord } from "../../src/api/v1alpha1/retrainpolicy.ts";
-import { boundedReport, recommendedActions, renderGovernanceReport, reportConfigMapName, reportDue, type ReportInput } from "../../src/domain/report.ts";
+import { boundedReport, recommendedActions, renderGovernanceReport, reportConfigMapName, reportDue, reportOverwriteRefusal, type ReportInput } from "../../src/domain/report.ts";
 
 const NOW = Date.parse("2026-03-08T12:00:00Z");
 const WEEK_AGO = Date.parse("2026-03-01T12:00:00Z");
@@ -418,3 +418,16 @@ describe("the report's schedule and ConfigMap", () => {
   });
 });
 
+
+describe("whose ConfigMap", () => {
+  const monitor = { name: "fraud", uid: "u-1" };
+  it("replaces only a ConfigMap that names the monitor as its owner", () => {
+    expect(reportOverwriteRefusal({ name: "fraud-report", ownerReferences: [{ uid: "u-0" }, { uid: "u-1" }] }, monitor)).toBeUndefined();
+  });
+  it("refuses a person's ConfigMap, or another monitor's, naming the field and the way out", () => {
+    for (const ownerReferences of [undefined, [], [{ uid: "u-2" }]])
+      expect(reportOverwriteRefusal({ name: "app-settings", ownerReferences }, monitor)).toBe(
+        "spec.report.configMapName: ConfigMap app-settings exists and is not the report of ModelMonitor fraud (no owner reference to it), so the operator does not write to it; name another ConfigMap, or delete this one to let the operator create it",
+      );
+  });
+});

@@ -1,6 +1,8 @@
-// The governance reports' ConfigMaps: written by server-side apply under the operator's field
-// manager (create or replace in one request, idempotent), read back for the HTTP endpoint.
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
+// The governance reports' ConfigMaps: created for their monitor, then replaced by server-side
+// apply under the operator's field manager (idempotent); a ConfigMap that is not the monitor's
+// is never written. Read back for the HTTP endpoint.
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
+import { reportOverwriteRefusal, type ReportConfigMap } from "../../domain/report.ts";
 import type { ReportPort } from "../../ports.ts";
 import { apiMessage, COMPONENT } from "./client.ts";
 
@@ -12,9 +14,25 @@ export class KubernetesReports implements ReportPort {
     this.fieldManager = fieldManager;
   }
 
-  async write(configMap: { metadata: { name: string; namespace: string } } & Record<string, unknown>): Promise<void> {
+  async write(configMap: ReportConfigMap): Promise<void> {
     const { name, namespace } = configMap.metadata;
+    const [owner] = configMap.metadata.ownerReferences;
+    if (!owner) throw new Error(`the report ConfigMap ${namespace}/${name} names no monitor as its owner`);
+    // only a ConfigMap created for this monitor is replaced: a missing one is created (and a
+    // create that loses a race to someone else's fails), an existing one must be the monitor's
+    let existing: V1ConfigMap | undefined;
     try {
+      existing = await this.api.readNamespacedConfigMap({ namespace, name });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw new Error(`reading the report ConfigMap ${namespace}/${name}: ${apiMessage(err)}`, { cause: err });
+    }
+    try {
+      if (!existing) {
+        await this.api.createNamespacedConfigMap({ namespace, body: configMap, fieldManager: this.fieldManager });
+        return;
+      }
+      const refusal = reportOverwriteRefusal({ name, ownerReferences: existing.metadata?.ownerReferences ?? [] }, owner);
+      if (refusal) throw new Error(refusal);
       await this.api.patchNamespacedConfigMap({ name, namespace, body: configMap, fieldManager: this.fieldManager, force: true }, setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply));
     } catch (err) {
       throw new Error(`writing the report ConfigMap ${namespace}/${name}: ${apiMessage(err)}`, { cause: err });

@@ -5,13 +5,16 @@
 // budget of failures: after `failures` consecutive unreachable or timed-out queries it is not
 // queried for `openMs` (its monitors report the error at once), so one slow or dead tenant
 // Prometheus cannot hold the slots every other monitor needs. Idle clients are dropped.
+// A Secret's credentials go only to the endpoints the Secret itself allows (domain/credentials.ts):
+// otherwise no request is made and every query answers CredentialsRefused.
 import type { ModelMonitorSpec } from "../../api/v1alpha1/modelmonitor.ts";
+import { credentialsAllowed, type SecretMetadata } from "../../domain/credentials.ts";
 import { durationMs } from "../../domain/duration.ts";
 import type { QueryRequest, QueryResult } from "../../domain/observation.ts";
 import type { MetricsSource } from "../../ports.ts";
 import { Limiter, PrometheusClient, type PrometheusAuth, type TaskLimiter } from "./client.ts";
 
-export type SecretReader = (namespace: string, name: string) => Promise<Record<string, string> | undefined>;
+export type SecretReader = (namespace: string, name: string) => Promise<(SecretMetadata & { data: Record<string, string> }) | undefined>;
 
 export interface ResolverOptions {
   defaultUrl: string;
@@ -92,10 +95,10 @@ export function createSourceResolver(o: ResolverOptions) {
     for (const [k, c] of clients) if (t - c.usedAt > idleMs) clients.delete(k);
     for (const [k, g] of gates) if (t - g.usedAt > idleMs) gates.delete(k);
   };
-  const secrets = new Map<string, { at: number; data: Record<string, string> | undefined }>();
+  const secrets = new Map<string, { at: number; secret: Awaited<ReturnType<SecretReader>> }>();
   const ttl = o.secretTtlMs ?? 60_000;
-  const failing = (message: string): MetricsSource => ({
-    query: async () => ({ kind: "error", error: "Unauthorized", message }),
+  const failing = (message: string, error: "Unauthorized" | "CredentialsRefused" = "Unauthorized"): MetricsSource => ({
+    query: async () => ({ kind: "error", error, message }),
   });
 
   return async (namespace: string, spec: ModelMonitorSpec): Promise<MetricsSource> => {
@@ -109,14 +112,17 @@ export function createSourceResolver(o: ResolverOptions) {
       let cached = secrets.get(key);
       if (!cached || Date.now() - cached.at > ttl) {
         try {
-          cached = { at: Date.now(), data: await o.readSecret(namespace, secretName) };
+          cached = { at: Date.now(), secret: await o.readSecret(namespace, secretName) };
           secrets.set(key, cached);
         } catch (err) {
           return failing(`cannot read Secret ${key}: ${(err as Error).message}`);
         }
       }
-      const data = cached.data;
-      if (!data) return failing(`Secret ${key} named in spec.source.authSecretRef does not exist`);
+      const secret = cached.secret;
+      if (!secret) return failing(`Secret ${key} named in spec.source.authSecretRef does not exist`);
+      const verdict = credentialsAllowed(namespace, secretName, secret, url);
+      if (!verdict.allowed) return failing(verdict.message, "CredentialsRefused");
+      const data = secret.data;
       if (data.token) auth = { bearerToken: data.token.trim() };
       else if (data.username !== undefined && data.password !== undefined) auth = { username: data.username, password: data.password };
       ca = data["ca.crt"];

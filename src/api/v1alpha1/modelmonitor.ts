@@ -272,7 +272,9 @@ export const modelMonitorSpecSchema = withRules(
           .describe("Prometheus-compatible API (http or https); defaults to the operator's."),
         authSecretRef: localObjectReference()
           .optional()
-          .describe("Secret with token, or username and password, and optionally ca.crt."),
+          .describe(
+            "Secret with token, or username and password, and optionally ca.crt. It is used only if it carries the label modelguardian.dev/metrics-credentials=true and its annotation modelguardian.dev/allowed-urls lists this source's URL (docs/security.md); otherwise no query is sent.",
+          ),
         timeout: duration(TIMEOUT).default("10s"),
       })
       .optional(),
