@@ -4,8 +4,11 @@
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BIN="$ROOT/.cache/bin"
-LOCAL="$ROOT/.local"
+# resolved through symlinks: a second checkout whose .cache and .local link to the first
+# (a git worktree) sees the same cluster as running, rather than restarting it
+physical() { if [ -e "$1" ]; then (cd "$1" && pwd -P); else echo "$1"; fi; }
+BIN="$(physical "$ROOT/.cache")/bin"
+LOCAL="$(physical "$ROOT/.local")"
 PIDS="$LOCAL/pids"
 LOGS="$LOCAL/logs"
 CERTS="$LOCAL/certs"          # apiserver serving cert + service-account key (kept by down)
@@ -50,7 +53,7 @@ cluster_settings() {
   printf '%s\n' \
     "kwok --node-lease-duration-seconds=$MG_NODE_LEASE_DURATION_SECONDS" \
     "kube-controller-manager --node-monitor-grace-period=${MG_NODE_MONITOR_GRACE_SECONDS}s" \
-    "kube-apiserver --audit-log-path=$AUDIT_LOG --enable-admission-plugins=OwnerReferencesPermissionEnforcement"
+    "kube-apiserver --audit-log-path=.local/logs/audit.log --enable-admission-plugins=OwnerReferencesPermissionEnforcement"
 }
 
 # Only the requests of the operator's ServiceAccounts (namespace model-guardian-system), at
