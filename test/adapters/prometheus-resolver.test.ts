@@ -82,6 +82,29 @@ describe("metrics source resolver", () => {
     expect(seen).toEqual(["Bearer t3"]);
   });
 
+  it("reads a refused Secret again after 10 s, an accepted one after a minute", async () => {
+    let clock = 0;
+    const reads: string[] = [];
+    const port = await listen(createServer((_, res) => res.end(success)));
+    const url = `http://127.0.0.1:${port}`;
+    const secrets: Record<string, Awaited<ReturnType<SecretReader>>> = { "ml/prom": { data: { token: "t5" }, labels: {}, annotations: {} } };
+    const resolve = createSourceResolver({ defaultUrl: url, defaultTimeoutMs: 2_000, retries: 0, limiter: new Limiter(4), now: () => clock, readSecret: async (ns, name) => (reads.push(name), secrets[`${ns}/${name}`]) });
+    const s = spec({ url, authSecretRef: { name: "prom" } });
+    const answer = async () => (await resolve("ml", s)).query({ expr: "up", time: 0 });
+    expect(await answer()).toMatchObject({ error: "CredentialsRefused" });
+    secrets["ml/prom"] = boundTo(url, { token: "t5" });
+    clock = 9_000;
+    expect(await answer()).toMatchObject({ error: "CredentialsRefused" });
+    clock = 10_001;
+    expect(await answer()).toEqual({ kind: "vector", samples: [] });
+    secrets["ml/prom"] = { data: { token: "t5" }, labels: {}, annotations: {} };
+    clock = 60_000;
+    expect(await answer()).toEqual({ kind: "vector", samples: [] });
+    clock = 70_002;
+    expect(await answer()).toMatchObject({ error: "CredentialsRefused" });
+    expect(reads).toEqual(["prom", "prom", "prom"]);
+  });
+
   it("follows no redirect: an allowed server cannot forward the credentials elsewhere", async () => {
     const seen: (string | undefined)[] = [];
     const elsewhere = await listen(createServer((req, res) => (seen.push(req.headers.authorization), res.end(success))));

@@ -149,9 +149,9 @@ describe("credentials bound to their endpoint", () => {
     // the warning Event of the Unknown health carries the same explanation
     expect((await events(ns, "steal-elsewhere")).find((e) => e.reason === "HealthUnknown")?.message).toContain("its credentials are not sent there");
 
-    // the Secret's owner allows the URL: the monitor's next evaluations use it (within the Secret cache's minute)
+    // the Secret's owner allows the URL: the monitor's next evaluations use it (a refused Secret is cached for 10 s)
     await kubectlOk(["label", "secret", "legacy", "-n", ns, `${CREDENTIALS_LABEL}=true`]);
-    await waitFor("the legacy Secret's token, once its owner opted in", async () => capture.seen.some((c) => c.authorization === `Bearer ${unlabelledToken}`), 120_000, 1000);
+    await waitFor("the legacy Secret's token, once its owner opted in", async () => capture.seen.some((c) => c.authorization === `Bearer ${unlabelledToken}`), 60_000, 500);
   }, 300_000);
 });
 

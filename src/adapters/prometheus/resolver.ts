@@ -95,8 +95,10 @@ export function createSourceResolver(o: ResolverOptions) {
     for (const [k, c] of clients) if (t - c.usedAt > idleMs) clients.delete(k);
     for (const [k, g] of gates) if (t - g.usedAt > idleMs) gates.delete(k);
   };
-  const secrets = new Map<string, { at: number; secret: Awaited<ReturnType<SecretReader>> }>();
+  const secrets = new Map<string, { until: number; secret: Awaited<ReturnType<SecretReader>> }>();
   const ttl = o.secretTtlMs ?? 60_000;
+  // a Secret that was missing or refused is read again sooner: its owner is likely fixing it
+  const refusedTtl = Math.min(ttl, 10_000);
   const failing = (message: string, error: "Unauthorized" | "CredentialsRefused" = "Unauthorized"): MetricsSource => ({
     query: async () => ({ kind: "error", error, message }),
   });
@@ -110,18 +112,24 @@ export function createSourceResolver(o: ResolverOptions) {
     if (secretName) {
       const key = `${namespace}/${secretName}`;
       let cached = secrets.get(key);
-      if (!cached || Date.now() - cached.at > ttl) {
+      if (!cached || now() > cached.until) {
         try {
-          cached = { at: Date.now(), secret: await o.readSecret(namespace, secretName) };
+          cached = { until: now() + ttl, secret: await o.readSecret(namespace, secretName) };
           secrets.set(key, cached);
         } catch (err) {
           return failing(`cannot read Secret ${key}: ${(err as Error).message}`);
         }
       }
       const secret = cached.secret;
-      if (!secret) return failing(`Secret ${key} named in spec.source.authSecretRef does not exist`);
+      if (!secret) {
+        cached.until = Math.min(cached.until, now() + refusedTtl);
+        return failing(`Secret ${key} named in spec.source.authSecretRef does not exist`);
+      }
       const verdict = credentialsAllowed(namespace, secretName, secret, url);
-      if (!verdict.allowed) return failing(verdict.message, "CredentialsRefused");
+      if (!verdict.allowed) {
+        cached.until = Math.min(cached.until, now() + refusedTtl);
+        return failing(verdict.message, "CredentialsRefused");
+      }
       const data = secret.data;
       if (data.token) auth = { bearerToken: data.token.trim() };
       else if (data.username !== undefined && data.password !== undefined) auth = { username: data.username, password: data.password };
