@@ -17,7 +17,7 @@ import { decide, planEvaluation, planQueries } from "../domain/evaluate.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { planMonitorRollout, rolloutViewOf, type RolloutView } from "../domain/rollout/monitor.ts";
 import { isTerminal } from "../domain/rollout/machine.ts";
-import { evaluationDue, evaluationIntervalMs, invalidSpecStatus, lastEvaluation, suspendedStatus, type ProcessView } from "../domain/lifecycle.ts";
+import { CREDENTIALS_RETRY_MS, evaluationDue, evaluationIntervalMs, invalidSpecStatus, lastEvaluation, suspendedStatus, waitingForCredentials, type ProcessView } from "../domain/lifecycle.ts";
 import { DEFAULT_VALUES_MAX_AGE_MS, statusWrite, valuesRefreshMs } from "../domain/status-writes.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
@@ -149,7 +149,7 @@ export class ModelMonitorReconciler {
       if (due.due) {
         // how late this evaluation is, for a monitor evaluated before under the same spec
         const last = lastEvaluation(previous, intervalMs, view);
-        if (previous.observedGeneration === generation && last !== undefined && now >= last) this.deps.telemetry?.evaluationLag?.((now - last - intervalMs) / 1000);
+        if (previous.observedGeneration === generation && last !== undefined && now >= last && !waitingForCredentials(previous)) this.deps.telemetry?.evaluationLag?.((now - last - intervalMs) / 1000);
         // the monitor watches the version serving stable traffic, which follows promotions
         const watched = { ...spec.data, model: { ...spec.data.model, version: previous.stableVersion ?? spec.data.model.version } };
         const decision = await this.evaluate(ref, generation, obj.metadata.annotations ?? {}, watched, previous, now);
@@ -157,7 +157,8 @@ export class ModelMonitorReconciler {
         events.push(...decision.events);
         evaluated = true;
         refreshMs = view.refreshMs;
-        requeueAfterMs = intervalMs;
+        // without usable credentials no query was sent: look again soon, the Secret may be fixed
+        requeueAfterMs = waitingForCredentials(decision.status) ? Math.min(intervalMs, CREDENTIALS_RETRY_MS) : intervalMs;
       } else requeueAfterMs = due.afterMs;
     }
 

@@ -18,6 +18,8 @@ import { severityRank } from "./stats/severity.ts";
 
 export const HISTORY_LIMIT = 24;
 export const REPIN_ANNOTATION = "modelguardian.dev/repin";
+/** A new value asks for an evaluation now, whatever the interval (handled once, like a re-pin). */
+export const EVALUATE_ANNOTATION = "modelguardian.dev/evaluate";
 
 export interface MonitorSnapshot {
   generation: number;
@@ -104,6 +106,7 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
     findings,
     ...(Object.keys(analysis.pinned).length ? { pinned: analysis.pinned } : {}),
     ...(repinToken !== undefined ? { repinToken } : {}),
+    ...(monitor.annotations[EVALUATE_ANNOTATION] !== undefined ? { evaluateToken: monitor.annotations[EVALUATE_ANNOTATION] } : {}),
     ...(analysis.pending.size ? { pending: [...analysis.pending].map(([key, since]) => ({ key, since })) } : {}),
     history,
     // what the RetrainPolicy and the rollouts did is not the evaluation's to change

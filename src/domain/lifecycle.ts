@@ -2,7 +2,7 @@
 // what status an invalid or suspended monitor gets. Pure, like the evaluation itself.
 import type { ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
 import { setConditions } from "./conditions.ts";
-import { REPIN_ANNOTATION } from "./evaluate.ts";
+import { EVALUATE_ANNOTATION, REPIN_ANNOTATION } from "./evaluate.ts";
 import { EventReason, type MonitorEvent } from "./events.ts";
 import { stableHash } from "./remediation/job.ts";
 import { latestPossibleEvaluation } from "./status-writes.ts";
@@ -15,6 +15,19 @@ export const MIN_EVALUATION_INTERVAL_MS = 1_000;
 /** The interval the operator keeps: the spec's, never under the floor. */
 export const evaluationIntervalMs = (specIntervalMs: number): number =>
   Number.isFinite(specIntervalMs) ? Math.max(MIN_EVALUATION_INTERVAL_MS, specIntervalMs) : MIN_EVALUATION_INTERVAL_MS;
+
+/**
+ * A monitor whose Secret is missing or refuses its source is evaluated again this often, whatever
+ * its interval: the Secret's owner is likely fixing it, and a monitor on a 30-minute interval
+ * should not wait 30 minutes to see the fix. Each retry costs one Secret read at most (the
+ * resolver keeps a refused Secret 10 s) and no query.
+ */
+export const CREDENTIALS_RETRY_MS = 10_000;
+const CREDENTIAL_REASONS = new Set(["CredentialsNotAllowed", "SecretNotFound"]);
+
+/** Whether the last evaluation could not query for want of usable credentials. */
+export const waitingForCredentials = (status: ModelMonitorStatus): boolean =>
+  status.conditions.some((c) => c.type === "MetricsAvailable" && c.status === "False" && CREDENTIAL_REASONS.has(c.reason));
 
 /** Monitors overdue when the operator starts are spread over at most this long (and their interval). */
 export const MAX_START_SPREAD_MS = 30_000;
@@ -62,9 +75,10 @@ export function evaluationDue(
   now: number,
   view?: ProcessView,
 ): Due {
-  const intervalMs = evaluationIntervalMs(specIntervalMs);
+  const intervalMs = waitingForCredentials(status) ? Math.min(evaluationIntervalMs(specIntervalMs), CREDENTIALS_RETRY_MS) : evaluationIntervalMs(specIntervalMs);
   const repin = annotations[REPIN_ANNOTATION];
-  const upToDate = status.observedGeneration === generation && (repin === undefined || repin === status.repinToken);
+  const evaluate = annotations[EVALUATE_ANNOTATION];
+  const upToDate = status.observedGeneration === generation && (repin === undefined || repin === status.repinToken) && (evaluate === undefined || evaluate === status.evaluateToken);
   // a person's change is acted on at once
   if (!upToDate) return { due: true };
   const last = lastEvaluation(status, specIntervalMs, view);

@@ -6,8 +6,9 @@ export interface Sample {
   value: number;
 }
 
-// CredentialsRefused: the operator refused to send a Secret's credentials to the source (no request was made)
-export const QUERY_ERROR_KINDS = ["Unreachable", "Timeout", "HttpError", "Unauthorized", "BadQuery", "ParseError", "CredentialsRefused"] as const;
+// CredentialsRefused: the operator refused to send a Secret's credentials to the source;
+// CredentialsMissing: the Secret named does not exist. No request is made in either case.
+export const QUERY_ERROR_KINDS = ["Unreachable", "Timeout", "HttpError", "Unauthorized", "BadQuery", "ParseError", "CredentialsRefused", "CredentialsMissing"] as const;
 export type QueryErrorKind = (typeof QUERY_ERROR_KINDS)[number];
 
 export type QueryResult =
@@ -30,6 +31,7 @@ export const ERROR_REASONS = [
   "QueryHttpError",
   "QueryUnauthorized",
   "CredentialsNotAllowed",
+  "SecretNotFound",
   "QueryRejected",
   "ResponseUnparsable",
   "MultipleSeries",
@@ -54,6 +56,7 @@ export const errorReasonOf = (kind: QueryErrorKind): ErrorReason =>
       BadQuery: "QueryRejected",
       ParseError: "ResponseUnparsable",
       CredentialsRefused: "CredentialsNotAllowed",
+      CredentialsMissing: "SecretNotFound",
     } as const
   )[kind];
 

@@ -52,10 +52,10 @@ describe("metrics source resolver", () => {
     expect(reads).toEqual(["ml/prom"]);
   });
 
-  it("a missing Secret is an Unauthorized error naming it, not a crash", async () => {
+  it("a missing Secret is its own error naming the field and the Secret, not a crash", async () => {
     const resolve = resolver({});
     const r = await (await resolve("ml", spec({ url: "http://127.0.0.1:9", authSecretRef: { name: "gone" } }))).query({ expr: "up", time: 0 });
-    expect(r).toEqual({ kind: "error", error: "Unauthorized", message: "Secret ml/gone named in spec.source.authSecretRef does not exist" });
+    expect(r).toEqual({ kind: "error", error: "CredentialsMissing", message: "spec.source.authSecretRef: Secret ml/gone does not exist; the monitor is evaluated again every 10 s until it does" });
   });
 
   it("sends no request at all when the Secret does not allow the URL, and says why with the fix", async () => {

@@ -6,6 +6,8 @@ const T = Date.parse("2026-11-01T00:00:00Z");
 const status = (extra: Record<string, unknown> = {}) =>
   modelMonitorStatusSchema.parse({ observedGeneration: 3, lastEvaluationTime: new Date(T).toISOString(), ...extra });
 
+const metricsFalse = (reason: string) => ({ type: "MetricsAvailable", status: "False", reason, message: "", lastTransitionTime: new Date(T).toISOString() });
+
 describe("evaluationDue", () => {
   it.each([
     ["never evaluated", modelMonitorStatusSchema.parse({}), 3, {}, T, { due: true }],
@@ -15,6 +17,11 @@ describe("evaluationDue", () => {
     ["re-pin requested", status(), 3, { "modelguardian.dev/repin": "a" }, T + 1_000, { due: true }],
     ["re-pin already handled", status({ repinToken: "a" }), 3, { "modelguardian.dev/repin": "a" }, T + 1_000, { due: false, afterMs: 59_000 }],
     ["last evaluation in the future (clock skew)", status(), 3, {}, T - 5_000, { due: true }],
+    ["evaluation asked for", status(), 3, { "modelguardian.dev/evaluate": "now-1" }, T + 1_000, { due: true }],
+    ["evaluation asked for, already handled", status({ evaluateToken: "now-1" }), 3, { "modelguardian.dev/evaluate": "now-1" }, T + 1_000, { due: false, afterMs: 59_000 }],
+    ["a missing Secret: again after 10 s", status({ conditions: [metricsFalse("SecretNotFound")] }), 3, {}, T + 10_000, { due: true }],
+    ["refused credentials: again after 10 s", status({ conditions: [metricsFalse("CredentialsNotAllowed")] }), 3, {}, T + 4_000, { due: false, afterMs: 6_000 }],
+    ["an unreachable source waits for its interval", status({ conditions: [metricsFalse("PrometheusUnreachable")] }), 3, {}, T + 10_000, { due: false, afterMs: 50_000 }],
   ])("%s", (_, s, generation, annotations, now, expected) => {
     expect(evaluationDue(s, generation, annotations, 60_000, now)).toEqual(expected);
   });

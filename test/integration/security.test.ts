@@ -155,6 +155,35 @@ describe("credentials bound to their endpoint", () => {
   }, 300_000);
 });
 
+describe("a Secret created after its monitor", () => {
+  it("is used within seconds, not at the monitor's next 30-minute interval; an evaluation can be asked for now", async () => {
+    const token = secretValue("late");
+    const r = await apply(monitor("late", "late-creds", { interval: "30m" }));
+    expect(r.code, r.stderr).toBe(0);
+    const missing = await waitFor("SecretNotFound", async () => {
+      const c = await condition("late", "MetricsAvailable");
+      return c?.reason === "SecretNotFound" ? c : undefined;
+    }, 60_000);
+    expect(missing.message).toContain(`spec.source.authSecretRef: Secret ${ns}/late-creds does not exist`);
+    const created = await apply(secret("late-creds", { token }, { [CREDENTIALS_LABEL]: "true" }, { [ALLOWED_URLS]: `${capture.url}/prom` }));
+    expect(created.code, created.stderr).toBe(0);
+    await waitFor("the late Secret's token at the capture server", async () => capture.seen.some((c) => c.authorization === `Bearer ${token}`), 60_000, 500);
+    const healthy = await waitFor("late Healthy", async () => {
+      const m = await getJson<Conditioned>("modelmonitor", "late", ns);
+      return m.status?.health === "Healthy" ? m : undefined;
+    }, 60_000);
+
+    // healthy now: the next evaluation is 30 minutes away, unless a person asks for one
+    const before = healthy.status?.lastEvaluationTime as string;
+    await kubectlOk(["annotate", "modelmonitor", "late", "-n", ns, "--overwrite", "modelguardian.dev/evaluate=check-1"]);
+    const handled = await waitFor("the asked-for evaluation", async () => {
+      const m = await getJson<Conditioned & { status?: { evaluateToken?: string } }>("modelmonitor", "late", ns);
+      return m.status?.evaluateToken === "check-1" ? m : undefined;
+    }, 60_000);
+    expect(Date.parse(handled.status?.lastEvaluationTime as string)).toBeGreaterThan(Date.parse(before));
+  }, 180_000);
+});
+
 describe("a monitor's report names a ConfigMap", () => {
   it("that is not its own: the ConfigMap is left exactly as it was, and the refusal is an Event naming the field", async () => {
     await kubectlOk(["create", "configmap", "app-settings", "-n", ns, "--from-literal=settings.yaml=replicas: 3"]);

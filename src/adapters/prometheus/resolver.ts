@@ -99,7 +99,7 @@ export function createSourceResolver(o: ResolverOptions) {
   const ttl = o.secretTtlMs ?? 60_000;
   // a Secret that was missing or refused is read again sooner: its owner is likely fixing it
   const refusedTtl = Math.min(ttl, 10_000);
-  const failing = (message: string, error: "Unauthorized" | "CredentialsRefused" = "Unauthorized"): MetricsSource => ({
+  const failing = (message: string, error: "Unauthorized" | "CredentialsRefused" | "CredentialsMissing" = "Unauthorized"): MetricsSource => ({
     query: async () => ({ kind: "error", error, message }),
   });
 
@@ -123,7 +123,7 @@ export function createSourceResolver(o: ResolverOptions) {
       const secret = cached.secret;
       if (!secret) {
         cached.until = Math.min(cached.until, now() + refusedTtl);
-        return failing(`Secret ${key} named in spec.source.authSecretRef does not exist`);
+        return failing(`spec.source.authSecretRef: Secret ${key} does not exist; the monitor is evaluated again every 10 s until it does`, "CredentialsMissing");
       }
       const verdict = credentialsAllowed(namespace, secretName, secret, url);
       if (!verdict.allowed) {

@@ -487,6 +487,7 @@ export const modelMonitorStatusSchema = z.object({
   pinned: z.record(z.string(), pinnedValue).optional().describe("Baseline snapshots, by signal or drift name."),
   pending: z.array(pendingBreach).optional(),
   repinToken: z.string().optional().describe("The last handled value of the modelguardian.dev/repin annotation."),
+  evaluateToken: z.string().optional().describe("The last handled value of the modelguardian.dev/evaluate annotation."),
   history: z.array(historyEntry).max(96).default([]),
   remediation: remediationStatus.optional(),
   stableVersion: z.string().optional().describe("The version serving stable traffic: spec.model.version until a rollout promotes another."),
