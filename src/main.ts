@@ -118,7 +118,8 @@ export async function run(env: Record<string, string | undefined> = process.env)
     reconciler: new ModelRolloutReconciler({
       monitor: (namespace, name) => monitors.get(`${namespace}/${name}`),
       policy: (namespace, name) => policies.get(`${namespace}/${name}`),
-      serving: servingFactory(kc, rolloutManager, new KubernetesWorkloads(kc, rolloutManager)),
+      serving: servingFactory(kc, rolloutManager, new KubernetesWorkloads(kc, rolloutManager, config.REQUIRE_TARGET_OPT_IN), config.REQUIRE_TARGET_OPT_IN),
+      requireTargetOptIn: config.REQUIRE_TARGET_OPT_IN,
       resolveSource,
       status: new KubernetesStatusWriter(kc, rolloutType, rolloutManager),
       finalizers: new KubernetesFinalizers(kc, rolloutType),
