@@ -2,9 +2,27 @@
 import { z } from "zod";
 import { parseDuration } from "./domain/duration.ts";
 import { formatIssues } from "./api/validation.ts";
+import { DNS_SUBDOMAIN_PATTERN } from "./api/v1alpha1/common.ts";
+import { imageEntryProblem } from "./domain/remediation/job-limits.ts";
 
 const positiveInt = (name: string, def: number) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(1, `${name} must be at least 1`).default(def);
+
+/** A comma-separated list; unset or empty: undefined (no limit). Each entry is checked, and named when refused. */
+const allowList = (name: string, problem: (entry: string) => string | undefined) =>
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      const entries = (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+      for (const entry of entries) {
+        const why = problem(entry);
+        if (why) ctx.addIssue({ code: "custom", message: `${name}: ${why}` });
+      }
+      return entries.length ? entries : undefined;
+    });
+
+const serviceAccountProblem = (name: string) => (name.length <= 253 && DNS_SUBDOMAIN_PATTERN.test(name) ? undefined : `"${name}" is not a ServiceAccount name (a lower-case DNS subdomain)`);
 
 const duration = (name: string, def: string) =>
   z
@@ -42,6 +60,15 @@ export const configSchema = z
   LEASE_RETRY_PERIOD: duration("LEASE_RETRY_PERIOD", "2s"),
   /** How long a monitor's status may go unwritten while only its values move (0s: written every evaluation). */
   STATUS_VALUES_MAX_AGE: duration("STATUS_VALUES_MAX_AGE", "5m"),
+  /** ServiceAccounts a retraining Job's pods may run as (unset: any); docs/security.md. */
+  JOB_ALLOWED_SERVICE_ACCOUNTS: allowList("JOB_ALLOWED_SERVICE_ACCOUNTS", serviceAccountProblem),
+  /** Images (registry prefixes or repositories) a retraining Job's containers may run (unset: any); docs/security.md. */
+  JOB_ALLOWED_IMAGES: allowList("JOB_ALLOWED_IMAGES", imageEntryProblem),
+  /** Rollouts change only objects labelled modelguardian.dev/rollout-target=true; docs/security.md. */
+  REQUIRE_TARGET_OPT_IN: z
+    .enum(["true", "false"], { error: "REQUIRE_TARGET_OPT_IN must be true or false" })
+    .default("false")
+    .transform((s) => s === "true"),
   METRICS_ADDR: z
     .string()
     .default("127.0.0.1:8080")

@@ -78,6 +78,8 @@ export async function run(env: Record<string, string | undefined> = process.env)
     telemetry: metrics,
   });
   const events = new NotifyingEventSink(new KubernetesEventSink(kc, log), notifier);
+  // the optional defences (docs/security.md): both controllers of retraining apply the same limits
+  const jobLimits = { serviceAccounts: config.JOB_ALLOWED_SERVICE_ACCOUNTS, images: config.JOB_ALLOWED_IMAGES };
 
   // each controller reads the others' objects from their stores: declared first, filled by the watches
   const monitorReconciler = new ModelMonitorReconciler({
@@ -93,6 +95,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
       policy: (namespace, name) => policyViewOf(name, policies.get(`${namespace}/${name}`)),
       jobsOf: (namespace, uid) => jobCache.ofMonitor(namespace, uid),
       jobs: jobsApi,
+      jobLimits,
     },
     rollouts: {
       rolloutsOf: (namespace, monitor) =>
@@ -115,7 +118,8 @@ export async function run(env: Record<string, string | undefined> = process.env)
     reconciler: new ModelRolloutReconciler({
       monitor: (namespace, name) => monitors.get(`${namespace}/${name}`),
       policy: (namespace, name) => policies.get(`${namespace}/${name}`),
-      serving: servingFactory(kc, rolloutManager, new KubernetesWorkloads(kc, rolloutManager)),
+      serving: servingFactory(kc, rolloutManager, new KubernetesWorkloads(kc, rolloutManager, config.REQUIRE_TARGET_OPT_IN), config.REQUIRE_TARGET_OPT_IN),
+      requireTargetOptIn: config.REQUIRE_TARGET_OPT_IN,
       resolveSource,
       status: new KubernetesStatusWriter(kc, rolloutType, rolloutManager),
       finalizers: new KubernetesFinalizers(kc, rolloutType),
@@ -134,6 +138,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
       events,
       clock: systemClock,
       jobs: jobsApi,
+      jobLimits,
       log,
       monitorsOf: (namespace, policy) =>
         members
@@ -181,7 +186,18 @@ export async function run(env: Record<string, string | undefined> = process.env)
     else res.writeHead(404).end();
   });
   server.listen(Number(port), host);
-  log.info({ prometheus: config.PROMETHEUS_URL, namespaces: config.WATCH_NAMESPACES, workers: config.WORKERS, metrics: config.METRICS_ADDR }, "model-guardian started");
+  log.info(
+    {
+      prometheus: config.PROMETHEUS_URL,
+      namespaces: config.WATCH_NAMESPACES,
+      workers: config.WORKERS,
+      metrics: config.METRICS_ADDR,
+      jobAllowedServiceAccounts: config.JOB_ALLOWED_SERVICE_ACCOUNTS ?? "any",
+      jobAllowedImages: config.JOB_ALLOWED_IMAGES ?? "any",
+      requireTargetOptIn: config.REQUIRE_TARGET_OPT_IN,
+    },
+    "model-guardian started",
+  );
 
   // decisions need complete caches: a policy not yet listed would look deleted, a Job not yet
   // listed would look never created

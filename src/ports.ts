@@ -7,6 +7,7 @@ import type { LeaseView } from "./domain/leader.ts";
 import type { ReportConfigMap } from "./domain/report.ts";
 import type { LiveWeights, RolloutEffect, WorkloadState } from "./domain/rollout/machine.ts";
 import type { Weights } from "./api/v1alpha1/rollout.ts";
+import type { ServingTarget } from "./domain/rollout/targets.ts";
 
 /** A Prometheus-compatible HTTP API. Never throws: failures are QueryResult errors. */
 export interface MetricsSource {
@@ -99,6 +100,8 @@ export interface TrafficRouter {
   write(weights: Weights): Promise<void>;
   /** Mirrors this share (%) of the route's requests to the candidate, answers discarded; 0 removes the mirror. */
   writeMirror(percent: number): Promise<void>;
+  /** The routing object as the last read() found it; undefined when it could not be read. */
+  target(): ServingTarget | undefined;
 }
 
 /** A model's two versions as they are served now: the traffic split and each version's workload. */
@@ -106,6 +109,8 @@ export interface LiveServing {
   weights: LiveWeights;
   stable: WorkloadState;
   candidate: WorkloadState;
+  /** Every object found that the rollout may change, with its labels (REQUIRE_TARGET_OPT_IN). */
+  targets: ServingTarget[];
 }
 
 /** What a rollout knows that the serving platform may not say: which version is which. */
@@ -130,7 +135,8 @@ export interface ServedVersions {
 
 /** The Deployments serving a model's versions, told their model version and URI by env vars. */
 export interface WorkloadPort {
-  read(namespace: string, deployment: string, env: ModelEnv): Promise<WorkloadState>;
+  /** The state, and the Deployment as a serving target when it was found. */
+  read(namespace: string, deployment: string, env: ModelEnv): Promise<WorkloadState & { target?: ServingTarget }>;
   setModel(namespace: string, deployment: string, env: ModelEnv, version: string, uri: string | undefined): Promise<void>;
 }
 

@@ -22,6 +22,7 @@ import { DEFAULT_VALUES_MAX_AGE_MS, statusWrite, valuesRefreshMs } from "../doma
 import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
 import { jobsAwaitingResult, parseJobResult, type JobView } from "../domain/remediation/job.ts";
+import type { JobLimits } from "../domain/remediation/job-limits.ts";
 import { planRemediation, settleRemediation, type CreateOutcome, type PolicyView, type RemediationResult } from "../domain/remediation/plan.ts";
 import { countEvaluation, renderGovernanceReport, reportConfigMap, reportDue } from "../domain/report.ts";
 import type { Clock, EventSink, JobsPort, MetricsSource, ObjectRef, ReportPort, StatusWriter } from "../ports.ts";
@@ -41,6 +42,8 @@ export interface RemediationDeps {
   /** The Jobs this monitor owns, as the cache holds them. */
   jobsOf(namespace: string, monitorUid: string): JobView[];
   jobs: JobsPort;
+  /** The service accounts and images Jobs may use (JOB_ALLOWED_*); absent: any. */
+  jobLimits?: JobLimits;
 }
 
 /** What the reconciler needs to start rollouts and follow them; absent, no rollout is started. */
@@ -279,6 +282,7 @@ export class ModelMonitorReconciler {
       now,
       annotations,
       rolloutInProgress,
+      jobLimits: deps.jobLimits,
     });
     const outcomes = new Map<string, CreateOutcome>();
     for (const intent of plan.intents) outcomes.set(intent.manifest.metadata.name, await deps.jobs.create(intent.manifest));

@@ -1,7 +1,8 @@
 // The ModelRollout reconciler: gather (the rollout, its monitor and policy from the caches, the
 // route's weights and both Deployments read live, the analysis when one is due) -> decide
 // (pure, domain/rollout/machine.ts) -> persist the status -> perform the effects it decided
-// (weights, model version on a Deployment) -> emit Events. Status is written before any
+// (weights, model version on a Deployment) -> emit Events. With REQUIRE_TARGET_OPT_IN a serving
+// object without the opt-in label makes the decision a hold that writes nothing (targets.ts). Status is written before any
 // effect, so a restart between the two repeats the effect rather than forgetting the decision.
 import type { Logger } from "pino";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
@@ -24,8 +25,9 @@ import { setConditions } from "../domain/conditions.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { judgeRolloutAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../domain/rollout/analysis.ts";
-import { analysisDue, analysisWindow, decideRollout, isTerminal, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
+import { analysisDue, analysisWindow, decideRollout, isTerminal, TARGET_HOLD, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
+import { targetOptInRefusal } from "../domain/rollout/targets.ts";
 import type { ServingFactory } from "../adapters/routers/index.ts";
 import type { Clock, EventSink, FinalizerPort, ObjectRef, RolloutView, ServedVersions, StatusWriter } from "../ports.ts";
 import type { MetricsSourceResolver } from "./modelmonitor.ts";
@@ -49,6 +51,8 @@ export interface RolloutReconcilerDeps {
   clock: Clock;
   log: Logger;
   telemetry?: RolloutTelemetry;
+  /** REQUIRE_TARGET_OPT_IN: change serving objects only while they carry the opt-in label. */
+  requireTargetOptIn?: boolean;
 }
 
 export const ROLLOUT_STATUS_OWNERSHIP: StatusOwnership = { fields: Object.keys(modelRolloutStatusSchema.shape), conditionTypes: ROLLOUT_CONDITION_TYPES };
@@ -106,7 +110,8 @@ export class ModelRolloutReconciler {
 
     const monitorStatus = modelMonitorStatusSchema.safeParse(monitorObj.status ?? {});
     const knownStable = (monitorStatus.success ? monitorStatus.data.stableVersion : undefined) ?? monitor.data.model.version;
-    const { served, weights, stableWorkload, candidateWorkload } = await this.readLive(ref, serving, viewOf(spec.data, previous, knownStable));
+    const { served, weights, stableWorkload, candidateWorkload, targets } = await this.readLive(ref, serving, viewOf(spec.data, previous, knownStable));
+    const targetRefusal = targetOptInRefusal(ref.namespace, targets, this.deps.requireTargetOptIn ?? false);
     const stableVersion = knownStable ?? stableWorkload.version ?? "unknown";
     const world: RolloutWorld = {
       now,
@@ -121,8 +126,10 @@ export class ModelRolloutReconciler {
         ? { version: monitorStatus.data.observedVersion, lastEvaluationTime: monitorStatus.data.lastEvaluationTime, findings: monitorStatus.data.findings }
         : undefined,
       serving,
+      targetRefusal,
     };
-    if (!deleting && analysisDue(previous, now) && !spec.data.paused) world.analysis = await this.analyse(ref, monitor.data, strategy, previous, spec.data.candidate.version, now);
+    // a held rollout does not judge its step (nothing could follow from the verdict), nor does the reconcile that ends the hold
+    if (!deleting && analysisDue(previous, now) && !spec.data.paused && !targetRefusal && previous.reason !== TARGET_HOLD) world.analysis = await this.analyse(ref, monitor.data, strategy, previous, spec.data.candidate.version, now);
 
     const decision = decideRollout({ name: ref.name, generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
     if (decision.holdFinalizer && !hasFinalizer) {
@@ -175,7 +182,7 @@ export class ModelRolloutReconciler {
   private async readLive(ref: ObjectRef, serving: ServingSpec, view: RolloutView) {
     const served = this.deps.serving(ref.namespace, serving);
     const live = await served.read(view);
-    return { served, weights: live.weights, stableWorkload: live.stable, candidateWorkload: live.candidate };
+    return { served, weights: live.weights, stableWorkload: live.stable, candidateWorkload: live.candidate, targets: live.targets };
   }
 
   private async releaseFinalizer(obj: KubeObject, ref: ObjectRef): Promise<void> {
@@ -186,13 +193,14 @@ export class ModelRolloutReconciler {
 
   /** Deletion after the monitor: all traffic back to stable by the recorded wiring, then the finalizer goes. */
   private async restoreWithoutMonitor(obj: KubeObject, ref: ObjectRef, spec: ModelRolloutSpec, previous: ModelRolloutStatus, serving: ServingSpec, generation: number, now: number): Promise<ReconcileResult> {
-    const { served, weights, stableWorkload, candidateWorkload } = await this.readLive(ref, serving, viewOf(spec, previous, undefined));
+    const { served, weights, stableWorkload, candidateWorkload, targets } = await this.readLive(ref, serving, viewOf(spec, previous, undefined));
+    const targetRefusal = targetOptInRefusal(ref.namespace, targets, this.deps.requireTargetOptIn ?? false);
     const decision = decideRollout(
       { generation, spec, annotations: {}, status: previous, deleting: true },
-      { now, strategy: DEFAULT_STRATEGY, stable: previous.stable ?? { version: stableWorkload.version ?? "unknown" }, weights, stableWorkload, candidateWorkload },
+      { now, strategy: DEFAULT_STRATEGY, stable: previous.stable ?? { version: stableWorkload.version ?? "unknown" }, weights, stableWorkload, candidateWorkload, targetRefusal },
     );
     const failures = await this.perform(ref, served, viewOf(spec, decision.status, undefined), decision.effects);
-    await this.emitAll(ref, failures);
+    await this.emitAll(ref, [...decision.events, ...failures]);
     if (decision.releaseFinalizer && failures.length === 0) {
       await this.releaseFinalizer(obj, ref);
       return {};

@@ -1,6 +1,6 @@
-// The RetrainPolicy reconciler: checks the policy (its schema, and each Job template with a
-// server-side dry run, once per generation) and summarises what it did across the monitors
-// that name it. It starts no Job itself: each monitor's reconciler does, one monitor at a time.
+// The RetrainPolicy reconciler: checks the policy (its schema, the Job templates against the
+// operator's limits on service accounts and images, and each Job template with a server-side
+// dry run, once per generation) and summarises what it did across the monitors that name it. It starts no Job itself: each monitor's reconciler does, one monitor at a time.
 import type { Logger } from "pino";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import type { RemediationStatus } from "../api/v1alpha1/modelmonitor.ts";
@@ -8,6 +8,7 @@ import { actionPurpose, POLICY_CONDITION_TYPES, RETRAIN_POLICY, retrainPolicySpe
 import type { StatusOwnership } from "../domain/conditions.ts";
 import { EventReason } from "../domain/events.ts";
 import { renderJob, type JobView } from "../domain/remediation/job.ts";
+import { describeRefusals, jobTemplateRefusals, type JobLimits } from "../domain/remediation/job-limits.ts";
 import { policyStatus, recordedTemplateVerdict, type PolicyValidity } from "../domain/remediation/policy.ts";
 import type { Clock, EventSink, JobsPort, ObjectRef, StatusWriter } from "../ports.ts";
 import { persistOwnedStatus } from "./persist.ts";
@@ -20,6 +21,8 @@ export interface PolicyReconcilerDeps {
   events: EventSink;
   clock: Clock;
   jobs: JobsPort;
+  /** The service accounts and images Jobs may use (JOB_ALLOWED_*); absent: any. */
+  jobLimits?: JobLimits;
   log: Logger;
   monitorsOf(namespace: string, policy: string): { name: string; remediation?: RemediationStatus }[];
   jobsOf(namespace: string, policy: string): JobView[];
@@ -45,7 +48,7 @@ export class RetrainPolicyReconciler {
     const previous: RetrainPolicyStatus = parsed.success ? parsed.data : retrainPolicyStatusSchema.parse({});
     const spec = retrainPolicySpecSchema.safeParse(obj.spec ?? {});
     const validity: PolicyValidity = spec.success
-      ? await this.templatesValidity(namespace, name, generation, spec.data, previous)
+      ? (this.limitsValidity(spec.data) ?? (await this.templatesValidity(namespace, name, generation, spec.data, previous)))
       : { ok: false, reason: EventReason.InvalidSpec, message: formatIssues(spec.error, "spec") };
     const { status, events } = policyStatus({
       generation,
@@ -59,6 +62,12 @@ export class RetrainPolicyReconciler {
     await persistOwnedStatus(this.deps.status, obj, ref, status, POLICY_STATUS_OWNERSHIP);
     for (const e of events) await this.deps.events.emit(ref, e);
     return { evaluated: false, requeueAfterMs: POLICY_RESYNC_MS };
+  }
+
+  /** The operator's limits on service accounts and images, checked at every reconcile (they are settings of this process). */
+  private limitsValidity(spec: RetrainPolicySpec): PolicyValidity | undefined {
+    const refusals = jobTemplateRefusals(spec.actions, this.deps.jobLimits ?? {});
+    return refusals.length ? { ok: false, reason: EventReason.JobTemplateNotAllowed, message: describeRefusals(refusals) } : undefined;
   }
 
   /**

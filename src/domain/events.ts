@@ -28,6 +28,7 @@ export const EventReason = {
   CandidateRecorded: "CandidateRecorded",
   NoVersionReported: "NoVersionReported",
   InvalidJobTemplate: "InvalidJobTemplate",
+  JobTemplateNotAllowed: "JobTemplateNotAllowed",
   // rollouts (ModelRollout, and the monitor that owns them)
   RolloutCreated: "RolloutCreated",
   RolloutStarted: "RolloutStarted",
@@ -62,6 +63,7 @@ export const EventReason = {
   InvalidStrategy: "InvalidStrategy",
   RouterError: "RouterError",
   RolloutBlocked: "RolloutBlocked",
+  TargetNotOptedIn: "TargetNotOptedIn",
   StableVersionChanged: "StableVersionChanged",
   // governance reports (ModelMonitor spec.report)
   ReportWritten: "ReportWritten",

@@ -17,6 +17,7 @@ const JOB_REASONS = new Set<string>([
   R.CandidateRecorded,
   R.NoVersionReported,
   R.InvalidJobTemplate,
+  R.JobTemplateNotAllowed,
   R.BudgetExhausted,
   R.BackoffActive,
   R.ApprovalRequired,
@@ -48,6 +49,7 @@ const ROLLOUT_REASONS = new Set<string>([
   R.InvalidStrategy,
   R.RouterError,
   R.RolloutBlocked,
+  R.TargetNotOptedIn,
   R.StableVersionChanged,
 ]);
 const HEALTH_REASONS = new Set<string>([R.HealthCritical, R.HealthWarning, R.HealthRecovered, R.HealthUnknown]);

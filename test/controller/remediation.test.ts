@@ -8,6 +8,7 @@ import { ModelMonitorReconciler } from "../../src/controller/modelmonitor.ts";
 import type { KubeObject } from "../../src/controller/reconciler.ts";
 import { RetrainPolicyReconciler } from "../../src/controller/retrainpolicy.ts";
 import { policyViewOf } from "../../src/domain/remediation/policy.ts";
+import type { JobLimits } from "../../src/domain/remediation/job-limits.ts";
 import type { MonitorEvent } from "../../src/domain/events.ts";
 import type { QueryResult } from "../../src/domain/observation.ts";
 import type { CreateOutcome } from "../../src/domain/remediation/plan.ts";
@@ -53,7 +54,7 @@ const policyObject = (spec: unknown = policySpec, status?: unknown): KubeObject 
   ...(status ? { status } : {}),
 });
 
-function harness(accuracy: () => number) {
+function harness(accuracy: () => number, jobLimits?: JobLimits) {
   const log: string[] = [];
   const writes: Record<string, unknown>[] = [];
   const events: MonitorEvent[] = [];
@@ -74,7 +75,7 @@ function harness(accuracy: () => number) {
     events: { emit: async (_: ObjectRef, e: MonitorEvent) => void (events.push(e), log.push(`event:${e.reason}`)) },
     clock,
     log: pino({ level: "silent" }),
-    remediation: { policy: (_ns, name) => policyViewOf(name, policy), jobsOf: (ns, uid) => cache.ofMonitor(ns, uid), jobs },
+    remediation: { policy: (_ns, name) => policyViewOf(name, policy), jobsOf: (ns, uid) => cache.ofMonitor(ns, uid), jobs, ...(jobLimits ? { jobLimits } : {}) },
   });
   return { reconciler, writes, events, jobs, cache, clock, log, setPolicy: (p: KubeObject | undefined) => (policy = p) };
 }
@@ -160,6 +161,21 @@ describe("ModelMonitorReconciler with a RetrainPolicy", () => {
     expect(h.events.map((e) => e.reason)).toContain("PolicyNotFound");
   });
 
+  it("a template outside JOB_ALLOWED_IMAGES creates no Job, even before the policy's controller said so", async () => {
+    const h = harness(() => 0.6, { images: ["registry.example.com/ml/"] });
+    // the policy's Ready condition still says Accepted: the monitor decides by itself
+    h.setPolicy(policyObject(policySpec, { observedGeneration: 1, conditions: [{ type: "Ready", status: "True", reason: "Accepted", message: "", lastTransitionTime: new Date(T0).toISOString(), observedGeneration: 1 }] }));
+    await h.reconciler.reconcile(monitor());
+    expect(h.jobs.created).toHaveLength(0);
+    const status = h.writes[0] as { conditions: { type: string; status: string; reason: string; message: string }[] };
+    expect(status.conditions.find((c) => c.type === "ActionHeld")).toMatchObject({
+      status: "True",
+      reason: "JobTemplateNotAllowed",
+      message: expect.stringContaining('spec.actions[0].jobTemplate.spec.template.spec.containers[0].image: "i" is not allowed by JOB_ALLOWED_IMAGES'),
+    });
+    expect(h.events.map((e) => e.reason)).toContain("JobTemplateNotAllowed");
+  });
+
   it("a healthy model starts nothing", async () => {
     const h = harness(() => 0.95);
     await h.reconciler.reconcile(monitor());
@@ -169,7 +185,7 @@ describe("ModelMonitorReconciler with a RetrainPolicy", () => {
 });
 
 describe("RetrainPolicyReconciler", () => {
-  function policyHarness() {
+  function policyHarness(jobLimits?: JobLimits) {
     const log: string[] = [];
     const jobs = new FakeJobs(log);
     const writes: Record<string, unknown>[] = [];
@@ -179,6 +195,7 @@ describe("RetrainPolicyReconciler", () => {
       events: { emit: async (_: ObjectRef, e: MonitorEvent) => void events.push(e) },
       clock: { now: () => T0 },
       jobs,
+      ...(jobLimits ? { jobLimits } : {}),
       log: pino({ level: "silent" }),
       monitorsOf: () => [{ name: "m", remediation: { actions: [], held: [], recentStarts: [], active: 0, history: [{ time: "2026-11-01T00:00:00Z", action: "retrain", purpose: "retrain", trigger: "t", reason: "r", severity: "warning", job: "j", attempt: 1, outcome: "Succeeded" }] } }],
       jobsOf: () => [],
@@ -208,5 +225,29 @@ describe("RetrainPolicyReconciler", () => {
     expect(policyViewOf("p", obj)).toMatchObject({ state: "invalid", message: expect.stringContaining("Bad_Name") });
     // the next generation is checked again
     expect(policyViewOf("p", { ...obj, metadata: { ...obj.metadata, generation: 2 } }).state).toBe("ok");
+  });
+
+  it("a template outside the operator's limits makes Ready=False JobTemplateNotAllowed, naming the field and the setting, with no dry run", async () => {
+    const h = policyHarness({ serviceAccounts: ["trainer"], images: ["registry.example.com/ml/"] });
+    const spec = {
+      ...policySpec,
+      actions: [{ name: "retrain", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", serviceAccountName: "trainer", containers: [{ name: "t", image: "registry.example.com/ml/train:1" }, { name: "s", image: "registry.example.com/ml-evil/x:1" }] } } } } }],
+    };
+    const obj = policyObject(spec);
+    await h.reconciler.reconcile(obj);
+    const ready = (h.writes[0] as { conditions: { status: string; reason: string; message: string }[] }).conditions[0];
+    expect(ready).toMatchObject({
+      status: "False",
+      reason: "JobTemplateNotAllowed",
+      message: 'spec.actions[0].jobTemplate.spec.template.spec.containers[1].image: "registry.example.com/ml-evil/x:1" is not allowed by JOB_ALLOWED_IMAGES (registry.example.com/ml/)',
+    });
+    expect(h.jobs.validations).toBe(0);
+    expect(h.events.map((e) => e.reason)).toEqual(["JobTemplateNotAllowed"]);
+
+    // the same generation under an operator that allows it (a restart with other settings): checked again, accepted
+    const allowing = policyHarness({ images: ["registry.example.com/"] });
+    await allowing.reconciler.reconcile({ ...obj, status: h.writes[0] });
+    expect(allowing.jobs.validations).toBe(1);
+    expect((allowing.writes[0] as { conditions: { reason: string }[] }).conditions[0]?.reason).toBe("Accepted");
   });
 });

@@ -69,9 +69,15 @@ describe("the Helm chart", () => {
   });
 
   it.each([
-    ["the defaults", [], { replicas: 1, LEADER_ELECT: "true", WATCH_NAMESPACES: "" }, ["clusterrole.rbac.authorization.k8s.io/R", "clusterrolebinding.rbac.authorization.k8s.io/R", "service/R-metrics"]],
+    ["the defaults", [], { replicas: 1, LEADER_ELECT: "true", WATCH_NAMESPACES: "", JOB_ALLOWED_SERVICE_ACCOUNTS: "", JOB_ALLOWED_IMAGES: "", REQUIRE_TARGET_OPT_IN: "false" }, ["clusterrole.rbac.authorization.k8s.io/R", "clusterrolebinding.rbac.authorization.k8s.io/R", "service/R-metrics"]],
     ["two replicas, two watched namespaces", ["--set", "replicas=2", ...WATCHED], { replicas: 2, LEADER_ELECT: "true", WATCH_NAMESPACES: watched.join(",") }, ["role.rbac.authorization.k8s.io/R", "rolebinding.rbac.authorization.k8s.io/R", "role.rbac.authorization.k8s.io/R-leader-election", "rolebinding.rbac.authorization.k8s.io/R-leader-election"]],
     ["leader election off", ["--set", "leaderElection.enabled=false", "--set", "leaderElection.leaseDuration=30s"], { replicas: 1, LEADER_ELECT: "false", LEASE_DURATION: "30s" }, ["clusterrole.rbac.authorization.k8s.io/R"]],
+    [
+      "the optional defences on",
+      ["--set", "jobAllowedServiceAccounts={trainer,default}", "--set", "jobAllowedImages={registry.example.com/ml/,docker.io/library/python}", "--set", "requireTargetOptIn=true"],
+      { replicas: 1, JOB_ALLOWED_SERVICE_ACCOUNTS: "trainer,default", JOB_ALLOWED_IMAGES: "registry.example.com/ml/,docker.io/library/python", REQUIRE_TARGET_OPT_IN: "true" },
+      ["clusterrole.rbac.authorization.k8s.io/R"],
+    ],
     [
       "ServiceMonitor, PrometheusRule and dashboard on, watched namespaces",
       [...MONITORING, ...WATCHED],
@@ -107,6 +113,9 @@ describe("the Helm chart", () => {
     ["metricsService.port=0", "/metricsService/port"],
     ["prometheusRule.enable=true", "additional properties 'enable' not allowed"],
     ["dashboard.namespace=Grafana", "/dashboard/namespace"],
+    ["jobAllowedImages={ml/}", "/jobAllowedImages/0"],
+    ["jobAllowedServiceAccounts={Admin_SA}", "/jobAllowedServiceAccounts/0"],
+    ["requireTargetOptIn=yes", "/requireTargetOptIn"],
   ])("values.schema.json refuses --set %s, naming %s", async (value, named) => {
     const r = await helm(["template", "mg", CHART, "--kube-version", "1.36.3", "--set", value]);
     expect(r.code).not.toBe(0);

@@ -53,7 +53,7 @@ const INTERVAL = "2s";
 let ns: string;
 let sim: ModelServer;
 let operator: Operator;
-const PLANTS = ["accuracy", "embedding", "failing", "dryrun", "restart", "invalid", "approval"] as const;
+const PLANTS = ["accuracy", "embedding", "failing", "dryrun", "restart", "invalid", "approval", "limited"] as const;
 
 const trainer = (annotations: Record<string, string>) => ({
   spec: {
@@ -66,11 +66,11 @@ const trainer = (annotations: Record<string, string>) => ({
 });
 const SUCCEEDS = trainer({ "sim.modelguardian.dev/termination-message": '{"version": "v2", "uri": "s3://models/churn/v2"}', "sim.modelguardian.dev/run-duration": "2s" });
 
-function policy(name: string, spec: Record<string, unknown> = {}) {
+function policy(name: string, spec: Record<string, unknown> = {}, namespace = ns) {
   return {
     apiVersion: "modelguardian.dev/v1alpha1",
     kind: "RetrainPolicy",
-    metadata: { name, namespace: ns },
+    metadata: { name, namespace },
     spec: {
       triggers: [
         { findings: ["AccuracyDrift"], minSeverity: "warning", action: "retrain" },
@@ -86,11 +86,11 @@ function policy(name: string, spec: Record<string, unknown> = {}) {
   };
 }
 
-function monitor(name: string, plant: (typeof PLANTS)[number], policyName: string, extra: Record<string, unknown> = {}) {
+function monitor(name: string, plant: (typeof PLANTS)[number], policyName: string, extra: Record<string, unknown> = {}, namespace = ns) {
   return {
     apiVersion: "modelguardian.dev/v1alpha1",
     kind: "ModelMonitor",
-    metadata: { name, namespace: ns },
+    metadata: { name, namespace },
     spec: {
       model: { name: model, version: "v1" },
       selector: { model, plant },
@@ -105,10 +105,10 @@ function monitor(name: string, plant: (typeof PLANTS)[number], policyName: strin
   };
 }
 
-const getMonitor = (name: string) => getJson<MM>("modelmonitor", name, ns);
-const getPolicy = (name: string) => getJson<RP>("retrainpolicy", name, ns);
-async function jobsOf(monitorName: string): Promise<Job[]> {
-  const out = JSON.parse(await kubectlOk(["get", "jobs", "-n", ns, "-l", `modelguardian.dev/monitor=${monitorName}`, "-o", "json"])) as { items: Job[] };
+const getMonitor = (name: string, namespace = ns) => getJson<MM>("modelmonitor", name, namespace);
+const getPolicy = (name: string, namespace = ns) => getJson<RP>("retrainpolicy", name, namespace);
+async function jobsOf(monitorName: string, namespace = ns): Promise<Job[]> {
+  const out = JSON.parse(await kubectlOk(["get", "jobs", "-n", namespace, "-l", `modelguardian.dev/monitor=${monitorName}`, "-o", "json"])) as { items: Job[] };
   return out.items.sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name));
 }
 const jobDone = (j: Job, type: "Complete" | "Failed") => j.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false;
@@ -392,4 +392,77 @@ describe("RetrainPolicy on a real control plane", () => {
     await sleep(3 * 2000);
     expect(await jobsOf("crashy")).toHaveLength(1);
   });
+});
+
+describe("an operator that limits what its Jobs run (JOB_ALLOWED_IMAGES, JOB_ALLOWED_SERVICE_ACCOUNTS)", () => {
+  // a second operator with the settings on, in a namespace of its own; the simulated model is shared
+  let limitedNs: string;
+  let limited: Operator | undefined;
+  const template = (serviceAccountName: string | undefined, ...images: string[]) => ({
+    spec: {
+      backoffLimit: 0,
+      template: {
+        metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version": "v2"}', "sim.modelguardian.dev/run-duration": "2s" } },
+        spec: { restartPolicy: "Never", ...(serviceAccountName ? { serviceAccountName } : {}), containers: images.map((image, i) => ({ name: `c${i}`, image })) },
+      },
+    },
+  });
+  const limitedPolicy = (name: string, jobTemplate: unknown) =>
+    policy(name, { actions: [{ name: "retrain", jobTemplate }], triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }] }, limitedNs);
+  const ready = async (name: string) => (await getPolicy(name, limitedNs)).status?.conditions?.find((c) => c.type === "Ready");
+
+  beforeAll(async () => {
+    limitedNs = await createNamespace("retrain-limits");
+    await kubectlOk(["create", "serviceaccount", "trainer", "-n", limitedNs]);
+    limited = await startOperator([limitedNs], limitedNs, { JOB_ALLOWED_IMAGES: "registry.example/", JOB_ALLOWED_SERVICE_ACCOUNTS: "trainer" });
+  });
+  afterAll(async () => {
+    await limited?.stop();
+    if (limitedNs) await deleteNamespace(limitedNs);
+  });
+
+  it("a policy whose image or ServiceAccount is outside the settings is Ready=False naming the field and the setting; its monitor creates no Job, an allowed one's does", async () => {
+    // registry.example-evil/ is not under registry.example/: prefixes match whole path components
+    for (const p of [
+      limitedPolicy("allowed", template("trainer", "registry.example/train:1")),
+      limitedPolicy("other-image", template("trainer", "registry.example/train:1", "registry.example-evil/train:1")),
+      limitedPolicy("default-account", template(undefined, "registry.example/train:1")),
+    ])
+      expect((await apply(p)).code).toBe(0);
+    const image = await waitFor("other-image refused", async () => {
+      const c = await ready("other-image");
+      return c?.reason === "JobTemplateNotAllowed" && c;
+    });
+    expect(image).toMatchObject({
+      status: "False",
+      message: 'spec.actions[0].jobTemplate.spec.template.spec.containers[1].image: "registry.example-evil/train:1" is not allowed by JOB_ALLOWED_IMAGES (registry.example/)',
+    });
+    const account = await waitFor("default-account refused", async () => {
+      const c = await ready("default-account");
+      return c?.reason === "JobTemplateNotAllowed" && c;
+    });
+    expect(account?.message).toBe('spec.actions[0].jobTemplate.spec.template.spec.serviceAccountName: unset, so the pods run as "default", which JOB_ALLOWED_SERVICE_ACCOUNTS (trainer) does not allow');
+    await waitFor("the allowed policy accepted", async () => (await ready("allowed"))?.reason === "Accepted");
+    expect((await events(limitedNs, "other-image")).map((e) => e.reason)).toContain("JobTemplateNotAllowed");
+
+    await apply(monitor("allowed", "limited", "allowed", {}, limitedNs));
+    await apply(monitor("refused", "limited", "other-image", {}, limitedNs));
+    await degrade("limited");
+    const jobs = await waitFor("the allowed monitor's Job", async () => {
+      const list = await jobsOf("allowed", limitedNs);
+      return list.length > 0 && list;
+    });
+    expect(jobs).toHaveLength(1);
+    // the refused monitor saw the same drift, decided, and held: its status is written after any Job it would create
+    const held = await waitFor("the refused monitor Critical with its action held", async () => {
+      const m = await getMonitor("refused", limitedNs);
+      const c = m.status?.conditions?.find((x) => x.type === "ActionHeld");
+      return m.status?.health === "Critical" && c?.reason === "JobTemplateNotAllowed" && c;
+    });
+    expect(held.status).toBe("True");
+    expect(held.message).toContain('RetrainPolicy other-image asks for what the operator\'s settings do not allow: spec.actions[0].jobTemplate.spec.template.spec.containers[1].image: "registry.example-evil/train:1"');
+    expect(await jobsOf("refused", limitedNs)).toEqual([]);
+    expect((await getMonitor("refused", limitedNs)).status?.remediation?.history).toEqual([]);
+    expect(limited?.process.exitCode).toBeNull();
+  }, 180_000);
 });

@@ -1,8 +1,12 @@
 // The Deployments serving a model's versions: their model version and URI are two env vars of
 // one container (the fields the operator owns on them), and ready means what `kubectl rollout
-// status` means: the newest spec observed, every replica updated and available.
+// status` means: the newest spec observed, every replica updated and available. With
+// REQUIRE_TARGET_OPT_IN a Deployment's model is set only while it carries the opt-in label, as
+// the read just before the patch finds it.
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { WorkloadState } from "../../domain/rollout/machine.ts";
+import { ROLLOUT_TARGET_LABEL } from "../../domain/rollout/names.ts";
+import { optedIn, type ServingTarget } from "../../domain/rollout/targets.ts";
 import type { ModelEnv, WorkloadPort } from "../../ports.ts";
 import { apiMessage } from "./client.ts";
 
@@ -13,7 +17,7 @@ interface EnvVar {
   value?: string;
 }
 interface Deployment {
-  metadata?: { generation?: number };
+  metadata?: { generation?: number; labels?: Record<string, string> };
   spec?: { replicas?: number; template?: { spec?: { containers?: { name: string; env?: EnvVar[] }[] } } };
   status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 }
@@ -40,15 +44,17 @@ export function workloadStateOf(d: Deployment, env: ModelEnv, name: string): Wor
 export class KubernetesWorkloads implements WorkloadPort {
   private readonly api: CustomObjectsApi;
   private readonly fieldManager: string;
-  constructor(kc: KubeConfig, fieldManager: string) {
+  private readonly requireOptIn: boolean;
+  constructor(kc: KubeConfig, fieldManager: string, requireOptIn = false) {
     this.api = kc.makeApiClient(CustomObjectsApi);
     this.fieldManager = fieldManager;
+    this.requireOptIn = requireOptIn;
   }
 
-  async read(namespace: string, deployment: string, env: ModelEnv): Promise<WorkloadState> {
+  async read(namespace: string, deployment: string, env: ModelEnv): Promise<WorkloadState & { target?: ServingTarget }> {
     try {
       const d = (await this.api.getNamespacedCustomObject({ ...DEPLOYMENTS, namespace, name: deployment })) as Deployment;
-      return workloadStateOf(d, env, deployment);
+      return { ...workloadStateOf(d, env, deployment), target: { kind: "Deployment", name: deployment, labels: d.metadata?.labels ?? {} } };
     } catch (err) {
       if ((err as { code?: number }).code === 404) return { found: false, ready: false, message: `Deployment ${namespace}/${deployment} not found` };
       throw new Error(`reading Deployment ${namespace}/${deployment}: ${apiMessage(err)}`, { cause: err });
@@ -57,6 +63,8 @@ export class KubernetesWorkloads implements WorkloadPort {
 
   async setModel(namespace: string, deployment: string, env: ModelEnv, version: string, uri: string | undefined): Promise<void> {
     const current = (await this.api.getNamespacedCustomObject({ ...DEPLOYMENTS, namespace, name: deployment })) as Deployment;
+    if (this.requireOptIn && !optedIn({ kind: "Deployment", name: deployment, labels: current.metadata?.labels ?? {} }))
+      throw new Error(`Deployment ${namespace}/${deployment} no longer carries ${ROLLOUT_TARGET_LABEL}=true (REQUIRE_TARGET_OPT_IN): left as it is`);
     const containers = current.spec?.template?.spec?.containers ?? [];
     const container = env.container ?? containers[0]?.name;
     if (!container) throw new Error(`Deployment ${namespace}/${deployment} has no container`);

@@ -3,6 +3,7 @@
 import type { ServingSpec } from "../../api/v1alpha1/rollout.ts";
 import type { LiveServing, RolloutView, ServedVersions, TrafficRouter, WorkloadPort } from "../../ports.ts";
 import type { RolloutEffect } from "../../domain/rollout/machine.ts";
+import type { ServingTarget } from "../../domain/rollout/targets.ts";
 
 export function deploymentsBehindRouter(router: TrafficRouter, workloads: WorkloadPort, namespace: string, serving: ServingSpec): ServedVersions {
   const deployment = (which: "stable" | "candidate") => {
@@ -12,12 +13,13 @@ export function deploymentsBehindRouter(router: TrafficRouter, workloads: Worklo
   };
   return {
     async read(_view: RolloutView): Promise<LiveServing> {
-      const [weights, stable, candidate] = await Promise.all([
+      const [weights, { target: stableTarget, ...stable }, { target: candidateTarget, ...candidate }] = await Promise.all([
         router.read(),
         workloads.read(namespace, deployment("stable"), serving.modelEnv),
         workloads.read(namespace, deployment("candidate"), serving.modelEnv),
       ]);
-      return { weights, stable, candidate };
+      const targets = [router.target(), stableTarget, candidateTarget].filter((t): t is ServingTarget => t !== undefined);
+      return { weights, stable, candidate, targets };
     },
     async apply(effect: RolloutEffect): Promise<void> {
       if (effect.kind === "setWeights") await router.write(effect.weights);

@@ -108,7 +108,7 @@ export function weightPatch(at: Location, serving: ServingSpec, weights: Weights
 }
 
 /** The router of an HTTPRoute's backend weights. */
-export function gatewayApiRouter(kc: KubeConfig, namespace: string, serving: ServingSpec, fieldManager: string): TrafficRouter {
+export function gatewayApiRouter(kc: KubeConfig, namespace: string, serving: ServingSpec, fieldManager: string, requireOptIn = false): TrafficRouter {
   const name = (serving.router.gatewayAPI as { httpRoute: { name: string } }).httpRoute.name;
   return new PatchedObjectRouter<HttpRoute, Location>(
     kc,
@@ -125,5 +125,6 @@ export function gatewayApiRouter(kc: KubeConfig, namespace: string, serving: Ser
       mirrorPatch: (route, at, percent) => mirrorPatch(route, at, serving, percent),
     },
     fieldManager,
+    requireOptIn,
   );
 }

@@ -101,7 +101,7 @@ export function istioWeightPatch(at: Location, serving: ServingSpec, weights: We
 }
 
 /** The router of a VirtualService's destination weights. */
-export function istioRouter(kc: KubeConfig, namespace: string, serving: ServingSpec, fieldManager: string): TrafficRouter {
+export function istioRouter(kc: KubeConfig, namespace: string, serving: ServingSpec, fieldManager: string, requireOptIn = false): TrafficRouter {
   const name = (serving.router.istio as { virtualService: { name: string } }).virtualService.name;
   return new PatchedObjectRouter<VirtualService, Location>(
     kc,
@@ -118,5 +118,6 @@ export function istioRouter(kc: KubeConfig, namespace: string, serving: ServingS
       mirrorPatch: (vs, at, percent) => istioMirrorPatch(vs, at, serving, percent),
     },
     fieldManager,
+    requireOptIn,
   );
 }

@@ -14,7 +14,8 @@ import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } fr
 import type { ServingSpec, Weights } from "../../api/v1alpha1/rollout.ts";
 import type { RolloutEffect, WorkloadState } from "../../domain/rollout/machine.ts";
 import { RouterError, type LiveServing, type RolloutView, type ServedVersions } from "../../ports.ts";
-import { routerError } from "./patched-object.ts";
+import type { ServingTarget } from "../../domain/rollout/targets.ts";
+import { labelsOf, optInTest, routerError } from "./patched-object.ts";
 
 export const INFERENCESERVICES = { group: "serving.kserve.io", version: "v1beta1", plural: "inferenceservices" } as const;
 
@@ -35,7 +36,7 @@ interface PredictorStatus {
   previousRolledoutRevision?: string;
 }
 export interface InferenceService {
-  metadata?: { annotations?: Record<string, string> };
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: { predictor?: { canaryTrafficPercent?: number; model?: { storageUri?: string; env?: EnvVar[] } } };
   status?: {
     deploymentMode?: string;
@@ -61,18 +62,21 @@ function check(isvc: InferenceService): { model: { storageUri?: string; env?: En
 }
 
 /** A router failure: a typed weights error, and neither version found. */
-function unreadable(e: RouterError): LiveServing {
+function unreadable(e: RouterError, targets: ServingTarget[] = []): LiveServing {
   const missing: WorkloadState = { found: false, ready: false, message: e.message };
-  return { weights: { kind: "error", reason: e.reason, message: e.message }, stable: missing, candidate: missing };
+  return { weights: { kind: "error", reason: e.reason, message: e.message }, stable: missing, candidate: missing, targets };
 }
+
+const nameOf = (serving: ServingSpec) => (serving.router.kserve as { inferenceService: { name: string } }).inferenceService.name;
 
 /** The two slots and the split, as the rollout sees them; pure, tested on objects. */
 export function kserveServing(isvc: InferenceService, serving: ServingSpec, view: RolloutView): LiveServing {
+  const targets: ServingTarget[] = [{ kind: "InferenceService", name: nameOf(serving), labels: labelsOf(isvc) }];
   let model: { storageUri?: string; env?: EnvVar[] };
   try {
     model = check(isvc).model;
   } catch (err) {
-    return unreadable(err as RouterError);
+    return unreadable(err as RouterError, targets);
   }
   const percent = isvc.spec?.predictor?.canaryTrafficPercent;
   const predictor = isvc.status?.components?.predictor ?? {};
@@ -99,7 +103,7 @@ export function kserveServing(isvc: InferenceService, serving: ServingSpec, view
       : { found: false, ready: false, message: "KServe reports no rolled-out revision of the InferenceService" };
   if (view.promoted) {
     const weights = percent === undefined ? ALL_STABLE : { stable: percent, candidate: 100 - percent };
-    return { weights: { kind: "weights", weights }, stable: latest, candidate: kept(predictor.previousRolledoutRevision, view.stable) };
+    return { weights: { kind: "weights", weights }, stable: latest, candidate: kept(predictor.previousRolledoutRevision, view.stable), targets };
   }
   if (percent === undefined) {
     // no canary: the latest revision has all traffic
@@ -107,9 +111,9 @@ export function kserveServing(isvc: InferenceService, serving: ServingSpec, view
     const candidate: WorkloadState = servesCandidate
       ? { found: false, ready: false, message: `the InferenceService already serves ${view.candidate.version} with all its traffic` }
       : { found: true, ready: false, message: "no canary revision: spec.predictor.canaryTrafficPercent is not set" };
-    return { weights: { kind: "weights", weights: ALL_STABLE }, stable: latest, candidate };
+    return { weights: { kind: "weights", weights: ALL_STABLE }, stable: latest, candidate, targets };
   }
-  return { weights: { kind: "weights", weights: { stable: 100 - percent, candidate: percent } }, stable: kept(predictor.latestRolledoutRevision, view.stable), candidate: latest };
+  return { weights: { kind: "weights", weights: { stable: 100 - percent, candidate: percent } }, stable: kept(predictor.latestRolledoutRevision, view.stable), candidate: latest, targets };
 }
 
 /** The JSON patch that performs one effect, or none when nothing is to change; pure. */
@@ -175,15 +179,18 @@ export class KServeServing implements ServedVersions {
   private readonly namespace: string;
   private readonly serving: ServingSpec;
   private readonly fieldManager: string;
-  constructor(kc: KubeConfig, namespace: string, serving: ServingSpec, fieldManager: string) {
+  private readonly requireOptIn: boolean;
+  /** requireOptIn (REQUIRE_TARGET_OPT_IN): every patch also tests the opt-in label. */
+  constructor(kc: KubeConfig, namespace: string, serving: ServingSpec, fieldManager: string, requireOptIn = false) {
     this.api = kc.makeApiClient(CustomObjectsApi);
     this.namespace = namespace;
     this.serving = serving;
     this.fieldManager = fieldManager;
+    this.requireOptIn = requireOptIn;
   }
 
   private get name(): string {
-    return (this.serving.router.kserve as { inferenceService: { name: string } }).inferenceService.name;
+    return nameOf(this.serving);
   }
 
   private async get(): Promise<InferenceService> {
@@ -211,7 +218,7 @@ export class KServeServing implements ServedVersions {
     if (body.length === 0) return;
     try {
       await this.api.patchNamespacedCustomObject(
-        { ...INFERENCESERVICES, namespace: this.namespace, name: this.name, body, fieldManager: this.fieldManager },
+        { ...INFERENCESERVICES, namespace: this.namespace, name: this.name, body: this.requireOptIn ? [optInTest, ...body] : body, fieldManager: this.fieldManager },
         setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
       );
     } catch (err) {

@@ -1,17 +1,20 @@
 // What every router of a routing object shares: read the object, find the two versions' weights
 // in it (pure, per router), and set both in one JSON patch whose `test` operations refuse it if
 // the object changed in between, so a reordered route is never written at the wrong places and
-// every field but the two weights is left as it is.
+// every field but the two weights is left as it is. With REQUIRE_TARGET_OPT_IN every patch also
+// tests the opt-in label, so one removed after the read refuses the write.
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Weights } from "../../api/v1alpha1/rollout.ts";
 import type { LiveWeights } from "../../domain/rollout/machine.ts";
+import { ROLLOUT_TARGET_LABEL } from "../../domain/rollout/names.ts";
+import type { ServingTarget, ServingTargetKind } from "../../domain/rollout/targets.ts";
 import { RouterError, type ResourceType, type TrafficRouter } from "../../ports.ts";
 import { apiMessage } from "../kubernetes/client.ts";
 
 /** One kind of routing object: where its two weights are, and the patch that sets them. */
 export interface RoutingObject<T, At> {
   resource: ResourceType;
-  kind: string;
+  kind: ServingTargetKind;
   name: string;
   /** Throws RouterError when the object does not hold both versions. */
   locate(obj: T): { at: At; weights: Weights; mirror: number };
@@ -28,14 +31,21 @@ export interface RoutingObject<T, At> {
 export class PatchedObjectRouter<T, At> implements TrafficRouter {
   private readonly api: CustomObjectsApi;
   private lastRead: T | undefined;
+  private readTarget: ServingTarget | undefined;
   private readonly namespace: string;
   private readonly route: RoutingObject<T, At>;
   private readonly fieldManager: string;
-  constructor(kc: KubeConfig, namespace: string, route: RoutingObject<T, At>, fieldManager: string) {
+  private readonly requireOptIn: boolean;
+  constructor(kc: KubeConfig, namespace: string, route: RoutingObject<T, At>, fieldManager: string, requireOptIn = false) {
     this.api = kc.makeApiClient(CustomObjectsApi);
     this.namespace = namespace;
     this.route = route;
     this.fieldManager = fieldManager;
+    this.requireOptIn = requireOptIn;
+  }
+
+  target(): ServingTarget | undefined {
+    return this.readTarget;
   }
 
   private get what(): string {
@@ -51,8 +61,10 @@ export class PatchedObjectRouter<T, At> implements TrafficRouter {
   }
 
   async read(): Promise<LiveWeights> {
+    this.readTarget = undefined;
     try {
       this.lastRead = await this.get();
+      this.readTarget = { kind: this.route.kind, name: this.route.name, labels: labelsOf(this.lastRead) };
       const { weights, mirror } = this.route.locate(this.lastRead);
       return { kind: "weights", weights, mirror };
     } catch (err) {
@@ -75,9 +87,10 @@ export class PatchedObjectRouter<T, At> implements TrafficRouter {
   }
 
   private async send(body: object[]): Promise<void> {
+    const guarded = this.requireOptIn ? [optInTest, ...body] : body;
     try {
       await this.api.patchNamespacedCustomObject(
-        { ...this.route.resource, namespace: this.namespace, name: this.route.name, body, fieldManager: this.fieldManager },
+        { ...this.route.resource, namespace: this.namespace, name: this.route.name, body: guarded, fieldManager: this.fieldManager },
         setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
       );
     } catch (err) {
@@ -85,6 +98,11 @@ export class PatchedObjectRouter<T, At> implements TrafficRouter {
     }
   }
 }
+
+/** A JSON patch operation that refuses the whole patch unless the object carries the opt-in label. */
+export const optInTest = { op: "test", path: `/metadata/labels/${ROLLOUT_TARGET_LABEL.replaceAll("~", "~0").replaceAll("/", "~1")}`, value: "true" } as const;
+
+export const labelsOf = (obj: unknown): Record<string, string> => (obj as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels ?? {};
 
 export function routerError(err: unknown, what: string): RouterError {
   if (err instanceof RouterError) return err;

@@ -11,6 +11,7 @@ import { durationMs } from "../duration.ts";
 import { EventReason, type MonitorEvent } from "../events.ts";
 import { episodeKey, findingKeyOfEpisode } from "../findings.ts";
 import { jobName, renderJob, stableHash, type JobView } from "./job.ts";
+import { describeRefusals, jobTemplateRefusals, type JobLimits } from "./job-limits.ts";
 import { describeFindings, matchTriggers } from "./triggers.ts";
 
 export type PolicyView =
@@ -35,6 +36,8 @@ export interface RemediationInput {
   annotations?: Readonly<Record<string, string>>;
   /** The rollout of an earlier candidate still running: no new retraining until it ends. */
   rolloutInProgress?: string | undefined;
+  /** The service accounts and images the operator's settings allow Jobs (JOB_ALLOWED_*); absent: any. */
+  jobLimits?: JobLimits | undefined;
 }
 
 /** `kubectl annotate modelmonitor <name> --overwrite modelguardian.dev/approve=<trigger>` starts a Job waiting for approval. */
@@ -234,7 +237,11 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
   const intents: JobIntent[] = [];
   if (policy?.state === "missing") draft.held.push({ action: "*", reason: EventReason.PolicyNotFound, message: `RetrainPolicy ${policy.name} not found in namespace ${input.namespace}` });
   if (policy?.state === "invalid") draft.held.push({ action: "*", reason: EventReason.PolicyInvalid, message: `RetrainPolicy ${policy.name} is invalid: ${policy.message}` });
-  if (spec && policy && input.acting) {
+  // checked here, not only by the policy's controller: its verdict in status may not be written yet
+  const refused = spec ? jobTemplateRefusals(spec.actions, input.jobLimits ?? {}) : [];
+  if (refused.length && policy)
+    draft.held.push({ action: "*", reason: EventReason.JobTemplateNotAllowed, message: `RetrainPolicy ${policy.name} asks for what the operator's settings do not allow: ${describeRefusals(refused)}` });
+  if (spec && policy && input.acting && refused.length === 0) {
     for (const match of matchTriggers(spec.triggers, input.findings)) {
       const action = spec.actions.find((a) => a.name === match.action);
       if (!action) continue; // the CRD's CEL rule prevents this; a stale cache might not

@@ -9,7 +9,9 @@ import type { JobView } from "./job.ts";
 import type { PolicyView } from "./plan.ts";
 import { isDeepEqual } from "../json.ts";
 
-export type PolicyValidity = { ok: true } | { ok: false; reason: typeof EventReason.InvalidSpec | typeof EventReason.InvalidJobTemplate; message: string };
+export type PolicyValidity =
+  | { ok: true }
+  | { ok: false; reason: typeof EventReason.InvalidSpec | typeof EventReason.InvalidJobTemplate | typeof EventReason.JobTemplateNotAllowed; message: string };
 
 export interface PolicyStatusInput {
   generation: number;
@@ -61,7 +63,8 @@ export function policyStatus(input: PolicyStatusInput): { status: RetrainPolicyS
  */
 export function recordedTemplateVerdict(previous: RetrainPolicyStatus, generation: number): PolicyValidity | undefined {
   const ready = previous.conditions.find((c) => c.type === "Ready");
-  if (previous.observedGeneration !== generation || ready?.observedGeneration !== generation || ready.reason === EventReason.InvalidSpec) return undefined;
+  // a refusal by the operator's settings says nothing of the dry run, and the settings may have changed since
+  if (previous.observedGeneration !== generation || ready?.observedGeneration !== generation || ready.reason === EventReason.InvalidSpec || ready.reason === EventReason.JobTemplateNotAllowed) return undefined;
   return ready.reason === EventReason.InvalidJobTemplate ? { ok: false, reason: EventReason.InvalidJobTemplate, message: ready.message } : { ok: true };
 }
 

@@ -43,6 +43,8 @@ export interface RolloutWorld {
   monitor?: MonitorVerdict | undefined;
   /** The monitor's wiring, recorded in status so a deletion after the monitor's can still restore stable. */
   serving?: ServingSpec | undefined;
+  /** Why the rollout may change none of its serving objects (REQUIRE_TARGET_OPT_IN, targets.ts): it then writes nothing and holds. */
+  targetRefusal?: string | undefined;
 }
 
 export interface MonitorVerdict {

@@ -12,7 +12,7 @@ import { severityRank } from "../stats/severity.ts";
 import { EventReason } from "../events.ts";
 import { analysisRecordOf, type AnalysisJudgement } from "./analysis.ts";
 import { ALL_STABLE, Builder, sameWeights, stepWeights, WAIT_MS, WATCH_INTERVAL_MS, ZERO_COUNTERS, type RolloutDecision, type RolloutSnapshot, type RolloutWorld } from "./builder.ts";
-import { actionVerb, ROLLOUT_ACTION_ANNOTATION } from "./names.ts";
+import { actionVerb, ROLLOUT_ACTION_ANNOTATION, ROLLOUT_TARGET_LABEL } from "./names.ts";
 import { accelerateRollback, rollback, rollingBack } from "./rollback.ts";
 
 export type { LiveWeights, MonitorVerdict, RolloutDecision, RolloutEffect, RolloutSnapshot, RolloutWorld, WorkloadState } from "./builder.ts";
@@ -37,14 +37,21 @@ export function analysisWindow(status: ModelRolloutStatus, now: number): { windo
   return { windowMs, candidateAt: now, stableAt: (status.stepWeight ?? 0) >= 100 ? start : now };
 }
 
-export function decideRollout(r: RolloutSnapshot, w: RolloutWorld): RolloutDecision {
-  const b = new Builder(r.status, w.now);
+/** The status reason while a serving object lacks the opt-in label (REQUIRE_TARGET_OPT_IN). */
+export const TARGET_HOLD = "TargetNotOptedIn";
+
+export function decideRollout(r: RolloutSnapshot, world: RolloutWorld): RolloutDecision {
+  const b = new Builder(r.status, world.now);
+  // the reconcile that ends a hold judges nothing: its step's hold starts again
+  const w = r.status.reason === TARGET_HOLD && !world.targetRefusal ? { ...world, analysis: undefined } : world;
   const live = w.weights.kind === "weights" ? w.weights.weights : undefined;
-  if (live) b.set({ weights: live });
   const version = r.spec.candidate.version;
 
   if (r.deleting) return restoreOnDelete(b, r, w, live);
+  if (w.targetRefusal && (!isTerminal(r.status.phase) || retryWaiting(r))) return holdForTargets(b, r, w, w.targetRefusal);
+  if (live) b.set({ weights: live });
   if (b.status.phase === undefined) start(b, r, w);
+  if (b.status.reason === TARGET_HOLD) releaseTargetHold(b, w);
   handleAction(b, r, w);
 
   switch (b.status.phase) {
@@ -92,6 +99,50 @@ export function decideRollout(r: RolloutSnapshot, w: RolloutWorld): RolloutDecis
   b.set({ observedGeneration: r.generation, conditions: conditionsOf(b.status, w, version, r.generation), ...(w.serving ? { serving: w.serving } : {}) });
   const over = isTerminal(b.status.phase);
   return { status: b.status, effects: b.effects, events: b.events, requeueAfterMs: b.requeueAfterMs, holdFinalizer: !over, releaseFinalizer: over };
+}
+
+/** A retry asked for and not handled yet: the one action that makes a finished rollout write again. */
+const retryWaiting = (r: RolloutSnapshot) => {
+  const value = r.annotations[ROLLOUT_ACTION_ANNOTATION];
+  return value !== undefined && value !== r.status.handledAction && actionVerb(value) === "retry";
+};
+
+/**
+ * A serving object lacks the opt-in label: nothing is written to any of them, nothing moves (no
+ * step, analysis, timeout, promotion or rollback, and a person's action waits), and status says
+ * which object and the command that fixes it. A rollout held before it began is Pending. The
+ * weights status recorded stay those of before the hold, so a weight a person sets meanwhile is
+ * found to be theirs (ManualWeightChange) rather than overwritten when the hold ends.
+ */
+function holdForTargets(b: Builder, r: RolloutSnapshot, w: RolloutWorld, why: string): RolloutDecision {
+  if (b.status.phase === undefined) start(b, r, w);
+  if (r.status.reason !== TARGET_HOLD) b.event("Warning", EventReason.TargetNotOptedIn, why);
+  b.phase(b.status.phase as RolloutPhase, TARGET_HOLD, why);
+  // labels are not watched: look again this often
+  b.requeue(WATCH_INTERVAL_MS);
+  b.set({ observedGeneration: r.generation, conditions: conditionsOf(b.status, w, r.spec.candidate.version, r.generation), ...(w.serving ? { serving: w.serving } : {}) });
+  return { status: b.status, effects: [], events: b.events, requeueAfterMs: b.requeueAfterMs, holdFinalizer: !isTerminal(b.status.phase), releaseFinalizer: false };
+}
+
+/** The labels are back: the phase goes on where it held; its clocks start again, as after a pause. */
+function releaseTargetHold(b: Builder, w: RolloutWorld) {
+  const phase = b.status.phase as RolloutPhase;
+  let restarted = "";
+  if (phase === "Pending") {
+    // the ready timeout counts from now: the candidate could not be put in place meanwhile
+    b.set({ phaseTime: b.iso });
+    restarted = "; the wait for the candidate starts again";
+  } else if (phase === "Progressing" || phase === "Shadowing") {
+    const index = b.status.stepIndex ?? 0;
+    const step = w.strategy.steps[Math.min(index, w.strategy.steps.length - 1)] as RolloutStrategy["steps"][number];
+    const hold = phase === "Shadowing" ? (w.strategy.shadow?.hold ?? step.hold) : step.hold;
+    // what happened while held is not this step's evidence
+    b.set({ stepStartTime: b.iso, nextAnalysisTime: new Date(b.now + durationMs(hold)).toISOString() });
+    restarted = `; the ${phase === "Shadowing" ? "shadow" : "step"} holds ${hold} again`;
+  }
+  const message = `every serving object carries ${ROLLOUT_TARGET_LABEL}=true again: carrying on${restarted}`;
+  b.phase(phase, "TargetsOptedIn", message);
+  b.event("Normal", EventReason.RolloutResumed, message);
 }
 
 function start(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
@@ -410,6 +461,11 @@ function restoreOnDelete(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: 
   if (!promoted && !routeGone && !sameWeights(live, ALL_STABLE)) b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
   else if (!routeGone && (liveMirror(w) ?? 0) > 0) b.effects.push({ kind: "setMirror", percent: 0 });
   else if (!promoted && cw.found && cw.version !== stable.version) b.effects.push({ kind: "setWorkload", which: "candidate", version: stable.version, uri: stable.uri });
+  if (b.effects.length && w.targetRefusal) {
+    // as when the monitor is gone: the deletion goes on, and the objects stay as they are
+    b.effects.length = 0;
+    b.event("Warning", EventReason.TargetNotOptedIn, `deleted without restoring stable: ${w.targetRefusal}`);
+  }
   const done = b.effects.length === 0;
   if (!done) b.requeue(500);
   return { status: b.status, effects: b.effects, events: b.events, requeueAfterMs: b.requeueAfterMs, holdFinalizer: false, releaseFinalizer: done };
@@ -418,14 +474,15 @@ function restoreOnDelete(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: 
 function conditionsOf(s: ModelRolloutStatus, w: RolloutWorld, version: string, generation: number): Condition[] {
   const next: ConditionInput[] = [];
   const routerOk = w.weights.kind === "weights";
-  if (w.strategyProblem) next.push({ type: "Ready", status: "False", reason: "InvalidStrategy", message: w.strategyProblem });
+  if (w.targetRefusal) next.push({ type: "Ready", status: "False", reason: TARGET_HOLD, message: w.targetRefusal });
+  else if (w.strategyProblem) next.push({ type: "Ready", status: "False", reason: "InvalidStrategy", message: w.strategyProblem });
   else if (!routerOk) next.push({ type: "Ready", status: "False", reason: (w.weights as { reason: string }).reason, message: (w.weights as { message: string }).message });
   else next.push({ type: "Ready", status: "True", reason: "RouterReady", message: "the route and both backends are in place" });
   const terminal = isTerminal(s.phase);
   next.push(
     terminal
       ? { type: "Progressing", status: "False", reason: s.phase as string, message: s.message ?? "" }
-      : { type: "Progressing", status: s.phase === "Paused" ? "False" : "True", reason: s.reason ?? "Progressing", message: s.message ?? "" },
+      : { type: "Progressing", status: s.phase === "Paused" || s.reason === TARGET_HOLD ? "False" : "True", reason: s.reason ?? "Progressing", message: s.message ?? "" },
   );
   next.push(s.phase === "Paused" ? { type: "Paused", status: "True", reason: s.pauseReason ?? "Paused", message: s.message ?? "" } : { type: "Paused", status: "False", reason: "NotPaused", message: "" });
   next.push(

@@ -28,3 +28,9 @@ export function actionVerb(value: string): RolloutAction | undefined {
   const verb = value.split("-")[0]?.trim().toLowerCase();
   return ROLLOUT_ACTIONS.find((a) => a === verb);
 }
+
+/**
+ * With REQUIRE_TARGET_OPT_IN the operator changes a serving object (Deployment, HTTPRoute,
+ * VirtualService, InferenceService) only while it carries this label with the value "true".
+ */
+export const ROLLOUT_TARGET_LABEL = "modelguardian.dev/rollout-target";

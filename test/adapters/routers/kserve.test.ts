@@ -55,6 +55,13 @@ describe("an InferenceService read as the rollout's two slots", () => {
     expect(live.candidate).toMatchObject({ found: true, version: "v1", uri: "s3://m/v1", ready: true });
   });
 
+  it("names the InferenceService as the one serving target, with its labels, also when it refuses it", () => {
+    const labelled = { ...isvc({ status: readyStatus("r1", "r1") }), metadata: { labels: { "modelguardian.dev/rollout-target": "true" } } };
+    expect(kserveServing(labelled, serving, view()).targets).toEqual([{ kind: "InferenceService", name: "fraud", labels: { "modelguardian.dev/rollout-target": "true" } }]);
+    const raw = { ...isvc(), metadata: { annotations: { "serving.kserve.io/deploymentMode": "RawDeployment" } } };
+    expect(kserveServing(raw, serving, view()).targets).toEqual([{ kind: "InferenceService", name: "fraud", labels: {} }]);
+  });
+
   it("refuses RawDeployment and Standard mode and a predictor without spec.predictor.model, touching nothing", () => {
     for (const mode of ["RawDeployment", "Standard"]) {
       const obj = { ...isvc(), metadata: { annotations: { "serving.kserve.io/deploymentMode": mode } } };

@@ -73,6 +73,7 @@ interface Tick {
   outcome?: (name: string) => CreateOutcome | undefined;
   annotations?: Record<string, string>;
   rolloutInProgress?: string;
+  jobLimits?: RemediationInput["jobLimits"];
 }
 
 function tick(cluster: Cluster, t: Tick): RemediationResult {
@@ -89,6 +90,7 @@ function tick(cluster: Cluster, t: Tick): RemediationResult {
     now: t.now,
     annotations: t.annotations ?? {},
     rolloutInProgress: t.rolloutInProgress,
+    jobLimits: t.jobLimits,
   };
   const plan = planRemediation(input);
   const outcomes = new Map<string, CreateOutcome>();
@@ -321,6 +323,31 @@ describe("planRemediation", () => {
     expect(missing.conditions.find((x) => x.type === "ActionHeld")).toMatchObject({ status: "True", reason: "PolicyNotFound", message: expect.stringContaining("nope") });
     const invalid = tick(new Cluster(), { findings: [finding("AccuracyDrift")], now: T0, previous: undefined, policy: { state: "invalid", name: "p", message: "spec.actions[retrain].jobTemplate: image required" } });
     expect(invalid.conditions.find((x) => x.type === "ActionHeld")?.message).toContain("image required");
+  });
+
+  it("a template outside JOB_ALLOWED_IMAGES holds every action, naming the field, and creates nothing until the setting allows it", () => {
+    const c = new Cluster();
+    const acc = finding("AccuracyDrift", "critical");
+    // the policy's template runs trainer:1, a Docker Hub image
+    const limits = { images: ["registry.example.com/ml/"] };
+    let r = tick(c, { findings: [acc], now: T0, previous: undefined, jobLimits: limits });
+    expect(c.creations).toBe(0);
+    expect(r.status?.history).toEqual([]);
+    expect(r.conditions.find((x) => x.type === "ActionHeld")).toMatchObject({
+      status: "True",
+      reason: "JobTemplateNotAllowed",
+      message: 'RetrainPolicy fraud-policy asks for what the operator\'s settings do not allow: spec.actions[0].jobTemplate.spec.template.spec.containers[0].image: "trainer:1" is not allowed by JOB_ALLOWED_IMAGES (registry.example.com/ml/); spec.actions[1].jobTemplate.spec.template.spec.containers[0].image: "trainer:1" is not allowed by JOB_ALLOWED_IMAGES (registry.example.com/ml/)',
+    });
+    expect(r.events).toEqual([expect.objectContaining({ type: "Warning", reason: "JobTemplateNotAllowed" })]);
+    // neither a dry run nor an approval gets past it
+    r = tick(c, { findings: [acc], now: T0 + MIN, previous: r.status, jobLimits: limits, policy: policy({ dryRun: true }) });
+    expect(r.status?.history).toEqual([]);
+    expect(held(r)).toEqual(["JobTemplateNotAllowed"]);
+    expect(r.events).toEqual([]); // the hold goes on: no second Event
+    // allowed (the admin widened the list): the findings start their Job
+    r = tick(c, { findings: [acc], now: T0 + 2 * MIN, previous: r.status, jobLimits: { images: ["docker.io/library/trainer"] } });
+    expect(c.creations).toBe(1);
+    expect(held(r)).toEqual([]);
   });
 
   it("a Job the API server refuses is recorded, counted as a failure and retried only after the backoff", () => {

@@ -335,3 +335,122 @@ describe("restarts and deletion", () => {
     expect(d.releaseFinalizer).toBe(true);
   });
 });
+
+describe("serving objects without the opt-in label (REQUIRE_TARGET_OPT_IN)", () => {
+  const WHY = "Deployment model-candidate lacks the label modelguardian.dev/rollout-target=true";
+  const readyCondition = (h: RolloutHarness) => h.status.conditions.find((c) => c.type === "Ready");
+
+  it("a rollout refused before it starts stays Pending, writes nothing, and goes once the label is there", () => {
+    const h = new RolloutHarness();
+    h.targetRefusal = WHY;
+    for (let i = 0; i < 5; i++) {
+      const d = h.tick();
+      expect(d.effects).toEqual([]);
+      expect(d.requeueAfterMs).toBe(5_000);
+      h.advance(60_000);
+    }
+    expect(h.status).toMatchObject({ phase: "Pending", reason: "TargetNotOptedIn", message: WHY });
+    expect(readyCondition(h)).toMatchObject({ status: "False", reason: "TargetNotOptedIn", message: WHY });
+    expect(h.status.conditions.find((c) => c.type === "Progressing")).toMatchObject({ status: "False", reason: "TargetNotOptedIn" });
+    expect(h.candidate.version).toBe("v1");
+    // one Warning when the hold begins, not one per reconcile
+    expect(h.reasons().filter((r) => r === "TargetNotOptedIn")).toHaveLength(1);
+    // longer than readyTimeout (10m) went by: the wait for the candidate starts only now
+    h.advance(20 * 60_000);
+    h.targetRefusal = undefined;
+    h.tick();
+    expect(h.candidate.version).toBe("v2");
+    expect(h.status.phase).toBe("Pending");
+    expect(readyCondition(h)).toMatchObject({ status: "True" });
+    h.runUntil(terminal);
+    expect(h.status.phase).toBe("Succeeded");
+  });
+
+  it("a label removed mid-rollout holds the step where it is: no analysis, no step, no write; the step's hold restarts once it is back", () => {
+    const h = new RolloutHarness();
+    h.runUntil((x) => x.status.stepIndex === 1);
+    const weights = { ...h.weights };
+    const analyses = h.analyses;
+    h.targetRefusal = WHY;
+    h.advance(3_600_000); // far past the step's hold
+    for (let i = 0; i < 3; i++) {
+      expect(h.tick().effects).toEqual([]);
+      h.advance(5_000);
+    }
+    expect(h.status).toMatchObject({ phase: "Progressing", reason: "TargetNotOptedIn", stepIndex: 1 });
+    expect(h.weights).toEqual(weights);
+    expect(h.analyses).toBe(analyses);
+    h.targetRefusal = undefined;
+    // an analysis handed to the reconcile that ends the hold is not judged
+    h.nextOutcome = "Failed";
+    expect(h.decide({ forceAnalysis: true }).status).toMatchObject({ phase: "Progressing", reason: "TargetsOptedIn", stepIndex: 1, counters: { failed: 0 } });
+    h.nextOutcome = "Successful";
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "Progressing", reason: "TargetsOptedIn", stepIndex: 1 });
+    expect(Date.parse(h.status.stepStartTime as string)).toBe(h.now);
+    expect(h.reasons()).toContain("RolloutResumed");
+    h.runUntil(terminal);
+    expect(h.status.phase).toBe("Succeeded");
+  });
+
+  it("an abort asked for while held waits: nothing half-applied, then all of it once the label is back", () => {
+    const h = new RolloutHarness();
+    h.runUntil((x) => x.status.stepIndex === 1);
+    const weights = { ...h.weights };
+    h.targetRefusal = WHY;
+    h.annotations = { [ROLLOUT_ACTION_ANNOTATION]: "abort" };
+    expect(h.tick().effects).toEqual([]);
+    expect(h.status).toMatchObject({ phase: "Progressing", reason: "TargetNotOptedIn" });
+    expect(h.weights).toEqual(weights);
+    h.targetRefusal = undefined;
+    h.runUntil(terminal);
+    expect(h.status.phase).toBe("Aborted");
+    expect(h.weights).toEqual({ stable: 100, candidate: 0 });
+    expect(h.candidate.version).toBe("v1");
+  });
+
+  it("a weight a person sets while the rollout is held is theirs: the rollout pauses rather than overwrite it", () => {
+    const h = new RolloutHarness();
+    h.runUntil((x) => x.status.stepIndex === 1);
+    h.targetRefusal = WHY;
+    h.tick();
+    h.weights = { stable: 100, candidate: 0 }; // the person who took the label off moved the traffic
+    h.tick();
+    expect(h.status.weights).not.toEqual(h.weights);
+    h.targetRefusal = undefined;
+    expect(h.tick().effects).toEqual([]);
+    expect(h.status).toMatchObject({ phase: "Paused", pauseReason: "ManualWeightChange" });
+    expect(h.weights).toEqual({ stable: 100, candidate: 0 });
+  });
+
+  it("a finished rollout is left as it is, but a retry waits for the label", () => {
+    const h = new RolloutHarness();
+    h.runUntil((x) => x.status.stepIndex === 1);
+    h.annotations = { [ROLLOUT_ACTION_ANNOTATION]: "abort" };
+    h.runUntil(terminal);
+    const reason = h.status.reason;
+    h.targetRefusal = WHY;
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "Aborted", reason });
+    h.annotations = { [ROLLOUT_ACTION_ANNOTATION]: "retry" };
+    expect(h.tick().effects).toEqual([]);
+    expect(h.status).toMatchObject({ phase: "Aborted", reason: "TargetNotOptedIn" });
+    h.targetRefusal = undefined;
+    h.tick();
+    expect(h.status.phase).toBe("Pending");
+    expect(h.candidate.version).toBe("v2");
+  });
+
+  it("deleting a held rollout writes nothing and lets the finalizer go, with a Warning", () => {
+    const h = new RolloutHarness();
+    h.runUntil((x) => x.status.stepIndex === 1);
+    const weights = { ...h.weights };
+    h.targetRefusal = WHY;
+    h.deleting = true;
+    const d = h.tick();
+    expect(d.effects).toEqual([]);
+    expect(d.releaseFinalizer).toBe(true);
+    expect(h.weights).toEqual(weights);
+    expect(d.events).toEqual([{ type: "Warning", reason: "TargetNotOptedIn", message: `deleted without restoring stable: ${WHY}` }]);
+  });
+});

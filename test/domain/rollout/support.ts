@@ -3,7 +3,7 @@
 // before applying its effects, as the real one does. No real time passes.
 import { modelRolloutStatusSchema, rolloutStrategySchema, type ModelRolloutStatus, type RolloutStrategyInput, type Weights } from "../../../src/api/v1alpha1/rollout.ts";
 import type { AnalysisJudgement } from "../../../src/domain/rollout/analysis.ts";
-import { analysisDue, decideRollout, type MonitorVerdict, type RolloutDecision, type RolloutEffect } from "../../../src/domain/rollout/machine.ts";
+import { analysisDue, decideRollout, TARGET_HOLD, type MonitorVerdict, type RolloutDecision, type RolloutEffect } from "../../../src/domain/rollout/machine.ts";
 import type { MonitorEvent } from "../../../src/domain/events.ts";
 
 export const T0 = Date.parse("2026-12-01T10:00:00Z");
@@ -41,12 +41,16 @@ export class RolloutHarness {
   candidateVersion = "v2";
   /** What the monitor last concluded (during a bake). */
   monitor: MonitorVerdict | undefined;
+  /** Set: a serving object lacks the opt-in label (REQUIRE_TARGET_OPT_IN). */
+  targetRefusal: string | undefined;
   constructor(strategy: RolloutStrategyInput = {}) {
     this.strategy = rolloutStrategySchema.parse(strategy);
   }
 
-  decide(opts: { analysis?: boolean } = {}): RolloutDecision {
-    const due = analysisDue(this.status, this.now) && !this.paused;
+  /** `forceAnalysis`: hand the machine an analysis whether or not the controller would run one. */
+  decide(opts: { analysis?: boolean; forceAnalysis?: boolean } = {}): RolloutDecision {
+    // the controller runs no analysis for a held rollout, nor when the hold ends
+    const due = opts.forceAnalysis || (analysisDue(this.status, this.now) && !this.paused && this.targetRefusal === undefined && this.status.reason !== TARGET_HOLD);
     const analysis =
       (opts.analysis ?? true) && due
         ? { outcome: this.nextOutcome, message: `${this.nextOutcome.toLowerCase()} analysis`, comparisons: [], window: "10m" }
@@ -64,6 +68,7 @@ export class RolloutHarness {
         candidateWorkload: state(this.candidate),
         analysis,
         monitor: this.monitor,
+        targetRefusal: this.targetRefusal,
       },
     );
   }

@@ -9,7 +9,8 @@
 --   RolledBack, Aborted (the candidate is quarantined)                 Degraded
 --   RollingBack (decided: the candidate lost, traffic goes back)       Degraded
 --   Ready False that a person must fix (invalid spec, strategy or
---     monitor, no spec.serving on the monitor, router forbidden)       Degraded
+--     monitor, no spec.serving on the monitor, router forbidden, a
+--     serving object without the opt-in label)                         Degraded
 --   Paused; Pending waiting for a person's approval                    Suspended
 --   Ready False otherwise (an object not found yet, the router
 --     unavailable or changed: the operator retries)                    Progressing
@@ -50,6 +51,8 @@ local NEEDS_A_FIX = {
   MonitorInvalid = true,
   NoServing = true,
   RouterForbidden = true,
+  -- REQUIRE_TARGET_OPT_IN: a serving object lacks modelguardian.dev/rollout-target=true
+  TargetNotOptedIn = true,
 }
 
 local status = field(obj, "status")
