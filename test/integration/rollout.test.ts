@@ -368,7 +368,7 @@ describe("a canary rollout through the Gateway API data plane", () => {
     }, 60_000);
   }, 300_000);
 
-  it("resumes at the same step after SIGKILL at random moments: no step skipped or repeated, weights never outside the plan", async () => {
+  it("resumes at the same step after SIGKILL at chosen moments: no step skipped or repeated, weights never outside the plan", async () => {
     const steps = [20, 40, 60, 80].map((weight) => ({ weight, hold: "15s" }));
     // generous tolerances: this test is about restarts, and an extended step would add an analysis
     await apply(policy({}, { minSamples: 30, compare: [{ signal: "accuracy", maxDecrease: 0.2 }, { signal: "p95_latency", maxRelativeIncrease: 1 }] }, steps));
@@ -382,15 +382,27 @@ describe("a canary rollout through the Gateway API data plane", () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
+    // the moments are chosen by the rollout's own progress, not by the clock, so every kill
+    // happens however fast the machine is: as the rollout starts, as each step's weights land
+    // (before or after their status write), and as each step's analysis is recorded; a seeded
+    // delay of up to 1.5 s after each moment varies where in the reconcile the kill falls
     let seed = 20261201;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const moments: [string, () => Promise<boolean>][] = [
+      ["the rollout's first status", async () => (await rollout("canary-v10")).status?.phase !== undefined],
+      ...steps.flatMap((x, i): [string, () => Promise<boolean>][] => [
+        [`step ${i}'s weights on the route`, async () => (await routeWeights()).candidate === x.weight],
+        ...(i < steps.length - 1
+          ? ([[`step ${i}'s analysis recorded`, async () => ((await rollout("canary-v10")).status?.analyses ?? []).some((a) => a.step === i && a.outcome === "Successful")]] as [string, () => Promise<boolean>][])
+          : []),
+      ]),
+    ];
     await apply(newRollout("canary-v10", "v10"));
     let kills = 0;
     try {
-      while (kills < 12) {
-        await new Promise((r) => setTimeout(r, 300 + random() * 1500));
-        const r = await rollout("canary-v10");
-        if (r.status?.phase === "Succeeded") break;
+      for (const [moment, reached] of moments) {
+        await waitFor(moment, reached, 90_000, 100);
+        await new Promise((r) => setTimeout(r, random() * 1500));
         await op?.stop("SIGKILL");
         kills++;
         await new Promise((r) => setTimeout(r, random() * 1000));
@@ -400,7 +412,7 @@ describe("a canary rollout through the Gateway API data plane", () => {
         const r = await rollout("canary-v10");
         return r.status?.phase === "Succeeded" && r;
       }, 150_000, 250);
-      expect(kills).toBeGreaterThanOrEqual(10);
+      expect(kills).toBe(moments.length);
       // every step passed exactly once, in order (an inconclusive analysis would only extend its step)
       expect(done.status?.analyses?.filter((a) => a.outcome === "Successful").map((a) => a.step)).toEqual(steps.map((_, i) => i));
       expect(done.status?.analyses?.some((a) => a.outcome === "Failed" || a.outcome === "Error")).toBe(false);
