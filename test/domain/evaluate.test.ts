@@ -393,6 +393,28 @@ describe("coverage: a rule that cannot be judged is never Healthy", () => {
     expect(pinned.status.health).toBe("Healthy");
   });
 
+  it("a relative check against a baseline of 0 cannot be judged; an absolute one can", () => {
+    const zero = (rule: ModelMonitorSpecInput["rules"]) => tick({ ...spec, rules: rule }, bornAt(T0), T0).status;
+    const relative = zero([{ signal: "accuracy", baseline: { value: 0 }, maxRelativeDrop: { warning: 0.1 } }]);
+    expect(relative.rules?.[0]).toMatchObject({ coverage: "NoBaseline", message: "the baseline is 0: a relative change from it is undefined" });
+    expect(relative.health).toBe("Unknown");
+    const absolute = zero([{ signal: "accuracy", baseline: { value: 0 }, maxRelativeDrop: { warning: 0.1 }, maxIncrease: { warning: 5 } }]);
+    expect(absolute.rules?.[0]).toMatchObject({ coverage: "Judged" });
+  });
+
+  it("status.rules stays within its schema's bound at the spec's largest: 64 rules and 4 presets on 32 signals", () => {
+    const signals = Array.from({ length: 32 }, (_, i) => ({ name: `acc${i}`, classification: { metric: "model_predictions_total" } }));
+    const big: ModelMonitorSpecInput = {
+      ...spec,
+      signals,
+      presets: ["strict", "relaxed", "strict", "relaxed"],
+      rules: Array.from({ length: 64 }, () => ({ signal: "acc0", min: { warning: 0.1 } })),
+    };
+    const d = tick(big, bornAt(T0), T0);
+    expect(d.status.rules).toHaveLength(64 + 31 * 4);
+    expect(modelMonitorStatusSchema.safeParse(d.status).success).toBe(true);
+  });
+
   it("segments without a baseline are a count on the rule's row; the overall scope decides", () => {
     const seg = { ...spec, segments: { label: "plant" } };
     // the baseline window knows north only: south is new

@@ -502,7 +502,8 @@ export const modelMonitorStatusSchema = z.object({
   conditions: conditions(),
   signals: z.array(signalStatus).default([]),
   drift: z.array(driftStatus).default([]),
-  rules: z.array(ruleStatus).max(128).optional().describe("Each rule (presets expanded) and whether it could be judged in the last evaluation."),
+  // at most 64 spec.rules and 4 presets of at most one rule per signal (32): 192
+  rules: z.array(ruleStatus).max(256).optional().describe("Each rule (presets expanded) and whether it could be judged in the last evaluation."),
   judgedRules: z.string().optional().describe("Rules judged of all, e.g. 2/3, for kubectl get."),
   findings: z.array(findingSchema).default([]),
   pinned: z.record(z.string(), pinnedValue).optional().describe("Baseline snapshots, by signal or drift name."),

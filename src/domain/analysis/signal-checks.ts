@@ -94,6 +94,9 @@ function ruleCoverage(rule: RuleSpec, segment: string | undefined, o: Observatio
   if (o.state === "Error") return { coverage: "Error", message: `${o.reason}: ${o.message}` };
   if (o.state === "NoData") return { coverage: o.reason === "TooFewSamples" ? "InsufficientSamples" : "NoData", message: `${o.reason}: ${o.message}` };
   if (needsBaseline(rule) && (baseline === undefined || !Number.isFinite(baseline))) return { coverage: "NoBaseline", message: missingBaseline(rule, segment, offsets) };
+  // a relative change from 0 is undefined: checkRule skips those checks
+  if (baseline === 0 && rule.maxDrop === undefined && rule.maxIncrease === undefined && needsBaseline(rule))
+    return { coverage: "NoBaseline", message: "the baseline is 0: a relative change from it is undefined" };
   return { coverage: "Judged" };
 }
 
