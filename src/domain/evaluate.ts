@@ -79,7 +79,6 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
   const findings = analysis.findings
     .map((f) => ({ ...f, since: previousByKey.get(findingKey(f))?.since ?? f.since }))
     .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || findingKey(a).localeCompare(findingKey(b)));
-  // a rule without data, samples or a query shares its signal's cause (in unknownReasons); a missing baseline is its own
   const unjudged = unjudgedRules(analysis.rules);
   const health = healthOf(findings, analysis.unknownReasons, spec.signals.length === 0 && spec.drift.length === 0, unjudged.length);
   const conditions = setConditions(
@@ -126,5 +125,6 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
     ...(previous.versions ? { versions: previous.versions } : {}),
     ...(previous.report ? { report: previous.report } : {}),
   };
+  // a rule without data, samples or a query shares its signal's cause (in unknownReasons); a missing baseline is its own
   return { status, events: [...analysis.events, ...transitionEvents(previous, status, [...analysis.unknownReasons, ...unjudged.filter((r) => r.coverage === "NoBaseline").map(unjudgedLine)])] };
 }

@@ -36,16 +36,17 @@ export function checkSignal(
   const offsets = new Map<string, SignalObservations>();
   for (const [offset, qs] of p.baselines) offsets.set(offset, observeSignal(p.signal, resultsFor(qs, results), p.minSamples, segmentLabel));
 
-  const coverage = new Map<number, { overall?: { coverage: Coverage; message?: string }; unjudgedSegments: number }>(rules.map(({ index }) => [index, { unjudgedSegments: 0 }]));
+  // per rule: its coverage on the overall value, and how many segments it could not judge
+  const overallCoverage = new Map<number, ScopeCoverage>();
+  const unjudgedSegments = new Map<number, number>();
   for (const [segment, o] of scopes) {
     let shownBaseline: number | undefined;
     for (const { rule, index } of rules) {
       const baseline = baselineFor(rule, p.signal, segment, o, offsets, memory, outcome, nowIso);
       shownBaseline ??= baseline;
       const judged = ruleCoverage(rule, segment, o, baseline, offsets);
-      const entry = coverage.get(index) as { overall?: { coverage: Coverage; message?: string }; unjudgedSegments: number };
-      if (segment === undefined) entry.overall = judged;
-      else if (judged.coverage !== "Judged") entry.unjudgedSegments++;
+      if (segment === undefined) overallCoverage.set(index, judged);
+      else if (judged.coverage !== "Judged") unjudgedSegments.set(index, (unjudgedSegments.get(index) ?? 0) + 1);
       if (o.state !== "Value") continue;
       const subject = segment === undefined ? p.signal.name : `${p.signal.name} [${segments?.label}=${segment}]`;
       const breach = checkRule(rule, subject, o.value, baseline, o.samples);
@@ -73,24 +74,28 @@ export function checkSignal(
   if (dropped > 0 && statuses[0] && statuses[0].message === undefined)
     statuses[0] = { ...statuses[0], message: `${dropped} more values of ${segments?.label} not evaluated: at most ${MAX_SEGMENTS} segments (the ones with the most samples); list them in spec.segments.values` };
   const ruleStatuses = rules.map(({ rule, index, name }) => {
-    const c = coverage.get(index) as { overall: { coverage: Coverage; message?: string }; unjudgedSegments: number };
+    // the overall scope always runs: every rule has its entry
+    const { coverage, message } = overallCoverage.get(index) as ScopeCoverage;
+    const segmentsLeft = unjudgedSegments.get(index) ?? 0;
     return {
       index,
       name: name ?? `rules[${index}]`,
       rule: describeRule(rule),
-      coverage: c.overall.coverage,
-      ...(c.overall.message !== undefined ? { message: c.overall.message } : {}),
-      ...(c.unjudgedSegments > 0 ? { unjudgedSegments: c.unjudgedSegments } : {}),
+      coverage,
+      ...(message !== undefined ? { message } : {}),
+      ...(segmentsLeft > 0 ? { unjudgedSegments: segmentsLeft } : {}),
     };
   });
   return { statuses, rules: ruleStatuses, overall: obs.overall, outcome };
 }
 
+type ScopeCoverage = { coverage: Coverage; message?: string };
+
 /**
  * Whether a rule could be judged on one scope: the signal needs a value, and a rule with a
  * baseline comparison needs its baseline's value too (else only its min/max could run).
  */
-function ruleCoverage(rule: RuleSpec, segment: string | undefined, o: Observation, baseline: number | undefined, offsets: Map<string, SignalObservations>): { coverage: Coverage; message?: string } {
+function ruleCoverage(rule: RuleSpec, segment: string | undefined, o: Observation, baseline: number | undefined, offsets: Map<string, SignalObservations>): ScopeCoverage {
   if (o.state === "Error") return { coverage: "Error", message: `${o.reason}: ${o.message}` };
   if (o.state === "NoData") return { coverage: o.reason === "TooFewSamples" ? "InsufficientSamples" : "NoData", message: `${o.reason}: ${o.message}` };
   if (needsBaseline(rule) && (baseline === undefined || !Number.isFinite(baseline))) return { coverage: "NoBaseline", message: missingBaseline(rule, segment, offsets) };
