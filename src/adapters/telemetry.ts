@@ -174,6 +174,13 @@ const perMonitorGauges: { name: string; help: string; series: Series }[] = [
     },
   },
   {
+    name: "modelguardian_rules_unjudged",
+    help: "Rules of a monitor that could not be judged in its last evaluation (no baseline, no data, too few samples or an error): status.rules",
+    *series(m, s) {
+      if (s.lastEvaluationTime !== undefined) yield { labels: m, value: (s.rules ?? []).filter((r) => r.coverage !== "Judged").length };
+    },
+  },
+  {
     name: "modelguardian_findings",
     help: "Current findings by type and severity",
     series: (m, s) => counted((s.findings ?? []).map((f) => ({ ...m, type: f.type, severity: f.severity }))),

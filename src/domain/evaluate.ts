@@ -11,9 +11,9 @@ import { analysisQueries, planAnalysis, type AnalysisPlan, type Results, type Se
 import { setConditions } from "./conditions.ts";
 import type { MonitorEvent } from "./events.ts";
 import { findingKey } from "./findings.ts";
-import { healthOf, monitorConditions, transitionEvents } from "./monitor-health.ts";
+import { healthOf, monitorConditions, transitionEvents, unjudgedLine, unjudgedRules } from "./monitor-health.ts";
 import { round, type QueryRequest } from "./observation.ts";
-import { effectiveRules } from "./presets.ts";
+import { namedRules } from "./presets.ts";
 import { severityRank } from "./stats/severity.ts";
 
 export const HISTORY_LIMIT = 24;
@@ -43,7 +43,8 @@ export function versionSelector(spec: Pick<ModelMonitorSpec, "selector" | "model
 }
 
 export function planEvaluation(spec: ModelMonitorSpec, now: number): EvaluationPlan {
-  return planAnalysis({ ...spec, rules: effectiveRules(spec) }, selectorOf(spec), now);
+  const rules = namedRules(spec);
+  return planAnalysis({ ...spec, rules: rules.map((r) => r.rule), ruleNames: rules.map((r) => r.name) }, selectorOf(spec), now);
 }
 
 /** Every query of a plan, once. */
@@ -78,8 +79,14 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
   const findings = analysis.findings
     .map((f) => ({ ...f, since: previousByKey.get(findingKey(f))?.since ?? f.since }))
     .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || findingKey(a).localeCompare(findingKey(b)));
-  const health = healthOf(findings, analysis.unknownReasons, spec.signals.length === 0 && spec.drift.length === 0);
-  const conditions = setConditions(previous.conditions, monitorConditions(health, findings, analysis.unknownReasons, analysis.signals, analysis.drift), nowIso, monitor.generation);
+  const unjudged = unjudgedRules(analysis.rules);
+  const health = healthOf(findings, analysis.unknownReasons, spec.signals.length === 0 && spec.drift.length === 0, unjudged.length);
+  const conditions = setConditions(
+    previous.conditions,
+    monitorConditions(health, findings, analysis.unknownReasons, analysis.signals, analysis.drift, analysis.rules),
+    nowIso,
+    monitor.generation,
+  );
 
   const headline = analysis.signals.find((s) => s.segment === undefined);
   const history: HistoryEntry[] = [
@@ -103,6 +110,7 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
     conditions,
     signals: analysis.signals,
     drift: analysis.drift,
+    ...(analysis.rules.length ? { rules: analysis.rules, judgedRules: `${analysis.rules.length - unjudged.length}/${analysis.rules.length}` } : {}),
     findings,
     ...(Object.keys(analysis.pinned).length ? { pinned: analysis.pinned } : {}),
     ...(repinToken !== undefined ? { repinToken } : {}),
@@ -117,5 +125,6 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
     ...(previous.versions ? { versions: previous.versions } : {}),
     ...(previous.report ? { report: previous.report } : {}),
   };
-  return { status, events: [...analysis.events, ...transitionEvents(previous, status, analysis.unknownReasons)] };
+  // a rule without data, samples or a query shares its signal's cause (in unknownReasons); a missing baseline is its own
+  return { status, events: [...analysis.events, ...transitionEvents(previous, status, [...analysis.unknownReasons, ...unjudged.filter((r) => r.coverage === "NoBaseline").map(unjudgedLine)])] };
 }

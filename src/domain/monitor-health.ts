@@ -1,7 +1,7 @@
 // A monitor's verdict from one analysis: its health, its conditions and the Events of what
 // changed since the previous evaluation. Pure.
 import type { Severity } from "../api/v1alpha1/common.ts";
-import type { DriftStatus, Finding, Health, ModelMonitorStatus, SignalStatus } from "../api/v1alpha1/modelmonitor.ts";
+import type { DriftStatus, Finding, Health, ModelMonitorStatus, RuleStatus, SignalStatus } from "../api/v1alpha1/modelmonitor.ts";
 import type { ConditionInput } from "./conditions.ts";
 import { EventReason, type MonitorEvent } from "./events.ts";
 import { findingKey } from "./findings.ts";
@@ -9,11 +9,21 @@ import { severityRank, worseSeverity } from "./stats/severity.ts";
 
 const DRIFT_TYPES = new Set(["DataDrift", "EmbeddingDrift"]);
 
-/** Critical or Warning by the worst finding; Unknown when something has no value (or nothing is checked). */
-export function healthOf(findings: readonly Finding[], unknownReasons: readonly string[], nothingToJudge: boolean): Health {
+/**
+ * Critical or Warning by the worst finding (a finding wins whatever else could not be judged);
+ * otherwise Unknown when a signal or drift check has no value, when a rule could not be judged
+ * (it protects nothing yet), or when nothing is checked; else Healthy.
+ */
+export function healthOf(findings: readonly Finding[], unknownReasons: readonly string[], nothingToJudge: boolean, unjudgedRules = 0): Health {
   const worst = findings.reduce<Severity | undefined>((acc, f) => worseSeverity(acc, f.severity), undefined);
-  return worst === "critical" ? "Critical" : worst === "warning" ? "Warning" : unknownReasons.length > 0 || nothingToJudge ? "Unknown" : "Healthy";
+  return worst === "critical" ? "Critical" : worst === "warning" ? "Warning" : unknownReasons.length > 0 || unjudgedRules > 0 || nothingToJudge ? "Unknown" : "Healthy";
 }
+
+/** The rules that could not be judged on their signal's overall value. */
+export const unjudgedRules = (rules: readonly RuleStatus[]): RuleStatus[] => rules.filter((r) => r.coverage !== "Judged");
+
+/** "spec.rules[1] (feedback maxDrop, baseline 24h ago): NoBaseline: why", one line per rule. */
+export const unjudgedLine = (r: RuleStatus): string => `${r.name} (${r.rule}): ${r.coverage}${r.message ? `: ${r.message}` : ""}`;
 
 export function monitorConditions(
   health: Health,
@@ -21,26 +31,46 @@ export function monitorConditions(
   unknownReasons: string[],
   signals: SignalStatus[],
   drift: DriftStatus[],
+  rules: RuleStatus[] = [],
 ): ConditionInput[] {
   const missing = signals.filter((s) => s.segment === undefined && s.state !== "Value");
   const firstReason = missing[0]?.reason ?? (drift.find((d) => d.state !== "Value") ? "DriftUnavailable" : undefined);
+  const unjudged = unjudgedRules(rules);
   const metrics: ConditionInput =
-    unknownReasons.length === 0
-      ? { type: "MetricsAvailable", status: "True", reason: "AllSignalsHaveValues", message: "every signal and drift check has a value" }
-      : { type: "MetricsAvailable", status: "False", reason: firstReason ?? "NoData", message: unknownSummary(unknownReasons).slice(0, 2000) };
+    unknownReasons.length > 0
+      ? { type: "MetricsAvailable", status: "False", reason: firstReason ?? "NoData", message: unknownSummary(unknownReasons).slice(0, 2000) }
+      : unjudged.length === 0
+        ? { type: "MetricsAvailable", status: "True", reason: "AllSignalsHaveValues", message: "every signal and drift check has a value" }
+        : {
+            type: "MetricsAvailable",
+            status: "True",
+            reason: "AllSignalsHaveValues",
+            message: `every signal and drift check has a current value; ${unjudged.length} of ${rules.length} rules could not be judged (condition RulesJudged)`,
+          };
+  const judged: ConditionInput =
+    rules.length === 0
+      ? { type: "RulesJudged", status: "True", reason: "NoRules", message: "the monitor has no rules" }
+      : unjudged[0]
+        ? { type: "RulesJudged", status: "False", reason: unjudged[0].coverage, message: `${unjudged.length} of ${rules.length} rules not judged: ${unjudged.map(unjudgedLine).join("; ")}`.slice(0, 2000) }
+        : { type: "RulesJudged", status: "True", reason: "Judged", message: `all ${rules.length} rules judged` };
   const degraded = findings.filter((f) => !DRIFT_TYPES.has(f.type));
   const drifted = findings.filter((f) => DRIFT_TYPES.has(f.type));
-  const flag = (type: string, list: Finding[], okReason: string): ConditionInput =>
+  // Unknown because of missing values (or nothing checked) leaves both open; unjudged rules only Degraded
+  const metricsUnknown = health === "Unknown" && (unknownReasons.length > 0 || unjudged.length === 0);
+  const flag = (type: string, list: Finding[], okReason: string, rulesMatter: boolean): ConditionInput =>
     list[0]
       ? { type, status: "True", reason: list[0].type, message: list.map((f) => f.description).join("; ").slice(0, 2000) }
-      : health === "Unknown"
+      : metricsUnknown
         ? { type, status: "Unknown", reason: "MetricsUnavailable", message: "not every signal has a value" }
-        : { type, status: "False", reason: okReason, message: "no finding" };
+        : rulesMatter && unjudged.length > 0
+          ? { type, status: "Unknown", reason: "RulesNotJudged", message: `${unjudged.length} of ${rules.length} rules could not be judged (condition RulesJudged)` }
+          : { type, status: "False", reason: okReason, message: "no finding" };
   return [
     { type: "Ready", status: "True", reason: "Evaluated", message: `health ${health}` },
     metrics,
-    flag("Degraded", degraded, "WithinThresholds"),
-    flag("Drifted", drifted, "NoDrift"),
+    judged,
+    flag("Degraded", degraded, "WithinThresholds", true),
+    flag("Drifted", drifted, "NoDrift", false),
   ];
 }
 

@@ -39,7 +39,12 @@ export const PRESETS: Record<ModelMonitorSpec["presets"][number], Preset> = {
 
 /** spec.rules plus the presets' rules for signals spec.rules does not cover. */
 export function effectiveRules(spec: ModelMonitorSpec): RuleSpec[] {
+  return namedRules(spec).map((r) => r.rule);
+}
+
+/** The effective rules, each with where it comes from ("spec.rules[2]", "preset rollback-sop"), in the same order. */
+export function namedRules(spec: ModelMonitorSpec): { rule: RuleSpec; name: string }[] {
   const own = new Set(spec.rules.map((r) => r.signal));
-  const fromPresets = spec.presets.flatMap((p) => PRESETS[p](spec.signals)).filter((r) => !own.has(r.signal));
-  return [...fromPresets, ...spec.rules];
+  const fromPresets = spec.presets.flatMap((p) => PRESETS[p](spec.signals).map((rule) => ({ rule, name: `preset ${p}` }))).filter((r) => !own.has(r.rule.signal));
+  return [...fromPresets, ...spec.rules.map((rule, i) => ({ rule, name: `spec.rules[${i}]` }))];
 }

@@ -98,6 +98,13 @@ function namesInOrder(specNames: string[], statusNames: string[]): string[] {
   return [...new Set([...specNames, ...statusNames])];
 }
 
+/** The baseline cell of a signal's overall row: the value, or the rules that had none. */
+function baselineCell(status: ModelMonitorStatus, name: string, baseline: number | undefined): string {
+  if (baseline !== undefined) return num(baseline);
+  const missing = (status.rules ?? []).filter((r) => r.coverage === "NoBaseline" && r.rule.startsWith(`${name} `));
+  return missing.length ? cell(`none yet: ${missing.map((r) => r.name).join(", ")} not judged (NoBaseline)`) : NONE;
+}
+
 function kpis(spec: ModelMonitorSpec, status: ModelMonitorStatus): string[] {
   const names = namesInOrder(spec.signals.map((s) => s.name), status.signals.map((s) => s.name));
   if (names.length === 0) return ["No signals configured."];
@@ -111,10 +118,25 @@ function kpis(spec: ModelMonitorSpec, status: ModelMonitorStatus): string[] {
         ? ["No value recorded."]
         : table(
             ["Segment", "Value", "Baseline", "Change", "Samples", "State"],
-            ordered.map((s) => [cell(segmentName(spec, s.segment) ?? "overall"), num(s.value), num(s.baseline), change(s.value, s.baseline), count(s.samples), cell(observed(s.state, s.reason, s.message))]),
+            ordered.map((s) => [cell(segmentName(spec, s.segment) ?? "overall"), num(s.value), s.segment === undefined ? baselineCell(status, name, s.baseline) : num(s.baseline), change(s.value, s.baseline), count(s.samples), cell(observed(s.state, s.reason, s.message))]),
           );
     return [`### ${name}${signal ? ` (${signalKind(signal)})` : ""}`, "", ...body, ""];
   });
+}
+
+/** Each rule and whether the last evaluation could judge it: a rule not judged protects nothing. */
+function rulesSection(spec: ModelMonitorSpec, status: ModelMonitorStatus): string[] {
+  const rules = status.rules;
+  if (!rules) return spec.rules.length || spec.presets.length ? ["No rule results recorded."] : ["No rules configured."];
+  if (rules.length === 0) return ["No rules configured."];
+  const unjudged = rules.filter((r) => r.coverage !== "Judged").length;
+  const why = (r: (typeof rules)[number]) =>
+    [r.message, r.unjudgedSegments ? `${r.unjudgedSegments} segments not judged` : undefined].filter((x) => x !== undefined).join("; ");
+  return [
+    `${rules.length - unjudged} of ${rules.length} rules judged in the last evaluation.`,
+    "",
+    ...table(["Rule", "Checks", "Coverage", "Why not"], rules.map((r) => [cell(r.name), cell(r.rule), r.coverage, cell(why(r))])),
+  ];
 }
 
 function driftSection(spec: ModelMonitorSpec, status: ModelMonitorStatus): string[] {
@@ -224,6 +246,10 @@ export function recommendedActions(spec: ModelMonitorSpec, status: ModelMonitorS
     ...status.drift.filter((d) => d.state !== "Value").map((d) => `drift ${d.name} (${d.state}: ${d.reason ?? "no reason given"})`),
   ];
   if (broken.length) out.push(`Fix the metrics pipeline: ${broken.map(clause).join(", ")}.`);
+  // a rule whose signal has no value is in the line above; a missing baseline is the rule's own
+  const noBaseline = (status.rules ?? []).filter((r) => r.coverage === "NoBaseline");
+  if (noBaseline.length)
+    out.push(`Rules not judged protect nothing until their baseline has a value: ${noBaseline.map((r) => `${r.name} (${r.rule}${r.message ? `: ${clause(r.message)}` : ""})`).join(", ")}.`);
   const unevaluated = spec.signals.filter((s) => !status.signals.some((x) => x.name === s.name)).map((s) => s.name);
   if (unevaluated.length) out.push(`Check that the monitor is evaluated: no result is recorded for ${unevaluated.join(", ")}.`);
   if (spec.suspend) out.push("Resume the monitor (spec.suspend is true) to get current results.");
@@ -252,6 +278,7 @@ export function renderGovernanceReport(input: ReportInput): string {
   ];
   const sections: [string, string[]][] = [
     ["KPIs", kpis(spec, status)],
+    ["Rules", rulesSection(spec, status)],
     ["Drift", driftSection(spec, status)],
     ["Findings", findingsSection(spec, status.findings)],
     ["Trend", trend(status, periodStart, input.period, now)],

@@ -6,6 +6,18 @@ import { round } from "./observation.ts";
 
 export const RULE_CHECKS = ["min", "max", "maxDrop", "maxRelativeDrop", "maxIncrease", "maxRelativeIncrease"] as const;
 export type RuleCheck = (typeof RULE_CHECKS)[number];
+/** The checks that compare with the rule's baseline: without a baseline value they cannot run. */
+export const BASELINE_CHECKS = ["maxDrop", "maxRelativeDrop", "maxIncrease", "maxRelativeIncrease"] as const satisfies readonly RuleCheck[];
+
+export const needsBaseline = (rule: RuleSpec): boolean => BASELINE_CHECKS.some((c) => rule[c] !== undefined);
+
+/** A rule in short, for status and messages: "p95_latency maxRelativeIncrease, baseline 1d ago". */
+export function describeRule(rule: RuleSpec): string {
+  const checks = RULE_CHECKS.filter((c) => rule[c] !== undefined).join("/");
+  const b = rule.baseline;
+  const baseline = !b ? "" : b.offset ? `, baseline ${b.offset} ago` : b.pinned ? ", pinned baseline" : b.value !== undefined ? `, baseline ${b.value}` : "";
+  return `${rule.signal} ${checks}${baseline}`;
+}
 
 export interface Breach {
   severity: Severity;

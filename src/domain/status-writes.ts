@@ -1,6 +1,6 @@
 // When a monitor's status is written. A change of its state (health, findings and their
 // severities, pending `for` breaches, pins, the status and reason of conditions, what the policy
-// and the rollouts did) is written at once. When nothing but the values moved (the signals'
+// and the rollouts did, whether each rule could be judged) is written at once. When nothing but the values moved (the signals'
 // numbers, scores, messages, the history, lastEvaluationTime), the write waits: values are
 // written at least once per refresh window, so a steady fleet costs a fraction of a write per
 // evaluation, and the values a reader sees are at most one window old. Pure.
@@ -21,9 +21,11 @@ type Loose = Partial<ModelMonitorStatus>;
 
 /** The status without its values: what must reach the API server as soon as it changes. */
 export function monitorStateOf(status: Loose): unknown {
-  const { summary: _summary, maxDriftScore: _max, lastEvaluationTime: _last, history: _history, report, conditions, signals, drift, findings, ...rest } = status;
+  const { summary: _summary, maxDriftScore: _max, lastEvaluationTime: _last, history: _history, report, conditions, signals, drift, findings, rules, ...rest } = status;
   return {
     ...rest,
+    // a rule's coverage is state (judgedRules too); why it was not judged may carry numbers
+    ...(rules ? { rules: rules.map(({ message: _m, ...r }) => r) } : {}),
     conditions: (conditions ?? []).map(({ message: _m, ...c }) => c),
     signals: (signals ?? []).map(({ value: _v, baseline: _b, samples: _s, message: _m, ...s }) => s),
     drift: (drift ?? []).map(({ driftedShare: _d, features, ...d }) => ({

@@ -76,6 +76,15 @@ describe("per-monitor series", () => {
     expect(await lines(m, "modelguardian_action_jobs_active")).toEqual(['modelguardian_action_jobs_active{namespace="ml",monitor="fraud"} 1']);
   });
 
+  it("modelguardian_rules_unjudged: the rules not judged in the last evaluation, 0 when all were, none before the first", async () => {
+    const rules = (...coverage: ("Judged" | "NoBaseline" | "NoData")[]) => coverage.map((c, i) => ({ name: `spec.rules[${i}]`, rule: "r", coverage: c }));
+    const fraud: MonitorView = { metadata: { namespace: "ml", name: "fraud" }, status: status([], { health: "Unknown", rules: rules("Judged", "NoBaseline", "NoData") }) };
+    const m = operator([fraud, { metadata: { namespace: "ml", name: "plain" }, status: status([]) }, { metadata: { namespace: "ml", name: "new" }, status: { conditions: [] } }]);
+    expect(await lines(m, "modelguardian_rules_unjudged")).toEqual(['modelguardian_rules_unjudged{namespace="ml",monitor="fraud"} 2', 'modelguardian_rules_unjudged{namespace="ml",monitor="plain"} 0']);
+    fraud.status = status([], { health: "Healthy", rules: rules("Judged", "Judged", "Judged") });
+    expect(await lines(m, "modelguardian_rules_unjudged")).toEqual(['modelguardian_rules_unjudged{namespace="ml",monitor="fraud"} 0', 'modelguardian_rules_unjudged{namespace="ml",monitor="plain"} 0']);
+  });
+
   it("are served only while this replica leads", async () => {
     const m = operator([{ metadata: { namespace: "ml", name: "fraud" }, status: status([]) }]);
     m.leading(false);

@@ -32,7 +32,7 @@ describe("generated CRDs", () => {
     const mm = parse(crdFiles().get("modelguardian.dev_modelmonitors.yaml") as string);
     const version = mm.spec.versions[0];
     expect(version.additionalPrinterColumns.map((c: { name: string }) => c.name)).toEqual(
-      expect.arrayContaining(["Model", "Health", "Signal", "Last Eval"]),
+      expect.arrayContaining(["Model", "Health", "Judged", "Signal", "Last Eval"]),
     );
     const signal = version.schema.openAPIV3Schema.properties.spec.properties.signals.items;
     expect(signal["x-kubernetes-validations"][0].message).toMatch(/exactly one of classification/);

@@ -303,3 +303,154 @@ describe("embedding drift", () => {
     expect(moved.status.findings[0]).toMatchObject({ type: "EmbeddingDrift", severity: "critical", value: 0.2 });
   });
 });
+
+describe("coverage: a rule that cannot be judged is never Healthy", () => {
+  const HOUR = 3_600_000;
+  const latestRule = { signal: "accuracy", baseline: { offset: "24h" }, maxDrop: { warning: 0.05, critical: 0.1 } };
+  const spec: ModelMonitorSpecInput = { ...accuracyMonitor, rules: [latestRule] };
+  /** A model first seen at `since`: queries of earlier times find no series. */
+  const bornAt = (since: number, accuracy = 0.92, n = 5000): Answer => (q) => vector(q.time < since ? [] : outcomes(accuracy, n));
+  const condition = (d: ReturnType<typeof tick>, type: string) => d.status.conditions.find((c) => c.type === type);
+
+  it("tick by tick: no baseline yet -> Unknown, the condition names the rule and why; once the baseline has data -> Judged and Healthy", () => {
+    const first = tick(spec, bornAt(T0), T0);
+    expect(first.status.health).toBe("Unknown");
+    expect(first.status.rules).toEqual([
+      {
+        name: "spec.rules[0]",
+        rule: "accuracy maxDrop, baseline 24h ago",
+        coverage: "NoBaseline",
+        message: "the baseline window 24h ago has no value yet (NoSeries: no series of model_predictions_total matched in the window)",
+      },
+    ]);
+    expect(first.status.judgedRules).toBe("0/1");
+    expect(condition(first, "RulesJudged")).toMatchObject({
+      status: "False",
+      reason: "NoBaseline",
+      message:
+        "1 of 1 rules not judged: spec.rules[0] (accuracy maxDrop, baseline 24h ago): NoBaseline: the baseline window 24h ago has no value yet (NoSeries: no series of model_predictions_total matched in the window)",
+    });
+    // the current values are there, and MetricsAvailable says so without claiming more
+    expect(condition(first, "MetricsAvailable")).toMatchObject({
+      status: "True",
+      message: "every signal and drift check has a current value; 1 of 1 rules could not be judged (condition RulesJudged)",
+    });
+    expect(condition(first, "Degraded")).toMatchObject({ status: "Unknown", reason: "RulesNotJudged" });
+    expect(condition(first, "Drifted")).toMatchObject({ status: "False", reason: "NoDrift" });
+    expect(first.events.find((e) => e.reason === "HealthUnknown")?.message).toContain("spec.rules[0] (accuracy maxDrop, baseline 24h ago): NoBaseline");
+
+    // 12 h later the window 24 h back still predates the model
+    const half = tick(spec, bornAt(T0), T0 + 12 * HOUR, first.status);
+    expect(half.status.health).toBe("Unknown");
+    expect(half.status.rules?.[0]?.coverage).toBe("NoBaseline");
+
+    const day = tick(spec, bornAt(T0), T0 + 24 * HOUR, half.status);
+    expect(day.status.health).toBe("Healthy");
+    expect(day.status.rules).toEqual([{ name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 24h ago", coverage: "Judged" }]);
+    expect(day.status.judgedRules).toBe("1/1");
+    expect(condition(day, "RulesJudged")).toMatchObject({ status: "True", reason: "Judged", message: "all 1 rules judged" });
+    expect(condition(day, "MetricsAvailable")).toMatchObject({ status: "True", message: "every signal and drift check has a value" });
+    expect(condition(day, "Degraded")).toMatchObject({ status: "False", reason: "WithinThresholds" });
+    expect(day.events.map((e) => e.reason)).toEqual(["HealthRecovered"]);
+  });
+
+  it("a finding still wins: Critical while another rule has no baseline, and RulesJudged says which", () => {
+    const d = tick({ ...spec, rules: [{ signal: "accuracy", min: { critical: 0.8 } }, latestRule] }, bornAt(T0, 0.7), T0);
+    expect(d.status.health).toBe("Critical");
+    expect(d.status.findings.map((f) => f.severity)).toEqual(["critical"]);
+    expect(d.status.rules?.map((r) => [r.name, r.coverage])).toEqual([
+      ["spec.rules[0]", "Judged"],
+      ["spec.rules[1]", "NoBaseline"],
+    ]);
+    expect(d.status.judgedRules).toBe("1/2");
+    expect(condition(d, "RulesJudged")).toMatchObject({ status: "False", reason: "NoBaseline" });
+    expect(condition(d, "RulesJudged")?.message).toMatch(/^1 of 2 rules not judged: spec\.rules\[1\] \(accuracy maxDrop, baseline 24h ago\): NoBaseline/);
+    expect(condition(d, "Degraded")).toMatchObject({ status: "True", reason: "AccuracyDrift" });
+  });
+
+  it("too few samples now: InsufficientSamples; too few in the baseline window: NoBaseline with the count", () => {
+    const few = tick(spec, (q) => vector(outcomes(0.92, q.time === T0 ? 50 : 5000)), T0);
+    expect(few.status.health).toBe("Unknown");
+    expect(few.status.rules?.[0]).toMatchObject({ coverage: "InsufficientSamples", message: "TooFewSamples: 50 samples, fewer than the 100 required" });
+    expect(condition(few, "RulesJudged")).toMatchObject({ status: "False", reason: "InsufficientSamples" });
+
+    const thinBaseline = tick(spec, (q) => vector(outcomes(0.92, q.time === T0 ? 5000 : 40)), T0);
+    expect(thinBaseline.status.health).toBe("Unknown");
+    expect(thinBaseline.status.rules?.[0]).toMatchObject({
+      coverage: "NoBaseline",
+      message: "the baseline window 24h ago has no value yet (TooFewSamples: 40 samples, fewer than the 100 required)",
+    });
+  });
+
+  it("a failed query is Error; min/max-only rules and fixed or pinned baselines are judged at once", () => {
+    const failed = tick(spec, () => ({ kind: "error", error: "Timeout", message: "slow" }), T0);
+    expect(failed.status.rules?.[0]).toMatchObject({ coverage: "Error" });
+    const fixed = tick(accuracyMonitor, bornAt(T0), T0);
+    expect(fixed.status.rules?.[0]).toMatchObject({ coverage: "Judged" });
+    expect(fixed.status.health).toBe("Healthy");
+    const pinned = tick({ ...spec, rules: [{ ...latestRule, baseline: { pinned: {} } }] }, bornAt(T0), T0);
+    expect(pinned.status.rules?.[0]).toMatchObject({ rule: "accuracy maxDrop, pinned baseline", coverage: "Judged" });
+    expect(pinned.status.health).toBe("Healthy");
+  });
+
+  it("a relative check against a baseline of 0 cannot be judged; an absolute one can", () => {
+    const zero = (rule: ModelMonitorSpecInput["rules"]) => tick({ ...spec, rules: rule }, bornAt(T0), T0).status;
+    const relative = zero([{ signal: "accuracy", baseline: { value: 0 }, maxRelativeDrop: { warning: 0.1 } }]);
+    expect(relative.rules?.[0]).toMatchObject({ coverage: "NoBaseline", message: "the baseline is 0: a relative change from it is undefined" });
+    expect(relative.health).toBe("Unknown");
+    const absolute = zero([{ signal: "accuracy", baseline: { value: 0 }, maxRelativeDrop: { warning: 0.1 }, maxIncrease: { warning: 5 } }]);
+    expect(absolute.rules?.[0]).toMatchObject({ coverage: "Judged" });
+  });
+
+  it("status.rules stays within its schema's bound at the spec's largest: 64 rules and 4 presets on 32 signals", () => {
+    const signals = Array.from({ length: 32 }, (_, i) => ({ name: `acc${i}`, classification: { metric: "model_predictions_total" } }));
+    const big: ModelMonitorSpecInput = {
+      ...spec,
+      signals,
+      presets: ["strict", "relaxed", "strict", "relaxed"],
+      rules: Array.from({ length: 64 }, () => ({ signal: "acc0", min: { warning: 0.1 } })),
+    };
+    const d = tick(big, bornAt(T0), T0);
+    expect(d.status.rules).toHaveLength(64 + 31 * 4);
+    expect(modelMonitorStatusSchema.safeParse(d.status).success).toBe(true);
+  });
+
+  it("segments without a baseline are a count on the rule's row; the overall scope decides", () => {
+    const seg = { ...spec, segments: { label: "plant" } };
+    // the baseline window knows north only: south is new
+    const answer: Answer = (q) => vector(q.time === T0 ? outcomes(0, 6000, { north: 0.92, south: 0.92 }) : outcomes(0, 3000, { north: 0.92 }));
+    const d = tick(seg, answer, T0);
+    expect(d.status.rules).toEqual([{ name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 24h ago", coverage: "Judged", unjudgedSegments: 1 }]);
+    expect(d.status.health).toBe("Healthy");
+  });
+
+  it("preset rules are named by their preset (rag-assistant's rollback-sop on a model younger than a day)", () => {
+    const rag: ModelMonitorSpecInput = {
+      model: { name: "rag-assistant" },
+      presets: ["rollback-sop"],
+      signals: [{ name: "feedback", histogram: { metric: "model_feedback_score", measure: "mean" } }],
+    };
+    const hist = (q: QueryRequest): QueryResult =>
+      vector(q.time < T0 ? [] : q.expr.includes("_count") ? [{ labels: {}, value: 500 }] : q.expr.includes("_sum") ? [{ labels: {}, value: 2000 }] : [{ labels: { le: "+Inf" }, value: 500 }]);
+    const d = tick(rag, hist, T0);
+    expect(d.status.signals[0]).toMatchObject({ state: "Value", value: 4 });
+    expect(d.status.health).toBe("Unknown");
+    expect(d.status.rules).toEqual([expect.objectContaining({ name: "preset rollback-sop", rule: "feedback maxDrop, baseline 24h ago", coverage: "NoBaseline" })]);
+  });
+
+  it("a drift check without a reference distribution yet is NoBaseline", () => {
+    const drift: ModelMonitorSpecInput = {
+      model: { name: "m" },
+      drift: [{ name: "inputs", histogram: { metric: "f" }, method: "psi", reference: { offset: "24h" }, threshold: { warning: 0.1 } }],
+    };
+    const buckets = [
+      { labels: { le: "0" }, value: 500 },
+      { labels: { le: "+Inf" }, value: 1000 },
+    ];
+    const d = tick(drift, (q) => vector(q.time < T0 ? [] : buckets), T0);
+    expect(d.status.drift[0]).toMatchObject({ state: "NoData", coverage: "NoBaseline" });
+    expect(d.status.health).toBe("Unknown");
+    const later = tick(drift, () => vector(buckets), T0 + 24 * HOUR, d.status);
+    expect(later.status.drift[0]).toMatchObject({ state: "Value", coverage: "Judged" });
+  });
+});

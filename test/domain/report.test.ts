@@ -170,7 +170,7 @@ describe("header", () => {
   });
   it("sections come in order", () => {
     const r = render(troubled());
-    const at = ["## KPIs", "## Drift", "## Findings", "## Trend", "## Actions taken", "## Recommended actions"].map((h) => r.indexOf(`\n${h}\n`));
+    const at = ["## KPIs", "## Rules", "## Drift", "## Findings", "## Trend", "## Actions taken", "## Recommended actions"].map((h) => r.indexOf(`\n${h}\n`));
     expect(at.every((i) => i > 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
   });
@@ -204,6 +204,45 @@ describe("KPIs", () => {
     const s = healthy();
     const r = section(render({ ...s, signals: s.signals.filter((x) => x.name !== "rmse") }), "KPIs");
     expect(r).toContain("### rmse (regression rmse)\n\nNo value recorded.");
+  });
+});
+
+describe("rules", () => {
+  const young = (): ModelMonitorStatus => ({
+    ...healthy(),
+    health: "Unknown",
+    signals: [{ name: "accuracy", state: "Value", value: 0.93, samples: 5000 }, ...healthy().signals.filter((x) => x.name !== "accuracy")],
+    rules: [
+      {
+        name: "spec.rules[0]",
+        rule: "accuracy maxDrop, baseline 7d ago",
+        coverage: "NoBaseline",
+        message: "the baseline window 7d ago has no value yet (NoSeries: no series of model_predictions_total matched in the window)",
+        unjudgedSegments: 2,
+      },
+    ],
+    judgedRules: "0/1",
+  });
+  it("lists each rule with its coverage and why it was not judged", () => {
+    const rules = section(render(young()), "Rules");
+    expect(rules).toContain("0 of 1 rules judged in the last evaluation.");
+    expect(rows(rules, "spec.rules[0]")).toEqual([
+      [
+        "spec.rules[0]",
+        "accuracy maxDrop, baseline 7d ago",
+        "NoBaseline",
+        "the baseline window 7d ago has no value yet (NoSeries: no series of model_predictions_total matched in the window); 2 segments not judged",
+      ],
+    ]);
+    expect(section(render({ ...healthy(), rules: [{ name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 7d ago", coverage: "Judged" }] }), "Rules")).toContain("1 of 1 rules judged");
+    expect(section(render(healthy()), "Rules")).toContain("No rule results recorded.");
+  });
+  it("a missing baseline names the rules instead of a dash, and is a recommendation of its own", () => {
+    const r = render(young());
+    expect(rows(section(r, "KPIs"), "overall")[0]?.slice(0, 3)).toEqual(["overall", "0.93", "none yet: spec.rules[0] not judged (NoBaseline)"]);
+    expect(recommendedActions(spec, young())).toContain(
+      "Rules not judged protect nothing until their baseline has a value: spec.rules[0] (accuracy maxDrop, baseline 7d ago: the baseline window 7d ago has no value yet (NoSeries: no series of model_predictions_total matched in the window)).",
+    );
   });
 });
 

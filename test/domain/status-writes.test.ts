@@ -19,6 +19,8 @@ const base = (): ModelMonitorStatus =>
     drift: [{ name: "inputs", method: "psi", state: "Value", driftedShare: 0.33, driftedFeatures: ["age"], features: [{ feature: "age", state: "Value", score: 0.21, pValue: 0.01, severity: "warning", referenceSamples: 5000, currentSamples: 900 }] }],
     findings: [{ type: "AccuracyDrift", severity: "warning", source: "accuracy", description: "accuracy 0.91 below 0.92", value: 0.91, baseline: 0.95, threshold: 0.92, since: new Date(T - MINUTE).toISOString() }],
     pending: [{ key: "accuracy|critical", since: new Date(T).toISOString() }],
+    rules: [{ name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 24h ago", coverage: "InsufficientSamples", message: "TooFewSamples: 50 samples, fewer than the 100 required" }],
+    judgedRules: "0/1",
     history: [{ time: new Date(T).toISOString(), health: "Warning", findings: 1, values: { accuracy: 0.91 } }],
     report: { configMap: "m-report", lastTime: new Date(T).toISOString(), period: { since: new Date(T).toISOString(), evaluations: { Warning: 1 }, withFindings: 1 } },
   });
@@ -34,6 +36,7 @@ function valuesMoved(s: ModelMonitorStatus, by: number): ModelMonitorStatus {
     signals: s.signals.map((x) => ({ ...x, value: 0.91 + by, baseline: 0.95 + by, samples: 1300, message: "1300 samples" })),
     drift: s.drift.map((d) => ({ ...d, driftedShare: 0.34, features: d.features.map((f) => ({ ...f, score: 0.2 + by, pValue: 0.02, referenceSamples: 5001, currentSamples: 901 })) })),
     findings: s.findings.map((f) => ({ ...f, value: 0.91 + by, baseline: 0.95, threshold: 0.92 + by, description: `accuracy ${0.91 + by} below 0.92` })),
+    rules: (s.rules ?? []).map((r) => ({ ...r, message: `TooFewSamples: ${50 + by} samples, fewer than the 100 required` })),
     history: [...s.history, { time: new Date(T + MINUTE).toISOString(), health: "Warning", findings: 1, values: { accuracy: 0.91 + by } }],
     report: { ...s.report, period: { since: new Date(T).toISOString(), evaluations: { Warning: 2 }, withFindings: 2 } },
   };
@@ -70,6 +73,8 @@ describe("monitorStateOf", () => {
     ["a signal's state", (s) => ({ ...s, signals: s.signals.map((x) => ({ ...x, state: "NoData" as const })) })],
     ["a feature's drift severity", (s) => ({ ...s, drift: s.drift.map((d) => ({ ...d, features: d.features.map((f) => ({ ...f, severity: "critical" as const })) })) })],
     ["the drifted features", (s) => ({ ...s, drift: s.drift.map((d) => ({ ...d, driftedFeatures: [] })) })],
+    ["a rule's coverage", (s) => ({ ...s, rules: (s.rules ?? []).map((r) => ({ ...r, coverage: "Judged" as const })) })],
+    ["the rules judged", (s) => ({ ...s, judgedRules: "1/1" })],
     ["a pin", (s) => ({ ...s, pinned: { accuracy: { value: 0.95, at: new Date(T).toISOString() } } })],
     ["what the policy did", (s) => ({ ...s, remediation: modelMonitorStatusSchema.shape.remediation.parse({ active: 1 }) })],
     ["the observed generation", (s) => ({ ...s, observedGeneration: 3 })],

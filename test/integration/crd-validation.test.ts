@@ -109,9 +109,9 @@ describe("CRD schema validation by kube-apiserver", () => {
     expect(r.stdout).toMatch(/retrainpolicy.modelguardian.dev\/fraud-policy created \(server dry run\)/);
   });
 
-  it("kubectl get shows model, version, health and the headline signal as columns", async () => {
+  it("kubectl get shows model, version, health, the rules judged and the headline signal as columns", async () => {
     const out = await kubectlOk(["get", "modelmonitors", "-n", ns]);
-    expect(out.split("\n")[0]).toMatch(/^NAME\s+MODEL\s+VERSION\s+SERVING\s+HEALTH\s+SIGNAL\s+WORST FINDING\s+LAST EVAL\s+AGE/);
+    expect(out.split("\n")[0]).toMatch(/^NAME\s+MODEL\s+VERSION\s+SERVING\s+HEALTH\s+JUDGED\s+SIGNAL\s+WORST FINDING\s+LAST EVAL\s+AGE/);
     expect(out).toMatch(/fraud\s+fraud-detector\s+v3/);
     const short = await kubectlOk(["get", "mm", "-n", ns, "-o", "name"]);
     expect(short.trim()).toBe("modelmonitor.modelguardian.dev/fraud");

@@ -2,7 +2,7 @@
 // quiet over many evaluations; each kind of real change produces the finding that names it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, getJson, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, getJson, kubectlOk, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
 
 interface Finding {
   type: string;
@@ -188,4 +188,60 @@ describe("monitoring engine on real metrics", () => {
         expect(fairness?.description).toMatch(/accuracy of group=old \(0\.\d+\) is 0\.\d+ of group=young/);
       },
     ));
+
+  it("a rule whose baseline is 24 h back, on a model minutes old, is reported not judged within one evaluation", async () => {
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelMonitor",
+      metadata: { name: "young", namespace: ns },
+      spec: {
+        model: { name: model, version: "v1" },
+        interval: "1s",
+        window: "10s",
+        minSamples: 100,
+        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+        rules: [
+          { signal: "accuracy", min: { critical: 0.5 } },
+          { signal: "accuracy", baseline: { offset: "24h" }, maxDrop: { critical: 0.1 } },
+        ],
+      },
+    });
+    interface Young {
+      status?: {
+        health?: string;
+        history?: { health: string }[];
+        judgedRules?: string;
+        rules?: { name: string; rule: string; coverage: string; message?: string }[];
+        conditions?: { type: string; status: string; reason: string; message: string }[];
+      };
+    }
+    const m = await waitFor("the first evaluation of young", async () => {
+      const mm = await getJson<Young>("modelmonitor", "young", ns);
+      return mm.status?.history?.length ? mm : undefined;
+    }, 60_000);
+    // the very first evaluation already says so: never Healthy while a rule cannot run
+    expect(m.status?.history?.[0]?.health).toBe("Unknown");
+    expect(m.status?.health).toBe("Unknown");
+    expect(m.status?.judgedRules).toBe("1/2");
+    expect(m.status?.rules?.map((r) => [r.name, r.rule, r.coverage])).toEqual([
+      ["spec.rules[0]", "accuracy min", "Judged"],
+      ["spec.rules[1]", "accuracy maxDrop, baseline 24h ago", "NoBaseline"],
+    ]);
+    const judged = m.status?.conditions?.find((c) => c.type === "RulesJudged");
+    expect(judged).toMatchObject({ status: "False", reason: "NoBaseline" });
+    expect(judged?.message).toMatch(/^1 of 2 rules not judged: spec\.rules\[1\] \(accuracy maxDrop, baseline 24h ago\): NoBaseline: the baseline window 24h ago has no value yet \(NoSeries: /);
+    // the current values are there; MetricsAvailable says so, and no more
+    expect(m.status?.conditions?.find((c) => c.type === "MetricsAvailable")).toMatchObject({
+      status: "True",
+      message: "every signal and drift check has a current value; 1 of 2 rules could not be judged (condition RulesJudged)",
+    });
+    // kubectl get shows it, and so does the operator's metric
+    const table = await kubectlOk(["get", "modelmonitor", "young", "-n", ns]);
+    expect(table.split("\n")[0]).toMatch(/\bJUDGED\b/);
+    expect(table.split("\n")[1]).toMatch(/\bUnknown\s+1\/2\b/);
+    const metrics = await (await fetch(operator.metricsUrl)).text();
+    expect(metrics).toContain(`modelguardian_rules_unjudged{namespace="${ns}",monitor="young"} 1`);
+    expect(metrics).toContain(`modelguardian_rules_unjudged{namespace="${ns}",monitor="churn"} 0`);
+    await kubectlOk(["delete", "modelmonitor", "young", "-n", ns]);
+  });
 });

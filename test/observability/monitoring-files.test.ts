@@ -101,6 +101,7 @@ describe("the alerting rules (config/monitoring/alerts.yaml)", () => {
     const rules = await alerts();
     expect(rules.map((r) => r.alert)).toEqual([
       "ModelGuardianMonitorCritical",
+      "ModelGuardianRulesUnjudged",
       "ModelGuardianDriftDetected",
       "ModelGuardianActionJobFailed",
       "ModelGuardianRetrainBudgetExhausted",
@@ -163,10 +164,10 @@ describe("the Grafana dashboard (config/monitoring/dashboard.json)", () => {
     const d = await dashboard();
     expect(d.templating.list.map((v) => v.name)).toEqual(["datasource", "namespace", "monitor", "model"]);
     const titles = d.panels.filter((p) => p.type !== "row").map((p) => p.title);
-    for (const want of [/^Health per monitor$/, /Signal values against baselines/, /Drift scores per feature and method/, /Findings by type and severity/, /Jobs started/, /Job outcomes/, /Evaluation duration/, /query errors/, /Canary weight/, /analyses by outcome/, /Promotions and rollbacks/, /^Leader$/])
+    for (const want of [/^Health per monitor$/, /Rules not judged/, /Signal values against baselines/, /Drift scores per feature and method/, /Findings by type and severity/, /Jobs started/, /Job outcomes/, /Evaluation duration/, /query errors/, /Canary weight/, /analyses by outcome/, /Promotions and rollbacks/, /^Leader$/])
       expect(titles.some((t) => want.test(t)), String(want)).toBe(true);
     const queries = queriesOf(d);
-    const perMonitor = queries.filter((q) => /modelguardian_(monitor_health|signal_|drift_score|findings|action_jobs_active)/.test(q.expr));
+    const perMonitor = queries.filter((q) => /modelguardian_(monitor_health|rules_unjudged|signal_|drift_score|findings|action_jobs_active)/.test(q.expr));
     for (const q of perMonitor) expect(q.expr, q.panel).toContain('namespace=~"$namespace", monitor=~"$monitor"');
     const perModel = queries.filter((q) => /modelguardian_(retrain_events|reindex_events|action_jobs_finished|rollout_)/.test(q.expr));
     for (const q of perModel) expect(q.expr, q.panel).toContain('namespace=~"$namespace", model=~"$model"');

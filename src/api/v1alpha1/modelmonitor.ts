@@ -371,10 +371,29 @@ const featureDriftStatus = z.object({
   currentSamples: z.number().optional(),
   reason: z.string().optional(),
 });
+/**
+ * Whether a rule or drift check could be judged in the last evaluation. UpperCamelCase, as a
+ * condition reason: Judged; NoBaseline (its baseline or reference has no value yet, e.g. an
+ * offset window before the model's first metrics); NoData (no series, or a zero denominator);
+ * InsufficientSamples (fewer samples than minSamples); Error (a query or its data failed).
+ */
+export const COVERAGE_STATES = ["Judged", "NoBaseline", "NoData", "InsufficientSamples", "Error"] as const;
+export type Coverage = (typeof COVERAGE_STATES)[number];
+
+const ruleStatus = z.object({
+  name: z.string().describe("Where the rule comes from: spec.rules[i], or preset <name>."),
+  rule: z.string().describe("The rule in short: its signal, comparisons and baseline."),
+  coverage: z.enum(COVERAGE_STATES).describe("Whether the rule could be judged on the signal's overall value."),
+  message: z.string().optional().describe("Why it could not be judged."),
+  unjudgedSegments: z.int32().min(0).optional().describe("Segments on which it could not be judged (a count: status stays bounded)."),
+});
+export type RuleStatus = z.infer<typeof ruleStatus>;
+
 const driftStatus = z.object({
   name: z.string(),
   method: z.string(),
   state: z.enum(OBSERVATION_STATES),
+  coverage: z.enum(COVERAGE_STATES).optional().describe("Whether the check could be judged (NoBaseline: no reference distribution yet)."),
   reason: z.string().optional(),
   driftedFeatures: z.array(z.string()).optional(),
   driftedShare: z.number().optional(),
@@ -456,7 +475,7 @@ const remediationStatus = z.object({
 export type RemediationStatus = z.infer<typeof remediationStatus>;
 
 /** The condition types this resource's own controller writes (and owns, under server-side apply). */
-export const MONITOR_CONDITION_TYPES = ["Ready", "MetricsAvailable", "Degraded", "Drifted", "ActionHeld", "ActionRunning"] as const;
+export const MONITOR_CONDITION_TYPES = ["Ready", "MetricsAvailable", "RulesJudged", "Degraded", "Drifted", "ActionHeld", "ActionRunning"] as const;
 
 export const VERSION_STATES = ["Stable", "Previous", "Candidate", "Quarantined", "Retired"] as const;
 
@@ -483,6 +502,9 @@ export const modelMonitorStatusSchema = z.object({
   conditions: conditions(),
   signals: z.array(signalStatus).default([]),
   drift: z.array(driftStatus).default([]),
+  // at most 64 spec.rules and 4 presets of at most one rule per signal (32): 192
+  rules: z.array(ruleStatus).max(256).optional().describe("Each rule (presets expanded) and whether it could be judged in the last evaluation."),
+  judgedRules: z.string().optional().describe("Rules judged of all, e.g. 2/3, for kubectl get."),
   findings: z.array(findingSchema).default([]),
   pinned: z.record(z.string(), pinnedValue).optional().describe("Baseline snapshots, by signal or drift name."),
   pending: z.array(pendingBreach).optional(),
@@ -534,6 +556,7 @@ export const MODEL_MONITOR = {
     { name: "Version", type: "string", jsonPath: ".spec.model.version" },
     { name: "Serving", type: "string", jsonPath: ".status.stableVersion", description: "The version serving stable traffic: follows promotions" },
     { name: "Health", type: "string", jsonPath: ".status.health" },
+    { name: "Judged", type: "string", jsonPath: ".status.judgedRules", description: "Rules judged in the last evaluation, of all (Unknown health when not all)" },
     { name: "Signal", type: "string", jsonPath: ".status.summary", description: "Headline signal and value" },
     { name: "Worst Finding", type: "string", jsonPath: ".status.worstFinding" },
     { name: "Drift", type: "number", jsonPath: ".status.maxDriftScore", priority: 1 },

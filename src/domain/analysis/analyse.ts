@@ -2,9 +2,9 @@
 // selector (plan.ts) and judged from the query results. A ModelMonitor's evaluation is one
 // analysis; a canary analysis is two, with the stable and the candidate selectors over the
 // same window. It returns observations and findings and never touches a status.
-import type { DriftStatus, Finding, PinnedValue, SignalStatus } from "../../api/v1alpha1/modelmonitor.ts";
+import type { Coverage, DriftStatus, Finding, PinnedValue, RuleStatus, SignalStatus } from "../../api/v1alpha1/modelmonitor.ts";
 import type { MonitorEvent } from "../events.ts";
-import { checkEmbeddingDrift, checkHistogramDrift } from "./drift-checks.ts";
+import { checkEmbeddingDrift, checkHistogramDrift, NO_REFERENCE } from "./drift-checks.ts";
 import type { AnalysisMemory, CheckOutcome } from "./outcome.ts";
 import type { AnalysisPlan, Results } from "./plan.ts";
 import { checkFairness, checkSignal } from "./signal-checks.ts";
@@ -12,6 +12,8 @@ import { checkFairness, checkSignal } from "./signal-checks.ts";
 export interface AnalysisResult {
   signals: SignalStatus[];
   drift: DriftStatus[];
+  /** Every rule, in spec order (presets first), and whether it could be judged. */
+  rules: RuleStatus[];
   /** In check order; first-seen times are this analysis's (a caller keeping history restores them). */
   findings: Finding[];
   /** Breaches still waiting for their `for`. */
@@ -29,10 +31,12 @@ export function analyse(plan: AnalysisPlan, results: Results, memory: AnalysisMe
   const outcomes: CheckOutcome[] = [];
   const signals: SignalStatus[] = [];
   const unknownReasons: string[] = [];
+  const rules: (RuleStatus & { index: number })[] = [];
   for (const p of plan.signals) {
-    const rules = plan.spec.rules.map((rule, index) => ({ rule, index })).filter(({ rule }) => rule.signal === p.signal.name);
-    const check = checkSignal(p, rules, plan.spec.segments, results, memory, now);
+    const own = plan.spec.rules.map((rule, index) => ({ rule, index, name: plan.spec.ruleNames?.[index] })).filter(({ rule }) => rule.signal === p.signal.name);
+    const check = checkSignal(p, own, plan.spec.segments, results, memory, now);
     signals.push(...check.statuses);
+    rules.push(...check.rules);
     outcomes.push(check.outcome);
     if (check.overall.state !== "Value") unknownReasons.push(`${p.signal.name}: ${check.overall.message}`);
     for (const f of plan.spec.fairness.filter((x) => x.signal === p.signal.name)) {
@@ -44,7 +48,7 @@ export function analyse(plan: AnalysisPlan, results: Results, memory: AnalysisMe
   let maxDriftScore: number | undefined;
   for (const d of plan.drift) {
     const check = d.drift.embedding ? checkEmbeddingDrift(d, results, memory, nowIso) : checkHistogramDrift(d, results, memory, nowIso, plan.spec.minSamples);
-    drift.push(check.status);
+    drift.push({ ...check.status, coverage: driftCoverage(check.status) });
     outcomes.push(check.outcome);
     for (const f of check.status.features) if (f.score !== undefined) maxDriftScore = Math.max(maxDriftScore ?? f.score, f.score);
     if (check.status.state !== "Value") unknownReasons.push(`${d.drift.name}: ${check.status.reason ?? check.status.state}`);
@@ -52,6 +56,7 @@ export function analyse(plan: AnalysisPlan, results: Results, memory: AnalysisMe
   return {
     signals,
     drift,
+    rules: rules.sort((a, b) => a.index - b.index).map(({ index: _, ...r }) => r),
     findings: outcomes.flatMap((o) => o.findings),
     pending: keepOrder(memory.pending, new Map(outcomes.flatMap((o) => [...o.pending]))),
     pinned: Object.assign({}, memory.pinned, ...outcomes.map((o) => o.pins)) as Record<string, PinnedValue>,
@@ -67,4 +72,16 @@ function keepOrder(before: ReadonlyMap<string, string>, now: Map<string, string>
   for (const key of before.keys()) if (now.has(key)) out.set(key, now.get(key) as string);
   for (const [key, since] of now) if (!out.has(key)) out.set(key, since);
   return out;
+}
+
+/**
+ * Whether a drift check could be judged: with a score for at least one feature it was; without,
+ * no reference for any feature is NoBaseline, too few samples InsufficientSamples.
+ */
+function driftCoverage(d: DriftStatus): Coverage {
+  if (d.state === "Value") return "Judged";
+  if (d.state === "Error") return "Error";
+  if (d.features.length > 0 && d.features.every((f) => f.state === "InsufficientData" && f.reason === NO_REFERENCE)) return "NoBaseline";
+  if (d.features.some((f) => f.state === "InsufficientData")) return "InsufficientSamples";
+  return "NoData";
 }

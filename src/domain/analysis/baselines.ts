@@ -56,3 +56,15 @@ export function baselineFor(
   }
   return pinOf(outcome, memory, key)?.value;
 }
+
+/** Why a rule's baseline has no value for one scope: the offset window's own answer, or no pin yet. */
+export function missingBaseline(rule: RuleSpec, segment: string | undefined, offsets: Map<string, SignalObservations>): string {
+  const b = rule.baseline;
+  if (b?.offset) {
+    const obs = offsets.get(b.offset);
+    const o = segment === undefined ? obs?.overall : obs?.groups.get(segment);
+    const why = o === undefined || o.state === "Value" ? "NoSeries: no series in that window" : `${o.reason}: ${o.message}`;
+    return `the baseline window ${b.offset} ago has no value yet (${why})`;
+  }
+  return "no baseline pinned yet: it is taken at the first evaluation with a value";
+}

@@ -10,6 +10,9 @@ import { tierOf, worseSeverity, type Severity } from "../stats/severity.ts";
 import { emptyOutcome, pinOf, type AnalysisMemory, type CheckOutcome } from "./outcome.ts";
 import type { PlannedDrift, Results } from "./plan.ts";
 
+/** A feature's reason when its reference window or pin has no distribution (yet). */
+export const NO_REFERENCE = "no reference distribution";
+
 export interface DriftCheck {
   status: DriftStatus;
   outcome: CheckOutcome;
@@ -55,7 +58,7 @@ function histogramDriftStatus(d: PlannedDrift, results: Results, memory: Analysi
   for (const [feature, cur] of current.value) {
     const ref = reference.get(feature);
     if (ref) features[feature] = { reference: ref, current: cur };
-    else missing.push({ feature, state: "InsufficientData", reason: "no reference distribution", currentSamples: cur.total });
+    else missing.push({ feature, state: "InsufficientData", reason: NO_REFERENCE, currentSamples: cur.total });
   }
   const reportResult = evaluateDatasetDrift({
     features,

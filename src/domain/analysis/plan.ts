@@ -11,6 +11,8 @@ import { signalQueries } from "../signals.ts";
 export interface AnalysisSpec {
   signals: readonly SignalSpec[];
   rules: readonly RuleSpec[];
+  /** Where each rule comes from, by index (status and messages); `rules[i]` when absent. */
+  ruleNames?: readonly string[] | undefined;
   drift: readonly DriftSpec[];
   fairness: ModelMonitorSpec["fairness"];
   segments?: ModelMonitorSpec["segments"] | undefined;

@@ -1,16 +1,18 @@
 // Checks of one signal: its value overall and per segment, each rule against its baseline
 // (a breach becomes a finding once it has lasted the rule's `for`), and fairness across groups.
-import type { Finding, ModelMonitorSpec, RuleSpec, SignalStatus } from "../../api/v1alpha1/modelmonitor.ts";
+import type { Coverage, Finding, ModelMonitorSpec, RuleSpec, RuleStatus, SignalStatus } from "../../api/v1alpha1/modelmonitor.ts";
 import { durationMs } from "../duration.ts";
 import { round, type Observation } from "../observation.ts";
-import { checkRule, findingTypeFor } from "../rules.ts";
+import { checkRule, describeRule, findingTypeFor, needsBaseline } from "../rules.ts";
 import { observeSignal, type SignalObservations } from "../signals.ts";
-import { baselineFor } from "./baselines.ts";
+import { baselineFor, missingBaseline } from "./baselines.ts";
 import { emptyOutcome, type AnalysisMemory, type CheckOutcome } from "./outcome.ts";
 import { resultsFor, type PlannedSignal, type Results } from "./plan.ts";
 
 export interface SignalCheck {
   statuses: SignalStatus[];
+  /** One per rule, in the order given: whether it could be judged overall, and on how many segments not. */
+  rules: (RuleStatus & { index: number })[];
   overall: Observation;
   outcome: CheckOutcome;
 }
@@ -18,7 +20,7 @@ export interface SignalCheck {
 /** `rules` are the rules on this signal, with their index in the analysis (part of the breach key). */
 export function checkSignal(
   p: PlannedSignal,
-  rules: readonly { rule: RuleSpec; index: number }[],
+  rules: readonly { rule: RuleSpec; index: number; name?: string | undefined }[],
   segments: ModelMonitorSpec["segments"] | undefined,
   results: Results,
   memory: AnalysisMemory,
@@ -34,11 +36,17 @@ export function checkSignal(
   const offsets = new Map<string, SignalObservations>();
   for (const [offset, qs] of p.baselines) offsets.set(offset, observeSignal(p.signal, resultsFor(qs, results), p.minSamples, segmentLabel));
 
+  // per rule: its coverage on the overall value, and how many segments it could not judge
+  const overallCoverage = new Map<number, ScopeCoverage>();
+  const unjudgedSegments = new Map<number, number>();
   for (const [segment, o] of scopes) {
     let shownBaseline: number | undefined;
     for (const { rule, index } of rules) {
       const baseline = baselineFor(rule, p.signal, segment, o, offsets, memory, outcome, nowIso);
       shownBaseline ??= baseline;
+      const judged = ruleCoverage(rule, segment, o, baseline, offsets);
+      if (segment === undefined) overallCoverage.set(index, judged);
+      else if (judged.coverage !== "Judged") unjudgedSegments.set(index, (unjudgedSegments.get(index) ?? 0) + 1);
       if (o.state !== "Value") continue;
       const subject = segment === undefined ? p.signal.name : `${p.signal.name} [${segments?.label}=${segment}]`;
       const breach = checkRule(rule, subject, o.value, baseline, o.samples);
@@ -65,7 +73,36 @@ export function checkSignal(
   // the overall row says how many segments were left out, and how to choose them
   if (dropped > 0 && statuses[0] && statuses[0].message === undefined)
     statuses[0] = { ...statuses[0], message: `${dropped} more values of ${segments?.label} not evaluated: at most ${MAX_SEGMENTS} segments (the ones with the most samples); list them in spec.segments.values` };
-  return { statuses, overall: obs.overall, outcome };
+  const ruleStatuses = rules.map(({ rule, index, name }) => {
+    // the overall scope always runs: every rule has its entry
+    const { coverage, message } = overallCoverage.get(index) as ScopeCoverage;
+    const segmentsLeft = unjudgedSegments.get(index) ?? 0;
+    return {
+      index,
+      name: name ?? `rules[${index}]`,
+      rule: describeRule(rule),
+      coverage,
+      ...(message !== undefined ? { message } : {}),
+      ...(segmentsLeft > 0 ? { unjudgedSegments: segmentsLeft } : {}),
+    };
+  });
+  return { statuses, rules: ruleStatuses, overall: obs.overall, outcome };
+}
+
+type ScopeCoverage = { coverage: Coverage; message?: string };
+
+/**
+ * Whether a rule could be judged on one scope: the signal needs a value, and a rule with a
+ * baseline comparison needs its baseline's value too (else only its min/max could run).
+ */
+function ruleCoverage(rule: RuleSpec, segment: string | undefined, o: Observation, baseline: number | undefined, offsets: Map<string, SignalObservations>): ScopeCoverage {
+  if (o.state === "Error") return { coverage: "Error", message: `${o.reason}: ${o.message}` };
+  if (o.state === "NoData") return { coverage: o.reason === "TooFewSamples" ? "InsufficientSamples" : "NoData", message: `${o.reason}: ${o.message}` };
+  if (needsBaseline(rule) && (baseline === undefined || !Number.isFinite(baseline))) return { coverage: "NoBaseline", message: missingBaseline(rule, segment, offsets) };
+  // a relative change from 0 is undefined: checkRule skips those checks
+  if (baseline === 0 && rule.maxDrop === undefined && rule.maxIncrease === undefined && needsBaseline(rule))
+    return { coverage: "NoBaseline", message: "the baseline is 0: a relative change from it is undefined" };
+  return { coverage: "Judged" };
 }
 
 /** Segments evaluated per signal without spec.segments.values: status, findings and the operator's series stay bounded. */

@@ -66,6 +66,8 @@ end
 local NEEDS_A_FIX = {
   QueryRejected = true,
   QueryUnauthorized = true,
+  CredentialsNotAllowed = true,
+  SecretNotFound = true,
   MultipleSeries = true,
   InvalidData = true,
 }
@@ -180,8 +182,12 @@ if health == "Unknown" then
   end
   local metrics = condition(status, "MetricsAvailable")
   hs.status = "Progressing"
+  local judged = condition(status, "RulesJudged")
   if field(metrics, "status") == "False" then
     hs.message = "No verdict yet (" .. text(field(metrics, "reason"), "NoData") .. "): " .. text(field(metrics, "message"), "not every signal has a value")
+  elseif field(judged, "status") == "False" then
+    -- every signal has a value, but a rule could not run (e.g. its baseline window predates the model)
+    hs.message = "No verdict yet (" .. text(field(judged, "reason"), "NoBaseline") .. "): " .. text(field(judged, "message"), "not every rule could be judged")
   else
     hs.message = "No verdict yet: " .. text(field(ready, "message"), "health Unknown")
   end
