@@ -92,27 +92,40 @@ export function metricLookup(metric: string, window: string, time: number): Quer
 }
 
 /**
+ * The lookup of each metric whose current-window query answered no series: one per metric name,
+ * over the shortest window among those queries (what it finds was there for every one of them).
+ */
+type Lookups = Map<string, { request: QueryRequest; lookback: string }>;
+
+function lookupsByMetric(plan: AnalysisPlan, results: Results): Lookups {
+  const shortest = new Map<string, MetricRead>();
+  for (const r of allReads(plan)) {
+    if (!answeredNothing(r, results)) continue;
+    const kept = shortest.get(r.metric);
+    if (!kept || durationMs(r.window) < durationMs(kept.window)) shortest.set(r.metric, r);
+  }
+  return new Map([...shortest].map(([metric, r]) => [metric, { request: metricLookup(metric, r.window, r.request.time), lookback: lookbackOf(r.window) }]));
+}
+
+/**
  * The second round of an evaluation: a lookup without the selector for each metric whose
  * current-window query answered no series, at most one per metric name. Empty when every
  * query found series (or failed: an error says what it is by itself).
  */
 export function planMetricLookups(plan: AnalysisPlan, results: Results): QueryRequest[] {
-  const byMetric = new Map<string, QueryRequest>();
-  for (const r of allReads(plan))
-    if (!byMetric.has(r.metric) && answeredNothing(r, results)) byMetric.set(r.metric, metricLookup(r.metric, r.window, r.request.time));
-  return [...byMetric.values()];
+  return [...lookupsByMetric(plan, results).values()].map((l) => l.request);
 }
 
 /**
- * Why a query of `read` matched nothing, from the lookup's answer: the metric does not exist
+ * Why a query of `read` matched nothing, from its metric's lookup: the metric does not exist
  * (fix its name), or it exists without the labels asked for (fix the selector). Undefined when
  * the lookup was not run or failed.
  */
-export function noSeriesMessage(read: MetricRead, results: Results, selectorSource: string): string | undefined {
-  const lookup = results.get(queryKey(metricLookup(read.metric, read.window, read.request.time)));
-  if (lookup?.kind !== "vector") return undefined;
-  const lookback = lookbackOf(read.window);
-  if (lookup.samples.length === 0) return `no series named ${read.metric} exist in this Prometheus (in the last ${lookback}): check ${read.field}`;
+function noSeriesMessage(read: MetricRead, lookups: Lookups, results: Results, selectorSource: string): string | undefined {
+  const planned = lookups.get(read.metric);
+  const lookup = planned && results.get(queryKey(planned.request));
+  if (!planned || lookup?.kind !== "vector") return undefined;
+  if (lookup.samples.length === 0) return `no series named ${read.metric} exist in this Prometheus (in the last ${planned.lookback}): check ${read.field}`;
   const seen = Object.keys(lookup.samples[0]?.labels ?? {}).filter((l) => l !== "__name__").sort();
   const absent = Object.keys(read.labels).filter((l) => !seen.includes(l)).sort();
   const where = [selectorSource, ...(read.labelsField ? [read.labelsField] : [])].join(" and ");
@@ -129,14 +142,14 @@ export function shownExpr(expr: string): string {
   return expr.slice(0, MAX_SHOWN_EXPR - note.length) + note;
 }
 
-function show(qs: Queries, reads: Map<string, MetricRead>, results: Results, selectorSource: string): ShownQueries {
+function show(qs: Queries, reads: Map<string, MetricRead>, lookups: Lookups, results: Results, selectorSource: string): ShownQueries {
   const queries: QueryStatus[] = [];
   let noSeries: string | undefined;
   for (const [id, request] of Object.entries(qs)) {
     const answer = results.get(queryKey(request));
     const series = answer?.kind === "vector" ? answer.samples.length : undefined;
     const read = reads.get(id);
-    const message = series === 0 && read ? noSeriesMessage(read, results, selectorSource) : undefined;
+    const message = series === 0 && read ? noSeriesMessage(read, lookups, results, selectorSource) : undefined;
     noSeries ??= message;
     queries.push({ expr: shownExpr(request.expr), ...(series !== undefined ? { series } : {}), ...(message !== undefined ? { message } : {}) });
   }
@@ -146,13 +159,13 @@ function show(qs: Queries, reads: Map<string, MetricRead>, results: Results, sel
 /** The current-window queries of signal `i`, with their series counts and, for those that matched nothing, why. */
 export function signalQueriesShown(plan: AnalysisPlan, i: number, results: Results): ShownQueries {
   const p = plan.signals[i] as AnalysisPlan["signals"][number];
-  return show(p.current, signalReads(plan, i), results, plan.selectorSource ?? "the selector");
+  return show(p.current, signalReads(plan, i), lookupsByMetric(plan, results), results, plan.selectorSource ?? "the selector");
 }
 
 /** The queries of drift check `j`: its current window, then its reference window when it has one. */
 export function driftQueriesShown(plan: AnalysisPlan, j: number, results: Results): ShownQueries {
   const d = plan.drift[j] as AnalysisPlan["drift"][number];
-  const current = show(d.current, driftReads(plan, j), results, plan.selectorSource ?? "the selector");
-  const reference = d.reference ? show(d.reference, new Map(), results, "") : { queries: [] };
+  const current = show(d.current, driftReads(plan, j), lookupsByMetric(plan, results), results, plan.selectorSource ?? "the selector");
+  const reference = d.reference ? show(d.reference, new Map(), new Map(), results, "") : { queries: [] };
   return { ...current, queries: [...current.queries, ...reference.queries] };
 }

@@ -180,6 +180,24 @@ describe("a query that matched nothing: a misspelt metric or a wrong selector", 
     expect(metricLookup("x", "90s", T0).expr).toBe("topk(1, last_over_time(x{}[90s]))");
   });
 
+  it("one metric read over two windows: one lookup, over the shorter, and both signals get its answer", () => {
+    const prom = prometheus(fraudExported);
+    const { decision, lookups } = evaluate(
+      monitor("model_predictions_totl", {
+        signals: [
+          { name: "accuracy", classification: { metric: "model_predictions_totl" } },
+          { name: "recall", window: "10m", classification: { metric: "model_predictions_totl", measure: "recall" } },
+        ],
+      }),
+      prom.answer,
+    );
+    expect(lookups.map((q) => q.expr)).toEqual(["topk(1, last_over_time(model_predictions_totl{}[10m]))"]);
+    expect(decision.status.signals.map((x) => x.message)).toEqual([
+      "no series named model_predictions_totl exist in this Prometheus (in the last 10m): check spec.signals[0].classification.metric",
+      "no series named model_predictions_totl exist in this Prometheus (in the last 10m): check spec.signals[1].classification.metric",
+    ]);
+  });
+
   it("without the lookup's answer (it failed or was not run) the message stays the plain one", () => {
     const spec = modelMonitorSpecSchema.parse(monitor("model_predictions_totl"));
     const plan = planEvaluation(spec, T0);
