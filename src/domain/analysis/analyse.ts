@@ -35,16 +35,15 @@ export function analyse(plan: AnalysisPlan, results: Results, memory: AnalysisMe
   const rules: (RuleStatus & { index: number })[] = [];
   for (const [i, p] of plan.signals.entries()) {
     const own = plan.spec.rules.map((rule, index) => ({ rule, index, name: plan.spec.ruleNames?.[index] })).filter(({ rule }) => rule.signal === p.signal.name);
-    const check = checkSignal(p, own, plan.spec.segments, results, memory, now);
     // the overall row shows the queries (segments share them); no series says which fix it needs
     const shown = signalQueriesShown(plan, i, results);
-    const noSeries = check.overall.state === "NoData" && check.overall.reason === "NoSeries" ? shown.noSeries : undefined;
+    const check = checkSignal(p, own, plan.spec.segments, results, memory, now, shown.noSeries);
     const [overall, ...segments] = check.statuses;
-    if (overall) signals.push({ ...overall, ...(noSeries !== undefined ? { message: noSeries } : {}), ...(shown.queries.length ? { queries: shown.queries } : {}) });
+    if (overall) signals.push(shown.queries.length ? { ...overall, queries: shown.queries } : overall);
     signals.push(...segments);
     rules.push(...check.rules);
     outcomes.push(check.outcome);
-    if (check.overall.state !== "Value") unknownReasons.push(`${p.signal.name}: ${noSeries ?? check.overall.message}`);
+    if (check.overall.state !== "Value") unknownReasons.push(`${p.signal.name}: ${check.overall.message}`);
     for (const f of plan.spec.fairness.filter((x) => x.signal === p.signal.name)) {
       const finding = checkFairness(p, f, results, nowIso);
       if (finding) outcomes.push({ findings: [finding], pins: {}, pending: new Map(), events: [] });

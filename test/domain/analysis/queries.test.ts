@@ -109,6 +109,13 @@ describe("a query that matched nothing: a misspelt metric or a wrong selector", 
     expect(decision.status.conditions.find((c) => c.type === "MetricsAvailable")).toMatchObject({ status: "False", reason: "NoSeries", message: `accuracy: ${message}` });
   });
 
+  it("a rule on that signal says the same in its coverage", () => {
+    const { decision } = evaluate(monitor("model_predictions_totl", { rules: [{ signal: "accuracy", min: { critical: 0.8 } }] }), prometheus(fraudExported).answer);
+    expect(decision.status.rules).toEqual([
+      expect.objectContaining({ coverage: "NoData", message: "NoSeries: no series named model_predictions_totl exist in this Prometheus (in the last 1h): check spec.signals[0].classification.metric" }),
+    ]);
+  });
+
   it("a selector that matches none of the metric's series: the metric exists, fix the selector; the labels seen are named", () => {
     const { decision } = evaluate(monitor("model_predictions_total", { model: { name: "frauds" } }), prometheus(fraudExported).answer);
     expect(decision.status.signals[0]?.message).toBe(
