@@ -16,6 +16,8 @@ export const MAX_SHOWN_EXPR = 512;
 /** How far back the lookup without a selector looks at most: it reads every series of the metric. */
 export const LOOKUP_MAX_MS = 3_600_000;
 
+const MAX_LABELS_SHOWN = 20;
+
 /** A planned query reading one metric: what a no-series answer is checked against. */
 interface MetricRead {
   request: QueryRequest;
@@ -91,12 +93,12 @@ export function metricLookup(metric: string, window: string, time: number): Quer
   return { expr: `topk(1, last_over_time(${vectorSelector(metric, {})}[${lookbackOf(window)}]))`, time };
 }
 
+type Lookups = Map<string, { request: QueryRequest; lookback: string }>;
+
 /**
  * The lookup of each metric whose current-window query answered no series: one per metric name,
  * over the shortest window among those queries (what it finds was there for every one of them).
  */
-type Lookups = Map<string, { request: QueryRequest; lookback: string }>;
-
 function lookupsByMetric(plan: AnalysisPlan, results: Results): Lookups {
   const shortest = new Map<string, MetricRead>();
   for (const r of allReads(plan)) {
@@ -129,10 +131,9 @@ function noSeriesMessage(read: MetricRead, lookups: Lookups, results: Results, s
   const seen = Object.keys(lookup.samples[0]?.labels ?? {}).filter((l) => l !== "__name__").sort();
   const absent = Object.keys(read.labels).filter((l) => !seen.includes(l)).sort();
   const where = [selectorSource, ...(read.labelsField ? [read.labelsField] : [])].join(" and ");
-  return (
-    `${read.metric} exists, but none with {${matchers(read.labels)}}: check ${where} ` +
-    `(labels seen on this metric: ${seen.join(", ") || "none"}${absent.length ? `; a series seen has no ${absent.join(", ")}` : ""})`
-  );
+  // a series' label names are few; the list is still bounded, as status is
+  const shown = seen.length > MAX_LABELS_SHOWN ? `${seen.slice(0, MAX_LABELS_SHOWN).join(", ")} and ${seen.length - MAX_LABELS_SHOWN} more` : seen.join(", ") || "none";
+  return `${read.metric} exists, but none with {${matchers(read.labels)}}: check ${where} (labels seen on this metric: ${shown}${absent.length ? `; a series seen has no ${absent.join(", ")}` : ""})`;
 }
 
 /** An expression as status shows it: at most MAX_SHOWN_EXPR characters, a cut one saying so. */

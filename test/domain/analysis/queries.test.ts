@@ -133,6 +133,12 @@ describe("a query that matched nothing: a misspelt metric or a wrong selector", 
     );
   });
 
+  it("a long list of labels seen is cut at 20", () => {
+    const wide = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`l${String(i).padStart(2, "0")}`, "x"]));
+    const { decision } = evaluate(monitor("model_predictions_total"), prometheus({ model_predictions_total: [wide] }).answer);
+    expect(decision.status.signals[0]?.message).toMatch(/\(labels seen on this metric: l00, l01, .*, l19 and 5 more; a series seen has no model\)$/);
+  });
+
   it("a ratio's matchLabels are named with the selector; a numerator without series is shown although the ratio has a value", () => {
     const exported = { model_responses_total: [{ model: "fraud", refusal: "false" }] };
     const spec = monitor("unused", {
