@@ -276,7 +276,7 @@ describe("monitoring engine on real metrics", () => {
       }, 60_000);
 
     const a = await evaluated("misspelt");
-    const fixName = "no series named model_predictions_totl exist in this Prometheus (in the last 10s): check spec.signals[0].classification.metric";
+    const fixName = "no series named model_predictions_totl exist in this Prometheus (in the last 5m): check spec.signals[0].classification.metric";
     expect(a.status?.signals?.[0]).toMatchObject({ state: "NoData", reason: "NoSeries", message: fixName });
     expect(a.status?.signals?.[0]?.queries).toEqual([{ expr: `sum by (outcome) (increase(model_predictions_totl{model="${model}"}[10s]))`, series: 0, message: fixName }]);
     expect(a.status?.conditions?.find((c) => c.type === "MetricsAvailable")).toMatchObject({ status: "False", reason: "NoSeries", message: `accuracy: ${fixName}` });

@@ -15,6 +15,8 @@ export const MAX_SHOWN_EXPR = 512;
 
 /** How far back the lookup without a selector looks at most: it reads every series of the metric. */
 export const LOOKUP_MAX_MS = 3_600_000;
+/** …and at least: Prometheus's own look-back, so a window shorter than two scrapes still sees a scraped metric. */
+export const LOOKUP_MIN_MS = 300_000;
 
 const MAX_LABELS_SHOWN = 20;
 
@@ -80,9 +82,9 @@ const answeredNothing = (r: MetricRead, results: Results) => {
   return answer?.kind === "vector" && answer.samples.length === 0;
 };
 
-/** The lookup's range: the query's window, at most LOOKUP_MAX_MS, in the largest whole unit (it is also read in messages). */
+/** The lookup's range: the query's window within [LOOKUP_MIN_MS, LOOKUP_MAX_MS], in the largest whole unit (it is also read in messages). */
 function lookbackOf(window: string): string {
-  const ms = Math.min(durationMs(window), LOOKUP_MAX_MS);
+  const ms = Math.min(Math.max(durationMs(window), LOOKUP_MIN_MS), LOOKUP_MAX_MS);
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   return promDuration(ms);

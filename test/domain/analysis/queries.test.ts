@@ -190,7 +190,9 @@ describe("a query that matched nothing: a misspelt metric or a wrong selector", 
     ]);
     // a window longer than the lookup's limit is looked at over the limit: it reads every series of the metric
     expect(metricLookup("x", "1d", T0).expr).toBe(`topk(1, last_over_time(x{}[${LOOKUP_MAX_MS / 3_600_000}h]))`);
-    expect(metricLookup("x", "90s", T0).expr).toBe("topk(1, last_over_time(x{}[90s]))");
+    // and a window shorter than Prometheus's look-back over the look-back: a metric scraped every minute is still seen
+    expect(metricLookup("x", "10s", T0).expr).toBe("topk(1, last_over_time(x{}[5m]))");
+    expect(metricLookup("x", "390s", T0).expr).toBe("topk(1, last_over_time(x{}[390s]))");
   });
 
   it("one metric read over two windows: one lookup, over the shorter, and both signals get its answer", () => {
