@@ -8,7 +8,7 @@ import { queryKey, type QueryRequest } from "../observation.ts";
 import { signalQueries } from "../signals.ts";
 import type { Queries, Results } from "../analysis/plan.ts";
 import { resultsFor } from "../analysis/plan.ts";
-import { checkBound, compareVersions } from "./comparisons.ts";
+import { checkBound, compareVersions, sequentialComparison } from "./comparisons.ts";
 import { bucketSignalOf, evidenceOf, type Evidence } from "./evidence.ts";
 
 /** The comparisons a strategy asks for: its presets' (for the signals the monitor declares), then its own. */
@@ -107,16 +107,42 @@ export interface AnalysisJudgement {
   outcome: AnalysisOutcome;
   message: string;
   comparisons: ComparisonRecord[];
+  /** A check while the hold lasts (analysis.interval): it can fail the candidate, never pass the step. */
+  interim?: boolean;
 }
 
 const evidence = (c: PlannedCheck, v: VersionQueries, results: Results): Evidence =>
   evidenceOf(c.signal, resultsFor(v.main, results), v.buckets ? resultsFor(v.buckets, results) : undefined);
+
+/**
+ * The level of each comparison's anytime-valid test in one step: significance split evenly over
+ * the steps and the shadow phase, so that over the whole rollout the chance of ever failing a
+ * candidate within tolerance stays at most significance per comparison (docs/statistics.md).
+ */
+export const sequentialAlpha = (strategy: RolloutStrategy): number => strategy.analysis.significance / (strategy.steps.length + (strategy.shadow ? 1 : 0));
+
+/**
+ * An interim check (analysis.interval): comparisons by their anytime-valid test, bounds as at the
+ * hold's end. Its outcome is Failed or Error as at the hold's end; otherwise it says how the
+ * evidence stands, and the step goes on.
+ */
+export function judgeInterimCheck(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy): AnalysisJudgement {
+  const o = { minSamples: strategy.analysis.minSamples, alpha: sequentialAlpha(strategy), significance: strategy.analysis.significance };
+  const comparisons = plan.checks.flatMap((c) =>
+    c.comparison ? [sequentialComparison(c.comparison, evidence(c, c.stable, results), evidence(c, c.candidate, results), o)] : checkBound(c.bound as BoundSpec, evidence(c, c.candidate, results), o),
+  );
+  return { ...judged(comparisons), interim: true };
+}
 
 export function judgeRolloutAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy): AnalysisJudgement {
   const o = { minSamples: strategy.analysis.minSamples, significance: strategy.analysis.significance };
   const comparisons = plan.checks.flatMap((c) =>
     c.comparison ? [compareVersions(c.comparison, evidence(c, c.stable, results), evidence(c, c.candidate, results), o)] : checkBound(c.bound as BoundSpec, evidence(c, c.candidate, results), o),
   );
+  return judged(comparisons);
+}
+
+function judged(comparisons: ComparisonRecord[]): AnalysisJudgement {
   const first = (outcome: ComparisonRecord["outcome"]) => comparisons.find((c) => c.outcome === outcome);
   const failed = first("Failed");
   if (failed) return { outcome: "Failed", message: failed.message ?? `${failed.signal} failed ${failed.check}`, comparisons };

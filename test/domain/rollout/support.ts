@@ -3,7 +3,7 @@
 // before applying its effects, as the real one does. No real time passes.
 import { modelRolloutStatusSchema, rolloutStrategySchema, type ModelRolloutStatus, type RolloutStrategyInput, type Weights } from "../../../src/api/v1alpha1/rollout.ts";
 import type { AnalysisJudgement } from "../../../src/domain/rollout/analysis.ts";
-import { analysisDue, decideRollout, type MonitorVerdict, type RolloutDecision, type RolloutEffect } from "../../../src/domain/rollout/machine.ts";
+import { analysisDue, decideRollout, interimCheckDue, type MonitorVerdict, type RolloutDecision, type RolloutEffect } from "../../../src/domain/rollout/machine.ts";
 import type { MonitorEvent } from "../../../src/domain/events.ts";
 
 export const T0 = Date.parse("2026-12-01T10:00:00Z");
@@ -31,11 +31,14 @@ export class RolloutHarness {
   readyAfterTicks = 1;
   /** The outcome the next due analysis gets. */
   nextOutcome: AnalysisJudgement["outcome"] = "Successful";
+  /** The outcome the next interim check gets (analysis.interval, before the hold's end). */
+  nextInterimOutcome: AnalysisJudgement["outcome"] = "Successful";
   /** Every weight the route ever held, in order. */
   readonly weightHistory: Weights[] = [{ stable: 100, candidate: 0 }];
   readonly events: MonitorEvent[] = [];
   readonly effects: RolloutEffect[] = [];
   analyses = 0;
+  interimChecks = 0;
   private pendingReady = new Map<FakeWorkload, number>();
   readonly strategy;
   candidateVersion = "v2";
@@ -47,11 +50,15 @@ export class RolloutHarness {
 
   decide(opts: { analysis?: boolean } = {}): RolloutDecision {
     const due = analysisDue(this.status, this.now) && !this.paused;
+    // the controller's choice: an interim check before the hold's end, the step's analysis at it
+    const interim = due && interimCheckDue(this.status, this.now);
+    const outcome = interim ? this.nextInterimOutcome : this.nextOutcome;
     const analysis =
       (opts.analysis ?? true) && due
-        ? { outcome: this.nextOutcome, message: `${this.nextOutcome.toLowerCase()} analysis`, comparisons: [], window: "10m" }
+        ? { outcome, message: `${outcome.toLowerCase()} ${interim ? "check" : "analysis"}`, comparisons: [], window: "10m", ...(interim ? { interim: true } : {}) }
         : undefined;
-    if (analysis) this.analyses++;
+    if (analysis && interim) this.interimChecks++;
+    else if (analysis) this.analyses++;
     const state = (w: FakeWorkload) => ({ found: w.found, version: w.version, uri: w.uri, ready: w.found && w.ready, message: w.ready ? "ready" : "rolling" });
     return decideRollout(
       { generation: 1, spec: { monitorRef: { name: "m" }, candidate: { version: this.candidateVersion }, paused: this.paused }, annotations: this.annotations, status: this.status, deleting: this.deleting },

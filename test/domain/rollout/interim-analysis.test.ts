@@ -1,0 +1,88 @@
+// Interim checks judged from counts: comparisons by their anytime-valid test, bounds as at the
+// hold's end; the interval shown on the scale of the difference.
+import { describe, expect, it } from "vitest";
+import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
+import { rolloutStrategySchema } from "../../../src/api/v1alpha1/rollout.ts";
+import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
+import { judgeInterimCheck, planRolloutAnalysis, rolloutAnalysisQueries, sequentialAlpha } from "../../../src/domain/rollout/analysis.ts";
+import { sequentialComparison } from "../../../src/domain/rollout/comparisons.ts";
+import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
+import { sequentialMeanTest, sequentialProportionTest } from "../../../src/domain/stats/index.ts";
+
+const o = { minSamples: 200, alpha: 0.0125 };
+const rate = (successes: number, trials: number): Evidence => ({ state: "Value", value: successes / trials, samples: trials, basis: { test: "twoProportion", successes, trials } });
+const mean = (m: number, variance: number, n: number): Evidence => ({ state: "Value", value: m, samples: n, basis: { test: "welch", mean: m, variance, n } });
+
+describe("sequentialComparison", () => {
+  it("fails a broken candidate at the first look with minSamples, and says where the difference lies at every look at once", () => {
+    const r = sequentialComparison({ signal: "errors", maxIncrease: 0.01 }, rate(40, 4000), rate(200, 200), o);
+    expect(r).toMatchObject({ outcome: "Failed", test: "sequential", difference: 0.99 });
+    expect(r.lowerBound as number).toBeGreaterThan(0.01);
+    expect(r.message).toMatch(/at every look at once \(α = 0.0125\)/);
+  });
+
+  it("is inconclusive beyond the limit without a rejection, passes inside it, and waits for minSamples", () => {
+    expect(sequentialComparison({ signal: "errors", maxIncrease: 0.01 }, rate(100, 10_000), rate(6, 250), o).outcome).toBe("Inconclusive");
+    expect(sequentialComparison({ signal: "errors", maxIncrease: 0.01 }, rate(100, 10_000), rate(3, 250), o)).toMatchObject({ outcome: "Passed", test: "sequential" });
+    expect(sequentialComparison({ signal: "errors", maxIncrease: 0.01 }, rate(100, 10_000), rate(100, 150), o)).toMatchObject({ outcome: "Inconclusive", message: "candidate: 150 samples, fewer than the 200 required" });
+  });
+
+  it("shows the interval of the stats core on the scale of the difference, either direction and relative", () => {
+    const abs = sequentialComparison({ signal: "errors", maxIncrease: 0.01 }, rate(100, 10_000), rate(40, 1000), o);
+    const core = sequentialProportionTest({ successes: 100, trials: 10_000 }, { successes: 40, trials: 1000 }, "greater", { margin: 0.01 }, { alpha: 0.0125 });
+    if (!core.ok) throw new Error(core.reason);
+    expect(abs.lowerBound).toBeCloseTo(0.01 + core.value.lower, 5);
+    expect(abs.upperBound).toBeCloseTo(0.01 + core.value.upper, 5);
+    const down = sequentialComparison({ signal: "accuracy", maxDecrease: 0.02 }, rate(9200, 10_000), rate(850, 1000), o);
+    expect(down.outcome).toBe("Failed");
+    expect(down.upperBound as number).toBeLessThan(-0.02); // the candidate is below stable by more than tolerated
+    const rel = sequentialComparison({ signal: "latency", maxRelativeIncrease: 0.2 }, mean(0.2, 0.01, 5000), mean(0.26, 0.02, 400), o);
+    const coreRel = sequentialMeanTest({ mean: 0.2, variance: 0.01, n: 5000 }, { mean: 0.26, variance: 0.02, n: 400 }, "greater", { relative: 0.2 }, { alpha: 0.0125 });
+    if (!coreRel.ok) throw new Error(coreRel.reason);
+    expect(rel).toMatchObject({ difference: 0.3, test: "sequential" });
+    expect(rel.lowerBound).toBeCloseTo(0.2 + coreRel.value.lower / 0.2, 5);
+    expect(rel.outcome).toBe(coreRel.value.reject ? "Failed" : "Inconclusive");
+  });
+
+  it("never fails a measure with no test on its counts before the hold's end", () => {
+    const none = (v: number): Evidence => ({ state: "Value", value: v, samples: 1000, basis: { test: "none" } });
+    expect(sequentialComparison({ signal: "f1", maxDecrease: 0.05 }, none(0.9), none(0.5), o)).toMatchObject({ outcome: "Inconclusive", test: "none" });
+  });
+});
+
+describe("judgeInterimCheck", () => {
+  const monitor = modelMonitorSpecSchema.parse({
+    model: { name: "m", version: "v1" },
+    versionLabel: "version",
+    signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+  });
+  const NOW = Date.parse("2026-12-01T12:00:00Z");
+  const judge = (compare: object[], bounds: object[], candidate: [number, number, number, number]) => {
+    const st = rolloutStrategySchema.parse({ analysis: { compare, bounds, minSamples: 200, interval: "30s" } });
+    const plan = planRolloutAnalysis({ monitor, strategy: st, stableVersion: "v1", candidateVersion: "v2", windowMs: 60_000, candidateAt: NOW, stableAt: NOW });
+    const answer = (good: boolean): QueryResult => {
+      const [tp, tn, fp, fn] = good ? [3000, 6200, 400, 400] : candidate;
+      return { kind: "vector", samples: Object.entries({ tp, tn, fp, fn }).map(([outcome, value]) => ({ labels: { outcome }, value })) };
+    };
+    const queries = rolloutAnalysisQueries(plan);
+    return judgeInterimCheck(plan, new Map(queries.map((q) => [queryKey(q), answer(q.expr.includes('version="v1"'))])), st);
+  };
+
+  it("splits the significance over the steps and the shadow phase", () => {
+    expect(sequentialAlpha(rolloutStrategySchema.parse({}))).toBe(0.05 / 4);
+    expect(sequentialAlpha(rolloutStrategySchema.parse({ shadow: { percent: 10 } }))).toBe(0.05 / 5);
+  });
+
+  it("fails a bound at the first check with minSamples, whatever the hold", () => {
+    const j = judge([], [{ signal: "accuracy", min: 0.8 }], [50, 60, 50, 60]);
+    expect(j).toMatchObject({ outcome: "Failed", interim: true });
+    expect(judge([], [{ signal: "accuracy", min: 0.8 }], [40, 50, 50, 50]).outcome).toBe("Inconclusive"); // 190 samples: not yet
+  });
+
+  it("fails a comparison only on the anytime-valid test, and otherwise lets the step go on", () => {
+    expect(judge([{ signal: "accuracy", maxDecrease: 0.02 }], [], [300, 300, 200, 200]).outcome).toBe("Failed");
+    const close = judge([{ signal: "accuracy", maxDecrease: 0.02 }], [], [90, 190, 10, 10]);
+    expect(close.interim).toBe(true);
+    expect(close.outcome).not.toBe("Failed");
+  });
+});
