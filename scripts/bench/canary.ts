@@ -3,9 +3,9 @@
 // serves meanwhile. Pure and seeded: no cluster, no clock. Run:
 //   npm run bench:canary [-- --seed 7 --reps 10000 --hold-min 10]
 //
-// A SKELETON: the rollout machine (src/domain/rollout/machine.ts) does not run interim checks yet,
-// so this benchmark does not tick the machine. It drives the decision functions directly, on one
-// simulated stream per rollout that all three policies read, interval by interval:
+// A SKELETON: it does not tick the rollout machine (src/domain/rollout/machine.ts, whose interim
+// checks with analysis.interval came after it); it drives the decision functions directly, on one
+// simulated stream per rollout that every policy reads, interval by interval:
 //   today      one fixed-horizon analysis at the end of each step's hold, with the operator's own
 //              compareVersions (src/domain/rollout/comparisons.ts) on the counts since the step
 //              began; Failed rolls back (failureLimit 0), Inconclusive extends the step by a hold
@@ -13,15 +13,17 @@
 //   flagger    a Flagger-style rule without statistics: every interval, a check fails when the
 //              candidate's value over that interval alone is beyond stable's (same interval) by more
 //              than the tolerance; the 5th failed check rolls back (Flagger's `threshold`);
-//   sequential the anytime-valid test (src/domain/stats/sequential.ts) at every interval on the
+//   sequential what the machine does with analysis.interval: the anytime-valid test
+//              (src/domain/stats/sequential.ts) at every interval on the
 //              counts since the step began, once both versions have minSamples; a rejection rolls
 //              back at once. A step passes at the end of its hold unless a comparison's estimate is
-//              beyond its tolerance (then it is extended as today). α = significance/(steps ×
-//              comparisons), so the whole rollout's chance of failing a candidate within tolerance
-//              is at most significance (docs/statistics.md, "Anytime-valid comparisons");
+//              beyond its tolerance (then it is extended as today). α = significance/steps per
+//              comparison, so the whole rollout's chance of failing a candidate within tolerance
+//              is at most significance per comparison (docs/statistics.md, "Anytime-valid
+//              comparisons"), with sequentialComparison, the machine's own judgement;
 //   seq+carry  the same, but each comparison's evidence is carried from step to step (the product
-//              of the completed steps' final Λ and the current one, at α/comparisons for the whole
-//              rollout). In the operator a 100 % step reads stable over the window before it, which
+//              of the completed steps' final Λ and the current one, at significance per comparison
+//              for the whole rollout). In the operator a 100 % step reads stable over the window before it, which
 //              overlaps the previous step's data, so that step would need its own share of α; here
 //              stable's pre-step window is drawn afresh (a simplification in its favour).
 // Both versions are read at the same instants (every 30 s), as the operator reads them. Steps keep
@@ -42,7 +44,7 @@
 // else by the normal approximation; latency sums and sums of squares by the normal approximation
 // of sums of n independent requests.
 import type { ComparisonSpec } from "../../src/api/v1alpha1/rollout.ts";
-import { compareVersions } from "../../src/domain/rollout/comparisons.ts";
+import { compareVersions, sequentialComparison } from "../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../src/domain/rollout/evidence.ts";
 import { sequentialMeanTest, sequentialProportionTest } from "../../src/domain/stats/index.ts";
 
@@ -68,7 +70,8 @@ const COMPARISONS: ComparisonSpec[] = [
   { signal: "error_rate", maxIncrease: ERROR_TOLERANCE },
   { signal: "latency_mean", maxRelativeIncrease: LATENCY_TOLERANCE },
 ];
-const SEQUENTIAL_ALPHA = SIGNIFICANCE / (STEPS.length * COMPARISONS.length);
+/** The machine's sequentialAlpha: significance over the steps, per comparison. */
+const SEQUENTIAL_ALPHA = SIGNIFICANCE / STEPS.length;
 
 interface Scenario {
   name: string;
@@ -276,28 +279,17 @@ const flagger: Policy = (stream) => {
 
 const sequential: Policy = (stream) => {
   let inconclusive = 0;
+  const o = { minSamples: MIN_SAMPLES, alpha: SEQUENTIAL_ALPHA };
   return walk(stream, (_s, j, sum) => {
     if (j === 0) inconclusive = 0;
-    const enough = sum.stable.requests >= MIN_SAMPLES && sum.candidate.requests >= MIN_SAMPLES;
-    let beyond = !enough;
-    if (enough) {
-      const o = { alpha: SEQUENTIAL_ALPHA };
-      const rate = sequentialProportionTest(
-        { successes: sum.stable.errors, trials: sum.stable.requests },
-        { successes: sum.candidate.errors, trials: sum.candidate.requests },
-        "greater",
-        { margin: ERROR_TOLERANCE },
-        o,
-      );
-      const latency = sequentialMeanTest(meanOf(sum.stable), meanOf(sum.candidate), "greater", { relative: LATENCY_TOLERANCE }, o);
-      for (const r of [rate, latency]) {
-        if (!r.ok) throw new Error(r.reason);
-        if (r.value.reject) return "rollback";
-        if (r.value.excess > 0) beyond = true;
-      }
-    }
+    // the machine's judgement with analysis.interval (judgeSequentialAnalysis), comparison by comparison
+    const records = [
+      sequentialComparison(COMPARISONS[0] as ComparisonSpec, errorEvidence(sum.stable), errorEvidence(sum.candidate), o),
+      sequentialComparison(COMPARISONS[1] as ComparisonSpec, latencyEvidence(sum.stable), latencyEvidence(sum.candidate), o),
+    ];
+    if (records.some((r) => r.outcome === "Failed")) return "rollback";
     if ((j + 1) % HOLD_INTERVALS !== 0) return undefined;
-    if (beyond) return ++inconclusive > INCONCLUSIVE_LIMIT ? "pause" : undefined;
+    if (records.some((r) => r.outcome !== "Passed")) return ++inconclusive > INCONCLUSIVE_LIMIT ? "pause" : undefined;
     return "pass";
   });
 };
@@ -312,7 +304,7 @@ const carried: Policy = (stream) => {
   let inconclusive = 0;
   const carriedLog = [0, 0];
   const lastLog = [0, 0];
-  const threshold = Math.log(COMPARISONS.length / SIGNIFICANCE);
+  const threshold = Math.log(1 / SIGNIFICANCE);
   return walk(stream, (_s, j, sum) => {
     if (j === 0) {
       inconclusive = 0;
@@ -321,7 +313,7 @@ const carried: Policy = (stream) => {
     const enough = sum.stable.requests >= MIN_SAMPLES && sum.candidate.requests >= MIN_SAMPLES;
     let beyond = !enough;
     if (enough) {
-      const o = { alpha: SIGNIFICANCE / COMPARISONS.length };
+      const o = { alpha: SIGNIFICANCE };
       const rate = sequentialProportionTest(
         { successes: sum.stable.errors, trials: sum.stable.requests },
         { successes: sum.candidate.errors, trials: sum.candidate.requests },
@@ -393,7 +385,7 @@ const row = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widt
 console.log(`Canary decision benchmark — seed ${SEED}; ${REPS} rollouts per scenario; the same streams for every policy`);
 console.log(`${RPS} req/s; steps ${STEPS.join("/")} %, hold ${(HOLD_INTERVALS * INTERVAL_S) / 60} min; a look every ${INTERVAL_S} s; minSamples ${MIN_SAMPLES}; significance ${SIGNIFICANCE}`);
 console.log(`error rate: stable ${STABLE_ERROR}, maxIncrease ${ERROR_TOLERANCE} (δ); latency mean: N(${LATENCY_MEAN} s, ${LATENCY_SD} s), maxRelativeIncrease ${LATENCY_TOLERANCE}`);
-console.log(`today: fixed-horizon test at each hold's end; flagger: ${FLAGGER_THRESHOLD} failed per-interval checks; sequential: mixture SPRT every ${INTERVAL_S} s at α = ${SEQUENTIAL_ALPHA} per step and comparison; seq+carry: evidence carried across steps, α = ${SIGNIFICANCE / COMPARISONS.length} per comparison`);
+console.log(`today: fixed-horizon test at each hold's end; flagger: ${FLAGGER_THRESHOLD} failed per-interval checks; sequential: mixture SPRT every ${INTERVAL_S} s at α = ${SEQUENTIAL_ALPHA} per step and comparison; seq+carry: evidence carried across steps, α = ${SIGNIFICANCE} per comparison`);
 console.log(`"rolled back" is the false rollback rate for equal / at tolerance, the detection rate otherwise; times from the first candidate request to the rollback`);
 console.log("");
 console.log(row(cols));

@@ -23,7 +23,7 @@ import type { StatusOwnership } from "../domain/conditions.ts";
 import { setConditions } from "../domain/conditions.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
-import { judgeInterimCheck, judgeRolloutAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../domain/rollout/analysis.ts";
+import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../domain/rollout/analysis.ts";
 import { analysisDue, analysisWindow, decideRollout, interimCheckDue, isTerminal, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
 import type { ServingFactory } from "../adapters/routers/index.ts";
@@ -155,8 +155,7 @@ export class ModelRolloutReconciler {
     const answers = await Promise.all(queries.map((q) => source.query(q)));
     const results = new Map<string, QueryResult>();
     queries.forEach((q, i) => results.set(queryKey(q), answers[i] as QueryResult));
-    const judge = interimCheckDue(status, now) ? judgeInterimCheck : judgeRolloutAnalysis;
-    return { ...judge(plan, results, strategy), window: plan.window };
+    return { ...judgeAnalysis(plan, results, strategy, interimCheckDue(status, now)), window: plan.window };
   }
 
   /** Performs the decided writes in order; a failure stops the rest and becomes a Warning Event. */

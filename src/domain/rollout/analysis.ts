@@ -122,16 +122,27 @@ const evidence = (c: PlannedCheck, v: VersionQueries, results: Results): Evidenc
 export const sequentialAlpha = (strategy: RolloutStrategy): number => strategy.analysis.significance / (strategy.steps.length + (strategy.shadow ? 1 : 0));
 
 /**
- * An interim check (analysis.interval): comparisons by their anytime-valid test, bounds as at the
- * hold's end. Its outcome is Failed or Error as at the hold's end; otherwise it says how the
- * evidence stands, and the step goes on.
+ * An analysis of a strategy with analysis.interval: comparisons by their anytime-valid test (so
+ * looking at every interval and extending a step spend no extra error), bounds as always. An
+ * interim check (before the hold's end) can only fail the candidate; at the hold's end the same
+ * judgement passes the step, and a measure with no test on its counts is decided by its
+ * tolerance alone, as without an interval.
  */
-export function judgeInterimCheck(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy): AnalysisJudgement {
+export function judgeSequentialAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy, interim: boolean): AnalysisJudgement {
   const o = { minSamples: strategy.analysis.minSamples, alpha: sequentialAlpha(strategy), significance: strategy.analysis.significance };
-  const comparisons = plan.checks.flatMap((c) =>
-    c.comparison ? [sequentialComparison(c.comparison, evidence(c, c.stable, results), evidence(c, c.candidate, results), o)] : checkBound(c.bound as BoundSpec, evidence(c, c.candidate, results), o),
-  );
-  return { ...judged(comparisons), interim: true };
+  const comparisons = plan.checks.flatMap((c) => {
+    if (!c.comparison) return checkBound(c.bound as BoundSpec, evidence(c, c.candidate, results), o);
+    const stable = evidence(c, c.stable, results);
+    const candidate = evidence(c, c.candidate, results);
+    const r = sequentialComparison(c.comparison, stable, candidate, o);
+    return [!interim && r.test === "none" ? compareVersions(c.comparison, stable, candidate, o) : r];
+  });
+  return { ...judged(comparisons), ...(interim ? { interim: true } : {}) };
+}
+
+/** The judgement the analysis due now needs: anytime-valid with analysis.interval or while a hold still runs, else the fixed-horizon one. */
+export function judgeAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy, interim: boolean): AnalysisJudgement {
+  return interim || strategy.analysis.interval !== undefined ? judgeSequentialAnalysis(plan, results, strategy, interim) : judgeRolloutAnalysis(plan, results, strategy);
 }
 
 export function judgeRolloutAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy): AnalysisJudgement {

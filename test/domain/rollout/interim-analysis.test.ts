@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
 import { rolloutStrategySchema } from "../../../src/api/v1alpha1/rollout.ts";
 import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
-import { judgeInterimCheck, planRolloutAnalysis, rolloutAnalysisQueries, sequentialAlpha } from "../../../src/domain/rollout/analysis.ts";
+import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, sequentialAlpha } from "../../../src/domain/rollout/analysis.ts";
 import { sequentialComparison } from "../../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
 import { sequentialMeanTest, sequentialProportionTest } from "../../../src/domain/stats/index.ts";
@@ -50,22 +50,22 @@ describe("sequentialComparison", () => {
   });
 });
 
-describe("judgeInterimCheck", () => {
+describe("judgeAnalysis with analysis.interval", () => {
   const monitor = modelMonitorSpecSchema.parse({
     model: { name: "m", version: "v1" },
     versionLabel: "version",
     signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
   });
   const NOW = Date.parse("2026-12-01T12:00:00Z");
-  const judge = (compare: object[], bounds: object[], candidate: [number, number, number, number]) => {
-    const st = rolloutStrategySchema.parse({ analysis: { compare, bounds, minSamples: 200, interval: "30s" } });
+  const judge = (compare: object[], bounds: object[], candidate: [number, number, number, number], interim = true, interval = "30s") => {
+    const st = rolloutStrategySchema.parse({ analysis: { compare, bounds, minSamples: 200, ...(interval ? { interval } : {}) } });
     const plan = planRolloutAnalysis({ monitor, strategy: st, stableVersion: "v1", candidateVersion: "v2", windowMs: 60_000, candidateAt: NOW, stableAt: NOW });
     const answer = (good: boolean): QueryResult => {
       const [tp, tn, fp, fn] = good ? [3000, 6200, 400, 400] : candidate;
       return { kind: "vector", samples: Object.entries({ tp, tn, fp, fn }).map(([outcome, value]) => ({ labels: { outcome }, value })) };
     };
     const queries = rolloutAnalysisQueries(plan);
-    return judgeInterimCheck(plan, new Map(queries.map((q) => [queryKey(q), answer(q.expr.includes('version="v1"'))])), st);
+    return judgeAnalysis(plan, new Map(queries.map((q) => [queryKey(q), answer(q.expr.includes('version="v1"'))])), st, interim);
   };
 
   it("splits the significance over the steps and the shadow phase", () => {
@@ -84,5 +84,15 @@ describe("judgeInterimCheck", () => {
     const close = judge([{ signal: "accuracy", maxDecrease: 0.02 }], [], [90, 190, 10, 10]);
     expect(close.interim).toBe(true);
     expect(close.outcome).not.toBe("Failed");
+  });
+
+  it("judges the hold's end by the same anytime-valid test; without an interval, by the fixed-horizon test as before", () => {
+    // 0.872 against 0.92 with 1 000 candidate samples: beyond a 0.02 tolerance, the fixed test fails it (z = 2.5), the anytime-valid one not yet
+    const candidate: [number, number, number, number] = [290, 582, 64, 64];
+    const sequential = judge([{ signal: "accuracy", maxDecrease: 0.02 }], [], candidate, false);
+    expect(sequential.interim).toBeUndefined();
+    expect(sequential.comparisons[0]).toMatchObject({ test: "sequential", outcome: "Inconclusive" });
+    const fixed = judge([{ signal: "accuracy", maxDecrease: 0.02 }], [], candidate, false, "");
+    expect(fixed.comparisons[0]).toMatchObject({ test: "twoProportion", outcome: "Failed" });
   });
 });
