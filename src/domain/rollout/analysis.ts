@@ -137,8 +137,14 @@ export function judgeSequentialAnalysis(plan: RolloutAnalysisPlan, results: Resu
     const r = sequentialComparison(c.comparison, stable, candidate, o);
     return [!interim && r.test === "none" ? compareVersions(c.comparison, stable, candidate, o) : r];
   });
-  return { ...judged(comparisons), ...(interim ? { interim: true } : {}) };
+  const j = judged(comparisons);
+  if (!interim) return j;
+  if (j.outcome === "Failed" || j.outcome === "Error") return { ...j, interim: true };
+  // the step's running summary: every comparison's estimate with its anytime-valid interval
+  return { ...j, message: comparisons.map(summaryOf).join("; "), interim: true };
 }
+
+const summaryOf = (c: ComparisonRecord): string => c.message ?? `${c.signal}${c.candidate !== undefined ? ` ${c.candidate}` : ""} within ${c.check} ${c.limit}`;
 
 /** The judgement the analysis due now needs: anytime-valid with analysis.interval or while a hold still runs, else the fixed-horizon one. */
 export function judgeAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy, interim: boolean): AnalysisJudgement {

@@ -81,9 +81,11 @@ describe("judgeAnalysis with analysis.interval", () => {
 
   it("fails a comparison only on the anytime-valid test, and otherwise lets the step go on", () => {
     expect(judge([{ signal: "accuracy", maxDecrease: 0.02 }], [], [300, 300, 200, 200]).outcome).toBe("Failed");
-    const close = judge([{ signal: "accuracy", maxDecrease: 0.02 }], [], [90, 190, 10, 10]);
+    const close = judge([{ signal: "accuracy", maxDecrease: 0.02 }], [{ signal: "accuracy", min: 0.5 }], [900, 1900, 100, 100]);
     expect(close.interim).toBe(true);
-    expect(close.outcome).not.toBe("Failed");
+    expect(close.outcome).toBe("Successful");
+    // the running summary: the estimate with its anytime-valid interval, and the bound
+    expect(close.message).toMatch(/^accuracy \+0\.013\d* \(anytime-valid interval -?0\.\d+ to 0\.\d+\); limit 0\.02; accuracy 0\.933\d* within min 0\.5$/);
   });
 
   it("judges the hold's end by the same anytime-valid test; without an interval, by the fixed-horizon test as before", () => {

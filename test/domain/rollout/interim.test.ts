@@ -57,6 +57,19 @@ describe("with analysis.interval", () => {
     expect(h.status.phase).toBe("RolledBack");
   });
 
+  it("a failed check within failureLimit is recorded, extends the hold from now and the checks go on; one more rolls back", () => {
+    const h = new RolloutHarness({ steps: [{ weight: 10, hold: "10m" }], analysis: { interval: "1m", failureLimit: 1 } });
+    h.runUntil((x) => x.status.phase === "Progressing");
+    const start = Date.parse(h.status.stepStartTime as string);
+    h.nextInterimOutcome = "Failed";
+    toNextCheck(h);
+    expect(h.status).toMatchObject({ phase: "Progressing", reason: "AnalysisFailed", holdEndTime: new Date(start + 11 * MINUTE).toISOString(), nextAnalysisTime: new Date(start + 2 * MINUTE).toISOString() });
+    expect(h.status.analyses.map((a) => [a.outcome, a.interim])).toEqual([["Failed", true]]);
+    expect(h.status.counters).toMatchObject({ failed: 1 });
+    toNextCheck(h);
+    expect(h.status.phase).toBe("RollingBack");
+  });
+
   it("an inconclusive check goes on; an inconclusive end extends the hold and the checks go on within it", () => {
     const h = new RolloutHarness({ steps: [{ weight: 10, hold: "2m" }], analysis: { interval: "1m" } });
     h.runUntil((x) => x.status.phase === "Progressing");
