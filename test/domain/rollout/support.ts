@@ -31,6 +31,8 @@ export class RolloutHarness {
   readyAfterTicks = 1;
   /** The outcome the next due analysis gets. */
   nextOutcome: AnalysisJudgement["outcome"] = "Successful";
+  /** When set, judges every due analysis instead of nextOutcome (a real judgement of simulated counts, say). */
+  analyst: ((status: ModelRolloutStatus, now: number, interim: boolean) => AnalysisJudgement & { window: string }) | undefined;
   /** The outcome the next interim check gets (analysis.interval, before the hold's end). */
   nextInterimOutcome: AnalysisJudgement["outcome"] = "Successful";
   /** Every weight the route ever held, in order. */
@@ -55,7 +57,7 @@ export class RolloutHarness {
     const outcome = interim ? this.nextInterimOutcome : this.nextOutcome;
     const analysis =
       (opts.analysis ?? true) && due
-        ? { outcome, message: `${outcome.toLowerCase()} ${interim ? "check" : "analysis"}`, comparisons: [], window: "10m", ...(interim ? { interim: true } : {}) }
+        ? (this.analyst?.(this.status, this.now, interim) ?? { outcome, message: `${outcome.toLowerCase()} ${interim ? "check" : "analysis"}`, comparisons: [], window: "10m", ...(interim ? { interim: true } : {}) })
         : undefined;
     if (analysis && interim) this.interimChecks++;
     else if (analysis) this.analyses++;
