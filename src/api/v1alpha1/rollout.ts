@@ -356,6 +356,13 @@ export const modelRolloutStatusSchema = z.object({
   lastAnalysis: z.string().optional().describe("The last analysis in short, for kubectl get."),
   analyses: z.array(analysisRecord).max(32).default([]).describe("The analyses of this attempt, oldest first (the last 32)."),
   pauseReason: z.string().optional(),
+  exposure: z
+    .object({
+      signal: z.string().describe("The comparison that failed the candidate."),
+      samples: z.number().min(0).describe("The candidate's samples of that signal (requests, labelled predictions) over the steps it served."),
+    })
+    .optional()
+    .describe("Rolled back by an analysis: how much traffic the candidate served while it was worse than tolerated, as far as the counts tell (from its first live request: the counts cannot say when it became worse)."),
   quarantined: z.boolean().optional().describe("Rolled back or aborted: not rolled out again until retried or changed."),
   handledAction: z.string().optional().describe("The last handled value of the modelguardian.dev/rollout-action annotation."),
   approvedTime: time().optional().describe("When a person approved this attempt (with approval: manual)."),

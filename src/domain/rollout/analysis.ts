@@ -170,6 +170,21 @@ function judged(comparisons: ComparisonRecord[]): AnalysisJudgement {
   return { outcome: "Successful", message: `${comparisons.length} checks passed`, comparisons };
 }
 
+/**
+ * The candidate's samples of `signal` over the live steps its records cover: per step, the most
+ * any of its analyses counted (each counts from the step's start, so the last is the largest);
+ * the shadow phase served nothing. Records beyond the 32 kept are not counted.
+ */
+export function exposureOf(analyses: readonly AnalysisRecord[], signal: string): number {
+  const perStep = new Map<number, number>();
+  for (const a of analyses) {
+    if (a.shadow) continue;
+    const samples = a.comparisons.find((c) => c.signal === signal)?.candidateSamples ?? 0;
+    perStep.set(a.step, Math.max(perStep.get(a.step) ?? 0, samples));
+  }
+  return [...perStep.values()].reduce((x, y) => x + y, 0);
+}
+
 /** The record kept in status: one line per comparison with its numbers. */
 export function analysisRecordOf(j: AnalysisJudgement, step: number, weight: number, window: string, now: number): AnalysisRecord {
   return { step, weight, time: new Date(now).toISOString(), window, outcome: j.outcome, message: j.message, comparisons: j.comparisons };

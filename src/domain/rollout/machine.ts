@@ -10,7 +10,7 @@ import { setConditions, type ConditionInput } from "../conditions.ts";
 import { durationMs } from "../duration.ts";
 import { severityRank } from "../stats/severity.ts";
 import { EventReason } from "../events.ts";
-import { analysisRecordOf, type AnalysisJudgement } from "./analysis.ts";
+import { analysisRecordOf, exposureOf, type AnalysisJudgement } from "./analysis.ts";
 import { ALL_STABLE, Builder, sameWeights, stepWeights, WAIT_MS, WATCH_INTERVAL_MS, ZERO_COUNTERS, type RolloutDecision, type RolloutSnapshot, type RolloutWorld } from "./builder.ts";
 import { actionVerb, ROLLOUT_ACTION_ANNOTATION } from "./names.ts";
 import { accelerateRollback, rollback, rollingBack } from "./rollback.ts";
@@ -173,7 +173,7 @@ function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     case "retry":
       if (phase !== "RolledBack" && phase !== "Aborted") return refuse(`only a RolledBack or Aborted rollout is retried (it is ${phase})`);
       b.event("Normal", EventReason.RetryStarted, `${said}: ${r.spec.candidate.version} leaves quarantine and is rolled out again`);
-      b.set({ quarantined: false, finishTime: undefined, stepIndex: undefined, stepWeight: undefined, stepStartTime: undefined, nextAnalysisTime: undefined, holdEndTime: undefined, stepChecks: undefined, pauseReason: undefined, approvedTime: undefined, promotedTime: undefined });
+      b.set({ quarantined: false, finishTime: undefined, stepIndex: undefined, stepWeight: undefined, stepStartTime: undefined, nextAnalysisTime: undefined, holdEndTime: undefined, stepChecks: undefined, exposure: undefined, pauseReason: undefined, approvedTime: undefined, promotedTime: undefined });
       start(b, r, w);
       return;
   }
@@ -318,10 +318,13 @@ function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: Analy
     case "Failed":
       b.set({ counters: { ...c, failed: c.failed + 1, consecutiveErrors: 0 } });
       b.event("Warning", EventReason.AnalysisFailed, summary);
-      if (c.failed + 1 > limits.failureLimit)
+      if (c.failed + 1 > limits.failureLimit) {
+        const failing = a.comparisons.find((x) => x.outcome === "Failed");
+        if (failing) b.set({ exposure: { signal: failing.signal, samples: Math.round(exposureOf(b.status.analyses ?? [], failing.signal)) } });
         return shadow
           ? rollback(b, r, w, "ShadowFailed", `the shadow analysis failed, before any live traffic: ${a.message}`)
           : rollback(b, r, w, "AnalysisFailed", `analysis failed at step ${index + 1}: ${a.message}`);
+      }
       b.phase(phase, "AnalysisFailed", `${summary}; ${limits.failureLimit - c.failed} more failures tolerated`);
       return again(durationMs(hold));
     case "Inconclusive": {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
 import { rolloutStrategySchema } from "../../../src/api/v1alpha1/rollout.ts";
 import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
-import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, sequentialAlpha } from "../../../src/domain/rollout/analysis.ts";
+import { exposureOf, judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, sequentialAlpha } from "../../../src/domain/rollout/analysis.ts";
 import { sequentialComparison } from "../../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
 import { sequentialMeanTest, sequentialProportionTest } from "../../../src/domain/stats/index.ts";
@@ -96,5 +96,22 @@ describe("judgeAnalysis with analysis.interval", () => {
     expect(sequential.comparisons[0]).toMatchObject({ test: "sequential", outcome: "Inconclusive" });
     const fixed = judge([{ signal: "accuracy", maxDecrease: 0.02 }], [], candidate, false, "");
     expect(fixed.comparisons[0]).toMatchObject({ test: "twoProportion", outcome: "Failed" });
+  });
+});
+
+describe("exposureOf", () => {
+  const record = (step: number, samples: number, extra: object = {}) => ({
+    step,
+    weight: 10,
+    time: "2026-12-01T12:00:00Z",
+    window: "10m",
+    outcome: "Successful" as const,
+    comparisons: [{ signal: "errors", check: "maxIncrease", limit: 0.01, outcome: "Passed" as const, candidateSamples: samples }],
+    ...extra,
+  });
+  it("adds, per live step, the most samples any of its analyses counted; the shadow served none", () => {
+    const analyses = [record(0, 500, { shadow: true }), record(0, 3000), record(0, 6000), record(1, 1200)];
+    expect(exposureOf(analyses, "errors")).toBe(7200);
+    expect(exposureOf(analyses, "latency")).toBe(0);
   });
 });

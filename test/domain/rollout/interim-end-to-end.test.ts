@@ -65,6 +65,7 @@ describe("interim checks on simulated traffic", () => {
     expect(h.status.analyses[0]?.comparisons[0]).toMatchObject({ signal: "accuracy", outcome: "Failed", test: "sequential", candidate: 0, candidateSamples: 300 });
     h.runUntil((x) => isTerminal(x.status.phase));
     expect(h.status.phase).toBe("RolledBack");
+    expect(h.status.exposure).toEqual({ signal: "accuracy", samples: 300 });
   });
 
   it("a candidate as good as stable is checked every 30 s and promoted, each step passing at its hold's end", () => {
