@@ -155,7 +155,7 @@ export class ModelRolloutReconciler {
     const answers = await Promise.all(queries.map((q) => source.query(q)));
     const results = new Map<string, QueryResult>();
     queries.forEach((q, i) => results.set(queryKey(q), answers[i] as QueryResult));
-    return { ...judgeAnalysis(plan, results, strategy, interimCheckDue(status, now)), window: plan.window };
+    return { ...judgeAnalysis(plan, results, strategy, interimCheckDue(status, now), status.stepBoundaries), window: plan.window };
   }
 
   /** Performs the decided writes in order; a failure stops the rest and becomes a Warning Event. */

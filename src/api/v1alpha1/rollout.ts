@@ -301,6 +301,7 @@ export const comparisonRecord = z.object({
   test: z.string().optional().describe("twoProportion, welch, quantileShare, sequential or none."),
   lowerBound: z.number().optional().describe("sequential: the anytime-valid interval on the difference, lower end (relative for relative limits)."),
   upperBound: z.number().optional().describe("sequential: the anytime-valid interval on the difference, upper end."),
+  boundary: z.number().optional().describe("sequential, for a quantile: the bucket boundary whose share beyond it is tested, kept for the whole step."),
   stableSamples: z.number().optional(),
   candidateSamples: z.number().optional(),
   message: z.string().optional(),
@@ -337,6 +338,10 @@ export const modelRolloutStatusSchema = z.object({
   nextAnalysisTime: time().optional(),
   holdEndTime: time().optional().describe("With analysis.interval: when the step's (or shadow's) hold ends, extensions included; checks before it can only fail the candidate."),
   stepChecks: z.int32().min(0).optional().describe("With analysis.interval: the checks of the current step (or shadow) so far."),
+  stepBoundaries: z
+    .record(z.string(), z.number())
+    .optional()
+    .describe("With analysis.interval: per quantile comparison (by signal), the bucket boundary its anytime-valid test counts beyond, chosen at the step's first look that had one and kept for the step."),
   rollbackStepIndex: z.int32().min(0).optional().describe("gradual rollback: the step down the candidate's weight is at."),
   rollbackStepStartTime: time().optional().describe("gradual rollback: when that step began."),
   desiredWeights: weights.optional().describe("The weights the operator sets on the route."),

@@ -8,7 +8,7 @@ import { queryKey, type QueryRequest } from "../observation.ts";
 import { signalQueries } from "../signals.ts";
 import type { Queries, Results } from "../analysis/plan.ts";
 import { resultsFor } from "../analysis/plan.ts";
-import { checkBound, compareVersions, sequentialComparison } from "./comparisons.ts";
+import { checkBound, compareVersions, limitOf, sequentialComparison } from "./comparisons.ts";
 import { bucketSignalOf, evidenceOf, type Evidence } from "./evidence.ts";
 
 /** The comparisons a strategy asks for: its presets' (for the signals the monitor declares), then its own. */
@@ -128,13 +128,16 @@ export const sequentialAlpha = (strategy: RolloutStrategy): number => strategy.a
  * judgement passes the step, and a measure with no test on its counts is decided by its
  * tolerance alone, as without an interval.
  */
-export function judgeSequentialAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy, interim: boolean): AnalysisJudgement {
+/** The key of a comparison's kept bucket boundary in status.stepBoundaries. */
+export const boundaryKey = (c: { signal: string; check: string }) => `${c.signal}:${c.check}`;
+
+export function judgeSequentialAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy, interim: boolean, boundaries: Record<string, number> = {}): AnalysisJudgement {
   const o = { minSamples: strategy.analysis.minSamples, alpha: sequentialAlpha(strategy), significance: strategy.analysis.significance };
   const comparisons = plan.checks.flatMap((c) => {
     if (!c.comparison) return checkBound(c.bound as BoundSpec, evidence(c, c.candidate, results), o);
     const stable = evidence(c, c.stable, results);
     const candidate = evidence(c, c.candidate, results);
-    const r = sequentialComparison(c.comparison, stable, candidate, o);
+    const r = sequentialComparison(c.comparison, stable, candidate, { ...o, boundary: boundaries[boundaryKey({ signal: c.comparison.signal, check: limitOf(c.comparison).check })] });
     return [!interim && r.test === "none" ? compareVersions(c.comparison, stable, candidate, o) : r];
   });
   const j = judged(comparisons);
@@ -147,8 +150,14 @@ export function judgeSequentialAnalysis(plan: RolloutAnalysisPlan, results: Resu
 const summaryOf = (c: ComparisonRecord): string => c.message ?? `${c.signal}${c.candidate !== undefined ? ` ${c.candidate}` : ""} within ${c.check} ${c.limit}`;
 
 /** The judgement the analysis due now needs: anytime-valid with analysis.interval or while a hold still runs, else the fixed-horizon one. */
-export function judgeAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy, interim: boolean): AnalysisJudgement {
-  return interim || strategy.analysis.interval !== undefined ? judgeSequentialAnalysis(plan, results, strategy, interim) : judgeRolloutAnalysis(plan, results, strategy);
+export function judgeAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy, interim: boolean, boundaries?: Record<string, number>): AnalysisJudgement {
+  return interim || strategy.analysis.interval !== undefined ? judgeSequentialAnalysis(plan, results, strategy, interim, boundaries) : judgeRolloutAnalysis(plan, results, strategy);
+}
+
+/** The step's kept boundaries with those its latest analysis chose for the first time, or undefined when nothing is new. */
+export function keptBoundaries(kept: Record<string, number> | undefined, comparisons: readonly ComparisonRecord[]): Record<string, number> | undefined {
+  const fresh = comparisons.filter((c) => c.boundary !== undefined && kept?.[boundaryKey(c)] === undefined);
+  return fresh.length ? { ...kept, ...Object.fromEntries(fresh.map((c) => [boundaryKey(c), c.boundary as number])) } : undefined;
 }
 
 export function judgeRolloutAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy): AnalysisJudgement {

@@ -70,6 +70,8 @@ export interface SequentialComparisonOptions {
   minSamples: number;
   /** The level of this comparison's anytime-valid test over the step: P(ever failing a candidate within tolerance) ≤ alpha. */
   alpha: number;
+  /** For a quantile: the bucket boundary this step's earlier looks counted beyond, kept so that every look tests the same share. */
+  boundary?: number | undefined;
 }
 
 /**
@@ -91,15 +93,17 @@ export function sequentialComparison(c: ComparisonSpec, stable: Evidence, candid
   const measured = relative ? (s.value === 0 ? (diff === 0 ? 0 : diff > 0 ? Infinity : -Infinity) : diff / Math.abs(s.value)) : diff;
   const out = { ...base, ...figures(s, k), ...(Number.isFinite(measured) ? { difference: r6(measured) } : {}) };
   const beyond = worse === "greater" ? measured > limit + EPSILON : -measured > limit + EPSILON;
-  const test = sequentialTest(s, k, worse, relative ? { relative: limit } : { margin: limit }, o.alpha, limit, relative);
+  const tested = sequentialTest(s, k, worse, relative ? { relative: limit } : { margin: limit }, o, limit, relative);
+  const test = tested?.result;
   if (test === undefined) return { ...out, outcome: beyond ? "Inconclusive" : "Passed", test: "none", message: `${c.signal}: no anytime-valid test on these counts; the hold's end judges it by its limit` };
   if (!test.ok) return { ...out, outcome: "Error", test: "sequential", message: test.reason };
   const r = test.value;
   if (s.basis.test === "quantileShare") {
     // the test is on the candidate's share beyond a bucket boundary, not on the quantile itself
-    const share = `${describe(c.signal, measured, relative)} (the share beyond the tolerated bucket exceeds its bound by ${r6(r.excess)}, anytime-valid lower end ${r6(r.lower)})`;
-    if (r.reject) return { ...out, test: "sequential", outcome: "Failed", message: `${share}: beyond the limit ${limit} at every look at once (α = ${Number(o.alpha.toPrecision(4))})` };
-    return { ...out, test: "sequential", outcome: beyond ? "Inconclusive" : "Passed", message: `${share}; limit ${limit}` };
+    const share = `${describe(c.signal, measured, relative)} (the share beyond le=${tested?.boundary} exceeds its bound by ${r6(r.excess)}, anytime-valid lower end ${r6(r.lower)})`;
+    const kept = { ...out, ...(tested?.boundary !== undefined ? { boundary: tested.boundary } : {}) };
+    if (r.reject) return { ...kept, test: "sequential", outcome: "Failed", message: `${share}: beyond the limit ${limit} at every look at once (α = ${Number(o.alpha.toPrecision(4))})` };
+    return { ...kept, test: "sequential", outcome: beyond ? "Inconclusive" : "Passed", message: `${share}; limit ${limit}` };
   }
   // the interval on the excess, back on the scale of the difference (relative: over |stable|)
   const scale = relative ? Math.abs(s.value) : 1;
@@ -119,23 +123,33 @@ function sequentialTest(
   candidate: { basis: Basis },
   worse: Alternative,
   tolerance: { margin: number } | { relative: number },
-  alpha: number,
+  o: SequentialComparisonOptions,
   limit: number,
   relative: boolean,
-): Result<SequentialResult> | undefined {
+): { result: Result<SequentialResult>; boundary?: number } | undefined {
   const a = stable.basis;
   const b = candidate.basis;
+  const alpha = o.alpha;
   if (a.test === "twoProportion" && b.test === "twoProportion")
-    return sequentialProportionTest({ successes: a.successes, trials: a.trials }, { successes: b.successes, trials: b.trials }, worse, tolerance, { alpha });
-  if (a.test === "welch" && b.test === "welch") return sequentialMeanTest({ mean: a.mean, variance: a.variance, n: a.n }, { mean: b.mean, variance: b.variance, n: b.n }, worse, tolerance, { alpha });
+    return { result: sequentialProportionTest({ successes: a.successes, trials: a.trials }, { successes: b.successes, trials: b.trials }, worse, tolerance, { alpha }) };
+  if (a.test === "welch" && b.test === "welch") return { result: sequentialMeanTest({ mean: a.mean, variance: a.variance, n: a.n }, { mean: b.mean, variance: b.variance, n: b.n }, worse, tolerance, { alpha }) };
   if (a.test === "quantileShare" && b.test === "quantileShare") {
-    // the boundary follows stable's current quantile: with a large stable sample it is the same bucket look after look
+    // the boundary is chosen at the step's first look that has one, from stable's quantile then, and kept
     const tolerated = relative ? stable.value * (worse === "greater" ? 1 + limit : 1 - limit) : stable.value + (worse === "greater" ? limit : -limit);
-    const beyond = quantileExcess(b.histogram, b.q, tolerated, worse);
+    const beyond = o.boundary !== undefined ? shareBeyond(b.histogram, b.q, o.boundary, worse) : quantileExcess(b.histogram, b.q, tolerated, worse);
     if (!beyond) return undefined;
-    return sequentialShareTest(beyond.count, beyond.total, beyond.p0, { alpha });
+    return { result: sequentialShareTest(beyond.count, beyond.total, beyond.p0, { alpha }), boundary: beyond.boundary };
   }
   return undefined;
+}
+
+/** The candidate's count beyond a given bucket boundary, as quantileExcess counts it. */
+function shareBeyond(candidate: Histogram, q: number, boundary: number, worse: Alternative): { boundary: number; count: number; total: number; p0: number } | undefined {
+  if (!(q > 0 && q < 1)) return undefined;
+  const counted = countAbove(boundary, candidate);
+  if (!counted.ok) return undefined;
+  const { above, total } = counted.value;
+  return worse === "greater" ? { boundary, count: above, total, p0: 1 - q } : { boundary, count: total - above, total, p0: q };
 }
 
 export function checkBound(b: BoundSpec, candidate: Evidence, o: ComparisonOptions): ComparisonRecord[] {

@@ -10,7 +10,7 @@ import { setConditions, type ConditionInput } from "../conditions.ts";
 import { durationMs } from "../duration.ts";
 import { severityRank } from "../stats/severity.ts";
 import { EventReason } from "../events.ts";
-import { analysisRecordOf, exposureOf, type AnalysisJudgement } from "./analysis.ts";
+import { analysisRecordOf, exposureOf, keptBoundaries, type AnalysisJudgement } from "./analysis.ts";
 import { ALL_STABLE, Builder, sameWeights, stepWeights, WAIT_MS, WATCH_INTERVAL_MS, ZERO_COUNTERS, type RolloutDecision, type RolloutSnapshot, type RolloutWorld } from "./builder.ts";
 import { actionVerb, ROLLOUT_ACTION_ANNOTATION } from "./names.ts";
 import { accelerateRollback, rollback, rollingBack } from "./rollback.ts";
@@ -173,7 +173,7 @@ function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     case "retry":
       if (phase !== "RolledBack" && phase !== "Aborted") return refuse(`only a RolledBack or Aborted rollout is retried (it is ${phase})`);
       b.event("Normal", EventReason.RetryStarted, `${said}: ${r.spec.candidate.version} leaves quarantine and is rolled out again`);
-      b.set({ quarantined: false, finishTime: undefined, stepIndex: undefined, stepWeight: undefined, stepStartTime: undefined, nextAnalysisTime: undefined, holdEndTime: undefined, stepChecks: undefined, exposure: undefined, pauseReason: undefined, approvedTime: undefined, promotedTime: undefined });
+      b.set({ quarantined: false, finishTime: undefined, stepIndex: undefined, stepWeight: undefined, stepStartTime: undefined, nextAnalysisTime: undefined, holdEndTime: undefined, stepChecks: undefined, stepBoundaries: undefined, exposure: undefined, pauseReason: undefined, approvedTime: undefined, promotedTime: undefined });
       start(b, r, w);
       return;
   }
@@ -231,6 +231,7 @@ function enterShadow(b: Builder, r: RolloutSnapshot, w: RolloutWorld, shadow: No
     stepWeight: 0,
     stepStartTime: b.iso,
     stepChecks: w.strategy.analysis.interval !== undefined ? 0 : undefined,
+    stepBoundaries: undefined,
     desiredWeights: ALL_STABLE,
     desiredMirror: shadow.percent,
     counters: { ...counters, consecutiveInconclusive: 0, consecutiveErrors: 0 },
@@ -256,6 +257,7 @@ function enterStep(b: Builder, r: RolloutSnapshot, w: RolloutWorld, index: numbe
     stepWeight: step.weight,
     stepStartTime: b.iso,
     stepChecks: w.strategy.analysis.interval !== undefined ? 0 : undefined,
+    stepBoundaries: undefined,
     desiredWeights: stepWeights(step.weight),
     counters: { ...counters, consecutiveInconclusive: 0, consecutiveErrors: 0 },
     pauseReason: undefined,
@@ -295,6 +297,9 @@ function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: Analy
   const checks = w.strategy.analysis.interval !== undefined || a.interim ? (b.status.stepChecks ?? 0) + 1 : undefined;
   const summary = shadow ? `shadow (${shadow.percent} % mirrored, none served) over ${a.window}: ${a.message}` : `step ${index + 1}/${total} (${weight} %) over ${a.window}: ${a.message}`;
   b.set({ stepChecks: checks });
+  // a quantile's bucket boundary, once chosen, is the one every later look of the step counts beyond
+  const boundaries = keptBoundaries(b.status.stepBoundaries, a.comparisons);
+  if (boundaries) b.set({ stepBoundaries: boundaries });
   if (a.interim && a.outcome !== "Failed" && a.outcome !== "Error") {
     // a passing interim check leaves no record and no Event: the phase message is the step's running summary
     b.set({ counters: { ...c, consecutiveErrors: 0 }, lastAnalysis: `Checking (${stage}, check ${checks})` });
@@ -371,7 +376,7 @@ function resume(b: Builder, w: RolloutWorld) {
   const step = w.strategy.steps[Math.min(index, w.strategy.steps.length - 1)] as RolloutStrategy["steps"][number];
   // the hold restarts: what happened while paused is not this step's evidence
   holdFor(b, w, durationMs(step.hold));
-  b.set({ stepStartTime: b.iso, stepChecks: w.strategy.analysis.interval !== undefined ? 0 : undefined, desiredWeights: stepWeights(b.status.stepWeight ?? step.weight) });
+  b.set({ stepStartTime: b.iso, stepChecks: w.strategy.analysis.interval !== undefined ? 0 : undefined, stepBoundaries: undefined, desiredWeights: stepWeights(b.status.stepWeight ?? step.weight) });
   b.phase("Progressing", "Resumed", `resumed at step ${index + 1}/${w.strategy.steps.length}`);
 }
 

@@ -4,10 +4,10 @@ import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
 import { rolloutStrategySchema } from "../../../src/api/v1alpha1/rollout.ts";
 import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
-import { exposureOf, judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, sequentialAlpha } from "../../../src/domain/rollout/analysis.ts";
+import { exposureOf, judgeAnalysis, keptBoundaries, planRolloutAnalysis, rolloutAnalysisQueries, sequentialAlpha } from "../../../src/domain/rollout/analysis.ts";
 import { sequentialComparison } from "../../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
-import { sequentialMeanTest, sequentialProportionTest } from "../../../src/domain/stats/index.ts";
+import { binsFromCumulative, sequentialMeanTest, sequentialProportionTest, type Histogram } from "../../../src/domain/stats/index.ts";
 
 const o = { minSamples: 200, alpha: 0.0125 };
 const rate = (successes: number, trials: number): Evidence => ({ state: "Value", value: successes / trials, samples: trials, basis: { test: "twoProportion", successes, trials } });
@@ -113,5 +113,32 @@ describe("exposureOf", () => {
     const analyses = [record(0, 500, { shadow: true }), record(0, 3000), record(0, 6000), record(1, 1200)];
     expect(exposureOf(analyses, "errors")).toBe(7200);
     expect(exposureOf(analyses, "latency")).toBe(0);
+  });
+});
+
+describe("a quantile's bucket boundary over a step", () => {
+  const h = (counts: number[]): Histogram => {
+    const les = [0.1, 0.25, 0.5, 1, Infinity];
+    let c = 0;
+    return (binsFromCumulative(les.map((le, i) => ({ le, count: (c += counts[i] as number) }))) as { ok: true; value: Histogram }).value;
+  };
+  const quantile = (v: number, histogram: Histogram): Evidence => ({ state: "Value", value: v, samples: histogram.total, basis: { test: "quantileShare", histogram, q: 0.95 } });
+  const p95 = { signal: "p95", maxRelativeIncrease: 0.5 };
+  const candidate = h([100, 300, 400, 200, 0]);
+
+  it("is chosen from stable's quantile at the first look, then the kept one is counted beyond", () => {
+    // stable's p95 0.24 tolerates 0.36: the first boundary past it is 0.5; with 0.5 kept, a later stable p95 of 0.6 changes nothing
+    const first = sequentialComparison(p95, quantile(0.24, h([500, 450, 45, 5, 0])), quantile(0.9, candidate), o);
+    expect(first).toMatchObject({ boundary: 0.5, outcome: "Failed", test: "sequential" });
+    const later = sequentialComparison(p95, quantile(0.6, h([100, 450, 395, 55, 0])), quantile(0.9, candidate), { ...o, boundary: 0.5 });
+    expect(later).toMatchObject({ boundary: 0.5, outcome: "Failed" });
+    expect(sequentialComparison(p95, quantile(0.6, h([100, 450, 395, 55, 0])), quantile(0.9, candidate), o).boundary).toBe(1);
+  });
+
+  it("keeps the first boundary of each comparison and adds only new ones", () => {
+    const rec = (signal: string, boundary: number) => ({ signal, check: "maxRelativeIncrease", limit: 0.5, outcome: "Passed" as const, boundary });
+    expect(keptBoundaries(undefined, [rec("p95", 0.5)])).toEqual({ "p95:maxRelativeIncrease": 0.5 });
+    expect(keptBoundaries({ "p95:maxRelativeIncrease": 0.5 }, [rec("p95", 1)])).toBeUndefined();
+    expect(keptBoundaries({ "p95:maxRelativeIncrease": 0.5 }, [rec("p95", 1), rec("p99", 2.5)])).toEqual({ "p95:maxRelativeIncrease": 0.5, "p99:maxRelativeIncrease": 2.5 });
   });
 });

@@ -144,4 +144,24 @@ describe("with analysis.interval", () => {
     expect(h.status.holdEndTime).toBeUndefined();
     expect(h.status.stepChecks).toBeUndefined();
   });
+
+  it("keeps a quantile's bucket boundary in status from the step's first look to its end, and passes it to every later look", () => {
+    const h = new RolloutHarness({ steps: [{ weight: 10, hold: "2m" }, { weight: 50, hold: "2m" }], analysis: { interval: "1m" } });
+    const seen: (Record<string, number> | undefined)[] = [];
+    let chosen = 0.5;
+    h.analyst = (status, _now, interim) => {
+      seen.push(status.stepBoundaries);
+      const comparisons = [{ signal: "p95", check: "maxRelativeIncrease", limit: 0.5, outcome: "Passed" as const, boundary: status.stepBoundaries?.["p95:maxRelativeIncrease"] ?? chosen }];
+      return { outcome: "Successful", message: "ok", comparisons, window: "1m", ...(interim ? { interim: true } : {}) };
+    };
+    h.runUntil((x) => x.status.phase === "Progressing");
+    toNextCheck(h); // step 1's first look chooses 0.5
+    chosen = 1; // stable's quantile moved: a fresh choice would differ
+    toNextCheck(h); // the hold's end: 0.5 still
+    expect(seen).toEqual([undefined, { "p95:maxRelativeIncrease": 0.5 }]);
+    expect(h.status).toMatchObject({ stepIndex: 1 });
+    expect(h.status.stepBoundaries).toBeUndefined(); // a new step chooses again
+    toNextCheck(h);
+    expect(h.status.stepBoundaries).toEqual({ "p95:maxRelativeIncrease": 1 });
+  });
 });
