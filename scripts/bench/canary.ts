@@ -1,11 +1,10 @@
 // Canary decision benchmark (a benchmark, not a test; issue 20): how often each analysis policy
 // rolls back a good candidate, how fast it catches a bad one, and how many requests the bad one
 // serves meanwhile. Pure and seeded: no cluster, no clock. Run:
-//   npm run bench:canary [-- --seed 7 --reps 10000 --hold-min 10]
+//   npm run bench:canary [-- --seed 7 --reps 10000 --machine-reps 1000 --hold-min 10]
 //
-// A SKELETON: it does not tick the rollout machine (src/domain/rollout/machine.ts, whose interim
-// checks with analysis.interval came after it); it drives the decision functions directly, on one
-// simulated stream per rollout that every policy reads, interval by interval:
+// One simulated stream per rollout that every policy reads, interval by interval. The first four
+// policies drive the decision functions directly; the fifth ticks the rollout machine itself:
 //   today      one fixed-horizon analysis at the end of each step's hold, with the operator's own
 //              compareVersions (src/domain/rollout/comparisons.ts) on the counts since the step
 //              began; Failed rolls back (failureLimit 0), Inconclusive extends the step by a hold
@@ -25,7 +24,10 @@
 //              of the completed steps' final Λ and the current one, at significance per comparison
 //              for the whole rollout). In the operator a 100 % step reads stable over the window before it, which
 //              overlaps the previous step's data, so that step would need its own share of α; here
-//              stable's pre-step window is drawn afresh (a simplification in its favour).
+//              stable's pre-step window is drawn afresh (a simplification in its favour);
+//   machine    decideRollout (src/domain/rollout/machine.ts) with analysis.interval 30s, ticked at
+//              every look it plans, on the first --machine-reps streams (it is slower): the check
+//              that the machine's schedule, extensions and limits are the sequential policy's.
 // Both versions are read at the same instants (every 30 s), as the operator reads them. Steps keep
 // the same schedule under every policy (Flagger would also advance faster when checks pass).
 //
@@ -43,7 +45,9 @@
 // Counts are drawn per 30 s interval: binomial errors by inversion (exact) when n·min(p, 1 − p) < 30,
 // else by the normal approximation; latency sums and sums of squares by the normal approximation
 // of sums of n independent requests.
-import type { ComparisonSpec } from "../../src/api/v1alpha1/rollout.ts";
+import { modelRolloutStatusSchema, rolloutStrategySchema, type ComparisonSpec, type ModelRolloutStatus, type Weights } from "../../src/api/v1alpha1/rollout.ts";
+import { judged, sequentialAlpha } from "../../src/domain/rollout/analysis.ts";
+import { analysisDue, decideRollout, interimCheckDue, isTerminal } from "../../src/domain/rollout/machine.ts";
 import { compareVersions, sequentialComparison } from "../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../src/domain/rollout/evidence.ts";
 import { sequentialMeanTest, sequentialProportionTest } from "../../src/domain/stats/index.ts";
@@ -52,6 +56,8 @@ const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(String(process.argv[i]).replace(/^--/, ""), String(process.argv[i + 1]));
 const SEED = Number(args.get("seed") ?? 20261206);
 const REPS = Number(args.get("reps") ?? 10_000);
+/** The machine policy ticks decideRollout at every look: slower, so it runs on the first of the same streams. */
+const MACHINE_REPS = Math.min(REPS, Number(args.get("machine-reps") ?? 1_000));
 
 const RPS = 50;
 const INTERVAL_S = 30;
@@ -336,11 +342,64 @@ const carried: Policy = (stream) => {
   });
 };
 
+/**
+ * The rollout machine itself (src/domain/rollout/machine.ts) with analysis.interval, ticked at
+ * every planned look: its own schedule, extensions, limits and judgement (sequentialComparison
+ * records judged as judgeSequentialAnalysis judges them), fed the same streams. Weights and
+ * workloads take effect at once; the candidate is in place and ready from the start.
+ */
+const MACHINE_STRATEGY = rolloutStrategySchema.parse({
+  steps: STEPS.map((weight) => ({ weight, hold: `${HOLD_INTERVALS * INTERVAL_S}s` })),
+  analysis: { interval: `${INTERVAL_S}s`, minSamples: MIN_SAMPLES, significance: SIGNIFICANCE, inconclusiveLimit: INCONCLUSIVE_LIMIT, compare: COMPARISONS },
+});
+const machine: Policy = (stream) => {
+  let status: ModelRolloutStatus = modelRolloutStatusSchema.parse({});
+  let weights: Weights = { stable: 100, candidate: 0 };
+  let now = Date.parse("2026-12-01T00:00:00Z");
+  let started: number | undefined;
+  const reached = new Map<number, number>(); // intervals of each step the machine has seen
+  const ready = (version: string) => ({ found: true, version, ready: true, message: "ready" });
+  const o = { minSamples: MIN_SAMPLES, alpha: sequentialAlpha(MACHINE_STRATEGY) };
+  const served = () => [...reached].reduce((n, [step, intervals]) => n + Array.from({ length: intervals }, (_, j) => stream.at(step, j).candidate.requests).reduce((a, b) => a + b, 0), 0);
+  for (let tick = 0; tick < 10_000; tick++) {
+    let analysis;
+    if (analysisDue(status, now)) {
+      const step = status.stepIndex ?? 0;
+      const intervals = Math.round((now - Date.parse(status.stepStartTime as string)) / (INTERVAL_S * 1000));
+      reached.set(step, Math.max(reached.get(step) ?? 0, intervals));
+      let sum: Interval = { stable: emptySide(), candidate: emptySide() };
+      for (let j = 0; j < intervals; j++) {
+        const x = stream.at(step, j);
+        sum = { stable: add(sum.stable, x.stable), candidate: add(sum.candidate, x.candidate) };
+      }
+      const records = [
+        sequentialComparison(COMPARISONS[0] as ComparisonSpec, errorEvidence(sum.stable), errorEvidence(sum.candidate), o),
+        sequentialComparison(COMPARISONS[1] as ComparisonSpec, latencyEvidence(sum.stable), latencyEvidence(sum.candidate), o),
+      ];
+      analysis = { ...judged(records), ...(interimCheckDue(status, now) ? { interim: true } : {}), window: `${intervals * INTERVAL_S}s` };
+    }
+    const d = decideRollout(
+      { generation: 1, spec: { monitorRef: { name: "m" }, candidate: { version: "v2" }, paused: false }, annotations: {}, status, deleting: false },
+      { now, strategy: MACHINE_STRATEGY, stable: { version: "v1" }, weights: { kind: "weights", weights, mirror: 0 }, stableWorkload: ready("v1"), candidateWorkload: ready("v2"), analysis },
+    );
+    status = d.status;
+    for (const e of d.effects) if (e.kind === "setWeights") weights = e.weights;
+    if (started === undefined && status.stepStartTime) started = Date.parse(status.stepStartTime);
+    const seconds = (now - (started ?? now)) / 1000;
+    if (status.phase === "RollingBack" || isTerminal(status.phase)) return { outcome: "rolledBack", seconds, served: served() };
+    if (status.phase === "Paused") return { outcome: "paused", seconds, served: served() };
+    if (status.phase === "Promoting") return { outcome: "promoted", seconds, served: served() };
+    now = status.nextAnalysisTime ? Math.max(now, Date.parse(status.nextAnalysisTime)) : now + 500;
+  }
+  throw new Error("the machine did not finish the rollout");
+};
+
 const POLICIES: [string, Policy][] = [
   ["today", today],
   ["flagger", flagger],
   ["sequential", sequential],
   ["seq+carry", carried],
+  ["machine", machine],
 ];
 
 // ------------------------------------------------------------------ runs
@@ -356,6 +415,7 @@ for (const [si, scenario] of SCENARIOS.entries()) {
   for (let rep = 0; rep < REPS; rep++) {
     const stream = new Stream((SEED + si * 1_000_003 + rep * 7) >>> 0, scenario);
     for (const [name, policy] of POLICIES) {
+      if (name === "machine" && rep >= MACHINE_REPS) continue;
       const key = `${scenario.name}|${name}`;
       const t = results.get(key) ?? { rolledBack: 0, paused: 0, times: [], served: 0 };
       const e = policy(stream);
@@ -393,7 +453,8 @@ console.log(`|${widths.map((w, i) => (i < 2 ? "-".repeat(w + 2) : `${"-".repeat(
 for (const scenario of SCENARIOS)
   for (const [name] of POLICIES) {
     const t = results.get(`${scenario.name}|${name}`) as Tally;
-    console.log(row([scenario.name, name, pct(t.rolledBack / REPS), pct(t.paused / REPS), minutes(quantile(t.times, 0.5)), minutes(quantile(t.times, 0.95)), Math.round(t.served / REPS).toLocaleString("en-US")]));
+    const reps = name === "machine" ? MACHINE_REPS : REPS;
+    console.log(row([scenario.name, name, pct(t.rolledBack / reps), pct(t.paused / reps), minutes(quantile(t.times, 0.5)), minutes(quantile(t.times, 0.95)), Math.round(t.served / reps).toLocaleString("en-US")]));
   }
 console.log("");
 console.log(`Ran in ${((performance.now() - started) / 1000).toFixed(1)} s.`);

@@ -168,7 +168,8 @@ export function judgeRolloutAnalysis(plan: RolloutAnalysisPlan, results: Results
   return judged(comparisons);
 }
 
-function judged(comparisons: ComparisonRecord[]): AnalysisJudgement {
+/** The outcome of an analysis from its comparisons' records: the first Failed, else Error, else Inconclusive, else Successful. */
+export function judged(comparisons: ComparisonRecord[]): AnalysisJudgement {
   const first = (outcome: ComparisonRecord["outcome"]) => comparisons.find((c) => c.outcome === outcome);
   const failed = first("Failed");
   if (failed) return { outcome: "Failed", message: failed.message ?? `${failed.signal} failed ${failed.check}`, comparisons };
