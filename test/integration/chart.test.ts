@@ -4,12 +4,12 @@
 // installs and uninstalls on the local cluster, and its per-namespace Roles are enough for the
 // operator to run in the namespaces it watches and nowhere else.
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, deleteNamespace, env, events, getJson, kubectl, kubectlOk, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import { apply, deleteNamespace, env, events, getJson, kubectl, kubectlOk, ROOT, serviceAccountKubeconfig, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
 
 const HELM = join(ROOT, ".cache/bin/helm");
 const CHART = join(ROOT, "charts/model-guardian");
@@ -188,11 +188,7 @@ describe("the Helm chart", () => {
       // only the RBAC objects of the release, applied for real
       const rbac = await render(release, [...WATCHED, "--show-only", "templates/rbac.yaml"]);
       await kubectlOk(["apply", "-f", "-"], rbac);
-      const token = (await kubectlOk(["create", "token", release, "-n", ns, "--duration", "1h"])).trim();
-      const kubeconfig = parse(readFileSync(env.KUBECONFIG as string, "utf8")) as { users: { user: Record<string, string> }[] };
-      for (const u of kubeconfig.users) u.user = { token };
-      const path = join(ROOT, `.local/kubeconfig-${release}`);
-      writeFileSync(path, stringify(kubeconfig), { mode: 0o600 });
+      const path = await serviceAccountKubeconfig(release, ns);
       sim = await startScrapedModel({ model, version: "v1", segments: { a: { requestsPerSecond: 40, accuracy: 0.5 }, b: { requestsPerSecond: 40, accuracy: 0.93 } }, seed: 11 });
       logName = `chart-${suffix}`;
       operator = await startOperator([...watched], logName, { KUBECONFIG: path, LEADER_ELECT: "true", POD_NAMESPACE: ns, LEASE_NAME: release, LEASE_DURATION: "6s", LEASE_RENEW_DEADLINE: "4s", LEASE_RETRY_PERIOD: "1s" });

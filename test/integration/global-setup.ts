@@ -2,8 +2,19 @@
 // and build helm and Traefik when they are not built yet.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import type { TestProject } from "vitest/node";
 
-export default function setup() {
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** When this run began (ISO time): the least-privilege test reads the audit log from here. */
+    suiteStart: string;
+  }
+}
+
+export default function setup(project: TestProject) {
+  // before the cluster is started, hence before any test's request: each project that runs
+  // this setup does so before any test file of the run
+  project.provide("suiteStart", new Date().toISOString());
   const root = join(import.meta.dirname, "..", "..");
   execFileSync("bash", [join(root, "scripts/cluster/up.sh")], { stdio: "inherit", cwd: root });
   // helm, for the chart's tests, built from its Go module like the control plane

@@ -1,12 +1,30 @@
 // The operator runs as the ServiceAccount and ClusterRole shipped in config/rbac, not as a
-// cluster admin: a drift must still lead to a Job, its outcome and Events. A permission the
-// role lacks shows up here as a Forbidden answer.
-import { readFileSync, writeFileSync } from "node:fs";
+// cluster admin (startOperator's default in every integration test): here a drift must lead
+// to a Job, its outcome, Events and a report with no Forbidden answer in the operator's log,
+// and a role without status writes must not cost a second Job.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, env, events, getJson, kubectl, kubectlOk, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  events,
+  getJson,
+  kubectl,
+  kubectlOk,
+  OPERATOR_NAMESPACE,
+  operatorKubeconfig,
+  ROOT,
+  serviceAccountKubeconfig,
+  startOperator,
+  startScrapedModel,
+  stopScrapedModel,
+  waitFor,
+  type Operator,
+} from "./support.ts";
 
 const model = `rbac-${Date.now().toString(36)}`;
 let ns: string;
@@ -16,10 +34,8 @@ let logFile: string;
 
 beforeAll(async () => {
   ns = await createNamespace("rbac");
-  const system = await kubectl(["create", "namespace", "model-guardian-system"]);
-  if (system.code !== 0 && !system.stderr.includes("AlreadyExists")) throw new Error(system.stderr);
-  await kubectlOk(["apply", "-f", join(ROOT, "config/rbac/role.yaml")]);
-  shippedKubeconfig = await kubeconfigFor("model-guardian");
+  // the shipped RBAC, applied, and its ServiceAccount's kubeconfig: startOperator's default, named here
+  shippedKubeconfig = await operatorKubeconfig();
 
   sim = await startScrapedModel({ model, version: "v1", segments: { one: { requestsPerSecond: 40, accuracy: 0.93 }, two: { requestsPerSecond: 40, accuracy: 0.5 } }, seed: 5 });
   logFile = `${ns}-sa`;
@@ -27,15 +43,6 @@ beforeAll(async () => {
 });
 
 let shippedKubeconfig: string;
-/** A kubeconfig that authenticates as a ServiceAccount of model-guardian-system. */
-async function kubeconfigFor(serviceAccount: string): Promise<string> {
-  const token = (await kubectlOk(["create", "token", serviceAccount, "-n", "model-guardian-system", "--duration", "1h"])).trim();
-  const kubeconfig = parse(readFileSync(env.KUBECONFIG as string, "utf8")) as { users: { user: Record<string, string> }[] };
-  for (const u of kubeconfig.users) u.user = { token };
-  const path = join(ROOT, `.local/kubeconfig-${serviceAccount}`);
-  writeFileSync(path, stringify(kubeconfig), { mode: 0o600 });
-  return path;
-}
 
 const policyWith = (namespace: string, annotations: Record<string, string>, extra: Record<string, unknown> = {}) => ({
   apiVersion: "modelguardian.dev/v1alpha1",
@@ -112,15 +119,15 @@ describe("the shipped RBAC", () => {
     role.metadata.name = "model-guardian-no-status";
     role.rules = role.rules.map((r) => ({ ...r, resources: r.resources.filter((x) => x !== "modelmonitors/status") })).filter((r) => r.resources.length > 0);
     await kubectlOk(["apply", "-f", "-"], stringify(role));
-    await kubectl(["create", "serviceaccount", "no-status", "-n", "model-guardian-system"]);
-    await kubectl(["create", "clusterrolebinding", "model-guardian-no-status", "--clusterrole=model-guardian-no-status", "--serviceaccount=model-guardian-system:no-status"]);
+    await kubectl(["create", "serviceaccount", "no-status", "-n", OPERATOR_NAMESPACE]);
+    await kubectl(["create", "clusterrolebinding", "model-guardian-no-status", "--clusterrole=model-guardian-no-status", `--serviceaccount=${OPERATOR_NAMESPACE}:no-status`]);
     const ns2 = await createNamespace("rbac-lost");
     try {
       // cooldown 0 and room for 5 Jobs: only the Job's deterministic name and its adoption
       // stand between a lost status and a second Job
       await apply(policyWith(ns2, { "sim.modelguardian.dev/termination-message": '{"version":"v8"}', "sim.modelguardian.dev/run-duration": "4s" }, { cooldown: "0s", maxActiveJobs: 5 }));
       await apply(monitorIn(ns2, "two"));
-      let blind = await startOperator([ns2], `${ns2}-no-status`, { KUBECONFIG: await kubeconfigFor("no-status") });
+      let blind = await startOperator([ns2], `${ns2}-no-status`, { KUBECONFIG: await serviceAccountKubeconfig("no-status") });
       const jobs = () => kubectlOk(["get", "jobs", "-n", ns2, "-o", "name"]).then((o) => o.trim().split("\n").filter(Boolean));
       await waitFor("the Job", async () => (await jobs()).length > 0, 60_000);
       await waitFor("several refused status writes", async () => {

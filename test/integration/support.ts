@@ -1,7 +1,7 @@
 // Helpers for integration tests: the local cluster's settings, kubectl as users run it, the
 // operator as a real child process, and polling without fixed sleeps.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, readFileSync } from "node:fs";
+import { createWriteStream, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Agent, request } from "undici";
@@ -72,8 +72,50 @@ export interface Operator {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts the operator as users run it: `node src/main.ts`, watching the given namespaces. */
+/** The namespace and ServiceAccount of config/rbac/role.yaml, as which the operator runs in these tests. */
+export const OPERATOR_NAMESPACE = "model-guardian-system";
+export const OPERATOR_SERVICE_ACCOUNT = "model-guardian";
+/** The API server's name for it: the user of its requests in the audit log. */
+export const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`;
+
+/**
+ * A kubeconfig for the local cluster that authenticates as a ServiceAccount (a token minted
+ * now, valid 24 h: no run of the suite outlives it), written to .local/kubeconfig-<name>.
+ */
+export async function serviceAccountKubeconfig(serviceAccount: string, namespace: string = OPERATOR_NAMESPACE): Promise<string> {
+  const token = (await kubectlOk(["create", "token", serviceAccount, "-n", namespace, "--duration", "24h"])).trim();
+  const kubeconfig = parse(readFileSync(env.KUBECONFIG as string, "utf8")) as { users: { user: Record<string, string> }[] };
+  for (const u of kubeconfig.users) u.user = { token };
+  const path = join(ROOT, `.local/kubeconfig-${serviceAccount}${namespace === OPERATOR_NAMESPACE ? "" : `-${namespace}`}`);
+  // written whole, then renamed: an operator of another test run may be reading it right now
+  const partial = `${path}.${process.pid}.tmp`;
+  writeFileSync(partial, stringify(kubeconfig), { mode: 0o600 });
+  renameSync(partial, path);
+  return path;
+}
+
+let shippedRbac: Promise<string> | undefined;
+/**
+ * The operator's identity in these tests: the RBAC shipped in config/rbac/role.yaml (namespace,
+ * ServiceAccount, ClusterRole and binding), applied once per process, and a kubeconfig for its
+ * ServiceAccount. Never the admin's: a permission the role lacks fails a test.
+ */
+export function operatorKubeconfig(): Promise<string> {
+  shippedRbac ??= (async () => {
+    const system = await kubectl(["create", "namespace", OPERATOR_NAMESPACE]);
+    if (system.code !== 0 && !system.stderr.includes("AlreadyExists")) throw new Error(`creating namespace ${OPERATOR_NAMESPACE}: ${system.stderr}`);
+    await kubectlOk(["apply", "-f", join(ROOT, "config/rbac/role.yaml")]);
+    return serviceAccountKubeconfig(OPERATOR_SERVICE_ACCOUNT);
+  })();
+  return shippedRbac;
+}
+
+/**
+ * Starts the operator as users run it: `node src/main.ts`, watching the given namespaces, as the
+ * shipped ServiceAccount (operatorKubeconfig) unless extraEnv names another KUBECONFIG.
+ */
 export async function startOperator(namespaces: string[], name: string, extraEnv: Record<string, string> = {}, root: string = ROOT): Promise<Operator> {
+  const kubeconfig = extraEnv.KUBECONFIG ?? (await operatorKubeconfig());
   const port = await freePort();
   await mkdir(join(ROOT, ".local/logs"), { recursive: true });
   const log = createWriteStream(join(ROOT, `.local/logs/operator-${name}.log`), { flags: "a" });
@@ -81,7 +123,7 @@ export async function startOperator(namespaces: string[], name: string, extraEnv
     cwd: root,
     env: {
       ...process.env,
-      KUBECONFIG: env.KUBECONFIG,
+      KUBECONFIG: kubeconfig,
       PROMETHEUS_URL,
       WATCH_NAMESPACES: namespaces.join(","),
       METRICS_ADDR: `127.0.0.1:${port}`,

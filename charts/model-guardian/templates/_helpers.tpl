@@ -16,25 +16,25 @@ of those namespaces holds them instead. Kept equal to config/rbac/role.yaml, wit
 model-guardian.leaseRules (test/integration/chart.test.ts compares the rule sets).
 */}}
 {{- define "model-guardian.namespacedRules" -}}
+# its resources, cached by informers
 - apiGroups: ["modelguardian.dev"]
   resources: ["modelmonitors", "retrainpolicies"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["list", "watch"]
+# each controller writes its part of a status by server-side apply
 - apiGroups: ["modelguardian.dev"]
   resources: ["modelmonitors/status", "retrainpolicies/status", "modelrollouts/status"]
-  verbs: ["get", "patch", "update"]
-# rollouts: a monitor creates one per candidate; the operator holds a finalizer on it
+  verbs: ["patch"]
+# rollouts: a monitor creates one per candidate; the operator adds and removes its finalizer
+# on it by JSON patch
 - apiGroups: ["modelguardian.dev"]
   resources: ["modelrollouts"]
-  verbs: ["get", "list", "watch", "create", "patch", "update"]
-- apiGroups: ["modelguardian.dev"]
-  resources: ["modelrollouts/finalizers"]
-  verbs: ["update"]
+  verbs: ["list", "watch", "create", "patch"]
 # the fields a rollout owns on other objects: the weights of the HTTPRoute's backends or the
-# VirtualService's destinations named in a monitor's spec.serving, and the model version and
-# URI env vars of its two Deployments
+# VirtualService's destinations named in a monitor's spec.serving, the InferenceService's
+# canary, and the model version and URI env vars of its two Deployments (read, then patched)
 - apiGroups: ["gateway.networking.k8s.io"]
   resources: ["httproutes"]
-  verbs: ["get", "list", "watch", "patch"]
+  verbs: ["get", "patch"]
 - apiGroups: ["networking.istio.io"]
   resources: ["virtualservices"]
   verbs: ["get", "patch"]
@@ -43,10 +43,12 @@ model-guardian.leaseRules (test/integration/chart.test.ts compares the rule sets
   verbs: ["get", "patch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["get", "list", "watch", "patch"]
+  verbs: ["get", "patch"]
+# an Event per decision, each a new object
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
+# the Secrets named by spec.source.authSecretRef and by notification webhooks
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
@@ -55,22 +57,24 @@ model-guardian.leaseRules (test/integration/chart.test.ts compares the rule sets
 - apiGroups: [""]
   resources: ["configmaps"]
   verbs: ["get", "create", "patch"]
-# RetrainPolicy actions: the Jobs it starts (and deletes beyond the history limits), and their
-# pods' termination messages (the version a retraining Job reports)
+# RetrainPolicy actions: the Jobs it starts (a dry-run create validates a policy's template),
+# caches, and deletes beyond the history limits; and their pods' termination messages (the
+# version a retraining Job reports)
 - apiGroups: ["batch"]
   resources: ["jobs"]
-  verbs: ["get", "list", "watch", "create", "delete"]
+  verbs: ["list", "watch", "create", "delete"]
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["list"]
-# a Job's owner reference to its ModelMonitor blocks the monitor's deletion until the Job is
-# gone; the API server may require this permission for that
+# the Jobs and ModelRollouts it creates carry an owner reference to their ModelMonitor that
+# blocks the monitor's deletion until they are gone: with the OwnerReferencesPermissionEnforcement
+# admission plugin (OpenShift's default) that needs update on the monitor's finalizers
 - apiGroups: ["modelguardian.dev"]
   resources: ["modelmonitors/finalizers"]
   verbs: ["update"]
 {{- end -}}
 
-{{/* leader election (LEADER_ELECT=true): the Lease only the leader holds, in the release's namespace */}}
+{{/* leader election (LEADER_ELECT=true): the Lease only the leader holds, read, created, renewed, in the release's namespace */}}
 {{- define "model-guardian.leaseRules" -}}
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
