@@ -15,7 +15,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import type { ActionSpec } from "../../src/api/v1alpha1/retrainpolicy.ts";
 import { renderJob } from "../../src/domain/remediation/job.ts";
-import { reportConfigMap } from "../../src/domain/report.ts";
 import { createNamespace, deleteNamespace, env, kubectl, kubectlOk, OPERATOR_NAMESPACE, OPERATOR_USER, ROOT, waitFor } from "./support.ts";
 
 interface Rule {
@@ -43,9 +42,6 @@ const INVISIBLE: Record<string, string> = {
   // operator creates a Job or a ModelRollout whose owner reference to their ModelMonitor blocks
   // the monitor's deletion (blockOwnerDeletion: true), inside the create request
   "modelguardian.dev/modelmonitors/finalizers update": "checked by admission inside a create of a Job or ModelRollout owned by a ModelMonitor",
-  // the report's ConfigMap is written by server-side apply: a patch request, in which the API
-  // server also checks create when the object does not exist yet (its first write)
-  "core/configmaps create": "checked inside a server-side apply (a patch request) that creates the report's ConfigMap",
 };
 
 const shippedObjects = () => parseAllDocuments(readFileSync(join(ROOT, "config/rbac/role.yaml"), "utf8")).map((d) => d.toJS() as RbacObject);
@@ -208,13 +204,6 @@ describe("least privilege", () => {
           });
         },
         refusal: /cannot set blockOwnerDeletion/,
-      },
-      {
-        permission: "core/configmaps create",
-        canI: ["create", "configmaps"],
-        request: "the first server-side apply of a report's ConfigMap (reportConfigMap)",
-        send: () => asProbe(["apply", "--server-side", "--force-conflicts", "--field-manager=model-guardian-report", "--dry-run=server"], reportConfigMap(monitor(), "m-report", "# Model report: m\n", Date.now())),
-        refusal: /cannot create resource "configmaps"/,
       },
     ];
 

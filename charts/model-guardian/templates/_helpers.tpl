@@ -52,8 +52,8 @@ model-guardian.leaseRules (test/integration/chart.test.ts compares the rule sets
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
-# governance reports (ModelMonitor spec.report): a ConfigMap per monitor, written by
-# server-side apply (which needs create for the first write) and read back for /reports
+# governance reports (ModelMonitor spec.report): a ConfigMap per monitor, read to check it is
+# the monitor's own, created, then replaced by server-side apply; read back for /reports
 - apiGroups: [""]
   resources: ["configmaps"]
   verbs: ["get", "create", "patch"]
