@@ -4,6 +4,7 @@
 // same window. It returns observations and findings and never touches a status.
 import type { Coverage, DriftStatus, Finding, PinnedValue, RuleStatus, SignalStatus } from "../../api/v1alpha1/modelmonitor.ts";
 import type { MonitorEvent } from "../events.ts";
+import { durationMs } from "../duration.ts";
 import { checkEmbeddingDrift, checkHistogramDrift, NO_REFERENCE } from "./drift-checks.ts";
 import type { AnalysisMemory, CheckOutcome } from "./outcome.ts";
 import type { AnalysisPlan, Results } from "./plan.ts";
@@ -47,7 +48,7 @@ export function analyse(plan: AnalysisPlan, results: Results, memory: AnalysisMe
   const drift: DriftStatus[] = [];
   let maxDriftScore: number | undefined;
   for (const d of plan.drift) {
-    const check = d.drift.embedding ? checkEmbeddingDrift(d, results, memory, nowIso) : checkHistogramDrift(d, results, memory, nowIso, plan.spec.minSamples);
+    const check = d.drift.embedding ? checkEmbeddingDrift(d, results, memory, nowIso) : checkHistogramDrift(d, results, memory, nowIso, plan.spec.minSamples, durationMs(plan.spec.interval ?? "1m"));
     drift.push({ ...check.status, coverage: driftCoverage(check.status) });
     outcomes.push(check.outcome);
     for (const f of check.status.features) if (f.score !== undefined) maxDriftScore = Math.max(maxDriftScore ?? f.score, f.score);
