@@ -1,7 +1,7 @@
 // Decision-quality benchmark for the drift statistics (a benchmark, not a test): how often each
 // method raises a finding when nothing changed, and how many evaluations it needs to notice a
 // real shift. Run: npm run bench:decisions [-- --seed 7 --reps 2000 --detection-reps 500 --sizes 200,500
-// --days 100 --window-minutes 60 --sliding-reps 200]
+// --days 100 --window-minutes 60 --sliding-reps 200 --methods psi,ks --tail-pairs 2000000]
 //
 // Data: a standard normal feature observed through 10 Prometheus-style buckets
 // (le = -2, -1.5, ..., 2, +Inf). Stationary: reference and current windows both from N(0, 1).
@@ -43,7 +43,11 @@ const ALPHA = 0.05;
 const DAYS = Number(args.get("days") ?? 100);
 const WINDOW_MINUTES = Number(args.get("window-minutes") ?? 60);
 const SLIDING_REPS = Number(args.get("sliding-reps") ?? 200);
+const METHODS: readonly DriftMethod[] = args.has("methods") ? (String(args.get("methods")).split(",") as DriftMethod[]) : DRIFT_METHODS;
+for (const m of METHODS) if (!DRIFT_METHODS.includes(m)) throw new Error(`--methods: ${m} is not one of ${DRIFT_METHODS.join(", ")}`);
 const EVALUATIONS_PER_DAY = 1440;
+/** Independent stationary pairs per size for the tail calibration of the pooled chi-square test; 0 skips it. */
+const TAIL_PAIRS = Number(args.get("tail-pairs") ?? 0);
 /** The operator's noise gate at one evaluation a minute. */
 const NOISE_LEVEL = noiseLevelForInterval(60_000);
 const UPPER = [-2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, Infinity];
@@ -196,7 +200,7 @@ for (const n of SIZES) {
     const reference = window(rng, P0, n);
     const current = window(rng, P0, n);
     const shifted = window(rng, P1, n);
-    for (const m of DRIFT_METHODS) {
+    for (const m of METHODS) {
       const r = evaluate(m, reference, current);
       if (r.state === "Value") {
         if (r.severity !== "none") falseAlarms.set(key(m, n), (falseAlarms.get(key(m, n)) ?? 0) + 1);
@@ -208,7 +212,7 @@ for (const n of SIZES) {
   }
   for (let rep = 0; rep < DETECTION_REPS; rep++) {
     const reference = window(rng, P0, n);
-    const pending = new Set<DriftMethod>(DRIFT_METHODS);
+    const pending = new Set<DriftMethod>(METHODS);
     for (let t = 1; t <= MAX_EVALS && pending.size > 0; t++) {
       const current = window(rng, P1, n);
       for (const m of [...pending]) {
@@ -231,27 +235,27 @@ const line = (first: string, cells: string[]) => `${first.padEnd(13)}${cells.map
 const header = line("method", SIZES.map((n) => `n=${sizeLabel(n)}`));
 const thresholdText = (m: DriftMethod) => {
   const t = DEFAULT_DRIFT_THRESHOLDS[m];
-  return `${t.warning}/${t.critical} & p<${ALPHA} (${significanceTestOf(m)})`;
+  return `${t.warning}/${t.critical} & p<min(${ALPHA}, ${NOISE_LEVEL.toPrecision(3)}) (${significanceTestOf(m)})`;
 };
 
 console.log(`Drift decision quality — seed ${SEED}; 10 buckets (le=-2..2 step 0.5, +Inf); N(0,1) reference; minSamples 1`);
-console.log(`Default thresholds (warning/critical): ${DRIFT_METHODS.map((m) => `${m} ${thresholdText(m)}`).join(", ")}`);
+console.log(`Default thresholds (warning/critical): ${METHODS.map((m) => `${m} ${thresholdText(m)}`).join(", ")}`);
 console.log(`chi2 scores Cramér's V after pooling buckets to expected counts >= 5; ks scores D; wasserstein is W1 / reference sd.`);
-console.log(`Significance: ks its own p-value; every other method the chi-square test on the pooled buckets.`);
+console.log(`Significance: ks its own p-value; every other method the chi-square test on the pooled buckets; the noise gate at one evaluation a minute.`);
 console.log("");
 console.log(`False-alarm rate: share of evaluations with severity != none, reference and current both N(0,1) (${FALSE_ALARM_REPS} repetitions)`);
 console.log(header);
-for (const m of DRIFT_METHODS)
+for (const m of METHODS)
   console.log(line(m, SIZES.map((n) => `${(((falseAlarms.get(key(m, n)) ?? 0) / FALSE_ALARM_REPS) * 100).toFixed(1)}%`)));
 console.log("");
 console.log(`Mean score, stationary -> shifted by ${SHIFT} sd (${FALSE_ALARM_REPS} repetitions)`);
 console.log(header);
 const fmtScore = (x: number | undefined) => (x === undefined ? "-" : x < 0.0095 ? x.toExponential(0) : x.toFixed(2));
-for (const m of DRIFT_METHODS) console.log(line(m, SIZES.map((n) => `${fmtScore(meanScoreH0.get(key(m, n)))}>${fmtScore(meanScoreH1.get(key(m, n)))}`)));
+for (const m of METHODS) console.log(line(m, SIZES.map((n) => `${fmtScore(meanScoreH0.get(key(m, n)))}>${fmtScore(meanScoreH1.get(key(m, n)))}`)));
 console.log("");
 console.log(`Evaluations until detection of a ${SHIFT} sd mean shift, fresh current window each time: mean (share detected within ${MAX_EVALS}), ${DETECTION_REPS} repetitions`);
 console.log(header);
-for (const m of DRIFT_METHODS)
+for (const m of METHODS)
   console.log(
     line(
       m,
@@ -309,12 +313,12 @@ interface EpisodeCounts {
   below1e4: number;
 }
 function falseEpisodes(n: number, kind: ReferenceKind): Map<DriftMethod, EpisodeCounts> {
-  const out = new Map(DRIFT_METHODS.map((m): [DriftMethod, EpisodeCounts] => [m, { before: 0, after: 0, evaluationsAfter: 0, below1e3: 0, below1e4: 0 }]));
+  const out = new Map(METHODS.map((m): [DriftMethod, EpisodeCounts] => [m, { before: 0, after: 0, evaluationsAfter: 0, below1e3: 0, below1e4: 0 }]));
   const perMinute = n / WINDOW_MINUTES;
   for (let day = 0; day < DAYS; day++) {
     const reference = new SlidingWindow(rng, perMinute, P0);
     const current = new SlidingWindow(rng, perMinute, P0);
-    const previous = new Map(DRIFT_METHODS.map((m) => [m, { before: false, after: false }]));
+    const previous = new Map(METHODS.map((m) => [m, { before: false, after: false }]));
     let pinned = reference.histogram();
     for (let t = 0; t < EVALUATIONS_PER_DAY; t++) {
       current.advance(P0);
@@ -323,7 +327,7 @@ function falseEpisodes(n: number, kind: ReferenceKind): Map<DriftMethod, Episode
         pinned = reference.histogram();
       }
       const cur = current.histogram();
-      for (const m of DRIFT_METHODS) {
+      for (const m of METHODS) {
         const d = decide(m, pinned, cur);
         const was = previous.get(m) as { before: boolean; after: boolean };
         const o = out.get(m) as EpisodeCounts;
@@ -345,19 +349,19 @@ function falseEpisodes(n: number, kind: ReferenceKind): Map<DriftMethod, Episode
  * onset: the change starts with the first evaluation's new minute, so the window fills with it.
  */
 function detectionDelays(n: number, probs: number[], mode: "step" | "onset", maxEvals: number): Map<DriftMethod, { before: number[]; after: number[] }> {
-  const out = new Map(DRIFT_METHODS.map((m) => [m, { before: [] as number[], after: [] as number[] }]));
+  const out = new Map(METHODS.map((m) => [m, { before: [] as number[], after: [] as number[] }]));
   const perMinute = n / WINDOW_MINUTES;
   for (let rep = 0; rep < SLIDING_REPS; rep++) {
     const reference = new SlidingWindow(rng, perMinute, P0);
     const current = new SlidingWindow(rng, perMinute, mode === "step" ? probs : P0);
-    const pending = new Map(DRIFT_METHODS.map((m) => [m, { before: true, after: true }]));
+    const pending = new Map(METHODS.map((m) => [m, { before: true, after: true }]));
     for (let t = 1; t <= maxEvals; t++) {
       reference.advance(P0);
       current.advance(probs);
       const ref = reference.histogram();
       const cur = current.histogram();
       let open = false;
-      for (const m of DRIFT_METHODS) {
+      for (const m of METHODS) {
         const p = pending.get(m) as { before: boolean; after: boolean };
         if (!p.before && !p.after) continue;
         const d = decide(m, ref, cur);
@@ -419,7 +423,7 @@ for (const kind of REFERENCE_KINDS) {
   console.log("");
   console.log(`False findings per monitor-day (episodes), stationary data, ${kind} reference: before -> after`);
   console.log(header);
-  for (const m of DRIFT_METHODS)
+  for (const m of METHODS)
     console.log(
       line(
         m,
@@ -449,15 +453,17 @@ for (const kind of REFERENCE_KINDS)
     );
 let totalAfter = 0;
 let totalEvaluationsAfter = 0;
-for (const e of episodes.values()) for (const x of e.values()) {
-  totalAfter += x.after;
-  totalEvaluationsAfter += x.evaluationsAfter;
-}
-const cellDays = DAYS * SIZES.length * REFERENCE_KINDS.length * DRIFT_METHODS.length;
+for (const e of episodes.values())
+  for (const x of e.values()) {
+    totalAfter += x.after;
+    totalEvaluationsAfter += x.evaluationsAfter;
+  }
+const cellDays = DAYS * SIZES.length * REFERENCE_KINDS.length * METHODS.length;
 // with 0 events in N days the one-sided 95 % upper bound of a Poisson rate is -ln(0.05)/N ≈ 3/N per day
 const upper = totalAfter === 0 ? -Math.log(0.05) / DAYS : undefined;
 console.log(
-  `After, all cells together: ${totalAfter} episodes (${totalEvaluationsAfter} evaluations with a finding) in ${cellDays} monitor-days` +
+  `After, all cells together: ${totalAfter} episodes (${totalEvaluationsAfter} evaluations with a finding) in ${cellDays} monitor-days, ` +
+    `${((totalAfter / cellDays) * 30).toFixed(3)} per monitor-month; at most ${(cellDays * EVALUATIONS_PER_DAY * NOISE_LEVEL).toFixed(2)} evaluations past the gate were expected at its nominal level` +
     (upper !== undefined ? `; per cell of ${DAYS} days the 95 % upper bound is ${(upper * 30).toFixed(2)} episodes per monitor-month.` : "."),
 );
 
@@ -471,7 +477,7 @@ const delayTable = (title: string, keyPrefix: string, within: number) => {
   console.log("");
   console.log(title);
   console.log(header);
-  for (const m of DRIFT_METHODS)
+  for (const m of METHODS)
     for (const which of ["before", "after"] as const)
       console.log(line(`${m} ${which}`, SIZES.map((n) => delayCell(delays.get(`${keyPrefix}|${n}`)?.get(m)?.[which] ?? [], within))));
 };
@@ -490,6 +496,19 @@ delayTable(
   "half-sd|onset",
   WINDOW_MINUTES,
 );
+if (TAIL_PAIRS > 0) {
+  const levels = [1e-3, 1e-4, 1e-5, 1e-6];
+  console.log("");
+  console.log(`Tail calibration of the pooled chi-square test: ${TAIL_PAIRS} independent stationary pairs of windows per size; rejections at each level, observed / expected`);
+  for (const n of [50, 100, 200, 400]) {
+    const hits = levels.map(() => 0);
+    for (let i = 0; i < TAIL_PAIRS; i++) {
+      const r = evaluateFeatureDrift({ reference: window(rng, P0, n), current: window(rng, P0, n), method: "chi2", minSamples: 1 });
+      if (r.state === "Value") levels.forEach((l, k) => (hits[k] = (hits[k] as number) + (r.pValue < l ? 1 : 0)));
+    }
+    console.log(`n=${String(n).padEnd(5)}${levels.map((l, k) => `  p<${l}: ${hits[k]} / ${(l * TAIL_PAIRS).toFixed(1)}`).join("")}`);
+  }
+}
 console.log(`Sliding-window sections ran in ${((performance.now() - slidingStarted) / 1000).toFixed(1)} s.`);
 console.log("");
 console.log(`Stationary bucket probabilities: ${P0.map((p) => p.toFixed(4)).join(" ")}`);
