@@ -256,6 +256,24 @@ describe("data drift per feature", () => {
     expect(d.status.conditions.find((c) => c.type === "Drifted")).toMatchObject({ status: "True", reason: "DataDrift" });
     expect(d.status.maxDriftScore).toBeGreaterThan(0.25);
   });
+  it("the noise gate: a PSI over critical that a window of 100 can show by chance is no finding at one evaluation a minute", () => {
+    // PSI 0.279 > 0.25, pooled chi-square p = 0.0046 (scipy): noise explains it at 1m (level 1.16e-6)
+    // and 1h (6.9e-5); at 7d (level 0.0117) the budget allows it. Ten times the counts: p ≈ 1e-20.
+    const cumulative = (feature: string, per: number[], scale: number): Sample[] => {
+      let total = 0;
+      return ["-1", "0", "1", "+Inf"].map((le, i) => ({ labels: { le, feature }, value: (total += (per[i] as number) * scale) }));
+    };
+    const run = (interval: string, scale: number) =>
+      tick({ ...spec, interval }, (q) => vector(cumulative("age", q.time === T0 ? [3, 27, 45, 25] : [10, 40, 40, 10], scale)), T0);
+    for (const interval of ["1m", "1h"]) {
+      const d = run(interval, 1);
+      expect(d.status.drift[0]?.features[0], interval).toMatchObject({ feature: "age", state: "Value", severity: "none", pValue: 0.004606 });
+      expect(d.status.drift[0]?.features[0]?.score, interval).toBeCloseTo(0.278706, 6);
+      expect(d.status.findings, interval).toEqual([]);
+    }
+    expect(run("7d", 1).status.findings[0]).toMatchObject({ type: "DataDrift", severity: "critical", features: ["age"] });
+    expect(run("1m", 10).status.findings[0]).toMatchObject({ type: "DataDrift", severity: "critical", features: ["age"] });
+  });
   it("refuses differing bucket layouts with a clear reason, and the health is Unknown", () => {
     const other: Sample[] = [
       { labels: { le: "-2", feature: "age" }, value: 100 },

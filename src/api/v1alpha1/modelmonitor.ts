@@ -214,7 +214,9 @@ export const driftSchema = withRules(
       exactlyOneOf(["offset", "pinned"], "reference needs exactly one of offset or pinned"),
     ),
     threshold: tiers("Score from which"),
-    alpha: z.number().gt(0).lt(1).default(0.05).describe("Significance level of the test every finding needs (ks for ks, chi-square of the binned counts otherwise), before correction."),
+    alpha: z.number().gt(0).lt(1).default(0.05).describe(
+        "Significance level of the test every finding needs (ks for ks, chi-square of the binned counts otherwise), before correction. The noise gate lowers it to a budget of 0.05 false findings per 30 days spread over the evaluations (1.16e-6 at interval 1m) when that is smaller.",
+      ),
     correction: z.enum(["bonferroni", "holm", "none"]).default("bonferroni"),
     epsilon: z.number().gt(0).lt(1).default(1e-4).describe("Replaces empty bins in psi and kl."),
     minSamples: z.int32().min(0).optional(),

@@ -4,6 +4,7 @@
 // same window. It returns observations and findings and never touches a status.
 import type { Coverage, DriftStatus, Finding, PinnedValue, RuleStatus, SignalStatus } from "../../api/v1alpha1/modelmonitor.ts";
 import type { MonitorEvent } from "../events.ts";
+import { durationMs } from "../duration.ts";
 import { checkEmbeddingDrift, checkHistogramDrift, NO_REFERENCE } from "./drift-checks.ts";
 import type { AnalysisMemory, CheckOutcome } from "./outcome.ts";
 import type { AnalysisPlan, Results } from "./plan.ts";
@@ -52,7 +53,7 @@ export function analyse(plan: AnalysisPlan, results: Results, memory: AnalysisMe
   const drift: DriftStatus[] = [];
   let maxDriftScore: number | undefined;
   for (const [j, d] of plan.drift.entries()) {
-    const check = d.drift.embedding ? checkEmbeddingDrift(d, results, memory, nowIso) : checkHistogramDrift(d, results, memory, nowIso, plan.spec.minSamples);
+    const check = d.drift.embedding ? checkEmbeddingDrift(d, results, memory, nowIso) : checkHistogramDrift(d, results, memory, nowIso, plan.spec.minSamples, durationMs(plan.spec.interval ?? "1m"));
     const shown = driftQueriesShown(plan, j, results);
     // a current window without series is the only way a check has no features
     const noSeries = check.status.state === "NoData" && check.status.features.length === 0 ? shown.noSeries : undefined;

@@ -5,7 +5,7 @@ import type { DriftSpec, DriftStatus } from "../../api/v1alpha1/modelmonitor.ts"
 import { EventReason } from "../events.ts";
 import { errorReasonOf, queryKey, round, type QueryRequest, type QueryResult } from "../observation.ts";
 import { parseLe } from "../signals.ts";
-import { binsFromCumulative, cosineDistance, euclideanDistance, evaluateDatasetDrift, type Histogram } from "../stats/index.ts";
+import { binsFromCumulative, cosineDistance, euclideanDistance, evaluateDatasetDrift, noiseLevelForInterval, type Histogram } from "../stats/index.ts";
 import { tierOf, worseSeverity, type Severity } from "../stats/severity.ts";
 import { emptyOutcome, pinOf, type AnalysisMemory, type CheckOutcome } from "./outcome.ts";
 import type { PlannedDrift, Results } from "./plan.ts";
@@ -18,12 +18,21 @@ export interface DriftCheck {
   outcome: CheckOutcome;
 }
 
-export function checkHistogramDrift(d: PlannedDrift, results: Results, memory: AnalysisMemory, nowIso: string, defaultMinSamples: number): DriftCheck {
+/** intervalMs: how often the monitor is evaluated; the noise gate spends its false-finding budget over those evaluations. */
+export function checkHistogramDrift(d: PlannedDrift, results: Results, memory: AnalysisMemory, nowIso: string, defaultMinSamples: number, intervalMs: number): DriftCheck {
   const outcome = emptyOutcome();
-  return { status: histogramDriftStatus(d, results, memory, outcome, nowIso, defaultMinSamples), outcome };
+  return { status: histogramDriftStatus(d, results, memory, outcome, nowIso, defaultMinSamples, intervalMs), outcome };
 }
 
-function histogramDriftStatus(d: PlannedDrift, results: Results, memory: AnalysisMemory, outcome: CheckOutcome, nowIso: string, defaultMinSamples: number): DriftStatus {
+function histogramDriftStatus(
+  d: PlannedDrift,
+  results: Results,
+  memory: AnalysisMemory,
+  outcome: CheckOutcome,
+  nowIso: string,
+  defaultMinSamples: number,
+  intervalMs: number,
+): DriftStatus {
   const spec = d.drift;
   const h = spec.histogram as NonNullable<DriftSpec["histogram"]>;
   const base = { name: spec.name, method: spec.method, features: [] };
@@ -66,6 +75,7 @@ function histogramDriftStatus(d: PlannedDrift, results: Results, memory: Analysi
     thresholds: spec.threshold,
     minSamples: spec.minSamples ?? defaultMinSamples,
     alpha: spec.alpha,
+    noiseLevel: noiseLevelForInterval(intervalMs),
     correction: spec.correction,
     datasetDriftShare: spec.datasetDriftShare,
     epsilon: spec.epsilon,

@@ -20,6 +20,8 @@ export interface AnalysisSpec {
   window: string;
   /** Default minimum sample count. */
   minSamples: number;
+  /** How often the analysis repeats ("1m" when absent): the drift noise gate spends its budget over these evaluations. */
+  interval?: string | undefined;
 }
 
 /** Label matchers added to every query (escaped when the queries are built). */

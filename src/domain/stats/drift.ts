@@ -7,6 +7,11 @@
 // pooled to expected counts >= 5. The effect-size gate keeps huge windows, where every p-value is
 // tiny, from raising false alarms; the significance gate keeps small windows, where effect sizes
 // are inflated by sampling noise, quiet, so the false-alarm rate stays at or below alpha.
+//
+// The noise gate (optional noiseLevel): a monitor evaluates every minute over sliding windows, so
+// a per-evaluation alpha of 0.05 still gives dozens of false findings a day in small windows. The
+// operator passes noiseLevelForInterval(interval), which spends a budget of false findings per
+// 30 days over the evaluations in them; a finding then needs p < min(alpha, noiseLevel).
 import { validateHistogram, sameLayout, type Histogram } from "./histogram.ts";
 import { DEFAULT_EPSILON, hellingerDistance, jensenShannonDistance, klDivergence, psi, wassersteinDistance } from "./divergence.ts";
 import { chiSquareTest, ksTest, poolAdjacentBins } from "./hypothesis.ts";
@@ -43,6 +48,25 @@ export const DEFAULT_ALPHA = 0.05;
 export const CHI2_MIN_EXPECTED = 5;
 export const DEFAULT_DATASET_DRIFT_SHARE = 0.5;
 
+/**
+ * Stationary data may raise at most this many drift findings per 30 days and drift check: the
+ * budget the noise gate spends evenly over the evaluations of 30 days (see noiseLevelForInterval).
+ * It bounds evaluations that pass the gate, so it also bounds episodes (a finding raised and later
+ * cleared), which cannot be more than those evaluations.
+ */
+export const FALSE_FINDINGS_PER_30_DAYS = 0.05;
+const THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000;
+
+/**
+ * The per-evaluation significance level of the noise gate for a monitor evaluated every
+ * intervalMs: FALSE_FINDINGS_PER_30_DAYS × intervalMs / 30 days (≈ 1.16e-6 at one evaluation a
+ * minute), at most 1. Intervals below a second count as a second (the operator's floor).
+ */
+export function noiseLevelForInterval(intervalMs: number): number {
+  const interval = Number.isFinite(intervalMs) ? Math.max(intervalMs, 1000) : 1000;
+  return Math.min((FALSE_FINDINGS_PER_30_DAYS * interval) / THIRTY_DAYS_MS, 1);
+}
+
 /** The test that gives a method's p-value: "ks" for ks, "chi2" (pooled chi-square) for the others. */
 export type SignificanceTest = "chi2" | "ks";
 
@@ -67,6 +91,11 @@ export interface FeatureDriftInput {
   minSamples: number;
   /** Significance level for every method; default 0.05. */
   alpha?: number;
+  /**
+   * The noise gate's level per evaluation (noiseLevelForInterval); the p-value is compared with
+   * min(alpha, noiseLevel). Default 1: no gate beyond alpha.
+   */
+  noiseLevel?: number;
 }
 
 export type FeatureDriftResult =
@@ -82,7 +111,7 @@ export type FeatureDriftResult =
       statistic?: number;
       /** Degrees of freedom of the pooled chi-square test, when significanceTest is chi2. */
       dof?: number;
-      /** The significance level the p-value was compared with (after correction). */
+      /** The significance level the p-value was compared with: min(alpha, noiseLevel), after correction. */
       alpha: number;
       severity: DriftSeverity;
       referenceSamples: number;
@@ -107,6 +136,8 @@ interface Config {
   epsilon: number;
   minSamples: number;
   alpha: number;
+  /** min(alpha, noiseLevel): the level before correction. */
+  level: number;
 }
 
 function readConfig(input: {
@@ -115,6 +146,7 @@ function readConfig(input: {
   epsilon?: number | undefined;
   minSamples: number;
   alpha?: number | undefined;
+  noiseLevel?: number | undefined;
 }): Result<Config> {
   const method = input.method;
   if (typeof method !== "string" || !(DRIFT_METHODS as readonly string[]).includes(method))
@@ -131,10 +163,12 @@ function readConfig(input: {
   if (typeof epsilon !== "number" || !(epsilon > 0 && epsilon < 1)) return fail(`epsilon (${fmt(epsilon)}) must be a number strictly between 0 and 1`);
   const alpha = input.alpha ?? DEFAULT_ALPHA;
   if (typeof alpha !== "number" || !(alpha > 0 && alpha < 1)) return fail(`alpha (${fmt(alpha)}) must be a number strictly between 0 and 1`);
+  const noiseLevel = input.noiseLevel ?? 1;
+  if (typeof noiseLevel !== "number" || !(noiseLevel > 0 && noiseLevel <= 1)) return fail(`noiseLevel (${fmt(noiseLevel)}) must be a number in (0, 1]`);
   const minSamples = input.minSamples;
   if (typeof minSamples !== "number" || Number.isNaN(minSamples) || minSamples < 0)
     return fail(`minSamples (${fmt(minSamples)}) must be a non-negative number`);
-  return ok({ method: m, thresholds, epsilon, minSamples, alpha });
+  return ok({ method: m, thresholds, epsilon, minSamples, alpha, level: Math.min(alpha, noiseLevel) });
 }
 
 // ---------------------------------------------------------------------------------- measuring
@@ -269,8 +303,8 @@ export function evaluateFeatureDrift(input: FeatureDriftInput): FeatureDriftResu
   const cfg = readConfig(input);
   if (!cfg.ok) return { state: "Error", reason: cfg.reason };
   const m = measure(input.reference, input.current, cfg.value);
-  const significant = m.state === "Measured" && m.pValue < cfg.value.alpha;
-  return classify(m, cfg.value, cfg.value.alpha, significant);
+  const significant = m.state === "Measured" && m.pValue < cfg.value.level;
+  return classify(m, cfg.value, cfg.value.level, significant);
 }
 
 // ---------------------------------------------------------------------------------- many features
@@ -286,6 +320,8 @@ export interface DatasetDriftInput {
   minSamples: number;
   /** Family-wise significance level before correction, for every method; default 0.05. */
   alpha?: number;
+  /** The noise gate's family-wise level per evaluation; the features share min(alpha, noiseLevel). Default 1. */
+  noiseLevel?: number;
   /** Multiple-testing correction over the features that were tested; default bonferroni. */
   correction?: Correction;
   /** Dataset drift when at least this share of tested features drifted; default 0.5. */
@@ -349,12 +385,12 @@ export function evaluateDatasetDrift(input: DatasetDriftInput): Result<DatasetDr
     const order = [...tested].sort((a, b) => pOf(a) - pOf(b) || byName(a, b));
     let rejecting = true;
     order.forEach((n, i) => {
-      const level = cfg.alpha / (m - i);
+      const level = cfg.level / (m - i);
       rejecting = rejecting && pOf(n) < level;
       levels.set(n, { alpha: level, significant: rejecting });
     });
   } else {
-    const level = correction === "bonferroni" ? cfg.alpha / Math.max(m, 1) : cfg.alpha;
+    const level = correction === "bonferroni" ? cfg.level / Math.max(m, 1) : cfg.level;
     for (const n of tested) levels.set(n, { alpha: level, significant: pOf(n) < level });
   }
 
@@ -362,7 +398,7 @@ export function evaluateDatasetDrift(input: DatasetDriftInput): Result<DatasetDr
   const drifted: string[] = [];
   let worst: DriftSeverity = "none";
   for (const name of names) {
-    const level = levels.get(name) ?? { alpha: cfg.alpha, significant: false };
+    const level = levels.get(name) ?? { alpha: cfg.level, significant: false };
     const r = classify(measured.get(name) as Measured, cfg, level.alpha, level.significant);
     Object.defineProperty(features, name, { value: r, enumerable: true, writable: true, configurable: true });
     if (r.state === "Value" && r.severity !== "none") {

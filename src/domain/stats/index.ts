@@ -56,6 +56,8 @@ export {
   DEFAULT_ALPHA,
   DEFAULT_DATASET_DRIFT_SHARE,
   CHI2_MIN_EXPECTED,
+  FALSE_FINDINGS_PER_30_DAYS,
+  noiseLevelForInterval,
   hasPValue,
   significanceTestOf,
   severityOf,

@@ -5,7 +5,9 @@ import {
   chiSquareTest,
   evaluateDatasetDrift,
   evaluateFeatureDrift,
+  FALSE_FINDINGS_PER_30_DAYS,
   hasPValue,
+  noiseLevelForInterval,
   ksTest,
   poolAdjacentBins,
   psi,
@@ -247,12 +249,50 @@ describe("evaluateFeatureDrift", () => {
       [{ reference: ok4, current: ok4, method: "psi", thresholds: { warning: -1 } }, "the warning threshold (-1) must be a finite non-negative number"],
       [{ reference: ok4, current: ok4, method: "ks", alpha: 1 }, "alpha (1) must be a number strictly between 0 and 1"],
       [{ reference: ok4, current: ok4, method: "kl", epsilon: 0 }, "epsilon (0)"],
+      [{ reference: ok4, current: ok4, method: "psi", noiseLevel: 0 }, "noiseLevel (0) must be a number in (0, 1]"],
+      [{ reference: ok4, current: ok4, method: "psi", noiseLevel: 1.5 }, "noiseLevel (1.5) must be a number in (0, 1]"],
       [{ reference: ok4, current: ok4, method: "kl", minSamples: Number.NaN }, "minSamples (NaN)"],
     ])("%# %s", (input, expected) => {
       const r = evaluateFeatureDrift({ minSamples: 1, ...(input as { reference: Histogram; current: Histogram; method: DriftMethod }) });
       expect(r.state).toBe("Error");
       expect((r as { reason: string }).reason).toContain(expected);
     });
+  });
+});
+
+describe("the noise gate", () => {
+  // the KS pair of evaluateDatasetDrift's tests: D = 0.165 between windows of 200, p ≈ 0.0087
+  const reference = h2(100, 100);
+  const current = h2(67, 133);
+
+  it("spends FALSE_FINDINGS_PER_30_DAYS over the evaluations of 30 days", () => {
+    expect(FALSE_FINDINGS_PER_30_DAYS).toBe(0.05);
+    expect(noiseLevelForInterval(60_000)).toBeCloseTo(0.05 / 43_200, 18);
+    expect(noiseLevelForInterval(3_600_000)).toBeCloseTo(0.05 / 720, 15);
+    // the operator's floor of one second, and never more than 1
+    expect(noiseLevelForInterval(10)).toBe(noiseLevelForInterval(1000));
+    expect(noiseLevelForInterval(Number.NaN)).toBe(noiseLevelForInterval(1000));
+    expect(noiseLevelForInterval(1e15)).toBe(1);
+  });
+
+  it("a finding needs p < min(alpha, noiseLevel); alpha is reported as that level", () => {
+    const base = { reference, current, method: "ks" as const, minSamples: 1 };
+    const p = asValue(evaluateFeatureDrift(base)).pValue;
+    expect(p).toBeGreaterThan(0.005);
+    expect(p).toBeLessThan(0.01);
+    expect(evaluateFeatureDrift(base)).toMatchObject({ severity: "warning", alpha: 0.05 });
+    expect(evaluateFeatureDrift({ ...base, noiseLevel: 0.01 })).toMatchObject({ severity: "warning", alpha: 0.01 });
+    expect(evaluateFeatureDrift({ ...base, noiseLevel: 0.005 })).toMatchObject({ severity: "none", alpha: 0.005, pValue: p });
+    // alpha below the noise level stays the level
+    expect(evaluateFeatureDrift({ ...base, noiseLevel: 0.5, alpha: 0.001 })).toMatchObject({ severity: "none", alpha: 0.001 });
+  });
+
+  it("is family-wise: the correction over features divides the noise level", () => {
+    const features = { a: { reference, current }, b: { reference, current: reference } };
+    const at = (noiseLevel: number) => value(evaluateDatasetDrift({ features, method: "ks", minSamples: 1, noiseLevel }));
+    expect(at(0.02).features.a).toMatchObject({ severity: "warning", alpha: 0.01 });
+    expect(at(0.015).features.a).toMatchObject({ severity: "none", alpha: 0.0075 });
+    expect(at(0.015).alpha).toBe(0.05);
   });
 });
 

@@ -7,6 +7,10 @@ import {
   chiSquareSurvival,
   chiSquareTest,
   cosineDistance,
+  evaluateFeatureDrift,
+  FALSE_FINDINGS_PER_30_DAYS,
+  noiseLevelForInterval,
+  poolAdjacentBins,
   euclideanDistance,
   hellingerDistance,
   histogramQuantile,
@@ -62,6 +66,23 @@ interface Fixtures {
   betaIncomplete: { a: number; b: number; x: number; value: number; scipy: number }[];
   studentT: { t: number; df: number; sf: number; scipy: number }[];
   normal: { z: number; sf: number; scipy: number }[];
+  noiseGate: {
+    budgetPer30Days: number;
+    levels: { intervalMs: number; level: number }[];
+    quantiles: { dof: number; level: number; x: number; sf: number }[];
+    examples: {
+      reference: number[];
+      current: number[];
+      psi: number;
+      pooledReference: number[];
+      pooledCurrent: number[];
+      statistic: number;
+      pValue: number;
+      dof: number;
+      level: number;
+      psiNoiseFloor: number;
+    }[];
+  };
 }
 
 const fixtures = JSON.parse(readFileSync(new URL("../../fixtures/stats/reference-values.json", import.meta.url), "utf8")) as Fixtures;
@@ -269,5 +290,44 @@ describe("histograms from cumulative buckets", () => {
   });
   it.each(fixtures.shares)("share below $threshold matches a Python port of PromQL BucketFraction", (c) => {
     expectClose(value(shareBelow(c.threshold, histogram(c.upper, c.counts))), c.expected, 1e-12, 1e-15);
+  });
+});
+
+describe("the drift noise gate", () => {
+  const gate = fixtures.noiseGate;
+  const U10: Num[] = [-2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, "+Inf"];
+  it("spends the documented budget of false findings per 30 days", () => {
+    expect(FALSE_FINDINGS_PER_30_DAYS).toBe(gate.budgetPer30Days);
+  });
+  it.each(gate.levels)("its level at an interval of $intervalMs ms is the budget's share of 30 days ($level)", ({ intervalMs, level }) => {
+    expectClose(noiseLevelForInterval(intervalMs), level, 1e-15);
+  });
+  it.each(gate.quantiles)("the chi-square quantile at that level, dof $dof (scipy isf, mpmath sf), has survival = the level", ({ dof, level, x, sf }) => {
+    expectClose(sf, level, 1e-12, 0, "mpmath");
+    expectClose(value(chiSquareSurvival(x, dof)), level, 1e-11, 0, "chiSquareSurvival");
+  });
+  it("has a worked example that noise explains (n = 100) and one it does not (n = 1 000)", () => {
+    expect(gate.examples.map((e) => e.pValue < e.level)).toEqual([false, true]);
+  });
+  it.each(gate.examples)("worked example %#: scipy's pooled test, and the decision without and with the gate", (ex) => {
+    const reference = histogram(U10, ex.reference);
+    const current = histogram(U10, ex.current);
+    const pooled = value(poolAdjacentBins(reference, current));
+    expect([pooled.reference, pooled.current]).toEqual([ex.pooledReference, ex.pooledCurrent]);
+    const input = { reference, current, method: "psi" as const, minSamples: 1 };
+    const before = evaluateFeatureDrift(input);
+    const after = evaluateFeatureDrift({ ...input, noiseLevel: noiseLevelForInterval(60_000) });
+    if (before.state !== "Value" || after.state !== "Value") throw new Error(JSON.stringify({ before, after }));
+    for (const r of [before, after]) {
+      expectClose(r.score, ex.psi, 1e-12, 0, "psi");
+      expectClose(r.pValue, ex.pValue, 1e-9, 1e-300, "p");
+      expect(r.dof).toBe(ex.dof);
+    }
+    // PSI 0.38 is over the critical 0.25 and p < 0.05 in both examples: a finding without the gate.
+    // With it, the finding stands only when noise of that window size cannot explain it.
+    expect(before.severity).toBe("critical");
+    expectClose(after.alpha, ex.level, 1e-15);
+    expect(after.severity).toBe(ex.pValue < ex.level ? "critical" : "none");
+    expect(ex.psi > ex.psiNoiseFloor).toBe(ex.pValue < ex.level);
   });
 });
