@@ -45,6 +45,7 @@
 // Counts are drawn per 30 s interval: binomial errors by inversion (exact) when n·min(p, 1 − p) < 30,
 // else by the normal approximation; latency sums and sums of squares by the normal approximation
 // of sums of n independent requests.
+import { Rng as SeededRng } from "../lib/rng.ts";
 import { modelRolloutStatusSchema, rolloutStrategySchema, type ComparisonSpec, type ModelRolloutStatus, type Weights } from "../../src/api/v1alpha1/rollout.ts";
 import { judged, sequentialAlpha } from "../../src/domain/rollout/analysis.ts";
 import { analysisDue, decideRollout, interimCheckDue, isTerminal } from "../../src/domain/rollout/machine.ts";
@@ -94,56 +95,8 @@ const SCENARIOS: Scenario[] = [
   { name: "broken", errorRate: 1, latencyFactor: 10, bad: true },
 ];
 
-// ------------------------------------------------------------------ seeded PRNG (sfc32 + splitmix32), as in decision-quality.ts
-function splitmix32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-}
-class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-  private spare: number | undefined;
-  constructor(seed: number) {
-    const sm = splitmix32(seed);
-    this.a = sm();
-    this.b = sm();
-    this.c = sm();
-    this.d = sm();
-    for (let i = 0; i < 16; i++) this.next32();
-  }
-  next32(): number {
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
-    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
-    this.c = (this.c + t) >>> 0;
-    return t;
-  }
-  uniform(): number {
-    return ((this.next32() >>> 5) * 67108864 + (this.next32() >>> 6)) / 9007199254740992;
-  }
-  normal(): number {
-    if (this.spare !== undefined) {
-      const s = this.spare;
-      this.spare = undefined;
-      return s;
-    }
-    let u = 0;
-    while (u === 0) u = this.uniform();
-    const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  }
+// ------------------------------------------------------------------ seeded PRNG (scripts/lib/rng.ts) with the binomial draws of this benchmark
+class Rng extends SeededRng {
   binomial(n: number, p: number): number {
     if (p <= 0 || n === 0) return 0;
     if (p >= 1) return n;
