@@ -25,7 +25,7 @@ export function monitorStateOf(status: Loose): unknown {
   return {
     ...rest,
     // a rule's coverage is state (judgedRules too); why it was not judged may carry numbers
-    ...(rules ? { rules: rules.map(({ message: _m, ...r }) => r) } : {}),
+    ...(rules ? { rules: rules.map(({ message: _m, baselineSamples: _b, ...r }) => r) } : {}),
     conditions: (conditions ?? []).map(({ message: _m, ...c }) => c),
     signals: (signals ?? []).map(({ value: _v, baseline: _b, samples: _s, message: _m, ...s }) => s),
     drift: (drift ?? []).map(({ driftedShare: _d, features, ...d }) => ({
