@@ -137,6 +137,32 @@ describe("a pinned baseline waits for its samples", () => {
   });
 });
 
+describe("pinned baselines per segment", () => {
+  it("each segment accumulates on its own: a busy one pins at once, a new one waits, its range answered by the same grouped query", () => {
+    const segmented: ModelMonitorSpecInput = { ...spec, segments: { label: "plant" } };
+    // north: 10 a second for ever; south: 1 a second since 20 s before the first evaluation
+    const answer: Answer = (q) => {
+      const range = Number(/\[(\d+)s\]/.exec(q.expr)?.[1]) * 1000;
+      const south = Math.max(0, (q.time - Math.max(q.time - range, T0 - 20_000)) / 1000);
+      const north = (10 * range) / 1000;
+      const rows = (plant: string, n: number, correct: number) => [
+        { labels: { outcome: "tp", plant }, value: correct },
+        { labels: { outcome: "fp", plant }, value: n - correct },
+      ];
+      return { kind: "vector", samples: [...rows("north", north, 0.92 * north), ...rows("south", south, south <= 20 ? (south * 19) / 20 : 0.92 * south)] };
+    };
+    let d = tick(answer, T0, undefined, segmented);
+    expect(d.status.pinned?.["signal:accuracy"]).toMatchObject({ state: "Pinned", samples: 36_020 });
+    expect(d.status.pinned?.["signal:accuracy@north"]).toMatchObject({ state: "Pinned", value: 0.92, samples: 36_000 });
+    expect(d.status.pinned?.["signal:accuracy@south"]).toEqual({ state: "Accumulating", at: "2026-11-01T00:00:00.000Z", from: "2026-10-31T23:00:00.000Z" });
+    expect(d.status.rules?.[0]).toMatchObject({ coverage: "Judged", unjudgedSegments: 1 });
+    for (let minute = 1; minute <= 8; minute++) d = tick(answer, T0 + minute * MINUTE, d.status, segmented);
+    expect(d.status.pinned?.["signal:accuracy@south"]).toMatchObject({ state: "Pinned", value: 0.92, samples: 500, from: "2026-10-31T23:00:00.000Z" });
+    expect(d.status.rules?.[0]).toMatchObject({ coverage: "Judged" });
+    expect(d.status.rules?.[0]?.unjudgedSegments).toBeUndefined();
+  });
+});
+
 describe("a rule against a pinned baseline weighs both uncertainties", () => {
   const pinnedFrom = (successes: number, trials: number): ModelMonitorStatus =>
     modelMonitorStatusSchema.parse({
