@@ -13,13 +13,13 @@ import {
   type ModelMonitorStatus,
 } from "../api/v1alpha1/modelmonitor.ts";
 import { durationMs } from "../domain/duration.ts";
-import { decide, planEvaluation, planQueries } from "../domain/evaluate.ts";
+import { decide, planEvaluation, planLookups, planQueries } from "../domain/evaluate.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { planMonitorRollout, rolloutViewOf, type RolloutView } from "../domain/rollout/monitor.ts";
 import { isTerminal } from "../domain/rollout/machine.ts";
 import { CREDENTIALS_RETRY_MS, evaluationDue, evaluationIntervalMs, invalidSpecStatus, lastEvaluation, suspendedStatus, waitingForCredentials, type ProcessView } from "../domain/lifecycle.ts";
 import { DEFAULT_VALUES_MAX_AGE_MS, statusWrite, valuesRefreshMs } from "../domain/status-writes.ts";
-import { queryKey, type QueryResult } from "../domain/observation.ts";
+import { queryKey, type QueryRequest, type QueryResult } from "../domain/observation.ts";
 import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
 import { jobsAwaitingResult, parseJobResult, type JobView } from "../domain/remediation/job.ts";
 import type { JobLimits } from "../domain/remediation/job-limits.ts";
@@ -235,14 +235,18 @@ export class ModelMonitorReconciler {
     const started = performance.now();
     const plan = planEvaluation(spec, now, previous.pinned);
     const source = await this.deps.resolveSource(ref.namespace, spec);
-    const queries = planQueries(plan);
-    const answers = await Promise.all(queries.map((q) => source.query(q)));
     const results = new Map<string, QueryResult>();
-    queries.forEach((q, i) => {
-      const r = answers[i] as QueryResult;
-      results.set(queryKey(q), r);
-      this.deps.telemetry?.queried(r);
-    });
+    const run = async (queries: QueryRequest[]) => {
+      const answers = await Promise.all(queries.map((q) => source.query(q)));
+      queries.forEach((q, i) => {
+        const r = answers[i] as QueryResult;
+        results.set(queryKey(q), r);
+        this.deps.telemetry?.queried(r);
+      });
+    };
+    await run(planQueries(plan));
+    // a query that found no series: a lookup of its metric without the selector says which is wrong
+    await run(planLookups(plan, results));
     const decision = decide({ generation, annotations, spec, status: previous }, plan, results, now);
     this.deps.telemetry?.evaluated(ref.namespace, ref.name, decision.status, (performance.now() - started) / 1000);
     return decision;

@@ -24,8 +24,8 @@ import type { StatusOwnership } from "../domain/conditions.ts";
 import { setConditions } from "../domain/conditions.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
-import { judgeRolloutAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../domain/rollout/analysis.ts";
-import { analysisDue, analysisWindow, decideRollout, isTerminal, TARGET_HOLD, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
+import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../domain/rollout/analysis.ts";
+import { analysisDue, analysisWindow, decideRollout, interimCheckDue, isTerminal, TARGET_HOLD, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
 import { targetOptInRefusal } from "../domain/rollout/targets.ts";
 import type { ServingFactory } from "../adapters/routers/index.ts";
@@ -144,7 +144,9 @@ export class ModelRolloutReconciler {
     const t = this.deps.telemetry;
     if (t && !deleting) {
       t.rollout(ref.namespace, ref.name, monitor.data.model.name, decision.status);
-      if (world.analysis) t.analysed(ref.namespace, monitor.data.model.name, world.analysis.outcome);
+      // an interim check that neither failed nor met an error is no analysis of its own, only a look
+      const counted = world.analysis && !(world.analysis.interim && world.analysis.outcome !== "Failed" && world.analysis.outcome !== "Error");
+      if (world.analysis && counted) t.analysed(ref.namespace, monitor.data.model.name, world.analysis.outcome);
       if (isTerminal(decision.status.phase) && !isTerminal(previous.phase)) t.finished(ref.namespace, monitor.data.model.name, decision.status.phase as string);
     }
     if (decision.releaseFinalizer && hasFinalizer && failures.length === 0) await this.releaseFinalizer(obj, ref);
@@ -160,7 +162,7 @@ export class ModelRolloutReconciler {
     const answers = await Promise.all(queries.map((q) => source.query(q)));
     const results = new Map<string, QueryResult>();
     queries.forEach((q, i) => results.set(queryKey(q), answers[i] as QueryResult));
-    return { ...judgeRolloutAnalysis(plan, results, strategy), window: plan.window };
+    return { ...judgeAnalysis(plan, results, strategy, interimCheckDue(status, now), status.stepBoundaries), window: plan.window };
   }
 
   /** Performs the decided writes in order; a failure stops the rest and becomes a Warning Event. */

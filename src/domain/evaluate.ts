@@ -1,13 +1,16 @@
-// One evaluation of a ModelMonitor, as two pure steps around the I/O:
+// One evaluation of a ModelMonitor, as pure steps around the I/O:
 //   planEvaluation(spec, now)                     -> the instant queries to run
+//   planLookups(plan, results)                    -> for queries that found no series: a lookup of the metric without the selector
 //   decide(monitor, plan, results, now)           -> the next status and the events to emit
-// The reconciler runs the queries in between. The checks themselves are the reusable analysis
+// The reconciler runs the queries (then the lookups, added to the same results) in between. The checks themselves are the reusable analysis
 // core (domain/analysis); this file adds what is the monitor's own: its selector, the memory
 // kept in status (pins, pending breaches, first-seen times), health, conditions and history.
 import type { HistoryEntry, ModelMonitorSpec, ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
 import { analyse } from "./analysis/analyse.ts";
 import { declaredPins } from "./analysis/baselines.ts";
 import { analysisQueries, planAnalysis, type AnalysisPlan, type Results, type Selector } from "./analysis/plan.ts";
+import { planMetricLookups } from "./analysis/queries.ts";
+import { matchers } from "./promql.ts";
 import { setConditions } from "./conditions.ts";
 import type { MonitorEvent } from "./events.ts";
 import { findingKey } from "./findings.ts";
@@ -45,12 +48,27 @@ export function versionSelector(spec: Pick<ModelMonitorSpec, "selector" | "model
 /** `pinned`: the pins in status (a pinned baseline still accumulating is re-queried from its start). */
 export function planEvaluation(spec: ModelMonitorSpec, now: number, pinned: ModelMonitorStatus["pinned"] = {}): EvaluationPlan {
   const rules = namedRules(spec);
-  return planAnalysis({ ...spec, rules: rules.map((r) => r.rule), ruleNames: rules.map((r) => r.name) }, selectorOf(spec), now, pinned);
+  return { ...planAnalysis({ ...spec, rules: rules.map((r) => r.rule), ruleNames: rules.map((r) => r.name) }, selectorOf(spec), now, pinned), selectorSource: selectorSource(spec) };
+}
+
+/** Where the monitor's selector comes from, as a message on a query that matched nothing names it. */
+function selectorSource(spec: ModelMonitorSpec): string {
+  const own = spec.selector ? "spec.selector" : `spec.selector (unset: {${matchers({ model: spec.model.name })}} from spec.model.name)`;
+  return spec.versionLabel && spec.model.version ? `${own}, spec.versionLabel and the version watched` : own;
 }
 
 /** Every query of a plan, once. */
 export function planQueries(plan: EvaluationPlan): QueryRequest[] {
   return analysisQueries(plan);
+}
+
+/**
+ * The second round, from the first round's results: for each metric whose query found no
+ * series, a lookup without the selector (at most one per metric name), so decide() can say
+ * whether the metric's name or the selector is wrong. Their answers go into the same results.
+ */
+export function planLookups(plan: EvaluationPlan, results: Results): QueryRequest[] {
+  return planMetricLookups(plan, results);
 }
 
 export interface Decision {

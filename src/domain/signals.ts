@@ -12,6 +12,10 @@ interface Component {
   metric: string;
   labels?: Record<string, string>;
   subLabel?: string; // outcome or le: kept apart within a group
+  /** Where the metric's name is in the signal's spec, e.g. classification.metric. */
+  field: string;
+  /** Where its extra label matchers are, when it has some. */
+  labelsField?: string;
 }
 
 export interface SignalQueryContext {
@@ -21,31 +25,38 @@ export interface SignalQueryContext {
 }
 
 function components(s: SignalSpec): Component[] {
-  if (s.classification) return [{ id: "outcome", metric: s.classification.metric, subLabel: s.classification.outcomeLabel }];
+  if (s.classification) return [{ id: "outcome", metric: s.classification.metric, subLabel: s.classification.outcomeLabel, field: "classification.metric" }];
   if (s.regression) {
     const r = s.regression;
-    const list: Component[] = [{ id: "count", metric: r.count }];
-    if (r.absErrorSum) list.push({ id: "abs", metric: r.absErrorSum });
-    if (r.squaredErrorSum) list.push({ id: "sq", metric: r.squaredErrorSum });
-    if (r.targetSum) list.push({ id: "tsum", metric: r.targetSum });
-    if (r.targetSquaredSum) list.push({ id: "tsq", metric: r.targetSquaredSum });
+    const list: Component[] = [{ id: "count", metric: r.count, field: "regression.count" }];
+    if (r.absErrorSum) list.push({ id: "abs", metric: r.absErrorSum, field: "regression.absErrorSum" });
+    if (r.squaredErrorSum) list.push({ id: "sq", metric: r.squaredErrorSum, field: "regression.squaredErrorSum" });
+    if (r.targetSum) list.push({ id: "tsum", metric: r.targetSum, field: "regression.targetSum" });
+    if (r.targetSquaredSum) list.push({ id: "tsq", metric: r.targetSquaredSum, field: "regression.targetSquaredSum" });
     return list;
   }
   if (s.histogram) {
     const h = s.histogram;
     if (h.measure === "mean")
       return [
-        { id: "sum", metric: `${h.metric}_sum` },
-        { id: "count", metric: `${h.metric}_count` },
+        { id: "sum", metric: `${h.metric}_sum`, field: "histogram.metric" },
+        { id: "count", metric: `${h.metric}_count`, field: "histogram.metric" },
       ];
-    return [{ id: "bucket", metric: `${h.metric}_bucket`, subLabel: "le" }];
+    return [{ id: "bucket", metric: `${h.metric}_bucket`, subLabel: "le", field: "histogram.metric" }];
   }
   if (s.ratio)
     return [
-      { id: "num", metric: s.ratio.numerator.metric, labels: s.ratio.numerator.matchLabels ?? {} },
-      { id: "den", metric: s.ratio.denominator.metric, labels: s.ratio.denominator.matchLabels ?? {} },
+      { id: "num", metric: s.ratio.numerator.metric, labels: s.ratio.numerator.matchLabels ?? {}, field: "ratio.numerator.metric", labelsField: "ratio.numerator.matchLabels" },
+      { id: "den", metric: s.ratio.denominator.metric, labels: s.ratio.denominator.matchLabels ?? {}, field: "ratio.denominator.metric", labelsField: "ratio.denominator.matchLabels" },
     ];
   return [];
+}
+
+/** What each of a built-in signal's queries reads, by the query's local id (none for a custom query). */
+export function signalMetrics(s: SignalSpec): Map<string, { metric: string; labels: Record<string, string>; field: string; labelsField?: string }> {
+  return new Map(
+    components(s).map((c) => [c.id, { metric: c.metric, labels: c.labels ?? {}, field: c.field, ...(c.labelsField && Object.keys(c.labels ?? {}).length ? { labelsField: c.labelsField } : {}) }]),
+  );
 }
 
 /** The queries a signal needs, by a local id. */

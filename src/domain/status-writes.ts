@@ -1,7 +1,7 @@
 // When a monitor's status is written. A change of its state (health, findings and their
 // severities, pending `for` breaches, pins, the status and reason of conditions, what the policy
 // and the rollouts did, whether each rule could be judged) is written at once. When nothing but the values moved (the signals'
-// numbers, scores, messages, the history, lastEvaluationTime), the write waits: values are
+// numbers, scores, messages, the queries shown, the history, lastEvaluationTime), the write waits: values are
 // written at least once per refresh window, so a steady fleet costs a fraction of a write per
 // evaluation, and the values a reader sees are at most one window old. Pure.
 import type { ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
@@ -27,8 +27,9 @@ export function monitorStateOf(status: Loose): unknown {
     // a rule's coverage is state (judgedRules too); why it was not judged may carry numbers
     ...(rules ? { rules: rules.map(({ message: _m, baselineSamples: _b, ...r }) => r) } : {}),
     conditions: (conditions ?? []).map(({ message: _m, ...c }) => c),
-    signals: (signals ?? []).map(({ value: _v, baseline: _b, samples: _s, message: _m, ...s }) => s),
-    drift: (drift ?? []).map(({ driftedShare: _d, features, ...d }) => ({
+    // the queries shown follow the spec (its generation is state) and their series counts are values
+    signals: (signals ?? []).map(({ value: _v, baseline: _b, samples: _s, message: _m, queries: _q, ...s }) => s),
+    drift: (drift ?? []).map(({ driftedShare: _d, features, queries: _q, ...d }) => ({
       ...d,
       features: (features ?? []).map(({ score: _s, pValue: _p, referenceSamples: _r, currentSamples: _c, ...f }) => f),
     })),

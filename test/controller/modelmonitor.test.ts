@@ -156,6 +156,19 @@ describe("ModelMonitorReconciler", () => {
     });
   });
 
+  it("a query that found series is not followed by a lookup; one that found none is, after it, and its answer is in status", async () => {
+    const found = harness(() => counts(0.9));
+    await found.reconciler.reconcile(object(spec));
+    expect(found.queries.map((q) => q.expr)).toEqual(['sum by (outcome) (increase(preds_total{model="fraud"}[3600s]))']);
+
+    const nothing = harness((q) => ({ kind: "vector", samples: q.expr.startsWith("topk") ? [{ labels: { __name__: "preds_total", app: "fraud" }, value: 1 }] : [] }));
+    await nothing.reconciler.reconcile(object(spec));
+    expect(nothing.queries.map((q) => q.expr)).toEqual(['sum by (outcome) (increase(preds_total{model="fraud"}[3600s]))', "topk(1, last_over_time(preds_total{}[1h]))"]);
+    expect(nothing.writes[0]).toMatchObject({
+      signals: [{ name: "accuracy", reason: "NoSeries", message: 'preds_total exists, but none with {model="fraud"}: check spec.selector (unset: {model="fraud"} from spec.model.name) (labels seen on this metric: app; a series seen has no model)' }],
+    });
+  });
+
   it("re-evaluates at once when the spec changes (new generation)", async () => {
     const h = harness(() => counts(0.9));
     const obj = object(spec);

@@ -310,4 +310,52 @@ describe("monitoring engine on real metrics", () => {
     await waitFor("pinned Healthy", async () => (await getPinned()).status?.health === "Healthy", 30_000);
     await kubectlOk(["delete", "modelmonitor", "pinned", "-n", ns]);
   });
+
+  it("shows the PromQL it ran with its series count, and tells a misspelt metric from a selector that matches nothing", async () => {
+    interface Shown {
+      status?: {
+        history?: unknown[];
+        signals?: { name: string; segment?: string; state: string; reason?: string; message?: string; queries?: { expr: string; series?: number; message?: string }[] }[];
+        drift?: { name: string; queries?: { expr: string; series?: number }[] }[];
+        conditions?: { type: string; status: string; reason: string; message: string }[];
+      };
+    }
+    // the running monitor: the overall row shows the query and its series (4 plants x 4 outcomes); segments do not repeat it
+    const churn = await waitFor("the queries of churn in status", async () => {
+      const mm = await getJson<Shown>("modelmonitor", "churn", ns);
+      return mm.status?.signals?.[0]?.queries ? mm : undefined;
+    }, 60_000);
+    const accuracy = churn.status?.signals?.filter((x) => x.name === "accuracy") ?? [];
+    expect(accuracy[0]?.queries).toEqual([{ expr: `sum by (outcome, plant) (increase(model_predictions_total{model="${model}"}[10s]))`, series: 16 }]);
+    expect(accuracy.slice(1).map((x) => [x.segment, x.queries])).toEqual(SEGMENTS.map((seg) => [seg, undefined]));
+    expect(churn.status?.drift?.find((d) => d.name === "queries")?.queries).toEqual([{ expr: `avg by (dim) (model_query_embedding_centroid{model="${model}"})`, series: 8 }]);
+
+    const signals = [{ name: "accuracy", classification: { metric: "model_predictions_totl" } }];
+    const misspelt = { model: { name: model }, interval: "1s", window: "10s", minSamples: 10, signals };
+    const wrongSelector = { ...misspelt, model: { name: `${model}-nope` }, signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }] };
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", metadata: { name: "misspelt", namespace: ns }, spec: misspelt });
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", metadata: { name: "wrong-selector", namespace: ns }, spec: wrongSelector });
+    const evaluated = (name: string) =>
+      waitFor(`the first evaluation of ${name}`, async () => {
+        const mm = await getJson<Shown>("modelmonitor", name, ns);
+        return mm.status?.history?.length ? mm : undefined;
+      }, 60_000);
+
+    const a = await evaluated("misspelt");
+    const fixName = "no series named model_predictions_totl exist in this Prometheus (in the last 5m): check spec.signals[0].classification.metric";
+    expect(a.status?.signals?.[0]).toMatchObject({ state: "NoData", reason: "NoSeries", message: fixName });
+    expect(a.status?.signals?.[0]?.queries).toEqual([{ expr: `sum by (outcome) (increase(model_predictions_totl{model="${model}"}[10s]))`, series: 0, message: fixName }]);
+    expect(a.status?.conditions?.find((c) => c.type === "MetricsAvailable")).toMatchObject({ status: "False", reason: "NoSeries", message: `accuracy: ${fixName}` });
+
+    const b = await evaluated("wrong-selector");
+    const fixSelector = b.status?.signals?.[0]?.message ?? "";
+    expect(b.status?.signals?.[0]).toMatchObject({ state: "NoData", reason: "NoSeries" });
+    expect(fixSelector).toMatch(
+      new RegExp(`^model_predictions_total exists, but none with \\{model="${model}-nope"\\}: check spec\\.selector \\(unset: \\{model="${model}-nope"\\} from spec\\.model\\.name\\) \\(labels seen on this metric: [a-z_, ]*\\bmodel\\b[a-z_, ]*\\)$`),
+    );
+    expect(b.status?.signals?.[0]?.queries).toEqual([{ expr: `sum by (outcome) (increase(model_predictions_total{model="${model}-nope"}[10s]))`, series: 0, message: fixSelector }]);
+    // kubectl get -o yaml is enough to see it (long lines may be folded: only an unbroken part is checked)
+    expect(await kubectlOk(["get", "mm", "misspelt", "-n", ns, "-o", "yaml"])).toContain(`(increase(model_predictions_totl{model="${model}"}[10s]))`);
+    await kubectlOk(["delete", "modelmonitor", "misspelt", "wrong-selector", "-n", ns]);
+  });
 });

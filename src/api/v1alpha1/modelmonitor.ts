@@ -349,6 +349,14 @@ export type Health = (typeof HEALTH_STATES)[number];
 export const OBSERVATION_STATES = ["Value", "NoData", "Error"] as const;
 export type ObservationState = (typeof OBSERVATION_STATES)[number];
 
+/** A query the evaluation ran, as status shows it (debugging "why has this signal no value"). */
+const queryStatus = z.object({
+  expr: z.string().describe("The PromQL, at most 512 characters (a longer one is cut, and says so)."),
+  series: z.int32().min(0).optional().describe("Series in the answer: 0 means nothing matched. Absent when the query failed."),
+  message: z.string().optional().describe("When it matched nothing: whether the metric exists at all, and what to fix."),
+});
+export type QueryStatus = z.infer<typeof queryStatus>;
+
 const signalStatus = z.object({
   name: z.string(),
   segment: z.string().optional().describe("Segment label value; absent for the overall value."),
@@ -358,6 +366,7 @@ const signalStatus = z.object({
   samples: z.number().optional(),
   reason: z.string().optional(),
   message: z.string().optional(),
+  queries: z.array(queryStatus).max(8).optional().describe("The queries of the current window, on the overall row only."),
 });
 export type SignalStatus = z.infer<typeof signalStatus>;
 
@@ -404,6 +413,7 @@ const driftStatus = z.object({
   driftedShare: z.number().optional(),
   datasetDrift: z.boolean().optional(),
   features: z.array(featureDriftStatus).default([]),
+  queries: z.array(queryStatus).max(2).optional().describe("The queries run: the current window, and the reference window when it is one."),
 });
 export type DriftStatus = z.infer<typeof driftStatus>;
 

@@ -122,6 +122,8 @@ export type ServingSpec = z.infer<typeof servingSchema>;
 
 const HOLD = { min: SECOND, max: 30 * DAY };
 const RETRY = { min: SECOND, max: HOUR };
+/** Interim checks: no more often than every 10 s (each check is one set of queries per comparison). */
+const CHECK_INTERVAL = { min: 10 * SECOND, max: DAY };
 const READY_TIMEOUT = { min: SECOND, max: DAY };
 const BAKE = { min: 0, max: 30 * DAY };
 
@@ -172,6 +174,11 @@ const analysis = z.strictObject({
   inconclusiveLimit: z.int32().min(0).max(1000).default(6).describe("Consecutive inconclusive analyses of one step tolerated; one more pauses."),
   errorLimit: z.int32().min(0).max(1000).default(5).describe("Consecutive analyses with metrics errors tolerated; one more pauses."),
   retryInterval: duration(RETRY).default("10s").describe("How soon an analysis that met a metrics error is retried."),
+  interval: duration(CHECK_INTERVAL)
+    .optional()
+    .describe(
+      "Check every step (and the shadow phase) this often while it holds, over the data since it began: an anytime-valid test fails the candidate as soon as it is worse than tolerated, and a bound fails at the first check with minSamples; a step still passes only at the end of its hold. Unset: one analysis at the end of each hold. At least 10s.",
+    ),
 });
 
 const shadow = z.strictObject({
@@ -291,7 +298,10 @@ export const comparisonRecord = z.object({
   candidate: z.number().optional(),
   difference: z.number().optional().describe("candidate - stable (relative for relative limits)."),
   pValue: z.number().optional().describe("One-sided p-value of the test that the candidate is worse than the limit tolerates."),
-  test: z.string().optional().describe("twoProportion, welch, quantileShare or none."),
+  test: z.string().optional().describe("twoProportion, welch, quantileShare, sequential or none."),
+  lowerBound: z.number().optional().describe("sequential: the anytime-valid interval on the difference, lower end (relative for relative limits)."),
+  upperBound: z.number().optional().describe("sequential: the anytime-valid interval on the difference, upper end."),
+  boundary: z.number().optional().describe("sequential, for a quantile: the bucket boundary whose share beyond it is tested, kept for the whole step."),
   stableSamples: z.number().optional(),
   candidateSamples: z.number().optional(),
   message: z.string().optional(),
@@ -302,6 +312,7 @@ export const analysisRecord = z.object({
   step: z.int32().min(0),
   weight: z.int32().min(0),
   shadow: z.boolean().optional().describe("An analysis of the shadow phase (the candidate saw mirrored requests only)."),
+  interim: z.boolean().optional().describe("A check before the hold's end (analysis.interval); recorded only when it failed or met an error."),
   time: time(),
   window: z.string().describe("The window both versions were measured over."),
   outcome: z.enum(ANALYSIS_OUTCOMES),
@@ -325,6 +336,12 @@ export const modelRolloutStatusSchema = z.object({
   stepWeight: z.int32().min(0).optional(),
   stepStartTime: time().optional(),
   nextAnalysisTime: time().optional(),
+  holdEndTime: time().optional().describe("With analysis.interval: when the step's (or shadow's) hold ends, extensions included; checks before it can only fail the candidate."),
+  stepChecks: z.int32().min(0).optional().describe("With analysis.interval: the checks of the current step (or shadow) so far."),
+  stepBoundaries: z
+    .record(z.string(), z.number())
+    .optional()
+    .describe("With analysis.interval: per quantile comparison (by signal), the bucket boundary its anytime-valid test counts beyond, chosen at the step's first look that had one and kept for the step."),
   rollbackStepIndex: z.int32().min(0).optional().describe("gradual rollback: the step down the candidate's weight is at."),
   rollbackStepStartTime: time().optional().describe("gradual rollback: when that step began."),
   desiredWeights: weights.optional().describe("The weights the operator sets on the route."),
@@ -344,6 +361,13 @@ export const modelRolloutStatusSchema = z.object({
   lastAnalysis: z.string().optional().describe("The last analysis in short, for kubectl get."),
   analyses: z.array(analysisRecord).max(32).default([]).describe("The analyses of this attempt, oldest first (the last 32)."),
   pauseReason: z.string().optional(),
+  exposure: z
+    .object({
+      signal: z.string().describe("The comparison that failed the candidate."),
+      samples: z.number().min(0).describe("The candidate's samples of that signal (requests, labelled predictions) over the steps it served."),
+    })
+    .optional()
+    .describe("Rolled back by an analysis: how much traffic the candidate served while it was worse than tolerated, as far as the counts tell (from its first live request: the counts cannot say when it became worse)."),
   quarantined: z.boolean().optional().describe("Rolled back or aborted: not rolled out again until retried or changed."),
   handledAction: z.string().optional().describe("The last handled value of the modelguardian.dev/rollout-action annotation."),
   approvedTime: time().optional().describe("When a person approved this attempt (with approval: manual)."),

@@ -7,6 +7,7 @@ import type { MonitorEvent } from "../events.ts";
 import { checkEmbeddingDrift, checkHistogramDrift, NO_REFERENCE } from "./drift-checks.ts";
 import type { AnalysisMemory, CheckOutcome } from "./outcome.ts";
 import type { AnalysisPlan, Results } from "./plan.ts";
+import { driftQueriesShown, signalQueriesShown } from "./queries.ts";
 import { checkFairness, checkSignal } from "./signal-checks.ts";
 
 export interface AnalysisResult {
@@ -32,10 +33,14 @@ export function analyse(plan: AnalysisPlan, results: Results, memory: AnalysisMe
   const signals: SignalStatus[] = [];
   const unknownReasons: string[] = [];
   const rules: (RuleStatus & { index: number })[] = [];
-  for (const p of plan.signals) {
+  for (const [i, p] of plan.signals.entries()) {
     const own = plan.spec.rules.map((rule, index) => ({ rule, index, name: plan.spec.ruleNames?.[index] })).filter(({ rule }) => rule.signal === p.signal.name);
-    const check = checkSignal(p, own, plan.spec.segments, results, memory, now);
-    signals.push(...check.statuses);
+    // the overall row shows the queries (segments share them); no series says which fix it needs
+    const shown = signalQueriesShown(plan, i, results);
+    const check = checkSignal(p, own, plan.spec.segments, results, memory, now, shown.noSeries);
+    const [overall, ...segments] = check.statuses;
+    if (overall) signals.push(shown.queries.length ? { ...overall, queries: shown.queries } : overall);
+    signals.push(...segments);
     rules.push(...check.rules);
     outcomes.push(check.outcome);
     if (check.overall.state !== "Value") unknownReasons.push(`${p.signal.name}: ${check.overall.message}`);
@@ -46,12 +51,16 @@ export function analyse(plan: AnalysisPlan, results: Results, memory: AnalysisMe
   }
   const drift: DriftStatus[] = [];
   let maxDriftScore: number | undefined;
-  for (const d of plan.drift) {
+  for (const [j, d] of plan.drift.entries()) {
     const check = d.drift.embedding ? checkEmbeddingDrift(d, results, memory, nowIso) : checkHistogramDrift(d, results, memory, nowIso, plan.spec.minSamples);
-    drift.push({ ...check.status, coverage: driftCoverage(check.status) });
+    const shown = driftQueriesShown(plan, j, results);
+    // a current window without series is the only way a check has no features
+    const noSeries = check.status.state === "NoData" && check.status.features.length === 0 ? shown.noSeries : undefined;
+    const status = { ...check.status, ...(noSeries !== undefined ? { reason: noSeries } : {}) };
+    drift.push({ ...status, coverage: driftCoverage(status), ...(shown.queries.length ? { queries: shown.queries } : {}) });
     outcomes.push(check.outcome);
-    for (const f of check.status.features) if (f.score !== undefined) maxDriftScore = Math.max(maxDriftScore ?? f.score, f.score);
-    if (check.status.state !== "Value") unknownReasons.push(`${d.drift.name}: ${check.status.reason ?? check.status.state}`);
+    for (const f of status.features) if (f.score !== undefined) maxDriftScore = Math.max(maxDriftScore ?? f.score, f.score);
+    if (status.state !== "Value") unknownReasons.push(`${d.drift.name}: ${status.reason ?? status.state}`);
   }
   return {
     signals,

@@ -29,6 +29,8 @@ export type Queries = Record<string, QueryRequest>;
 
 export interface PlannedSignal {
   signal: SignalSpec;
+  /** Its current window, as PromQL writes it. */
+  window: string;
   minSamples: number;
   windowMs: number;
   current: Queries;
@@ -40,6 +42,8 @@ export interface PlannedSignal {
 
 export interface PlannedDrift {
   drift: DriftSpec;
+  /** Its current window, as PromQL writes it. */
+  window: string;
   current: Queries;
   reference?: Queries | undefined;
 }
@@ -47,6 +51,8 @@ export interface PlannedDrift {
 export interface AnalysisPlan {
   spec: AnalysisSpec;
   selector: Selector;
+  /** Where the selector comes from, for a message on a query that matched nothing (default "the selector"). */
+  selectorSource?: string | undefined;
   signals: PlannedSignal[];
   drift: PlannedDrift[];
 }
@@ -83,6 +89,7 @@ export function planAnalysis(spec: AnalysisSpec, selector: Selector, now: number
       }
     return {
       signal,
+      window,
       minSamples: signal.minSamples ?? spec.minSamples,
       windowMs: durationMs(window),
       current: at(signalQueries(signal, ctx), now),
@@ -95,7 +102,7 @@ export function planAnalysis(spec: AnalysisSpec, selector: Selector, now: number
     const windowMs = durationMs(d.window ?? spec.window);
     if (d.embedding) {
       const expr = `avg by (${d.embedding.dimensionLabel}) (${vectorSelector(d.embedding.metric, selector)})`;
-      return { drift: d, current: { vector: { expr, time: now } } };
+      return { drift: d, window: promDuration(windowMs), current: { vector: { expr, time: now } } };
     }
     const h = d.histogram as NonNullable<DriftSpec["histogram"]>;
     const by = ["le", ...(h.featureLabel ? [h.featureLabel] : [])];
@@ -103,7 +110,7 @@ export function planAnalysis(spec: AnalysisSpec, selector: Selector, now: number
     const reference = d.reference.offset
       ? { bucket: { expr: query(durationMs(d.reference.window ?? d.window ?? spec.window)), time: now - durationMs(d.reference.offset) } }
       : undefined;
-    return { drift: d, current: { bucket: { expr: query(windowMs), time: now } }, reference };
+    return { drift: d, window: promDuration(windowMs), current: { bucket: { expr: query(windowMs), time: now } }, reference };
   });
   return { spec, selector, signals, drift };
 }

@@ -26,12 +26,15 @@ export function checkSignal(
   results: Results,
   memory: AnalysisMemory,
   now: number,
+  /** Why the current window has no series, when a lookup without the selector could tell (queries.ts). */
+  noSeries?: string,
 ): SignalCheck {
   const nowIso = new Date(now).toISOString();
   const outcome = emptyOutcome();
   const statuses: SignalStatus[] = [];
   const segmentLabel = p.signal.query ? undefined : segments?.label;
-  const obs = observeSignal(p.signal, resultsFor(p.current, results), p.minSamples, segmentLabel);
+  const observed = observeSignal(p.signal, resultsFor(p.current, results), p.minSamples, segmentLabel);
+  const obs = noSeries !== undefined && observed.overall.state === "NoData" && observed.overall.reason === "NoSeries" ? { ...observed, overall: { ...observed.overall, message: noSeries } } : observed;
   const { kept, dropped } = boundedSegments(obs.groups, segments?.values);
   const scopes: [string | undefined, Observation][] = [[undefined, obs.overall], ...kept];
   const offsets = new Map<string, SignalObservations>();

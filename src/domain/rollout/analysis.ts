@@ -8,7 +8,7 @@ import { queryKey, type QueryRequest } from "../observation.ts";
 import { signalQueries } from "../signals.ts";
 import type { Queries, Results } from "../analysis/plan.ts";
 import { resultsFor } from "../analysis/plan.ts";
-import { checkBound, compareVersions } from "./comparisons.ts";
+import { checkBound, compareVersions, limitOf, sequentialComparison } from "./comparisons.ts";
 import { bucketSignalOf, evidenceOf, type Evidence } from "./evidence.ts";
 
 /** The comparisons a strategy asks for: its presets' (for the signals the monitor declares), then its own. */
@@ -107,16 +107,69 @@ export interface AnalysisJudgement {
   outcome: AnalysisOutcome;
   message: string;
   comparisons: ComparisonRecord[];
+  /** A check while the hold lasts (analysis.interval): it can fail the candidate, never pass the step. */
+  interim?: boolean;
 }
 
 const evidence = (c: PlannedCheck, v: VersionQueries, results: Results): Evidence =>
   evidenceOf(c.signal, resultsFor(v.main, results), v.buckets ? resultsFor(v.buckets, results) : undefined);
+
+/**
+ * The level of each comparison's anytime-valid test in one step: significance split evenly over
+ * the steps and the shadow phase, so that over the whole rollout the chance of ever failing a
+ * candidate within tolerance stays at most significance per comparison (docs/statistics.md).
+ */
+export const sequentialAlpha = (strategy: RolloutStrategy): number => strategy.analysis.significance / (strategy.steps.length + (strategy.shadow ? 1 : 0));
+
+/**
+ * An analysis of a strategy with analysis.interval: comparisons by their anytime-valid test (so
+ * looking at every interval and extending a step spend no extra error), bounds as always. An
+ * interim check (before the hold's end) can only fail the candidate; at the hold's end the same
+ * judgement passes the step, and a measure with no test on its counts is decided by its
+ * tolerance alone, as without an interval.
+ */
+/** The key of a comparison's kept bucket boundary in status.stepBoundaries. */
+export const boundaryKey = (c: { signal: string; check: string }) => `${c.signal}:${c.check}`;
+
+export function judgeSequentialAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy, interim: boolean, boundaries: Record<string, number> = {}): AnalysisJudgement {
+  const o = { minSamples: strategy.analysis.minSamples, alpha: sequentialAlpha(strategy), significance: strategy.analysis.significance };
+  const comparisons = plan.checks.flatMap((c) => {
+    if (!c.comparison) return checkBound(c.bound as BoundSpec, evidence(c, c.candidate, results), o);
+    const stable = evidence(c, c.stable, results);
+    const candidate = evidence(c, c.candidate, results);
+    const r = sequentialComparison(c.comparison, stable, candidate, { ...o, boundary: boundaries[boundaryKey({ signal: c.comparison.signal, check: limitOf(c.comparison).check })] });
+    return [!interim && r.test === "none" ? compareVersions(c.comparison, stable, candidate, o) : r];
+  });
+  const j = judged(comparisons);
+  if (!interim) return j;
+  if (j.outcome === "Failed" || j.outcome === "Error") return { ...j, interim: true };
+  // the step's running summary: every comparison's estimate with its anytime-valid interval
+  return { ...j, message: comparisons.map(summaryOf).join("; "), interim: true };
+}
+
+const summaryOf = (c: ComparisonRecord): string => c.message ?? `${c.signal}${c.candidate !== undefined ? ` ${c.candidate}` : ""} within ${c.check} ${c.limit}`;
+
+/** The judgement the analysis due now needs: anytime-valid with analysis.interval or while a hold still runs, else the fixed-horizon one. */
+export function judgeAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy, interim: boolean, boundaries?: Record<string, number>): AnalysisJudgement {
+  return interim || strategy.analysis.interval !== undefined ? judgeSequentialAnalysis(plan, results, strategy, interim, boundaries) : judgeRolloutAnalysis(plan, results, strategy);
+}
+
+/** The step's kept boundaries with those its latest analysis chose for the first time, or undefined when nothing is new. */
+export function keptBoundaries(kept: Record<string, number> | undefined, comparisons: readonly ComparisonRecord[]): Record<string, number> | undefined {
+  const fresh = comparisons.filter((c) => c.boundary !== undefined && kept?.[boundaryKey(c)] === undefined);
+  return fresh.length ? { ...kept, ...Object.fromEntries(fresh.map((c) => [boundaryKey(c), c.boundary as number])) } : undefined;
+}
 
 export function judgeRolloutAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy): AnalysisJudgement {
   const o = { minSamples: strategy.analysis.minSamples, significance: strategy.analysis.significance };
   const comparisons = plan.checks.flatMap((c) =>
     c.comparison ? [compareVersions(c.comparison, evidence(c, c.stable, results), evidence(c, c.candidate, results), o)] : checkBound(c.bound as BoundSpec, evidence(c, c.candidate, results), o),
   );
+  return judged(comparisons);
+}
+
+/** The outcome of an analysis from its comparisons' records: the first Failed, else Error, else Inconclusive, else Successful. */
+export function judged(comparisons: ComparisonRecord[]): AnalysisJudgement {
   const first = (outcome: ComparisonRecord["outcome"]) => comparisons.find((c) => c.outcome === outcome);
   const failed = first("Failed");
   if (failed) return { outcome: "Failed", message: failed.message ?? `${failed.signal} failed ${failed.check}`, comparisons };
@@ -125,6 +178,21 @@ export function judgeRolloutAnalysis(plan: RolloutAnalysisPlan, results: Results
   const inconclusive = first("Inconclusive");
   if (inconclusive) return { outcome: "Inconclusive", message: `${inconclusive.signal}: ${inconclusive.message ?? "inconclusive"}`, comparisons };
   return { outcome: "Successful", message: `${comparisons.length} checks passed`, comparisons };
+}
+
+/**
+ * The candidate's samples of `signal` over the live steps its records cover: per step, the most
+ * any of its analyses counted (each counts from the step's start, so the last is the largest);
+ * the shadow phase served nothing. Records beyond the 32 kept are not counted.
+ */
+export function exposureOf(analyses: readonly AnalysisRecord[], signal: string): number {
+  const perStep = new Map<number, number>();
+  for (const a of analyses) {
+    if (a.shadow) continue;
+    const samples = a.comparisons.find((c) => c.signal === signal)?.candidateSamples ?? 0;
+    perStep.set(a.step, Math.max(perStep.get(a.step) ?? 0, samples));
+  }
+  return [...perStep.values()].reduce((x, y) => x + y, 0);
 }
 
 /** The record kept in status: one line per comparison with its numbers. */

@@ -5,7 +5,18 @@
 // (docs/statistics.md, "Comparing a candidate with the stable version").
 import type { BoundSpec, ComparisonLimit, ComparisonRecord, ComparisonSpec } from "../../api/v1alpha1/rollout.ts";
 import { COMPARISON_LIMITS } from "../../api/v1alpha1/rollout.ts";
-import { countAbove, meanMarginTest, proportionMarginTest, shareExcessTest, type Histogram } from "../stats/index.ts";
+import {
+  countAbove,
+  meanMarginTest,
+  proportionMarginTest,
+  sequentialMeanTest,
+  sequentialProportionTest,
+  sequentialShareTest,
+  shareExcessTest,
+  type Histogram,
+  type Result,
+  type SequentialResult,
+} from "../stats/index.ts";
 import type { Basis, Evidence } from "./evidence.ts";
 
 export interface ComparisonOptions {
@@ -53,6 +64,92 @@ export function compareVersions(c: ComparisonSpec, stable: Evidence, candidate: 
   if (test.pValue < o.significance)
     return { ...rec, outcome: "Failed", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit} (p = ${rec.pValue})` };
   return { ...rec, outcome: "Inconclusive", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit}, but not significant yet (p = ${rec.pValue} >= ${o.significance})` };
+}
+
+export interface SequentialComparisonOptions {
+  minSamples: number;
+  /** The level of this comparison's anytime-valid test over the step: P(ever failing a candidate within tolerance) ≤ alpha. */
+  alpha: number;
+  /** For a quantile: the bucket boundary this step's earlier looks counted beyond, kept so that every look tests the same share. */
+  boundary?: number | undefined;
+}
+
+/**
+ * An interim check of one comparison: the anytime-valid test (docs/statistics.md, "Anytime-valid
+ * comparisons") on the counts since the step began. Failed only when the test rejects; the
+ * estimate beyond the limit without a rejection is Inconclusive, within it Passed. A measure with
+ * no test on its counts never fails an interim check (the hold's end judges it by its tolerance).
+ */
+export function sequentialComparison(c: ComparisonSpec, stable: Evidence, candidate: Evidence, o: SequentialComparisonOptions): ComparisonRecord {
+  const { check, limit } = limitOf(c);
+  const base = { signal: c.signal, check, limit };
+  const unusable = insufficient(stable, candidate, o.minSamples);
+  if (unusable) return { ...base, ...unusable, ...figures(stable, candidate) };
+  const s = stable as Extract<Evidence, { state: "Value" }>;
+  const k = candidate as Extract<Evidence, { state: "Value" }>;
+  const relative = check === "maxRelativeIncrease" || check === "maxRelativeDecrease";
+  const worse: Alternative = check === "maxRelativeIncrease" || check === "maxIncrease" ? "greater" : "less";
+  const diff = k.value - s.value;
+  const measured = relative ? (s.value === 0 ? (diff === 0 ? 0 : diff > 0 ? Infinity : -Infinity) : diff / Math.abs(s.value)) : diff;
+  const out = { ...base, ...figures(s, k), ...(Number.isFinite(measured) ? { difference: r6(measured) } : {}) };
+  const beyond = worse === "greater" ? measured > limit + EPSILON : -measured > limit + EPSILON;
+  const tested = sequentialTest(s, k, worse, relative ? { relative: limit } : { margin: limit }, o, limit, relative);
+  const test = tested?.result;
+  if (test === undefined) return { ...out, outcome: beyond ? "Inconclusive" : "Passed", test: "none", message: `${c.signal}: no anytime-valid test on these counts; the hold's end judges it by its limit` };
+  if (!test.ok) return { ...out, outcome: "Error", test: "sequential", message: test.reason };
+  const r = test.value;
+  if (s.basis.test === "quantileShare") {
+    // the test is on the candidate's share beyond a bucket boundary, not on the quantile itself
+    const share = `${describe(c.signal, measured, relative)} (the share beyond le=${tested?.boundary} exceeds its bound by ${r6(r.excess)}, anytime-valid lower end ${r6(r.lower)})`;
+    const kept = { ...out, ...(tested?.boundary !== undefined ? { boundary: tested.boundary } : {}) };
+    if (r.reject) return { ...kept, test: "sequential", outcome: "Failed", message: `${share}: beyond the limit ${limit} at every look at once (α = ${Number(o.alpha.toPrecision(4))})` };
+    return { ...kept, test: "sequential", outcome: beyond ? "Inconclusive" : "Passed", message: `${share}; limit ${limit}` };
+  }
+  // the interval on the excess, back on the scale of the difference (relative: over |stable|)
+  const scale = relative ? Math.abs(s.value) : 1;
+  const toWorseness = (e: number) => (scale > 0 ? limit + e / scale : e > 0 ? Infinity : -Infinity);
+  const [lo, hi] = worse === "greater" ? [toWorseness(r.lower), toWorseness(r.upper)] : [-toWorseness(r.upper), -toWorseness(r.lower)];
+  const bounds = { ...(Number.isFinite(lo) ? { lowerBound: r6(lo) } : {}), ...(Number.isFinite(hi) ? { upperBound: r6(hi) } : {}) };
+  const shown = `${describe(c.signal, measured, relative)} (anytime-valid interval ${fmtBound(lo, relative)} to ${fmtBound(hi, relative)})`;
+  const rec = { ...out, ...bounds, test: "sequential" };
+  if (r.reject) return { ...rec, outcome: "Failed", message: `${shown} is beyond the limit ${limit} at every look at once (α = ${Number(o.alpha.toPrecision(4))})` };
+  return { ...rec, outcome: beyond ? "Inconclusive" : "Passed", message: `${shown}; limit ${limit}` };
+}
+
+const fmtBound = (x: number, relative: boolean) => (Number.isFinite(x) ? (relative ? `${r6(x * 100)} %` : String(r6(x))) : x > 0 ? "+Inf" : "-Inf");
+
+function sequentialTest(
+  stable: { basis: Basis; value: number },
+  candidate: { basis: Basis },
+  worse: Alternative,
+  tolerance: { margin: number } | { relative: number },
+  o: SequentialComparisonOptions,
+  limit: number,
+  relative: boolean,
+): { result: Result<SequentialResult>; boundary?: number } | undefined {
+  const a = stable.basis;
+  const b = candidate.basis;
+  const alpha = o.alpha;
+  if (a.test === "twoProportion" && b.test === "twoProportion")
+    return { result: sequentialProportionTest({ successes: a.successes, trials: a.trials }, { successes: b.successes, trials: b.trials }, worse, tolerance, { alpha }) };
+  if (a.test === "welch" && b.test === "welch") return { result: sequentialMeanTest({ mean: a.mean, variance: a.variance, n: a.n }, { mean: b.mean, variance: b.variance, n: b.n }, worse, tolerance, { alpha }) };
+  if (a.test === "quantileShare" && b.test === "quantileShare") {
+    // the boundary is chosen at the step's first look that has one, from stable's quantile then, and kept
+    const tolerated = relative ? stable.value * (worse === "greater" ? 1 + limit : 1 - limit) : stable.value + (worse === "greater" ? limit : -limit);
+    const beyond = o.boundary !== undefined ? shareBeyond(b.histogram, b.q, o.boundary, worse) : quantileExcess(b.histogram, b.q, tolerated, worse);
+    if (!beyond) return undefined;
+    return { result: sequentialShareTest(beyond.count, beyond.total, beyond.p0, { alpha }), boundary: beyond.boundary };
+  }
+  return undefined;
+}
+
+/** The candidate's count beyond a given bucket boundary, as quantileExcess counts it. */
+function shareBeyond(candidate: Histogram, q: number, boundary: number, worse: Alternative): { boundary: number; count: number; total: number; p0: number } | undefined {
+  if (!(q > 0 && q < 1)) return undefined;
+  const counted = countAbove(boundary, candidate);
+  if (!counted.ok) return undefined;
+  const { above, total } = counted.value;
+  return worse === "greater" ? { boundary, count: above, total, p0: 1 - q } : { boundary, count: total - above, total, p0: q };
 }
 
 export function checkBound(b: BoundSpec, candidate: Evidence, o: ComparisonOptions): ComparisonRecord[] {

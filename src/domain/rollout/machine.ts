@@ -10,7 +10,7 @@ import { setConditions, type ConditionInput } from "../conditions.ts";
 import { durationMs } from "../duration.ts";
 import { severityRank } from "../stats/severity.ts";
 import { EventReason } from "../events.ts";
-import { analysisRecordOf, type AnalysisJudgement } from "./analysis.ts";
+import { analysisRecordOf, exposureOf, keptBoundaries, type AnalysisJudgement } from "./analysis.ts";
 import { ALL_STABLE, Builder, sameWeights, stepWeights, WAIT_MS, WATCH_INTERVAL_MS, ZERO_COUNTERS, type RolloutDecision, type RolloutSnapshot, type RolloutWorld } from "./builder.ts";
 import { actionVerb, ROLLOUT_ACTION_ANNOTATION, ROLLOUT_TARGET_LABEL } from "./names.ts";
 import { accelerateRollback, rollback, rollingBack } from "./rollback.ts";
@@ -25,6 +25,32 @@ export const isTerminal = (phase: RolloutPhase | undefined) => phase !== undefin
 /** Whether the step's analysis is due now. */
 export const analysisDue = (status: ModelRolloutStatus, now: number): boolean =>
   (status.phase === "Progressing" || status.phase === "Shadowing") && status.nextAnalysisTime !== undefined && Date.parse(status.nextAnalysisTime) <= now;
+
+/**
+ * Whether the analysis due now is an interim check (analysis.interval): the hold is not over, so
+ * the check can fail the candidate but never pass the step. Decided from status alone, so a
+ * strategy that drops its interval mid-step still never passes a step before its hold ends.
+ */
+export const interimCheckDue = (status: ModelRolloutStatus, now: number): boolean => status.holdEndTime !== undefined && now < Date.parse(status.holdEndTime);
+
+/**
+ * A hold of holdMs starts now (a step, the shadow, an extension): its analysis is due at its end,
+ * or, with analysis.interval, the first check is due one interval from now (or at the end, if
+ * sooner), and holdEndTime says when the step may pass.
+ */
+function holdFor(b: Builder, w: RolloutWorld, holdMs: number) {
+  const end = b.now + holdMs;
+  const interval = w.strategy.analysis.interval;
+  if (interval === undefined) return b.set({ nextAnalysisTime: new Date(end).toISOString(), holdEndTime: undefined });
+  b.set({ holdEndTime: new Date(end).toISOString(), nextAnalysisTime: new Date(Math.min(end, b.now + durationMs(interval))).toISOString() });
+}
+
+/** The next check within the current hold: one interval on, but never past the hold's end. */
+function nextCheck(b: Builder, w: RolloutWorld) {
+  const end = Date.parse(b.status.holdEndTime ?? b.iso);
+  const interval = w.strategy.analysis.interval;
+  b.set({ nextAnalysisTime: new Date(interval === undefined ? end : Math.min(end, b.now + durationMs(interval))).toISOString() });
+}
 
 /**
  * The window a step's analysis measures: everything since the step began (so an extended step
@@ -188,6 +214,7 @@ function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     case "promote":
       if (phase !== "Pending" && phase !== "Shadowing" && phase !== "Progressing" && phase !== "Paused") return refuse(`a ${phase} rollout cannot be promoted`);
       b.event("Normal", EventReason.ManualAction, `${said}: promoting now, skipping the remaining steps`);
+      b.set({ holdEndTime: undefined });
       b.phase("Promoting", "PromotedByPerson", `promoting ${r.spec.candidate.version} on request`);
       return;
     case "resume":
@@ -197,7 +224,7 @@ function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     case "retry":
       if (phase !== "RolledBack" && phase !== "Aborted") return refuse(`only a RolledBack or Aborted rollout is retried (it is ${phase})`);
       b.event("Normal", EventReason.RetryStarted, `${said}: ${r.spec.candidate.version} leaves quarantine and is rolled out again`);
-      b.set({ quarantined: false, finishTime: undefined, stepIndex: undefined, stepWeight: undefined, stepStartTime: undefined, nextAnalysisTime: undefined, pauseReason: undefined, approvedTime: undefined, promotedTime: undefined });
+      b.set({ quarantined: false, finishTime: undefined, stepIndex: undefined, stepWeight: undefined, stepStartTime: undefined, nextAnalysisTime: undefined, holdEndTime: undefined, stepChecks: undefined, stepBoundaries: undefined, exposure: undefined, pauseReason: undefined, approvedTime: undefined, promotedTime: undefined });
       start(b, r, w);
       return;
   }
@@ -240,20 +267,22 @@ function pending(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     b.requeue(WAIT_MS);
     return;
   }
-  if (w.strategy.shadow) return enterShadow(b, r, w.strategy.shadow);
+  if (w.strategy.shadow) return enterShadow(b, r, w, w.strategy.shadow);
   enterStep(b, r, w, 0);
 }
 
 /** The share the route mirrors to the candidate, as read; undefined when the route could not be read. */
 export const liveMirror = (w: RolloutWorld): number | undefined => (w.weights.kind === "weights" ? (w.weights.mirror ?? 0) : undefined);
 
-function enterShadow(b: Builder, r: RolloutSnapshot, shadow: NonNullable<RolloutStrategy["shadow"]>) {
+function enterShadow(b: Builder, r: RolloutSnapshot, w: RolloutWorld, shadow: NonNullable<RolloutStrategy["shadow"]>) {
   const counters = b.counters();
+  holdFor(b, w, durationMs(shadow.hold));
   b.set({
     stepIndex: undefined,
     stepWeight: 0,
     stepStartTime: b.iso,
-    nextAnalysisTime: new Date(b.now + durationMs(shadow.hold)).toISOString(),
+    stepChecks: w.strategy.analysis.interval !== undefined ? 0 : undefined,
+    stepBoundaries: undefined,
     desiredWeights: ALL_STABLE,
     desiredMirror: shadow.percent,
     counters: { ...counters, consecutiveInconclusive: 0, consecutiveErrors: 0 },
@@ -273,11 +302,13 @@ function shadowing(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
 function enterStep(b: Builder, r: RolloutSnapshot, w: RolloutWorld, index: number) {
   const step = w.strategy.steps[index] as RolloutStrategy["steps"][number];
   const counters = b.counters();
+  holdFor(b, w, durationMs(step.hold));
   b.set({
     stepIndex: index,
     stepWeight: step.weight,
     stepStartTime: b.iso,
-    nextAnalysisTime: new Date(b.now + durationMs(step.hold)).toISOString(),
+    stepChecks: w.strategy.analysis.interval !== undefined ? 0 : undefined,
+    stepBoundaries: undefined,
     desiredWeights: stepWeights(step.weight),
     counters: { ...counters, consecutiveInconclusive: 0, consecutiveErrors: 0 },
     pauseReason: undefined,
@@ -314,12 +345,23 @@ function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: Analy
   const total = w.strategy.steps.length;
   const stage = shadow ? "shadow" : `step ${index + 1}/${total}`;
   const phase = shadow ? "Shadowing" : "Progressing";
-  b.set({ analyses: [...(b.status.analyses ?? []), record].slice(-ANALYSES_KEPT), lastAnalysis: `${a.outcome} (${stage})` });
-  const again = (afterMs: number) => b.set({ nextAnalysisTime: new Date(b.now + afterMs).toISOString() });
+  const checks = w.strategy.analysis.interval !== undefined || a.interim ? (b.status.stepChecks ?? 0) + 1 : undefined;
   const summary = shadow ? `shadow (${shadow.percent} % mirrored, none served) over ${a.window}: ${a.message}` : `step ${index + 1}/${total} (${weight} %) over ${a.window}: ${a.message}`;
+  b.set({ stepChecks: checks });
+  // a quantile's bucket boundary, once chosen, is the one every later look of the step counts beyond
+  const boundaries = keptBoundaries(b.status.stepBoundaries, a.comparisons);
+  if (boundaries) b.set({ stepBoundaries: boundaries });
+  if (a.interim && a.outcome !== "Failed" && a.outcome !== "Error") {
+    // a passing interim check leaves no record and no Event: the phase message is the step's running summary
+    b.set({ counters: { ...c, consecutiveErrors: 0 }, lastAnalysis: `Checking (${stage}, check ${checks})` });
+    b.phase(phase, "Checking", `check ${checks} of ${summary}`);
+    return nextCheck(b, w);
+  }
+  b.set({ analyses: [...(b.status.analyses ?? []), { ...record, ...(a.interim ? { interim: true } : {}) }].slice(-ANALYSES_KEPT), lastAnalysis: `${a.outcome} (${stage})` });
+  const again = (afterMs: number) => holdFor(b, w, afterMs);
   switch (a.outcome) {
     case "Successful":
-      b.set({ counters: { ...c, successful: c.successful + 1, consecutiveErrors: 0, consecutiveInconclusive: 0 } });
+      b.set({ counters: { ...c, successful: c.successful + 1, consecutiveErrors: 0, consecutiveInconclusive: 0 }, holdEndTime: undefined, stepChecks: undefined });
       b.event("Normal", EventReason.AnalysisSuccessful, summary);
       if (shadow) {
         b.event("Normal", EventReason.ShadowPassed, `${r.spec.candidate.version} passed its shadow phase; live traffic starts`);
@@ -332,10 +374,13 @@ function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: Analy
     case "Failed":
       b.set({ counters: { ...c, failed: c.failed + 1, consecutiveErrors: 0 } });
       b.event("Warning", EventReason.AnalysisFailed, summary);
-      if (c.failed + 1 > limits.failureLimit)
+      if (c.failed + 1 > limits.failureLimit) {
+        const failing = a.comparisons.find((x) => x.outcome === "Failed");
+        if (failing) b.set({ exposure: { signal: failing.signal, samples: Math.round(exposureOf(b.status.analyses ?? [], failing.signal)) } });
         return shadow
           ? rollback(b, r, w, "ShadowFailed", `the shadow analysis failed, before any live traffic: ${a.message}`)
           : rollback(b, r, w, "AnalysisFailed", `analysis failed at step ${index + 1}: ${a.message}`);
+      }
       b.phase(phase, "AnalysisFailed", `${summary}; ${limits.failureLimit - c.failed} more failures tolerated`);
       return again(durationMs(hold));
     case "Inconclusive": {
@@ -352,7 +397,8 @@ function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: Analy
       b.event("Warning", EventReason.AnalysisError, summary);
       if (n > limits.errorLimit) return pause(b, "ErrorLimit", `${n} analyses in a row could not read the metrics: ${a.message}`);
       b.phase(phase, "AnalysisError", `${summary}; retrying in ${limits.retryInterval}`);
-      return again(durationMs(limits.retryInterval));
+      // the hold keeps its end: a retry within it is still an interim check
+      return b.set({ nextAnalysisTime: new Date(b.now + durationMs(limits.retryInterval)).toISOString() });
     }
   }
 }
@@ -380,7 +426,8 @@ function resume(b: Builder, w: RolloutWorld) {
   }
   const step = w.strategy.steps[Math.min(index, w.strategy.steps.length - 1)] as RolloutStrategy["steps"][number];
   // the hold restarts: what happened while paused is not this step's evidence
-  b.set({ stepStartTime: b.iso, nextAnalysisTime: new Date(b.now + durationMs(step.hold)).toISOString(), desiredWeights: stepWeights(b.status.stepWeight ?? step.weight) });
+  holdFor(b, w, durationMs(step.hold));
+  b.set({ stepStartTime: b.iso, stepChecks: w.strategy.analysis.interval !== undefined ? 0 : undefined, stepBoundaries: undefined, desiredWeights: stepWeights(b.status.stepWeight ?? step.weight) });
   b.phase("Progressing", "Resumed", `resumed at step ${index + 1}/${w.strategy.steps.length}`);
 }
 
@@ -415,7 +462,7 @@ function promoting(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weight
     b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
     return;
   }
-  b.set({ promotedTime: b.iso, nextAnalysisTime: undefined });
+  b.set({ promotedTime: b.iso, nextAnalysisTime: undefined, holdEndTime: undefined });
   b.event("Normal", EventReason.Promoted, `${c.version} promoted: the stable Deployment serves it with all traffic`);
   if (durationMs(w.strategy.bake.duration) > 0) {
     const previous = b.status.stable?.version ?? w.stable.version;

@@ -12,7 +12,7 @@ export function rollback(b: Builder, r: RolloutSnapshot, w: RolloutWorld, reason
   // candidate Deployment: all traffic goes there first, then stable gets the previous version back
   const promoted = b.status.promotedTime !== undefined;
   const first = promoted ? ALL_CANDIDATE : ALL_STABLE;
-  b.set({ desiredWeights: first, quarantined: true, nextAnalysisTime: undefined, pauseReason: undefined });
+  b.set({ desiredWeights: first, quarantined: true, nextAnalysisTime: undefined, holdEndTime: undefined, pauseReason: undefined });
   b.phase("RollingBack", reason, message);
   // the one write that matters most goes first, in this very reconcile
   b.effects.push({ kind: "setWeights", weights: first });
@@ -89,7 +89,7 @@ function startGradual(b: Builder, r: RolloutSnapshot, w: RolloutWorld, message: 
   const first = steps.findIndex((s) => s.weight < now);
   if (first < 0) return false;
   const planned = steps.slice(first).map((s) => `${s.weight} %`);
-  b.set({ desiredWeights: stepWeights((steps[first] as RollbackStep).weight), rollbackStepIndex: first, rollbackStepStartTime: b.iso, quarantined: true, nextAnalysisTime: undefined, pauseReason: undefined });
+  b.set({ desiredWeights: stepWeights((steps[first] as RollbackStep).weight), rollbackStepIndex: first, rollbackStepStartTime: b.iso, quarantined: true, nextAnalysisTime: undefined, holdEndTime: undefined, pauseReason: undefined });
   b.phase("RollingBack", "AnalysisFailed", message);
   b.effects.push({ kind: "setWeights", weights: b.status.desiredWeights as Weights });
   b.event("Warning", EventReason.RollbackStarted, `${r.spec.candidate.version}: ${message}; stepping the candidate down (gradual): ${planned.join(", ")}, then 0 %`);

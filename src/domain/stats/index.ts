@@ -64,3 +64,14 @@ export {
 } from "./drift.ts";
 export type { Worse, MarginResult } from "./margin.ts";
 export { proportionMarginTest, meanMarginTest, shareExcessTest } from "./margin.ts";
+export type { Tolerance, SequentialOptions, SequentialResult } from "./sequential.ts";
+export {
+  logNormalCdf,
+  mixtureLogEvidence,
+  mixtureBoundary,
+  defaultMixingSd,
+  normalMixtureTest,
+  sequentialProportionTest,
+  sequentialMeanTest,
+  sequentialShareTest,
+} from "./sequential.ts";

@@ -3,7 +3,7 @@
 // before applying its effects, as the real one does. No real time passes.
 import { modelRolloutStatusSchema, rolloutStrategySchema, type ModelRolloutStatus, type RolloutStrategyInput, type Weights } from "../../../src/api/v1alpha1/rollout.ts";
 import type { AnalysisJudgement } from "../../../src/domain/rollout/analysis.ts";
-import { analysisDue, decideRollout, TARGET_HOLD, type MonitorVerdict, type RolloutDecision, type RolloutEffect } from "../../../src/domain/rollout/machine.ts";
+import { analysisDue, decideRollout, interimCheckDue, TARGET_HOLD, type MonitorVerdict, type RolloutDecision, type RolloutEffect } from "../../../src/domain/rollout/machine.ts";
 import type { MonitorEvent } from "../../../src/domain/events.ts";
 
 export const T0 = Date.parse("2026-12-01T10:00:00Z");
@@ -31,11 +31,16 @@ export class RolloutHarness {
   readyAfterTicks = 1;
   /** The outcome the next due analysis gets. */
   nextOutcome: AnalysisJudgement["outcome"] = "Successful";
+  /** When set, judges every due analysis instead of nextOutcome (a real judgement of simulated counts, say). */
+  analyst: ((status: ModelRolloutStatus, now: number, interim: boolean) => AnalysisJudgement & { window: string }) | undefined;
+  /** The outcome the next interim check gets (analysis.interval, before the hold's end). */
+  nextInterimOutcome: AnalysisJudgement["outcome"] = "Successful";
   /** Every weight the route ever held, in order. */
   readonly weightHistory: Weights[] = [{ stable: 100, candidate: 0 }];
   readonly events: MonitorEvent[] = [];
   readonly effects: RolloutEffect[] = [];
   analyses = 0;
+  interimChecks = 0;
   private pendingReady = new Map<FakeWorkload, number>();
   readonly strategy;
   candidateVersion = "v2";
@@ -51,11 +56,15 @@ export class RolloutHarness {
   decide(opts: { analysis?: boolean; forceAnalysis?: boolean } = {}): RolloutDecision {
     // the controller runs no analysis for a held rollout, nor when the hold ends
     const due = opts.forceAnalysis || (analysisDue(this.status, this.now) && !this.paused && this.targetRefusal === undefined && this.status.reason !== TARGET_HOLD);
+    // the controller's choice: an interim check before the hold's end, the step's analysis at it
+    const interim = due && interimCheckDue(this.status, this.now);
+    const outcome = interim ? this.nextInterimOutcome : this.nextOutcome;
     const analysis =
       (opts.analysis ?? true) && due
-        ? { outcome: this.nextOutcome, message: `${this.nextOutcome.toLowerCase()} analysis`, comparisons: [], window: "10m" }
+        ? (this.analyst?.(this.status, this.now, interim) ?? { outcome, message: `${outcome.toLowerCase()} ${interim ? "check" : "analysis"}`, comparisons: [], window: "10m", ...(interim ? { interim: true } : {}) })
         : undefined;
-    if (analysis) this.analyses++;
+    if (analysis && interim) this.interimChecks++;
+    else if (analysis) this.analyses++;
     const state = (w: FakeWorkload) => ({ found: w.found, version: w.version, uri: w.uri, ready: w.found && w.ready, message: w.ready ? "ready" : "rolling" });
     return decideRollout(
       { generation: 1, spec: { monitorRef: { name: "m" }, candidate: { version: this.candidateVersion }, paused: this.paused }, annotations: this.annotations, status: this.status, deleting: this.deleting },
