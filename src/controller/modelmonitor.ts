@@ -233,7 +233,7 @@ export class ModelMonitorReconciler {
     now: number,
   ): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
     const started = performance.now();
-    const plan = planEvaluation(spec, now);
+    const plan = planEvaluation(spec, now, previous.pinned);
     const source = await this.deps.resolveSource(ref.namespace, spec);
     const results = new Map<string, QueryResult>();
     const run = async (queries: QueryRequest[]) => {

@@ -45,9 +45,10 @@ export function versionSelector(spec: Pick<ModelMonitorSpec, "selector" | "model
   return selector;
 }
 
-export function planEvaluation(spec: ModelMonitorSpec, now: number): EvaluationPlan {
+/** `pinned`: the pins in status (a pinned baseline still accumulating is re-queried from its start). */
+export function planEvaluation(spec: ModelMonitorSpec, now: number, pinned: ModelMonitorStatus["pinned"] = {}): EvaluationPlan {
   const rules = namedRules(spec);
-  return { ...planAnalysis({ ...spec, rules: rules.map((r) => r.rule), ruleNames: rules.map((r) => r.name) }, selectorOf(spec), now), selectorSource: selectorSource(spec) };
+  return { ...planAnalysis({ ...spec, rules: rules.map((r) => r.rule), ruleNames: rules.map((r) => r.name) }, selectorOf(spec), now, pinned), selectorSource: selectorSource(spec) };
 }
 
 /** Where the monitor's selector comes from, as a message on a query that matched nothing names it. */

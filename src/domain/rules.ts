@@ -30,17 +30,45 @@ const fmt = (v: number) => String(round(v));
 const pct = (v: number) => `${round(v * 100, 3)} %`;
 
 /**
- * Checks one value against one rule. `baseline` is needed by the relative checks; when it is
- * missing those checks are skipped (the caller reports the baseline as unavailable).
+ * The p-value of "the value is worse than the baseline by more than `threshold`" (both with their
+ * noise), or undefined when the counts allow no test and the limit alone decides.
  */
-export function checkRule(rule: RuleSpec, subject: string, value: number, baseline: number | undefined, samples?: number): Breach | undefined {
+export type BaselineTest = (check: (typeof BASELINE_CHECKS)[number], threshold: number) => number | undefined;
+
+/** A breach of a baseline comparison under a test must be significant at this level (one-sided). */
+export const BASELINE_SIGNIFICANCE = 0.01;
+
+/**
+ * Checks one value against one rule. `baseline` is needed by the relative checks; when it is
+ * missing those checks are skipped (the caller reports the baseline as unavailable). With
+ * `test`, a baseline comparison's tier counts only when its limit is passed and the test says
+ * so at BASELINE_SIGNIFICANCE: the highest tier that is both.
+ */
+export function checkRule(
+  rule: RuleSpec,
+  subject: string,
+  value: number,
+  baseline: number | undefined,
+  samples?: number,
+  test?: BaselineTest,
+  baselineSamples?: number,
+): Breach | undefined {
   const n = samples !== undefined ? ` (${Math.round(samples)} samples)` : "";
+  // a comparison with a baseline says how many samples the baseline had
+  const nb = samples !== undefined && baselineSamples !== undefined ? ` (${Math.round(samples)} samples, baseline from ${Math.round(baselineSamples)})` : n;
   const candidates: Breach[] = [];
-  const push = (check: RuleCheck, amount: number, describe: (threshold: number) => string) => {
+  const push = (check: (typeof BASELINE_CHECKS)[number], amount: number, describe: (threshold: number, extra: string) => string) => {
     const t = rule[check];
     if (!t) return;
-    const hit = tierOf(amount, t);
-    if (hit) candidates.push({ severity: hit.severity, check, threshold: hit.threshold, description: describe(hit.threshold) + n });
+    for (const limit of [t.critical, t.warning]) {
+      const hit = limit === undefined ? undefined : tierOf(amount, { [limit === t.critical ? "critical" : "warning"]: limit });
+      if (!hit) continue;
+      const p = test?.(check, hit.threshold);
+      if (p !== undefined && !(p < BASELINE_SIGNIFICANCE)) continue;
+      const shown = p === undefined ? "" : `, p = ${round(p, 3)}`;
+      candidates.push({ severity: hit.severity, check, threshold: hit.threshold, description: describe(hit.threshold, shown) + nb });
+      return;
+    }
   };
   if (rule.min) {
     const hit = belowTier(value, rule.min);
@@ -52,12 +80,12 @@ export function checkRule(rule: RuleSpec, subject: string, value: number, baseli
   }
   if (baseline !== undefined && Number.isFinite(baseline)) {
     const drop = baseline - value;
-    push("maxDrop", drop, (t) => `${subject} ${fmt(value)} is ${fmt(drop)} under its baseline ${fmt(baseline)} (limit ${fmt(t)})`);
-    push("maxIncrease", -drop, (t) => `${subject} ${fmt(value)} is ${fmt(-drop)} over its baseline ${fmt(baseline)} (limit ${fmt(t)})`);
+    push("maxDrop", drop, (t, p) => `${subject} ${fmt(value)} is ${fmt(drop)} under its baseline ${fmt(baseline)} (limit ${fmt(t)}${p})`);
+    push("maxIncrease", -drop, (t, p) => `${subject} ${fmt(value)} is ${fmt(-drop)} over its baseline ${fmt(baseline)} (limit ${fmt(t)}${p})`);
     if (baseline !== 0) {
       const rel = drop / Math.abs(baseline);
-      push("maxRelativeDrop", rel, (t) => `${subject} ${fmt(value)} is ${pct(rel)} under its baseline ${fmt(baseline)} (limit ${pct(t)})`);
-      push("maxRelativeIncrease", -rel, (t) => `${subject} ${fmt(value)} is ${pct(-rel)} over its baseline ${fmt(baseline)} (limit ${pct(t)})`);
+      push("maxRelativeDrop", rel, (t, p) => `${subject} ${fmt(value)} is ${pct(rel)} under its baseline ${fmt(baseline)} (limit ${pct(t)}${p})`);
+      push("maxRelativeIncrease", -rel, (t, p) => `${subject} ${fmt(value)} is ${pct(-rel)} over its baseline ${fmt(baseline)} (limit ${pct(t)}${p})`);
     }
   }
   return candidates.sort((a, b) => severityRank(b.severity) - severityRank(a.severity))[0];

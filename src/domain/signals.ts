@@ -108,12 +108,18 @@ export interface SignalTotals {
   totals?: ReadonlyMap<string, number>;
 }
 
-/** The overall value of a signal and its additive counts: what a statistical test needs. */
-export function signalTotals(s: SignalSpec, results: Record<string, QueryResult | undefined>, minSamples: number): SignalTotals {
-  const collected = collect(s, results, undefined);
+/** A group of a grouped query: the segment label and one of its values. */
+export interface GroupScope {
+  label: string;
+  group: string;
+}
+
+/** The value of a signal (overall, or of one group) and its additive counts: what a statistical test needs. */
+export function signalTotals(s: SignalSpec, results: Record<string, QueryResult | undefined>, minSamples: number, scope?: GroupScope): SignalTotals {
+  const collected = collect(s, results, scope?.label);
   if ("failed" in collected) return { observation: collected.failed };
   if (s.query) return { observation: observeCustom(results, minSamples) };
-  const m = collected.stats.get(OVERALL);
+  const m = collected.stats.get(scope ? scope.group : OVERALL);
   if (!m) return { observation: noSeries(components(s)) };
   return { observation: fromCounts(s, m, minSamples), totals: m };
 }

@@ -25,7 +25,7 @@ export function monitorStateOf(status: Loose): unknown {
   return {
     ...rest,
     // a rule's coverage is state (judgedRules too); why it was not judged may carry numbers
-    ...(rules ? { rules: rules.map(({ message: _m, ...r }) => r) } : {}),
+    ...(rules ? { rules: rules.map(({ message: _m, baselineSamples: _b, ...r }) => r) } : {}),
     conditions: (conditions ?? []).map(({ message: _m, ...c }) => c),
     // the queries shown follow the spec (its generation is state) and their series counts are values
     signals: (signals ?? []).map(({ value: _v, baseline: _b, samples: _s, message: _m, queries: _q, ...s }) => s),

@@ -364,7 +364,8 @@ describe("coverage: a rule that cannot be judged is never Healthy", () => {
 
     const day = tick(spec, bornAt(T0), T0 + 24 * HOUR, half.status);
     expect(day.status.health).toBe("Healthy");
-    expect(day.status.rules).toEqual([{ name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 24h ago", coverage: "Judged" }]);
+    // an offset baseline reports the samples it had
+    expect(day.status.rules).toEqual([{ name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 24h ago", coverage: "Judged", baselineSamples: 5000 }]);
     expect(day.status.judgedRules).toBe("1/1");
     expect(condition(day, "RulesJudged")).toMatchObject({ status: "True", reason: "Judged", message: "all 1 rules judged" });
     expect(condition(day, "MetricsAvailable")).toMatchObject({ status: "True", message: "every signal and drift check has a value" });
@@ -438,7 +439,7 @@ describe("coverage: a rule that cannot be judged is never Healthy", () => {
     // the baseline window knows north only: south is new
     const answer: Answer = (q) => vector(q.time === T0 ? outcomes(0, 6000, { north: 0.92, south: 0.92 }) : outcomes(0, 3000, { north: 0.92 }));
     const d = tick(seg, answer, T0);
-    expect(d.status.rules).toEqual([{ name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 24h ago", coverage: "Judged", unjudgedSegments: 1 }]);
+    expect(d.status.rules).toEqual([{ name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 24h ago", coverage: "Judged", unjudgedSegments: 1, baselineSamples: 3000 }]);
     expect(d.status.health).toBe("Healthy");
   });
 

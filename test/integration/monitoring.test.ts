@@ -245,6 +245,74 @@ describe("monitoring engine on real metrics", () => {
     await kubectlOk(["delete", "modelmonitor", "young", "-n", ns]);
   });
 
+  it("a pinned baseline waits for its samples: not the first window's, but a growing one's once its standard error is a quarter of the margin", async () => {
+    // accuracy about 0.92 at 400 predictions a second; a margin of 0.01 needs ~11,800 samples (SE ≤ 0.0025),
+    // about 3 windows of 10 s (more if an earlier scenario left the accuracy lower): the first
+    // evaluation's window alone cannot pin it
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelMonitor",
+      metadata: { name: "pinned", namespace: ns },
+      spec: {
+        model: { name: model, version: "v1" },
+        interval: "1s",
+        window: "10s",
+        minSamples: 100,
+        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+        rules: [{ signal: "accuracy", baseline: { pinned: {} }, maxDrop: { warning: 0.01 } }],
+      },
+    });
+    interface Pinned {
+      status?: {
+        health?: string;
+        history?: { time: string; health: string }[];
+        signals?: { name: string; value?: number; samples?: number }[];
+        rules?: { coverage: string; message?: string; baselineSamples?: number }[];
+        pinned?: Record<string, { state?: string; value?: number; at: string; from?: string; samples?: number; test?: string; successes?: number }>;
+      };
+    }
+    const getPinned = () => getJson<Pinned>("modelmonitor", "pinned", ns);
+    const first = await waitFor("the first evaluation of pinned", async () => {
+      const mm = await getPinned();
+      return mm.status?.history?.length ? mm : undefined;
+    }, 60_000);
+    const firstTime = Date.parse(first.status?.history?.[0]?.time as string);
+    const windowSamples = first.status?.signals?.[0]?.samples as number;
+    expect(windowSamples).toBeGreaterThan(1000);
+    // the first evaluation's window has a value, but too few samples for the margin: not pinned, not judged
+    expect(first.status?.history?.[0]?.health).toBe("Unknown");
+    const accumulating = first.status?.pinned?.["signal:accuracy"];
+    expect(accumulating).toMatchObject({ state: "Accumulating" });
+    expect(accumulating?.value).toBeUndefined();
+    const from = Date.parse(accumulating?.from as string);
+    expect(from).toBe(Date.parse(accumulating?.at as string) - 10_000);
+    expect(first.status?.rules?.[0]?.coverage).toBe("NoBaseline");
+    const wanted = /^pinned baseline accumulating since \S+: (\d+) of ~(\d+) samples$/.exec(first.status?.rules?.[0]?.message ?? "");
+    expect(wanted, first.status?.rules?.[0]?.message).not.toBeNull();
+    // the samples for a standard error of a quarter of 0.01 at the accuracy seen: 16 p(1 − p) / 0.01²
+    const needFor = (p: number) => (16 * p * (1 - p)) / 0.01 ** 2;
+    const needed = Number(wanted?.[2]);
+    const firstValue = first.status?.signals?.[0]?.value as number;
+    expect(needed / needFor(firstValue)).toBeCloseTo(1, 1);
+    expect(needed).toBeGreaterThan(2 * windowSamples);
+
+    const pinned = await waitFor("the baseline pinned", async () => {
+      const mm = await getPinned();
+      return mm.status?.pinned?.["signal:accuracy"]?.state === "Pinned" ? mm : undefined;
+    }, 120_000);
+    const pin = pinned.status?.pinned?.["signal:accuracy"];
+    // one window from the first evaluation's start, long enough to hold the samples needed
+    expect(Date.parse(pin?.from as string)).toBe(from);
+    expect(Date.parse(pin?.at as string)).toBeGreaterThan(firstTime + 10_000);
+    expect(pin?.samples).toBeGreaterThan(0.99 * needFor(pin?.value as number));
+    expect(pin?.samples).toBeGreaterThan(2 * windowSamples);
+    expect(pin?.test).toBe("twoProportion");
+    expect((pin?.successes as number) / (pin?.samples as number)).toBeCloseTo(pin?.value as number, 5);
+    expect(pinned.status?.rules?.[0]).toMatchObject({ coverage: "Judged", baselineSamples: Math.round(pin?.samples as number) });
+    await waitFor("pinned Healthy", async () => (await getPinned()).status?.health === "Healthy", 30_000);
+    await kubectlOk(["delete", "modelmonitor", "pinned", "-n", ns]);
+  });
+
   it("shows the PromQL it ran with its series count, and tells a misspelt metric from a selector that matches nothing", async () => {
     interface Shown {
       status?: {

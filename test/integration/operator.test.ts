@@ -26,7 +26,7 @@ interface MM {
     signals?: { name: string; segment?: string; state: string; value?: number; samples?: number; reason?: string }[];
     findings?: { type: string; severity: string; description: string }[];
     conditions?: { type: string; status: string; reason: string }[];
-    pinned?: Record<string, { value?: number; at: string }>;
+    pinned?: Record<string, { value?: number; at: string; state?: string }>;
     history?: { time: string }[];
   };
 }
@@ -182,7 +182,8 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
     await apply(monitor("pinned", { rules: [{ signal: "accuracy", baseline: { pinned: {} }, maxDrop: { warning: 0.05 } }] }));
     const before = await waitFor("a pinned baseline", async () => {
       const mm = await get("pinned");
-      return mm.status?.pinned?.["signal:accuracy"] ? mm : undefined;
+      // taken, not still accumulating (its state would change after the restart by design)
+      return mm.status?.pinned?.["signal:accuracy"]?.state === "Pinned" ? mm : undefined;
     });
     await operator.stop("SIGKILL");
     operator = await startOperator([ns], ns);

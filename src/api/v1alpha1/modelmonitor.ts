@@ -388,6 +388,10 @@ const featureDriftStatus = z.object({
  * offset window before the model's first metrics); NoData (no series, or a zero denominator);
  * InsufficientSamples (fewer samples than minSamples); Error (a query or its data failed).
  */
+export const PIN_STATES = ["Accumulating", "Pinned"] as const;
+/** The tests a pinned signal baseline can take part in; `none`: the limit alone decides. */
+export const PIN_TESTS = ["twoProportion", "welch", "quantileShare", "none"] as const;
+
 export const COVERAGE_STATES = ["Judged", "NoBaseline", "NoData", "InsufficientSamples", "Error"] as const;
 export type Coverage = (typeof COVERAGE_STATES)[number];
 
@@ -397,6 +401,7 @@ const ruleStatus = z.object({
   coverage: z.enum(COVERAGE_STATES).describe("Whether the rule could be judged on the signal's overall value."),
   message: z.string().optional().describe("Why it could not be judged."),
   unjudgedSegments: z.int32().min(0).optional().describe("Segments on which it could not be judged (a count: status stays bounded)."),
+  baselineSamples: z.number().min(0).optional().describe("Samples behind the baseline of the overall value (a pinned or offset baseline), or gathered so far while a pin accumulates."),
 });
 export type RuleStatus = z.infer<typeof ruleStatus>;
 
@@ -436,7 +441,16 @@ const pinnedValue = z.object({
     .optional(),
   vector: z.array(z.number()).optional(),
   version: z.string().optional(),
-  at: time(),
+  at: time().describe("When it was taken; while Accumulating, when the accumulation started."),
+  state: z
+    .enum(PIN_STATES)
+    .optional()
+    .describe("A signal's pinned baseline is Accumulating (not used yet) until its window holds enough samples for the rules' margins, then Pinned."),
+  from: time().optional().describe("Start of the window the baseline covers (a signal's pin): it ends at `at`."),
+  samples: z.number().min(0).optional().describe("Samples in that window."),
+  test: z.enum(PIN_TESTS).optional().describe("The two-sample test the pinned counts allow (docs/statistics.md)."),
+  successes: z.number().min(0).optional().describe("For a rate: the successes of `samples` trials."),
+  variance: z.number().min(0).optional().describe("For a mean: the sample variance (n − 1) around `value`."),
 });
 export type PinnedValue = z.infer<typeof pinnedValue>;
 

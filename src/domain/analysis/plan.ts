@@ -1,7 +1,7 @@
 // What one analysis queries: a model's signals (with their baselines and fairness groups) and
 // drift checks, for one selector over one window. The selector is a parameter, so the same
 // checks can be planned for the stable version and for a candidate over the same window.
-import type { DriftSpec, ModelMonitorSpec, RuleSpec, SignalSpec } from "../../api/v1alpha1/modelmonitor.ts";
+import type { DriftSpec, ModelMonitorSpec, PinnedValue, RuleSpec, SignalSpec } from "../../api/v1alpha1/modelmonitor.ts";
 import { durationMs, promDuration } from "../duration.ts";
 import { queryKey, type QueryRequest, type QueryResult } from "../observation.ts";
 import { sumIncrease, vectorSelector } from "../promql.ts";
@@ -34,8 +34,11 @@ export interface PlannedSignal {
   /** Its current window, as PromQL writes it. */
   window: string;
   minSamples: number;
+  windowMs: number;
   current: Queries;
   baselines: Map<string, Queries>; // offset text -> queries at now - offset
+  /** Pins still accumulating (pin key -> queries over the one growing window from its start to now). */
+  accumulating: Map<string, Queries>;
   fairness: Map<string, Queries>; // group label -> queries
 }
 
@@ -65,7 +68,8 @@ const at = (exprs: Record<string, string>, time: number): Queries =>
 export const resultsFor = (qs: Queries, results: Results): Record<string, QueryResult | undefined> =>
   Object.fromEntries(Object.entries(qs).map(([id, q]) => [id, results.get(queryKey(q))]));
 
-export function planAnalysis(spec: AnalysisSpec, selector: Selector, now: number): AnalysisPlan {
+/** `pinned`: the remembered pins; a signal's pin still accumulating is re-queried as one range from its start. */
+export function planAnalysis(spec: AnalysisSpec, selector: Selector, now: number, pinned: Readonly<Record<string, PinnedValue>> = {}): AnalysisPlan {
   const signals = spec.signals.map((signal): PlannedSignal => {
     const window = promDuration(durationMs(signal.window ?? spec.window));
     const ctx = { selector, window, groupBy: signal.query ? undefined : spec.segments?.label };
@@ -77,12 +81,22 @@ export function planAnalysis(spec: AnalysisSpec, selector: Selector, now: number
     for (const f of spec.fairness)
       if (f.signal === signal.name && !signal.query)
         fairness.set(f.groupLabel, at(signalQueries(signal, { ...ctx, groupBy: f.groupLabel }), now));
+    const accumulating = new Map<string, Queries>();
+    if (spec.rules.some((r) => r.signal === signal.name && r.baseline?.pinned))
+      for (const [key, pin] of Object.entries(pinned)) {
+        if (pin.state !== "Accumulating" || pinSignal(key) !== signal.name) continue;
+        // the whole range since the accumulation started, never less than the signal's window
+        const range = Math.max(now - Date.parse(pin.from ?? pin.at), durationMs(window));
+        accumulating.set(key, at(signalQueries(signal, { ...ctx, window: promDuration(range) }), now));
+      }
     return {
       signal,
       window,
       minSamples: signal.minSamples ?? spec.minSamples,
+      windowMs: durationMs(window),
       current: at(signalQueries(signal, ctx), now),
       baselines,
+      accumulating,
       fairness,
     };
   });
@@ -112,6 +126,7 @@ export function analysisQueries(plan: AnalysisPlan): QueryRequest[] {
   for (const s of plan.signals) {
     add(s.current);
     for (const q of s.baselines.values()) add(q);
+    for (const q of s.accumulating.values()) add(q);
     for (const q of s.fairness.values()) add(q);
   }
   for (const d of plan.drift) {
@@ -120,3 +135,6 @@ export function analysisQueries(plan: AnalysisPlan): QueryRequest[] {
   }
   return [...all.values()];
 }
+
+/** The signal a pin key belongs to: `signal:<name>` or `signal:<name>@<segment>`. */
+export const pinSignal = (key: string): string | undefined => (key.startsWith("signal:") ? (key.slice("signal:".length).split("@")[0] as string) : undefined);

@@ -3,9 +3,10 @@
 import type { Coverage, Finding, ModelMonitorSpec, RuleSpec, RuleStatus, SignalStatus } from "../../api/v1alpha1/modelmonitor.ts";
 import { durationMs } from "../duration.ts";
 import { round, type Observation } from "../observation.ts";
-import { checkRule, describeRule, findingTypeFor, needsBaseline } from "../rules.ts";
+import { BASELINE_CHECKS, checkRule, describeRule, findingTypeFor, needsBaseline } from "../rules.ts";
+import { evidenceOf } from "../rollout/evidence.ts";
 import { observeSignal, type SignalObservations } from "../signals.ts";
-import { baselineFor, missingBaseline } from "./baselines.ts";
+import { baselineFor, pinnedBaseline, pinnedBaselineTest, type Baseline, type BaselineSources } from "./baselines.ts";
 import { emptyOutcome, type AnalysisMemory, type CheckOutcome } from "./outcome.ts";
 import { resultsFor, type PlannedSignal, type Results } from "./plan.ts";
 
@@ -38,21 +39,30 @@ export function checkSignal(
   const scopes: [string | undefined, Observation][] = [[undefined, obs.overall], ...kept];
   const offsets = new Map<string, SignalObservations>();
   for (const [offset, qs] of p.baselines) offsets.set(offset, observeSignal(p.signal, resultsFor(qs, results), p.minSamples, segmentLabel));
+  const current = resultsFor(p.current, results);
+  const accumulating = new Map([...p.accumulating].map(([key, qs]) => [key, resultsFor(qs, results)]));
+  const margin = smallestMargin(rules.map((r) => r.rule).filter((r) => r.baseline?.pinned));
 
   // per rule: its coverage on the overall value, and how many segments it could not judge
   const overallCoverage = new Map<number, ScopeCoverage>();
   const unjudgedSegments = new Map<number, number>();
   for (const [segment, o] of scopes) {
     let shownBaseline: number | undefined;
+    const src: BaselineSources = { signal: p.signal, segment, segmentLabel, current, accumulating, offsets, windowMs: p.windowMs, minSamples: p.minSamples, margin };
+    // one pinned baseline per scope, whichever rules use it
+    let pinned: Baseline | undefined;
+    const scopeEvidence = once(() => evidenceOf(p.signal, current, undefined, segment !== undefined && segmentLabel ? { label: segmentLabel, group: segment } : undefined));
     for (const { rule, index } of rules) {
-      const baseline = baselineFor(rule, p.signal, segment, o, offsets, memory, outcome, nowIso);
+      const b = baselineFor(rule, src, () => (pinned ??= pinnedBaseline(rule, src, memory, outcome, now)));
+      const baseline = b?.state === "Value" ? b.value : undefined;
       shownBaseline ??= baseline;
-      const judged = ruleCoverage(rule, segment, o, baseline, offsets);
-      if (segment === undefined) overallCoverage.set(index, judged);
+      const judged = ruleCoverage(rule, o, b);
+      if (segment === undefined) overallCoverage.set(index, b?.samples !== undefined ? { ...judged, baselineSamples: Math.round(b.samples) } : judged);
       else if (judged.coverage !== "Judged") unjudgedSegments.set(index, (unjudgedSegments.get(index) ?? 0) + 1);
       if (o.state !== "Value") continue;
       const subject = segment === undefined ? p.signal.name : `${p.signal.name} [${segments?.label}=${segment}]`;
-      const breach = checkRule(rule, subject, o.value, baseline, o.samples);
+      const test = b?.state === "Value" && b.pin ? pinnedBaselineTest(b.pin, scopeEvidence()) : undefined;
+      const breach = checkRule(rule, subject, o.value, baseline, o.samples, test, b?.state === "Value" ? b.samples : undefined);
       if (!breach) continue;
       // a breach becomes a finding once it has lasted the rule's `for`; its start is remembered
       const key = `rule${index}|${p.signal.name}|${segment ?? ""}`;
@@ -78,7 +88,7 @@ export function checkSignal(
     statuses[0] = { ...statuses[0], message: `${dropped} more values of ${segments?.label} not evaluated: at most ${MAX_SEGMENTS} segments (the ones with the most samples); list them in spec.segments.values` };
   const ruleStatuses = rules.map(({ rule, index, name }) => {
     // the overall scope always runs: every rule has its entry
-    const { coverage, message } = overallCoverage.get(index) as ScopeCoverage;
+    const { coverage, message, baselineSamples } = overallCoverage.get(index) as ScopeCoverage;
     const segmentsLeft = unjudgedSegments.get(index) ?? 0;
     return {
       index,
@@ -87,26 +97,46 @@ export function checkSignal(
       coverage,
       ...(message !== undefined ? { message } : {}),
       ...(segmentsLeft > 0 ? { unjudgedSegments: segmentsLeft } : {}),
+      ...(baselineSamples !== undefined ? { baselineSamples } : {}),
     };
   });
   return { statuses, rules: ruleStatuses, overall: obs.overall, outcome };
 }
 
-type ScopeCoverage = { coverage: Coverage; message?: string };
+type ScopeCoverage = { coverage: Coverage; message?: string; baselineSamples?: number };
 
 /**
  * Whether a rule could be judged on one scope: the signal needs a value, and a rule with a
  * baseline comparison needs its baseline's value too (else only its min/max could run).
  */
-function ruleCoverage(rule: RuleSpec, segment: string | undefined, o: Observation, baseline: number | undefined, offsets: Map<string, SignalObservations>): ScopeCoverage {
+function ruleCoverage(rule: RuleSpec, o: Observation, b: Baseline | undefined): ScopeCoverage {
   if (o.state === "Error") return { coverage: "Error", message: `${o.reason}: ${o.message}` };
   if (o.state === "NoData") return { coverage: o.reason === "TooFewSamples" ? "InsufficientSamples" : "NoData", message: `${o.reason}: ${o.message}` };
-  if (needsBaseline(rule) && (baseline === undefined || !Number.isFinite(baseline))) return { coverage: "NoBaseline", message: missingBaseline(rule, segment, offsets) };
+  if (!needsBaseline(rule)) return { coverage: "Judged" };
+  if (b?.state === "Missing") return { coverage: "NoBaseline", message: b.message };
+  if (b === undefined || !Number.isFinite(b.value)) return { coverage: "NoBaseline", message: "the rule has no baseline" };
   // a relative change from 0 is undefined: checkRule skips those checks
-  if (baseline === 0 && rule.maxDrop === undefined && rule.maxIncrease === undefined && needsBaseline(rule))
+  if (b.value === 0 && rule.maxDrop === undefined && rule.maxIncrease === undefined)
     return { coverage: "NoBaseline", message: "the baseline is 0: a relative change from it is undefined" };
   return { coverage: "Judged" };
 }
+
+/** The smallest margin of some rules, as an absolute amount for a given baseline (a relative limit scales with it). */
+export function smallestMargin(rules: readonly RuleSpec[]): (baseline: number) => number | undefined {
+  const limits = (checks: readonly (typeof BASELINE_CHECKS)[number][]) =>
+    rules.flatMap((r) => checks.flatMap((c) => [r[c]?.warning, r[c]?.critical])).filter((x): x is number => x !== undefined);
+  const absolute = limits(["maxDrop", "maxIncrease"]);
+  const relative = limits(["maxRelativeDrop", "maxRelativeIncrease"]);
+  return (baseline) => {
+    const all = [...absolute, ...relative.map((r) => r * Math.abs(baseline))];
+    return all.length ? Math.min(...all) : undefined;
+  };
+}
+
+const once = <T>(f: () => T): (() => T) => {
+  let done: { v: T } | undefined;
+  return () => (done ??= { v: f() }).v;
+};
 
 /** Segments evaluated per signal without spec.segments.values: status, findings and the operator's series stay bounded. */
 export const MAX_SEGMENTS = 64;

@@ -202,10 +202,13 @@ const describe = (signal: string, measured: number, relative: boolean) =>
     ? `${signal} ${measured >= 0 ? "+" : ""}${Number.isFinite(measured) ? `${r6(measured * 100)} %` : "from zero"}`
     : `${signal} ${measured >= 0 ? "+" : ""}${r6(measured)}`;
 
-type WorseTest = { kind: "p"; name: string; pValue: number } | { kind: "none"; why: string } | { kind: "error"; name: string; reason: string };
+export type WorseTest = { kind: "p"; name: string; pValue: number } | { kind: "none"; why: string } | { kind: "error"; name: string; reason: string };
 
-/** The one-sided test that the candidate is worse than tolerated, chosen by what the counts allow. */
-function worseTest(stable: { basis: Basis; value: number }, candidate: { basis: Basis }, worse: Alternative, margin: number, relativeLimit: number | undefined): WorseTest {
+/**
+ * The one-sided test that the candidate is worse than tolerated, chosen by what the counts allow.
+ * Also a monitor rule's test of its current value against a pinned baseline (analysis/baselines.ts).
+ */
+export function worseTest(stable: { basis: Basis; value: number }, candidate: { basis: Basis }, worse: Alternative, margin: number, relativeLimit: number | undefined): WorseTest {
   const a = stable.basis;
   const b = candidate.basis;
   if (a.test === "twoProportion" && b.test === "twoProportion") {

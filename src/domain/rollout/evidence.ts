@@ -3,7 +3,7 @@
 // quantiles). Built from the same summed counts as the monitor's own observations.
 import type { SignalSpec } from "../../api/v1alpha1/modelmonitor.ts";
 import type { QueryResult } from "../observation.ts";
-import { histogramOfTotals, signalTotals } from "../signals.ts";
+import { histogramOfTotals, signalTotals, type GroupScope } from "../signals.ts";
 import { momentsFromBins, type Histogram } from "../stats/index.ts";
 
 /** The statistics behind a value, by the test they allow. */
@@ -26,9 +26,10 @@ export function evidenceOf(
   s: SignalSpec,
   results: Record<string, QueryResult | undefined>,
   bucketResults: Record<string, QueryResult | undefined> | undefined,
+  scope?: GroupScope,
 ): Evidence {
   // every sample counts here: the comparison, not the observation, decides what is too few
-  const { observation, totals } = signalTotals(s, results, 0);
+  const { observation, totals } = signalTotals(s, results, 0, scope);
   if (observation.state === "Error") return { state: "Error", message: observation.message };
   if (observation.state === "NoData") return { state: "NoData", message: observation.message, ...(observation.samples !== undefined ? { samples: observation.samples } : {}) };
   const value = observation.value;
@@ -53,7 +54,7 @@ export function evidenceOf(
     const h = s.histogram;
     if (h.measure === "mean") {
       const bucketSignal = bucketSignalOf(s) as SignalSpec;
-      const buckets = bucketResults ? signalTotals(bucketSignal, bucketResults, 0) : undefined;
+      const buckets = bucketResults ? signalTotals(bucketSignal, bucketResults, 0, scope) : undefined;
       if (buckets?.observation.state === "Error") return { state: "Error", message: buckets.observation.message };
       const hist = buckets?.totals ? histogramOfTotals(buckets.totals) : undefined;
       const moments = hist?.ok ? momentsFromBins(hist.value, { sum: get("sum") }) : undefined;

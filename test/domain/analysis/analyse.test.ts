@@ -11,7 +11,7 @@ const spec = modelMonitorSpecSchema.parse({
   model: { name: "fraud" },
   minSamples: 10,
   signals: [{ name: "accuracy", classification: { metric: "preds_total" } }],
-  rules: [{ signal: "accuracy", min: { warning: 0.85, critical: 0.8 }, maxDrop: { warning: 0.03 }, baseline: { pinned: {} } }],
+  rules: [{ signal: "accuracy", min: { warning: 0.85, critical: 0.8 }, maxDrop: { warning: 0.05 }, baseline: { pinned: {} } }],
 });
 const counts = (acc: number): QueryResult => ({ kind: "vector", samples: [{ labels: { outcome: "tp" }, value: 1000 * acc }, { labels: { outcome: "fp" }, value: 1000 * (1 - acc) }] });
 // the "metrics backend": accuracy by the version the query selects
@@ -39,7 +39,10 @@ describe("analyse", () => {
     const plan = planAnalysis(spec, { model: "fraud", version: "v2" }, T0);
     const remembered = { "signal:accuracy": { value: 0.93, at: "2026-11-30T10:00:00.000Z" } };
     const first = analyse(plan, resultsOf(analysisQueries(plan)), memory(), T0);
-    expect(first.pinned).toEqual({ "signal:accuracy": { value: 0.82, at: "2026-12-01T10:00:00.000Z" } });
+    // 1000 samples: a standard error of 0.012, under a quarter of the 0.05 margin
+    expect(first.pinned).toEqual({
+      "signal:accuracy": { state: "Pinned", value: 0.82, at: "2026-12-01T10:00:00.000Z", from: "2026-12-01T09:00:00.000Z", samples: 1000, test: "twoProportion", successes: 820 },
+    });
     expect(first.events.map((e) => e.reason)).toEqual(["BaselinePinned"]);
     const again = analyse(plan, resultsOf(analysisQueries(plan)), memory(remembered), T0);
     expect(again.pinned).toEqual(remembered);
