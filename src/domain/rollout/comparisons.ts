@@ -36,23 +36,31 @@ export const limitOf = (c: ComparisonSpec): { check: ComparisonLimit; limit: num
 
 const r6 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
 
-export function compareVersions(c: ComparisonSpec, stable: Evidence, candidate: Evidence, o: ComparisonOptions): ComparisonRecord {
+/**
+ * What both kinds of comparison start from: the limit, the record's common fields and, with
+ * enough samples on both sides, the measured difference (relative: over |stable|) and whether it
+ * is beyond the limit. A record when the evidence cannot be compared.
+ */
+function measure(c: ComparisonSpec, stable: Evidence, candidate: Evidence, minSamples: number) {
   const { check, limit } = limitOf(c);
   const base = { signal: c.signal, check, limit };
-  const unusable = insufficient(stable, candidate, o.minSamples);
-  if (unusable) return { ...base, ...unusable, ...figures(stable, candidate) };
+  const unusable = insufficient(stable, candidate, minSamples);
+  if (unusable) return { comparable: false as const, record: { ...base, ...unusable, ...figures(stable, candidate) } as ComparisonRecord };
   const s = stable as Extract<Evidence, { state: "Value" }>;
   const k = candidate as Extract<Evidence, { state: "Value" }>;
   const relative = check === "maxRelativeIncrease" || check === "maxRelativeDecrease";
   const worse: Alternative = check === "maxRelativeIncrease" || check === "maxIncrease" ? "greater" : "less";
   const diff = k.value - s.value;
-  let measured: number;
-  if (relative) {
-    if (s.value === 0) measured = diff === 0 ? 0 : diff > 0 ? Infinity : -Infinity;
-    else measured = diff / Math.abs(s.value);
-  } else measured = diff;
+  const measured = relative ? (s.value === 0 ? (diff === 0 ? 0 : diff > 0 ? Infinity : -Infinity) : diff / Math.abs(s.value)) : diff;
   const out = { ...base, ...figures(s, k), ...(Number.isFinite(measured) ? { difference: r6(measured) } : {}) };
   const beyond = worse === "greater" ? measured > limit + EPSILON : -measured > limit + EPSILON;
+  return { comparable: true as const, s, k, limit, relative, worse, measured, out, beyond };
+}
+
+export function compareVersions(c: ComparisonSpec, stable: Evidence, candidate: Evidence, o: ComparisonOptions): ComparisonRecord {
+  const m = measure(c, stable, candidate, o.minSamples);
+  if (!m.comparable) return m.record;
+  const { s, k, limit, relative, worse, measured, out, beyond } = m;
   if (!beyond) return { ...out, outcome: "Passed" };
   // the tolerance as an absolute margin on the measured scale
   const margin = relative ? limit * Math.abs(s.value) : limit;
@@ -81,18 +89,9 @@ export interface SequentialComparisonOptions {
  * no test on its counts never fails an interim check (the hold's end judges it by its tolerance).
  */
 export function sequentialComparison(c: ComparisonSpec, stable: Evidence, candidate: Evidence, o: SequentialComparisonOptions): ComparisonRecord {
-  const { check, limit } = limitOf(c);
-  const base = { signal: c.signal, check, limit };
-  const unusable = insufficient(stable, candidate, o.minSamples);
-  if (unusable) return { ...base, ...unusable, ...figures(stable, candidate) };
-  const s = stable as Extract<Evidence, { state: "Value" }>;
-  const k = candidate as Extract<Evidence, { state: "Value" }>;
-  const relative = check === "maxRelativeIncrease" || check === "maxRelativeDecrease";
-  const worse: Alternative = check === "maxRelativeIncrease" || check === "maxIncrease" ? "greater" : "less";
-  const diff = k.value - s.value;
-  const measured = relative ? (s.value === 0 ? (diff === 0 ? 0 : diff > 0 ? Infinity : -Infinity) : diff / Math.abs(s.value)) : diff;
-  const out = { ...base, ...figures(s, k), ...(Number.isFinite(measured) ? { difference: r6(measured) } : {}) };
-  const beyond = worse === "greater" ? measured > limit + EPSILON : -measured > limit + EPSILON;
+  const m = measure(c, stable, candidate, o.minSamples);
+  if (!m.comparable) return m.record;
+  const { s, k, limit, relative, worse, measured, out, beyond } = m;
   const tested = sequentialTest(s, k, worse, relative ? { relative: limit } : { margin: limit }, o, limit, relative);
   const test = tested?.result;
   if (test === undefined) return { ...out, outcome: beyond ? "Inconclusive" : "Passed", test: "none", message: `${c.signal}: no anytime-valid test on these counts; the hold's end judges it by its limit` };
