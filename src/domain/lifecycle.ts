@@ -17,15 +17,16 @@ export const evaluationIntervalMs = (specIntervalMs: number): number =>
   Number.isFinite(specIntervalMs) ? Math.max(MIN_EVALUATION_INTERVAL_MS, specIntervalMs) : MIN_EVALUATION_INTERVAL_MS;
 
 /**
- * A monitor whose Secret is missing or refuses its source is evaluated again this often, whatever
- * its interval: the Secret's owner is likely fixing it, and a monitor on a 30-minute interval
- * should not wait 30 minutes to see the fix. Each retry costs one Secret read at most (the
- * resolver keeps a refused Secret 10 s) and no query.
+ * A monitor whose Secret is missing, refuses its source, or holds credentials the source rejects
+ * (HTTP 401/403, e.g. a token rotated at the source first) is evaluated again this often,
+ * whatever its interval: the Secret's owner is likely fixing it, and a monitor on a 30-minute
+ * interval should not wait 30 minutes to see the fix. Each retry costs one Secret read at most
+ * (the resolver keeps such a Secret 10 s), and no query unless the Secret is usable.
  */
 export const CREDENTIALS_RETRY_MS = 10_000;
-const CREDENTIAL_REASONS = new Set(["CredentialsNotAllowed", "SecretNotFound"]);
+const CREDENTIAL_REASONS = new Set(["CredentialsNotAllowed", "SecretNotFound", "QueryUnauthorized"]);
 
-/** Whether the last evaluation could not query for want of usable credentials. */
+/** Whether the last evaluation could not get an answer for want of usable credentials. */
 export const waitingForCredentials = (status: ModelMonitorStatus): boolean =>
   status.conditions.some((c) => c.type === "MetricsAvailable" && c.status === "False" && CREDENTIAL_REASONS.has(c.reason));
 

@@ -105,6 +105,24 @@ describe("metrics source resolver", () => {
     expect(reads).toEqual(["prom", "prom", "prom"]);
   });
 
+  it("a token the source rejects is read again after 10 s: a rotated Secret is used at the next evaluation", async () => {
+    let clock = 0;
+    const reads: string[] = [];
+    const seen: (string | undefined)[] = [];
+    const port = await listen(createServer((req, res) => (seen.push(req.headers.authorization), req.headers.authorization === "Bearer new" ? res.end(success) : res.writeHead(401).end())));
+    const url = `http://127.0.0.1:${port}`;
+    const secrets: Record<string, Awaited<ReturnType<SecretReader>>> = { "ml/prom": boundTo(url, { token: "old" }) };
+    const resolve = createSourceResolver({ defaultUrl: url, defaultTimeoutMs: 2_000, retries: 0, limiter: new Limiter(4), now: () => clock, readSecret: async (ns, name) => (reads.push(name), secrets[`${ns}/${name}`]) });
+    const s = spec({ url, authSecretRef: { name: "prom" } });
+    const answer = async () => (await resolve("ml", s)).query({ expr: "up", time: 0 });
+    expect(await answer()).toMatchObject({ error: "Unauthorized" });
+    secrets["ml/prom"] = boundTo(url, { token: "new" });
+    clock = 10_001;
+    expect(await answer()).toEqual({ kind: "vector", samples: [] });
+    expect(seen).toEqual(["Bearer old", "Bearer new"]);
+    expect(reads).toEqual(["prom", "prom"]);
+  });
+
   it("follows no redirect: an allowed server cannot forward the credentials elsewhere", async () => {
     const seen: (string | undefined)[] = [];
     const elsewhere = await listen(createServer((req, res) => (seen.push(req.headers.authorization), res.end(success))));

@@ -21,6 +21,7 @@ describe("evaluationDue", () => {
     ["evaluation asked for, already handled", status({ evaluateToken: "now-1" }), 3, { "modelguardian.dev/evaluate": "now-1" }, T + 1_000, { due: false, afterMs: 59_000 }],
     ["a missing Secret: again after 10 s", status({ conditions: [metricsFalse("SecretNotFound")] }), 3, {}, T + 10_000, { due: true }],
     ["refused credentials: again after 10 s", status({ conditions: [metricsFalse("CredentialsNotAllowed")] }), 3, {}, T + 4_000, { due: false, afterMs: 6_000 }],
+    ["credentials the source rejects (401): again after 10 s", status({ conditions: [metricsFalse("QueryUnauthorized")] }), 3, {}, T + 10_000, { due: true }],
     ["an unreachable source waits for its interval", status({ conditions: [metricsFalse("PrometheusUnreachable")] }), 3, {}, T + 10_000, { due: false, afterMs: 50_000 }],
   ])("%s", (_, s, generation, annotations, now, expected) => {
     expect(evaluationDue(s, generation, annotations, 60_000, now)).toEqual(expected);

@@ -97,7 +97,8 @@ export function createSourceResolver(o: ResolverOptions) {
   };
   const secrets = new Map<string, { until: number; secret: Awaited<ReturnType<SecretReader>> }>();
   const ttl = o.secretTtlMs ?? 60_000;
-  // a Secret that was missing or refused is read again sooner: its owner is likely fixing it
+  // a Secret that was missing, refused, or whose credentials the source rejected is read again
+  // sooner: its owner is likely fixing or rotating it
   const refusedTtl = Math.min(ttl, 10_000);
   const failing = (message: string, error: "Unauthorized" | "CredentialsRefused" | "CredentialsMissing" = "Unauthorized"): MetricsSource => ({
     query: async () => ({ kind: "error", error, message }),
@@ -109,6 +110,7 @@ export function createSourceResolver(o: ResolverOptions) {
     let auth: PrometheusAuth | undefined;
     let ca: string | undefined;
     const secretName = spec.source?.authSecretRef?.name;
+    let used: { until: number } | undefined;
     if (secretName) {
       const key = `${namespace}/${secretName}`;
       let cached = secrets.get(key);
@@ -130,6 +132,7 @@ export function createSourceResolver(o: ResolverOptions) {
         cached.until = Math.min(cached.until, now() + refusedTtl);
         return failing(verdict.message, "CredentialsRefused");
       }
+      used = cached;
       const data = secret.data;
       if (data.token) auth = { bearerToken: data.token.trim() };
       else if (data.username !== undefined && data.password !== undefined) auth = { username: data.username, password: data.password };
@@ -144,6 +147,16 @@ export function createSourceResolver(o: ResolverOptions) {
       clients.set(cacheKey, client);
     } else gateOf(url); // keeps the source's gate from being swept while its client is in use
     client.usedAt = now();
-    return client.source;
+    if (!used) return client.source;
+    // credentials the source rejects (a rotated token) are read again soon, not after a minute
+    const source = client.source;
+    const entry = used;
+    return {
+      query: async (request) => {
+        const answer = await source.query(request);
+        if (answer.kind === "error" && answer.error === "Unauthorized") entry.until = Math.min(entry.until, now() + refusedTtl);
+        return answer;
+      },
+    };
   };
 }
