@@ -85,7 +85,7 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
     expect(m.status?.observedGeneration).toBe(1);
     expect(m.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "True", reason: "Evaluated" });
     const table = await kubectlOk(["get", "modelmonitors", "-n", ns]);
-    expect(table).toMatch(new RegExp(`fraud\\s+${model}\\s+v1\\s+v1\\s+Healthy\\s+accuracy=0\\.\\d+`));
+    expect(table).toMatch(new RegExp(`fraud\\s+${model}\\s+v1\\s+v1\\s+Healthy\\s+1/1\\s+accuracy=0\\.\\d+`));
   });
 
   it("flips to Critical within two evaluation intervals of the data degrading, with a Warning event", async () => {
