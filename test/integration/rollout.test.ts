@@ -22,8 +22,10 @@ interface Rollout {
     stepIndex?: number;
     weights?: { stable: number; candidate: number };
     quarantined?: boolean;
-    analyses?: { step: number; outcome: string; comparisons: { signal: string; outcome: string; pValue?: number; candidate?: number; stable?: number }[] }[];
+    analyses?: { step: number; outcome: string; interim?: boolean; comparisons: { signal: string; outcome: string; pValue?: number; candidate?: number; stable?: number }[] }[];
     conditions?: { type: string; status: string; reason: string }[];
+    holdEndTime?: string;
+    exposure?: { signal: string; samples: number };
   };
 }
 interface Route {
@@ -234,6 +236,32 @@ describe("a canary rollout through the Gateway API data plane", () => {
     const reasons = (await events(ns, "canary-v3")).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["AnalysisFailed", "RollbackStarted", "RolledBack", "Quarantined"]));
   }, 200_000);
+
+  it("checks continuously: a candidate wrong on every request, on a step held 10 minutes, is rolled back by a check long before the hold ends", async () => {
+    PROFILES.set("v20", { accuracy: 0 }); // every prediction wrong
+    await apply(policy(policyExtra, { interval: "10s" }, [{ weight: 30, hold: "10m" }, { weight: 70, hold: "10m" }]));
+    try {
+      await apply(newRollout("canary-v20", "v20"));
+      await waitFor("traffic on v20", async () => (await routeWeights()).candidate === 30, 60_000, 250);
+      const weighted = Date.now();
+      const done = await waitFor("the broken candidate rolled back", async () => {
+        const r = await rollout("canary-v20");
+        return r.status?.phase === "RolledBack" && r;
+      }, 300_000, 250);
+      const seconds = (Date.now() - weighted) / 1000;
+      console.log(`a candidate wrong on every request: rolled back ${seconds.toFixed(1)} s after its weight reached 30 % (hold 10 min, a check every 10 s)`);
+      expect(done.status?.reason).toBe("AnalysisFailed");
+      // a check before the hold's end failed it: the step's 10 minutes were not waited for
+      const failed = done.status?.analyses?.at(-1);
+      expect(failed).toMatchObject({ step: 0, outcome: "Failed", interim: true });
+      expect(failed?.comparisons.find((c) => c.signal === "accuracy")?.outcome).toBe("Failed");
+      expect(done.status?.exposure).toMatchObject({ signal: "accuracy" });
+      expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
+      expect((await modelEnv("model-candidate")).MODEL_VERSION).toBe("v2");
+    } finally {
+      await apply(policy());
+    }
+  }, 400_000);
 
   it("deleting a rollout mid-way restores all traffic to stable before it goes", async () => {
     await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v4", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } } });
