@@ -162,8 +162,9 @@ function releaseTargetHold(b: Builder, w: RolloutWorld) {
     const index = b.status.stepIndex ?? 0;
     const step = w.strategy.steps[Math.min(index, w.strategy.steps.length - 1)] as RolloutStrategy["steps"][number];
     const hold = phase === "Shadowing" ? (w.strategy.shadow?.hold ?? step.hold) : step.hold;
-    // what happened while held is not this step's evidence
-    b.set({ stepStartTime: b.iso, nextAnalysisTime: new Date(b.now + durationMs(hold)).toISOString() });
+    // what happened while held is not this step's evidence: the hold (and its checks) starts again
+    b.set({ stepStartTime: b.iso, stepChecks: w.strategy.analysis.interval !== undefined ? 0 : undefined, stepBoundaries: undefined });
+    holdFor(b, w, durationMs(hold));
     restarted = `; the ${phase === "Shadowing" ? "shadow" : "step"} holds ${hold} again`;
   }
   const message = `every serving object carries ${ROLLOUT_TARGET_LABEL}=true again: carrying on${restarted}`;

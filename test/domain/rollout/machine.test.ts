@@ -393,6 +393,19 @@ describe("serving objects without the opt-in label (REQUIRE_TARGET_OPT_IN)", () 
     expect(h.status.phase).toBe("Succeeded");
   });
 
+  it("with analysis.interval, the hold that starts again once the label is back is checked every interval until its new end", () => {
+    const h = new RolloutHarness({ analysis: { interval: "30s" } });
+    h.runUntil((x) => x.status.stepIndex === 1);
+    h.targetRefusal = WHY;
+    h.advance(3_600_000); // far past the step's hold
+    h.tick();
+    h.targetRefusal = undefined;
+    h.tick();
+    expect(h.status).toMatchObject({ reason: "TargetsOptedIn", stepIndex: 1, stepChecks: 0 });
+    expect(Date.parse(h.status.holdEndTime as string)).toBeGreaterThan(h.now + 30_000);
+    expect(Date.parse(h.status.nextAnalysisTime as string)).toBe(h.now + 30_000);
+  });
+
   it("an abort asked for while held waits: nothing half-applied, then all of it once the label is back", () => {
     const h = new RolloutHarness();
     h.runUntil((x) => x.status.stepIndex === 1);
