@@ -17,7 +17,7 @@ import { decide, planEvaluation, planLookups, planQueries } from "../domain/eval
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { planMonitorRollout, rolloutViewOf, type RolloutView } from "../domain/rollout/monitor.ts";
 import { isTerminal } from "../domain/rollout/machine.ts";
-import { CREDENTIALS_RETRY_MS, evaluationDue, evaluationIntervalMs, invalidSpecStatus, lastEvaluation, suspendedStatus, waitingForCredentials, type ProcessView } from "../domain/lifecycle.ts";
+import { effectiveIntervalMs, evaluationDue, evaluationIntervalMs, invalidSpecStatus, lastEvaluation, suspendedStatus, waitingForCredentials, type ProcessView } from "../domain/lifecycle.ts";
 import { DEFAULT_VALUES_MAX_AGE_MS, statusWrite, valuesRefreshMs } from "../domain/status-writes.ts";
 import { queryKey, type QueryRequest, type QueryResult } from "../domain/observation.ts";
 import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
@@ -161,7 +161,7 @@ export class ModelMonitorReconciler {
         evaluated = true;
         refreshMs = view.refreshMs;
         // without usable credentials no query was sent: look again soon, the Secret may be fixed
-        requeueAfterMs = waitingForCredentials(decision.status) ? Math.min(intervalMs, CREDENTIALS_RETRY_MS) : intervalMs;
+        requeueAfterMs = effectiveIntervalMs(decision.status, intervalMs);
       } else requeueAfterMs = due.afterMs;
     }
 

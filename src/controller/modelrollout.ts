@@ -145,8 +145,8 @@ export class ModelRolloutReconciler {
     if (t && !deleting) {
       t.rollout(ref.namespace, ref.name, monitor.data.model.name, decision.status);
       // an interim check that neither failed nor met an error is no analysis of its own, only a look
-      const counted = world.analysis && !(world.analysis.interim && world.analysis.outcome !== "Failed" && world.analysis.outcome !== "Error");
-      if (world.analysis && counted) t.analysed(ref.namespace, monitor.data.model.name, world.analysis.outcome);
+      const a = world.analysis;
+      if (a && !(a.interim && a.outcome !== "Failed" && a.outcome !== "Error")) t.analysed(ref.namespace, monitor.data.model.name, a.outcome);
       if (isTerminal(decision.status.phase) && !isTerminal(previous.phase)) t.finished(ref.namespace, monitor.data.model.name, decision.status.phase as string);
     }
     if (decision.releaseFinalizer && hasFinalizer && failures.length === 0) await this.releaseFinalizer(obj, ref);

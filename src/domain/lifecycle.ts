@@ -30,6 +30,10 @@ const CREDENTIAL_REASONS = new Set(["CredentialsNotAllowed", "SecretNotFound", "
 export const waitingForCredentials = (status: ModelMonitorStatus): boolean =>
   status.conditions.some((c) => c.type === "MetricsAvailable" && c.status === "False" && CREDENTIAL_REASONS.has(c.reason));
 
+/** How long after its last evaluation a monitor is due again: its interval, or the credentials retry while it waits for them. */
+export const effectiveIntervalMs = (status: ModelMonitorStatus, specIntervalMs: number): number =>
+  waitingForCredentials(status) ? Math.min(evaluationIntervalMs(specIntervalMs), CREDENTIALS_RETRY_MS) : evaluationIntervalMs(specIntervalMs);
+
 /** Monitors overdue when the operator starts are spread over at most this long (and their interval). */
 export const MAX_START_SPREAD_MS = 30_000;
 
@@ -76,7 +80,7 @@ export function evaluationDue(
   now: number,
   view?: ProcessView,
 ): Due {
-  const intervalMs = waitingForCredentials(status) ? Math.min(evaluationIntervalMs(specIntervalMs), CREDENTIALS_RETRY_MS) : evaluationIntervalMs(specIntervalMs);
+  const intervalMs = effectiveIntervalMs(status, specIntervalMs);
   const repin = annotations[REPIN_ANNOTATION];
   const evaluate = annotations[EVALUATE_ANNOTATION];
   const upToDate = status.observedGeneration === generation && (repin === undefined || repin === status.repinToken) && (evaluate === undefined || evaluate === status.evaluateToken);

@@ -10,6 +10,7 @@
 import type { ModelMonitorSpec } from "../../api/v1alpha1/modelmonitor.ts";
 import { credentialsAllowed, type SecretMetadata } from "../../domain/credentials.ts";
 import { durationMs } from "../../domain/duration.ts";
+import { CREDENTIALS_RETRY_MS } from "../../domain/lifecycle.ts";
 import type { QueryRequest, QueryResult } from "../../domain/observation.ts";
 import type { MetricsSource } from "../../ports.ts";
 import { Limiter, PrometheusClient, type PrometheusAuth, type TaskLimiter } from "./client.ts";
@@ -99,7 +100,7 @@ export function createSourceResolver(o: ResolverOptions) {
   const ttl = o.secretTtlMs ?? 60_000;
   // a Secret that was missing, refused, or whose credentials the source rejected is read again
   // sooner: its owner is likely fixing or rotating it
-  const refusedTtl = Math.min(ttl, 10_000);
+  const refusedTtl = Math.min(ttl, CREDENTIALS_RETRY_MS);
   const failing = (message: string, error: "Unauthorized" | "CredentialsRefused" | "CredentialsMissing" = "Unauthorized"): MetricsSource => ({
     query: async () => ({ kind: "error", error, message }),
   });
@@ -125,7 +126,7 @@ export function createSourceResolver(o: ResolverOptions) {
       const secret = cached.secret;
       if (!secret) {
         cached.until = Math.min(cached.until, now() + refusedTtl);
-        return failing(`spec.source.authSecretRef: Secret ${key} does not exist; the monitor is evaluated again every 10 s until it does`, "CredentialsMissing");
+        return failing(`spec.source.authSecretRef: Secret ${key} does not exist; the monitor is evaluated again every ${CREDENTIALS_RETRY_MS / 1000} s until it does`, "CredentialsMissing");
       }
       const verdict = credentialsAllowed(namespace, secretName, secret, url);
       if (!verdict.allowed) {
