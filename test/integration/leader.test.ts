@@ -4,7 +4,7 @@
 // is created once and its outcome recorded once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, getJson, kubectl, kubectlOk, metricSum, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, getJson, kubectl, kubectlOk, metricSum, retrainOnDrift, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
 
 const LEASE = "mg-leader";
 let ns: string;
@@ -110,29 +110,8 @@ describe("leader election", () => {
     // the previous test's last leader still runs: it hands over to one of x, y, z
     for (const o of operators.filter((o) => ![x, y, z].includes(o))) await o.stop("SIGTERM");
     const first = await waitFor("one of x, y, z to lead", byIdentity, 20_000, 200);
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "RetrainPolicy",
-      metadata: { name: "retrain", namespace: ns },
-      spec: {
-        triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-        actions: [
-          {
-            name: "retrain",
-            jobTemplate: {
-              spec: {
-                backoffLimit: 0,
-                template: {
-                  // long enough to span both hand-overs
-                  metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version": "v2"}', "sim.modelguardian.dev/run-duration": "16s" } },
-                  spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
-                },
-              },
-            },
-          },
-        ],
-      },
-    });
+    // a Job long enough to span both hand-overs
+    await apply(retrainOnDrift(ns, "retrain", { runDuration: "16s" }));
     await apply({
       apiVersion: "modelguardian.dev/v1alpha1",
       kind: "ModelMonitor",

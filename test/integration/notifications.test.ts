@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, events, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, events, retrainOnDrift, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
 
 interface Delivery {
   path: string;
@@ -65,33 +65,15 @@ describe("notification webhooks", () => {
         metadata: { name: "hooks", namespace: ns },
         stringData: { json: `http://127.0.0.1:${port}/json/${TOKEN}`, slack: `http://127.0.0.1:${port}/slack/services/${TOKEN}` },
       },
-      {
-        apiVersion: "modelguardian.dev/v1alpha1",
-        kind: "RetrainPolicy",
-        metadata: { name: "p", namespace: ns },
+      retrainOnDrift(ns, "p", {
         spec: {
-          triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-          actions: [
-            {
-              name: "retrain",
-              jobTemplate: {
-                spec: {
-                  backoffLimit: 0,
-                  template: {
-                    metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version": "v2"}', "sim.modelguardian.dev/run-duration": "2s" } },
-                    spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
-                  },
-                },
-              },
-            },
-          ],
           notifications: [
             { name: "audit", format: "json", urlSecretRef: { name: "hooks", key: "json" } },
             { name: "chat", format: "slack", urlSecretRef: { name: "hooks", key: "slack" }, topics: ["Findings"], minSeverity: "critical" },
             { name: "misconfigured", urlSecretRef: { name: "hooks", key: "pagerduty" }, topics: ["Jobs"] },
           ],
         },
-      },
+      }),
       {
         apiVersion: "modelguardian.dev/v1alpha1",
         kind: "ModelMonitor",

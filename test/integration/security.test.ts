@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, events, getJson, kubectlOk, PROMETHEUS_URL, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, events, getJson, kubectlOk, PROMETHEUS_URL, retrainOnDrift, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
 
 const CREDENTIALS_LABEL = "modelguardian.dev/metrics-credentials";
 const ALLOWED_URLS = "modelguardian.dev/allowed-urls";
@@ -211,33 +211,15 @@ describe("no secret in any output", () => {
       secret("story-token", { token: metricsToken }, { [CREDENTIALS_LABEL]: "true" }, { [ALLOWED_URLS]: prom }),
       secret("story-basic", { username: "reader", password }, { [CREDENTIALS_LABEL]: "true" }, { [ALLOWED_URLS]: prom }),
       secret("story-hooks", { url: `${capture.url}/hooks/${hookToken}`, token: metricsToken }),
-      {
-        apiVersion: "modelguardian.dev/v1alpha1",
-        kind: "RetrainPolicy",
-        metadata: { name: "story", namespace: ns },
+      retrainOnDrift(ns, "story", {
         spec: {
-          triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-          actions: [
-            {
-              name: "retrain",
-              jobTemplate: {
-                spec: {
-                  backoffLimit: 0,
-                  template: {
-                    metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version": "v2"}', "sim.modelguardian.dev/run-duration": "2s" } },
-                    spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
-                  },
-                },
-              },
-            },
-          ],
           notifications: [
             { name: "hook", format: "json", urlSecretRef: { name: "story-hooks", key: "url" } },
             // a person naming a credential's key as a webhook URL: it is not a URL, so it goes nowhere and is not echoed
             { name: "misused", format: "json", urlSecretRef: { name: "story-hooks", key: "token" }, topics: ["Jobs"] },
           ],
         },
-      },
+      }),
       monitor("story", "story-token", { policyRef: { name: "story" }, report: { every: "1h" } }),
       monitor("story-basic", "story-basic"),
     ]) {

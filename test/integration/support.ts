@@ -227,6 +227,34 @@ export async function dryRunCreate(obj: { kind: string; metadata: { namespace: s
   return { accepted, status: res.statusCode, message: accepted ? "" : (body.message ?? ""), ...(accepted ? { object: body } : {}) };
 }
 
+/**
+ * A RetrainPolicy that retrains on AccuracyDrift with a Job kwok's node runs: its pod reports
+ * `version` in its termination message after `runDuration`. `spec` adds to the policy's spec.
+ */
+export const retrainOnDrift = (namespace: string, name: string, o: { version?: string; runDuration?: string; spec?: Record<string, unknown> } = {}) => ({
+  apiVersion: "modelguardian.dev/v1alpha1",
+  kind: "RetrainPolicy",
+  metadata: { name, namespace },
+  spec: {
+    triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
+    actions: [
+      {
+        name: "retrain",
+        jobTemplate: {
+          spec: {
+            backoffLimit: 0,
+            template: {
+              metadata: { annotations: { "sim.modelguardian.dev/termination-message": JSON.stringify({ version: o.version ?? "v2" }), "sim.modelguardian.dev/run-duration": o.runDuration ?? "2s" } },
+              spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
+            },
+          },
+        },
+      },
+    ],
+    ...o.spec,
+  },
+});
+
 /** The RetrainPolicy of the stand-in rollout tests: two 12 s steps, accuracy compared; `extra` adds to spec.rollout. */
 export const canaryPolicy = (namespace: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: "modelguardian.dev/v1alpha1",
