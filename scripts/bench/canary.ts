@@ -46,12 +46,11 @@
 // else by the normal approximation; latency sums and sums of squares by the normal approximation
 // of sums of n independent requests.
 import { Rng as SeededRng } from "../lib/rng.ts";
-import { modelRolloutStatusSchema, rolloutStrategySchema, type ComparisonSpec, type ModelRolloutStatus, type Weights } from "../../src/api/v1alpha1/rollout.ts";
-import { judged, sequentialAlpha } from "../../src/domain/rollout/analysis.ts";
+import { modelRolloutStatusSchema, rolloutStrategySchema, type ComparisonRecord, type ComparisonSpec, type ModelRolloutStatus, type Weights } from "../../src/api/v1alpha1/rollout.ts";
+import { boundaryKey, carriedEvidence, judged, stageAlpha, stageOf } from "../../src/domain/rollout/analysis.ts";
 import { analysisDue, decideRollout, interimCheckDue, isTerminal } from "../../src/domain/rollout/machine.ts";
-import { compareVersions, sequentialComparison } from "../../src/domain/rollout/comparisons.ts";
+import { compareVersions, limitOf, sequentialComparison } from "../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../src/domain/rollout/evidence.ts";
-import { sequentialMeanTest, sequentialProportionTest } from "../../src/domain/stats/index.ts";
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(String(process.argv[i]).replace(/^--/, ""), String(process.argv[i + 1]));
@@ -77,8 +76,8 @@ const COMPARISONS: ComparisonSpec[] = [
   { signal: "error_rate", maxIncrease: ERROR_TOLERANCE },
   { signal: "latency_mean", maxRelativeIncrease: LATENCY_TOLERANCE },
 ];
-/** The machine's sequentialAlpha: significance over the steps, per comparison. */
-const SEQUENTIAL_ALPHA = SIGNIFICANCE / STEPS.length;
+/** A fresh test per step: significance over the steps, per comparison (the machine before evidence was carried). */
+const PER_STEP_ALPHA = SIGNIFICANCE / STEPS.length;
 
 interface Scenario {
   name: string;
@@ -236,12 +235,11 @@ const flagger: Policy = (stream) => {
   });
 };
 
-const sequential: Policy = (stream) => {
+const perStep: Policy = (stream) => {
   let inconclusive = 0;
-  const o = { minSamples: MIN_SAMPLES, alpha: SEQUENTIAL_ALPHA };
+  const o = { minSamples: MIN_SAMPLES, alpha: PER_STEP_ALPHA };
   return walk(stream, (_s, j, sum) => {
     if (j === 0) inconclusive = 0;
-    // the machine's judgement with analysis.interval (judgeSequentialAnalysis), comparison by comparison
     const records = [
       sequentialComparison(COMPARISONS[0] as ComparisonSpec, errorEvidence(sum.stable), errorEvidence(sum.candidate), o),
       sequentialComparison(COMPARISONS[1] as ComparisonSpec, latencyEvidence(sum.stable), latencyEvidence(sum.candidate), o),
@@ -254,43 +252,27 @@ const sequential: Policy = (stream) => {
 };
 
 /**
- * The same test, but each comparison's evidence is carried from step to step: the steps' data are
- * disjoint, so the product of the completed steps' final Λ and the current step's Λ is still a
- * test supermartingale (Ville: P(ever ≥ m/α) ≤ α/m), and one level α/m serves the whole rollout
- * instead of α/(K·m) per step. A Λ of 0 (no noise and no excess) is not carried.
+ * The machine's judgement (src/domain/rollout/analysis.ts): the same test at every look, each
+ * comparison at its stage's level (stageAlpha) given the evidence carried from the steps before
+ * (carriedEvidence); the 100 % step stands alone at α/K.
  */
-const carried: Policy = (stream) => {
+const sequential: Policy = (stream) => {
   let inconclusive = 0;
-  const carriedLog = [0, 0];
-  const lastLog = [0, 0];
-  const threshold = Math.log(1 / SIGNIFICANCE);
-  return walk(stream, (_s, j, sum) => {
-    if (j === 0) {
-      inconclusive = 0;
-      lastLog.fill(0);
-    }
-    const enough = sum.stable.requests >= MIN_SAMPLES && sum.candidate.requests >= MIN_SAMPLES;
-    let beyond = !enough;
-    if (enough) {
-      const o = { alpha: SIGNIFICANCE };
-      const rate = sequentialProportionTest(
-        { successes: sum.stable.errors, trials: sum.stable.requests },
-        { successes: sum.candidate.errors, trials: sum.candidate.requests },
-        "greater",
-        { margin: ERROR_TOLERANCE },
-        o,
-      );
-      const latency = sequentialMeanTest(meanOf(sum.stable), meanOf(sum.candidate), "greater", { relative: LATENCY_TOLERANCE }, o);
-      for (const [k, r] of [rate, latency].entries()) {
-        if (!r.ok) throw new Error(r.reason);
-        lastLog[k] = r.value.logEvidence === -Infinity ? 0 : r.value.logEvidence;
-        if ((carriedLog[k] as number) + (lastLog[k] as number) >= threshold) return "rollback";
-        if (r.value.excess > 0) beyond = true;
-      }
-    }
+  let carried: Record<string, number> | undefined;
+  let last: ComparisonRecord[] = [];
+  return walk(stream, (s, j, sum) => {
+    if (j === 0) inconclusive = 0;
+    const stage = { shadow: false, index: s };
+    const alpha = (c: ComparisonSpec) => stageAlpha(MACHINE_STRATEGY, stage, carried?.[boundaryKey({ signal: c.signal, check: limitOf(c).check })]);
+    const [rate, latency] = COMPARISONS as [ComparisonSpec, ComparisonSpec];
+    last = [
+      sequentialComparison(rate, errorEvidence(sum.stable), errorEvidence(sum.candidate), { minSamples: MIN_SAMPLES, alpha: alpha(rate) }),
+      sequentialComparison(latency, latencyEvidence(sum.stable), latencyEvidence(sum.candidate), { minSamples: MIN_SAMPLES, alpha: alpha(latency) }),
+    ];
+    if (last.some((r) => r.outcome === "Failed")) return "rollback";
     if ((j + 1) % HOLD_INTERVALS !== 0) return undefined;
-    if (beyond) return ++inconclusive > INCONCLUSIVE_LIMIT ? "pause" : undefined;
-    for (let k = 0; k < carriedLog.length; k++) carriedLog[k] = (carriedLog[k] as number) + (lastLog[k] as number);
+    if (last.some((r) => r.outcome !== "Passed")) return ++inconclusive > INCONCLUSIVE_LIMIT ? "pause" : undefined;
+    carried = carriedEvidence(MACHINE_STRATEGY, stage, carried, last);
     return "pass";
   });
 };
@@ -312,7 +294,6 @@ const machine: Policy = (stream) => {
   let started: number | undefined;
   const reached = new Map<number, number>(); // intervals of each step the machine has seen
   const ready = (version: string) => ({ found: true, version, ready: true, message: "ready" });
-  const o = { minSamples: MIN_SAMPLES, alpha: sequentialAlpha(MACHINE_STRATEGY) };
   const served = () => [...reached].reduce((n, [step, intervals]) => n + Array.from({ length: intervals }, (_, j) => stream.at(step, j).candidate.requests).reduce((a, b) => a + b, 0), 0);
   for (let tick = 0; tick < 10_000; tick++) {
     let analysis;
@@ -325,9 +306,12 @@ const machine: Policy = (stream) => {
         const x = stream.at(step, j);
         sum = { stable: add(sum.stable, x.stable), candidate: add(sum.candidate, x.candidate) };
       }
+      // as judgeAnalysis judges: each comparison at its stage's level, from the evidence carried in status
+      const alpha = (c: ComparisonSpec) => stageAlpha(MACHINE_STRATEGY, stageOf(status), status.carriedEvidence?.[boundaryKey({ signal: c.signal, check: limitOf(c).check })]);
+      const [rate, latency] = COMPARISONS as [ComparisonSpec, ComparisonSpec];
       const records = [
-        sequentialComparison(COMPARISONS[0] as ComparisonSpec, errorEvidence(sum.stable), errorEvidence(sum.candidate), o),
-        sequentialComparison(COMPARISONS[1] as ComparisonSpec, latencyEvidence(sum.stable), latencyEvidence(sum.candidate), o),
+        sequentialComparison(rate, errorEvidence(sum.stable), errorEvidence(sum.candidate), { minSamples: MIN_SAMPLES, alpha: alpha(rate) }),
+        sequentialComparison(latency, latencyEvidence(sum.stable), latencyEvidence(sum.candidate), { minSamples: MIN_SAMPLES, alpha: alpha(latency) }),
       ];
       analysis = { ...judged(records), ...(interimCheckDue(status, now) ? { interim: true } : {}), window: `${intervals * INTERVAL_S}s` };
     }
@@ -350,8 +334,8 @@ const machine: Policy = (stream) => {
 const POLICIES: [string, Policy][] = [
   ["today", today],
   ["flagger", flagger],
+  ["per-step", perStep],
   ["sequential", sequential],
-  ["seq+carry", carried],
   ["machine", machine],
 ];
 
@@ -383,6 +367,27 @@ for (const [si, scenario] of SCENARIOS.entries()) {
   }
 }
 
+// ------------------------------------------------------------------ the least exposure any test can have
+/**
+ * Wald's lower bound on the expected sample size of ANY sequential test (of any design, looking
+ * as often as it likes) whose chance of failing a candidate exactly at the tolerance is at most α
+ * and that catches this candidate with probability 1 − β: E[N] ≥ ((1 − β) ln((1 − β)/α) + β ln(β/(1 − α))) / KL,
+ * KL the information per candidate request between the candidate's error rate and the tolerated
+ * one. Computed as if stable's rate were known exactly (which only lowers it), for the error rate
+ * (the latency is equal in these scenarios). At a 5 % step every candidate request is one sample.
+ */
+function lowerBounds(): string {
+  const kl = (p: number, q: number) => (p > 0 ? p * Math.log(p / q) : 0) + (p < 1 ? (1 - p) * Math.log((1 - p) / (1 - q)) : 0);
+  const wald = (alpha: number, beta: number) => (1 - beta) * Math.log((1 - beta) / alpha) + beta * Math.log(beta / (1 - alpha));
+  const lines = [`Least mean exposure of any test with at most ${pct(SIGNIFICANCE)} false rollbacks at the tolerance that catches the candidate 95 % of the time (Wald's bound), against today's policy's mean:`];
+  for (const sc of SCENARIOS.filter((x) => x.bad)) {
+    const bound = wald(SIGNIFICANCE, 0.05) / kl(sc.errorRate, STABLE_ERROR + ERROR_TOLERANCE);
+    const today = (results.get(`${sc.name}|today`) as Tally).served / REPS;
+    lines.push(`  ${sc.name.padEnd(18)} ≥ ${Math.ceil(bound).toLocaleString("en-US").padStart(6)} requests: at most ${(today / Math.max(bound, MIN_SAMPLES * (sc.errorRate >= 1 ? 1 : 0), 1)).toFixed(1)}× less than today's ${Math.round(today).toLocaleString("en-US")}${sc.errorRate >= 1 ? ` (minSamples ${MIN_SAMPLES} binds first)` : ""}`);
+  }
+  return lines.join("\n");
+}
+
 // ------------------------------------------------------------------ report
 const quantile = (xs: number[], q: number) => {
   if (xs.length === 0) return NaN;
@@ -398,7 +403,7 @@ const row = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widt
 console.log(`Canary decision benchmark — seed ${SEED}; ${REPS} rollouts per scenario; the same streams for every policy`);
 console.log(`${RPS} req/s; steps ${STEPS.join("/")} %, hold ${(HOLD_INTERVALS * INTERVAL_S) / 60} min; a look every ${INTERVAL_S} s; minSamples ${MIN_SAMPLES}; significance ${SIGNIFICANCE}`);
 console.log(`error rate: stable ${STABLE_ERROR}, maxIncrease ${ERROR_TOLERANCE} (δ); latency mean: N(${LATENCY_MEAN} s, ${LATENCY_SD} s), maxRelativeIncrease ${LATENCY_TOLERANCE}`);
-console.log(`today: fixed-horizon test at each hold's end; flagger: ${FLAGGER_THRESHOLD} failed per-interval checks; sequential: mixture SPRT every ${INTERVAL_S} s at α = ${SEQUENTIAL_ALPHA} per step and comparison; seq+carry: evidence carried across steps, α = ${SIGNIFICANCE} per comparison`);
+console.log(`today: fixed-horizon test at each hold's end; flagger: ${FLAGGER_THRESHOLD} failed per-interval checks; per-step: mixture SPRT every ${INTERVAL_S} s, a fresh test per step at α = ${PER_STEP_ALPHA}; sequential and machine: the same test with evidence carried across steps (stageAlpha), α = ${SIGNIFICANCE} per comparison over the rollout`);
 console.log(`"rolled back" is the false rollback rate for equal / at tolerance, the detection rate otherwise; times from the first candidate request to the rollback`);
 console.log("");
 console.log(row(cols));
@@ -409,5 +414,7 @@ for (const scenario of SCENARIOS)
     const reps = name === "machine" ? MACHINE_REPS : REPS;
     console.log(row([scenario.name, name, pct(t.rolledBack / reps), pct(t.paused / reps), minutes(quantile(t.times, 0.5)), minutes(quantile(t.times, 0.95)), Math.round(t.served / reps).toLocaleString("en-US")]));
   }
+console.log("");
+console.log(lowerBounds());
 console.log("");
 console.log(`Ran in ${((performance.now() - started) / 1000).toFixed(1)} s.`);

@@ -32,6 +32,12 @@ export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry 
   private readonly rolloutPhase = new Gauge({ name: "modelguardian_rollout_phase", help: "1 for the phase a rollout is in", labelNames: ["namespace", "rollout", "model", "phase"], registers: [this.registry] });
   private readonly analyses = new Counter({ name: "modelguardian_rollout_analyses_total", help: "Canary analyses by outcome", labelNames: ["namespace", "model", "outcome"], registers: [this.registry] });
   private readonly promotions = new Counter({ name: "modelguardian_rollout_promotions_total", help: "Candidates promoted to stable", labelNames: ["namespace", "model"], registers: [this.registry] });
+  private readonly exposure = new Gauge({
+    name: "modelguardian_rollout_exposure_samples",
+    help: "A rollout rolled back by an analysis: the candidate's samples of the failing signal (requests, labelled predictions) over the steps it served while worse than tolerated",
+    labelNames: ["namespace", "rollout", "model", "signal"],
+    registers: [this.registry],
+  });
   private readonly rollbacks = new Counter({ name: "modelguardian_rollout_rollbacks_total", help: "Rollouts rolled back or aborted", labelNames: ["namespace", "model", "phase"], registers: [this.registry] });
   private readonly notifications = new Counter({ name: "modelguardian_notifications_total", help: "Notification webhook deliveries by outcome: delivered, retried (an attempt failed, another follows), failed (given up), dropped (queue full)", labelNames: ["namespace", "policy", "notification", "outcome"], registers: [this.registry] });
   private readonly errors = new Counter({ name: "modelguardian_reconcile_errors_total", help: "Reconciles that failed and were retried", registers: [this.registry] });
@@ -77,11 +83,23 @@ export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry 
   }
 
   private readonly rolloutModels = new Map<string, string>();
+  /** The signal each rollout's exposure was last exported for, so a retry (which clears it) removes the series. */
+  private readonly exposedSignals = new Map<string, string>();
 
   rollout(namespace: string, rollout: string, model: string, status: ModelRolloutStatus): void {
     this.rolloutModels.set(`${namespace}/${rollout}`, model);
     if (status.weights) this.canaryWeight.set({ namespace, rollout, model }, status.weights.candidate);
     for (const phase of ROLLOUT_PHASES) this.rolloutPhase.set({ namespace, rollout, model, phase }, status.phase === phase ? 1 : 0);
+    const key = `${namespace}/${rollout}`;
+    const exported = this.exposedSignals.get(key);
+    if (exported !== undefined && exported !== status.exposure?.signal) {
+      this.exposure.remove({ namespace, rollout, model, signal: exported });
+      this.exposedSignals.delete(key);
+    }
+    if (status.exposure) {
+      this.exposure.set({ namespace, rollout, model, signal: status.exposure.signal }, status.exposure.samples);
+      this.exposedSignals.set(key, status.exposure.signal);
+    }
   }
 
   analysed(namespace: string, model: string, outcome: string): void {
@@ -98,6 +116,9 @@ export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry 
     if (model === undefined) return;
     this.rolloutModels.delete(`${namespace}/${rollout}`);
     this.canaryWeight.remove({ namespace, rollout, model });
+    const signal = this.exposedSignals.get(`${namespace}/${rollout}`);
+    if (signal !== undefined) this.exposure.remove({ namespace, rollout, model, signal });
+    this.exposedSignals.delete(`${namespace}/${rollout}`);
     for (const phase of ROLLOUT_PHASES) this.rolloutPhase.remove({ namespace, rollout, model, phase });
   }
 

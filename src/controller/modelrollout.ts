@@ -24,7 +24,7 @@ import type { StatusOwnership } from "../domain/conditions.ts";
 import { setConditions } from "../domain/conditions.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
-import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../domain/rollout/analysis.ts";
+import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, stageOf, strategyProblem } from "../domain/rollout/analysis.ts";
 import { analysisDue, analysisWindow, decideRollout, interimCheckDue, isTerminal, TARGET_HOLD, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
 import { targetOptInRefusal } from "../domain/rollout/targets.ts";
@@ -162,7 +162,10 @@ export class ModelRolloutReconciler {
     const answers = await Promise.all(queries.map((q) => source.query(q)));
     const results = new Map<string, QueryResult>();
     queries.forEach((q, i) => results.set(queryKey(q), answers[i] as QueryResult));
-    return { ...judgeAnalysis(plan, results, strategy, interimCheckDue(status, now), status.stepBoundaries), window: plan.window };
+    return {
+      ...judgeAnalysis(plan, results, strategy, { interim: interimCheckDue(status, now), stage: stageOf(status), boundaries: status.stepBoundaries, carried: status.carriedEvidence }),
+      window: plan.window,
+    };
   }
 
   /** Performs the decided writes in order; a failure stops the rest and becomes a Warning Event. */

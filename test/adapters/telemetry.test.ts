@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { OperatorMetrics, type MonitorView } from "../../src/adapters/telemetry.ts";
 import type { ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
+import { modelRolloutStatusSchema } from "../../src/api/v1alpha1/rollout.ts";
 
 const status = (held: { action: string; reason: string }[], extra: Partial<ModelMonitorStatus> = {}): ModelMonitorStatus => ({
   health: "Critical",
@@ -91,5 +92,19 @@ describe("per-monitor series", () => {
     expect(await lines(m, "modelguardian_monitor_health")).toEqual([]);
     m.leading(true);
     expect(await lines(m, "modelguardian_monitor_health")).toEqual(['modelguardian_monitor_health{namespace="ml",monitor="fraud"} 2']);
+  });
+});
+
+describe("rollout series", () => {
+  it("modelguardian_rollout_exposure_samples: set from a rolled-back rollout's status.exposure, gone after a retry and with the rollout", async () => {
+    const m = operator([]);
+    const rolledBack = modelRolloutStatusSchema.parse({ phase: "RolledBack", exposure: { signal: "error_rate", samples: 225 } });
+    m.rollout("ml", "churn-v2", "churn", rolledBack);
+    expect(await lines(m, "modelguardian_rollout_exposure_samples")).toEqual(['modelguardian_rollout_exposure_samples{namespace="ml",rollout="churn-v2",model="churn",signal="error_rate"} 225']);
+    m.rollout("ml", "churn-v2", "churn", modelRolloutStatusSchema.parse({ phase: "Progressing" })); // retried: status.exposure cleared
+    expect(await lines(m, "modelguardian_rollout_exposure_samples")).toEqual([]);
+    m.rollout("ml", "churn-v2", "churn", rolledBack);
+    m.forgetRollout("ml", "churn-v2");
+    expect(await lines(m, "modelguardian_rollout_exposure_samples")).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // The dashboard and the alerts against the real thing: the local Prometheus scrapes a running
 // operator (as job "model-guardian", as the chart's ServiceMonitor names it) that watches
 // simulated models, starts a failing retraining Job and a re-indexing Job, and runs a canary
-// rollout to promotion and another to an abort. Then every dashboard panel's PromQL, with its
+// rollout to promotion, another to an abort and a third to a rollback by its analysis. Then every dashboard panel's PromQL, with its
 // variables filled in, must parse and return data, every variable query must list the
 // namespace, monitors and models, and config/monitoring/alerts.yaml, loaded into that
 // Prometheus, evaluates without error and fires for the failed Job and the aborted rollout.
@@ -276,6 +276,15 @@ describe("monitoring the operator with the shipped dashboard and alerts", () => 
     const told = (name: string) => notices.filter((n) => n.object.name === name).map((n) => n.reason);
     expect(told("canary-v2")).toEqual(expect.arrayContaining(["RolloutStarted", "StepStarted", "Promoted"]));
     expect(told("canary-v3")).toEqual(expect.arrayContaining(["RolloutStarted", "StepStarted", "Aborted", "Quarantined"]));
+    // a candidate wrong on every request is rolled back by its analysis: what it served meanwhile is a figure, in status and in a metric
+    candidate?.setBehaviour({ accuracy: 0 });
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v4", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } } });
+    await waitFor("canary-v4 rolled back by its analysis", async () => (await rolloutPhase("canary-v4")) === "RolledBack", 90_000, 500);
+    const v4 = await getJson<{ status?: { reason?: string; exposure?: { signal: string; samples: number } } }>("modelrollout", "canary-v4", ns);
+    expect(v4.status?.exposure?.signal).toBe("accuracy");
+    expect(v4.status?.exposure?.samples).toBeGreaterThanOrEqual(20); // minSamples
+    const exported = await (await fetch(operator!.metricsUrl)).text();
+    expect(exported).toContain(`modelguardian_rollout_exposure_samples{namespace="${ns}",rollout="canary-v4",model="${CANARY}",signal="accuracy"} ${v4.status?.exposure?.samples}`);
   }, 400_000);
 
   it("every panel's query, with the variables filled in, parses and returns data", async () => {

@@ -169,15 +169,15 @@ const analysis = z.strictObject({
   compare: z.array(comparison).max(32).default([]).describe("Candidate against stable over the same window."),
   bounds: z.array(bound).max(32).default([]).describe("Absolute bounds on the candidate."),
   minSamples: z.int32().min(1).default(200).describe("Fewer samples of either version: inconclusive, the step is extended."),
-  significance: z.number().gt(0).max(0.5).default(0.05).describe("A difference beyond its tolerance fails only when a test gives a p-value under this."),
+  significance: z.number().gt(0).max(0.5).default(0.05).describe("The chance, over the whole rollout (every check, step and extension), of failing a candidate that is within its tolerance: at most this per comparison."),
   failureLimit: z.int32().min(0).max(100).default(0).describe("Failed analyses tolerated; one more rolls back."),
   inconclusiveLimit: z.int32().min(0).max(1000).default(6).describe("Consecutive inconclusive analyses of one step tolerated; one more pauses."),
   errorLimit: z.int32().min(0).max(1000).default(5).describe("Consecutive analyses with metrics errors tolerated; one more pauses."),
   retryInterval: duration(RETRY).default("10s").describe("How soon an analysis that met a metrics error is retried."),
   interval: duration(CHECK_INTERVAL)
-    .optional()
+    .default("30s")
     .describe(
-      "Check every step (and the shadow phase) this often while it holds, over the data since it began: an anytime-valid test fails the candidate as soon as it is worse than tolerated, and a bound fails at the first check with minSamples; a step still passes only at the end of its hold. Unset: one analysis at the end of each hold. At least 10s.",
+      "Check every step (and the shadow phase) this often while it holds, over the data since it began: an anytime-valid test fails the candidate as soon as it is worse than tolerated, and a bound fails at the first check with minSamples; a step still passes only at the end of its hold. Each check costs one query per version and measure. At least 10s; an interval as long as the hold looks only at its end, with the same test.",
     ),
 });
 
@@ -213,6 +213,7 @@ export const rolloutStrategySchema = withRules(
       significance: 0.05,
       failureLimit: 0,
       inconclusiveLimit: 6,
+      interval: "30s",
       errorLimit: 5,
       retryInterval: "10s",
     }),
@@ -302,6 +303,7 @@ export const comparisonRecord = z.object({
   lowerBound: z.number().optional().describe("sequential: the anytime-valid interval on the difference, lower end (relative for relative limits)."),
   upperBound: z.number().optional().describe("sequential: the anytime-valid interval on the difference, upper end."),
   boundary: z.number().optional().describe("sequential, for a quantile: the bucket boundary whose share beyond it is tested, kept for the whole step."),
+  logEvidence: z.number().optional().describe("sequential: ln Λ, the evidence in this step's counts that the candidate is worse than tolerated; a passed step's is carried into the next (status.carriedEvidence)."),
   stableSamples: z.number().optional(),
   candidateSamples: z.number().optional(),
   message: z.string().optional(),
@@ -336,12 +338,18 @@ export const modelRolloutStatusSchema = z.object({
   stepWeight: z.int32().min(0).optional(),
   stepStartTime: time().optional(),
   nextAnalysisTime: time().optional(),
-  holdEndTime: time().optional().describe("With analysis.interval: when the step's (or shadow's) hold ends, extensions included; checks before it can only fail the candidate."),
-  stepChecks: z.int32().min(0).optional().describe("With analysis.interval: the checks of the current step (or shadow) so far."),
+  holdEndTime: time().optional().describe("When the step's (or shadow's) hold ends, extensions included; checks before it can only fail the candidate."),
+  stepChecks: z.int32().min(0).optional().describe("The checks of the current step (or shadow) so far."),
   stepBoundaries: z
     .record(z.string(), z.number())
     .optional()
-    .describe("With analysis.interval: per quantile comparison (by signal), the bucket boundary its anytime-valid test counts beyond, chosen at the step's first look that had one and kept for the step."),
+    .describe("Per quantile comparison (by signal), the bucket boundary its anytime-valid test counts beyond, chosen at the step's first look that had one and kept for the step."),
+  carriedEvidence: z
+    .record(z.string(), z.number().min(0))
+    .optional()
+    .describe(
+      "Per comparison (signal:check), the evidence carried from the passed steps that measured stable beside the candidate (the shadow phase, steps under 100 %): it sets the level of the current step's anytime-valid test, so a regression seen a little in each step adds up (docs/statistics.md).",
+    ),
   rollbackStepIndex: z.int32().min(0).optional().describe("gradual rollback: the step down the candidate's weight is at."),
   rollbackStepStartTime: time().optional().describe("gradual rollback: when that step began."),
   desiredWeights: weights.optional().describe("The weights the operator sets on the route."),

@@ -114,58 +114,130 @@ export interface AnalysisJudgement {
 const evidence = (c: PlannedCheck, v: VersionQueries, results: Results): Evidence =>
   evidenceOf(c.signal, resultsFor(v.main, results), v.buckets ? resultsFor(v.buckets, results) : undefined);
 
-/**
- * The level of each comparison's anytime-valid test in one step: significance split evenly over
- * the steps and the shadow phase, so that over the whole rollout the chance of ever failing a
- * candidate within tolerance stays at most significance per comparison (docs/statistics.md).
- */
-export const sequentialAlpha = (strategy: RolloutStrategy): number => strategy.analysis.significance / (strategy.steps.length + (strategy.shadow ? 1 : 0));
+/** A stage of a rollout that judges the candidate on its own data: the shadow phase, or a step. */
+export interface Stage {
+  shadow: boolean;
+  /** The step's index (ignored for the shadow phase). */
+  index: number;
+}
+
+/** The stage a rollout's status is in. */
+export const stageOf = (status: { phase?: string | undefined; stepIndex?: number | undefined }): Stage => ({ shadow: status.phase === "Shadowing", index: status.stepIndex ?? 0 });
 
 /**
- * An analysis of a strategy with analysis.interval: comparisons by their anytime-valid test (so
- * looking at every interval and extending a step spend no extra error), bounds as always. An
- * interim check (before the hold's end) can only fail the candidate; at the hold's end the same
- * judgement passes the step, and a measure with no test on its counts is decided by its
- * tolerance alone, as without an interval.
+ * Whether a stage's evidence is carried into the next: the stable version is measured live beside
+ * the candidate (the shadow phase, a step under 100 %), so the stages' data are disjoint. A 100 %
+ * step reads stable over the window before it, which overlaps the step before: its test stands
+ * alone at its own share of the significance.
  */
-/** The key of a comparison's kept bucket boundary in status.stepBoundaries. */
+const carries = (strategy: RolloutStrategy, stage: Stage): boolean => stage.shadow || (strategy.steps[stage.index]?.weight ?? 100) < 100;
+
+/** The stages in order, each with whether it carries. */
+function stagesOf(strategy: RolloutStrategy): { stage: Stage; carried: boolean }[] {
+  const all: Stage[] = [...(strategy.shadow ? [{ shadow: true, index: 0 }] : []), ...strategy.steps.map((_, index) => ({ shadow: false, index }))];
+  return all.map((stage) => ({ stage, carried: carries(strategy, stage) }));
+}
+
+/**
+ * The level of a comparison's anytime-valid test at a stage, from the evidence carried from the
+ * completed stages (docs/statistics.md, "Over a whole rollout"). The significance is split by
+ * stages: each standalone (100 %) step gets α/K, the carried stages together α_c = α·C/K. Over
+ * the C carried stages the evidence is a mixture over starting stages, the one starting at stage k
+ * with weight w_k (Σ w_k = 1): M = Σ_k w_k Π_{k ≤ j ≤ now} Λ_j, a test supermartingale, so
+ * P(M ever ≥ 1/α_c) ≤ α_c whatever the stage the candidate turns worse at. Entering carried stage
+ * i, M = (P + w_i)·Λ_i + Σ_{k > i} w_k with P the carried evidence, and M ≥ 1/α_c is exactly
+ * Λ_i ≥ 1/α_i for the level returned here. Evidence against the candidate in earlier stages raises
+ * it; evidence for it lowers it, never below w_i·α_c.
+ */
+export function stageAlpha(strategy: RolloutStrategy, stage: Stage, carried = 0): number {
+  const significance = strategy.analysis.significance;
+  const stages = stagesOf(strategy);
+  const k = Math.max(1, stages.length);
+  if (!carries(strategy, stage)) return significance / k;
+  const c = stages.filter((s) => s.carried).length;
+  const position = carriedPosition(strategy, stage);
+  const alphaCarried = (significance * c) / k;
+  const after = Array.from({ length: Math.max(0, c - position - 1) }, (_, j) => startWeight(c, position + 1 + j)).reduce((a, b) => a + b, 0);
+  const level = (carried + startWeight(c, position)) / (1 / alphaCarried - after);
+  // a level of 1 or more would have failed the candidate at the stage before; keep the test defined
+  return Math.min(level, 0.5);
+}
+
+/**
+ * The weight of the mixture's component that starts at carried stage i of c: three quarters on
+ * the first (a regression usually shows from the candidate's first request, and the evidence of
+ * every step then adds up against it), the rest spread over the later ones (a candidate that turns
+ * worse only under more load is still judged from the stage it turns at). Chosen with
+ * `npm run bench:canary` (docs/statistics.md), before and apart from any rollout's data.
+ */
+export const FIRST_STAGE_WEIGHT = 0.75;
+const startWeight = (c: number, i: number): number => (c <= 1 ? 1 : i === 0 ? FIRST_STAGE_WEIGHT : (1 - FIRST_STAGE_WEIGHT) / (c - 1));
+
+/** A carried stage's place among the carried stages. */
+function carriedPosition(strategy: RolloutStrategy, stage: Stage): number {
+  const carried = stagesOf(strategy).filter((s) => s.carried);
+  return Math.max(0, carried.findIndex((s) => s.stage.shadow === stage.shadow && (stage.shadow || s.stage.index === stage.index)));
+}
+
+/** The evidence to carry into the next stage: per comparison, (P + w)·Λ of the stage's final analysis; unchanged out of a stage that does not carry. */
+export function carriedEvidence(strategy: RolloutStrategy, stage: Stage, carried: Record<string, number> | undefined, comparisons: readonly ComparisonRecord[]): Record<string, number> | undefined {
+  if (!carries(strategy, stage)) return carried;
+  const w = startWeight(stagesOf(strategy).filter((s) => s.carried).length, carriedPosition(strategy, stage));
+  const next = { ...carried };
+  for (const r of comparisons) {
+    if (r.logEvidence === undefined) continue;
+    const key = boundaryKey(r);
+    const value = ((carried?.[key] ?? 0) + w) * Math.exp(r.logEvidence);
+    if (Number.isFinite(value)) next[key] = Number(value.toPrecision(8));
+  }
+  return next;
+}
+
+/** The key of a comparison in status.stepBoundaries and status.carriedEvidence. */
 export const boundaryKey = (c: { signal: string; check: string }) => `${c.signal}:${c.check}`;
 
-export function judgeSequentialAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy, interim: boolean, boundaries: Record<string, number> = {}): AnalysisJudgement {
-  const o = { minSamples: strategy.analysis.minSamples, alpha: sequentialAlpha(strategy), significance: strategy.analysis.significance };
+export interface JudgeOptions {
+  /** A check before the hold's end: it can fail the candidate, never pass the step. */
+  interim: boolean;
+  stage: Stage;
+  /** status.stepBoundaries */
+  boundaries?: Record<string, number> | undefined;
+  /** status.carriedEvidence */
+  carried?: Record<string, number> | undefined;
+}
+
+/**
+ * An analysis, at an interim check or at the hold's end: comparisons by their anytime-valid test
+ * (so looking at every interval and extending a step spend no extra error), at the stage's level
+ * given the evidence carried so far; bounds as always. An interim check can only fail the
+ * candidate; at the hold's end the same judgement passes the step, and a measure with no test on
+ * its counts is decided by its tolerance alone.
+ */
+export function judgeAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy, j: JudgeOptions): AnalysisJudgement {
+  const { interim, boundaries = {} } = j;
+  const o = { minSamples: strategy.analysis.minSamples, significance: strategy.analysis.significance };
   const comparisons = plan.checks.flatMap((c) => {
     if (!c.comparison) return checkBound(c.bound as BoundSpec, evidence(c, c.candidate, results), o);
     const stable = evidence(c, c.stable, results);
     const candidate = evidence(c, c.candidate, results);
-    const r = sequentialComparison(c.comparison, stable, candidate, { ...o, boundary: boundaries[boundaryKey({ signal: c.comparison.signal, check: limitOf(c.comparison).check })] });
+    const key = boundaryKey({ signal: c.comparison.signal, check: limitOf(c.comparison).check });
+    const alpha = stageAlpha(strategy, j.stage, j.carried?.[key]);
+    const r = sequentialComparison(c.comparison, stable, candidate, { ...o, alpha, boundary: boundaries[key] });
     return [!interim && r.test === "none" ? compareVersions(c.comparison, stable, candidate, o) : r];
   });
-  const j = judged(comparisons);
-  if (!interim) return j;
-  if (j.outcome === "Failed" || j.outcome === "Error") return { ...j, interim: true };
+  const judgement = judged(comparisons);
+  if (!interim) return judgement;
+  if (judgement.outcome === "Failed" || judgement.outcome === "Error") return { ...judgement, interim: true };
   // the step's running summary: every comparison's estimate with its anytime-valid interval
-  return { ...j, message: comparisons.map(summaryOf).join("; "), interim: true };
+  return { ...judgement, message: comparisons.map(summaryOf).join("; "), interim: true };
 }
 
 const summaryOf = (c: ComparisonRecord): string => c.message ?? `${c.signal}${c.candidate !== undefined ? ` ${c.candidate}` : ""} within ${c.check} ${c.limit}`;
-
-/** The judgement the analysis due now needs: anytime-valid with analysis.interval or while a hold still runs, else the fixed-horizon one. */
-export function judgeAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy, interim: boolean, boundaries?: Record<string, number>): AnalysisJudgement {
-  return interim || strategy.analysis.interval !== undefined ? judgeSequentialAnalysis(plan, results, strategy, interim, boundaries) : judgeRolloutAnalysis(plan, results, strategy);
-}
 
 /** The step's kept boundaries with those its latest analysis chose for the first time, or undefined when nothing is new. */
 export function keptBoundaries(kept: Record<string, number> | undefined, comparisons: readonly ComparisonRecord[]): Record<string, number> | undefined {
   const fresh = comparisons.filter((c) => c.boundary !== undefined && kept?.[boundaryKey(c)] === undefined);
   return fresh.length ? { ...kept, ...Object.fromEntries(fresh.map((c) => [boundaryKey(c), c.boundary as number])) } : undefined;
-}
-
-export function judgeRolloutAnalysis(plan: RolloutAnalysisPlan, results: Results, strategy: RolloutStrategy): AnalysisJudgement {
-  const o = { minSamples: strategy.analysis.minSamples, significance: strategy.analysis.significance };
-  const comparisons = plan.checks.flatMap((c) =>
-    c.comparison ? [compareVersions(c.comparison, evidence(c, c.stable, results), evidence(c, c.candidate, results), o)] : checkBound(c.bound as BoundSpec, evidence(c, c.candidate, results), o),
-  );
-  return judged(comparisons);
 }
 
 /** The outcome of an analysis from its comparisons' records: the first Failed, else Error, else Inconclusive, else Successful. */

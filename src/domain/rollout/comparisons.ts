@@ -76,7 +76,7 @@ export function compareVersions(c: ComparisonSpec, stable: Evidence, candidate: 
 
 export interface SequentialComparisonOptions {
   minSamples: number;
-  /** The level of this comparison's anytime-valid test over the step: P(ever failing a candidate within tolerance) ≤ alpha. */
+  /** The level of this comparison's anytime-valid test at this stage (stageAlpha): Λ ≥ 1/alpha fails the candidate. */
   alpha: number;
   /** For a quantile: the bucket boundary this step's earlier looks counted beyond, kept so that every look tests the same share. */
   boundary?: number | undefined;
@@ -97,10 +97,12 @@ export function sequentialComparison(c: ComparisonSpec, stable: Evidence, candid
   if (test === undefined) return { ...out, outcome: beyond ? "Inconclusive" : "Passed", test: "none", message: `${c.signal}: no anytime-valid test on these counts; the hold's end judges it by its limit` };
   if (!test.ok) return { ...out, outcome: "Error", test: "sequential", message: test.reason };
   const r = test.value;
+  // ln Λ, kept finite for status (e^-745 is 0 in doubles), so a passed stage's evidence can be carried
+  const logEvidence = Number(Math.max(-745, Math.min(709, r.logEvidence)).toPrecision(8));
   if (s.basis.test === "quantileShare") {
     // the test is on the candidate's share beyond a bucket boundary, not on the quantile itself
     const share = `${describe(c.signal, measured, relative)} (the share beyond le=${tested?.boundary} exceeds its bound by ${r6(r.excess)}, anytime-valid lower end ${r6(r.lower)})`;
-    const kept = { ...out, ...(tested?.boundary !== undefined ? { boundary: tested.boundary } : {}) };
+    const kept = { ...out, logEvidence, ...(tested?.boundary !== undefined ? { boundary: tested.boundary } : {}) };
     if (r.reject) return { ...kept, test: "sequential", outcome: "Failed", message: `${share}: beyond the limit ${limit} at every look at once (α = ${Number(o.alpha.toPrecision(4))})` };
     return { ...kept, test: "sequential", outcome: beyond ? "Inconclusive" : "Passed", message: `${share}; limit ${limit}` };
   }
@@ -110,7 +112,7 @@ export function sequentialComparison(c: ComparisonSpec, stable: Evidence, candid
   const [lo, hi] = worse === "greater" ? [toWorseness(r.lower), toWorseness(r.upper)] : [-toWorseness(r.upper), -toWorseness(r.lower)];
   const bounds = { ...(Number.isFinite(lo) ? { lowerBound: r6(lo) } : {}), ...(Number.isFinite(hi) ? { upperBound: r6(hi) } : {}) };
   const shown = `${describe(c.signal, measured, relative)} (anytime-valid interval ${fmtBound(lo, relative)} to ${fmtBound(hi, relative)})`;
-  const rec = { ...out, ...bounds, test: "sequential" };
+  const rec = { ...out, ...bounds, logEvidence, test: "sequential" };
   if (r.reject) return { ...rec, outcome: "Failed", message: `${shown} is beyond the limit ${limit} at every look at once (α = ${Number(o.alpha.toPrecision(4))})` };
   return { ...rec, outcome: beyond ? "Inconclusive" : "Passed", message: `${shown}; limit ${limit}` };
 }

@@ -10,7 +10,7 @@ import { setConditions, type ConditionInput } from "../conditions.ts";
 import { durationMs } from "../duration.ts";
 import { severityRank } from "../stats/severity.ts";
 import { EventReason } from "../events.ts";
-import { analysisRecordOf, exposureOf, keptBoundaries, type AnalysisJudgement } from "./analysis.ts";
+import { analysisRecordOf, carriedEvidence, exposureOf, keptBoundaries, stageOf, type AnalysisJudgement } from "./analysis.ts";
 import { ALL_STABLE, Builder, sameWeights, stepWeights, WAIT_MS, WATCH_INTERVAL_MS, ZERO_COUNTERS, type RolloutDecision, type RolloutSnapshot, type RolloutWorld } from "./builder.ts";
 import { actionVerb, ROLLOUT_ACTION_ANNOTATION, ROLLOUT_TARGET_LABEL } from "./names.ts";
 import { accelerateRollback, rollback, rollingBack } from "./rollback.ts";
@@ -29,27 +29,24 @@ export const analysisDue = (status: ModelRolloutStatus, now: number): boolean =>
 /**
  * Whether the analysis due now is an interim check (analysis.interval): the hold is not over, so
  * the check can fail the candidate but never pass the step. Decided from status alone, so a
- * strategy that drops its interval mid-step still never passes a step before its hold ends.
+ * strategy whose interval changes mid-step still never passes a step before its hold ends.
  */
 export const interimCheckDue = (status: ModelRolloutStatus, now: number): boolean => status.holdEndTime !== undefined && now < Date.parse(status.holdEndTime);
 
 /**
- * A hold of holdMs starts now (a step, the shadow, an extension): its analysis is due at its end,
- * or, with analysis.interval, the first check is due one interval from now (or at the end, if
- * sooner), and holdEndTime says when the step may pass.
+ * A hold of holdMs starts now (a step, the shadow, an extension): the first check is due one
+ * analysis.interval from now (or at the hold's end, if sooner), and holdEndTime says when the step
+ * may pass.
  */
 function holdFor(b: Builder, w: RolloutWorld, holdMs: number) {
   const end = b.now + holdMs;
-  const interval = w.strategy.analysis.interval;
-  if (interval === undefined) return b.set({ nextAnalysisTime: new Date(end).toISOString(), holdEndTime: undefined });
-  b.set({ holdEndTime: new Date(end).toISOString(), nextAnalysisTime: new Date(Math.min(end, b.now + durationMs(interval))).toISOString() });
+  b.set({ holdEndTime: new Date(end).toISOString(), nextAnalysisTime: new Date(Math.min(end, b.now + durationMs(w.strategy.analysis.interval))).toISOString() });
 }
 
 /** The next check within the current hold: one interval on, but never past the hold's end. */
 function nextCheck(b: Builder, w: RolloutWorld) {
   const end = Date.parse(b.status.holdEndTime ?? b.iso);
-  const interval = w.strategy.analysis.interval;
-  b.set({ nextAnalysisTime: new Date(interval === undefined ? end : Math.min(end, b.now + durationMs(interval))).toISOString() });
+  b.set({ nextAnalysisTime: new Date(Math.min(end, b.now + durationMs(w.strategy.analysis.interval))).toISOString() });
 }
 
 /**
@@ -163,7 +160,7 @@ function releaseTargetHold(b: Builder, w: RolloutWorld) {
     const step = w.strategy.steps[Math.min(index, w.strategy.steps.length - 1)] as RolloutStrategy["steps"][number];
     const hold = phase === "Shadowing" ? (w.strategy.shadow?.hold ?? step.hold) : step.hold;
     // what happened while held is not this step's evidence: the hold (and its checks) starts again
-    b.set({ stepStartTime: b.iso, stepChecks: w.strategy.analysis.interval !== undefined ? 0 : undefined, stepBoundaries: undefined });
+    b.set({ stepStartTime: b.iso, stepChecks: 0, stepBoundaries: undefined });
     holdFor(b, w, durationMs(hold));
     restarted = `; the ${phase === "Shadowing" ? "shadow" : "step"} holds ${hold} again`;
   }
@@ -179,6 +176,7 @@ function start(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     startTime: b.iso,
     counters: { ...ZERO_COUNTERS },
     analyses: [],
+    carriedEvidence: undefined,
     desiredWeights: ALL_STABLE,
   });
   b.phase("Pending", "Started", `rolling ${r.spec.candidate.version} out against stable ${w.stable.version}`);
@@ -282,7 +280,7 @@ function enterShadow(b: Builder, r: RolloutSnapshot, w: RolloutWorld, shadow: No
     stepIndex: undefined,
     stepWeight: 0,
     stepStartTime: b.iso,
-    stepChecks: w.strategy.analysis.interval !== undefined ? 0 : undefined,
+    stepChecks: 0,
     stepBoundaries: undefined,
     desiredWeights: ALL_STABLE,
     desiredMirror: shadow.percent,
@@ -308,7 +306,7 @@ function enterStep(b: Builder, r: RolloutSnapshot, w: RolloutWorld, index: numbe
     stepIndex: index,
     stepWeight: step.weight,
     stepStartTime: b.iso,
-    stepChecks: w.strategy.analysis.interval !== undefined ? 0 : undefined,
+    stepChecks: 0,
     stepBoundaries: undefined,
     desiredWeights: stepWeights(step.weight),
     counters: { ...counters, consecutiveInconclusive: 0, consecutiveErrors: 0 },
@@ -346,7 +344,7 @@ function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: Analy
   const total = w.strategy.steps.length;
   const stage = shadow ? "shadow" : `step ${index + 1}/${total}`;
   const phase = shadow ? "Shadowing" : "Progressing";
-  const checks = w.strategy.analysis.interval !== undefined || a.interim ? (b.status.stepChecks ?? 0) + 1 : undefined;
+  const checks = (b.status.stepChecks ?? 0) + 1;
   const summary = shadow ? `shadow (${shadow.percent} % mirrored, none served) over ${a.window}: ${a.message}` : `step ${index + 1}/${total} (${weight} %) over ${a.window}: ${a.message}`;
   b.set({ stepChecks: checks });
   // a quantile's bucket boundary, once chosen, is the one every later look of the step counts beyond
@@ -362,7 +360,13 @@ function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: Analy
   const again = (afterMs: number) => holdFor(b, w, afterMs);
   switch (a.outcome) {
     case "Successful":
-      b.set({ counters: { ...c, successful: c.successful + 1, consecutiveErrors: 0, consecutiveInconclusive: 0 }, holdEndTime: undefined, stepChecks: undefined });
+      b.set({
+        counters: { ...c, successful: c.successful + 1, consecutiveErrors: 0, consecutiveInconclusive: 0 },
+        holdEndTime: undefined,
+        stepChecks: undefined,
+        // the stage's evidence goes on into the next, in the same write that enters it
+        carriedEvidence: carriedEvidence(w.strategy, stageOf(b.status), b.status.carriedEvidence, a.comparisons),
+      });
       b.event("Normal", EventReason.AnalysisSuccessful, summary);
       if (shadow) {
         b.event("Normal", EventReason.ShadowPassed, `${r.spec.candidate.version} passed its shadow phase; live traffic starts`);
@@ -428,7 +432,7 @@ function resume(b: Builder, w: RolloutWorld) {
   const step = w.strategy.steps[Math.min(index, w.strategy.steps.length - 1)] as RolloutStrategy["steps"][number];
   // the hold restarts: what happened while paused is not this step's evidence
   holdFor(b, w, durationMs(step.hold));
-  b.set({ stepStartTime: b.iso, stepChecks: w.strategy.analysis.interval !== undefined ? 0 : undefined, stepBoundaries: undefined, desiredWeights: stepWeights(b.status.stepWeight ?? step.weight) });
+  b.set({ stepStartTime: b.iso, stepChecks: 0, stepBoundaries: undefined, desiredWeights: stepWeights(b.status.stepWeight ?? step.weight) });
   b.phase("Progressing", "Resumed", `resumed at step ${index + 1}/${w.strategy.steps.length}`);
 }
 

@@ -5,12 +5,14 @@ import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
 import { rolloutStrategySchema, servingSchema, type RolloutStrategyInput } from "../../../src/api/v1alpha1/rollout.ts";
 import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
-import { effectiveComparisons, judgeRolloutAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../../../src/domain/rollout/analysis.ts";
+import { effectiveComparisons, judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../../../src/domain/rollout/analysis.ts";
 import { compareVersions, quantileExcess } from "../../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
 import { binsFromCumulative } from "../../../src/domain/stats/index.ts";
 
 const o = { minSamples: 100, significance: 0.05 };
+/** The analysis at the end of the first step's hold. */
+const atHoldEnd = { interim: false, stage: { shadow: false, index: 0 } };
 const rate = (successes: number, trials: number): Evidence => ({ state: "Value", value: successes / trials, samples: trials, basis: { test: "twoProportion", successes, trials } });
 const mean = (m: number, variance: number, n: number): Evidence => ({ state: "Value", value: m, samples: n, basis: { test: "welch", mean: m, variance, n } });
 
@@ -123,7 +125,7 @@ describe("a whole analysis", () => {
         if (!expr.includes('version="v2"')) return { kind: "vector", samples: [] };
         return { kind: "vector", samples: [{ labels: {}, value: expr.includes("disagreements") ? disagreements : 1000 }] };
       };
-      return judgeRolloutAnalysis(plan, new Map(queries.map((q) => [queryKey(q), answer(q.expr)])), st);
+      return judgeAnalysis(plan, new Map(queries.map((q) => [queryKey(q), answer(q.expr)])), st, atHoldEnd);
     };
     expect(judge(150).outcome).toBe("Failed");
     expect(judge(150).comparisons[0]).toMatchObject({ signal: "shadow_disagreement", outcome: "Failed", candidate: 0.15 });
@@ -145,14 +147,14 @@ describe("a whole analysis", () => {
       return { kind: "vector", samples: [1, 2, 3, 4, 5, Infinity].map((le, i) => ({ labels: { le: le === Infinity ? "+Inf" : String(le) }, value: [20, 60, 150, 500, 1000, 1000][i] as number })) };
     };
     const results = new Map(queries.map((q) => [queryKey(q), answer(q.expr.includes('version="v1"') ? "v1" : "v2", q.expr)]));
-    const j = judgeRolloutAnalysis(plan, results, st);
+    const j = judgeAnalysis(plan, results, st, atHoldEnd);
     expect(j.outcome).toBe("Failed");
     expect(j.comparisons.map((c) => [c.signal, c.outcome])).toEqual([["accuracy", "Failed"], ["feedback", "Passed"]]);
     // the metrics source failing is an error, never a verdict
     const failing = new Map(queries.map((q) => [queryKey(q), { kind: "error", error: "Unreachable", message: "connect ECONNREFUSED" } as QueryResult]));
-    expect(judgeRolloutAnalysis(plan, failing, st).outcome).toBe("Error");
+    expect(judgeAnalysis(plan, failing, st, atHoldEnd).outcome).toBe("Error");
     // no series yet: inconclusive
     const empty = new Map(queries.map((q) => [queryKey(q), { kind: "vector", samples: [] } as QueryResult]));
-    expect(judgeRolloutAnalysis(plan, empty, st).outcome).toBe("Inconclusive");
+    expect(judgeAnalysis(plan, empty, st, atHoldEnd).outcome).toBe("Inconclusive");
   });
 });

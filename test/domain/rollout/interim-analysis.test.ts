@@ -4,10 +4,10 @@ import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
 import { rolloutStrategySchema } from "../../../src/api/v1alpha1/rollout.ts";
 import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
-import { exposureOf, judgeAnalysis, keptBoundaries, planRolloutAnalysis, rolloutAnalysisQueries, sequentialAlpha } from "../../../src/domain/rollout/analysis.ts";
+import { exposureOf, judgeAnalysis, keptBoundaries, planRolloutAnalysis, rolloutAnalysisQueries, carriedEvidence, FIRST_STAGE_WEIGHT, stageAlpha } from "../../../src/domain/rollout/analysis.ts";
 import { sequentialComparison } from "../../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
-import { binsFromCumulative, sequentialMeanTest, sequentialProportionTest, type Histogram } from "../../../src/domain/stats/index.ts";
+import { binsFromCumulative, normalMixtureTest, sequentialMeanTest, sequentialProportionTest, type Histogram } from "../../../src/domain/stats/index.ts";
 
 const o = { minSamples: 200, alpha: 0.0125 };
 const rate = (successes: number, trials: number): Evidence => ({ state: "Value", value: successes / trials, samples: trials, basis: { test: "twoProportion", successes, trials } });
@@ -65,12 +65,70 @@ describe("judgeAnalysis with analysis.interval", () => {
       return { kind: "vector", samples: Object.entries({ tp, tn, fp, fn }).map(([outcome, value]) => ({ labels: { outcome }, value })) };
     };
     const queries = rolloutAnalysisQueries(plan);
-    return judgeAnalysis(plan, new Map(queries.map((q) => [queryKey(q), answer(q.expr.includes('version="v1"'))])), st, interim);
+    return judgeAnalysis(plan, new Map(queries.map((q) => [queryKey(q), answer(q.expr.includes('version="v1"'))])), st, { interim, stage: { shadow: false, index: 0 } });
   };
 
-  it("splits the significance over the steps and the shadow phase", () => {
-    expect(sequentialAlpha(rolloutStrategySchema.parse({}))).toBe(0.05 / 4);
-    expect(sequentialAlpha(rolloutStrategySchema.parse({ shadow: { percent: 10 } }))).toBe(0.05 / 5);
+  it("splits the significance over the stages: a 100 % step alone at α/K, the others as one mixture over starting stages", () => {
+    const st = rolloutStrategySchema.parse({}); // 5/25/50/100: K = 4 stages, C = 3 carried, α_c = 0.05·3/4
+    const w = [FIRST_STAGE_WEIGHT, (1 - FIRST_STAGE_WEIGHT) / 2, (1 - FIRST_STAGE_WEIGHT) / 2];
+    const at = (index: number, carried?: number) => stageAlpha(st, { shadow: false, index }, carried);
+    expect(at(3)).toBe(0.05 / 4); // the 100 % step reads stable before it: its own share
+    // entering carried stage i with carried evidence P: (P + w_i) / (1/α_c − Σ_{k > i} w_k)
+    expect(at(0)).toBeCloseTo((w[0] as number) / (1 / 0.0375 - 0.25), 12);
+    expect(at(1)).toBeCloseTo((w[1] as number) / (1 / 0.0375 - 0.125), 12);
+    expect(at(2)).toBeCloseTo((w[2] as number) * 0.0375, 12);
+    expect(at(1, 2)).toBeCloseTo((2 + (w[1] as number)) / (1 / 0.0375 - 0.125), 12);
+    expect(at(1, 0)).toBe(at(1));
+    const shadowed = rolloutStrategySchema.parse({ shadow: { percent: 10 } }); // K = 5, C = 4, α_c = 0.04
+    expect(stageAlpha(shadowed, { shadow: true, index: 0 })).toBeCloseTo(FIRST_STAGE_WEIGHT / (1 / 0.04 - (1 - FIRST_STAGE_WEIGHT)), 12);
+    expect(stageAlpha(shadowed, { shadow: false, index: 3 })).toBe(0.05 / 5);
+    expect(stageAlpha(rolloutStrategySchema.parse({ steps: [{ weight: 20 }] }), { shadow: false, index: 0 })).toBeCloseTo(0.05, 12);
+  });
+
+  it("carries a passed stage's evidence as (P + w)·Λ, per comparison, and nothing out of a 100 % step", () => {
+    const st = rolloutStrategySchema.parse({});
+    const rec = (signal: string, logEvidence?: number) => ({ signal, check: "maxIncrease", limit: 0.01, outcome: "Passed" as const, ...(logEvidence !== undefined ? { logEvidence } : {}) });
+    const first = carriedEvidence(st, { shadow: false, index: 0 }, undefined, [rec("errors", Math.log(3)), rec("latency", -745), rec("p95")]);
+    expect(first?.["errors:maxIncrease"]).toBeCloseTo(3 * FIRST_STAGE_WEIGHT, 7);
+    expect(first?.["latency:maxIncrease"]).toBeLessThan(1e-300); // Λ = 0 (no noise, no excess): nothing against the candidate
+    expect(first?.["p95:maxIncrease"]).toBeUndefined();
+    const second = carriedEvidence(st, { shadow: false, index: 1 }, first, [rec("errors", Math.log(0.5))]);
+    expect(second?.["errors:maxIncrease"]).toBeCloseTo((3 * FIRST_STAGE_WEIGHT + (1 - FIRST_STAGE_WEIGHT) / 2) * 0.5, 7);
+    expect(carriedEvidence(st, { shadow: false, index: 3 }, second, [rec("errors", 2)])).toEqual(second);
+  });
+
+  it("keeps the chance of ever failing a candidate exactly at its tolerance under the significance, over every look of every stage", () => {
+    // seeded simulation on the test's own scale: the excess estimate after n requests is N(0, σ²/n) (H0's worst case), looked at 20 times a stage
+    const st = rolloutStrategySchema.parse({});
+    let seed = 20261206;
+    const uniform = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) + 0.5) / 2 ** 31;
+    const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+    const tau = 0.01;
+    const sigma = 0.1;
+    let failed = 0;
+    const reps = 4000;
+    for (let rep = 0; rep < reps; rep++) {
+      let carried: Record<string, number> | undefined;
+      let rejected = false;
+      for (let index = 0; index < 4 && !rejected; index++) {
+        let sum = 0;
+        let n = 0;
+        let last = 0;
+        for (let look = 1; look <= 20 && !rejected; look++) {
+          for (let k = 0; k < 50; k++, n++) sum += sigma * normal();
+          const variance = (sigma * sigma) / n;
+          const excess = sum / n;
+          const alpha = stageAlpha(st, { shadow: false, index }, carried?.["x:maxIncrease"]);
+          const t = normalMixtureTest(excess, variance, tau, alpha);
+          if (!t.ok) throw new Error(t.reason);
+          rejected = t.value.reject;
+          last = t.value.logEvidence;
+        }
+        carried = carriedEvidence(st, { shadow: false, index }, carried, [{ signal: "x", check: "maxIncrease", limit: 0, outcome: "Passed", logEvidence: last }]);
+      }
+      if (rejected) failed++;
+    }
+    expect(failed / reps).toBeLessThanOrEqual(0.05);
   });
 
   it("fails a bound at the first check with minSamples, whatever the hold", () => {
@@ -88,14 +146,14 @@ describe("judgeAnalysis with analysis.interval", () => {
     expect(close.message).toMatch(/^accuracy \+0\.013\d* \(anytime-valid interval -?0\.\d+ to 0\.\d+\); limit 0\.02; accuracy 0\.933\d* within min 0\.5$/);
   });
 
-  it("judges the hold's end by the same anytime-valid test; without an interval, by the fixed-horizon test as before", () => {
-    // 0.872 against 0.92 with 1 000 candidate samples: beyond a 0.02 tolerance, the fixed test fails it (z = 2.5), the anytime-valid one not yet
+  it("judges the hold's end by the same anytime-valid test, never a fresh fixed-horizon one", () => {
+    // 0.872 against 0.92 with 1 000 candidate samples: beyond a 0.02 tolerance, a fixed test would fail it (z = 2.5), the anytime-valid one not yet
     const candidate: [number, number, number, number] = [290, 582, 64, 64];
-    const sequential = judge([{ signal: "accuracy", maxDecrease: 0.02 }], [], candidate, false);
-    expect(sequential.interim).toBeUndefined();
-    expect(sequential.comparisons[0]).toMatchObject({ test: "sequential", outcome: "Inconclusive" });
-    const fixed = judge([{ signal: "accuracy", maxDecrease: 0.02 }], [], candidate, false, "");
-    expect(fixed.comparisons[0]).toMatchObject({ test: "twoProportion", outcome: "Failed" });
+    const end = judge([{ signal: "accuracy", maxDecrease: 0.02 }], [], candidate, false);
+    expect(end.interim).toBeUndefined();
+    expect(end.outcome).toBe("Inconclusive");
+    expect(end.comparisons[0]).toMatchObject({ test: "sequential", outcome: "Inconclusive" });
+    expect(end.comparisons[0]?.logEvidence).toBeLessThan(Math.log(1 / 0.0125));
   });
 });
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
 import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
-import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries } from "../../../src/domain/rollout/analysis.ts";
+import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, stageOf } from "../../../src/domain/rollout/analysis.ts";
 import { analysisWindow, isTerminal } from "../../../src/domain/rollout/machine.ts";
 import { RolloutHarness } from "./support.ts";
 
@@ -45,7 +45,7 @@ function simulated(candidateAccuracy: number) {
       return { kind: "vector", samples: Object.entries(counts).map(([outcome, value]) => ({ labels: { outcome }, value })) };
     };
     const results = new Map(rolloutAnalysisQueries(plan).map((q) => [queryKey(q), answer(q.expr)]));
-    return { ...judgeAnalysis(plan, results, h.strategy, interim), window: plan.window };
+    return { ...judgeAnalysis(plan, results, h.strategy, { interim, stage: stageOf(status), boundaries: status.stepBoundaries, carried: status.carriedEvidence }), window: plan.window };
   };
   return h;
 }

@@ -110,11 +110,11 @@ describe("with analysis.interval", () => {
     expect(again.status).toMatchObject({ stepChecks: 3, holdEndTime: saved.holdEndTime, stepStartTime: saved.stepStartTime });
   });
 
-  it("never passes a step before its hold ends, even when the strategy drops its interval mid-step", () => {
+  it("never passes a step before its hold ends, even when the strategy lengthens its interval mid-step", () => {
     const h = new RolloutHarness({ steps: [{ weight: 10, hold: "10m" }], analysis: { interval: "1m" } });
     h.runUntil((x) => x.status.phase === "Progressing");
     const start = Date.parse(h.status.stepStartTime as string);
-    (h.strategy.analysis as { interval?: string }).interval = undefined;
+    (h.strategy.analysis as { interval: string }).interval = "24h";
     expect(interimCheckDue(h.status, start + MINUTE)).toBe(true);
     toNextCheck(h); // the check planned a minute in: still interim, and the next look is the hold's end
     expect(h.status).toMatchObject({ phase: "Progressing", stepIndex: 0 });
@@ -136,11 +136,22 @@ describe("with analysis.interval", () => {
     expect(h.weightHistory.every((w) => w.candidate === 0)).toBe(true);
   });
 
-  it("without an interval, nothing changes: one analysis at each hold's end", () => {
-    const h = new RolloutHarness();
+  it("looks every 30 s by default", () => {
+    const h = new RolloutHarness({ analysis: { interval: undefined } });
+    h.runUntil((x) => x.status.phase === "Progressing");
+    expect(Date.parse(h.status.nextAnalysisTime as string) - Date.parse(h.status.stepStartTime as string)).toBe(30_000);
+    h.runUntil(terminal);
+    expect(h.status.phase).toBe("Succeeded");
+    expect(h.interimChecks).toBe(4 * 19); // 20 looks a 10-minute step, the last its analysis
+    expect(h.analyses).toBe(4);
+  });
+
+  it("with an interval as long as the hold: one analysis at each hold's end", () => {
+    const h = new RolloutHarness({ analysis: { interval: "10m" } });
     h.runUntil(terminal);
     expect(h.status.phase).toBe("Succeeded");
     expect(h.interimChecks).toBe(0);
+    expect(h.analyses).toBe(4);
     expect(h.status.holdEndTime).toBeUndefined();
     expect(h.status.stepChecks).toBeUndefined();
   });
@@ -163,5 +174,24 @@ describe("with analysis.interval", () => {
     expect(h.status.stepBoundaries).toBeUndefined(); // a new step chooses again
     toNextCheck(h);
     expect(h.status.stepBoundaries).toEqual({ "p95:maxRelativeIncrease": 1 });
+  });
+  it("carries each comparison's evidence from step to step in status, never out of a 100 % step, and starts afresh on a retry", () => {
+    const h = new RolloutHarness({ steps: [{ weight: 10, hold: "2m" }, { weight: 50, hold: "2m" }, { weight: 100, hold: "2m" }], analysis: { interval: "1m" } });
+    const seen: (number | undefined)[] = [];
+    h.analyst = (status, _now, interim) => {
+      // each harness tick starts from the persisted status alone, as after a restart
+      seen.push(status.carriedEvidence?.["errors:maxIncrease"]);
+      const comparisons = [{ signal: "errors", check: "maxIncrease", limit: 0.01, outcome: "Passed" as const, logEvidence: Math.log(2) }];
+      return { outcome: "Successful", message: "ok", comparisons, window: "1m", ...(interim ? { interim: true } : {}) };
+    };
+    h.runUntil((x) => x.status.phase === "Promoting");
+    // C = 2 carried steps, w = (3/4, 1/4): after step 1 (3/4)·2 = 1.5; after step 2 (1.5 + 1/4)·2 = 3.5; the 100 % step adds nothing
+    expect(seen).toEqual([undefined, undefined, 1.5, 1.5, 3.5, 3.5]);
+    expect(h.status.carriedEvidence).toEqual({ "errors:maxIncrease": 3.5 });
+    h.runUntil(terminal);
+    h.status = { ...h.status, phase: "RolledBack" };
+    h.annotations["modelguardian.dev/rollout-action"] = "retry";
+    h.tick();
+    expect(h.status.carriedEvidence).toBeUndefined();
   });
 });

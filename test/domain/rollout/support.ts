@@ -48,8 +48,14 @@ export class RolloutHarness {
   monitor: MonitorVerdict | undefined;
   /** Set: a serving object lacks the opt-in label (REQUIRE_TARGET_OPT_IN). */
   targetRefusal: string | undefined;
+  /**
+   * Tests of steps, limits and rollbacks look once per hold: without an analysis.interval of its
+   * own the strategy gets one as long as a day, so each hold's end is its only look (the interim
+   * tests give theirs; `interval: undefined` keeps the schema's default).
+   */
   constructor(strategy: RolloutStrategyInput = {}) {
-    this.strategy = rolloutStrategySchema.parse(strategy);
+    const analysis = strategy.analysis ?? {};
+    this.strategy = rolloutStrategySchema.parse({ ...strategy, analysis: "interval" in analysis ? analysis : { ...analysis, interval: "24h" } });
   }
 
   /** `forceAnalysis`: hand the machine an analysis whether or not the controller would run one. */
