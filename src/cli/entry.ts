@@ -6,7 +6,7 @@ export const MIN_NODE = "22.19";
 if (major < 22 || (major === 22 && minor < 19)) {
   process.stderr.write(
     `error: kubectl-modelguardian needs Node.js ${MIN_NODE} or later; ${process.execPath} is ${process.versions.node}.\n` +
-      "Install a newer Node.js, or point KUBECTL_MODELGUARDIAN_NODE at one (e.g. the npm package node@24: npx -y node@24 -v).\n",
+      "Install Node.js 22.19 or later (24 is what the project uses), or point KUBECTL_MODELGUARDIAN_NODE at one.\n",
   );
   process.exit(1);
 }
