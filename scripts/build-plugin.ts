@@ -1,11 +1,12 @@
 // Builds kubectl-modelguardian for people who install it alone: one JavaScript file with every
 // dependency inside (dist/kubectl-modelguardian, run by the Node.js on PATH or
-// $KUBECTL_MODELGUARDIAN_NODE), the archive krew installs, and its krew manifest with the
-// archive's sha256 (from plugins/modelguardian.yaml; the archive's URL from PLUGIN_RELEASE_URL).
+// $KUBECTL_MODELGUARDIAN_NODE), the archive krew installs, its krew manifest with the archive's
+// sha256 (from plugins/modelguardian.yaml; the archive's URL from PLUGIN_RELEASE_URL), and an npm
+// package of the same file (npm install -g dist/kubectl-modelguardian-<version>.tgz).
 //   npm run build:plugin [-- OUT_DIR]
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "rolldown";
 
@@ -22,7 +23,7 @@ const HEADER = `#!/bin/sh
 ':' //; exec "\${KUBECTL_MODELGUARDIAN_NODE:-node}" "$0" "$@"
 `;
 
-export async function buildPlugin(dir: string): Promise<{ file: string; archive: string; manifest: string }> {
+export async function buildPlugin(dir: string): Promise<{ file: string; archive: string; manifest: string; npmPackage: string }> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "kubectl-modelguardian");
   await build({
@@ -46,10 +47,33 @@ export async function buildPlugin(dir: string): Promise<{ file: string; archive:
       .replace(/^(#.*\n)+/, "")
       .replaceAll("VERSION", version).replaceAll("RELEASE_URL", url).replaceAll("SHA256", sha256),
   );
-  return { file, archive, manifest };
+  // the npm package: the same file, no dependencies; "type": "module" so Node reads it as the module it is
+  const pkg = join(dir, "npm");
+  mkdirSync(pkg, { recursive: true });
+  copyFileSync(file, join(pkg, "kubectl-modelguardian"));
+  const plain = version.slice(1);
+  writeFileSync(
+    join(pkg, "package.json"),
+    JSON.stringify(
+      {
+        name: "kubectl-modelguardian",
+        version: plain,
+        description: "kubectl plugin for model-guardian: rollouts as live trees, monitors at a glance, promote/abort/pause/resume/retry/approve/reject",
+        license: "Apache-2.0",
+        type: "module",
+        bin: { "kubectl-modelguardian": "kubectl-modelguardian" },
+        files: ["kubectl-modelguardian"],
+        engines: { node: ">=22.19.0" },
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+  execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: pkg, stdio: ["ignore", "ignore", "inherit"] });
+  return { file, archive, manifest, npmPackage: join(dir, `kubectl-modelguardian-${plain}.tgz`) };
 }
 
 if (import.meta.main) {
   const built = await buildPlugin(out);
-  console.log(`built ${built.file}\n      ${built.archive}\n      ${built.manifest}`);
+  console.log(`built ${built.file}\n      ${built.archive}\n      ${built.manifest}\n      ${built.npmPackage}`);
 }

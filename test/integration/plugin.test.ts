@@ -385,7 +385,7 @@ describe("the verbs", () => {
 });
 
 describe("the bundled single file (what krew and npm users install)", () => {
-  let built: { file: string; archive: string; manifest: string };
+  let built: Awaited<ReturnType<typeof buildPlugin>>;
   beforeAll(async () => {
     built = await buildPlugin(join(tmp, "dist"));
   }, 120_000);
@@ -402,6 +402,15 @@ describe("the bundled single file (what krew and npm users install)", () => {
     const manifest = parse(readFileSync(built.manifest, "utf8")) as { spec: { platforms: { sha256: string; bin: string }[] } };
     expect(manifest.spec.platforms[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.spec.platforms[0]?.bin).toBe("kubectl-modelguardian");
+  });
+
+  it("installs from its npm package alone (npm install -g), with no other package", async () => {
+    const prefix = join(tmp, "npm-global");
+    execFileSync("npm", ["install", "--global", "--offline", "--no-audit", "--no-fund", "--prefix", prefix, built.npmPackage], { stdio: ["ignore", "ignore", "pipe"] });
+    const args = ["get", "rollout", "model-v2", "-n", ns];
+    const installed = await run(args, { bin: join(prefix, "bin/kubectl-modelguardian"), env: { KUBECTL_MODELGUARDIAN_NODE: process.execPath } });
+    expect(installed.code).toBe(0);
+    expect(installed.stdout).toBe((await run(args)).stdout);
   });
 
   // the machine's plain `node` (20 here) is too old for the Kubernetes client: said, not crashed
