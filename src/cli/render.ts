@@ -166,7 +166,8 @@ function servingNodes(serving: RolloutTreeInput["serving"], s: ModelRolloutStatu
 
 export function renderRolloutTree(r: RolloutTreeInput): string {
   const s = r.status;
-  const phase = s.phase ?? "(not started: the operator has not reconciled it yet)";
+  // no phase: blocked before it could start (the Ready condition says why), or not reconciled yet
+  const phase = s.phase ?? (s.conditions?.length ? "(none: blocked)" : "(none: the operator has not reconciled it yet)");
   const pendingAction = r.annotations[ROLLOUT_ACTION_ANNOTATION];
   const ready = s.conditions?.find((c) => c.type === "Ready");
   const c = s.counters;

@@ -68,6 +68,16 @@ describe("the rollout tree", () => {
     expect(renderRolloutTree(r)).toContain("└── Serving  ✖ ModelMonitor fraud not found in namespace ml\n");
   });
 
+  it("a rollout blocked before it started says why; one not reconciled yet says so", () => {
+    const r = progressing();
+    r.status = { analyses: [], conditions: [{ type: "Ready", status: "False", reason: "MonitorNotFound", message: "ModelMonitor fraud not found", lastTransitionTime: "2026-12-06T21:00:00Z" }] };
+    const text = renderRolloutTree(r);
+    expect(line(text, /^Phase/)).toBe("Phase      ◌ (none: blocked)");
+    expect(line(text, /^Ready/)).toBe("Ready      ✖ MonitorNotFound: ModelMonitor fraud not found");
+    r.status = { analyses: [], conditions: [] };
+    expect(line(renderRolloutTree(r), /^Phase/)).toBe("Phase      ◌ (none: the operator has not reconciled it yet)");
+  });
+
   it("the same rollout prints the same text (the watch view prints only changes)", () => {
     expect(renderRolloutTree(progressing())).toBe(renderRolloutTree(progressing()));
   });
