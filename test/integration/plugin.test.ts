@@ -13,7 +13,7 @@ import { parse, stringify } from "yaml";
 import { modelDeployment } from "../../scripts/lib/serving.ts";
 import { buildPlugin } from "../../scripts/build-plugin.ts";
 import { ROLLOUT_ACTION_ANNOTATION } from "../../src/domain/rollout/names.ts";
-import { apply, createNamespace, deleteNamespace, env, events, getJson, kubectlOk, ROOT, startOperator, waitFor, type Operator } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, env, events, getJson, kubectl, kubectlOk, ROOT, startOperator, waitFor, type Operator } from "./support.ts";
 
 const BIN = join(ROOT, "bin/kubectl-modelguardian");
 const KUBECONFIG = env.KUBECONFIG as string;
@@ -54,10 +54,10 @@ const rolloutObj = (name: string, version: string, namespace = ns) => ({
 const setStatus = (kind: string, name: string, status: Record<string, unknown>, namespace = ns) =>
   kubectlOk(["patch", kind, name, "-n", namespace, "--subresource=status", "--type=merge", "-p", JSON.stringify({ status })]);
 
-const rollout = (name: string) => getJson<Rollout>("modelrollout", name, ns);
+const rollout = (name: string) => getJson<Rollout>("modelrollouts.modelguardian.dev", name, ns);
 const action = async (name: string) => (await rollout(name)).metadata.annotations?.[ROLLOUT_ACTION_ANNOTATION];
 /** What the operator does with an action it read: records it as handled. */
-const handle = async (name: string) => setStatus("modelrollout", name, { handledAction: (await action(name)) ?? null });
+const handle = async (name: string) => setStatus("modelrollouts.modelguardian.dev", name, { handledAction: (await action(name)) ?? null });
 
 const T0 = "2026-12-06T21:00:00Z";
 const COUNTERS = { successful: 0, failed: 0, inconclusive: 0, errors: 0, consecutiveInconclusive: 0, consecutiveErrors: 0 };
@@ -169,12 +169,12 @@ beforeAll(async () => {
     const r = await apply(obj);
     if (r.code !== 0) throw new Error(r.stderr);
   }
-  await setStatus("modelrollout", "model-v2", STEP_1);
+  await setStatus("modelrollouts.modelguardian.dev", "model-v2", STEP_1);
   // kwok runs the Deployments' pods: both become ready
   await waitFor(
     "both Deployments ready",
     async () => {
-      for (const d of ["model-stable", "model-candidate"]) if (((await getJson<{ status?: { availableReplicas?: number } }>("deployment", d, ns)).status?.availableReplicas ?? 0) < 1) return false;
+      for (const d of ["model-stable", "model-candidate"]) if (((await getJson<{ status?: { availableReplicas?: number } }>("deployments.apps", d, ns)).status?.availableReplicas ?? 0) < 1) return false;
       return true;
     },
     90_000,
@@ -200,14 +200,14 @@ describe("get rollout", () => {
   });
 
   it("each analysis with its comparisons and numbers", async () => {
-    await setStatus("modelrollout", "model-v2", STEP_2);
+    await setStatus("modelrollouts.modelguardian.dev", "model-v2", STEP_2);
     try {
       const r = await run(["get", "rollout", "model-v2", "-n", ns]);
       expect(r.stdout).toContain("│   ├── ✔ 1   25 %  hold 1m\n│   └── ▶ 2  100 %  hold 1m  (since 2026-12-06T21:01:00Z, analysis 2026-12-06T21:02:00Z)\n");
       expect(r.stdout).toContain("│   └── ✔ step 1/2 (25 %) Successful at 2026-12-06T21:01:00Z over 1m: every comparison passed\n");
       expect(r.stdout).toContain("│       └── ✔ Passed accuracy maxDecrease 0.05: stable 0.9213, candidate 0.9187, difference -0.002633, p 0.3811 (twoProportion; samples: 2400 stable, 800 candidate)\n");
     } finally {
-      await setStatus("modelrollout", "model-v2", STEP_1);
+      await setStatus("modelrollouts.modelguardian.dev", "model-v2", STEP_1);
     }
   });
 
@@ -259,7 +259,7 @@ describe("get rollout -w", () => {
     await waitFor("the first tree", async () => out.includes("│   ├── ▶ 1   25 %  hold 1m"), 30_000);
     expect(out).not.toContain("▶ 2  100 %");
     // the operator's next status: step 1 passed, step 2 began
-    await setStatus("modelrollout", "model-v2", STEP_2);
+    await setStatus("modelrollouts.modelguardian.dev", "model-v2", STEP_2);
     await waitFor("the tree at step 2", async () => out.includes("│   └── ▶ 2  100 %  hold 1m"), 30_000);
     const trees = out.split(/\n(?=Name {7})/);
     expect(trees.length).toBe(2);
@@ -271,13 +271,13 @@ describe("get rollout -w", () => {
     expect(out.split(/\n(?=Name {7})/).length).toBe(3);
     child.kill("SIGTERM");
     await apply(routeObj(ns, 25));
-    await setStatus("modelrollout", "model-v2", STEP_1);
+    await setStatus("modelrollouts.modelguardian.dev", "model-v2", STEP_1);
   });
 });
 
 describe("get monitor and report", () => {
   it("shows health, coverage, findings, versions and the rollout in progress", async () => {
-    await setStatus("modelmonitor", "model", {
+    await setStatus("modelmonitors.modelguardian.dev", "model", {
       health: "Warning",
       summary: "accuracy 0.9012",
       stableVersion: "v1",
@@ -308,7 +308,7 @@ describe("get monitor and report", () => {
 
   it("report prints the Markdown of the monitor's report ConfigMap, or says why there is none", async () => {
     expect(await run(["report", "model", "-n", ns])).toMatchObject({ code: 1, stderr: expect.stringContaining("has written no report yet") });
-    await setStatus("modelmonitor", "model", { report: { configMap: "model-report", lastTime: "2026-12-06T21:05:00Z" } });
+    await setStatus("modelmonitors.modelguardian.dev", "model", { report: { configMap: "model-report", lastTime: "2026-12-06T21:05:00Z" } });
     expect(await run(["report", "model", "-n", ns])).toMatchObject({ code: 1, stderr: `error: ConfigMap ${ns}/model-report (key report.md) of ModelMonitor model does not exist\n` });
     const markdown = "# Governance report: plugin-model\n\n| Signal | Value |\n|---|---|\n| accuracy | 0.9012 |\n";
     expect((await apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "model-report", namespace: ns }, data: { "report.md": markdown } })).code).toBe(0);
@@ -347,13 +347,13 @@ describe("the verbs", () => {
     expect(await verb("pause")).toMatchObject({ code: 0, stdout: `ModelRollout ${ns}/model-v2: spec.paused set: the rollout holds at its current weights (spec.paused=true)\n` });
     expect((await rollout("model-v2")).spec.paused).toBe(true);
     expect(await verb("pause")).toEqual(refused("pause", "Progressing", "spec.paused is already true"));
-    await setStatus("modelrollout", "model-v2", { phase: "Paused", reason: "PausedBySpec", pauseReason: "PausedBySpec" });
+    await setStatus("modelrollouts.modelguardian.dev", "model-v2", { phase: "Paused", reason: "PausedBySpec", pauseReason: "PausedBySpec" });
     const before = await action("model-v2");
     expect(await verb("resume")).toMatchObject({ code: 0 });
     expect((await rollout("model-v2")).spec.paused).toBe(false);
     expect(await action("model-v2")).toBe(before);
     // paused by the operator itself (too many metrics errors): resumed through the annotation
-    await setStatus("modelrollout", "model-v2", { phase: "Paused", reason: "ErrorLimit", pauseReason: "ErrorLimit" });
+    await setStatus("modelrollouts.modelguardian.dev", "model-v2", { phase: "Paused", reason: "ErrorLimit", pauseReason: "ErrorLimit" });
     expect(await verb("pause")).toEqual(refused("pause", "Paused", "the rollout is already Paused (ErrorLimit)"));
     expect(await verb("resume")).toMatchObject({ code: 0 });
     expect(await action("model-v2")).toMatch(/^resume-[0-9a-f]{8}$/);
@@ -361,21 +361,21 @@ describe("the verbs", () => {
   });
 
   it("approve and reject only what waits for approval; retry only what was rolled back", async () => {
-    await setStatus("modelrollout", "model-v2", { phase: "Pending", reason: "AwaitingApproval", pauseReason: null, stepIndex: null, stepWeight: null });
+    await setStatus("modelrollouts.modelguardian.dev", "model-v2", { phase: "Pending", reason: "AwaitingApproval", pauseReason: null, stepIndex: null, stepWeight: null });
     expect(await verb("approve")).toMatchObject({ code: 0 });
     expect(await action("model-v2")).toMatch(/^approve-[0-9a-f]{8}$/);
     await handle("model-v2");
     expect(await verb("reject")).toMatchObject({ code: 0 });
     expect(await action("model-v2")).toMatch(/^reject-[0-9a-f]{8}$/);
     await handle("model-v2");
-    await setStatus("modelrollout", "model-v2", { phase: "RolledBack", reason: "AnalysisFailed", quarantined: true });
+    await setStatus("modelrollouts.modelguardian.dev", "model-v2", { phase: "RolledBack", reason: "AnalysisFailed", quarantined: true });
     expect(await verb("promote")).toEqual(refused("promote", "RolledBack", "a RolledBack rollout cannot be promoted"));
     expect(await verb("abort")).toEqual(refused("abort", "RolledBack", "the rollout is already RolledBack"));
     expect(await verb("pause")).toEqual(refused("pause", "RolledBack", "a RolledBack rollout cannot be paused: only Pending, Shadowing and Progressing rollouts hold their steps"));
     expect(await verb("retry")).toMatchObject({ code: 0 });
     expect(await action("model-v2")).toMatch(/^retry-[0-9a-f]{8}$/);
     await handle("model-v2");
-    await setStatus("modelrollout", "model-v2", { ...STEP_1, quarantined: null, reason: "StepStarted" });
+    await setStatus("modelrollouts.modelguardian.dev", "model-v2", { ...STEP_1, quarantined: null, reason: "StepStarted" });
   });
 
   it("a rollout that does not exist, a misspelt verb: clear errors", async () => {
@@ -428,6 +428,8 @@ describe("with the operator", () => {
   let op: Operator | undefined;
   let ns2: string | undefined;
   afterAll(async () => {
+    // the operator's finalizer (restore-stable) goes with the operator's own hand: delete the rollout before stopping it
+    if (ns2 && op) await kubectl(["delete", "modelrollouts.modelguardian.dev", "model-v2", "-n", ns2, "--timeout=60s"]);
     await op?.stop();
     if (ns2) await deleteNamespace(ns2);
   });
@@ -441,14 +443,14 @@ describe("with the operator", () => {
     }
     op = await startOperator([ns2], "plugin");
     const waiting = await waitFor("the rollout to wait for approval", async () => {
-      const s = (await getJson<Rollout>("modelrollout", "model-v2", ns2 as string)).status;
+      const s = (await getJson<Rollout>("modelrollouts.modelguardian.dev", "model-v2", ns2 as string)).status;
       return s?.reason === "AwaitingApproval" ? s : undefined;
     });
     expect(waiting.phase).toBe("Pending");
     const shown = await run(["get", "rollout", "model-v2", "-n", ns2]);
     expect(shown.stdout).toContain(`kubectl modelguardian approve model-v2 -n ${ns2} (or reject), or kubectl annotate modelrollout model-v2 -n ${ns2} --overwrite`);
     expect(await run(["approve", "model-v2", "-n", ns2])).toMatchObject({ code: 0 });
-    const approved = await waitFor("the operator to record the approval", async () => (await getJson<Rollout>("modelrollout", "model-v2", ns2 as string)).status?.approvedTime);
+    const approved = await waitFor("the operator to record the approval", async () => (await getJson<Rollout>("modelrollouts.modelguardian.dev", "model-v2", ns2 as string)).status?.approvedTime);
     expect(approved).toMatch(/^\d{4}-/);
     expect((await events(ns2, "model-v2")).map((e) => e.reason)).toContain("Approved");
     // handled: a second approval is refused by the plugin as by the operator
