@@ -7,13 +7,11 @@
 import type { Logger } from "pino";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorSpec } from "../api/v1alpha1/modelmonitor.ts";
-import { retrainPolicySpecSchema } from "../api/v1alpha1/retrainpolicy.ts";
 import {
   MODEL_ROLLOUT,
   modelRolloutSpecSchema,
   modelRolloutStatusSchema,
   ROLLOUT_CONDITION_TYPES,
-  rolloutStrategySchema,
   type ModelRolloutSpec,
   type ModelRolloutStatus,
   type RolloutStrategy,
@@ -27,6 +25,7 @@ import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, stageOf, strategyProblem } from "../domain/rollout/analysis.ts";
 import { analysisDue, analysisWindow, decideRollout, interimCheckDue, isTerminal, TARGET_HOLD, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
+import { DEFAULT_STRATEGY, strategyOf } from "../domain/rollout/strategy.ts";
 import { targetOptInRefusal } from "../domain/rollout/targets.ts";
 import type { ServingFactory } from "../adapters/routers/index.ts";
 import type { Clock, EventSink, FinalizerPort, ObjectRef, RolloutView, ServedVersions, StatusWriter } from "../ports.ts";
@@ -56,16 +55,6 @@ export interface RolloutReconcilerDeps {
 }
 
 export const ROLLOUT_STATUS_OWNERSHIP: StatusOwnership = { fields: Object.keys(modelRolloutStatusSchema.shape), conditionTypes: ROLLOUT_CONDITION_TYPES };
-
-const DEFAULT_STRATEGY = rolloutStrategySchema.parse({});
-
-/** The strategy a rollout follows: its monitor's policy's spec.rollout, else the defaults. */
-export function strategyOf(policy: KubeObject | undefined): { strategy: RolloutStrategy; problem?: string } {
-  if (!policy) return { strategy: DEFAULT_STRATEGY };
-  const parsed = retrainPolicySpecSchema.safeParse(policy.spec ?? {});
-  if (!parsed.success) return { strategy: DEFAULT_STRATEGY, problem: `RetrainPolicy ${policy.metadata.name} is invalid: ${formatIssues(parsed.error, "spec")}` };
-  return { strategy: parsed.data.rollout ?? DEFAULT_STRATEGY };
-}
 
 const describeEffect = (e: RolloutEffect): string =>
   e.kind === "setWeights" ? `setting weights ${e.weights.stable}/${e.weights.candidate}` : e.kind === "setMirror" ? `mirroring ${e.percent} % to the candidate` : `setting ${e.version} on the ${e.which} Deployment`;
@@ -131,7 +120,7 @@ export class ModelRolloutReconciler {
     // a held rollout does not judge its step (nothing could follow from the verdict), nor does the reconcile that ends the hold
     if (!deleting && analysisDue(previous, now) && !spec.data.paused && !targetRefusal && previous.reason !== TARGET_HOLD) world.analysis = await this.analyse(ref, monitor.data, strategy, previous, spec.data.candidate.version, now);
 
-    const decision = decideRollout({ name: ref.name, generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
+    const decision = decideRollout({ name: ref.name, namespace: ref.namespace, generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
     if (decision.holdFinalizer && !hasFinalizer) {
       await this.deps.finalizers.add(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
       // as with status writes, the cached object must not look older than what was just written

@@ -296,7 +296,7 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
           draft.held.push({
             action: action.name,
             reason: EventReason.ApprovalRequired,
-            message: `${action.name} for ${reason} waits for approval: kubectl annotate modelmonitor ${input.monitor.name} --overwrite ${APPROVE_ANNOTATION}=${trigger} (or ${REJECT_ANNOTATION}=${trigger})`,
+            message: `${action.name} for ${reason} waits for approval: kubectl annotate modelmonitor ${input.monitor.name}${input.namespace ? ` -n ${input.namespace}` : ""} --overwrite ${APPROVE_ANNOTATION}=${trigger} (or ${REJECT_ANNOTATION}=${trigger})`,
           });
           continue;
         }

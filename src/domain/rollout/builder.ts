@@ -20,6 +20,8 @@ export type LiveWeights = { kind: "weights"; weights: Weights; mirror?: number |
 export interface RolloutSnapshot {
   /** The ModelRollout's name, for the commands its messages give. */
   name?: string | undefined;
+  /** Its namespace, for the same commands (run from another namespace they need -n). */
+  namespace?: string | undefined;
   generation: number;
   spec: ModelRolloutSpec;
   annotations: Readonly<Record<string, string>>;

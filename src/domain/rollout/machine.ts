@@ -12,6 +12,7 @@ import { severityRank } from "../stats/severity.ts";
 import { EventReason } from "../events.ts";
 import { analysisRecordOf, carriedEvidence, exposureOf, keptBoundaries, stageOf, type AnalysisJudgement } from "./analysis.ts";
 import { ALL_STABLE, Builder, sameWeights, stepWeights, WAIT_MS, WATCH_INTERVAL_MS, ZERO_COUNTERS, type RolloutDecision, type RolloutSnapshot, type RolloutWorld } from "./builder.ts";
+import { actionRefusal } from "./actions.ts";
 import { actionVerb, ROLLOUT_ACTION_ANNOTATION, ROLLOUT_TARGET_LABEL } from "./names.ts";
 import { accelerateRollback, rollback, rollingBack } from "./rollback.ts";
 
@@ -191,15 +192,14 @@ function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
   const phase = b.status.phase;
   const said = `${ROLLOUT_ACTION_ANNOTATION}=${value}`;
   if (!verb) return b.event("Warning", EventReason.UnknownAction, `${said}: unknown action; use approve, reject, promote, abort, resume or retry`);
-  const refuse = (why: string) => b.event("Warning", EventReason.ManualAction, `${said} ignored: ${why}`);
+  const refusal = actionRefusal(verb, { phase, awaitingApproval: phase === "Pending" && w.strategy.approval === "manual" && !b.status.approvedTime, gradualRollback: b.status.rollbackStepIndex !== undefined });
+  if (refusal) return b.event("Warning", EventReason.ManualAction, `${said} ignored: ${refusal}`);
   switch (verb) {
     case "approve":
-      if (phase !== "Pending" || w.strategy.approval !== "manual" || b.status.approvedTime) return refuse("nothing is waiting for approval");
       b.set({ approvedTime: b.iso });
       b.event("Normal", EventReason.Approved, `${said}: ${r.spec.candidate.version} approved; the rollout starts`);
       return;
     case "reject":
-      if (phase !== "Pending" || w.strategy.approval !== "manual" || b.status.approvedTime) return refuse("nothing is waiting for approval");
       b.event("Warning", EventReason.Rejected, `${said}: ${r.spec.candidate.version} rejected`);
       return rollback(b, r, w, "Aborted", "rejected by a person before it started");
     case "abort":
@@ -207,26 +207,28 @@ function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
         accelerateRollback(b, r, `${said}: aborting the gradual rollback`);
         return b.phase("RollingBack", "Aborted", "aborted by a person during a gradual rollback");
       }
-      if (isTerminal(phase) || phase === "RollingBack") return refuse(`the rollout is already ${phase}`);
       b.event("Warning", EventReason.ManualAction, `${said}: aborting, all traffic back to stable`);
       return rollback(b, r, w, "Aborted", "aborted by a person");
     case "promote":
-      if (phase !== "Pending" && phase !== "Shadowing" && phase !== "Progressing" && phase !== "Paused") return refuse(`a ${phase} rollout cannot be promoted`);
       b.event("Normal", EventReason.ManualAction, `${said}: promoting now, skipping the remaining steps`);
       b.set({ holdEndTime: undefined });
       b.phase("Promoting", "PromotedByPerson", `promoting ${r.spec.candidate.version} on request`);
       return;
     case "resume":
-      if (phase !== "Paused") return refuse(`only a Paused rollout resumes (it is ${phase})`);
       b.event("Normal", EventReason.RolloutResumed, `${said}: resuming step ${(b.status.stepIndex ?? 0) + 1}`);
       return resume(b, w);
     case "retry":
-      if (phase !== "RolledBack" && phase !== "Aborted") return refuse(`only a RolledBack or Aborted rollout is retried (it is ${phase})`);
       b.event("Normal", EventReason.RetryStarted, `${said}: ${r.spec.candidate.version} leaves quarantine and is rolled out again`);
       b.set({ quarantined: false, finishTime: undefined, stepIndex: undefined, stepWeight: undefined, stepStartTime: undefined, nextAnalysisTime: undefined, holdEndTime: undefined, stepChecks: undefined, stepBoundaries: undefined, exposure: undefined, pauseReason: undefined, approvedTime: undefined, promotedTime: undefined });
       start(b, r, w);
       return;
   }
+}
+
+/** How a person approves: the plugin's verb, and the annotation it writes, both with the namespace (they are often run from another). */
+export function approvalCommand(name: string, namespace: string | undefined): string {
+  const ns = namespace ? ` -n ${namespace}` : "";
+  return `kubectl modelguardian approve ${name}${ns} (or reject), or kubectl annotate modelrollout ${name}${ns} --overwrite ${ROLLOUT_ACTION_ANNOTATION}=approve (or =reject)`;
 }
 
 function pending(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
@@ -239,7 +241,7 @@ function pending(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     return;
   }
   if (w.strategy.approval === "manual" && !b.status.approvedTime) {
-    const how = `kubectl annotate modelrollout ${r.name ?? "<name>"} --overwrite ${ROLLOUT_ACTION_ANNOTATION}=approve (or =reject)`;
+    const how = approvalCommand(r.name ?? "<name>", r.namespace);
     if (b.status.reason !== "AwaitingApproval") b.event("Normal", EventReason.ApprovalRequired, `${c.version} waits for a person's approval: ${how}`);
     b.phase("Pending", "AwaitingApproval", `${c.version} waits for a person's approval: ${how}`);
     b.requeue(30_000);

@@ -447,7 +447,7 @@ describe("approval and rollouts", () => {
     expect(reasons(r1)).toEqual(["ApprovalRequired"]);
     const message = r1.status?.held[0]?.message ?? "";
     const trigger = /modelguardian\.dev\/approve=([0-9a-z]+)/.exec(message)?.[1] as string;
-    expect(message).toMatch(/kubectl annotate modelmonitor fraud --overwrite modelguardian\.dev\/approve=[0-9a-z]{10} \(or modelguardian\.dev\/reject=/);
+    expect(message).toMatch(/kubectl annotate modelmonitor fraud -n ml --overwrite modelguardian\.dev\/approve=[0-9a-z]{10} \(or modelguardian\.dev\/reject=/);
     const r2 = tick(c, { findings: [acc], now: T0 + MIN, previous: r1.status, policy: manual });
     expect(reasons(r2)).toEqual([]); // the hold's Event is not repeated
     const r3 = tick(c, { findings: [acc], now: T0 + 2 * MIN, previous: r2.status, policy: manual, annotations: { "modelguardian.dev/approve": trigger } });

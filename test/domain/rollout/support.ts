@@ -25,6 +25,8 @@ export class RolloutHarness {
   stable: FakeWorkload = { version: "v1", ready: true, found: true };
   candidate: FakeWorkload = { version: "v1", ready: true, found: true };
   annotations: Record<string, string> = {};
+  /** The rollout's name and namespace, for the commands its messages give. */
+  ref: { name?: string; namespace?: string } = {};
   paused = false;
   deleting = false;
   /** Deployments become ready this many ticks after their version changes. */
@@ -73,7 +75,7 @@ export class RolloutHarness {
     else if (analysis) this.analyses++;
     const state = (w: FakeWorkload) => ({ found: w.found, version: w.version, uri: w.uri, ready: w.found && w.ready, message: w.ready ? "ready" : "rolling" });
     return decideRollout(
-      { generation: 1, spec: { monitorRef: { name: "m" }, candidate: { version: this.candidateVersion }, paused: this.paused }, annotations: this.annotations, status: this.status, deleting: this.deleting },
+      { ...this.ref, generation: 1, spec: { monitorRef: { name: "m" }, candidate: { version: this.candidateVersion }, paused: this.paused }, annotations: this.annotations, status: this.status, deleting: this.deleting },
       {
         now: this.now,
         strategy: this.strategy,
