@@ -138,6 +138,8 @@ export interface WorkloadPort {
   /** The state, and the Deployment as a serving target when it was found. */
   read(namespace: string, deployment: string, env: ModelEnv): Promise<WorkloadState & { target?: ServingTarget }>;
   setModel(namespace: string, deployment: string, env: ModelEnv, version: string, uri: string | undefined): Promise<void>;
+  /** Scales the Deployment to zero between rollouts (its replicas kept on it), or back. */
+  park(namespace: string, deployment: string, parked: boolean): Promise<void>;
 }
 
 export interface ModelEnv {

@@ -57,7 +57,11 @@ export interface RolloutReconcilerDeps {
 export const ROLLOUT_STATUS_OWNERSHIP: StatusOwnership = { fields: Object.keys(modelRolloutStatusSchema.shape), conditionTypes: ROLLOUT_CONDITION_TYPES };
 
 const describeEffect = (e: RolloutEffect): string =>
-  e.kind === "setWeights" ? `setting weights ${e.weights.stable}/${e.weights.candidate}` : e.kind === "setMirror" ? `mirroring ${e.percent} % to the candidate` : `setting ${e.version} on the ${e.which} Deployment`;
+  e.kind === "setWeights" ? `setting weights ${e.weights.stable}/${e.weights.candidate}` : e.kind === "setMirror"
+      ? `mirroring ${e.percent} % to the candidate`
+      : e.kind === "parkCandidate"
+        ? `scaling the candidate Deployment ${e.parked ? "to zero" : "back up"}`
+        : `setting ${e.version} on the ${e.which} Deployment`;
 
 /** What the rollout knows about its versions, for a serving platform that cannot say it. */
 function viewOf(spec: ModelRolloutSpec, status: ModelRolloutStatus, knownStable: string | undefined): RolloutView {

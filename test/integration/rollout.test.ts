@@ -22,6 +22,7 @@ interface Rollout {
     stepIndex?: number;
     weights?: { stable: number; candidate: number };
     quarantined?: boolean;
+    candidateParked?: boolean;
     analyses?: { step: number; outcome: string; interim?: boolean; comparisons: { signal: string; outcome: string; test?: string; logEvidence?: number; candidate?: number; stable?: number }[] }[];
     conditions?: { type: string; status: string; reason: string }[];
     holdEndTime?: string;
@@ -50,6 +51,10 @@ let stableRef: BackendRef;
 let candidateRef: BackendRef;
 
 const deployment = (name: string, version: string) => modelDeployment({ namespace: ns, name, version });
+const replicasOf = async (name: string) => {
+  const d = await getJson<{ metadata: { annotations?: Record<string, string> }; spec: { replicas?: number } }>("deployment", name, ns);
+  return { replicas: d.spec.replicas, parkedReplicas: d.metadata.annotations?.["modelguardian.dev/parked-replicas"] };
+};
 
 const modelEnv = async (name: string) =>
   Object.fromEntries(((await getJson<Deployment>("deployment", name, ns)).spec.template.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
@@ -204,6 +209,9 @@ describe("a canary rollout through the Gateway API data plane", () => {
     expect(reasons).toEqual(expect.arrayContaining(["RolloutStarted", "CandidateDeploying", "StepStarted", "AnalysisSuccessful", "PromotionStarted", "Promoted"]));
     const get = await kubectlOk(["get", "modelrollouts", "-n", ns]);
     expect(get).toMatch(/canary-v2\s+canary\s+v2\s+Succeeded/);
+    // the candidate Deployment serves nothing now: scaled to zero, its replicas kept on it for the next rollout
+    await waitFor("the candidate Deployment scaled to zero", async () => (await rollout("canary-v2")).status?.candidateParked === true, 30_000, 250);
+    expect(await replicasOf("model-candidate")).toEqual({ replicas: 0, parkedReplicas: "1" });
   }, 200_000);
 
   it("rolls a worse candidate back at its first failing analysis and quarantines it", async () => {
@@ -238,6 +246,10 @@ describe("a canary rollout through the Gateway API data plane", () => {
     expect(monitor.status?.stableVersion).toBe("v2");
     const reasons = (await events(ns, "canary-v3")).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["AnalysisFailed", "RollbackStarted", "RolledBack", "Quarantined"]));
+    // this rollout scaled the candidate back up before it began, and to zero again once it ended
+    expect(done.status?.analyses?.length).toBeGreaterThan(0);
+    await waitFor("the candidate Deployment scaled to zero again", async () => (await rollout("canary-v3")).status?.candidateParked === true, 30_000, 250);
+    expect(await replicasOf("model-candidate")).toEqual({ replicas: 0, parkedReplicas: "1" });
   }, 200_000);
 
   it("checks continuously: a candidate wrong on every request, on a step held 10 minutes, is rolled back by a check long before the hold ends", async () => {

@@ -5,7 +5,7 @@
 // the read just before the patch finds it.
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { WorkloadState } from "../../domain/rollout/machine.ts";
-import { ROLLOUT_TARGET_LABEL } from "../../domain/rollout/names.ts";
+import { PARKED_REPLICAS_ANNOTATION, ROLLOUT_TARGET_LABEL } from "../../domain/rollout/names.ts";
 import { optedIn, type ServingTarget } from "../../domain/rollout/targets.ts";
 import type { ModelEnv, WorkloadPort } from "../../ports.ts";
 import { apiMessage } from "./client.ts";
@@ -17,7 +17,7 @@ interface EnvVar {
   value?: string;
 }
 interface Deployment {
-  metadata?: { generation?: number; labels?: Record<string, string> };
+  metadata?: { generation?: number; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: { replicas?: number; template?: { spec?: { containers?: { name: string; env?: EnvVar[] }[] } } };
   status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 }
@@ -29,6 +29,8 @@ export function workloadStateOf(d: Deployment, env: ModelEnv, name: string): Wor
   if (!container) return { found: false, ready: false, message: `Deployment ${name} has no container ${env.container ?? ""}`.trim() };
   const value = (k: string) => container.env?.find((e) => e.name === k)?.value;
   const want = d.spec?.replicas ?? 1;
+  const parked = want === 0 && d.metadata?.annotations?.[PARKED_REPLICAS_ANNOTATION] !== undefined;
+  if (parked) return { found: true, version: value(env.version), uri: value(env.uri), ready: false, parked, message: `Deployment ${name} is scaled to zero between rollouts` };
   const s = d.status ?? {};
   const available = s.conditions?.find((c) => c.type === "Available");
   let message: string;
@@ -38,7 +40,7 @@ export function workloadStateOf(d: Deployment, env: ModelEnv, name: string): Wor
   else if ((s.availableReplicas ?? 0) < want) message = `Deployment ${name}: ${s.availableReplicas ?? 0} of ${want} replicas available`;
   else if (available && available.status !== "True") message = `Deployment ${name} is not Available: ${available.message ?? available.reason ?? ""}`;
   else message = `Deployment ${name} is ready`;
-  return { found: true, version: value(env.version), uri: value(env.uri), ready: message.endsWith("is ready"), message };
+  return { found: true, version: value(env.version), uri: value(env.uri), ready: message.endsWith("is ready"), parked, message };
 }
 
 export class KubernetesWorkloads implements WorkloadPort {
@@ -80,4 +82,38 @@ export class KubernetesWorkloads implements WorkloadPort {
       throw new Error(`setting the model of Deployment ${namespace}/${deployment}: ${apiMessage(err)}`, { cause: err });
     }
   }
+
+  /**
+   * Scales a Deployment to zero, keeping its replicas in an annotation, or back to them. One merge
+   * patch writes both, so a restart between them cannot lose the count; repeated, it changes nothing.
+   */
+  async park(namespace: string, deployment: string, parked: boolean): Promise<void> {
+    const current = (await this.api.getNamespacedCustomObject({ ...DEPLOYMENTS, namespace, name: deployment })) as Deployment;
+    if (this.requireOptIn && !optedIn({ kind: "Deployment", name: deployment, labels: current.metadata?.labels ?? {} }))
+      throw new Error(`Deployment ${namespace}/${deployment} no longer carries ${ROLLOUT_TARGET_LABEL}=true (REQUIRE_TARGET_OPT_IN): left as it is`);
+    const body = parkPatch(current, parked);
+    if (!body) return;
+    try {
+      await this.api.patchNamespacedCustomObject({ ...DEPLOYMENTS, namespace, name: deployment, body, fieldManager: this.fieldManager }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    } catch (err) {
+      throw new Error(`scaling Deployment ${namespace}/${deployment} ${parked ? "to zero" : "back up"}: ${apiMessage(err)}`, { cause: err });
+    }
+  }
+}
+
+/**
+ * The merge patch that parks (replicas 0, the count kept in the annotation) or unparks (the count
+ * back, the annotation gone) a Deployment, or undefined when it already is so. A Deployment a
+ * person scaled up meanwhile keeps their count; only the annotation goes.
+ */
+export function parkPatch(d: Deployment, parked: boolean): object | undefined {
+  const replicas = d.spec?.replicas ?? 1;
+  const kept = d.metadata?.annotations?.[PARKED_REPLICAS_ANNOTATION];
+  if (parked) {
+    if (replicas === 0 && kept !== undefined) return undefined;
+    return { metadata: { annotations: { [PARKED_REPLICAS_ANNOTATION]: String(kept !== undefined && replicas === 0 ? kept : replicas) } }, spec: { replicas: 0 } };
+  }
+  if (kept === undefined) return undefined;
+  const restored = Number.parseInt(kept, 10);
+  return { metadata: { annotations: { [PARKED_REPLICAS_ANNOTATION]: null } }, ...(replicas === 0 ? { spec: { replicas: Number.isInteger(restored) && restored > 0 ? restored : 1 } } : {}) };
 }

@@ -24,6 +24,7 @@ export function deploymentsBehindRouter(router: TrafficRouter, workloads: Worklo
     async apply(effect: RolloutEffect): Promise<void> {
       if (effect.kind === "setWeights") await router.write(effect.weights);
       else if (effect.kind === "setMirror") await router.writeMirror(effect.percent);
+      else if (effect.kind === "parkCandidate") await workloads.park(namespace, deployment("candidate"), effect.parked);
       else await workloads.setModel(namespace, deployment(effect.which), serving.modelEnv, effect.version, effect.uri);
     },
   };

@@ -137,6 +137,8 @@ export function kservePatch(isvc: InferenceService, serving: ServingSpec, view: 
     else if (!(percent === undefined && same(w, ALL_STABLE))) setPercent(w.candidate);
     return ops;
   }
+  // KServe scales its revisions itself: the machine never parks one (its state says so), and nothing is written if asked
+  if (effect.kind === "parkCandidate") return ops;
   if (effect.which === "candidate" && view.promoted)
     throw new RouterError("BackendNotFound", "after a promotion the previous version is KServe's previous rolled-out revision, which the router cannot change");
   ops.push(...modelOps(isvc, model, serving, effect.version, effect.uri));

@@ -218,6 +218,12 @@ export const rolloutStrategySchema = withRules(
       retryInterval: "10s",
     }),
     readyTimeout: duration(READY_TIMEOUT).default("10m").describe("How long the candidate Deployment may take to become ready; then the rollout is rolled back."),
+    keepCandidateWarm: z
+      .boolean()
+      .default(false)
+      .describe(
+        "false: when a rollout ends (promoted and baked, rolled back or aborted) the candidate Deployment is scaled to zero, its replicas kept in the annotation modelguardian.dev/parked-replicas, and scaled back when the next rollout starts. true: it keeps its replicas between rollouts. KServe revisions are scaled by KServe either way.",
+      ),
     bake: z
       .strictObject({
         duration: duration(BAKE).default("0s").describe("How long after a promotion the previous version is kept ready on the candidate Deployment."),
@@ -376,6 +382,7 @@ export const modelRolloutStatusSchema = z.object({
     })
     .optional()
     .describe("Rolled back by an analysis: how much traffic the candidate served while it was worse than tolerated, as far as the counts tell (from its first live request: the counts cannot say when it became worse)."),
+  candidateParked: z.boolean().optional().describe("The rollout has ended and the candidate Deployment was read back scaled to zero (keepCandidateWarm false)."),
   quarantined: z.boolean().optional().describe("Rolled back or aborted: not rolled out again until retried or changed."),
   handledAction: z.string().optional().describe("The last handled value of the modelguardian.dev/rollout-action annotation."),
   approvedTime: time().optional().describe("When a person approved this attempt (with approval: manual)."),

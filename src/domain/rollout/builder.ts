@@ -12,6 +12,11 @@ export interface WorkloadState {
   /** Available with its current spec (observed generation, updated and available replicas). */
   ready: boolean;
   message: string;
+  /**
+   * Scaled to zero by the operator between rollouts (true), serving (false), or a workload the
+   * operator does not scale (undefined: a KServe revision, scaled by KServe).
+   */
+  parked?: boolean | undefined;
 }
 
 /** The split read back from the route, and the share (%) it mirrors to the candidate (0: none). */
@@ -60,7 +65,9 @@ export type RolloutEffect =
   | { kind: "setWeights"; weights: Weights }
   | { kind: "setWorkload"; which: "stable" | "candidate"; version: string; uri?: string | undefined }
   /** The route mirrors this share (%) of requests to the candidate; 0 removes the mirror. */
-  | { kind: "setMirror"; percent: number };
+  | { kind: "setMirror"; percent: number }
+  /** Scales the candidate Deployment to zero (remembering its replicas on it) or back to what it had. */
+  | { kind: "parkCandidate"; parked: boolean };
 
 export interface RolloutDecision {
   status: ModelRolloutStatus;

@@ -117,12 +117,28 @@ export function decideRollout(r: RolloutSnapshot, world: RolloutWorld): RolloutD
     if (wantMirror === 0 && !rollingBack) b.effects.unshift({ kind: "setMirror", percent: 0 });
     else b.effects.push({ kind: "setMirror", percent: wantMirror });
   }
+  parkWhenEnded(b, w, live);
   if (b.effects.length) b.requeue(500);
   if (!isTerminal(b.status.phase)) b.requeue(b.status.phase === "Paused" ? 10_000 : WATCH_INTERVAL_MS);
 
   b.set({ observedGeneration: r.generation, conditions: conditionsOf(b.status, w, version, r.generation), ...(w.serving ? { serving: w.serving } : {}) });
   const over = isTerminal(b.status.phase);
   return { status: b.status, effects: b.effects, events: b.events, requeueAfterMs: b.requeueAfterMs, holdFinalizer: !over, releaseFinalizer: over };
+}
+
+/**
+ * An ended rollout's candidate Deployment serves nothing (all traffic is on stable): unless the
+ * strategy keeps it warm, it is scaled to zero, and status records it once read back so, so an
+ * older rollout never touches it again (the next rollout scales it back up in Pending).
+ */
+function parkWhenEnded(b: Builder, w: RolloutWorld, live: Weights | undefined) {
+  const cw = w.candidateWorkload;
+  if (!isTerminal(b.status.phase) || w.strategy.keepCandidateWarm || b.status.candidateParked || !cw.found || cw.parked === undefined) return;
+  if (cw.parked) return b.set({ candidateParked: true });
+  if (!sameWeights(live, ALL_STABLE) || w.targetRefusal) return;
+  b.effects.push({ kind: "parkCandidate", parked: true });
+  // read it back, so status can say it is done
+  b.requeue(WAIT_MS);
 }
 
 /** A retry asked for and not handled yet: the one action that makes a finished rollout write again. */
@@ -178,6 +194,7 @@ function start(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     counters: { ...ZERO_COUNTERS },
     analyses: [],
     carriedEvidence: undefined,
+    candidateParked: undefined,
     desiredWeights: ALL_STABLE,
   });
   b.phase("Pending", "Started", `rolling ${r.spec.candidate.version} out against stable ${w.stable.version}`);
@@ -255,6 +272,12 @@ function pending(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
   if (!cw.found) {
     b.phase("Pending", "CandidateWorkloadMissing", cw.message);
     b.requeue(WAIT_MS);
+    return;
+  }
+  if (cw.parked) {
+    // scaled to zero when the last rollout ended: its replicas come back before anything else
+    b.phase("Pending", "CandidateScalingUp", "scaling the candidate Deployment back up from zero (scaled down when the last rollout ended)");
+    b.effects.push({ kind: "parkCandidate", parked: false });
     return;
   }
   if (cw.version !== c.version || (c.uri !== undefined && cw.uri !== c.uri)) {

@@ -33,4 +33,7 @@ export function actionVerb(value: string): RolloutAction | undefined {
  * With REQUIRE_TARGET_OPT_IN the operator changes a serving object (Deployment, HTTPRoute,
  * VirtualService, InferenceService) only while it carries this label with the value "true".
  */
+/** On a candidate Deployment the operator scaled to zero between rollouts: the replicas it had, restored when the next rollout starts. */
+export const PARKED_REPLICAS_ANNOTATION = "modelguardian.dev/parked-replicas";
+
 export const ROLLOUT_TARGET_LABEL = "modelguardian.dev/rollout-target";

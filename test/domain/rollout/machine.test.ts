@@ -467,3 +467,73 @@ describe("serving objects without the opt-in label (REQUIRE_TARGET_OPT_IN)", () 
     expect(d.events).toEqual([{ type: "Warning", reason: "TargetNotOptedIn", message: `deleted without restoring stable: ${WHY}` }]);
   });
 });
+
+describe("the candidate Deployment between rollouts", () => {
+  const withScalableCandidate = (strategy: ConstructorParameters<typeof RolloutHarness>[0] = {}) => {
+    const h = new RolloutHarness(strategy);
+    h.candidate.parked = false;
+    return h;
+  };
+
+  it("is scaled to zero once a promotion ends, and status says so once it reads back", () => {
+    const h = withScalableCandidate();
+    h.runUntil(terminal);
+    expect(h.status.phase).toBe("Succeeded");
+    expect(h.effects.filter((e) => e.kind === "parkCandidate")).toEqual([{ kind: "parkCandidate", parked: true }]);
+    h.tick();
+    expect(h.candidate.parked).toBe(true);
+    expect(h.status.candidateParked).toBe(true);
+    h.tick();
+    expect(h.effects.filter((e) => e.kind === "parkCandidate")).toHaveLength(1);
+  });
+
+  it("is scaled to zero after a rollback and after an abort, only once all traffic is on stable", () => {
+    const h = withScalableCandidate();
+    h.runUntil((x) => x.status.stepIndex === 1);
+    h.nextOutcome = "Failed";
+    h.now = Date.parse(h.status.nextAnalysisTime as string);
+    h.runUntil(terminal);
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "RolledBack", candidateParked: true });
+    expect(h.weights).toEqual({ stable: 100, candidate: 0 });
+    const a = withScalableCandidate();
+    a.runUntil((x) => x.status.stepIndex === 0 && x.status.phase === "Progressing");
+    a.annotations[ROLLOUT_ACTION_ANNOTATION] = "abort";
+    a.runUntil(terminal);
+    a.tick();
+    expect(a.status).toMatchObject({ phase: "Aborted", candidateParked: true });
+  });
+
+  it("keeps the previous version up while baking, and scales it down when the bake has passed", () => {
+    const h = withScalableCandidate({ bake: { duration: "1h" } });
+    h.runUntil((x) => x.status.phase === "Baking");
+    h.tick();
+    expect(h.candidate.parked).toBe(false);
+    h.advance(3_600_000);
+    h.runUntil(terminal);
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "Succeeded", candidateParked: true });
+  });
+
+  it("is woken first by the next rollout, which enters no step before the candidate is back and ready", () => {
+    const h = withScalableCandidate();
+    h.candidate.parked = true;
+    h.tick();
+    expect(h.status).toMatchObject({ phase: "Pending", reason: "CandidateScalingUp" });
+    expect(h.effects).toEqual([{ kind: "parkCandidate", parked: false }]);
+    h.runUntil((x) => x.status.phase === "Progressing");
+    expect(h.candidate).toMatchObject({ parked: false, version: "v2", ready: true });
+  });
+
+  it("stays warm with keepCandidateWarm, and a workload the operator does not scale (KServe) is left alone", () => {
+    const warm = withScalableCandidate({ keepCandidateWarm: true });
+    warm.runUntil(terminal);
+    warm.tick();
+    expect(warm.effects.some((e) => e.kind === "parkCandidate")).toBe(false);
+    const kserve = new RolloutHarness();
+    kserve.runUntil(terminal);
+    kserve.tick();
+    expect(kserve.effects.some((e) => e.kind === "parkCandidate")).toBe(false);
+    expect(kserve.status.candidateParked).toBeUndefined();
+  });
+});

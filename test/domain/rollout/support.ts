@@ -13,6 +13,8 @@ export interface FakeWorkload {
   uri?: string;
   ready: boolean;
   found: boolean;
+  /** undefined: a workload the operator does not scale (as KServe's). */
+  parked?: boolean;
 }
 
 export class RolloutHarness {
@@ -73,7 +75,7 @@ export class RolloutHarness {
         : undefined;
     if (analysis && interim) this.interimChecks++;
     else if (analysis) this.analyses++;
-    const state = (w: FakeWorkload) => ({ found: w.found, version: w.version, uri: w.uri, ready: w.found && w.ready, message: w.ready ? "ready" : "rolling" });
+    const state = (w: FakeWorkload) => ({ found: w.found, version: w.version, uri: w.uri, ready: w.found && w.ready && !w.parked, parked: w.parked, message: w.ready ? "ready" : "rolling" });
     return decideRollout(
       { ...this.ref, generation: 1, spec: { monitorRef: { name: "m" }, candidate: { version: this.candidateVersion }, paused: this.paused }, annotations: this.annotations, status: this.status, deleting: this.deleting },
       {
@@ -113,6 +115,10 @@ export class RolloutHarness {
     } else if (e.kind === "setMirror") {
       this.mirror = e.percent;
       this.mirrorHistory.push(e.percent);
+    } else if (e.kind === "parkCandidate") {
+      this.candidate.parked = e.parked;
+      this.candidate.ready = false;
+      if (!e.parked) this.pendingReady.set(this.candidate, this.readyAfterTicks);
     } else {
       const w = e.which === "stable" ? this.stable : this.candidate;
       w.version = e.version;
