@@ -10,7 +10,7 @@ const line = (text: string, start: RegExp) => lines(text).find((l) => start.test
 describe("the rollout tree", () => {
   it("shows the steps with weights and holds, the current one marked with its clock", () => {
     const text = renderRolloutTree(progressing());
-    expect(text).toContain("├── Steps (3; analysis at each hold's end)\n│   ├── ✔ 1   10 %  hold 5m\n│   ├── ▶ 2   50 %  hold 5m  (since 2026-12-06T21:06:00Z, analysis 2026-12-06T21:11:00Z)\n│   └── ○ 3  100 %  hold 10m\n");
+    expect(text).toContain("├── Steps (3; analysis every 30s and at each hold's end)\n│   ├── ✔ 1   10 %  hold 5m\n│   ├── ▶ 2   50 %  hold 5m  (since 2026-12-06T21:06:00Z, analysis 2026-12-06T21:11:00Z)\n│   └── ○ 3  100 %  hold 10m\n");
     expect(line(text, /^Phase/)).toBe("Phase      ▶ Progressing  (StepStarted)");
     expect(line(text, /^Stable/)).toBe("Stable     v1");
   });
@@ -53,7 +53,7 @@ describe("the rollout tree", () => {
     const r = progressing();
     r.strategy = rolloutStrategySchema.parse({ ...strategy, shadow: { percent: 20, hold: "2m" } });
     r.status = { ...r.status, phase: "Shadowing", stepIndex: undefined, stepWeight: 0, analyses: [] };
-    expect(renderRolloutTree(r)).toContain("├── Steps (3 after a shadow; analysis at each hold's end)\n│   ├── ▶ shadow  20 % mirrored, hold 2m  (since 2026-12-06T21:06:00Z, analysis 2026-12-06T21:11:00Z)\n│   ├── ○ 1   10 %  hold 5m\n");
+    expect(renderRolloutTree(r)).toContain("├── Steps (3 after a shadow; analysis every 30s and at each hold's end)\n│   ├── ▶ shadow  20 % mirrored, hold 2m  (since 2026-12-06T21:06:00Z, analysis 2026-12-06T21:11:00Z)\n│   ├── ○ 1   10 %  hold 5m\n");
   });
 
   it("says what could not be read, and an action not handled yet", () => {
