@@ -294,8 +294,11 @@ export function renderGovernanceReport(input: ReportInput): string {
 
 /** The ConfigMap key the report is written under: `kubectl get cm <name> -o jsonpath='{.data.report\.md}'`. */
 export const REPORT_KEY = "report.md";
-/** A ConfigMap holds at most 1 MiB; the report stays well inside, with room for its metadata. */
-export const MAX_REPORT_BYTES = 900 * 1024;
+/**
+ * A ConfigMap holds at most 1 MiB: the Markdown (320 KiB), the HTML page (report-html.ts, 480 KiB)
+ * and the plots' series (report-series.ts, 192 KiB) stay inside, with room for the metadata.
+ */
+export const MAX_REPORT_BYTES = 320 * 1024;
 const MAX_NAME = 253;
 
 /** `<monitor>-report`, or the spec's name; a monitor name too long for the suffix is cut and hashed. */
