@@ -10,11 +10,10 @@ import type { AnalysisRecord } from "../api/v1alpha1/rollout.ts";
 import type { FairnessGroups, FeatureDistribution, ReportDetails } from "./analysis/report-details.ts";
 import { namedRules } from "./presets.ts";
 import { recommendedActions, type ReportInput } from "./report.ts";
+export { HTML_REPORT_KEY } from "./report.ts";
 import { COLORS, barPlot, esc, fmt, resetIds, timeline, timePlot, type LineSeries, type Marker, type ThresholdLine, type TimePoint } from "./report-svg.ts";
 import { MAX_SERIES_POINTS, seriesKey, type ReportSeries, type SeriesPoint } from "./report-series.ts";
 
-/** The ConfigMap key of the page: `kubectl get cm <monitor>-report -o jsonpath='{.data.report\.html}'`. */
-export const HTML_REPORT_KEY = "report.html";
 /** The page stays under this (with report.md and series.json the ConfigMap stays under 1 MiB). */
 export const MAX_HTML_BYTES = 480 * 1024;
 /** Small multiples drawn per signal, features drawn per drift check: the rest are named. */
