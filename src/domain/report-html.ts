@@ -283,6 +283,8 @@ function versionsSection(status: ModelMonitorStatus, rollouts: RolloutSummary[])
       title: `Rollout ${r.name}: the candidate's weight at each analysis`,
       series: [{ name: `${r.candidate} weight (%)`, points: weights }],
       markers,
+      yDomain: [0, 100],
+      steps: true,
       caption: `${r.analyses.length} analyses (circled: green passed, red failed, grey inconclusive, orange error)`,
     });
     const rows = r.analyses.flatMap((a) =>
@@ -322,13 +324,14 @@ function healthStrip(points: SeriesPoint[]): string {
     title: "Findings per evaluation, coloured by health",
     series: [{ name: "findings", points: points.map((p) => ({ t: time(p.t), v: p.f })) }],
     markers,
+    yDomain: [0, Math.max(1, ...points.map((p) => p.f))],
     caption: `${points.length} evaluations kept (${counts})`,
   });
 }
 
 const STYLE = `
 :root{color-scheme:light}
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;background:#fff;margin:0;line-height:1.45;overflow-wrap:anywhere}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;background:#fff;margin:0;line-height:1.45;overflow-wrap:break-word}
 header,main,footer{max-width:1200px;margin:0 auto;padding:0 16px}
 h1{font-size:1.6rem}h2{font-size:1.3rem;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:2rem}h3{font-size:1.1rem}
 a{color:#0b4f9c}

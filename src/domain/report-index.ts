@@ -46,7 +46,7 @@ export function monitorRowOf(o: { metadata: { namespace: string; name: string };
 }
 
 const STYLE = `
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;background:#fff;margin:0;line-height:1.45;overflow-wrap:anywhere}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;background:#fff;margin:0;line-height:1.45;overflow-wrap:break-word}
 header,main,footer{max-width:1200px;margin:0 auto;padding:0 16px}
 a{color:#0b4f9c}
 .table-wrap{max-width:100%;overflow-x:auto}

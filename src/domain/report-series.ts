@@ -27,7 +27,7 @@ export interface SeriesPoint {
   b?: Record<string, number>;
   /** Drift scores: `check|feature` (the embedding check's feature is `centroid`). */
   d?: Record<string, number>;
-  /** Worst finding severity by source (`source`, or `source|segment`). */
+  /** Worst finding severity by source (`source`, or `source|segment`; a fairness finding `source|label=value`). */
   w?: Record<string, "warning" | "critical">;
 }
 
@@ -49,7 +49,8 @@ export function pointOf(status: ModelMonitorStatus, now: number): SeriesPoint {
   for (const c of status.drift) for (const f of c.features) if (f.score !== undefined && Number.isFinite(f.score)) d[seriesKey(c.name, f.feature)] = f.score;
   const w: Record<string, "warning" | "critical"> = {};
   for (const f of status.findings) {
-    const key = seriesKey(f.source, f.type === "Fairness" ? undefined : f.segment);
+    // a fairness finding names its group as label=value: it marks no segment's or overall series
+    const key = seriesKey(f.source, f.segment);
     if (f.severity === "critical" || w[key] === undefined) w[key] = f.severity;
   }
   return {

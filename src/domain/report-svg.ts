@@ -113,14 +113,27 @@ function yAxis(f: Frame, lo: number, hi: number, y: (v: number) => number, ticks
 }
 
 /** A line plot over time: series, thresholds (dashed, coloured by severity), markers (findings). */
-export function timePlot(o: { kind: string; name: string; title: string; series: LineSeries[]; thresholds?: ThresholdLine[]; markers?: Marker[]; caption?: string; small?: boolean }): string {
+export function timePlot(o: {
+  kind: string;
+  name: string;
+  title: string;
+  series: LineSeries[];
+  thresholds?: ThresholdLine[];
+  markers?: Marker[];
+  caption?: string;
+  small?: boolean;
+  /** A fixed value axis (a weight in %, a count from 0); values outside widen it. */
+  yDomain?: [number, number];
+  /** Draw each series as steps (a value holds until the next point). */
+  steps?: boolean;
+}): string {
   const f = o.small ? SMALL : FRAME;
   const thresholds = o.thresholds ?? [];
   const markers = o.markers ?? [];
   const times = o.series.flatMap((s) => s.points.map((p) => p.t));
   const values = [...o.series.flatMap((s) => s.points.map((p) => p.v)), ...thresholds.flatMap((t) => (t.value !== undefined ? [t.value] : (t.points ?? []).map((p) => p.v)))];
   const [t0, t1] = times.length ? [Math.min(...times), Math.max(...times)] : [0, 1];
-  const [lo, hi] = extent(values);
+  const [lo, hi] = o.yDomain ? extent([...o.yDomain, ...values], 0) : extent(values);
   const x = (t: number) => (t1 === t0 ? (f.left + f.width - f.right) / 2 : f.left + ((t - t0) / (t1 - t0)) * (f.width - f.left - f.right));
   const y = (v: number) => f.top + (1 - (v - lo) / (hi - lo)) * (f.height - f.top - f.bottom);
   const desc = [
@@ -145,7 +158,7 @@ export function timePlot(o: { kind: string; name: string; title: string; series:
   for (const s of o.series) {
     const color = s.color ?? (s.kind === "baseline" ? COLORS.baseline : COLORS.value);
     const dash = s.kind === "baseline" ? ` stroke-dasharray="2 3"` : "";
-    const pts = s.points.map((p) => `${r2(x(p.t))},${r2(y(p.v))}`).join(" ");
+    const pts = (o.steps ? s.points.flatMap((p, i) => (i === 0 ? [p] : [{ t: p.t, v: (s.points[i - 1] as TimePoint).v }, p])) : s.points).map((p) => `${r2(x(p.t))},${r2(y(p.v))}`).join(" ");
     const dots = s.points.length <= 60 || s.points.length === 1 ? s.points.map((p) => `<circle cx="${r2(x(p.t))}" cy="${r2(y(p.v))}" r="${s.kind === "baseline" ? 1.5 : 2.5}" fill="${color}"/>`).join("") : "";
     parts.push(`<g class="series${s.kind === "baseline" ? " baseline" : ""}" data-series="${esc(s.name)}"><polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts}"/>${dots}</g>`);
   }

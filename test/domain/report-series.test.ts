@@ -29,7 +29,7 @@ describe("the report's series", () => {
       s: { accuracy: 0.9, "accuracy|north": 0.8 },
       b: { accuracy: 0.92 },
       d: { "inputs|age": 0.2 },
-      w: { "accuracy|north": "warning", inputs: "critical", accuracy: "warning" },
+      w: { "accuracy|north": "warning", inputs: "critical", "accuracy|plant=north": "warning" },
     });
   });
 
