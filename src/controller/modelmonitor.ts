@@ -27,7 +27,7 @@ import { planRemediation, settleRemediation, type CreateOutcome, type PolicyView
 import { countEvaluation, renderGovernanceReport, reportConfigMap, reportDue, seriesConfigMap } from "../domain/report.ts";
 import { reportDetails, type ReportDetails } from "../domain/analysis/report-details.ts";
 import { renderHtmlReport, rolloutSummaryOf, type RolloutSummary } from "../domain/report-html.ts";
-import { appendPoint, parseSeries, pointOf, SERIES_FLUSH_MS, SERIES_KEY, type ReportSeries } from "../domain/report-series.ts";
+import { appendAll, MAX_SERIES_POINTS, parseSeries, pointOf, SERIES_FLUSH_MS, SERIES_KEY, type ReportSeries, type SeriesPoint } from "../domain/report-series.ts";
 import type { Clock, EventSink, JobsPort, MetricsSource, ObjectRef, ReportPort, StatusWriter } from "../ports.ts";
 import type { MonitorTelemetry } from "../adapters/telemetry.ts";
 import { formatIssues } from "../api/validation.ts";
@@ -99,8 +99,11 @@ export class ModelMonitorReconciler {
   /** When this replica started reconciling (a start or a hand-over): overdue monitors are spread over a window after it. */
   private startedAt: number | undefined;
   private readonly memory = new Map<string, Remembered>();
-  /** The HTML report's series per monitor (bounded, report-series.ts), and when each was last saved to its ConfigMap. */
-  private readonly series = new Map<string, { uid: string; series: ReportSeries; savedAt: number }>();
+  /**
+   * The HTML report's points not yet saved to each monitor's ConfigMap (at most SERIES_FLUSH_MS of
+   * evaluations), and when its series was last saved: the saved series is read back to merge into.
+   */
+  private readonly pending = new Map<string, { uid: string; points: SeriesPoint[]; savedAt: number }>();
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
     this.startedAt = deps.startedAt;
@@ -109,7 +112,7 @@ export class ModelMonitorReconciler {
   /** Drops what this process remembers of a deleted monitor. */
   forget(namespace: string, name: string): void {
     this.memory.delete(`${namespace}/${name}`);
-    this.series.delete(`${namespace}/${name}`);
+    this.pending.delete(`${namespace}/${name}`);
   }
 
   async reconcile(obj: KubeObject): Promise<MonitorReconcileResult> {
@@ -340,12 +343,14 @@ export class ModelMonitorReconciler {
   /**
    * Counts the evaluation into the report's period and its point into the plotted series, and
    * writes the report (Markdown, HTML and series) when it is due; between reports the series
-   * alone is saved every SERIES_FLUSH_MS. A failed write is retried at the next evaluation.
+   * alone is saved every SERIES_FLUSH_MS. Only the points not yet saved are held in memory: a
+   * save reads the saved series back and adds them. A failed read or write is retried at the
+   * next evaluation.
    */
   private async writeReport(ref: ObjectRef, spec: ModelMonitorSpec, status: ModelMonitorStatus, now: number, details: ReportDetails | undefined): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
     const key = `${ref.namespace}/${ref.name}`;
     if (!spec.report) {
-      this.series.delete(key);
+      this.pending.delete(key);
       const { report: _dropped, ...rest } = status;
       return { status: rest, events: [] };
     }
@@ -353,15 +358,19 @@ export class ModelMonitorReconciler {
     const nowIso = new Date(now).toISOString();
     const period = countEvaluation(status.report?.period, status.health ?? "Unknown", status.findings.length, nowIso);
     const counted = { ...status, report: { ...status.report, period } };
-    const kept = await this.seriesOf(ref, status);
-    const series = appendPoint(kept.series, pointOf(status, now));
-    this.series.set(key, { uid: ref.uid, series, savedAt: kept.savedAt });
+    const held = this.pending.get(key);
+    // a restarted operator (or a new leader) counts its start as the last save: the next save waits its turn
+    const kept = held?.uid === ref.uid ? held : { uid: ref.uid, points: [], savedAt: now };
+    const pending = { ...kept, points: [...kept.points, pointOf(status, now)].slice(-MAX_SERIES_POINTS) };
+    this.pending.set(key, pending);
     const due = reportDue(spec, ref.name, status, now);
+    const saved = status.report?.configMap;
     if (!due.due) {
-      if (now - kept.savedAt >= SERIES_FLUSH_MS && status.report?.configMap) {
+      if (now - pending.savedAt >= SERIES_FLUSH_MS && saved) {
         try {
-          await reports.write(seriesConfigMap(ref, status.report.configMap, series), "series");
-          this.series.set(key, { uid: ref.uid, series, savedAt: now });
+          const series = await this.withSaved(ref, saved, pending.points);
+          await reports.write(seriesConfigMap(ref, saved, series), "series");
+          this.pending.set(key, { uid: ref.uid, points: [], savedAt: now });
         } catch (err) {
           this.deps.log.warn({ monitor: key, err: (err as Error).message }, "could not save the report's series; retrying at the next evaluation");
         }
@@ -369,15 +378,17 @@ export class ModelMonitorReconciler {
       return { status: counted, events: [] };
     }
     const input = { namespace: ref.namespace, name: ref.name, spec, status, now, period, ...(due.periodStart !== undefined ? { periodStart: due.periodStart } : {}) };
-    const markdown = renderGovernanceReport(input);
-    const html = renderHtmlReport({ ...input, series, details, rollouts: this.rolloutSummaries(ref, spec) });
     try {
+      // the saved series is the one in the ConfigMap the last report went to (a renamed one starts from it)
+      const series = saved ? await this.withSaved(ref, saved, pending.points) : appendAll({ points: [] }, pending.points);
+      const markdown = renderGovernanceReport(input);
+      const html = renderHtmlReport({ ...input, series, details, rollouts: this.rolloutSummaries(ref, spec) });
       await reports.write(reportConfigMap(ref, due.configMap, markdown, now, { html, series }));
     } catch (err) {
       this.deps.log.warn({ monitor: key, err: (err as Error).message }, "could not write the governance report; retrying at the next evaluation");
       return { status: counted, events: [{ type: "Warning", reason: EventReason.ReportFailed, message: (err as Error).message.slice(0, 1000) }] };
     }
-    this.series.set(key, { uid: ref.uid, series, savedAt: now });
+    this.pending.set(key, { uid: ref.uid, points: [], savedAt: now });
     const covered = due.periodStart === undefined ? "the first report" : `since ${new Date(due.periodStart).toISOString()}`;
     return {
       // the next period starts empty: its first evaluation is the next one
@@ -386,20 +397,10 @@ export class ModelMonitorReconciler {
     };
   }
 
-  /** The series kept in memory, or (after a restart or a hand-over) the one saved in the report's ConfigMap. */
-  private async seriesOf(ref: ObjectRef, status: ModelMonitorStatus): Promise<{ series: ReportSeries; savedAt: number }> {
-    const kept = this.series.get(`${ref.namespace}/${ref.name}`);
-    if (kept?.uid === ref.uid) return kept;
-    const configMap = status.report?.configMap;
-    // read once: counted as saved now, so the next save waits its turn
-    const now = this.deps.clock.now();
-    if (!configMap) return { series: { points: [] }, savedAt: now };
-    try {
-      return { series: parseSeries(await (this.deps.reports as ReportPort).read(ref.namespace, configMap, SERIES_KEY)), savedAt: now };
-    } catch (err) {
-      this.deps.log.warn({ monitor: `${ref.namespace}/${ref.name}`, err: (err as Error).message }, "could not read the report's saved series; the plots start afresh");
-      return { series: { points: [] }, savedAt: now };
-    }
+  /** The series saved in the ConfigMap with the points not yet saved added (bounded). */
+  private async withSaved(ref: ObjectRef, configMap: string, points: SeriesPoint[]): Promise<ReportSeries> {
+    const text = await (this.deps.reports as ReportPort).read(ref.namespace, configMap, SERIES_KEY);
+    return appendAll(parseSeries(text), points);
   }
 
   /** The monitor's ModelRollouts as the report shows them, newest first. */

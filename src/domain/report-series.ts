@@ -12,7 +12,10 @@ export const SERIES_KEY = "series.json";
 export const MAX_SERIES_POINTS = 240;
 /** The series' JSON stays under this, whatever the number of segments and features (a ConfigMap holds 1 MiB). */
 export const MAX_SERIES_BYTES = 192 * 1024;
-/** How often the series is saved between reports: a restart loses at most this much of the plots. */
+/**
+ * How often the series is saved between reports: a restart loses at most this much of the plots,
+ * and the operator holds at most this much of each monitor's points in memory.
+ */
 export const SERIES_FLUSH_MS = 60 * 60_000;
 
 export interface SeriesPoint {
@@ -73,6 +76,14 @@ export function appendPoint(series: ReportSeries, point: SeriesPoint, maxPoints 
     size -= JSON.stringify(dropped).length + 1;
   }
   return { points };
+}
+
+/** Adds points in order (each replaces a saved point of the same time), applying the bounds once. */
+export function appendAll(series: ReportSeries, points: readonly SeriesPoint[], maxPoints = MAX_SERIES_POINTS, maxBytes = MAX_SERIES_BYTES): ReportSeries {
+  if (points.length === 0) return series;
+  const times = new Set(points.map((p) => p.t));
+  const merged = [...series.points.filter((p) => !times.has(p.t)), ...points].sort((a, b) => Date.parse(a.t) - Date.parse(b.t));
+  return appendPoint({ points: merged.slice(0, -1) }, merged[merged.length - 1] as SeriesPoint, maxPoints, maxBytes);
 }
 
 export const serializeSeries = (series: ReportSeries): string => JSON.stringify({ points: series.points });

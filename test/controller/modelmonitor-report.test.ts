@@ -15,7 +15,8 @@ import type { ObjectRef, ReportPort } from "../../src/ports.ts";
 type ConfigMap = Parameters<ReportPort["write"]>[0] & { data: Record<string, string>; metadata: { ownerReferences: { uid: string }[]; annotations: Record<string, string> } };
 const MINUTE = 60_000;
 
-function harness(fail = false, saved?: string) {
+/** `saved`: the ConfigMaps' data as the API server holds them (a write adds or replaces its keys). */
+function harness(fail = false, saved: Record<string, Record<string, string>> = {}) {
   const log: string[] = [];
   const writes: ModelMonitorStatus[] = [];
   const events: MonitorEvent[] = [];
@@ -28,9 +29,10 @@ function harness(fail = false, saved?: string) {
     write: async (cm, part = "report") => {
       if (fail) throw new Error('writing the report ConfigMap ns/m-report: configmaps "m-report" is forbidden');
       configMaps.push(cm as ConfigMap);
+      saved[cm.metadata.name] = { ...saved[cm.metadata.name], ...(cm as ConfigMap).data };
       log.push(`${part}:${cm.metadata.name}`);
     },
-    read: async (ns, name, key) => (reads.push(`${ns}/${name}/${key}`), saved),
+    read: async (ns, name, key) => (reads.push(`${ns}/${name}/${key}`), saved[name]?.[key]),
   };
   const reconciler = new ModelMonitorReconciler({
     resolveSource: async () => ({ query: async () => answer() }),
@@ -42,7 +44,7 @@ function harness(fail = false, saved?: string) {
     log: pino({ level: "silent" }),
     reports,
   });
-  return { reconciler, writes, events, configMaps, clock, log, acc, reads };
+  return { reconciler, writes, events, configMaps, clock, log, acc, reads, saved };
 }
 
 const spec = (report: unknown = { every: "1h" }) => ({
@@ -161,14 +163,18 @@ describe("the HTML report and its series", () => {
     expect(Object.keys(saved.data)).toEqual(["series.json"]);
     expect(saved.metadata.annotations).toEqual({});
     expect(parseSeries(saved.data["series.json"]).points.map((p) => p.s.accuracy)).toEqual([0.9, 0.89, 0.88, 0.87, 0.86, 0.85, 0.84]);
-    // nothing read back while this process holds the series
-    expect(h.reads).toEqual([]);
+    // the saved series is read back once per save: the process holds only the points since
+    expect(h.reads).toEqual(["ns/m-report/series.json"]);
+    h.clock.t += 10 * MINUTE;
+    await h.reconciler.reconcile(object(spec({ every: "1d" }), status));
+    expect(h.reads).toHaveLength(1);
+    expect(h.configMaps).toHaveLength(2);
   });
 
   it("a restarted operator continues the series saved in the ConfigMap", async () => {
     const h = harness();
     await h.reconciler.reconcile(object(spec({ every: "1h" })));
-    const restarted = harness(false, h.configMaps[0]?.data["series.json"]);
+    const restarted = harness(false, h.saved);
     restarted.clock.t = h.clock.t + 60 * MINUTE;
     await restarted.reconciler.reconcile(object(spec({ every: "1h" }), h.writes.at(-1)));
     expect(restarted.reads).toEqual(["ns/m-report/series.json"]);

@@ -2,7 +2,7 @@
 // bytes, read back from the ConfigMap without trusting it.
 import { describe, expect, it } from "vitest";
 import { modelMonitorStatusSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
-import { appendPoint, MAX_SERIES_BYTES, MAX_SERIES_POINTS, parseSeries, pointOf, serializeSeries, type ReportSeries } from "../../src/domain/report-series.ts";
+import { appendAll, appendPoint, MAX_SERIES_BYTES, MAX_SERIES_POINTS, parseSeries, pointOf, serializeSeries, type ReportSeries } from "../../src/domain/report-series.ts";
 
 const T0 = Date.parse("2026-03-08T00:00:00Z");
 const status = modelMonitorStatusSchema.parse({
@@ -48,6 +48,14 @@ describe("the report's series", () => {
     expect(serializeSeries(s).length).toBeLessThanOrEqual(MAX_SERIES_BYTES);
     expect(s.points.length).toBeGreaterThan(1);
     expect(s.points.at(-1)?.t).toBe(new Date(T0 + 49 * 60_000).toISOString());
+  });
+
+  it("adds the points not yet saved to the saved series, in time order, a point of the same time replaced", () => {
+    const saved = appendPoint(appendPoint({ points: [] }, pointOf(status, T0)), pointOf(status, T0 + 60_000));
+    const again = { ...pointOf(status, T0 + 60_000), f: 9 };
+    const merged = appendAll(saved, [again, pointOf(status, T0 + 120_000)]);
+    expect(merged.points.map((p) => [p.t.slice(11, 16), p.f])).toEqual([["00:00", 3], ["00:01", 9], ["00:02", 3]]);
+    expect(appendAll(saved, [])).toBe(saved);
   });
 
   it("reads back what it wrote, and drops what it cannot read", () => {
