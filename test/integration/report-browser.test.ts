@@ -18,7 +18,7 @@ import { startLoad, type Load } from "../../sim/load.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { startSplitter, type Splitter } from "../../sim/splitter.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import { apply, canaryPolicy, createNamespace, deleteNamespace, env, getJson, promQuery, ROOT, startOperator, startScrapedModel, stopScrapedModel, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+import { apply, canaryPolicy, createNamespace, deleteNamespace, env, getJson, promQuery, retrainOnDrift, ROOT, startOperator, startScrapedModel, stopScrapedModel, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -36,6 +36,7 @@ let base: string;
 
 interface Status {
   report?: { configMap: string; lastTime: string };
+  remediation?: { history: { job: string; outcome: string; finishedTime?: string }[] };
 }
 
 if (!HAS_CHROMIUM) console.warn(`report-browser.test.ts: skipped, ${CHROMIUM} is absent (apt-get install -y chromium; scripts/cluster/ensure-prereqs.sh installs it)`);
@@ -63,6 +64,8 @@ const monitor = () => ({
       { name: "queries", embedding: { metric: "model_query_embedding_centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.05, critical: 0.1 } },
     ],
     fairness: [{ signal: "accuracy", groupLabel: "plant", minRatio: 0.9 }],
+    // south's accuracy drift starts a retraining Job (kwok runs it): the report's Jobs
+    policyRef: { name: "report-retrain" },
     report: { every: "1m" },
   },
 });
@@ -112,13 +115,17 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report and the web view in chromium", (
     operator = await startOperator([ns], ns);
     base = new URL(operator.metricsUrl).origin;
     await waitFor("Prometheus to hold every segment's reference window", async () => (await promQuery(`sum by (plant) (increase(model_feature_value_count{model="${model}"}[10s] offset 10s))`)).length === 3, 60_000);
-    const r = await apply(monitor());
-    if (r.code !== 0) throw new Error(r.stderr);
-    // the first report is written at the first evaluation; the second, a minute later, plots ~20 evaluations
-    const first = await waitFor("the first report", async () => (await getJson<{ status?: Status }>("modelmonitor", "report-fleet", ns)).status?.report?.lastTime, 60_000);
-    await waitFor("the second report", async () => {
-      const t = (await getJson<{ status?: Status }>("modelmonitor", "report-fleet", ns)).status?.report?.lastTime;
-      return t !== undefined && t !== first;
+    for (const o of [retrainOnDrift(ns, "report-retrain", { version: "v2" }), monitor()]) {
+      const r = await apply(o);
+      if (r.code !== 0) throw new Error(r.stderr);
+    }
+    const status = async () => (await getJson<{ status?: Status }>("modelmonitor", "report-fleet", ns)).status;
+    // the first report is written at the first evaluation; a later one, after the Job finished, plots ~20 evaluations
+    const first = await waitFor("the first report", async () => (await status())?.report?.lastTime, 60_000);
+    const finished = await waitFor("the retraining Job to succeed", async () => (await status())?.remediation?.history.find((a) => a.outcome === "Succeeded"), 120_000, 1000);
+    await waitFor("a report after the Job", async () => {
+      const t = (await status())?.report?.lastTime;
+      return t !== undefined && t !== first && Date.parse(t) > Date.parse(finished.finishedTime ?? first);
     }, 150_000, 1000);
     browser = await launch();
   }, 300_000);
@@ -185,6 +192,12 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report and the web view in chromium", (
       }
       expect(await page.$$eval('figure[data-plot="embedding"] g.threshold', (g) => g.length)).toBe(2);
       expect(await page.$$eval('figure[data-plot="fairness"] g.series rect', (r) => r.length)).toBe(SEGMENTS.length);
+      // the retraining Job, with its reason and outcome
+      const jobs = await page.evaluate(() => [...document.querySelectorAll("#actions table tbody tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
+      expect(jobs.length).toBeGreaterThanOrEqual(1);
+      expect(jobs[0]?.[1]).toBe("retrain");
+      expect(jobs[0]?.[3]).toMatch(/AccuracyDrift/);
+      expect(jobs.some((j) => j[5]?.startsWith("Succeeded") && j[6] === "v2"), JSON.stringify(jobs)).toBe(true);
       // the hostile label value: shown as text in its plots and tables, never as an element
       expect(await page.$$("img, script, iframe, object, embed")).toHaveLength(0);
       const hostileText = await page.evaluate((h) => [...document.querySelectorAll("figcaption, td")].filter((e) => (e.textContent ?? "").includes(h)).length, HOSTILE);
