@@ -44,9 +44,14 @@ export async function reportResponse(url: string, lookup: ReportLookup): Promise
       .sort();
     return { status: 200, type: "text/markdown", body: `# Governance reports\n\n${rows.length ? rows.join("\n") : "None yet: set spec.report on a ModelMonitor."}\n` };
   }
-  const parts = path.split("/").slice(2).map(decodeURIComponent);
+  return stored(path, lookup, REPORT_KEY, "text/markdown", "use /reports/<namespace>/<monitor>", (ns, cm) => `ConfigMap ${ns}/${cm} (key ${REPORT_KEY}) does not exist`);
+}
+
+/** A monitor's stored report under `key`, from `/<prefix>/<namespace>/<monitor>`, or why there is none. */
+async function stored(path: string, lookup: ReportLookup, key: string, type: ReportAnswer["type"], usage: string, missing: (namespace: string, configMap: string) => string): Promise<ReportAnswer> {
+  const parts = path.split("/").slice(2).map(decoded);
   const [namespace, name] = parts;
-  if (parts.length !== 2 || !namespace || !name || !NAME.test(namespace) || !NAME.test(name)) return plain(404, "use /reports/<namespace>/<monitor>");
+  if (parts.length !== 2 || !namespace || !name || !NAME.test(namespace) || !NAME.test(name)) return plain(404, usage);
   const monitor = lookup.monitor(`${namespace}/${name}`);
   if (!monitor) return plain(404, `no ModelMonitor ${namespace}/${name} is watched by this operator`);
   const report = reportOf(monitor);
@@ -54,8 +59,17 @@ export async function reportResponse(url: string, lookup: ReportLookup): Promise
     const asked = (monitor.spec as { report?: unknown } | undefined)?.report !== undefined;
     return plain(404, asked ? `ModelMonitor ${namespace}/${name} has not written its first report yet` : `ModelMonitor ${namespace}/${name} has no spec.report`);
   }
-  const text = await lookup.read(namespace, report.configMap, REPORT_KEY);
-  return text === undefined ? plain(404, `ConfigMap ${namespace}/${report.configMap} (key ${REPORT_KEY}) does not exist`) : { status: 200, type: "text/markdown", body: text };
+  const text = await lookup.read(namespace, report.configMap, key);
+  return text === undefined ? plain(404, missing(namespace, report.configMap)) : { status: 200, type, body: text };
+}
+
+/** A path segment decoded; a malformed escape is no name (undefined), never a thrown error. */
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 const plain = (status: number, message: string): ReportAnswer => ({ status, type: "text/plain", body: `${message}\n` });
@@ -70,16 +84,5 @@ async function webView(method: string | undefined, url: string, lookup: ReportLo
   if (method !== "GET" && method !== "HEAD") return { ...plain(405, "the web view is read-only: GET only"), headers: { Allow: "GET, HEAD" } };
   const path = new URL(url, "http://localhost").pathname.replace(/\/+$/, "");
   if (path === "/ui") return { status: 200, type: "text/html", body: renderReportIndex(lookup.list().map(monitorRowOf), now) };
-  const parts = path.split("/").slice(2).map(decodeURIComponent);
-  const [namespace, name] = parts;
-  if (parts.length !== 2 || !namespace || !name || !NAME.test(namespace) || !NAME.test(name)) return plain(404, "use /ui/ or /ui/<namespace>/<monitor>");
-  const monitor = lookup.monitor(`${namespace}/${name}`);
-  if (!monitor) return plain(404, `no ModelMonitor ${namespace}/${name} is watched by this operator`);
-  const report = reportOf(monitor);
-  if (!report?.configMap) {
-    const asked = (monitor.spec as { report?: unknown } | undefined)?.report !== undefined;
-    return plain(404, asked ? `ModelMonitor ${namespace}/${name} has not written its first report yet` : `ModelMonitor ${namespace}/${name} has no spec.report`);
-  }
-  const html = await lookup.read(namespace, report.configMap, HTML_REPORT_KEY);
-  return html === undefined ? plain(404, `ConfigMap ${namespace}/${report.configMap} has no ${HTML_REPORT_KEY} yet (written with the next report)`) : { status: 200, type: "text/html", body: html };
+  return stored(path, lookup, HTML_REPORT_KEY, "text/html", "use /ui/ or /ui/<namespace>/<monitor>", (ns, cm) => `ConfigMap ${ns}/${cm} has no ${HTML_REPORT_KEY} yet (written with the next report)`);
 }

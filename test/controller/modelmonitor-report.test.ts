@@ -211,6 +211,7 @@ describe("GET /ui (the read-only web view)", () => {
     expect(await webViewResponse("GET", "/ui/ml/fraud", lookup, NOW)).toMatchObject({ status: 200, type: "text/html", body: "<!doctype html><p>page</p>" });
     expect(await webViewResponse("GET", "/ui/ml/plain", lookup, NOW)).toMatchObject({ status: 404, body: "ModelMonitor ml/plain has no spec.report\n" });
     expect(await webViewResponse("GET", "/ui/ml/../x", lookup, NOW)).toMatchObject({ status: 404 });
+    expect(await webViewResponse("GET", "/ui/ml/%E0%A4%A", lookup, NOW)).toMatchObject({ status: 404, body: "use /ui/ or /ui/<namespace>/<monitor>\n" });
     for (const method of ["POST", "PUT", "DELETE", "PATCH"]) expect(await webViewResponse(method, "/ui/ml/fraud", lookup, NOW)).toMatchObject({ status: 405, headers: expect.objectContaining({ Allow: "GET, HEAD" }) });
   });
 });
