@@ -10,15 +10,11 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RevisionServers, startKServeStandIn, type KServeStandIn } from "../../sim/kserve.ts";
-import { startLoad, type Load } from "../../sim/load.ts";
-import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
-import { startSplitter, type Splitter } from "../../sim/splitter.ts";
-import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import { apply, canaryPolicy, createNamespace, deleteNamespace, env, getJson, promQuery, retrainOnDrift, ROOT, startOperator, startScrapedModel, stopScrapedModel, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+import type { ModelServer } from "../../sim/model-server.ts";
+import { startKServeCanary, type KServeCanary } from "./kserve-canary.ts";
+import { apply, createNamespace, deleteNamespace, getJson, promQuery, retrainOnDrift, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -221,70 +217,27 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report and the web view in chromium", (
   });
 });
 
-// A monitor with rollouts: the KServe router with its two STAND-INS (sim/kserve.ts for KServe's
-// controller, sim/splitter.ts for Knative's split, as in kserve-rollout.test.ts) so that the
-// analyses compare real scraped metrics of both versions. A healthy v2 is promoted through both
+// A monitor with rollouts: the KServe router with its two STAND-INS (kserve-canary.ts: sim/kserve.ts
+// for KServe's controller, sim/splitter.ts for Knative's split, as in kserve-rollout.test.ts) so
+// that the analyses compare real scraped metrics of both versions. A healthy v2 is promoted through both
 // steps, a worse v3 is rolled back and quarantined; the report then draws both rollouts.
 describe.skipIf(!HAS_CHROMIUM)("the HTML report of a monitor with rollouts, in chromium", () => {
   const MODEL = `report-canary-${Date.now().toString(36)}`;
-  const HEALTHY = { accuracy: 0.92, latencyMeanSeconds: 0.05 };
-  const BEHAVIOUR: Record<string, { accuracy: number; latencyMeanSeconds: number }> = { v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 } };
-  let serverA: ModelServer | undefined;
-  let serverB: ModelServer | undefined;
-  let kserve: KServeStandIn | undefined;
-  let splitter: Splitter | undefined;
-  let load: Load | undefined;
-  let revisions: RevisionServers<ModelServer> | undefined;
+  let canary: KServeCanary | undefined;
   const phase = async (name: string) => (await getJson<{ status?: { phase?: string } }>("modelrollout", name, ns).catch(() => undefined))?.status?.phase;
 
   beforeAll(async () => {
     ns = await createNamespace("report-canary");
     operator = await startOperator([ns], ns);
     base = new URL(operator.metricsUrl).origin;
-    serverA = await startModelServer({ model: MODEL, version: "v1", segments: { a: HEALTHY }, traffic: "served", seed: 81 });
-    serverB = await startModelServer({ model: MODEL, version: "none", segments: { a: HEALTHY }, traffic: "served", seed: 82 });
-    revisions = new RevisionServers([serverA, serverB] as const, ["v1", undefined], (server, version) => {
-      server.setVersion(version);
-      server.setBehaviour(BEHAVIOUR[version] ?? HEALTHY);
+    canary = await startKServeCanary({
+      namespace: ns,
+      model: MODEL,
+      monitor: { name: "report-canary", spec: { rules: [{ signal: "accuracy", min: { warning: 0.85, critical: 0.8 } }], report: { every: "1m" } } },
+      behaviour: { v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 } },
+      healthy: { accuracy: 0.92, latencyMeanSeconds: 0.05 },
+      seeds: [81, 82],
     });
-    await writePrometheusTarget(TARGETS_DIR, `${MODEL}-a`, serverA.port);
-    await writePrometheusTarget(TARGETS_DIR, `${MODEL}-b`, serverB.port);
-    for (const o of [
-      {
-        apiVersion: "serving.kserve.io/v1beta1",
-        kind: "InferenceService",
-        metadata: { name: "model", namespace: ns, annotations: { "serving.kserve.io/deploymentMode": "Serverless" } },
-        spec: { predictor: { model: { modelFormat: { name: "sklearn" }, storageUri: "s3://models/v1", env: [{ name: "MODEL_VERSION", value: "v1" }] } } },
-      },
-      canaryPolicy(ns),
-      {
-        apiVersion: "modelguardian.dev/v1alpha1",
-        kind: "ModelMonitor",
-        metadata: { name: "report-canary", namespace: ns },
-        spec: {
-          model: { name: MODEL, version: "v1" },
-          versionLabel: "version",
-          interval: "5s",
-          window: "30s",
-          minSamples: 20,
-          signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-          rules: [{ signal: "accuracy", min: { warning: 0.85, critical: 0.8 } }],
-          policyRef: { name: "canary" },
-          serving: { router: { kserve: { inferenceService: { name: "model" } } } },
-          report: { every: "1m" },
-        },
-      },
-    ]) {
-      const r = await apply(o);
-      if (r.code !== 0) throw new Error(`${o.kind}: ${r.stderr}`);
-    }
-    const kc = new KubeConfig();
-    kc.loadFromFile(env.KUBECONFIG as string);
-    kserve = startKServeStandIn(kc, ns, "model", { pollMs: 200, readyAfterTicks: 3 });
-    const splitByServer = async () => (revisions as RevisionServers<ModelServer>).split(kserve?.traffic() ?? []);
-    splitter = await startSplitter({ stableUrl: serverA.url, candidateUrl: serverB.url, readWeights: splitByServer, pollMs: 200 });
-    load = startLoad({ url: `${splitter.url}/predict`, requestsPerSecond: 60, concurrency: 8 });
-    await waitFor("Prometheus to scrape the servers", async () => (await promQuery(`count(model_predictions_total{model="${MODEL}"})`)).length > 0, 60_000);
     const rollout = (name: string, version: string) => ({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name, namespace: ns }, spec: { monitorRef: { name: "report-canary" }, candidate: { version, uri: `s3://models/${version}` } } });
     await apply(rollout("canary-v2", "v2"));
     await waitFor("v2 to be promoted", async () => (await phase("canary-v2")) === "Succeeded", 150_000, 500);
@@ -301,14 +254,8 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report of a monitor with rollouts, in c
 
   afterAll(async () => {
     await browser?.close();
-    await load?.stop();
-    await splitter?.stop();
-    await kserve?.stop();
+    await canary?.stop();
     await operator?.stop();
-    await serverA?.close();
-    await serverB?.close();
-    await removePrometheusTarget(TARGETS_DIR, `${MODEL}-a`);
-    await removePrometheusTarget(TARGETS_DIR, `${MODEL}-b`);
     if (ns) await deleteNamespace(ns);
   });
 
