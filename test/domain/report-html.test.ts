@@ -7,7 +7,7 @@ import type { ReportDetails } from "../../src/domain/analysis/report-details.ts"
 import { renderHtmlReport, rolloutSummaryOf, type HtmlReportInput, type RolloutSummary } from "../../src/domain/report-html.ts";
 import { esc } from "../../src/domain/report-svg.ts";
 import { appendPoint, pointOf, type ReportSeries } from "../../src/domain/report-series.ts";
-import { HOSTILE_LABELS } from "../fixtures/hostile-labels.ts";
+import { assertOnlyOwnMarkup, HOSTILE_LABELS } from "../fixtures/hostile-labels.ts";
 
 const NOW = Date.parse("2026-03-08T12:00:00Z");
 const MIN = 60_000;
@@ -86,23 +86,6 @@ function input(segments = ["north", "south"], features = ["age", "income"], host
 const count = (html: string, re: RegExp) => (html.match(re) ?? []).length;
 const plots = (html: string, kind: string) => count(html, new RegExp(`<figure class="plot[^"]*" data-plot="${kind}"`, "g"));
 
-/** Every tag the renderer may emit: anything else would be markup that came from data. */
-const TAGS = new Set(["!doctype", "html", "head", "meta", "title", "style", "body", "header", "dl", "dt", "dd", "main", "nav", "ul", "li", "a", "section", "h1", "h2", "h3", "p", "figure", "svg", "desc", "g", "line", "polyline", "circle", "rect", "text", "figcaption", "div", "table", "caption", "thead", "tbody", "tr", "th", "td", "span", "br", "small", "footer"]);
-function assertOnlyOwnMarkup(html: string) {
-  const tags = [...html.matchAll(/<\/?([!a-zA-Z][a-zA-Z0-9]*)([^>]*)>/g)];
-  for (const [whole, name, attrs] of tags) {
-    expect(TAGS.has((name as string).toLowerCase()), `unexpected tag ${whole}`).toBe(true);
-    // attributes: name="value" pairs only, never an event handler
-    const names = [...(attrs as string).matchAll(/\s([a-zA-Z][a-zA-Z0-9-:]*)="[^"]*"/g)].map((m) => (m[1] as string).toLowerCase());
-    expect(names.filter((n) => n.startsWith("on") || n === "src" || n === "style"), whole).toEqual([]);
-    const stripped = (attrs as string).replace(/\s[a-zA-Z][a-zA-Z0-9-:]*="[^"]*"/g, "").replace(/\/$/, "").trim();
-    expect(stripped, `loose attribute text in ${whole}`).toBe(name === "!doctype" ? "html" : "");
-  }
-  // no < outside a tag: text never carries markup
-  expect(html.replace(/<\/?[!a-zA-Z][a-zA-Z0-9]*[^>]*>/g, "")).not.toContain("<");
-  // the style element holds only the renderer's CSS
-  expect(count(html, /<style>/g)).toBe(1);
-}
 
 describe("the HTML report", () => {
   const html = renderHtmlReport(input());
