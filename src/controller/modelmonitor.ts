@@ -144,7 +144,7 @@ export class ModelMonitorReconciler {
     let requeueAfterMs: number | undefined;
     let evaluated = false;
     let prune: string[] = [];
-    let details: ReportDetails | undefined;
+    let details: (() => ReportDetails) | undefined;
     const spec = modelMonitorSpecSchema.safeParse(obj.spec ?? {});
     if (!spec.success) {
       const invalid = invalidSpecStatus(previous, generation, formatIssues(spec.error, "spec"), nowIso);
@@ -244,7 +244,7 @@ export class ModelMonitorReconciler {
     spec: ModelMonitorSpec,
     previous: ModelMonitorStatus,
     now: number,
-  ): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[]; details?: ReportDetails }> {
+  ): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[]; details?: () => ReportDetails }> {
     const started = performance.now();
     const plan = planEvaluation(spec, now, previous.pinned);
     const source = await this.deps.resolveSource(ref.namespace, spec);
@@ -262,8 +262,8 @@ export class ModelMonitorReconciler {
     await run(planLookups(plan, results));
     const decision = decide({ generation, annotations, spec, status: previous }, plan, results, now);
     this.deps.telemetry?.evaluated(ref.namespace, ref.name, decision.status, (performance.now() - started) / 1000);
-    // what the HTML report draws beyond status: the compared distributions and the fairness groups
-    return spec.report ? { ...decision, details: reportDetails(plan, results, decision.status.pinned) } : decision;
+    // what the HTML report draws beyond status (the compared distributions, the fairness groups): worked out only when a report is due
+    return spec.report ? { ...decision, details: () => reportDetails(plan, results, decision.status.pinned) } : decision;
   }
 
   /** Follows this monitor's Jobs, starts the ones its policy calls for, returns the new state. */
@@ -347,7 +347,7 @@ export class ModelMonitorReconciler {
    * save reads the saved series back and adds them. A failed read or write is retried at the
    * next evaluation.
    */
-  private async writeReport(ref: ObjectRef, spec: ModelMonitorSpec, status: ModelMonitorStatus, now: number, details: ReportDetails | undefined): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
+  private async writeReport(ref: ObjectRef, spec: ModelMonitorSpec, status: ModelMonitorStatus, now: number, details: (() => ReportDetails) | undefined): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
     const key = `${ref.namespace}/${ref.name}`;
     if (!spec.report) {
       this.pending.delete(key);
@@ -382,7 +382,7 @@ export class ModelMonitorReconciler {
       // the saved series is the one in the ConfigMap the last report went to (a renamed one starts from it)
       const series = saved ? await this.withSaved(ref, saved, pending.points) : appendAll({ points: [] }, pending.points);
       const markdown = renderGovernanceReport(input);
-      const html = renderHtmlReport({ ...input, series, details, rollouts: this.rolloutSummaries(ref, spec) });
+      const html = renderHtmlReport({ ...input, series, details: details?.(), rollouts: this.rolloutSummaries(ref, spec) });
       await reports.write(reportConfigMap(ref, due.configMap, markdown, now, { html, series }));
     } catch (err) {
       this.deps.log.warn({ monitor: key, err: (err as Error).message }, "could not write the governance report; retrying at the next evaluation");
