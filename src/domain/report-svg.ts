@@ -89,7 +89,7 @@ function extent(values: number[], pad = 0.08): [number, number] {
 const shortTime = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
 const r2 = (n: number): string => String(Math.round(n * 10) / 10);
 
-function figure(kind: string, name: string, title: string, svg: string, caption: string, small = false): string {
+function figure(kind: string, name: string, svg: string, caption: string, small = false): string {
   return `<figure class="plot${small ? " small" : ""}" data-plot="${esc(kind)}" data-name="${esc(name)}">${svg}<figcaption>${caption}</figcaption></figure>`;
 }
 
@@ -167,7 +167,7 @@ export function timePlot(o: {
     parts.push(`<g class="finding ${m.severity}"><circle cx="${r2(x(m.t))}" cy="${r2(y(m.v))}" r="5.5" fill="none" stroke="${color}" stroke-width="2"><title>${esc(m.label)}</title></circle></g>`);
   }
   parts.push(close);
-  return figure(o.kind, o.name, o.title, parts.join(""), o.caption ?? esc(o.title), o.small);
+  return figure(o.kind, o.name, parts.join(""), o.caption ?? esc(o.title), o.small);
 }
 
 /** Grouped bars: one group per category, one bar per series (e.g. reference and current shares). */
@@ -219,7 +219,7 @@ export function barPlot(o: {
     parts.push(`<rect x="${lx}" y="${f.height - 14}" width="10" height="10" fill="${s.color}"/><text x="${lx + 14}" y="${f.height - 5}" font-size="11" fill="${COLORS.text}">${esc(s.name)}</text>`);
   });
   parts.push(close);
-  return figure(o.kind, o.name, o.title, parts.join(""), o.caption ?? esc(o.title));
+  return figure(o.kind, o.name, parts.join(""), o.caption ?? esc(o.title));
 }
 
 /** Rows of events on one time axis (a version per row): each event a coloured mark with a label. */
@@ -245,5 +245,5 @@ export function timeline(o: { kind: string; name: string; title: string; rows: {
     if (t1 !== t0) parts.push(`<text x="${f.width - f.right}" y="${f.height - 8}" text-anchor="end" font-size="11" fill="${COLORS.text}">${esc(shortTime(t1))}</text>`);
   }
   parts.push(close);
-  return figure(o.kind, o.name, o.title, parts.join(""), o.caption ?? esc(o.title));
+  return figure(o.kind, o.name, parts.join(""), o.caption ?? esc(o.title));
 }
