@@ -63,7 +63,8 @@ export function renderReportIndex(rows: MonitorRow[], now: number): string {
   for (const r of sorted) byHealth.set(r.health ?? "Unknown", (byHealth.get(r.health ?? "Unknown") ?? 0) + 1);
   const counts = [...byHealth].sort(([a], [b]) => a.localeCompare(b)).map(([h, n]) => `${esc(h)} ${n}`).join(", ");
   const cells = (r: MonitorRow): string[] => [
-    `${esc(r.namespace)}/${esc(r.name)}`,
+    // the first column links to the report: on a phone the last columns are a scroll away
+    r.report?.configMap ? `<a href="/ui/${esc(path(r))}">${esc(r.namespace)}/${esc(r.name)}</a>` : `${esc(r.namespace)}/${esc(r.name)}`,
     esc(r.model ?? "—"),
     esc(r.stableVersion ?? "—"),
     `<span class="${esc(r.health ?? "Unknown")}">${esc(r.health ?? "Unknown")}</span>${r.summary ? ` <small>${esc(r.summary)}</small>` : ""}`,

@@ -18,6 +18,7 @@ describe("the web view's index", () => {
     assertOnlyOwnMarkup(page);
     expect(page).toContain(`<td>${esc(hostile)}</td>`);
     expect(page).toContain(`<td>${esc(`a-v4: ${hostile}, Progressing, 25%`)}</td>`);
+    expect(page).toContain('<td><a href="/ui/ml/a">ml/a</a></td>');
     expect(page).toContain('<a href="/ui/ml/a">report</a>');
   });
 
