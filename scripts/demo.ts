@@ -20,7 +20,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { modelDeployment } from "./lib/serving.ts";
 import { followDeployments } from "./lib/follow.ts";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppsV1Api, BatchV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { Document, isMap, isScalar, isSeq, stringify, visit } from "yaml";
@@ -45,6 +45,8 @@ const DATA_PLANE = { gateway: "Traefik", istio: "the stand-in data plane (sim/sp
 const ROUTE_FIELDS = { gateway: "the HTTPRoute's weights", istio: "the VirtualService's weights", kserve: "the InferenceService's canaryTrafficPercent" }[router];
 
 const root = join(import.meta.dirname, "..");
+/** Where the demo leaves the HTML governance report (test-output/ is not committed). */
+const htmlReportFile = join(root, "test-output/demo/fraud-detector-report.html");
 const t0 = Date.now();
 const clock = () => {
   const s = Math.floor((Date.now() - t0) / 1000);
@@ -675,6 +677,13 @@ try {
   const report = await kubectl(["get", "configmap", `${model}-report`, "-n", ns, "-o", "jsonpath={.data.report\\.md}"]);
   if (report.code !== 0 || !report.stdout.startsWith("# Model report:")) throw new Error(`no governance report: ${report.stderr}`);
   console.log(indent(report.stdout.trimEnd()));
+  // the same report as a page with plots, from the same ConfigMap: written to a file to open or mail
+  const html = await kubectl(["get", "configmap", `${model}-report`, "-n", ns, "-o", "jsonpath={.data.report\\.html}"]);
+  if (html.code !== 0 || !html.stdout.startsWith("<!doctype html>")) throw new Error(`no HTML report: ${html.stderr}`);
+  mkdirSync(join(root, "test-output/demo"), { recursive: true });
+  writeFileSync(htmlReportFile, html.stdout);
+  note(`the HTML report (plots of every signal, drift, segment, version and rollout): ${htmlReportFile}`);
+  note("while the operator runs, its read-only web view: http://127.0.0.1:18080/ui/ (every monitor) and " + `http://127.0.0.1:18080/ui/${ns}/${model}`);
   const total = load.summary();
   note(`traffic through ${DATA_PLANE} over the whole run: ${total.completed} answers, by version ${JSON.stringify(total.byVersion)}, by status ${JSON.stringify(total.byStatus)}${total.failed ? `, ${total.failed} failed ${JSON.stringify(total.errors)}` : ""}`);
 } catch (err) {
@@ -698,5 +707,7 @@ note("kubectl get mm fraud-detector -n demo -o jsonpath='{.status.versions}'   #
 note("kubectl get events -n demo --sort-by=.lastTimestamp        # the whole story: findings, Jobs, steps, analyses, promotion, rollback");
 note(`kubectl get jobs,${{ gateway: "deployments,httproute", istio: "deployments,virtualservice", kserve: "inferenceservice" }[router]} -n demo`);
 note(`kubectl get configmap ${model}-report -n demo -o jsonpath='{.data.report\\.md}'   # the governance report (Markdown)`);
+note(`kubectl get configmap ${model}-report -n demo -o jsonpath='{.data.report\\.html}' > ${model}-report.html   # the same with plots, to open or mail`);
+say(`The HTML governance report of this run: ${htmlReportFile}`);
 note("Stop everything with: npm run cluster:down");
 process.exit(0);

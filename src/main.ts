@@ -33,7 +33,7 @@ import { OperatorMetrics } from "./adapters/telemetry.ts";
 import { NotifyingEventSink, WebhookNotifier } from "./adapters/notifications/webhook.ts";
 import { notificationRoute } from "./domain/notifications.ts";
 import { KubernetesReports } from "./adapters/kubernetes/reports.ts";
-import { reportResponse } from "./controller/reports.ts";
+import { reportResponse, webViewResponse, type ReportAnswer } from "./controller/reports.ts";
 import { systemClock } from "./ports.ts";
 
 export async function run(env: Record<string, string | undefined> = process.env) {
@@ -104,6 +104,10 @@ export async function run(env: Record<string, string | undefined> = process.env)
           .map((key) => rollouts.get(key))
           .filter((r): r is KubeObject => r !== undefined),
       rolloutEnabled: (namespace, name) => (policies.get(`${namespace}/${name}`)?.spec as { rollout?: unknown } | undefined)?.rollout !== undefined,
+      rolloutSteps: (namespace, name) => {
+        const steps = (policies.get(`${namespace}/${name}`)?.spec as { rollout?: { steps?: { weight?: unknown }[] } } | undefined)?.rollout?.steps;
+        return Array.isArray(steps) ? steps.flatMap((s) => (typeof s?.weight === "number" ? [s.weight] : [])) : undefined;
+      },
       create: (manifest) => rolloutCreator.create(manifest),
     },
   });
@@ -173,10 +177,14 @@ export async function run(env: Record<string, string | undefined> = process.env)
     if (req.url === "/metrics") {
       res.setHeader("Content-Type", metrics.registry.contentType);
       res.end(await metrics.registry.metrics());
-    } else if (req.url?.startsWith("/reports")) {
+    } else if (req.url !== undefined && (req.url.startsWith("/reports") || /^\/ui(\/|\?|$)/.test(req.url))) {
       // any replica answers from its cache and the ConfigMap: a follower serves reports too
-      const answer = await reportResponse(req.url, { monitor: (key) => monitors.get(key), list: () => [...monitors.values()], read: (ns, name, key) => reports.read(ns, name, key) }).catch((err: Error) => ({ status: 502, type: "text/plain", body: `${err.message}\n` }));
-      res.writeHead(answer.status, { "Content-Type": `${answer.type}; charset=utf-8` }).end(answer.body);
+      const lookup = { monitor: (key: string) => monitors.get(key), list: () => [...monitors.values()], read: (ns: string, name: string, key: string) => reports.read(ns, name, key) };
+      const url = req.url;
+      const answer = await (url.startsWith("/ui") ? webViewResponse(req.method, url, lookup, systemClock.now()) : reportResponse(url, lookup)).catch(
+        (err: Error): ReportAnswer => ({ status: 502, type: "text/plain", body: `${err.message}\n` }),
+      );
+      res.writeHead(answer.status, { "Content-Type": `${answer.type}; charset=utf-8`, ...answer.headers }).end(req.method === "HEAD" ? undefined : answer.body);
     } else if (req.url === "/healthz") res.end(`ok: ${role()}\n`);
     else if (req.url === "/readyz") {
       // a follower is ready too: it serves /metrics and /reports, and takes over with warm caches

@@ -157,8 +157,11 @@ export interface FinalizerPort {
 
 /** The ConfigMaps holding governance reports. */
 export interface ReportPort {
-  /** Creates the ConfigMap, or replaces it when it is this monitor's (owner reference); throws with the reason otherwise. */
-  write(configMap: ReportConfigMap): Promise<void>;
+  /**
+   * Creates the ConfigMap, or replaces it when it is this monitor's (owner reference); throws with
+   * the reason otherwise. `part` "series": only the keys given change (the plots' series between reports).
+   */
+  write(configMap: ReportConfigMap, part?: "report" | "series"): Promise<void>;
   /** The report text, or undefined when the ConfigMap or its key does not exist. */
   read(namespace: string, name: string, key: string): Promise<string | undefined>;
 }

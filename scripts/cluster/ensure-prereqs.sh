@@ -26,6 +26,8 @@ command -v ss >/dev/null 2>&1 || missing+=(iproute2)
 command -v pgrep >/dev/null 2>&1 || missing+=(procps)
 command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
 command -v lua5.1 >/dev/null 2>&1 || missing+=(lua5.1)   # the Argo CD health checks' tests (test/argocd)
+[ -x /usr/bin/chromium ] || missing+=(chromium)   # the HTML report's browser test (test/integration/report-browser.test.ts)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)   # its text in screenshots
 
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing: ${missing[*]}"

@@ -24,7 +24,10 @@ import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
 import { jobsAwaitingResult, parseJobResult, type JobView } from "../domain/remediation/job.ts";
 import type { JobLimits } from "../domain/remediation/job-limits.ts";
 import { planRemediation, settleRemediation, type CreateOutcome, type PolicyView, type RemediationResult } from "../domain/remediation/plan.ts";
-import { countEvaluation, renderGovernanceReport, reportConfigMap, reportDue } from "../domain/report.ts";
+import { countEvaluation, renderGovernanceReport, reportConfigMap, reportDue, seriesConfigMap } from "../domain/report.ts";
+import { reportDetails, type ReportDetails } from "../domain/analysis/report-details.ts";
+import { renderHtmlReport, rolloutSummaryOf, type RolloutSummary } from "../domain/report-html.ts";
+import { appendAll, MAX_SERIES_POINTS, parseSeries, pointOf, SERIES_FLUSH_MS, SERIES_KEY, type ReportSeries, type SeriesPoint } from "../domain/report-series.ts";
 import type { Clock, EventSink, JobsPort, MetricsSource, ObjectRef, ReportPort, StatusWriter } from "../ports.ts";
 import type { MonitorTelemetry } from "../adapters/telemetry.ts";
 import { formatIssues } from "../api/validation.ts";
@@ -52,6 +55,8 @@ export interface RolloutDeps {
   rolloutsOf(namespace: string, monitor: string): KubeObject[];
   /** Whether the named RetrainPolicy has spec.rollout. */
   rolloutEnabled(namespace: string, policy: string): boolean;
+  /** The step weights of the named RetrainPolicy's rollout strategy, for the report (absent: not shown). */
+  rolloutSteps?(namespace: string, policy: string): number[] | undefined;
   create(manifest: Record<string, unknown> & { metadata: { name: string; namespace: string } }): Promise<CreateOutcome>;
 }
 
@@ -94,6 +99,11 @@ export class ModelMonitorReconciler {
   /** When this replica started reconciling (a start or a hand-over): overdue monitors are spread over a window after it. */
   private startedAt: number | undefined;
   private readonly memory = new Map<string, Remembered>();
+  /**
+   * The HTML report's points not yet saved to each monitor's ConfigMap (at most SERIES_FLUSH_MS of
+   * evaluations), and when its series was last saved: the saved series is read back to merge into.
+   */
+  private readonly pending = new Map<string, { uid: string; points: SeriesPoint[]; savedAt: number }>();
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
     this.startedAt = deps.startedAt;
@@ -102,6 +112,7 @@ export class ModelMonitorReconciler {
   /** Drops what this process remembers of a deleted monitor. */
   forget(namespace: string, name: string): void {
     this.memory.delete(`${namespace}/${name}`);
+    this.pending.delete(`${namespace}/${name}`);
   }
 
   async reconcile(obj: KubeObject): Promise<MonitorReconcileResult> {
@@ -133,6 +144,7 @@ export class ModelMonitorReconciler {
     let requeueAfterMs: number | undefined;
     let evaluated = false;
     let prune: string[] = [];
+    let details: (() => ReportDetails) | undefined;
     const spec = modelMonitorSpecSchema.safeParse(obj.spec ?? {});
     if (!spec.success) {
       const invalid = invalidSpecStatus(previous, generation, formatIssues(spec.error, "spec"), nowIso);
@@ -157,6 +169,7 @@ export class ModelMonitorReconciler {
         const watched = { ...spec.data, model: { ...spec.data.model, version: previous.stableVersion ?? spec.data.model.version } };
         const decision = await this.evaluate(ref, generation, obj.metadata.annotations ?? {}, watched, previous, now);
         status = decision.status;
+        details = decision.details;
         events.push(...decision.events);
         evaluated = true;
         refreshMs = view.refreshMs;
@@ -191,7 +204,7 @@ export class ModelMonitorReconciler {
 
     // the report shows this evaluation's numbers: written only right after one, before the status records it
     if (this.deps.reports && evaluated && spec.success) {
-      const r = await this.writeReport(ref, spec.data, status, now);
+      const r = await this.writeReport(ref, spec.data, status, now, details);
       status = r.status;
       events.push(...r.events);
     }
@@ -231,7 +244,7 @@ export class ModelMonitorReconciler {
     spec: ModelMonitorSpec,
     previous: ModelMonitorStatus,
     now: number,
-  ): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
+  ): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[]; details?: () => ReportDetails }> {
     const started = performance.now();
     const plan = planEvaluation(spec, now, previous.pinned);
     const source = await this.deps.resolveSource(ref.namespace, spec);
@@ -249,7 +262,8 @@ export class ModelMonitorReconciler {
     await run(planLookups(plan, results));
     const decision = decide({ generation, annotations, spec, status: previous }, plan, results, now);
     this.deps.telemetry?.evaluated(ref.namespace, ref.name, decision.status, (performance.now() - started) / 1000);
-    return decision;
+    // what the HTML report draws beyond status (the compared distributions, the fairness groups): worked out only when a report is due
+    return spec.report ? { ...decision, details: () => reportDetails(plan, results, decision.status.pinned) } : decision;
   }
 
   /** Follows this monitor's Jobs, starts the ones its policy calls for, returns the new state. */
@@ -326,30 +340,80 @@ export class ModelMonitorReconciler {
     return { status: next, events };
   }
 
-  /** Counts the evaluation into the report's period and writes the report when it is due; a failed write is retried at the next evaluation. */
-  private async writeReport(ref: ObjectRef, spec: ModelMonitorSpec, status: ModelMonitorStatus, now: number): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
+  /**
+   * Counts the evaluation into the report's period and its point into the plotted series, and
+   * writes the report (Markdown, HTML and series) when it is due; between reports the series
+   * alone is saved every SERIES_FLUSH_MS. Only the points not yet saved are held in memory: a
+   * save reads the saved series back and adds them. A failed read or write is retried at the
+   * next evaluation.
+   */
+  private async writeReport(ref: ObjectRef, spec: ModelMonitorSpec, status: ModelMonitorStatus, now: number, details: (() => ReportDetails) | undefined): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
+    const key = `${ref.namespace}/${ref.name}`;
     if (!spec.report) {
+      this.pending.delete(key);
       const { report: _dropped, ...rest } = status;
       return { status: rest, events: [] };
     }
+    const reports = this.deps.reports as ReportPort;
     const nowIso = new Date(now).toISOString();
     const period = countEvaluation(status.report?.period, status.health ?? "Unknown", status.findings.length, nowIso);
     const counted = { ...status, report: { ...status.report, period } };
+    const held = this.pending.get(key);
+    // a restarted operator (or a new leader) counts its start as the last save: the next save waits its turn
+    const kept = held?.uid === ref.uid ? held : { uid: ref.uid, points: [], savedAt: now };
+    const pending = { ...kept, points: [...kept.points, pointOf(status, now)].slice(-MAX_SERIES_POINTS) };
+    this.pending.set(key, pending);
     const due = reportDue(spec, ref.name, status, now);
-    if (!due.due) return { status: counted, events: [] };
-    const markdown = renderGovernanceReport({ namespace: ref.namespace, name: ref.name, spec, status, now, period, ...(due.periodStart !== undefined ? { periodStart: due.periodStart } : {}) });
+    const saved = status.report?.configMap;
+    if (!due.due) {
+      if (now - pending.savedAt >= SERIES_FLUSH_MS && saved) {
+        try {
+          const series = await this.withSaved(ref, saved, pending.points);
+          await reports.write(seriesConfigMap(ref, saved, series), "series");
+          this.pending.set(key, { uid: ref.uid, points: [], savedAt: now });
+        } catch (err) {
+          this.deps.log.warn({ monitor: key, err: (err as Error).message }, "could not save the report's series; retrying at the next evaluation");
+        }
+      }
+      return { status: counted, events: [] };
+    }
+    const input = { namespace: ref.namespace, name: ref.name, spec, status, now, period, ...(due.periodStart !== undefined ? { periodStart: due.periodStart } : {}) };
     try {
-      await (this.deps.reports as ReportPort).write(reportConfigMap(ref, due.configMap, markdown, now));
+      // the saved series is the one in the ConfigMap the last report went to (a renamed one starts from it)
+      const series = saved ? await this.withSaved(ref, saved, pending.points) : appendAll({ points: [] }, pending.points);
+      const markdown = renderGovernanceReport(input);
+      const html = renderHtmlReport({ ...input, series, details: details?.(), rollouts: this.rolloutSummaries(ref, spec) });
+      await reports.write(reportConfigMap(ref, due.configMap, markdown, now, { html, series }));
     } catch (err) {
-      this.deps.log.warn({ monitor: `${ref.namespace}/${ref.name}`, err: (err as Error).message }, "could not write the governance report; retrying at the next evaluation");
+      this.deps.log.warn({ monitor: key, err: (err as Error).message }, "could not write the governance report; retrying at the next evaluation");
       return { status: counted, events: [{ type: "Warning", reason: EventReason.ReportFailed, message: (err as Error).message.slice(0, 1000) }] };
     }
+    this.pending.set(key, { uid: ref.uid, points: [], savedAt: now });
     const covered = due.periodStart === undefined ? "the first report" : `since ${new Date(due.periodStart).toISOString()}`;
     return {
       // the next period starts empty: its first evaluation is the next one
       status: { ...status, report: { configMap: due.configMap, lastTime: nowIso } },
       events: [{ type: "Normal", reason: EventReason.ReportWritten, message: `governance report (${covered}) written to ConfigMap ${due.configMap}` }],
     };
+  }
+
+  /** The series saved in the ConfigMap with the points not yet saved added (bounded). */
+  private async withSaved(ref: ObjectRef, configMap: string, points: SeriesPoint[]): Promise<ReportSeries> {
+    const text = await (this.deps.reports as ReportPort).read(ref.namespace, configMap, SERIES_KEY);
+    return appendAll(parseSeries(text), points);
+  }
+
+  /** The monitor's ModelRollouts as the report shows them, newest first. */
+  private rolloutSummaries(ref: ObjectRef, spec: ModelMonitorSpec): RolloutSummary[] {
+    const deps = this.deps.rollouts;
+    if (!deps) return [];
+    const steps = spec.policyRef ? deps.rolloutSteps?.(ref.namespace, spec.policyRef.name) : undefined;
+    return deps
+      .rolloutsOf(ref.namespace, ref.name)
+      .map((o) => rolloutSummaryOf(o, steps))
+      .filter((r): r is RolloutSummary => r !== undefined)
+      .sort((a, b) => (b.startTime ?? "").localeCompare(a.startTime ?? ""))
+      .slice(0, 5);
   }
 
   private async emitAll(ref: ObjectRef, events: MonitorEvent[]): Promise<void> {

@@ -8,6 +8,7 @@ import { TERMINAL_PHASES } from "../api/v1alpha1/rollout.ts";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import { durationMs } from "./duration.ts";
 import { LABEL, MANAGED_BY, stableHash } from "./remediation/job.ts";
+import { SERIES_KEY, serializeSeries, type ReportSeries } from "./report-series.ts";
 
 export interface ReportInput {
   namespace: string;
@@ -294,8 +295,13 @@ export function renderGovernanceReport(input: ReportInput): string {
 
 /** The ConfigMap key the report is written under: `kubectl get cm <name> -o jsonpath='{.data.report\.md}'`. */
 export const REPORT_KEY = "report.md";
-/** A ConfigMap holds at most 1 MiB; the report stays well inside, with room for its metadata. */
-export const MAX_REPORT_BYTES = 900 * 1024;
+/** The key of the same report as an HTML page (report-html.ts): `kubectl get cm <name> -o jsonpath='{.data.report\.html}'`. */
+export const HTML_REPORT_KEY = "report.html";
+/**
+ * A ConfigMap holds at most 1 MiB: the Markdown (320 KiB), the HTML page (report-html.ts, 480 KiB)
+ * and the plots' series (report-series.ts, 192 KiB) stay inside, with room for the metadata.
+ */
+export const MAX_REPORT_BYTES = 320 * 1024;
 const MAX_NAME = 253;
 
 /** `<monitor>-report`, or the spec's name; a monitor name too long for the suffix is cut and hashed. */
@@ -329,8 +335,8 @@ export function boundedReport(markdown: string, maxBytes = MAX_REPORT_BYTES): st
   return `${head.slice(0, Math.max(0, head.lastIndexOf("\n")))}${note}`;
 }
 
-/** The ConfigMap holding a monitor's report: owned by the monitor, so it goes with it. */
-export function reportConfigMap(monitor: { namespace: string; name: string; uid: string }, configMap: string, markdown: string, now: number) {
+/** The ConfigMap holding a monitor's report: owned by the monitor, so it goes with it. With `extra`, the HTML page and the plots' series beside the Markdown. */
+export function reportConfigMap(monitor: { namespace: string; name: string; uid: string }, configMap: string, markdown: string, now: number, extra?: { html: string; series: ReportSeries }) {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -338,13 +344,26 @@ export function reportConfigMap(monitor: { namespace: string; name: string; uid:
       name: configMap,
       namespace: monitor.namespace,
       labels: { [LABEL.managedBy]: MANAGED_BY, [LABEL.monitor]: monitor.name.slice(0, 63).replace(/[^A-Za-z0-9]+$/, "") },
-      annotations: { "modelguardian.dev/report-time": new Date(now).toISOString() },
+      annotations: { "modelguardian.dev/report-time": new Date(now).toISOString() } as Record<string, string>,
       ownerReferences: [{ apiVersion: API_VERSION, kind: "ModelMonitor", name: monitor.name, uid: monitor.uid, controller: true, blockOwnerDeletion: false }],
     },
-    data: { [REPORT_KEY]: boundedReport(markdown) },
+    data: {
+      [REPORT_KEY]: boundedReport(markdown),
+      ...(extra ? { [HTML_REPORT_KEY]: extra.html, [SERIES_KEY]: serializeSeries(extra.series) } : {}),
+    } as Record<string, string>,
   };
 }
 export type ReportConfigMap = ReturnType<typeof reportConfigMap>;
+
+/**
+ * The report's ConfigMap with the plots' series alone, saved between reports under its own
+ * field manager (ReportPort.write with "series"), so the report's keys and time stay as they are.
+ */
+export function seriesConfigMap(monitor: { namespace: string; name: string; uid: string }, configMap: string, series: ReportSeries): ReportConfigMap {
+  const full = reportConfigMap(monitor, configMap, "", 0);
+  const { annotations: _time, ...metadata } = full.metadata;
+  return { ...full, metadata: { ...metadata, annotations: {} }, data: { [SERIES_KEY]: serializeSeries(series) } };
+}
 
 /**
  * Why an existing ConfigMap must not receive a monitor's report: it is not one the operator

@@ -5,7 +5,8 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { ModelMonitorReconciler } from "../../src/controller/modelmonitor.ts";
 import type { KubeObject } from "../../src/controller/reconciler.ts";
-import { reportResponse } from "../../src/controller/reports.ts";
+import { reportResponse, webViewResponse } from "../../src/controller/reports.ts";
+import { parseSeries, SERIES_FLUSH_MS } from "../../src/domain/report-series.ts";
 import type { MonitorEvent } from "../../src/domain/events.ts";
 import type { QueryResult } from "../../src/domain/observation.ts";
 import type { ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
@@ -14,7 +15,8 @@ import type { ObjectRef, ReportPort } from "../../src/ports.ts";
 type ConfigMap = Parameters<ReportPort["write"]>[0] & { data: Record<string, string>; metadata: { ownerReferences: { uid: string }[]; annotations: Record<string, string> } };
 const MINUTE = 60_000;
 
-function harness(fail = false) {
+/** `saved`: the ConfigMaps' data as the API server holds them (a write adds or replaces its keys). */
+function harness(fail = false, saved: Record<string, Record<string, string>> = {}) {
   const log: string[] = [];
   const writes: ModelMonitorStatus[] = [];
   const events: MonitorEvent[] = [];
@@ -22,13 +24,15 @@ function harness(fail = false) {
   const clock = { t: Date.parse("2026-11-01T00:00:00Z"), now: () => clock.t };
   const acc = { value: 0.9 };
   const answer = (): QueryResult => ({ kind: "vector", samples: [{ labels: { outcome: "tp" }, value: 1000 * acc.value }, { labels: { outcome: "fp" }, value: 1000 * (1 - acc.value) }] });
+  const reads: string[] = [];
   const reports: ReportPort = {
-    write: async (cm) => {
+    write: async (cm, part = "report") => {
       if (fail) throw new Error('writing the report ConfigMap ns/m-report: configmaps "m-report" is forbidden');
       configMaps.push(cm as ConfigMap);
-      log.push(`report:${cm.metadata.name}`);
+      saved[cm.metadata.name] = { ...saved[cm.metadata.name], ...(cm as ConfigMap).data };
+      log.push(`${part}:${cm.metadata.name}`);
     },
-    read: async () => undefined,
+    read: async (ns, name, key) => (reads.push(`${ns}/${name}/${key}`), saved[name]?.[key]),
   };
   const reconciler = new ModelMonitorReconciler({
     resolveSource: async () => ({ query: async () => answer() }),
@@ -40,7 +44,7 @@ function harness(fail = false) {
     log: pino({ level: "silent" }),
     reports,
   });
-  return { reconciler, writes, events, configMaps, clock, log, acc };
+  return { reconciler, writes, events, configMaps, clock, log, acc, reads, saved };
 }
 
 const spec = (report: unknown = { every: "1h" }) => ({
@@ -134,6 +138,81 @@ describe("the monitor's governance report", () => {
     await none.reconciler.reconcile(object(withoutReport));
     expect(none.configMaps).toEqual([]);
     expect(none.writes[0]?.report).toBeUndefined();
+  });
+});
+
+describe("the HTML report and its series", () => {
+  it("are written beside the Markdown; the series gains a point per evaluation and is saved between reports every hour", async () => {
+    const h = harness();
+    await h.reconciler.reconcile(object(spec({ every: "1d" })));
+    const first = h.configMaps[0] as ConfigMap;
+    expect(Object.keys(first.data).sort()).toEqual(["report.html", "report.md", "series.json"]);
+    expect(first.data["report.html"]).toMatch(/^<!doctype html>/);
+    expect(parseSeries(first.data["series.json"]).points.map((p) => p.s.accuracy)).toEqual([0.9]);
+    // evaluations every 10 minutes: the series is saved alone (its own field manager) once an hour has passed
+    let status = h.writes.at(-1);
+    for (let i = 1; i <= 6; i++) {
+      h.clock.t += 10 * MINUTE;
+      h.acc.value = 0.9 - i * 0.01;
+      await h.reconciler.reconcile(object(spec({ every: "1d" }), status));
+      status = h.writes.at(-1);
+    }
+    expect(6 * 10 * MINUTE).toBe(SERIES_FLUSH_MS);
+    expect(h.log.filter((l) => l.startsWith("report:") || l.startsWith("series:"))).toEqual(["report:m-report", "series:m-report"]);
+    const saved = h.configMaps[1] as ConfigMap;
+    expect(Object.keys(saved.data)).toEqual(["series.json"]);
+    expect(saved.metadata.annotations).toEqual({});
+    expect(parseSeries(saved.data["series.json"]).points.map((p) => p.s.accuracy)).toEqual([0.9, 0.89, 0.88, 0.87, 0.86, 0.85, 0.84]);
+    // the saved series is read back once per save: the process holds only the points since
+    expect(h.reads).toEqual(["ns/m-report/series.json"]);
+    h.clock.t += 10 * MINUTE;
+    await h.reconciler.reconcile(object(spec({ every: "1d" }), status));
+    expect(h.reads).toHaveLength(1);
+    expect(h.configMaps).toHaveLength(2);
+  });
+
+  it("a restarted operator continues the series saved in the ConfigMap", async () => {
+    const h = harness();
+    await h.reconciler.reconcile(object(spec({ every: "1h" })));
+    const restarted = harness(false, h.saved);
+    restarted.clock.t = h.clock.t + 60 * MINUTE;
+    await restarted.reconciler.reconcile(object(spec({ every: "1h" }), h.writes.at(-1)));
+    expect(restarted.reads).toEqual(["ns/m-report/series.json"]);
+    const cm = restarted.configMaps[0] as ConfigMap;
+    expect(parseSeries(cm.data["series.json"]).points.map((p) => p.t)).toEqual(["2026-11-01T00:00:00.000Z", "2026-11-01T01:00:00.000Z"]);
+    expect(cm.data["report.html"]).toContain('data-plot="signal" data-name="accuracy"');
+  });
+});
+
+describe("GET /ui (the read-only web view)", () => {
+  const monitors: Record<string, KubeObject> = {
+    "ml/fraud": { metadata: { name: "fraud", namespace: "ml", uid: "1" }, spec: { model: { name: "<b>fraud</b>" }, report: {} }, status: { health: "Critical", judgedRules: "1/2", rollout: { name: "fraud-v4", candidate: "v4", phase: "Progressing", weight: 25 }, report: { configMap: "fraud-report", lastTime: "2026-11-01T00:00:00Z" } } },
+    "ml/plain": { metadata: { name: "plain", namespace: "ml", uid: "3" }, spec: {}, status: { health: "Healthy" } },
+  };
+  const lookup = {
+    monitor: (key: string) => monitors[key],
+    list: () => Object.values(monitors),
+    read: async (ns: string, name: string, key: string) => (ns === "ml" && name === "fraud-report" && key === "report.html" ? "<!doctype html><p>page</p>" : undefined),
+  };
+  const NOW = Date.parse("2026-11-01T01:00:00Z");
+  it("lists every monitor with its health, coverage, rollout and report link, escaped", async () => {
+    const index = await webViewResponse("GET", "/ui/", lookup, NOW);
+    expect(index).toMatchObject({ status: 200, type: "text/html" });
+    expect(index.body).toContain("<td>&lt;b&gt;fraud&lt;/b&gt;</td>");
+    expect(index.body).toContain('<span class="Critical">Critical</span>');
+    expect(index.body).toContain("<td>1/2</td>");
+    expect(index.body).toContain("<td>fraud-v4: v4, Progressing, 25%</td>");
+    expect(index.body).toContain('<a href="/ui/ml/fraud">report</a>');
+    expect(index.body).toContain("<td>no spec.report</td>");
+    expect(index.body).not.toMatch(/<form|<script|<input|<button/);
+    expect(index.headers?.["Content-Security-Policy"]).toContain("default-src 'none'");
+  });
+  it("serves the written HTML report, and refuses anything but GET", async () => {
+    expect(await webViewResponse("GET", "/ui/ml/fraud", lookup, NOW)).toMatchObject({ status: 200, type: "text/html", body: "<!doctype html><p>page</p>" });
+    expect(await webViewResponse("GET", "/ui/ml/plain", lookup, NOW)).toMatchObject({ status: 404, body: "ModelMonitor ml/plain has no spec.report\n" });
+    expect(await webViewResponse("GET", "/ui/ml/../x", lookup, NOW)).toMatchObject({ status: 404 });
+    expect(await webViewResponse("GET", "/ui/ml/%E0%A4%A", lookup, NOW)).toMatchObject({ status: 404, body: "use /ui/ or /ui/<namespace>/<monitor>\n" });
+    for (const method of ["POST", "PUT", "DELETE", "PATCH"]) expect(await webViewResponse(method, "/ui/ml/fraud", lookup, NOW)).toMatchObject({ status: 405, headers: expect.objectContaining({ Allow: "GET, HEAD" }) });
   });
 });
 

@@ -89,6 +89,21 @@ describe("the governance report", () => {
     expect(features.every((f) => f.score !== undefined)).toBe(true);
     for (const f of features) expect(text).toContain(`| ${f.feature} | ${f.score === undefined ? "—" : fmt(f.score)} |`);
 
+    // the README's one-liner for the HTML page: the same report, a plot per signal and per segment, escaped as text
+    const html = await kubectlOk(["get", "configmap", "fraud-report", "-n", ns, "-o", "jsonpath={.data.report\\.html}"]);
+    expect(html).toMatch(/^<!doctype html><html lang="en">/);
+    expect(html).toContain(`<h1>Model report: ${model}</h1>`);
+    expect(html.match(/data-plot="signal"/g)).toHaveLength(2);
+    expect(html.match(/data-plot="segment"/g)).toHaveLength(4);
+    expect(html.match(/data-plot="distribution"/g)).toHaveLength(3);
+    expect(html).toContain('class="threshold critical" data-label="min 0.8"');
+    expect(html).not.toMatch(/<script|\bsrc=/);
+    const series = JSON.parse(await kubectlOk(["get", "configmap", "fraud-report", "-n", ns, "-o", "jsonpath={.data.series\\.json}"])) as { points: { t: string }[] };
+    expect(series.points.map((p) => p.t)).toEqual([status.lastEvaluationTime]);
+    const page = await fetch(`${new URL(operator.metricsUrl).origin}/ui/${ns}/fraud`);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await page.text()).toBe(html);
+
     // the ConfigMap belongs to the monitor, carries the operator's labels and the report's time
     const cm = await getJson<{ metadata: { labels: Record<string, string>; annotations: Record<string, string>; ownerReferences: { kind: string; name: string; uid: string }[] } }>("configmap", "fraud-report", ns);
     expect(cm.metadata.labels).toMatchObject({ "app.kubernetes.io/managed-by": "model-guardian", "modelguardian.dev/monitor": "fraud" });

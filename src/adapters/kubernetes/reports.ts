@@ -14,8 +14,10 @@ export class KubernetesReports implements ReportPort {
     this.fieldManager = fieldManager;
   }
 
-  async write(configMap: ReportConfigMap): Promise<void> {
+  async write(configMap: ReportConfigMap, part: "report" | "series" = "report"): Promise<void> {
     const { name, namespace } = configMap.metadata;
+    // the series saved between reports has a field manager of its own: applying it leaves the report's keys alone
+    const fieldManager = part === "series" ? `${this.fieldManager}-series` : this.fieldManager;
     const [owner] = configMap.metadata.ownerReferences;
     if (!owner) throw new Error(`the report ConfigMap ${namespace}/${name} names no monitor as its owner`);
     // only a ConfigMap created for this monitor is replaced: a missing one is created (and a
@@ -28,12 +30,12 @@ export class KubernetesReports implements ReportPort {
     }
     try {
       if (!existing) {
-        await this.api.createNamespacedConfigMap({ namespace, body: configMap, fieldManager: this.fieldManager });
+        await this.api.createNamespacedConfigMap({ namespace, body: configMap, fieldManager });
         return;
       }
       const refusal = reportOverwriteRefusal({ name, ownerReferences: existing.metadata?.ownerReferences ?? [] }, owner);
       if (refusal) throw new Error(refusal);
-      await this.api.patchNamespacedConfigMap({ name, namespace, body: configMap, fieldManager: this.fieldManager, force: true }, setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply));
+      await this.api.patchNamespacedConfigMap({ name, namespace, body: configMap, fieldManager, force: true }, setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply));
     } catch (err) {
       throw new Error(`writing the report ConfigMap ${namespace}/${name}: ${apiMessage(err)}`, { cause: err });
     }

@@ -213,3 +213,36 @@ function embeddingDriftStatus(d: PlannedDrift, results: Results, memory: Analysi
   };
 }
 
+
+/** One feature's binned distributions as the check compared them: `upper` absent for the +Inf bin. */
+export interface FeatureDistribution {
+  feature: string;
+  reference?: { upper?: number; count: number }[];
+  current: { upper?: number; count: number }[];
+}
+
+/**
+ * The binned reference and current distributions of a histogram drift check, re-read from the
+ * same query results and pins the check used: what the HTML report draws side by side.
+ */
+export function driftDistributions(d: PlannedDrift, results: Results, pinned: Record<string, { bins?: { le?: number | undefined; count: number }[] | undefined }> | undefined): FeatureDistribution[] {
+  const h = d.drift.histogram;
+  if (!h) return [];
+  const current = bucketsByFeature(results.get(queryKey(d.current.bucket as QueryRequest)), h.featureLabel, h.metric);
+  if (!current.ok) return [];
+  const reference = d.reference ? bucketsByFeature(results.get(queryKey(d.reference.bucket as QueryRequest)), h.featureLabel, h.metric) : undefined;
+  const plain = (x: Histogram) => x.bins.map((b) => (Number.isFinite(b.upper) ? { upper: b.upper, count: b.count } : { count: b.count }));
+  return [...current.value]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([feature, cur]) => {
+      let ref: { upper?: number; count: number }[] | undefined;
+      if (reference?.ok) {
+        const r = reference.value.get(feature);
+        if (r) ref = plain(r);
+      } else if (!d.reference) {
+        const bins = pinned?.[`drift:${d.drift.name}:${feature}`]?.bins;
+        if (bins) ref = bins.map((b) => (b.le !== undefined ? { upper: b.le, count: b.count } : { count: b.count }));
+      }
+      return { feature, current: plain(cur), ...(ref ? { reference: ref } : {}) };
+    });
+}
