@@ -194,7 +194,7 @@ describe("get rollout", () => {
     expect(r.stdout).toContain(`Name       ${ns}/model-v2\n`);
     expect(r.stdout).toContain("Phase      ▶ Progressing  (StepStarted)\n");
     expect(r.stdout).toContain("Strategy   RetrainPolicy policy (spec.rollout)\n");
-    expect(r.stdout).toContain("├── Steps (2; analysis at each hold's end)\n│   ├── ▶ 1   25 %  hold 1m  (since 2026-12-06T21:00:00Z, analysis 2026-12-06T21:01:00Z)\n│   └── ○ 2  100 %  hold 1m\n");
+    expect(r.stdout).toContain("├── Steps (2; analysis every 30s and at each hold's end)\n│   ├── ▶ 1   25 %  hold 1m  (since 2026-12-06T21:00:00Z, analysis 2026-12-06T21:01:00Z)\n│   └── ○ 2  100 %  hold 1m\n");
     expect(r.stdout).toContain("├── Workloads\n│   ├── stable     Deployment model-stable  v1  ✔ ready\n│   └── candidate  Deployment model-candidate  v2  ✔ ready\n");
     expect(r.stdout).toContain("└── Route  HTTPRoute model (intended 75 / 25)\n    ├── stable      75 %\n    └── candidate   25 %\n");
   });
