@@ -167,7 +167,12 @@ export async function run(env: Record<string, string | undefined> = process.env)
     retrainPolicyWatch({ policies, monitorsOf: (policyKey) => members.of(policyKey) }),
   ];
   const router = new WatchRouter({ [CONTROLLER.modelMonitor]: monitors, [CONTROLLER.retrainPolicy]: policies, [CONTROLLER.modelRollout]: rollouts }, log);
-  const watches = registrations.map((r) => watchResource(kc, r.resource, config.WATCH_NAMESPACES, router.handlers(r), log, r.labelSelector));
+  // a watch back after an outage means the API server is back: what failed meanwhile is retried now
+  const retryFailed = () => {
+    const n = [monitors, policies, rollouts].reduce((sum, c) => sum + c.retryFailedNow(), 0);
+    if (n) log.info({ keys: n }, "retrying what failed while the API server was away");
+  };
+  const watches = registrations.map((r) => watchResource(kc, r.resource, config.WATCH_NAMESPACES, { ...router.handlers(r), resumed: retryFailed }, log, r.labelSelector));
   let synced = false;
   // whether this replica reconciles, for /healthz and /readyz (elector is set below, before any request matters)
   let elector: LeaderElector | undefined = undefined;

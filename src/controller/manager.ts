@@ -41,6 +41,11 @@ export class Controller<T extends KubeObject = KubeObject> {
     this.queue.cancel(key);
   }
 
+  /** Retries now every key that failed and waits out its backoff; answers how many. */
+  retryFailedNow(): number {
+    return this.queue.retryFailedNow();
+  }
+
   get size(): number {
     return this.objects.size;
   }

@@ -66,6 +66,20 @@ export class WorkQueue {
     return delay;
   }
 
+  /**
+   * Every key waiting out a failure's backoff is queued now (its failure count stays): called when
+   * a watch is back after an outage, so recovery follows the API server's return, not the backoff.
+   */
+  retryFailedNow(): number {
+    let n = 0;
+    for (const key of this.failures.keys()) {
+      if (!this.due.delete(key)) continue;
+      this.add(key);
+      n++;
+    }
+    return n;
+  }
+
   forget(key: string): void {
     this.failures.delete(key);
   }

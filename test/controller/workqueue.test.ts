@@ -62,6 +62,24 @@ describe("WorkQueue", () => {
     q.shutdown();
   });
 
+  it("retryFailedNow queues every key waiting out a failure's backoff at once, and nothing else", async () => {
+    const clock = fakeClock();
+    const q = new WorkQueue({ clock, baseBackoffMs: 100, maxBackoffMs: 300_000 });
+    for (let i = 0; i < 8; i++) q.addRateLimited("failing"); // the next try 12.8 s away
+    q.addAfter("periodic", 60_000); // a requeue after a success: not a failure
+    expect(q.retryFailedNow()).toBe(1);
+    expect(q.length).toBe(1);
+    expect(await q.get()).toBe("failing");
+    q.done("failing");
+    // its backoff fired later finds nothing to do twice; the periodic key keeps its time
+    clock.t += 60_000;
+    q.fire();
+    expect(q.length).toBe(1);
+    expect(await q.get()).toBe("periodic");
+    expect(q.retryFailedNow()).toBe(0);
+    q.shutdown();
+  });
+
   it("shutdown releases waiting workers", async () => {
     const q = new WorkQueue();
     const waiting = q.get();

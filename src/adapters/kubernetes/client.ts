@@ -14,6 +14,7 @@ import type { Logger } from "pino";
 import type { MonitorEvent } from "../../domain/events.ts";
 import type { CreateOutcome } from "../../domain/remediation/plan.ts";
 import type { EventSink, FinalizerPort, JobsPort, ObjectRef, ResourceType, StatusWriter } from "../../ports.ts";
+import { WatchBackoff, type WatchBackoffOptions } from "./watch-backoff.ts";
 
 export const COMPONENT = "model-guardian";
 
@@ -76,6 +77,8 @@ export class PooledKubeConfig extends KubeConfig {
 export interface WatchHandlers<T extends KubernetesObject> {
   upsert(obj: T): void;
   remove(obj: T): void;
+  /** The watch is back after failing: what failed meanwhile can be retried now rather than after its backoff. */
+  resumed?(): void;
 }
 
 /**
@@ -95,6 +98,7 @@ export function watchResource<T extends KubernetesObject>(
   handlers: WatchHandlers<T>,
   log: Logger,
   labelSelector?: string,
+  backoffOptions?: WatchBackoffOptions,
 ): Watch {
   // CustomObjectsApi works for any group (batch/v1 Jobs too) and keeps objects as plain JSON
   const api = kc.makeApiClient(CustomObjectsApi);
@@ -120,21 +124,35 @@ export function watchResource<T extends KubernetesObject>(
     informer.on("add", (o) => handlers.upsert(withoutManagedFields(o)));
     informer.on("update", (o) => handlers.upsert(withoutManagedFields(o)));
     informer.on("delete", (o) => handlers.remove(o));
-    let failures = 0;
-    informer.on("connect", () => {
-      failures = 0;
-    });
+    const backoff = new WatchBackoff(backoffOptions);
+    // start() resolves after the list and the watch's connection, and also after a failure it
+    // reported as an error event: only an attempt with no error resets the backoff
+    let attemptFailed = false;
+    const attempt = () => {
+      attemptFailed = false;
+      informer.start().then(() => {
+        if (attemptFailed || stopped) return;
+        markSynced();
+        const failures = backoff.succeeded();
+        if (failures > 0) {
+          log.info({ path, failures }, "watch resumed");
+          handlers.resumed?.();
+        }
+      }, restart);
+    };
     const restart = (err: unknown) => {
+      attemptFailed = true;
       if (stopped) return;
-      const delay = Math.min(30_000, 500 * 2 ** failures++);
-      log.warn({ err: String((err as Error)?.message ?? err), path, retryInMs: delay }, "watch failed; restarting");
+      const delay = backoff.failed();
+      // the first failure in a row is news; of the rest of an outage, every tenth
+      const n = backoff.failuresInARow;
+      (n % 10 === 1 ? log.warn.bind(log) : log.debug.bind(log))({ err: String((err as Error)?.message ?? err), path, retryInMs: delay, failures: n }, "watch failed; restarting");
       setTimeout(() => {
-        if (!stopped) informer.start().then(markSynced, restart);
+        if (!stopped) attempt();
       }, delay).unref();
     };
     informer.on("error", restart);
-    // start() resolves after the initial list has been delivered to the handlers
-    informer.start().then(markSynced, restart);
+    attempt();
     return informer;
   });
   return {
