@@ -17,7 +17,7 @@ export type Command =
   | { kind: "help"; text: "main" | "get" | "verbs" }
   | { kind: "get"; resource: Resource; name: string; watch: boolean }
   | { kind: "verb"; verb: RolloutVerb; name: string }
-  | { kind: "report"; name: string }
+  | { kind: "report"; name: string; html: boolean }
   | { kind: "completion"; shell: "bash" | "zsh" }
   /** The shells' (and kubectl's plugin) completion asks for the candidates of the last word. */
   | { kind: "complete"; words: string[] };
@@ -38,13 +38,14 @@ const OPTIONS = {
   kubeconfig: { type: "string" },
   context: { type: "string" },
   watch: { type: "boolean", short: "w" },
+  html: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 export function parseCommandLine(argv: readonly string[]): Parsed {
   // completion asks about a line that may be unfinished or wrong: it is not parsed
   if (argv[0] === "__complete") return { ok: true, command: { kind: "complete", words: argv.slice(1) }, connection: {} };
-  let values: { namespace?: string; kubeconfig?: string; context?: string; watch?: boolean; help?: boolean };
+  let values: { namespace?: string; kubeconfig?: string; context?: string; watch?: boolean; html?: boolean; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true }));
@@ -71,6 +72,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   }
   if (values.help) return ok({ kind: "help", text: (ROLLOUT_VERBS as readonly string[]).includes(first) ? "verbs" : "main" });
   if (values.watch) return { ok: false, error: `${first}: -w (--watch) applies to get only` };
+  if (values.html && first !== "report") return { ok: false, error: `${first}: --html applies to report only` };
   if ((ROLLOUT_VERBS as readonly string[]).includes(first)) {
     // `promote rollout NAME` reads as well as `promote NAME`
     const words = resourceOf(rest[0]) === "rollout" ? rest.slice(1) : rest;
@@ -82,7 +84,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
     const words = resourceOf(rest[0]) === "monitor" ? rest.slice(1) : rest;
     const name = onlyOne("report", words);
     if (typeof name !== "string") return name;
-    return ok({ kind: "report", name });
+    return ok({ kind: "report", name, html: values.html === true });
   }
   if (first === "completion") {
     if (rest[0] !== "bash" && rest[0] !== "zsh") return { ok: false, error: "completion: bash or zsh" };
@@ -104,7 +106,7 @@ Usage:
   kubectl modelguardian retry NAME              roll a RolledBack or Aborted candidate out again
   kubectl modelguardian approve NAME            start a rollout that waits for approval
   kubectl modelguardian reject NAME             quarantine a candidate that waits for approval
-  kubectl modelguardian report MONITOR          print the monitor's latest governance report (Markdown)
+  kubectl modelguardian report MONITOR [--html] print the monitor's latest governance report (Markdown; --html: the page with plots)
   kubectl modelguardian completion bash|zsh     print a shell completion script
 
 Verbs write the modelguardian.dev/rollout-action annotation (pause and resume: spec.paused)

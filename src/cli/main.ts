@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { modelMonitorSpecSchema, type ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
 import { modelRolloutSpecSchema, modelRolloutStatusSchema, type ModelRolloutSpec, type ModelRolloutStatus, type ServingSpec } from "../api/v1alpha1/rollout.ts";
-import { REPORT_KEY } from "../domain/report.ts";
+import { HTML_REPORT_KEY, REPORT_KEY } from "../domain/report.ts";
 import { planVerb, type RolloutVerb } from "../domain/rollout/actions.ts";
 import { strategyOf } from "../domain/rollout/strategy.ts";
 import { HELP, parseCommandLine, type Connection, type Resource } from "./args.ts";
@@ -39,7 +39,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case "complete":
         return await complete(command.words, io);
       case "report":
-        return await report(new Cluster(connection), command.name, io);
+        return await report(new Cluster(connection), command.name, command.html, io);
       case "verb":
         return await verb(new Cluster(connection), command.verb, command.name, io);
       case "get":
@@ -191,13 +191,14 @@ async function verb(cluster: Cluster, verb: RolloutVerb, name: string, io: Io): 
 
 // ---------------------------------------------------------------- report
 
-async function report(cluster: Cluster, name: string, io: Io): Promise<number> {
+async function report(cluster: Cluster, name: string, html: boolean, io: Io): Promise<number> {
   const monitor = await cluster.get(PLURALS.monitor, name);
   if (!monitor) throw notFound("ModelMonitor", cluster, name);
   const configMap = (monitor.status as { report?: { configMap?: string } } | undefined)?.report?.configMap;
   if (!configMap) throw new Refused(`ModelMonitor ${cluster.namespace}/${name} has written no report yet (status.report.configMap is empty; reports need spec.report)`);
-  const text = await cluster.configMapKey(configMap, REPORT_KEY);
-  if (text === undefined) throw new Refused(`ConfigMap ${cluster.namespace}/${configMap} (key ${REPORT_KEY}) of ModelMonitor ${name} does not exist`);
+  const key = html ? HTML_REPORT_KEY : REPORT_KEY;
+  const text = await cluster.configMapKey(configMap, key);
+  if (text === undefined) throw new Refused(`ConfigMap ${cluster.namespace}/${configMap} (key ${key}) of ModelMonitor ${name} does not exist`);
   io.out(text.endsWith("\n") ? text : `${text}\n`);
   return 0;
 }

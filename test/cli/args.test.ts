@@ -16,7 +16,9 @@ describe("the command line", () => {
   it("the verbs take one rollout, with or without the word rollout", () => {
     expect(parseCommandLine(["promote", "fraud-v2"])).toMatchObject({ ok: true, command: { kind: "verb", verb: "promote", name: "fraud-v2" } });
     expect(parseCommandLine(["abort", "rollout", "fraud-v2"])).toMatchObject({ ok: true, command: { kind: "verb", verb: "abort", name: "fraud-v2" } });
-    expect(parseCommandLine(["report", "fraud"])).toMatchObject({ ok: true, command: { kind: "report", name: "fraud" } });
+    expect(parseCommandLine(["report", "fraud"])).toMatchObject({ ok: true, command: { kind: "report", name: "fraud", html: false } });
+    expect(parseCommandLine(["report", "fraud", "--html"])).toMatchObject({ ok: true, command: { kind: "report", name: "fraud", html: true } });
+    expect(parseCommandLine(["promote", "fraud", "--html"])).toEqual({ ok: false, error: "promote: --html applies to report only" });
   });
 
   it("bad lines are refused, saying what is wrong", () => {

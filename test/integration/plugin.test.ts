@@ -311,8 +311,11 @@ describe("get monitor and report", () => {
     await setStatus("modelmonitors.modelguardian.dev", "model", { report: { configMap: "model-report", lastTime: "2026-12-06T21:05:00Z" } });
     expect(await run(["report", "model", "-n", ns])).toMatchObject({ code: 1, stderr: `error: ConfigMap ${ns}/model-report (key report.md) of ModelMonitor model does not exist\n` });
     const markdown = "# Governance report: plugin-model\n\n| Signal | Value |\n|---|---|\n| accuracy | 0.9012 |\n";
-    expect((await apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "model-report", namespace: ns }, data: { "report.md": markdown } })).code).toBe(0);
+    const html = "<!doctype html>\n<title>plugin-model</title>\n";
+    expect((await apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "model-report", namespace: ns }, data: { "report.md": markdown, "report.html": html } })).code).toBe(0);
     expect(await run(["report", "model", "-n", ns])).toEqual({ code: 0, stdout: markdown, stderr: "" });
+    // the page with plots, for mail: kubectl modelguardian report MONITOR --html > report.html
+    expect(await run(["report", "model", "-n", ns, "--html"])).toEqual({ code: 0, stdout: html, stderr: "" });
   });
 });
 
