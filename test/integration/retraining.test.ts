@@ -287,7 +287,8 @@ describe("RetrainPolicy on a real control plane", () => {
       return mm.status?.remediation?.held.some((h) => h.reason === "ApprovalRequired") && mm;
     });
     const message = m.status?.remediation?.held.find((h) => h.reason === "ApprovalRequired")?.message ?? "";
-    const command = /kubectl annotate modelmonitor approval --overwrite (modelguardian\.dev\/approve=[0-9a-z]{10})/.exec(message);
+    // the command names the namespace: it is often run from another
+    const command = new RegExp(`kubectl annotate modelmonitor approval -n ${ns} --overwrite (modelguardian\\.dev/approve=[0-9a-z]{10})`).exec(message);
     expect(command, message).not.toBeNull();
     expect(m.status?.conditions?.find((c) => c.type === "ActionHeld")).toMatchObject({ status: "True", reason: "ApprovalRequired" });
     await sleep(3 * 2000);
