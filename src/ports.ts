@@ -6,7 +6,8 @@ import type { CreateOutcome } from "./domain/remediation/plan.ts";
 import type { LeaseView } from "./domain/leader.ts";
 import type { ReportConfigMap } from "./domain/report.ts";
 import type { LiveWeights, RolloutEffect, WorkloadState } from "./domain/rollout/machine.ts";
-import type { Weights } from "./api/v1alpha1/rollout.ts";
+import type { ServingSpec, Weights } from "./api/v1alpha1/rollout.ts";
+import type { ModelMonitorStatus } from "./api/v1alpha1/modelmonitor.ts";
 import type { ServingTarget } from "./domain/rollout/targets.ts";
 
 /** A Prometheus-compatible HTTP API. Never throws: failures are QueryResult errors. */
@@ -165,3 +166,17 @@ export interface ReportPort {
   /** The report text, or undefined when the ConfigMap or its key does not exist. */
   read(namespace: string, name: string, key: string): Promise<string | undefined>;
 }
+
+/** What the monitor controller reports to the operator's metrics (adapters/telemetry.ts implements it). */
+export interface MonitorTelemetry {
+  evaluated(namespace: string, name: string, status: ModelMonitorStatus, seconds: number): void;
+  queried(result: QueryResult): void;
+  reconcileError(): void;
+  actionStarted(namespace: string, model: string, purpose: "retrain" | "reindex", reason: string): void;
+  actionFinished(namespace: string, model: string, action: string, outcome: "Succeeded" | "Failed" | "CreateFailed"): void;
+  /** Seconds between a monitor's evaluations beyond its interval. */
+  evaluationLag?(seconds: number): void;
+}
+
+/** The serving platform of a monitor's spec.serving, in a namespace (adapters/routers picks the router). */
+export type ServingFactory = (namespace: string, serving: ServingSpec) => ServedVersions;

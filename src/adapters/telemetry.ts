@@ -1,4 +1,5 @@
 // The operator's own Prometheus metrics (prom-client), served on /metrics.
+import type { MonitorTelemetry } from "../ports.ts";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
 import type { QueryResult } from "../domain/observation.ts";
@@ -7,15 +8,6 @@ import { ROLLOUT_PHASES, type ModelRolloutStatus } from "../api/v1alpha1/rollout
 
 const HEALTH_VALUES = { Healthy: 0, Warning: 1, Critical: 2, Unknown: -1 } as const;
 
-export interface MonitorTelemetry {
-  evaluated(namespace: string, name: string, status: ModelMonitorStatus, seconds: number): void;
-  queried(result: QueryResult): void;
-  reconcileError(): void;
-  actionStarted(namespace: string, model: string, purpose: "retrain" | "reindex", reason: string): void;
-  actionFinished(namespace: string, model: string, action: string, outcome: "Succeeded" | "Failed" | "CreateFailed"): void;
-  /** Seconds between a monitor's evaluations beyond its interval. */
-  evaluationLag?(seconds: number): void;
-}
 
 export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry {
   readonly registry = new Registry();

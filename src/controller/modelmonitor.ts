@@ -28,8 +28,7 @@ import { countEvaluation, renderGovernanceReport, reportConfigMap, reportDue, se
 import { reportDetails, type ReportDetails } from "../domain/analysis/report-details.ts";
 import { renderHtmlReport, rolloutSummaryOf, type RolloutSummary } from "../domain/report-html.ts";
 import { appendAll, MAX_SERIES_POINTS, parseSeries, pointOf, SERIES_FLUSH_MS, SERIES_KEY, type ReportSeries, type SeriesPoint } from "../domain/report-series.ts";
-import type { Clock, EventSink, JobsPort, MetricsSource, ObjectRef, ReportPort, StatusWriter } from "../ports.ts";
-import type { MonitorTelemetry } from "../adapters/telemetry.ts";
+import type { Clock, EventSink, JobsPort, MetricsSource, MonitorTelemetry, ObjectRef, ReportPort, StatusWriter } from "../ports.ts";
 import { formatIssues } from "../api/validation.ts";
 import { persistOwnedStatus } from "./persist.ts";
 import type { KubeObject, ReconcileResult } from "./reconciler.ts";

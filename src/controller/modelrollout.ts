@@ -27,8 +27,7 @@ import { analysisDue, analysisWindow, decideRollout, interimCheckDue, isTerminal
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
 import { DEFAULT_STRATEGY, strategyOf } from "../domain/rollout/strategy.ts";
 import { targetOptInRefusal } from "../domain/rollout/targets.ts";
-import type { ServingFactory } from "../adapters/routers/index.ts";
-import type { Clock, EventSink, FinalizerPort, ObjectRef, RolloutView, ServedVersions, StatusWriter } from "../ports.ts";
+import type { Clock, EventSink, FinalizerPort, ObjectRef, RolloutView, ServedVersions, ServingFactory, StatusWriter } from "../ports.ts";
 import type { MetricsSourceResolver } from "./modelmonitor.ts";
 import { persistOwnedStatus } from "./persist.ts";
 import type { KubeObject, ReconcileResult } from "./reconciler.ts";

@@ -4,7 +4,7 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { ModelMonitorReconciler } from "../../src/controller/modelmonitor.ts";
 import type { KubeObject } from "../../src/controller/reconciler.ts";
-import type { MonitorTelemetry } from "../../src/adapters/telemetry.ts";
+import type { MonitorTelemetry } from "../../src/ports.ts";
 import type { ObjectRef } from "../../src/ports.ts";
 
 describe("evaluation lag", () => {

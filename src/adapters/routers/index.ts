@@ -2,14 +2,11 @@
 // spec.serving.router. Gateway API and Istio route between two Deployments; a KServe
 // InferenceService holds both versions itself.
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { ServingSpec } from "../../api/v1alpha1/rollout.ts";
-import type { ServedVersions, WorkloadPort } from "../../ports.ts";
+import type { ServingFactory, WorkloadPort } from "../../ports.ts";
 import { deploymentsBehindRouter } from "./deployments.ts";
 import { gatewayApiRouter } from "./gateway-api.ts";
 import { istioRouter } from "./istio.ts";
 import { KServeServing } from "./kserve.ts";
-
-export type ServingFactory = (namespace: string, serving: ServingSpec) => ServedVersions;
 
 /** requireOptIn (REQUIRE_TARGET_OPT_IN): every write to a routing object also tests its opt-in label. */
 export function servingFactory(kc: KubeConfig, fieldManager: string, workloads: WorkloadPort, requireOptIn = false): ServingFactory {
