@@ -2,7 +2,8 @@
 // event also keeps the caches the reconcilers read (monitors by policy, Jobs by monitor).
 import { GROUP, VERSION } from "../api/v1alpha1/common.ts";
 import { MODEL_MONITOR } from "../api/v1alpha1/modelmonitor.ts";
-import { jobViewOf, LABEL, MANAGED_BY } from "../domain/remediation/job.ts";
+import { LABEL, MANAGED_BY } from "../domain/identifiers.ts";
+import { jobViewOf } from "../domain/remediation/job.ts";
 import { monitorChangeConcernsPolicy } from "../domain/remediation/policy.ts";
 import type { Index, JobCache } from "./jobcache.ts";
 import type { Controller } from "./manager.ts";

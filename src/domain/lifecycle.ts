@@ -4,7 +4,7 @@ import type { ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
 import { setConditions } from "./conditions.ts";
 import { EVALUATE_ANNOTATION, REPIN_ANNOTATION } from "./evaluate.ts";
 import { EventReason, type MonitorEvent } from "./events.ts";
-import { stableHash } from "./remediation/job.ts";
+import { stableHash } from "./identifiers.ts";
 import { latestPossibleEvaluation } from "./status-writes.ts";
 
 export type Due = { due: true } | { due: false; afterMs: number };

@@ -7,7 +7,7 @@ import { HEALTH_STATES } from "../api/v1alpha1/modelmonitor.ts";
 import { TERMINAL_PHASES } from "../api/v1alpha1/rollout.ts";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import { durationMs } from "./duration.ts";
-import { LABEL, MANAGED_BY, stableHash } from "./remediation/job.ts";
+import { LABEL, MANAGED_BY, stableHash } from "./identifiers.ts";
 import { SERIES_KEY, serializeSeries, type ReportSeries } from "./report-series.ts";
 
 export interface ReportInput {

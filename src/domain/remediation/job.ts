@@ -3,18 +3,8 @@
 import { API_VERSION, type Severity } from "../../api/v1alpha1/common.ts";
 import type { Finding, RemediationStatus } from "../../api/v1alpha1/modelmonitor.ts";
 import type { ActionPurpose, ActionSpec } from "../../api/v1alpha1/retrainpolicy.ts";
+import { LABEL, MANAGED_BY } from "../identifiers.ts";
 
-export const MANAGED_BY = "model-guardian";
-export const LABEL = {
-  managedBy: "app.kubernetes.io/managed-by",
-  monitor: "modelguardian.dev/monitor",
-  policy: "modelguardian.dev/policy",
-  model: "modelguardian.dev/model",
-  action: "modelguardian.dev/action",
-  purpose: "modelguardian.dev/purpose",
-  trigger: "modelguardian.dev/trigger",
-  attempt: "modelguardian.dev/attempt",
-} as const;
 export const ANNOTATION = {
   model: "modelguardian.dev/model",
   modelVersion: "modelguardian.dev/model-version",
@@ -24,16 +14,6 @@ export const ANNOTATION = {
   config: "modelguardian.dev/config",
   episodes: "modelguardian.dev/episodes",
 } as const;
-
-/** FNV-1a, 64 bit: a stable, dependency-free hash for names (not for security). */
-export function stableHash(text: string): string {
-  let h = 0xcbf29ce484222325n;
-  for (const byte of new TextEncoder().encode(text)) {
-    h ^= BigInt(byte);
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return h.toString(36).padStart(13, "0");
-}
 
 const MAX_NAME = 63; // a Job's name is copied into its pods' job-name label
 

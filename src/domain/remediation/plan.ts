@@ -10,7 +10,8 @@ import type { ConditionInput } from "../conditions.ts";
 import { durationMs } from "../duration.ts";
 import { EventReason, type MonitorEvent } from "../events.ts";
 import { episodeKey, findingKeyOfEpisode } from "../findings.ts";
-import { jobName, renderJob, stableHash, type JobView } from "./job.ts";
+import { stableHash } from "../identifiers.ts";
+import { jobName, renderJob, type JobView } from "./job.ts";
 import { describeRefusals, jobTemplateRefusals, type JobLimits } from "./job-limits.ts";
 import { describeFindings, matchTriggers } from "./triggers.ts";
 

@@ -8,7 +8,7 @@ import { MODEL_ROLLOUT, type RolloutPhase } from "../../api/v1alpha1/rollout.ts"
 import { EventReason, type MonitorEvent } from "../events.ts";
 import { isTerminal } from "./machine.ts";
 import { rolloutName } from "./names.ts";
-import { LABEL, stableHash } from "../remediation/job.ts";
+import { LABEL, stableHash } from "../identifiers.ts";
 
 /** What the monitor needs to know of one of its ModelRollouts. */
 export interface RolloutView {

@@ -1,5 +1,5 @@
 // Deterministic names and the annotations of the rollout half.
-import { stableHash } from "../remediation/job.ts";
+import { stableHash } from "../identifiers.ts";
 
 /** `kubectl annotate modelrollout <name> modelguardian.dev/rollout-action=<verb>[-<anything>]`. */
 export const ROLLOUT_ACTION_ANNOTATION = "modelguardian.dev/rollout-action";

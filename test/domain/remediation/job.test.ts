@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { retrainPolicySpecSchema } from "../../../src/api/v1alpha1/retrainpolicy.ts";
-import { envName, jobName, jobsAwaitingResult, jobViewOf, parseJobResult, renderJob, stableHash } from "../../../src/domain/remediation/job.ts";
+import { stableHash } from "../../../src/domain/identifiers.ts";
+import { envName, jobName, jobsAwaitingResult, jobViewOf, parseJobResult, renderJob } from "../../../src/domain/remediation/job.ts";
 import { describeFindings, matchTriggers } from "../../../src/domain/remediation/triggers.ts";
 import type { RenderedJob } from "./support.ts";
 
