@@ -25,7 +25,7 @@ import { setConditions } from "../domain/conditions.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../domain/rollout/analysis.ts";
-import { analysisDue, analysisWindow, decideRollout, interimCheckDue, isTerminal, TARGET_HOLD, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
+import { analysisDue, analysisWindow, blockedStatus, decideRollout, interimCheckDue, isTerminal, TARGET_HOLD, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
 import { targetOptInRefusal } from "../domain/rollout/targets.ts";
 import type { ServingFactory } from "../adapters/routers/index.ts";
@@ -217,7 +217,7 @@ export class ModelRolloutReconciler {
       await this.releaseFinalizer(obj, ref);
       return {};
     }
-    const status = { ...previous, observedGeneration: generation, conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason, message }], nowIso, generation) };
+    const status = { ...blockedStatus(previous, reason, message), observedGeneration: generation, conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason, message }], nowIso, generation) };
     const wrote = await persistOwnedStatus(this.deps.status, obj, ref, status, ROLLOUT_STATUS_OWNERSHIP);
     if (wrote === "written") await this.emitAll(ref, [{ type: "Warning", reason: EventReason.RolloutBlocked, message }]);
     return { requeueAfterMs: 10_000 };

@@ -202,7 +202,8 @@ describe("a canary rollout through the Gateway API data plane", () => {
     const reasons = (await events(ns, "canary-v2")).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["RolloutStarted", "CandidateDeploying", "StepStarted", "AnalysisSuccessful", "PromotionStarted", "Promoted"]));
     const get = await kubectlOk(["get", "modelrollouts", "-n", ns]);
-    expect(get).toMatch(/canary-v2\s+canary\s+v2\s+Succeeded/);
+    // CANDIDATE, STABLE (the candidate once promoted, as the message says), PHASE, REASON, STEP as the messages count it, WEIGHT, LAST ANALYSIS
+    expect(get).toMatch(/canary-v2\s+v2\s+v2\s+Succeeded\s+Promoted\s+2\/2\s+0\s+Successful \(step 2\/2\)/);
   }, 200_000);
 
   it("rolls a worse candidate back at its first failing analysis and quarantines it", async () => {

@@ -332,7 +332,17 @@ export const modelRolloutStatusSchema = z.object({
   attempt: z.int32().min(1).optional(),
   startTime: time().optional(),
   phaseTime: time().optional().describe("When the current phase began."),
-  stepIndex: z.int32().min(0).optional(),
+  stepIndex: z.int32().min(0).optional().describe("The step in progress, counted from 0 (status.step says it as people count)."),
+  step: z.string().optional().describe("The step in progress as people count it, e.g. 1/4 (as the messages say it), or shadow; for kubectl get."),
+  stableVersion: z.string().optional().describe("The version serving stable traffic now: the candidate once promoted (and not rolled back), else stable.version; for kubectl get."),
+  blocked: z
+    .object({
+      reason: z.string(),
+      resumeReason: z.string().optional().describe("The phase's reason to show again once the rollout can move."),
+      resumeMessage: z.string().optional().describe("The phase's message to show again once the rollout can move."),
+    })
+    .optional()
+    .describe("Nothing can move (the monitor is missing or invalid, or has no spec.serving): why, as the Ready condition says it."),
   stepWeight: z.int32().min(0).optional(),
   stepStartTime: time().optional(),
   nextAnalysisTime: time().optional(),
@@ -385,13 +395,14 @@ export const MODEL_ROLLOUT = {
   shortNames: ["mro"],
   categories: ["modelguardian"],
   printerColumns: [
-    { name: "Monitor", type: "string", jsonPath: ".spec.monitorRef.name" },
     { name: "Candidate", type: "string", jsonPath: ".spec.candidate.version" },
+    { name: "Stable", type: "string", jsonPath: ".status.stableVersion", description: "The version serving stable traffic now: the candidate once promoted" },
     { name: "Phase", type: "string", jsonPath: ".status.phase" },
-    { name: "Step", type: "integer", jsonPath: ".status.stepIndex" },
+    { name: "Reason", type: "string", jsonPath: ".status.reason", description: "Why the rollout is in its phase (a blocked or held rollout says why)" },
+    { name: "Step", type: "string", jsonPath: ".status.step", description: "The step in progress as the message counts it (1/4), or shadow" },
     { name: "Weight", type: "integer", jsonPath: ".status.weights.candidate", description: "Candidate weight read back from the route" },
-    { name: "Last Analysis", type: "string", jsonPath: ".status.lastAnalysis" },
-    { name: "Stable", type: "string", jsonPath: ".status.stable.version", priority: 1 },
+    { name: "Last Analysis", type: "string", jsonPath: ".status.lastAnalysis", description: "The last analysis of this attempt" },
+    { name: "Monitor", type: "string", jsonPath: ".spec.monitorRef.name", priority: 1 },
     { name: "Message", type: "string", jsonPath: ".status.message", priority: 1 },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
