@@ -90,17 +90,19 @@ export function unknownSummary(unknownReasons: readonly string[]): string {
 
 export function transitionEvents(previous: ModelMonitorStatus, next: ModelMonitorStatus, unknownReasons: string[]): MonitorEvent[] {
   const events: MonitorEvent[] = [];
-  if (previous.health !== next.health) {
-    const was = previous.health ?? "none";
+  // the first evaluation recovers from nothing: a Healthy one is no news, another says "first evaluation"
+  const first = previous.health === undefined;
+  const change = (to: string) => (first ? `first evaluation: ${to}` : `health ${previous.health} -> ${to}`);
+  if (previous.health !== next.health && !(first && next.health === "Healthy")) {
     if (next.health === "Healthy")
-      events.push({ type: "Normal", reason: EventReason.HealthRecovered, message: `health ${was} -> Healthy` });
+      events.push({ type: "Normal", reason: EventReason.HealthRecovered, message: change("Healthy") });
     else if (next.health === "Unknown")
-      events.push({ type: "Warning", reason: EventReason.HealthUnknown, message: `health ${was} -> Unknown: ${unknownSummary(unknownReasons)}`.slice(0, 1000) });
+      events.push({ type: "Warning", reason: EventReason.HealthUnknown, message: `${change("Unknown")}: ${unknownSummary(unknownReasons)}`.slice(0, 1000) });
     else
       events.push({
         type: "Warning",
         reason: next.health === "Critical" ? EventReason.HealthCritical : EventReason.HealthWarning,
-        message: `health ${was} -> ${next.health}: ${next.findings[0]?.description ?? ""}`.slice(0, 1000),
+        message: `${change(next.health as string)}: ${next.findings[0]?.description ?? ""}`.slice(0, 1000),
         severity: next.health === "Critical" ? "critical" : "warning",
       });
   }

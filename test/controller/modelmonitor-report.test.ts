@@ -57,7 +57,8 @@ describe("the monitor's governance report", () => {
   it("is written at the first evaluation, before the status that records it, with that evaluation's numbers", async () => {
     const h = harness();
     await h.reconciler.reconcile(object(spec()));
-    expect(h.log).toEqual(["report:m-report", "status", "event:HealthRecovered", "event:ReportWritten"]);
+    // a first evaluation that is Healthy is no news: no HealthRecovered from nothing
+    expect(h.log).toEqual(["report:m-report", "status", "event:ReportWritten"]);
     const cm = h.configMaps[0] as ConfigMap;
     expect(cm.metadata).toMatchObject({ name: "m-report", namespace: "ns", labels: { "app.kubernetes.io/managed-by": "model-guardian", "modelguardian.dev/monitor": "m" }, annotations: { "modelguardian.dev/report-time": "2026-11-01T00:00:00.000Z" } });
     expect(cm.metadata.ownerReferences).toEqual([{ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", name: "m", uid: "u1", controller: true, blockOwnerDeletion: false }]);

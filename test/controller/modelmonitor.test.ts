@@ -109,7 +109,7 @@ describe("ModelMonitorReconciler", () => {
       expect(h.writes).toHaveLength(2);
       // the write carries every evaluation since the last one
       expect((h.writes[1] as { history: unknown[] }).history).toHaveLength(6);
-      expect(h.events.map((e) => e.reason)).toEqual(["HealthRecovered"]);
+      expect(h.events.map((e) => e.reason)).toEqual([]); // a first evaluation that is Healthy recovers from nothing
     });
 
     it("is written at every evaluation with STATUS_VALUES_MAX_AGE=0s", async () => {

@@ -106,7 +106,7 @@ describe("accuracy against a threshold and a baseline", () => {
     expect(d.status.health).toBe("Unknown");
     expect(d.status.signals.map((s) => s.reason)).toEqual(["CredentialsNotAllowed", "CredentialsNotAllowed"]);
     expect(d.status.conditions.find((c) => c.type === "MetricsAvailable")).toEqual(expect.objectContaining({ status: "False", reason: "CredentialsNotAllowed", message: `accuracy, errors: ${why}` }));
-    expect(d.events.find((e) => e.reason === "HealthUnknown")?.message).toBe(`health none -> Unknown: accuracy, errors: ${why}`);
+    expect(d.events.find((e) => e.reason === "HealthUnknown")?.message).toBe(`first evaluation: Unknown: accuracy, errors: ${why}`);
   });
 
   it("NaN values are an error, not a value", () => {
@@ -471,5 +471,24 @@ describe("coverage: a rule that cannot be judged is never Healthy", () => {
     expect(d.status.health).toBe("Unknown");
     const later = tick(drift, () => vector(buckets), T0 + 24 * HOUR, d.status);
     expect(later.status.drift[0]).toMatchObject({ state: "Value", coverage: "Judged" });
+  });
+});
+
+describe("the first evaluation", () => {
+  it("is no HealthRecovered 'none -> Healthy'; a later recovery is", async () => {
+    const { transitionEvents } = await import("../../src/domain/monitor-health.ts");
+    const { modelMonitorStatusSchema } = await import("../../src/api/v1alpha1/modelmonitor.ts");
+    const none = modelMonitorStatusSchema.parse({});
+    const healthy = modelMonitorStatusSchema.parse({ health: "Healthy" });
+    const critical = modelMonitorStatusSchema.parse({ health: "Critical", findings: [{ type: "Threshold", severity: "critical", source: "accuracy", description: "accuracy 0.7 is under its minimum 0.8", since: "2026-12-01T00:00:00Z" }] });
+    expect(transitionEvents(none, healthy, [])).toEqual([]);
+    expect(transitionEvents(none, critical, []).map((e) => [e.reason, e.message])).toEqual([
+      ["HealthCritical", "first evaluation: Critical: accuracy 0.7 is under its minimum 0.8"],
+      ["ThresholdDetected", "critical: accuracy 0.7 is under its minimum 0.8"],
+    ]);
+    expect(transitionEvents(critical, healthy, []).map((e) => [e.reason, e.message])).toEqual([
+      ["HealthRecovered", "health Critical -> Healthy"],
+      ["ThresholdCleared", "cleared: accuracy 0.7 is under its minimum 0.8"],
+    ]);
   });
 });
