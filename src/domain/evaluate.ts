@@ -20,7 +20,8 @@ import { forPeople, human } from "./format.ts";
 import { namedRules } from "./presets.ts";
 import { severityRank } from "./stats/severity.ts";
 
-export const HISTORY_LIMIT = 24;
+/** Evaluations kept in status.history: enough to see the latest trend in kubectl describe, short enough to fit a screen (the report counts every evaluation of its period). */
+export const HISTORY_LIMIT = 6;
 export const REPIN_ANNOTATION = "modelguardian.dev/repin";
 /** A new value asks for an evaluation now, whatever the interval (handled once, like a re-pin). */
 export const EVALUATE_ANNOTATION = "modelguardian.dev/evaluate";

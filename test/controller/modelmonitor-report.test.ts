@@ -93,7 +93,7 @@ describe("the monitor's governance report", () => {
     expect(text).toContain("- Period: 2026-11-01T00:00:00.000Z to 2026-11-01T01:00:00.000Z");
     expect(text).toContain("Health: Critical");
     expect(text).toMatch(/\| overall \| 0\.7 \|/);
-    // the trend counts every evaluation of the period, as status recorded them (history keeps only 24)
+    // the trend counts every evaluation of the period, as status recorded them (history keeps only the latest 6)
     expect(text).toContain("- Evaluations: 3 (Healthy 2, Critical 1)\n- Counted from: 2026-11-01T00:10:00.000Z\n- To: 2026-11-01T01:00:00.000Z\n- With findings: 1 of 3");
     expect(later.writes[0]?.report).toEqual({ configMap: "m-report", lastTime: "2026-11-01T01:00:00.000Z" });
   });

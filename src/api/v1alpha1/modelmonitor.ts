@@ -564,7 +564,7 @@ export const modelMonitorStatusSchema = z.object({
           withFindings: z.int32().min(0),
         })
         .optional()
-        .describe("The evaluations of the period the next report covers, counted as they happen (status.history keeps only the latest 24)."),
+        .describe("The evaluations of the period the next report covers, counted as they happen (status.history keeps only the latest 6)."),
     })
     .optional()
     .describe("The latest governance report (spec.report)."),
