@@ -47,6 +47,18 @@ describe("kubectl get and the operator's log", () => {
     expect(noServing).toMatch(/^blocked-v2\s+v2\s+Pending\s+NoServing\s+fraud\s+ModelMonitor fraud has no spec\.serving/);
   });
 
+  it("a RetrainPolicy says why it is (not) ready, and the outcome of its latest action", async () => {
+    const template = { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer:1" }] } } } };
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "RetrainPolicy", metadata: { name: "retrain", namespace: ns }, spec: { actions: [{ name: "retrain", jobTemplate: template }] } });
+    const table = await waitFor("the policy's status", async () => {
+      const out = await kubectlOk(["get", "retrainpolicies", "-n", ns, "-o", "wide"]);
+      return /Accepted/.test(out) && out;
+    }, 30_000);
+    const [header, row] = table.split("\n");
+    expect(header).toMatch(/^NAME\s+READY\s+REASON\s+MONITORS\s+ACTIVE\s+LAST ACTION\s+LAST OUTCOME\s+SUSPENDED\s+DRY RUN\s+LAST JOB\s+MESSAGE\s+AGE/);
+    expect(row).toMatch(/^retrain\s+True\s+Accepted\s+0\s+0\s+false\s+false\s+acting for 0 ModelMonitor\(s\)\s+/);
+  });
+
   it("the log says each decision once at info, in JSON with ISO times, and nothing per evaluation", async () => {
     // the monitor's source is unreachable: its first evaluation is Unknown, said once however often it is evaluated
     const lines = await waitFor("the log lines of both decisions", async () => {

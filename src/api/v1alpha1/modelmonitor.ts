@@ -585,6 +585,7 @@ export const MODEL_MONITOR = {
     { name: "Judged", type: "string", jsonPath: ".status.judgedRules", description: "Rules judged in the last evaluation, of all (Unknown health when not all)" },
     { name: "Signal", type: "string", jsonPath: ".status.summary", description: "Headline signal and value" },
     { name: "Worst Finding", type: "string", jsonPath: ".status.worstFinding" },
+    { name: "Metrics", type: "string", jsonPath: ".status.conditions[?(@.type==\"MetricsAvailable\")].reason", description: "Why metrics are (not) available: the first thing to read when Health is Unknown", priority: 1 },
     { name: "Drift", type: "number", jsonPath: ".status.maxDriftScore", priority: 1 },
     { name: "Candidate", type: "string", jsonPath: ".status.remediation.candidate.version", priority: 1 },
     { name: "Rollout", type: "string", jsonPath: ".status.rollout.phase", priority: 1 },
