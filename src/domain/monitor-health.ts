@@ -106,6 +106,7 @@ export function transitionEvents(previous: ModelMonitorStatus, next: ModelMonito
         severity: next.health === "Critical" ? "critical" : "warning",
       });
   }
+  events.push(...sourceEvents(previous, next));
   const before = new Map(previous.findings.map((f) => [findingKey(f), f]));
   const after = new Map(next.findings.map((f) => [findingKey(f), f]));
   for (const [k, f] of after) {
@@ -116,4 +117,31 @@ export function transitionEvents(previous: ModelMonitorStatus, next: ModelMonito
   for (const [k, f] of before)
     if (!after.has(k)) events.push({ type: "Normal", reason: `${f.type}Cleared`, message: `cleared: ${f.description}`.slice(0, 1000) });
   return events;
+}
+
+/** MetricsAvailable reasons that say the source failed (not that the model's metrics are missing or few). */
+export const SOURCE_FAILURE_REASONS: ReadonlySet<string> = new Set([
+  "PrometheusUnreachable",
+  "QueryTimeout",
+  "QueryHttpError",
+  "QueryUnauthorized",
+  "CredentialsNotAllowed",
+  "SecretNotFound",
+  "ResponseUnparsable",
+]);
+
+/**
+ * The metrics source failing, failing otherwise, or answering again: said once at each change,
+ * whatever the health does meanwhile (a monitor already Unknown for lack of samples still says so).
+ */
+export function sourceEvents(previous: ModelMonitorStatus, next: ModelMonitorStatus): MonitorEvent[] {
+  const metrics = (s: ModelMonitorStatus) => s.conditions.find((c) => c.type === "MetricsAvailable");
+  const was = metrics(previous);
+  const now = metrics(next);
+  const failedBefore = was !== undefined && SOURCE_FAILURE_REASONS.has(was.reason);
+  const failingNow = now !== undefined && SOURCE_FAILURE_REASONS.has(now.reason);
+  if (failingNow && (!failedBefore || was?.reason !== now.reason))
+    return [{ type: "Warning", reason: EventReason.MetricsSourceFailing, message: `${now.reason}: ${now.message}`.slice(0, 1000) }];
+  if (failedBefore && !failingNow && now !== undefined) return [{ type: "Normal", reason: EventReason.MetricsSourceRecovered, message: `the metrics source answers again (it failed with ${was.reason})` }];
+  return [];
 }

@@ -42,6 +42,28 @@ describe("a monitor's decisions in the log", () => {
   });
 });
 
+describe("a metrics source failing and recovering", () => {
+  const withMetrics = (health: "Healthy" | "Unknown", reason: string, message: string) =>
+    modelMonitorStatusSchema.parse({ health, conditions: [{ type: "MetricsAvailable", status: reason === "AllSignalsHaveValues" ? "True" : "False", reason, message, lastTransitionTime: "2026-12-01T10:00:00Z" }] });
+  const few = withMetrics("Unknown", "TooFewSamples", "accuracy: 12 samples, fewer than the 100 required");
+  const down = withMetrics("Unknown", "PrometheusUnreachable", "accuracy: http://prometheus:9090: ECONNREFUSED");
+  const up = withMetrics("Healthy", "AllSignalsHaveValues", "every signal and drift check has a value");
+
+  it("is said once when it starts failing and once when it answers again, even while health stays Unknown", () => {
+    expect(transitionEvents(few, down, []).map((e) => eventLogLine(monitor, e, T)).map((l) => [l.level, l.msg])).toEqual([
+      ["warn", "MetricsSourceFailing: PrometheusUnreachable: accuracy: http://prometheus:9090: ECONNREFUSED"],
+    ]);
+    expect(transitionEvents(down, down, [])).toEqual([]);
+    expect(transitionEvents(down, few, []).map((e) => [e.reason, e.message])).toEqual([["MetricsSourceRecovered", "the metrics source answers again (it failed with PrometheusUnreachable)"]]);
+    expect(transitionEvents(down, up, []).map((e) => e.reason)).toEqual(["HealthRecovered", "MetricsSourceRecovered"]);
+  });
+
+  it("a missing Secret is a failure of its own: SecretNotFound, said when the cause changes", () => {
+    const secret = withMetrics("Unknown", "SecretNotFound", "accuracy: spec.source.authSecretRef: Secret ml/prom does not exist");
+    expect(transitionEvents(down, secret, []).map((e) => [e.reason, e.message])).toEqual([["MetricsSourceFailing", "SecretNotFound: accuracy: spec.source.authSecretRef: Secret ml/prom does not exist"]]);
+  });
+});
+
 describe("a rollout's decisions in the log", () => {
   it("tells the story from start to rollback: the step, the analysis outcome, the rollback, the quarantine", () => {
     const h = new RolloutHarness();
