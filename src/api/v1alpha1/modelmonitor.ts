@@ -545,7 +545,8 @@ export const modelMonitorStatusSchema = z.object({
       name: z.string(),
       candidate: z.string(),
       phase: z.enum(ROLLOUT_PHASES).optional(),
-      stepIndex: z.int32().min(0).optional(),
+      stepIndex: z.int32().min(0).optional().describe("The step in progress, counted from 0."),
+      step: z.string().optional().describe("The step in progress as people count it (1/4), or shadow, as the rollout's messages say it."),
       weight: z.int32().min(0).optional(),
     })
     .optional()
