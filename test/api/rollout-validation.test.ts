@@ -41,6 +41,7 @@ describe("serving (spec.serving of a ModelMonitor)", () => {
     ["an Istio host that is a URL", istio("https://fraud.models:8080/predict"), "spec.serving.stable.destination.host: must be a host name"],
     ["an Istio host with a space", istio("fraud models"), "spec.serving.stable.destination.host: must be a host name"],
     ["an Istio subset with a space", istio("fraud", "the stable"), "spec.serving.stable.destination.subset: must be a DestinationRule subset name"],
+    ["an InferenceService name starting with a digit", { router: { kserve: { inferenceService: { name: "1fraud" } } } }, "spec.serving.router.kserve.inferenceService.name: must be an InferenceService name"],
   ])("refuses %s, naming the field", (_what, serving, message) => expect(refusal(servingSchema, serving, "spec.serving")).toContain(message));
 });
 

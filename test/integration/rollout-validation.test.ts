@@ -67,6 +67,7 @@ describe("the rollout half, refused by the API server at apply time", () => {
     ["an Istio host that is a URL", monitor(istioServing("http://fraud.models:8080")), /spec\.serving\.stable\.destination\.host: Invalid value: "http:\/\/fraud\.models:8080"/],
     ["an Istio host with a space", monitor(istioServing("fraud models")), /spec\.serving\.stable\.destination\.host: Invalid value: "fraud models"/],
     ["an Istio subset with a space", monitor(istioServing("fraud", "the stable")), /spec\.serving\.stable\.destination\.subset: Invalid value: "the stable"/],
+    ["an InferenceService name KServe refuses", monitor({ router: { kserve: { inferenceService: { name: "1fraud" } } } }), /spec\.serving\.router\.kserve\.inferenceService\.name: Invalid value: "1fraud"/],
     ["a bound whose min exceeds its max (CEL)", policy({ analysis: { bounds: [{ signal: "p95_latency", min: 2, max: 1 }] } }), /spec\.rollout\.analysis\.bounds\[0\]\.min: Invalid value.*min must not exceed max/],
     ["a blank candidate version", rollout({ version: " " }), /spec\.candidate\.version: Invalid value: " "/],
     ["a candidate version with a control character", rollout({ version: "v4\n" }), /spec\.candidate\.version: Invalid value/],

@@ -115,7 +115,10 @@ export const servingSchema = withRules(
           .optional(),
         kserve: z
           .strictObject({
-            inferenceService: localObjectReference().describe(
+            // KServe's own rule for an InferenceService's name: a DNS-1035 label
+            inferenceService: z
+              .strictObject({ name: z.string().min(1).max(63).regex(DNS_1035_LABEL_PATTERN, { message: "must be an InferenceService name (a DNS-1035 label: lower-case letters, digits and '-', starting with a letter)" }) })
+              .describe(
               "The InferenceService (serving.kserve.io/v1beta1, Serverless mode) in the monitor's namespace: the operator sets spec.predictor.model's storageUri and model version env var, and spec.predictor.canaryTrafficPercent.",
             ),
           })
