@@ -19,6 +19,7 @@
 // real CRDs, as it would on a cluster with them.
 import { execFileSync, spawn } from "node:child_process";
 import { modelDeployment } from "./lib/serving.ts";
+import { humanP } from "../src/domain/format.ts";
 import { followDeployments } from "./lib/follow.ts";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -497,7 +498,7 @@ const num = (x: number | undefined, digits = 3) => (x === undefined ? "-" : Numb
 const fmtComparison = (c: Comparison) => {
   const relative = c.check.startsWith("maxRelative");
   const diff = c.difference === undefined ? "" : relative ? `${c.difference >= 0 ? "+" : ""}${(c.difference * 100).toFixed(1)} %` : `${c.difference >= 0 ? "+" : ""}${num(c.difference)}`;
-  const test = c.pValue !== undefined ? `, ${c.test} p=${c.pValue}` : "";
+  const test = c.pValue !== undefined ? `, ${c.test} p ${humanP(c.pValue)}` : "";
   return `${c.signal.padEnd(11)} stable ${num(c.stable)} (n=${c.stableSamples ?? "-"})  candidate ${num(c.candidate)} (n=${c.candidateSamples ?? "-"})  ${diff || "-"} vs ${c.check} ${c.limit}${test}: ${c.outcome}`;
 };
 

@@ -3,7 +3,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { hostname } from "node:os";
-import { pino } from "pino";
 import { GROUP, VERSION } from "./api/v1alpha1/common.ts";
 import { MODEL_MONITOR, type RemediationStatus } from "./api/v1alpha1/modelmonitor.ts";
 import { RETRAIN_POLICY } from "./api/v1alpha1/retrainpolicy.ts";
@@ -31,6 +30,8 @@ import { Limiter } from "./adapters/prometheus/client.ts";
 import { createSourceResolver } from "./adapters/prometheus/resolver.ts";
 import { OperatorMetrics } from "./adapters/telemetry.ts";
 import { NotifyingEventSink, WebhookNotifier } from "./adapters/notifications/webhook.ts";
+import { LoggingEventSink } from "./adapters/logging-events.ts";
+import { createLogger } from "./adapters/logger.ts";
 import { notificationRoute } from "./domain/notifications.ts";
 import { KubernetesReports } from "./adapters/kubernetes/reports.ts";
 import { reportResponse, webViewResponse, type ReportAnswer } from "./controller/reports.ts";
@@ -38,7 +39,7 @@ import { systemClock } from "./ports.ts";
 
 export async function run(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(env);
-  const log = pino({ level: config.LOG_LEVEL, base: { component: "model-guardian" } });
+  const log = createLogger(config.LOG_LEVEL);
   // a stray rejection (a dropped watch callback, a late socket error) is logged, never fatal:
   // every piece of state that matters is in the API server and the work queue retries
   process.on("unhandledRejection", (err) => log.error({ err: String((err as Error)?.stack ?? err) }, "unhandled rejection"));
@@ -72,12 +73,13 @@ export async function run(env: Record<string, string | undefined> = process.env)
         policy: (namespace, name) => policies.get(`${namespace}/${name}`),
       }),
     readSecret: (ns, name) => readSecret(kc, ns, name),
-    events: new KubernetesEventSink(kc, log),
+    events: new LoggingEventSink(new KubernetesEventSink(kc, log), log, systemClock),
     clock: systemClock,
     log,
     telemetry: metrics,
   });
-  const events = new NotifyingEventSink(new KubernetesEventSink(kc, log), notifier);
+  // every Event is a log line too: the operator's log tells what it decided (domain/log-lines.ts)
+  const events = new NotifyingEventSink(new LoggingEventSink(new KubernetesEventSink(kc, log), log, systemClock), notifier);
   // the optional defences (docs/security.md): both controllers of retraining apply the same limits
   const jobLimits = { serviceAccounts: config.JOB_ALLOWED_SERVICE_ACCOUNTS, images: config.JOB_ALLOWED_IMAGES };
 

@@ -304,7 +304,10 @@ const readLog = (): LogLine[] =>
     .split("\n")
     .flatMap((l) => {
       try {
-        return l.startsWith("{") ? [JSON.parse(l) as LogLine] : [];
+        if (!l.startsWith("{")) return [];
+        // the operator logs ISO times; the latencies are counted in epoch milliseconds
+        const line = JSON.parse(l) as Omit<LogLine, "time"> & { time: string | number };
+        return [{ ...line, time: typeof line.time === "string" ? Date.parse(line.time) : line.time } as LogLine];
       } catch {
         return [];
       }

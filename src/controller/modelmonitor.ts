@@ -20,6 +20,7 @@ import { isTerminal } from "../domain/rollout/machine.ts";
 import { effectiveIntervalMs, evaluationDue, evaluationIntervalMs, invalidSpecStatus, lastEvaluation, suspendedStatus, waitingForCredentials, type ProcessView } from "../domain/lifecycle.ts";
 import { DEFAULT_VALUES_MAX_AGE_MS, statusWrite, valuesRefreshMs } from "../domain/status-writes.ts";
 import { queryKey, type QueryRequest, type QueryResult } from "../domain/observation.ts";
+import { queryLogOf } from "../domain/log-lines.ts";
 import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
 import { jobsAwaitingResult, parseJobResult, type JobView } from "../domain/remediation/job.ts";
 import type { JobLimits } from "../domain/remediation/job-limits.ts";
@@ -255,6 +256,7 @@ export class ModelMonitorReconciler {
         results.set(queryKey(q), r);
         this.deps.telemetry?.queried(r);
       });
+      if (queries.length) this.deps.log.debug({ monitor: `${ref.namespace}/${ref.name}`, queries: queries.map((q, i) => queryLogOf(q, answers[i] as QueryResult)) }, "queried");
     };
     await run(planQueries(plan));
     // a query that found no series: a lookup of its metric without the selector says which is wrong

@@ -22,8 +22,9 @@ import type { StatusOwnership } from "../domain/conditions.ts";
 import { setConditions } from "../domain/conditions.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
+import { queryLogOf } from "../domain/log-lines.ts";
 import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, stageOf, strategyProblem } from "../domain/rollout/analysis.ts";
-import { analysisDue, analysisWindow, decideRollout, interimCheckDue, isTerminal, TARGET_HOLD, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
+import { analysisDue, analysisWindow, blockedStatus, decideRollout, interimCheckDue, isTerminal, TARGET_HOLD, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
 import { DEFAULT_STRATEGY, strategyOf } from "../domain/rollout/strategy.ts";
 import { targetOptInRefusal } from "../domain/rollout/targets.ts";
@@ -132,7 +133,8 @@ export class ModelRolloutReconciler {
     if (!deleting) await persistOwnedStatus(this.deps.status, obj, ref, decision.status, ROLLOUT_STATUS_OWNERSHIP);
     const failures = await this.perform(ref, served, viewOf(spec.data, decision.status, knownStable), decision.effects);
     await this.emitAll(ref, [...decision.events, ...failures]);
-    if (previous.phase !== decision.status.phase) log.info({ rollout: `${ref.namespace}/${ref.name}`, from: previous.phase, to: decision.status.phase, message: decision.status.message }, "rollout phase");
+    if (previous.phase !== decision.status.phase)
+      log.info({ rollout: `${ref.namespace}/${ref.name}`, from: previous.phase, to: decision.status.phase, reason: decision.status.reason }, `phase ${previous.phase ?? "none"} -> ${decision.status.phase}: ${decision.status.message ?? ""}`);
     const t = this.deps.telemetry;
     if (t && !deleting) {
       t.rollout(ref.namespace, ref.name, monitor.data.model.name, decision.status);
@@ -154,6 +156,7 @@ export class ModelRolloutReconciler {
     const answers = await Promise.all(queries.map((q) => source.query(q)));
     const results = new Map<string, QueryResult>();
     queries.forEach((q, i) => results.set(queryKey(q), answers[i] as QueryResult));
+    this.deps.log.debug({ rollout: `${ref.namespace}/${ref.name}`, queries: queries.map((q, i) => queryLogOf(q, answers[i] as QueryResult)) }, "analysis queried");
     return {
       ...judgeAnalysis(plan, results, strategy, { interim: interimCheckDue(status, now), stage: stageOf(status), boundaries: status.stepBoundaries, carried: status.carriedEvidence }),
       window: plan.window,
@@ -212,7 +215,7 @@ export class ModelRolloutReconciler {
       await this.releaseFinalizer(obj, ref);
       return {};
     }
-    const status = { ...previous, observedGeneration: generation, conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason, message }], nowIso, generation) };
+    const status = { ...blockedStatus(previous, reason, message), observedGeneration: generation, conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason, message }], nowIso, generation) };
     const wrote = await persistOwnedStatus(this.deps.status, obj, ref, status, ROLLOUT_STATUS_OWNERSHIP);
     if (wrote === "written") await this.emitAll(ref, [{ type: "Warning", reason: EventReason.RolloutBlocked, message }]);
     return { requeueAfterMs: 10_000 };

@@ -15,11 +15,13 @@ import { setConditions } from "./conditions.ts";
 import type { MonitorEvent } from "./events.ts";
 import { findingKey } from "./findings.ts";
 import { healthOf, monitorConditions, transitionEvents, unjudgedLine, unjudgedRules } from "./monitor-health.ts";
-import { round, type QueryRequest } from "./observation.ts";
+import type { QueryRequest } from "./observation.ts";
+import { forPeople, human } from "./format.ts";
 import { namedRules } from "./presets.ts";
 import { severityRank } from "./stats/severity.ts";
 
-export const HISTORY_LIMIT = 24;
+/** Evaluations kept in status.history: enough to see the latest trend in kubectl describe, short enough to fit a screen (the report counts every evaluation of its period). */
+export const HISTORY_LIMIT = 6;
 export const REPIN_ANNOTATION = "modelguardian.dev/repin";
 /** A new value asks for an evaluation now, whatever the interval (handled once, like a re-pin). */
 export const EVALUATE_ANNOTATION = "modelguardian.dev/evaluate";
@@ -121,9 +123,9 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
   const status: ModelMonitorStatus = {
     observedGeneration: monitor.generation,
     health,
-    ...(headline ? { summary: `${headline.name}=${headline.value !== undefined ? round(headline.value, 4) : headline.state}` } : {}),
+    ...(headline ? { summary: `${headline.name}=${headline.value !== undefined ? human(headline.value) : headline.state}` } : {}),
     ...(findings[0] ? { worstFinding: `${findings[0].severity} ${findings[0].type} ${findings[0].source}${findings[0].segment ? `[${findings[0].segment}]` : ""}` } : {}),
-    ...(analysis.maxDriftScore !== undefined ? { maxDriftScore: round(analysis.maxDriftScore, 6) } : {}),
+    ...(analysis.maxDriftScore !== undefined ? { maxDriftScore: forPeople(analysis.maxDriftScore) } : {}),
     lastEvaluationTime: nowIso,
     ...(spec.model.version ? { observedVersion: spec.model.version } : {}),
     conditions,

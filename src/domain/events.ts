@@ -6,6 +6,9 @@ export const EventReason = {
   HealthWarning: "HealthWarning",
   HealthRecovered: "HealthRecovered",
   HealthUnknown: "HealthUnknown",
+  // the metrics source (Prometheus) failing and answering again, whatever the health
+  MetricsSourceFailing: "MetricsSourceFailing",
+  MetricsSourceRecovered: "MetricsSourceRecovered",
   BaselinePinned: "BaselinePinned",
   InvalidSpec: "InvalidSpec",
   SpecAccepted: "SpecAccepted",

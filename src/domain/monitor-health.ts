@@ -90,20 +90,23 @@ export function unknownSummary(unknownReasons: readonly string[]): string {
 
 export function transitionEvents(previous: ModelMonitorStatus, next: ModelMonitorStatus, unknownReasons: string[]): MonitorEvent[] {
   const events: MonitorEvent[] = [];
-  if (previous.health !== next.health) {
-    const was = previous.health ?? "none";
+  // the first evaluation recovers from nothing: a Healthy one is no news, another says "first evaluation"
+  const first = previous.health === undefined;
+  const change = (to: string) => (first ? `first evaluation: ${to}` : `health ${previous.health} -> ${to}`);
+  if (previous.health !== next.health && !(first && next.health === "Healthy")) {
     if (next.health === "Healthy")
-      events.push({ type: "Normal", reason: EventReason.HealthRecovered, message: `health ${was} -> Healthy` });
+      events.push({ type: "Normal", reason: EventReason.HealthRecovered, message: change("Healthy") });
     else if (next.health === "Unknown")
-      events.push({ type: "Warning", reason: EventReason.HealthUnknown, message: `health ${was} -> Unknown: ${unknownSummary(unknownReasons)}`.slice(0, 1000) });
+      events.push({ type: "Warning", reason: EventReason.HealthUnknown, message: `${change("Unknown")}: ${unknownSummary(unknownReasons)}`.slice(0, 1000) });
     else
       events.push({
         type: "Warning",
         reason: next.health === "Critical" ? EventReason.HealthCritical : EventReason.HealthWarning,
-        message: `health ${was} -> ${next.health}: ${next.findings[0]?.description ?? ""}`.slice(0, 1000),
+        message: `${change(next.health as string)}: ${next.findings[0]?.description ?? ""}`.slice(0, 1000),
         severity: next.health === "Critical" ? "critical" : "warning",
       });
   }
+  events.push(...sourceEvents(previous, next));
   const before = new Map(previous.findings.map((f) => [findingKey(f), f]));
   const after = new Map(next.findings.map((f) => [findingKey(f), f]));
   for (const [k, f] of after) {
@@ -114,4 +117,31 @@ export function transitionEvents(previous: ModelMonitorStatus, next: ModelMonito
   for (const [k, f] of before)
     if (!after.has(k)) events.push({ type: "Normal", reason: `${f.type}Cleared`, message: `cleared: ${f.description}`.slice(0, 1000) });
   return events;
+}
+
+/** MetricsAvailable reasons that say the source failed (not that the model's metrics are missing or few). */
+export const SOURCE_FAILURE_REASONS: ReadonlySet<string> = new Set([
+  "PrometheusUnreachable",
+  "QueryTimeout",
+  "QueryHttpError",
+  "QueryUnauthorized",
+  "CredentialsNotAllowed",
+  "SecretNotFound",
+  "ResponseUnparsable",
+]);
+
+/**
+ * The metrics source failing, failing otherwise, or answering again: said once at each change,
+ * whatever the health does meanwhile (a monitor already Unknown for lack of samples still says so).
+ */
+export function sourceEvents(previous: ModelMonitorStatus, next: ModelMonitorStatus): MonitorEvent[] {
+  const metrics = (s: ModelMonitorStatus) => s.conditions.find((c) => c.type === "MetricsAvailable");
+  const was = metrics(previous);
+  const now = metrics(next);
+  const failedBefore = was !== undefined && SOURCE_FAILURE_REASONS.has(was.reason);
+  const failingNow = now !== undefined && SOURCE_FAILURE_REASONS.has(now.reason);
+  if (failingNow && (!failedBefore || was?.reason !== now.reason))
+    return [{ type: "Warning", reason: EventReason.MetricsSourceFailing, message: `${now.reason}: ${now.message}`.slice(0, 1000) }];
+  if (failedBefore && !failingNow && now !== undefined) return [{ type: "Normal", reason: EventReason.MetricsSourceRecovered, message: `the metrics source answers again (it failed with ${was.reason})` }];
+  return [];
 }

@@ -52,7 +52,7 @@ const ROLLOUT_REASONS = new Set<string>([
   R.TargetNotOptedIn,
   R.StableVersionChanged,
 ]);
-const HEALTH_REASONS = new Set<string>([R.HealthCritical, R.HealthWarning, R.HealthRecovered, R.HealthUnknown]);
+const HEALTH_REASONS = new Set<string>([R.HealthCritical, R.HealthWarning, R.HealthRecovered, R.HealthUnknown, R.MetricsSourceFailing, R.MetricsSourceRecovered]);
 
 /**
  * The topic of an Event, or undefined for Events no webhook is told of (the routine ones:

@@ -7,6 +7,7 @@ import { HEALTH_STATES } from "../api/v1alpha1/modelmonitor.ts";
 import { TERMINAL_PHASES } from "../api/v1alpha1/rollout.ts";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import { durationMs } from "./duration.ts";
+import { human } from "./format.ts";
 import { LABEL, MANAGED_BY, stableHash } from "./identifiers.ts";
 import { SERIES_KEY, serializeSeries, type ReportSeries } from "./report-series.ts";
 
@@ -42,9 +43,10 @@ const NOTHING_TO_DO = "No action needed: all signals are within their rules.";
 
 // ---------------------------------------------------------------- formatting
 
-/** Up to 4 significant digits; "—" when missing or NaN, so "undefined" and "NaN" never reach a reader. */
-const num = (n: number | undefined): string =>
-  n === undefined || Number.isNaN(n) ? NONE : Number.isFinite(n) ? String(Number(n.toPrecision(4))) : n > 0 ? "∞" : "-∞";
+/** Up to 4 significant digits, float noise as 0; "—" when missing or NaN, so "undefined" and "NaN" never reach a reader. */
+const num = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? NONE : Number.isFinite(n) ? human(n) : n > 0 ? "∞" : "-∞");
+/** A p-value: tiny ones as "< 0.0001", never as an exponent nor rounded to 0. */
+const pValue = (p: number | undefined): string => (p !== undefined && p < 1e-4 ? "< 0.0001" : num(p));
 const count = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? num(n) : String(Math.round(n)));
 const iso = (ms: number | undefined): string => (ms === undefined || !Number.isFinite(ms) ? NONE : new Date(ms).toISOString());
 
@@ -156,7 +158,7 @@ function driftSection(spec: ModelMonitorSpec, status: ModelMonitorStatus): strin
       `- Drifted share: ${s?.driftedShare === undefined ? NONE : `${num(s.driftedShare * 100)}%`}${s?.driftedFeatures?.length ? ` (${s.driftedFeatures.map(inline).join(", ")})` : ""}`,
     ];
     const features = s?.features ?? [];
-    const rows = features.map((f) => [cell(f.feature), num(f.score), num(f.pValue), f.severity ?? NONE, cell(observed(f.state, f.reason)), count(f.referenceSamples), count(f.currentSamples)]);
+    const rows = features.map((f) => [cell(f.feature), num(f.score), pValue(f.pValue), f.severity ?? NONE, cell(observed(f.state, f.reason)), count(f.referenceSamples), count(f.currentSamples)]);
     const body = rows.length ? ["", ...table(["Feature", "Score", "p-value", "Severity", "State", "Reference samples", "Current samples"], rows)] : [];
     return [`### ${name}`, "", ...facts, ...body, ""];
   });

@@ -2,7 +2,7 @@
 import type { FindingType, RuleSpec, SignalSpec } from "../api/v1alpha1/modelmonitor.ts";
 import type { Severity } from "../api/v1alpha1/common.ts";
 import { belowTier, severityRank, tierOf } from "./stats/severity.ts";
-import { round } from "./observation.ts";
+import { human, humanP, humanPercent } from "./format.ts";
 
 export const RULE_CHECKS = ["min", "max", "maxDrop", "maxRelativeDrop", "maxIncrease", "maxRelativeIncrease"] as const;
 export type RuleCheck = (typeof RULE_CHECKS)[number];
@@ -26,8 +26,8 @@ export interface Breach {
   description: string;
 }
 
-const fmt = (v: number) => String(round(v));
-const pct = (v: number) => `${round(v * 100, 3)} %`;
+const fmt = (v: number) => human(v);
+const pct = (v: number) => humanPercent(v);
 
 /**
  * The p-value of "the value is worse than the baseline by more than `threshold`" (both with their
@@ -65,7 +65,7 @@ export function checkRule(
       if (!hit) continue;
       const p = test?.(check, hit.threshold);
       if (p !== undefined && !(p < BASELINE_SIGNIFICANCE)) continue;
-      const shown = p === undefined ? "" : `, p = ${round(p, 3)}`;
+      const shown = p === undefined ? "" : `, p ${humanP(p)}`;
       candidates.push({ severity: hit.severity, check, threshold: hit.threshold, description: describe(hit.threshold, shown) + nb });
       return;
     }

@@ -61,7 +61,8 @@ describe("the monitor's governance report", () => {
   it("is written at the first evaluation, before the status that records it, with that evaluation's numbers", async () => {
     const h = harness();
     await h.reconciler.reconcile(object(spec()));
-    expect(h.log).toEqual(["report:m-report", "status", "event:HealthRecovered", "event:ReportWritten"]);
+    // a first evaluation that is Healthy is no news: no HealthRecovered from nothing
+    expect(h.log).toEqual(["report:m-report", "status", "event:ReportWritten"]);
     const cm = h.configMaps[0] as ConfigMap;
     expect(cm.metadata).toMatchObject({ name: "m-report", namespace: "ns", labels: { "app.kubernetes.io/managed-by": "model-guardian", "modelguardian.dev/monitor": "m" }, annotations: { "modelguardian.dev/report-time": "2026-11-01T00:00:00.000Z" } });
     expect(cm.metadata.ownerReferences).toEqual([{ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", name: "m", uid: "u1", controller: true, blockOwnerDeletion: false }]);
@@ -96,7 +97,7 @@ describe("the monitor's governance report", () => {
     expect(text).toContain("- Period: 2026-11-01T00:00:00.000Z to 2026-11-01T01:00:00.000Z");
     expect(text).toContain("Health: Critical");
     expect(text).toMatch(/\| overall \| 0\.7 \|/);
-    // the trend counts every evaluation of the period, as status recorded them (history keeps only 24)
+    // the trend counts every evaluation of the period, as status recorded them (history keeps only the latest 6)
     expect(text).toContain("- Evaluations: 3 (Healthy 2, Critical 1)\n- Counted from: 2026-11-01T00:10:00.000Z\n- To: 2026-11-01T01:00:00.000Z\n- With findings: 1 of 3");
     expect(later.writes[0]?.report).toEqual({ configMap: "m-report", lastTime: "2026-11-01T01:00:00.000Z" });
   });

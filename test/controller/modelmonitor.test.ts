@@ -109,7 +109,7 @@ describe("ModelMonitorReconciler", () => {
       expect(h.writes).toHaveLength(2);
       // the write carries every evaluation since the last one
       expect((h.writes[1] as { history: unknown[] }).history).toHaveLength(6);
-      expect(h.events.map((e) => e.reason)).toEqual(["HealthRecovered"]);
+      expect(h.events.map((e) => e.reason)).toEqual([]); // a first evaluation that is Healthy recovers from nothing
     });
 
     it("is written at every evaluation with STATUS_VALUES_MAX_AGE=0s", async () => {
@@ -214,5 +214,27 @@ describe("ModelMonitorReconciler", () => {
     expect(ready?.message).toMatch(/spec\.interval: must be between 1s and 7d/);
     expect(ready?.message).toMatch(/spec\.selector\.app\.kubernetes\.io\/name: /);
     expect(h.events.map((e) => e.reason)).toEqual(["InvalidSpec"]);
+  });
+});
+
+describe("the monitor's log", () => {
+  it("shows each query at debug with what came back, and writes nothing at info for a healthy evaluation", async () => {
+    const { Writable } = await import("node:stream");
+    const { createLogger } = await import("../../src/adapters/logger.ts");
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({ write: (chunk, _e, done) => (String(chunk).split("\n").filter(Boolean).forEach((l) => lines.push(JSON.parse(l))), done()) });
+    const clock = { t: Date.parse("2026-11-01T00:00:00Z"), now: () => clock.t };
+    const reconciler = new ModelMonitorReconciler({
+      resolveSource: async () => ({ query: async () => counts(0.9) }),
+      status: { writeStatus: async () => undefined },
+      events: { emit: async () => undefined },
+      clock,
+      log: createLogger("debug", sink),
+    });
+    await reconciler.reconcile(object(spec));
+    await new Promise((r) => setImmediate(r));
+    const queried = lines.find((l) => l.msg === "queried");
+    expect(queried).toMatchObject({ level: 20, monitor: "ns/m", queries: [{ expr: 'sum by (outcome) (increase(preds_total{model="fraud"}[3600s]))', at: "2026-11-01T00:00:00.000Z", series: 2 }] });
+    expect(lines.filter((l) => (l.level as number) >= 30)).toEqual([]);
   });
 });

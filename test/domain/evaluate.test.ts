@@ -106,7 +106,7 @@ describe("accuracy against a threshold and a baseline", () => {
     expect(d.status.health).toBe("Unknown");
     expect(d.status.signals.map((s) => s.reason)).toEqual(["CredentialsNotAllowed", "CredentialsNotAllowed"]);
     expect(d.status.conditions.find((c) => c.type === "MetricsAvailable")).toEqual(expect.objectContaining({ status: "False", reason: "CredentialsNotAllowed", message: `accuracy, errors: ${why}` }));
-    expect(d.events.find((e) => e.reason === "HealthUnknown")?.message).toBe(`health none -> Unknown: accuracy, errors: ${why}`);
+    expect(d.events.find((e) => e.reason === "HealthUnknown")?.message).toBe(`first evaluation: Unknown: accuracy, errors: ${why}`);
   });
 
   it("NaN values are an error, not a value", () => {
@@ -115,10 +115,10 @@ describe("accuracy against a threshold and a baseline", () => {
     expect(d.status.health).toBe("Unknown");
   });
 
-  it("keeps a bounded history", () => {
+  it("keeps a short history: kubectl describe fits a screen or two (the report counts every evaluation)", () => {
     let status: ModelMonitorStatus | undefined;
     for (let i = 0; i < 30; i++) status = tick(accuracyMonitor, () => vector(outcomes(0.92, 5000)), T0 + i * 60_000, status).status;
-    expect(status?.history).toHaveLength(24);
+    expect(status?.history).toHaveLength(6);
     expect(status?.history.at(-1)).toMatchObject({ health: "Healthy", values: { accuracy: 0.92 } });
   });
 });
@@ -252,7 +252,7 @@ describe("data drift per feature", () => {
     expect(drift?.driftedFeatures).toEqual(["age"]);
     expect(drift?.features.find((f) => f.feature === "income")).toMatchObject({ state: "Value", score: 0, severity: "none" });
     expect(d.status.findings[0]).toMatchObject({ type: "DataDrift", severity: "critical", source: "inputs" });
-    expect(d.status.findings[0]?.description).toMatch(/^data drift in 1 of 2 features: age \(psi [0-9.]+, p=[0-9.e+-]+, critical\)/);
+    expect(d.status.findings[0]?.description).toMatch(/^data drift in 1 of 2 features: age \(psi [0-9.]+, p (= [0-9.]+|< 0\.0001), critical\)/);
     expect(d.status.conditions.find((c) => c.type === "Drifted")).toMatchObject({ status: "True", reason: "DataDrift" });
     expect(d.status.maxDriftScore).toBeGreaterThan(0.25);
   });
@@ -471,5 +471,24 @@ describe("coverage: a rule that cannot be judged is never Healthy", () => {
     expect(d.status.health).toBe("Unknown");
     const later = tick(drift, () => vector(buckets), T0 + 24 * HOUR, d.status);
     expect(later.status.drift[0]).toMatchObject({ state: "Value", coverage: "Judged" });
+  });
+});
+
+describe("the first evaluation", () => {
+  it("is no HealthRecovered 'none -> Healthy'; a later recovery is", async () => {
+    const { transitionEvents } = await import("../../src/domain/monitor-health.ts");
+    const { modelMonitorStatusSchema } = await import("../../src/api/v1alpha1/modelmonitor.ts");
+    const none = modelMonitorStatusSchema.parse({});
+    const healthy = modelMonitorStatusSchema.parse({ health: "Healthy" });
+    const critical = modelMonitorStatusSchema.parse({ health: "Critical", findings: [{ type: "Threshold", severity: "critical", source: "accuracy", description: "accuracy 0.7 is under its minimum 0.8", since: "2026-12-01T00:00:00Z" }] });
+    expect(transitionEvents(none, healthy, [])).toEqual([]);
+    expect(transitionEvents(none, critical, []).map((e) => [e.reason, e.message])).toEqual([
+      ["HealthCritical", "first evaluation: Critical: accuracy 0.7 is under its minimum 0.8"],
+      ["ThresholdDetected", "critical: accuracy 0.7 is under its minimum 0.8"],
+    ]);
+    expect(transitionEvents(critical, healthy, []).map((e) => [e.reason, e.message])).toEqual([
+      ["HealthRecovered", "health Critical -> Healthy"],
+      ["ThresholdCleared", "cleared: accuracy 0.7 is under its minimum 0.8"],
+    ]);
   });
 });

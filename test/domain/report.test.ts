@@ -470,3 +470,15 @@ describe("whose ConfigMap", () => {
       );
   });
 });
+
+describe("numbers in the report, for people", () => {
+  it("4 significant digits, float noise as 0, a tiny p-value as < 0.0001: never an exponent", () => {
+    const s = healthy();
+    s.signals[0] = { name: "accuracy", state: "Value", value: 661.0301000000001, baseline: 661.0301000000001 - 2.220446049250313e-16, samples: 5000 };
+    (s.drift[0] as { features: unknown[] }).features = [{ feature: "amount", state: "Value", score: 2.220446049250313e-16, pValue: 3.29e-16, severity: "none", referenceSamples: 10000, currentSamples: 9000 }];
+    const text = render(s);
+    expect(text).toMatch(/\| overall \| 661 \| 661 \|/);
+    expect(text).toMatch(/\| amount \| 0 \| < 0\.0001 \|/);
+    expect(text).not.toMatch(/\de-\d|0000000001/);
+  });
+});

@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, events, retrainOnDrift, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, events, getJson, retrainOnDrift, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
 
 interface Delivery {
   path: string;
@@ -92,7 +92,8 @@ describe("notification webhooks", () => {
       const r = await apply(o);
       expect(r.code, r.stderr).toBe(0);
     }
-    await waitFor("m Healthy", async () => deliveries.some((d) => d.body.reason === "HealthRecovered"), 60_000);
+    // a first evaluation that is Healthy sends nothing (no HealthRecovered from nothing): wait for the status
+    await waitFor("m Healthy", async () => (await getJson<{ status?: { health?: string } }>("modelmonitor", "m", ns)).status?.health === "Healthy", 60_000);
     sim.setBehaviour({ accuracy: 0.55 }, "a");
     await waitFor("the Job's outcome delivered", async () => accepted("/json").some((d) => d.body.reason === "CandidateRecorded"), 120_000, 500);
 

@@ -183,7 +183,8 @@ describe("RetrainPolicy on a real control plane", () => {
     expect(p.status?.monitors).toBe(1);
     expect(p.status?.history?.[0]).toMatchObject({ monitor: "churn", job: job?.metadata.name, version: "v2" });
     expect(await kubectlOk(["get", "jobs", "-n", ns, "-l", "modelguardian.dev/monitor=churn"])).toMatch(/churn-retrain-\S+-1\s+Complete\s+1\/1/);
-    expect(await kubectlOk(["get", "retrainpolicies", "-n", ns])).toMatch(/churn-policy\s+True\s+1\s+0\s+\d+s/);
+    // READY, REASON, MONITORS, ACTIVE, LAST ACTION, LAST OUTCOME, SUSPENDED
+    expect(await kubectlOk(["get", "retrainpolicies", "-n", ns])).toMatch(/churn-policy\s+True\s+Accepted\s+1\s+0\s+\d+s\s+Succeeded\s+false\s+/);
     const metrics = await (await fetch(operator.metricsUrl)).text();
     expect(metrics).toContain(`modelguardian_retrain_events_total{namespace="${ns}",model="${model}",reason="AccuracyDrift"} 1`);
     expect(metrics).toMatch(new RegExp(`modelguardian_action_jobs_finished_total\\{namespace="${ns}",model="${model}",action="retrain",outcome="Succeeded"\\} 1`));

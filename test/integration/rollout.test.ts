@@ -208,7 +208,8 @@ describe("a canary rollout through the Gateway API data plane", () => {
     const reasons = (await events(ns, "canary-v2")).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["RolloutStarted", "CandidateDeploying", "StepStarted", "AnalysisSuccessful", "PromotionStarted", "Promoted"]));
     const get = await kubectlOk(["get", "modelrollouts", "-n", ns]);
-    expect(get).toMatch(/canary-v2\s+canary\s+v2\s+Succeeded/);
+    // CANDIDATE, STABLE (the candidate once promoted, as the message says), PHASE, REASON, STEP as the messages count it, WEIGHT, LAST ANALYSIS
+    expect(get).toMatch(/canary-v2\s+v2\s+v2\s+Succeeded\s+Promoted\s+2\/2\s+0\s+Successful \(step 2\/2\)/);
     // the candidate Deployment serves nothing now: scaled to zero, its replicas kept on it for the next rollout
     await waitFor("the candidate Deployment scaled to zero", async () => (await rollout("canary-v2")).status?.candidateParked === true, 30_000, 250);
     expect(await replicasOf("model-candidate")).toEqual({ replicas: 0, parkedReplicas: "1" });

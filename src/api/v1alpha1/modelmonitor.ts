@@ -545,7 +545,8 @@ export const modelMonitorStatusSchema = z.object({
       name: z.string(),
       candidate: z.string(),
       phase: z.enum(ROLLOUT_PHASES).optional(),
-      stepIndex: z.int32().min(0).optional(),
+      stepIndex: z.int32().min(0).optional().describe("The step in progress, counted from 0."),
+      step: z.string().optional().describe("The step in progress as people count it (1/4), or shadow, as the rollout's messages say it."),
       weight: z.int32().min(0).optional(),
     })
     .optional()
@@ -564,7 +565,7 @@ export const modelMonitorStatusSchema = z.object({
           withFindings: z.int32().min(0),
         })
         .optional()
-        .describe("The evaluations of the period the next report covers, counted as they happen (status.history keeps only the latest 24)."),
+        .describe("The evaluations of the period the next report covers, counted as they happen (status.history keeps only the latest 6)."),
     })
     .optional()
     .describe("The latest governance report (spec.report)."),
@@ -585,6 +586,7 @@ export const MODEL_MONITOR = {
     { name: "Judged", type: "string", jsonPath: ".status.judgedRules", description: "Rules judged in the last evaluation, of all (Unknown health when not all)" },
     { name: "Signal", type: "string", jsonPath: ".status.summary", description: "Headline signal and value" },
     { name: "Worst Finding", type: "string", jsonPath: ".status.worstFinding" },
+    { name: "Metrics", type: "string", jsonPath: ".status.conditions[?(@.type==\"MetricsAvailable\")].reason", description: "Why metrics are (not) available: the first thing to read when Health is Unknown", priority: 1 },
     { name: "Drift", type: "number", jsonPath: ".status.maxDriftScore", priority: 1 },
     { name: "Candidate", type: "string", jsonPath: ".status.remediation.candidate.version", priority: 1 },
     { name: "Rollout", type: "string", jsonPath: ".status.rollout.phase", priority: 1 },

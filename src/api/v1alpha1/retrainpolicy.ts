@@ -199,11 +199,15 @@ export const RETRAIN_POLICY = {
   categories: ["modelguardian"],
   printerColumns: [
     { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status" },
+    { name: "Reason", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].reason", description: "Why the policy is (not) ready" },
     { name: "Monitors", type: "integer", jsonPath: ".status.monitors" },
-    { name: "Active", type: "integer", jsonPath: ".status.active" },
+    { name: "Active", type: "integer", jsonPath: ".status.active", description: "Running Jobs across its monitors" },
     { name: "Last Action", type: "date", jsonPath: ".status.lastActionTime" },
-    { name: "Dry Run", type: "boolean", jsonPath: ".spec.dryRun", priority: 1 },
+    { name: "Last Outcome", type: "string", jsonPath: ".status.history[0].outcome", description: "How the latest action ended (Active while its Job runs)" },
     { name: "Suspended", type: "boolean", jsonPath: ".spec.suspend" },
+    { name: "Dry Run", type: "boolean", jsonPath: ".spec.dryRun", priority: 1 },
+    { name: "Last Job", type: "string", jsonPath: ".status.history[0].job", priority: 1 },
+    { name: "Message", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].message", priority: 1 },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
 } as const;

@@ -10,18 +10,69 @@ import { conditions, DAY, duration, exactlyOneOf, HOUR, identifier, localObjectR
 export const ENV_NAME_PATTERN = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const envName = () => z.string().min(1).max(253).regex(ENV_NAME_PATTERN, { message: "must be an environment variable name" });
 
+// Names the serving objects can have, by the rules of the system that owns them: a name no object
+// can have is refused at apply time rather than found wrong at the first rollout.
+
+/** A DNS-1123 label (Kubernetes: a container's name, a Gateway API SectionName such as a rule's name). */
+export const DNS_LABEL_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A DNS-1035 label (Kubernetes: a Service's name): starts with a letter. */
+export const DNS_1035_LABEL_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Gateway API's Group: empty (the core group) or a DNS subdomain. */
+export const GATEWAY_GROUP_PATTERN = /^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Gateway API's Kind. */
+export const GATEWAY_KIND_PATTERN = /^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
+/**
+ * A backend's name: a Kubernetes object name (DNS subdomain), optionally with Traefik's
+ * `@provider` suffix (a TraefikService such as demo-stable@file). No space, upper case or
+ * look-alike Unicode.
+ */
+export const BACKEND_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(@[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/;
+/** An Istio destination host: a short name or FQDN of DNS-1123 labels (Istio accepts either case), no scheme, port, path or wildcard. */
+export const ISTIO_HOST_PATTERN = /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*$/;
+/** An Istio DestinationRule subset name: a DNS-1123 label as Istio checks it (either case). */
+export const ISTIO_SUBSET_PATTERN = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
+
 /** A Gateway API BackendObjectReference: a Service unless group and kind say otherwise. */
-const backendRef = z.strictObject({
-  name: z.string().min(1).max(253),
-  group: z.string().max(253).default("").describe("API group of the backend; empty for the core group (a Service)."),
-  kind: z.string().min(1).max(63).default("Service"),
-});
+const backendRef = withRules(
+  z.strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(BACKEND_NAME_PATTERN, { message: "must be a lower-case object name (a DNS subdomain, optionally with a Traefik @provider suffix)" })
+      .describe("The backend's name: a Service's name, or the object of group and kind (a TraefikService may carry its @provider suffix)."),
+    group: z
+      .string()
+      .max(253)
+      .regex(GATEWAY_GROUP_PATTERN, { message: "must be empty (the core group) or an API group such as traefik.io" })
+      .default("")
+      .describe("API group of the backend; empty for the core group (a Service)."),
+    kind: z.string().min(1).max(63).regex(GATEWAY_KIND_PATTERN, { message: "must be a Kind such as Service" }).default("Service").describe("Kind of the backend: Service unless the data plane supports another."),
+  }),
+  {
+    rule: "self.group != '' || self.kind != 'Service' || (size(self.name) <= 63 && self.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$'))",
+    message: "a Service's name is a DNS-1035 label: at most 63 lower-case letters, digits and '-', starting with a letter",
+    fieldPath: ".name",
+    holds: (b) => b.group !== "" || b.kind !== "Service" || (b.name.length <= 63 && DNS_1035_LABEL_PATTERN.test(b.name)),
+  },
+);
 export type BackendRefSpec = z.infer<typeof backendRef>;
 
 /** An Istio destination: a host (a Service name or FQDN, as the VirtualService writes it) and an optional DestinationRule subset. */
 const destination = z.strictObject({
-  host: z.string().min(1).max(253).describe("destination.host exactly as the VirtualService's route names it."),
-  subset: z.string().min(1).max(253).optional().describe("The DestinationRule subset, when the two versions share a host."),
+  host: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(ISTIO_HOST_PATTERN, { message: "must be a host name such as model-stable or model-stable.ns.svc.cluster.local (no scheme, port, path or space)" })
+    .describe("destination.host exactly as the VirtualService's route names it."),
+  subset: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(ISTIO_SUBSET_PATTERN, { message: "must be a DestinationRule subset name (a DNS-1123 label)" })
+    .optional()
+    .describe("The DestinationRule subset, when the two versions share a host."),
 });
 export type DestinationSpec = z.infer<typeof destination>;
 
@@ -41,7 +92,13 @@ export const servingSchema = withRules(
         gatewayAPI: z
           .strictObject({
             httpRoute: localObjectReference().describe("The HTTPRoute in the monitor's namespace whose backend weights the operator sets."),
-            ruleName: z.string().min(1).max(253).optional().describe("The rule holding both backends; by default the first rule that refers to the stable backend."),
+            ruleName: z
+              .string()
+              .min(1)
+              .max(253)
+              .regex(DNS_LABEL_PATTERN, { message: "must be a Gateway API SectionName (a DNS-1123 label)" })
+              .optional()
+              .describe("The rule holding both backends; by default the first rule that refers to the stable backend."),
             requestMirror: z
               .boolean()
               .default(false)
@@ -58,7 +115,10 @@ export const servingSchema = withRules(
           .optional(),
         kserve: z
           .strictObject({
-            inferenceService: localObjectReference().describe(
+            // KServe's own rule for an InferenceService's name: a DNS-1035 label
+            inferenceService: z
+              .strictObject({ name: z.string().min(1).max(63).regex(DNS_1035_LABEL_PATTERN, { message: "must be an InferenceService name (a DNS-1035 label: lower-case letters, digits and '-', starting with a letter)" }) })
+              .describe(
               "The InferenceService (serving.kserve.io/v1beta1, Serverless mode) in the monitor's namespace: the operator sets spec.predictor.model's storageUri and model version env var, and spec.predictor.canaryTrafficPercent.",
             ),
           })
@@ -68,12 +128,25 @@ export const servingSchema = withRules(
     ),
     stable: servedVersion.optional().describe("Where the stable version is served (gatewayAPI and istio; not with kserve, whose InferenceService holds both)."),
     candidate: servedVersion.optional().describe("Where the candidate version is served (gatewayAPI and istio; not with kserve)."),
-    modelEnv: z
-      .strictObject({
-        container: z.string().min(1).max(63).optional().describe("The container holding the model; by default the first one."),
-        version: envName().default("MODEL_VERSION"),
-        uri: envName().default("MODEL_URI"),
-      })
+    modelEnv: withRules(
+      z.strictObject({
+        container: z
+          .string()
+          .min(1)
+          .max(63)
+          .regex(DNS_LABEL_PATTERN, { message: "must be a container name (a DNS-1123 label: lower-case letters, digits and '-')" })
+          .optional()
+          .describe("The container holding the model; by default the first one."),
+        version: envName().default("MODEL_VERSION").describe("The variable that tells the Deployment its model version."),
+        uri: envName().default("MODEL_URI").describe("The variable that tells the Deployment its model URI."),
+      }),
+      {
+        rule: "self.version != self.uri",
+        message: "version and uri must be different variables: one would overwrite the other",
+        fieldPath: ".uri",
+        holds: (e) => e.version !== e.uri,
+      },
+    )
       .default({ version: "MODEL_VERSION", uri: "MODEL_URI" })
       .describe("Environment variables through which a Deployment is told its model version and URI."),
   }),
@@ -154,6 +227,12 @@ const bound = withRules(
     rule: "has(self.min) || has(self.max)",
     message: "a bound needs min or max",
     holds: (b) => b.min !== undefined || b.max !== undefined,
+  },
+  {
+    rule: "!has(self.min) || !has(self.max) || self.min <= self.max",
+    message: "min must not exceed max: no value could pass",
+    fieldPath: ".min",
+    holds: (b) => b.min === undefined || b.max === undefined || b.min <= b.max,
   },
 );
 export type BoundSpec = z.infer<typeof bound>;
@@ -276,11 +355,24 @@ export type RolloutStrategyInput = z.input<typeof rolloutStrategySchema>;
 
 // ---------------------------------------------------------------- ModelRollout
 
+/** A model version: not blank, no leading or trailing space, no control character. */
+export const VERSION_PATTERN = /^[^\x00-\x20\x7f]([^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$/;
+/** The schemes model stores use (KServe's storage initializer, MLflow, the clouds' object stores, OCI registries, Hugging Face). */
+export const MODEL_URI_SCHEMES = ["s3", "gs", "gcs", "hf", "http", "https", "oci", "pvc", "hdfs", "webhdfs", "abfs", "abfss", "wasb", "wasbs", "azureml", "dbfs", "file", "models", "runs", "mlflow-artifacts"] as const;
+/** A model URI of one of those schemes, or an absolute path; no space or control character anywhere. */
+export const MODEL_URI_PATTERN = new RegExp(`^((${MODEL_URI_SCHEMES.join("|")}):|/)[^\\x00-\\x20\\x7f]*$`);
+
 export const modelRolloutSpecSchema = z.strictObject({
   monitorRef: localObjectReference().describe("The ModelMonitor of the model (same namespace)."),
   candidate: z.strictObject({
-    version: text(128).min(1),
-    uri: text(2048).optional(),
+    version: text(128)
+      .min(1)
+      .regex(VERSION_PATTERN, { message: "must be a version such as v4: not blank, no leading or trailing space, no control character" })
+      .describe("The candidate's model version, as the versionLabel of its metrics says it."),
+    uri: text(2048)
+      .regex(MODEL_URI_PATTERN, { message: `must be a model URI: ${MODEL_URI_SCHEMES.join(":, ")}: or an absolute path, without spaces or control characters` })
+      .optional()
+      .describe(`Where the candidate model is stored, passed to the Deployment: a URI of a model store (${MODEL_URI_SCHEMES.join(", ")}) or an absolute path.`),
   }),
   paused: z.boolean().default(false).describe("Hold the rollout at its current weights."),
 });
@@ -340,7 +432,17 @@ export const modelRolloutStatusSchema = z.object({
   attempt: z.int32().min(1).optional(),
   startTime: time().optional(),
   phaseTime: time().optional().describe("When the current phase began."),
-  stepIndex: z.int32().min(0).optional(),
+  stepIndex: z.int32().min(0).optional().describe("The step in progress, counted from 0 (status.step says it as people count)."),
+  step: z.string().optional().describe("The step in progress as people count it, e.g. 1/4 (as the messages say it), or shadow; for kubectl get."),
+  stableVersion: z.string().optional().describe("The version serving stable traffic now: the candidate once promoted (and not rolled back), else stable.version; for kubectl get."),
+  blocked: z
+    .object({
+      reason: z.string(),
+      resumeReason: z.string().optional().describe("The phase's reason to show again once the rollout can move."),
+      resumeMessage: z.string().optional().describe("The phase's message to show again once the rollout can move."),
+    })
+    .optional()
+    .describe("Nothing can move (the monitor is missing or invalid, or has no spec.serving): why, as the Ready condition says it."),
   stepWeight: z.int32().min(0).optional(),
   stepStartTime: time().optional(),
   nextAnalysisTime: time().optional(),
@@ -400,13 +502,14 @@ export const MODEL_ROLLOUT = {
   shortNames: ["mro"],
   categories: ["modelguardian"],
   printerColumns: [
-    { name: "Monitor", type: "string", jsonPath: ".spec.monitorRef.name" },
     { name: "Candidate", type: "string", jsonPath: ".spec.candidate.version" },
+    { name: "Stable", type: "string", jsonPath: ".status.stableVersion", description: "The version serving stable traffic now: the candidate once promoted" },
     { name: "Phase", type: "string", jsonPath: ".status.phase" },
-    { name: "Step", type: "integer", jsonPath: ".status.stepIndex" },
+    { name: "Reason", type: "string", jsonPath: ".status.reason", description: "Why the rollout is in its phase (a blocked or held rollout says why)" },
+    { name: "Step", type: "string", jsonPath: ".status.step", description: "The step in progress as the message counts it (1/4), or shadow" },
     { name: "Weight", type: "integer", jsonPath: ".status.weights.candidate", description: "Candidate weight read back from the route" },
-    { name: "Last Analysis", type: "string", jsonPath: ".status.lastAnalysis" },
-    { name: "Stable", type: "string", jsonPath: ".status.stable.version", priority: 1 },
+    { name: "Last Analysis", type: "string", jsonPath: ".status.lastAnalysis", description: "The last analysis of this attempt" },
+    { name: "Monitor", type: "string", jsonPath: ".spec.monitorRef.name", priority: 1 },
     { name: "Message", type: "string", jsonPath: ".status.message", priority: 1 },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],

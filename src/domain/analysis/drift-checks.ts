@@ -7,6 +7,7 @@ import { errorReasonOf, queryKey, round, type QueryRequest, type QueryResult } f
 import { parseLe } from "../signals.ts";
 import { binsFromCumulative, cosineDistance, euclideanDistance, evaluateDatasetDrift, noiseLevelForInterval, type Histogram } from "../stats/index.ts";
 import { tierOf, worseSeverity, type Severity } from "../stats/severity.ts";
+import { human, humanP } from "../format.ts";
 import { emptyOutcome, pinOf, type AnalysisMemory, type CheckOutcome } from "./outcome.ts";
 import type { PlannedDrift, Results } from "./plan.ts";
 
@@ -103,7 +104,7 @@ function histogramDriftStatus(
   const drifted = featureStatuses.filter((f) => f.severity === "warning" || f.severity === "critical");
   if (drifted.length > 0) {
     const sev = drifted.reduce<Severity | undefined>((acc, f) => worseSeverity(acc, f.severity as Severity), undefined) as Severity;
-    const list = drifted.map((f) => `${f.feature} (${spec.method} ${f.score}${f.pValue !== undefined ? `, p=${f.pValue}` : ""}, ${f.severity})`).join(", ");
+    const list = drifted.map((f) => `${f.feature} (${spec.method} ${f.score !== undefined ? human(f.score) : "?"}${f.pValue !== undefined ? `, p ${humanP(f.pValue)}` : ""}, ${f.severity})`).join(", ");
     outcome.findings.push({
       type: "DataDrift",
       severity: sev,
@@ -200,7 +201,7 @@ function embeddingDriftStatus(d: PlannedDrift, results: Results, memory: Analysi
       type: "EmbeddingDrift",
       severity: sev,
       source: spec.name,
-      description: `${spec.method} distance ${round(score)} between the current query-embedding centroid and the baseline exceeds ${hit?.threshold}`,
+      description: `${spec.method} distance ${human(score)} between the current query-embedding centroid and the baseline exceeds ${hit?.threshold}`,
       value: round(score, 6),
       threshold: hit?.threshold as number,
       since: nowIso,

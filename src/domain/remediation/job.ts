@@ -3,6 +3,7 @@
 import { API_VERSION, type Severity } from "../../api/v1alpha1/common.ts";
 import type { Finding, RemediationStatus } from "../../api/v1alpha1/modelmonitor.ts";
 import type { ActionPurpose, ActionSpec } from "../../api/v1alpha1/retrainpolicy.ts";
+import { MODEL_URI_PATTERN, MODEL_URI_SCHEMES, VERSION_PATTERN } from "../../api/v1alpha1/rollout.ts";
 import { LABEL, MANAGED_BY } from "../identifiers.ts";
 
 export const ANNOTATION = {
@@ -262,7 +263,13 @@ export function parseJobResult(messages: readonly string[]): JobResult {
     }
     const o = asObj(parsed);
     if (typeof o.version === "string" && o.version.trim() !== "" && o.version.length <= 128) {
-      return { ok: true, version: o.version.trim(), ...(typeof o.uri === "string" && o.uri !== "" ? { uri: o.uri.slice(0, 2048) } : {}) };
+      const version = o.version.trim();
+      const uri = typeof o.uri === "string" && o.uri !== "" ? o.uri : undefined;
+      // what a ModelRollout's schema would refuse is refused here, with the reason, rather than by the API server later
+      if (!VERSION_PATTERN.test(version)) return { ok: false, reason: `the Job reported the version ${JSON.stringify(version)}, which has a control character` };
+      if (uri !== undefined && (uri.length > 2048 || !MODEL_URI_PATTERN.test(uri)))
+        return { ok: false, reason: `the Job reported the URI ${JSON.stringify(uri.slice(0, 200))}, which is no model URI (${MODEL_URI_SCHEMES.join(", ")} or an absolute path, without spaces or control characters)` };
+      return { ok: true, version, ...(uri !== undefined ? { uri } : {}) };
     }
   }
   return { ok: false, reason: `the termination message is not {"version": "...", "uri": "..."}: ${JSON.stringify(present[0]?.slice(0, 200))}` };

@@ -18,6 +18,7 @@ import {
   type SequentialResult,
 } from "../stats/index.ts";
 import type { Basis, Evidence } from "./evidence.ts";
+import { forPeople, human, humanP, humanPercent } from "../format.ts";
 
 export interface ComparisonOptions {
   minSamples: number;
@@ -34,7 +35,6 @@ export const limitOf = (c: ComparisonSpec): { check: ComparisonLimit; limit: num
   return { check, limit: c[check] as number };
 };
 
-const r6 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
 
 /**
  * What both kinds of comparison start from: the limit, the record's common fields and, with
@@ -52,7 +52,7 @@ function measure(c: ComparisonSpec, stable: Evidence, candidate: Evidence, minSa
   const worse: Alternative = check === "maxRelativeIncrease" || check === "maxIncrease" ? "greater" : "less";
   const diff = k.value - s.value;
   const measured = relative ? (s.value === 0 ? (diff === 0 ? 0 : diff > 0 ? Infinity : -Infinity) : diff / Math.abs(s.value)) : diff;
-  const out = { ...base, ...figures(s, k), ...(Number.isFinite(measured) ? { difference: r6(measured) } : {}) };
+  const out = { ...base, ...figures(s, k), ...(Number.isFinite(measured) ? { difference: forPeople(measured, 6) } : {}) };
   const beyond = worse === "greater" ? measured > limit + EPSILON : -measured > limit + EPSILON;
   return { comparable: true as const, s, k, limit, relative, worse, measured, out, beyond };
 }
@@ -68,10 +68,10 @@ export function compareVersions(c: ComparisonSpec, stable: Evidence, candidate: 
   if (test.kind === "none")
     return { ...out, outcome: "Failed", test: "none", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit}; ${test.why}, so the tolerance alone decides` };
   if (test.kind === "error") return { ...out, outcome: "Error", test: test.name, message: test.reason };
-  const rec = { ...out, test: test.name, pValue: Number(test.pValue.toPrecision(4)) };
+  const rec = { ...out, test: test.name, pValue: forPeople(test.pValue) };
   if (test.pValue < o.significance)
-    return { ...rec, outcome: "Failed", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit} (p = ${rec.pValue})` };
-  return { ...rec, outcome: "Inconclusive", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit}, but not significant yet (p = ${rec.pValue} >= ${o.significance})` };
+    return { ...rec, outcome: "Failed", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit} (p ${humanP(test.pValue)})` };
+  return { ...rec, outcome: "Inconclusive", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit}, but not significant yet (p ${humanP(test.pValue)} >= ${o.significance})` };
 }
 
 export interface SequentialComparisonOptions {
@@ -101,7 +101,7 @@ export function sequentialComparison(c: ComparisonSpec, stable: Evidence, candid
   const logEvidence = Number(Math.max(-745, Math.min(709, r.logEvidence)).toPrecision(8));
   if (s.basis.test === "quantileShare") {
     // the test is on the candidate's share beyond a bucket boundary, not on the quantile itself
-    const share = `${describe(c.signal, measured, relative)} (the share beyond le=${tested?.boundary} exceeds its bound by ${r6(r.excess)}, anytime-valid lower end ${r6(r.lower)})`;
+    const share = `${describe(c.signal, measured, relative)} (the share beyond le=${tested?.boundary} exceeds its bound by ${human(r.excess)}, anytime-valid lower end ${human(r.lower)})`;
     const kept = { ...out, logEvidence, ...(tested?.boundary !== undefined ? { boundary: tested.boundary } : {}) };
     if (r.reject) return { ...kept, test: "sequential", outcome: "Failed", message: `${share}: beyond the limit ${limit} at every look at once (α = ${Number(o.alpha.toPrecision(4))})` };
     return { ...kept, test: "sequential", outcome: beyond ? "Inconclusive" : "Passed", message: `${share}; limit ${limit}` };
@@ -110,14 +110,14 @@ export function sequentialComparison(c: ComparisonSpec, stable: Evidence, candid
   const scale = relative ? Math.abs(s.value) : 1;
   const toWorseness = (e: number) => (scale > 0 ? limit + e / scale : e > 0 ? Infinity : -Infinity);
   const [lo, hi] = worse === "greater" ? [toWorseness(r.lower), toWorseness(r.upper)] : [-toWorseness(r.upper), -toWorseness(r.lower)];
-  const bounds = { ...(Number.isFinite(lo) ? { lowerBound: r6(lo) } : {}), ...(Number.isFinite(hi) ? { upperBound: r6(hi) } : {}) };
+  const bounds = { ...(Number.isFinite(lo) ? { lowerBound: forPeople(lo, 6) } : {}), ...(Number.isFinite(hi) ? { upperBound: forPeople(hi, 6) } : {}) };
   const shown = `${describe(c.signal, measured, relative)} (anytime-valid interval ${fmtBound(lo, relative)} to ${fmtBound(hi, relative)})`;
   const rec = { ...out, ...bounds, logEvidence, test: "sequential" };
   if (r.reject) return { ...rec, outcome: "Failed", message: `${shown} is beyond the limit ${limit} at every look at once (α = ${Number(o.alpha.toPrecision(4))})` };
   return { ...rec, outcome: beyond ? "Inconclusive" : "Passed", message: `${shown}; limit ${limit}` };
 }
 
-const fmtBound = (x: number, relative: boolean) => (Number.isFinite(x) ? (relative ? `${r6(x * 100)} %` : String(r6(x))) : x > 0 ? "+Inf" : "-Inf");
+const fmtBound = (x: number, relative: boolean) => (relative ? humanPercent(x) : human(x));
 
 function sequentialTest(
   stable: { basis: Basis; value: number },
@@ -166,9 +166,9 @@ export function checkBound(b: BoundSpec, candidate: Evidence, o: ComparisonOptio
       out.push({
         ...base,
         outcome: bad ? "Failed" : "Passed",
-        candidate: r6(candidate.value),
-        candidateSamples: candidate.samples,
-        ...(bad ? { message: `${b.signal} ${r6(candidate.value)} is ${check === "min" ? "below" : "above"} the bound ${limit}` } : {}),
+        candidate: forPeople(candidate.value, 6),
+        candidateSamples: Math.round(candidate.samples),
+        ...(bad ? { message: `${b.signal} ${human(candidate.value)} is ${check === "min" ? "below" : "above"} the bound ${limit}` } : {}),
       });
     }
   }
@@ -191,8 +191,8 @@ const samplesOf = (who: "stable" | "candidate", e: Evidence) =>
 
 function figures(stable: Evidence, candidate: Evidence): Partial<ComparisonRecord> {
   return {
-    ...(stable.state === "Value" ? { stable: r6(stable.value) } : {}),
-    ...(candidate.state === "Value" ? { candidate: r6(candidate.value) } : {}),
+    ...(stable.state === "Value" ? { stable: forPeople(stable.value, 6) } : {}),
+    ...(candidate.state === "Value" ? { candidate: forPeople(candidate.value, 6) } : {}),
     ...samplesOf("stable", stable),
     ...samplesOf("candidate", candidate),
   };
@@ -200,8 +200,8 @@ function figures(stable: Evidence, candidate: Evidence): Partial<ComparisonRecor
 
 const describe = (signal: string, measured: number, relative: boolean) =>
   relative
-    ? `${signal} ${measured >= 0 ? "+" : ""}${Number.isFinite(measured) ? `${r6(measured * 100)} %` : "from zero"}`
-    : `${signal} ${measured >= 0 ? "+" : ""}${r6(measured)}`;
+    ? `${signal} ${forPeople(measured) > 0 ? "+" : ""}${Number.isFinite(measured) ? humanPercent(measured) : "from zero"}`
+    : `${signal} ${forPeople(measured) > 0 ? "+" : ""}${human(measured)}`;
 
 export type WorseTest = { kind: "p"; name: string; pValue: number } | { kind: "none"; why: string } | { kind: "error"; name: string; reason: string };
 

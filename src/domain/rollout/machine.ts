@@ -64,8 +64,52 @@ export function analysisWindow(status: ModelRolloutStatus, now: number): { windo
 /** The status reason while a serving object lacks the opt-in label (REQUIRE_TARGET_OPT_IN). */
 export const TARGET_HOLD = "TargetNotOptedIn";
 
+/**
+ * Nothing can move (the monitor is missing or invalid, or has no spec.serving): PHASE, REASON and
+ * MESSAGE say why (a rollout that never started is Pending), and what they said before is kept
+ * to be shown again once the rollout can move (unblocked). Everything else stays as it is.
+ */
+export function blockedStatus(previous: ModelRolloutStatus, reason: string, message: string): ModelRolloutStatus {
+  const kept = previous.blocked ?? { resumeReason: previous.reason, resumeMessage: previous.message };
+  return {
+    ...previous,
+    phase: previous.phase ?? "Pending",
+    reason,
+    message,
+    blocked: { reason, ...(kept.resumeReason !== undefined ? { resumeReason: kept.resumeReason } : {}), ...(kept.resumeMessage !== undefined ? { resumeMessage: kept.resumeMessage } : {}) },
+  };
+}
+
+/** The status as it was before the block: a rollout that never started starts now. */
+export function unblocked(status: ModelRolloutStatus): ModelRolloutStatus {
+  if (!status.blocked) return status;
+  const { blocked, ...rest } = status;
+  if (status.startTime === undefined) return { ...rest, phase: undefined, reason: undefined, message: undefined };
+  return { ...rest, reason: blocked.resumeReason, message: blocked.resumeMessage };
+}
+
+/** The step as the messages count it (1/4), or shadow; undefined before the first. */
+export function stepOf(status: ModelRolloutStatus, steps: number): string | undefined {
+  if (status.phase === "Shadowing") return "shadow";
+  // paused in the shadow phase: it has a step start and no step
+  if (status.stepIndex === undefined) return status.stepWeight === 0 && status.stepStartTime !== undefined ? "shadow" : undefined;
+  return `${status.stepIndex + 1}/${steps}`;
+}
+
+/** The version serving stable traffic now: the candidate from its promotion (until a rollback of it), else the one it started from. */
+export function stableVersionOf(status: ModelRolloutStatus, candidate: string): string | undefined {
+  const promotedAndKept = status.promotedTime !== undefined && (status.phase === "Baking" || status.phase === "Succeeded");
+  return promotedAndKept ? candidate : status.stable?.version;
+}
+
+/** What kubectl get shows beside the phase, derived from the rest of status so that it always agrees with it. */
+function glance(status: ModelRolloutStatus, steps: number, candidate: string): Partial<ModelRolloutStatus> {
+  return { step: stepOf(status, steps), stableVersion: stableVersionOf(status, candidate) };
+}
+
 export function decideRollout(r: RolloutSnapshot, world: RolloutWorld): RolloutDecision {
-  const b = new Builder(r.status, world.now);
+  const b = new Builder(unblocked(r.status), world.now);
+  if (r.status.blocked && !r.deleting) b.event("Normal", EventReason.RolloutResumed, `${r.status.blocked.reason} is resolved: the rollout carries on`);
   // the reconcile that ends a hold judges nothing: its step's hold starts again
   const w = r.status.reason === TARGET_HOLD && !world.targetRefusal ? { ...world, analysis: undefined } : world;
   const live = w.weights.kind === "weights" ? w.weights.weights : undefined;
@@ -121,7 +165,7 @@ export function decideRollout(r: RolloutSnapshot, world: RolloutWorld): RolloutD
   if (b.effects.length) b.requeue(500);
   if (!isTerminal(b.status.phase)) b.requeue(b.status.phase === "Paused" ? 10_000 : WATCH_INTERVAL_MS);
 
-  b.set({ observedGeneration: r.generation, conditions: conditionsOf(b.status, w, version, r.generation), ...(w.serving ? { serving: w.serving } : {}) });
+  b.set({ observedGeneration: r.generation, conditions: conditionsOf(b.status, w, version, r.generation), ...(w.serving ? { serving: w.serving } : {}), ...glance(b.status, w.strategy.steps.length, version) });
   const over = isTerminal(b.status.phase);
   return { status: b.status, effects: b.effects, events: b.events, requeueAfterMs: b.requeueAfterMs, holdFinalizer: !over, releaseFinalizer: over };
 }
@@ -160,7 +204,12 @@ function holdForTargets(b: Builder, r: RolloutSnapshot, w: RolloutWorld, why: st
   b.phase(b.status.phase as RolloutPhase, TARGET_HOLD, why);
   // labels are not watched: look again this often
   b.requeue(WATCH_INTERVAL_MS);
-  b.set({ observedGeneration: r.generation, conditions: conditionsOf(b.status, w, r.spec.candidate.version, r.generation), ...(w.serving ? { serving: w.serving } : {}) });
+  b.set({
+    observedGeneration: r.generation,
+    conditions: conditionsOf(b.status, w, r.spec.candidate.version, r.generation),
+    ...(w.serving ? { serving: w.serving } : {}),
+    ...glance(b.status, w.strategy.steps.length, r.spec.candidate.version),
+  });
   return { status: b.status, effects: [], events: b.events, requeueAfterMs: b.requeueAfterMs, holdFinalizer: !isTerminal(b.status.phase), releaseFinalizer: false };
 }
 
@@ -195,6 +244,8 @@ function start(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     analyses: [],
     carriedEvidence: undefined,
     candidateParked: undefined,
+    // a retry starts a new attempt: the last attempt's analysis is not this one's
+    lastAnalysis: undefined,
     desiredWeights: ALL_STABLE,
   });
   b.phase("Pending", "Started", `rolling ${r.spec.candidate.version} out against stable ${w.stable.version}`);

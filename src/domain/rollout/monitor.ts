@@ -19,6 +19,8 @@ export interface RolloutView {
   reason?: string | undefined;
   message?: string | undefined;
   stepIndex?: number | undefined;
+  /** The step as people count it (1/4), or shadow. */
+  step?: string | undefined;
   weight?: number | undefined;
   lastAnalysis?: string | undefined;
   quarantined?: boolean | undefined;
@@ -95,6 +97,7 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
         candidate: latest.version,
         ...(latest.phase ? { phase: latest.phase } : {}),
         ...(latest.stepIndex !== undefined && !isTerminal(latest.phase) ? { stepIndex: latest.stepIndex } : {}),
+        ...(latest.step !== undefined && !isTerminal(latest.phase) ? { step: latest.step } : {}),
         ...(latest.weight !== undefined ? { weight: latest.weight } : {}),
       }
     : undefined;
@@ -213,6 +216,7 @@ export function rolloutViewOf(o: { metadata: { name: string }; spec?: unknown; s
     reason: str(s.reason),
     message: str(s.message),
     stepIndex: num(s.stepIndex),
+    step: str(s.step),
     weight: num((s.weights as { candidate?: unknown } | undefined)?.candidate),
     lastAnalysis: str(s.lastAnalysis),
     quarantined: s.quarantined === true,

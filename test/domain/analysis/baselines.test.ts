@@ -175,7 +175,8 @@ describe("a rule against a pinned baseline weighs both uncertainties", () => {
     expect(d.status.findings[0]?.severity ?? null).toBe(c.severity);
     if (c.severity) {
       const p = c.severity === "critical" ? c.pCritical : c.pWarning;
-      expect(d.status.findings[0]?.description).toContain(`p = ${Number(p.toPrecision(3))})`);
+      // p-values are shown to people with 4 significant digits, and tiny ones as "< 0.0001"
+      expect(d.status.findings[0]?.description).toContain(p < 1e-4 ? "p < 0.0001)" : `p = ${Number(p.toPrecision(4))})`);
       expect(d.status.findings[0]?.description).toContain(`(${c.current.trials} samples, baseline from ${c.baseline.trials})`);
     }
   });

@@ -89,6 +89,11 @@ describe("parseJobResult", () => {
     expect(parseJobResult(['{"uri": "x"}'])).toMatchObject({ ok: false, reason: expect.stringContaining("not {") });
     expect(parseJobResult(['{"version": 3}'])).toMatchObject({ ok: false });
   });
+  it("refuses what a ModelRollout could never carry, saying why, rather than have the API server refuse the rollout later", () => {
+    expect(parseJobResult(['{"version": "v2", "uri": "javascript:alert(1)"}'])).toMatchObject({ ok: false, reason: expect.stringContaining('the URI "javascript:alert(1)", which is no model URI') });
+    expect(parseJobResult(['{"version": "v2", "uri": "s3://m/v 2"}'])).toMatchObject({ ok: false });
+    expect(parseJobResult(['{"version": "v\\u00072"}'])).toMatchObject({ ok: false, reason: expect.stringContaining("control character") });
+  });
 });
 
 describe("matchTriggers", () => {

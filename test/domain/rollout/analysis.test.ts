@@ -6,7 +6,7 @@ import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.t
 import { rolloutStrategySchema, servingSchema, type RolloutStrategyInput } from "../../../src/api/v1alpha1/rollout.ts";
 import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
 import { effectiveComparisons, judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../../../src/domain/rollout/analysis.ts";
-import { compareVersions, quantileExcess } from "../../../src/domain/rollout/comparisons.ts";
+import { checkBound, compareVersions, quantileExcess } from "../../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
 import { binsFromCumulative } from "../../../src/domain/stats/index.ts";
 
@@ -156,5 +156,24 @@ describe("a whole analysis", () => {
     // no series yet: inconclusive
     const empty = new Map(queries.map((q) => [queryKey(q), { kind: "vector", samples: [] } as QueryResult]));
     expect(judgeAnalysis(plan, empty, st, atHoldEnd).outcome).toBe("Inconclusive");
+  });
+});
+
+describe("numbers people read in comparisons", () => {
+  it("shows float noise as 0, not 2.22045e-16, in the record and the message", () => {
+    // 0.3 - 0.1 - 0.2 is not 0 in floating point: the two versions are equal
+    const r = compareVersions({ signal: "latency", maxIncrease: 0 }, mean(0.1 + 0.2, 0.01, 1000), mean(0.3, 0.01, 1000), o);
+    expect(r.difference).toBe(0);
+    expect(JSON.stringify(r)).not.toMatch(/e-1[0-9]/);
+  });
+
+  it("rounds a bound's candidate and counts fractional samples (increase() over a window) whole", () => {
+    const [rec] = checkBound({ signal: "latency", max: 500 }, { state: "Value", value: 661.0301000000001, samples: 661.0301000000001, basis: { test: "none" } }, o);
+    expect(rec).toMatchObject({ outcome: "Failed", candidate: 661.03, candidateSamples: 661, message: "latency 661 is above the bound 500" });
+  });
+
+  it("writes a relative difference as a rounded percentage and a tiny p-value without an exponent", () => {
+    const r = compareVersions({ signal: "acc", maxRelativeDecrease: 0.02 }, rate(9200, 10000), rate(8500, 10000), o);
+    expect(r.message).toBe("acc -7.609 % is beyond the limit 0.02 (p < 0.0001)");
   });
 });

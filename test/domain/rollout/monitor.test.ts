@@ -109,8 +109,9 @@ describe("following promotions", () => {
   });
 
   it("summarises the rollout in progress", () => {
-    const p = plan(withCandidate("v2"), [{ name: "fraud-v2", version: "v2", phase: "Progressing", stepIndex: 1, weight: 25 }]);
-    expect(p.rollout).toEqual({ name: "fraud-v2", candidate: "v2", phase: "Progressing", stepIndex: 1, weight: 25 });
+    const p = plan(withCandidate("v2"), [{ name: "fraud-v2", version: "v2", phase: "Progressing", stepIndex: 1, step: "2/4", weight: 25 }]);
+    // the step as the rollout's messages count it, beside the index
+    expect(p.rollout).toEqual({ name: "fraud-v2", candidate: "v2", phase: "Progressing", stepIndex: 1, step: "2/4", weight: 25 });
     expect(p.versions?.find((v) => v.version === "v2")?.state).toBe("Candidate");
   });
 });
