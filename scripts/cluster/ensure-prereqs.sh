@@ -26,6 +26,12 @@ command -v ss >/dev/null 2>&1 || missing+=(iproute2)
 command -v pgrep >/dev/null 2>&1 || missing+=(procps)
 command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
 command -v lua5.1 >/dev/null 2>&1 || missing+=(lua5.1)   # the Argo CD health checks' tests (test/argocd)
+# the operator's image (npm run image, test/integration/image.test.ts): buildah builds it, podman
+# runs it with runc, debootstrap makes its base where no registry of images is reachable
+command -v buildah >/dev/null 2>&1 || missing+=(buildah)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+[ -x /usr/sbin/runc ] || command -v runc >/dev/null 2>&1 || missing+=(runc)
+[ -x /usr/sbin/debootstrap ] || command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing: ${missing[*]}"
