@@ -175,6 +175,27 @@ describe("the Helm chart", () => {
     expect(pod.spec.containers[0]?.ports.map((p) => p.name)).toContain(service.spec.ports[0]?.targetPort);
   });
 
+  it("installs the objects kubectl kustomize config/ installs: the same kinds and names, the same image, the metrics Service selecting the pods", async () => {
+    const r = await helm(["template", "model-guardian", CHART, "--namespace", "model-guardian-system"]);
+    expect(r.stderr).toBe("");
+    const chart = objectsOf(r.stdout);
+    const kustomized = objectsOf(await kubectlOk(["kustomize", join(ROOT, "config")]));
+    const ids = (objects: K8sObject[]) => objects.map((o) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`).sort();
+    // the Namespace is kustomize's own: helm creates it with --create-namespace, outside the release
+    expect(ids(kustomized.filter((o) => o.kind !== "Namespace"))).toEqual(ids(chart));
+    expect(ids(kustomized.filter((o) => o.kind === "Namespace"))).toEqual(["Namespace/model-guardian-system"]);
+    type Pod = { spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: { containers: { image: string; ports: { name: string }[] }[] } } } };
+    const deployment = (objects: K8sObject[]) => find(objects, "Deployment")[0] as unknown as Pod;
+    expect(deployment(kustomized).spec.template.spec.containers[0]?.image).toBe(deployment(chart).spec.template.spec.containers[0]?.image);
+    for (const objects of [chart, kustomized]) {
+      const service = find(objects, "Service")[0] as K8sObject & { spec: { selector: Record<string, string>; ports: { port: number; targetPort: string }[] } };
+      expect(service.metadata.labels).toMatchObject({ "app.kubernetes.io/name": "model-guardian", "app.kubernetes.io/component": "metrics" });
+      expect(deployment(objects).spec.template.metadata.labels).toMatchObject(service.spec.selector);
+      expect(service.spec.ports).toEqual([expect.objectContaining({ port: 8080, targetPort: "metrics" })]);
+      expect(deployment(objects).spec.template.spec.containers[0]?.ports.map((p) => p.name)).toContain("metrics");
+    }
+  });
+
   it("all namespaces: one ClusterRole with the rules of config/rbac/role.yaml", async () => {
     const objects = objectsOf(await render("mg", []));
     expect(find(objects, "Role")).toEqual([]);

@@ -45,6 +45,7 @@ describe("installing", () => {
       "clusterrolebinding.rbac.authorization.k8s.io/model-guardian",
       "serviceaccount/model-guardian",
       "deployment.apps/model-guardian",
+      "service/model-guardian-metrics",
     ])
       expect(r.stdout).toContain(`${object} serverside-applied (server dry run)`);
   });
