@@ -2,18 +2,21 @@
 // HTTP as a chart repository, added with `helm repo add` and installed from it; upgraded from a
 // previous version whose ModelMonitor CRD lacks a printer column and a field, which the upgrade
 // adds to the live CRD (CRDs are templates: Helm never upgrades a chart's crds/ folder); and
-// chart 0.1.0 (CRDs in crds/) upgraded to this one after the README's adoption of its CRDs.
+// chart 0.1.0 (CRDs in crds/) upgraded to this one after the README's adoption of its CRDs; and
+// the chart pushed to an OCI registry (distribution's, built from its Go module by
+// scripts/cluster/build-registry.sh) and installed from it with `helm install oci://...`.
 //
 // The local cluster is shared and its modelguardian.dev CRDs belong to cluster:up, so the charts
 // under test carry their CRDs in a group of this run's own (image-<run>.modelguardian.test),
 // deleted at the end; everything else in them is as shipped.
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { freePort } from "../../scripts/lib/wait.ts";
 import { env, kubectl, kubectlOk, ROOT, waitFor } from "./support.ts";
 
 const HELM = join(ROOT, ".cache/bin/helm");
@@ -74,12 +77,14 @@ const monitor = (name: string, extra: Record<string, unknown> = {}) =>
 
 let server: Server;
 let repoUrl = "";
+let repoDir = "";
 let previousChart: string | undefined; // chart 0.1.0 from git, when the history holds it
 
 beforeAll(async () => {
   await kubectlOk(["create", "namespace", ns]);
   const charts = join(work, "charts");
   const repo = join(work, "repo");
+  repoDir = repo;
   mkdirSync(repo, { recursive: true });
   // this version, and the "previous" one: its ModelMonitor CRD without the Version column and spec.suspend
   variant(join(ROOT, "charts/model-guardian"), join(charts, "current/model-guardian"), "files/crds", VERSION);
@@ -129,7 +134,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  for (const release of ["mg", "mg-old"]) await helm(["uninstall", release, "--namespace", ns]);
+  for (const release of ["mg", "mg-old", "mg-oci"]) await helm(["uninstall", release, "--namespace", ns]);
   await kubectl(["delete", "namespace", ns, "--wait=false"]);
   await kubectl(["delete", "crd", ...crdNames, "--ignore-not-found", "--wait=false"]);
   server?.close();
@@ -209,5 +214,61 @@ describe("the chart from a chart repository", () => {
     const crd = await liveCrd(`modelmonitors.${GROUP}`);
     expect(crd.metadata.annotations).toMatchObject({ "helm.sh/resource-policy": "keep", "meta.helm.sh/release-name": "mg-old" });
     expect((await kubectl(["get", `modelmonitors.${GROUP}`, "m3", "-n", ns])).code).toBe(0);
+  }, 300_000);
+});
+
+describe("the chart from an OCI registry", () => {
+  let registry: ChildProcess | undefined;
+  let host = "";
+  const podmanEnv = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? join(ROOT, "scripts/image/containers.conf") };
+  beforeAll(async () => {
+    const port = await freePort();
+    host = `127.0.0.1:${port}`;
+    const storage = join(work, "registry");
+    mkdirSync(storage, { recursive: true });
+    const config = join(work, "registry.yml");
+    writeFileSync(config, stringify({ version: 0.1, log: { level: "warn" }, storage: { filesystem: { rootdirectory: storage } }, http: { addr: host } }));
+    registry = spawn(join(ROOT, ".cache/bin/registry"), ["serve", config], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    registry.stderr!.on("data", (d) => (stderr += d));
+    await waitFor("the registry's /v2/", async () => {
+      if (registry!.exitCode !== null) throw new Error(`the registry exited: ${stderr}`);
+      return (await fetch(`http://${host}/v2/`).catch(() => undefined))?.ok;
+    }, 20_000, 100);
+  });
+  afterAll(() => {
+    registry?.kill();
+  });
+
+  it("helm push, helm show readme and helm install oci://", async () => {
+    const pushed = await helm(["push", join(repoDir, `model-guardian-${VERSION}.tgz`), `oci://${host}/charts`, "--plain-http"]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.stdout + pushed.stderr).toContain(`Pushed: ${host}/charts/model-guardian:${VERSION}`);
+    const digest = /Digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout + pushed.stderr)?.[1];
+    expect(digest).toBeDefined();
+    const readme = await helm(["show", "readme", `oci://${host}/charts/model-guardian`, "--version", VERSION, "--plain-http"]);
+    expect(readme.stdout).toMatch(/^# model-guardian/);
+    // the CRDs of this run's group belong to the release of the test above: this one leaves them alone
+    const installed = await helm(["install", "mg-oci", `oci://${host}/charts/model-guardian`, "--version", VERSION, "--plain-http", "--namespace", ns, "--set", `watchNamespaces={${ns}}`, "--set", "crds.install=false", "--wait", "--timeout", "120s"]);
+    expect(installed.stderr).toMatch(/^(Pulled: .*\nDigest: .*\n)?$/);
+    expect(installed.stdout).toMatch(/STATUS: deployed/);
+    expect(JSON.parse(await kubectlOk(["get", "deployment", "mg-oci", "-n", ns, "-o", "json"])).status.availableReplicas).toBe(1);
+    const history = await helm(["history", "mg-oci", "--namespace", ns, "-o", "json"]);
+    expect((JSON.parse(history.stdout) as { chart: string }[])[0]?.chart).toBe(`model-guardian-${VERSION}`);
+  }, 300_000);
+
+  it("podman pushes the operator's image to it and pulls it back by digest (when the image is built)", async (ctx) => {
+    const podman = (args: string[]) =>
+      new Promise<{ code: number; out: string }>((resolve) => execFile("podman", args, { env: podmanEnv, timeout: 180_000 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: stdout + stderr })));
+    if ((await podman(["image", "exists", "localhost/model-guardian:dev"])).code !== 0) ctx.skip(); // image.test.ts builds it
+    const target = `${host}/model-guardian:dev`;
+    const pushed = await podman(["push", "--tls-verify=false", "--digestfile", join(work, "digest"), "localhost/model-guardian:dev", target]);
+    expect(pushed.code, pushed.out).toBe(0);
+    const digest = readFileSync(join(work, "digest"), "utf8").trim();
+    const manifest = await fetch(`http://${host}/v2/model-guardian/manifests/${digest}`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } });
+    expect(manifest.status).toBe(200);
+    const pulled = await podman(["pull", "--tls-verify=false", `${host}/model-guardian@${digest}`]);
+    expect(pulled.code, pulled.out).toBe(0);
+    await podman(["rmi", `${host}/model-guardian@${digest}`]);
   }, 300_000);
 });
