@@ -22,6 +22,7 @@ import type { ModelServer } from "../../sim/model-server.ts";
 import { freePort } from "../../scripts/lib/wait.ts";
 import { apply, env, getJson, kubectl, kubectlOk, PROMETHEUS_URL, ROOT, startScrapedModel, stopScrapedModel, waitFor } from "./support.ts";
 
+// MG_IMAGE: another local tag to build and run (scripts/image/build.sh's IMAGE)
 const IMAGE = process.env.MG_IMAGE ?? "localhost/model-guardian:dev";
 const HELM = join(ROOT, ".cache/bin/helm");
 const CONTAINERS_CONF = join(ROOT, "scripts/image/containers.conf");
@@ -48,7 +49,7 @@ async function ensureImage(): Promise<{ ok: true; note: string } | { ok: false; 
   const started = Date.now();
   const built = await new Promise<number>((resolve) => {
     const log = createWriteStream(BUILD_LOG);
-    const child = spawn("bash", [join(ROOT, "scripts/image/build.sh")], { env: podmanEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", [join(ROOT, "scripts/image/build.sh")], { env: { ...podmanEnv, IMAGE }, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     child.on("error", () => resolve(-1));
