@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { crdFiles } from "../src/api/crd.ts";
 import { GROUP } from "../src/api/v1alpha1/common.ts";
 
-// crds/ is the source for kubectl and kustomize; the Helm chart carries the same files
-const dirs = [join(import.meta.dirname, "..", "crds"), join(import.meta.dirname, "..", "charts", "model-guardian", "crds")];
+// crds/ is the source for kubectl and kustomize; the Helm chart carries the same files in
+// files/crds/, rendered by its templates/crds.yaml
+const dirs = [join(import.meta.dirname, "..", "crds"), join(import.meta.dirname, "..", "charts", "model-guardian", "files", "crds")];
 const files = crdFiles();
 for (const dir of dirs) {
   await mkdir(dir, { recursive: true });
@@ -15,4 +16,4 @@ for (const dir of dirs) {
   }
   for (const [name, content] of files) await writeFile(join(dir, name), content);
 }
-console.log(`wrote ${files.size} CRDs to crds/ and charts/model-guardian/crds/`);
+console.log(`wrote ${files.size} CRDs to crds/ and charts/model-guardian/files/crds/`);

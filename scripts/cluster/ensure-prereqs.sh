@@ -28,6 +28,12 @@ command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
 command -v lua5.1 >/dev/null 2>&1 || missing+=(lua5.1)   # the Argo CD health checks' tests (test/argocd)
 [ -x /usr/bin/chromium ] || missing+=(chromium)   # the HTML report's browser test (test/integration/report-browser.test.ts)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)   # its text in screenshots
+# the operator's image (npm run image, test/integration/image.test.ts): buildah builds it, podman
+# runs it with runc, debootstrap makes its base where no registry of images is reachable
+command -v buildah >/dev/null 2>&1 || missing+=(buildah)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+[ -x /usr/sbin/runc ] || command -v runc >/dev/null 2>&1 || missing+=(runc)
+[ -x /usr/sbin/debootstrap ] || command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing: ${missing[*]}"

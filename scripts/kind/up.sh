@@ -118,15 +118,15 @@ hm upgrade --install prometheus "$PROMETHEUS_CHART" --version "$PROMETHEUS_CHART
 
 # --- 5. the operator --------------------------------------------------------------------
 step "5/6 The operator: helm upgrade --install charts/model-guardian ($OPERATOR_IMAGE, PROMETHEUS_URL=$PROMETHEUS_URL)"
-# helm installs a chart's crds/ only on the first install and never updates them: apply them
-# ourselves (server-side, like scripts/cluster/up.sh), so a second run brings changed CRDs too
-kc apply --server-side --force-conflicts --field-manager=model-guardian-kind-up -f "$root/charts/model-guardian/crds/"
+# the CRDs applied by this script (server-side, like scripts/cluster/up.sh), not by the release
+# (crds.install=false): a cluster made by an earlier run has them without Helm's ownership
+kc apply --server-side --force-conflicts --field-manager=model-guardian-kind-up -f "$root/crds/"
 kc wait --for=condition=Established --timeout=60s \
   crd/modelmonitors.modelguardian.dev crd/retrainpolicies.modelguardian.dev crd/modelrollouts.modelguardian.dev
 existed=0
 helm --kube-context "$CONTEXT" status model-guardian --namespace "$OPERATOR_NAMESPACE" >/dev/null 2>&1 && existed=1
 hm upgrade --install model-guardian "$root/charts/model-guardian" \
-  --namespace "$OPERATOR_NAMESPACE" --create-namespace --skip-crds \
+  --namespace "$OPERATOR_NAMESPACE" --create-namespace --set crds.install=false \
   --set image.repository=model-guardian --set image.tag=dev --set image.pullPolicy=Never \
   --set prometheus.url="$PROMETHEUS_URL" --wait --timeout 5m
 if [ "$existed" = 1 ]; then

@@ -6,7 +6,7 @@ import { buildCrd, crdFiles, RESOURCES, toPortableYaml, toStructural } from "../
 import { modelMonitorSpecSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
 
 const dir = join(import.meta.dirname, "..", "..", "crds");
-const chartDir = join(import.meta.dirname, "..", "..", "charts", "model-guardian", "crds");
+const chartDir = join(import.meta.dirname, "..", "..", "charts", "model-guardian", "files", "crds");
 
 describe("generated CRDs", () => {
   it("crds/ is exactly what `npm run crds` generates from the zod schemas", async () => {

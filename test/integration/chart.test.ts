@@ -4,7 +4,7 @@
 // installs and uninstalls on the local cluster, and its per-namespace Roles are enough for the
 // operator to run in the namespaces it watches and nowhere else.
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
@@ -66,6 +66,31 @@ describe("the Helm chart", () => {
       expect(r.stdout + r.stderr).not.toMatch(/\[(WARNING|ERROR)\]/);
       expect(r.code).toBe(0);
     }
+  });
+
+  it("renders offline without --kube-version (helm's default is the Kubernetes it was built for) and shows a README", async () => {
+    const r = await helm(["template", "mg", CHART]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const readme = await helm(["show", "readme", CHART]);
+    expect(readme.stdout).toMatch(/^# model-guardian\n/);
+    expect(readme.stdout).toContain("crds.install");
+  });
+
+  it("renders the CRDs of crds/ as templates, kept on uninstall; crds.install=false renders none", async () => {
+    const crds = find(objectsOf(await render("mg", [])), "CustomResourceDefinition") as (K8sObject & { metadata: { annotations?: Record<string, string> } })[];
+    const shippedCrds = readdirSync(join(ROOT, "crds")).filter((f) => f.endsWith(".yaml")).sort();
+    expect(crds.map((c) => c.metadata.name).sort()).toEqual(shippedCrds.map((f) => f.replace(/^modelguardian\.dev_(\w+)\.yaml$/, "$1.modelguardian.dev")).sort());
+    for (const crd of crds) {
+      const { labels, annotations, ...metadata } = crd.metadata;
+      expect(annotations).toEqual({ "helm.sh/resource-policy": "keep" });
+      expect(labels).toMatchObject({ "app.kubernetes.io/name": "model-guardian" });
+      const file = parse(readFileSync(join(ROOT, "crds", `modelguardian.dev_${crd.metadata.name.split(".")[0]}.yaml`), "utf8"));
+      expect({ ...crd, metadata }).toEqual(file); // the same object, "{{selector}}" in a description included
+    }
+    const noKeep = find(objectsOf(await render("mg", ["--set", "crds.keep=false", "--set", "crds.annotations.team=ml"])), "CustomResourceDefinition")[0] as K8sObject & { metadata: { annotations?: Record<string, string> } };
+    expect(noKeep.metadata.annotations).toEqual({ team: "ml" });
+    expect(find(objectsOf(await render("mg", ["--set", "crds.install=false"])), "CustomResourceDefinition")).toEqual([]);
   });
 
   it.each([
@@ -148,6 +173,27 @@ describe("the Helm chart", () => {
     expect(monitor.endpoints).toEqual([expect.objectContaining({ port: service.spec.ports[0]?.name, honorLabels: true })]);
     expect(pod.metadata.labels).toMatchObject(service.spec.selector);
     expect(pod.spec.containers[0]?.ports.map((p) => p.name)).toContain(service.spec.ports[0]?.targetPort);
+  });
+
+  it("installs the objects kubectl kustomize config/ installs: the same kinds and names, the same image, the metrics Service selecting the pods", async () => {
+    const r = await helm(["template", "model-guardian", CHART, "--namespace", "model-guardian-system"]);
+    expect(r.stderr).toBe("");
+    const chart = objectsOf(r.stdout);
+    const kustomized = objectsOf(await kubectlOk(["kustomize", join(ROOT, "config")]));
+    const ids = (objects: K8sObject[]) => objects.map((o) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`).sort();
+    // the Namespace is kustomize's own: helm creates it with --create-namespace, outside the release
+    expect(ids(kustomized.filter((o) => o.kind !== "Namespace"))).toEqual(ids(chart));
+    expect(ids(kustomized.filter((o) => o.kind === "Namespace"))).toEqual(["Namespace/model-guardian-system"]);
+    type Pod = { spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: { containers: { image: string; ports: { name: string }[] }[] } } } };
+    const deployment = (objects: K8sObject[]) => find(objects, "Deployment")[0] as unknown as Pod;
+    expect(deployment(kustomized).spec.template.spec.containers[0]?.image).toBe(deployment(chart).spec.template.spec.containers[0]?.image);
+    for (const objects of [chart, kustomized]) {
+      const service = find(objects, "Service")[0] as K8sObject & { spec: { selector: Record<string, string>; ports: { port: number; targetPort: string }[] } };
+      expect(service.metadata.labels).toMatchObject({ "app.kubernetes.io/name": "model-guardian", "app.kubernetes.io/component": "metrics" });
+      expect(deployment(objects).spec.template.metadata.labels).toMatchObject(service.spec.selector);
+      expect(service.spec.ports).toEqual([expect.objectContaining({ port: 8080, targetPort: "metrics" })]);
+      expect(deployment(objects).spec.template.spec.containers[0]?.ports.map((p) => p.name)).toContain("metrics");
+    }
   });
 
   it("all namespaces: one ClusterRole with the rules of config/rbac/role.yaml", async () => {
@@ -254,9 +300,14 @@ describe("the Helm chart", () => {
 
   it("installs on the local cluster (pods run on the kwok node) and uninstalls without a trace", async () => {
     const release = `mg-${Math.random().toString(36).slice(2, 8)}`;
-    const installed = await helm(["install", release, CHART, "--namespace", ns, "--skip-crds", "--wait", "--timeout", "90s"]);
+    // the local cluster's CRDs come from crds/ (cluster:up), not from a release: crds.install=false
+    const installed = await helm(["install", release, CHART, "--namespace", ns, "--set", "crds.install=false", "--wait", "--timeout", "90s"]);
     expect(installed.stderr).toBe("");
     expect(installed.stdout).toMatch(/STATUS: deployed/);
+    // NOTES.txt: what was installed and how to see that it works
+    expect(installed.stdout).toContain(`model-guardian 0.1.0 is installed as release ${release} in namespace ${ns}`);
+    expect(installed.stdout).toContain(`kubectl -n ${ns} rollout status deployment/${release}`);
+    expect(installed.stdout).toContain("no CRDs (crds.install=false)");
     const deployment = JSON.parse((await kubectl(["get", "deployment", release, "-n", ns, "-o", "json"])).stdout);
     expect(deployment.status.availableReplicas).toBe(1);
     const uninstalled = await helm(["uninstall", release, "--namespace", ns, "--wait"]);

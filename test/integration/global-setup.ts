@@ -1,5 +1,5 @@
 // Integration tests run against the real local control plane: start it when it is not running,
-// and build helm and Traefik when they are not built yet.
+// and build helm, the OCI registry and Traefik when they are not built yet.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -19,6 +19,8 @@ export default function setup(project: TestProject) {
   execFileSync("bash", [join(root, "scripts/cluster/up.sh")], { stdio: "inherit", cwd: root });
   // helm, for the chart's tests, built from its Go module like the control plane
   execFileSync("bash", [join(root, "scripts/cluster/build-helm.sh")], { stdio: "inherit", cwd: root });
+  // distribution's registry, the OCI registry chart-repo.test.ts pushes the chart to (~5 min cold)
+  execFileSync("bash", [join(root, "scripts/cluster/build-registry.sh")], { stdio: "inherit", cwd: root });
   execFileSync("bash", [join(root, "scripts/cluster/prometheus-operator-crds.sh")], { stdio: "inherit", cwd: root }); // PrometheusRule, ServiceMonitor CRDs for chart.test.ts
   execFileSync("bash", [join(root, "scripts/cluster/istio-crds.sh")], { stdio: "inherit", cwd: root }); // VirtualService, DestinationRule for the Istio router's tests
   execFileSync("bash", [join(root, "scripts/cluster/kserve-crds.sh")], { stdio: "inherit", cwd: root }); // InferenceService for the KServe router's tests

@@ -1,6 +1,6 @@
 // What a user installs: the kustomize bases as the API server sees them, and the operator
-// started from production dependencies only, copied the way the Dockerfile copies them (no
-// container engine runs here, so the image itself is not built: see the README).
+// started from production dependencies only, copied the way the Dockerfile copies them (the
+// image itself is built and run by image.test.ts).
 import { execFile } from "node:child_process";
 import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -45,6 +45,7 @@ describe("installing", () => {
       "clusterrolebinding.rbac.authorization.k8s.io/model-guardian",
       "serviceaccount/model-guardian",
       "deployment.apps/model-guardian",
+      "service/model-guardian-metrics",
     ])
       expect(r.stdout).toContain(`${object} serverside-applied (server dry run)`);
   });

@@ -80,3 +80,10 @@ model-guardian.leaseRules (test/integration/chart.test.ts compares the rule sets
   resources: ["leases"]
   verbs: ["get", "create", "update"]
 {{- end -}}
+
+{{/* the CRDs are cluster-wide and outlive a release: no instance label */}}
+{{- define "model-guardian.crdLabels" -}}
+app.kubernetes.io/name: model-guardian
+app.kubernetes.io/part-of: model-guardian
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end -}}
