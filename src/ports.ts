@@ -4,7 +4,7 @@ import type { QueryRequest, QueryResult } from "./domain/observation.ts";
 import type { MonitorEvent } from "./domain/events.ts";
 import type { CreateOutcome } from "./domain/remediation/plan.ts";
 import type { LeaseView } from "./domain/leader.ts";
-import type { ReportConfigMap } from "./domain/report.ts";
+import type { ReportConfigMap } from "./domain/monitor/report.ts";
 import type { LiveWeights, RolloutEffect, WorkloadState } from "./domain/rollout/machine.ts";
 import type { ServingSpec, Weights } from "./api/v1alpha1/rollout.ts";
 import type { ModelMonitorStatus } from "./api/v1alpha1/modelmonitor.ts";

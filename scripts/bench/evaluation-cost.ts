@@ -2,7 +2,7 @@
 // decide), with made-up Prometheus answers, to size one replica for 10,000 monitors.
 // `npm run bench:evaluation`
 import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
-import { decide, planEvaluation, planQueries } from "../../src/domain/evaluate.ts";
+import { decide, planEvaluation, planQueries } from "../../src/domain/monitor/evaluate.ts";
 import { queryKey } from "../../src/domain/observation.ts";
 import { standinAnswer } from "./standin-prometheus.ts";
 import type { Finding, RemediationStatus } from "../../src/api/v1alpha1/modelmonitor.ts";

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { modelMonitorSpecSchema, type ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
 import { modelRolloutSpecSchema, modelRolloutStatusSchema, type ModelRolloutSpec, type ModelRolloutStatus, type ServingSpec } from "../api/v1alpha1/rollout.ts";
-import { HTML_REPORT_KEY, REPORT_KEY } from "../domain/report.ts";
+import { HTML_REPORT_KEY, REPORT_KEY } from "../domain/monitor/report.ts";
 import { planVerb, type RolloutVerb } from "../domain/rollout/actions.ts";
 import { strategyOf } from "../domain/rollout/strategy.ts";
 import { HELP, parseCommandLine, type Connection, type Resource } from "./args.ts";

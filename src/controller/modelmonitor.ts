@@ -13,22 +13,22 @@ import {
   type ModelMonitorStatus,
 } from "../api/v1alpha1/modelmonitor.ts";
 import { durationMs } from "../domain/duration.ts";
-import { decide, planEvaluation, planLookups, planQueries } from "../domain/evaluate.ts";
+import { decide, planEvaluation, planLookups, planQueries } from "../domain/monitor/evaluate.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { planMonitorRollout, rolloutViewOf, type RolloutView } from "../domain/rollout/monitor.ts";
 import { isTerminal } from "../domain/rollout/machine.ts";
-import { effectiveIntervalMs, evaluationDue, evaluationIntervalMs, invalidSpecStatus, lastEvaluation, suspendedStatus, waitingForCredentials, type ProcessView } from "../domain/lifecycle.ts";
-import { DEFAULT_VALUES_MAX_AGE_MS, statusWrite, valuesRefreshMs } from "../domain/status-writes.ts";
+import { effectiveIntervalMs, evaluationDue, evaluationIntervalMs, invalidSpecStatus, lastEvaluation, suspendedStatus, waitingForCredentials, type ProcessView } from "../domain/monitor/lifecycle.ts";
+import { DEFAULT_VALUES_MAX_AGE_MS, statusWrite, valuesRefreshMs } from "../domain/monitor/status-writes.ts";
 import { queryKey, type QueryRequest, type QueryResult } from "../domain/observation.ts";
 import { queryLogOf } from "../domain/log-lines.ts";
 import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
 import { jobsAwaitingResult, parseJobResult, type JobView } from "../domain/remediation/job.ts";
 import type { JobLimits } from "../domain/remediation/job-limits.ts";
 import { planRemediation, settleRemediation, type CreateOutcome, type PolicyView, type RemediationResult } from "../domain/remediation/plan.ts";
-import { countEvaluation, renderGovernanceReport, reportConfigMap, reportDue, seriesConfigMap } from "../domain/report.ts";
+import { countEvaluation, renderGovernanceReport, reportConfigMap, reportDue, seriesConfigMap } from "../domain/monitor/report.ts";
 import { reportDetails, type ReportDetails } from "../domain/analysis/report-details.ts";
-import { renderHtmlReport, rolloutSummaryOf, type RolloutSummary } from "../domain/report-html.ts";
-import { appendAll, MAX_SERIES_POINTS, parseSeries, pointOf, SERIES_FLUSH_MS, SERIES_KEY, type ReportSeries, type SeriesPoint } from "../domain/report-series.ts";
+import { renderHtmlReport, rolloutSummaryOf, type RolloutSummary } from "../domain/monitor/report-html.ts";
+import { appendAll, MAX_SERIES_POINTS, parseSeries, pointOf, SERIES_FLUSH_MS, SERIES_KEY, type ReportSeries, type SeriesPoint } from "../domain/monitor/report-series.ts";
 import type { Clock, EventSink, JobsPort, MetricsSource, MonitorTelemetry, ObjectRef, ReportPort, StatusWriter } from "../ports.ts";
 import { formatIssues } from "../api/validation.ts";
 import { persistOwnedStatus } from "./persist.ts";

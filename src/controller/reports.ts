@@ -3,8 +3,8 @@
 // ConfigMap the monitor's status names (the text written on schedule, never re-rendered).
 // The read-only web view: GET /ui/ is an index of every watched monitor, GET /ui/<namespace>/<monitor>
 // its latest HTML report from the same ConfigMap. Nothing here writes; no Secret is read.
-import { HTML_REPORT_KEY, REPORT_KEY } from "../domain/report.ts";
-import { monitorRowOf, renderReportIndex } from "../domain/report-index.ts";
+import { HTML_REPORT_KEY, REPORT_KEY } from "../domain/monitor/report.ts";
+import { monitorRowOf, renderReportIndex } from "../domain/monitor/report-index.ts";
 import type { KubeObject } from "./reconciler.ts";
 
 export interface ReportLookup {

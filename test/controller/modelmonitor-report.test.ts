@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { ModelMonitorReconciler } from "../../src/controller/modelmonitor.ts";
 import type { KubeObject } from "../../src/controller/reconciler.ts";
 import { reportResponse, webViewResponse } from "../../src/controller/reports.ts";
-import { parseSeries, SERIES_FLUSH_MS } from "../../src/domain/report-series.ts";
+import { parseSeries, SERIES_FLUSH_MS } from "../../src/domain/monitor/report-series.ts";
 import type { MonitorEvent } from "../../src/domain/events.ts";
 import type { QueryResult } from "../../src/domain/observation.ts";
 import type { ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";

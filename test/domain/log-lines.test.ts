@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { modelMonitorStatusSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
 import { eventLogLine, queryLogOf, REPEAT_QUIET_MS } from "../../src/domain/log-lines.ts";
-import { transitionEvents } from "../../src/domain/monitor-health.ts";
+import { transitionEvents } from "../../src/domain/monitor/monitor-health.ts";
 import { isTerminal } from "../../src/domain/rollout/machine.ts";
 import { RolloutHarness } from "./rollout/support.ts";
 

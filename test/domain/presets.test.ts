@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
 import { effectiveRules } from "../../src/domain/presets.ts";
-import { planEvaluation, planQueries } from "../../src/domain/evaluate.ts";
+import { planEvaluation, planQueries } from "../../src/domain/monitor/evaluate.ts";
 
 const base = {
   model: { name: "m" },

@@ -2,7 +2,7 @@
 // apply under the operator's field manager (idempotent); a ConfigMap that is not the monitor's
 // is never written. Read back for the HTTP endpoint.
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
-import { reportOverwriteRefusal, type ReportConfigMap } from "../../domain/report.ts";
+import { reportOverwriteRefusal, type ReportConfigMap } from "../../domain/monitor/report.ts";
 import type { ReportPort } from "../../ports.ts";
 import { apiMessage, COMPONENT } from "./client.ts";
 

@@ -10,7 +10,7 @@
 import type { ModelMonitorSpec } from "../../api/v1alpha1/modelmonitor.ts";
 import { credentialsAllowed, type SecretMetadata } from "../../domain/credentials.ts";
 import { durationMs } from "../../domain/duration.ts";
-import { CREDENTIALS_RETRY_MS } from "../../domain/lifecycle.ts";
+import { CREDENTIALS_RETRY_MS } from "../../domain/monitor/lifecycle.ts";
 import type { QueryRequest, QueryResult } from "../../domain/observation.ts";
 import type { MetricsSource } from "../../ports.ts";
 import { Limiter, PrometheusClient, type PrometheusAuth, type TaskLimiter } from "./client.ts";

@@ -3,7 +3,7 @@
 import type { ModelMonitorSpec, SignalSpec } from "../../api/v1alpha1/modelmonitor.ts";
 import type { AnalysisOutcome, AnalysisRecord, BoundSpec, ComparisonRecord, ComparisonSpec, RolloutStrategy } from "../../api/v1alpha1/rollout.ts";
 import { promDuration } from "../duration.ts";
-import { versionSelector } from "../evaluate.ts";
+import { versionSelector } from "../monitor/evaluate.ts";
 import { queryKey, type QueryRequest } from "../observation.ts";
 import { signalQueries } from "../signals.ts";
 import type { Queries, Results } from "../analysis/plan.ts";

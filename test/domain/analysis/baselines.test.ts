@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorSpecInput, type ModelMonitorStatus } from "../../../src/api/v1alpha1/modelmonitor.ts";
-import { decide, planEvaluation, planQueries } from "../../../src/domain/evaluate.ts";
+import { decide, planEvaluation, planQueries } from "../../../src/domain/monitor/evaluate.ts";
 import { queryKey, type QueryRequest, type QueryResult } from "../../../src/domain/observation.ts";
 import { neededSamples } from "../../../src/domain/analysis/baselines.ts";
 

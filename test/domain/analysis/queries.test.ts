@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorSpecInput } from "../../../src/api/v1alpha1/modelmonitor.ts";
 import { LOOKUP_MAX_MS, MAX_SHOWN_EXPR, metricLookup, shownExpr } from "../../../src/domain/analysis/queries.ts";
-import { decide, planEvaluation, planLookups, planQueries } from "../../../src/domain/evaluate.ts";
+import { decide, planEvaluation, planLookups, planQueries } from "../../../src/domain/monitor/evaluate.ts";
 import { queryKey, type QueryRequest, type QueryResult, type Sample } from "../../../src/domain/observation.ts";
 
 const T0 = Date.parse("2026-11-01T00:00:00Z");

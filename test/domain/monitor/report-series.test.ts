@@ -1,8 +1,8 @@
 // The HTML report's history: a point per evaluation from its status, bounded in points and
 // bytes, read back from the ConfigMap without trusting it.
 import { describe, expect, it } from "vitest";
-import { modelMonitorStatusSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
-import { appendAll, appendPoint, MAX_SERIES_BYTES, MAX_SERIES_POINTS, parseSeries, pointOf, serializeSeries, type ReportSeries } from "../../src/domain/report-series.ts";
+import { modelMonitorStatusSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
+import { appendAll, appendPoint, MAX_SERIES_BYTES, MAX_SERIES_POINTS, parseSeries, pointOf, serializeSeries, type ReportSeries } from "../../../src/domain/monitor/report-series.ts";
 
 const T0 = Date.parse("2026-03-08T00:00:00Z");
 const status = modelMonitorStatusSchema.parse({

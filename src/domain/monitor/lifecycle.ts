@@ -1,10 +1,10 @@
 // Decisions about a monitor that come before (or instead of) an evaluation: is one due, and
 // what status an invalid or suspended monitor gets. Pure, like the evaluation itself.
-import type { ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
-import { setConditions } from "./conditions.ts";
+import type { ModelMonitorStatus } from "../../api/v1alpha1/modelmonitor.ts";
+import { setConditions } from "../conditions.ts";
 import { EVALUATE_ANNOTATION, REPIN_ANNOTATION } from "./evaluate.ts";
-import { EventReason, type MonitorEvent } from "./events.ts";
-import { stableHash } from "./identifiers.ts";
+import { EventReason, type MonitorEvent } from "../events.ts";
+import { stableHash } from "../identifiers.ts";
 import { latestPossibleEvaluation } from "./status-writes.ts";
 
 export type Due = { due: true } | { due: false; afterMs: number };

@@ -2,12 +2,12 @@
 // embedding check, segment, fairness check and rollout; thresholds and baselines drawn; findings
 // circled; no script and no external reference; every hostile label shown as text; bounded size.
 import { describe, expect, it } from "vitest";
-import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
-import type { ReportDetails } from "../../src/domain/analysis/report-details.ts";
-import { renderHtmlReport, rolloutSummaryOf, type HtmlReportInput, type RolloutSummary } from "../../src/domain/report-html.ts";
-import { esc } from "../../src/domain/report-svg.ts";
-import { appendPoint, pointOf, type ReportSeries } from "../../src/domain/report-series.ts";
-import { assertOnlyOwnMarkup, HOSTILE_LABELS } from "../fixtures/hostile-labels.ts";
+import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorStatus } from "../../../src/api/v1alpha1/modelmonitor.ts";
+import type { ReportDetails } from "../../../src/domain/analysis/report-details.ts";
+import { renderHtmlReport, rolloutSummaryOf, type HtmlReportInput, type RolloutSummary } from "../../../src/domain/monitor/report-html.ts";
+import { esc } from "../../../src/domain/monitor/report-svg.ts";
+import { appendPoint, pointOf, type ReportSeries } from "../../../src/domain/monitor/report-series.ts";
+import { assertOnlyOwnMarkup, HOSTILE_LABELS } from "../../fixtures/hostile-labels.ts";
 
 const NOW = Date.parse("2026-03-08T12:00:00Z");
 const MIN = 60_000;

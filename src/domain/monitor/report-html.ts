@@ -4,11 +4,11 @@
 // reference and current distributions and the score over time; segments as small multiples;
 // fairness groups against the ratio; versions and rollouts; Jobs; recommendations. Every text
 // from a spec, a label or a status goes through esc(). Pure and deterministic.
-import type { Finding, ModelMonitorSpec, ModelMonitorStatus, RuleSpec } from "../api/v1alpha1/modelmonitor.ts";
-import { HEALTH_STATES } from "../api/v1alpha1/modelmonitor.ts";
-import type { AnalysisRecord } from "../api/v1alpha1/rollout.ts";
-import type { FairnessGroups, FeatureDistribution, ReportDetails } from "./analysis/report-details.ts";
-import { namedRules } from "./presets.ts";
+import type { Finding, ModelMonitorSpec, ModelMonitorStatus, RuleSpec } from "../../api/v1alpha1/modelmonitor.ts";
+import { HEALTH_STATES } from "../../api/v1alpha1/modelmonitor.ts";
+import type { AnalysisRecord } from "../../api/v1alpha1/rollout.ts";
+import type { FairnessGroups, FeatureDistribution, ReportDetails } from "../analysis/report-details.ts";
+import { namedRules } from "../presets.ts";
 import { recommendedActions, type ReportInput } from "./report.ts";
 export { HTML_REPORT_KEY } from "./report.ts";
 import { COLORS, barPlot, esc, fmt, resetIds, timeline, timePlot, type LineSeries, type Marker, type ThresholdLine, type TimePoint } from "./report-svg.ts";

@@ -5,20 +5,20 @@
 // The reconciler runs the queries (then the lookups, added to the same results) in between. The checks themselves are the reusable analysis
 // core (domain/analysis); this file adds what is the monitor's own: its selector, the memory
 // kept in status (pins, pending breaches, first-seen times), health, conditions and history.
-import type { HistoryEntry, ModelMonitorSpec, ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
-import { analyse } from "./analysis/analyse.ts";
-import { declaredPins } from "./analysis/baselines.ts";
-import { analysisQueries, planAnalysis, type AnalysisPlan, type Results, type Selector } from "./analysis/plan.ts";
-import { planMetricLookups } from "./analysis/queries.ts";
-import { matchers } from "./promql.ts";
-import { setConditions } from "./conditions.ts";
-import type { MonitorEvent } from "./events.ts";
-import { findingKey } from "./findings.ts";
+import type { HistoryEntry, ModelMonitorSpec, ModelMonitorStatus } from "../../api/v1alpha1/modelmonitor.ts";
+import { analyse } from "../analysis/analyse.ts";
+import { declaredPins } from "../analysis/baselines.ts";
+import { analysisQueries, planAnalysis, type AnalysisPlan, type Results, type Selector } from "../analysis/plan.ts";
+import { planMetricLookups } from "../analysis/queries.ts";
+import { matchers } from "../promql.ts";
+import { setConditions } from "../conditions.ts";
+import type { MonitorEvent } from "../events.ts";
+import { findingKey } from "../findings.ts";
 import { healthOf, monitorConditions, transitionEvents, unjudgedLine, unjudgedRules } from "./monitor-health.ts";
-import type { QueryRequest } from "./observation.ts";
-import { forPeople, human } from "./format.ts";
-import { namedRules } from "./presets.ts";
-import { severityRank } from "./stats/severity.ts";
+import type { QueryRequest } from "../observation.ts";
+import { forPeople, human } from "../format.ts";
+import { namedRules } from "../presets.ts";
+import { severityRank } from "../stats/severity.ts";
 
 /** Evaluations kept in status.history: enough to see the latest trend in kubectl describe, short enough to fit a screen (the report counts every evaluation of its period). */
 export const HISTORY_LIMIT = 6;

@@ -2,13 +2,13 @@
 // Markdown: KPIs per signal and segment, drift, findings, the trend of the period, what the
 // operator did and what people should do next. Pure and deterministic: the same input renders
 // the same text, so reports can be diffed and stored as evidence.
-import type { DriftSpec, DriftStatus, Finding, Health, ModelMonitorSpec, ModelMonitorStatus, SignalSpec } from "../api/v1alpha1/modelmonitor.ts";
-import { HEALTH_STATES } from "../api/v1alpha1/modelmonitor.ts";
-import { TERMINAL_PHASES } from "../api/v1alpha1/rollout.ts";
-import { API_VERSION } from "../api/v1alpha1/common.ts";
-import { durationMs } from "./duration.ts";
-import { human } from "./format.ts";
-import { LABEL, MANAGED_BY, stableHash } from "./identifiers.ts";
+import type { DriftSpec, DriftStatus, Finding, Health, ModelMonitorSpec, ModelMonitorStatus, SignalSpec } from "../../api/v1alpha1/modelmonitor.ts";
+import { HEALTH_STATES } from "../../api/v1alpha1/modelmonitor.ts";
+import { TERMINAL_PHASES } from "../../api/v1alpha1/rollout.ts";
+import { API_VERSION } from "../../api/v1alpha1/common.ts";
+import { durationMs } from "../duration.ts";
+import { human } from "../format.ts";
+import { LABEL, MANAGED_BY, stableHash } from "../identifiers.ts";
 import { SERIES_KEY, serializeSeries, type ReportSeries } from "./report-series.ts";
 
 export interface ReportInput {

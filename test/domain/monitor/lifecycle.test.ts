@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { modelMonitorStatusSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
-import { evaluationDue, MAX_START_SPREAD_MS } from "../../src/domain/lifecycle.ts";
+import { modelMonitorStatusSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
+import { evaluationDue, MAX_START_SPREAD_MS } from "../../../src/domain/monitor/lifecycle.ts";
 
 const T = Date.parse("2026-11-01T00:00:00Z");
 const status = (extra: Record<string, unknown> = {}) =>

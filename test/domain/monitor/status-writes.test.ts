@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { modelMonitorStatusSchema, type ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
-import { evaluationDue, lastEvaluation } from "../../src/domain/lifecycle.ts";
-import { latestPossibleEvaluation, monitorStateOf, statusWrite, valuesRefreshMs } from "../../src/domain/status-writes.ts";
+import { modelMonitorStatusSchema, type ModelMonitorStatus } from "../../../src/api/v1alpha1/modelmonitor.ts";
+import { evaluationDue, lastEvaluation } from "../../../src/domain/monitor/lifecycle.ts";
+import { latestPossibleEvaluation, monitorStateOf, statusWrite, valuesRefreshMs } from "../../../src/domain/monitor/status-writes.ts";
 
 const T = Date.parse("2026-11-01T00:00:00Z");
 const MINUTE = 60_000;

@@ -3,8 +3,8 @@
 // the operator in memory and in the report's ConfigMap (key series.json), never in status:
 // status stays small at 10,000 monitors. Bounded twice: at most MAX_SERIES_POINTS points, and
 // the oldest are dropped while its JSON exceeds MAX_SERIES_BYTES. Pure.
-import type { Health, ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
-import { HEALTH_STATES } from "../api/v1alpha1/modelmonitor.ts";
+import type { Health, ModelMonitorStatus } from "../../api/v1alpha1/modelmonitor.ts";
+import { HEALTH_STATES } from "../../api/v1alpha1/modelmonitor.ts";
 
 /** The ConfigMap key of the series: `kubectl get cm <monitor>-report -o jsonpath='{.data.series\.json}'`. */
 export const SERIES_KEY = "series.json";

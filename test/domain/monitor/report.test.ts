@@ -1,9 +1,9 @@
 // The governance report: the right numbers in the right rows, the period applied to history and
 // actions, one recommendation per problem, safe Markdown, and the same text for the same input.
 import { describe, expect, it } from "vitest";
-import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
-import type { ActionRecord } from "../../src/api/v1alpha1/retrainpolicy.ts";
-import { boundedReport, recommendedActions, renderGovernanceReport, reportConfigMapName, reportDue, reportOverwriteRefusal, type ReportInput } from "../../src/domain/report.ts";
+import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorStatus } from "../../../src/api/v1alpha1/modelmonitor.ts";
+import type { ActionRecord } from "../../../src/api/v1alpha1/retrainpolicy.ts";
+import { boundedReport, recommendedActions, renderGovernanceReport, reportConfigMapName, reportDue, reportOverwriteRefusal, type ReportInput } from "../../../src/domain/monitor/report.ts";
 
 const NOW = Date.parse("2026-03-08T12:00:00Z");
 const WEEK_AGO = Date.parse("2026-03-01T12:00:00Z");

@@ -1,8 +1,8 @@
 // The evaluation core, tick by tick, with Prometheus answers made up per query: no I/O, no time passing.
 import { describe, expect, it } from "vitest";
-import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorSpecInput, type ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
-import { decide, planEvaluation, planQueries, REPIN_ANNOTATION } from "../../src/domain/evaluate.ts";
-import { queryKey, type QueryRequest, type QueryResult, type Sample } from "../../src/domain/observation.ts";
+import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorSpecInput, type ModelMonitorStatus } from "../../../src/api/v1alpha1/modelmonitor.ts";
+import { decide, planEvaluation, planQueries, REPIN_ANNOTATION } from "../../../src/domain/monitor/evaluate.ts";
+import { queryKey, type QueryRequest, type QueryResult, type Sample } from "../../../src/domain/observation.ts";
 
 type Answer = (q: QueryRequest) => QueryResult;
 const T0 = Date.parse("2026-11-01T00:00:00Z");
@@ -476,8 +476,8 @@ describe("coverage: a rule that cannot be judged is never Healthy", () => {
 
 describe("the first evaluation", () => {
   it("is no HealthRecovered 'none -> Healthy'; a later recovery is", async () => {
-    const { transitionEvents } = await import("../../src/domain/monitor-health.ts");
-    const { modelMonitorStatusSchema } = await import("../../src/api/v1alpha1/modelmonitor.ts");
+    const { transitionEvents } = await import("../../../src/domain/monitor/monitor-health.ts");
+    const { modelMonitorStatusSchema } = await import("../../../src/api/v1alpha1/modelmonitor.ts");
     const none = modelMonitorStatusSchema.parse({});
     const healthy = modelMonitorStatusSchema.parse({ health: "Healthy" });
     const critical = modelMonitorStatusSchema.parse({ health: "Critical", findings: [{ type: "Threshold", severity: "critical", source: "accuracy", description: "accuracy 0.7 is under its minimum 0.8", since: "2026-12-01T00:00:00Z" }] });

@@ -1,9 +1,9 @@
 // The web view's index: a row per monitor with its health, coverage, rollout and report link,
 // every value from a spec or status escaped, bounded at MAX_INDEX_ROWS rows.
 import { describe, expect, it } from "vitest";
-import { MAX_INDEX_ROWS, monitorRowOf, renderReportIndex } from "../../src/domain/report-index.ts";
-import { esc } from "../../src/domain/report-svg.ts";
-import { assertOnlyOwnMarkup, HOSTILE_LABELS } from "../fixtures/hostile-labels.ts";
+import { MAX_INDEX_ROWS, monitorRowOf, renderReportIndex } from "../../../src/domain/monitor/report-index.ts";
+import { esc } from "../../../src/domain/monitor/report-svg.ts";
+import { assertOnlyOwnMarkup, HOSTILE_LABELS } from "../../fixtures/hostile-labels.ts";
 
 const NOW = Date.parse("2026-11-01T01:00:00Z");
 const monitor = (name: string, text = "fraud") => ({

@@ -1,11 +1,11 @@
 // A monitor's verdict from one analysis: its health, its conditions and the Events of what
 // changed since the previous evaluation. Pure.
-import type { Severity } from "../api/v1alpha1/common.ts";
-import type { DriftStatus, Finding, Health, ModelMonitorStatus, RuleStatus, SignalStatus } from "../api/v1alpha1/modelmonitor.ts";
-import type { ConditionInput } from "./conditions.ts";
-import { EventReason, type MonitorEvent } from "./events.ts";
-import { findingKey } from "./findings.ts";
-import { severityRank, worseSeverity } from "./stats/severity.ts";
+import type { Severity } from "../../api/v1alpha1/common.ts";
+import type { DriftStatus, Finding, Health, ModelMonitorStatus, RuleStatus, SignalStatus } from "../../api/v1alpha1/modelmonitor.ts";
+import type { ConditionInput } from "../conditions.ts";
+import { EventReason, type MonitorEvent } from "../events.ts";
+import { findingKey } from "../findings.ts";
+import { severityRank, worseSeverity } from "../stats/severity.ts";
 
 const DRIFT_TYPES = new Set(["DataDrift", "EmbeddingDrift"]);
 

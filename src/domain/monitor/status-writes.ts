@@ -4,8 +4,8 @@
 // numbers, scores, messages, the queries shown, the history, lastEvaluationTime), the write waits: values are
 // written at least once per refresh window, so a steady fleet costs a fraction of a write per
 // evaluation, and the values a reader sees are at most one window old. Pure.
-import type { ModelMonitorStatus } from "../api/v1alpha1/modelmonitor.ts";
-import { isDeepEqual } from "./json.ts";
+import type { ModelMonitorStatus } from "../../api/v1alpha1/modelmonitor.ts";
+import { isDeepEqual } from "../json.ts";
 
 /** Values are written at least every this many evaluations… */
 export const VALUES_REFRESH_EVALUATIONS = 5;
