@@ -27,6 +27,10 @@ const REPO = `image-${suffix}`;
 const VERSION = (parse(readFileSync(join(ROOT, "charts/model-guardian/Chart.yaml"), "utf8")) as { version: string }).version;
 const PREVIOUS = `${VERSION}-previous`;
 const work = mkdtempSync(join(tmpdir(), "mg-chart-repo-"));
+// kubectl's and helm's discovery cache: this run's too. The CRDs below give the operator's kinds
+// and short names to a group of their own; a shared cache that saw them resolved `kubectl get
+// modelmonitor` to that group in the files after this one, once the group was gone (NotFound)
+process.env.KUBECACHEDIR = join(work, "kube-cache");
 // helm's own configuration, repositories and cache: this run's, not the machine's
 const helmEnv = { ...process.env, HELM_CONFIG_HOME: join(work, "config"), HELM_CACHE_HOME: join(work, "cache"), HELM_DATA_HOME: join(work, "data") };
 const crdNames = ["modelmonitors", "retrainpolicies", "modelrollouts"].map((p) => `${p}.${GROUP}`);

@@ -55,8 +55,17 @@ export async function deleteNamespace(name: string): Promise<void> {
   await kubectl(["delete", "namespace", name, "--wait=false"]);
 }
 
+/** Our kinds by their full names, so a same-named kind of another group can never answer instead. */
+const QUALIFIED: Record<string, string> = Object.fromEntries(
+  [
+    ["modelmonitors", "modelmonitor", "mm"],
+    ["modelrollouts", "modelrollout", "mro"],
+    ["retrainpolicies", "retrainpolicy", "rp"],
+  ].flatMap(([plural, ...aliases]) => [plural, ...aliases].map((k) => [k as string, `${plural}.modelguardian.dev`])),
+);
+
 export async function getJson<T = Record<string, unknown>>(kind: string, name: string, namespace: string): Promise<T> {
-  return JSON.parse(await kubectlOk(["get", kind, name, "-n", namespace, "-o", "json"])) as T;
+  return JSON.parse(await kubectlOk(["get", QUALIFIED[kind] ?? kind, name, "-n", namespace, "-o", "json"])) as T;
 }
 
 /** Instant query against the local Prometheus. */
