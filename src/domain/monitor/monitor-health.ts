@@ -5,6 +5,7 @@ import type { DriftStatus, Finding, Health, ModelMonitorStatus, RuleStatus, Sign
 import type { ConditionInput } from "../conditions.ts";
 import { EventReason, type MonitorEvent } from "../events.ts";
 import { findingKey } from "../findings.ts";
+import { ERROR_REASONS, type ErrorReason } from "../observation.ts";
 import { severityRank, worseSeverity } from "../stats/severity.ts";
 
 const DRIFT_TYPES = new Set(["DataDrift", "EmbeddingDrift"]);
@@ -119,16 +120,11 @@ export function transitionEvents(previous: ModelMonitorStatus, next: ModelMonito
   return events;
 }
 
-/** MetricsAvailable reasons that say the source failed (not that the model's metrics are missing or few). */
-export const SOURCE_FAILURE_REASONS: ReadonlySet<string> = new Set([
-  "PrometheusUnreachable",
-  "QueryTimeout",
-  "QueryHttpError",
-  "QueryUnauthorized",
-  "CredentialsNotAllowed",
-  "SecretNotFound",
-  "ResponseUnparsable",
-]);
+/** Error reasons about the query or its answer's content, not the source: every other error reason says the source failed. */
+const QUERY_OR_DATA_ERRORS: readonly ErrorReason[] = ["QueryRejected", "MultipleSeries", "NotFinite", "InvalidData"];
+
+/** MetricsAvailable reasons that say the source failed (not that the model's metrics are missing, few or odd). */
+export const SOURCE_FAILURE_REASONS: ReadonlySet<string> = new Set(ERROR_REASONS.filter((r) => !QUERY_OR_DATA_ERRORS.includes(r)));
 
 /**
  * The metrics source failing, failing otherwise, or answering again: said once at each change,
