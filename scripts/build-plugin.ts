@@ -37,7 +37,18 @@ export async function buildPlugin(dir: string): Promise<{ file: string; archive:
   chmodSync(file, 0o755);
   const archive = join(dir, `kubectl-modelguardian-${version}.tar.gz`);
   // krew unpacks the archive and links its bin; owner and times fixed so a rebuild is identical
-  execFileSync("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=2026-01-01 00:00Z", "-czf", archive, "-C", dir, "kubectl-modelguardian"]);
+  execFileSync("tar", [
+    "--sort=name",
+    "--owner=0",
+    "--group=0",
+    "--numeric-owner",
+    "--mtime=2026-01-01 00:00Z",
+    "-czf",
+    archive,
+    "-C",
+    dir,
+    "kubectl-modelguardian",
+  ]);
   const sha256 = createHash("sha256").update(readFileSync(archive)).digest("hex");
   const url = process.env.PLUGIN_RELEASE_URL ?? `file://${archive}`;
   const manifest = join(dir, "modelguardian.yaml");
@@ -45,7 +56,9 @@ export async function buildPlugin(dir: string): Promise<{ file: string; archive:
     manifest,
     readFileSync(join(ROOT, "plugins/modelguardian.yaml"), "utf8")
       .replace(/^(#.*\n)+/, "")
-      .replaceAll("VERSION", version).replaceAll("RELEASE_URL", url).replaceAll("SHA256", sha256),
+      .replaceAll("VERSION", version)
+      .replaceAll("RELEASE_URL", url)
+      .replaceAll("SHA256", sha256),
   );
   // the npm package: the same file, no dependencies; "type": "module" so Node reads it as the module it is
   const pkg = join(dir, "npm");

@@ -42,8 +42,14 @@ if (!ROUTERS.includes(router)) {
   process.exit(2);
 }
 /** What carries the traffic, and what the operator sets on it, in the words of each router. */
-const DATA_PLANE = { gateway: "Traefik", istio: "the stand-in data plane (sim/splitter.ts, for Envoy)", kserve: "the stand-in data plane (sim/splitter.ts, for Knative)" }[router];
-const ROUTE_FIELDS = { gateway: "the HTTPRoute's weights", istio: "the VirtualService's weights", kserve: "the InferenceService's canaryTrafficPercent" }[router];
+const DATA_PLANE = {
+  gateway: "Traefik",
+  istio: "the stand-in data plane (sim/splitter.ts, for Envoy)",
+  kserve: "the stand-in data plane (sim/splitter.ts, for Knative)",
+}[router];
+const ROUTE_FIELDS = { gateway: "the HTTPRoute's weights", istio: "the VirtualService's weights", kserve: "the InferenceService's canaryTrafficPercent" }[
+  router
+];
 
 const root = join(import.meta.dirname, "..");
 /** Where the demo leaves the HTML governance report (test-output/ is not committed). */
@@ -106,7 +112,9 @@ if (router === "gateway") {
   note(`${join(root, ".cache/bin/traefik")} is built`);
 } else {
   const script = router === "istio" ? "istio-crds.sh" : "kserve-crds.sh";
-  say(`${router === "istio" ? "Istio's CRDs (VirtualService, DestinationRule)" : "KServe's InferenceService CRD"}, from the project's Go module zip (scripts/cluster/${script})`);
+  say(
+    `${router === "istio" ? "Istio's CRDs (VirtualService, DestinationRule)" : "KServe's InferenceService CRD"}, from the project's Go module zip (scripts/cluster/${script})`,
+  );
   execFileSync("bash", [join(root, "scripts/cluster", script)], { stdio: "inherit" });
 }
 
@@ -158,7 +166,9 @@ const ns = "demo";
 const model = "fraud-detector";
 
 say(`A fresh namespace ${ns} (the previous run's monitor remembers its Jobs and their cooldown)`);
-const held = (await kubectl(["get", "modelrollouts", "-n", ns, "-o", "jsonpath={range .items[?(@.metadata.finalizers)]}{.metadata.name}{\"\\n\"}{end}"])).stdout.split("\n").filter(Boolean);
+const held = (await kubectl(["get", "modelrollouts", "-n", ns, "-o", 'jsonpath={range .items[?(@.metadata.finalizers)]}{.metadata.name}{"\\n"}{end}'])).stdout
+  .split("\n")
+  .filter(Boolean);
 for (const name of held) {
   // an interrupted run leaves its rollout holding the restore-stable finalizer, which only a running operator removes
   note(`ModelRollout ${name} of an interrupted run still holds its finalizer (no operator runs to release it): removing it so the namespace can go`);
@@ -196,8 +206,17 @@ if (router === "gateway") {
 say(`Two simulated model servers for ${model} in served mode (one prediction per request), both v3 for now`);
 const targets = join(root, ".local/prometheus/targets");
 const refs: Record<string, BackendRef> = {};
-for (const [role, seed] of [["stable", 42], ["candidate", 43]] as const) {
-  const sim = await startModelServer({ model, version: "v3", segments: Object.fromEntries(SEGMENTS.map((s) => [s, { ...behaviourOf.v3 }])), traffic: "served", seed });
+for (const [role, seed] of [
+  ["stable", 42],
+  ["candidate", 43],
+] as const) {
+  const sim = await startModelServer({
+    model,
+    version: "v3",
+    segments: Object.fromEntries(SEGMENTS.map((s) => [s, { ...behaviourOf.v3 }])),
+    traffic: "served",
+    seed,
+  });
   onExit(`the ${role} server`, () => sim.close());
   servers.push({ role, deployment: `model-${role}`, sim, version: "v3" });
   await writePrometheusTarget(targets, `${ns}-${model}-${role}`, sim.port);
@@ -213,14 +232,25 @@ const stableRef = refs.stable as BackendRef;
 const candidateRef = refs.candidate as BackendRef;
 const [stableSim, candidateSim] = servers.map((s) => s.sim) as [ModelServer, ModelServer];
 
-const deployment = (name: string, version: string) => modelDeployment({ namespace: ns, name, version, uri: `s3://models/${model}/${version}`, image: "registry.example/fraud-serve:2.1" });
+const deployment = (name: string, version: string) =>
+  modelDeployment({ namespace: ns, name, version, uri: `s3://models/${model}/${version}`, image: "registry.example/fraud-serve:2.1" });
 const routeObjects: Record<Router, () => Record<string, unknown>[]> = {
   gateway: () => [
     {
       apiVersion: "gateway.networking.k8s.io/v1",
       kind: "HTTPRoute",
       metadata: { name: model, namespace: ns },
-      spec: { parentRefs: [(dp as DataPlane).parentRef], rules: [{ backendRefs: [{ ...stableRef, weight: 100 }, { ...candidateRef, weight: 0 }] }] },
+      spec: {
+        parentRefs: [(dp as DataPlane).parentRef],
+        rules: [
+          {
+            backendRefs: [
+              { ...stableRef, weight: 100 },
+              { ...candidateRef, weight: 0 },
+            ],
+          },
+        ],
+      },
     },
   ],
   istio: () => [
@@ -228,7 +258,13 @@ const routeObjects: Record<Router, () => Record<string, unknown>[]> = {
       apiVersion: "networking.istio.io/v1",
       kind: "DestinationRule",
       metadata: { name: model, namespace: ns },
-      spec: { host: model, subsets: [{ name: "stable", labels: { track: "stable" } }, { name: "candidate", labels: { track: "candidate" } }] },
+      spec: {
+        host: model,
+        subsets: [
+          { name: "stable", labels: { track: "stable" } },
+          { name: "candidate", labels: { track: "candidate" } },
+        ],
+      },
     },
     {
       apiVersion: "networking.istio.io/v1",
@@ -253,7 +289,9 @@ const routeObjects: Record<Router, () => Record<string, unknown>[]> = {
       apiVersion: "serving.kserve.io/v1beta1",
       kind: "InferenceService",
       metadata: { name: model, namespace: ns, annotations: { "serving.kserve.io/deploymentMode": "Serverless" } },
-      spec: { predictor: { model: { modelFormat: { name: "sklearn" }, storageUri: `s3://models/${model}/v3`, env: [{ name: "MODEL_VERSION", value: "v3" }] } } },
+      spec: {
+        predictor: { model: { modelFormat: { name: "sklearn" }, storageUri: `s3://models/${model}/v3`, env: [{ name: "MODEL_VERSION", value: "v3" }] } },
+      },
     },
   ],
 };
@@ -263,7 +301,9 @@ if (router === "kserve") {
   for (const obj of routes) console.log(indent(manifest(obj)));
   for (const obj of routes) note(await apply(obj));
 } else {
-  say(`kubectl apply: Deployments model-stable and model-candidate (v3, on kwok's node) and the ${router === "gateway" ? "HTTPRoute" : "DestinationRule and VirtualService"} at 100/0`);
+  say(
+    `kubectl apply: Deployments model-stable and model-candidate (v3, on kwok's node) and the ${router === "gateway" ? "HTTPRoute" : "DestinationRule and VirtualService"} at 100/0`,
+  );
   for (const obj of routes) console.log(indent(manifest(obj)));
   for (const obj of [deployment("model-stable", "v3"), deployment("model-candidate", "v3"), ...routes]) note(await apply(obj));
 }
@@ -272,11 +312,20 @@ if (router === "kserve") {
 let entryUrl = dp?.url ?? "";
 if (router === "istio") {
   const vsWeights = async () => {
-    const vs = (await custom.getNamespacedCustomObject({ group: "networking.istio.io", version: "v1", plural: "virtualservices", namespace: ns, name: model })) as {
+    const vs = (await custom.getNamespacedCustomObject({
+      group: "networking.istio.io",
+      version: "v1",
+      plural: "virtualservices",
+      namespace: ns,
+      name: model,
+    })) as {
       spec: { http: { route: { destination: { subset?: string }; weight?: number }[] }[] };
     };
     const r = vs.spec.http[0]?.route ?? [];
-    return { stable: r.find((d) => d.destination.subset === "stable")?.weight ?? 0, candidate: r.find((d) => d.destination.subset === "candidate")?.weight ?? 0 };
+    return {
+      stable: r.find((d) => d.destination.subset === "stable")?.weight ?? 0,
+      candidate: r.find((d) => d.destination.subset === "candidate")?.weight ?? 0,
+    };
   };
   const splitter = await startSplitter({ stableUrl: stableSim.url, candidateUrl: candidateSim.url, readWeights: vsWeights });
   onExit("the stand-in data plane", () => splitter.stop());
@@ -290,10 +339,16 @@ if (router === "kserve") {
     const s = servers.find((x) => x.sim === sim) as (typeof servers)[number];
     sim.setVersion(version);
     sim.setBehaviour(behaviourOf[version] ?? {});
-    line(`\x1b[2m[KServe stand-in] a revision of ${version} starts on the ${s.role === "stable" ? "first" : "second"} server (it played ${previous ?? "nothing"})\x1b[0m`);
+    line(
+      `\x1b[2m[KServe stand-in] a revision of ${version} starts on the ${s.role === "stable" ? "first" : "second"} server (it played ${previous ?? "nothing"})\x1b[0m`,
+    );
     s.version = version;
   });
-  const splitter = await startSplitter({ stableUrl: stableSim.url, candidateUrl: candidateSim.url, readWeights: async () => revisions.split(kserve.traffic()) });
+  const splitter = await startSplitter({
+    stableUrl: stableSim.url,
+    candidateUrl: candidateSim.url,
+    readWeights: async () => revisions.split(kserve.traffic()),
+  });
   onExit("the stand-in data plane", () => splitter.stop());
   entryUrl = splitter.url;
   note(`the STAND-IN of KServe's controller (sim/kserve.ts) keeps the revisions and writes the InferenceService's status;`);
@@ -311,7 +366,9 @@ for (let i = 0; i < 60; i++) {
   await sleep(1000);
 }
 const first = load.summary();
-note(`${first.completed} answers so far, by version ${JSON.stringify(first.byVersion)}, by status ${JSON.stringify(first.byStatus)}; Prometheus (${env.PROMETHEUS_URL}) scrapes both servers every second`);
+note(
+  `${first.completed} answers so far, by version ${JSON.stringify(first.byVersion)}, by status ${JSON.stringify(first.byStatus)}; Prometheus (${env.PROMETHEUS_URL}) scrapes both servers every second`,
+);
 
 say("Starting the operator (node src/main.ts, in this process)");
 const { run } = await import("../src/main.ts");
@@ -404,7 +461,9 @@ const monitor = {
     }[router],
   },
 };
-say(`kubectl apply -f fraud-detector.yaml (a ModelMonitor, with spec.serving: ${router === "kserve" ? "the InferenceService" : "the route and the two Deployments"})`);
+say(
+  `kubectl apply -f fraud-detector.yaml (a ModelMonitor, with spec.serving: ${router === "kserve" ? "the InferenceService" : "the route and the two Deployments"})`,
+);
 console.log(indent(manifest(monitor)));
 note(await apply(monitor));
 
@@ -453,7 +512,16 @@ interface Analysis {
 interface Rollout {
   metadata: { name: string; creationTimestamp?: string };
   spec: { candidate: { version: string } };
-  status?: { phase?: string; reason?: string; message?: string; stepIndex?: number; weights?: { stable: number; candidate: number }; lastAnalysis?: string; analyses?: Analysis[]; quarantined?: boolean };
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    stepIndex?: number;
+    weights?: { stable: number; candidate: number };
+    lastAnalysis?: string;
+    analyses?: Analysis[];
+    quarantined?: boolean;
+  };
 }
 interface Monitor {
   status?: {
@@ -474,20 +542,38 @@ const getRollouts = async () =>
   );
 const getWeights = async () => {
   if (router === "istio") {
-    const vs = (await custom.getNamespacedCustomObject({ group: "networking.istio.io", version: "v1", plural: "virtualservices", namespace: ns, name: model })) as {
+    const vs = (await custom.getNamespacedCustomObject({
+      group: "networking.istio.io",
+      version: "v1",
+      plural: "virtualservices",
+      namespace: ns,
+      name: model,
+    })) as {
       spec: { http: { route: { destination: { subset?: string }; weight?: number }[] }[] };
     };
     const r = vs.spec.http[0]?.route ?? [];
     return `${r.find((d) => d.destination.subset === "stable")?.weight ?? "?"}/${r.find((d) => d.destination.subset === "candidate")?.weight ?? "?"}`;
   }
   if (router === "kserve") {
-    const isvc = (await custom.getNamespacedCustomObject({ group: "serving.kserve.io", version: "v1beta1", plural: "inferenceservices", namespace: ns, name: model })) as {
+    const isvc = (await custom.getNamespacedCustomObject({
+      group: "serving.kserve.io",
+      version: "v1beta1",
+      plural: "inferenceservices",
+      namespace: ns,
+      name: model,
+    })) as {
       spec: { predictor: { canaryTrafficPercent?: number } };
     };
     const p = isvc.spec.predictor.canaryTrafficPercent;
     return p === undefined ? "100/0 (no canaryTrafficPercent)" : `${100 - p}/${p}`;
   }
-  const r = (await custom.getNamespacedCustomObject({ group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", namespace: ns, name: model })) as {
+  const r = (await custom.getNamespacedCustomObject({
+    group: "gateway.networking.k8s.io",
+    version: "v1",
+    plural: "httproutes",
+    namespace: ns,
+    name: model,
+  })) as {
     spec: { rules: { backendRefs: { name: string; weight?: number }[] }[] };
   };
   const b = r.spec.rules[0]?.backendRefs ?? [];
@@ -497,7 +583,12 @@ const getWeights = async () => {
 const num = (x: number | undefined, digits = 3) => (x === undefined ? "-" : Number(x.toFixed(digits)).toString());
 const fmtComparison = (c: Comparison) => {
   const relative = c.check.startsWith("maxRelative");
-  const diff = c.difference === undefined ? "" : relative ? `${c.difference >= 0 ? "+" : ""}${(c.difference * 100).toFixed(1)} %` : `${c.difference >= 0 ? "+" : ""}${num(c.difference)}`;
+  const diff =
+    c.difference === undefined
+      ? ""
+      : relative
+        ? `${c.difference >= 0 ? "+" : ""}${(c.difference * 100).toFixed(1)} %`
+        : `${c.difference >= 0 ? "+" : ""}${num(c.difference)}`;
   const test = c.pValue !== undefined ? `, ${c.test} p ${humanP(c.pValue)}` : "";
   return `${c.signal.padEnd(11)} stable ${num(c.stable)} (n=${c.stableSamples ?? "-"})  candidate ${num(c.candidate)} (n=${c.candidateSamples ?? "-"})  ${diff || "-"} vs ${c.check} ${c.limit}${test}: ${c.outcome}`;
 };
@@ -559,7 +650,9 @@ class LiveView {
       const seen = this.analysesSeen.get(name) ?? 0;
       for (const a of analyses.slice(seen)) {
         const mark = a.outcome === "Successful" ? "\x1b[32m" : a.outcome === "Failed" ? "\x1b[31m" : "\x1b[33m";
-        line(`${mark}analysis of step ${a.step + 1}/${STEPS} (${a.weight} % to ${r.spec.candidate.version}, over ${a.window}): ${a.outcome}\x1b[0m${a.outcome === "Successful" ? "" : `: ${a.message ?? ""}`}`);
+        line(
+          `${mark}analysis of step ${a.step + 1}/${STEPS} (${a.weight} % to ${r.spec.candidate.version}, over ${a.window}): ${a.outcome}\x1b[0m${a.outcome === "Successful" ? "" : `: ${a.message ?? ""}`}`,
+        );
         for (const c of a.comparisons ?? []) note(`    ${fmtComparison(c)}`);
       }
       this.analysesSeen.set(name, analyses.length);
@@ -569,7 +662,9 @@ class LiveView {
     else if (Date.now() - this.lastTrafficLine >= 5000) {
       const st = active.status ?? {};
       const step = st.stepIndex !== undefined ? ` step ${st.stepIndex + 1}/${STEPS}` : "";
-      line(`\x1b[2m${active.metadata.name} ${st.phase ?? ""}${step} | route ${weights} | last analysis: ${st.lastAnalysis ?? "none yet"} | ${this.trafficSince()}\x1b[0m`);
+      line(
+        `\x1b[2m${active.metadata.name} ${st.phase ?? ""}${step} | route ${weights} | last analysis: ${st.lastAnalysis ?? "none yet"} | ${this.trafficSince()}\x1b[0m`,
+      );
       this.lastTrafficLine = Date.now();
     }
     return { monitor, rollouts };
@@ -597,7 +692,8 @@ const view = new LiveView();
 /** The rollout's Events, once the last one is there (the operator writes the status first, then the Events). */
 const rolloutEvents = async (name: string, last: string) => {
   const selector = ["-n", ns, "--field-selector", `involvedObject.name=${name}`];
-  for (let i = 0; i < 20 && !(await kubectl(["get", "events", ...selector, "-o", "jsonpath={.items[*].reason}"])).stdout.split(" ").includes(last); i++) await sleep(500);
+  for (let i = 0; i < 20 && !(await kubectl(["get", "events", ...selector, "-o", "jsonpath={.items[*].reason}"])).stdout.split(" ").includes(last); i++)
+    await sleep(500);
   await show(["get", "events", ...selector, "--sort-by=.lastTimestamp", "-o", "custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message"]);
 };
 
@@ -633,11 +729,19 @@ try {
   await rolloutEvents(firstName, done1.status?.phase === "Succeeded" ? "Promoted" : "Quarantined");
   if (done1.status?.phase !== "Succeeded") throw new Error(`expected ${firstName} to be promoted, it is ${done1.status?.phase}: ${done1.status?.message}`);
 
-  say(router === "kserve" ? "v4 is promoted: canaryTrafficPercent is cleared, v4's revision has all traffic, and the monitor watches v4" : "v4 is promoted: the stable Deployment runs v4 with all traffic, and the monitor watches v4");
+  say(
+    router === "kserve"
+      ? "v4 is promoted: canaryTrafficPercent is cleared, v4's revision has all traffic, and the monitor watches v4"
+      : "v4 is promoted: the stable Deployment runs v4 with all traffic, and the monitor watches v4",
+  );
   view.showValues = true;
-  await view.until("the monitor to watch v4 and find it healthy", 60, ({ monitor }) => monitor.status?.stableVersion === "v4" && monitor.status?.health === "Healthy");
+  await view.until(
+    "the monitor to watch v4 and find it healthy",
+    60,
+    ({ monitor }) => monitor.status?.stableVersion === "v4" && monitor.status?.health === "Healthy",
+  );
   await show(["get", "modelmonitors", "-n", ns, "-o", "wide"]);
-  await show(["get", "modelmonitor", model, "-n", ns, "-o", "jsonpath={.status.stableVersion}{\"\\n\"}"]);
+  await show(["get", "modelmonitor", model, "-n", ns, "-o", 'jsonpath={.status.stableVersion}{"\\n"}']);
   note("(the VERSION column is spec.model.version, what was declared; status.stableVersion is the version the monitor watches now)");
 
   say("Next retraining run will report v5 (kubectl apply the policy with the Job's new termination message); the cooldown is 30 s");
@@ -657,7 +761,8 @@ try {
   await view.until("the monitor to record v5", 30, ({ monitor }) => monitor.status?.versions?.some((v) => v.version === "v5" && v.state !== "Candidate"));
   await show(["get", "modelrollouts", "-n", ns]);
   await rolloutEvents(secondName, done2.status?.phase === "Succeeded" ? "Promoted" : "Quarantined");
-  if (done2.status?.phase !== "RolledBack" || !done2.status.quarantined) throw new Error(`expected ${secondName} to be rolled back and quarantined, it is ${done2.status?.phase}: ${done2.status?.message}`);
+  if (done2.status?.phase !== "RolledBack" || !done2.status.quarantined)
+    throw new Error(`expected ${secondName} to be rolled back and quarantined, it is ${done2.status?.phase}: ${done2.status?.message}`);
 
   say("v5 was rolled back at its first failing analysis and quarantined: v4 keeps all traffic");
   note("the monitor's candidate is still v5, but quarantined: watching 10 s to see that no new rollout starts");
@@ -670,11 +775,15 @@ try {
   await show(["get", "modelmonitors,modelrollouts", "-n", ns, "-o", "wide"]);
   const versions = (await getMonitor()).status?.versions ?? [];
   note("the monitor's record of the model's versions (status.versions):");
-  for (const v of versions) note(`  ${v.version.padEnd(4)} ${v.state.padEnd(12)} ${(v.rollout ?? "").padEnd(28)} ${v.lastAnalysis ?? ""}${v.reason ? `  (${v.reason})` : ""}`);
+  for (const v of versions)
+    note(`  ${v.version.padEnd(4)} ${v.state.padEnd(12)} ${(v.rollout ?? "").padEnd(28)} ${v.lastAnalysis ?? ""}${v.reason ? `  (${v.reason})` : ""}`);
   note("v4 is still degraded, and this finding episode has had its Job; when a finding clears and comes back, the policy retrains again (after its cooldown)");
   note("and the monitor rolls out the version that Job reports.");
   note(`v5 itself is not rolled out again unless a person asks: kubectl annotate mro ${secondName} -n ${ns} modelguardian.dev/rollout-action=retry`);
-  say("The governance report (written every minute here, weekly by default): kubectl get configmap " + `${model}-report -n ${ns} -o jsonpath='{.data.report\\.md}'`);
+  say(
+    "The governance report (written every minute here, weekly by default): kubectl get configmap " +
+      `${model}-report -n ${ns} -o jsonpath='{.data.report\\.md}'`,
+  );
   const report = await kubectl(["get", "configmap", `${model}-report`, "-n", ns, "-o", "jsonpath={.data.report\\.md}"]);
   if (report.code !== 0 || !report.stdout.startsWith("# Model report:")) throw new Error(`no governance report: ${report.stderr}`);
   console.log(indent(report.stdout.trimEnd()));
@@ -686,7 +795,9 @@ try {
   note(`the HTML report (plots of every signal, drift, segment, version and rollout): ${htmlReportFile}`);
   note("while the operator runs, its read-only web view: http://127.0.0.1:18080/ui/ (every monitor) and " + `http://127.0.0.1:18080/ui/${ns}/${model}`);
   const total = load.summary();
-  note(`traffic through ${DATA_PLANE} over the whole run: ${total.completed} answers, by version ${JSON.stringify(total.byVersion)}, by status ${JSON.stringify(total.byStatus)}${total.failed ? `, ${total.failed} failed ${JSON.stringify(total.errors)}` : ""}`);
+  note(
+    `traffic through ${DATA_PLANE} over the whole run: ${total.completed} answers, by version ${JSON.stringify(total.byVersion)}, by status ${JSON.stringify(total.byStatus)}${total.failed ? `, ${total.failed} failed ${JSON.stringify(total.errors)}` : ""}`,
+  );
 } catch (err) {
   if (!interrupted) failed = (err as Error).message;
 } finally {
@@ -698,7 +809,9 @@ try {
 if (interrupted) await new Promise(() => undefined); // the signal handler exits
 if (failed) {
   console.error(`\n\x1b[31m== The demo did not go as planned: ${failed}\x1b[0m`);
-  console.error(`  Look with: kubectl --kubeconfig .local/kubeconfig get mm,mro,jobs -n demo -o wide; describe them${router === "gateway" ? "; the Traefik log is .local/logs/traefik-demo.log" : ""}`);
+  console.error(
+    `  Look with: kubectl --kubeconfig .local/kubeconfig get mm,mro,jobs -n demo -o wide; describe them${router === "gateway" ? "; the Traefik log is .local/logs/traefik-demo.log" : ""}`,
+  );
   process.exit(1);
 }
 say(`Done in ${clock()}. Everything stays in the cluster; to look (source .local/env first, or add --kubeconfig .local/kubeconfig):`);

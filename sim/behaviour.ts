@@ -28,7 +28,6 @@ export interface SegmentBehaviour {
   regressionErrorSd: number;
 }
 
-
 export interface ModelServerOptions {
   model: string;
   version: string;
@@ -65,10 +64,8 @@ export type TrafficMode = (typeof TRAFFIC_MODES)[number];
 /** A served response never waits longer than this, whatever the drawn latency and scale. */
 export const MAX_SERVE_WAIT_SECONDS = 60;
 
-
 export const FEATURES = ["age", "income", "tenure"] as const;
 export type FeatureName = (typeof FEATURES)[number];
-
 
 /** Label value of `group` on model_predictions_total when no groups are configured. */
 export const ALL_GROUPS = "all";

@@ -230,9 +230,7 @@ export class TrafficGenerator {
     if (segment !== undefined) {
       const state = this.segments.get(segment);
       if (!state) {
-        throw new BehaviourValidationError([
-          { field: "segment", message: `unknown segment "${segment}" (known: ${[...this.segments.keys()].join(", ")})` },
-        ]);
+        throw new BehaviourValidationError([{ field: "segment", message: `unknown segment "${segment}" (known: ${[...this.segments.keys()].join(", ")})` }]);
       }
       applyPatch(state.behaviour, parsed);
       return;

@@ -41,7 +41,11 @@ interface Isvc {
 export const emptyKServeState = (): KServeState => ({ revisions: [] });
 
 /** One reconcile of the stand-in: the next state, the status to write and the traffic split. */
-export function tickKServe(state: KServeState, isvc: Isvc, opts: { versionEnv?: string; readyAfterTicks?: number } = {}): { state: KServeState; status: Record<string, unknown>; traffic: TrafficShare[] } {
+export function tickKServe(
+  state: KServeState,
+  isvc: Isvc,
+  opts: { versionEnv?: string; readyAfterTicks?: number } = {},
+): { state: KServeState; status: Record<string, unknown>; traffic: TrafficShare[] } {
   const name = isvc.metadata?.name ?? "isvc";
   const model = isvc.spec?.predictor?.model;
   const spec: RevisionModel = { version: model?.env?.find((e) => e.name === (opts.versionEnv ?? "MODEL_VERSION"))?.value, uri: model?.storageUri };
@@ -85,7 +89,13 @@ export function tickKServe(state: KServeState, isvc: Isvc, opts: { versionEnv?: 
     conditions: [
       ready
         ? { type: "Ready", status: "True", lastTransitionTime: new Date().toISOString() }
-        : { type: "Ready", status: "False", reason: "RevisionMissing", message: `revision ${created.name} is not ready yet`, lastTransitionTime: new Date().toISOString() },
+        : {
+            type: "Ready",
+            status: "False",
+            reason: "RevisionMissing",
+            message: `revision ${created.name} is not ready yet`,
+            lastTransitionTime: new Date().toISOString(),
+          },
     ],
     components: {
       predictor: {
@@ -107,7 +117,12 @@ export interface KServeStandIn {
 }
 
 /** Runs the stand-in for one InferenceService: every pollMs, read it, tick, write the status (when it changed). */
-export function startKServeStandIn(kc: KubeConfig, namespace: string, name: string, opts: { pollMs?: number; readyAfterTicks?: number; versionEnv?: string } = {}): KServeStandIn {
+export function startKServeStandIn(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  opts: { pollMs?: number; readyAfterTicks?: number; versionEnv?: string } = {},
+): KServeStandIn {
   const api = kc.makeApiClient(CustomObjectsApi);
   const resource = { group: "serving.kserve.io", version: "v1beta1", plural: "inferenceservices", namespace, name };
   let state = emptyKServeState();
@@ -123,7 +138,10 @@ export function startKServeStandIn(kc: KubeConfig, namespace: string, name: stri
         traffic = next.traffic;
         const text = JSON.stringify(next.status.components) + JSON.stringify((next.status.conditions as { status: string }[])[0]?.status);
         if (text !== lastStatus) {
-          await api.patchNamespacedCustomObjectStatus({ ...resource, body: { status: next.status } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+          await api.patchNamespacedCustomObjectStatus(
+            { ...resource, body: { status: next.status } },
+            setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+          );
           lastStatus = text;
         }
       } catch {
@@ -150,7 +168,11 @@ export class RevisionServers<S> {
   private readonly playing = new Map<S, string | undefined>();
   private readonly servers: readonly [S, S];
   private readonly onPlay: (server: S, version: string, previous: string | undefined) => void;
-  constructor(servers: readonly [S, S], initial: readonly [string | undefined, string | undefined], onPlay: (server: S, version: string, previous: string | undefined) => void) {
+  constructor(
+    servers: readonly [S, S],
+    initial: readonly [string | undefined, string | undefined],
+    onPlay: (server: S, version: string, previous: string | undefined) => void,
+  ) {
     this.servers = servers;
     this.onPlay = onPlay;
     servers.forEach((s, i) => this.playing.set(s, initial[i]));

@@ -29,7 +29,7 @@ export function createMetrics(registry: Registry, segmentLabel: string): Metrics
   return {
     predictions: new Counter({
       name: "model_predictions_total",
-      help: "Predictions by confusion-matrix outcome (tp, fp, tn, fn) and fairness group (\"all\" when no groups are configured).",
+      help: 'Predictions by confusion-matrix outcome (tp, fp, tn, fn) and fairness group ("all" when no groups are configured).',
       labelNames: [...base, "group", "outcome"],
       registers,
     }),

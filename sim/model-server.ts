@@ -118,9 +118,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         try {
           if (group !== undefined) {
             if (segment !== undefined) {
-              throw new BehaviourValidationError([
-                { field: "group", message: "segment and group are exclusive (group overrides apply to every segment)" },
-              ]);
+              throw new BehaviourValidationError([{ field: "group", message: "segment and group are exclusive (group overrides apply to every segment)" }]);
             }
             generator.setGroupBehaviour(group, patch as Partial<SegmentBehaviour>);
           } else {

@@ -47,7 +47,18 @@ const DEFAULT_POLL_MS = 200;
 const UPSTREAM_TIMEOUT_MS = 5000;
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 // RFC 9110 §7.6.1 hop-by-hop headers (plus proxy-connection); `expect` is answered by node:http and refused by undici
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "expect",
+]);
 
 /** Resolves once listening and the first weights (and mirror, if any) were read; throws if that first read fails. */
 export async function startSplitter(options: SplitterOptions): Promise<Splitter> {
@@ -206,7 +217,9 @@ function checkMirror(value: { url: string; percent: number } | undefined): { url
 
 /** The headers without hop-by-hop ones (those named in `connection` too) and without `drop`. */
 function endToEnd(headers: Headers, drop?: string): Headers {
-  const listed = String(headers.connection ?? "").split(",").map((name) => name.trim().toLowerCase());
+  const listed = String(headers.connection ?? "")
+    .split(",")
+    .map((name) => name.trim().toLowerCase());
   const kept: Headers = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name) && !listed.includes(name) && name !== drop) kept[name] = value;

@@ -14,12 +14,7 @@ function targetPath(targetsDir: string, name: string): string {
  * Writes <targetsDir>/<name>.json in file_sd format, atomically (temporary
  * file, not matching *.json, then rename). Returns the path.
  */
-export async function writePrometheusTarget(
-  targetsDir: string,
-  name: string,
-  port: number,
-  labels: Record<string, string> = {},
-): Promise<string> {
+export async function writePrometheusTarget(targetsDir: string, name: string, port: number, labels: Record<string, string> = {}): Promise<string> {
   const file = targetPath(targetsDir, name);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`port ${port} is not a valid TCP port`);
   await mkdir(targetsDir, { recursive: true });

@@ -6,7 +6,11 @@ import { DNS_SUBDOMAIN_PATTERN } from "./api/v1alpha1/common.ts";
 import { imageEntryProblem } from "./domain/remediation/job-limits.ts";
 
 const positiveInt = (name: string, def: number) =>
-  z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(1, `${name} must be at least 1`).default(def);
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(1, `${name} must be at least 1`)
+    .default(def);
 
 /** A comma-separated list; unset or empty: undefined (no limit). Each entry is checked, and named when refused. */
 const allowList = (name: string, problem: (entry: string) => string | undefined) =>
@@ -14,7 +18,10 @@ const allowList = (name: string, problem: (entry: string) => string | undefined)
     .string()
     .optional()
     .transform((s, ctx) => {
-      const entries = (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+      const entries = (s ?? "")
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean);
       for (const entry of entries) {
         const why = problem(entry);
         if (why) ctx.addIssue({ code: "custom", message: `${name}: ${why}` });
@@ -22,7 +29,8 @@ const allowList = (name: string, problem: (entry: string) => string | undefined)
       return entries.length ? entries : undefined;
     });
 
-const serviceAccountProblem = (name: string) => (name.length <= 253 && DNS_SUBDOMAIN_PATTERN.test(name) ? undefined : `"${name}" is not a ServiceAccount name (a lower-case DNS subdomain)`);
+const serviceAccountProblem = (name: string) =>
+  name.length <= 253 && DNS_SUBDOMAIN_PATTERN.test(name) ? undefined : `"${name}" is not a ServiceAccount name (a lower-case DNS subdomain)`;
 
 const duration = (name: string, def: string) =>
   z
@@ -32,53 +40,66 @@ const duration = (name: string, def: string) =>
 
 export const configSchema = z
   .object({
-  PROMETHEUS_URL: z.url({ protocol: /^https?$/, error: "PROMETHEUS_URL must be an http(s) URL" }).default("http://127.0.0.1:9090"),
-  WATCH_NAMESPACES: z
-    .string()
-    .default("")
-    .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean)),
-  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
-  WORKERS: positiveInt("WORKERS", 8),
-  QUERY_CONCURRENCY: positiveInt("QUERY_CONCURRENCY", 16),
-  /** One source's share of QUERY_CONCURRENCY (default: half of it). */
-  QUERY_CONCURRENCY_PER_SOURCE: positiveInt("QUERY_CONCURRENCY_PER_SOURCE", 8),
-  QUERY_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
-  QUERY_TIMEOUT: z
-    .string()
-    .default("10s")
-    .refine((s) => parseDuration(s) !== undefined, "QUERY_TIMEOUT must be a duration such as 10s"),
-  LEADER_ELECT: z
-    .enum(["true", "false"], { error: "LEADER_ELECT must be true or false" })
-    .default("false")
-    .transform((s) => s === "true"),
-  LEASE_NAME: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "LEASE_NAME must be a lower-case object name").default("model-guardian"),
-  LEASE_NAMESPACE: z.string().optional(),
-  POD_NAMESPACE: z.string().optional(),
-  POD_NAME: z.string().optional(),
-  LEASE_DURATION: duration("LEASE_DURATION", "15s"),
-  LEASE_RENEW_DEADLINE: duration("LEASE_RENEW_DEADLINE", "10s"),
-  LEASE_RETRY_PERIOD: duration("LEASE_RETRY_PERIOD", "2s"),
-  /** How long a monitor's status may go unwritten while only its values move (0s: written every evaluation). */
-  STATUS_VALUES_MAX_AGE: duration("STATUS_VALUES_MAX_AGE", "5m"),
-  /** ServiceAccounts a retraining Job's pods may run as (unset: any); docs/security.md. */
-  JOB_ALLOWED_SERVICE_ACCOUNTS: allowList("JOB_ALLOWED_SERVICE_ACCOUNTS", serviceAccountProblem),
-  /** Images (registry prefixes or repositories) a retraining Job's containers may run (unset: any); docs/security.md. */
-  JOB_ALLOWED_IMAGES: allowList("JOB_ALLOWED_IMAGES", imageEntryProblem),
-  /** Rollouts change only objects labelled modelguardian.dev/rollout-target=true; docs/security.md. */
-  REQUIRE_TARGET_OPT_IN: z
-    .enum(["true", "false"], { error: "REQUIRE_TARGET_OPT_IN must be true or false" })
-    .default("false")
-    .transform((s) => s === "true"),
-  METRICS_ADDR: z
-    .string()
-    .default("127.0.0.1:8080")
-    .refine((s) => /^[^:]*:\d{1,5}$/.test(s), "METRICS_ADDR must be host:port"),
+    PROMETHEUS_URL: z.url({ protocol: /^https?$/, error: "PROMETHEUS_URL must be an http(s) URL" }).default("http://127.0.0.1:9090"),
+    WATCH_NAMESPACES: z
+      .string()
+      .default("")
+      .transform((s) =>
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+    LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+    WORKERS: positiveInt("WORKERS", 8),
+    QUERY_CONCURRENCY: positiveInt("QUERY_CONCURRENCY", 16),
+    /** One source's share of QUERY_CONCURRENCY (default: half of it). */
+    QUERY_CONCURRENCY_PER_SOURCE: positiveInt("QUERY_CONCURRENCY_PER_SOURCE", 8),
+    QUERY_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    QUERY_TIMEOUT: z
+      .string()
+      .default("10s")
+      .refine((s) => parseDuration(s) !== undefined, "QUERY_TIMEOUT must be a duration such as 10s"),
+    LEADER_ELECT: z
+      .enum(["true", "false"], { error: "LEADER_ELECT must be true or false" })
+      .default("false")
+      .transform((s) => s === "true"),
+    LEASE_NAME: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "LEASE_NAME must be a lower-case object name")
+      .default("model-guardian"),
+    LEASE_NAMESPACE: z.string().optional(),
+    POD_NAMESPACE: z.string().optional(),
+    POD_NAME: z.string().optional(),
+    LEASE_DURATION: duration("LEASE_DURATION", "15s"),
+    LEASE_RENEW_DEADLINE: duration("LEASE_RENEW_DEADLINE", "10s"),
+    LEASE_RETRY_PERIOD: duration("LEASE_RETRY_PERIOD", "2s"),
+    /** How long a monitor's status may go unwritten while only its values move (0s: written every evaluation). */
+    STATUS_VALUES_MAX_AGE: duration("STATUS_VALUES_MAX_AGE", "5m"),
+    /** ServiceAccounts a retraining Job's pods may run as (unset: any); docs/security.md. */
+    JOB_ALLOWED_SERVICE_ACCOUNTS: allowList("JOB_ALLOWED_SERVICE_ACCOUNTS", serviceAccountProblem),
+    /** Images (registry prefixes or repositories) a retraining Job's containers may run (unset: any); docs/security.md. */
+    JOB_ALLOWED_IMAGES: allowList("JOB_ALLOWED_IMAGES", imageEntryProblem),
+    /** Rollouts change only objects labelled modelguardian.dev/rollout-target=true; docs/security.md. */
+    REQUIRE_TARGET_OPT_IN: z
+      .enum(["true", "false"], { error: "REQUIRE_TARGET_OPT_IN must be true or false" })
+      .default("false")
+      .transform((s) => s === "true"),
+    METRICS_ADDR: z
+      .string()
+      .default("127.0.0.1:8080")
+      .refine((s) => /^[^:]*:\d{1,5}$/.test(s), "METRICS_ADDR must be host:port"),
   })
   // a leader renews well before its lease runs out, and tries more often than it must renew
-  .refine((c) => !c.LEADER_ELECT || (durationOf(c.LEASE_RENEW_DEADLINE) < durationOf(c.LEASE_DURATION) && durationOf(c.LEASE_RETRY_PERIOD) < durationOf(c.LEASE_RENEW_DEADLINE)), {
-    message: "leader election needs LEASE_RETRY_PERIOD < LEASE_RENEW_DEADLINE < LEASE_DURATION",
-    path: ["LEASE_RENEW_DEADLINE"],
-  });
+  .refine(
+    (c) =>
+      !c.LEADER_ELECT ||
+      (durationOf(c.LEASE_RENEW_DEADLINE) < durationOf(c.LEASE_DURATION) && durationOf(c.LEASE_RETRY_PERIOD) < durationOf(c.LEASE_RENEW_DEADLINE)),
+    {
+      message: "leader election needs LEASE_RETRY_PERIOD < LEASE_RENEW_DEADLINE < LEASE_DURATION",
+      path: ["LEASE_RENEW_DEADLINE"],
+    },
+  );
 const durationOf = (s: string) => parseDuration(s) ?? Number.NaN;
 export type Config = z.infer<typeof configSchema>;
 

@@ -19,7 +19,18 @@ import { LeaderElector } from "./controller/leader.ts";
 import { CONTROLLER } from "./controller/names.ts";
 import type { KubeObject } from "./controller/reconciler.ts";
 import { WatchRouter, type WatchRegistration } from "./controller/watches.ts";
-import { COMPONENT, KubernetesCreator, KubernetesEventSink, KubernetesFinalizers, KubernetesJobs, KubernetesStatusWriter, loadKubeConfig, readSecret, readSecretContents, watchResource } from "./adapters/kubernetes/client.ts";
+import {
+  COMPONENT,
+  KubernetesCreator,
+  KubernetesEventSink,
+  KubernetesFinalizers,
+  KubernetesJobs,
+  KubernetesStatusWriter,
+  loadKubeConfig,
+  readSecret,
+  readSecretContents,
+  watchResource,
+} from "./adapters/kubernetes/client.ts";
 import { KubernetesWorkloads } from "./adapters/kubernetes/deployments.ts";
 import { servingFactory } from "./adapters/routers/index.ts";
 import { MODEL_ROLLOUT } from "./api/v1alpha1/rollout.ts";
@@ -174,11 +185,18 @@ export async function run(env: Record<string, string | undefined> = process.env)
     const n = [monitors, policies, rollouts].reduce((sum, c) => sum + c.retryFailedNow(), 0);
     if (n) log.info({ keys: n }, "retrying what failed while the API server was away");
   };
-  const watches = registrations.map((r) => watchResource(kc, r.resource, config.WATCH_NAMESPACES, { ...router.handlers(r), resumed: retryFailed }, log, r.labelSelector));
+  const watches = registrations.map((r) =>
+    watchResource(kc, r.resource, config.WATCH_NAMESPACES, { ...router.handlers(r), resumed: retryFailed }, log, r.labelSelector),
+  );
   let synced = false;
   // whether this replica reconciles, for /healthz and /readyz (elector is set below, before any request matters)
   let elector: LeaderElector | undefined = undefined;
-  const role = () => (elector === undefined ? "leading (leader election off)" : elector.isLeader ? `leading (Lease ${config.LEASE_NAME})` : `standby (Lease ${config.LEASE_NAME} held by ${elector.holder ?? "nobody yet"})`);
+  const role = () =>
+    elector === undefined
+      ? "leading (leader election off)"
+      : elector.isLeader
+        ? `leading (Lease ${config.LEASE_NAME})`
+        : `standby (Lease ${config.LEASE_NAME} held by ${elector.holder ?? "nobody yet"})`;
   const [host, port] = config.METRICS_ADDR.split(":") as [string, string];
   const server = createServer(async (req, res) => {
     if (req.url === "/metrics") {
@@ -186,7 +204,11 @@ export async function run(env: Record<string, string | undefined> = process.env)
       res.end(await metrics.registry.metrics());
     } else if (req.url !== undefined && (req.url.startsWith("/reports") || /^\/ui(\/|\?|$)/.test(req.url))) {
       // any replica answers from its cache and the ConfigMap: a follower serves reports too
-      const lookup = { monitor: (key: string) => monitors.get(key), list: () => [...monitors.values()], read: (ns: string, name: string, key: string) => reports.read(ns, name, key) };
+      const lookup = {
+        monitor: (key: string) => monitors.get(key),
+        list: () => [...monitors.values()],
+        read: (ns: string, name: string, key: string) => reports.read(ns, name, key),
+      };
       const url = req.url;
       const answer = await (url.startsWith("/ui") ? webViewResponse(req.method, url, lookup, systemClock.now()) : reportResponse(url, lookup)).catch(
         (err: Error): ReportAnswer => ({ status: 502, type: "text/plain", body: `${err.message}\n` }),
@@ -197,8 +219,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
       // a follower is ready too: it serves /metrics and /reports, and takes over with warm caches
       if (synced) res.end(`ok: ${role()}\n`);
       else res.writeHead(503).end(`caches not synced yet: ${role()}\n`);
-    }
-    else res.writeHead(404).end();
+    } else res.writeHead(404).end();
   });
   server.listen(Number(port), host);
   log.info(

@@ -83,7 +83,15 @@ export interface StoredLease {
 }
 
 /** Why a router could not read or write the weights; the reason lands in the rollout's Ready condition. */
-export type RouterErrorReason = "RouteNotFound" | "RuleNotFound" | "BackendNotFound" | "RouteChanged" | "RouterForbidden" | "RouterUnavailable" | "DeploymentModeUnsupported" | "MirrorUnsupported";
+export type RouterErrorReason =
+  | "RouteNotFound"
+  | "RuleNotFound"
+  | "BackendNotFound"
+  | "RouteChanged"
+  | "RouterForbidden"
+  | "RouterUnavailable"
+  | "DeploymentModeUnsupported"
+  | "MirrorUnsupported";
 
 export class RouterError extends Error {
   readonly reason: RouterErrorReason;

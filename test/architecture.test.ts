@@ -58,7 +58,9 @@ describe("the import contract of src/", () => {
   });
 
   it("every relative import names a file that exists", () => {
-    const missing = [...graph].flatMap(([file, imports]) => imports.filter((t) => !graph.has(t)).map((t) => `src/${relative(SRC, file)} imports ${relative(SRC, t)}`));
+    const missing = [...graph].flatMap(([file, imports]) =>
+      imports.filter((t) => !graph.has(t)).map((t) => `src/${relative(SRC, file)} imports ${relative(SRC, t)}`),
+    );
     expect(missing).toEqual([]);
   });
 
@@ -82,6 +84,7 @@ describe("the import contract of src/", () => {
 
   it("the contract itself only ever points down or sideways", () => {
     const rank: Record<Layer, number> = { api: 0, domain: 1, ports: 2, config: 2, adapters: 3, controller: 3, cli: 4, main: 5 };
-    for (const [from, allowed] of Object.entries(MAY_IMPORT)) for (const to of allowed) expect(rank[to], `${from} → ${to}`).toBeLessThanOrEqual(rank[from as Layer]);
+    for (const [from, allowed] of Object.entries(MAY_IMPORT))
+      for (const to of allowed) expect(rank[to], `${from} → ${to}`).toBeLessThanOrEqual(rank[from as Layer]);
   });
 });

@@ -10,19 +10,30 @@ describe("the optional defences' settings", () => {
     expect(c.JOB_ALLOWED_IMAGES).toBeUndefined();
     expect(c.REQUIRE_TARGET_OPT_IN).toBe(false);
     // empty is unset, as for every variable
-    expect(loadConfig({ JOB_ALLOWED_IMAGES: "", JOB_ALLOWED_SERVICE_ACCOUNTS: " , " })).toMatchObject({ JOB_ALLOWED_IMAGES: undefined, JOB_ALLOWED_SERVICE_ACCOUNTS: undefined });
+    expect(loadConfig({ JOB_ALLOWED_IMAGES: "", JOB_ALLOWED_SERVICE_ACCOUNTS: " , " })).toMatchObject({
+      JOB_ALLOWED_IMAGES: undefined,
+      JOB_ALLOWED_SERVICE_ACCOUNTS: undefined,
+    });
   });
 
   it("split comma lists and read true or false", () => {
-    const c = loadConfig({ JOB_ALLOWED_SERVICE_ACCOUNTS: "trainer, default", JOB_ALLOWED_IMAGES: "registry.example.com/ml/ ,docker.io/library/python", REQUIRE_TARGET_OPT_IN: "true" });
+    const c = loadConfig({
+      JOB_ALLOWED_SERVICE_ACCOUNTS: "trainer, default",
+      JOB_ALLOWED_IMAGES: "registry.example.com/ml/ ,docker.io/library/python",
+      REQUIRE_TARGET_OPT_IN: "true",
+    });
     expect(c.JOB_ALLOWED_SERVICE_ACCOUNTS).toEqual(["trainer", "default"]);
     expect(c.JOB_ALLOWED_IMAGES).toEqual(["registry.example.com/ml/", "docker.io/library/python"]);
     expect(c.REQUIRE_TARGET_OPT_IN).toBe(true);
   });
 
   it("name the bad entry and the variable", () => {
-    expect(() => loadConfig({ JOB_ALLOWED_IMAGES: "registry.example.com/ml/,ml/" })).toThrow(/env\.JOB_ALLOWED_IMAGES: JOB_ALLOWED_IMAGES: "ml\/" must start with a registry host/);
-    expect(() => loadConfig({ JOB_ALLOWED_SERVICE_ACCOUNTS: "trainer,Admin_SA" })).toThrow(/JOB_ALLOWED_SERVICE_ACCOUNTS: "Admin_SA" is not a ServiceAccount name/);
+    expect(() => loadConfig({ JOB_ALLOWED_IMAGES: "registry.example.com/ml/,ml/" })).toThrow(
+      /env\.JOB_ALLOWED_IMAGES: JOB_ALLOWED_IMAGES: "ml\/" must start with a registry host/,
+    );
+    expect(() => loadConfig({ JOB_ALLOWED_SERVICE_ACCOUNTS: "trainer,Admin_SA" })).toThrow(
+      /JOB_ALLOWED_SERVICE_ACCOUNTS: "Admin_SA" is not a ServiceAccount name/,
+    );
     expect(() => loadConfig({ REQUIRE_TARGET_OPT_IN: "yes" })).toThrow(/env\.REQUIRE_TARGET_OPT_IN: REQUIRE_TARGET_OPT_IN must be true or false/);
   });
 });

@@ -46,7 +46,14 @@
 // else by the normal approximation; latency sums and sums of squares by the normal approximation
 // of sums of n independent requests.
 import { Rng as SeededRng } from "../lib/rng.ts";
-import { modelRolloutStatusSchema, rolloutStrategySchema, type ComparisonRecord, type ComparisonSpec, type ModelRolloutStatus, type Weights } from "../../src/api/v1alpha1/rollout.ts";
+import {
+  modelRolloutStatusSchema,
+  rolloutStrategySchema,
+  type ComparisonRecord,
+  type ComparisonSpec,
+  type ModelRolloutStatus,
+  type Weights,
+} from "../../src/api/v1alpha1/rollout.ts";
 import { boundaryKey, carriedEvidence, judged, stageAlpha, stageOf } from "../../src/domain/rollout/analysis.ts";
 import { analysisDue, decideRollout, interimCheckDue, isTerminal } from "../../src/domain/rollout/machine.ts";
 import { compareVersions, limitOf, sequentialComparison } from "../../src/domain/rollout/comparisons.ts";
@@ -127,7 +134,12 @@ interface Interval {
   candidate: Side;
 }
 const emptySide = (): Side => ({ requests: 0, errors: 0, latencySum: 0, latencySquares: 0 });
-const add = (a: Side, b: Side): Side => ({ requests: a.requests + b.requests, errors: a.errors + b.errors, latencySum: a.latencySum + b.latencySum, latencySquares: a.latencySquares + b.latencySquares });
+const add = (a: Side, b: Side): Side => ({
+  requests: a.requests + b.requests,
+  errors: a.errors + b.errors,
+  latencySum: a.latencySum + b.latencySum,
+  latencySquares: a.latencySquares + b.latencySquares,
+});
 
 function draw(rng: Rng, n: number, errorRate: number, mean: number, sd: number): Side {
   if (n === 0) return emptySide();
@@ -171,7 +183,11 @@ function errorEvidence(x: Side): Evidence {
   if (x.requests === 0) return { state: "NoData", message: "no requests" };
   return { state: "Value", value: x.errors / x.requests, samples: x.requests, basis: { test: "twoProportion", successes: x.errors, trials: x.requests } };
 }
-const meanOf = (x: Side) => ({ mean: x.latencySum / x.requests, variance: Math.max(0, (x.latencySquares - (x.latencySum * x.latencySum) / x.requests) / (x.requests - 1)), n: x.requests });
+const meanOf = (x: Side) => ({
+  mean: x.latencySum / x.requests,
+  variance: Math.max(0, (x.latencySquares - (x.latencySum * x.latencySum) / x.requests) / (x.requests - 1)),
+  n: x.requests,
+});
 function latencyEvidence(x: Side): Evidence {
   if (x.requests < 2) return { state: "NoData", message: "fewer than two requests" };
   const m = meanOf(x);
@@ -294,7 +310,11 @@ const machine: Policy = (stream) => {
   let started: number | undefined;
   const reached = new Map<number, number>(); // intervals of each step the machine has seen
   const ready = (version: string) => ({ found: true, version, ready: true, message: "ready" });
-  const served = () => [...reached].reduce((n, [step, intervals]) => n + Array.from({ length: intervals }, (_, j) => stream.at(step, j).candidate.requests).reduce((a, b) => a + b, 0), 0);
+  const served = () =>
+    [...reached].reduce(
+      (n, [step, intervals]) => n + Array.from({ length: intervals }, (_, j) => stream.at(step, j).candidate.requests).reduce((a, b) => a + b, 0),
+      0,
+    );
   for (let tick = 0; tick < 10_000; tick++) {
     let analysis;
     if (analysisDue(status, now)) {
@@ -307,7 +327,8 @@ const machine: Policy = (stream) => {
         sum = { stable: add(sum.stable, x.stable), candidate: add(sum.candidate, x.candidate) };
       }
       // as judgeAnalysis judges: each comparison at its stage's level, from the evidence carried in status
-      const alpha = (c: ComparisonSpec) => stageAlpha(MACHINE_STRATEGY, stageOf(status), status.carriedEvidence?.[boundaryKey({ signal: c.signal, check: limitOf(c).check })]);
+      const alpha = (c: ComparisonSpec) =>
+        stageAlpha(MACHINE_STRATEGY, stageOf(status), status.carriedEvidence?.[boundaryKey({ signal: c.signal, check: limitOf(c).check })]);
       const [rate, latency] = COMPARISONS as [ComparisonSpec, ComparisonSpec];
       const records = [
         sequentialComparison(rate, errorEvidence(sum.stable), errorEvidence(sum.candidate), { minSamples: MIN_SAMPLES, alpha: alpha(rate) }),
@@ -317,7 +338,15 @@ const machine: Policy = (stream) => {
     }
     const d = decideRollout(
       { generation: 1, spec: { monitorRef: { name: "m" }, candidate: { version: "v2" }, paused: false }, annotations: {}, status, deleting: false },
-      { now, strategy: MACHINE_STRATEGY, stable: { version: "v1" }, weights: { kind: "weights", weights, mirror: 0 }, stableWorkload: ready("v1"), candidateWorkload: ready("v2"), analysis },
+      {
+        now,
+        strategy: MACHINE_STRATEGY,
+        stable: { version: "v1" },
+        weights: { kind: "weights", weights, mirror: 0 },
+        stableWorkload: ready("v1"),
+        candidateWorkload: ready("v2"),
+        analysis,
+      },
     );
     status = d.status;
     for (const e of d.effects) if (e.kind === "setWeights") weights = e.weights;
@@ -379,11 +408,15 @@ for (const [si, scenario] of SCENARIOS.entries()) {
 function lowerBounds(): string {
   const kl = (p: number, q: number) => (p > 0 ? p * Math.log(p / q) : 0) + (p < 1 ? (1 - p) * Math.log((1 - p) / (1 - q)) : 0);
   const wald = (alpha: number, beta: number) => (1 - beta) * Math.log((1 - beta) / alpha) + beta * Math.log(beta / (1 - alpha));
-  const lines = [`Least mean exposure of any test with at most ${pct(SIGNIFICANCE)} false rollbacks at the tolerance that catches the candidate 95 % of the time (Wald's bound), against today's policy's mean:`];
+  const lines = [
+    `Least mean exposure of any test with at most ${pct(SIGNIFICANCE)} false rollbacks at the tolerance that catches the candidate 95 % of the time (Wald's bound), against today's policy's mean:`,
+  ];
   for (const sc of SCENARIOS.filter((x) => x.bad)) {
     const bound = wald(SIGNIFICANCE, 0.05) / kl(sc.errorRate, STABLE_ERROR + ERROR_TOLERANCE);
     const today = (results.get(`${sc.name}|today`) as Tally).served / REPS;
-    lines.push(`  ${sc.name.padEnd(18)} ≥ ${Math.ceil(bound).toLocaleString("en-US").padStart(6)} requests: at most ${(today / Math.max(bound, MIN_SAMPLES * (sc.errorRate >= 1 ? 1 : 0), 1)).toFixed(1)}× less than today's ${Math.round(today).toLocaleString("en-US")}${sc.errorRate >= 1 ? ` (minSamples ${MIN_SAMPLES} binds first)` : ""}`);
+    lines.push(
+      `  ${sc.name.padEnd(18)} ≥ ${Math.ceil(bound).toLocaleString("en-US").padStart(6)} requests: at most ${(today / Math.max(bound, MIN_SAMPLES * (sc.errorRate >= 1 ? 1 : 0), 1)).toFixed(1)}× less than today's ${Math.round(today).toLocaleString("en-US")}${sc.errorRate >= 1 ? ` (minSamples ${MIN_SAMPLES} binds first)` : ""}`,
+    );
   }
   return lines.join("\n");
 }
@@ -401,10 +434,18 @@ const widths = [20, 12, 13, 9, 10, 10, 15];
 const row = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(" | ")} |`;
 
 console.log(`Canary decision benchmark — seed ${SEED}; ${REPS} rollouts per scenario; the same streams for every policy`);
-console.log(`${RPS} req/s; steps ${STEPS.join("/")} %, hold ${(HOLD_INTERVALS * INTERVAL_S) / 60} min; a look every ${INTERVAL_S} s; minSamples ${MIN_SAMPLES}; significance ${SIGNIFICANCE}`);
-console.log(`error rate: stable ${STABLE_ERROR}, maxIncrease ${ERROR_TOLERANCE} (δ); latency mean: N(${LATENCY_MEAN} s, ${LATENCY_SD} s), maxRelativeIncrease ${LATENCY_TOLERANCE}`);
-console.log(`today: fixed-horizon test at each hold's end; flagger: ${FLAGGER_THRESHOLD} failed per-interval checks; per-step: mixture SPRT every ${INTERVAL_S} s, a fresh test per step at α = ${PER_STEP_ALPHA}; sequential and machine: the same test with evidence carried across steps (stageAlpha), α = ${SIGNIFICANCE} per comparison over the rollout`);
-console.log(`"rolled back" is the false rollback rate for equal / at tolerance, the detection rate otherwise; times from the first candidate request to the rollback`);
+console.log(
+  `${RPS} req/s; steps ${STEPS.join("/")} %, hold ${(HOLD_INTERVALS * INTERVAL_S) / 60} min; a look every ${INTERVAL_S} s; minSamples ${MIN_SAMPLES}; significance ${SIGNIFICANCE}`,
+);
+console.log(
+  `error rate: stable ${STABLE_ERROR}, maxIncrease ${ERROR_TOLERANCE} (δ); latency mean: N(${LATENCY_MEAN} s, ${LATENCY_SD} s), maxRelativeIncrease ${LATENCY_TOLERANCE}`,
+);
+console.log(
+  `today: fixed-horizon test at each hold's end; flagger: ${FLAGGER_THRESHOLD} failed per-interval checks; per-step: mixture SPRT every ${INTERVAL_S} s, a fresh test per step at α = ${PER_STEP_ALPHA}; sequential and machine: the same test with evidence carried across steps (stageAlpha), α = ${SIGNIFICANCE} per comparison over the rollout`,
+);
+console.log(
+  `"rolled back" is the false rollback rate for equal / at tolerance, the detection rate otherwise; times from the first candidate request to the rollback`,
+);
 console.log("");
 console.log(row(cols));
 console.log(`|${widths.map((w, i) => (i < 2 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
@@ -412,7 +453,17 @@ for (const scenario of SCENARIOS)
   for (const [name] of POLICIES) {
     const t = results.get(`${scenario.name}|${name}`) as Tally;
     const reps = name === "machine" ? MACHINE_REPS : REPS;
-    console.log(row([scenario.name, name, pct(t.rolledBack / reps), pct(t.paused / reps), minutes(quantile(t.times, 0.5)), minutes(quantile(t.times, 0.95)), Math.round(t.served / reps).toLocaleString("en-US")]));
+    console.log(
+      row([
+        scenario.name,
+        name,
+        pct(t.rolledBack / reps),
+        pct(t.paused / reps),
+        minutes(quantile(t.times, 0.5)),
+        minutes(quantile(t.times, 0.95)),
+        Math.round(t.served / reps).toLocaleString("en-US"),
+      ]),
+    );
   }
 console.log("");
 console.log(lowerBounds());

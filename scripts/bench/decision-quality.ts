@@ -128,7 +128,15 @@ function window(rng: Rng, probs: number[], n: number): Histogram {
 }
 
 function evaluate(method: DriftMethod, reference: Histogram, current: Histogram) {
-  return evaluateFeatureDrift({ reference, current, method, minSamples: 1, alpha: ALPHA, noiseLevel: NOISE_LEVEL, thresholds: DEFAULT_DRIFT_THRESHOLDS[method] });
+  return evaluateFeatureDrift({
+    reference,
+    current,
+    method,
+    minSamples: 1,
+    alpha: ALPHA,
+    noiseLevel: NOISE_LEVEL,
+    thresholds: DEFAULT_DRIFT_THRESHOLDS[method],
+  });
 }
 
 /** The decisions of one evaluation without the noise gate (before) and with it (after). */
@@ -184,7 +192,10 @@ for (const n of SIZES) {
 const sizeLabel = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
 const pad = (s: string, w: number) => s.padStart(w);
 const line = (first: string, cells: string[]) => `${first.padEnd(13)}${cells.map((c) => pad(c, 12)).join("")}`;
-const header = line("method", SIZES.map((n) => `n=${sizeLabel(n)}`));
+const header = line(
+  "method",
+  SIZES.map((n) => `n=${sizeLabel(n)}`),
+);
 const thresholdText = (m: DriftMethod) => {
   const t = DEFAULT_DRIFT_THRESHOLDS[m];
   return `${t.warning}/${t.critical} & p<min(${ALPHA}, ${NOISE_LEVEL.toPrecision(3)}) (${significanceTestOf(m)})`;
@@ -198,14 +209,27 @@ console.log("");
 console.log(`False-alarm rate: share of evaluations with severity != none, reference and current both N(0,1) (${FALSE_ALARM_REPS} repetitions)`);
 console.log(header);
 for (const m of METHODS)
-  console.log(line(m, SIZES.map((n) => `${(((falseAlarms.get(key(m, n)) ?? 0) / FALSE_ALARM_REPS) * 100).toFixed(1)}%`)));
+  console.log(
+    line(
+      m,
+      SIZES.map((n) => `${(((falseAlarms.get(key(m, n)) ?? 0) / FALSE_ALARM_REPS) * 100).toFixed(1)}%`),
+    ),
+  );
 console.log("");
 console.log(`Mean score, stationary -> shifted by ${SHIFT} sd (${FALSE_ALARM_REPS} repetitions)`);
 console.log(header);
 const fmtScore = (x: number | undefined) => (x === undefined ? "-" : x < 0.0095 ? x.toExponential(0) : x.toFixed(2));
-for (const m of METHODS) console.log(line(m, SIZES.map((n) => `${fmtScore(meanScoreH0.get(key(m, n)))}>${fmtScore(meanScoreH1.get(key(m, n)))}`)));
+for (const m of METHODS)
+  console.log(
+    line(
+      m,
+      SIZES.map((n) => `${fmtScore(meanScoreH0.get(key(m, n)))}>${fmtScore(meanScoreH1.get(key(m, n)))}`),
+    ),
+  );
 console.log("");
-console.log(`Evaluations until detection of a ${SHIFT} sd mean shift, fresh current window each time: mean (share detected within ${MAX_EVALS}), ${DETECTION_REPS} repetitions`);
+console.log(
+  `Evaluations until detection of a ${SHIFT} sd mean shift, fresh current window each time: mean (share detected within ${MAX_EVALS}), ${DETECTION_REPS} repetitions`,
+);
 console.log(header);
 for (const m of METHODS)
   console.log(
@@ -431,7 +455,12 @@ const delayTable = (title: string, keyPrefix: string, within: number) => {
   console.log(header);
   for (const m of METHODS)
     for (const which of ["before", "after"] as const)
-      console.log(line(`${m} ${which}`, SIZES.map((n) => delayCell(delays.get(`${keyPrefix}|${n}`)?.get(m)?.[which] ?? [], within))));
+      console.log(
+        line(
+          `${m} ${which}`,
+          SIZES.map((n) => delayCell(delays.get(`${keyPrefix}|${n}`)?.get(m)?.[which] ?? [], within)),
+        ),
+      );
 };
 delayTable(
   `Evaluations until detection, ${SHIFT} sd mean shift, sliding window of changed data from the first evaluation (offset reference): mean/max (share within 3 when below 100 %), ${SLIDING_REPS} repetitions, up to ${STEP_MAX}`,
@@ -451,7 +480,9 @@ delayTable(
 if (TAIL_PAIRS > 0) {
   const levels = [1e-3, 1e-4, 1e-5, 1e-6];
   console.log("");
-  console.log(`Tail calibration of the pooled chi-square test: ${TAIL_PAIRS} independent stationary pairs of windows per size; rejections at each level, observed / expected`);
+  console.log(
+    `Tail calibration of the pooled chi-square test: ${TAIL_PAIRS} independent stationary pairs of windows per size; rejections at each level, observed / expected`,
+  );
   for (const n of [50, 100, 200, 400]) {
     const hits = levels.map(() => 0);
     for (let i = 0; i < TAIL_PAIRS; i++) {

@@ -11,7 +11,10 @@ if (!file) throw new Error("usage: heap-summary.ts <file.heapsnapshot> [monitors
 const monitors = monitorsArg ? Number(monitorsArg) : undefined;
 
 interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]]; edge_fields: string[]; edge_types: [string[], ...unknown[]] }; node_count: number };
+  snapshot: {
+    meta: { node_fields: string[]; node_types: [string[], ...unknown[]]; edge_fields: string[]; edge_types: [string[], ...unknown[]] };
+    node_count: number;
+  };
   nodes: number[];
   edges: number[];
   strings: string[];
@@ -78,7 +81,8 @@ let n = 0;
 const predCount = new Uint32Array(count + 1);
 for (let v = 0; v < count; v++) {
   if (order[v] === -1) continue;
-  for (let e = firstEdge[v] as number; e < (firstEdge[v + 1] as number); e += EF) if (snap.edges[e + eType] !== weak) {
+  for (let e = firstEdge[v] as number; e < (firstEdge[v + 1] as number); e += EF)
+    if (snap.edges[e + eType] !== weak) {
       const to = (snap.edges[e + eTo] as number) / NF;
       predCount[to] = (predCount[to] as number) + 1;
     }
@@ -106,7 +110,7 @@ const intersect = (a: number, b: number): number => {
   }
   return a;
 };
-for (let changed = true; changed; ) {
+for (let changed = true; changed;) {
   changed = false;
   for (let k = n - 2; k >= 0; k--) {
     const v = byOrder[k] as number;
@@ -144,7 +148,9 @@ for (let v = 0; v < count; v++) {
   total += size;
 }
 const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
-console.log(`${file}: ${count} nodes, ${(total / 2 ** 20).toFixed(1)} MB reachable${monitors ? `, ${(total / monitors / 1024).toFixed(1)} KB per monitor` : ""}`);
+console.log(
+  `${file}: ${count} nodes, ${(total / 2 ** 20).toFixed(1)} MB reachable${monitors ? `, ${(total / monitors / 1024).toFixed(1)} KB per monitor` : ""}`,
+);
 const show = (title: string, key: "size" | "retained") => {
   console.log(`\n${title}`);
   console.log(`| ${"kind".padEnd(70)} | count | size${monitors ? " | per monitor" : ""}`);

@@ -314,11 +314,25 @@ const readLog = (): LogLine[] =>
     });
 
 async function main(): Promise<void> {
-  say(`namespace ${ns}; ${ROLLOUTS} rollouts; step ${WEIGHT} % for ${HOLD}; load ${RPS} req/s ${WITH_DATAPLANE ? "through Traefik" : "by the stand-in data plane"}`);
+  say(
+    `namespace ${ns}; ${ROLLOUTS} rollouts; step ${WEIGHT} % for ${HOLD}; load ${RPS} req/s ${WITH_DATAPLANE ? "through Traefik" : "by the stand-in data plane"}`,
+  );
   await kubectlOk(["create", "namespace", ns]);
   op = await startOperator([ns], OPERATOR_NAME, { LOG_LEVEL: "info", QUERY_RETRIES: "1" });
-  stable = await startModelServer({ model: MODEL, version: STABLE_VERSION, segments: { a: { accuracy: 0.95, latencyMeanSeconds: 0.05 } }, traffic: "served", seed: 1 });
-  candidate = await startModelServer({ model: MODEL, version: STABLE_VERSION, segments: { a: { accuracy: 0.5, latencyMeanSeconds: 0.05 } }, traffic: "served", seed: 2 });
+  stable = await startModelServer({
+    model: MODEL,
+    version: STABLE_VERSION,
+    segments: { a: { accuracy: 0.95, latencyMeanSeconds: 0.05 } },
+    traffic: "served",
+    seed: 1,
+  });
+  candidate = await startModelServer({
+    model: MODEL,
+    version: STABLE_VERSION,
+    segments: { a: { accuracy: 0.5, latencyMeanSeconds: 0.05 } },
+    traffic: "served",
+    seed: 2,
+  });
   await writePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`, stable.port);
   await writePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`, candidate.port);
 
@@ -330,16 +344,38 @@ async function main(): Promise<void> {
     dp = await startDataPlane({ namespace: ns });
     stableRef = await dp.backend(`${ns}-stable`, stable.port);
     candidateRef = await dp.backend(`${ns}-candidate`, candidate.port);
-    routeSpec = { parentRefs: [dp.parentRef], rules: [{ backendRefs: [{ ...stableRef, weight: 100 }, { ...candidateRef, weight: 0 }] }] };
+    routeSpec = {
+      parentRefs: [dp.parentRef],
+      rules: [
+        {
+          backendRefs: [
+            { ...stableRef, weight: 100 },
+            { ...candidateRef, weight: 0 },
+          ],
+        },
+      ],
+    };
   } else {
     // the route object alone: no Gateway, no data plane reads it but the stand-in below
     stableRef = { name: "model-stable", group: "", kind: "Service" };
     candidateRef = { name: "model-candidate", group: "", kind: "Service" };
-    routeSpec = { rules: [{ backendRefs: [{ ...stableRef, port: 8080, weight: 100 }, { ...candidateRef, port: 8080, weight: 0 }] }] };
+    routeSpec = {
+      rules: [
+        {
+          backendRefs: [
+            { ...stableRef, port: 8080, weight: 100 },
+            { ...candidateRef, port: 8080, weight: 0 },
+          ],
+        },
+      ],
+    };
   }
 
   watchAll(`/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes`, (_type, obj, at) => {
-    const refs = ((obj.spec as { rules?: { backendRefs?: { name: string; weight?: number }[] }[] })?.rules?.[0]?.backendRefs ?? []) as { name: string; weight?: number }[];
+    const refs = ((obj.spec as { rules?: { backendRefs?: { name: string; weight?: number }[] }[] })?.rules?.[0]?.backendRefs ?? []) as {
+      name: string;
+      weight?: number;
+    }[];
     const s = refs.find((r) => r.name === stableRef.name)?.weight;
     const c = refs.find((r) => r.name === candidateRef.name)?.weight;
     const last = routeEvents.at(-1);
@@ -412,7 +448,12 @@ async function main(): Promise<void> {
     const name = `bench-v${i + 2}`;
     const version = `v${i + 2}`;
     const created = Date.now();
-    await mustApply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name, namespace: ns }, spec: { monitorRef: { name: "bench" }, candidate: { version, uri: `s3://models/${version}` } } });
+    await mustApply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name, namespace: ns },
+      spec: { monitorRef: { name: "bench" }, candidate: { version, uri: `s3://models/${version}` } },
+    });
     let final: RolloutObj | undefined;
     try {
       final = await waitFor(
@@ -443,7 +484,9 @@ async function main(): Promise<void> {
     windows.push({ name, created, end });
     const analysis = final.status?.analyses?.at(-1);
     const phase = final.status?.phase ?? "?";
-    say(`${name}: ${phase} (${final.status?.reason ?? ""}) ${analysis ? `after ${final.status?.analyses?.length} analysis(es), last ${analysis.outcome}` : ""}`);
+    say(
+      `${name}: ${phase} (${final.status?.reason ?? ""}) ${analysis ? `after ${final.status?.analyses?.length} analysis(es), last ${analysis.outcome}` : ""}`,
+    );
     if (phase !== "RolledBack" || analysis?.outcome !== "Failed") {
       rows.push({ name, outcome: `${phase}/${analysis?.outcome ?? "no analysis"}`, note: final.status?.message ?? "" });
       if (phase === "Paused") await kubectl(["delete", "modelrollout", name, "-n", ns, "--wait=true", "--timeout=30s"]);
@@ -488,7 +531,13 @@ async function main(): Promise<void> {
     const r = rolloutLatest.get(row.name);
     const tA = Date.parse(r?.status?.analyses?.at(-1)?.time ?? "");
     const line = log.find(
-      (l) => l.msg === "rollout effect applied" && l.rollout === `${ns}/${row.name}` && l.effect?.kind === "setWeights" && l.effect.weights?.stable === 100 && l.effect.weights.candidate === 0 && l.time >= tA,
+      (l) =>
+        l.msg === "rollout effect applied" &&
+        l.rollout === `${ns}/${row.name}` &&
+        l.effect?.kind === "setWeights" &&
+        l.effect.weights?.stable === 100 &&
+        l.effect.weights.candidate === 0 &&
+        l.time >= tA,
     );
     if (line) row.toLog = line.time - tA;
     if (line && row.managed && !(line.time >= tA + row.managed[0])) row.crossCheck = "log before managedFields";
@@ -516,11 +565,35 @@ function report(log: LogLine[]): void {
   out("ready→step: candidate Deployment ready (its watch) → step weights on the route (its watch); late: T_analysis − (stepStartTime + hold);");
   out("managedFields: the operator's entry in the route version the watch delivered, second precision, so the write lies in [lo, hi).");
   out();
-  const head = ["rollout", "outcome", "ready→step", "late", "→status", "→write(log)", "→watch", "managedFields[lo,hi)", "check", "e2e step→rollback", "api GET"];
+  const head = [
+    "rollout",
+    "outcome",
+    "ready→step",
+    "late",
+    "→status",
+    "→write(log)",
+    "→watch",
+    "managedFields[lo,hi)",
+    "check",
+    "e2e step→rollback",
+    "api GET",
+  ];
   if (WITH_DATAPLANE) head.push("→last cand. resp", "watch→last", "cand. after");
   const table: string[][] = [head];
   for (const r of rows) {
-    const cells = [r.name, r.outcome, ms(r.readyToStep), ms(r.late), ms(r.toStatus), ms(r.toLog), ms(r.toWatch), r.managed ? `[${ms(r.managed[0])}, ${ms(r.managed[1])})` : "—", r.crossCheck ?? "—", ms(r.e2e), ms(r.apiGet)];
+    const cells = [
+      r.name,
+      r.outcome,
+      ms(r.readyToStep),
+      ms(r.late),
+      ms(r.toStatus),
+      ms(r.toLog),
+      ms(r.toWatch),
+      r.managed ? `[${ms(r.managed[0])}, ${ms(r.managed[1])})` : "—",
+      r.crossCheck ?? "—",
+      ms(r.e2e),
+      ms(r.apiGet),
+    ];
     if (WITH_DATAPLANE) cells.push(ms(r.toLast), ms(r.writeToLast), r.candidateAfterWrite === undefined ? "—" : String(r.candidateAfterWrite));
     table.push(cells);
   }
@@ -540,7 +613,8 @@ function report(log: LogLine[]): void {
     ["API GET round trip (this script, after each)", (r) => r.apiGet],
     ["end to end: step start → rollback (watch)", (r) => r.e2e],
   ];
-  if (WITH_DATAPLANE) series.push(["analysis → last candidate response (Traefik)", (r) => r.toLast], ["route watch event → last candidate response", (r) => r.writeToLast]);
+  if (WITH_DATAPLANE)
+    series.push(["analysis → last candidate response (Traefik)", (r) => r.toLast], ["route watch event → last candidate response", (r) => r.writeToLast]);
   const ok = rows.filter((r) => r.outcome === "RolledBack");
   const labelW = Math.max(...series.map(([l]) => l.length));
   out(`${"".padEnd(labelW)}  ${"n".padStart(3)}  ${"p50".padStart(7)}  ${"p90".padStart(7)}  ${"max".padStart(7)}`);
@@ -550,7 +624,9 @@ function report(log: LogLine[]): void {
       out(`${label.padEnd(labelW)}  ${"0".padStart(3)}`);
       continue;
     }
-    out(`${label.padEnd(labelW)}  ${String(xs.length).padStart(3)}  ${ms(pct(xs, 50)).padStart(7)}  ${ms(pct(xs, 90)).padStart(7)}  ${ms(Math.max(...xs)).padStart(7)}`);
+    out(
+      `${label.padEnd(labelW)}  ${String(xs.length).padStart(3)}  ${ms(pct(xs, 50)).padStart(7)}  ${ms(pct(xs, 90)).padStart(7)}  ${ms(Math.max(...xs)).padStart(7)}`,
+    );
   }
   out();
   const totals = `${counts.stable} stable, ${counts.candidate} candidate, ${counts.failed} failed, ${counts.skipped} skipped`;

@@ -73,7 +73,12 @@ const policy = (i: number) => ({
   metadata: { name: `policy-${i}`, namespace: ns },
   spec: {
     triggers: [{ findings: ["AccuracyDrift", "DataDrift"], action: "retrain" }],
-    actions: [{ name: "retrain", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] } } } } }],
+    actions: [
+      {
+        name: "retrain",
+        jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] } } } },
+      },
+    ],
     cooldown: "24h",
   },
 });
@@ -90,13 +95,24 @@ const monitor = (i: number) => ({
     signals: [
       { name: "accuracy", classification: { metric: "model_predictions_total" } },
       { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
-      { name: "refusal_rate", ratio: { numerator: { metric: "model_responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "model_responses_total" } } },
+      {
+        name: "refusal_rate",
+        ratio: { numerator: { metric: "model_responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "model_responses_total" } },
+      },
     ],
     rules: [
       { signal: "accuracy", min: { critical: 0.8 } },
       { signal: "refusal_rate", max: { warning: 0.05 } },
     ],
-    drift: [{ name: "inputs", histogram: { metric: "model_feature_value", featureLabel: "feature" }, method: "psi", reference: { offset: "1d" }, threshold: { warning: 0.1, critical: 0.25 } }],
+    drift: [
+      {
+        name: "inputs",
+        histogram: { metric: "model_feature_value", featureLabel: "feature" },
+        method: "psi",
+        reference: { offset: "1d" },
+        threshold: { warning: 0.1, critical: 0.25 },
+      },
+    ],
     policyRef: { name: `policy-${Math.floor(i / 100)}` },
   },
 });
@@ -184,8 +200,14 @@ try {
   const metricsUrl = standin?.url ?? (env.PROMETHEUS_URL as string);
 
   let t = performance.now();
-  await createAll("retrainpolicies", Array.from({ length: Math.ceil(N / 100) }, (_, i) => policy(i)));
-  await createAll("modelmonitors", Array.from({ length: N }, (_, i) => monitor(i)));
+  await createAll(
+    "retrainpolicies",
+    Array.from({ length: Math.ceil(N / 100) }, (_, i) => policy(i)),
+  );
+  await createAll(
+    "modelmonitors",
+    Array.from({ length: N }, (_, i) => monitor(i)),
+  );
   log(`created ${N} monitors and ${Math.ceil(N / 100)} policies in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 
   const port = await freePort();
@@ -195,7 +217,18 @@ try {
   const nodeFlags = args["heap-snapshot"] ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${logs}`] : [];
   const child = spawn(process.execPath, [...nodeFlags, join(ROOT, "src/main.ts")], {
     cwd: ROOT,
-    env: { ...process.env, KUBECONFIG: env.KUBECONFIG, PROMETHEUS_URL: metricsUrl, WATCH_NAMESPACES: ns, METRICS_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: "warn", WORKERS: args.workers, QUERY_RETRIES: "0", STATUS_VALUES_MAX_AGE: args["values-max-age"], NODE_OPTIONS: args["node-options"] },
+    env: {
+      ...process.env,
+      KUBECONFIG: env.KUBECONFIG,
+      PROMETHEUS_URL: metricsUrl,
+      WATCH_NAMESPACES: ns,
+      METRICS_ADDR: `127.0.0.1:${port}`,
+      LOG_LEVEL: "warn",
+      WORKERS: args.workers,
+      QUERY_RETRIES: "0",
+      STATUS_VALUES_MAX_AGE: args["values-max-age"],
+      NODE_OPTIONS: args["node-options"],
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logFile = createWriteStream(join(logs, `operator-${ns}.log`));
@@ -235,26 +268,38 @@ try {
   const requests = delta(a0, a1);
   const sizes: number[] = [];
   for (let i = 0; i < Math.min(50, N); i++) {
-    const o = (await api.getNamespacedCustomObject({ ...GROUP, plural: "modelmonitors", namespace: ns, name: `model-${Math.floor((i * N) / Math.min(50, N))}` })) as { status?: unknown };
+    const o = (await api.getNamespacedCustomObject({
+      ...GROUP,
+      plural: "modelmonitors",
+      namespace: ns,
+      name: `model-${Math.floor((i * N) / Math.min(50, N))}`,
+    })) as { status?: unknown };
     sizes.push(JSON.stringify(o.status ?? {}).length);
   }
 
   if (args["heap-snapshot"]) {
     const before = new Set(readdirSync(logs));
     child.kill("SIGUSR2");
-    const file = await waitFor("the heap snapshot", async () => {
-      const fresh = readdirSync(logs).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
-      // written when its size stops changing
-      if (!fresh) return undefined;
-      const size = statSync(join(logs, fresh)).size;
-      await new Promise((r) => setTimeout(r, 2000));
-      return size > 0 && statSync(join(logs, fresh)).size === size ? fresh : undefined;
-    }, 600_000, 1000);
+    const file = await waitFor(
+      "the heap snapshot",
+      async () => {
+        const fresh = readdirSync(logs).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
+        // written when its size stops changing
+        if (!fresh) return undefined;
+        const size = statSync(join(logs, fresh)).size;
+        await new Promise((r) => setTimeout(r, 2000));
+        return size > 0 && statSync(join(logs, fresh)).size === size ? fresh : undefined;
+      },
+      600_000,
+      1000,
+    );
     log(`heap snapshot: ${join(logs, file)} (summarise it with: npx node scripts/bench/heap-summary.ts ${join(".local/logs", file)} ${N})`);
   }
 
   const row = (k: string, v: string) => console.log(`| ${k.padEnd(38)} | ${v}`);
-  console.log(`\nbench:scale, ${new Date().toISOString().slice(0, 10)}, ${N} monitors at ${args.interval}, ${args.workers} workers, STATUS_VALUES_MAX_AGE ${args["values-max-age"]}${args["node-options"] ? `, NODE_OPTIONS ${args["node-options"]}` : ""}, ${MINUTES} min steady, metrics: ${standin ? "a STAND-IN answering Prometheus's API (deterministic vectors)" : "the local Prometheus"}`);
+  console.log(
+    `\nbench:scale, ${new Date().toISOString().slice(0, 10)}, ${N} monitors at ${args.interval}, ${args.workers} workers, STATUS_VALUES_MAX_AGE ${args["values-max-age"]}${args["node-options"] ? `, NODE_OPTIONS ${args["node-options"]}` : ""}, ${MINUTES} min steady, metrics: ${standin ? "a STAND-IN answering Prometheus's API (deterministic vectors)" : "the local Prometheus"}`,
+  );
   console.log(`| ${"figure".padEnd(38)} | value`);
   console.log(`|${"-".repeat(40)}|------`);
   row("start to ready (lists, caches)", `${readyS.toFixed(1)} s`);
@@ -262,16 +307,24 @@ try {
   row("resident memory, steady (median)", mb(median(rss)));
   row("resident memory, peak (VmHWM)", mb(p1.hwm));
   row("V8 heap used per monitor (median)", `${(median(heap) / N / 1024).toFixed(1)} KB`);
-  row("  V8 heap total / external (at the end)", `${mb(sum(parseMetrics(m1, "nodejs_heap_size_total_bytes")))} / ${mb(sum(parseMetrics(m1, "nodejs_external_memory_bytes")))}`);
-  for (const [k, v] of parseMetrics(m1, "nodejs_heap_space_size_used_bytes{")) if (v > 16 * 2 ** 20) row(`  heap space ${/space="([^"]+)"/.exec(k)?.[1] ?? k}`, mb(v));
+  row(
+    "  V8 heap total / external (at the end)",
+    `${mb(sum(parseMetrics(m1, "nodejs_heap_size_total_bytes")))} / ${mb(sum(parseMetrics(m1, "nodejs_external_memory_bytes")))}`,
+  );
+  for (const [k, v] of parseMetrics(m1, "nodejs_heap_space_size_used_bytes{"))
+    if (v > 16 * 2 ** 20) row(`  heap space ${/space="([^"]+)"/.exec(k)?.[1] ?? k}`, mb(v));
   row("  operator series on /metrics (lines, bytes)", `${m1.split("\n").filter((l) => l && !l.startsWith("#")).length}, ${(m1.length / 1024).toFixed(0)} KB`);
   row("operator CPU (100 % = one core)", `${(((p1.cpuTicks - p0.cpuTicks) / TICK / seconds) * 100).toFixed(0)} %`);
   row("evaluations per second", `${(evaluations / seconds).toFixed(1)} (needed: ${(N / (durationMs(args.interval) / 1000)).toFixed(1)})`);
   row("evaluation lag p50 / p99 / max", `${quantile(lag, 0.5)} / ${quantile(lag, 0.99)} / ${maxBucket(lag)}`);
-  row("metric queries per second", standin ? (((q1 - q0) / seconds).toFixed(1)) : "n/a (not counted on the real Prometheus)");
+  row("metric queries per second", standin ? ((q1 - q0) / seconds).toFixed(1) : "n/a (not counted on the real Prometheus)");
   // server-side apply counts as verb APPLY, a merge or JSON patch as PATCH
-  const writes = (resource: string) => (requests.get(`APPLY ${resource}`) ?? 0) + (requests.get(`PATCH ${resource}`) ?? 0) + (requests.get(`UPDATE ${resource}`) ?? 0);
-  row("status writes per second", `${((writes("modelmonitors/status") + writes("retrainpolicies/status")) / seconds).toFixed(2)} (monitor status writes per evaluation: ${(writes("modelmonitors/status") / Math.max(1, evaluations)).toFixed(2)})`);
+  const writes = (resource: string) =>
+    (requests.get(`APPLY ${resource}`) ?? 0) + (requests.get(`PATCH ${resource}`) ?? 0) + (requests.get(`UPDATE ${resource}`) ?? 0);
+  row(
+    "status writes per second",
+    `${((writes("modelmonitors/status") + writes("retrainpolicies/status")) / seconds).toFixed(2)} (monitor status writes per evaluation: ${(writes("modelmonitors/status") / Math.max(1, evaluations)).toFixed(2)})`,
+  );
   for (const [k, v] of [...requests].filter(([, v]) => v > 0).sort()) row(`  API requests/s: ${k}`, (v / seconds).toFixed(2));
   row("status size per monitor median / max", `${(median(sizes) / 1024).toFixed(1)} KB / ${(Math.max(...sizes) / 1024).toFixed(1)} KB`);
 } finally {

@@ -22,9 +22,16 @@ export function standinAnswer(q: Pick<QueryRequest, "expr">, moment = 0): QueryR
   const nudge = q.expr.includes("offset") ? 0 : moment % 5;
   if (q.expr.includes("outcome"))
     for (const plant of PLANTS)
-      for (const [outcome, v] of [["tp", 400], ["tn", 500], ["fp", 50 + nudge], ["fn", 50]] as const) samples.push({ labels: { outcome, plant }, value: v });
+      for (const [outcome, v] of [
+        ["tp", 400],
+        ["tn", 500],
+        ["fp", 50 + nudge],
+        ["fn", 50],
+      ] as const)
+        samples.push({ labels: { outcome, plant }, value: v });
   else if (q.expr.includes("le"))
-    for (const plant of PLANTS) for (const feature of FEATURES) LES.forEach((le, i) => samples.push({ labels: { le, plant, feature }, value: 200 * (i + 1) + (i === 0 ? nudge : 0) }));
+    for (const plant of PLANTS)
+      for (const feature of FEATURES) LES.forEach((le, i) => samples.push({ labels: { le, plant, feature }, value: 200 * (i + 1) + (i === 0 ? nudge : 0) }));
   else for (const plant of PLANTS) samples.push({ labels: { plant }, value: q.expr.includes("refusal") ? 20 + nudge : 1000 });
   return { kind: "vector", samples };
 }

@@ -36,7 +36,10 @@ if (process.argv[2] === "patch") {
 
 const model = process.env.MODEL_NAME || fail("MODEL_NAME is required");
 const version = process.env.MODEL_VERSION || fail("MODEL_VERSION is required (the Deployment's env var the operator sets)");
-const segments = (process.env.SIM_SEGMENTS ?? "plant-a,plant-b").split(",").map((s) => s.trim()).filter(Boolean);
+const segments = (process.env.SIM_SEGMENTS ?? "plant-a,plant-b")
+  .split(",")
+  .map((s) => s.trim())
+  .filter(Boolean);
 const parseJson = (text: string): unknown => {
   try {
     return JSON.parse(text);

@@ -137,7 +137,8 @@ async function tail(file: string, lines = 20): Promise<string> {
 export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane> {
   const { namespace } = opts;
   const gatewayName = opts.gatewayName ?? "dataplane";
-  if (!existsSync(TRAEFIK)) throw new Error(`${TRAEFIK} is missing: run bash scripts/cluster/build-traefik.sh (npm run demo and the integration tests' global setup do)`);
+  if (!existsSync(TRAEFIK))
+    throw new Error(`${TRAEFIK} is missing: run bash scripts/cluster/build-traefik.sh (npm run demo and the integration tests' global setup do)`);
   const kubeconfig = opts.kubeconfig ?? localKubeconfig();
   const kubectl = kubectlWith(kubeconfig);
   const crd = await kubectl(["get", "crd/httproutes.gateway.networking.k8s.io", "gatewayclass/traefik", "-o", "name"]);

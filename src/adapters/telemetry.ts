@@ -8,31 +8,103 @@ import { ROLLOUT_PHASES, type ModelRolloutStatus } from "../api/v1alpha1/rollout
 
 const HEALTH_VALUES = { Healthy: 0, Warning: 1, Critical: 2, Unknown: -1 } as const;
 
-
 export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry {
   readonly registry = new Registry();
-  private readonly duration = new Histogram({ name: "modelguardian_evaluation_duration_seconds", help: "Time to evaluate one monitor", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
-  private readonly lag = new Histogram({ name: "modelguardian_evaluation_lag_seconds", help: "How much later than its interval a monitor was evaluated (time since its last evaluation minus the interval)", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 300], registers: [this.registry] });
-  private readonly evaluations = new Counter({ name: "modelguardian_evaluations_total", help: "Evaluations by resulting health", labelNames: ["health"], registers: [this.registry] });
-  private readonly queryErrors = new Counter({ name: "modelguardian_query_errors_total", help: "Failed metric queries by kind", labelNames: ["kind"], registers: [this.registry] });
+  private readonly duration = new Histogram({
+    name: "modelguardian_evaluation_duration_seconds",
+    help: "Time to evaluate one monitor",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  private readonly lag = new Histogram({
+    name: "modelguardian_evaluation_lag_seconds",
+    help: "How much later than its interval a monitor was evaluated (time since its last evaluation minus the interval)",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 300],
+    registers: [this.registry],
+  });
+  private readonly evaluations = new Counter({
+    name: "modelguardian_evaluations_total",
+    help: "Evaluations by resulting health",
+    labelNames: ["health"],
+    registers: [this.registry],
+  });
+  private readonly queryErrors = new Counter({
+    name: "modelguardian_query_errors_total",
+    help: "Failed metric queries by kind",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
   private readonly queries = new Counter({ name: "modelguardian_queries_total", help: "Metric queries run", registers: [this.registry] });
-  private readonly retrainEvents = new Counter({ name: "modelguardian_retrain_events_total", help: "Retraining Jobs started, by model and the finding type that triggered them", labelNames: ["namespace", "model", "reason"], registers: [this.registry] });
-  private readonly reindexEvents = new Counter({ name: "modelguardian_reindex_events_total", help: "Re-indexing Jobs started, by model and the finding type that triggered them", labelNames: ["namespace", "model", "reason"], registers: [this.registry] });
-  private readonly jobsFinished = new Counter({ name: "modelguardian_action_jobs_finished_total", help: "Action Jobs that finished, by outcome", labelNames: ["namespace", "model", "action", "outcome"], registers: [this.registry] });
-  private readonly leader = new Gauge({ name: "modelguardian_leader", help: "1 while this replica holds the leader Lease and reconciles", registers: [this.registry] });
-  private readonly canaryWeight = new Gauge({ name: "modelguardian_rollout_canary_weight", help: "Candidate weight read back from the route", labelNames: ["namespace", "rollout", "model"], registers: [this.registry] });
-  private readonly rolloutPhase = new Gauge({ name: "modelguardian_rollout_phase", help: "1 for the phase a rollout is in", labelNames: ["namespace", "rollout", "model", "phase"], registers: [this.registry] });
-  private readonly analyses = new Counter({ name: "modelguardian_rollout_analyses_total", help: "Canary analyses by outcome", labelNames: ["namespace", "model", "outcome"], registers: [this.registry] });
-  private readonly promotions = new Counter({ name: "modelguardian_rollout_promotions_total", help: "Candidates promoted to stable", labelNames: ["namespace", "model"], registers: [this.registry] });
+  private readonly retrainEvents = new Counter({
+    name: "modelguardian_retrain_events_total",
+    help: "Retraining Jobs started, by model and the finding type that triggered them",
+    labelNames: ["namespace", "model", "reason"],
+    registers: [this.registry],
+  });
+  private readonly reindexEvents = new Counter({
+    name: "modelguardian_reindex_events_total",
+    help: "Re-indexing Jobs started, by model and the finding type that triggered them",
+    labelNames: ["namespace", "model", "reason"],
+    registers: [this.registry],
+  });
+  private readonly jobsFinished = new Counter({
+    name: "modelguardian_action_jobs_finished_total",
+    help: "Action Jobs that finished, by outcome",
+    labelNames: ["namespace", "model", "action", "outcome"],
+    registers: [this.registry],
+  });
+  private readonly leader = new Gauge({
+    name: "modelguardian_leader",
+    help: "1 while this replica holds the leader Lease and reconciles",
+    registers: [this.registry],
+  });
+  private readonly canaryWeight = new Gauge({
+    name: "modelguardian_rollout_canary_weight",
+    help: "Candidate weight read back from the route",
+    labelNames: ["namespace", "rollout", "model"],
+    registers: [this.registry],
+  });
+  private readonly rolloutPhase = new Gauge({
+    name: "modelguardian_rollout_phase",
+    help: "1 for the phase a rollout is in",
+    labelNames: ["namespace", "rollout", "model", "phase"],
+    registers: [this.registry],
+  });
+  private readonly analyses = new Counter({
+    name: "modelguardian_rollout_analyses_total",
+    help: "Canary analyses by outcome",
+    labelNames: ["namespace", "model", "outcome"],
+    registers: [this.registry],
+  });
+  private readonly promotions = new Counter({
+    name: "modelguardian_rollout_promotions_total",
+    help: "Candidates promoted to stable",
+    labelNames: ["namespace", "model"],
+    registers: [this.registry],
+  });
   private readonly exposure = new Gauge({
     name: "modelguardian_rollout_exposure_samples",
     help: "A rollout rolled back by an analysis: the candidate's samples of the failing signal (requests, labelled predictions) over the steps it served while worse than tolerated",
     labelNames: ["namespace", "rollout", "model", "signal"],
     registers: [this.registry],
   });
-  private readonly rollbacks = new Counter({ name: "modelguardian_rollout_rollbacks_total", help: "Rollouts rolled back or aborted", labelNames: ["namespace", "model", "phase"], registers: [this.registry] });
-  private readonly notifications = new Counter({ name: "modelguardian_notifications_total", help: "Notification webhook deliveries by outcome: delivered, retried (an attempt failed, another follows), failed (given up), dropped (queue full)", labelNames: ["namespace", "policy", "notification", "outcome"], registers: [this.registry] });
-  private readonly errors = new Counter({ name: "modelguardian_reconcile_errors_total", help: "Reconciles that failed and were retried", registers: [this.registry] });
+  private readonly rollbacks = new Counter({
+    name: "modelguardian_rollout_rollbacks_total",
+    help: "Rollouts rolled back or aborted",
+    labelNames: ["namespace", "model", "phase"],
+    registers: [this.registry],
+  });
+  private readonly notifications = new Counter({
+    name: "modelguardian_notifications_total",
+    help: "Notification webhook deliveries by outcome: delivered, retried (an attempt failed, another follows), failed (given up), dropped (queue full)",
+    labelNames: ["namespace", "policy", "notification", "outcome"],
+    registers: [this.registry],
+  });
+  private readonly errors = new Counter({
+    name: "modelguardian_reconcile_errors_total",
+    help: "Reconciles that failed and were retried",
+    registers: [this.registry],
+  });
 
   private isLeading = false;
   /** The monitors whose statuses the per-monitor gauges read (the monitor controller's store). */
@@ -42,7 +114,12 @@ export class OperatorMetrics implements MonitorTelemetry, NotificationTelemetry 
     collectDefaultMetrics({ register: this.registry });
     for (const g of perMonitorGauges) {
       const values = () => (this.isLeading ? [...seriesOf(this.monitors(), g.series)] : []);
-      this.registry.registerMetric({ name: g.name, help: g.help, type: "gauge", get: async () => ({ name: g.name, help: g.help, type: "gauge", aggregator: "sum", values: values() }) } as never);
+      this.registry.registerMetric({
+        name: g.name,
+        help: g.help,
+        type: "gauge",
+        get: async () => ({ name: g.name, help: g.help, type: "gauge", aggregator: "sum", values: values() }),
+      } as never);
     }
     this.leader.set(0);
   }
@@ -176,7 +253,9 @@ const perMonitorGauges: { name: string; help: string; series: Series }[] = [
     name: "modelguardian_drift_score",
     help: "Drift score per feature and method",
     *series(m, s) {
-      for (const d of s.drift ?? []) for (const f of d.features ?? []) if (f.score !== undefined) yield { labels: { ...m, drift: d.name, feature: f.feature, method: d.method }, value: f.score };
+      for (const d of s.drift ?? [])
+        for (const f of d.features ?? [])
+          if (f.score !== undefined) yield { labels: { ...m, drift: d.name, feature: f.feature, method: d.method }, value: f.score };
     },
   },
   {

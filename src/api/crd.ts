@@ -44,8 +44,24 @@ export const RESOURCES: ResourceDefinition[] = [
 
 /** JSON Schema keywords the API server's structural schemas understand, carried as they are. */
 const CARRIED = new Set([
-  "type", "properties", "required", "items", "additionalProperties", "description", "default", "enum",
-  "minimum", "maximum", "minLength", "maxLength", "pattern", "minItems", "maxItems", "minProperties", "maxProperties", "format",
+  "type",
+  "properties",
+  "required",
+  "items",
+  "additionalProperties",
+  "description",
+  "default",
+  "enum",
+  "minimum",
+  "maximum",
+  "minLength",
+  "maxLength",
+  "pattern",
+  "minItems",
+  "maxItems",
+  "minProperties",
+  "maxProperties",
+  "format",
 ]);
 
 /**
@@ -84,7 +100,8 @@ export function toStructural(schema: unknown, path = "$"): unknown {
       out[key] = [...((out[key] as unknown[]) ?? []), ...(value as unknown[])];
       continue;
     }
-    if (!CARRIED.has(key) && !key.startsWith("x-kubernetes-")) throw new Error(`${path}: JSON Schema keyword ${key} cannot be carried into a structural schema`);
+    if (!CARRIED.has(key) && !key.startsWith("x-kubernetes-"))
+      throw new Error(`${path}: JSON Schema keyword ${key} cannot be carried into a structural schema`);
     if (key === "properties") {
       out[key] = Object.fromEntries(Object.entries(value as JsonSchema).map(([k, v]) => [k, toStructural(v, `${path}.${k}`)]));
       continue;

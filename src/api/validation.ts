@@ -5,10 +5,7 @@ export function formatIssues(error: z.ZodError, root: string): string {
   return error.issues
     .slice(0, 10)
     .map((issue) => {
-      const path = issue.path.reduce<string>(
-        (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : `${acc}.${String(part)}`),
-        root,
-      );
+      const path = issue.path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : `${acc}.${String(part)}`), root);
       return `${path}: ${issue.message}`;
     })
     .join("; ");

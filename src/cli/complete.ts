@@ -30,7 +30,12 @@ export function candidates(words: readonly string[]): Candidates {
   if (command === undefined) return { words: [...COMMANDS] };
   if (command === "get") {
     if (args.length === 0) return { words: ["rollout", "monitor"] };
-    if (args.length === 1) return RESOURCE_NAMES.monitor.includes(args[0] as string) ? { names: "monitors" } : RESOURCE_NAMES.rollout.includes(args[0] as string) ? { names: "rollouts" } : { words: [] };
+    if (args.length === 1)
+      return RESOURCE_NAMES.monitor.includes(args[0] as string)
+        ? { names: "monitors" }
+        : RESOURCE_NAMES.rollout.includes(args[0] as string)
+          ? { names: "rollouts" }
+          : { words: [] };
     return { words: [] };
   }
   if ((ROLLOUT_VERBS as readonly string[]).includes(command)) return args.length === 0 ? { names: "rollouts" } : { words: [] };

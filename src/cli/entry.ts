@@ -12,6 +12,10 @@ if (major < 22 || (major === 22 && minor < 19)) {
 }
 
 const { main } = await import("./main.ts");
-const code = await main(process.argv.slice(2), { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t), tty: process.stdout.isTTY === true });
+const code = await main(process.argv.slice(2), {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  tty: process.stdout.isTTY === true,
+});
 // the client's pooled connections would keep the process up a while: leave once the output is out
 process.stdout.write("", () => process.exit(code));

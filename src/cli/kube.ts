@@ -18,7 +18,14 @@ export const FIELD_MANAGER = "kubectl-modelguardian";
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace?: string; resourceVersion?: string; generation?: number; annotations?: Record<string, string>; deletionTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    generation?: number;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: string;
+  };
   spec?: Record<string, unknown>;
   status?: Record<string, unknown>;
 }
@@ -69,10 +76,23 @@ export class Cluster {
    * A JSON merge patch guarded by the resourceVersion the decision was made on: when the object
    * changed since (409), the caller reads it again and decides again.
    */
-  async patch(plural: Plural, name: string, resourceVersion: string | undefined, body: { metadata?: Record<string, unknown>; spec?: Record<string, unknown> }): Promise<"ok" | "conflict"> {
+  async patch(
+    plural: Plural,
+    name: string,
+    resourceVersion: string | undefined,
+    body: { metadata?: Record<string, unknown>; spec?: Record<string, unknown> },
+  ): Promise<"ok" | "conflict"> {
     try {
       await this.api.patchNamespacedCustomObject(
-        { group: GROUP, version: VERSION, plural, namespace: this.namespace, name, body: { ...body, metadata: { ...body.metadata, resourceVersion } }, fieldManager: FIELD_MANAGER },
+        {
+          group: GROUP,
+          version: VERSION,
+          plural,
+          namespace: this.namespace,
+          name,
+          body: { ...body, metadata: { ...body.metadata, resourceVersion } },
+          fieldManager: FIELD_MANAGER,
+        },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       );
       return "ok";

@@ -43,7 +43,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case "verb":
         return await verb(new Cluster(connection), command.verb, command.name, io);
       case "get":
-        return command.watch ? await watch(new Cluster(connection), command.resource, command.name, io) : await getOnce(new Cluster(connection), command.resource, command.name, io);
+        return command.watch
+          ? await watch(new Cluster(connection), command.resource, command.name, io)
+          : await getOnce(new Cluster(connection), command.resource, command.name, io);
     }
   } catch (err) {
     io.err(`error: ${(err as Error).message}\n`);
@@ -88,10 +90,21 @@ export async function gatherRollout(cluster: Cluster, obj: KubeObject): Promise<
   const servingSpec: ServingSpec | undefined = (monitorSpec?.success ? monitorSpec.data.serving : undefined) ?? status.serving;
   let serving: RolloutTreeInput["serving"];
   if (!monitor && !servingSpec) serving = { error: `ModelMonitor ${monitorName} not found in namespace ${cluster.namespace}` };
-  else if (!servingSpec) serving = { error: `ModelMonitor ${monitorName} has no spec.serving${monitorSpec && !monitorSpec.success ? " (its spec is invalid)" : ""}` };
+  else if (!servingSpec)
+    serving = { error: `ModelMonitor ${monitorName} has no spec.serving${monitorSpec && !monitorSpec.success ? " (its spec is invalid)" : ""}` };
   else serving = await readServing(cluster, servingSpec, spec, status);
   const deleting = obj.metadata.deletionTimestamp !== undefined;
-  return { name: obj.metadata.name, namespace: cluster.namespace, spec, status, annotations: obj.metadata.annotations ?? {}, deleting, strategy, strategySource, serving };
+  return {
+    name: obj.metadata.name,
+    namespace: cluster.namespace,
+    spec,
+    status,
+    annotations: obj.metadata.annotations ?? {},
+    deleting,
+    strategy,
+    strategySource,
+    serving,
+  };
 }
 
 async function readServing(cluster: Cluster, serving: ServingSpec, spec: ModelRolloutSpec, status: ModelRolloutStatus): Promise<ServingView> {
@@ -103,7 +116,9 @@ async function readServing(cluster: Cluster, serving: ServingSpec, spec: ModelRo
       : `InferenceService ${r.kserve?.inferenceService.name}`;
   const base = { router, stableDeployment: serving.stable?.deployment.name, candidateDeployment: serving.candidate?.deployment.name };
   try {
-    const live = await cluster.serving(cluster.namespace, serving).read({ stable: status.stable ?? {}, candidate: spec.candidate, promoted: status.promotedTime !== undefined });
+    const live = await cluster
+      .serving(cluster.namespace, serving)
+      .read({ stable: status.stable ?? {}, candidate: spec.candidate, promoted: status.promotedTime !== undefined });
     return { ...base, live };
   } catch (err) {
     return { ...base, live: { error: (err as Error).message } };
@@ -111,7 +126,12 @@ async function readServing(cluster: Cluster, serving: ServingSpec, spec: ModelRo
 }
 
 function monitorView(cluster: Cluster, obj: KubeObject) {
-  return { name: obj.metadata.name, namespace: cluster.namespace, spec: (obj.spec ?? {}) as Parameters<typeof renderMonitor>[0]["spec"], status: (obj.status ?? {}) as Partial<ModelMonitorStatus> };
+  return {
+    name: obj.metadata.name,
+    namespace: cluster.namespace,
+    spec: (obj.spec ?? {}) as Parameters<typeof renderMonitor>[0]["spec"],
+    status: (obj.status ?? {}) as Partial<ModelMonitorStatus>,
+  };
 }
 
 /**
@@ -170,7 +190,11 @@ async function verb(cluster: Cluster, verb: RolloutVerb, name: string, io: Io): 
     const status = (obj.status ?? {}) as ModelRolloutStatus;
     const spec = (obj.spec ?? {}) as { paused?: boolean };
     // a fresh token per request: the operator acts on an annotation value it has not handled
-    const plan = planVerb(verb, { spec: { paused: spec.paused === true }, status, annotations: obj.metadata.annotations ?? {} }, randomBytes(4).toString("hex"));
+    const plan = planVerb(
+      verb,
+      { spec: { paused: spec.paused === true }, status, annotations: obj.metadata.annotations ?? {} },
+      randomBytes(4).toString("hex"),
+    );
     const what = `ModelRollout ${cluster.namespace}/${name}`;
     if (plan.kind === "refuse") {
       io.err(`error: cannot ${verb} ${what} (${status.phase ?? "not started"}): ${plan.reason}\n`);
@@ -182,7 +206,9 @@ async function verb(cluster: Cluster, verb: RolloutVerb, name: string, io: Io): 
     };
     // written only if the rollout is still as it was judged: otherwise read and judged again
     if ((await cluster.patch(PLURALS.rollout, name, obj.metadata.resourceVersion, body)) === "conflict") continue;
-    const wrote = [plan.annotation ? `${plan.annotation.key}=${plan.annotation.value}` : "", plan.paused !== undefined ? `spec.paused=${plan.paused}` : ""].filter(Boolean).join(", ");
+    const wrote = [plan.annotation ? `${plan.annotation.key}=${plan.annotation.value}` : "", plan.paused !== undefined ? `spec.paused=${plan.paused}` : ""]
+      .filter(Boolean)
+      .join(", ");
     io.out(`${what}: ${plan.note} (${wrote})\n`);
     return 0;
   }
@@ -195,7 +221,8 @@ async function report(cluster: Cluster, name: string, html: boolean, io: Io): Pr
   const monitor = await cluster.get(PLURALS.monitor, name);
   if (!monitor) throw notFound("ModelMonitor", cluster, name);
   const configMap = (monitor.status as { report?: { configMap?: string } } | undefined)?.report?.configMap;
-  if (!configMap) throw new Refused(`ModelMonitor ${cluster.namespace}/${name} has written no report yet (status.report.configMap is empty; reports need spec.report)`);
+  if (!configMap)
+    throw new Refused(`ModelMonitor ${cluster.namespace}/${name} has written no report yet (status.report.configMap is empty; reports need spec.report)`);
   const key = html ? HTML_REPORT_KEY : REPORT_KEY;
   const text = await cluster.configMapKey(configMap, key);
   if (text === undefined) throw new Refused(`ConfigMap ${cluster.namespace}/${configMap} (key ${key}) of ModelMonitor ${name} does not exist`);

@@ -87,7 +87,10 @@ export function comparisonLine(c: ComparisonRecord): string {
   if (numbers.length) parts.push(numbers.join(", "));
   const how: string[] = [];
   if (c.test && c.test !== "none") how.push(c.test);
-  const samples = [c.stableSamples !== undefined ? `${num(c.stableSamples)} stable` : "", c.candidateSamples !== undefined ? `${num(c.candidateSamples)} candidate` : ""].filter(Boolean);
+  const samples = [
+    c.stableSamples !== undefined ? `${num(c.stableSamples)} stable` : "",
+    c.candidateSamples !== undefined ? `${num(c.candidateSamples)} candidate` : "",
+  ].filter(Boolean);
   if (samples.length) how.push(`samples: ${samples.join(", ")}`);
   if (how.length) parts.push(`(${how.join("; ")})`);
   if (c.message) parts.push(`- ${c.message}`);
@@ -121,7 +124,9 @@ function stepsNode(s: ModelRolloutStatus, strategy: RolloutStrategy): Node {
     const failed = analyses.some((a) => a.shadow && a.outcome === "Failed");
     const mark = now ? "▶" : passed ? "✔" : failed ? "✖" : "○";
     const detail = now ? current([]) : [];
-    children.push({ text: `${mark} shadow  ${strategy.shadow.percent} % mirrored, hold ${strategy.shadow.hold}${detail.length ? `  (${detail.join(", ")})` : ""}` });
+    children.push({
+      text: `${mark} shadow  ${strategy.shadow.percent} % mirrored, hold ${strategy.shadow.hold}${detail.length ? `  (${detail.join(", ")})` : ""}`,
+    });
   }
   const width = String(strategy.steps.length).length;
   strategy.steps.forEach((step, i) => {
@@ -129,17 +134,24 @@ function stepsNode(s: ModelRolloutStatus, strategy: RolloutStrategy): Node {
     const mark = here ? (s.phase === "Paused" ? "॥" : "▶") : finished(i, "Successful") ? "✔" : finished(i, "Failed") ? "✖" : "○";
     const detail = here ? current([]) : [];
     if (here && s.stepWeight !== undefined && s.stepWeight !== step.weight) detail.unshift(`at ${s.stepWeight} %`);
-    children.push({ text: `${mark} ${String(i + 1).padStart(width)}  ${String(step.weight).padStart(3)} %  hold ${step.hold}${detail.length ? `  (${detail.join(", ")})` : ""}` });
+    children.push({
+      text: `${mark} ${String(i + 1).padStart(width)}  ${String(step.weight).padStart(3)} %  hold ${step.hold}${detail.length ? `  (${detail.join(", ")})` : ""}`,
+    });
   });
   if (s.phase === "RollingBack" && strategy.rollback.mode === "gradual" && strategy.rollback.steps)
     children.push({
       text: `↩ rolling back: ${strategy.rollback.steps.map((r, i) => `${i === s.rollbackStepIndex ? "▶" : ""}${r.weight} % for ${r.hold}`).join(", ")}, then 0 %`,
     });
-  return { text: `Steps (${strategy.steps.length}${strategy.shadow ? " after a shadow" : ""}; analysis ${strategy.analysis.interval ? `every ${strategy.analysis.interval} and ` : ""}at each hold's end)`, children };
+  return {
+    text: `Steps (${strategy.steps.length}${strategy.shadow ? " after a shadow" : ""}; analysis ${strategy.analysis.interval ? `every ${strategy.analysis.interval} and ` : ""}at each hold's end)`,
+    children,
+  };
 }
 
 const workloadText = (role: string, deployment: string | undefined, w: WorkloadState) =>
-  [role.padEnd(9), deployment ? `Deployment ${deployment}` : "", w.found ? (w.version ?? "(no version)") : "", w.ready ? "✔ ready" : `✖ ${w.message}`].filter(Boolean).join("  ");
+  [role.padEnd(9), deployment ? `Deployment ${deployment}` : "", w.found ? (w.version ?? "(no version)") : "", w.ready ? "✔ ready" : `✖ ${w.message}`]
+    .filter(Boolean)
+    .join("  ");
 
 function servingNodes(serving: RolloutTreeInput["serving"], s: ModelRolloutStatus): Node[] {
   if ("error" in serving && !("router" in serving)) return [{ text: `Serving  ✖ ${serving.error}` }];
@@ -157,7 +169,9 @@ function servingNodes(serving: RolloutTreeInput["serving"], s: ModelRolloutStatu
           text: `Route  ${v.router}${intended}`,
           children: [
             { text: `stable     ${String(weights.weights.stable).padStart(3)} %` },
-            { text: `candidate  ${String(weights.weights.candidate).padStart(3)} %${weights.mirror ? `  (+ ${weights.mirror} % mirrored, answers discarded)` : ""}` },
+            {
+              text: `candidate  ${String(weights.weights.candidate).padStart(3)} %${weights.mirror ? `  (+ ${weights.mirror} % mirrored, answers discarded)` : ""}`,
+            },
           ],
         }
       : { text: `Route  ${v.router}: ✖ ${weights.reason}: ${weights.message}` };
@@ -184,12 +198,18 @@ export function renderRolloutTree(r: RolloutTreeInput): string {
     ["Analyses", c ? `${c.successful} successful, ${c.failed} failed, ${c.inconclusive} inconclusive, ${c.errors} errors` : undefined],
     ["Exposure", s.exposure ? `${num(s.exposure.samples)} samples of ${s.exposure.signal} served by the candidate` : undefined],
     ["Quarantined", s.quarantined ? "yes: retry to roll it out again" : undefined],
-    ["Action", pendingAction !== undefined && pendingAction !== s.handledAction ? `${ROLLOUT_ACTION_ANNOTATION}=${pendingAction} requested, not handled yet` : undefined],
+    [
+      "Action",
+      pendingAction !== undefined && pendingAction !== s.handledAction ? `${ROLLOUT_ACTION_ANNOTATION}=${pendingAction} requested, not handled yet` : undefined,
+    ],
   ]);
   const analyses = s.analyses ?? [];
   const nodes: Node[] = [
     stepsNode(s, r.strategy),
-    { text: `Analyses (${analyses.length}${analyses.length ? ", oldest first" : ""})`, children: analyses.map((a) => analysisNode(a, r.strategy.steps.length)) },
+    {
+      text: `Analyses (${analyses.length}${analyses.length ? ", oldest first" : ""})`,
+      children: analyses.map((a) => analysisNode(a, r.strategy.steps.length)),
+    },
     ...servingNodes(r.serving, s),
   ];
   return [...header, "", `${PHASE_MARK[s.phase ?? ""] ?? "◌"} ${r.name}`, ...drawTree(nodes)].join("\n") + "\n";
@@ -217,19 +237,46 @@ export function renderMonitor(m: MonitorViewInput): string {
     ["Health", s.health ? `${HEALTH_MARK[s.health] ?? ""} ${s.health}${s.summary ? `  ${s.summary}` : ""}` : "(not evaluated yet)"],
     ["Ready", ready && ready.status !== "True" ? `✖ ${ready.reason}: ${ready.message}` : undefined],
     ["Evaluated", s.lastEvaluationTime ? `${time(s.lastEvaluationTime)}${s.observedVersion ? ` (version ${s.observedVersion})` : ""}` : undefined],
-    ["Coverage", s.judgedRules !== undefined ? `${s.judgedRules} rules judged` : rules.length ? `${rules.length - unjudged.length}/${rules.length} rules judged` : undefined],
+    [
+      "Coverage",
+      s.judgedRules !== undefined
+        ? `${s.judgedRules} rules judged`
+        : rules.length
+          ? `${rules.length - unjudged.length}/${rules.length} rules judged`
+          : undefined,
+    ],
     ["Policy", m.spec.policyRef?.name],
-    ["Rollout", rollout ? `${rollout.name}: ${rollout.candidate} ${rollout.phase ?? "Pending"}${rollout.stepIndex !== undefined ? `, step ${rollout.stepIndex + 1}` : ""}${rollout.weight !== undefined ? `, ${rollout.weight} % to the candidate` : ""}` : undefined],
-    ["Report", s.report?.configMap ? `ConfigMap ${s.report.configMap}${s.report.lastTime ? `, written ${time(s.report.lastTime)}` : ""}: kubectl modelguardian report ${m.name} -n ${m.namespace}` : undefined],
+    [
+      "Rollout",
+      rollout
+        ? `${rollout.name}: ${rollout.candidate} ${rollout.phase ?? "Pending"}${rollout.stepIndex !== undefined ? `, step ${rollout.stepIndex + 1}` : ""}${rollout.weight !== undefined ? `, ${rollout.weight} % to the candidate` : ""}`
+        : undefined,
+    ],
+    [
+      "Report",
+      s.report?.configMap
+        ? `ConfigMap ${s.report.configMap}${s.report.lastTime ? `, written ${time(s.report.lastTime)}` : ""}: kubectl modelguardian report ${m.name} -n ${m.namespace}`
+        : undefined,
+    ],
   ]);
   const findings = s.findings ?? [];
   const nodes: Node[] = [];
-  if (unjudged.length) nodes.push({ text: `Not judged (${unjudged.length})`, children: unjudged.map((r) => ({ text: `${r.name} ${r.rule}: ${r.coverage}${r.message ? ` - ${r.message}` : ""}` })) });
+  if (unjudged.length)
+    nodes.push({
+      text: `Not judged (${unjudged.length})`,
+      children: unjudged.map((r) => ({ text: `${r.name} ${r.rule}: ${r.coverage}${r.message ? ` - ${r.message}` : ""}` })),
+    });
   nodes.push({
     text: `Findings (${findings.length})`,
     children: findings.map((f) => {
-      const numbers = [f.value !== undefined ? `value ${num(f.value)}` : "", f.baseline !== undefined ? `baseline ${num(f.baseline)}` : "", f.threshold !== undefined ? `threshold ${num(f.threshold)}` : ""].filter(Boolean);
-      return { text: `${f.severity} ${f.type} on ${f.source}${f.segment ? ` [${f.segment}]` : ""}: ${f.description}${numbers.length ? ` (${numbers.join(", ")})` : ""}, since ${time(f.since)}` };
+      const numbers = [
+        f.value !== undefined ? `value ${num(f.value)}` : "",
+        f.baseline !== undefined ? `baseline ${num(f.baseline)}` : "",
+        f.threshold !== undefined ? `threshold ${num(f.threshold)}` : "",
+      ].filter(Boolean);
+      return {
+        text: `${f.severity} ${f.type} on ${f.source}${f.segment ? ` [${f.segment}]` : ""}: ${f.description}${numbers.length ? ` (${numbers.join(", ")})` : ""}, since ${time(f.since)}`,
+      };
     }),
   });
   const signals = (s.signals ?? []).filter((x) => x.segment === undefined);

@@ -64,7 +64,12 @@ export class LeaderElector {
     try {
       const current = await this.lease.get();
       if (current?.view.holder === this.settings.identity)
-        await this.lease.update(current.resourceVersion, { holder: "", durationMs: 1000, transitions: current.view.transitions, renewTime: new Date(this.clock.now()) });
+        await this.lease.update(current.resourceVersion, {
+          holder: "",
+          durationMs: 1000,
+          transitions: current.view.transitions,
+          renewTime: new Date(this.clock.now()),
+        });
       this.log.info({ identity: this.settings.identity }, "released the leader Lease");
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, "could not release the leader Lease; the other replica takes over when it expires");
@@ -89,8 +94,10 @@ export class LeaderElector {
       const spec = { holder: identity, durationMs, renewTime: new Date(now) };
       let holding = false;
       if (decision.kind === "create") holding = await this.lease.create({ ...spec, transitions: 0, acquireTime: new Date(now) });
-      else if (decision.kind === "renew" && current) holding = await this.lease.update(current.resourceVersion, { ...spec, transitions: current.view.transitions }, current.acquireTime);
-      else if (decision.kind === "takeOver" && current) holding = await this.lease.update(current.resourceVersion, { ...spec, transitions: decision.transitions, acquireTime: new Date(now) });
+      else if (decision.kind === "renew" && current)
+        holding = await this.lease.update(current.resourceVersion, { ...spec, transitions: current.view.transitions }, current.acquireTime);
+      else if (decision.kind === "takeOver" && current)
+        holding = await this.lease.update(current.resourceVersion, { ...spec, transitions: decision.transitions, acquireTime: new Date(now) });
       else if (decision.kind === "follow" && this.leading) return this.lose(`the Lease is held by ${decision.holder}`);
       if (holding) {
         this.lastRenewedAt = now;
@@ -103,7 +110,8 @@ export class LeaderElector {
     } catch (err) {
       this.log.warn({ err: (err as Error).message, leading: this.leading }, "leader election: could not read or write the Lease");
     }
-    if (this.leading && leadershipLost(this.lastRenewedAt, this.settings.renewDeadlineMs, this.clock.now())) this.lose("could not renew the Lease within the renew deadline");
+    if (this.leading && leadershipLost(this.lastRenewedAt, this.settings.renewDeadlineMs, this.clock.now()))
+      this.lose("could not renew the Lease within the renew deadline");
   }
 
   private lose(why: string): void {

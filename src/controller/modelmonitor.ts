@@ -17,7 +17,16 @@ import { decide, planEvaluation, planLookups, planQueries } from "../domain/moni
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { planMonitorRollout, rolloutViewOf, type RolloutView } from "../domain/rollout/monitor.ts";
 import { isTerminal } from "../domain/rollout/machine.ts";
-import { effectiveIntervalMs, evaluationDue, evaluationIntervalMs, invalidSpecStatus, lastEvaluation, suspendedStatus, waitingForCredentials, type ProcessView } from "../domain/monitor/lifecycle.ts";
+import {
+  effectiveIntervalMs,
+  evaluationDue,
+  evaluationIntervalMs,
+  invalidSpecStatus,
+  lastEvaluation,
+  suspendedStatus,
+  waitingForCredentials,
+  type ProcessView,
+} from "../domain/monitor/lifecycle.ts";
 import { DEFAULT_VALUES_MAX_AGE_MS, statusWrite, valuesRefreshMs } from "../domain/monitor/status-writes.ts";
 import { queryKey, type QueryRequest, type QueryResult } from "../domain/observation.ts";
 import { queryLogOf } from "../domain/log-lines.ts";
@@ -28,12 +37,20 @@ import { planRemediation, settleRemediation, type CreateOutcome, type PolicyView
 import { countEvaluation, renderGovernanceReport, reportConfigMap, reportDue, seriesConfigMap } from "../domain/monitor/report.ts";
 import { reportDetails, type ReportDetails } from "../domain/analysis/report-details.ts";
 import { renderHtmlReport, rolloutSummaryOf, type RolloutSummary } from "../domain/monitor/report-html.ts";
-import { appendAll, MAX_SERIES_POINTS, parseSeries, pointOf, SERIES_FLUSH_MS, SERIES_KEY, type ReportSeries, type SeriesPoint } from "../domain/monitor/report-series.ts";
+import {
+  appendAll,
+  MAX_SERIES_POINTS,
+  parseSeries,
+  pointOf,
+  SERIES_FLUSH_MS,
+  SERIES_KEY,
+  type ReportSeries,
+  type SeriesPoint,
+} from "../domain/monitor/report-series.ts";
 import type { Clock, EventSink, JobsPort, MetricsSource, MonitorTelemetry, ObjectRef, ReportPort, StatusWriter } from "../ports.ts";
 import { formatIssues } from "../api/validation.ts";
 import { persistOwnedStatus } from "./persist.ts";
 import type { KubeObject, ReconcileResult } from "./reconciler.ts";
-
 
 /** Gives the metrics source of a monitor: the operator's default or its own spec.source. */
 export type MetricsSourceResolver = (namespace: string, spec: ModelMonitorSpec) => Promise<MetricsSource>;
@@ -164,7 +181,8 @@ export class ModelMonitorReconciler {
       if (due.due) {
         // how late this evaluation is, for a monitor evaluated before under the same spec
         const last = lastEvaluation(previous, intervalMs, view);
-        if (previous.observedGeneration === generation && last !== undefined && now >= last && !waitingForCredentials(previous)) this.deps.telemetry?.evaluationLag?.((now - last - intervalMs) / 1000);
+        if (previous.observedGeneration === generation && last !== undefined && now >= last && !waitingForCredentials(previous))
+          this.deps.telemetry?.evaluationLag?.((now - last - intervalMs) / 1000);
         // the monitor watches the version serving stable traffic, which follows promotions
         const watched = { ...spec.data, model: { ...spec.data.model, version: previous.stableVersion ?? spec.data.model.version } };
         const decision = await this.evaluate(ref, generation, obj.metadata.annotations ?? {}, watched, previous, now);
@@ -222,7 +240,11 @@ export class ModelMonitorReconciler {
     // without memory the cached status is the written one: remembering starts with an evaluation
     const lastEvaluated = evaluated ? now : memory?.lastEvaluated;
     if (lastEvaluated !== undefined)
-      this.memory.set(key, { uid: ref.uid, lastEvaluated, written: outcome === "written" && status.lastEvaluationTime ? Date.parse(status.lastEvaluationTime) : written });
+      this.memory.set(key, {
+        uid: ref.uid,
+        lastEvaluated,
+        written: outcome === "written" && status.lastEvaluationTime ? Date.parse(status.lastEvaluationTime) : written,
+      });
     if (evaluated) log.debug({ monitor: `${ref.namespace}/${ref.name}`, health: status.health }, "evaluated");
     await this.emitAll(ref, events);
     // old finished Jobs go only once the status that records their outcome is written
@@ -231,7 +253,10 @@ export class ModelMonitorReconciler {
         await this.deps.remediation?.jobs.delete(ref.namespace, name);
         log.info({ monitor: `${ref.namespace}/${ref.name}`, job: name }, "deleted a finished Job beyond the policy's history limits");
       } catch (err) {
-        log.warn({ monitor: `${ref.namespace}/${ref.name}`, job: name, err: (err as Error).message }, "could not delete an old Job; retrying on the next reconcile");
+        log.warn(
+          { monitor: `${ref.namespace}/${ref.name}`, job: name, err: (err as Error).message },
+          "could not delete an old Job; retrying on the next reconcile",
+        );
       }
     }
     return { evaluated, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
@@ -256,7 +281,8 @@ export class ModelMonitorReconciler {
         results.set(queryKey(q), r);
         this.deps.telemetry?.queried(r);
       });
-      if (queries.length) this.deps.log.debug({ monitor: `${ref.namespace}/${ref.name}`, queries: queries.map((q, i) => queryLogOf(q, answers[i] as QueryResult)) }, "queried");
+      if (queries.length)
+        this.deps.log.debug({ monitor: `${ref.namespace}/${ref.name}`, queries: queries.map((q, i) => queryLogOf(q, answers[i] as QueryResult)) }, "queried");
     };
     await run(planQueries(plan));
     // a query that found no series: a lookup of its metric without the selector says which is wrong
@@ -313,7 +339,13 @@ export class ModelMonitorReconciler {
   }
 
   /** Follows promotions, records the versions, and starts a rollout for a new candidate. */
-  private async followRollouts(ref: ObjectRef, spec: ModelMonitorSpec, status: ModelMonitorStatus, rollouts: RolloutView[], now: number): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
+  private async followRollouts(
+    ref: ObjectRef,
+    spec: ModelMonitorSpec,
+    status: ModelMonitorStatus,
+    rollouts: RolloutView[],
+    now: number,
+  ): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
     const deps = this.deps.rollouts as RolloutDeps;
     const policy = spec.policyRef?.name;
     const plan = planMonitorRollout({
@@ -328,7 +360,8 @@ export class ModelMonitorReconciler {
     if (plan.create) {
       const outcome = await deps.create(plan.create);
       if (outcome.kind === "error") throw new Error(`creating ModelRollout ${plan.create.metadata.name}: ${outcome.message}`);
-      if (outcome.kind === "rejected") events.push({ type: "Warning", reason: EventReason.InvalidSpec, message: `ModelRollout ${plan.create.metadata.name} was refused: ${outcome.message}` });
+      if (outcome.kind === "rejected")
+        events.push({ type: "Warning", reason: EventReason.InvalidSpec, message: `ModelRollout ${plan.create.metadata.name} was refused: ${outcome.message}` });
     }
     const { stableVersion: _s, declaredVersion: _d, rollout: _r, versions: _v, ...rest } = status;
     const next: ModelMonitorStatus = {
@@ -348,7 +381,13 @@ export class ModelMonitorReconciler {
    * save reads the saved series back and adds them. A failed read or write is retried at the
    * next evaluation.
    */
-  private async writeReport(ref: ObjectRef, spec: ModelMonitorSpec, status: ModelMonitorStatus, now: number, details: (() => ReportDetails) | undefined): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
+  private async writeReport(
+    ref: ObjectRef,
+    spec: ModelMonitorSpec,
+    status: ModelMonitorStatus,
+    now: number,
+    details: (() => ReportDetails) | undefined,
+  ): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
     const key = `${ref.namespace}/${ref.name}`;
     if (!spec.report) {
       this.pending.delete(key);
@@ -378,7 +417,15 @@ export class ModelMonitorReconciler {
       }
       return { status: counted, events: [] };
     }
-    const input = { namespace: ref.namespace, name: ref.name, spec, status, now, period, ...(due.periodStart !== undefined ? { periodStart: due.periodStart } : {}) };
+    const input = {
+      namespace: ref.namespace,
+      name: ref.name,
+      spec,
+      status,
+      now,
+      period,
+      ...(due.periodStart !== undefined ? { periodStart: due.periodStart } : {}),
+    };
     try {
       // the saved series is the one in the ConfigMap the last report went to (a renamed one starts from it)
       const series = saved ? await this.withSaved(ref, saved, pending.points) : appendAll({ points: [] }, pending.points);

@@ -8,7 +8,8 @@ import { CONTROLLER } from "./names.ts";
 import { objectKey, type KubeObject } from "./reconciler.ts";
 import type { Enqueue, WatchEvent, WatchRegistration } from "./watches.ts";
 
-export const monitorRefOf = (o: KubeObject): string | undefined => (o.spec as { monitorRef?: { name?: unknown } } | undefined)?.monitorRef?.name as string | undefined;
+export const monitorRefOf = (o: KubeObject): string | undefined =>
+  (o.spec as { monitorRef?: { name?: unknown } } | undefined)?.monitorRef?.name as string | undefined;
 
 /** A rollout's change (its status too) re-queues the monitor it names. */
 export function rolloutEventMap(event: WatchEvent<KubeObject>): Enqueue[] {
@@ -17,8 +18,10 @@ export function rolloutEventMap(event: WatchEvent<KubeObject>): Enqueue[] {
 }
 
 /** A monitor's change re-queues its rollouts (its serving spec may have changed). */
-export const rolloutsOfMonitor = (byMonitor: Index) => (event: WatchEvent<KubeObject>): Enqueue[] =>
-  byMonitor.of(objectKey(event.object)).map((key) => ({ controller: CONTROLLER.modelRollout, key }));
+export const rolloutsOfMonitor =
+  (byMonitor: Index) =>
+  (event: WatchEvent<KubeObject>): Enqueue[] =>
+    byMonitor.of(objectKey(event.object)).map((key) => ({ controller: CONTROLLER.modelRollout, key }));
 
 export function modelRolloutWatch(o: { rollouts: Controller; byMonitor: Index; forget(namespace: string, name: string): void }): WatchRegistration {
   return {

@@ -24,7 +24,17 @@ import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { queryLogOf } from "../domain/log-lines.ts";
 import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, stageOf, strategyProblem } from "../domain/rollout/analysis.ts";
-import { analysisDue, analysisWindow, blockedStatus, decideRollout, interimCheckDue, isTerminal, TARGET_HOLD, type RolloutEffect, type RolloutWorld } from "../domain/rollout/machine.ts";
+import {
+  analysisDue,
+  analysisWindow,
+  blockedStatus,
+  decideRollout,
+  interimCheckDue,
+  isTerminal,
+  TARGET_HOLD,
+  type RolloutEffect,
+  type RolloutWorld,
+} from "../domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
 import { DEFAULT_STRATEGY, strategyOf } from "../domain/rollout/strategy.ts";
 import { targetOptInRefusal } from "../domain/rollout/targets.ts";
@@ -57,7 +67,9 @@ export interface RolloutReconcilerDeps {
 export const ROLLOUT_STATUS_OWNERSHIP: StatusOwnership = { fields: Object.keys(modelRolloutStatusSchema.shape), conditionTypes: ROLLOUT_CONDITION_TYPES };
 
 const describeEffect = (e: RolloutEffect): string =>
-  e.kind === "setWeights" ? `setting weights ${e.weights.stable}/${e.weights.candidate}` : e.kind === "setMirror"
+  e.kind === "setWeights"
+    ? `setting weights ${e.weights.stable}/${e.weights.candidate}`
+    : e.kind === "setMirror"
       ? `mirroring ${e.percent} % to the candidate`
       : e.kind === "parkCandidate"
         ? `scaling the candidate Deployment ${e.parked ? "to zero" : "back up"}`
@@ -76,7 +88,13 @@ export class ModelRolloutReconciler {
 
   async reconcile(obj: KubeObject): Promise<ReconcileResult> {
     const { clock, log } = this.deps;
-    const ref: ObjectRef = { apiVersion: API_VERSION, kind: MODEL_ROLLOUT.kind, namespace: obj.metadata.namespace, name: obj.metadata.name, uid: obj.metadata.uid };
+    const ref: ObjectRef = {
+      apiVersion: API_VERSION,
+      kind: MODEL_ROLLOUT.kind,
+      namespace: obj.metadata.namespace,
+      name: obj.metadata.name,
+      uid: obj.metadata.uid,
+    };
     const now = clock.now();
     const nowIso = new Date(now).toISOString();
     const generation = obj.metadata.generation ?? 0;
@@ -111,7 +129,10 @@ export class ModelRolloutReconciler {
       strategy,
       strategyProblem: policyProblem ?? strategyProblem(strategy, monitor.data),
       // a workload that does not say its version (no env var) is taken to serve the stable one
-      stable: { version: stableVersion, uri: stableWorkload.version === stableVersion || stableWorkload.version === undefined ? stableWorkload.uri : undefined },
+      stable: {
+        version: stableVersion,
+        uri: stableWorkload.version === stableVersion || stableWorkload.version === undefined ? stableWorkload.uri : undefined,
+      },
       weights,
       stableWorkload,
       candidateWorkload,
@@ -122,9 +143,13 @@ export class ModelRolloutReconciler {
       targetRefusal,
     };
     // a held rollout does not judge its step (nothing could follow from the verdict), nor does the reconcile that ends the hold
-    if (!deleting && analysisDue(previous, now) && !spec.data.paused && !targetRefusal && previous.reason !== TARGET_HOLD) world.analysis = await this.analyse(ref, monitor.data, strategy, previous, spec.data.candidate.version, now);
+    if (!deleting && analysisDue(previous, now) && !spec.data.paused && !targetRefusal && previous.reason !== TARGET_HOLD)
+      world.analysis = await this.analyse(ref, monitor.data, strategy, previous, spec.data.candidate.version, now);
 
-    const decision = decideRollout({ name: ref.name, namespace: ref.namespace, generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting }, world);
+    const decision = decideRollout(
+      { name: ref.name, namespace: ref.namespace, generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting },
+      world,
+    );
     if (decision.holdFinalizer && !hasFinalizer) {
       await this.deps.finalizers.add(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
       // as with status writes, the cached object must not look older than what was just written
@@ -134,7 +159,10 @@ export class ModelRolloutReconciler {
     const failures = await this.perform(ref, served, viewOf(spec.data, decision.status, knownStable), decision.effects);
     await this.emitAll(ref, [...decision.events, ...failures]);
     if (previous.phase !== decision.status.phase)
-      log.info({ rollout: `${ref.namespace}/${ref.name}`, from: previous.phase, to: decision.status.phase, reason: decision.status.reason }, `phase ${previous.phase ?? "none"} -> ${decision.status.phase}: ${decision.status.message ?? ""}`);
+      log.info(
+        { rollout: `${ref.namespace}/${ref.name}`, from: previous.phase, to: decision.status.phase, reason: decision.status.reason },
+        `phase ${previous.phase ?? "none"} -> ${decision.status.phase}: ${decision.status.message ?? ""}`,
+      );
     const t = this.deps.telemetry;
     if (t && !deleting) {
       t.rollout(ref.namespace, ref.name, monitor.data.model.name, decision.status);
@@ -148,7 +176,14 @@ export class ModelRolloutReconciler {
     return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
   }
 
-  private async analyse(ref: ObjectRef, monitor: ModelMonitorSpec, strategy: RolloutStrategy, status: ModelRolloutStatus, candidate: string, now: number): Promise<RolloutWorld["analysis"]> {
+  private async analyse(
+    ref: ObjectRef,
+    monitor: ModelMonitorSpec,
+    strategy: RolloutStrategy,
+    status: ModelRolloutStatus,
+    candidate: string,
+    now: number,
+  ): Promise<RolloutWorld["analysis"]> {
     const w = analysisWindow(status, now);
     const plan = planRolloutAnalysis({ monitor, strategy, stableVersion: status.stable?.version ?? "", candidateVersion: candidate, ...w });
     const source = await this.deps.resolveSource(ref.namespace, monitor);
@@ -156,9 +191,17 @@ export class ModelRolloutReconciler {
     const answers = await Promise.all(queries.map((q) => source.query(q)));
     const results = new Map<string, QueryResult>();
     queries.forEach((q, i) => results.set(queryKey(q), answers[i] as QueryResult));
-    this.deps.log.debug({ rollout: `${ref.namespace}/${ref.name}`, queries: queries.map((q, i) => queryLogOf(q, answers[i] as QueryResult)) }, "analysis queried");
+    this.deps.log.debug(
+      { rollout: `${ref.namespace}/${ref.name}`, queries: queries.map((q, i) => queryLogOf(q, answers[i] as QueryResult)) },
+      "analysis queried",
+    );
     return {
-      ...judgeAnalysis(plan, results, strategy, { interim: interimCheckDue(status, now), stage: stageOf(status), boundaries: status.stepBoundaries, carried: status.carriedEvidence }),
+      ...judgeAnalysis(plan, results, strategy, {
+        interim: interimCheckDue(status, now),
+        stage: stageOf(status),
+        boundaries: status.stepBoundaries,
+        carried: status.carriedEvidence,
+      }),
       window: plan.window,
     };
   }
@@ -192,12 +235,28 @@ export class ModelRolloutReconciler {
   }
 
   /** Deletion after the monitor: all traffic back to stable by the recorded wiring, then the finalizer goes. */
-  private async restoreWithoutMonitor(obj: KubeObject, ref: ObjectRef, spec: ModelRolloutSpec, previous: ModelRolloutStatus, serving: ServingSpec, generation: number, now: number): Promise<ReconcileResult> {
+  private async restoreWithoutMonitor(
+    obj: KubeObject,
+    ref: ObjectRef,
+    spec: ModelRolloutSpec,
+    previous: ModelRolloutStatus,
+    serving: ServingSpec,
+    generation: number,
+    now: number,
+  ): Promise<ReconcileResult> {
     const { served, weights, stableWorkload, candidateWorkload, targets } = await this.readLive(ref, serving, viewOf(spec, previous, undefined));
     const targetRefusal = targetOptInRefusal(ref.namespace, targets, this.deps.requireTargetOptIn ?? false);
     const decision = decideRollout(
       { generation, spec, annotations: {}, status: previous, deleting: true },
-      { now, strategy: DEFAULT_STRATEGY, stable: previous.stable ?? { version: stableWorkload.version ?? "unknown" }, weights, stableWorkload, candidateWorkload, targetRefusal },
+      {
+        now,
+        strategy: DEFAULT_STRATEGY,
+        stable: previous.stable ?? { version: stableWorkload.version ?? "unknown" },
+        weights,
+        stableWorkload,
+        candidateWorkload,
+        targetRefusal,
+      },
     );
     const failures = await this.perform(ref, served, viewOf(spec, decision.status, undefined), decision.effects);
     await this.emitAll(ref, [...decision.events, ...failures]);
@@ -209,13 +268,26 @@ export class ModelRolloutReconciler {
   }
 
   /** Nothing can move: say why in a condition, keep everything else as it is. */
-  private async blocked(obj: KubeObject, ref: ObjectRef, previous: ModelRolloutStatus, generation: number, nowIso: string, reason: string, message: string, release: boolean): Promise<ReconcileResult> {
+  private async blocked(
+    obj: KubeObject,
+    ref: ObjectRef,
+    previous: ModelRolloutStatus,
+    generation: number,
+    nowIso: string,
+    reason: string,
+    message: string,
+    release: boolean,
+  ): Promise<ReconcileResult> {
     if (release) {
       // without a monitor there is no route to restore: let the deletion go on
       await this.releaseFinalizer(obj, ref);
       return {};
     }
-    const status = { ...blockedStatus(previous, reason, message), observedGeneration: generation, conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason, message }], nowIso, generation) };
+    const status = {
+      ...blockedStatus(previous, reason, message),
+      observedGeneration: generation,
+      conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason, message }], nowIso, generation),
+    };
     const wrote = await persistOwnedStatus(this.deps.status, obj, ref, status, ROLLOUT_STATUS_OWNERSHIP);
     if (wrote === "written") await this.emitAll(ref, [{ type: "Warning", reason: EventReason.RolloutBlocked, message }]);
     return { requeueAfterMs: 10_000 };
@@ -225,4 +297,3 @@ export class ModelRolloutReconciler {
     for (const e of events) await this.deps.events.emit(ref, e);
   }
 }
-

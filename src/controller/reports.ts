@@ -38,17 +38,36 @@ const reportOf = (m: KubeObject | undefined) => (m?.status as { report?: { confi
 export async function reportResponse(url: string, lookup: ReportLookup): Promise<ReportAnswer> {
   const path = new URL(url, "http://localhost").pathname.replace(/\/+$/, "");
   if (path === "/reports") {
-    const rows = lookup.list()
+    const rows = lookup
+      .list()
       .filter((m) => reportOf(m)?.configMap)
       .map((m) => `- [${m.metadata.namespace}/${m.metadata.name}](/reports/${m.metadata.namespace}/${m.metadata.name}) (${reportOf(m)?.lastTime ?? "?"})`)
       .sort();
-    return { status: 200, type: "text/markdown", body: `# Governance reports\n\n${rows.length ? rows.join("\n") : "None yet: set spec.report on a ModelMonitor."}\n` };
+    return {
+      status: 200,
+      type: "text/markdown",
+      body: `# Governance reports\n\n${rows.length ? rows.join("\n") : "None yet: set spec.report on a ModelMonitor."}\n`,
+    };
   }
-  return stored(path, lookup, REPORT_KEY, "text/markdown", "use /reports/<namespace>/<monitor>", (ns, cm) => `ConfigMap ${ns}/${cm} (key ${REPORT_KEY}) does not exist`);
+  return stored(
+    path,
+    lookup,
+    REPORT_KEY,
+    "text/markdown",
+    "use /reports/<namespace>/<monitor>",
+    (ns, cm) => `ConfigMap ${ns}/${cm} (key ${REPORT_KEY}) does not exist`,
+  );
 }
 
 /** A monitor's stored report under `key`, from `/<prefix>/<namespace>/<monitor>`, or why there is none. */
-async function stored(path: string, lookup: ReportLookup, key: string, type: ReportAnswer["type"], usage: string, missing: (namespace: string, configMap: string) => string): Promise<ReportAnswer> {
+async function stored(
+  path: string,
+  lookup: ReportLookup,
+  key: string,
+  type: ReportAnswer["type"],
+  usage: string,
+  missing: (namespace: string, configMap: string) => string,
+): Promise<ReportAnswer> {
   const parts = path.split("/").slice(2).map(decoded);
   const [namespace, name] = parts;
   if (parts.length !== 2 || !namespace || !name || !NAME.test(namespace) || !NAME.test(name)) return plain(404, usage);
@@ -57,7 +76,10 @@ async function stored(path: string, lookup: ReportLookup, key: string, type: Rep
   const report = reportOf(monitor);
   if (!report?.configMap) {
     const asked = (monitor.spec as { report?: unknown } | undefined)?.report !== undefined;
-    return plain(404, asked ? `ModelMonitor ${namespace}/${name} has not written its first report yet` : `ModelMonitor ${namespace}/${name} has no spec.report`);
+    return plain(
+      404,
+      asked ? `ModelMonitor ${namespace}/${name} has not written its first report yet` : `ModelMonitor ${namespace}/${name} has no spec.report`,
+    );
   }
   const text = await lookup.read(namespace, report.configMap, key);
   return text === undefined ? plain(404, missing(namespace, report.configMap)) : { status: 200, type, body: text };
@@ -84,5 +106,12 @@ async function webView(method: string | undefined, url: string, lookup: ReportLo
   if (method !== "GET" && method !== "HEAD") return { ...plain(405, "the web view is read-only: GET only"), headers: { Allow: "GET, HEAD" } };
   const path = new URL(url, "http://localhost").pathname.replace(/\/+$/, "");
   if (path === "/ui") return { status: 200, type: "text/html", body: renderReportIndex(lookup.list().map(monitorRowOf), now) };
-  return stored(path, lookup, HTML_REPORT_KEY, "text/html", "use /ui/ or /ui/<namespace>/<monitor>", (ns, cm) => `ConfigMap ${ns}/${cm} has no ${HTML_REPORT_KEY} yet (written with the next report)`);
+  return stored(
+    path,
+    lookup,
+    HTML_REPORT_KEY,
+    "text/html",
+    "use /ui/ or /ui/<namespace>/<monitor>",
+    (ns, cm) => `ConfigMap ${ns}/${cm} has no ${HTML_REPORT_KEY} yet (written with the next report)`,
+  );
 }

@@ -4,7 +4,15 @@
 import type { Logger } from "pino";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import type { RemediationStatus } from "../api/v1alpha1/modelmonitor.ts";
-import { actionPurpose, POLICY_CONDITION_TYPES, RETRAIN_POLICY, retrainPolicySpecSchema, retrainPolicyStatusSchema, type RetrainPolicySpec, type RetrainPolicyStatus } from "../api/v1alpha1/retrainpolicy.ts";
+import {
+  actionPurpose,
+  POLICY_CONDITION_TYPES,
+  RETRAIN_POLICY,
+  retrainPolicySpecSchema,
+  retrainPolicyStatusSchema,
+  type RetrainPolicySpec,
+  type RetrainPolicyStatus,
+} from "../api/v1alpha1/retrainpolicy.ts";
 import type { StatusOwnership } from "../domain/conditions.ts";
 import { EventReason } from "../domain/events.ts";
 import { renderJob, type JobView } from "../domain/remediation/job.ts";
@@ -75,7 +83,13 @@ export class RetrainPolicyReconciler {
    * run: the API server's own validation, with its message naming the field. Once per
    * generation; the verdict is kept in the Ready condition.
    */
-  private async templatesValidity(namespace: string, policy: string, generation: number, spec: RetrainPolicySpec, previous: RetrainPolicyStatus): Promise<PolicyValidity> {
+  private async templatesValidity(
+    namespace: string,
+    policy: string,
+    generation: number,
+    spec: RetrainPolicySpec,
+    previous: RetrainPolicyStatus,
+  ): Promise<PolicyValidity> {
     const known = recordedTemplateVerdict(previous, generation);
     if (known) return known;
     for (const action of spec.actions) {

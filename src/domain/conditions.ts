@@ -3,12 +3,7 @@ import type { Condition } from "../api/v1alpha1/common.ts";
 
 export type ConditionInput = Omit<Condition, "lastTransitionTime" | "observedGeneration">;
 
-export function setCondition(
-  existing: readonly Condition[],
-  next: ConditionInput,
-  now: string,
-  observedGeneration: number | undefined,
-): Condition[] {
+export function setCondition(existing: readonly Condition[], next: ConditionInput, now: string, observedGeneration: number | undefined): Condition[] {
   const previous = existing.find((c) => c.type === next.type);
   const lastTransitionTime = previous && previous.status === next.status ? previous.lastTransitionTime : now;
   const updated: Condition = { ...next, lastTransitionTime };

@@ -40,7 +40,10 @@ export function credentialsAllowed(namespace: string, secret: string, meta: Secr
   const target = parseEndpoint(url);
   if (target && listed.valid.some((prefix) => covers(prefix, target))) return { allowed: true };
   const declared = listed.valid.length > 0 ? `allows only ${listed.valid.map((u) => u.href).join(", ")}` : `has no valid ${ALLOWED_URLS_ANNOTATION} annotation`;
-  const ignored = listed.invalid.length > 0 ? ` (ignored entries that are not http(s) URLs without credentials, query or fragment: ${listed.invalid.map((s) => JSON.stringify(s.slice(0, 80))).join(", ")})` : "";
+  const ignored =
+    listed.invalid.length > 0
+      ? ` (ignored entries that are not http(s) URLs without credentials, query or fragment: ${listed.invalid.map((s) => JSON.stringify(s.slice(0, 80))).join(", ")})`
+      : "";
   return {
     allowed: false,
     reason: "UrlNotAllowed",

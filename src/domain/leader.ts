@@ -20,10 +20,7 @@ export interface Observation {
 }
 
 export type LeaseDecision =
-  | { kind: "create" }
-  | { kind: "renew" }
-  | { kind: "takeOver"; transitions: number }
-  | { kind: "follow"; holder: string; expiresInMs: number };
+  { kind: "create" } | { kind: "renew" } | { kind: "takeOver"; transitions: number } | { kind: "follow"; holder: string; expiresInMs: number };
 
 export function observe(previous: Observation | undefined, lease: LeaseView | undefined, now: number): Observation {
   const holder = lease?.holder || undefined;

@@ -41,7 +41,8 @@ export function eventLogLine(ref: { kind: string; namespace: string; name: strin
 }
 
 /** What makes two Events the same for REPEAT_QUIET_MS. */
-export const eventKey = (ref: { kind: string; namespace: string; name: string }, event: MonitorEvent): string => `${ref.kind}/${ref.namespace}/${ref.name}\u0000${event.reason}\u0000${event.message}`;
+export const eventKey = (ref: { kind: string; namespace: string; name: string }, event: MonitorEvent): string =>
+  `${ref.kind}/${ref.namespace}/${ref.name}\u0000${event.reason}\u0000${event.message}`;
 
 /** A query as the debug log shows it: the PromQL, its time (ISO) and what came back. */
 export function queryLogOf(q: QueryRequest, r: QueryResult): { expr: string; at: string; series?: number; error?: string } {

@@ -52,7 +52,14 @@ const ROLLOUT_REASONS = new Set<string>([
   R.TargetNotOptedIn,
   R.StableVersionChanged,
 ]);
-const HEALTH_REASONS = new Set<string>([R.HealthCritical, R.HealthWarning, R.HealthRecovered, R.HealthUnknown, R.MetricsSourceFailing, R.MetricsSourceRecovered]);
+const HEALTH_REASONS = new Set<string>([
+  R.HealthCritical,
+  R.HealthWarning,
+  R.HealthRecovered,
+  R.HealthUnknown,
+  R.MetricsSourceFailing,
+  R.MetricsSourceRecovered,
+]);
 
 /**
  * The topic of an Event, or undefined for Events no webhook is told of (the routine ones:
@@ -121,7 +128,12 @@ export function notificationRoute(object: NoticeObject, lookup: RouteLookup): No
   let monitorName: string | undefined;
   if (object.kind === RETRAIN_POLICY.kind) policyName = object.name;
   else {
-    monitorName = object.kind === MODEL_MONITOR.kind ? object.name : object.kind === MODEL_ROLLOUT.kind ? specOf<{ monitorRef?: { name?: string } }>(lookup.rollout(ns, object.name))?.monitorRef?.name : undefined;
+    monitorName =
+      object.kind === MODEL_MONITOR.kind
+        ? object.name
+        : object.kind === MODEL_ROLLOUT.kind
+          ? specOf<{ monitorRef?: { name?: string } }>(lookup.rollout(ns, object.name))?.monitorRef?.name
+          : undefined;
     if (monitorName === undefined) return undefined;
     policyName = specOf<{ policyRef?: { name?: string } }>(lookup.monitor(ns, monitorName))?.policyRef?.name;
   }
@@ -174,7 +186,14 @@ export function webhookBody(format: NotificationSpec["format"], notice: Notice):
   return {
     // text alone is what every Slack-compatible receiver shows; the attachment adds a colour
     text: `${bad ? ":warning:" : ":information_source:"} *${notice.reason}* on ${what}: ${escapeSlack(notice.message)}`,
-    attachments: [{ color: notice.severity === "critical" ? "danger" : bad ? "warning" : "good", fields, footer: `model-guardian · ${notice.id}`, ts: Math.floor(Date.parse(notice.time) / 1000) }],
+    attachments: [
+      {
+        color: notice.severity === "critical" ? "danger" : bad ? "warning" : "good",
+        fields,
+        footer: `model-guardian · ${notice.id}`,
+        ts: Math.floor(Date.parse(notice.time) / 1000),
+      },
+    ],
   };
 }
 

@@ -8,12 +8,19 @@ export interface Sample {
 
 // CredentialsRefused: the operator refused to send a Secret's credentials to the source;
 // CredentialsMissing: the Secret named does not exist. No request is made in either case.
-export const QUERY_ERROR_KINDS = ["Unreachable", "Timeout", "HttpError", "Unauthorized", "BadQuery", "ParseError", "CredentialsRefused", "CredentialsMissing"] as const;
+export const QUERY_ERROR_KINDS = [
+  "Unreachable",
+  "Timeout",
+  "HttpError",
+  "Unauthorized",
+  "BadQuery",
+  "ParseError",
+  "CredentialsRefused",
+  "CredentialsMissing",
+] as const;
 export type QueryErrorKind = (typeof QUERY_ERROR_KINDS)[number];
 
-export type QueryResult =
-  | { kind: "vector"; samples: Sample[] }
-  | { kind: "error"; error: QueryErrorKind; message: string };
+export type QueryResult = { kind: "vector"; samples: Sample[] } | { kind: "error"; error: QueryErrorKind; message: string };
 
 /** An instant query at a point in time (epoch ms). */
 export interface QueryRequest {
@@ -48,7 +55,7 @@ export type Observation =
 
 export const errorReasonOf = (kind: QueryErrorKind): ErrorReason =>
   (
-    {
+    ({
       Unreachable: "PrometheusUnreachable",
       Timeout: "QueryTimeout",
       HttpError: "QueryHttpError",
@@ -57,7 +64,7 @@ export const errorReasonOf = (kind: QueryErrorKind): ErrorReason =>
       ParseError: "ResponseUnparsable",
       CredentialsRefused: "CredentialsNotAllowed",
       CredentialsMissing: "SecretNotFound",
-    } as const
+    }) as const
   )[kind];
 
 /** Significant digits for status and messages: enough to compare, short enough to read. */

@@ -6,11 +6,21 @@ export function escapeLabelValue(value: string): string {
   let out = "";
   for (const ch of value) {
     switch (ch) {
-      case "\\": out += "\\\\"; break;
-      case "\"": out += "\\\""; break;
-      case "\n": out += "\\n"; break;
-      case "\r": out += "\\r"; break;
-      case "\t": out += "\\t"; break;
+      case "\\":
+        out += "\\\\";
+        break;
+      case '"':
+        out += '\\"';
+        break;
+      case "\n":
+        out += "\\n";
+        break;
+      case "\r":
+        out += "\\r";
+        break;
+      case "\t":
+        out += "\\t";
+        break;
       default: {
         const code = ch.codePointAt(0) ?? 0;
         // other control characters are written as \u escapes (Go string syntax, as PromQL uses)

@@ -46,8 +46,20 @@ function components(s: SignalSpec): Component[] {
   }
   if (s.ratio)
     return [
-      { id: "num", metric: s.ratio.numerator.metric, labels: s.ratio.numerator.matchLabels ?? {}, field: "ratio.numerator.metric", labelsField: "ratio.numerator.matchLabels" },
-      { id: "den", metric: s.ratio.denominator.metric, labels: s.ratio.denominator.matchLabels ?? {}, field: "ratio.denominator.metric", labelsField: "ratio.denominator.matchLabels" },
+      {
+        id: "num",
+        metric: s.ratio.numerator.metric,
+        labels: s.ratio.numerator.matchLabels ?? {},
+        field: "ratio.numerator.metric",
+        labelsField: "ratio.numerator.matchLabels",
+      },
+      {
+        id: "den",
+        metric: s.ratio.denominator.metric,
+        labels: s.ratio.denominator.matchLabels ?? {},
+        field: "ratio.denominator.metric",
+        labelsField: "ratio.denominator.matchLabels",
+      },
     ];
   return [];
 }
@@ -55,7 +67,15 @@ function components(s: SignalSpec): Component[] {
 /** What each of a built-in signal's queries reads, by the query's local id (none for a custom query). */
 export function signalMetrics(s: SignalSpec): Map<string, { metric: string; labels: Record<string, string>; field: string; labelsField?: string }> {
   return new Map(
-    components(s).map((c) => [c.id, { metric: c.metric, labels: c.labels ?? {}, field: c.field, ...(c.labelsField && Object.keys(c.labels ?? {}).length ? { labelsField: c.labelsField } : {}) }]),
+    components(s).map((c) => [
+      c.id,
+      {
+        metric: c.metric,
+        labels: c.labels ?? {},
+        field: c.field,
+        ...(c.labelsField && Object.keys(c.labels ?? {}).length ? { labelsField: c.labelsField } : {}),
+      },
+    ]),
   );
 }
 
@@ -85,12 +105,7 @@ const OVERALL = "\u0000overall";
  * Turns query results into observations: the overall value and, when grouped, one per group.
  * A missing or failed query makes every observation an error naming it.
  */
-export function observeSignal(
-  s: SignalSpec,
-  results: Record<string, QueryResult | undefined>,
-  minSamples: number,
-  groupBy?: string,
-): SignalObservations {
+export function observeSignal(s: SignalSpec, results: Record<string, QueryResult | undefined>, minSamples: number, groupBy?: string): SignalObservations {
   const collected = collect(s, results, groupBy);
   if ("failed" in collected) return allError(collected.failed);
   if (s.query) return { overall: observeCustom(results, minSamples), groups: new Map() };

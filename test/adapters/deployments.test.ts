@@ -6,7 +6,22 @@ import { PARKED_REPLICAS_ANNOTATION } from "../../src/domain/rollout/names.ts";
 const env = { version: "MODEL_VERSION", uri: "MODEL_URI" };
 const deployment = (status: Record<string, unknown>, generation = 2) => ({
   metadata: { generation },
-  spec: { replicas: 2, template: { spec: { containers: [{ name: "model", env: [{ name: "MODEL_VERSION", value: "v4" }, { name: "MODEL_URI", value: "s3://m/v4" }] }] } } },
+  spec: {
+    replicas: 2,
+    template: {
+      spec: {
+        containers: [
+          {
+            name: "model",
+            env: [
+              { name: "MODEL_VERSION", value: "v4" },
+              { name: "MODEL_URI", value: "s3://m/v4" },
+            ],
+          },
+        ],
+      },
+    },
+  },
   status,
 });
 
@@ -18,9 +33,15 @@ describe("workloadStateOf", () => {
 
   it("is not ready until the new spec is observed, updated and available everywhere", () => {
     expect(workloadStateOf(deployment({ observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }), env, "d").ready).toBe(false);
-    expect(workloadStateOf(deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 1, availableReplicas: 2 }), env, "d").message).toMatch(/1 of 2 replicas updated/);
-    expect(workloadStateOf(deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 2 }), env, "d").message).toMatch(/old replicas/);
-    expect(workloadStateOf(deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 1 }), env, "d").message).toMatch(/1 of 2 replicas available/);
+    expect(workloadStateOf(deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 1, availableReplicas: 2 }), env, "d").message).toMatch(
+      /1 of 2 replicas updated/,
+    );
+    expect(workloadStateOf(deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 2 }), env, "d").message).toMatch(
+      /old replicas/,
+    );
+    expect(workloadStateOf(deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 1 }), env, "d").message).toMatch(
+      /1 of 2 replicas available/,
+    );
   });
 
   it("names a container that is not there", () => {

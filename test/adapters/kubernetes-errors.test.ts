@@ -3,7 +3,8 @@ import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { apiMessage, classifyCreateError } from "../../src/adapters/kubernetes/client.ts";
 
-const status = (code: number, message: string) => new ApiException(code, "Unknown API Status Code!", JSON.stringify({ kind: "Status", status: "Failure", message, code }), {});
+const status = (code: number, message: string) =>
+  new ApiException(code, "Unknown API Status Code!", JSON.stringify({ kind: "Status", status: "Failure", message, code }), {});
 
 describe("classifyCreateError", () => {
   it("AlreadyExists is the Job we wanted", () => {

@@ -18,7 +18,27 @@ let close: () => void;
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "mg-kube-"));
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+    ],
+    { stdio: "ignore" },
+  );
   ca = readFileSync(join(dir, "cert.pem"), "utf8");
   const server = createServer({ key: readFileSync(join(dir, "key.pem")), cert: ca }, (_, res) => {
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ kind: "Namespace", apiVersion: "v1", metadata: { name: "ml" } }));
@@ -36,7 +56,14 @@ afterAll(() => close());
 function configured<T extends KubeConfig>(kc: T, token: () => string): T {
   kc.loadFromOptions({
     clusters: [{ name: "local", server: url, caData: Buffer.from(ca).toString("base64"), skipTLSVerify: false }],
-    users: [{ name: "op", get token() { return token(); } }],
+    users: [
+      {
+        name: "op",
+        get token() {
+          return token();
+        },
+      },
+    ],
     contexts: [{ name: "ctx", cluster: "local", user: "op" }],
     currentContext: "ctx",
   });
@@ -52,9 +79,17 @@ async function connectionsFor(kc: KubeConfig, requests: number): Promise<number>
 
 describe("PooledKubeConfig", () => {
   it("keeps its connections for later requests, where client-node's own opens one per request", async () => {
-    expect(await connectionsFor(configured(new KubeConfig(), () => "t"), 10)).toBe(10);
+    expect(
+      await connectionsFor(
+        configured(new KubeConfig(), () => "t"),
+        10,
+      ),
+    ).toBe(10);
     // undici may open a second one while the first is being handed back; never more
-    const pooled = await connectionsFor(configured(new PooledKubeConfig(), () => "t"), 10);
+    const pooled = await connectionsFor(
+      configured(new PooledKubeConfig(), () => "t"),
+      10,
+    );
     expect(pooled).toBeGreaterThanOrEqual(1);
     expect(pooled).toBeLessThanOrEqual(2);
   });

@@ -103,7 +103,35 @@ describe("PrometheusClient", () => {
   });
 
   it("parses range answers into points in epoch ms", () => {
-    const r = parseRangeResponse(200, JSON.stringify({ status: "success", data: { resultType: "matrix", result: [{ metric: { a: "1" }, values: [[10, "1"], [11, "NaN"]] }] } }));
-    expect(r).toEqual({ kind: "matrix", series: [{ labels: { a: "1" }, points: [[10_000, 1], [11_000, NaN]] }] });
+    const r = parseRangeResponse(
+      200,
+      JSON.stringify({
+        status: "success",
+        data: {
+          resultType: "matrix",
+          result: [
+            {
+              metric: { a: "1" },
+              values: [
+                [10, "1"],
+                [11, "NaN"],
+              ],
+            },
+          ],
+        },
+      }),
+    );
+    expect(r).toEqual({
+      kind: "matrix",
+      series: [
+        {
+          labels: { a: "1" },
+          points: [
+            [10_000, 1],
+            [11_000, NaN],
+          ],
+        },
+      ],
+    });
   });
 });

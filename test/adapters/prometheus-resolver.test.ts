@@ -29,7 +29,11 @@ async function listen(server: Server): Promise<number> {
 
 const spec = (source: Record<string, unknown>) => modelMonitorSpecSchema.parse({ model: { name: "m" }, source });
 /** A Secret meant for the given endpoints (the opt-in label and the allowed-urls annotation). */
-const boundTo = (urls: string, data: Record<string, string>) => ({ data, labels: { [METRICS_CREDENTIALS_LABEL]: "true" }, annotations: { [ALLOWED_URLS_ANNOTATION]: urls } });
+const boundTo = (urls: string, data: Record<string, string>) => ({
+  data,
+  labels: { [METRICS_CREDENTIALS_LABEL]: "true" },
+  annotations: { [ALLOWED_URLS_ANNOTATION]: urls },
+});
 const resolver = (secrets: Record<string, Awaited<ReturnType<SecretReader>>>, reads: string[] = []) =>
   createSourceResolver({
     defaultUrl: "http://127.0.0.1:9",
@@ -55,7 +59,11 @@ describe("metrics source resolver", () => {
   it("a missing Secret is its own error naming the field and the Secret, not a crash", async () => {
     const resolve = resolver({});
     const r = await (await resolve("ml", spec({ url: "http://127.0.0.1:9", authSecretRef: { name: "gone" } }))).query({ expr: "up", time: 0 });
-    expect(r).toEqual({ kind: "error", error: "CredentialsMissing", message: "spec.source.authSecretRef: Secret ml/gone does not exist; the monitor is evaluated again every 10 s until it does" });
+    expect(r).toEqual({
+      kind: "error",
+      error: "CredentialsMissing",
+      message: "spec.source.authSecretRef: Secret ml/gone does not exist; the monitor is evaluated again every 10 s until it does",
+    });
   });
 
   it("sends no request at all when the Secret does not allow the URL, and says why with the fix", async () => {
@@ -73,8 +81,16 @@ describe("metrics source resolver", () => {
     );
     const apix = await (await resolve("ml", spec({ url: `${url}/apix`, authSecretRef: { name: "lookalike" } }))).query({ expr: "up", time: 0 });
     expect(seen).toEqual([]);
-    expect(answers[0]).toMatchObject({ kind: "error", error: "CredentialsRefused", message: expect.stringContaining("Secret ml/elsewhere allows only https://prometheus.ml.svc:9090/, not") });
-    expect(answers[1]).toMatchObject({ kind: "error", error: "CredentialsRefused", message: expect.stringContaining(`is not labelled ${METRICS_CREDENTIALS_LABEL}=true`) });
+    expect(answers[0]).toMatchObject({
+      kind: "error",
+      error: "CredentialsRefused",
+      message: expect.stringContaining("Secret ml/elsewhere allows only https://prometheus.ml.svc:9090/, not"),
+    });
+    expect(answers[1]).toMatchObject({
+      kind: "error",
+      error: "CredentialsRefused",
+      message: expect.stringContaining(`is not labelled ${METRICS_CREDENTIALS_LABEL}=true`),
+    });
     expect(apix).toMatchObject({ kind: "error", error: "CredentialsRefused" });
     for (const a of [...answers, apix]) expect(JSON.stringify(a)).not.toMatch(/t1|t2|t3/);
     // the same Secret, at an allowed path below its prefix: sent
@@ -88,7 +104,14 @@ describe("metrics source resolver", () => {
     const port = await listen(createServer((_, res) => res.end(success)));
     const url = `http://127.0.0.1:${port}`;
     const secrets: Record<string, Awaited<ReturnType<SecretReader>>> = { "ml/prom": { data: { token: "t5" }, labels: {}, annotations: {} } };
-    const resolve = createSourceResolver({ defaultUrl: url, defaultTimeoutMs: 2_000, retries: 0, limiter: new Limiter(4), now: () => clock, readSecret: async (ns, name) => (reads.push(name), secrets[`${ns}/${name}`]) });
+    const resolve = createSourceResolver({
+      defaultUrl: url,
+      defaultTimeoutMs: 2_000,
+      retries: 0,
+      limiter: new Limiter(4),
+      now: () => clock,
+      readSecret: async (ns, name) => (reads.push(name), secrets[`${ns}/${name}`]),
+    });
     const s = spec({ url, authSecretRef: { name: "prom" } });
     const answer = async () => (await resolve("ml", s)).query({ expr: "up", time: 0 });
     expect(await answer()).toMatchObject({ error: "CredentialsRefused" });
@@ -109,10 +132,21 @@ describe("metrics source resolver", () => {
     let clock = 0;
     const reads: string[] = [];
     const seen: (string | undefined)[] = [];
-    const port = await listen(createServer((req, res) => (seen.push(req.headers.authorization), req.headers.authorization === "Bearer new" ? res.end(success) : res.writeHead(401).end())));
+    const port = await listen(
+      createServer(
+        (req, res) => (seen.push(req.headers.authorization), req.headers.authorization === "Bearer new" ? res.end(success) : res.writeHead(401).end()),
+      ),
+    );
     const url = `http://127.0.0.1:${port}`;
     const secrets: Record<string, Awaited<ReturnType<SecretReader>>> = { "ml/prom": boundTo(url, { token: "old" }) };
-    const resolve = createSourceResolver({ defaultUrl: url, defaultTimeoutMs: 2_000, retries: 0, limiter: new Limiter(4), now: () => clock, readSecret: async (ns, name) => (reads.push(name), secrets[`${ns}/${name}`]) });
+    const resolve = createSourceResolver({
+      defaultUrl: url,
+      defaultTimeoutMs: 2_000,
+      retries: 0,
+      limiter: new Limiter(4),
+      now: () => clock,
+      readSecret: async (ns, name) => (reads.push(name), secrets[`${ns}/${name}`]),
+    });
     const s = spec({ url, authSecretRef: { name: "prom" } });
     const answer = async () => (await resolve("ml", s)).query({ expr: "up", time: 0 });
     expect(await answer()).toMatchObject({ error: "Unauthorized" });
@@ -128,18 +162,42 @@ describe("metrics source resolver", () => {
     const elsewhere = await listen(createServer((req, res) => (seen.push(req.headers.authorization), res.end(success))));
     const allowed = await listen(createServer((_, res) => res.writeHead(307, { location: `http://127.0.0.1:${elsewhere}/api/v1/query` }).end()));
     const url = `http://127.0.0.1:${allowed}`;
-    const r = await (await resolver({ "ml/prom": boundTo(url, { token: "t4" }) })("ml", spec({ url, authSecretRef: { name: "prom" } }))).query({ expr: "up", time: 0 });
+    const r = await (
+      await resolver({ "ml/prom": boundTo(url, { token: "t4" }) })("ml", spec({ url, authSecretRef: { name: "prom" } }))
+    ).query({ expr: "up", time: 0 });
     expect(r).toMatchObject({ kind: "error" });
     expect(seen).toEqual([]);
   });
 
   it("trusts the ca.crt of the Secret for https", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mg-ca-"));
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
     const cert = readFileSync(join(dir, "cert.pem"), "utf8");
     const port = await listen(createHttpsServer({ key: readFileSync(join(dir, "key.pem")), cert }, (_, res) => res.end(success)) as unknown as Server);
     const url = `https://127.0.0.1:${port}`;
-    const withCa = await (await resolver({ "ml/tls": boundTo(url, { username: "u", password: "p", "ca.crt": cert }) })("ml", spec({ url, authSecretRef: { name: "tls" } }))).query({ expr: "up", time: 0 });
+    const withCa = await (
+      await resolver({ "ml/tls": boundTo(url, { username: "u", password: "p", "ca.crt": cert }) })("ml", spec({ url, authSecretRef: { name: "tls" } }))
+    ).query({ expr: "up", time: 0 });
     expect(withCa, JSON.stringify(withCa)).toEqual({ kind: "vector", samples: [] });
     const withoutCa = await (await resolver({})("ml", spec({ url }))).query({ expr: "up", time: 0 });
     expect(withoutCa).toMatchObject({ kind: "error", error: "Unreachable" });
@@ -153,7 +211,14 @@ describe("one source's share", () => {
   it("a source that never answers holds at most its own share of the global limit: another source is answered at once", async () => {
     const dead = await listen(createServer(() => undefined)); // accepts, never answers
     const healthy = await listen(createServer((_req, res) => res.end(success)));
-    const resolve = createSourceResolver({ defaultUrl: "http://127.0.0.1:9", defaultTimeoutMs: 2_000, retries: 0, limiter: new Limiter(4), perSourceConcurrency: 2, readSecret: async () => undefined });
+    const resolve = createSourceResolver({
+      defaultUrl: "http://127.0.0.1:9",
+      defaultTimeoutMs: 2_000,
+      retries: 0,
+      limiter: new Limiter(4),
+      perSourceConcurrency: 2,
+      readSecret: async () => undefined,
+    });
     const deadSource = await resolve("ns", monitorOn(dead));
     const order: string[] = [];
     const stuck = Array.from({ length: 4 }, () => deadSource.query(request).then(() => order.push("dead")));
@@ -172,14 +237,24 @@ describe("one source's share", () => {
     server.on("connection", () => connections++);
     const port = await listen(server);
     let clock = 1_000_000;
-    const resolve = createSourceResolver({ defaultUrl: "http://127.0.0.1:9", defaultTimeoutMs: 2_000, retries: 0, limiter: new Limiter(4), breaker: { failures: 3, openMs: 30_000 }, now: () => clock, readSecret: async () => undefined });
+    const resolve = createSourceResolver({
+      defaultUrl: "http://127.0.0.1:9",
+      defaultTimeoutMs: 2_000,
+      retries: 0,
+      limiter: new Limiter(4),
+      breaker: { failures: 3, openMs: 30_000 },
+      now: () => clock,
+      readSecret: async () => undefined,
+    });
     const source = await resolve("ns", monitorOn(port));
     for (let i = 0; i < 3; i++) expect((await source.query(request)).kind).toBe("error");
     const seen = connections;
     expect(seen).toBe(3);
     const resting = await source.query(request);
     expect(resting).toMatchObject({ kind: "error", error: "Unreachable" });
-    expect((resting as { message: string }).message).toMatch(new RegExp(`^http://127.0.0.1:${port} is not queried for 30 s more after 3 consecutive failures; the last: `));
+    expect((resting as { message: string }).message).toMatch(
+      new RegExp(`^http://127.0.0.1:${port} is not queried for 30 s more after 3 consecutive failures; the last: `),
+    );
     expect(connections).toBe(seen);
     clock += 30_001;
     await source.query(request);
@@ -190,8 +265,19 @@ describe("one source's share", () => {
 
   it("a source that answers again is trusted again; a query error (bad PromQL) is no failure of the source", async () => {
     let fail = true;
-    const port = await listen(createServer((req, res) => (fail ? req.socket.destroy() : res.writeHead(400).end(JSON.stringify({ status: "error", errorType: "bad_data", error: "parse error" })))));
-    const resolve = createSourceResolver({ defaultUrl: "http://127.0.0.1:9", defaultTimeoutMs: 2_000, retries: 0, limiter: new Limiter(4), breaker: { failures: 2, openMs: 30_000 }, readSecret: async () => undefined });
+    const port = await listen(
+      createServer((req, res) =>
+        fail ? req.socket.destroy() : res.writeHead(400).end(JSON.stringify({ status: "error", errorType: "bad_data", error: "parse error" })),
+      ),
+    );
+    const resolve = createSourceResolver({
+      defaultUrl: "http://127.0.0.1:9",
+      defaultTimeoutMs: 2_000,
+      retries: 0,
+      limiter: new Limiter(4),
+      breaker: { failures: 2, openMs: 30_000 },
+      readSecret: async () => undefined,
+    });
     const source = await resolve("ns", monitorOn(port));
     await source.query(request);
     fail = false;
@@ -200,7 +286,15 @@ describe("one source's share", () => {
 
   it("drops clients unused for longer than idleMs", async () => {
     let clock = 0;
-    const resolve = createSourceResolver({ defaultUrl: "http://127.0.0.1:9", defaultTimeoutMs: 2_000, retries: 0, limiter: new Limiter(4), idleMs: 120_000, now: () => clock, readSecret: async () => undefined });
+    const resolve = createSourceResolver({
+      defaultUrl: "http://127.0.0.1:9",
+      defaultTimeoutMs: 2_000,
+      retries: 0,
+      limiter: new Limiter(4),
+      idleMs: 120_000,
+      now: () => clock,
+      readSecret: async () => undefined,
+    });
     const a = await resolve("ns", spec({ url: "http://a.example:9090" }));
     expect(await resolve("ns", spec({ url: "http://a.example:9090" }))).toBe(a);
     clock += 200_000;

@@ -5,11 +5,14 @@ const ok = (result: unknown, resultType = "vector") => JSON.stringify({ status: 
 
 describe("parseQueryResponse", () => {
   it("reads a vector, including NaN and infinities as numbers", () => {
-    const r = parseQueryResponse(200, ok([
-      { metric: { le: "0.5" }, value: [1, "12"] },
-      { metric: { le: "+Inf" }, value: [1, "NaN"] },
-      { metric: {}, value: [1, "+Inf"] },
-    ]));
+    const r = parseQueryResponse(
+      200,
+      ok([
+        { metric: { le: "0.5" }, value: [1, "12"] },
+        { metric: { le: "+Inf" }, value: [1, "NaN"] },
+        { metric: {}, value: [1, "+Inf"] },
+      ]),
+    );
     expect(r.kind).toBe("vector");
     if (r.kind !== "vector") return;
     expect(r.samples.map((s) => s.value)).toEqual([12, NaN, Infinity]);

@@ -35,19 +35,37 @@ describe("a watch whose API server goes away and comes back", () => {
         return res.end(JSON.stringify({ kind: "Status", code: 503, message: "etcd is away" }));
       }
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ kind: "ModelMonitorList", metadata: { resourceVersion: "7" }, items: [{ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", metadata: { namespace: "ml", name: "m", resourceVersion: "7" } }] }));
+      res.end(
+        JSON.stringify({
+          kind: "ModelMonitorList",
+          metadata: { resourceVersion: "7" },
+          items: [{ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", metadata: { namespace: "ml", name: "m", resourceVersion: "7" } }],
+        }),
+      );
     });
     await new Promise<void>((r) => server?.listen(0, "127.0.0.1", r));
     const port = (server.address() as AddressInfo).port;
     const kc = new KubeConfig();
-    kc.loadFromOptions({ clusters: [{ name: "c", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }], users: [{ name: "u" }], contexts: [{ name: "x", cluster: "c", user: "u" }], currentContext: "x" });
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: "u" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
     const lines: { level: number; msg: string; retryInMs?: number }[] = [];
     const log = pino({ level: "debug" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
     const upserted: string[] = [];
     let resumed = 0;
-    const handlers = { upsert: (o: { metadata?: { name?: string } }) => void upserted.push(o.metadata?.name ?? ""), remove: () => undefined, resumed: () => void resumed++ };
+    const handlers = {
+      upsert: (o: { metadata?: { name?: string } }) => void upserted.push(o.metadata?.name ?? ""),
+      remove: () => undefined,
+      resumed: () => void resumed++,
+    };
     // every wait its full ceiling, 1 ms doubling: the test drives no clock and races nothing
-    watch = watchResource(kc, { group: "modelguardian.dev", version: "v1alpha1", plural: "modelmonitors" }, [], handlers, log, undefined, { baseMs: 1, random: () => 0.999999 });
+    watch = watchResource(kc, { group: "modelguardian.dev", version: "v1alpha1", plural: "modelmonitors" }, [], handlers, log, undefined, {
+      baseMs: 1,
+      random: () => 0.999999,
+    });
     await watch.synced;
     expect(lists).toBe(failuresFirst + 1);
     expect(upserted).toEqual(["m"]);

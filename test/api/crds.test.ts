@@ -52,32 +52,39 @@ describe("generated YAML is read the same by every reader", () => {
     const keys: unknown[] = [];
     const walk = (node: unknown) => {
       if (Array.isArray(node)) node.forEach(walk);
-      else if (node && typeof node === "object") for (const [k, v] of Object.entries(node)) {
-        keys.push(k);
-        walk(v);
-      }
+      else if (node && typeof node === "object")
+        for (const [k, v] of Object.entries(node)) {
+          keys.push(k);
+          walk(v);
+        }
     };
     for (const text of crdFiles().values()) walk(parse(text, { version: "1.1", mapAsMap: false }));
     expect(keys.filter((k) => ["true", "false", "null"].includes(k as string))).toEqual([]);
   });
 
-  it.each([
-    { on: "x" },
-    { y: "n" },
-    { off: ["yes", "no", "Y", "N", "On", "OFF", "~", "null", "0o17", "0x1f", "1_000", "1e3", "12:30", ".inf", "2026-12-01"] },
-  ])("quotes YAML 1.1 and 1.2 traps in keys and values: %j", (value) => {
-    const text = toPortableYaml(value);
-    expect(parse(text, { version: "1.1" })).toEqual(value);
-    expect(parse(text, { version: "1.2" })).toEqual(value);
-  });
+  it.each([{ on: "x" }, { y: "n" }, { off: ["yes", "no", "Y", "N", "On", "OFF", "~", "null", "0o17", "0x1f", "1_000", "1e3", "12:30", ".inf", "2026-12-01"] }])(
+    "quotes YAML 1.1 and 1.2 traps in keys and values: %j",
+    (value) => {
+      const text = toPortableYaml(value);
+      expect(parse(text, { version: "1.1" })).toEqual(value);
+      expect(parse(text, { version: "1.2" })).toEqual(value);
+    },
+  );
 });
 
 describe("the CRD generator carries every constraint or fails", () => {
   it("turns a map's key constraints into a CEL rule that names the bad keys", () => {
-    const out = toStructural({ type: "object", propertyNames: { type: "string", minLength: 1, maxLength: 10, pattern: "^[a-z]+$" }, additionalProperties: { type: "string" } }) as Record<string, unknown>;
+    const out = toStructural({
+      type: "object",
+      propertyNames: { type: "string", minLength: 1, maxLength: 10, pattern: "^[a-z]+$" },
+      additionalProperties: { type: "string" },
+    }) as Record<string, unknown>;
     expect(out.propertyNames).toBeUndefined();
     expect(out["x-kubernetes-validations"]).toEqual([
-      expect.objectContaining({ rule: "self.all(k, size(k) >= 1 && size(k) <= 10 && k.matches(r'^[a-z]+$'))", messageExpression: expect.stringMatching(/strings\.quote\(self\.filter/) }),
+      expect.objectContaining({
+        rule: "self.all(k, size(k) >= 1 && size(k) <= 10 && k.matches(r'^[a-z]+$'))",
+        messageExpression: expect.stringMatching(/strings\.quote\(self\.filter/),
+      }),
     ]);
   });
   it.each([

@@ -33,7 +33,14 @@ describe("examples", () => {
 
   it("so does every other YAML file the project ships (config/, the chart, the cluster's stages)", async () => {
     const root = join(dir, "..");
-    const shipped = ["config/manager/manager.yaml", "config/rbac/role.yaml", "config/kustomization.yaml", "charts/model-guardian/Chart.yaml", "charts/model-guardian/values.yaml", "scripts/cluster/kwok-stages.yaml"];
+    const shipped = [
+      "config/manager/manager.yaml",
+      "config/rbac/role.yaml",
+      "config/kustomization.yaml",
+      "charts/model-guardian/Chart.yaml",
+      "charts/model-guardian/values.yaml",
+      "scripts/cluster/kwok-stages.yaml",
+    ];
     for (const file of shipped) {
       const { yaml11, yaml12 } = readBoth(await readFile(join(root, file), "utf8"));
       expect(yaml11, file).toEqual(yaml12);

@@ -12,14 +12,21 @@ import { modelMonitorSpecSchema, type ModelMonitorSpec } from "../../src/api/v1a
 const guide = await readFile(join(import.meta.dirname, "..", "..", "docs", "instrumentation.md"), "utf8");
 const blocks = (lang: string) => [...guide.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1] as string);
 
-const monitors = blocks("yaml").flatMap((block) => parseAllDocuments(block, { version: "1.1" }).map((d) => d.toJS() as { kind?: string; spec?: unknown })).filter((o) => o.kind === "ModelMonitor");
+const monitors = blocks("yaml")
+  .flatMap((block) => parseAllDocuments(block, { version: "1.1" }).map((d) => d.toJS() as { kind?: string; spec?: unknown }))
+  .filter((o) => o.kind === "ModelMonitor");
 
 /** The metric names a monitor reads (histograms by their base name). */
 function metricsRead(spec: ModelMonitorSpec): string[] {
   const names: string[] = [];
   for (const s of spec.signals) {
     if (s.classification) names.push(s.classification.metric);
-    if (s.regression) names.push(...[s.regression.count, s.regression.absErrorSum, s.regression.squaredErrorSum, s.regression.targetSum, s.regression.targetSquaredSum].filter((x): x is string => !!x));
+    if (s.regression)
+      names.push(
+        ...[s.regression.count, s.regression.absErrorSum, s.regression.squaredErrorSum, s.regression.targetSum, s.regression.targetSquaredSum].filter(
+          (x): x is string => !!x,
+        ),
+      );
     if (s.histogram) names.push(s.histogram.metric);
     if (s.ratio) names.push(s.ratio.numerator.metric, s.ratio.denominator.metric);
   }
@@ -28,12 +35,17 @@ function metricsRead(spec: ModelMonitorSpec): string[] {
 }
 
 /** Names the Node snippet exports: `name: "..."` of each prom-client metric. */
-const nodeNames = () => blocks("ts").flatMap((b) => [...b.matchAll(/new (Counter|Gauge|Histogram)\(\{ name: "([a-z_:]+)"/g)].map((m) => ({ kind: m[1] as string, name: m[2] as string })));
+const nodeNames = () =>
+  blocks("ts").flatMap((b) =>
+    [...b.matchAll(/new (Counter|Gauge|Histogram)\(\{ name: "([a-z_:]+)"/g)].map((m) => ({ kind: m[1] as string, name: m[2] as string })),
+  );
 
 /** Names the Python snippet exports: prometheus_client ends every counter in _total. */
 const pythonNames = () =>
   blocks("python").flatMap((b) =>
-    [...b.matchAll(/= (Counter|Gauge|Histogram)\("([a-z_:]+)"/g)].map((m) => (m[1] === "Counter" && !(m[2] as string).endsWith("_total") ? `${m[2]}_total` : (m[2] as string))),
+    [...b.matchAll(/= (Counter|Gauge|Histogram)\("([a-z_:]+)"/g)].map((m) =>
+      m[1] === "Counter" && !(m[2] as string).endsWith("_total") ? `${m[2]}_total` : (m[2] as string),
+    ),
   );
 
 describe("the instrumentation guide", () => {
@@ -70,7 +82,9 @@ describe("the instrumentation guide", () => {
       expect(metric?.constructor.name, name).toBe(kind);
       // the labels of the snippet's line, with `base` written out
       const line = guideBlock.split("\n").find((l) => l.includes(`name: "${name}"`)) as string;
-      const labels = (/labelNames: (\[[^\]]*\]|base)/.exec(line)?.[1] as string).replace("...base", '"model", "version", "plant"').replace(/^base$/, '["model", "version", "plant"]');
+      const labels = (/labelNames: (\[[^\]]*\]|base)/.exec(line)?.[1] as string)
+        .replace("...base", '"model", "version", "plant"')
+        .replace(/^base$/, '["model", "version", "plant"]');
       expect([...(JSON.parse(labels) as string[])].sort(), name).toEqual([...(metric?.labelNames ?? [])].sort());
     }
   });

@@ -10,7 +10,11 @@ const refusal = (schema: z.ZodType, value: unknown, root: string): string => {
   return r.success ? "accepted" : formatIssues(r.error, root);
 };
 
-const gateway = (stable: Record<string, unknown> = { name: "model-stable" }, candidate: Record<string, unknown> = { name: "model-candidate" }, extra: Record<string, unknown> = {}) => ({
+const gateway = (
+  stable: Record<string, unknown> = { name: "model-stable" },
+  candidate: Record<string, unknown> = { name: "model-candidate" },
+  extra: Record<string, unknown> = {},
+) => ({
   router: { gatewayAPI: { httpRoute: { name: "fraud" } } },
   stable: { backendRef: stable, deployment: { name: "model-stable" } },
   candidate: { backendRef: candidate, deployment: { name: "model-candidate" } },
@@ -25,23 +29,49 @@ const istio = (host: string, subset = "stable") => ({
 describe("serving (spec.serving of a ModelMonitor)", () => {
   it.each([
     ["a Service", gateway()],
-    ["a TraefikService with its @provider", gateway({ group: "traefik.io", kind: "TraefikService", name: "demo-stable@file" }, { group: "traefik.io", kind: "TraefikService", name: "demo-candidate@file" })],
+    [
+      "a TraefikService with its @provider",
+      gateway(
+        { group: "traefik.io", kind: "TraefikService", name: "demo-stable@file" },
+        { group: "traefik.io", kind: "TraefikService", name: "demo-candidate@file" },
+      ),
+    ],
     ["an Istio FQDN with subsets", istio("fraud.models.svc.cluster.local")],
     ["a container and two env vars", gateway(undefined, undefined, { modelEnv: { container: "model", version: "MODEL_VERSION", uri: "MODEL_URI" } })],
   ])("accepts %s", (_what, serving) => expect(refusal(servingSchema, serving, "spec.serving")).toBe("accepted"));
 
   it.each([
     ["a backendRef name with a space", gateway({ name: "model stable" }), "spec.serving.stable.backendRef.name: must be a lower-case object name"],
-    ["a backendRef name in upper case", gateway(undefined, { name: "Model-Candidate" }), "spec.serving.candidate.backendRef.name: must be a lower-case object name"],
+    [
+      "a backendRef name in upper case",
+      gateway(undefined, { name: "Model-Candidate" }),
+      "spec.serving.candidate.backendRef.name: must be a lower-case object name",
+    ],
     ["a look-alike Cyrillic letter", gateway({ name: "m\u043edel-stable" }), "spec.serving.stable.backendRef.name: must be a lower-case object name"],
     ["a Service name with a dot", gateway({ name: "model.stable" }), "spec.serving.stable.backendRef.name: a Service's name is a DNS-1035 label"],
-    ["a group that is no API group", gateway({ group: "Traefik IO", kind: "TraefikService", name: "s@file" }), "spec.serving.stable.backendRef.group: must be empty (the core group) or an API group"],
-    ["a container name in upper case", gateway(undefined, undefined, { modelEnv: { container: "Model" } }), "spec.serving.modelEnv.container: must be a container name"],
-    ["one env var for version and URI", gateway(undefined, undefined, { modelEnv: { version: "MODEL", uri: "MODEL" } }), "spec.serving.modelEnv.uri: version and uri must be different variables"],
+    [
+      "a group that is no API group",
+      gateway({ group: "Traefik IO", kind: "TraefikService", name: "s@file" }),
+      "spec.serving.stable.backendRef.group: must be empty (the core group) or an API group",
+    ],
+    [
+      "a container name in upper case",
+      gateway(undefined, undefined, { modelEnv: { container: "Model" } }),
+      "spec.serving.modelEnv.container: must be a container name",
+    ],
+    [
+      "one env var for version and URI",
+      gateway(undefined, undefined, { modelEnv: { version: "MODEL", uri: "MODEL" } }),
+      "spec.serving.modelEnv.uri: version and uri must be different variables",
+    ],
     ["an Istio host that is a URL", istio("https://fraud.models:8080/predict"), "spec.serving.stable.destination.host: must be a host name"],
     ["an Istio host with a space", istio("fraud models"), "spec.serving.stable.destination.host: must be a host name"],
     ["an Istio subset with a space", istio("fraud", "the stable"), "spec.serving.stable.destination.subset: must be a DestinationRule subset name"],
-    ["an InferenceService name starting with a digit", { router: { kserve: { inferenceService: { name: "1fraud" } } } }, "spec.serving.router.kserve.inferenceService.name: must be an InferenceService name"],
+    [
+      "an InferenceService name starting with a digit",
+      { router: { kserve: { inferenceService: { name: "1fraud" } } } },
+      "spec.serving.router.kserve.inferenceService.name: must be an InferenceService name",
+    ],
   ])("refuses %s, naming the field", (_what, serving, message) => expect(refusal(servingSchema, serving, "spec.serving")).toContain(message));
 });
 

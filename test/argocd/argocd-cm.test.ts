@@ -21,7 +21,9 @@ const expected = Object.fromEntries(scripts.map((s) => [s.key, s.lua]));
 describe("registering the health checks in Argo CD", () => {
   it("one key per kind of the operator's CRDs: resource.customizations.health.<group>_<kind>", () => {
     const crdKinds = ["modelmonitors", "modelrollouts", "retrainpolicies"].map(
-      (plural) => (parseAllDocuments(readFileSync(join(ROOT, "crds", `${GROUP}_${plural}.yaml`), "utf8"))[0]?.toJS() as { spec: { names: { kind: string } } }).spec.names.kind,
+      (plural) =>
+        (parseAllDocuments(readFileSync(join(ROOT, "crds", `${GROUP}_${plural}.yaml`), "utf8"))[0]?.toJS() as { spec: { names: { kind: string } } }).spec.names
+          .kind,
     );
     expect(scripts.map((s) => s.kind)).toEqual([...crdKinds].sort());
     expect(scripts.map((s) => s.key)).toEqual(crdKinds.sort().map((k) => `resource.customizations.health.modelguardian.dev_${k}`));
@@ -30,7 +32,11 @@ describe("registering the health checks in Argo CD", () => {
   it("config/argocd/argocd-cm.yaml is rendered from the scripts", async () => {
     const rendered = renderArgocdCm(scripts);
     await expect(rendered).toMatchFileSnapshot(join(CUSTOMIZATIONS, "argocd-cm.yaml"));
-    const cm = readYaml(rendered) as { kind: string; metadata: { name: string; namespace?: string; labels: Record<string, string> }; data: Record<string, string> };
+    const cm = readYaml(rendered) as {
+      kind: string;
+      metadata: { name: string; namespace?: string; labels: Record<string, string> };
+      data: Record<string, string>;
+    };
     expect(cm.kind).toBe("ConfigMap");
     // no namespace: `kubectl -n <Argo CD's namespace> patch` refuses a body naming another one
     expect(cm.metadata).toEqual({ name: "argocd-cm", labels: { "app.kubernetes.io/name": "argocd-cm", "app.kubernetes.io/part-of": "argocd" } });
@@ -44,7 +50,10 @@ describe("registering the health checks in Argo CD", () => {
   });
 
   it("the kustomize Component merges every script, by its file, into argocd-cm", () => {
-    const k = readYaml(read("kustomization.yaml")) as { kind: string; configMapGenerator: { name: string; behavior: string; options: Record<string, unknown>; files: string[] }[] };
+    const k = readYaml(read("kustomization.yaml")) as {
+      kind: string;
+      configMapGenerator: { name: string; behavior: string; options: Record<string, unknown>; files: string[] }[];
+    };
     expect(k.kind).toBe("Component");
     expect(k.configMapGenerator).toHaveLength(1);
     const [generator] = k.configMapGenerator;

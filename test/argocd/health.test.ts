@@ -43,7 +43,12 @@ const kinds = healthScripts().map((s) => {
   const dir = join(CUSTOMIZATIONS, GROUP, s.kind);
   const { tests } = parse(readFileSync(join(dir, "health_test.yaml"), "utf8")) as { tests: HealthTest[] };
   const fixtureDir = join(FIXTURES, s.kind);
-  const fixtures = existsSync(fixtureDir) ? readdirSync(fixtureDir).filter((f) => f.endsWith(".yaml")).sort().map((f) => join(fixtureDir, f)) : [];
+  const fixtures = existsSync(fixtureDir)
+    ? readdirSync(fixtureDir)
+        .filter((f) => f.endsWith(".yaml"))
+        .sort()
+        .map((f) => join(fixtureDir, f))
+    : [];
   return { kind: s.kind, dir, script: join(dir, "health.lua"), tests, fixtures };
 });
 
@@ -60,23 +65,26 @@ describe("the health checks' layout", () => {
     for (const k of kinds) expect(k.tests.length, k.kind).toBeGreaterThan(0);
   });
 
-  it.each(kinds)("$kind: every case reads a fixture of its kind, every fixture is a case, every status is one Argo CD accepts", ({ kind, dir, tests, fixtures }) => {
-    const inputs = tests.map((t) => join(dir, t.inputPath));
-    for (const input of inputs) {
-      expect(existsSync(input), input).toBe(true);
-      expect(relative(join(FIXTURES, kind), input).startsWith(".."), input).toBe(false);
-      const obj = readManifest(input);
-      expect(obj.apiVersion).toBe(`${GROUP}/v1alpha1`);
-      expect(obj.kind).toBe(kind);
-    }
-    expect([...new Set(inputs)].sort()).toEqual(fixtures);
-    for (const t of tests) {
-      expect(HEALTH_CODES).toContain(t.healthStatus.status);
-      expect(t.healthStatus.message, t.inputPath).toBeTruthy();
-    }
-    // each kind can be each of these, and a case shows it
-    expect(new Set(tests.map((t) => t.healthStatus.status))).toEqual(new Set(["Healthy", "Progressing", "Degraded", "Suspended"]));
-  });
+  it.each(kinds)(
+    "$kind: every case reads a fixture of its kind, every fixture is a case, every status is one Argo CD accepts",
+    ({ kind, dir, tests, fixtures }) => {
+      const inputs = tests.map((t) => join(dir, t.inputPath));
+      for (const input of inputs) {
+        expect(existsSync(input), input).toBe(true);
+        expect(relative(join(FIXTURES, kind), input).startsWith(".."), input).toBe(false);
+        const obj = readManifest(input);
+        expect(obj.apiVersion).toBe(`${GROUP}/v1alpha1`);
+        expect(obj.kind).toBe(kind);
+      }
+      expect([...new Set(inputs)].sort()).toEqual(fixtures);
+      for (const t of tests) {
+        expect(HEALTH_CODES).toContain(t.healthStatus.status);
+        expect(t.healthStatus.message, t.inputPath).toBeTruthy();
+      }
+      // each kind can be each of these, and a case shows it
+      expect(new Set(tests.map((t) => t.healthStatus.status))).toEqual(new Set(["Healthy", "Progressing", "Degraded", "Suspended"]));
+    },
+  );
 
   it.each(kinds)("$kind: every fixture's status is one the operator writes (its status schema parses it)", ({ kind, fixtures }) => {
     const schema = STATUS_SCHEMAS[kind] as (typeof STATUS_SCHEMAS)[string];
@@ -157,14 +165,20 @@ describe("objects without a status, or with one of the wrong shape", () => {
   it.each(kinds)("$kind: real statuses with fields replaced by arbitrary JSON never make the script fail", ({ script, fixtures }) => {
     const bases = fixtures.map(readManifest).filter((o) => o.status !== undefined);
     const keys = [...new Set(bases.flatMap((o) => Object.keys(o.status as object)))];
-    const mutated = fc.sample(
-      fc.tuple(fc.constantFrom(...bases), fc.dictionary(fc.constantFrom(...keys, "conditions", "observedGeneration"), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }), fc.boolean()),
-      { numRuns: 300, seed: 20261201 },
-    ).map(([base, replaced, dropGeneration]) => ({
-      ...base,
-      metadata: dropGeneration ? { name: base.metadata?.name } : base.metadata,
-      status: { ...base.status, ...replaced },
-    }));
+    const mutated = fc
+      .sample(
+        fc.tuple(
+          fc.constantFrom(...bases),
+          fc.dictionary(fc.constantFrom(...keys, "conditions", "observedGeneration"), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }),
+          fc.boolean(),
+        ),
+        { numRuns: 300, seed: 20261201 },
+      )
+      .map(([base, replaced, dropGeneration]) => ({
+        ...base,
+        metadata: dropGeneration ? { name: base.metadata?.name } : base.metadata,
+        status: { ...base.status, ...replaced },
+      }));
     const results = runHealth(script, mutated);
     results.forEach((r, i) => {
       expect(r.kind, JSON.stringify(mutated[i]?.status)).toBe("ok");
@@ -184,13 +198,18 @@ describe("the harness is Argo CD's environment", () => {
   };
 
   it("gives the script obj, the base and table libraries and os.time, as Argo CD does", () => {
-    expect(probe('local t = {}; table.insert(t, obj.status.phase); return {status = "Healthy", message = tostring(#t) .. t[1] .. type(os.time())}')).toEqual(ok("Healthy", "1Donenumber"));
+    expect(probe('local t = {}; table.insert(t, obj.status.phase); return {status = "Healthy", message = tostring(#t) .. t[1] .. type(os.time())}')).toEqual(
+      ok("Healthy", "1Donenumber"),
+    );
   });
 
   it("has no string, math, io or debug library, and strings have no methods (useOpenLibs off)", () => {
     expect(probe('return {status = string.upper("x")}')).toMatchObject({ kind: "error", message: expect.stringMatching(/attempt to index global 'string'/) });
     expect(probe('return {status = ("x"):upper()}')).toMatchObject({ kind: "error", message: expect.stringMatching(/attempt to index a string value/) });
-    expect(probe("return {status = tostring(math.floor(1))}")).toMatchObject({ kind: "error", message: expect.stringMatching(/attempt to index global 'math'/) });
+    expect(probe("return {status = tostring(math.floor(1))}")).toMatchObject({
+      kind: "error",
+      message: expect.stringMatching(/attempt to index global 'math'/),
+    });
     expect(probe('io.write("x") return {}')).toMatchObject({ kind: "error", message: expect.stringMatching(/attempt to index global 'io'/) });
     expect(probe("return {message = debug.traceback()}")).toMatchObject({ kind: "error", message: expect.stringMatching(/attempt to index global 'debug'/) });
   });

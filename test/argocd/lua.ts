@@ -8,10 +8,7 @@ import { join } from "node:path";
 export const LUA = "lua5.1";
 const HARNESS = join(import.meta.dirname, "harness.lua");
 
-export type HealthResult =
-  | { kind: "ok"; status: string; message: string }
-  | { kind: "nil" }
-  | { kind: "error"; message: string };
+export type HealthResult = { kind: "ok"; status: string; message: string } | { kind: "nil" } | { kind: "error"; message: string };
 
 /** A JSON value as a Lua 5.1 expression. */
 export function toLua(value: unknown): string {
@@ -45,7 +42,10 @@ function luaString(s: string): string {
 export function luaAvailable(): { ok: true } | { ok: false; message: string } {
   const r = spawnSync(LUA, ["-v"], { encoding: "utf8" });
   if (r.error || r.status !== 0)
-    return { ok: false, message: `${LUA} is needed to run the Argo CD health scripts (${r.error?.message ?? r.stderr}); scripts/cluster/ensure-prereqs.sh installs it` };
+    return {
+      ok: false,
+      message: `${LUA} is needed to run the Argo CD health scripts (${r.error?.message ?? r.stderr}); scripts/cluster/ensure-prereqs.sh installs it`,
+    };
   return { ok: true };
 }
 

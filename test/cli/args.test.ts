@@ -4,7 +4,11 @@ import { candidates, completionScript, lineNamespace } from "../../src/cli/compl
 
 describe("the command line", () => {
   it("get, with the kinds' names and short names, -w and the connection flags in any place", () => {
-    expect(parseCommandLine(["get", "rollout", "fraud-v2", "-w", "-n", "ml"])).toEqual({ ok: true, command: { kind: "get", resource: "rollout", name: "fraud-v2", watch: true }, connection: { namespace: "ml" } });
+    expect(parseCommandLine(["get", "rollout", "fraud-v2", "-w", "-n", "ml"])).toEqual({
+      ok: true,
+      command: { kind: "get", resource: "rollout", name: "fraud-v2", watch: true },
+      connection: { namespace: "ml" },
+    });
     expect(parseCommandLine(["--namespace=ml", "get", "mm", "fraud", "--context", "prod", "--kubeconfig", "/k"])).toEqual({
       ok: true,
       command: { kind: "get", resource: "monitor", name: "fraud", watch: false },

@@ -10,7 +10,9 @@ const line = (text: string, start: RegExp) => lines(text).find((l) => start.test
 describe("the rollout tree", () => {
   it("shows the steps with weights and holds, the current one marked with its clock", () => {
     const text = renderRolloutTree(progressing());
-    expect(text).toContain("├── Steps (3; analysis every 30s and at each hold's end)\n│   ├── ✔ 1   10 %  hold 5m\n│   ├── ▶ 2   50 %  hold 5m  (since 2026-12-06T21:06:00Z, analysis 2026-12-06T21:11:00Z)\n│   └── ○ 3  100 %  hold 10m\n");
+    expect(text).toContain(
+      "├── Steps (3; analysis every 30s and at each hold's end)\n│   ├── ✔ 1   10 %  hold 5m\n│   ├── ▶ 2   50 %  hold 5m  (since 2026-12-06T21:06:00Z, analysis 2026-12-06T21:11:00Z)\n│   └── ○ 3  100 %  hold 10m\n",
+    );
     expect(line(text, /^Phase/)).toBe("Phase      ▶ Progressing  (StepStarted)");
     expect(line(text, /^Stable/)).toBe("Stable     v1");
   });
@@ -18,13 +20,17 @@ describe("the rollout tree", () => {
   it("shows each analysis with its comparisons and their numbers, rounded for people", () => {
     const text = renderRolloutTree(progressing());
     expect(text).toContain("│   └── ✔ step 1/3 (10 %) Successful at 2026-12-06T21:05:59Z over 5m: every comparison passed\n");
-    expect(text).toContain("│       ├── ✔ Passed accuracy maxDecrease 0.02: stable 0.9213, candidate 0.92, difference -0.001333, p 0.4123 (twoProportion; samples: 5400 stable, 600 candidate)\n");
+    expect(text).toContain(
+      "│       ├── ✔ Passed accuracy maxDecrease 0.02: stable 0.9213, candidate 0.92, difference -0.001333, p 0.4123 (twoProportion; samples: 5400 stable, 600 candidate)\n",
+    );
     expect(text).toContain("│       └── ✔ Passed p95_latency max 0.3: candidate 0.1235 (samples: 600 candidate)\n");
   });
 
   it("shows both versions' workloads with their readiness, and the route's weights against the intended ones", () => {
     const text = renderRolloutTree(progressing());
-    expect(text).toContain("├── Workloads\n│   ├── stable     Deployment fraud-stable  v1  ✔ ready\n│   └── candidate  Deployment fraud-candidate  v2  ✖ Deployment fraud-candidate: 1 of 2 replicas available\n");
+    expect(text).toContain(
+      "├── Workloads\n│   ├── stable     Deployment fraud-stable  v1  ✔ ready\n│   └── candidate  Deployment fraud-candidate  v2  ✖ Deployment fraud-candidate: 1 of 2 replicas available\n",
+    );
     expect(text).toContain("└── Route  HTTPRoute fraud (intended 50 / 50)\n    ├── stable      50 %\n    └── candidate   50 %\n");
   });
 
@@ -40,7 +46,17 @@ describe("the rollout tree", () => {
       reason: "AnalysisFailed",
       quarantined: true,
       exposure: { signal: "accuracy", samples: 812 },
-      analyses: [...s.analyses, { step: 1, weight: 50, time: "2026-12-06T21:11:00Z", window: "5m", outcome: "Failed", comparisons: [{ signal: "accuracy", check: "maxDecrease", limit: 0.02, outcome: "Failed", difference: -0.0612, pValue: 1.234e-9 }] }],
+      analyses: [
+        ...s.analyses,
+        {
+          step: 1,
+          weight: 50,
+          time: "2026-12-06T21:11:00Z",
+          window: "5m",
+          outcome: "Failed",
+          comparisons: [{ signal: "accuracy", check: "maxDecrease", limit: 0.02, outcome: "Failed", difference: -0.0612, pValue: 1.234e-9 }],
+        },
+      ],
     };
     const text = renderRolloutTree(failed);
     expect(text).toContain("│   ├── ✖ 2   50 %  hold 5m\n│   └── ○ 3  100 %  hold 10m\n");
@@ -53,13 +69,22 @@ describe("the rollout tree", () => {
     const r = progressing();
     r.strategy = rolloutStrategySchema.parse({ ...strategy, shadow: { percent: 20, hold: "2m" } });
     r.status = { ...r.status, phase: "Shadowing", stepIndex: undefined, stepWeight: 0, analyses: [] };
-    expect(renderRolloutTree(r)).toContain("├── Steps (3 after a shadow; analysis every 30s and at each hold's end)\n│   ├── ▶ shadow  20 % mirrored, hold 2m  (since 2026-12-06T21:06:00Z, analysis 2026-12-06T21:11:00Z)\n│   ├── ○ 1   10 %  hold 5m\n");
+    expect(renderRolloutTree(r)).toContain(
+      "├── Steps (3 after a shadow; analysis every 30s and at each hold's end)\n│   ├── ▶ shadow  20 % mirrored, hold 2m  (since 2026-12-06T21:06:00Z, analysis 2026-12-06T21:11:00Z)\n│   ├── ○ 1   10 %  hold 5m\n",
+    );
   });
 
   it("says what could not be read, and an action not handled yet", () => {
     const r = progressing();
     r.annotations = { [ROLLOUT_ACTION_ANNOTATION]: "promote-1a2b" };
-    r.serving = { router: "HTTPRoute fraud", live: { weights: { kind: "error", reason: "RouteNotFound", message: "HTTPRoute ml/fraud not found" }, stable: { found: false, ready: false, message: "Deployment ml/a not found" }, candidate: { found: false, ready: false, message: "Deployment ml/b not found" } } };
+    r.serving = {
+      router: "HTTPRoute fraud",
+      live: {
+        weights: { kind: "error", reason: "RouteNotFound", message: "HTTPRoute ml/fraud not found" },
+        stable: { found: false, ready: false, message: "Deployment ml/a not found" },
+        candidate: { found: false, ready: false, message: "Deployment ml/b not found" },
+      },
+    };
     const text = renderRolloutTree(r);
     expect(text).toContain("└── Route  HTTPRoute fraud: ✖ RouteNotFound: HTTPRoute ml/fraud not found\n");
     expect(text).toContain("│   ├── stable     ✖ Deployment ml/a not found\n");
@@ -70,7 +95,12 @@ describe("the rollout tree", () => {
 
   it("a rollout blocked before it started says why; one not reconciled yet says so", () => {
     const r = progressing();
-    r.status = { analyses: [], conditions: [{ type: "Ready", status: "False", reason: "MonitorNotFound", message: "ModelMonitor fraud not found", lastTransitionTime: "2026-12-06T21:00:00Z" }] };
+    r.status = {
+      analyses: [],
+      conditions: [
+        { type: "Ready", status: "False", reason: "MonitorNotFound", message: "ModelMonitor fraud not found", lastTransitionTime: "2026-12-06T21:00:00Z" },
+      ],
+    };
     const text = renderRolloutTree(r);
     expect(line(text, /^Phase/)).toBe("Phase      ◌ (none: blocked)");
     expect(line(text, /^Ready/)).toBe("Ready      ✖ MonitorNotFound: ModelMonitor fraud not found");
@@ -99,7 +129,17 @@ describe("the monitor view", () => {
           { name: "spec.rules[0]", rule: "accuracy below 0.9", coverage: "Judged" },
           { name: "spec.rules[1]", rule: "p95_latency above 0.3", coverage: "NoData", message: "no samples in 5m" },
         ],
-        findings: [{ type: "AccuracyDrift", severity: "critical", source: "accuracy", description: "accuracy fell", value: 0.86123456, baseline: 0.92, since: "2026-12-06T21:00:00Z" }],
+        findings: [
+          {
+            type: "AccuracyDrift",
+            severity: "critical",
+            source: "accuracy",
+            description: "accuracy fell",
+            value: 0.86123456,
+            baseline: 0.92,
+            since: "2026-12-06T21:00:00Z",
+          },
+        ],
         versions: [
           { version: "v2", state: "Candidate", time: "2026-12-06T21:00:00Z", rollout: "fraud-v2" },
           { version: "v1", state: "Stable", time: "2026-12-01T00:00:00Z" },
@@ -119,12 +159,21 @@ describe("the monitor view", () => {
     ]);
     expect(text).toContain("├── Not judged (1)\n│   └── spec.rules[1] p95_latency above 0.3: NoData - no samples in 5m\n");
     expect(text).toContain("│   └── critical AccuracyDrift on accuracy: accuracy fell (value 0.8612, baseline 0.92), since 2026-12-06T21:00:00Z\n");
-    expect(text).toContain("└── Versions (2, newest first)\n    ├── v2  Candidate since 2026-12-06T21:00:00Z  rollout fraud-v2\n    └── v1  Stable since 2026-12-01T00:00:00Z\n");
+    expect(text).toContain(
+      "└── Versions (2, newest first)\n    ├── v2  Candidate since 2026-12-06T21:00:00Z  rollout fraud-v2\n    └── v1  Stable since 2026-12-01T00:00:00Z\n",
+    );
   });
 });
 
 describe("numbers for people", () => {
   it("four significant digits, integers as they are", () => {
-    expect([num(661.0301000000001), num(0.123456), num(2.22045e-16), num(1200), num(-0.0013333), num(undefined)]).toEqual(["661", "0.1235", "2.22e-16", "1200", "-0.001333", "?"]);
+    expect([num(661.0301000000001), num(0.123456), num(2.22045e-16), num(1200), num(-0.0013333), num(undefined)]).toEqual([
+      "661",
+      "0.1235",
+      "2.22e-16",
+      "1200",
+      "-0.001333",
+      "?",
+    ]);
   });
 });

@@ -5,7 +5,12 @@ const job = (name: string, monitorUid: string, policy: string, extra: Record<str
   metadata: {
     name,
     creationTimestamp: "2026-11-22T10:00:00Z",
-    labels: { "app.kubernetes.io/managed-by": "model-guardian", "modelguardian.dev/purpose": "retrain", "modelguardian.dev/action": "retrain", "modelguardian.dev/policy": policy },
+    labels: {
+      "app.kubernetes.io/managed-by": "model-guardian",
+      "modelguardian.dev/purpose": "retrain",
+      "modelguardian.dev/action": "retrain",
+      "modelguardian.dev/policy": policy,
+    },
     ownerReferences: [{ kind: "ModelMonitor", name: `m-${monitorUid}`, uid: monitorUid, controller: true }],
   },
   ...extra,
@@ -18,7 +23,12 @@ describe("JobCache", () => {
     c.upsert("a", job("j2", "u1", "q"));
     c.upsert("b", job("j3", "u1", "p"));
     expect(c.upsert("a", { metadata: { name: "foreign", labels: {} } })).toBeUndefined();
-    expect(c.ofMonitor("a", "u1").map((j) => j.name).sort()).toEqual(["j1", "j2"]);
+    expect(
+      c
+        .ofMonitor("a", "u1")
+        .map((j) => j.name)
+        .sort(),
+    ).toEqual(["j1", "j2"]);
     expect(c.ofPolicy("a", "p").map((j) => j.name)).toEqual(["j1"]);
     c.upsert("a", job("j1", "u1", "p", { status: { conditions: [{ type: "Failed", status: "True", lastTransitionTime: "2026-11-22T10:01:00Z" }] } }));
     expect(c.ofMonitor("a", "u1").find((j) => j.name === "j1")?.phase).toBe("Failed");

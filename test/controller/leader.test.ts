@@ -29,7 +29,11 @@ class FakeLease {
     };
   }
   private write(spec: LeaseSpecWrite, rv: number) {
-    this.stored = { rv, resourceVersion: String(rv), view: { holder: spec.holder, durationMs: spec.durationMs, transitions: spec.transitions, renewTime: spec.renewTime.toISOString() } };
+    this.stored = {
+      rv,
+      resourceVersion: String(rv),
+      view: { holder: spec.holder, durationMs: spec.durationMs, transitions: spec.transitions, renewTime: spec.renewTime.toISOString() },
+    };
   }
 }
 
@@ -39,7 +43,13 @@ const clock = { now: () => Date.now() };
 
 function elector(lease: FakeLease, identity: string) {
   const events: string[] = [];
-  const e = new LeaderElector(lease.port(identity), settings(identity), { onStartedLeading: () => events.push("started"), onStoppedLeading: () => events.push("stopped") }, clock, log);
+  const e = new LeaderElector(
+    lease.port(identity),
+    settings(identity),
+    { onStartedLeading: () => events.push("started"), onStoppedLeading: () => events.push("stopped") },
+    clock,
+    log,
+  );
   return { e, events };
 }
 

@@ -12,9 +12,24 @@ describe("evaluation lag", () => {
     const lags: number[] = [];
     const writes: unknown[] = [];
     const clock = { t: Date.parse("2026-11-01T00:00:00Z"), now: () => clock.t };
-    const telemetry = { evaluated: () => undefined, queried: () => undefined, reconcileError: () => undefined, actionStarted: () => undefined, actionFinished: () => undefined, evaluationLag: (s: number) => void lags.push(s) } satisfies MonitorTelemetry;
+    const telemetry = {
+      evaluated: () => undefined,
+      queried: () => undefined,
+      reconcileError: () => undefined,
+      actionStarted: () => undefined,
+      actionFinished: () => undefined,
+      evaluationLag: (s: number) => void lags.push(s),
+    } satisfies MonitorTelemetry;
     const reconciler = new ModelMonitorReconciler({
-      resolveSource: async () => ({ query: async () => ({ kind: "vector", samples: [{ labels: { outcome: "tp" }, value: 90 }, { labels: { outcome: "fp" }, value: 10 }] }) }),
+      resolveSource: async () => ({
+        query: async () => ({
+          kind: "vector",
+          samples: [
+            { labels: { outcome: "tp" }, value: 90 },
+            { labels: { outcome: "fp" }, value: 10 },
+          ],
+        }),
+      }),
       status: { writeStatus: async (_: ObjectRef, s: unknown) => void writes.push(s) },
       events: { emit: async () => undefined },
       clock,

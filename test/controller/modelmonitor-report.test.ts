@@ -12,7 +12,10 @@ import type { QueryResult } from "../../src/domain/observation.ts";
 import type { ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
 import type { ObjectRef, ReportPort } from "../../src/ports.ts";
 
-type ConfigMap = Parameters<ReportPort["write"]>[0] & { data: Record<string, string>; metadata: { ownerReferences: { uid: string }[]; annotations: Record<string, string> } };
+type ConfigMap = Parameters<ReportPort["write"]>[0] & {
+  data: Record<string, string>;
+  metadata: { ownerReferences: { uid: string }[]; annotations: Record<string, string> };
+};
 const MINUTE = 60_000;
 
 /** `saved`: the ConfigMaps' data as the API server holds them (a write adds or replaces its keys). */
@@ -23,7 +26,13 @@ function harness(fail = false, saved: Record<string, Record<string, string>> = {
   const configMaps: ConfigMap[] = [];
   const clock = { t: Date.parse("2026-11-01T00:00:00Z"), now: () => clock.t };
   const acc = { value: 0.9 };
-  const answer = (): QueryResult => ({ kind: "vector", samples: [{ labels: { outcome: "tp" }, value: 1000 * acc.value }, { labels: { outcome: "fp" }, value: 1000 * (1 - acc.value) }] });
+  const answer = (): QueryResult => ({
+    kind: "vector",
+    samples: [
+      { labels: { outcome: "tp" }, value: 1000 * acc.value },
+      { labels: { outcome: "fp" }, value: 1000 * (1 - acc.value) },
+    ],
+  });
   const reads: string[] = [];
   const reports: ReportPort = {
     write: async (cm, part = "report") => {
@@ -55,7 +64,11 @@ const spec = (report: unknown = { every: "1h" }) => ({
   rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
   report,
 });
-const object = (s: unknown, status?: unknown): KubeObject => ({ metadata: { name: "m", namespace: "ns", uid: "u1", generation: 1 }, spec: s, ...(status ? { status } : {}) });
+const object = (s: unknown, status?: unknown): KubeObject => ({
+  metadata: { name: "m", namespace: "ns", uid: "u1", generation: 1 },
+  spec: s,
+  ...(status ? { status } : {}),
+});
 
 describe("the monitor's governance report", () => {
   it("is written at the first evaluation, before the status that records it, with that evaluation's numbers", async () => {
@@ -64,8 +77,15 @@ describe("the monitor's governance report", () => {
     // a first evaluation that is Healthy is no news: no HealthRecovered from nothing
     expect(h.log).toEqual(["report:m-report", "status", "event:ReportWritten"]);
     const cm = h.configMaps[0] as ConfigMap;
-    expect(cm.metadata).toMatchObject({ name: "m-report", namespace: "ns", labels: { "app.kubernetes.io/managed-by": "model-guardian", "modelguardian.dev/monitor": "m" }, annotations: { "modelguardian.dev/report-time": "2026-11-01T00:00:00.000Z" } });
-    expect(cm.metadata.ownerReferences).toEqual([{ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", name: "m", uid: "u1", controller: true, blockOwnerDeletion: false }]);
+    expect(cm.metadata).toMatchObject({
+      name: "m-report",
+      namespace: "ns",
+      labels: { "app.kubernetes.io/managed-by": "model-guardian", "modelguardian.dev/monitor": "m" },
+      annotations: { "modelguardian.dev/report-time": "2026-11-01T00:00:00.000Z" },
+    });
+    expect(cm.metadata.ownerReferences).toEqual([
+      { apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", name: "m", uid: "u1", controller: true, blockOwnerDeletion: false },
+    ]);
     const text = cm.data["report.md"] as string;
     expect(text).toMatch(/^# Model report: fraud\n/);
     expect(text).toContain("- Period: first report to 2026-11-01T00:00:00.000Z");
@@ -98,7 +118,9 @@ describe("the monitor's governance report", () => {
     expect(text).toContain("Health: Critical");
     expect(text).toMatch(/\| overall \| 0\.7 \|/);
     // the trend counts every evaluation of the period, as status recorded them (history keeps only the latest 6)
-    expect(text).toContain("- Evaluations: 3 (Healthy 2, Critical 1)\n- Counted from: 2026-11-01T00:10:00.000Z\n- To: 2026-11-01T01:00:00.000Z\n- With findings: 1 of 3");
+    expect(text).toContain(
+      "- Evaluations: 3 (Healthy 2, Critical 1)\n- Counted from: 2026-11-01T00:10:00.000Z\n- To: 2026-11-01T01:00:00.000Z\n- With findings: 1 of 3",
+    );
     expect(later.writes[0]?.report).toEqual({ configMap: "m-report", lastTime: "2026-11-01T01:00:00.000Z" });
   });
 
@@ -118,7 +140,11 @@ describe("the monitor's governance report", () => {
     const h = harness(true);
     await h.reconciler.reconcile(object(spec()));
     expect(h.writes[0]?.report).toEqual({ period: { since: "2026-11-01T00:00:00.000Z", evaluations: { Healthy: 1 }, withFindings: 0 } });
-    expect(h.events.find((e) => e.reason === "ReportFailed")).toEqual({ type: "Warning", reason: "ReportFailed", message: 'writing the report ConfigMap ns/m-report: configmaps "m-report" is forbidden' });
+    expect(h.events.find((e) => e.reason === "ReportFailed")).toEqual({
+      type: "Warning",
+      reason: "ReportFailed",
+      message: 'writing the report ConfigMap ns/m-report: configmaps "m-report" is forbidden',
+    });
     const next = harness();
     next.clock.t = h.clock.t + 10 * MINUTE;
     await next.reconciler.reconcile(object(spec(), h.writes[0]));
@@ -187,13 +213,23 @@ describe("the HTML report and its series", () => {
 
 describe("GET /ui (the read-only web view)", () => {
   const monitors: Record<string, KubeObject> = {
-    "ml/fraud": { metadata: { name: "fraud", namespace: "ml", uid: "1" }, spec: { model: { name: "<b>fraud</b>" }, report: {} }, status: { health: "Critical", judgedRules: "1/2", rollout: { name: "fraud-v4", candidate: "v4", phase: "Progressing", weight: 25 }, report: { configMap: "fraud-report", lastTime: "2026-11-01T00:00:00Z" } } },
+    "ml/fraud": {
+      metadata: { name: "fraud", namespace: "ml", uid: "1" },
+      spec: { model: { name: "<b>fraud</b>" }, report: {} },
+      status: {
+        health: "Critical",
+        judgedRules: "1/2",
+        rollout: { name: "fraud-v4", candidate: "v4", phase: "Progressing", weight: 25 },
+        report: { configMap: "fraud-report", lastTime: "2026-11-01T00:00:00Z" },
+      },
+    },
     "ml/plain": { metadata: { name: "plain", namespace: "ml", uid: "3" }, spec: {}, status: { health: "Healthy" } },
   };
   const lookup = {
     monitor: (key: string) => monitors[key],
     list: () => Object.values(monitors),
-    read: async (ns: string, name: string, key: string) => (ns === "ml" && name === "fraud-report" && key === "report.html" ? "<!doctype html><p>page</p>" : undefined),
+    read: async (ns: string, name: string, key: string) =>
+      ns === "ml" && name === "fraud-report" && key === "report.html" ? "<!doctype html><p>page</p>" : undefined,
   };
   const NOW = Date.parse("2026-11-01T01:00:00Z");
   it("lists every monitor with its health, coverage, rollout and report link, escaped", async () => {
@@ -213,21 +249,34 @@ describe("GET /ui (the read-only web view)", () => {
     expect(await webViewResponse("GET", "/ui/ml/plain", lookup, NOW)).toMatchObject({ status: 404, body: "ModelMonitor ml/plain has no spec.report\n" });
     expect(await webViewResponse("GET", "/ui/ml/../x", lookup, NOW)).toMatchObject({ status: 404 });
     expect(await webViewResponse("GET", "/ui/ml/%E0%A4%A", lookup, NOW)).toMatchObject({ status: 404, body: "use /ui/ or /ui/<namespace>/<monitor>\n" });
-    for (const method of ["POST", "PUT", "DELETE", "PATCH"]) expect(await webViewResponse(method, "/ui/ml/fraud", lookup, NOW)).toMatchObject({ status: 405, headers: expect.objectContaining({ Allow: "GET, HEAD" }) });
+    for (const method of ["POST", "PUT", "DELETE", "PATCH"])
+      expect(await webViewResponse(method, "/ui/ml/fraud", lookup, NOW)).toMatchObject({
+        status: 405,
+        headers: expect.objectContaining({ Allow: "GET, HEAD" }),
+      });
   });
 });
 
 describe("GET /reports", () => {
   const monitors: Record<string, KubeObject> = {
-    "ml/fraud": { metadata: { name: "fraud", namespace: "ml", uid: "1" }, spec: { report: {} }, status: { report: { configMap: "fraud-report", lastTime: "2026-11-01T00:00:00Z" } } },
+    "ml/fraud": {
+      metadata: { name: "fraud", namespace: "ml", uid: "1" },
+      spec: { report: {} },
+      status: { report: { configMap: "fraud-report", lastTime: "2026-11-01T00:00:00Z" } },
+    },
     "ml/waiting": { metadata: { name: "waiting", namespace: "ml", uid: "2" }, spec: { report: {} }, status: {} },
     "ml/plain": { metadata: { name: "plain", namespace: "ml", uid: "3" }, spec: {} },
-    "ml/lost": { metadata: { name: "lost", namespace: "ml", uid: "4" }, spec: { report: {} }, status: { report: { configMap: "gone", lastTime: "2026-11-01T00:00:00Z" } } },
+    "ml/lost": {
+      metadata: { name: "lost", namespace: "ml", uid: "4" },
+      spec: { report: {} },
+      status: { report: { configMap: "gone", lastTime: "2026-11-01T00:00:00Z" } },
+    },
   };
   const lookup = {
     monitor: (key: string) => monitors[key],
     list: () => Object.values(monitors),
-    read: async (ns: string, name: string, key: string) => (ns === "ml" && name === "fraud-report" && key === "report.md" ? "# Model report: fraud\n" : undefined),
+    read: async (ns: string, name: string, key: string) =>
+      ns === "ml" && name === "fraud-report" && key === "report.md" ? "# Model report: fraud\n" : undefined,
   };
   it("serves the written report as Markdown", async () => {
     expect(await reportResponse("/reports/ml/fraud", lookup)).toEqual({ status: 200, type: "text/markdown", body: "# Model report: fraud\n" });
@@ -235,7 +284,9 @@ describe("GET /reports", () => {
   });
   it("lists the monitors that have one", async () => {
     const index = await reportResponse("/reports", lookup);
-    expect(index.body).toBe("# Governance reports\n\n- [ml/fraud](/reports/ml/fraud) (2026-11-01T00:00:00Z)\n- [ml/lost](/reports/ml/lost) (2026-11-01T00:00:00Z)\n");
+    expect(index.body).toBe(
+      "# Governance reports\n\n- [ml/fraud](/reports/ml/fraud) (2026-11-01T00:00:00Z)\n- [ml/lost](/reports/ml/lost) (2026-11-01T00:00:00Z)\n",
+    );
   });
   it("says why there is none", async () => {
     const cases: [string, string][] = [

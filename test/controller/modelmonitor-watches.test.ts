@@ -17,7 +17,12 @@ const job = (policy?: string): KubeObject =>
       namespace: "ns",
       uid: "j1",
       creationTimestamp: "2026-11-22T10:00:00Z",
-      labels: { "app.kubernetes.io/managed-by": "model-guardian", "modelguardian.dev/purpose": "retrain", "modelguardian.dev/action": "retrain", ...(policy ? { "modelguardian.dev/policy": policy } : {}) },
+      labels: {
+        "app.kubernetes.io/managed-by": "model-guardian",
+        "modelguardian.dev/purpose": "retrain",
+        "modelguardian.dev/action": "retrain",
+        ...(policy ? { "modelguardian.dev/policy": policy } : {}),
+      },
       ownerReferences: [{ kind: "ModelMonitor", name: "m", uid: "u1", controller: true }],
     },
   }) as KubeObject;
@@ -28,11 +33,43 @@ describe("monitor events", () => {
   it.each([
     ["a new monitor re-summarises its policy", { type: "upsert" as const, object: monitor("p"), previous: undefined }, [touch("p")]],
     ["a monitor without a policy concerns no policy", { type: "upsert" as const, object: monitor(), previous: undefined }, []],
-    ["an evaluation's status write does not re-summarise the policy", { type: "upsert" as const, object: withStatus(monitor("p"), { health: "Critical", signals: [{ name: "a", value: 0.7 }] }), previous: withStatus(monitor("p"), { health: "Healthy", signals: [{ name: "a", value: 0.9 }] }) }, []],
-    ["a new action in its history does", { type: "upsert" as const, object: withStatus(monitor("p"), { remediation: { history: [{ job: "j2" }, { job: "j1" }] } }), previous: withStatus(monitor("p"), { remediation: { history: [{ job: "j1" }] } }) }, [touch("p")]],
-    ["an action's outcome does", { type: "upsert" as const, object: withStatus(monitor("p"), { remediation: { history: [{ job: "j1", outcome: "Succeeded" }] } }), previous: withStatus(monitor("p"), { remediation: { history: [{ job: "j1", outcome: "Active" }] } }) }, [touch("p")]],
-    ["a monitor moving to another policy re-summarises both", { type: "upsert" as const, object: monitor("q", 2), previous: monitor("p") }, [touch("q"), touch("p")]],
-    ["a monitor leaving its policy re-summarises the old one", { type: "upsert" as const, object: monitor(undefined, 2), previous: monitor("p") }, [touch("p")]],
+    [
+      "an evaluation's status write does not re-summarise the policy",
+      {
+        type: "upsert" as const,
+        object: withStatus(monitor("p"), { health: "Critical", signals: [{ name: "a", value: 0.7 }] }),
+        previous: withStatus(monitor("p"), { health: "Healthy", signals: [{ name: "a", value: 0.9 }] }),
+      },
+      [],
+    ],
+    [
+      "a new action in its history does",
+      {
+        type: "upsert" as const,
+        object: withStatus(monitor("p"), { remediation: { history: [{ job: "j2" }, { job: "j1" }] } }),
+        previous: withStatus(monitor("p"), { remediation: { history: [{ job: "j1" }] } }),
+      },
+      [touch("p")],
+    ],
+    [
+      "an action's outcome does",
+      {
+        type: "upsert" as const,
+        object: withStatus(monitor("p"), { remediation: { history: [{ job: "j1", outcome: "Succeeded" }] } }),
+        previous: withStatus(monitor("p"), { remediation: { history: [{ job: "j1", outcome: "Active" }] } }),
+      },
+      [touch("p")],
+    ],
+    [
+      "a monitor moving to another policy re-summarises both",
+      { type: "upsert" as const, object: monitor("q", 2), previous: monitor("p") },
+      [touch("q"), touch("p")],
+    ],
+    [
+      "a monitor leaving its policy re-summarises the old one",
+      { type: "upsert" as const, object: monitor(undefined, 2), previous: monitor("p") },
+      [touch("p")],
+    ],
     ["a deleted monitor re-summarises its policy", { type: "remove" as const, object: monitor("p") }, [touch("p")]],
   ])("%s", (_, event, expected) => {
     expect(monitorEventMap(event)).toEqual(expected);
@@ -76,7 +113,17 @@ describe("Job events", () => {
     const full = withStatus(
       {
         ...job("p"),
-        spec: { backoffLimit: 1, template: { spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1", env: Array.from({ length: 50 }, (_, i) => ({ name: `V${i}`, value: "x".repeat(100) })) }] } } },
+        spec: {
+          backoffLimit: 1,
+          template: {
+            spec: {
+              restartPolicy: "Never",
+              containers: [
+                { name: "train", image: "registry.example/train:1", env: Array.from({ length: 50 }, (_, i) => ({ name: `V${i}`, value: "x".repeat(100) })) },
+              ],
+            },
+          },
+        },
       } as KubeObject,
       { succeeded: 1, completionTime: "2026-11-22T10:05:00Z", conditions: [{ type: "Complete", status: "True", lastTransitionTime: "2026-11-22T10:05:00Z" }] },
     );

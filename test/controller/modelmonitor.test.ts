@@ -96,7 +96,12 @@ describe("ModelMonitorReconciler", () => {
       const h = harness(() => counts(acc));
       const obj = object(spec);
       await h.reconciler.reconcile(obj);
-      for (const [minute, value] of [[1, 0.91], [2, 0.92], [3, 0.93], [4, 0.94]] as const) {
+      for (const [minute, value] of [
+        [1, 0.91],
+        [2, 0.92],
+        [3, 0.93],
+        [4, 0.94],
+      ] as const) {
         acc = value;
         h.clock.t = T0 + minute * 60_000;
         expect((await h.reconciler.reconcile(obj)).evaluated).toBe(true);
@@ -161,11 +166,24 @@ describe("ModelMonitorReconciler", () => {
     await found.reconciler.reconcile(object(spec));
     expect(found.queries.map((q) => q.expr)).toEqual(['sum by (outcome) (increase(preds_total{model="fraud"}[3600s]))']);
 
-    const nothing = harness((q) => ({ kind: "vector", samples: q.expr.startsWith("topk") ? [{ labels: { __name__: "preds_total", app: "fraud" }, value: 1 }] : [] }));
+    const nothing = harness((q) => ({
+      kind: "vector",
+      samples: q.expr.startsWith("topk") ? [{ labels: { __name__: "preds_total", app: "fraud" }, value: 1 }] : [],
+    }));
     await nothing.reconciler.reconcile(object(spec));
-    expect(nothing.queries.map((q) => q.expr)).toEqual(['sum by (outcome) (increase(preds_total{model="fraud"}[3600s]))', "topk(1, last_over_time(preds_total{}[1h]))"]);
+    expect(nothing.queries.map((q) => q.expr)).toEqual([
+      'sum by (outcome) (increase(preds_total{model="fraud"}[3600s]))',
+      "topk(1, last_over_time(preds_total{}[1h]))",
+    ]);
     expect(nothing.writes[0]).toMatchObject({
-      signals: [{ name: "accuracy", reason: "NoSeries", message: 'preds_total exists, but none with {model="fraud"}: check spec.selector (unset: {model="fraud"} from spec.model.name) (labels seen on this metric: app; a series seen has no model)' }],
+      signals: [
+        {
+          name: "accuracy",
+          reason: "NoSeries",
+          message:
+            'preds_total exists, but none with {model="fraud"}: check spec.selector (unset: {model="fraud"} from spec.model.name) (labels seen on this metric: app; a series seen has no model)',
+        },
+      ],
     });
   });
 
@@ -209,7 +227,9 @@ describe("ModelMonitorReconciler", () => {
     const r = await h.reconciler.reconcile(object({ ...spec, interval: "0s", selector: { "app.kubernetes.io/name": "x" } }));
     expect(r).toEqual({ evaluated: false });
     expect(h.queries).toHaveLength(0);
-    const ready = (h.writes[0] as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find((c) => c.type === "Ready");
+    const ready = (h.writes[0] as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find(
+      (c) => c.type === "Ready",
+    );
     expect(ready).toMatchObject({ status: "False", reason: "InvalidSpec" });
     expect(ready?.message).toMatch(/spec\.interval: must be between 1s and 7d/);
     expect(ready?.message).toMatch(/spec\.selector\.app\.kubernetes\.io\/name: /);
@@ -222,7 +242,15 @@ describe("the monitor's log", () => {
     const { Writable } = await import("node:stream");
     const { createLogger } = await import("../../src/adapters/logger.ts");
     const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({ write: (chunk, _e, done) => (String(chunk).split("\n").filter(Boolean).forEach((l) => lines.push(JSON.parse(l))), done()) });
+    const sink = new Writable({
+      write: (chunk, _e, done) => (
+        String(chunk)
+          .split("\n")
+          .filter(Boolean)
+          .forEach((l) => lines.push(JSON.parse(l))),
+        done()
+      ),
+    });
     const clock = { t: Date.parse("2026-11-01T00:00:00Z"), now: () => clock.t };
     const reconciler = new ModelMonitorReconciler({
       resolveSource: async () => ({ query: async () => counts(0.9) }),
@@ -234,7 +262,11 @@ describe("the monitor's log", () => {
     await reconciler.reconcile(object(spec));
     await new Promise((r) => setImmediate(r));
     const queried = lines.find((l) => l.msg === "queried");
-    expect(queried).toMatchObject({ level: 20, monitor: "ns/m", queries: [{ expr: 'sum by (outcome) (increase(preds_total{model="fraud"}[3600s]))', at: "2026-11-01T00:00:00.000Z", series: 2 }] });
+    expect(queried).toMatchObject({
+      level: 20,
+      monitor: "ns/m",
+      queries: [{ expr: 'sum by (outcome) (increase(preds_total{model="fraud"}[3600s]))', at: "2026-11-01T00:00:00.000Z", series: 2 }],
+    });
     expect(lines.filter((l) => (l.level as number) >= 30)).toEqual([]);
   });
 });

@@ -75,7 +75,12 @@ function harness(accuracy: () => number, jobLimits?: JobLimits) {
     events: { emit: async (_: ObjectRef, e: MonitorEvent) => void (events.push(e), log.push(`event:${e.reason}`)) },
     clock,
     log: pino({ level: "silent" }),
-    remediation: { policy: (_ns, name) => policyViewOf(name, policy), jobsOf: (ns, uid) => cache.ofMonitor(ns, uid), jobs, ...(jobLimits ? { jobLimits } : {}) },
+    remediation: {
+      policy: (_ns, name) => policyViewOf(name, policy),
+      jobsOf: (ns, uid) => cache.ofMonitor(ns, uid),
+      jobs,
+      ...(jobLimits ? { jobLimits } : {}),
+    },
   });
   return { reconciler, writes, events, jobs, cache, clock, log, setPolicy: (p: KubeObject | undefined) => (policy = p) };
 }
@@ -91,7 +96,8 @@ const monitor = (): KubeObject => ({
     policyRef: { name: "p" },
   },
 });
-const remediationOf = (w: Record<string, unknown> | undefined) => w?.remediation as { history: { outcome: string; job: string }[]; candidate?: { version: string } } | undefined;
+const remediationOf = (w: Record<string, unknown> | undefined) =>
+  w?.remediation as { history: { outcome: string; job: string }[]; candidate?: { version: string } } | undefined;
 
 describe("ModelMonitorReconciler with a RetrainPolicy", () => {
   it("creates the Job before writing the status that records it, then emits the Events", async () => {
@@ -133,7 +139,11 @@ describe("ModelMonitorReconciler with a RetrainPolicy", () => {
     const obj = monitor();
     await h.reconciler.reconcile(obj);
     const manifest = h.jobs.created[0] as Manifest;
-    h.cache.upsert("ns", { ...manifest, metadata: { ...manifest.metadata, creationTimestamp: new Date(T0).toISOString() }, status: { conditions: [{ type: "Failed", status: "True", lastTransitionTime: new Date(T0 + 1000).toISOString() }] } });
+    h.cache.upsert("ns", {
+      ...manifest,
+      metadata: { ...manifest.metadata, creationTimestamp: new Date(T0).toISOString() },
+      status: { conditions: [{ type: "Failed", status: "True", lastTransitionTime: new Date(T0 + 1000).toISOString() }] },
+    });
     h.log.length = 0;
     h.clock.t += 2_000;
     await h.reconciler.reconcile(obj);
@@ -164,7 +174,12 @@ describe("ModelMonitorReconciler with a RetrainPolicy", () => {
   it("a template outside JOB_ALLOWED_IMAGES creates no Job, even before the policy's controller said so", async () => {
     const h = harness(() => 0.6, { images: ["registry.example.com/ml/"] });
     // the policy's Ready condition still says Accepted: the monitor decides by itself
-    h.setPolicy(policyObject(policySpec, { observedGeneration: 1, conditions: [{ type: "Ready", status: "True", reason: "Accepted", message: "", lastTransitionTime: new Date(T0).toISOString(), observedGeneration: 1 }] }));
+    h.setPolicy(
+      policyObject(policySpec, {
+        observedGeneration: 1,
+        conditions: [{ type: "Ready", status: "True", reason: "Accepted", message: "", lastTransitionTime: new Date(T0).toISOString(), observedGeneration: 1 }],
+      }),
+    );
     await h.reconciler.reconcile(monitor());
     expect(h.jobs.created).toHaveLength(0);
     const status = h.writes[0] as { conditions: { type: string; status: string; reason: string; message: string }[] };
@@ -197,7 +212,30 @@ describe("RetrainPolicyReconciler", () => {
       jobs,
       ...(jobLimits ? { jobLimits } : {}),
       log: pino({ level: "silent" }),
-      monitorsOf: () => [{ name: "m", remediation: { actions: [], held: [], recentStarts: [], active: 0, history: [{ time: "2026-11-01T00:00:00Z", action: "retrain", purpose: "retrain", trigger: "t", reason: "r", severity: "warning", job: "j", attempt: 1, outcome: "Succeeded" }] } }],
+      monitorsOf: () => [
+        {
+          name: "m",
+          remediation: {
+            actions: [],
+            held: [],
+            recentStarts: [],
+            active: 0,
+            history: [
+              {
+                time: "2026-11-01T00:00:00Z",
+                action: "retrain",
+                purpose: "retrain",
+                trigger: "t",
+                reason: "r",
+                severity: "warning",
+                job: "j",
+                attempt: 1,
+                outcome: "Succeeded",
+              },
+            ],
+          },
+        },
+      ],
       jobsOf: () => [],
     });
     return { reconciler, jobs, writes, events };
@@ -210,7 +248,13 @@ describe("RetrainPolicyReconciler", () => {
     await h.reconciler.reconcile(obj);
     expect(h.jobs.validations).toBe(1);
     expect(h.writes).toHaveLength(1);
-    expect(h.writes[0]).toMatchObject({ observedGeneration: 1, monitors: 1, active: 0, history: [{ monitor: "m", job: "j" }], conditions: [{ type: "Ready", status: "True" }] });
+    expect(h.writes[0]).toMatchObject({
+      observedGeneration: 1,
+      monitors: 1,
+      active: 0,
+      history: [{ monitor: "m", job: "j" }],
+      conditions: [{ type: "Ready", status: "True" }],
+    });
   });
 
   it("a template the API server refuses makes Ready=False InvalidJobTemplate, and monitors see the policy as invalid", async () => {
@@ -231,7 +275,25 @@ describe("RetrainPolicyReconciler", () => {
     const h = policyHarness({ serviceAccounts: ["trainer"], images: ["registry.example.com/ml/"] });
     const spec = {
       ...policySpec,
-      actions: [{ name: "retrain", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", serviceAccountName: "trainer", containers: [{ name: "t", image: "registry.example.com/ml/train:1" }, { name: "s", image: "registry.example.com/ml-evil/x:1" }] } } } } }],
+      actions: [
+        {
+          name: "retrain",
+          jobTemplate: {
+            spec: {
+              template: {
+                spec: {
+                  restartPolicy: "Never",
+                  serviceAccountName: "trainer",
+                  containers: [
+                    { name: "t", image: "registry.example.com/ml/train:1" },
+                    { name: "s", image: "registry.example.com/ml-evil/x:1" },
+                  ],
+                },
+              },
+            },
+          },
+        },
+      ],
     };
     const obj = policyObject(spec);
     await h.reconciler.reconcile(obj);
@@ -239,7 +301,8 @@ describe("RetrainPolicyReconciler", () => {
     expect(ready).toMatchObject({
       status: "False",
       reason: "JobTemplateNotAllowed",
-      message: 'spec.actions[0].jobTemplate.spec.template.spec.containers[1].image: "registry.example.com/ml-evil/x:1" is not allowed by JOB_ALLOWED_IMAGES (registry.example.com/ml/)',
+      message:
+        'spec.actions[0].jobTemplate.spec.template.spec.containers[1].image: "registry.example.com/ml-evil/x:1" is not allowed by JOB_ALLOWED_IMAGES (registry.example.com/ml/)',
     });
     expect(h.jobs.validations).toBe(0);
     expect(h.events.map((e) => e.reason)).toEqual(["JobTemplateNotAllowed"]);

@@ -20,7 +20,11 @@ describe("policy events", () => {
   it.each([
     ["a new policy re-queues its monitors", { type: "upsert" as const, object: policy({ cooldown: "1h" }, ok), previous: undefined }, requeued],
     ["a spec change re-queues them", { type: "upsert" as const, object: policy({ cooldown: "2h" }, ok), previous: policy({ cooldown: "1h" }, ok) }, requeued],
-    ["a new verdict on the Job templates re-queues them", { type: "upsert" as const, object: policy({}, { status: "False", reason: "InvalidJobTemplate" }), previous: policy({}, ok) }, requeued],
+    [
+      "a new verdict on the Job templates re-queues them",
+      { type: "upsert" as const, object: policy({}, { status: "False", reason: "InvalidJobTemplate" }), previous: policy({}, ok) },
+      requeued,
+    ],
     ["a summary-only status change does not", { type: "upsert" as const, object: policy({}, ok, [{ job: "j" }]), previous: policy({}, ok) }, []],
     ["a deleted policy re-queues them", { type: "remove" as const, object: policy({}, ok) }, requeued],
   ])("%s", (_, event, expected) => {
@@ -30,7 +34,15 @@ describe("policy events", () => {
   it("a monitor added to a policy re-queues no other monitor: the summary the policy then writes is not their concern", () => {
     // the statuses the policy's reconciler writes for one monitor, then for two
     const summary = (names: string[], previous = retrainPolicyStatusSchema.parse({})) =>
-      policyStatus({ generation: 1, previous, validity: { ok: true }, monitors: names.map((name) => ({ name })), jobs: [], historyLimit: 20, nowIso: "2026-12-01T10:00:00Z" }).status;
+      policyStatus({
+        generation: 1,
+        previous,
+        validity: { ok: true },
+        monitors: names.map((name) => ({ name })),
+        jobs: [],
+        historyLimit: 20,
+        nowIso: "2026-12-01T10:00:00Z",
+      }).status;
     const one = summary(["a"]);
     const two = summary(["a", "b"], one);
     expect(two.conditions.find((c) => c.type === "Ready")?.message).not.toBe(one.conditions.find((c) => c.type === "Ready")?.message);

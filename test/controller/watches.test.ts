@@ -36,7 +36,11 @@ describe("WatchRouter", () => {
   it("a mapping naming an unknown controller is logged and skipped, never thrown into the informer", () => {
     const lines: string[] = [];
     const log = pino({ level: "error" }, { write: (l: string) => void lines.push(l) });
-    const handlers = new WatchRouter({}, log).handlers({ name: "x", resource: { group: "g", version: "v1", plural: "x" }, map: () => [{ controller: "nobody", key: "ns/a" }] });
+    const handlers = new WatchRouter({}, log).handlers({
+      name: "x",
+      resource: { group: "g", version: "v1", plural: "x" },
+      map: () => [{ controller: "nobody", key: "ns/a" }],
+    });
     expect(() => handlers.upsert(obj("a"))).not.toThrow();
     expect(lines.join("")).toMatch(/names no registered controller/);
   });

@@ -56,7 +56,9 @@ describe("WorkQueue", () => {
 
   it("backs off exponentially per key and forget resets it", () => {
     const q = new WorkQueue({ clock: fakeClock(), baseBackoffMs: 100, maxBackoffMs: 1_000 });
-    expect([q.addRateLimited("k"), q.addRateLimited("k"), q.addRateLimited("k"), q.addRateLimited("k"), q.addRateLimited("k")]).toEqual([100, 200, 400, 800, 1_000]);
+    expect([q.addRateLimited("k"), q.addRateLimited("k"), q.addRateLimited("k"), q.addRateLimited("k"), q.addRateLimited("k")]).toEqual([
+      100, 200, 400, 800, 1_000,
+    ]);
     q.forget("k");
     expect(q.addRateLimited("k")).toBe(100);
     q.shutdown();

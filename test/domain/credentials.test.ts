@@ -39,7 +39,12 @@ describe("credentials bound to their endpoints", () => {
   });
 
   it("ignores entries that are not plain http(s) URLs, and names them", () => {
-    const v = credentialsAllowed("ml", "prom", optedIn("*, thanos.example, https://u:p@p.example, https://p.example/?x=1, ftp://p.example"), "https://p.example");
+    const v = credentialsAllowed(
+      "ml",
+      "prom",
+      optedIn("*, thanos.example, https://u:p@p.example, https://p.example/?x=1, ftp://p.example"),
+      "https://p.example",
+    );
     expect(v).toMatchObject({ allowed: false, reason: "UrlNotAllowed" });
     expect(v.allowed === false && v.message).toContain(`has no valid ${ALLOWED_URLS_ANNOTATION} annotation (ignored entries`);
   });
@@ -48,7 +53,11 @@ describe("credentials bound to their endpoints", () => {
     const v = credentialsAllowed("ml", "prom", optedIn("https://p.example"), "https://q.example:9090");
     expect(v.allowed).toBe(false);
     if (v.allowed) return;
-    expect(v.message).toMatch(/^spec\.source\.authSecretRef: Secret ml\/prom allows only https:\/\/p\.example\/, not https:\/\/q\.example:9090 \(spec\.source\.url\)/);
-    expect(v.message).toContain(`kubectl label secret prom -n ml ${METRICS_CREDENTIALS_LABEL}=true && kubectl annotate secret prom -n ml ${ALLOWED_URLS_ANNOTATION}=https://q.example:9090`);
+    expect(v.message).toMatch(
+      /^spec\.source\.authSecretRef: Secret ml\/prom allows only https:\/\/p\.example\/, not https:\/\/q\.example:9090 \(spec\.source\.url\)/,
+    );
+    expect(v.message).toContain(
+      `kubectl label secret prom -n ml ${METRICS_CREDENTIALS_LABEL}=true && kubectl annotate secret prom -n ml ${ALLOWED_URLS_ANNOTATION}=https://q.example:9090`,
+    );
   });
 });

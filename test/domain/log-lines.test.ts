@@ -10,7 +10,13 @@ import { RolloutHarness } from "./rollout/support.ts";
 const monitor = { kind: "ModelMonitor", namespace: "ml", name: "fraud" };
 const rollout = { kind: "ModelRollout", namespace: "ml", name: "fraud-v2" };
 const T = Date.parse("2026-12-01T10:00:00Z");
-const finding = { type: "Threshold" as const, severity: "critical" as const, source: "accuracy", description: "accuracy 0.7 is under its minimum 0.8 (5000 samples)", since: "2026-12-01T10:00:00Z" };
+const finding = {
+  type: "Threshold" as const,
+  severity: "critical" as const,
+  source: "accuracy",
+  description: "accuracy 0.7 is under its minimum 0.8 (5000 samples)",
+  since: "2026-12-01T10:00:00Z",
+};
 
 describe("a monitor's decisions in the log", () => {
   it("a health change and a finding raised, then cleared, each one line with its numbers", () => {
@@ -18,8 +24,16 @@ describe("a monitor's decisions in the log", () => {
     const critical = modelMonitorStatusSchema.parse({ health: "Critical", findings: [finding] });
     const raised = transitionEvents(healthy, critical, []).map((e) => eventLogLine(monitor, e, T));
     expect(raised).toEqual([
-      { level: "warn", fields: { monitor: "ml/fraud", reason: "HealthCritical", type: "Warning", severity: "critical" }, msg: "HealthCritical: health Healthy -> Critical: accuracy 0.7 is under its minimum 0.8 (5000 samples)" },
-      { level: "warn", fields: { monitor: "ml/fraud", reason: "ThresholdDetected", type: "Warning", severity: "critical" }, msg: "ThresholdDetected: critical: accuracy 0.7 is under its minimum 0.8 (5000 samples)" },
+      {
+        level: "warn",
+        fields: { monitor: "ml/fraud", reason: "HealthCritical", type: "Warning", severity: "critical" },
+        msg: "HealthCritical: health Healthy -> Critical: accuracy 0.7 is under its minimum 0.8 (5000 samples)",
+      },
+      {
+        level: "warn",
+        fields: { monitor: "ml/fraud", reason: "ThresholdDetected", type: "Warning", severity: "critical" },
+        msg: "ThresholdDetected: critical: accuracy 0.7 is under its minimum 0.8 (5000 samples)",
+      },
     ]);
     const cleared = transitionEvents(critical, healthy, []).map((e) => eventLogLine(monitor, e, T));
     expect(cleared.map((l) => [l.level, l.msg])).toEqual([
@@ -44,23 +58,34 @@ describe("a monitor's decisions in the log", () => {
 
 describe("a metrics source failing and recovering", () => {
   const withMetrics = (health: "Healthy" | "Unknown", reason: string, message: string) =>
-    modelMonitorStatusSchema.parse({ health, conditions: [{ type: "MetricsAvailable", status: reason === "AllSignalsHaveValues" ? "True" : "False", reason, message, lastTransitionTime: "2026-12-01T10:00:00Z" }] });
+    modelMonitorStatusSchema.parse({
+      health,
+      conditions: [
+        { type: "MetricsAvailable", status: reason === "AllSignalsHaveValues" ? "True" : "False", reason, message, lastTransitionTime: "2026-12-01T10:00:00Z" },
+      ],
+    });
   const few = withMetrics("Unknown", "TooFewSamples", "accuracy: 12 samples, fewer than the 100 required");
   const down = withMetrics("Unknown", "PrometheusUnreachable", "accuracy: http://prometheus:9090: ECONNREFUSED");
   const up = withMetrics("Healthy", "AllSignalsHaveValues", "every signal and drift check has a value");
 
   it("is said once when it starts failing and once when it answers again, even while health stays Unknown", () => {
-    expect(transitionEvents(few, down, []).map((e) => eventLogLine(monitor, e, T)).map((l) => [l.level, l.msg])).toEqual([
-      ["warn", "MetricsSourceFailing: PrometheusUnreachable: accuracy: http://prometheus:9090: ECONNREFUSED"],
-    ]);
+    expect(
+      transitionEvents(few, down, [])
+        .map((e) => eventLogLine(monitor, e, T))
+        .map((l) => [l.level, l.msg]),
+    ).toEqual([["warn", "MetricsSourceFailing: PrometheusUnreachable: accuracy: http://prometheus:9090: ECONNREFUSED"]]);
     expect(transitionEvents(down, down, [])).toEqual([]);
-    expect(transitionEvents(down, few, []).map((e) => [e.reason, e.message])).toEqual([["MetricsSourceRecovered", "the metrics source answers again (it failed with PrometheusUnreachable)"]]);
+    expect(transitionEvents(down, few, []).map((e) => [e.reason, e.message])).toEqual([
+      ["MetricsSourceRecovered", "the metrics source answers again (it failed with PrometheusUnreachable)"],
+    ]);
     expect(transitionEvents(down, up, []).map((e) => e.reason)).toEqual(["HealthRecovered", "MetricsSourceRecovered"]);
   });
 
   it("a missing Secret is a failure of its own: SecretNotFound, said when the cause changes", () => {
     const secret = withMetrics("Unknown", "SecretNotFound", "accuracy: spec.source.authSecretRef: Secret ml/prom does not exist");
-    expect(transitionEvents(down, secret, []).map((e) => [e.reason, e.message])).toEqual([["MetricsSourceFailing", "SecretNotFound: accuracy: spec.source.authSecretRef: Secret ml/prom does not exist"]]);
+    expect(transitionEvents(down, secret, []).map((e) => [e.reason, e.message])).toEqual([
+      ["MetricsSourceFailing", "SecretNotFound: accuracy: spec.source.authSecretRef: Secret ml/prom does not exist"],
+    ]);
   });
 });
 
@@ -86,7 +111,15 @@ describe("a rollout's decisions in the log", () => {
 
 describe("the queries at debug", () => {
   it("show the PromQL, its time as ISO and what came back", () => {
-    expect(queryLogOf({ expr: "sum(x)", time: T }, { kind: "vector", samples: [{ labels: {}, value: 1 }] })).toEqual({ expr: "sum(x)", at: "2026-12-01T10:00:00.000Z", series: 1 });
-    expect(queryLogOf({ expr: "sum(x)", time: T }, { kind: "error", error: "Unreachable", message: "connection refused" })).toEqual({ expr: "sum(x)", at: "2026-12-01T10:00:00.000Z", error: "Unreachable: connection refused" });
+    expect(queryLogOf({ expr: "sum(x)", time: T }, { kind: "vector", samples: [{ labels: {}, value: 1 }] })).toEqual({
+      expr: "sum(x)",
+      at: "2026-12-01T10:00:00.000Z",
+      series: 1,
+    });
+    expect(queryLogOf({ expr: "sum(x)", time: T }, { kind: "error", error: "Unreachable", message: "connection refused" })).toEqual({
+      expr: "sum(x)",
+      at: "2026-12-01T10:00:00.000Z",
+      error: "Unreachable: connection refused",
+    });
   });
 });

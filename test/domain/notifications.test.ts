@@ -16,7 +16,8 @@ import {
 import { retrainPolicySpecSchema } from "../../src/api/v1alpha1/retrainpolicy.ts";
 
 const NOW = Date.parse("2026-12-01T10:00:00Z");
-const hook = (extra: Record<string, unknown> = {}) => retrainPolicySpecSchema.parse({ notifications: [{ name: "oncall", urlSecretRef: { name: "hook" }, ...extra }] }).notifications[0]!;
+const hook = (extra: Record<string, unknown> = {}) =>
+  retrainPolicySpecSchema.parse({ notifications: [{ name: "oncall", urlSecretRef: { name: "hook" }, ...extra }] }).notifications[0]!;
 
 describe("topicOf", () => {
   it("files each Event under findings, Jobs or rollouts, and routine ones under none", () => {
@@ -32,7 +33,8 @@ describe("topicOf", () => {
     expect(topicOf("ModelRollout", "ApprovalRequired")).toBe("Rollouts");
     expect(topicOf("ModelRollout", "RolledBack")).toBe("Rollouts");
     expect(topicOf("ModelMonitor", "StableVersionChanged")).toBe("Rollouts");
-    for (const routine of ["CooldownActive", "SpecAccepted", "AnalysisSuccessful", "NotificationFailed", "JobAdopted"]) expect(topicOf("ModelMonitor", routine), routine).toBeUndefined();
+    for (const routine of ["CooldownActive", "SpecAccepted", "AnalysisSuccessful", "NotificationFailed", "JobAdopted"])
+      expect(topicOf("ModelMonitor", routine), routine).toBeUndefined();
     expect(topicOf("ModelRollout", "AnalysisSuccessful")).toBeUndefined();
   });
 });
@@ -58,7 +60,9 @@ describe("notificationRoute", () => {
     expect(r?.policy).toEqual({ kind: "RetrainPolicy", namespace: "ml", name: "p", uid: "p-1" });
     expect(r?.monitor).toBe("fraud");
     expect(r?.model).toBe("fraud-model");
-    expect(r?.notifications.map((n) => [n.name, n.format, n.urlSecretRef.key, n.topics, n.minSeverity])).toEqual([["oncall", "json", "url", ["Findings", "Jobs", "Rollouts"], "warning"]]);
+    expect(r?.notifications.map((n) => [n.name, n.format, n.urlSecretRef.key, n.topics, n.minSeverity])).toEqual([
+      ["oncall", "json", "url", ["Findings", "Jobs", "Rollouts"], "warning"],
+    ]);
     expect(notificationRoute(obj("ModelMonitor", "fraud"), lookup)?.policy.name).toBe("p");
     expect(notificationRoute(obj("RetrainPolicy", "p"), lookup)?.monitor).toBeUndefined();
   });
@@ -74,7 +78,12 @@ describe("notificationRoute", () => {
 
 const route = notificationRoute(obj("ModelMonitor", "fraud"), lookup) as NotificationRoute;
 const notice = (reason: string, extra: Partial<Parameters<typeof noticeOf>[1]> = {}) =>
-  noticeOf(obj("ModelMonitor", "fraud"), { type: "Warning", reason: reason as never, message: "critical: accuracy 0.71 < 0.8 <segment a>", ...extra }, route, NOW) as Notice;
+  noticeOf(
+    obj("ModelMonitor", "fraud"),
+    { type: "Warning", reason: reason as never, message: "critical: accuracy 0.71 < 0.8 <segment a>", ...extra },
+    route,
+    NOW,
+  ) as Notice;
 
 describe("notices and what each webhook wants", () => {
   it("carries the object, its monitor, model and policy, and an id unique to the Event", () => {
@@ -111,7 +120,10 @@ describe("webhookBody", () => {
     expect(webhookBody("json", n)).toEqual({ source: "model-guardian", ...n });
   });
   it("slack: a text every Slack-compatible receiver shows, markup escaped, and a coloured attachment", () => {
-    const body = webhookBody("slack", notice("AccuracyDriftDetected", { severity: "critical" })) as { text: string; attachments: { color: string; fields: { title: string; value: string }[]; ts: number }[] };
+    const body = webhookBody("slack", notice("AccuracyDriftDetected", { severity: "critical" })) as {
+      text: string;
+      attachments: { color: string; fields: { title: string; value: string }[]; ts: number }[];
+    };
     expect(body.text).toBe(":warning: *AccuracyDriftDetected* on ModelMonitor ml/fraud: critical: accuracy 0.71 &lt; 0.8 &lt;segment a&gt;");
     expect(body.attachments[0]?.color).toBe("danger");
     expect(body.attachments[0]?.fields.find((f) => f.title === "Model")?.value).toBe("fraud-model");
@@ -129,11 +141,17 @@ describe("nextDeliveryStep", () => {
     expect(nextDeliveryStep(1, { status: 302 }, NOW).kind).toBe("failed");
   });
   it("network errors, 5xx, 408, 425 and 429 are tried again with doubling waits, up to the attempts", () => {
-    expect([1, 2, 3, 4].map((a) => nextDeliveryStep(a, { status: 503 }, NOW))).toEqual([1000, 2000, 4000, 8000].map((afterMs) => ({ kind: "retry", afterMs, why: "HTTP 503" })));
+    expect([1, 2, 3, 4].map((a) => nextDeliveryStep(a, { status: 503 }, NOW))).toEqual(
+      [1000, 2000, 4000, 8000].map((afterMs) => ({ kind: "retry", afterMs, why: "HTTP 503" })),
+    );
     expect(nextDeliveryStep(5, { status: 503 }, NOW)).toEqual({ kind: "failed", why: "HTTP 503 (after 5 attempts)" });
     expect(nextDeliveryStep(1, { error: "ECONNREFUSED" }, NOW)).toEqual({ kind: "retry", afterMs: 1000, why: "ECONNREFUSED" });
     for (const status of [408, 425, 429, 500, 502]) expect(nextDeliveryStep(1, { status }, NOW).kind, String(status)).toBe("retry");
-    expect(nextDeliveryStep(9, { status: 500 }, NOW, { attempts: 10, initialBackoffMs: 1000, maxBackoffMs: 30_000, maxRetryAfterMs: 60_000 })).toEqual({ kind: "retry", afterMs: 30_000, why: "HTTP 500" });
+    expect(nextDeliveryStep(9, { status: 500 }, NOW, { attempts: 10, initialBackoffMs: 1000, maxBackoffMs: 30_000, maxRetryAfterMs: 60_000 })).toEqual({
+      kind: "retry",
+      afterMs: 30_000,
+      why: "HTTP 500",
+    });
   });
   it("follows a receiver's Retry-After, never shorter than the backoff nor longer than a minute", () => {
     expect(nextDeliveryStep(1, { status: 429, retryAfter: "7" }, NOW)).toMatchObject({ afterMs: 7000 });

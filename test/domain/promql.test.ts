@@ -18,7 +18,7 @@ describe("label value escaping", () => {
   });
 
   it("no value can close the string literal", () => {
-    const hostile = ['"', '\\"', '\\', '"}[5m]) or vector(1) #', "\n\"", "\\\\\""];
+    const hostile = ['"', '\\"', "\\", '"}[5m]) or vector(1) #', '\n"', '\\\\"'];
     for (const v of hostile) {
       const m = matchers({ model: v });
       // the literal starts after model=" and must end exactly at the final quote
@@ -49,7 +49,7 @@ describe("query building", () => {
 });
 
 describe("template expansion cannot be steered by a label value", () => {
-  const template = "count(absent_over_time(x{ {{selector}}, job=\"api\" }[{{window}}] {{offset}}))";
+  const template = 'count(absent_over_time(x{ {{selector}}, job="api" }[{{window}}] {{offset}}))';
   it.each([
     ["$'", 'x{ model="$\'", job="api" }'],
     ["$`", 'x{ model="$`", job="api" }'],
@@ -69,9 +69,9 @@ describe("template expansion cannot be steered by a label value", () => {
         fc.array(fc.constantFrom("{{selector}}", "{{window}}", "{{offset}}", "x{", "}", "[", "]", " or ", "$'", "$&", "{{", "}}"), { maxLength: 10 }),
         (labels, parts) => {
           const template = parts.join("");
-          const expected = template.split(/(\{\{(?:selector|window|offset)\}\})/).map((piece) =>
-            piece === "{{selector}}" ? matchers(labels) : piece === "{{window}}" ? "60s" : piece === "{{offset}}" ? "offset 1d" : piece,
-          );
+          const expected = template
+            .split(/(\{\{(?:selector|window|offset)\}\})/)
+            .map((piece) => (piece === "{{selector}}" ? matchers(labels) : piece === "{{window}}" ? "60s" : piece === "{{offset}}" ? "offset 1d" : piece));
           expect(expandTemplate(template, labels, "60s", "1d")).toBe(expected.join(""));
         },
       ),

@@ -31,7 +31,17 @@ describe("checkRule", () => {
     expect(checkRule({ signal: "s", baseline: { offset: "12h" }, maxIncrease: { critical: 0.01 } }, "s", 1, undefined)).toBeUndefined();
   });
   it("finding types follow the signal", () => {
-    expect(findingTypeFor({ name: "accuracy", classification: { metric: "m", outcomeLabel: "o", outcomes: { truePositive: "tp", falsePositive: "fp", trueNegative: "tn", falseNegative: "fn" }, measure: "accuracy" } })).toBe("AccuracyDrift");
+    expect(
+      findingTypeFor({
+        name: "accuracy",
+        classification: {
+          metric: "m",
+          outcomeLabel: "o",
+          outcomes: { truePositive: "tp", falsePositive: "fp", trueNegative: "tn", falseNegative: "fn" },
+          measure: "accuracy",
+        },
+      }),
+    ).toBe("AccuracyDrift");
     expect(findingTypeFor({ name: "p95_latency", histogram: { metric: "request_latency_seconds", measure: "quantile", quantile: 0.95 } })).toBe("Latency");
     expect(findingTypeFor({ name: "refusal_rate", ratio: { numerator: { metric: "r" }, denominator: { metric: "t" } } })).toBe("BehaviourDrift");
   });

@@ -22,12 +22,23 @@ describe("classification", () => {
     expect(o.state === "Value" && o.samples).toBe(100);
   });
   it("custom outcome values", () => {
-    const s = signal({ name: "s", classification: { metric: "p", outcomeLabel: "result", outcomes: { truePositive: "hit", falsePositive: "false_alarm", trueNegative: "reject", falseNegative: "miss" } } });
+    const s = signal({
+      name: "s",
+      classification: {
+        metric: "p",
+        outcomeLabel: "result",
+        outcomes: { truePositive: "hit", falsePositive: "false_alarm", trueNegative: "reject", falseNegative: "miss" },
+      },
+    });
     const o = observeSignal(s, { outcome: vec([one(9, { result: "hit" }), one(1, { result: "miss" })]) }, 1).overall;
     expect(o).toEqual({ state: "Value", value: 0.9, samples: 10 });
   });
   it("precision without positive predictions is ZeroDenominator, not 0 or NaN", () => {
-    const o = observeSignal(signal({ name: "s", classification: { metric: "p", measure: "precision" } }), { outcome: vec([one(50, { outcome: "tn" }), one(50, { outcome: "fn" })]) }, 10).overall;
+    const o = observeSignal(
+      signal({ name: "s", classification: { metric: "p", measure: "precision" } }),
+      { outcome: vec([one(50, { outcome: "tn" }), one(50, { outcome: "fn" })]) },
+      10,
+    ).overall;
     expect(o).toMatchObject({ state: "NoData", reason: "ZeroDenominator" });
   });
   it("queries one counter summed by outcome and segment", () => {
@@ -92,7 +103,12 @@ describe("histogram", () => {
 describe("ratio", () => {
   const s = signal({ name: "refusals", ratio: { numerator: { metric: "r", matchLabels: { refusal: "true" } }, denominator: { metric: "r" } } });
   it("is numerator over denominator per group and overall", () => {
-    const obs = observeSignal(s, { num: vec([one(5, { plant: "a" }), one(30, { plant: "b" })]), den: vec([one(100, { plant: "a" }), one(100, { plant: "b" })]) }, 10, "plant");
+    const obs = observeSignal(
+      s,
+      { num: vec([one(5, { plant: "a" }), one(30, { plant: "b" })]), den: vec([one(100, { plant: "a" }), one(100, { plant: "b" })]) },
+      10,
+      "plant",
+    );
     expect(obs.overall).toEqual({ state: "Value", value: 35 / 200, samples: 200 });
     expect(obs.groups.get("b")).toEqual({ state: "Value", value: 0.3, samples: 100 });
   });
@@ -112,7 +128,11 @@ describe("ratio", () => {
 describe("custom query", () => {
   const s = signal({ name: "q", query: { expr: "x", samplesExpr: "n" } });
   it("checks the sample count", () => {
-    expect(observeSignal(s, { value: vec([one(3)]), samples: vec([one(5)]) }, 10).overall).toMatchObject({ state: "NoData", reason: "TooFewSamples", samples: 5 });
+    expect(observeSignal(s, { value: vec([one(3)]), samples: vec([one(5)]) }, 10).overall).toMatchObject({
+      state: "NoData",
+      reason: "TooFewSamples",
+      samples: 5,
+    });
     expect(observeSignal(s, { value: vec([one(3)]), samples: vec([one(50)]) }, 10).overall).toEqual({ state: "Value", value: 3, samples: 50 });
   });
   it("NaN is an error", () => {

@@ -43,10 +43,19 @@ function helm(args: string[]): Promise<{ code: number; stdout: string; stderr: s
   );
 }
 const run = (cmd: string, args: string[], cwd?: string) =>
-  new Promise<string>((resolve, reject) => execFile(cmd, args, { cwd, maxBuffer: 64 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(" ")}: ${stderr}`)) : resolve(stdout))));
+  new Promise<string>((resolve, reject) =>
+    execFile(cmd, args, { cwd, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(" ")}: ${stderr}`)) : resolve(stdout),
+    ),
+  );
 
 interface EditableCrd {
-  spec: { versions: { additionalPrinterColumns: { name: string }[]; schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, unknown> } } } } }[] };
+  spec: {
+    versions: {
+      additionalPrinterColumns: { name: string }[];
+      schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, unknown> } } } };
+    }[];
+  };
 }
 
 /** A copy of a chart folder whose CRD files (in `crdDir`) are in this run's group, at `version`. */
@@ -68,7 +77,12 @@ function variant(source: string, dest: string, crdDir: string, version: string, 
 
 interface Crd {
   metadata: { annotations?: Record<string, string>; labels?: Record<string, string> };
-  spec: { versions: { additionalPrinterColumns: { name: string }[]; schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, unknown> } } } } }[] };
+  spec: {
+    versions: {
+      additionalPrinterColumns: { name: string }[];
+      schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, unknown> } } } };
+    }[];
+  };
 }
 const liveCrd = async (name: string) => JSON.parse(await kubectlOk(["get", "crd", name, "-o", "json"])) as Crd;
 const monitor = (name: string, extra: Record<string, unknown> = {}) =>
@@ -170,20 +184,42 @@ describe("the chart from a chart repository", () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/unknown field "spec\.suspend"/);
 
-    const upgraded = await helm(["upgrade", "mg", `${REPO}/model-guardian`, "--version", VERSION, "--reuse-values", "--namespace", ns, "--wait", "--timeout", "120s"]);
+    const upgraded = await helm([
+      "upgrade",
+      "mg",
+      `${REPO}/model-guardian`,
+      "--version",
+      VERSION,
+      "--reuse-values",
+      "--namespace",
+      ns,
+      "--wait",
+      "--timeout",
+      "120s",
+    ]);
     expect(upgraded.stderr).toBe("");
     expect(upgraded.stdout).toMatch(/STATUS: deployed/);
     expect(upgraded.stdout).toMatch(/REVISION: 2/);
-    const after = await waitFor("the upgraded CRD", async () => {
-      const crd = await liveCrd(`modelmonitors.${GROUP}`);
-      return crd.spec.versions[0]!.additionalPrinterColumns.some((c) => c.name === "Version") ? crd : undefined;
-    }, 30_000, 250);
+    const after = await waitFor(
+      "the upgraded CRD",
+      async () => {
+        const crd = await liveCrd(`modelmonitors.${GROUP}`);
+        return crd.spec.versions[0]!.additionalPrinterColumns.some((c) => c.name === "Version") ? crd : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(after.spec.versions[0]!.schema.openAPIV3Schema.properties.spec.properties.suspend).toMatchObject({ type: "boolean" });
     // the object made under the previous version is there, and kubectl get shows the new column
-    const table = await waitFor("kubectl get to show VERSION", async () => {
-      const t = await kubectlOk(["get", `modelmonitors.${GROUP}`, "m1", "-n", ns]);
-      return /\bVERSION\b/.test(t.split("\n")[0]!) ? t : undefined;
-    }, 30_000, 500);
+    const table = await waitFor(
+      "kubectl get to show VERSION",
+      async () => {
+        const t = await kubectlOk(["get", `modelmonitors.${GROUP}`, "m1", "-n", ns]);
+        return /\bVERSION\b/.test(t.split("\n")[0]!) ? t : undefined;
+      },
+      30_000,
+      500,
+    );
     expect(table).toMatch(/^m1\s+fraud\s+v7\s/m);
     const accepted = await kubectl(["apply", "--validate=strict", "-f", "-"], monitor("m2", { suspend: true }));
     expect(accepted.stderr).toBe("");
@@ -235,10 +271,15 @@ describe("the chart from an OCI registry", () => {
     registry = spawn(join(ROOT, ".cache/bin/registry"), ["serve", config], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     registry.stderr!.on("data", (d) => (stderr += d));
-    await waitFor("the registry's /v2/", async () => {
-      if (registry!.exitCode !== null) throw new Error(`the registry exited: ${stderr}`);
-      return (await fetch(`http://${host}/v2/`).catch(() => undefined))?.ok;
-    }, 20_000, 100);
+    await waitFor(
+      "the registry's /v2/",
+      async () => {
+        if (registry!.exitCode !== null) throw new Error(`the registry exited: ${stderr}`);
+        return (await fetch(`http://${host}/v2/`).catch(() => undefined))?.ok;
+      },
+      20_000,
+      100,
+    );
   });
   afterAll(() => {
     registry?.kill();
@@ -253,7 +294,23 @@ describe("the chart from an OCI registry", () => {
     const readme = await helm(["show", "readme", `oci://${host}/charts/model-guardian`, "--version", VERSION, "--plain-http"]);
     expect(readme.stdout).toMatch(/^# model-guardian/);
     // the CRDs of this run's group belong to the release of the test above: this one leaves them alone
-    const installed = await helm(["install", "mg-oci", `oci://${host}/charts/model-guardian`, "--version", VERSION, "--plain-http", "--namespace", ns, "--set", `watchNamespaces={${ns}}`, "--set", "crds.install=false", "--wait", "--timeout", "120s"]);
+    const installed = await helm([
+      "install",
+      "mg-oci",
+      `oci://${host}/charts/model-guardian`,
+      "--version",
+      VERSION,
+      "--plain-http",
+      "--namespace",
+      ns,
+      "--set",
+      `watchNamespaces={${ns}}`,
+      "--set",
+      "crds.install=false",
+      "--wait",
+      "--timeout",
+      "120s",
+    ]);
     expect(installed.stderr).toMatch(/^(Pulled: .*\nDigest: .*\n)?$/);
     expect(installed.stdout).toMatch(/STATUS: deployed/);
     expect(JSON.parse(await kubectlOk(["get", "deployment", "mg-oci", "-n", ns, "-o", "json"])).status.availableReplicas).toBe(1);
@@ -263,13 +320,17 @@ describe("the chart from an OCI registry", () => {
 
   it("podman pushes the operator's image to it and pulls it back by digest (when the image is built)", async (ctx) => {
     const podman = (args: string[]) =>
-      new Promise<{ code: number; out: string }>((resolve) => execFile("podman", args, { env: podmanEnv, timeout: 180_000 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: stdout + stderr })));
+      new Promise<{ code: number; out: string }>((resolve) =>
+        execFile("podman", args, { env: podmanEnv, timeout: 180_000 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: stdout + stderr })),
+      );
     if ((await podman(["image", "exists", "localhost/model-guardian:dev"])).code !== 0) ctx.skip(); // image.test.ts builds it
     const target = `${host}/model-guardian:dev`;
     const pushed = await podman(["push", "--tls-verify=false", "--digestfile", join(work, "digest"), "localhost/model-guardian:dev", target]);
     expect(pushed.code, pushed.out).toBe(0);
     const digest = readFileSync(join(work, "digest"), "utf8").trim();
-    const manifest = await fetch(`http://${host}/v2/model-guardian/manifests/${digest}`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } });
+    const manifest = await fetch(`http://${host}/v2/model-guardian/manifests/${digest}`, {
+      headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" },
+    });
     expect(manifest.status).toBe(200);
     const pulled = await podman(["pull", "--tls-verify=false", `${host}/model-guardian@${digest}`]);
     expect(pulled.code, pulled.out).toBe(0);

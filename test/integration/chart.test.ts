@@ -9,7 +9,22 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, deleteNamespace, env, events, getJson, kubectl, kubectlOk, ROOT, serviceAccountKubeconfig, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import {
+  apply,
+  deleteNamespace,
+  env,
+  events,
+  getJson,
+  kubectl,
+  kubectlOk,
+  ROOT,
+  serviceAccountKubeconfig,
+  startOperator,
+  startScrapedModel,
+  stopScrapedModel,
+  waitFor,
+  type Operator,
+} from "./support.ts";
 
 const HELM = join(ROOT, ".cache/bin/helm");
 const CHART = join(ROOT, "charts/model-guardian");
@@ -33,9 +48,14 @@ interface K8sObject {
   data?: Record<string, string>;
   rules?: unknown[];
 }
-const objectsOf = (yaml: string) => parseAllDocuments(yaml).map((d) => d.toJS() as K8sObject).filter(Boolean);
+const objectsOf = (yaml: string) =>
+  parseAllDocuments(yaml)
+    .map((d) => d.toJS() as K8sObject)
+    .filter(Boolean);
 const envOf = (objects: ReturnType<typeof objectsOf>) => {
-  const deployment = objects.find((o) => o.kind === "Deployment") as unknown as { spec: { replicas: number; template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+  const deployment = objects.find((o) => o.kind === "Deployment") as unknown as {
+    spec: { replicas: number; template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+  };
   return { replicas: deployment.spec.replicas, env: Object.fromEntries(deployment.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value])) };
 };
 const render = async (release: string, values: string[]) => {
@@ -44,7 +64,8 @@ const render = async (release: string, values: string[]) => {
   expect(r.code).toBe(0);
   return r.stdout;
 };
-const find = (objects: K8sObject[], kind: string, namespace?: string) => objects.filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace));
+const find = (objects: K8sObject[], kind: string, namespace?: string) =>
+  objects.filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace));
 const shipped = () => objectsOf(readFileSync(join(ROOT, "config/rbac/role.yaml"), "utf8"));
 const isLeaseRule = (r: unknown) => (r as { resources: string[] }).resources.includes("leases");
 
@@ -79,8 +100,12 @@ describe("the Helm chart", () => {
 
   it("renders the CRDs of crds/ as templates, kept on uninstall; crds.install=false renders none", async () => {
     const crds = find(objectsOf(await render("mg", [])), "CustomResourceDefinition") as (K8sObject & { metadata: { annotations?: Record<string, string> } })[];
-    const shippedCrds = readdirSync(join(ROOT, "crds")).filter((f) => f.endsWith(".yaml")).sort();
-    expect(crds.map((c) => c.metadata.name).sort()).toEqual(shippedCrds.map((f) => f.replace(/^modelguardian\.dev_(\w+)\.yaml$/, "$1.modelguardian.dev")).sort());
+    const shippedCrds = readdirSync(join(ROOT, "crds"))
+      .filter((f) => f.endsWith(".yaml"))
+      .sort();
+    expect(crds.map((c) => c.metadata.name).sort()).toEqual(
+      shippedCrds.map((f) => f.replace(/^modelguardian\.dev_(\w+)\.yaml$/, "$1.modelguardian.dev")).sort(),
+    );
     for (const crd of crds) {
       const { labels, annotations, ...metadata } = crd.metadata;
       expect(annotations).toEqual({ "helm.sh/resource-policy": "keep" });
@@ -88,26 +113,67 @@ describe("the Helm chart", () => {
       const file = parse(readFileSync(join(ROOT, "crds", `modelguardian.dev_${crd.metadata.name.split(".")[0]}.yaml`), "utf8"));
       expect({ ...crd, metadata }).toEqual(file); // the same object, "{{selector}}" in a description included
     }
-    const noKeep = find(objectsOf(await render("mg", ["--set", "crds.keep=false", "--set", "crds.annotations.team=ml"])), "CustomResourceDefinition")[0] as K8sObject & { metadata: { annotations?: Record<string, string> } };
+    const noKeep = find(
+      objectsOf(await render("mg", ["--set", "crds.keep=false", "--set", "crds.annotations.team=ml"])),
+      "CustomResourceDefinition",
+    )[0] as K8sObject & { metadata: { annotations?: Record<string, string> } };
     expect(noKeep.metadata.annotations).toEqual({ team: "ml" });
     expect(find(objectsOf(await render("mg", ["--set", "crds.install=false"])), "CustomResourceDefinition")).toEqual([]);
   });
 
   it.each([
-    ["the defaults", [], { replicas: 1, LEADER_ELECT: "true", WATCH_NAMESPACES: "", JOB_ALLOWED_SERVICE_ACCOUNTS: "", JOB_ALLOWED_IMAGES: "", REQUIRE_TARGET_OPT_IN: "false" }, ["clusterrole.rbac.authorization.k8s.io/R", "clusterrolebinding.rbac.authorization.k8s.io/R", "service/R-metrics"]],
-    ["two replicas, two watched namespaces", ["--set", "replicas=2", ...WATCHED], { replicas: 2, LEADER_ELECT: "true", WATCH_NAMESPACES: watched.join(",") }, ["role.rbac.authorization.k8s.io/R", "rolebinding.rbac.authorization.k8s.io/R", "role.rbac.authorization.k8s.io/R-leader-election", "rolebinding.rbac.authorization.k8s.io/R-leader-election"]],
-    ["leader election off", ["--set", "leaderElection.enabled=false", "--set", "leaderElection.leaseDuration=30s"], { replicas: 1, LEADER_ELECT: "false", LEASE_DURATION: "30s" }, ["clusterrole.rbac.authorization.k8s.io/R"]],
+    [
+      "the defaults",
+      [],
+      { replicas: 1, LEADER_ELECT: "true", WATCH_NAMESPACES: "", JOB_ALLOWED_SERVICE_ACCOUNTS: "", JOB_ALLOWED_IMAGES: "", REQUIRE_TARGET_OPT_IN: "false" },
+      ["clusterrole.rbac.authorization.k8s.io/R", "clusterrolebinding.rbac.authorization.k8s.io/R", "service/R-metrics"],
+    ],
+    [
+      "two replicas, two watched namespaces",
+      ["--set", "replicas=2", ...WATCHED],
+      { replicas: 2, LEADER_ELECT: "true", WATCH_NAMESPACES: watched.join(",") },
+      [
+        "role.rbac.authorization.k8s.io/R",
+        "rolebinding.rbac.authorization.k8s.io/R",
+        "role.rbac.authorization.k8s.io/R-leader-election",
+        "rolebinding.rbac.authorization.k8s.io/R-leader-election",
+      ],
+    ],
+    [
+      "leader election off",
+      ["--set", "leaderElection.enabled=false", "--set", "leaderElection.leaseDuration=30s"],
+      { replicas: 1, LEADER_ELECT: "false", LEASE_DURATION: "30s" },
+      ["clusterrole.rbac.authorization.k8s.io/R"],
+    ],
     [
       "the optional defences on",
-      ["--set", "jobAllowedServiceAccounts={trainer,default}", "--set", "jobAllowedImages={registry.example.com/ml/,docker.io/library/python}", "--set", "requireTargetOptIn=true"],
-      { replicas: 1, JOB_ALLOWED_SERVICE_ACCOUNTS: "trainer,default", JOB_ALLOWED_IMAGES: "registry.example.com/ml/,docker.io/library/python", REQUIRE_TARGET_OPT_IN: "true" },
+      [
+        "--set",
+        "jobAllowedServiceAccounts={trainer,default}",
+        "--set",
+        "jobAllowedImages={registry.example.com/ml/,docker.io/library/python}",
+        "--set",
+        "requireTargetOptIn=true",
+      ],
+      {
+        replicas: 1,
+        JOB_ALLOWED_SERVICE_ACCOUNTS: "trainer,default",
+        JOB_ALLOWED_IMAGES: "registry.example.com/ml/,docker.io/library/python",
+        REQUIRE_TARGET_OPT_IN: "true",
+      },
       ["clusterrole.rbac.authorization.k8s.io/R"],
     ],
     [
       "ServiceMonitor, PrometheusRule and dashboard on, watched namespaces",
       [...MONITORING, ...WATCHED],
       { replicas: 1, WATCH_NAMESPACES: watched.join(",") },
-      ["servicemonitor.monitoring.coreos.com/R", "prometheusrule.monitoring.coreos.com/R", "configmap/R-dashboard", "service/R-metrics", "role.rbac.authorization.k8s.io/R"],
+      [
+        "servicemonitor.monitoring.coreos.com/R",
+        "prometheusrule.monitoring.coreos.com/R",
+        "configmap/R-dashboard",
+        "service/R-metrics",
+        "role.rbac.authorization.k8s.io/R",
+      ],
     ],
   ])("renders %s into objects the API server accepts", async (_, values, expected, objects) => {
     const release = `mg-${Math.random().toString(36).slice(2, 8)}`;
@@ -149,13 +215,31 @@ describe("the Helm chart", () => {
   });
 
   it("refuses a ServiceMonitor without the metrics Service", async () => {
-    const r = await helm(["template", "mg", CHART, "--kube-version", "1.36.3", "--set", "serviceMonitor.enabled=true", "--set", "metricsService.enabled=false"]);
+    const r = await helm([
+      "template",
+      "mg",
+      CHART,
+      "--kube-version",
+      "1.36.3",
+      "--set",
+      "serviceMonitor.enabled=true",
+      "--set",
+      "metricsService.enabled=false",
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("serviceMonitor.enabled needs metricsService.enabled");
   });
 
   it("ships config/monitoring's alerts and dashboard unchanged, and a ServiceMonitor that selects the metrics Service", async () => {
-    const objects = objectsOf(await render("mg", [...MONITORING, "--set", "prometheusRule.labels.release=kube-prometheus-stack", "--set", "dashboard.annotations.grafana_folder=MLOps"]));
+    const objects = objectsOf(
+      await render("mg", [
+        ...MONITORING,
+        "--set",
+        "prometheusRule.labels.release=kube-prometheus-stack",
+        "--set",
+        "dashboard.annotations.grafana_folder=MLOps",
+      ]),
+    );
     const rule = find(objects, "PrometheusRule")[0] as K8sObject;
     expect(rule.spec).toEqual(parse(readFileSync(join(ROOT, "config/monitoring/alerts.yaml"), "utf8")));
     expect(rule.metadata.labels?.release).toBe("kube-prometheus-stack");
@@ -164,9 +248,17 @@ describe("the Helm chart", () => {
     expect(dashboard.metadata.annotations?.grafana_folder).toBe("MLOps");
     expect(dashboard.data?.["model-guardian.json"]).toBe(readFileSync(join(ROOT, "config/monitoring/dashboard.json"), "utf8").trimEnd());
     // ServiceMonitor -> Service -> pods, and the job name the alerts expect
-    const monitor = find(objects, "ServiceMonitor")[0]?.spec as { jobLabel: string; selector: { matchLabels: Record<string, string> }; endpoints: { port: string; honorLabels: boolean }[] };
+    const monitor = find(objects, "ServiceMonitor")[0]?.spec as {
+      jobLabel: string;
+      selector: { matchLabels: Record<string, string> };
+      endpoints: { port: string; honorLabels: boolean }[];
+    };
     const service = find(objects, "Service")[0] as K8sObject & { spec: { selector: Record<string, string>; ports: { name: string; targetPort: string }[] } };
-    const pod = (find(objects, "Deployment")[0]?.spec as { template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports: { name: string }[] }[] } } }).template;
+    const pod = (
+      find(objects, "Deployment")[0]?.spec as {
+        template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports: { name: string }[] }[] } };
+      }
+    ).template;
     expect(service.metadata.labels).toMatchObject(monitor.selector.matchLabels);
     expect(service.metadata.labels?.[monitor.jobLabel]).toBe("model-guardian");
     expect(readFileSync(join(ROOT, "config/monitoring/alerts.yaml"), "utf8")).toContain('up{job="model-guardian"}');
@@ -184,7 +276,12 @@ describe("the Helm chart", () => {
     // the Namespace is kustomize's own: helm creates it with --create-namespace, outside the release
     expect(ids(kustomized.filter((o) => o.kind !== "Namespace"))).toEqual(ids(chart));
     expect(ids(kustomized.filter((o) => o.kind === "Namespace"))).toEqual(["Namespace/model-guardian-system"]);
-    type Pod = { spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: { containers: { image: string; ports: { name: string }[] }[] } } } };
+    type Pod = {
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        template: { metadata: { labels: Record<string, string> }; spec: { containers: { image: string; ports: { name: string }[] }[] } };
+      };
+    };
     const deployment = (objects: K8sObject[]) => find(objects, "Deployment")[0] as unknown as Pod;
     expect(deployment(kustomized).spec.template.spec.containers[0]?.image).toBe(deployment(chart).spec.template.spec.containers[0]?.image);
     for (const objects of [chart, kustomized]) {
@@ -201,7 +298,10 @@ describe("the Helm chart", () => {
     expect(find(objects, "Role")).toEqual([]);
     const clusterRole = find(objects, "ClusterRole")[0] as K8sObject;
     expect(clusterRole.rules).toEqual(find(shipped(), "ClusterRole")[0]?.rules);
-    expect(find(objects, "ClusterRoleBinding")[0]).toMatchObject({ roleRef: { kind: "ClusterRole", name: "mg" }, subjects: [{ kind: "ServiceAccount", name: "mg", namespace: ns }] });
+    expect(find(objects, "ClusterRoleBinding")[0]).toMatchObject({
+      roleRef: { kind: "ClusterRole", name: "mg" },
+      subjects: [{ kind: "ServiceAccount", name: "mg", namespace: ns }],
+    });
   });
 
   it("watchNamespaces [a, b]: a Role and RoleBinding in each, the Lease's Role in the release's namespace, together the rules of config/rbac/role.yaml", async () => {
@@ -214,12 +314,20 @@ describe("the Helm chart", () => {
       expect(more).toEqual([]);
       expect(role?.metadata.name).toBe("mg");
       expect(role?.rules).toEqual(shippedRules.filter((r) => !isLeaseRule(r)));
-      expect(find(objects, "RoleBinding", n)).toEqual([expect.objectContaining({ roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "mg" }, subjects: [{ kind: "ServiceAccount", name: "mg", namespace: ns }] })]);
+      expect(find(objects, "RoleBinding", n)).toEqual([
+        expect.objectContaining({
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "mg" },
+          subjects: [{ kind: "ServiceAccount", name: "mg", namespace: ns }],
+        }),
+      ]);
     }
     const lease = find(objects, "Role", ns);
     expect(lease.map((r) => r.metadata.name)).toEqual(["mg-leader-election"]);
     expect(lease[0]?.rules).toEqual(shippedRules.filter(isLeaseRule));
-    expect(find(objects, "RoleBinding", ns)[0]).toMatchObject({ roleRef: { kind: "Role", name: "mg-leader-election" }, subjects: [{ kind: "ServiceAccount", name: "mg", namespace: ns }] });
+    expect(find(objects, "RoleBinding", ns)[0]).toMatchObject({
+      roleRef: { kind: "Role", name: "mg-leader-election" },
+      subjects: [{ kind: "ServiceAccount", name: "mg", namespace: ns }],
+    });
     // together: exactly the shipped rules, each once
     expect([...(find(objects, "Role", watched[0])[0]?.rules ?? []), ...(lease[0]?.rules ?? [])]).toEqual(shippedRules);
   });
@@ -235,9 +343,22 @@ describe("the Helm chart", () => {
       const rbac = await render(release, [...WATCHED, "--show-only", "templates/rbac.yaml"]);
       await kubectlOk(["apply", "-f", "-"], rbac);
       const path = await serviceAccountKubeconfig(release, ns);
-      sim = await startScrapedModel({ model, version: "v1", segments: { a: { requestsPerSecond: 40, accuracy: 0.5 }, b: { requestsPerSecond: 40, accuracy: 0.93 } }, seed: 11 });
+      sim = await startScrapedModel({
+        model,
+        version: "v1",
+        segments: { a: { requestsPerSecond: 40, accuracy: 0.5 }, b: { requestsPerSecond: 40, accuracy: 0.93 } },
+        seed: 11,
+      });
       logName = `chart-${suffix}`;
-      operator = await startOperator([...watched], logName, { KUBECONFIG: path, LEADER_ELECT: "true", POD_NAMESPACE: ns, LEASE_NAME: release, LEASE_DURATION: "6s", LEASE_RENEW_DEADLINE: "4s", LEASE_RETRY_PERIOD: "1s" });
+      operator = await startOperator([...watched], logName, {
+        KUBECONFIG: path,
+        LEADER_ELECT: "true",
+        POD_NAMESPACE: ns,
+        LEASE_NAME: release,
+        LEASE_DURATION: "6s",
+        LEASE_RENEW_DEADLINE: "4s",
+        LEASE_RETRY_PERIOD: "1s",
+      });
     });
     afterAll(async () => {
       await operator?.stop();
@@ -259,7 +380,10 @@ describe("the Helm chart", () => {
     });
 
     it("leads, evaluates in both namespaces, and runs a retraining Job to its version in one", async () => {
-      await waitFor("the Lease in the release's namespace", async () => (await getJson<{ spec?: { holderIdentity?: string } }>("lease", release, ns)).spec?.holderIdentity);
+      await waitFor(
+        "the Lease in the release's namespace",
+        async () => (await getJson<{ spec?: { holderIdentity?: string } }>("lease", release, ns)).spec?.holderIdentity,
+      );
       const [a, b] = watched;
       const policy = {
         apiVersion: "modelguardian.dev/v1alpha1",
@@ -267,7 +391,20 @@ describe("the Helm chart", () => {
         metadata: { name: "p", namespace: a },
         spec: {
           triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-          actions: [{ name: "retrain", jobTemplate: { spec: { backoffLimit: 0, template: { metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version":"v2"}' } }, spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer" }] } } } } }],
+          actions: [
+            {
+              name: "retrain",
+              jobTemplate: {
+                spec: {
+                  backoffLimit: 0,
+                  template: {
+                    metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version":"v2"}' } },
+                    spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer" }] },
+                  },
+                },
+              },
+            },
+          ],
         },
       };
       const monitor = (namespace: string, plant: string, policyRef?: string) => ({
@@ -289,7 +426,11 @@ describe("the Helm chart", () => {
       expect((await apply(monitor(a, "a", "p"))).code).toBe(0);
       expect((await apply(monitor(b, "b"))).code).toBe(0);
       await waitFor("b's monitor Healthy", async () => (await getJson<{ status?: { health?: string } }>("modelmonitor", "m", b)).status?.health === "Healthy");
-      const candidate = await waitFor("a's candidate from the retraining Job", async () => (await getJson<{ status?: { remediation?: { candidate?: { version: string } } } }>("modelmonitor", "m", a)).status?.remediation?.candidate, 90_000);
+      const candidate = await waitFor(
+        "a's candidate from the retraining Job",
+        async () => (await getJson<{ status?: { remediation?: { candidate?: { version: string } } } }>("modelmonitor", "m", a)).status?.remediation?.candidate,
+        90_000,
+      );
       expect(candidate.version).toBe("v2");
       expect((await events(a, "m")).map((e) => e.reason)).toEqual(expect.arrayContaining(["RetrainTriggered", "JobSucceeded", "CandidateRecorded"]));
       const metrics = await (await fetch(operator!.metricsUrl)).text();
@@ -312,9 +453,25 @@ describe("the Helm chart", () => {
     expect(deployment.status.availableReplicas).toBe(1);
     const uninstalled = await helm(["uninstall", release, "--namespace", ns, "--wait"]);
     expect(uninstalled.stdout).toMatch(/uninstalled/);
-    await waitFor("the release's objects to be gone", async () => {
-      const left = await kubectl(["get", `deployment/${release}`, `serviceaccount/${release}`, `service/${release}-metrics`, `clusterrole/${release}`, `clusterrolebinding/${release}`, "-n", ns, "--ignore-not-found", "-o", "name"]);
-      return left.stdout.trim() === "";
-    }, 60_000);
+    await waitFor(
+      "the release's objects to be gone",
+      async () => {
+        const left = await kubectl([
+          "get",
+          `deployment/${release}`,
+          `serviceaccount/${release}`,
+          `service/${release}-metrics`,
+          `clusterrole/${release}`,
+          `clusterrolebinding/${release}`,
+          "-n",
+          ns,
+          "--ignore-not-found",
+          "-o",
+          "name",
+        ]);
+        return left.stdout.trim() === "";
+      },
+      60_000,
+    );
   });
 });

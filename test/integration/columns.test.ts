@@ -24,36 +24,69 @@ afterAll(async () => {
   if (ns) await deleteNamespace(ns);
 });
 
-const rollout = { apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "blocked-v2", namespace: "" }, spec: { monitorRef: { name: "fraud" }, candidate: { version: "v2" } } };
+const rollout = {
+  apiVersion: "modelguardian.dev/v1alpha1",
+  kind: "ModelRollout",
+  metadata: { name: "blocked-v2", namespace: "" },
+  spec: { monitorRef: { name: "fraud" }, candidate: { version: "v2" } },
+};
 
 describe("kubectl get and the operator's log", () => {
   it("a blocked rollout shows why in PHASE, REASON and MESSAGE, and follows the cause", async () => {
     const r = await apply({ ...rollout, metadata: { ...rollout.metadata, namespace: ns } });
     expect(r.code, r.stderr).toBe(0);
-    const table = await waitFor("the rollout blocked", async () => {
-      const out = await kubectlOk(["get", "modelrollouts", "-n", ns, "-o", "wide"]);
-      return /MonitorNotFound/.test(out) && out;
-    }, 30_000);
+    const table = await waitFor(
+      "the rollout blocked",
+      async () => {
+        const out = await kubectlOk(["get", "modelrollouts", "-n", ns, "-o", "wide"]);
+        return /MonitorNotFound/.test(out) && out;
+      },
+      30_000,
+    );
     const [header, row] = table.split("\n");
     expect(header).toMatch(/^NAME\s+CANDIDATE\s+STABLE\s+PHASE\s+REASON\s+STEP\s+WEIGHT\s+LAST ANALYSIS\s+MONITOR\s+MESSAGE\s+AGE/);
     expect(row).toMatch(/^blocked-v2\s+v2\s+Pending\s+MonitorNotFound\s+fraud\s+ModelMonitor fraud not found\s+/);
 
     // a monitor without spec.serving: the reason follows the cause
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", metadata: { name: "fraud", namespace: ns }, spec: { model: { name: "fraud" }, interval: "1s", window: "10s", source: { url: "http://127.0.0.1:19999", timeout: "1s" }, signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }] } });
-    const noServing = await waitFor("the rollout blocked by NoServing", async () => {
-      const out = await kubectlOk(["get", "modelrollouts", "blocked-v2", "-n", ns, "-o", "wide", "--no-headers"]);
-      return /NoServing/.test(out) && out;
-    }, 30_000);
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelMonitor",
+      metadata: { name: "fraud", namespace: ns },
+      spec: {
+        model: { name: "fraud" },
+        interval: "1s",
+        window: "10s",
+        source: { url: "http://127.0.0.1:19999", timeout: "1s" },
+        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+      },
+    });
+    const noServing = await waitFor(
+      "the rollout blocked by NoServing",
+      async () => {
+        const out = await kubectlOk(["get", "modelrollouts", "blocked-v2", "-n", ns, "-o", "wide", "--no-headers"]);
+        return /NoServing/.test(out) && out;
+      },
+      30_000,
+    );
     expect(noServing).toMatch(/^blocked-v2\s+v2\s+Pending\s+NoServing\s+fraud\s+ModelMonitor fraud has no spec\.serving/);
   });
 
   it("a RetrainPolicy says why it is (not) ready, and the outcome of its latest action", async () => {
     const template = { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer:1" }] } } } };
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "RetrainPolicy", metadata: { name: "retrain", namespace: ns }, spec: { actions: [{ name: "retrain", jobTemplate: template }] } });
-    const table = await waitFor("the policy's status", async () => {
-      const out = await kubectlOk(["get", "retrainpolicies", "-n", ns, "-o", "wide"]);
-      return /Accepted/.test(out) && out;
-    }, 30_000);
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "RetrainPolicy",
+      metadata: { name: "retrain", namespace: ns },
+      spec: { actions: [{ name: "retrain", jobTemplate: template }] },
+    });
+    const table = await waitFor(
+      "the policy's status",
+      async () => {
+        const out = await kubectlOk(["get", "retrainpolicies", "-n", ns, "-o", "wide"]);
+        return /Accepted/.test(out) && out;
+      },
+      30_000,
+    );
     const [header, row] = table.split("\n");
     expect(header).toMatch(/^NAME\s+READY\s+REASON\s+MONITORS\s+ACTIVE\s+LAST ACTION\s+LAST OUTCOME\s+SUSPENDED\s+DRY RUN\s+LAST JOB\s+MESSAGE\s+AGE/);
     expect(row).toMatch(/^retrain\s+True\s+Accepted\s+0\s+0\s+false\s+false\s+acting for 0 ModelMonitor\(s\)\s+/);
@@ -61,10 +94,14 @@ describe("kubectl get and the operator's log", () => {
 
   it("the log says each decision once at info, in JSON with ISO times, and nothing per evaluation", async () => {
     // the monitor's source is unreachable: its first evaluation is Unknown, said once however often it is evaluated
-    const lines = await waitFor("the log lines of both decisions", async () => {
-      const all = await logLines();
-      return all.some((l) => l.reason === "HealthUnknown") && all.some((l) => l.reason === "RolloutBlocked") && all;
-    }, 60_000);
+    const lines = await waitFor(
+      "the log lines of both decisions",
+      async () => {
+        const all = await logLines();
+        return all.some((l) => l.reason === "HealthUnknown") && all.some((l) => l.reason === "RolloutBlocked") && all;
+      },
+      60_000,
+    );
     for (const l of lines) expect(l.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const blocked = lines.filter((l) => l.reason === "RolloutBlocked");
     expect(blocked[0]).toMatchObject({ level: 40, rollout: `${ns}/blocked-v2`, type: "Warning", msg: "RolloutBlocked: ModelMonitor fraud not found" });
@@ -73,10 +110,14 @@ describe("kubectl get and the operator's log", () => {
     expect(unknown[0]).toMatchObject({ level: 40, monitor: `${ns}/fraud` });
     expect(String(unknown[0]?.msg)).toMatch(/^HealthUnknown: first evaluation: Unknown: accuracy: /);
     // it is evaluated every second; the log has no line per evaluation at info
-    await waitFor("a few more evaluations", async () => {
-      const m = JSON.parse(await kubectlOk(["get", "modelmonitor", "fraud", "-n", ns, "-o", "json"])) as { status?: { history?: unknown[] } };
-      return (m.status?.history?.length ?? 0) >= 3;
-    }, 30_000);
+    await waitFor(
+      "a few more evaluations",
+      async () => {
+        const m = JSON.parse(await kubectlOk(["get", "modelmonitor", "fraud", "-n", ns, "-o", "json"])) as { status?: { history?: unknown[] } };
+        return (m.status?.history?.length ?? 0) >= 3;
+      },
+      30_000,
+    );
     const after = await logLines();
     expect(after.filter((l) => l.monitor === `${ns}/fraud` && l.level === 30)).toEqual([]);
     expect(after.filter((l) => l.reason === "HealthUnknown")).toHaveLength(1);

@@ -108,7 +108,11 @@ describe("the Traefik Gateway API data plane", () => {
     const r = await apply(route);
     expect(r.stderr).toBe("");
     await waitFor("HTTPRoute accepted by traefik with its refs resolved", async () => {
-      const got = await getJson<{ status?: { parents?: { controllerName: string; conditions: { type: string; status: string }[] }[] } }>("httproute", "model", ns);
+      const got = await getJson<{ status?: { parents?: { controllerName: string; conditions: { type: string; status: string }[] }[] } }>(
+        "httproute",
+        "model",
+        ns,
+      );
       const parent = got.status?.parents?.find((p) => p.controllerName === "traefik.io/gateway-controller");
       return ["Accepted", "ResolvedRefs"].every((t) => parent?.conditions.some((c) => c.type === t && c.status === "True"));
     });

@@ -5,7 +5,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCrd, RESOURCES } from "../../src/api/crd.ts";
 import { createNamespace, deleteNamespace, dryRunCreate, kubectl, kubectlOk } from "./support.ts";
-import { apiObject, DELETE, fieldOf, fullMonitorSpec, fullPolicySpec, operatorVerdict, setAt, type ApiObject, type Json, type Path } from "./hostile/objects.ts";
+import {
+  apiObject,
+  DELETE,
+  fieldOf,
+  fullMonitorSpec,
+  fullPolicySpec,
+  operatorVerdict,
+  setAt,
+  type ApiObject,
+  type Json,
+  type Path,
+} from "./hostile/objects.ts";
 
 let ns: string;
 beforeAll(async () => {
@@ -28,8 +39,22 @@ interface Mistake {
 
 const MM = "ModelMonitor" as const;
 const RP = "RetrainPolicy" as const;
-const mm = (what: string, path: Path, value: Json | typeof DELETE, field?: string, says?: RegExp): Mistake => ({ what, kind: MM, path, value, ...(field ? { field } : {}), ...(says ? { says } : {}) });
-const rp = (what: string, path: Path, value: Json | typeof DELETE, field?: string, says?: RegExp): Mistake => ({ what, kind: RP, path, value, ...(field ? { field } : {}), ...(says ? { says } : {}) });
+const mm = (what: string, path: Path, value: Json | typeof DELETE, field?: string, says?: RegExp): Mistake => ({
+  what,
+  kind: MM,
+  path,
+  value,
+  ...(field ? { field } : {}),
+  ...(says ? { says } : {}),
+});
+const rp = (what: string, path: Path, value: Json | typeof DELETE, field?: string, says?: RegExp): Mistake => ({
+  what,
+  kind: RP,
+  path,
+  value,
+  ...(field ? { field } : {}),
+  ...(says ? { says } : {}),
+});
 
 // every duration, with its bounds: [kind, path, smallest allowed, largest allowed]
 const DURATIONS: [ApiObject["kind"], Path, string, string][] = [
@@ -50,7 +75,9 @@ const DURATIONS: [ApiObject["kind"], Path, string, string][] = [
 const justBelow = (min: string) => (min === "100ms" ? "99ms" : "999ms");
 const justAbove = (max: string) => (max.endsWith("d") ? `${max.slice(0, -1)}d1s` : `${max}1ms`);
 const durationMistakes: Mistake[] = DURATIONS.flatMap(([kind, path, min, max]) => [
-  ...(min === "0s" ? [] : [{ what: `${fieldOf(path)} under ${min}`, kind, path, value: justBelow(min), says: new RegExp(`must be between ${min} and ${max}`) }]),
+  ...(min === "0s"
+    ? []
+    : [{ what: `${fieldOf(path)} under ${min}`, kind, path, value: justBelow(min), says: new RegExp(`must be between ${min} and ${max}`) }]),
   ...(min === "0s" ? [] : [{ what: `${fieldOf(path)} of 0s`, kind, path, value: "0s", says: /must be between/ }]),
   { what: `${fieldOf(path)} over ${max}`, kind, path, value: justAbove(max), says: new RegExp(`must be between ${min} and ${max}`) },
   { what: `${fieldOf(path)} in words`, kind, path, value: "5 minutes", says: /should match/ },
@@ -63,36 +90,58 @@ const boundaryValues = DURATIONS.flatMap(([kind, path, min, max]) => [
 const CORPUS: Mistake[] = [
   ...durationMistakes,
   // label names, which cannot be escaped in PromQL
-  ...([
-    ["signals", 0, "classification", "outcomeLabel"],
-    ["versionLabel"],
-    ["drift", 0, "histogram", "featureLabel"],
-    ["drift", 1, "embedding", "dimensionLabel"],
-    ["segments", "label"],
-    ["fairness", 0, "groupLabel"],
-  ] as Path[]).map((p) => mm(`label name ${fieldOf(p)} with dots and a slash`, p, "app.kubernetes.io/name", undefined, /should match/)),
+  ...(
+    [
+      ["signals", 0, "classification", "outcomeLabel"],
+      ["versionLabel"],
+      ["drift", 0, "histogram", "featureLabel"],
+      ["drift", 1, "embedding", "dimensionLabel"],
+      ["segments", "label"],
+      ["fairness", 0, "groupLabel"],
+    ] as Path[]
+  ).map((p) => mm(`label name ${fieldOf(p)} with dots and a slash`, p, "app.kubernetes.io/name", undefined, /should match/)),
   // map keys
   mm("a selector key with dots and a slash", ["selector"], { "app.kubernetes.io/name": "x" }, "spec.selector", /invalid key "app\.kubernetes\.io\/name"/),
   mm("a selector key with a dash", ["selector"], { "model-name": "x" }, "spec.selector", /invalid key "model-name"/),
   mm("a selector key that closes the matcher", ["selector"], { 'model"}': "x" }, "spec.selector", /invalid key "model\\"}"/),
   mm("an empty selector key", ["selector"], { "": "x" }, "spec.selector", /invalid key ""/),
   mm("a selector key starting with a digit", ["selector"], { "1model": "x" }, "spec.selector", /invalid key "1model"/),
-  mm("a matchLabels key with a space", ["signals", 3, "ratio", "numerator", "matchLabels"], { "is refusal": "true" }, "spec.signals[3].ratio.numerator.matchLabels", /invalid key "is refusal"/),
-  mm("a matchLabels key of 101 characters", ["signals", 3, "ratio", "denominator", "matchLabels"], { ["a".repeat(101)]: "x" }, "spec.signals[3].ratio.denominator.matchLabels", /invalid key/),
+  mm(
+    "a matchLabels key with a space",
+    ["signals", 3, "ratio", "numerator", "matchLabels"],
+    { "is refusal": "true" },
+    "spec.signals[3].ratio.numerator.matchLabels",
+    /invalid key "is refusal"/,
+  ),
+  mm(
+    "a matchLabels key of 101 characters",
+    ["signals", 3, "ratio", "denominator", "matchLabels"],
+    { ["a".repeat(101)]: "x" },
+    "spec.signals[3].ratio.denominator.matchLabels",
+    /invalid key/,
+  ),
   rp("a config key with a space", ["actions", 0, "config"], { "batch size": "64" }, "spec.actions[0].config", /invalid key "batch size"/),
   rp("a config key starting with a digit", ["actions", 0, "config"], { "1epochs": "3" }, "spec.actions[0].config", /invalid key "1epochs"/),
   rp("an empty config key", ["actions", 0, "config"], { "": "3" }, "spec.actions[0].config", /invalid key ""/),
   rp("a config key with an equals sign", ["actions", 0, "config"], { "a=b": "3" }, "spec.actions[0].config", /invalid key "a=b"/),
-  mm("more than 16 selector entries", ["selector"], Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${i}`, "x"])), "spec.selector", /at most 16|Too many/),
+  mm(
+    "more than 16 selector entries",
+    ["selector"],
+    Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${i}`, "x"])),
+    "spec.selector",
+    /at most 16|Too many/,
+  ),
   // metric names
-  ...([
-    ["signals", 0, "classification", "metric"],
-    ["signals", 1, "regression", "count"],
-    ["signals", 2, "histogram", "metric"],
-    ["signals", 3, "ratio", "numerator", "metric"],
-    ["drift", 0, "histogram", "metric"],
-    ["drift", 1, "embedding", "metric"],
-  ] as Path[]).map((p) => mm(`metric name ${fieldOf(p)} with a dash`, p, "model-predictions", undefined, /should match/)),
+  ...(
+    [
+      ["signals", 0, "classification", "metric"],
+      ["signals", 1, "regression", "count"],
+      ["signals", 2, "histogram", "metric"],
+      ["signals", 3, "ratio", "numerator", "metric"],
+      ["drift", 0, "histogram", "metric"],
+      ["drift", 1, "embedding", "metric"],
+    ] as Path[]
+  ).map((p) => mm(`metric name ${fieldOf(p)} with a dash`, p, "model-predictions", undefined, /should match/)),
   // names
   mm("an upper-case signal name", ["signals", 0, "name"], "Accuracy", undefined, /should match/),
   mm("a drift name starting with a dash", ["drift", 0, "name"], "-features", undefined, /should match/),
@@ -111,11 +160,23 @@ const CORPUS: Mistake[] = [
   mm("an unknown preset", ["presets", 0], "lenient", undefined, /Unsupported value/),
   mm("an unknown fairness severity", ["fairness", 0, "severity"], "info", undefined, /Unsupported value/),
   mm("an unknown pin trigger", ["rules", 0, "baseline", "pinned", "when"], "Always", undefined, /Unsupported value: "Always"/),
-  mm("an unknown reference pin trigger", ["drift", 1, "reference", "pinned"], { when: "Daily" }, "spec.drift[1].reference.pinned.when", /Unsupported value: "Daily"/),
+  mm(
+    "an unknown reference pin trigger",
+    ["drift", 1, "reference", "pinned"],
+    { when: "Daily" },
+    "spec.drift[1].reference.pinned.when",
+    /Unsupported value: "Daily"/,
+  ),
   rp("an unknown finding type on a trigger", ["triggers", 0, "findings", 0], "Sadness", undefined, /Unsupported value/),
   rp("an unknown minimum severity", ["triggers", 0, "minSeverity"], "fatal", undefined, /Unsupported value/),
   rp("an unknown purpose", ["actions", 1, "purpose"], "finetune", undefined, /Unsupported value/),
-  rp("a Job that restarts forever", ["actions", 0, "jobTemplate", "spec", "template", "spec", "restartPolicy"], "Always", undefined, /Unsupported value: "Always"/),
+  rp(
+    "a Job that restarts forever",
+    ["actions", 0, "jobTemplate", "spec", "template", "spec", "restartPolicy"],
+    "Always",
+    undefined,
+    /Unsupported value: "Always"/,
+  ),
   // numbers
   mm("negative minSamples", ["minSamples"], -1, undefined, /greater than or equal to 0/),
   mm("fractional minSamples", ["minSamples"], 1.5, undefined, /integer/),
@@ -165,11 +226,23 @@ const CORPUS: Mistake[] = [
   mm("a misspelt field", ["intervall"], "1m", "spec.intervall", /unknown field/),
   mm("a misspelt nested field", ["signals", 0, "classification", "metricName"], "x_total", "spec.signals[0].classification.metricName", /unknown field/),
   mm("the old pinned.on field", ["rules", 0, "baseline", "pinned", "on"], "VersionChange", "spec.rules[0].baseline.pinned.on", /unknown field/),
-  mm("`on:` as a YAML 1.1 reader stores it", ["rules", 0, "baseline", "pinned", "true"], "VersionChange", "spec.rules[0].baseline.pinned.true", /unknown field/),
+  mm(
+    "`on:` as a YAML 1.1 reader stores it",
+    ["rules", 0, "baseline", "pinned", "true"],
+    "VersionChange",
+    "spec.rules[0].baseline.pinned.true",
+    /unknown field/,
+  ),
   mm("an unknown reference field", ["drift", 0, "reference", "pin"], {}, "spec.drift[0].reference.pin", /unknown field/),
   rp("an unknown policy field", ["cooldowns"], "1h", "spec.cooldowns", /unknown field/),
   // cross-field rules (CEL)
-  mm("two signal kinds at once", ["signals", 0, "ratio"], { numerator: { metric: "a" }, denominator: { metric: "b" } }, "spec.signals[0]", /exactly one of classification, regression, histogram, ratio, query/),
+  mm(
+    "two signal kinds at once",
+    ["signals", 0, "ratio"],
+    { numerator: { metric: "a" }, denominator: { metric: "b" } },
+    "spec.signals[0]",
+    /exactly one of classification, regression, histogram, ratio, query/,
+  ),
   mm("no signal kind", ["signals", 0, "classification"], DELETE, "spec.signals[0]", /exactly one of classification/),
   mm("a rule on an undeclared signal", ["rules", 2, "signal"], "nope", "spec.rules", /every rules\[\]\.signal must name a signal/),
   mm("a drop without a baseline", ["rules", 0, "baseline"], DELETE, "spec.rules[0]", /set baseline/),
@@ -191,16 +264,37 @@ const CORPUS: Mistake[] = [
   rp("a trigger naming no action", ["triggers", 1, "action"], "reindex", "spec.triggers", /every triggers\[\]\.action must name an entry/),
   rp("an action without a purpose whose name says none", ["actions", 1, "purpose"], DELETE, "spec.actions[1]", /purpose is required/),
   // the metrics source
-  ...["ftp://prometheus:9090", "javascript:alert(1)", "file:///etc/passwd", "prometheus.monitoring:9090", "http://user:secret@prometheus:9090", "http://prometheus:9090/?tenant=a", "http://", "http://prom etheus:9090", "https://prometheus:9090/#x", "//prometheus:9090"].map((url) =>
-    mm(`source.url ${url}`, ["source", "url"], url, undefined, /should match/),
-  ),
+  ...[
+    "ftp://prometheus:9090",
+    "javascript:alert(1)",
+    "file:///etc/passwd",
+    "prometheus.monitoring:9090",
+    "http://user:secret@prometheus:9090",
+    "http://prometheus:9090/?tenant=a",
+    "http://",
+    "http://prom etheus:9090",
+    "https://prometheus:9090/#x",
+    "//prometheus:9090",
+  ].map((url) => mm(`source.url ${url}`, ["source", "url"], url, undefined, /should match/)),
   // lengths, counted in characters as the API server counts them
   mm("a model name of 254 characters", ["model", "name"], "m".repeat(254), undefined, /Too long: may not be more than 253/),
   mm("a version of 129 emoji", ["model", "version"], "\u{1F600}".repeat(129), undefined, /Too long: may not be more than 128/),
   mm("a selector value of 1025 characters", ["selector", "app_name"], "v".repeat(1025), undefined, /Too long: may not be more than 1024/),
   mm("a query of 4097 characters", ["signals", 4, "query", "expr"], "x".repeat(4097), undefined, /Too long: may not be more than 4096/),
-  mm("65 segment values", ["segments", "values"], Array.from({ length: 65 }, (_, i) => `s${i}`), undefined, /at most 64 items/),
-  mm("33 signals", ["signals"], Array.from({ length: 33 }, (_, i) => ({ name: `s${i}`, classification: { metric: "m_total" } })), undefined, /at most 32 items/),
+  mm(
+    "65 segment values",
+    ["segments", "values"],
+    Array.from({ length: 65 }, (_, i) => `s${i}`),
+    undefined,
+    /at most 64 items/,
+  ),
+  mm(
+    "33 signals",
+    ["signals"],
+    Array.from({ length: 33 }, (_, i) => ({ name: `s${i}`, classification: { metric: "m_total" } })),
+    undefined,
+    /at most 32 items/,
+  ),
   mm("a duration of 33 characters", ["interval"], "1s".repeat(16) + "1", undefined, /Too long: may not be more than 32/),
   // duplicates in lists keyed by name
   mm("two signals of one name", ["signals", 1, "name"], "accuracy", "spec.signals[1]", /Duplicate value/),

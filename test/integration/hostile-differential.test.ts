@@ -12,7 +12,19 @@ import fc from "fast-check";
 import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNamespace, deleteNamespace, dryRunCreate, ROOT } from "./support.ts";
-import { apiObject, clone, DELETE, fullMonitorSpec, fullPolicySpec, operatorVerdict, pathsOf, setAt, type ApiObject, type Json, type Path } from "./hostile/objects.ts";
+import {
+  apiObject,
+  clone,
+  DELETE,
+  fullMonitorSpec,
+  fullPolicySpec,
+  operatorVerdict,
+  pathsOf,
+  setAt,
+  type ApiObject,
+  type Json,
+  type Path,
+} from "./hostile/objects.ts";
 
 const SEED = Number(process.env.FC_SEED ?? 20261201);
 const RUNS = Number(process.env.FC_RUNS ?? 600);
@@ -49,15 +61,62 @@ const durationText = fc.oneof(
   fc.constantFrom("1.5h", "0.5s", "0.999s", "1.0s", "7d1ms", "30d", "5m30s", "1e3s", "-1s", "1 s", "1y", "", "99999999999999999999d"),
 );
 const tricky = fc.constantFrom(
-  "", "0s", "1s", "on", "off", "yes", "no", "y", "n", "true", "~", "null",
-  "app.kubernetes.io/name", "model-name", 'model"}', "batch size", "_x", "Model", "A1", "a".repeat(64), "m".repeat(254),
-  "http://prometheus:9090", "https://[::1]:9090/prom", "ftp://x", "javascript:alert(1)", "file:///etc/passwd", "prometheus.monitoring:9090", "http://u:p@h", "http://h/?q=1",
-  "accuracy", "psi", "cosine", "quantile", "mae", "r2", "shareAbove", "retrain", "reindex", "VersionChange", "Never", "Always", "AccuracyDrift",
-  "$'", "{{window}}", "\u0000",
+  "",
+  "0s",
+  "1s",
+  "on",
+  "off",
+  "yes",
+  "no",
+  "y",
+  "n",
+  "true",
+  "~",
+  "null",
+  "app.kubernetes.io/name",
+  "model-name",
+  'model"}',
+  "batch size",
+  "_x",
+  "Model",
+  "A1",
+  "a".repeat(64),
+  "m".repeat(254),
+  "http://prometheus:9090",
+  "https://[::1]:9090/prom",
+  "ftp://x",
+  "javascript:alert(1)",
+  "file:///etc/passwd",
+  "prometheus.monitoring:9090",
+  "http://u:p@h",
+  "http://h/?q=1",
+  "accuracy",
+  "psi",
+  "cosine",
+  "quantile",
+  "mae",
+  "r2",
+  "shareAbove",
+  "retrain",
+  "reindex",
+  "VersionChange",
+  "Never",
+  "Always",
+  "AccuracyDrift",
+  "$'",
+  "{{window}}",
+  "\u0000",
   // astral characters: one code point (as the API server counts), two UTF-16 units
-  "\u{1F600}".repeat(100), "\u{1F600}".repeat(129), "\u{1F600}".repeat(200), "\u{1F600}".repeat(600),
+  "\u{1F600}".repeat(100),
+  "\u{1F600}".repeat(129),
+  "\u{1F600}".repeat(200),
+  "\u{1F600}".repeat(600),
 );
-const numberValue = fc.oneof(fc.constantFrom(0, -1, 1, 0.5, 1.5, 2, 100, 101, 2 ** 31, 2 ** 31 - 1, 1e-9, 0.05, 0.95), fc.integer({ min: -10, max: 200 }), fc.double({ min: -2, max: 2, noNaN: true }));
+const numberValue = fc.oneof(
+  fc.constantFrom(0, -1, 1, 0.5, 1.5, 2, 100, 101, 2 ** 31, 2 ** 31 - 1, 1e-9, 0.05, 0.95),
+  fc.integer({ min: -10, max: 200 }),
+  fc.double({ min: -2, max: 2, noNaN: true }),
+);
 const value: fc.Arbitrary<Json> = fc.oneof(
   { weight: 4, arbitrary: tricky },
   { weight: 3, arbitrary: durationText },
@@ -117,8 +176,7 @@ function mutate(spec: Json, mutations: Mutation[]): Json {
     if (m.op === "set" && paths.length) {
       const p = paths[m.at % paths.length] as Path;
       out = setAt(out, p, pick(at(out, p), m.value));
-    }
-    else if (m.op === "delete" && paths.length) out = setAt(out, paths[m.at % paths.length] as Path, DELETE);
+    } else if (m.op === "delete" && paths.length) out = setAt(out, paths[m.at % paths.length] as Path, DELETE);
     else if (m.op === "addKey" && objects.length) {
       const p = objects[m.at % objects.length] as Path;
       out = p.length ? setAt(out, [...p, m.key], m.value) : { ...(out as Record<string, Json>), [m.key]: m.value };
@@ -146,20 +204,24 @@ describe("the API server and the operator agree on every object", () => {
     const tally = { accepted: 0, refused: 0 };
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(fc.noBias(fc.nat()), fc.oneof({ weight: 3, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 1 }) }, fc.array(mutation, { maxLength: 3 })), async (pick, mutations) => {
-        const base = bases[pick % bases.length] as { kind: ApiObject["kind"]; spec: Json };
-        const spec = mutate(base.spec, mutations);
-        const server = await dryRunCreate(apiObject(base.kind, `diff-${n++}`, ns, spec));
-        const operator = operatorVerdict(base.kind, spec);
-        const says = `API server: ${server.accepted ? "accepted" : server.message}; operator: ${operator.accepted ? "accepted" : operator.message}`;
-        expect(operator.accepted, says).toBe(server.accepted);
-        tally[server.accepted ? "accepted" : "refused"]++;
-        if (server.accepted && operator.accepted) {
-          const stored = operatorVerdict(base.kind, server.object?.spec as Json);
-          expect(stored.accepted, "the stored object no longer parses").toBe(true);
-          if (stored.accepted) expect(stored.value).toEqual(operator.value);
-        }
-      }),
+      fc.asyncProperty(
+        fc.noBias(fc.nat()),
+        fc.oneof({ weight: 3, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 1 }) }, fc.array(mutation, { maxLength: 3 })),
+        async (pick, mutations) => {
+          const base = bases[pick % bases.length] as { kind: ApiObject["kind"]; spec: Json };
+          const spec = mutate(base.spec, mutations);
+          const server = await dryRunCreate(apiObject(base.kind, `diff-${n++}`, ns, spec));
+          const operator = operatorVerdict(base.kind, spec);
+          const says = `API server: ${server.accepted ? "accepted" : server.message}; operator: ${operator.accepted ? "accepted" : operator.message}`;
+          expect(operator.accepted, says).toBe(server.accepted);
+          tally[server.accepted ? "accepted" : "refused"]++;
+          if (server.accepted && operator.accepted) {
+            const stored = operatorVerdict(base.kind, server.object?.spec as Json);
+            expect(stored.accepted, "the stored object no longer parses").toBe(true);
+            if (stored.accepted) expect(stored.value).toEqual(operator.value);
+          }
+        },
+      ),
       { seed: SEED, numRuns: RUNS },
     );
     // a generator that produced only valid or only invalid objects would prove little

@@ -37,7 +37,11 @@ const RUN_LOG = join(ROOT, `.local/logs/image-${suffix}.log`);
 function run(cmd: string, args: string[], options: { timeout?: number; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(cmd, args, { env: podmanEnv, timeout: options.timeout ?? 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0, stdout, stderr: stderr || (err && !stderr ? String(err.message) : "") }),
+      resolve({
+        code: err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0,
+        stdout,
+        stderr: stderr || (err && !stderr ? String(err.message) : ""),
+      }),
     );
     child.stdin?.end(options.input ?? "");
   });
@@ -59,7 +63,11 @@ async function ensureImage(): Promise<{ ok: true; note: string } | { ok: false; 
   if (built === 0) return { ok: true, note: `npm run image: ${seconds} s` };
   const tail = readFileSync(BUILD_LOG, "utf8").trim().split("\n").slice(-6).join("\n");
   const exists = (await run("podman", ["image", "exists", IMAGE])).code === 0;
-  if (exists) return { ok: true, note: `the build failed (exit ${built}; ${BUILD_LOG}), running the image already in local storage, which may predate the sources:\n${tail}` };
+  if (exists)
+    return {
+      ok: true,
+      note: `the build failed (exit ${built}; ${BUILD_LOG}), running the image already in local storage, which may predate the sources:\n${tail}`,
+    };
   return { ok: false, reason: `no image ${IMAGE} and scripts/image/build.sh failed (exit ${built}; log ${BUILD_LOG}):\n${tail}` };
 }
 
@@ -74,7 +82,20 @@ interface EnvVar {
 }
 interface Rendered {
   kind: string;
-  spec?: { template: { spec: { containers: { image: string; env: EnvVar[]; ports: { containerPort: number }[]; securityContext: Record<string, unknown>; resources: { limits?: { memory?: string } } }[]; securityContext: Record<string, unknown> } } };
+  spec?: {
+    template: {
+      spec: {
+        containers: {
+          image: string;
+          env: EnvVar[];
+          ports: { containerPort: number }[];
+          securityContext: Record<string, unknown>;
+          resources: { limits?: { memory?: string } };
+        }[];
+        securityContext: Record<string, unknown>;
+      };
+    };
+  };
 }
 
 let sim: ModelServer | undefined;
@@ -86,13 +107,30 @@ const model = `image-${suffix}`;
 const podName = `${release}-7d9f8b6c5d-x2k4p`;
 
 /** The chart's Deployment and RBAC for a release in `ns` watching `ns`, rendered by helm. */
-async function renderChart(): Promise<{ manager: NonNullable<Rendered["spec"]>["template"]["spec"]["containers"][number]; pod: NonNullable<Rendered["spec"]>["template"]["spec"]; rbac: string }> {
-  const values = ["--namespace", ns, "--kube-version", "1.36.3", "--set", `watchNamespaces={${ns}}`, "--set", `prometheus.url=${PROMETHEUS_URL}`, "--set", "crds.install=false"];
+async function renderChart(): Promise<{
+  manager: NonNullable<Rendered["spec"]>["template"]["spec"]["containers"][number];
+  pod: NonNullable<Rendered["spec"]>["template"]["spec"];
+  rbac: string;
+}> {
+  const values = [
+    "--namespace",
+    ns,
+    "--kube-version",
+    "1.36.3",
+    "--set",
+    `watchNamespaces={${ns}}`,
+    "--set",
+    `prometheus.url=${PROMETHEUS_URL}`,
+    "--set",
+    "crds.install=false",
+  ];
   const deployment = await run(HELM, ["template", release, join(ROOT, "charts/model-guardian"), ...values, "--show-only", "templates/deployment.yaml"]);
   expect(deployment.stderr).toBe("");
   const rbac = await run(HELM, ["template", release, join(ROOT, "charts/model-guardian"), ...values, "--show-only", "templates/rbac.yaml"]);
   expect(rbac.stderr).toBe("");
-  const d = parseAllDocuments(deployment.stdout).map((x) => x.toJS() as Rendered).find((o) => o?.kind === "Deployment");
+  const d = parseAllDocuments(deployment.stdout)
+    .map((x) => x.toJS() as Rendered)
+    .find((o) => o?.kind === "Deployment");
   const pod = d!.spec!.template.spec;
   return { manager: pod.containers[0]!, pod, rbac: rbac.stdout };
 }
@@ -109,7 +147,9 @@ describe.skipIf(!image.ok)(`the image ${IMAGE} in podman, as the chart's pod`, (
 
     // what the kubelet mounts: a bound token of the pod's ServiceAccount, the cluster's CA, the namespace
     const token = (await kubectlOk(["create", "token", release, "-n", ns, "--duration", "1h"])).trim();
-    const kubeconfig = parse(readFileSync(env.KUBECONFIG as string, "utf8")) as { clusters: { cluster: { server: string; "certificate-authority-data": string } }[] };
+    const kubeconfig = parse(readFileSync(env.KUBECONFIG as string, "utf8")) as {
+      clusters: { cluster: { server: string; "certificate-authority-data": string } }[];
+    };
     const server = new URL(kubeconfig.clusters[0]!.cluster.server);
     saDir = await mkdtemp(join(tmpdir(), "mg-sa-"));
     await chmod(saDir, 0o755); // readable by the container's user 65532, like the kubelet's projected volume
@@ -123,16 +163,33 @@ describe.skipIf(!image.ok)(`the image ${IMAGE} in podman, as the chart's pod`, (
     metricsUrl = `http://127.0.0.1:${port}/metrics`;
     const fieldRefs: Record<string, string> = { "metadata.name": podName, "metadata.namespace": ns };
     const vars = manager.env.map((e) => [e.name, e.value ?? fieldRefs[e.valueFrom!.fieldRef.fieldPath]!] as const);
-    const environment = [...vars.filter(([k]) => k !== "METRICS_ADDR"), ["METRICS_ADDR", `127.0.0.1:${port}`], ["KUBERNETES_SERVICE_HOST", server.hostname], ["KUBERNETES_SERVICE_PORT", server.port || "443"]];
+    const environment = [
+      ...vars.filter(([k]) => k !== "METRICS_ADDR"),
+      ["METRICS_ADDR", `127.0.0.1:${port}`],
+      ["KUBERNETES_SERVICE_HOST", server.hostname],
+      ["KUBERNETES_SERVICE_PORT", server.port || "443"],
+    ];
 
     sim = await startScrapedModel({ model, version: "v1", segments: { a: { requestsPerSecond: 50, accuracy: 0.93 } }, seed: 23 });
     const log = createWriteStream(RUN_LOG);
     child = spawn(
       "podman",
       [
-        "--runtime", "runc", "run", "--rm", "--name", container, "--network=host",
-        "--user", "65532:65532", "--read-only", "--read-only-tmpfs=false", "--cap-drop=all", "--security-opt=no-new-privileges",
-        "-v", `${saDir}:/var/run/secrets/kubernetes.io/serviceaccount:ro`,
+        "--runtime",
+        "runc",
+        "run",
+        "--rm",
+        "--name",
+        container,
+        "--network=host",
+        "--user",
+        "65532:65532",
+        "--read-only",
+        "--read-only-tmpfs=false",
+        "--cap-drop=all",
+        "--security-opt=no-new-privileges",
+        "-v",
+        `${saDir}:/var/run/secrets/kubernetes.io/serviceaccount:ro`,
         ...environment.flatMap(([k, v]) => ["--env", `${k}=${v}`]),
         IMAGE,
       ],
@@ -151,7 +208,10 @@ describe.skipIf(!image.ok)(`the image ${IMAGE} in podman, as the chart's pod`, (
   });
 
   it("runs as user 65532 on a read-only root, the image holding node, its libraries and the operator only", async () => {
-    const inspect = JSON.parse((await run("podman", ["image", "inspect", IMAGE])).stdout)[0] as { Size: number; Config: { User: string; ExposedPorts: Record<string, unknown>; Entrypoint: string[]; Env: string[] } };
+    const inspect = JSON.parse((await run("podman", ["image", "inspect", IMAGE])).stdout)[0] as {
+      Size: number;
+      Config: { User: string; ExposedPorts: Record<string, unknown>; Entrypoint: string[]; Env: string[] };
+    };
     expect(inspect.Config.User).toBe("65532:65532");
     expect(Object.keys(inspect.Config.ExposedPorts)).toEqual(["8080/tcp"]);
     expect(inspect.Config.Entrypoint).toEqual(["node", "src/main.ts"]);
@@ -159,10 +219,21 @@ describe.skipIf(!image.ok)(`the image ${IMAGE} in podman, as the chart's pod`, (
     expect(inspect.Size).toBeLessThan(250e6);
     // the operator's own process, as the kernel sees it: uid and gid 65532, no capability left,
     // no privilege to gain
-    const status = await waitFor("the container to run", async () => {
-      const r = await run("podman", ["exec", container, "node", "-p", "require('node:fs').readFileSync('/proc/1/status', 'utf8') + require('node:fs').readFileSync('/proc/1/cmdline', 'utf8')"]);
-      return r.code === 0 ? r.stdout : undefined;
-    }, 60_000, 250);
+    const status = await waitFor(
+      "the container to run",
+      async () => {
+        const r = await run("podman", [
+          "exec",
+          container,
+          "node",
+          "-p",
+          "require('node:fs').readFileSync('/proc/1/status', 'utf8') + require('node:fs').readFileSync('/proc/1/cmdline', 'utf8')",
+        ]);
+        return r.code === 0 ? r.stdout : undefined;
+      },
+      60_000,
+      250,
+    );
     expect(status).toMatch(/^Uid:\s+65532\s+65532\s+65532\s+65532$/m);
     expect(status).toMatch(/^Gid:\s+65532\s+65532\s+65532\s+65532$/m);
     expect(status).toMatch(/^CapEff:\s+0+$/m);
@@ -173,16 +244,28 @@ describe.skipIf(!image.ok)(`the image ${IMAGE} in podman, as the chart's pod`, (
     expect(state.HostConfig.ReadonlyRootfs).toBe(true);
     // no shell and no npm to exec: the final stage holds node and the operator
     expect((await run("podman", ["exec", container, "/bin/sh", "-c", "true"])).code).not.toBe(0);
-    expect((await run("podman", ["exec", container, "node", "-e", "require('node:fs').writeFileSync('/app/x', '')"])).stderr).toMatch(/EROFS|read-only file system/);
+    expect((await run("podman", ["exec", container, "node", "-e", "require('node:fs').writeFileSync('/app/x', '')"])).stderr).toMatch(
+      /EROFS|read-only file system/,
+    );
   }, 120_000);
 
   it("becomes ready through the in-cluster configuration and takes the Lease", async () => {
-    const ready = await waitFor("/readyz of the container", async () => {
-      if (child?.exitCode !== null) throw new Error(`the container exited (${child?.exitCode}); see ${RUN_LOG}`);
-      const res = await fetch(new URL("/readyz", metricsUrl)).catch(() => undefined);
-      return res?.ok ? res.text() : undefined;
-    }, 60_000, 250);
-    const lease = await waitFor("the Lease held by the container", async () => (await getJson<{ spec?: { holderIdentity?: string } }>("lease", "model-guardian", ns)).spec?.holderIdentity, 30_000, 250);
+    const ready = await waitFor(
+      "/readyz of the container",
+      async () => {
+        if (child?.exitCode !== null) throw new Error(`the container exited (${child?.exitCode}); see ${RUN_LOG}`);
+        const res = await fetch(new URL("/readyz", metricsUrl)).catch(() => undefined);
+        return res?.ok ? res.text() : undefined;
+      },
+      60_000,
+      250,
+    );
+    const lease = await waitFor(
+      "the Lease held by the container",
+      async () => (await getJson<{ spec?: { holderIdentity?: string } }>("lease", "model-guardian", ns)).spec?.holderIdentity,
+      30_000,
+      250,
+    );
     expect(lease.startsWith(`${podName}_`)).toBe(true);
     expect((await fetch(new URL("/readyz", metricsUrl)).then((r) => r.text())).trim()).toBe("ok: leading (Lease model-guardian)");
     expect(ready).toMatch(/^ok/);
@@ -207,10 +290,15 @@ describe.skipIf(!image.ok)(`the image ${IMAGE} in podman, as the chart's pod`, (
         })
       ).code,
     ).toBe(0);
-    const m = await waitFor("a Healthy evaluation by the container", async () => {
-      const mm = await getJson<{ status?: { health?: string; signals?: { name: string; value?: number; samples?: number }[] } }>("modelmonitor", "m", ns);
-      return mm.status?.health === "Healthy" ? mm : undefined;
-    }, 90_000, 500);
+    const m = await waitFor(
+      "a Healthy evaluation by the container",
+      async () => {
+        const mm = await getJson<{ status?: { health?: string; signals?: { name: string; value?: number; samples?: number }[] } }>("modelmonitor", "m", ns);
+        return mm.status?.health === "Healthy" ? mm : undefined;
+      },
+      90_000,
+      500,
+    );
     const accuracy = m.status?.signals?.find((s) => s.name === "accuracy");
     expect(accuracy?.samples).toBeGreaterThanOrEqual(50);
     expect(accuracy?.value).toBeGreaterThan(0.8);

@@ -69,10 +69,15 @@ describe("installing", () => {
       metadata: { name: "m", namespace: ns },
       spec: { model: { name: "nobody" }, interval: "2s", signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }] },
     });
-    const m = await waitFor("an evaluation by the operator from the image folder", async () => {
-      const mm = await getJson<{ status?: { health?: string } }>("modelmonitor", "m", ns);
-      return mm.status?.health ? mm : undefined;
-    }, 30_000, 250);
+    const m = await waitFor(
+      "an evaluation by the operator from the image folder",
+      async () => {
+        const mm = await getJson<{ status?: { health?: string } }>("modelmonitor", "m", ns);
+        return mm.status?.health ? mm : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(m.status?.health).toBe("Unknown"); // no metrics for this model: never Healthy by accident
   }, 300_000);
 });

@@ -13,14 +13,39 @@ import { startLoad, type Load } from "../../sim/load.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { startSplitter, type Splitter } from "../../sim/splitter.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import { apply, canaryPolicy, createNamespace, deleteNamespace, events, getJson, promQuery, startOperator, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+import {
+  apply,
+  canaryPolicy,
+  createNamespace,
+  deleteNamespace,
+  events,
+  getJson,
+  promQuery,
+  startOperator,
+  TARGETS_DIR,
+  waitFor,
+  type Operator,
+} from "./support.ts";
 
 const MODEL = `istio-model-${Date.now().toString(36)}`;
 interface VirtualService {
-  spec: { http: { name?: string; route: { destination: { host: string; subset?: string }; weight?: number }[]; mirror?: { host: string; subset?: string }; mirrorPercentage?: { value: number } }[] };
+  spec: {
+    http: {
+      name?: string;
+      route: { destination: { host: string; subset?: string }; weight?: number }[];
+      mirror?: { host: string; subset?: string };
+      mirrorPercentage?: { value: number };
+    }[];
+  };
 }
 interface Rollout {
-  status?: { phase?: string; reason?: string; quarantined?: boolean; analyses?: { step: number; outcome: string; shadow?: boolean }[]; weights?: { stable: number; candidate: number } };
+  status?: {
+    phase?: string;
+    reason?: string;
+    quarantined?: boolean;
+    analyses?: { step: number; outcome: string; shadow?: boolean }[];
+    weights?: { stable: number; candidate: number };
+  };
 }
 let ns: string;
 const policy = (extra: Record<string, unknown> = {}) => canaryPolicy(ns, extra);
@@ -30,7 +55,10 @@ let candidate: ModelServer | undefined;
 let splitter: Splitter | undefined;
 let load: Load | undefined;
 let follower: { stop(): void } | undefined;
-const BEHAVIOUR: Record<string, { accuracy: number; latencyMeanSeconds: number }> = { v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 }, v4: { accuracy: 0.6, latencyMeanSeconds: 0.05 } };
+const BEHAVIOUR: Record<string, { accuracy: number; latencyMeanSeconds: number }> = {
+  v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 },
+  v4: { accuracy: 0.6, latencyMeanSeconds: 0.05 },
+};
 const HEALTHY = { accuracy: 0.92, latencyMeanSeconds: 0.05 };
 
 /** The VirtualService's weights as the API server holds them: what the stand-in routes by. */
@@ -48,7 +76,9 @@ const vsMirror = async () => {
 };
 const rollout = (name: string) => getJson<Rollout>("modelrollout", name, ns);
 const modelVersion = async (deployment: string) =>
-  (await getJson<{ spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } } }>("deployment", deployment, ns)).spec.template.spec.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
+  (
+    await getJson<{ spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } } }>("deployment", deployment, ns)
+  ).spec.template.spec.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
 
 beforeAll(async () => {
   ns = await createNamespace("istio-rollout");
@@ -64,7 +94,13 @@ beforeAll(async () => {
       apiVersion: "networking.istio.io/v1",
       kind: "DestinationRule",
       metadata: { name: "model", namespace: ns },
-      spec: { host: "model", subsets: [{ name: "stable", labels: { app: "model-stable" } }, { name: "candidate", labels: { app: "model-candidate" } }] },
+      spec: {
+        host: "model",
+        subsets: [
+          { name: "stable", labels: { app: "model-stable" } },
+          { name: "candidate", labels: { app: "model-candidate" } },
+        ],
+      },
     },
     {
       apiVersion: "networking.istio.io/v1",
@@ -144,7 +180,12 @@ afterAll(async () => {
 describe("a canary rollout through the Istio router (stand-in data plane)", () => {
   it("promotes a healthy candidate through every step of the VirtualService's weights", async () => {
     const before = load?.summary().byVersion.v2 ?? 0;
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v2", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } } });
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "canary-v2", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } },
+    });
     const seen = new Set<string>();
     const done = await waitFor(
       "the rollout to succeed",
@@ -159,7 +200,12 @@ describe("a canary rollout through the Istio router (stand-in data plane)", () =
     );
     for (const w of seen) expect(["100/0", "70/30", "30/70"]).toContain(w);
     expect(seen).toContain("70/30");
-    expect(done.status?.analyses?.map((a) => [a.step, a.outcome])).toEqual(expect.arrayContaining([[0, "Successful"], [1, "Successful"]]));
+    expect(done.status?.analyses?.map((a) => [a.step, a.outcome])).toEqual(
+      expect.arrayContaining([
+        [0, "Successful"],
+        [1, "Successful"],
+      ]),
+    );
     expect(await vsWeights()).toEqual({ stable: 100, candidate: 0 });
     expect(await modelVersion("model-stable")).toBe("v2");
     // the candidate took its share of the traffic the stand-in routed by those weights
@@ -168,11 +214,21 @@ describe("a canary rollout through the Istio router (stand-in data plane)", () =
   }, 200_000);
 
   it("rolls a worse candidate back at its first failing analysis: the VirtualService is at 100/0 at once", async () => {
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v3", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } } });
-    const done = await waitFor("the rollout to be rolled back", async () => {
-      const r = await rollout("canary-v3");
-      return r.status?.phase === "RolledBack" && r;
-    }, 150_000, 250);
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "canary-v3", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } },
+    });
+    const done = await waitFor(
+      "the rollout to be rolled back",
+      async () => {
+        const r = await rollout("canary-v3");
+        return r.status?.phase === "RolledBack" && r;
+      },
+      150_000,
+      250,
+    );
     expect(done.status?.reason).toBe("AnalysisFailed");
     expect(done.status?.quarantined).toBe(true);
     expect(done.status?.analyses?.at(-1)).toMatchObject({ step: 0, outcome: "Failed" });
@@ -193,7 +249,12 @@ describe("a shadow phase through the Istio router (stand-in data plane)", () => 
 
   it("blocks a worse candidate in its shadow: it sees mirrored requests, none of its answers is served, and it never gets a live weight", async () => {
     const mirroredBefore = splitter?.counts().mirrored ?? 0;
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "shadow-v4", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } } });
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "shadow-v4", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } },
+    });
     const weights = new Set<string>();
     const mirrors = new Set<number>();
     const done = await waitFor(
@@ -219,11 +280,18 @@ describe("a shadow phase through the Istio router (stand-in data plane)", () => 
     expect(load?.summary().byVersion.v4 ?? 0).toBe(0);
     // and the analysis saw its metrics (over a range: after the rollback the server plays the stable version and v4's series went stale)
     expect(Number((await promQuery(`sum(max_over_time(model_predictions_total{model="${MODEL}",version="v4"}[5m]))`))[0]?.value[1] ?? 0)).toBeGreaterThan(100);
-    expect((await events(ns, "shadow-v4")).map((e) => e.reason)).toEqual(expect.arrayContaining(["ShadowStarted", "AnalysisFailed", "RolledBack", "Quarantined"]));
+    expect((await events(ns, "shadow-v4")).map((e) => e.reason)).toEqual(
+      expect.arrayContaining(["ShadowStarted", "AnalysisFailed", "RolledBack", "Quarantined"]),
+    );
   }, 200_000);
 
   it("lets a healthy candidate pass its shadow, then rolls it out with live weight and removes the mirror", async () => {
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "shadow-v5", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v5" } } });
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "shadow-v5", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v5" } },
+    });
     const seen = new Set<string>();
     const done = await waitFor(
       "the rollout to succeed",
@@ -236,7 +304,12 @@ describe("a shadow phase through the Istio router (stand-in data plane)", () => 
       150_000,
       250,
     );
-    expect(done.status?.analyses?.map((a) => [a.shadow ?? false, a.outcome])).toEqual(expect.arrayContaining([[true, "Successful"], [false, "Successful"]]));
+    expect(done.status?.analyses?.map((a) => [a.shadow ?? false, a.outcome])).toEqual(
+      expect.arrayContaining([
+        [true, "Successful"],
+        [false, "Successful"],
+      ]),
+    );
     expect(seen).toContain("100/0 mirror 50");
     expect(seen).toContain("70/30 mirror 0");
     // never a live weight while mirroring: the mirror goes before the first step's weights

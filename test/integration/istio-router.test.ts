@@ -23,7 +23,15 @@ afterAll(async () => {
 });
 
 interface VirtualService {
-  spec: { http: { name?: string; timeout?: string; retries?: { attempts: number }; headers?: unknown; route: { destination: { host: string; subset?: string }; weight?: number }[] }[] };
+  spec: {
+    http: {
+      name?: string;
+      timeout?: string;
+      retries?: { attempts: number };
+      headers?: unknown;
+      route: { destination: { host: string; subset?: string }; weight?: number }[];
+    }[];
+  };
 }
 const serving = servingSchema.parse({
   router: { istio: { virtualService: { name: "fraud" }, routeName: "predict" } },
@@ -63,7 +71,13 @@ describe("the Istio router on the real API server", () => {
       apiVersion: "networking.istio.io/v1",
       kind: "DestinationRule",
       metadata: { name: "fraud", namespace: ns },
-      spec: { host: "fraud", subsets: [{ name: "stable", labels: { track: "stable" } }, { name: "candidate", labels: { track: "candidate" } }] },
+      spec: {
+        host: "fraud",
+        subsets: [
+          { name: "stable", labels: { track: "stable" } },
+          { name: "candidate", labels: { track: "candidate" } },
+        ],
+      },
     });
     const r = await apply(virtualService());
     expect(r.code, r.stderr).toBe(0);
@@ -89,10 +103,19 @@ describe("the Istio router on the real API server", () => {
   });
 
   it("keeps a person's edits of the fields it does not own", async () => {
-    await kubectlOk(["patch", "virtualservice.networking.istio.io", "fraud", "-n", ns, "--type=json", "-p", JSON.stringify([
-      { op: "replace", path: "/spec/http/1/timeout", value: "7s" },
-      { op: "add", path: "/spec/http/1/headers", value: { request: { set: { "x-team": "fraud" } } } },
-    ])]);
+    await kubectlOk([
+      "patch",
+      "virtualservice.networking.istio.io",
+      "fraud",
+      "-n",
+      ns,
+      "--type=json",
+      "-p",
+      JSON.stringify([
+        { op: "replace", path: "/spec/http/1/timeout", value: "7s" },
+        { op: "add", path: "/spec/http/1/headers", value: { request: { set: { "x-team": "fraud" } } } },
+      ]),
+    ]);
     const router = istioRouter(kc, ns, serving, "model-guardian-test");
     await router.read();
     await router.write({ stable: 80, candidate: 20 });
@@ -107,8 +130,20 @@ describe("the Istio router on the real API server", () => {
     // a person swaps the two destinations between the router's read and its write
     const { vs } = await live();
     const swapped = [...(vs.spec.http[1]?.route ?? [])].reverse();
-    await kubectlOk(["patch", "virtualservice.networking.istio.io", "fraud", "-n", ns, "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/http/1/route", value: swapped }])]);
-    const err = await router.write({ stable: 10, candidate: 90 }).then(() => undefined, (e: unknown) => e);
+    await kubectlOk([
+      "patch",
+      "virtualservice.networking.istio.io",
+      "fraud",
+      "-n",
+      ns,
+      "--type=json",
+      "-p",
+      JSON.stringify([{ op: "replace", path: "/spec/http/1/route", value: swapped }]),
+    ]);
+    const err = await router.write({ stable: 10, candidate: 90 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(RouterError);
     expect((err as RouterError).reason).toBe("RouteChanged");
     expect((err as Error).message).toMatch(new RegExp(`^VirtualService ${ns}/fraud: `));

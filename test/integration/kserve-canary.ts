@@ -107,7 +107,12 @@ export async function startKServeCanary(o: {
       return out;
     };
     await waitFor("the KServe stand-in to roll out the first revision", async () => percentByVersion().v1 === 100, 30_000);
-    const split = await startSplitter({ stableUrl: serverA.url, candidateUrl: serverB.url, readWeights: async () => revisions.split(standIn.traffic()), pollMs: 200 });
+    const split = await startSplitter({
+      stableUrl: serverA.url,
+      candidateUrl: serverB.url,
+      readWeights: async () => revisions.split(standIn.traffic()),
+      pollMs: 200,
+    });
     splitter = split;
     const requests = startLoad({ url: `${split.url}/predict`, requestsPerSecond: 60, concurrency: 8 });
     load = requests;

@@ -14,7 +14,13 @@ interface Isvc {
   spec: { predictor: { canaryTrafficPercent?: number; model: { storageUri?: string; env?: { name: string; value: string }[] } } };
 }
 interface Rollout {
-  status?: { phase?: string; reason?: string; quarantined?: boolean; analyses?: { step: number; outcome: string }[]; weights?: { stable: number; candidate: number } };
+  status?: {
+    phase?: string;
+    reason?: string;
+    quarantined?: boolean;
+    analyses?: { step: number; outcome: string }[];
+    weights?: { stable: number; candidate: number };
+  };
 }
 let ns: string;
 let op: Operator | undefined;
@@ -26,7 +32,14 @@ const percentByVersion = () => canary?.percentByVersion() ?? {};
 beforeAll(async () => {
   ns = await createNamespace("kserve-rollout");
   op = await startOperator([ns], ns);
-  canary = await startKServeCanary({ namespace: ns, model: MODEL, monitor: { name: "canary" }, behaviour: { v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 } }, healthy: { accuracy: 0.92, latencyMeanSeconds: 0.05 }, seeds: [71, 72] });
+  canary = await startKServeCanary({
+    namespace: ns,
+    model: MODEL,
+    monitor: { name: "canary" },
+    behaviour: { v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 } },
+    healthy: { accuracy: 0.92, latencyMeanSeconds: 0.05 },
+    seeds: [71, 72],
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -38,7 +51,12 @@ afterAll(async () => {
 describe("a canary rollout through the KServe router (stand-in KServe and data plane)", () => {
   it("promotes a healthy candidate through every step of canaryTrafficPercent, then clears it", async () => {
     const before = canary?.load.summary().byVersion.v2 ?? 0;
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v2", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v2", uri: "s3://models/v2" } } });
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "canary-v2", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2", uri: "s3://models/v2" } },
+    });
     const percents = new Set<string>();
     const done = await waitFor(
       "the rollout to succeed",
@@ -52,7 +70,12 @@ describe("a canary rollout through the KServe router (stand-in KServe and data p
     );
     for (const p of percents) expect(["undefined", "0", "30", "70"]).toContain(p);
     expect(percents).toContain("30");
-    expect(done.status?.analyses?.map((a) => [a.step, a.outcome])).toEqual(expect.arrayContaining([[0, "Successful"], [1, "Successful"]]));
+    expect(done.status?.analyses?.map((a) => [a.step, a.outcome])).toEqual(
+      expect.arrayContaining([
+        [0, "Successful"],
+        [1, "Successful"],
+      ]),
+    );
     const obj = await isvc();
     expect(obj.spec.predictor).not.toHaveProperty("canaryTrafficPercent");
     expect(obj.spec.predictor.model.storageUri).toBe("s3://models/v2");
@@ -63,11 +86,21 @@ describe("a canary rollout through the KServe router (stand-in KServe and data p
   }, 200_000);
 
   it("rolls a worse candidate back at its first failing analysis: the percent is 0 at once and the spec holds the stable model again", async () => {
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v3", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v3", uri: "s3://models/v3" } } });
-    const done = await waitFor("the rollout to be rolled back", async () => {
-      const r = await rollout("canary-v3");
-      return r.status?.phase === "RolledBack" && r;
-    }, 150_000, 250);
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "canary-v3", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v3", uri: "s3://models/v3" } },
+    });
+    const done = await waitFor(
+      "the rollout to be rolled back",
+      async () => {
+        const r = await rollout("canary-v3");
+        return r.status?.phase === "RolledBack" && r;
+      },
+      150_000,
+      250,
+    );
     expect(done.status?.reason).toBe("AnalysisFailed");
     expect(done.status?.quarantined).toBe(true);
     expect(done.status?.analyses?.at(-1)).toMatchObject({ step: 0, outcome: "Failed" });

@@ -25,11 +25,21 @@ afterAll(async () => {
 
 interface Isvc {
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: { predictor: { minReplicas?: number; canaryTrafficPercent?: number; model: { modelFormat: { name: string }; storageUri?: string; env?: { name: string; value: string }[]; resources?: unknown } } };
+  spec: {
+    predictor: {
+      minReplicas?: number;
+      canaryTrafficPercent?: number;
+      model: { modelFormat: { name: string }; storageUri?: string; env?: { name: string; value: string }[]; resources?: unknown };
+    };
+  };
   status?: unknown;
 }
 const serving = servingSchema.parse({ router: { kserve: { inferenceService: { name: "fraud" } } } });
-const view = (promoted = false): RolloutView => ({ stable: { version: "v1", uri: "s3://models/fraud/v1" }, candidate: { version: "v2", uri: "s3://models/fraud/v2" }, promoted });
+const view = (promoted = false): RolloutView => ({
+  stable: { version: "v1", uri: "s3://models/fraud/v1" },
+  candidate: { version: "v2", uri: "s3://models/fraud/v2" },
+  promoted,
+});
 const inferenceService = (name: string, annotations: Record<string, string> = {}) => ({
   apiVersion: "serving.kserve.io/v1beta1",
   kind: "InferenceService",
@@ -53,7 +63,17 @@ async function kserveReconciles(name: string) {
   const obj = await getJson<Isvc>("inferenceservice.serving.kserve.io", name, ns);
   const next = tickKServe(kserve, obj as never, { readyAfterTicks: 1 });
   kserve = next.state;
-  await kubectlOk(["patch", "inferenceservice.serving.kserve.io", name, "-n", ns, "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: next.status })]);
+  await kubectlOk([
+    "patch",
+    "inferenceservice.serving.kserve.io",
+    name,
+    "-n",
+    ns,
+    "--subresource=status",
+    "--type=merge",
+    "-p",
+    JSON.stringify({ status: next.status }),
+  ]);
   return next.traffic;
 }
 
@@ -107,8 +127,19 @@ describe("the KServe router on the real API server", () => {
     await kserveReconciles("edited");
     const router = new KServeServing(kc, ns, { ...serving, router: { kserve: { inferenceService: { name: "edited" } } } }, "model-guardian-test");
     await router.read(view());
-    await kubectlOk(["patch", "inferenceservice.serving.kserve.io", "edited", "-n", ns, "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/predictor/model/storageUri", value: "s3://models/fraud/hotfix" }])]);
-    await expect(router.apply({ kind: "setWorkload", which: "candidate", version: "v2", uri: "s3://models/fraud/v2" }, view())).rejects.toMatchObject({ reason: "RouteChanged" });
+    await kubectlOk([
+      "patch",
+      "inferenceservice.serving.kserve.io",
+      "edited",
+      "-n",
+      ns,
+      "--type=json",
+      "-p",
+      JSON.stringify([{ op: "replace", path: "/spec/predictor/model/storageUri", value: "s3://models/fraud/hotfix" }]),
+    ]);
+    await expect(router.apply({ kind: "setWorkload", which: "candidate", version: "v2", uri: "s3://models/fraud/v2" }, view())).rejects.toMatchObject({
+      reason: "RouteChanged",
+    });
     const obj = await getJson<Isvc>("inferenceservice.serving.kserve.io", "edited", ns);
     expect(obj.spec.predictor.model.storageUri).toBe("s3://models/fraud/hotfix");
     expect(obj.spec.predictor).not.toHaveProperty("canaryTrafficPercent");
@@ -120,7 +151,9 @@ describe("the KServe router on the real API server", () => {
     const router = new KServeServing(kc, ns, { ...serving, router: { kserve: { inferenceService: { name: "raw" } } } }, "model-guardian-test");
     const live = await router.read(view());
     expect(live.weights).toMatchObject({ kind: "error", reason: "DeploymentModeUnsupported" });
-    await expect(router.apply({ kind: "setWeights", weights: { stable: 95, candidate: 5 } }, view())).rejects.toMatchObject({ reason: "DeploymentModeUnsupported" });
+    await expect(router.apply({ kind: "setWeights", weights: { stable: 95, candidate: 5 } }, view())).rejects.toMatchObject({
+      reason: "DeploymentModeUnsupported",
+    });
     const after = await getJson<Isvc & { metadata: { resourceVersion: string } }>("inferenceservice.serving.kserve.io", "raw", ns);
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
   });

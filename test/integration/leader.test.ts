@@ -4,7 +4,21 @@
 // is created once and its outcome recorded once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, getJson, kubectl, kubectlOk, metricSum, retrainOnDrift, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  getJson,
+  kubectl,
+  kubectlOk,
+  metricSum,
+  retrainOnDrift,
+  startOperator,
+  startScrapedModel,
+  stopScrapedModel,
+  waitFor,
+  type Operator,
+} from "./support.ts";
 
 const LEASE = "mg-leader";
 let ns: string;
@@ -38,7 +52,8 @@ async function holder(): Promise<string | undefined> {
   const r = await kubectl(["get", "lease", LEASE, "-n", ns, "-o", "json"]);
   return r.code === 0 ? (JSON.parse(r.stdout).spec?.holderIdentity as string | undefined) || undefined : undefined;
 }
-const lastEvaluationOf = async (name: string) => (await getJson<{ status?: { lastEvaluationTime?: string } }>("modelmonitor", name, ns)).status?.lastEvaluationTime;
+const lastEvaluationOf = async (name: string) =>
+  (await getJson<{ status?: { lastEvaluationTime?: string } }>("modelmonitor", name, ns)).status?.lastEvaluationTime;
 const lastEvaluation = async () => (await getJson<{ status?: { lastEvaluationTime?: string } }>("modelmonitor", "m", ns)).status?.lastEvaluationTime;
 
 describe("leader election", () => {
@@ -76,10 +91,15 @@ describe("leader election", () => {
     console.log(`takeover after SIGKILL: ${takeoverMs} ms (lease duration 6 s, retry 0.5 s)`);
     expect(second.startsWith(first.startsWith("op-a_") ? "op-b_" : "op-a_")).toBe(true);
     const before = await lastEvaluation();
-    await waitFor("evaluations by the new leader", async () => {
-      const t = await lastEvaluation();
-      return t !== undefined && before !== undefined && Date.parse(t) > Date.parse(before) + 1000;
-    }, 15_000, 250);
+    await waitFor(
+      "evaluations by the new leader",
+      async () => {
+        const t = await lastEvaluation();
+        return t !== undefined && before !== undefined && Date.parse(t) > Date.parse(before) + 1000;
+      },
+      15_000,
+      250,
+    );
     expect(await metricSum(follower, "modelguardian_leader")).toBe(1);
 
     // SIGTERM: the leader finishes its work and releases the Lease; a fresh replica takes over
@@ -128,32 +148,58 @@ describe("leader election", () => {
     });
     const seen = new Set<string>();
     const jobs = async () => {
-      const names = (await kubectlOk(["get", "jobs", "-n", ns, "-l", "modelguardian.dev/monitor=degraded", "-o", "jsonpath={.items[*].metadata.name}"])).split(/\s+/).filter(Boolean);
+      const names = (await kubectlOk(["get", "jobs", "-n", ns, "-l", "modelguardian.dev/monitor=degraded", "-o", "jsonpath={.items[*].metadata.name}"]))
+        .split(/\s+/)
+        .filter(Boolean);
       for (const n of names) seen.add(n);
       return names;
     };
     // the moment the Job exists the leader dies: its status write may or may not have landed
     await waitFor("the retraining Job", async () => (await jobs()).length > 0, 90_000, 100);
     await first.stop("SIGKILL");
-    const second = await waitFor("a new leader after the SIGKILL", async () => {
-      const o = await byIdentity();
-      return o !== undefined && o !== first ? o : undefined;
-    }, 20_000, 200);
+    const second = await waitFor(
+      "a new leader after the SIGKILL",
+      async () => {
+        const o = await byIdentity();
+        return o !== undefined && o !== first ? o : undefined;
+      },
+      20_000,
+      200,
+    );
     // the second leader follows the Job (it records it if the first could not), then stops gracefully mid-Job
-    await waitFor("the Job recorded as Active", async () => {
-      const m = await getJson<{ status?: { remediation?: { history?: { outcome: string }[] } } }>("modelmonitor", "degraded", ns);
-      return m.status?.remediation?.history?.[0]?.outcome === "Active";
-    }, 20_000, 200);
+    await waitFor(
+      "the Job recorded as Active",
+      async () => {
+        const m = await getJson<{ status?: { remediation?: { history?: { outcome: string }[] } } }>("modelmonitor", "degraded", ns);
+        return m.status?.remediation?.history?.[0]?.outcome === "Active";
+      },
+      20_000,
+      200,
+    );
     await second.stop("SIGTERM");
-    const third = await waitFor("the third replica to lead", async () => {
-      const o = await byIdentity();
-      return o !== undefined && o !== first && o !== second ? o : undefined;
-    }, 10_000, 100);
-    const m = await waitFor("the outcome recorded by the third leader", async () => {
-      await jobs();
-      const mm = await getJson<{ status?: { remediation?: { history?: { job: string; outcome: string; attempt: number; version?: string }[]; candidate?: { version: string; job: string } } } }>("modelmonitor", "degraded", ns);
-      return mm.status?.remediation?.candidate ? mm : undefined;
-    }, 60_000, 250);
+    const third = await waitFor(
+      "the third replica to lead",
+      async () => {
+        const o = await byIdentity();
+        return o !== undefined && o !== first && o !== second ? o : undefined;
+      },
+      10_000,
+      100,
+    );
+    const m = await waitFor(
+      "the outcome recorded by the third leader",
+      async () => {
+        await jobs();
+        const mm = await getJson<{
+          status?: {
+            remediation?: { history?: { job: string; outcome: string; attempt: number; version?: string }[]; candidate?: { version: string; job: string } };
+          };
+        }>("modelmonitor", "degraded", ns);
+        return mm.status?.remediation?.candidate ? mm : undefined;
+      },
+      60_000,
+      250,
+    );
     // a few more evaluations by the third leader: still one Job, one record
     const before = await lastEvaluationOf("degraded");
     await waitFor("more evaluations", async () => Date.parse((await lastEvaluationOf("degraded")) ?? "0") > Date.parse(before ?? "0") + 2000, 20_000, 250);

@@ -48,9 +48,28 @@ const shippedObjects = () => parseAllDocuments(readFileSync(join(ROOT, "config/r
 const shippedRules = () => shippedObjects().find((o) => o.kind === "ClusterRole")?.rules ?? [];
 
 function helmRbac(values: string[]): Promise<RbacObject[]> {
-  const args = ["template", "model-guardian", join(ROOT, "charts/model-guardian"), "--namespace", OPERATOR_NAMESPACE, "--kube-version", "1.36.3", "--show-only", "templates/rbac.yaml", ...values];
+  const args = [
+    "template",
+    "model-guardian",
+    join(ROOT, "charts/model-guardian"),
+    "--namespace",
+    OPERATOR_NAMESPACE,
+    "--kube-version",
+    "1.36.3",
+    "--show-only",
+    "templates/rbac.yaml",
+    ...values,
+  ];
   return new Promise((resolve, reject) =>
-    execFile(join(ROOT, ".cache/bin/helm"), args, (err, stdout, stderr) => (err ? reject(new Error(`helm ${args.join(" ")}: ${stderr}`)) : resolve(parseAllDocuments(stdout).map((d) => d.toJS() as RbacObject).filter(Boolean)))),
+    execFile(join(ROOT, ".cache/bin/helm"), args, (err, stdout, stderr) =>
+      err
+        ? reject(new Error(`helm ${args.join(" ")}: ${stderr}`))
+        : resolve(
+            parseAllDocuments(stdout)
+              .map((d) => d.toJS() as RbacObject)
+              .filter(Boolean),
+          ),
+    ),
   );
 }
 
@@ -61,7 +80,8 @@ function grantsOf(objects: RbacObject[]): Set<string> {
     for (const rule of o.rules ?? []) {
       // (a non-resource URL would show as never used: the operator requests none)
       for (const url of rule.nonResourceURLs ?? []) for (const verb of rule.verbs) grants.add(`${url} ${verb}`);
-      for (const group of rule.apiGroups ?? []) for (const resource of rule.resources ?? []) for (const verb of rule.verbs) grants.add(permission(group, resource, verb));
+      for (const group of rule.apiGroups ?? [])
+        for (const resource of rule.resources ?? []) for (const verb of rule.verbs) grants.add(permission(group, resource, verb));
     }
   return grants;
 }
@@ -125,12 +145,18 @@ describe("least privilege", () => {
 
   it("every verb the roles grant was used by the operator in this run, and none other", async () => {
     const log = env.MG_AUDIT_LOG;
-    if (!log) throw new Error(`${join(ROOT, ".local/env")} names no MG_AUDIT_LOG: the local cluster predates its audit log; restart it (npm run cluster:down && npm run cluster:up)`);
+    if (!log)
+      throw new Error(
+        `${join(ROOT, ".local/env")} names no MG_AUDIT_LOG: the local cluster predates its audit log; restart it (npm run cluster:down && npm run cluster:up)`,
+      );
     const sinceIso = process.env.MG_AUDIT_SINCE ?? inject("suiteStart");
     const since = Date.parse(sinceIso);
     if (Number.isNaN(since)) throw new Error(`MG_AUDIT_SINCE: not an ISO time: ${sinceIso}`);
     const { used, forbidden } = await operatorRequests(log, since);
-    if (used.size === 0) throw new Error(`no request of ${OPERATOR_USER} in ${log} since ${sinceIso}: run the integration files first (npm test runs this file after them), or set MG_AUDIT_SINCE to when they began`);
+    if (used.size === 0)
+      throw new Error(
+        `no request of ${OPERATOR_USER} in ${log} since ${sinceIso}: run the integration files first (npm test runs this file after them), or set MG_AUDIT_SINCE to when they began`,
+      );
 
     const grants = new Set([...shipped, ...chartAllNamespaces, ...chartWatchNamespaces]);
     console.info(
@@ -140,9 +166,15 @@ describe("least privilege", () => {
           .join("\n"),
     );
     const unused = sorted(grants).filter((p) => !used.has(p) && !(p in INVISIBLE));
-    expect(unused, "granted but never used: remove the grant if the operator's code never makes such a request, else add the smallest integration test that makes it").toEqual([]);
+    expect(
+      unused,
+      "granted but never used: remove the grant if the operator's code never makes such a request, else add the smallest integration test that makes it",
+    ).toEqual([]);
     // a request the roles do not cover is refused on a real cluster (a grant from elsewhere let it through here), or was refused here
-    expect([...used.keys()].filter((p) => !grants.has(p)), "used but not granted by the shipped roles").toEqual([]);
+    expect(
+      [...used.keys()].filter((p) => !grants.has(p)),
+      "used but not granted by the shipped roles",
+    ).toEqual([]);
     expect([...forbidden], "refused by the authorizer").toEqual([]);
     // an exemption seen as a request is no exemption; one not granted is stale
     expect(Object.keys(INVISIBLE).filter((p) => used.has(p) || !grants.has(p))).toEqual([]);
@@ -154,7 +186,13 @@ describe("least privilege", () => {
     let ns: string;
     beforeAll(async () => {
       ns = await createNamespace("least-privilege");
-      await kubectlOk(["create", "clusterrolebinding", probeRole, `--clusterrole=${probeRole}`, `--serviceaccount=${OPERATOR_NAMESPACE}:least-privilege-probe`]);
+      await kubectlOk([
+        "create",
+        "clusterrolebinding",
+        probeRole,
+        `--clusterrole=${probeRole}`,
+        `--serviceaccount=${OPERATOR_NAMESPACE}:least-privilege-probe`,
+      ]);
     });
     afterAll(async () => {
       await kubectl(["delete", "clusterrolebinding", probeRole, "--ignore-not-found"]);
@@ -170,16 +208,25 @@ describe("least privilege", () => {
         const granting = (rule.resources ?? []).filter((resource) => (rule.apiGroups ?? []).some((g) => permission(g, resource, verb ?? "") === without));
         if (!granting.length) return [rule];
         const others = (rule.resources ?? []).filter((r) => !granting.includes(r));
-        return [{ ...rule, resources: others }, { ...rule, resources: granting, verbs: rule.verbs.filter((v) => v !== verb) }].filter((r) => r.resources.length && r.verbs.length);
+        return [
+          { ...rule, resources: others },
+          { ...rule, resources: granting, verbs: rule.verbs.filter((v) => v !== verb) },
+        ].filter((r) => r.resources.length && r.verbs.length);
       });
-      await kubectlOk(["apply", "-f", "-"], stringify({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: probeRole }, rules }));
+      await kubectlOk(
+        ["apply", "-f", "-"],
+        stringify({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: probeRole }, rules }),
+      );
     }
     /** kubectl auth can-i as the probe, once the API server's authorizer has the role as applied. */
     const probeCan = async (args: string[]) => (await kubectl(["auth", "can-i", ...args, "-n", ns, `--as=${probeUser}`])).stdout.trim() === "yes";
     const asProbe = (args: string[], manifest: unknown) => kubectl([...args, "-n", ns, `--as=${probeUser}`, "-f", "-"], stringify(manifest));
 
     const monitor = () => ({ namespace: ns, name: "m", uid: randomUUID() });
-    const action = { name: "retrain", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer" }] } } } } } as unknown as ActionSpec;
+    const action = {
+      name: "retrain",
+      jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer" }] } } } },
+    } as unknown as ActionSpec;
     // the operator's requests, built by its own code where it has a pure builder (dry runs: nothing is stored)
     const cases: { permission: string; canI: string[]; request: string; send: () => ReturnType<typeof kubectl>; refusal: RegExp }[] = [
       {
@@ -187,7 +234,23 @@ describe("least privilege", () => {
         canI: ["update", "modelmonitors.modelguardian.dev", "--subresource=finalizers"],
         request: "a retraining Job owned by its ModelMonitor (renderJob)",
         send: () =>
-          asProbe(["create", "--dry-run=server"], renderJob({ namespace: ns, monitor: monitor(), policy: "p", model: { name: "model" }, action, purpose: "retrain", trigger: "t", attempt: 1, reason: "probe", severity: "critical", findings: [], episodes: [] })),
+          asProbe(
+            ["create", "--dry-run=server"],
+            renderJob({
+              namespace: ns,
+              monitor: monitor(),
+              policy: "p",
+              model: { name: "model" },
+              action,
+              purpose: "retrain",
+              trigger: "t",
+              attempt: 1,
+              reason: "probe",
+              severity: "critical",
+              findings: [],
+              episodes: [],
+            }),
+          ),
         refusal: /cannot set blockOwnerDeletion/,
       },
       {
@@ -199,7 +262,13 @@ describe("least privilege", () => {
           return asProbe(["create", "--dry-run=server"], {
             apiVersion: "modelguardian.dev/v1alpha1",
             kind: "ModelRollout",
-            metadata: { name: "m-v2", namespace: ns, ownerReferences: [{ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", name: m.name, uid: m.uid, controller: true, blockOwnerDeletion: true }] },
+            metadata: {
+              name: "m-v2",
+              namespace: ns,
+              ownerReferences: [
+                { apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", name: m.name, uid: m.uid, controller: true, blockOwnerDeletion: true },
+              ],
+            },
             spec: { monitorRef: { name: m.name }, candidate: { version: "v2" } },
           });
         },

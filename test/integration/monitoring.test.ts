@@ -2,7 +2,18 @@
 // quiet over many evaluations; each kind of real change produces the finding that names it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, getJson, kubectlOk, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  getJson,
+  kubectlOk,
+  startOperator,
+  startScrapedModel,
+  stopScrapedModel,
+  waitFor,
+  type Operator,
+} from "./support.ts";
 
 interface Finding {
   type: string;
@@ -52,14 +63,32 @@ beforeAll(async () => {
       segments: { label: "plant" },
       signals: [
         { name: "accuracy", classification: { metric: "model_predictions_total" } },
-        { name: "refusal_rate", ratio: { numerator: { metric: "model_responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "model_responses_total" } } },
+        {
+          name: "refusal_rate",
+          ratio: { numerator: { metric: "model_responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "model_responses_total" } },
+        },
         { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
         { name: "low_confidence", histogram: { metric: "model_prediction_confidence", measure: "shareBelow", threshold: 0.75 } },
         { name: "precision", classification: { metric: "model_predictions_total", measure: "precision" } },
         { name: "rmse", regression: { count: "model_regression_predictions_total", squaredErrorSum: "model_regression_squared_error_sum", measure: "rmse" } },
-        { name: "r2", regression: { count: "model_regression_predictions_total", squaredErrorSum: "model_regression_squared_error_sum", targetSum: "model_regression_target_sum", targetSquaredSum: "model_regression_target_squared_sum", measure: "r2" } },
+        {
+          name: "r2",
+          regression: {
+            count: "model_regression_predictions_total",
+            squaredErrorSum: "model_regression_squared_error_sum",
+            targetSum: "model_regression_target_sum",
+            targetSquaredSum: "model_regression_target_squared_sum",
+            measure: "r2",
+          },
+        },
         { name: "feedback", histogram: { metric: "model_feedback_score", measure: "mean" } },
-        { name: "throughput", query: { expr: "sum(rate(model_predictions_total{ {{selector}} }[{{window}}]))", samplesExpr: "sum(increase(model_predictions_total{ {{selector}} }[{{window}}]))" } },
+        {
+          name: "throughput",
+          query: {
+            expr: "sum(rate(model_predictions_total{ {{selector}} }[{{window}}]))",
+            samplesExpr: "sum(increase(model_predictions_total{ {{selector}} }[{{window}}]))",
+          },
+        },
       ],
       rules: [
         { signal: "accuracy", min: { critical: 0.8 } },
@@ -74,7 +103,13 @@ beforeAll(async () => {
           reference: { pinned: {} },
           threshold: { warning: 0.1, critical: method === "psi" ? 0.25 : 0.2 },
         })),
-        { name: "queries", embedding: { metric: "model_query_embedding_centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.05, critical: 0.1 } },
+        {
+          name: "queries",
+          embedding: { metric: "model_query_embedding_centroid" },
+          method: "cosine",
+          reference: { pinned: {} },
+          threshold: { warning: 0.05, critical: 0.1 },
+        },
       ],
       fairness: [{ signal: "accuracy", groupLabel: "group", minRatio: 0.8 }],
     },
@@ -90,21 +125,30 @@ afterAll(async () => {
 const get = () => getJson<MM>("modelmonitor", "churn", ns);
 const findingsOf = (m: MM) => m.status?.findings ?? [];
 const waitForFinding = (what: string, match: (f: Finding) => boolean) =>
-  waitFor(what, async () => {
-    const m = await get();
-    return findingsOf(m).some(match) ? m : undefined;
-  }, 60_000);
+  waitFor(
+    what,
+    async () => {
+      const m = await get();
+      return findingsOf(m).some(match) ? m : undefined;
+    },
+    60_000,
+  );
 const waitHealthy = () => waitFor("Healthy again", async () => (await get()).status?.health === "Healthy", 60_000);
 
 describe("monitoring engine on real metrics", () => {
   it("stationary traffic gives no finding over many evaluations", async () => {
     // status keeps only the latest 6 evaluations: gather 20 from successive reads
     const seen = new Map<string, { time: string; health: string; findings: number }>();
-    const m = await waitFor("20 evaluations", async () => {
-      const mm = await get();
-      for (const h of mm.status?.history ?? []) seen.set(h.time, h);
-      return seen.size >= 20 ? mm : undefined;
-    }, 90_000, 1_000);
+    const m = await waitFor(
+      "20 evaluations",
+      async () => {
+        const mm = await get();
+        for (const h of mm.status?.history ?? []) seen.set(h.time, h);
+        return seen.size >= 20 ? mm : undefined;
+      },
+      90_000,
+      1_000,
+    );
     const history = [...seen.values()];
     expect(history.filter((h) => h.findings > 0)).toEqual([]);
     expect(history.every((h) => h.health === "Healthy")).toBe(true);
@@ -140,10 +184,14 @@ describe("monitoring engine on real metrics", () => {
       () => sim.setBehaviour({ featureShift: { income: 1.5 } }),
       () => sim.setBehaviour({ featureShift: { income: 0 } }),
       async () => {
-        const m = await waitFor("a DataDrift finding from every method", async () => {
-          const mm = await get();
-          return DRIFT_METHODS.every((method) => findingsOf(mm).some((f) => f.type === "DataDrift" && f.source === `inputs-${method}`)) ? mm : undefined;
-        }, 60_000);
+        const m = await waitFor(
+          "a DataDrift finding from every method",
+          async () => {
+            const mm = await get();
+            return DRIFT_METHODS.every((method) => findingsOf(mm).some((f) => f.type === "DataDrift" && f.source === `inputs-${method}`)) ? mm : undefined;
+          },
+          60_000,
+        );
         for (const method of DRIFT_METHODS) expect(m.status?.drift?.find((d) => d.name === `inputs-${method}`)?.driftedFeatures, method).toEqual(["income"]);
         expect(findingsOf(m).find((f) => f.source === "inputs-psi")?.description).toMatch(/income \(psi [0-9.]+, p (= [0-9.]+|< 0\.0001), /);
       },
@@ -165,7 +213,10 @@ describe("monitoring engine on real metrics", () => {
       () => sim.setBehaviour({ refusalRate: 0.02 }),
       async () => {
         // the rate climbs through the warning tier while the window fills, then reaches critical
-        const m = await waitForFinding("a critical BehaviourDrift finding", (f) => f.type === "BehaviourDrift" && f.source === "refusal_rate" && f.segment === undefined && f.severity === "critical");
+        const m = await waitForFinding(
+          "a critical BehaviourDrift finding",
+          (f) => f.type === "BehaviourDrift" && f.source === "refusal_rate" && f.segment === undefined && f.severity === "critical",
+        );
         expect(findingsOf(m).find((f) => f.type === "BehaviourDrift" && !f.segment)?.description).toMatch(/^refusal_rate 0\.\d+ is over its maximum 0\.1/);
       },
     ));
@@ -176,7 +227,11 @@ describe("monitoring engine on real metrics", () => {
       () => sim.setBehaviour({ accuracy: 0.92 }, "plant-b"),
       async () => {
         const m = await waitForFinding("an AccuracyDrift finding on plant-b", (f) => f.type === "AccuracyDrift" && f.segment === "plant-b");
-        expect(findingsOf(m).filter((f) => f.type === "AccuracyDrift").map((f) => f.segment)).toEqual(["plant-b"]);
+        expect(
+          findingsOf(m)
+            .filter((f) => f.type === "AccuracyDrift")
+            .map((f) => f.segment),
+        ).toEqual(["plant-b"]);
       },
     ));
 
@@ -218,10 +273,14 @@ describe("monitoring engine on real metrics", () => {
         conditions?: { type: string; status: string; reason: string; message: string }[];
       };
     }
-    const m = await waitFor("the first evaluation of young", async () => {
-      const mm = await getJson<Young>("modelmonitor", "young", ns);
-      return mm.status?.history?.length ? mm : undefined;
-    }, 60_000);
+    const m = await waitFor(
+      "the first evaluation of young",
+      async () => {
+        const mm = await getJson<Young>("modelmonitor", "young", ns);
+        return mm.status?.history?.length ? mm : undefined;
+      },
+      60_000,
+    );
     // the very first evaluation already says so: never Healthy while a rule cannot run
     expect(m.status?.history?.[0]?.health).toBe("Unknown");
     expect(m.status?.health).toBe("Unknown");
@@ -232,7 +291,9 @@ describe("monitoring engine on real metrics", () => {
     ]);
     const judged = m.status?.conditions?.find((c) => c.type === "RulesJudged");
     expect(judged).toMatchObject({ status: "False", reason: "NoBaseline" });
-    expect(judged?.message).toMatch(/^1 of 2 rules not judged: spec\.rules\[1\] \(accuracy maxDrop, baseline 24h ago\): NoBaseline: the baseline window 24h ago has no value yet \(NoSeries: /);
+    expect(judged?.message).toMatch(
+      /^1 of 2 rules not judged: spec\.rules\[1\] \(accuracy maxDrop, baseline 24h ago\): NoBaseline: the baseline window 24h ago has no value yet \(NoSeries: /,
+    );
     // the current values are there; MetricsAvailable says so, and no more
     expect(m.status?.conditions?.find((c) => c.type === "MetricsAvailable")).toMatchObject({
       status: "True",
@@ -275,10 +336,14 @@ describe("monitoring engine on real metrics", () => {
       };
     }
     const getPinned = () => getJson<Pinned>("modelmonitor", "pinned", ns);
-    const first = await waitFor("the first evaluation of pinned", async () => {
-      const mm = await getPinned();
-      return mm.status?.history?.length ? mm : undefined;
-    }, 60_000);
+    const first = await waitFor(
+      "the first evaluation of pinned",
+      async () => {
+        const mm = await getPinned();
+        return mm.status?.history?.length ? mm : undefined;
+      },
+      60_000,
+    );
     const firstTime = Date.parse(first.status?.history?.[0]?.time as string);
     const windowSamples = first.status?.signals?.[0]?.samples as number;
     expect(windowSamples).toBeGreaterThan(1000);
@@ -299,10 +364,14 @@ describe("monitoring engine on real metrics", () => {
     expect(needed / needFor(firstValue)).toBeCloseTo(1, 1);
     expect(needed).toBeGreaterThan(2 * windowSamples);
 
-    const pinned = await waitFor("the baseline pinned", async () => {
-      const mm = await getPinned();
-      return mm.status?.pinned?.["signal:accuracy"]?.state === "Pinned" ? mm : undefined;
-    }, 120_000);
+    const pinned = await waitFor(
+      "the baseline pinned",
+      async () => {
+        const mm = await getPinned();
+        return mm.status?.pinned?.["signal:accuracy"]?.state === "Pinned" ? mm : undefined;
+      },
+      120_000,
+    );
     const pin = pinned.status?.pinned?.["signal:accuracy"];
     // one window from the first evaluation's start, long enough to hold the samples needed
     expect(Date.parse(pin?.from as string)).toBe(from);
@@ -320,45 +389,76 @@ describe("monitoring engine on real metrics", () => {
     interface Shown {
       status?: {
         history?: unknown[];
-        signals?: { name: string; segment?: string; state: string; reason?: string; message?: string; queries?: { expr: string; series?: number; message?: string }[] }[];
+        signals?: {
+          name: string;
+          segment?: string;
+          state: string;
+          reason?: string;
+          message?: string;
+          queries?: { expr: string; series?: number; message?: string }[];
+        }[];
         drift?: { name: string; queries?: { expr: string; series?: number }[] }[];
         conditions?: { type: string; status: string; reason: string; message: string }[];
       };
     }
     // the running monitor: the overall row shows the query and its series (4 plants x 4 outcomes); segments do not repeat it
-    const churn = await waitFor("the queries of churn in status", async () => {
-      const mm = await getJson<Shown>("modelmonitor", "churn", ns);
-      return mm.status?.signals?.[0]?.queries ? mm : undefined;
-    }, 60_000);
+    const churn = await waitFor(
+      "the queries of churn in status",
+      async () => {
+        const mm = await getJson<Shown>("modelmonitor", "churn", ns);
+        return mm.status?.signals?.[0]?.queries ? mm : undefined;
+      },
+      60_000,
+    );
     const accuracy = churn.status?.signals?.filter((x) => x.name === "accuracy") ?? [];
     expect(accuracy[0]?.queries).toEqual([{ expr: `sum by (outcome, plant) (increase(model_predictions_total{model="${model}"}[10s]))`, series: 16 }]);
     expect(accuracy.slice(1).map((x) => [x.segment, x.queries])).toEqual(SEGMENTS.map((seg) => [seg, undefined]));
-    expect(churn.status?.drift?.find((d) => d.name === "queries")?.queries).toEqual([{ expr: `avg by (dim) (model_query_embedding_centroid{model="${model}"})`, series: 8 }]);
+    expect(churn.status?.drift?.find((d) => d.name === "queries")?.queries).toEqual([
+      { expr: `avg by (dim) (model_query_embedding_centroid{model="${model}"})`, series: 8 },
+    ]);
 
     const signals = [{ name: "accuracy", classification: { metric: "model_predictions_totl" } }];
     const misspelt = { model: { name: model }, interval: "1s", window: "10s", minSamples: 10, signals };
-    const wrongSelector = { ...misspelt, model: { name: `${model}-nope` }, signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }] };
+    const wrongSelector = {
+      ...misspelt,
+      model: { name: `${model}-nope` },
+      signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    };
     await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", metadata: { name: "misspelt", namespace: ns }, spec: misspelt });
     await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", metadata: { name: "wrong-selector", namespace: ns }, spec: wrongSelector });
     const evaluated = (name: string) =>
-      waitFor(`the first evaluation of ${name}`, async () => {
-        const mm = await getJson<Shown>("modelmonitor", name, ns);
-        return mm.status?.history?.length ? mm : undefined;
-      }, 60_000);
+      waitFor(
+        `the first evaluation of ${name}`,
+        async () => {
+          const mm = await getJson<Shown>("modelmonitor", name, ns);
+          return mm.status?.history?.length ? mm : undefined;
+        },
+        60_000,
+      );
 
     const a = await evaluated("misspelt");
     const fixName = "no series named model_predictions_totl exist in this Prometheus (in the last 5m): check spec.signals[0].classification.metric";
     expect(a.status?.signals?.[0]).toMatchObject({ state: "NoData", reason: "NoSeries", message: fixName });
-    expect(a.status?.signals?.[0]?.queries).toEqual([{ expr: `sum by (outcome) (increase(model_predictions_totl{model="${model}"}[10s]))`, series: 0, message: fixName }]);
-    expect(a.status?.conditions?.find((c) => c.type === "MetricsAvailable")).toMatchObject({ status: "False", reason: "NoSeries", message: `accuracy: ${fixName}` });
+    expect(a.status?.signals?.[0]?.queries).toEqual([
+      { expr: `sum by (outcome) (increase(model_predictions_totl{model="${model}"}[10s]))`, series: 0, message: fixName },
+    ]);
+    expect(a.status?.conditions?.find((c) => c.type === "MetricsAvailable")).toMatchObject({
+      status: "False",
+      reason: "NoSeries",
+      message: `accuracy: ${fixName}`,
+    });
 
     const b = await evaluated("wrong-selector");
     const fixSelector = b.status?.signals?.[0]?.message ?? "";
     expect(b.status?.signals?.[0]).toMatchObject({ state: "NoData", reason: "NoSeries" });
     expect(fixSelector).toMatch(
-      new RegExp(`^model_predictions_total exists, but none with \\{model="${model}-nope"\\}: check spec\\.selector \\(unset: \\{model="${model}-nope"\\} from spec\\.model\\.name\\) \\(labels seen on this metric: [a-z_, ]*\\bmodel\\b[a-z_, ]*\\)$`),
+      new RegExp(
+        `^model_predictions_total exists, but none with \\{model="${model}-nope"\\}: check spec\\.selector \\(unset: \\{model="${model}-nope"\\} from spec\\.model\\.name\\) \\(labels seen on this metric: [a-z_, ]*\\bmodel\\b[a-z_, ]*\\)$`,
+      ),
     );
-    expect(b.status?.signals?.[0]?.queries).toEqual([{ expr: `sum by (outcome) (increase(model_predictions_total{model="${model}-nope"}[10s]))`, series: 0, message: fixSelector }]);
+    expect(b.status?.signals?.[0]?.queries).toEqual([
+      { expr: `sum by (outcome) (increase(model_predictions_total{model="${model}-nope"}[10s]))`, series: 0, message: fixSelector },
+    ]);
     // kubectl get -o yaml is enough to see it (long lines may be folded: only an unbroken part is checked)
     expect(await kubectlOk(["get", "mm", "misspelt", "-n", ns, "-o", "yaml"])).toContain(`(increase(model_predictions_totl{model="${model}"}[10s]))`);
     await kubectlOk(["delete", "modelmonitor", "misspelt", "wrong-selector", "-n", ns]);

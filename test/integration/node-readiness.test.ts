@@ -97,7 +97,9 @@ describe("the kwok node keeps its heartbeat within the node-monitor grace period
       500,
     );
     expect(available.status?.availableReplicas).toBe(REPLICAS);
-    const pods = JSON.parse(await kubectlOk(["get", "pods", "-n", ns, "-l", `app=${DEPLOYMENT}`, "-o", "json"])) as { items: { spec: { nodeName?: string } }[] };
+    const pods = JSON.parse(await kubectlOk(["get", "pods", "-n", ns, "-l", `app=${DEPLOYMENT}`, "-o", "json"])) as {
+      items: { spec: { nodeName?: string } }[];
+    };
     expect(pods.items.map((p) => p.spec.nodeName)).toEqual(Array(REPLICAS).fill(NODE));
   });
 
@@ -143,7 +145,9 @@ describe("the kwok node keeps its heartbeat within the node-monitor grace period
         const heartbeat = Date.parse(ready?.lastHeartbeatTime ?? "");
         if (Number.isFinite(heartbeat) && heartbeat !== statusHeartbeats.at(-1)) statusHeartbeats.push(heartbeat);
         const age = (Date.now() - renewed) / 1000;
-        expect(age, `${at} the node's Lease was last renewed ${age.toFixed(1)} s ago, limit ${maxRenewSeconds} s; ${evidence}`).toBeLessThanOrEqual(maxRenewSeconds);
+        expect(age, `${at} the node's Lease was last renewed ${age.toFixed(1)} s ago, limit ${maxRenewSeconds} s; ${evidence}`).toBeLessThanOrEqual(
+          maxRenewSeconds,
+        );
 
         await sleep(EVERY_MS);
       }

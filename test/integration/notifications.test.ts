@@ -9,7 +9,20 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, events, getJson, retrainOnDrift, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  events,
+  getJson,
+  retrainOnDrift,
+  ROOT,
+  startOperator,
+  startScrapedModel,
+  stopScrapedModel,
+  waitFor,
+  type Operator,
+} from "./support.ts";
 
 interface Delivery {
   path: string;
@@ -105,7 +118,14 @@ describe("notification webhooks", () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(new Set(audit.map((d) => d.key)).size).toBe(audit.length);
     expect(audit.every((d) => d.body.id === d.key)).toBe(true);
-    expect(audit.find((d) => d.body.reason === "RetrainTriggered")?.body).toMatchObject({ source: "model-guardian", topic: "Jobs", policy: "p", monitor: "m", model, object: { kind: "ModelMonitor", namespace: ns, name: "m" } });
+    expect(audit.find((d) => d.body.reason === "RetrainTriggered")?.body).toMatchObject({
+      source: "model-guardian",
+      topic: "Jobs",
+      policy: "p",
+      monitor: "m",
+      model,
+      object: { kind: "ModelMonitor", namespace: ns, name: "m" },
+    });
     expect(audit.find((d) => d.body.reason === "AccuracyDriftDetected")?.body).toMatchObject({ topic: "Findings", severity: "critical", type: "Warning" });
     // the refused requests were retried with the same idempotency key as the delivery that followed
     const refused = deliveries.filter((d) => d.path.startsWith("/json") && d.body.reason === undefined);
@@ -123,12 +143,16 @@ describe("notification webhooks", () => {
       const list = (await events(ns, "p")).filter((e) => e.reason === "NotificationFailed");
       return list.length > 0 ? list : undefined;
     });
-    expect(policyEvents[0]?.message).toMatch(/^notification misconfigured of \w+ on ModelMonitor m not delivered: the key pagerduty of Secret .+\/hooks is empty$/);
+    expect(policyEvents[0]?.message).toMatch(
+      /^notification misconfigured of \w+ on ModelMonitor m not delivered: the key pagerduty of Secret .+\/hooks is empty$/,
+    );
 
     const metrics = await (await fetch(operator.metricsUrl)).text();
     expect(metrics).toMatch(new RegExp(`modelguardian_notifications_total\\{namespace="${ns}",policy="p",notification="audit",outcome="retried"\\} 3`));
     expect(metrics).toMatch(new RegExp(`modelguardian_notifications_total\\{namespace="${ns}",policy="p",notification="audit",outcome="delivered"\\} \\d+`));
-    expect(metrics).toMatch(new RegExp(`modelguardian_notifications_total\\{namespace="${ns}",policy="p",notification="misconfigured",outcome="failed"\\} \\d+`));
+    expect(metrics).toMatch(
+      new RegExp(`modelguardian_notifications_total\\{namespace="${ns}",policy="p",notification="misconfigured",outcome="failed"\\} \\d+`),
+    );
 
     const log = await readFile(join(ROOT, `.local/logs/operator-${ns}.log`), "utf8");
     expect(log).toContain("notification not delivered; retrying");

@@ -16,7 +16,23 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import { apply, createNamespace, deleteNamespace, env, getJson, kubectlOk, PROMETHEUS_URL, promQuery, ROOT, startOperator, startScrapedModel, stopScrapedModel, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  env,
+  getJson,
+  kubectlOk,
+  PROMETHEUS_URL,
+  promQuery,
+  ROOT,
+  startOperator,
+  startScrapedModel,
+  stopScrapedModel,
+  TARGETS_DIR,
+  waitFor,
+  type Operator,
+} from "./support.ts";
 
 const run = promisify(execFile);
 const id = Date.now().toString(36);
@@ -56,11 +72,16 @@ const instant = (expr: string) => prometheus<{ resultType: string; result: unkno
 
 const deployment = (name: string, version: string) => modelDeployment({ namespace: ns, name, version, node: env.MG_NODE_NAME });
 const job = (annotations: Record<string, string>) => ({
-  spec: { backoffLimit: 0, template: { metadata: { annotations }, spec: { restartPolicy: "Never", containers: [{ name: "job", image: "registry.example/job:1" }] } } },
+  spec: {
+    backoffLimit: 0,
+    template: { metadata: { annotations }, spec: { restartPolicy: "Never", containers: [{ name: "job", image: "registry.example/job:1" }] } },
+  },
 });
 const rolloutPhase = async (name: string) => (await getJson<{ status?: { phase?: string } }>("modelrollout", name, ns)).status?.phase;
 const modelVersion = async (name: string) =>
-  (await getJson<{ spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } } }>("deployment", name, ns)).spec.template.spec.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
+  (
+    await getJson<{ spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } } }>("deployment", name, ns)
+  ).spec.template.spec.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
 
 // A strict decoder of Grafana dashboards: grafana-foundation-sdk's generated types refuse unknown
 // and missing required fields (Grafana itself cannot be built here). Built into .cache on first use.
@@ -116,10 +137,12 @@ beforeAll(async () => {
   ns = await createNamespace("obs");
   receiver = createServer((req, res) => {
     let body = "";
-    req.on("data", (c) => (body += c)).on("end", () => {
-      notices.push(JSON.parse(body) as { reason: string; object: { name: string } });
-      res.writeHead(204).end();
-    });
+    req
+      .on("data", (c) => (body += c))
+      .on("end", () => {
+        notices.push(JSON.parse(body) as { reason: string; object: { name: string } });
+        res.writeHead(204).end();
+      });
   });
   await new Promise<void>((r) => receiver?.listen(0, "127.0.0.1", r));
   operator = await startOperator([ns], `obs-${id}`);
@@ -143,14 +166,29 @@ beforeAll(async () => {
   });
 
   for (const o of [
-    { apiVersion: "v1", kind: "Secret", metadata: { name: "webhook", namespace: ns }, stringData: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` } },
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "webhook", namespace: ns },
+      stringData: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` },
+    },
     deployment("canary-stable", "v1"),
     deployment("canary-candidate", "v1"),
     {
       apiVersion: "gateway.networking.k8s.io/v1",
       kind: "HTTPRoute",
       metadata: { name: "canary", namespace: ns },
-      spec: { parentRefs: [{ name: "inference-gateway" }], rules: [{ backendRefs: [{ name: "canary-stable", port: 8080, weight: 100 }, { name: "canary-candidate", port: 8080, weight: 0 }] }] },
+      spec: {
+        parentRefs: [{ name: "inference-gateway" }],
+        rules: [
+          {
+            backendRefs: [
+              { name: "canary-stable", port: 8080, weight: 100 },
+              { name: "canary-candidate", port: 8080, weight: 0 },
+            ],
+          },
+        ],
+      },
     },
     {
       apiVersion: "modelguardian.dev/v1alpha1",
@@ -215,8 +253,20 @@ beforeAll(async () => {
           { signal: "p95_latency", baseline: { pinned: {} }, maxRelativeIncrease: { critical: 2 } },
         ],
         drift: [
-          { name: "inputs", histogram: { metric: "model_feature_value", featureLabel: "feature" }, method: "psi", reference: { pinned: {} }, threshold: { warning: 0.1, critical: 0.25 } },
-          { name: "queries", embedding: { metric: "model_query_embedding_centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.05, critical: 0.1 } },
+          {
+            name: "inputs",
+            histogram: { metric: "model_feature_value", featureLabel: "feature" },
+            method: "psi",
+            reference: { pinned: {} },
+            threshold: { warning: 0.1, critical: 0.25 },
+          },
+          {
+            name: "queries",
+            embedding: { metric: "model_query_embedding_centroid" },
+            method: "cosine",
+            reference: { pinned: {} },
+            threshold: { warning: 0.05, critical: 0.1 },
+          },
         ],
         policyRef: { name: "p" },
       },
@@ -226,7 +276,12 @@ beforeAll(async () => {
       apiVersion: "modelguardian.dev/v1alpha1",
       kind: "ModelMonitor",
       metadata: { name: "unreachable", namespace: ns },
-      spec: { model: { name: MODEL }, source: { url: "http://127.0.0.1:9", timeout: "1s" }, interval: "2s", signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }] },
+      spec: {
+        model: { name: MODEL },
+        source: { url: "http://127.0.0.1:9", timeout: "1s" },
+        interval: "2s",
+        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+      },
     },
   ]) {
     // m's references are pinned at its first evaluation: let its 10 s window fill first
@@ -245,7 +300,11 @@ afterAll(async () => {
   await operator?.stop();
   await removePrometheusTarget(TARGETS_DIR, OPERATOR_TARGET);
   await stopScrapedModel(sim, MODEL);
-  for (const [server, name] of [[stable, `${CANARY}-stable`], [candidate, `${CANARY}-candidate`]] as const) await stopScrapedModel(server, name);
+  for (const [server, name] of [
+    [stable, `${CANARY}-stable`],
+    [candidate, `${CANARY}-candidate`],
+  ] as const)
+    await stopScrapedModel(server, name);
   await rm(RULES_FILE, { force: true });
   await fetch(`${PROMETHEUS_URL}/-/reload`, { method: "POST" }).catch(() => undefined);
   if (ns) await deleteNamespace(ns);
@@ -253,22 +312,48 @@ afterAll(async () => {
 
 describe("monitoring the operator with the shipped dashboard and alerts", () => {
   it("drives the events the panels show: Jobs (one failed), a promotion, an aborted rollout", async () => {
-    await waitFor("m Healthy with its references pinned", async () => {
-      const m = await getJson<{ status?: { health?: string; drift?: { features: { score?: number }[] }[] } }>("modelmonitor", "m", ns);
-      return m.status?.health === "Healthy" && (m.status.drift ?? []).every((d) => d.features.some((f) => f.score !== undefined));
-    }, 90_000);
+    await waitFor(
+      "m Healthy with its references pinned",
+      async () => {
+        const m = await getJson<{ status?: { health?: string; drift?: { features: { score?: number }[] }[] } }>("modelmonitor", "m", ns);
+        return m.status?.health === "Healthy" && (m.status.drift ?? []).every((d) => d.features.some((f) => f.score !== undefined));
+      },
+      90_000,
+    );
     // accuracy drops and the embedding centroid moves: a retraining Job (it fails) and a re-indexing Job
     sim?.setBehaviour({ accuracy: 0.5, embeddingShift: 2 });
-    await waitFor("both Jobs finished", async () => {
-      const text = await (await fetch(operator!.metricsUrl)).text();
-      return /modelguardian_action_jobs_finished_total\{[^}]*action="retrain"[^}]*outcome="Failed"/.test(text) && /modelguardian_action_jobs_finished_total\{[^}]*action="reindex"[^}]*outcome="Succeeded"/.test(text);
-    }, 90_000);
+    await waitFor(
+      "both Jobs finished",
+      async () => {
+        const text = await (await fetch(operator!.metricsUrl)).text();
+        return (
+          /modelguardian_action_jobs_finished_total\{[^}]*action="retrain"[^}]*outcome="Failed"/.test(text) &&
+          /modelguardian_action_jobs_finished_total\{[^}]*action="reindex"[^}]*outcome="Succeeded"/.test(text)
+        );
+      },
+      90_000,
+    );
     // the model stays degraded: its findings (a gauge that exists only while they do) stay on the dashboard
 
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v2", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } } });
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "canary-v2", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } },
+    });
     await waitFor("canary-v2 promoted", async () => (await rolloutPhase("canary-v2")) === "Succeeded", 120_000, 500);
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v3", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } } });
-    await waitFor("canary-v3 at its first step", async () => (await getJson<{ status?: { weights?: { candidate: number } } }>("modelrollout", "canary-v3", ns)).status?.weights?.candidate === 50, 90_000, 500);
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "canary-v3", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } },
+    });
+    await waitFor(
+      "canary-v3 at its first step",
+      async () => (await getJson<{ status?: { weights?: { candidate: number } } }>("modelrollout", "canary-v3", ns)).status?.weights?.candidate === 50,
+      90_000,
+      500,
+    );
     await kubectlOk(["annotate", "modelrollout", "canary-v3", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=abort"]);
     await waitFor("canary-v3 aborted", async () => (await rolloutPhase("canary-v3")) === "Aborted", 60_000, 500);
     // the canary policy's webhook was told of both rollouts' steps and endings
@@ -278,13 +363,20 @@ describe("monitoring the operator with the shipped dashboard and alerts", () => 
     expect(told("canary-v3")).toEqual(expect.arrayContaining(["RolloutStarted", "StepStarted", "Aborted", "Quarantined"]));
     // a candidate wrong on every request is rolled back by its analysis: what it served meanwhile is a figure, in status and in a metric
     candidate?.setBehaviour({ accuracy: 0 });
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v4", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } } });
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "canary-v4", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } },
+    });
     await waitFor("canary-v4 rolled back by its analysis", async () => (await rolloutPhase("canary-v4")) === "RolledBack", 90_000, 500);
     const v4 = await getJson<{ status?: { reason?: string; exposure?: { signal: string; samples: number } } }>("modelrollout", "canary-v4", ns);
     expect(v4.status?.exposure?.signal).toBe("accuracy");
     expect(v4.status?.exposure?.samples).toBeGreaterThanOrEqual(20); // minSamples
     const exported = await (await fetch(operator!.metricsUrl)).text();
-    expect(exported).toContain(`modelguardian_rollout_exposure_samples{namespace="${ns}",rollout="canary-v4",model="${CANARY}",signal="accuracy"} ${v4.status?.exposure?.samples}`);
+    expect(exported).toContain(
+      `modelguardian_rollout_exposure_samples{namespace="${ns}",rollout="canary-v4",model="${CANARY}",signal="accuracy"} ${v4.status?.exposure?.samples}`,
+    );
   }, 400_000);
 
   it("every panel's query, with the variables filled in, parses and returns data", async () => {
@@ -295,11 +387,16 @@ describe("monitoring the operator with the shipped dashboard and alerts", () => 
     for (const q of queries) expect(q.expr, `${q.panel} ${q.refId}: a variable left`).not.toMatch(/\$/);
     // the last scrapes of the events above may take a few seconds to arrive
     let missing: string[] = [];
-    await waitFor("data for every panel", async () => {
-      missing = [];
-      for (const q of queries) if ((await instant(q.expr)).result.length === 0) missing.push(`${q.panel} ${q.refId}: ${q.expr}`);
-      return missing.length === 0;
-    }, 60_000, 2000).catch(() => undefined);
+    await waitFor(
+      "data for every panel",
+      async () => {
+        missing = [];
+        for (const q of queries) if ((await instant(q.expr)).result.length === 0) missing.push(`${q.panel} ${q.refId}: ${q.expr}`);
+        return missing.length === 0;
+      },
+      60_000,
+      2000,
+    ).catch(() => undefined);
     expect(missing).toEqual([]);
   }, 120_000);
 
@@ -316,28 +413,42 @@ describe("monitoring the operator with the shipped dashboard and alerts", () => 
   });
 
   it("the alerting rules evaluate without error on these metrics and fire for the failed Job and the aborted rollout", async () => {
-    const groups = await waitFor("the rules loaded", async () => {
-      const data = await prometheus<{ groups: { name: string; file: string; rules: { name: string; health: string; lastError?: string; type: string }[] }[] }>("/api/v1/rules");
-      const ours = data.groups.filter((g) => g.file === RULES_FILE);
-      return ours.length > 0 && ours.every((g) => g.rules.every((r) => r.health !== "unknown")) && ours;
-    }, 30_000);
+    const groups = await waitFor(
+      "the rules loaded",
+      async () => {
+        const data = await prometheus<{
+          groups: { name: string; file: string; rules: { name: string; health: string; lastError?: string; type: string }[] }[];
+        }>("/api/v1/rules");
+        const ours = data.groups.filter((g) => g.file === RULES_FILE);
+        return ours.length > 0 && ours.every((g) => g.rules.every((r) => r.health !== "unknown")) && ours;
+      },
+      30_000,
+    );
     const rules = groups.flatMap((g) => g.rules);
     // every alert of the file is loaded
-    const declared = (await readFile(join(ROOT, "config/monitoring/alerts.yaml"), "utf8")).match(/^\s+- alert: (\w+)$/gm)?.map((l) => l.trim().slice("- alert: ".length)) ?? [];
+    const declared =
+      (await readFile(join(ROOT, "config/monitoring/alerts.yaml"), "utf8")).match(/^\s+- alert: (\w+)$/gm)?.map((l) => l.trim().slice("- alert: ".length)) ??
+      [];
     expect(declared.length).toBeGreaterThanOrEqual(10);
     expect(rules.map((r) => r.name).sort()).toEqual([...declared].sort());
     for (const r of rules) expect({ rule: r.name, health: r.health, error: r.lastError ?? "" }).toEqual({ rule: r.name, health: "ok", error: "" });
-    const firing = await waitFor("both alerts firing", async () => {
-      const { alerts } = await prometheus<{ alerts: { labels: Record<string, string>; state: string }[] }>("/api/v1/alerts");
-      const ours = alerts.filter((a) => a.labels.namespace === ns && a.state === "firing");
-      const job = ours.find((a) => a.labels.alertname === "ModelGuardianActionJobFailed");
-      const rollback = ours.find((a) => a.labels.alertname === "ModelGuardianRolloutRolledBack");
-      return job && rollback && { job, rollback };
-    }, 30_000);
+    const firing = await waitFor(
+      "both alerts firing",
+      async () => {
+        const { alerts } = await prometheus<{ alerts: { labels: Record<string, string>; state: string }[] }>("/api/v1/alerts");
+        const ours = alerts.filter((a) => a.labels.namespace === ns && a.state === "firing");
+        const job = ours.find((a) => a.labels.alertname === "ModelGuardianActionJobFailed");
+        const rollback = ours.find((a) => a.labels.alertname === "ModelGuardianRolloutRolledBack");
+        return job && rollback && { job, rollback };
+      },
+      30_000,
+    );
     expect(firing.job.labels).toMatchObject({ model: MODEL, action: "retrain", outcome: "Failed", severity: "warning" });
     expect(firing.rollback.labels).toMatchObject({ model: CANARY, phase: "Aborted", severity: "warning" });
     // the operator is up and leads: neither of those alerts is even pending
-    expect((await promQuery(`ALERTS{alertname=~"ModelGuardianDown|ModelGuardianNoLeader"}`)).filter((a) => !a.metric.namespace || a.metric.namespace === ns)).toEqual([]);
+    expect(
+      (await promQuery(`ALERTS{alertname=~"ModelGuardianDown|ModelGuardianNoLeader"}`)).filter((a) => !a.metric.namespace || a.metric.namespace === ns),
+    ).toEqual([]);
   }, 60_000);
 
   it(`grafana-foundation-sdk ${SDK_VERSION} strictly decodes and validates the dashboard`, async () => {
@@ -353,7 +464,10 @@ describe("monitoring the operator with the shipped dashboard and alerts", () => 
     // and it is strict: one unknown field in a panel is refused
     (dashboard.panels[1] as unknown as Record<string, unknown>).legendd = true;
     await writeFile(join(dir, "bad.json"), JSON.stringify(dashboard));
-    const bad = await run(join(dir, "validate"), [join(dir, "bad.json")]).then(() => "accepted", (err: { stderr: string }) => err.stderr);
+    const bad = await run(join(dir, "validate"), [join(dir, "bad.json")]).then(
+      () => "accepted",
+      (err: { stderr: string }) => err.stderr,
+    );
     expect(bad).toContain("unexpected field 'legendd'");
   }, 300_000);
 });

@@ -47,9 +47,7 @@ const monitor = (name: string, spec: Record<string, unknown> = {}) => ({
     window: "20s",
     minSamples: 50,
     signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-    rules: [
-      { signal: "accuracy", min: { critical: 0.8 }, baseline: { value: 0.92 }, maxDrop: { warning: 0.05, critical: 0.1 } },
-    ],
+    rules: [{ signal: "accuracy", min: { critical: 0.8 }, baseline: { value: 0.92 }, maxDrop: { warning: 0.05, critical: 0.1 } }],
     ...spec,
   },
 });
@@ -92,14 +90,21 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
     sim.setBehaviour({ accuracy: 0.6 });
     // when Prometheus itself sees accuracy below 0.8 the next evaluations must see it too
     await waitFor("Prometheus to see the drop", async () => {
-      const r = await promQuery(`sum(increase(model_predictions_total{model="${model}",outcome=~"tp|tn"}[20s])) / sum(increase(model_predictions_total{model="${model}"}[20s]))`);
+      const r = await promQuery(
+        `sum(increase(model_predictions_total{model="${model}",outcome=~"tp|tn"}[20s])) / sum(increase(model_predictions_total{model="${model}"}[20s]))`,
+      );
       return r[0] && Number(r[0].value[1]) < 0.78;
     });
     const seenAt = Date.now();
-    const m = await waitFor("health Critical", async () => {
-      const mm = await get("fraud");
-      return mm.status?.health === "Critical" ? mm : undefined;
-    }, 30_000, 200);
+    const m = await waitFor(
+      "health Critical",
+      async () => {
+        const mm = await get("fraud");
+        return mm.status?.health === "Critical" ? mm : undefined;
+      },
+      30_000,
+      200,
+    );
     const flipDelayS = (Date.now() - seenAt) / 1000;
     // two intervals, plus a scrape and the status round trip
     expect(flipDelayS).toBeLessThan(2 * INTERVAL_S + 3);
@@ -115,10 +120,14 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
 
   it("recovers to Healthy with a Normal event when accuracy comes back", async () => {
     sim.setBehaviour({ accuracy: 0.93 });
-    const healthy = await waitFor("health Healthy again", async () => {
-      const mm = await get("fraud");
-      return mm.status?.health === "Healthy" ? mm : undefined;
-    }, 60_000);
+    const healthy = await waitFor(
+      "health Healthy again",
+      async () => {
+        const mm = await get("fraud");
+        return mm.status?.health === "Healthy" ? mm : undefined;
+      },
+      60_000,
+    );
     // the whole status is replaced: nothing of the critical state lingers
     expect(healthy.status?.findings).toEqual([]);
     expect((healthy.status as Record<string, unknown>).worstFinding).toBeUndefined();

@@ -94,7 +94,21 @@ const STEP_2 = {
       window: "1m",
       outcome: "Successful",
       message: "every comparison passed",
-      comparisons: [{ signal: "accuracy", check: "maxDecrease", limit: 0.05, outcome: "Passed", stable: 0.9213333, candidate: 0.9187, difference: -0.0026333, pValue: 0.3811111, test: "twoProportion", stableSamples: 2400, candidateSamples: 800 }],
+      comparisons: [
+        {
+          signal: "accuracy",
+          check: "maxDecrease",
+          limit: 0.05,
+          outcome: "Passed",
+          stable: 0.9213333,
+          candidate: 0.9187,
+          difference: -0.0026333,
+          pValue: 0.3811111,
+          test: "twoProportion",
+          stableSamples: 2400,
+          candidateSamples: 800,
+        },
+      ],
     },
   ],
 };
@@ -174,7 +188,8 @@ beforeAll(async () => {
   await waitFor(
     "both Deployments ready",
     async () => {
-      for (const d of ["model-stable", "model-candidate"]) if (((await getJson<{ status?: { availableReplicas?: number } }>("deployments.apps", d, ns)).status?.availableReplicas ?? 0) < 1) return false;
+      for (const d of ["model-stable", "model-candidate"])
+        if (((await getJson<{ status?: { availableReplicas?: number } }>("deployments.apps", d, ns)).status?.availableReplicas ?? 0) < 1) return false;
       return true;
     },
     90_000,
@@ -194,8 +209,12 @@ describe("get rollout", () => {
     expect(r.stdout).toContain(`Name       ${ns}/model-v2\n`);
     expect(r.stdout).toContain("Phase      ▶ Progressing  (StepStarted)\n");
     expect(r.stdout).toContain("Strategy   RetrainPolicy policy (spec.rollout)\n");
-    expect(r.stdout).toContain("├── Steps (2; analysis every 30s and at each hold's end)\n│   ├── ▶ 1   25 %  hold 1m  (since 2026-12-06T21:00:00Z, analysis 2026-12-06T21:01:00Z)\n│   └── ○ 2  100 %  hold 1m\n");
-    expect(r.stdout).toContain("├── Workloads\n│   ├── stable     Deployment model-stable  v1  ✔ ready\n│   └── candidate  Deployment model-candidate  v2  ✔ ready\n");
+    expect(r.stdout).toContain(
+      "├── Steps (2; analysis every 30s and at each hold's end)\n│   ├── ▶ 1   25 %  hold 1m  (since 2026-12-06T21:00:00Z, analysis 2026-12-06T21:01:00Z)\n│   └── ○ 2  100 %  hold 1m\n",
+    );
+    expect(r.stdout).toContain(
+      "├── Workloads\n│   ├── stable     Deployment model-stable  v1  ✔ ready\n│   └── candidate  Deployment model-candidate  v2  ✔ ready\n",
+    );
     expect(r.stdout).toContain("└── Route  HTTPRoute model (intended 75 / 25)\n    ├── stable      75 %\n    └── candidate   25 %\n");
   });
 
@@ -205,7 +224,9 @@ describe("get rollout", () => {
       const r = await run(["get", "rollout", "model-v2", "-n", ns]);
       expect(r.stdout).toContain("│   ├── ✔ 1   25 %  hold 1m\n│   └── ▶ 2  100 %  hold 1m  (since 2026-12-06T21:01:00Z, analysis 2026-12-06T21:02:00Z)\n");
       expect(r.stdout).toContain("│   └── ✔ step 1/2 (25 %) Successful at 2026-12-06T21:01:00Z over 1m: every comparison passed\n");
-      expect(r.stdout).toContain("│       └── ✔ Passed accuracy maxDecrease 0.05: stable 0.9213, candidate 0.9187, difference -0.002633, p 0.3811 (twoProportion; samples: 2400 stable, 800 candidate)\n");
+      expect(r.stdout).toContain(
+        "│       └── ✔ Passed accuracy maxDecrease 0.05: stable 0.9213, candidate 0.9187, difference -0.002633, p 0.3811 (twoProportion; samples: 2400 stable, 800 candidate)\n",
+      );
     } finally {
       await setStatus("modelrollouts.modelguardian.dev", "model-v2", STEP_1);
     }
@@ -220,13 +241,20 @@ describe("get rollout", () => {
     writeFileSync(file, stringify({ ...config, contexts: [here, other] }));
     // the current context's namespace, from $KUBECONFIG and from --kubeconfig
     expect((await run(["get", "rollout", "model-v2"], { env: { KUBECONFIG: file } })).stdout).toContain(`Name       ${ns}/model-v2`);
-    expect((await run(["get", "rollout", "model-v2", "--kubeconfig", file], { env: { KUBECONFIG: "/nonexistent" } })).stdout).toContain(`Name       ${ns}/model-v2`);
+    expect((await run(["get", "rollout", "model-v2", "--kubeconfig", file], { env: { KUBECONFIG: "/nonexistent" } })).stdout).toContain(
+      `Name       ${ns}/model-v2`,
+    );
     // another context: its namespace, where the rollout is not
     const elsewhere = await run(["get", "rollout", "model-v2", "--kubeconfig", file, "--context", "plugin-elsewhere"]);
     expect(elsewhere).toMatchObject({ code: 1, stderr: 'error: ModelRollout "model-v2" not found in namespace default\n' });
     // -n wins over the context
-    expect((await run(["get", "rollout", "model-v2", "--kubeconfig", file, "--context", "plugin-elsewhere", "--namespace", ns])).stdout).toContain(`Name       ${ns}/model-v2`);
-    expect(await run(["get", "rollout", "model-v2", "--context", "nope"])).toMatchObject({ code: 1, stderr: 'error: context "nope" is not in the kubeconfig\n' });
+    expect((await run(["get", "rollout", "model-v2", "--kubeconfig", file, "--context", "plugin-elsewhere", "--namespace", ns])).stdout).toContain(
+      `Name       ${ns}/model-v2`,
+    );
+    expect(await run(["get", "rollout", "model-v2", "--context", "nope"])).toMatchObject({
+      code: 1,
+      stderr: 'error: context "nope" is not in the kubeconfig\n',
+    });
   });
 
   it("runs as a kubectl plugin: kubectl modelguardian ...", async () => {
@@ -234,7 +262,9 @@ describe("get rollout", () => {
     execFileSync("mkdir", ["-p", dir]);
     execFileSync("ln", ["-sf", BIN, join(dir, "kubectl-modelguardian")]);
     const r = await new Promise<Run>((resolve) => {
-      const child = spawn("kubectl", ["modelguardian", "get", "rollout", "model-v2", "-n", ns], { env: { ...process.env, KUBECONFIG, PATH: `${dir}:${process.env.PATH}` } });
+      const child = spawn("kubectl", ["modelguardian", "get", "rollout", "model-v2", "-n", ns], {
+        env: { ...process.env, KUBECONFIG, PATH: `${dir}:${process.env.PATH}` },
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => (stdout += d));
@@ -283,7 +313,17 @@ describe("get monitor and report", () => {
       stableVersion: "v1",
       judgedRules: "1/1",
       lastEvaluationTime: "2026-12-06T21:05:00Z",
-      findings: [{ type: "AccuracyDrift", severity: "warning", source: "accuracy", description: "accuracy 0.9012 is below its baseline 0.93", value: 0.90123456, baseline: 0.93, since: "2026-12-06T21:04:00Z" }],
+      findings: [
+        {
+          type: "AccuracyDrift",
+          severity: "warning",
+          source: "accuracy",
+          description: "accuracy 0.9012 is below its baseline 0.93",
+          value: 0.90123456,
+          baseline: 0.93,
+          since: "2026-12-06T21:04:00Z",
+        },
+      ],
       versions: [
         { version: "v2", state: "Candidate", time: T0, rollout: "model-v2" },
         { version: "v1", state: "Stable", time: "2026-12-01T00:00:00Z" },
@@ -302,17 +342,33 @@ describe("get monitor and report", () => {
       "Policy     policy",
       "Rollout    model-v2: v2 Progressing, step 1, 25 % to the candidate",
     ]);
-    expect(r.stdout).toContain("│   └── warning AccuracyDrift on accuracy: accuracy 0.9012 is below its baseline 0.93 (value 0.9012, baseline 0.93), since 2026-12-06T21:04:00Z\n");
-    expect(r.stdout).toContain("└── Versions (2, newest first)\n    ├── v2  Candidate since 2026-12-06T21:00:00Z  rollout model-v2\n    └── v1  Stable since 2026-12-01T00:00:00Z\n");
+    expect(r.stdout).toContain(
+      "│   └── warning AccuracyDrift on accuracy: accuracy 0.9012 is below its baseline 0.93 (value 0.9012, baseline 0.93), since 2026-12-06T21:04:00Z\n",
+    );
+    expect(r.stdout).toContain(
+      "└── Versions (2, newest first)\n    ├── v2  Candidate since 2026-12-06T21:00:00Z  rollout model-v2\n    └── v1  Stable since 2026-12-01T00:00:00Z\n",
+    );
   });
 
   it("report prints the Markdown of the monitor's report ConfigMap, or says why there is none", async () => {
     expect(await run(["report", "model", "-n", ns])).toMatchObject({ code: 1, stderr: expect.stringContaining("has written no report yet") });
     await setStatus("modelmonitors.modelguardian.dev", "model", { report: { configMap: "model-report", lastTime: "2026-12-06T21:05:00Z" } });
-    expect(await run(["report", "model", "-n", ns])).toMatchObject({ code: 1, stderr: `error: ConfigMap ${ns}/model-report (key report.md) of ModelMonitor model does not exist\n` });
+    expect(await run(["report", "model", "-n", ns])).toMatchObject({
+      code: 1,
+      stderr: `error: ConfigMap ${ns}/model-report (key report.md) of ModelMonitor model does not exist\n`,
+    });
     const markdown = "# Governance report: plugin-model\n\n| Signal | Value |\n|---|---|\n| accuracy | 0.9012 |\n";
     const html = "<!doctype html>\n<title>plugin-model</title>\n";
-    expect((await apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "model-report", namespace: ns }, data: { "report.md": markdown, "report.html": html } })).code).toBe(0);
+    expect(
+      (
+        await apply({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "model-report", namespace: ns },
+          data: { "report.md": markdown, "report.html": html },
+        })
+      ).code,
+    ).toBe(0);
     expect(await run(["report", "model", "-n", ns])).toEqual({ code: 0, stdout: markdown, stderr: "" });
     // the page with plots, for mail: kubectl modelguardian report MONITOR --html > report.html
     expect(await run(["report", "model", "-n", ns, "--html"])).toEqual({ code: 0, stdout: html, stderr: "" });
@@ -321,7 +377,11 @@ describe("get monitor and report", () => {
 
 describe("the verbs", () => {
   const verb = (v: string, name = "model-v2") => run([v, name, "-n", ns]);
-  const refused = (v: string, phase: string, reason: string) => ({ code: 1, stdout: "", stderr: `error: cannot ${v} ModelRollout ${ns}/model-v2 (${phase}): ${reason}\n` });
+  const refused = (v: string, phase: string, reason: string) => ({
+    code: 1,
+    stdout: "",
+    stderr: `error: cannot ${v} ModelRollout ${ns}/model-v2 (${phase}): ${reason}\n`,
+  });
 
   it("promote writes the action annotation; a second verb waits until the operator handled the first", async () => {
     const r = await verb("promote");
@@ -329,7 +389,9 @@ describe("the verbs", () => {
     const value = await action("model-v2");
     expect(value).toMatch(/^promote-[0-9a-f]{8}$/);
     expect(r.stdout).toBe(`ModelRollout ${ns}/model-v2: promotion requested: the remaining steps are skipped (${ROLLOUT_ACTION_ANNOTATION}=${value})\n`);
-    expect(await verb("abort")).toEqual(refused("abort", "Progressing", `${ROLLOUT_ACTION_ANNOTATION}=${value} is not handled yet: wait for the operator to act on it`));
+    expect(await verb("abort")).toEqual(
+      refused("abort", "Progressing", `${ROLLOUT_ACTION_ANNOTATION}=${value} is not handled yet: wait for the operator to act on it`),
+    );
     expect(await action("model-v2")).toBe(value);
     await handle("model-v2");
     expect(await verb("abort")).toMatchObject({ code: 0 });
@@ -347,7 +409,10 @@ describe("the verbs", () => {
   });
 
   it("pause sets spec.paused; resume clears it, or asks the operator to resume its own pause", async () => {
-    expect(await verb("pause")).toMatchObject({ code: 0, stdout: `ModelRollout ${ns}/model-v2: spec.paused set: the rollout holds at its current weights (spec.paused=true)\n` });
+    expect(await verb("pause")).toMatchObject({
+      code: 0,
+      stdout: `ModelRollout ${ns}/model-v2: spec.paused set: the rollout holds at its current weights (spec.paused=true)\n`,
+    });
     expect((await rollout("model-v2")).spec.paused).toBe(true);
     expect(await verb("pause")).toEqual(refused("pause", "Progressing", "spec.paused is already true"));
     await setStatus("modelrollouts.modelguardian.dev", "model-v2", { phase: "Paused", reason: "PausedBySpec", pauseReason: "PausedBySpec" });
@@ -364,7 +429,13 @@ describe("the verbs", () => {
   });
 
   it("approve and reject only what waits for approval; retry only what was rolled back", async () => {
-    await setStatus("modelrollouts.modelguardian.dev", "model-v2", { phase: "Pending", reason: "AwaitingApproval", pauseReason: null, stepIndex: null, stepWeight: null });
+    await setStatus("modelrollouts.modelguardian.dev", "model-v2", {
+      phase: "Pending",
+      reason: "AwaitingApproval",
+      pauseReason: null,
+      stepIndex: null,
+      stepWeight: null,
+    });
     expect(await verb("approve")).toMatchObject({ code: 0 });
     expect(await action("model-v2")).toMatch(/^approve-[0-9a-f]{8}$/);
     await handle("model-v2");
@@ -374,7 +445,9 @@ describe("the verbs", () => {
     await setStatus("modelrollouts.modelguardian.dev", "model-v2", { phase: "RolledBack", reason: "AnalysisFailed", quarantined: true });
     expect(await verb("promote")).toEqual(refused("promote", "RolledBack", "a RolledBack rollout cannot be promoted"));
     expect(await verb("abort")).toEqual(refused("abort", "RolledBack", "the rollout is already RolledBack"));
-    expect(await verb("pause")).toEqual(refused("pause", "RolledBack", "a RolledBack rollout cannot be paused: only Pending, Shadowing and Progressing rollouts hold their steps"));
+    expect(await verb("pause")).toEqual(
+      refused("pause", "RolledBack", "a RolledBack rollout cannot be paused: only Pending, Shadowing and Progressing rollouts hold their steps"),
+    );
     expect(await verb("retry")).toMatchObject({ code: 0 });
     expect(await action("model-v2")).toMatch(/^retry-[0-9a-f]{8}$/);
     await handle("model-v2");
@@ -409,7 +482,9 @@ describe("the bundled single file (what krew and npm users install)", () => {
 
   it("installs from its npm package alone (npm install -g), with no other package", async () => {
     const prefix = join(tmp, "npm-global");
-    execFileSync("npm", ["install", "--global", "--offline", "--no-audit", "--no-fund", "--prefix", prefix, built.npmPackage], { stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync("npm", ["install", "--global", "--offline", "--no-audit", "--no-fund", "--prefix", prefix, built.npmPackage], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     const args = ["get", "rollout", "model-v2", "-n", ns];
     const installed = await run(args, { bin: join(prefix, "bin/kubectl-modelguardian"), env: { KUBECTL_MODELGUARDIAN_NODE: process.execPath } });
     expect(installed.code).toBe(0);
@@ -417,7 +492,9 @@ describe("the bundled single file (what krew and npm users install)", () => {
   });
 
   // the machine's plain `node` (20 here) is too old for the Kubernetes client: said, not crashed
-  const oldNode = ["/usr/bin/node", "/bin/node"].find((p) => existsSync(p) && Number(execFileSync(p, ["-p", "process.versions.node.split('.')[0]"]).toString()) < 22);
+  const oldNode = ["/usr/bin/node", "/bin/node"].find(
+    (p) => existsSync(p) && Number(execFileSync(p, ["-p", "process.versions.node.split('.')[0]"]).toString()) < 22,
+  );
   it.skipIf(!oldNode)("on a Node.js older than 22.19 it says what it needs", async () => {
     const r = await run(["get", "rollout", "model-v2", "-n", ns], { bin: built.file, env: { KUBECTL_MODELGUARDIAN_NODE: oldNode as string } });
     expect(r.code).toBe(1);
@@ -451,9 +528,14 @@ describe("with the operator", () => {
     });
     expect(waiting.phase).toBe("Pending");
     const shown = await run(["get", "rollout", "model-v2", "-n", ns2]);
-    expect(shown.stdout).toContain(`kubectl modelguardian approve model-v2 -n ${ns2} (or reject), or kubectl annotate modelrollout model-v2 -n ${ns2} --overwrite`);
+    expect(shown.stdout).toContain(
+      `kubectl modelguardian approve model-v2 -n ${ns2} (or reject), or kubectl annotate modelrollout model-v2 -n ${ns2} --overwrite`,
+    );
     expect(await run(["approve", "model-v2", "-n", ns2])).toMatchObject({ code: 0 });
-    const approved = await waitFor("the operator to record the approval", async () => (await getJson<Rollout>("modelrollouts.modelguardian.dev", "model-v2", ns2 as string)).status?.approvedTime);
+    const approved = await waitFor(
+      "the operator to record the approval",
+      async () => (await getJson<Rollout>("modelrollouts.modelguardian.dev", "model-v2", ns2 as string)).status?.approvedTime,
+    );
     expect(approved).toMatch(/^\d{4}-/);
     expect((await events(ns2, "model-v2")).map((e) => e.reason)).toContain("Approved");
     // handled: a second approval is refused by the plugin as by the operator

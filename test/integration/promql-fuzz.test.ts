@@ -15,7 +15,29 @@ async function prometheus(path: string, query: string): Promise<{ status: string
   return (await res.json()) as { status: string; data?: unknown; error?: string };
 }
 
-const hostile = fc.constantFrom("$'", "$`", "$&", "$$", "$1", "{{window}}", "{{selector}}", "{{offset}}", '"', '"}', '\\', '\\"', "\n", "\r\t", '", job="evil', "} or vector(1) or {", "[5m]", "\u0000", "\u007f", "\u2028", "\u{1F600}");
+const hostile = fc.constantFrom(
+  "$'",
+  "$`",
+  "$&",
+  "$$",
+  "$1",
+  "{{window}}",
+  "{{selector}}",
+  "{{offset}}",
+  '"',
+  '"}',
+  "\\",
+  '\\"',
+  "\n",
+  "\r\t",
+  '", job="evil',
+  "} or vector(1) or {",
+  "[5m]",
+  "\u0000",
+  "\u007f",
+  "\u2028",
+  "\u{1F600}",
+);
 const labelValue = fc.oneof(
   fc.string({ unit: "binary", maxLength: 24 }),
   fc.array(fc.oneof(hostile, fc.string({ maxLength: 3 })), { maxLength: 6 }).map((parts) => parts.join("")),
@@ -31,7 +53,7 @@ describe("templates and escaping against the real Prometheus", () => {
   it(`a user's template: ${RUNS} label sets, seed ${SEED}`, async () => {
     await fc.assert(
       fc.asyncProperty(labels, async (l) => {
-        const query = expandTemplate("absent_over_time(mg_fuzz_no_such_metric{ {{selector}}, job=\"api\" }[{{window}}] {{offset}})", l, "60s", "1m");
+        const query = expandTemplate('absent_over_time(mg_fuzz_no_such_metric{ {{selector}}, job="api" }[{{window}}] {{offset}})', l, "60s", "1m");
         const formatted = await prometheus("/api/v1/format_query", query);
         expect(formatted.status, `${query}: ${formatted.error}`).toBe("success");
         const answer = await prometheus("/api/v1/query", query);

@@ -37,7 +37,12 @@ beforeAll(async () => {
   // the shipped RBAC, applied, and its ServiceAccount's kubeconfig: startOperator's default, named here
   shippedKubeconfig = await operatorKubeconfig();
 
-  sim = await startScrapedModel({ model, version: "v1", segments: { one: { requestsPerSecond: 40, accuracy: 0.93 }, two: { requestsPerSecond: 40, accuracy: 0.5 } }, seed: 5 });
+  sim = await startScrapedModel({
+    model,
+    version: "v1",
+    segments: { one: { requestsPerSecond: 40, accuracy: 0.93 }, two: { requestsPerSecond: 40, accuracy: 0.5 } },
+    seed: 5,
+  });
   logFile = `${ns}-sa`;
   operator = await startOperator([ns], logFile, { KUBECONFIG: shippedKubeconfig });
 });
@@ -54,7 +59,10 @@ const policyWith = (namespace: string, annotations: Record<string, string>, extr
       {
         name: "retrain",
         jobTemplate: {
-          spec: { backoffLimit: 0, template: { metadata: { annotations }, spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer" }] } } },
+          spec: {
+            backoffLimit: 0,
+            template: { metadata: { annotations }, spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer" }] } },
+          },
         },
       },
     ],
@@ -97,10 +105,14 @@ describe("the shipped RBAC", () => {
     expect(policy).toMatchObject({ status: "True", reason: "Accepted" });
 
     sim.setBehaviour({ accuracy: 0.5 }, "one");
-    const candidate = await waitFor("the candidate version", async () => {
-      const m = await getJson<{ status?: { remediation?: { candidate?: { version: string } } } }>("modelmonitor", "m", ns);
-      return m.status?.remediation?.candidate;
-    }, 90_000);
+    const candidate = await waitFor(
+      "the candidate version",
+      async () => {
+        const m = await getJson<{ status?: { remediation?: { candidate?: { version: string } } } }>("modelmonitor", "m", ns);
+        return m.status?.remediation?.candidate;
+      },
+      90_000,
+    );
     expect(candidate.version).toBe("v7");
     const reasons = (await events(ns, "m")).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["RetrainTriggered", "JobSucceeded", "CandidateRecorded"]));
@@ -120,30 +132,54 @@ describe("the shipped RBAC", () => {
     role.rules = role.rules.map((r) => ({ ...r, resources: r.resources.filter((x) => x !== "modelmonitors/status") })).filter((r) => r.resources.length > 0);
     await kubectlOk(["apply", "-f", "-"], stringify(role));
     await kubectl(["create", "serviceaccount", "no-status", "-n", OPERATOR_NAMESPACE]);
-    await kubectl(["create", "clusterrolebinding", "model-guardian-no-status", "--clusterrole=model-guardian-no-status", `--serviceaccount=${OPERATOR_NAMESPACE}:no-status`]);
+    await kubectl([
+      "create",
+      "clusterrolebinding",
+      "model-guardian-no-status",
+      "--clusterrole=model-guardian-no-status",
+      `--serviceaccount=${OPERATOR_NAMESPACE}:no-status`,
+    ]);
     const ns2 = await createNamespace("rbac-lost");
     try {
       // cooldown 0 and room for 5 Jobs: only the Job's deterministic name and its adoption
       // stand between a lost status and a second Job
-      await apply(policyWith(ns2, { "sim.modelguardian.dev/termination-message": '{"version":"v8"}', "sim.modelguardian.dev/run-duration": "4s" }, { cooldown: "0s", maxActiveJobs: 5 }));
+      await apply(
+        policyWith(
+          ns2,
+          { "sim.modelguardian.dev/termination-message": '{"version":"v8"}', "sim.modelguardian.dev/run-duration": "4s" },
+          { cooldown: "0s", maxActiveJobs: 5 },
+        ),
+      );
       await apply(monitorIn(ns2, "two"));
       let blind = await startOperator([ns2], `${ns2}-no-status`, { KUBECONFIG: await serviceAccountKubeconfig("no-status") });
       const jobs = () => kubectlOk(["get", "jobs", "-n", ns2, "-o", "name"]).then((o) => o.trim().split("\n").filter(Boolean));
       await waitFor("the Job", async () => (await jobs()).length > 0, 60_000);
-      await waitFor("several refused status writes", async () => {
-        const m = /^modelguardian_reconcile_errors_total (\d+)/m.exec(await (await fetch(blind.metricsUrl)).text());
-        return Number(m?.[1] ?? 0) >= 4;
-      }, 60_000);
+      await waitFor(
+        "several refused status writes",
+        async () => {
+          const m = /^modelguardian_reconcile_errors_total (\d+)/m.exec(await (await fetch(blind.metricsUrl)).text());
+          return Number(m?.[1] ?? 0) >= 4;
+        },
+        60_000,
+      );
       expect(await jobs()).toHaveLength(1);
       expect((await getJson<{ status?: unknown }>("modelmonitor", "m", ns2)).status).toBeUndefined();
       await blind.stop();
 
       blind = await startOperator([ns2], `${ns2}-shipped`, { KUBECONFIG: shippedKubeconfig });
       try {
-        const m = await waitFor("the adopted Job's outcome in status", async () => {
-          const mm = await getJson<{ status?: { remediation?: { candidate?: { version: string }; history: { outcome: string }[] } } }>("modelmonitor", "m", ns2);
-          return mm.status?.remediation?.candidate ? mm : undefined;
-        }, 60_000);
+        const m = await waitFor(
+          "the adopted Job's outcome in status",
+          async () => {
+            const mm = await getJson<{ status?: { remediation?: { candidate?: { version: string }; history: { outcome: string }[] } } }>(
+              "modelmonitor",
+              "m",
+              ns2,
+            );
+            return mm.status?.remediation?.candidate ? mm : undefined;
+          },
+          60_000,
+        );
         expect(m.status?.remediation?.candidate?.version).toBe("v8");
         expect(m.status?.remediation?.history.map((h) => h.outcome)).toEqual(["Succeeded"]);
         expect((await events(ns2, "m")).map((e) => e.reason)).toContain("JobAdopted");

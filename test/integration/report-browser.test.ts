@@ -14,7 +14,20 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
 import { startKServeCanary, type KServeCanary } from "./kserve-canary.ts";
-import { apply, createNamespace, deleteNamespace, getJson, promQuery, retrainOnDrift, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  getJson,
+  promQuery,
+  retrainOnDrift,
+  ROOT,
+  startOperator,
+  startScrapedModel,
+  stopScrapedModel,
+  waitFor,
+  type Operator,
+} from "./support.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -35,7 +48,8 @@ interface Status {
   remediation?: { history: { job: string; outcome: string; finishedTime?: string }[] };
 }
 
-if (!HAS_CHROMIUM) console.warn(`report-browser.test.ts: skipped, ${CHROMIUM} is absent (apt-get install -y chromium; scripts/cluster/ensure-prereqs.sh installs it)`);
+if (!HAS_CHROMIUM)
+  console.warn(`report-browser.test.ts: skipped, ${CHROMIUM} is absent (apt-get install -y chromium; scripts/cluster/ensure-prereqs.sh installs it)`);
 
 const monitor = () => ({
   apiVersion: "modelguardian.dev/v1alpha1",
@@ -56,8 +70,20 @@ const monitor = () => ({
       { signal: "p95_latency", max: { warning: 0.5, critical: 1 } },
     ],
     drift: [
-      { name: "inputs", histogram: { metric: "model_feature_value", featureLabel: "feature" }, method: "psi", reference: { offset: "10s", window: "10s" }, threshold: { warning: 0.1, critical: 0.25 } },
-      { name: "queries", embedding: { metric: "model_query_embedding_centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.05, critical: 0.1 } },
+      {
+        name: "inputs",
+        histogram: { metric: "model_feature_value", featureLabel: "feature" },
+        method: "psi",
+        reference: { offset: "10s", window: "10s" },
+        threshold: { warning: 0.1, critical: 0.25 },
+      },
+      {
+        name: "queries",
+        embedding: { metric: "model_query_embedding_centroid" },
+        method: "cosine",
+        reference: { pinned: {} },
+        threshold: { warning: 0.05, critical: 0.1 },
+      },
     ],
     fairness: [{ signal: "accuracy", groupLabel: "plant", minRatio: 0.9 }],
     // south's accuracy drift starts a retraining Job (kwok runs it): the report's Jobs
@@ -96,7 +122,11 @@ async function axeViolations(path: string): Promise<string[]> {
   await page.goto(`${base}${path}`, { waitUntil: "load" });
   await page.addScriptTag({ path: createRequire(import.meta.url).resolve("axe-core/axe.min.js") });
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, o: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: { run: (ctx: Document, o: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
+      }
+    ).axe;
     const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
   });
@@ -107,10 +137,23 @@ async function axeViolations(path: string): Promise<string[]> {
 describe.skipIf(!HAS_CHROMIUM)("the HTML report and the web view in chromium", () => {
   beforeAll(async () => {
     ns = await createNamespace("report-browser");
-    sim = await startScrapedModel({ model, version: "v1", segments: { north: { requestsPerSecond: 30, accuracy: 0.95 }, south: { requestsPerSecond: 30, accuracy: 0.7 }, [HOSTILE]: { requestsPerSecond: 30, accuracy: 0.9 } }, seed: 43 });
+    sim = await startScrapedModel({
+      model,
+      version: "v1",
+      segments: {
+        north: { requestsPerSecond: 30, accuracy: 0.95 },
+        south: { requestsPerSecond: 30, accuracy: 0.7 },
+        [HOSTILE]: { requestsPerSecond: 30, accuracy: 0.9 },
+      },
+      seed: 43,
+    });
     operator = await startOperator([ns], ns);
     base = new URL(operator.metricsUrl).origin;
-    await waitFor("Prometheus to hold every segment's reference window", async () => (await promQuery(`sum by (plant) (increase(model_feature_value_count{model="${model}"}[10s] offset 10s))`)).length === 3, 60_000);
+    await waitFor(
+      "Prometheus to hold every segment's reference window",
+      async () => (await promQuery(`sum by (plant) (increase(model_feature_value_count{model="${model}"}[10s] offset 10s))`)).length === 3,
+      60_000,
+    );
     for (const o of [retrainOnDrift(ns, "report-retrain", { version: "v2" }), monitor()]) {
       const r = await apply(o);
       if (r.code !== 0) throw new Error(r.stderr);
@@ -118,11 +161,21 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report and the web view in chromium", (
     const status = async () => (await getJson<{ status?: Status }>("modelmonitor", "report-fleet", ns)).status;
     // the first report is written at the first evaluation; a later one, after the Job finished, plots ~20 evaluations
     const first = await waitFor("the first report", async () => (await status())?.report?.lastTime, 60_000);
-    const finished = await waitFor("the retraining Job to succeed", async () => (await status())?.remediation?.history.find((a) => a.outcome === "Succeeded"), 120_000, 1000);
-    await waitFor("a report after the Job", async () => {
-      const t = (await status())?.report?.lastTime;
-      return t !== undefined && t !== first && Date.parse(t) > Date.parse(finished.finishedTime ?? first);
-    }, 150_000, 1000);
+    const finished = await waitFor(
+      "the retraining Job to succeed",
+      async () => (await status())?.remediation?.history.find((a) => a.outcome === "Succeeded"),
+      120_000,
+      1000,
+    );
+    await waitFor(
+      "a report after the Job",
+      async () => {
+        const t = (await status())?.report?.lastTime;
+        return t !== undefined && t !== first && Date.parse(t) > Date.parse(finished.finishedTime ?? first);
+      },
+      150_000,
+      1000,
+    );
     browser = await launch();
   }, 300_000);
 
@@ -136,7 +189,13 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report and the web view in chromium", (
   it("the index lists the monitor with its health, coverage and a link to its report, readable at 1280 px and 390 px", async () => {
     for (const width of [1280, 390]) {
       const { page, problems, requests } = await open("/ui/", width);
-      const row = await page.evaluate((name) => [...document.querySelectorAll("tbody tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")).find((cells) => cells[0]?.endsWith(`/${name}`)), "report-fleet");
+      const row = await page.evaluate(
+        (name) =>
+          [...document.querySelectorAll("tbody tr")]
+            .map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? ""))
+            .find((cells) => cells[0]?.endsWith(`/${name}`)),
+        "report-fleet",
+      );
       expect(row?.[0]).toBe(`${ns}/report-fleet`);
       expect(row?.[3]).toMatch(/^Critical/);
       expect(row?.[4]).toBe("2/2");
@@ -158,16 +217,29 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report and the web view in chromium", (
       const { page, problems, requests } = await open(`/ui/${ns}/report-fleet`, width);
       const plots = await page.evaluate(() => {
         const count: Record<string, number> = {};
-        for (const f of document.querySelectorAll("figure.plot")) count[f.getAttribute("data-plot") ?? "?"] = (count[f.getAttribute("data-plot") ?? "?"] ?? 0) + 1;
+        for (const f of document.querySelectorAll("figure.plot"))
+          count[f.getAttribute("data-plot") ?? "?"] = (count[f.getAttribute("data-plot") ?? "?"] ?? 0) + 1;
         return count;
       });
       // versions: the adopted v1 (no rollout of this monitor: the rollout report is the next test's)
-      expect(plots).toEqual({ health: 1, signal: 2, distribution: FEATURES.length, "drift-score": FEATURES.length, embedding: 1, segment: 2 * SEGMENTS.length, fairness: 1, versions: 1 });
+      expect(plots).toEqual({
+        health: 1,
+        signal: 2,
+        distribution: FEATURES.length,
+        "drift-score": FEATURES.length,
+        embedding: 1,
+        segment: 2 * SEGMENTS.length,
+        fairness: 1,
+        versions: 1,
+      });
       // the accuracy plot: a line through every kept evaluation (a minute at 3 s: well over 10), both thresholds
       const accuracy = await page.evaluate(() => {
         const f = document.querySelector('figure[data-plot="signal"][data-name="accuracy"]') as Element;
         const line = f.querySelector('g.series[data-series="accuracy"] polyline')?.getAttribute("points") ?? "";
-        return { points: line.trim().split(/\s+/).length, thresholds: [...f.querySelectorAll("g.threshold")].map((t) => `${t.classList[1]} ${t.getAttribute("data-label")}`) };
+        return {
+          points: line.trim().split(/\s+/).length,
+          thresholds: [...f.querySelectorAll("g.threshold")].map((t) => `${t.classList[1]} ${t.getAttribute("data-label")}`),
+        };
       });
       expect(accuracy.points).toBeGreaterThan(10);
       expect(accuracy.thresholds.sort()).toEqual(["critical min 0.8", "warning min 0.85"]);
@@ -179,7 +251,13 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report and the web view in chromium", (
         const d = await page.evaluate((name) => {
           const dist = document.querySelector(`figure[data-plot="distribution"][data-name="inputs/${name}"]`);
           const score = document.querySelector(`figure[data-plot="drift-score"][data-name="inputs/${name}"]`);
-          return { series: [...(dist?.querySelectorAll("g.series") ?? [])].map((g) => [g.getAttribute("data-series")?.split(" ")[0], g.querySelectorAll("rect").length]), thresholds: score?.querySelectorAll("g.threshold").length };
+          return {
+            series: [...(dist?.querySelectorAll("g.series") ?? [])].map((g) => [
+              g.getAttribute("data-series")?.split(" ")[0],
+              g.querySelectorAll("rect").length,
+            ]),
+            thresholds: score?.querySelectorAll("g.threshold").length,
+          };
         }, feature);
         expect(d.series.map(([name]) => name)).toEqual(["reference", "current"]);
         expect(d.series[0]?.[1]).toBeGreaterThan(2);
@@ -189,14 +267,22 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report and the web view in chromium", (
       expect(await page.$$eval('figure[data-plot="embedding"] g.threshold', (g) => g.length)).toBe(2);
       expect(await page.$$eval('figure[data-plot="fairness"] g.series rect', (r) => r.length)).toBe(SEGMENTS.length);
       // the retraining Job, with its reason and outcome
-      const jobs = await page.evaluate(() => [...document.querySelectorAll("#actions table tbody tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
+      const jobs = await page.evaluate(() =>
+        [...document.querySelectorAll("#actions table tbody tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+      );
       expect(jobs.length).toBeGreaterThanOrEqual(1);
       expect(jobs[0]?.[1]).toBe("retrain");
       expect(jobs[0]?.[3]).toMatch(/AccuracyDrift/);
-      expect(jobs.some((j) => j[5]?.startsWith("Succeeded") && j[6] === "v2"), JSON.stringify(jobs)).toBe(true);
+      expect(
+        jobs.some((j) => j[5]?.startsWith("Succeeded") && j[6] === "v2"),
+        JSON.stringify(jobs),
+      ).toBe(true);
       // the hostile label value: shown as text in its plots and tables, never as an element
       expect(await page.$$("img, script, iframe, object, embed")).toHaveLength(0);
-      const hostileText = await page.evaluate((h) => [...document.querySelectorAll("figcaption, td")].filter((e) => (e.textContent ?? "").includes(h)).length, HOSTILE);
+      const hostileText = await page.evaluate(
+        (h) => [...document.querySelectorAll("figcaption, td")].filter((e) => (e.textContent ?? "").includes(h)).length,
+        HOSTILE,
+      );
       expect(hostileText).toBeGreaterThanOrEqual(3);
       expect(await overflow(page), `horizontal overflow at ${width}px`).toBeLessThanOrEqual(0);
       const file = join(SCREENSHOTS, `report-${width}.png`);
@@ -238,17 +324,27 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report of a monitor with rollouts, in c
       healthy: { accuracy: 0.92, latencyMeanSeconds: 0.05 },
       seeds: [81, 82],
     });
-    const rollout = (name: string, version: string) => ({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name, namespace: ns }, spec: { monitorRef: { name: "report-canary" }, candidate: { version, uri: `s3://models/${version}` } } });
+    const rollout = (name: string, version: string) => ({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name, namespace: ns },
+      spec: { monitorRef: { name: "report-canary" }, candidate: { version, uri: `s3://models/${version}` } },
+    });
     await apply(rollout("canary-v2", "v2"));
     await waitFor("v2 to be promoted", async () => (await phase("canary-v2")) === "Succeeded", 150_000, 500);
     await apply(rollout("canary-v3", "v3"));
     await waitFor("v3 to be rolled back", async () => (await phase("canary-v3")) === "RolledBack", 150_000, 500);
     // a report written after both rollouts ended
     const ended = Date.now();
-    await waitFor("a report after the rollouts", async () => {
-      const t = (await getJson<{ status?: Status }>("modelmonitor", "report-canary", ns)).status?.report?.lastTime;
-      return t !== undefined && Date.parse(t) > ended;
-    }, 90_000, 1000);
+    await waitFor(
+      "a report after the rollouts",
+      async () => {
+        const t = (await getJson<{ status?: Status }>("modelmonitor", "report-canary", ns)).status?.report?.lastTime;
+        return t !== undefined && Date.parse(t) > ended;
+      },
+      90_000,
+      1000,
+    );
     browser = await launch();
   }, 600_000);
 
@@ -262,9 +358,18 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report of a monitor with rollouts, in c
   it("draws the versions' timeline and each rollout's weights, analyses and both versions' values", async () => {
     for (const width of [1280, 390]) {
       const { page, problems, requests } = await open(`/ui/${ns}/report-canary`, width);
-      const versions = await page.evaluate(() => [...document.querySelectorAll('figure[data-plot="versions"] g.series')].map((g) => g.getAttribute("data-series")));
+      const versions = await page.evaluate(() =>
+        [...document.querySelectorAll('figure[data-plot="versions"] g.series')].map((g) => g.getAttribute("data-series")),
+      );
       expect(versions.sort()).toEqual(["v1", "v2", "v3"]);
-      const states = await page.evaluate(() => [...document.querySelectorAll("#versions table")[0]?.querySelectorAll("tbody tr") ?? []].map((tr) => [...tr.querySelectorAll("td")].slice(0, 2).map((td) => td.textContent).join(" ")));
+      const states = await page.evaluate(() =>
+        [...(document.querySelectorAll("#versions table")[0]?.querySelectorAll("tbody tr") ?? [])].map((tr) =>
+          [...tr.querySelectorAll("td")]
+            .slice(0, 2)
+            .map((td) => td.textContent)
+            .join(" "),
+        ),
+      );
       expect(states).toEqual(expect.arrayContaining(["v2 Stable", "v3 Quarantined", "v1 Previous"]));
       const rollouts = await page.evaluate(() =>
         [...document.querySelectorAll('figure[data-plot="rollout"]')].map((f) => ({
@@ -281,7 +386,9 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report of a monitor with rollouts, in c
       expect(v3?.analyses.at(-1)).toBe("critical");
       // the comparisons: both versions' accuracy, the failed one below the stable's
       const failed = await page.evaluate(() =>
-        [...document.querySelectorAll("#versions table tbody tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")).filter((c) => c[2] === "Failed" && c[3] === "accuracy"),
+        [...document.querySelectorAll("#versions table tbody tr")]
+          .map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? ""))
+          .filter((c) => c[2] === "Failed" && c[3] === "accuracy"),
       );
       expect(failed.length).toBeGreaterThan(0);
       const [stableValue, candidateValue] = [Number(failed[0]?.[5]), Number(failed[0]?.[6])];

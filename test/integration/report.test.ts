@@ -4,7 +4,21 @@
 // and serves the same text over HTTP. Its numbers are the status's, from the same evaluation.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, events, getJson, kubectl, kubectlOk, promQuery, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  events,
+  getJson,
+  kubectl,
+  kubectlOk,
+  promQuery,
+  startOperator,
+  startScrapedModel,
+  stopScrapedModel,
+  waitFor,
+  type Operator,
+} from "./support.ts";
 
 const model = `report-${Date.now().toString(36)}`;
 let ns: string;
@@ -21,11 +35,20 @@ interface Status {
 
 beforeAll(async () => {
   ns = await createNamespace("report");
-  sim = await startScrapedModel({ model, version: "v1", segments: { north: { requestsPerSecond: 40, accuracy: 0.95 }, south: { requestsPerSecond: 40, accuracy: 0.7 } }, seed: 41 });
+  sim = await startScrapedModel({
+    model,
+    version: "v1",
+    segments: { north: { requestsPerSecond: 40, accuracy: 0.95 }, south: { requestsPerSecond: 40, accuracy: 0.7 } },
+    seed: 41,
+  });
   operator = await startOperator([ns], ns);
   // the first evaluation is the reported one: let Prometheus hold both segments' data first
   // (the drift check's reference window ends 10 s ago)
-  await waitFor("Prometheus to hold both segments' reference window", async () => (await promQuery(`sum by (plant) (increase(model_feature_value_count{model="${model}"}[10s] offset 10s))`)).length === 2, 60_000);
+  await waitFor(
+    "Prometheus to hold both segments' reference window",
+    async () => (await promQuery(`sum by (plant) (increase(model_feature_value_count{model="${model}"}[10s] offset 10s))`)).length === 2,
+    60_000,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -54,15 +77,27 @@ describe("the governance report", () => {
           { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
         ],
         rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
-        drift: [{ name: "inputs", histogram: { metric: "model_feature_value", featureLabel: "feature" }, method: "psi", reference: { offset: "10s", window: "10s" }, threshold: { warning: 0.1, critical: 0.25 } }],
+        drift: [
+          {
+            name: "inputs",
+            histogram: { metric: "model_feature_value", featureLabel: "feature" },
+            method: "psi",
+            reference: { offset: "10s", window: "10s" },
+            threshold: { warning: 0.1, critical: 0.25 },
+          },
+        ],
         report: { every: "7d" },
       },
     });
     expect(r.code, r.stderr).toBe(0);
-    const monitor = await waitFor("status.report", async () => {
-      const m = await getJson<{ metadata: { uid: string }; status?: Status }>("modelmonitor", "fraud", ns);
-      return m.status?.report ? m : undefined;
-    }, 60_000);
+    const monitor = await waitFor(
+      "status.report",
+      async () => {
+        const m = await getJson<{ metadata: { uid: string }; status?: Status }>("modelmonitor", "fraud", ns);
+        return m.status?.report ? m : undefined;
+      },
+      60_000,
+    );
     const status = monitor.status as Status;
     expect(status.report?.configMap).toBe("fraud-report");
     expect(status.report?.lastTime).toBe(status.lastEvaluationTime);
@@ -75,8 +110,18 @@ describe("the governance report", () => {
     expect(text).toContain("- Period: first report to ");
     // every signal row, overall and per segment, holds the value the status holds
     const rows = status.signals.filter((s) => s.value !== undefined);
-    expect(rows.map((s) => `${s.name}/${s.segment ?? ""}`).sort()).toEqual(["accuracy/", "accuracy/north", "accuracy/south", "p95_latency/", "p95_latency/north", "p95_latency/south"]);
-    for (const s of rows) expect(text, `${s.name} ${s.segment ?? "overall"}`).toMatch(new RegExp(`\\| ${s.segment ? `plant=${s.segment}` : "overall"} \\| ${fmt(s.value as number).replace(".", "\\.")} \\|`));
+    expect(rows.map((s) => `${s.name}/${s.segment ?? ""}`).sort()).toEqual([
+      "accuracy/",
+      "accuracy/north",
+      "accuracy/south",
+      "p95_latency/",
+      "p95_latency/north",
+      "p95_latency/south",
+    ]);
+    for (const s of rows)
+      expect(text, `${s.name} ${s.segment ?? "overall"}`).toMatch(
+        new RegExp(`\\| ${s.segment ? `plant=${s.segment}` : "overall"} \\| ${fmt(s.value as number).replace(".", "\\.")} \\|`),
+      );
     // south is critical (overall is not): the finding and its recommendation
     expect(status.health).toBe("Critical");
     expect(status.signals.find((x) => x.name === "accuracy" && x.segment === undefined)?.value).toBeGreaterThan(0.8);
@@ -98,14 +143,18 @@ describe("the governance report", () => {
     expect(html.match(/data-plot="distribution"/g)).toHaveLength(3);
     expect(html).toContain('class="threshold critical" data-label="min 0.8"');
     expect(html).not.toMatch(/<script|\bsrc=/);
-    const series = JSON.parse(await kubectlOk(["get", "configmap", "fraud-report", "-n", ns, "-o", "jsonpath={.data.series\\.json}"])) as { points: { t: string }[] };
+    const series = JSON.parse(await kubectlOk(["get", "configmap", "fraud-report", "-n", ns, "-o", "jsonpath={.data.series\\.json}"])) as {
+      points: { t: string }[];
+    };
     expect(series.points.map((p) => p.t)).toEqual([status.lastEvaluationTime]);
     const page = await fetch(`${new URL(operator.metricsUrl).origin}/ui/${ns}/fraud`);
     expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(await page.text()).toBe(html);
 
     // the ConfigMap belongs to the monitor, carries the operator's labels and the report's time
-    const cm = await getJson<{ metadata: { labels: Record<string, string>; annotations: Record<string, string>; ownerReferences: { kind: string; name: string; uid: string }[] } }>("configmap", "fraud-report", ns);
+    const cm = await getJson<{
+      metadata: { labels: Record<string, string>; annotations: Record<string, string>; ownerReferences: { kind: string; name: string; uid: string }[] };
+    }>("configmap", "fraud-report", ns);
     expect(cm.metadata.labels).toMatchObject({ "app.kubernetes.io/managed-by": "model-guardian", "modelguardian.dev/monitor": "fraud" });
     expect(cm.metadata.annotations["modelguardian.dev/report-time"]).toBe(status.report?.lastTime);
     expect(cm.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: "ModelMonitor", name: "fraud", uid: monitor.metadata.uid })]);

@@ -22,7 +22,13 @@ import {
 } from "./support.ts";
 
 interface Job {
-  metadata: { name: string; creationTimestamp: string; labels: Record<string, string>; annotations: Record<string, string>; ownerReferences?: { kind: string; name: string }[] };
+  metadata: {
+    name: string;
+    creationTimestamp: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    ownerReferences?: { kind: string; name: string }[];
+  };
   spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } };
   status?: { conditions?: { type: string; status: string; lastTransitionTime: string }[] };
 }
@@ -41,7 +47,12 @@ interface MM {
     health?: string;
     findings?: { type: string }[];
     conditions?: { type: string; status: string; reason: string; message: string }[];
-    remediation?: { candidate?: { version: string; uri?: string; job: string }; history: Record_[]; held: { reason: string; until?: string; message: string }[]; active: number };
+    remediation?: {
+      candidate?: { version: string; uri?: string; job: string };
+      history: Record_[];
+      held: { reason: string; until?: string; message: string }[];
+      active: number;
+    };
   };
 }
 interface RP {
@@ -64,7 +75,10 @@ const trainer = (annotations: Record<string, string>) => ({
     },
   },
 });
-const SUCCEEDS = trainer({ "sim.modelguardian.dev/termination-message": '{"version": "v2", "uri": "s3://models/churn/v2"}', "sim.modelguardian.dev/run-duration": "2s" });
+const SUCCEEDS = trainer({
+  "sim.modelguardian.dev/termination-message": '{"version": "v2", "uri": "s3://models/churn/v2"}',
+  "sim.modelguardian.dev/run-duration": "2s",
+});
 
 function policy(name: string, spec: Record<string, unknown> = {}, namespace = ns) {
   return {
@@ -153,11 +167,22 @@ describe("RetrainPolicy on a real control plane", () => {
       return jobs.length > 0 ? jobs : undefined;
     });
     expect(job?.metadata.name).toMatch(/^churn-retrain-[0-9a-z]{10}-1$/);
-    expect(job?.metadata.labels).toMatchObject({ "modelguardian.dev/action": "retrain", "modelguardian.dev/policy": "churn-policy", "app.kubernetes.io/managed-by": "model-guardian" });
+    expect(job?.metadata.labels).toMatchObject({
+      "modelguardian.dev/action": "retrain",
+      "modelguardian.dev/policy": "churn-policy",
+      "app.kubernetes.io/managed-by": "model-guardian",
+    });
     expect(job?.metadata.ownerReferences?.[0]).toMatchObject({ kind: "ModelMonitor", name: "churn" });
     expect(job?.metadata.annotations["modelguardian.dev/reason"]).toContain("AccuracyDrift critical accuracy");
     const env = Object.fromEntries((job?.spec.template.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
-    expect(env).toMatchObject({ MG_MODEL_NAME: model, MG_MODEL_VERSION: "v1", MG_ACTION: "retrain", MG_TRIGGER_SEVERITY: "critical", MG_CONFIG_EPOCHS: "5", MG_CONFIG_LEARNING_RATE: "0.01" });
+    expect(env).toMatchObject({
+      MG_MODEL_NAME: model,
+      MG_MODEL_VERSION: "v1",
+      MG_ACTION: "retrain",
+      MG_TRIGGER_SEVERITY: "critical",
+      MG_CONFIG_EPOCHS: "5",
+      MG_CONFIG_LEARNING_RATE: "0.01",
+    });
     expect(JSON.parse(env.MG_FINDINGS ?? "[]")[0]).toMatchObject({ type: "AccuracyDrift", severity: "critical", source: "accuracy" });
 
     const m = await waitFor("the candidate version in status", async () => {
@@ -187,7 +212,9 @@ describe("RetrainPolicy on a real control plane", () => {
     expect(await kubectlOk(["get", "retrainpolicies", "-n", ns])).toMatch(/churn-policy\s+True\s+Accepted\s+1\s+0\s+\d+s\s+Succeeded\s+false\s+/);
     const metrics = await (await fetch(operator.metricsUrl)).text();
     expect(metrics).toContain(`modelguardian_retrain_events_total{namespace="${ns}",model="${model}",reason="AccuracyDrift"} 1`);
-    expect(metrics).toMatch(new RegExp(`modelguardian_action_jobs_finished_total\\{namespace="${ns}",model="${model}",action="retrain",outcome="Succeeded"\\} 1`));
+    expect(metrics).toMatch(
+      new RegExp(`modelguardian_action_jobs_finished_total\\{namespace="${ns}",model="${model}",action="retrain",outcome="Succeeded"\\} 1`),
+    );
   });
 
   it("a new episode during the cooldown creates nothing and says so in status", async () => {
@@ -214,7 +241,15 @@ describe("RetrainPolicy on a real control plane", () => {
   it("an embedding finding creates a reindex Job, not a retrain Job", async () => {
     await apply(
       monitor("rag", "embedding", "churn-policy", {
-        drift: [{ name: "queries", embedding: { metric: "model_query_embedding_centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.05, critical: 0.1 } }],
+        drift: [
+          {
+            name: "queries",
+            embedding: { metric: "model_query_embedding_centroid" },
+            method: "cosine",
+            reference: { pinned: {} },
+            threshold: { warning: 0.05, critical: 0.1 },
+          },
+        ],
       }),
     );
     await waitFor("a Healthy evaluation with a pinned centroid", async () => (await getMonitor("rag")).status?.health === "Healthy");
@@ -248,10 +283,14 @@ describe("RetrainPolicy on a real control plane", () => {
     );
     await apply(monitor("flaky", "failing", "failing-policy"));
     await degrade("failing");
-    const jobs = await waitFor("three failed attempts", async () => {
-      const list = await jobsOf("flaky");
-      return list.length >= 3 && list.slice(0, 3).every((j) => jobDone(j, "Failed")) ? list : undefined;
-    }, 120_000);
+    const jobs = await waitFor(
+      "three failed attempts",
+      async () => {
+        const list = await jobsOf("flaky");
+        return list.length >= 3 && list.slice(0, 3).every((j) => jobDone(j, "Failed")) ? list : undefined;
+      },
+      120_000,
+    );
     const names = jobs.map((j) => j.metadata.name);
     expect(names[0]).toMatch(/-1$/);
     expect(names[1]).toBe(names[0]?.replace(/-1$/, "-2"));
@@ -324,7 +363,9 @@ describe("RetrainPolicy on a real control plane", () => {
     // passes the CRD schema, but a container name must be a DNS label: only the API server's
     // Job validation (the policy reconciler's server-side dry run) catches it
     const bad = policy("bad-policy", {
-      actions: [{ name: "retrain", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "Train_Job", image: "x" }] } } } } }],
+      actions: [
+        { name: "retrain", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "Train_Job", image: "x" }] } } } } },
+      ],
       triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
     });
     expect((await apply(bad)).code).toBe(0);
@@ -349,7 +390,10 @@ describe("RetrainPolicy on a real control plane", () => {
     expect(operator.process.exitCode).toBeNull();
 
     // fixing the policy lets the held action go
-    const fixed = policy("bad-policy", { actions: [{ name: "retrain", jobTemplate: SUCCEEDS }], triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }] });
+    const fixed = policy("bad-policy", {
+      actions: [{ name: "retrain", jobTemplate: SUCCEEDS }],
+      triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
+    });
     await apply(fixed);
     await waitFor("the Job once the policy is fixed", async () => (await jobsOf("broken")).length === 1);
     await kubectlOk(["delete", "modelmonitor", "broken", "-n", ns]);
@@ -358,7 +402,11 @@ describe("RetrainPolicy on a real control plane", () => {
   it("a Job template the schema already forbids is refused at apply time, naming the field", async () => {
     const r = await kubectl(
       ["apply", "-f", "-"],
-      JSON.stringify(policy("always", { actions: [{ name: "retrain", jobTemplate: { spec: { template: { spec: { restartPolicy: "Always", containers: [{ name: "t", image: "x" }] } } } } }] })),
+      JSON.stringify(
+        policy("always", {
+          actions: [{ name: "retrain", jobTemplate: { spec: { template: { spec: { restartPolicy: "Always", containers: [{ name: "t", image: "x" }] } } } } }],
+        }),
+      ),
     );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/spec\.actions\[0\]\.jobTemplate\.spec\.template\.spec\.restartPolicy: Unsupported value: "Always"/);
@@ -367,7 +415,12 @@ describe("RetrainPolicy on a real control plane", () => {
   it("killing and restarting the operator while a Job is created or running never produces a second Job", async () => {
     await apply(
       policy("slow-policy", {
-        actions: [{ name: "retrain", jobTemplate: trainer({ "sim.modelguardian.dev/run-duration": "25s", "sim.modelguardian.dev/termination-message": '{"version":"v9"}' }) }],
+        actions: [
+          {
+            name: "retrain",
+            jobTemplate: trainer({ "sim.modelguardian.dev/run-duration": "25s", "sim.modelguardian.dev/termination-message": '{"version":"v9"}' }),
+          },
+        ],
         triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
       }),
     );
@@ -383,10 +436,14 @@ describe("RetrainPolicy on a real control plane", () => {
       await operator.stop("SIGKILL");
     }
     operator = await startOperator([ns], `${ns}-final`);
-    const m = await waitFor("the candidate of the one Job", async () => {
-      const mm = await getMonitor("crashy");
-      return mm.status?.remediation?.candidate ? mm : undefined;
-    }, 90_000);
+    const m = await waitFor(
+      "the candidate of the one Job",
+      async () => {
+        const mm = await getMonitor("crashy");
+        return mm.status?.remediation?.candidate ? mm : undefined;
+      },
+      90_000,
+    );
     expect(m.status?.remediation?.candidate?.version).toBe("v9");
     const jobs = await jobsOf("crashy");
     expect(jobs).toHaveLength(1);
@@ -405,7 +462,11 @@ describe("an operator that limits what its Jobs run (JOB_ALLOWED_IMAGES, JOB_ALL
       backoffLimit: 0,
       template: {
         metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version": "v2"}', "sim.modelguardian.dev/run-duration": "2s" } },
-        spec: { restartPolicy: "Never", ...(serviceAccountName ? { serviceAccountName } : {}), containers: images.map((image, i) => ({ name: `c${i}`, image })) },
+        spec: {
+          restartPolicy: "Never",
+          ...(serviceAccountName ? { serviceAccountName } : {}),
+          containers: images.map((image, i) => ({ name: `c${i}`, image })),
+        },
       },
     },
   });
@@ -437,13 +498,16 @@ describe("an operator that limits what its Jobs run (JOB_ALLOWED_IMAGES, JOB_ALL
     });
     expect(image).toMatchObject({
       status: "False",
-      message: 'spec.actions[0].jobTemplate.spec.template.spec.containers[1].image: "registry.example-evil/train:1" is not allowed by JOB_ALLOWED_IMAGES (registry.example/)',
+      message:
+        'spec.actions[0].jobTemplate.spec.template.spec.containers[1].image: "registry.example-evil/train:1" is not allowed by JOB_ALLOWED_IMAGES (registry.example/)',
     });
     const account = await waitFor("default-account refused", async () => {
       const c = await ready("default-account");
       return c?.reason === "JobTemplateNotAllowed" && c;
     });
-    expect(account?.message).toBe('spec.actions[0].jobTemplate.spec.template.spec.serviceAccountName: unset, so the pods run as "default", which JOB_ALLOWED_SERVICE_ACCOUNTS (trainer) does not allow');
+    expect(account?.message).toBe(
+      'spec.actions[0].jobTemplate.spec.template.spec.serviceAccountName: unset, so the pods run as "default", which JOB_ALLOWED_SERVICE_ACCOUNTS (trainer) does not allow',
+    );
     await waitFor("the allowed policy accepted", async () => (await ready("allowed"))?.reason === "Accepted");
     expect((await events(limitedNs, "other-image")).map((e) => e.reason)).toContain("JobTemplateNotAllowed");
 
@@ -462,7 +526,9 @@ describe("an operator that limits what its Jobs run (JOB_ALLOWED_IMAGES, JOB_ALL
       return m.status?.health === "Critical" && c?.reason === "JobTemplateNotAllowed" && c;
     });
     expect(held.status).toBe("True");
-    expect(held.message).toContain('RetrainPolicy other-image asks for what the operator\'s settings do not allow: spec.actions[0].jobTemplate.spec.template.spec.containers[1].image: "registry.example-evil/train:1"');
+    expect(held.message).toContain(
+      'RetrainPolicy other-image asks for what the operator\'s settings do not allow: spec.actions[0].jobTemplate.spec.template.spec.containers[1].image: "registry.example-evil/train:1"',
+    );
     expect(await jobsOf("refused", limitedNs)).toEqual([]);
     expect((await getMonitor("refused", limitedNs)).status?.remediation?.history).toEqual([]);
     expect(limited?.process.exitCode).toBeNull();

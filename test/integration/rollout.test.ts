@@ -11,7 +11,20 @@ import { startLoad, type Load } from "../../sim/load.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
 import { startDataPlane, type BackendRef, type DataPlane } from "./dataplane.ts";
-import { apply, createNamespace, deleteNamespace, events, getJson, kubectl, kubectlOk, promQuery, startOperator, TARGETS_DIR, waitFor, type Operator } from "./support.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  events,
+  getJson,
+  kubectl,
+  kubectlOk,
+  promQuery,
+  startOperator,
+  TARGETS_DIR,
+  waitFor,
+  type Operator,
+} from "./support.ts";
 
 interface Rollout {
   metadata: { finalizers?: string[] };
@@ -23,7 +36,12 @@ interface Rollout {
     weights?: { stable: number; candidate: number };
     quarantined?: boolean;
     candidateParked?: boolean;
-    analyses?: { step: number; outcome: string; interim?: boolean; comparisons: { signal: string; outcome: string; test?: string; logEvidence?: number; candidate?: number; stable?: number }[] }[];
+    analyses?: {
+      step: number;
+      outcome: string;
+      interim?: boolean;
+      comparisons: { signal: string; outcome: string; test?: string; logEvidence?: number; candidate?: number; stable?: number }[];
+    }[];
     conditions?: { type: string; status: string; reason: string }[];
     holdEndTime?: string;
     exposure?: { signal: string; samples: number };
@@ -36,7 +54,11 @@ interface Deployment {
   spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } };
 }
 interface Monitor {
-  status?: { stableVersion?: string; rollout?: { name: string; candidate?: string; phase?: string }; versions?: { version: string; state: string; reason?: string }[] };
+  status?: {
+    stableVersion?: string;
+    rollout?: { name: string; candidate?: string; phase?: string };
+    versions?: { version: string; state: string; reason?: string }[];
+  };
 }
 
 // unique per run: two checkouts running this file at once must not read each other's series
@@ -63,7 +85,12 @@ const routeWeights = async () => {
   return { stable: refs.find((r) => r.name === stableRef.name)?.weight, candidate: refs.find((r) => r.name === candidateRef.name)?.weight };
 };
 const rollout = (name: string) => getJson<Rollout>("modelrollout", name, ns);
-const newRollout = (name: string, version: string) => ({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name, namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version } } });
+const newRollout = (name: string, version: string) => ({
+  apiVersion: "modelguardian.dev/v1alpha1",
+  kind: "ModelRollout",
+  metadata: { name, namespace: ns },
+  spec: { monitorRef: { name: "canary" }, candidate: { version } },
+});
 
 const ANALYSIS = {
   compare: [
@@ -77,7 +104,12 @@ const STEPS = [
   { weight: 30, hold: "12s" },
   { weight: 70, hold: "12s" },
 ];
-const policy = (extra: Record<string, unknown> = {}, analysis: Record<string, unknown> = {}, steps: unknown[] = STEPS, rolloutExtra: Record<string, unknown> = {}) => ({
+const policy = (
+  extra: Record<string, unknown> = {},
+  analysis: Record<string, unknown> = {},
+  steps: unknown[] = STEPS,
+  rolloutExtra: Record<string, unknown> = {},
+) => ({
   apiVersion: "modelguardian.dev/v1alpha1",
   kind: "RetrainPolicy",
   metadata: { name: "canary", namespace: ns },
@@ -108,7 +140,13 @@ beforeAll(async () => {
   op = await startOperator([ns], "rollout");
   dp = await startDataPlane({ namespace: ns });
   stable = await startModelServer({ model: MODEL, version: "v1", segments: { a: { accuracy: 0.92, latencyMeanSeconds: 0.05 } }, traffic: "served", seed: 1 });
-  candidate = await startModelServer({ model: MODEL, version: "v1", segments: { a: { accuracy: 0.92, latencyMeanSeconds: 0.05 } }, traffic: "served", seed: 2 });
+  candidate = await startModelServer({
+    model: MODEL,
+    version: "v1",
+    segments: { a: { accuracy: 0.92, latencyMeanSeconds: 0.05 } },
+    traffic: "served",
+    seed: 2,
+  });
   await writePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`, stable.port);
   await writePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`, candidate.port);
   stableRef = await dp.backend(`${ns}-stable`, stable.port);
@@ -119,7 +157,17 @@ beforeAll(async () => {
     apiVersion: "gateway.networking.k8s.io/v1",
     kind: "HTTPRoute",
     metadata: { name: "model", namespace: ns },
-    spec: { parentRefs: [dp.parentRef], rules: [{ backendRefs: [{ ...stableRef, weight: 100 }, { ...candidateRef, weight: 0 }] }] },
+    spec: {
+      parentRefs: [dp.parentRef],
+      rules: [
+        {
+          backendRefs: [
+            { ...stableRef, weight: 100 },
+            { ...candidateRef, weight: 0 },
+          ],
+        },
+      ],
+    },
   });
   await apply(policy());
   await apply({
@@ -173,7 +221,12 @@ afterAll(async () => {
 describe("a canary rollout through the Gateway API data plane", () => {
   it("promotes a healthy candidate through every step, with traffic that followed the weights", async () => {
     const before = load?.summary().byVersion.v2 ?? 0;
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v2", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v2", uri: "s3://models/v2" } } });
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "canary-v2", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2", uri: "s3://models/v2" } },
+    });
     // the candidate Deployment gets the version first; the route is not touched before it is ready
     await waitFor("v2 on the candidate Deployment", async () => (await modelEnv("model-candidate")).MODEL_VERSION === "v2", 30_000);
     const seen = new Set<string>();
@@ -191,10 +244,20 @@ describe("a canary rollout through the Gateway API data plane", () => {
     // every weight the route held is one of the plan's
     for (const w of seen) expect(["100/0", "70/30", "30/70"]).toContain(w);
     expect(seen).toContain("70/30");
-    expect(done.status?.analyses?.map((a) => [a.step, a.outcome])).toEqual(expect.arrayContaining([[0, "Successful"], [1, "Successful"]]));
+    expect(done.status?.analyses?.map((a) => [a.step, a.outcome])).toEqual(
+      expect.arrayContaining([
+        [0, "Successful"],
+        [1, "Successful"],
+      ]),
+    );
     expect(done.status?.analyses?.every((a) => a.outcome !== "Failed")).toBe(true);
     // the finalizer goes in the same reconcile, just after the status that says Succeeded
-    await waitFor("the finalizer released", async () => !((await rollout("canary-v2")).metadata.finalizers ?? []).includes("modelguardian.dev/restore-stable"), 10_000, 100);
+    await waitFor(
+      "the finalizer released",
+      async () => !((await rollout("canary-v2")).metadata.finalizers ?? []).includes("modelguardian.dev/restore-stable"),
+      10_000,
+      100,
+    );
     expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
     expect((await modelEnv("model-stable")).MODEL_VERSION).toBe("v2");
     // the candidate really took traffic through Traefik
@@ -206,7 +269,9 @@ describe("a canary rollout through the Gateway API data plane", () => {
     expect(monitor.status?.versions?.find((v) => v.version === "v2")?.state).toBe("Stable");
     expect(monitor.status?.versions?.find((v) => v.version === "v1")?.state).toBe("Previous");
     const reasons = (await events(ns, "canary-v2")).map((e) => e.reason);
-    expect(reasons).toEqual(expect.arrayContaining(["RolloutStarted", "CandidateDeploying", "StepStarted", "AnalysisSuccessful", "PromotionStarted", "Promoted"]));
+    expect(reasons).toEqual(
+      expect.arrayContaining(["RolloutStarted", "CandidateDeploying", "StepStarted", "AnalysisSuccessful", "PromotionStarted", "Promoted"]),
+    );
     const get = await kubectlOk(["get", "modelrollouts", "-n", ns]);
     // CANDIDATE, STABLE (the candidate once promoted, as the message says), PHASE, REASON, STEP as the messages count it, WEIGHT, LAST ANALYSIS
     expect(get).toMatch(/canary-v2\s+v2\s+v2\s+Succeeded\s+Promoted\s+2\/2\s+0\s+Successful \(step 2\/2\)/);
@@ -217,7 +282,12 @@ describe("a canary rollout through the Gateway API data plane", () => {
 
   it("rolls a worse candidate back at its first failing analysis and quarantines it", async () => {
     PROFILES.set("v3", { accuracy: 0.6 });
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v3", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } } });
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "canary-v3", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } },
+    });
     const done = await waitFor(
       "the rollout to be rolled back",
       async () => {
@@ -255,15 +325,25 @@ describe("a canary rollout through the Gateway API data plane", () => {
 
   it("checks continuously: a candidate wrong on every request, on a step held 10 minutes, is rolled back by a check long before the hold ends", async () => {
     PROFILES.set("v20", { accuracy: 0 }); // every prediction wrong
-    await apply(policy(policyExtra, { interval: "10s" }, [{ weight: 30, hold: "10m" }, { weight: 70, hold: "10m" }]));
+    await apply(
+      policy(policyExtra, { interval: "10s" }, [
+        { weight: 30, hold: "10m" },
+        { weight: 70, hold: "10m" },
+      ]),
+    );
     try {
       await apply(newRollout("canary-v20", "v20"));
       await waitFor("traffic on v20", async () => (await routeWeights()).candidate === 30, 60_000, 250);
       const weighted = Date.now();
-      const done = await waitFor("the broken candidate rolled back", async () => {
-        const r = await rollout("canary-v20");
-        return r.status?.phase === "RolledBack" && r;
-      }, 300_000, 250);
+      const done = await waitFor(
+        "the broken candidate rolled back",
+        async () => {
+          const r = await rollout("canary-v20");
+          return r.status?.phase === "RolledBack" && r;
+        },
+        300_000,
+        250,
+      );
       const seconds = (Date.now() - weighted) / 1000;
       console.log(`a candidate wrong on every request: rolled back ${seconds.toFixed(1)} s after its weight reached 30 % (hold 10 min, a check every 10 s)`);
       expect(done.status?.reason).toBe("AnalysisFailed");
@@ -280,7 +360,12 @@ describe("a canary rollout through the Gateway API data plane", () => {
   }, 400_000);
 
   it("deleting a rollout mid-way restores all traffic to stable before it goes", async () => {
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "canary-v4", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } } });
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "canary-v4", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } },
+    });
     await waitFor("traffic on v4", async () => (await routeWeights()).candidate === 30, 60_000, 250);
     await kubectlOk(["delete", "modelrollout", "canary-v4", "-n", ns, "--wait=true", "--timeout=30s"]);
     expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
@@ -308,21 +393,30 @@ describe("a canary rollout through the Gateway API data plane", () => {
     await waitFor("promoted on request", async () => (await rollout("canary-v5")).status?.phase === "Succeeded", 60_000, 250);
     expect((await modelEnv("model-stable")).MODEL_VERSION).toBe("v5");
     expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
-    expect((await events(ns, "canary-v5")).map((e) => e.reason)).toEqual(expect.arrayContaining(["RolloutPaused", "RolloutResumed", "ManualAction", "Promoted"]));
+    expect((await events(ns, "canary-v5")).map((e) => e.reason)).toEqual(
+      expect.arrayContaining(["RolloutPaused", "RolloutResumed", "ManualAction", "Promoted"]),
+    );
   }, 150_000);
 
   it("aborts on request to 100 % stable and quarantines; a retry runs the candidate again", async () => {
     await apply(newRollout("canary-v6", "v6"));
     await waitFor("traffic on v6", async () => (await routeWeights()).candidate === 30, 60_000, 250);
     await kubectlOk(["annotate", "modelrollout", "canary-v6", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=abort"]);
-    const aborted = await waitFor("Aborted", async () => {
-      const r = await rollout("canary-v6");
-      return r.status?.phase === "Aborted" && r;
-    }, 30_000, 250);
+    const aborted = await waitFor(
+      "Aborted",
+      async () => {
+        const r = await rollout("canary-v6");
+        return r.status?.phase === "Aborted" && r;
+      },
+      30_000,
+      250,
+    );
     expect(aborted.status?.quarantined).toBe(true);
     expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
     expect((await modelEnv("model-candidate")).MODEL_VERSION).toBe("v5");
-    await waitFor("the monitor to record v6 quarantined", async () => (await getJson<Monitor>("modelmonitor", "canary", ns)).status?.versions?.some((v) => v.version === "v6" && v.state === "Quarantined"));
+    await waitFor("the monitor to record v6 quarantined", async () =>
+      (await getJson<Monitor>("modelmonitor", "canary", ns)).status?.versions?.some((v) => v.version === "v6" && v.state === "Quarantined"),
+    );
     await kubectlOk(["annotate", "modelrollout", "canary-v6", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=retry-1"]);
     await waitFor("traffic on v6 again", async () => (await routeWeights()).candidate === 30, 60_000, 250);
     expect((await rollout("canary-v6")).status).toMatchObject({ phase: "Progressing", quarantined: false });
@@ -336,10 +430,15 @@ describe("a canary rollout through the Gateway API data plane", () => {
     await kubectlOk(["patch", "modelmonitor", "canary", "-n", ns, "--type", "merge", "-p", '{"spec":{"source":{"url":"http://127.0.0.1:9"}}}']);
     try {
       await apply(newRollout("canary-v7", "v7"));
-      const paused = await waitFor("Paused after errors", async () => {
-        const r = await rollout("canary-v7");
-        return r.status?.phase === "Paused" && r;
-      }, 90_000, 250);
+      const paused = await waitFor(
+        "Paused after errors",
+        async () => {
+          const r = await rollout("canary-v7");
+          return r.status?.phase === "Paused" && r;
+        },
+        90_000,
+        250,
+      );
       expect(paused.status?.conditions?.find((c) => c.type === "Paused")?.reason).toBe("ErrorLimit");
       expect(paused.status?.analyses?.map((a) => a.outcome)).toEqual(["Error", "Error"]);
       expect(paused.status?.message).toMatch(/could not read the metrics/);
@@ -356,16 +455,26 @@ describe("a canary rollout through the Gateway API data plane", () => {
     await patchPolicyAnalysis({ minSamples: 1_000_000, inconclusiveLimit: 1 });
     try {
       await apply(newRollout("canary-v8", "v8"));
-      const extended = await waitFor("an inconclusive analysis", async () => {
-        const r = await rollout("canary-v8");
-        return (r.status?.analyses?.length ?? 0) >= 1 && r;
-      }, 60_000, 250);
+      const extended = await waitFor(
+        "an inconclusive analysis",
+        async () => {
+          const r = await rollout("canary-v8");
+          return (r.status?.analyses?.length ?? 0) >= 1 && r;
+        },
+        60_000,
+        250,
+      );
       expect(extended.status).toMatchObject({ phase: "Progressing", reason: "StepExtended", stepIndex: 0 });
       expect(extended.status?.analyses?.[0]?.comparisons.every((c) => c.outcome === "Inconclusive")).toBe(true);
-      const paused = await waitFor("paused beyond the inconclusive limit", async () => {
-        const r = await rollout("canary-v8");
-        return r.status?.phase === "Paused" && r;
-      }, 60_000, 250);
+      const paused = await waitFor(
+        "paused beyond the inconclusive limit",
+        async () => {
+          const r = await rollout("canary-v8");
+          return r.status?.phase === "Paused" && r;
+        },
+        60_000,
+        250,
+      );
       expect(paused.status?.stepIndex).toBe(0);
       expect(paused.status?.analyses?.map((a) => a.outcome)).toEqual(["Inconclusive", "Inconclusive"]);
     } finally {
@@ -376,46 +485,83 @@ describe("a canary rollout through the Gateway API data plane", () => {
   }, 150_000);
 
   it("closes the loop: drift, a retraining Job, its candidate rolled out and promoted with no human step", async () => {
-    await apply(policy({
-      triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-      actions: [
-        {
-          name: "retrain",
-          jobTemplate: {
-            spec: {
-              backoffLimit: 0,
-              template: {
-                metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version": "v9", "uri": "s3://models/v9"}', "sim.modelguardian.dev/run-duration": "1s" } },
-                spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
+    await apply(
+      policy({
+        triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
+        actions: [
+          {
+            name: "retrain",
+            jobTemplate: {
+              spec: {
+                backoffLimit: 0,
+                template: {
+                  metadata: {
+                    annotations: {
+                      "sim.modelguardian.dev/termination-message": '{"version": "v9", "uri": "s3://models/v9"}',
+                      "sim.modelguardian.dev/run-duration": "1s",
+                    },
+                  },
+                  spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
+                },
               },
             },
           },
-        },
-      ],
-      cooldown: "1h",
-    }));
-    await kubectlOk(["patch", "modelmonitor", "canary", "-n", ns, "--type", "merge", "-p", JSON.stringify({ spec: { rules: [{ signal: "accuracy", min: { critical: 0.8 } }] } })]);
+        ],
+        cooldown: "1h",
+      }),
+    );
+    await kubectlOk([
+      "patch",
+      "modelmonitor",
+      "canary",
+      "-n",
+      ns,
+      "--type",
+      "merge",
+      "-p",
+      JSON.stringify({ spec: { rules: [{ signal: "accuracy", min: { critical: 0.8 } }] } }),
+    ]);
     stable?.setBehaviour({ accuracy: 0.6 }); // the serving version drifts
-    const name = await waitFor("the monitor to start a rollout of the retrained candidate", async () => {
-      const m = await getJson<Monitor>("modelmonitor", "canary", ns);
-      return m.status?.rollout?.candidate === "v9" && m.status.rollout.name;
-    }, 120_000);
+    const name = await waitFor(
+      "the monitor to start a rollout of the retrained candidate",
+      async () => {
+        const m = await getJson<Monitor>("modelmonitor", "canary", ns);
+        return m.status?.rollout?.candidate === "v9" && m.status.rollout.name;
+      },
+      120_000,
+    );
     expect(name).toMatch(/^canary-v9-[0-9a-z]{8}$/);
     const r = await getJson<Rollout & { metadata: { ownerReferences?: { kind: string; name: string }[] } }>("modelrollout", name, ns);
     expect(r.metadata.ownerReferences?.[0]).toMatchObject({ kind: "ModelMonitor", name: "canary" });
     await waitFor("the retrained candidate promoted", async () => (await rollout(name)).status?.phase === "Succeeded", 150_000, 500);
     expect((await modelEnv("model-stable")).MODEL_VERSION).toBe("v9");
     expect((await modelEnv("model-stable")).MODEL_URI).toBe("s3://models/v9");
-    await waitFor("the monitor to watch v9 and be healthy again", async () => {
-      const m = await getJson<Monitor & { status?: { health?: string } }>("modelmonitor", "canary", ns);
-      return m.status?.stableVersion === "v9" && m.status.health === "Healthy";
-    }, 60_000);
+    await waitFor(
+      "the monitor to watch v9 and be healthy again",
+      async () => {
+        const m = await getJson<Monitor & { status?: { health?: string } }>("modelmonitor", "canary", ns);
+        return m.status?.stableVersion === "v9" && m.status.health === "Healthy";
+      },
+      60_000,
+    );
   }, 300_000);
 
   it("resumes at the same step after SIGKILL at chosen moments: no step skipped or repeated, weights never outside the plan", async () => {
     const steps = [20, 40, 60, 80].map((weight) => ({ weight, hold: "15s" }));
     // generous tolerances: this test is about restarts, and an extended step would add an analysis
-    await apply(policy({}, { minSamples: 30, compare: [{ signal: "accuracy", maxDecrease: 0.2 }, { signal: "p95_latency", maxRelativeIncrease: 1 }] }, steps));
+    await apply(
+      policy(
+        {},
+        {
+          minSamples: 30,
+          compare: [
+            { signal: "accuracy", maxDecrease: 0.2 },
+            { signal: "p95_latency", maxRelativeIncrease: 1 },
+          ],
+        },
+        steps,
+      ),
+    );
     const allowed = new Set(["100/0", ...steps.map((x) => `${100 - x.weight}/${x.weight}`)]);
     const seen: string[] = [];
     let sampling = true;
@@ -431,13 +577,18 @@ describe("a canary rollout through the Gateway API data plane", () => {
     // (before or after their status write), and as each step's analysis is recorded; a seeded
     // delay of up to 1.5 s after each moment varies where in the reconcile the kill falls
     let seed = 20261201;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const moments: [string, () => Promise<boolean>][] = [
       ["the rollout's first status", async () => (await rollout("canary-v10")).status?.phase !== undefined],
       ...steps.flatMap((x, i): [string, () => Promise<boolean>][] => [
         [`step ${i}'s weights on the route`, async () => (await routeWeights()).candidate === x.weight],
         ...(i < steps.length - 1
-          ? ([[`step ${i}'s analysis recorded`, async () => ((await rollout("canary-v10")).status?.analyses ?? []).some((a) => a.step === i && a.outcome === "Successful")]] as [string, () => Promise<boolean>][])
+          ? ([
+              [
+                `step ${i}'s analysis recorded`,
+                async () => ((await rollout("canary-v10")).status?.analyses ?? []).some((a) => a.step === i && a.outcome === "Successful"),
+              ],
+            ] as [string, () => Promise<boolean>][])
           : []),
       ]),
     ];
@@ -452,10 +603,15 @@ describe("a canary rollout through the Gateway API data plane", () => {
         await new Promise((r) => setTimeout(r, random() * 1000));
         op = await startOperator([ns], "rollout");
       }
-      const done = await waitFor("the rollout to succeed across the restarts", async () => {
-        const r = await rollout("canary-v10");
-        return r.status?.phase === "Succeeded" && r;
-      }, 150_000, 250);
+      const done = await waitFor(
+        "the rollout to succeed across the restarts",
+        async () => {
+          const r = await rollout("canary-v10");
+          return r.status?.phase === "Succeeded" && r;
+        },
+        150_000,
+        250,
+      );
       expect(kills).toBe(moments.length);
       // every step passed exactly once, in order (an inconclusive analysis would only extend its step)
       expect(done.status?.analyses?.filter((a) => a.outcome === "Successful").map((a) => a.step)).toEqual(steps.map((_, i) => i));
@@ -478,14 +634,23 @@ describe("a canary rollout through the Gateway API data plane", () => {
       await waitFor("traffic on v11", async () => (await routeWeights()).candidate === 30, 60_000, 250);
       await kubectlOk(["annotate", "modelrollout", "canary-v11", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=promote"]);
       await waitFor("v11 baking", async () => (await rollout("canary-v11")).status?.phase === "Baking", 60_000, 250);
-      await waitFor("the previous version ready on the candidate Deployment", async () => (await modelEnv("model-candidate")).MODEL_VERSION === previous, 30_000);
+      await waitFor(
+        "the previous version ready on the candidate Deployment",
+        async () => (await modelEnv("model-candidate")).MODEL_VERSION === previous,
+        30_000,
+      );
       expect((await modelEnv("model-stable")).MODEL_VERSION).toBe("v11");
       await waitFor("the monitor to watch v11", async () => (await getJson<Monitor>("modelmonitor", "canary", ns)).status?.stableVersion === "v11");
       stable?.setBehaviour({ accuracy: 0.6 }); // v11 goes bad under all the traffic
-      const done = await waitFor("the bake to roll back", async () => {
-        const r = await rollout("canary-v11");
-        return r.status?.phase === "RolledBack" && r;
-      }, 120_000, 250);
+      const done = await waitFor(
+        "the bake to roll back",
+        async () => {
+          const r = await rollout("canary-v11");
+          return r.status?.phase === "RolledBack" && r;
+        },
+        120_000,
+        250,
+      );
       expect(done.status?.reason).toBe("BakeFailed");
       expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
       expect((await modelEnv("model-stable")).MODEL_VERSION).toBe(previous);
@@ -502,10 +667,14 @@ describe("a canary rollout through the Gateway API data plane", () => {
   it("GitOps: a changed spec.model.version starts a rollout of that version, never an instant switch", async () => {
     const before = (await getJson<Monitor>("modelmonitor", "canary", ns)).status?.stableVersion as string;
     await kubectlOk(["patch", "modelmonitor", "canary", "-n", ns, "--type", "merge", "-p", '{"spec":{"model":{"version":"v12"}}}']);
-    const r = await waitFor("the rollout of the declared version", async () => {
-      const got = await kubectl(["get", "modelrollout", "canary-v12", "-n", ns, "-o", "json"]);
-      return got.code === 0 && (JSON.parse(got.stdout) as Rollout & { metadata: { ownerReferences?: { kind: string }[] } });
-    }, 60_000);
+    const r = await waitFor(
+      "the rollout of the declared version",
+      async () => {
+        const got = await kubectl(["get", "modelrollout", "canary-v12", "-n", ns, "-o", "json"]);
+        return got.code === 0 && (JSON.parse(got.stdout) as Rollout & { metadata: { ownerReferences?: { kind: string }[] } });
+      },
+      60_000,
+    );
     expect(r.metadata.ownerReferences?.[0]?.kind).toBe("ModelMonitor");
     expect((await getJson<Monitor>("modelmonitor", "canary", ns)).status?.stableVersion).toBe(before);
     await waitFor("traffic on v12", async () => (await routeWeights()).candidate === 30, 60_000, 250);
@@ -519,13 +688,20 @@ describe("a canary rollout through the Gateway API data plane", () => {
     // route says Accepted; without spec.serving.router.gatewayAPI.requestMirror the strategy is refused
     const r = await apply(policy(policyExtra, {}, STEPS, { shadow: { percent: 50, hold: "12s" } }));
     expect(r.code, r.stderr).toBe(0);
-    const errorsBefore = Object.entries(load?.summary().byStatus ?? {}).filter(([code]) => code !== "200").reduce((n, [, c]) => n + (c as number), 0);
+    const errorsBefore = Object.entries(load?.summary().byStatus ?? {})
+      .filter(([code]) => code !== "200")
+      .reduce((n, [, c]) => n + (c as number), 0);
     try {
       await apply(newRollout("canary-shadow", "v9"));
-      const refused = await waitFor("the shadow to be refused", async () => {
-        const x = await rollout("canary-shadow");
-        return x.status?.reason === "InvalidStrategy" && x;
-      }, 60_000, 250);
+      const refused = await waitFor(
+        "the shadow to be refused",
+        async () => {
+          const x = await rollout("canary-shadow");
+          return x.status?.reason === "InvalidStrategy" && x;
+        },
+        60_000,
+        250,
+      );
       expect(refused.status?.phase).toBe("Pending");
       expect(refused.status?.message).toMatch(/requestMirror is not true/);
       expect(refused.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False", reason: "InvalidStrategy" });
@@ -533,7 +709,9 @@ describe("a canary rollout through the Gateway API data plane", () => {
       const route = await getJson<Route>("httproute", "model", ns);
       expect(route.spec.rules[0]?.filters ?? []).toEqual([]);
       expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
-      const errorsAfter = Object.entries(load?.summary().byStatus ?? {}).filter(([code]) => code !== "200").reduce((n, [, c]) => n + (c as number), 0);
+      const errorsAfter = Object.entries(load?.summary().byStatus ?? {})
+        .filter(([code]) => code !== "200")
+        .reduce((n, [, c]) => n + (c as number), 0);
       expect(errorsAfter).toBe(errorsBefore);
     } finally {
       await kubectl(["delete", "modelrollout", "canary-shadow", "-n", ns, "--wait=true", "--timeout=60s"]);
@@ -546,7 +724,13 @@ describe("a canary rollout through the Gateway API data plane", () => {
     const uid = (await getJson<{ metadata: { uid: string } }>("modelmonitor", "canary", ns)).metadata.uid;
     // owned by the monitor, as the rollouts the operator creates are
     const owned = newRollout("canary-v13", "v13");
-    await apply({ ...owned, metadata: { ...owned.metadata, ownerReferences: [{ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", name: "canary", uid, controller: true, blockOwnerDeletion: true }] } });
+    await apply({
+      ...owned,
+      metadata: {
+        ...owned.metadata,
+        ownerReferences: [{ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", name: "canary", uid, controller: true, blockOwnerDeletion: true }],
+      },
+    });
     await waitFor("traffic on v13", async () => (await routeWeights()).candidate === 30, 60_000, 250);
     await kubectlOk(["delete", "modelmonitor", "canary", "-n", ns, "--wait=true", "--timeout=30s"]);
     // the garbage collector deletes the rollout; its finalizer holds it until stable has everything

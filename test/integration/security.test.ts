@@ -9,7 +9,22 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { apply, createNamespace, deleteNamespace, events, getJson, kubectlOk, PROMETHEUS_URL, retrainOnDrift, ROOT, startOperator, startScrapedModel, stopScrapedModel, waitFor, type Operator } from "./support.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  events,
+  getJson,
+  kubectlOk,
+  PROMETHEUS_URL,
+  retrainOnDrift,
+  ROOT,
+  startOperator,
+  startScrapedModel,
+  stopScrapedModel,
+  waitFor,
+  type Operator,
+} from "./support.ts";
 
 const CREDENTIALS_LABEL = "modelguardian.dev/metrics-credentials";
 const ALLOWED_URLS = "modelguardian.dev/allowed-urls";
@@ -75,7 +90,9 @@ const monitor = (name: string, authSecret: string, extra: Record<string, unknown
     ...extra,
   },
 });
-type Conditioned = { status?: { health?: string; lastEvaluationTime?: string; conditions?: { type: string; status: string; reason: string; message: string }[] } };
+type Conditioned = {
+  status?: { health?: string; lastEvaluationTime?: string; conditions?: { type: string; status: string; reason: string; message: string }[] };
+};
 const condition = async (name: string, type: string) => (await getJson<Conditioned>("modelmonitor", name, ns)).status?.conditions?.find((c) => c.type === type);
 
 beforeAll(async () => {
@@ -117,16 +134,26 @@ describe("credentials bound to their endpoint", () => {
 
     // the control proves the capture server sees what the operator sends
     await waitFor("the bound monitor's token at the capture server", async () => capture.seen.some((c) => c.authorization === `Bearer ${boundToken}`), 60_000);
-    const refusedElsewhere = await waitFor("steal-elsewhere refused", async () => {
-      const c = await condition("steal-elsewhere", "MetricsAvailable");
-      return c?.reason === "CredentialsNotAllowed" ? c : undefined;
-    }, 60_000);
-    const refusedLegacy = await waitFor("steal-legacy refused", async () => {
-      const c = await condition("steal-legacy", "MetricsAvailable");
-      return c?.reason === "CredentialsNotAllowed" ? c : undefined;
-    }, 60_000);
+    const refusedElsewhere = await waitFor(
+      "steal-elsewhere refused",
+      async () => {
+        const c = await condition("steal-elsewhere", "MetricsAvailable");
+        return c?.reason === "CredentialsNotAllowed" ? c : undefined;
+      },
+      60_000,
+    );
+    const refusedLegacy = await waitFor(
+      "steal-legacy refused",
+      async () => {
+        const c = await condition("steal-legacy", "MetricsAvailable");
+        return c?.reason === "CredentialsNotAllowed" ? c : undefined;
+      },
+      60_000,
+    );
     expect(refusedElsewhere.status).toBe("False");
-    expect(refusedElsewhere.message).toContain(`spec.source.authSecretRef: Secret ${ns}/team-prometheus allows only https://prometheus.team.svc:9090/, not ${prom}/steal-elsewhere (spec.source.url)`);
+    expect(refusedElsewhere.message).toContain(
+      `spec.source.authSecretRef: Secret ${ns}/team-prometheus allows only https://prometheus.team.svc:9090/, not ${prom}/steal-elsewhere (spec.source.url)`,
+    );
     expect(refusedElsewhere.message).toContain(`kubectl annotate secret team-prometheus -n ${ns} ${ALLOWED_URLS}=${prom}/steal-elsewhere`);
     expect(refusedLegacy.message).toContain(`Secret ${ns}/legacy is not labelled ${CREDENTIALS_LABEL}=true`);
     for (const name of ["steal-elsewhere", "steal-legacy"]) expect((await getJson<Conditioned>("modelmonitor", name, ns)).status?.health).toBe("Unknown");
@@ -134,10 +161,14 @@ describe("credentials bound to their endpoint", () => {
     // a few more evaluations of every monitor, then: nothing of either refused Secret arrived
     const evaluatedAt = async () => (await getJson<Conditioned>("modelmonitor", "steal-elsewhere", ns)).status?.lastEvaluationTime;
     const first = await evaluatedAt();
-    await waitFor("two more evaluations", async () => {
-      const t = await evaluatedAt();
-      return t !== undefined && first !== undefined && Date.parse(t) >= Date.parse(first) + 4000;
-    }, 60_000);
+    await waitFor(
+      "two more evaluations",
+      async () => {
+        const t = await evaluatedAt();
+        return t !== undefined && first !== undefined && Date.parse(t) >= Date.parse(first) + 4000;
+      },
+      60_000,
+    );
     const everything = capture.seen.map((c) => c.raw).join("\n");
     for (const token of [elsewhereToken, unlabelledToken]) {
       expect(everything.includes(token)).toBe(false);
@@ -151,7 +182,12 @@ describe("credentials bound to their endpoint", () => {
 
     // the Secret's owner allows the URL: the monitor's next evaluations use it (a refused Secret is cached for 10 s)
     await kubectlOk(["label", "secret", "legacy", "-n", ns, `${CREDENTIALS_LABEL}=true`]);
-    await waitFor("the legacy Secret's token, once its owner opted in", async () => capture.seen.some((c) => c.authorization === `Bearer ${unlabelledToken}`), 60_000, 500);
+    await waitFor(
+      "the legacy Secret's token, once its owner opted in",
+      async () => capture.seen.some((c) => c.authorization === `Bearer ${unlabelledToken}`),
+      60_000,
+      500,
+    );
   }, 300_000);
 });
 
@@ -160,26 +196,38 @@ describe("a Secret created after its monitor", () => {
     const token = secretValue("late");
     const r = await apply(monitor("late", "late-creds", { interval: "30m" }));
     expect(r.code, r.stderr).toBe(0);
-    const missing = await waitFor("SecretNotFound", async () => {
-      const c = await condition("late", "MetricsAvailable");
-      return c?.reason === "SecretNotFound" ? c : undefined;
-    }, 60_000);
+    const missing = await waitFor(
+      "SecretNotFound",
+      async () => {
+        const c = await condition("late", "MetricsAvailable");
+        return c?.reason === "SecretNotFound" ? c : undefined;
+      },
+      60_000,
+    );
     expect(missing.message).toContain(`spec.source.authSecretRef: Secret ${ns}/late-creds does not exist`);
     const created = await apply(secret("late-creds", { token }, { [CREDENTIALS_LABEL]: "true" }, { [ALLOWED_URLS]: `${capture.url}/prom` }));
     expect(created.code, created.stderr).toBe(0);
     await waitFor("the late Secret's token at the capture server", async () => capture.seen.some((c) => c.authorization === `Bearer ${token}`), 60_000, 500);
-    const healthy = await waitFor("late Healthy", async () => {
-      const m = await getJson<Conditioned>("modelmonitor", "late", ns);
-      return m.status?.health === "Healthy" ? m : undefined;
-    }, 60_000);
+    const healthy = await waitFor(
+      "late Healthy",
+      async () => {
+        const m = await getJson<Conditioned>("modelmonitor", "late", ns);
+        return m.status?.health === "Healthy" ? m : undefined;
+      },
+      60_000,
+    );
 
     // healthy now: the next evaluation is 30 minutes away, unless a person asks for one
     const before = healthy.status?.lastEvaluationTime as string;
     await kubectlOk(["annotate", "modelmonitor", "late", "-n", ns, "--overwrite", "modelguardian.dev/evaluate=check-1"]);
-    const handled = await waitFor("the asked-for evaluation", async () => {
-      const m = await getJson<Conditioned & { status?: { evaluateToken?: string } }>("modelmonitor", "late", ns);
-      return m.status?.evaluateToken === "check-1" ? m : undefined;
-    }, 60_000);
+    const handled = await waitFor(
+      "the asked-for evaluation",
+      async () => {
+        const m = await getJson<Conditioned & { status?: { evaluateToken?: string } }>("modelmonitor", "late", ns);
+        return m.status?.evaluateToken === "check-1" ? m : undefined;
+      },
+      60_000,
+    );
     expect(Date.parse(handled.status?.lastEvaluationTime as string)).toBeGreaterThan(Date.parse(before));
   }, 180_000);
 });
@@ -188,13 +236,19 @@ describe("a monitor's report names a ConfigMap", () => {
   it("that is not its own: the ConfigMap is left exactly as it was, and the refusal is an Event naming the field", async () => {
     await kubectlOk(["create", "configmap", "app-settings", "-n", ns, "--from-literal=settings.yaml=replicas: 3"]);
     const before = JSON.parse(await kubectlOk(["get", "configmap", "app-settings", "-n", ns, "-o", "json"])) as { metadata: { resourceVersion: string } };
-    for (const o of [secret("report-creds", { token: secretValue("t") }, { [CREDENTIALS_LABEL]: "true" }, { [ALLOWED_URLS]: `${capture.url}/prom` }), monitor("takeover", "report-creds", { report: { every: "1h", configMapName: "app-settings" } })]) {
+    for (const o of [
+      secret("report-creds", { token: secretValue("t") }, { [CREDENTIALS_LABEL]: "true" }, { [ALLOWED_URLS]: `${capture.url}/prom` }),
+      monitor("takeover", "report-creds", { report: { every: "1h", configMapName: "app-settings" } }),
+    ]) {
       const r = await apply(o);
       expect(r.code, r.stderr).toBe(0);
     }
     const refused = await waitFor("ReportFailed on the monitor", async () => (await events(ns, "takeover")).find((e) => e.reason === "ReportFailed"), 60_000);
     expect(refused.message).toContain("spec.report.configMapName: ConfigMap app-settings exists and is not the report of ModelMonitor takeover");
-    const after = JSON.parse(await kubectlOk(["get", "configmap", "app-settings", "-n", ns, "-o", "json"])) as { metadata: { resourceVersion: string; ownerReferences?: unknown[] }; data: Record<string, string> };
+    const after = JSON.parse(await kubectlOk(["get", "configmap", "app-settings", "-n", ns, "-o", "json"])) as {
+      metadata: { resourceVersion: string; ownerReferences?: unknown[] };
+      data: Record<string, string>;
+    };
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
     expect(after.metadata.ownerReferences).toBeUndefined();
     expect(Object.keys(after.data)).toEqual(["settings.yaml"]);
@@ -229,8 +283,17 @@ describe("no secret in any output", () => {
     await waitFor("story Healthy", async () => (await getJson<Conditioned>("modelmonitor", "story", ns)).status?.health === "Healthy", 60_000);
     await waitFor("story-basic Healthy", async () => (await getJson<Conditioned>("modelmonitor", "story-basic", ns)).status?.health === "Healthy", 60_000);
     sim.setBehaviour({ accuracy: 0.55 }, "a");
-    await waitFor("the Job's outcome delivered to the webhook", async () => capture.seen.some((c) => c.path.startsWith("/hooks/") && c.raw.includes("CandidateRecorded")), 120_000, 500);
-    await waitFor("the misused webhook's failure on the policy", async () => (await events(ns, "story")).some((e) => e.reason === "NotificationFailed"), 60_000);
+    await waitFor(
+      "the Job's outcome delivered to the webhook",
+      async () => capture.seen.some((c) => c.path.startsWith("/hooks/") && c.raw.includes("CandidateRecorded")),
+      120_000,
+      500,
+    );
+    await waitFor(
+      "the misused webhook's failure on the policy",
+      async () => (await events(ns, "story")).some((e) => e.reason === "NotificationFailed"),
+      60_000,
+    );
     const report = await kubectlOk(["get", "configmap", "story-report", "-n", ns, "-o", "json"]);
     expect(report).toContain("# Model report: ");
 
@@ -246,8 +309,18 @@ describe("no secret in any output", () => {
     expect(outputs.events).toContain("RetrainTriggered");
     expect(outputs.statuses).toContain('"version": "v2"');
     expect(outputs.metrics).toContain("modelguardian_notifications_total");
-    const secrets = { metricsToken, password, hookToken, hookUrl: `${capture.url}/hooks/${hookToken}`, basic: Buffer.from(`reader:${password}`).toString("base64") };
-    const hits = Object.entries(outputs).flatMap(([where, text]) => Object.entries(secrets).filter(([, value]) => text.includes(value)).map(([what]) => `${what} in ${where}`));
+    const secrets = {
+      metricsToken,
+      password,
+      hookToken,
+      hookUrl: `${capture.url}/hooks/${hookToken}`,
+      basic: Buffer.from(`reader:${password}`).toString("base64"),
+    };
+    const hits = Object.entries(outputs).flatMap(([where, text]) =>
+      Object.entries(secrets)
+        .filter(([, value]) => text.includes(value))
+        .map(([what]) => `${what} in ${where}`),
+    );
     expect(hits).toEqual([]);
     // the credentials did go where their Secrets allow: the test could have failed
     expect(capture.seen.some((c) => c.authorization === `Bearer ${metricsToken}`)).toBe(true);

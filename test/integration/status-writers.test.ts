@@ -19,7 +19,13 @@ interface Monitor {
 }
 
 const monitorType = { group: "modelguardian.dev", version: "v1alpha1", plural: "modelmonitors" };
-const condition = (type: string, message: string): Condition => ({ type, status: "True", reason: "Testing", message, lastTransitionTime: "2026-12-01T00:00:00Z" });
+const condition = (type: string, message: string): Condition => ({
+  type,
+  status: "True",
+  reason: "Testing",
+  message,
+  lastTransitionTime: "2026-12-01T00:00:00Z",
+});
 
 let ns: string;
 let kc: KubeConfig;
@@ -56,7 +62,12 @@ describe("two writers on one status", () => {
     await Promise.all([
       (async () => {
         for (const i of rounds)
-          await monitorWriter.writeStatus(ref, { health: i % 2 ? "Warning" : "Healthy", summary: `round ${i}`, ...(i < 24 ? { worstFinding: `finding ${i}` } : {}), conditions: [condition("Ready", `monitor ${i}`)] });
+          await monitorWriter.writeStatus(ref, {
+            health: i % 2 ? "Warning" : "Healthy",
+            summary: `round ${i}`,
+            ...(i < 24 ? { worstFinding: `finding ${i}` } : {}),
+            conditions: [condition("Ready", `monitor ${i}`)],
+          });
       })(),
       (async () => {
         for (const i of rounds) await rolloutWriter.writeStatus(ref, { conditions: [condition("RolloutProgressing", `rollout ${i}`)] });
@@ -77,7 +88,17 @@ describe("two writers on one status", () => {
     await apply(monitorObject("replace", { suspend: true }));
     const ref = await refOf("replace");
     await new KubernetesStatusWriter(kc, monitorType, "model-guardian-rollout").writeStatus(ref, { conditions: [condition("RolloutProgressing", "rollout")] });
-    await kubectlOk(["patch", "modelmonitor", "replace", "-n", ns, "--subresource=status", "--type=json", "-p", JSON.stringify([{ op: "add", path: "/status", value: { health: "Healthy", conditions: [condition("Ready", "monitor")] } }])]);
+    await kubectlOk([
+      "patch",
+      "modelmonitor",
+      "replace",
+      "-n",
+      ns,
+      "--subresource=status",
+      "--type=json",
+      "-p",
+      JSON.stringify([{ op: "add", path: "/status", value: { health: "Healthy", conditions: [condition("Ready", "monitor")] } }]),
+    ]);
     const status = (await getJson<Monitor>("modelmonitor", "replace", ns)).status;
     expect(status?.conditions?.map((c) => c.type)).toEqual(["Ready"]);
   });
@@ -86,18 +107,30 @@ describe("two writers on one status", () => {
     operator = await startOperator([ns], `writers-${ns}`);
     await apply(monitorObject("live", { interval: "1s" }));
     const first = await waitFor("a first evaluation", async () => (await getJson<Monitor>("modelmonitor", "live", ns)).status?.lastEvaluationTime, 30_000, 200);
-    await new KubernetesStatusWriter(kc, monitorType, "model-guardian-rollout").writeStatus(await refOf("live"), { conditions: [condition("RolloutProgressing", "canary at 5 %")] });
+    await new KubernetesStatusWriter(kc, monitorType, "model-guardian-rollout").writeStatus(await refOf("live"), {
+      conditions: [condition("RolloutProgressing", "canary at 5 %")],
+    });
     // three more evaluations, each a status write of the operator's own part
-    const later = await waitFor("three more evaluations", async () => {
-      const m = await getJson<Monitor>("modelmonitor", "live", ns);
-      const t = m.status?.lastEvaluationTime;
-      return t && Date.parse(t) >= Date.parse(first) + 3_000 ? m : undefined;
-    }, 30_000, 250);
+    const later = await waitFor(
+      "three more evaluations",
+      async () => {
+        const m = await getJson<Monitor>("modelmonitor", "live", ns);
+        const t = m.status?.lastEvaluationTime;
+        return t && Date.parse(t) >= Date.parse(first) + 3_000 ? m : undefined;
+      },
+      30_000,
+      250,
+    );
     const types = later.status?.conditions?.map((c) => c.type) ?? [];
     expect(types).toEqual(expect.arrayContaining(["Ready", "MetricsAvailable", "RolloutProgressing"]));
     expect(later.status?.conditions?.find((c) => c.type === "RolloutProgressing")?.message).toBe("canary at 5 %");
     // and the field managers say who owns what
-    const managed = JSON.parse(await kubectlOk(["get", "modelmonitor", "live", "-n", ns, "-o", "json", "--show-managed-fields"])).metadata.managedFields as { manager: string; operation: string; subresource?: string; fieldsV1: unknown }[];
+    const managed = JSON.parse(await kubectlOk(["get", "modelmonitor", "live", "-n", ns, "-o", "json", "--show-managed-fields"])).metadata.managedFields as {
+      manager: string;
+      operation: string;
+      subresource?: string;
+      fieldsV1: unknown;
+    }[];
     const owners = Object.fromEntries(managed.filter((m) => m.subresource === "status").map((m) => [m.manager, JSON.stringify(m.fieldsV1)]));
     expect(owners["model-guardian-modelmonitor"]).toMatch(/"k:\{\\"type\\":\\"Ready\\"\}"/);
     expect(owners["model-guardian-modelmonitor"]).not.toMatch(/RolloutProgressing/);

@@ -150,7 +150,8 @@ export async function startOperator(namespaces: string[], name: string, extraEnv
   await waitFor(
     "operator /readyz",
     async () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the operator exited (${child.exitCode ?? child.signalCode}); see .local/logs/operator-${name}.log`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`the operator exited (${child.exitCode ?? child.signalCode}); see .local/logs/operator-${name}.log`);
       return (await fetch(`http://127.0.0.1:${port}/readyz`)).ok;
     },
     30_000,
@@ -186,7 +187,11 @@ export async function events(namespace: string, name: string): Promise<{ reason:
 export async function startScrapedModel(options: ModelServerOptions): Promise<ModelServer> {
   const sim = await startModelServer(options);
   await writePrometheusTarget(TARGETS_DIR, options.model, sim.port);
-  await waitFor("Prometheus to scrape the simulated model", async () => (await promQuery(`model_predictions_total{model="${options.model}"}`)).length > 0, 60_000);
+  await waitFor(
+    "Prometheus to scrape the simulated model",
+    async () => (await promQuery(`model_predictions_total{model="${options.model}"}`)).length > 0,
+    60_000,
+  );
   return sim;
 }
 
@@ -253,7 +258,12 @@ export const retrainOnDrift = (namespace: string, name: string, o: { version?: s
           spec: {
             backoffLimit: 0,
             template: {
-              metadata: { annotations: { "sim.modelguardian.dev/termination-message": JSON.stringify({ version: o.version ?? "v2" }), "sim.modelguardian.dev/run-duration": o.runDuration ?? "2s" } },
+              metadata: {
+                annotations: {
+                  "sim.modelguardian.dev/termination-message": JSON.stringify({ version: o.version ?? "v2" }),
+                  "sim.modelguardian.dev/run-duration": o.runDuration ?? "2s",
+                },
+              },
               spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
             },
           },

@@ -27,7 +27,13 @@ interface Deployment extends Meta {
   status?: { availableReplicas?: number };
 }
 interface Rollout {
-  status?: { phase?: string; reason?: string; message?: string; handledAction?: string; conditions?: { type: string; status: string; reason: string; message: string }[] };
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    handledAction?: string;
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+  };
 }
 
 let ns: string;
@@ -38,7 +44,8 @@ const serving = {
   candidate: { backendRef: { name: "model-candidate" }, deployment: { name: "model-candidate" } },
 };
 /** As `kubectl get -o json` with the managed fields, which it hides by default. */
-const withManagers = async <T>(kind: string, name: string) => JSON.parse(await kubectlOk(["get", kind, name, "-n", ns, "--show-managed-fields", "-o", "json"])) as T;
+const withManagers = async <T>(kind: string, name: string) =>
+  JSON.parse(await kubectlOk(["get", kind, name, "-n", ns, "--show-managed-fields", "-o", "json"])) as T;
 const route = () => withManagers<Route>("httproute", "model");
 const deployment = (name: string) => withManagers<Deployment>("deployment", name);
 const rollout = () => getJson<Rollout>("modelrollout", "model-v2", ns);
@@ -61,7 +68,16 @@ beforeAll(async () => {
       apiVersion: "gateway.networking.k8s.io/v1",
       kind: "HTTPRoute",
       metadata: { name: "model", namespace: ns },
-      spec: { rules: [{ backendRefs: [{ name: "model-stable", port: 8080, weight: 100 }, { name: "model-candidate", port: 8080, weight: 0 }] }] },
+      spec: {
+        rules: [
+          {
+            backendRefs: [
+              { name: "model-stable", port: 8080, weight: 100 },
+              { name: "model-candidate", port: 8080, weight: 0 },
+            ],
+          },
+        ],
+      },
     },
     canaryPolicy(ns, { steps: [{ weight: 30, hold: "1h" }] }),
     {
@@ -82,7 +98,8 @@ beforeAll(async () => {
     if (r.code !== 0) throw new Error(`${o.kind}: ${r.stderr}`);
   }
   // both Deployments ready first: from here on only a writer's change moves their generation
-  for (const name of ["model-stable", "model-candidate"]) await waitFor(`${name} ready`, async () => (await deployment(name)).status?.availableReplicas === 1, 60_000);
+  for (const name of ["model-stable", "model-candidate"])
+    await waitFor(`${name} ready`, async () => (await deployment(name)).status?.availableReplicas === 1, 60_000);
 });
 
 afterAll(async () => {
@@ -93,13 +110,20 @@ afterAll(async () => {
 describe("REQUIRE_TARGET_OPT_IN on a real control plane", () => {
   it("a rollout whose Deployments and HTTPRoute lack the label writes to none of them and says why; it goes once they carry it", async () => {
     const before = { route: await route(), stable: await deployment("model-stable"), candidate: await deployment("model-candidate") };
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelRollout", metadata: { name: "model-v2", namespace: ns }, spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } } });
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name: "model-v2", namespace: ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } },
+    });
     const held = await waitFor("the rollout held", async () => {
       const r = await rollout();
       return r.status?.reason === "TargetNotOptedIn" && r;
     });
     expect(held.status?.phase).toBe("Pending");
-    expect(held.status?.message).toMatch(/^HTTPRoute model, Deployment model-stable and Deployment model-candidate lack the label modelguardian\.dev\/rollout-target=true \(REQUIRE_TARGET_OPT_IN\)/);
+    expect(held.status?.message).toMatch(
+      /^HTTPRoute model, Deployment model-stable and Deployment model-candidate lack the label modelguardian\.dev\/rollout-target=true \(REQUIRE_TARGET_OPT_IN\)/,
+    );
     expect(held.status?.message).toContain(`kubectl label -n ${ns} deployment model-candidate --overwrite ${LABEL}=true`);
     expect(held.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False", reason: "TargetNotOptedIn" });
     expect((await events(ns, "model-v2")).map((e) => e.reason)).toContain("TargetNotOptedIn");
@@ -157,14 +181,19 @@ describe("REQUIRE_TARGET_OPT_IN on a real control plane", () => {
     await router.read();
     expect(router.target()).toMatchObject({ kind: "HTTPRoute", name: "model", labels: { [LABEL]: "true" } });
     await label("httproute", "model", false);
-    const err = await router.write({ stable: 50, candidate: 50 }).then(() => undefined, (e: unknown) => e);
+    const err = await router.write({ stable: 50, candidate: 50 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(RouterError);
     expect((err as RouterError).reason).toBe("RouteChanged");
     expect(await weights()).toEqual({ stable: 100, candidate: 0 });
 
     const workloads = new KubernetesWorkloads(kc, "model-guardian-test", true);
     await label("deployment", "model-stable", false);
-    await expect(workloads.setModel(ns, "model-stable", { version: "MODEL_VERSION", uri: "MODEL_URI" }, "v9", undefined)).rejects.toThrow(/no longer carries modelguardian\.dev\/rollout-target=true/);
+    await expect(workloads.setModel(ns, "model-stable", { version: "MODEL_VERSION", uri: "MODEL_URI" }, "v9", undefined)).rejects.toThrow(
+      /no longer carries modelguardian\.dev\/rollout-target=true/,
+    );
     expect(await modelVersion("model-stable")).toBe("v1");
     // labelled, the same writes go through
     await label("httproute", "model", true);

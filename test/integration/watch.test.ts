@@ -23,10 +23,14 @@ describe("informer", () => {
       metadata: { name: "late", namespace: ns },
       spec: { model: { name: "nobody" }, interval: "5s", signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }] },
     });
-    const m = await waitFor("the late object to be evaluated", async () => {
-      const mm = await getJson<{ status?: { health?: string } }>("modelmonitor", "late", ns);
-      return mm.status?.health ? mm : undefined;
-    }, 20_000);
+    const m = await waitFor(
+      "the late object to be evaluated",
+      async () => {
+        const mm = await getJson<{ status?: { health?: string } }>("modelmonitor", "late", ns);
+        return mm.status?.health ? mm : undefined;
+      },
+      20_000,
+    );
     expect(m.status?.health).toBe("Unknown");
   });
 });

@@ -18,7 +18,8 @@ const CHART_FILES = join(ROOT, "charts/model-guardian/files");
 function tool(command: string, pkg: string, args: string[], cwd = MONITORING): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) =>
     execFile(command, args, { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
-      if ((err as NodeJS.ErrnoException | null)?.code === "ENOENT") reject(new Error(`${command} not found: install Debian's ${pkg} package (bash scripts/cluster/ensure-prereqs.sh)`));
+      if ((err as NodeJS.ErrnoException | null)?.code === "ENOENT")
+        reject(new Error(`${command} not found: install Debian's ${pkg} package (bash scripts/cluster/ensure-prereqs.sh)`));
       else resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     }),
   );
@@ -92,7 +93,9 @@ describe("the alerting rules (config/monitoring/alerts.yaml)", () => {
     expect(r.stdout + r.stderr).toMatch(/alerts\.test\.yaml\s+SUCCESS/);
     expect(r.code).toBe(0);
     // every alert has at least one case in which it fires
-    const tested = parse(await readFile(join(MONITORING, "alerts.test.yaml"), "utf8")) as { tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] };
+    const tested = parse(await readFile(join(MONITORING, "alerts.test.yaml"), "utf8")) as {
+      tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+    };
     const firing = new Set(tested.tests.flatMap((t) => t.alert_rule_test.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)));
     expect([...firing].sort()).toEqual((await alerts()).map((a) => a.alert).sort());
   });
@@ -164,8 +167,25 @@ describe("the Grafana dashboard (config/monitoring/dashboard.json)", () => {
     const d = await dashboard();
     expect(d.templating.list.map((v) => v.name)).toEqual(["datasource", "namespace", "monitor", "model"]);
     const titles = d.panels.filter((p) => p.type !== "row").map((p) => p.title);
-    for (const want of [/^Health per monitor$/, /Rules not judged/, /Signal values against baselines/, /Drift scores per feature and method/, /Findings by type and severity/, /Jobs started/, /Job outcomes/, /Evaluation duration/, /query errors/, /Canary weight/, /analyses by outcome/, /Promotions and rollbacks/, /^Leader$/])
-      expect(titles.some((t) => want.test(t)), String(want)).toBe(true);
+    for (const want of [
+      /^Health per monitor$/,
+      /Rules not judged/,
+      /Signal values against baselines/,
+      /Drift scores per feature and method/,
+      /Findings by type and severity/,
+      /Jobs started/,
+      /Job outcomes/,
+      /Evaluation duration/,
+      /query errors/,
+      /Canary weight/,
+      /analyses by outcome/,
+      /Promotions and rollbacks/,
+      /^Leader$/,
+    ])
+      expect(
+        titles.some((t) => want.test(t)),
+        String(want),
+      ).toBe(true);
     const queries = queriesOf(d);
     const perMonitor = queries.filter((q) => /modelguardian_(monitor_health|rules_unjudged|signal_|drift_score|findings|action_jobs_active)/.test(q.expr));
     for (const q of perMonitor) expect(q.expr, q.panel).toContain('namespace=~"$namespace", monitor=~"$monitor"');

@@ -31,7 +31,10 @@ async function untilExit(child: ChildProcess): Promise<{ code: number | null; li
   child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const [code] = (await once(child, "exit")) as [number | null];
-  const lines = stdout.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = stdout
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { code, lines, stderr };
 }
 
@@ -47,8 +50,24 @@ describe("sim CLI", () => {
     const dir = await mkdtemp(path.join(tmpdir(), "sim-cli-"));
     dirs.push(dir);
     const child = run([
-      "--model", "fraud", "--version", "v7", "--segments", "plant-a,plant-b", "--rps", "50", "--accuracy", "0.9",
-      "--seed", "1", "--targets-dir", dir, "--target-name", "fraud", "--target-label", "team=ml",
+      "--model",
+      "fraud",
+      "--version",
+      "v7",
+      "--segments",
+      "plant-a,plant-b",
+      "--rps",
+      "50",
+      "--accuracy",
+      "0.9",
+      "--seed",
+      "1",
+      "--targets-dir",
+      dir,
+      "--target-name",
+      "fraud",
+      "--target-label",
+      "team=ml",
     ]);
     const log = await firstLine(child);
     expect(log.msg).toBe("model server listening");

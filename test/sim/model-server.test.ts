@@ -107,9 +107,7 @@ describe("model server metrics", () => {
 
     for (const plant of ["plant-a", "plant-b"]) {
       for (const outcome of ["tp", "fp", "tn", "fn"]) {
-        const series = s.samples.filter(
-          (x) => x.name === "model_predictions_total" && x.labels.plant === plant && x.labels.outcome === outcome,
-        );
+        const series = s.samples.filter((x) => x.name === "model_predictions_total" && x.labels.plant === plant && x.labels.outcome === outcome);
         expect(series).toHaveLength(1);
         expect(series[0]!.labels.group).toBe("all");
       }
@@ -127,10 +125,7 @@ describe("model server metrics", () => {
 
     const buckets = (name: string) =>
       s.samples.filter((x) => x.name === `${name}_bucket` && x.labels.plant === "plant-a" && (x.labels.feature ?? "age") === "age").map((x) => x.labels.le);
-    expect(buckets("model_prediction_confidence")).toEqual([
-      ...Array.from({ length: 20 }, (_, i) => String(Number(((i + 1) * 0.05).toFixed(2)))),
-      "+Inf",
-    ]);
+    expect(buckets("model_prediction_confidence")).toEqual([...Array.from({ length: 20 }, (_, i) => String(Number(((i + 1) * 0.05).toFixed(2)))), "+Inf"]);
     expect(buckets("model_prediction_score")).toEqual([...Array.from({ length: 10 }, (_, i) => String(Number(((i + 1) * 0.1).toFixed(1)))), "+Inf"]);
     expect(buckets("model_request_latency_seconds")).toEqual([...LATENCY_BUCKETS.map(String), "+Inf"]);
     expect(buckets("model_feature_value")).toEqual([...Array.from({ length: 13 }, (_, i) => String(-3 + i * 0.5)), "+Inf"]);
@@ -191,8 +186,7 @@ describe("model server metrics", () => {
     expect(n).toBeGreaterThan(3000);
     const positives = delta(s0, s1, "model_predictions_total", { ...m, outcome: "tp" }) + delta(s0, s1, "model_predictions_total", { ...m, outcome: "fn" });
     expect(positives / n).toBeCloseTo(0.5, 1);
-    const mean = (name: string, labels: Record<string, string> = m) =>
-      delta(s0, s1, `${name}_sum`, labels) / delta(s0, s1, `${name}_count`, labels);
+    const mean = (name: string, labels: Record<string, string> = m) => delta(s0, s1, `${name}_sum`, labels) / delta(s0, s1, `${name}_count`, labels);
     expect(mean("model_request_latency_seconds")).toBeGreaterThan(0.19);
     expect(mean("model_request_latency_seconds")).toBeLessThan(0.21);
     expect(mean("model_prediction_confidence")).toBeCloseTo(0.7, 1);
@@ -249,9 +243,7 @@ describe("model server metrics", () => {
       groups: { north: {}, south: { accuracy: 0.7 } },
     });
     const s0 = await scrape(server);
-    expect(new Set(s0.samples.filter((x) => x.name === "model_predictions_total").map((x) => x.labels.group))).toEqual(
-      new Set(["north", "south"]),
-    );
+    expect(new Set(s0.samples.filter((x) => x.name === "model_predictions_total").map((x) => x.labels.group))).toEqual(new Set(["north", "south"]));
     await sleep(1200);
     const s1 = await scrape(server);
     const north = accuracyBetween(s0, s1, { group: "north" });
@@ -359,12 +351,8 @@ describe("model server HTTP control", () => {
 
   it("rejects invalid options", async () => {
     await expect(startModelServer({ model: "m", version: "v1", segments: {} })).rejects.toThrow(/segments/);
-    await expect(startModelServer({ model: "m", version: "v1", segments: { a: { accuracy: 2 } } })).rejects.toThrow(
-      /segments\.a\.accuracy/,
-    );
-    await expect(startModelServer({ model: "m", version: "v1", segments: { a: {} }, segmentLabel: "version" })).rejects.toThrow(
-      /segmentLabel/,
-    );
+    await expect(startModelServer({ model: "m", version: "v1", segments: { a: { accuracy: 2 } } })).rejects.toThrow(/segments\.a\.accuracy/);
+    await expect(startModelServer({ model: "m", version: "v1", segments: { a: {} }, segmentLabel: "version" })).rejects.toThrow(/segmentLabel/);
   });
 
   it("close() releases the port, even with an open keep-alive connection", async () => {
@@ -386,9 +374,7 @@ describe("model server HTTP control", () => {
 
   it("a second server on a taken port fails to start", async () => {
     const server = await start();
-    await expect(startModelServer({ model: "m", version: "v1", segments: { a: {} }, port: server.port })).rejects.toThrow(
-      /EADDRINUSE/,
-    );
+    await expect(startModelServer({ model: "m", version: "v1", segments: { a: {} }, port: server.port })).rejects.toThrow(/EADDRINUSE/);
   });
 });
 

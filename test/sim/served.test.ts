@@ -62,13 +62,22 @@ describe("served traffic", () => {
 
     const s = await scrape(server.url);
     expect(new Set(s.samples.map((x) => x.labels.version))).toEqual(new Set(["v1"]));
-    for (const [plant, n] of [["plant-a", 20], ["plant-b", 10]] as const) {
+    for (const [plant, n] of [
+      ["plant-a", 20],
+      ["plant-b", 10],
+    ] as const) {
       const mine = answers.filter((a) => a.segment === plant).map((a) => a.prediction);
       for (const outcome of ["tp", "fp", "tn", "fn"]) {
         expect(total(s, "model_predictions_total", { plant, outcome }), `${plant} ${outcome}`).toBe(mine.filter((p) => p.outcome === outcome).length);
       }
       expect(total(s, "model_predictions_total", { plant })).toBe(n);
-      for (const family of ["model_prediction_confidence_count", "model_prediction_score_count", "model_request_latency_seconds_count", "model_responses_total", "model_regression_predictions_total"]) {
+      for (const family of [
+        "model_prediction_confidence_count",
+        "model_prediction_score_count",
+        "model_request_latency_seconds_count",
+        "model_responses_total",
+        "model_regression_predictions_total",
+      ]) {
         expect(total(s, family, { plant }), family).toBe(n);
       }
       for (const feature of ["age", "income", "tenure"]) {
@@ -154,7 +163,7 @@ describe("served traffic", () => {
       const { body } = await predict(server, { segment: "plant-a" });
       expect(body.prediction).toMatchObject({ outcome: "fn", actual: true, predicted: false, refusal: true });
     }
-    expect((await (await fetch(`${server.url}/version`, { method: "POST", body: JSON.stringify({ version: "v2" }) })).json())).toEqual({
+    expect(await (await fetch(`${server.url}/version`, { method: "POST", body: JSON.stringify({ version: "v2" }) })).json()).toEqual({
       model: "churn",
       version: "v2",
     });

@@ -19,7 +19,10 @@ interface Seen {
 }
 
 /** A server on port 0 recording each request; `answer` answers it (default: 200 `{version}`). */
-async function upstream(version: string, answer?: (res: http.ServerResponse, seen: Seen) => void): Promise<{ url: string; seen: Seen[]; close: () => Promise<void> }> {
+async function upstream(
+  version: string,
+  answer?: (res: http.ServerResponse, seen: Seen) => void,
+): Promise<{ url: string; seen: Seen[]; close: () => Promise<void> }> {
   const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
     let body = "";
@@ -200,7 +203,13 @@ describe("splitter", () => {
         `${s.url}/predict?x=1&y=two`,
         {
           method: "POST",
-          headers: { "content-type": "application/json", "x-segment": "plant-b", connection: "keep-alive, x-hop", "x-hop": "dropped", "proxy-authorization": "secret" },
+          headers: {
+            "content-type": "application/json",
+            "x-segment": "plant-b",
+            connection: "keep-alive, x-hop",
+            "x-hop": "dropped",
+            "proxy-authorization": "secret",
+          },
         },
         (res) => {
           let text = "";
@@ -214,7 +223,12 @@ describe("splitter", () => {
     expect(echo.seen).toHaveLength(1);
     const seen = echo.seen[0]!;
     expect(seen).toMatchObject({ method: "POST", url: "/predict?x=1&y=two", body });
-    expect(seen.headers).toMatchObject({ "content-type": "application/json", "x-segment": "plant-b", "content-length": String(Buffer.byteLength(body)), host: `127.0.0.1:${port}` });
+    expect(seen.headers).toMatchObject({
+      "content-type": "application/json",
+      "x-segment": "plant-b",
+      "content-length": String(Buffer.byteLength(body)),
+      host: `127.0.0.1:${port}`,
+    });
     expect(seen.headers["x-hop"]).toBeUndefined();
     expect(seen.headers["proxy-authorization"]).toBeUndefined();
     expect(answer.status).toBe(201);

@@ -1,14 +1,6 @@
 // Kubernetes access: informers that survive watch errors, status writes, Events, Secrets and
 // the Jobs the operator starts.
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  makeInformer,
-  setHeaderOptions,
-  type KubernetesObject,
-} from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, makeInformer, setHeaderOptions, type KubernetesObject } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { MonitorEvent } from "../../domain/events.ts";
@@ -44,7 +36,9 @@ export class PooledKubeConfig extends KubeConfig {
 
   override createDispatcherOptions(...args: Parameters<KubeConfig["createDispatcherOptions"]>): ReturnType<KubeConfig["createDispatcherOptions"]> {
     const [cluster, agentOptions] = args;
-    this.lastKey = JSON.stringify([cluster?.name, cluster?.server, agentOptions], (_, v: unknown) => (v && typeof v === "object" && (v as { type?: unknown }).type === "Buffer" ? Buffer.from((v as { data: number[] }).data).toString("base64") : v));
+    this.lastKey = JSON.stringify([cluster?.name, cluster?.server, agentOptions], (_, v: unknown) =>
+      v && typeof v === "object" && (v as { type?: unknown }).type === "Buffer" ? Buffer.from((v as { data: number[] }).data).toString("base64") : v,
+    );
     return super.createDispatcherOptions(...args);
   }
 
@@ -110,9 +104,10 @@ export function watchResource<T extends KubernetesObject>(
     const path = namespace ? `${base}/namespaces/${namespace}/${type.plural}` : `${base}/${type.plural}`;
     const selector = labelSelector ? { labelSelector } : {};
     const list = () =>
-      (namespace
-        ? api.listNamespacedCustomObject({ ...type, namespace, ...selector })
-        : api.listClusterCustomObject({ ...type, ...selector })) as Promise<{ items: T[]; metadata: { resourceVersion: string } }>;
+      (namespace ? api.listNamespacedCustomObject({ ...type, namespace, ...selector }) : api.listClusterCustomObject({ ...type, ...selector })) as Promise<{
+        items: T[];
+        metadata: { resourceVersion: string };
+      }>;
     const informer = makeInformer<T>(kc, path, list as never, labelSelector);
     let resolveSynced: () => void = () => {};
     syncs.push(new Promise<void>((resolve) => (resolveSynced = resolve)));
@@ -146,7 +141,10 @@ export function watchResource<T extends KubernetesObject>(
       const delay = backoff.failed();
       // the first failure in a row is news; of the rest of an outage, every tenth
       const n = backoff.failuresInARow;
-      (n % 10 === 1 ? log.warn.bind(log) : log.debug.bind(log))({ err: String((err as Error)?.message ?? err), path, retryInMs: delay, failures: n }, "watch failed; restarting");
+      (n % 10 === 1 ? log.warn.bind(log) : log.debug.bind(log))(
+        { err: String((err as Error)?.message ?? err), path, retryInMs: delay, failures: n },
+        "watch failed; restarting",
+      );
       setTimeout(() => {
         if (!stopped) attempt();
       }, delay).unref();
@@ -311,7 +309,13 @@ export class KubernetesJobs implements JobsPort {
 
   async validate(manifest: Record<string, unknown> & { metadata: Record<string, unknown> }): Promise<string | undefined> {
     try {
-      await this.objects.createNamespacedCustomObject({ ...JOBS, namespace: String(manifest.metadata.namespace), body: manifest, dryRun: "All", fieldManager: COMPONENT });
+      await this.objects.createNamespacedCustomObject({
+        ...JOBS,
+        namespace: String(manifest.metadata.namespace),
+        body: manifest,
+        dryRun: "All",
+        fieldManager: COMPONENT,
+      });
       return undefined;
     } catch (err) {
       const outcome = classifyCreateError(err);
@@ -362,7 +366,10 @@ export class KubernetesFinalizers implements FinalizerPort {
   add(ref: ObjectRef, finalizer: string, current: readonly string[]): Promise<void> {
     if (current.includes(finalizer)) return Promise.resolve();
     const ops = current.length
-      ? [{ op: "test", path: "/metadata/finalizers", value: current }, { op: "add", path: "/metadata/finalizers/-", value: finalizer }]
+      ? [
+          { op: "test", path: "/metadata/finalizers", value: current },
+          { op: "add", path: "/metadata/finalizers/-", value: finalizer },
+        ]
       : [{ op: "add", path: "/metadata/finalizers", value: [finalizer] }];
     return this.patch(ref, ops);
   }
@@ -372,11 +379,21 @@ export class KubernetesFinalizers implements FinalizerPort {
     // a failed `test` here means the finalizer is no longer where the cache saw it: most often
     // it is already gone (the watch delivered an object older than our last patch); the next
     // reconcile, on a fresh object, removes it if it is still there
-    return this.patch(ref, [{ op: "test", path: `/metadata/finalizers/${i}`, value: finalizer }, { op: "remove", path: `/metadata/finalizers/${i}` }], true);
+    return this.patch(
+      ref,
+      [
+        { op: "test", path: `/metadata/finalizers/${i}`, value: finalizer },
+        { op: "remove", path: `/metadata/finalizers/${i}` },
+      ],
+      true,
+    );
   }
   private async patch(ref: ObjectRef, ops: object[], staleIsDone = false): Promise<void> {
     try {
-      await this.api.patchNamespacedCustomObject({ ...this.type, namespace: ref.namespace, name: ref.name, body: ops, fieldManager: COMPONENT }, setHeaderOptions("Content-Type", PatchStrategy.JsonPatch));
+      await this.api.patchNamespacedCustomObject(
+        { ...this.type, namespace: ref.namespace, name: ref.name, body: ops, fieldManager: COMPONENT },
+        setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+      );
     } catch (err) {
       const code = (err as { code?: number }).code;
       if (code === 404 || (staleIsDone && code === 422)) return;

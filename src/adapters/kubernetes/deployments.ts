@@ -19,7 +19,13 @@ interface EnvVar {
 interface Deployment {
   metadata?: { generation?: number; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: { replicas?: number; template?: { spec?: { containers?: { name: string; env?: EnvVar[] }[] } } };
-  status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
 }
 
 /** The model a Deployment serves and whether it is ready. Pure, tested on objects. */
@@ -30,13 +36,22 @@ export function workloadStateOf(d: Deployment, env: ModelEnv, name: string): Wor
   const value = (k: string) => container.env?.find((e) => e.name === k)?.value;
   const want = d.spec?.replicas ?? 1;
   const parked = want === 0 && d.metadata?.annotations?.[PARKED_REPLICAS_ANNOTATION] !== undefined;
-  if (parked) return { found: true, version: value(env.version), uri: value(env.uri), ready: false, parked, message: `Deployment ${name} is scaled to zero between rollouts` };
+  if (parked)
+    return {
+      found: true,
+      version: value(env.version),
+      uri: value(env.uri),
+      ready: false,
+      parked,
+      message: `Deployment ${name} is scaled to zero between rollouts`,
+    };
   const s = d.status ?? {};
   const available = s.conditions?.find((c) => c.type === "Available");
   let message: string;
   if ((s.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) message = `Deployment ${name}: the new spec is not observed yet`;
   else if ((s.updatedReplicas ?? 0) < want) message = `Deployment ${name}: ${s.updatedReplicas ?? 0} of ${want} replicas updated`;
-  else if ((s.replicas ?? 0) > (s.updatedReplicas ?? 0)) message = `Deployment ${name}: ${(s.replicas ?? 0) - (s.updatedReplicas ?? 0)} old replicas still running`;
+  else if ((s.replicas ?? 0) > (s.updatedReplicas ?? 0))
+    message = `Deployment ${name}: ${(s.replicas ?? 0) - (s.updatedReplicas ?? 0)} old replicas still running`;
   else if ((s.availableReplicas ?? 0) < want) message = `Deployment ${name}: ${s.availableReplicas ?? 0} of ${want} replicas available`;
   else if (available && available.status !== "True") message = `Deployment ${name} is not Available: ${available.message ?? available.reason ?? ""}`;
   else message = `Deployment ${name} is ready`;
@@ -94,7 +109,10 @@ export class KubernetesWorkloads implements WorkloadPort {
     const body = parkPatch(current, parked);
     if (!body) return;
     try {
-      await this.api.patchNamespacedCustomObject({ ...DEPLOYMENTS, namespace, name: deployment, body, fieldManager: this.fieldManager }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+      await this.api.patchNamespacedCustomObject(
+        { ...DEPLOYMENTS, namespace, name: deployment, body, fieldManager: this.fieldManager },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
     } catch (err) {
       throw new Error(`scaling Deployment ${namespace}/${deployment} ${parked ? "to zero" : "back up"}: ${apiMessage(err)}`, { cause: err });
     }
@@ -111,9 +129,15 @@ export function parkPatch(d: Deployment, parked: boolean): object | undefined {
   const kept = d.metadata?.annotations?.[PARKED_REPLICAS_ANNOTATION];
   if (parked) {
     if (replicas === 0 && kept !== undefined) return undefined;
-    return { metadata: { annotations: { [PARKED_REPLICAS_ANNOTATION]: String(kept !== undefined && replicas === 0 ? kept : replicas) } }, spec: { replicas: 0 } };
+    return {
+      metadata: { annotations: { [PARKED_REPLICAS_ANNOTATION]: String(kept !== undefined && replicas === 0 ? kept : replicas) } },
+      spec: { replicas: 0 },
+    };
   }
   if (kept === undefined) return undefined;
   const restored = Number.parseInt(kept, 10);
-  return { metadata: { annotations: { [PARKED_REPLICAS_ANNOTATION]: null } }, ...(replicas === 0 ? { spec: { replicas: Number.isInteger(restored) && restored > 0 ? restored : 1 } } : {}) };
+  return {
+    metadata: { annotations: { [PARKED_REPLICAS_ANNOTATION]: null } },
+    ...(replicas === 0 ? { spec: { replicas: Number.isInteger(restored) && restored > 0 ? restored : 1 } } : {}),
+  };
 }

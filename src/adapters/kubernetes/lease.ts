@@ -29,7 +29,12 @@ export class KubernetesLease implements LeasePort {
       return {
         resourceVersion: obj.metadata.resourceVersion,
         ...(spec.acquireTime ? { acquireTime: spec.acquireTime } : {}),
-        view: { holder: spec.holderIdentity, durationMs: (spec.leaseDurationSeconds ?? 15) * 1000, transitions: spec.leaseTransitions ?? 0, renewTime: spec.renewTime },
+        view: {
+          holder: spec.holderIdentity,
+          durationMs: (spec.leaseDurationSeconds ?? 15) * 1000,
+          transitions: spec.leaseTransitions ?? 0,
+          renewTime: spec.renewTime,
+        },
       };
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;

@@ -35,7 +35,10 @@ export class KubernetesReports implements ReportPort {
       }
       const refusal = reportOverwriteRefusal({ name, ownerReferences: existing.metadata?.ownerReferences ?? [] }, owner);
       if (refusal) throw new Error(refusal);
-      await this.api.patchNamespacedConfigMap({ name, namespace, body: configMap, fieldManager, force: true }, setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply));
+      await this.api.patchNamespacedConfigMap(
+        { name, namespace, body: configMap, fieldManager, force: true },
+        setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+      );
     } catch (err) {
       throw new Error(`writing the report ConfigMap ${namespace}/${name}: ${apiMessage(err)}`, { cause: err });
     }

@@ -94,7 +94,11 @@ export class WebhookNotifier {
       }
       queue.push({ notice, spec, policy: route.policy });
       this.queues.set(key, queue);
-      if (!this.running.has(key)) this.running.set(key, this.drain(key).finally(() => this.running.delete(key)));
+      if (!this.running.has(key))
+        this.running.set(
+          key,
+          this.drain(key).finally(() => this.running.delete(key)),
+        );
     }
   }
 
@@ -155,11 +159,22 @@ export class WebhookNotifier {
     return problem ? { problem: `the ${where} ${problem}` } : { value: (value as string).trim() };
   }
 
-  private async giveUp(policy: NotificationRoute["policy"], spec: NotificationSpec, notice: Notice, why: string, log: Logger, count: (o: "failed") => void): Promise<void> {
+  private async giveUp(
+    policy: NotificationRoute["policy"],
+    spec: NotificationSpec,
+    notice: Notice,
+    why: string,
+    log: Logger,
+    count: (o: "failed") => void,
+  ): Promise<void> {
     count("failed");
     log.warn({ why }, "notification not delivered");
     const ref: ObjectRef = { apiVersion: API_VERSION, kind: policy.kind, namespace: policy.namespace, name: policy.name, uid: policy.uid };
-    await this.deps.events.emit(ref, { type: "Warning", reason: EventReason.NotificationFailed, message: `notification ${spec.name} of ${notice.reason} on ${notice.object.kind} ${notice.object.name} not delivered: ${why}`.slice(0, 1000) });
+    await this.deps.events.emit(ref, {
+      type: "Warning",
+      reason: EventReason.NotificationFailed,
+      message: `notification ${spec.name} of ${notice.reason} on ${notice.object.kind} ${notice.object.name} not delivered: ${why}`.slice(0, 1000),
+    });
   }
 }
 

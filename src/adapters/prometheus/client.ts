@@ -95,7 +95,8 @@ export type RangeResult = { kind: "matrix"; series: { labels: Record<string, str
 export function parseRangeResponse(httpStatus: number, text: string): RangeResult {
   const envelope = parseEnvelope(httpStatus, text);
   if ("kind" in envelope) return envelope;
-  if (envelope.resultType !== "matrix" || !Array.isArray(envelope.result)) return fail("ParseError", `expected a matrix, got ${envelope.resultType}`) as RangeResult;
+  if (envelope.resultType !== "matrix" || !Array.isArray(envelope.result))
+    return fail("ParseError", `expected a matrix, got ${envelope.resultType}`) as RangeResult;
   const series: { labels: Record<string, string>; points: [number, number][] }[] = [];
   for (const item of envelope.result as { metric?: Record<string, string>; values?: unknown[] }[]) {
     if (typeof item?.metric !== "object" || !Array.isArray(item.values)) return fail("ParseError", "malformed series in data.result") as RangeResult;
@@ -137,8 +138,7 @@ function parseEnvelope(httpStatus: number, text: string): { resultType: string; 
 export function parseQueryResponse(httpStatus: number, text: string): QueryResult {
   const data = parseEnvelope(httpStatus, text);
   if ("kind" in data) return data;
-  const point = (v: unknown): number | undefined =>
-    Array.isArray(v) && v.length === 2 && typeof v[1] === "string" ? parseSampleValue(v[1]) : undefined;
+  const point = (v: unknown): number | undefined => (Array.isArray(v) && v.length === 2 && typeof v[1] === "string" ? parseSampleValue(v[1]) : undefined);
   if (data.resultType === "scalar") {
     const value = point(data.result);
     return value === undefined ? fail("ParseError", "malformed scalar") : { kind: "vector", samples: [{ labels: {}, value }] };

@@ -60,7 +60,12 @@ class GuardedSource implements MetricsSource {
   async query(request: QueryRequest): Promise<QueryResult> {
     const g = this.gate;
     const wait = g.openUntil - this.now();
-    if (wait > 0) return { kind: "error", error: "Unreachable", message: `${this.url} is not queried for ${Math.ceil(wait / 1000)} s more after ${g.failures} consecutive failures; the last: ${g.lastError}` };
+    if (wait > 0)
+      return {
+        kind: "error",
+        error: "Unreachable",
+        message: `${this.url} is not queried for ${Math.ceil(wait / 1000)} s more after ${g.failures} consecutive failures; the last: ${g.lastError}`,
+      };
     const r = await this.client.query(request);
     if (r.kind === "error" && TRANSPORT_ERRORS.has(r.error)) {
       g.failures++;
@@ -126,7 +131,10 @@ export function createSourceResolver(o: ResolverOptions) {
       const secret = cached.secret;
       if (!secret) {
         cached.until = Math.min(cached.until, now() + refusedTtl);
-        return failing(`spec.source.authSecretRef: Secret ${key} does not exist; the monitor is evaluated again every ${CREDENTIALS_RETRY_MS / 1000} s until it does`, "CredentialsMissing");
+        return failing(
+          `spec.source.authSecretRef: Secret ${key} does not exist; the monitor is evaluated again every ${CREDENTIALS_RETRY_MS / 1000} s until it does`,
+          "CredentialsMissing",
+        );
       }
       const verdict = credentialsAllowed(namespace, secretName, secret, url);
       if (!verdict.allowed) {
@@ -144,7 +152,16 @@ export function createSourceResolver(o: ResolverOptions) {
     let client = clients.get(cacheKey);
     if (!client) {
       const gate = gateOf(url);
-      client = { source: new GuardedSource(new PrometheusClient({ url, timeoutMs, retries: o.retries, auth, caBundle: ca, limiter: gate.limiter }), gate, url, breaker, now), usedAt: now() };
+      client = {
+        source: new GuardedSource(
+          new PrometheusClient({ url, timeoutMs, retries: o.retries, auth, caBundle: ca, limiter: gate.limiter }),
+          gate,
+          url,
+          breaker,
+          now,
+        ),
+        usedAt: now(),
+      };
       clients.set(cacheKey, client);
     } else gateOf(url); // keeps the source's gate from being swept while its client is in use
     client.usedAt = now();

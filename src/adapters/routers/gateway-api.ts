@@ -30,7 +30,8 @@ const matches = (ref: BackendRef, want: BackendRefSpec) => ref.name === want.nam
 /** The two backendRefs the schema requires with this router. */
 function backendsOf(serving: ServingSpec): { stable: BackendRefSpec; candidate: BackendRefSpec } {
   const { stable, candidate } = { stable: serving.stable?.backendRef, candidate: serving.candidate?.backendRef };
-  if (!stable || !candidate) throw new RouterError("BackendNotFound", "spec.serving needs stable.backendRef and candidate.backendRef with the gatewayAPI router");
+  if (!stable || !candidate)
+    throw new RouterError("BackendNotFound", "spec.serving needs stable.backendRef and candidate.backendRef with the gatewayAPI router");
   return { stable, candidate };
 }
 
@@ -39,26 +40,44 @@ export function locateBackends(route: HttpRoute, serving: ServingSpec): { rule: 
   const backends = backendsOf(serving);
   const rules = route.spec?.rules ?? [];
   const ruleName = serving.router.gatewayAPI?.ruleName;
-  const rule = ruleName !== undefined ? rules.findIndex((r) => r.name === ruleName) : rules.findIndex((r) => (r.backendRefs ?? []).some((b) => matches(b, backends.stable)));
+  const rule =
+    ruleName !== undefined
+      ? rules.findIndex((r) => r.name === ruleName)
+      : rules.findIndex((r) => (r.backendRefs ?? []).some((b) => matches(b, backends.stable)));
   if (rule < 0)
-    throw new RouterError("RuleNotFound", ruleName !== undefined ? `the HTTPRoute has no rule named ${ruleName}` : `no rule of the HTTPRoute refers to the stable backend ${backends.stable.name}`);
+    throw new RouterError(
+      "RuleNotFound",
+      ruleName !== undefined ? `the HTTPRoute has no rule named ${ruleName}` : `no rule of the HTTPRoute refers to the stable backend ${backends.stable.name}`,
+    );
   const refs = rules[rule]?.backendRefs ?? [];
   const find = (which: "stable" | "candidate") => {
     const want = backends[which];
     const i = refs.findIndex((b) => matches(b, want));
-    if (i < 0) throw new RouterError("BackendNotFound", `rule ${ruleName ?? rule} of the HTTPRoute has no backendRef ${want.kind} ${want.name} (the ${which} backend); add it, with weight 0 for the candidate`);
+    if (i < 0)
+      throw new RouterError(
+        "BackendNotFound",
+        `rule ${ruleName ?? rule} of the HTTPRoute has no backendRef ${want.kind} ${want.name} (the ${which} backend); add it, with weight 0 for the candidate`,
+      );
     return i;
   };
   const stable = find("stable");
   const candidate = find("candidate");
   // an absent weight means 1 (Gateway API)
   const weightOf = (i: number) => refs[i]?.weight ?? 1;
-  return { rule, stable, candidate, weights: { stable: weightOf(stable), candidate: weightOf(candidate) }, mirror: mirrorOf(rules[rule]?.filters ?? [], backends.candidate).percent };
+  return {
+    rule,
+    stable,
+    candidate,
+    weights: { stable: weightOf(stable), candidate: weightOf(candidate) },
+    mirror: mirrorOf(rules[rule]?.filters ?? [], backends.candidate).percent,
+  };
 }
 
 /** The rule's RequestMirror filter to the candidate, and the share it mirrors (a filter without percent or fraction mirrors all). */
 function mirrorOf(filters: Filter[], candidate: BackendRefSpec): { index: number; percent: number } {
-  const index = filters.findIndex((f) => f.type === "RequestMirror" && f.requestMirror?.backendRef !== undefined && matches(f.requestMirror.backendRef, candidate));
+  const index = filters.findIndex(
+    (f) => f.type === "RequestMirror" && f.requestMirror?.backendRef !== undefined && matches(f.requestMirror.backendRef, candidate),
+  );
   const m = filters[index]?.requestMirror;
   if (!m) return { index: -1, percent: 0 };
   const percent = m.percent ?? (m.fraction ? Math.round((100 * m.fraction.numerator) / (m.fraction.denominator ?? 100)) : 100);

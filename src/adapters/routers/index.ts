@@ -11,7 +11,8 @@ import { KServeServing } from "./kserve.ts";
 /** requireOptIn (REQUIRE_TARGET_OPT_IN): every write to a routing object also tests its opt-in label. */
 export function servingFactory(kc: KubeConfig, fieldManager: string, workloads: WorkloadPort, requireOptIn = false): ServingFactory {
   return (namespace, serving) => {
-    if (serving.router.gatewayAPI) return deploymentsBehindRouter(gatewayApiRouter(kc, namespace, serving, fieldManager, requireOptIn), workloads, namespace, serving);
+    if (serving.router.gatewayAPI)
+      return deploymentsBehindRouter(gatewayApiRouter(kc, namespace, serving, fieldManager, requireOptIn), workloads, namespace, serving);
     if (serving.router.istio) return deploymentsBehindRouter(istioRouter(kc, namespace, serving, fieldManager, requireOptIn), workloads, namespace, serving);
     if (serving.router.kserve) return new KServeServing(kc, namespace, serving, fieldManager, requireOptIn);
     throw new Error("spec.serving.router names no router this operator knows");

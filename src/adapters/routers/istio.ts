@@ -40,20 +40,36 @@ export function locateDestinations(vs: VirtualService, serving: ServingSpec): Lo
   const want = destinationsOf(serving);
   const routes = vs.spec?.http ?? [];
   const routeName = serving.router.istio?.routeName;
-  const route = routeName !== undefined ? routes.findIndex((r) => r.name === routeName) : routes.findIndex((r) => (r.route ?? []).some((d) => matches(d, want.stable)));
+  const route =
+    routeName !== undefined ? routes.findIndex((r) => r.name === routeName) : routes.findIndex((r) => (r.route ?? []).some((d) => matches(d, want.stable)));
   if (route < 0)
-    throw new RouterError("RuleNotFound", routeName !== undefined ? `the VirtualService has no http route named ${routeName}` : `no http route of the VirtualService routes to the stable destination ${named(want.stable)}`);
+    throw new RouterError(
+      "RuleNotFound",
+      routeName !== undefined
+        ? `the VirtualService has no http route named ${routeName}`
+        : `no http route of the VirtualService routes to the stable destination ${named(want.stable)}`,
+    );
   const dests = routes[route]?.route ?? [];
   const find = (which: "stable" | "candidate") => {
     const i = dests.findIndex((d) => matches(d, want[which]));
-    if (i < 0) throw new RouterError("BackendNotFound", `http route ${routeName ?? route} of the VirtualService has no destination ${named(want[which])} (the ${which} version); add it, with weight 0 for the candidate`);
+    if (i < 0)
+      throw new RouterError(
+        "BackendNotFound",
+        `http route ${routeName ?? route} of the VirtualService has no destination ${named(want[which])} (the ${which} version); add it, with weight 0 for the candidate`,
+      );
     return i;
   };
   const stable = find("stable");
   const candidate = find("candidate");
   // Istio: an absent weight is 0, except that a route's only destination gets everything
   const weightOf = (i: number) => dests[i]?.weight ?? (dests.length === 1 ? 100 : 0);
-  return { route, stable, candidate, weights: { stable: weightOf(stable), candidate: weightOf(candidate) }, mirror: mirrorOf(routes[route] ?? {}, want.candidate) };
+  return {
+    route,
+    stable,
+    candidate,
+    weights: { stable: weightOf(stable), candidate: weightOf(candidate) },
+    mirror: mirrorOf(routes[route] ?? {}, want.candidate),
+  };
 }
 
 /** The share the route mirrors to the candidate (Istio: a mirror without mirrorPercentage mirrors all). */
@@ -69,7 +85,11 @@ export function istioMirrorPatch(vs: VirtualService, at: Location, serving: Serv
   const base = `/spec/http/${at.route}`;
   const current = mirrorOf(route, candidate);
   if (current === percent && (percent === 0 || route.mirrorPercentage?.value === percent)) return [];
-  if (route.mirror && current === 0) throw new RouterError("RouteChanged", `http route ${at.route} of the VirtualService already mirrors to ${route.mirror.host}; the shadow phase leaves a person's mirror alone`);
+  if (route.mirror && current === 0)
+    throw new RouterError(
+      "RouteChanged",
+      `http route ${at.route} of the VirtualService already mirrors to ${route.mirror.host}; the shadow phase leaves a person's mirror alone`,
+    );
   if (percent === 0)
     return [
       { op: "test", path: `${base}/mirror/host`, value: candidate.host },

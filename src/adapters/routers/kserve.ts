@@ -57,7 +57,11 @@ function check(isvc: InferenceService): { model: { storageUri?: string; env?: En
       `the InferenceService runs in ${mode} mode, where canaryTrafficPercent splits no traffic (there are no revisions); the kserve router needs Serverless mode, and touches nothing here`,
     );
   const model = isvc.spec?.predictor?.model;
-  if (!model) throw new RouterError("BackendNotFound", "the InferenceService has no spec.predictor.model (the kserve router sets its storageUri; the older per-framework predictor fields are not supported)");
+  if (!model)
+    throw new RouterError(
+      "BackendNotFound",
+      "the InferenceService has no spec.predictor.model (the kserve router sets its storageUri; the older per-framework predictor fields are not supported)",
+    );
   return { model };
 }
 
@@ -113,7 +117,12 @@ export function kserveServing(isvc: InferenceService, serving: ServingSpec, view
       : { found: true, ready: false, message: "no canary revision: spec.predictor.canaryTrafficPercent is not set" };
     return { weights: { kind: "weights", weights: ALL_STABLE }, stable: latest, candidate, targets };
   }
-  return { weights: { kind: "weights", weights: { stable: 100 - percent, candidate: percent } }, stable: kept(predictor.latestRolledoutRevision, view.stable), candidate: latest, targets };
+  return {
+    weights: { kind: "weights", weights: { stable: 100 - percent, candidate: percent } },
+    stable: kept(predictor.latestRolledoutRevision, view.stable),
+    candidate: latest,
+    targets,
+  };
 }
 
 /** The JSON patch that performs one effect, or none when nothing is to change; pure. */
@@ -124,11 +133,16 @@ export function kservePatch(isvc: InferenceService, serving: ServingSpec, view: 
   const setPercent = (value: number | undefined) => {
     if (value === percent) return;
     if (percent !== undefined) ops.push({ op: "test", path: "/spec/predictor/canaryTrafficPercent", value: percent });
-    ops.push(value === undefined ? { op: "remove", path: "/spec/predictor/canaryTrafficPercent" } : { op: "add", path: "/spec/predictor/canaryTrafficPercent", value });
+    ops.push(
+      value === undefined ? { op: "remove", path: "/spec/predictor/canaryTrafficPercent" } : { op: "add", path: "/spec/predictor/canaryTrafficPercent", value },
+    );
   };
   if (effect.kind === "setMirror") {
     if (effect.percent === 0) return [];
-    throw new RouterError("MirrorUnsupported", "KServe cannot mirror requests to a revision; a shadow phase needs the gatewayAPI or istio router in front of two Deployments");
+    throw new RouterError(
+      "MirrorUnsupported",
+      "KServe cannot mirror requests to a revision; a shadow phase needs the gatewayAPI or istio router in front of two Deployments",
+    );
   }
   if (effect.kind === "setWeights") {
     const w = effect.weights;
@@ -149,7 +163,13 @@ export function kservePatch(isvc: InferenceService, serving: ServingSpec, view: 
 }
 
 /** Sets the model's version env var and storageUri, and records the revision it replaces. */
-function modelOps(isvc: InferenceService, model: { storageUri?: string; env?: EnvVar[] }, serving: ServingSpec, version: string, uri: string | undefined): object[] {
+function modelOps(
+  isvc: InferenceService,
+  model: { storageUri?: string; env?: EnvVar[] },
+  serving: ServingSpec,
+  version: string,
+  uri: string | undefined,
+): object[] {
   const base = "/spec/predictor/model";
   const name = serving.modelEnv.version;
   const env = model.env;
@@ -220,7 +240,13 @@ export class KServeServing implements ServedVersions {
     if (body.length === 0) return;
     try {
       await this.api.patchNamespacedCustomObject(
-        { ...INFERENCESERVICES, namespace: this.namespace, name: this.name, body: this.requireOptIn ? [optInTest, ...body] : body, fieldManager: this.fieldManager },
+        {
+          ...INFERENCESERVICES,
+          namespace: this.namespace,
+          name: this.name,
+          body: this.requireOptIn ? [optInTest, ...body] : body,
+          fieldManager: this.fieldManager,
+        },
         setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
       );
     } catch (err) {

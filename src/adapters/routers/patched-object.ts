@@ -102,7 +102,8 @@ export class PatchedObjectRouter<T, At> implements TrafficRouter {
 /** A JSON patch operation that refuses the whole patch unless the object carries the opt-in label. */
 export const optInTest = { op: "test", path: `/metadata/labels/${ROLLOUT_TARGET_LABEL.replaceAll("~", "~0").replaceAll("/", "~1")}`, value: "true" } as const;
 
-export const labelsOf = (obj: unknown): Record<string, string> => (obj as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels ?? {};
+export const labelsOf = (obj: unknown): Record<string, string> =>
+  (obj as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels ?? {};
 
 export function routerError(err: unknown, what: string): RouterError {
   if (err instanceof RouterError) return err;

@@ -104,7 +104,12 @@ const CEL_DURATION_MS =
 /** Writes a bound back as the shortest duration text, for messages. */
 export function formatDuration(ms: number): string {
   if (ms === 0) return "0s";
-  for (const [unit, size] of [["d", UNIT_MS.d], ["h", UNIT_MS.h], ["m", UNIT_MS.m], ["s", UNIT_MS.s]] as const) {
+  for (const [unit, size] of [
+    ["d", UNIT_MS.d],
+    ["h", UNIT_MS.h],
+    ["m", UNIT_MS.m],
+    ["s", UNIT_MS.s],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
@@ -128,10 +133,13 @@ export const duration = (bounds: DurationBounds) => {
     .string()
     .max(32)
     .regex(DURATION_PATTERN, { message: "must be a duration such as 30s, 15m, 1h or 7d" })
-    .refine((s) => {
-      const ms = durationToMs(s);
-      return ms === undefined || inRange(ms);
-    }, { message: `must be ${range}` })
+    .refine(
+      (s) => {
+        const ms = durationToMs(s);
+        return ms === undefined || inRange(ms);
+      },
+      { message: `must be ${range}` },
+    )
     .meta(cel({ rule: `[${CEL_DURATION_MS}].all(ms, ms >= ${bounds.min}.0 && ms <= ${bounds.max}.0)`, message: `must be ${range}` }))
     .describe(`A duration ${range}: a sequence of number+unit (ms, s, m, h, d, w), for example 90s, 1h30m, 7d.`);
 };
@@ -143,20 +151,21 @@ export const DAY = 24 * HOUR;
 
 export const NAME_PATTERN = /^[a-z0-9]([-a-z0-9_]{0,61}[a-z0-9])?$/;
 export const identifier = (what: string) =>
-  z.string().min(1).max(63).regex(NAME_PATTERN, { message: `${what} must be lower-case alphanumerics, '-' or '_'` });
+  z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(NAME_PATTERN, { message: `${what} must be lower-case alphanumerics, '-' or '_'` });
 
 export const METRIC_NAME_PATTERN = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-export const metricName = () =>
-  z.string().min(1).max(200).regex(METRIC_NAME_PATTERN, { message: "must be a Prometheus metric name" });
+export const metricName = () => z.string().min(1).max(200).regex(METRIC_NAME_PATTERN, { message: "must be a Prometheus metric name" });
 
 export const LABEL_NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-export const labelName = () =>
-  z.string().min(1).max(100).regex(LABEL_NAME_PATTERN, { message: "must be a Prometheus label name" });
+export const labelName = () => z.string().min(1).max(100).regex(LABEL_NAME_PATTERN, { message: "must be a Prometheus label name" });
 
 /** Label name -> exact value. Values may contain anything: the operator escapes them. */
 export const labelMatchers = () =>
-  boundedRecord(labelName(), text(1024), 16)
-    .describe("Label matchers (name: exact value) added to every query; values are escaped by the operator.");
+  boundedRecord(labelName(), text(1024), 16).describe("Label matchers (name: exact value) added to every query; values are escaped by the operator.");
 
 /** Severity thresholds of one rule: at least one tier must be given. */
 export const tiers = (what: string) =>
@@ -179,7 +188,8 @@ export type Severity = (typeof SEVERITIES)[number];
 
 /** metadata.name of a Kubernetes object (RFC 1123 subdomain). */
 export const DNS_SUBDOMAIN_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-export const localObjectReference = () => z.strictObject({ name: z.string().min(1).max(253).regex(DNS_SUBDOMAIN_PATTERN, { message: "must be a lower-case DNS subdomain name" }) });
+export const localObjectReference = () =>
+  z.strictObject({ name: z.string().min(1).max(253).regex(DNS_SUBDOMAIN_PATTERN, { message: "must be a lower-case DNS subdomain name" }) });
 
 export const time = () => z.iso.datetime({ offset: true });
 
@@ -201,14 +211,5 @@ export type Condition = z.infer<ReturnType<typeof condition>>;
  */
 export const conditions = () => listMap(z.array(condition()).max(32), "type").default([]);
 
-export const FINDING_TYPES = [
-  "AccuracyDrift",
-  "DataDrift",
-  "EmbeddingDrift",
-  "BehaviourDrift",
-  "ConfidenceDrop",
-  "Latency",
-  "Fairness",
-  "Threshold",
-] as const;
+export const FINDING_TYPES = ["AccuracyDrift", "DataDrift", "EmbeddingDrift", "BehaviourDrift", "ConfidenceDrop", "Latency", "Fairness", "Threshold"] as const;
 export type FindingType = (typeof FINDING_TYPES)[number];

@@ -67,8 +67,16 @@ const regressionSignal = withRules(
     targetSquaredSum: metricName().optional().describe("Counter: sum of targets^2 (needed for r2)."),
     measure: z.enum(REGRESSION_MEASURES),
   }),
-  { rule: "self.measure != 'mae' || has(self.absErrorSum)", message: "mae needs absErrorSum", holds: (r) => r.measure !== "mae" || r.absErrorSum !== undefined },
-  { rule: "self.measure != 'rmse' || has(self.squaredErrorSum)", message: "rmse needs squaredErrorSum", holds: (r) => r.measure !== "rmse" || r.squaredErrorSum !== undefined },
+  {
+    rule: "self.measure != 'mae' || has(self.absErrorSum)",
+    message: "mae needs absErrorSum",
+    holds: (r) => r.measure !== "mae" || r.absErrorSum !== undefined,
+  },
+  {
+    rule: "self.measure != 'rmse' || has(self.squaredErrorSum)",
+    message: "rmse needs squaredErrorSum",
+    holds: (r) => r.measure !== "rmse" || r.squaredErrorSum !== undefined,
+  },
   {
     rule: "self.measure != 'r2' || (has(self.squaredErrorSum) && has(self.targetSum) && has(self.targetSquaredSum))",
     message: "r2 needs squaredErrorSum, targetSum and targetSquaredSum",
@@ -84,7 +92,11 @@ const histogramSignal = withRules(
     quantile: z.number().min(0).max(1).optional().describe("For measure quantile, e.g. 0.95."),
     threshold: z.number().optional().describe("For shareBelow/shareAbove, e.g. 0.75."),
   }),
-  { rule: "self.measure != 'quantile' || has(self.quantile)", message: "measure quantile needs quantile", holds: (h) => h.measure !== "quantile" || h.quantile !== undefined },
+  {
+    rule: "self.measure != 'quantile' || has(self.quantile)",
+    message: "measure quantile needs quantile",
+    holds: (h) => h.measure !== "quantile" || h.quantile !== undefined,
+  },
   {
     rule: "!(self.measure == 'shareBelow' || self.measure == 'shareAbove') || has(self.threshold)",
     message: "measures shareBelow and shareAbove need threshold",
@@ -94,7 +106,7 @@ const histogramSignal = withRules(
 
 const counterSelection = z.strictObject({
   metric: metricName(),
-  matchLabels: labelMatchers().optional().describe("Extra label matchers, e.g. {refusal: \"true\"}."),
+  matchLabels: labelMatchers().optional().describe('Extra label matchers, e.g. {refusal: "true"}.'),
 });
 const ratioSignal = z
   .strictObject({ numerator: counterSelection, denominator: counterSelection })
@@ -102,12 +114,8 @@ const ratioSignal = z
 
 const querySignal = z
   .strictObject({
-    expr: text(4096)
-      .min(1)
-      .describe("PromQL template. {{selector}} expands to the escaped label matchers, {{window}} to the window."),
-    samplesExpr: text(4096)
-      .optional()
-      .describe("Optional PromQL template giving the sample count behind the value (checked against minSamples)."),
+    expr: text(4096).min(1).describe("PromQL template. {{selector}} expands to the escaped label matchers, {{window}} to the window."),
+    samplesExpr: text(4096).optional().describe("Optional PromQL template giving the sample count behind the value (checked against minSamples)."),
   })
   .describe("Any PromQL expression returning one series.");
 
@@ -134,10 +142,7 @@ export const PIN_TRIGGERS = ["FirstEvaluation", "VersionChange"] as const;
 // `when`, not `on`: YAML 1.1 readers (kubectl's, the API server's) read an unquoted `on` key
 // as the boolean true, so a field named `on` is silently lost from every YAML manifest.
 const pinnedSchema = z.strictObject({
-  when: z
-    .enum(PIN_TRIGGERS)
-    .default("FirstEvaluation")
-    .describe("When the snapshot is taken; the annotation modelguardian.dev/repin re-takes it on request."),
+  when: z.enum(PIN_TRIGGERS).default("FirstEvaluation").describe("When the snapshot is taken; the annotation modelguardian.dev/repin re-takes it on request."),
 });
 const baselineSchema = withRules(
   z.strictObject({
@@ -214,7 +219,12 @@ export const driftSchema = withRules(
       exactlyOneOf(["offset", "pinned"], "reference needs exactly one of offset or pinned"),
     ),
     threshold: tiers("Score from which"),
-    alpha: z.number().gt(0).lt(1).default(0.05).describe(
+    alpha: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.05)
+      .describe(
         "Significance level of the test every finding needs (ks for ks, chi-square of the binned counts otherwise), before correction. The noise gate lowers it to a budget of 0.05 false findings per 30 days spread over the evaluations (1.16e-6 at interval 1m) when that is smaller.",
       ),
     correction: z.enum(["bonferroni", "holm", "none"]).default("bonferroni"),
@@ -249,7 +259,8 @@ export type DriftSpec = z.infer<typeof driftSchema>;
  * operator appends /api/v1/...). A pattern rather than a URL parser, so that the API server
  * (Go) and the operator (JavaScript) read it the same way.
  */
-export const PROMETHEUS_URL_PATTERN = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)(:[0-9]{1,5})?(\/[-A-Za-z0-9._~%!$&'()*+,;=:@/]*)?$/;
+export const PROMETHEUS_URL_PATTERN =
+  /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)(:[0-9]{1,5})?(\/[-A-Za-z0-9._~%!$&'()*+,;=:@/]*)?$/;
 
 export const modelMonitorSpecSchema = withRules(
   z.strictObject({
@@ -260,9 +271,7 @@ export const modelMonitorSpecSchema = withRules(
         .describe("The declared version. With spec.serving, changing it starts a rollout of the new version; without, the monitor watches it at once."),
       uri: text(2048).optional().describe("Where the declared version's model is (handed to the Deployment with the version)."),
     }),
-    selector: labelMatchers()
-      .optional()
-      .describe("Label matchers added to every query. Defaults to {model: <model.name>}."),
+    selector: labelMatchers().optional().describe("Label matchers added to every query. Defaults to {model: <model.name>}."),
     versionLabel: labelName().optional().describe("When set, queries also match <versionLabel>=<model.version>."),
     source: z
       .strictObject({
@@ -318,7 +327,9 @@ export const modelMonitorSpecSchema = withRules(
           .describe("The ConfigMap (in the monitor's namespace) the report is written to; defaults to <monitor>-report."),
       })
       .optional()
-      .describe("A Markdown governance report of this model (KPIs per segment, drift, findings, actions, recommendations) written to a ConfigMap on a schedule."),
+      .describe(
+        "A Markdown governance report of this model (KPIs per segment, drift, findings, actions, recommendations) written to a ConfigMap on a schedule.",
+      ),
     suspend: z.boolean().default(false),
   }),
   {
@@ -401,7 +412,11 @@ const ruleStatus = z.object({
   coverage: z.enum(COVERAGE_STATES).describe("Whether the rule could be judged on the signal's overall value."),
   message: z.string().optional().describe("Why it could not be judged."),
   unjudgedSegments: z.int32().min(0).optional().describe("Segments on which it could not be judged (a count: status stays bounded)."),
-  baselineSamples: z.number().min(0).optional().describe("Samples behind the baseline of the overall value (a pinned or offset baseline), or gathered so far while a pin accumulates."),
+  baselineSamples: z
+    .number()
+    .min(0)
+    .optional()
+    .describe("Samples behind the baseline of the overall value (a pinned or offset baseline), or gathered so far while a pin accumulates."),
 });
 export type RuleStatus = z.infer<typeof ruleStatus>;
 
@@ -539,7 +554,10 @@ export const modelMonitorStatusSchema = z.object({
   history: z.array(historyEntry).max(96).default([]),
   remediation: remediationStatus.optional(),
   stableVersion: z.string().optional().describe("The version serving stable traffic: spec.model.version until a rollout promotes another."),
-  declaredVersion: z.string().optional().describe("The last spec.model.version acted on (adopted, switched to, or rolled out): a change of it is a person's decision."),
+  declaredVersion: z
+    .string()
+    .optional()
+    .describe("The last spec.model.version acted on (adopted, switched to, or rolled out): a change of it is a person's decision."),
   rollout: z
     .object({
       name: z.string(),
@@ -560,7 +578,12 @@ export const modelMonitorStatusSchema = z.object({
         .object({
           since: time(),
           evaluations: z
-            .object({ Healthy: z.int32().min(0).optional(), Warning: z.int32().min(0).optional(), Critical: z.int32().min(0).optional(), Unknown: z.int32().min(0).optional() })
+            .object({
+              Healthy: z.int32().min(0).optional(),
+              Warning: z.int32().min(0).optional(),
+              Critical: z.int32().min(0).optional(),
+              Unknown: z.int32().min(0).optional(),
+            })
             .describe("Evaluations since, by health."),
           withFindings: z.int32().min(0),
         })
@@ -583,10 +606,21 @@ export const MODEL_MONITOR = {
     { name: "Version", type: "string", jsonPath: ".spec.model.version" },
     { name: "Serving", type: "string", jsonPath: ".status.stableVersion", description: "The version serving stable traffic: follows promotions" },
     { name: "Health", type: "string", jsonPath: ".status.health" },
-    { name: "Judged", type: "string", jsonPath: ".status.judgedRules", description: "Rules judged in the last evaluation, of all (Unknown health when not all)" },
+    {
+      name: "Judged",
+      type: "string",
+      jsonPath: ".status.judgedRules",
+      description: "Rules judged in the last evaluation, of all (Unknown health when not all)",
+    },
     { name: "Signal", type: "string", jsonPath: ".status.summary", description: "Headline signal and value" },
     { name: "Worst Finding", type: "string", jsonPath: ".status.worstFinding" },
-    { name: "Metrics", type: "string", jsonPath: ".status.conditions[?(@.type==\"MetricsAvailable\")].reason", description: "Why metrics are (not) available: the first thing to read when Health is Unknown", priority: 1 },
+    {
+      name: "Metrics",
+      type: "string",
+      jsonPath: '.status.conditions[?(@.type=="MetricsAvailable")].reason',
+      description: "Why metrics are (not) available: the first thing to read when Health is Unknown",
+      priority: 1,
+    },
     { name: "Drift", type: "number", jsonPath: ".status.maxDriftScore", priority: 1 },
     { name: "Candidate", type: "string", jsonPath: ".status.remediation.candidate.version", priority: 1 },
     { name: "Rollout", type: "string", jsonPath: ".status.rollout.phase", priority: 1 },

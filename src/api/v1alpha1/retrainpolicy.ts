@@ -4,7 +4,21 @@
 // counted per monitor, that is per model.
 import { z } from "zod";
 import { rolloutStrategySchema } from "./rollout.ts";
-import { boundedRecord, conditions, DAY, DNS_SUBDOMAIN_PATTERN, duration, FINDING_TYPES, identifier, listMap, SECOND, severity, text, time, withRules } from "./common.ts";
+import {
+  boundedRecord,
+  conditions,
+  DAY,
+  DNS_SUBDOMAIN_PATTERN,
+  duration,
+  FINDING_TYPES,
+  identifier,
+  listMap,
+  SECOND,
+  severity,
+  text,
+  time,
+  withRules,
+} from "./common.ts";
 
 const COOLDOWN = { min: 0, max: 90 * DAY };
 const BACKOFF = { min: SECOND, max: 30 * DAY };
@@ -54,21 +68,28 @@ export type ActionPurpose = (typeof ACTION_PURPOSES)[number];
 /** Configuration keys become parts of environment variable names and annotation keys. */
 export const CONFIG_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
-const action = withRules(z.strictObject({
-  name: identifier("action name"),
-  purpose: z
-    .enum(ACTION_PURPOSES)
-    .optional()
-    .describe("retrain (accuracy or behaviour drift) or reindex (embedding drift); defaults to the name when it is one of them."),
-  jobTemplate,
-  config: boundedRecord(z.string().min(1).max(253).regex(CONFIG_KEY_PATTERN, { message: "must start with a letter, then letters, digits, '_', '.' or '-'" }), text(4096), 64)
-    .optional()
-    .describe("Training configuration (epochs, batchSize, ...), handed to the Job as MG_CONFIG (JSON), MG_CONFIG_<KEY> variables and an annotation."),
-}), {
-  rule: "has(self.purpose) || self.name == 'retrain' || self.name == 'reindex'",
-  message: "purpose is required unless the action is named retrain or reindex",
-  holds: (a) => a.purpose !== undefined || a.name === "retrain" || a.name === "reindex",
-});
+const action = withRules(
+  z.strictObject({
+    name: identifier("action name"),
+    purpose: z
+      .enum(ACTION_PURPOSES)
+      .optional()
+      .describe("retrain (accuracy or behaviour drift) or reindex (embedding drift); defaults to the name when it is one of them."),
+    jobTemplate,
+    config: boundedRecord(
+      z.string().min(1).max(253).regex(CONFIG_KEY_PATTERN, { message: "must start with a letter, then letters, digits, '_', '.' or '-'" }),
+      text(4096),
+      64,
+    )
+      .optional()
+      .describe("Training configuration (epochs, batchSize, ...), handed to the Job as MG_CONFIG (JSON), MG_CONFIG_<KEY> variables and an annotation."),
+  }),
+  {
+    rule: "has(self.purpose) || self.name == 'retrain' || self.name == 'reindex'",
+    message: "purpose is required unless the action is named retrain or reindex",
+    holds: (a) => a.purpose !== undefined || a.name === "retrain" || a.name === "reindex",
+  },
+);
 export type ActionSpec = z.infer<typeof action>;
 
 /** What an action is for: its purpose, or its name when that is retrain or reindex. */
@@ -107,7 +128,9 @@ const notification = z.strictObject({
     .min(1)
     .max(3)
     .default([...NOTIFICATION_TOPICS])
-    .describe("Findings (health changes, findings detected and cleared), Jobs (started, held, finished, their candidate), Rollouts (steps, analyses that fail, promotion, rollback, pauses)."),
+    .describe(
+      "Findings (health changes, findings detected and cleared), Jobs (started, held, finished, their candidate), Rollouts (steps, analyses that fail, promotion, rollback, pauses).",
+    ),
   minSeverity: severity().default("warning").describe("Findings and health changes below this severity are not sent; recoveries and clearings always are."),
 });
 export type NotificationSpec = z.infer<typeof notification>;
@@ -127,12 +150,24 @@ export const retrainPolicySpecSchema = withRules(
       .optional()
       .describe("At most maxJobs Jobs per monitor within any window of this length."),
     historyLimit: z.int32().min(1).max(100).default(20).describe("Actions kept in status."),
-    successfulJobsHistoryLimit: z.int32().min(0).max(100).default(3).describe("Finished successful Jobs kept per monitor and action; older ones are deleted (their record stays in status)."),
-    failedJobsHistoryLimit: z.int32().min(0).max(100).default(1).describe("Failed Jobs kept per monitor and action; older ones are deleted (their record stays in status)."),
+    successfulJobsHistoryLimit: z
+      .int32()
+      .min(0)
+      .max(100)
+      .default(3)
+      .describe("Finished successful Jobs kept per monitor and action; older ones are deleted (their record stays in status)."),
+    failedJobsHistoryLimit: z
+      .int32()
+      .min(0)
+      .max(100)
+      .default(1)
+      .describe("Failed Jobs kept per monitor and action; older ones are deleted (their record stays in status)."),
     approval: z
       .enum(["none", "manual"])
       .default("none")
-      .describe("manual: each Job waits until a person approves it on the monitor (modelguardian.dev/approve=<trigger>) or rejects it (modelguardian.dev/reject=<trigger>)."),
+      .describe(
+        "manual: each Job waits until a person approves it on the monitor (modelguardian.dev/approve=<trigger>) or rejects it (modelguardian.dev/reject=<trigger>).",
+      ),
     dryRun: z.boolean().default(false).describe("Record what would be done, create nothing."),
     suspend: z.boolean().default(false).describe("Start no new Job; running Jobs are still followed."),
     rollout: rolloutStrategySchema
@@ -198,8 +233,8 @@ export const RETRAIN_POLICY = {
   shortNames: ["rp"],
   categories: ["modelguardian"],
   printerColumns: [
-    { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status" },
-    { name: "Reason", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].reason", description: "Why the policy is (not) ready" },
+    { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+    { name: "Reason", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: "Why the policy is (not) ready" },
     { name: "Monitors", type: "integer", jsonPath: ".status.monitors" },
     { name: "Active", type: "integer", jsonPath: ".status.active", description: "Running Jobs across its monitors" },
     { name: "Last Action", type: "date", jsonPath: ".status.lastActionTime" },
@@ -207,7 +242,7 @@ export const RETRAIN_POLICY = {
     { name: "Suspended", type: "boolean", jsonPath: ".spec.suspend" },
     { name: "Dry Run", type: "boolean", jsonPath: ".spec.dryRun", priority: 1 },
     { name: "Last Job", type: "string", jsonPath: ".status.history[0].job", priority: 1 },
-    { name: "Message", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].message", priority: 1 },
+    { name: "Message", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].message', priority: 1 },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
 } as const;

@@ -47,7 +47,13 @@ const backendRef = withRules(
       .regex(GATEWAY_GROUP_PATTERN, { message: "must be empty (the core group) or an API group such as traefik.io" })
       .default("")
       .describe("API group of the backend; empty for the core group (a Service)."),
-    kind: z.string().min(1).max(63).regex(GATEWAY_KIND_PATTERN, { message: "must be a Kind such as Service" }).default("Service").describe("Kind of the backend: Service unless the data plane supports another."),
+    kind: z
+      .string()
+      .min(1)
+      .max(63)
+      .regex(GATEWAY_KIND_PATTERN, { message: "must be a Kind such as Service" })
+      .default("Service")
+      .describe("Kind of the backend: Service unless the data plane supports another."),
   }),
   {
     rule: "self.group != '' || self.kind != 'Service' || (size(self.name) <= 63 && self.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$'))",
@@ -109,18 +115,29 @@ export const servingSchema = withRules(
           .optional(),
         istio: z
           .strictObject({
-            virtualService: localObjectReference().describe("The VirtualService (networking.istio.io) in the monitor's namespace whose destination weights the operator sets."),
-            routeName: z.string().min(1).max(253).optional().describe("The spec.http[] route holding both destinations; by default the first that routes to the stable destination."),
+            virtualService: localObjectReference().describe(
+              "The VirtualService (networking.istio.io) in the monitor's namespace whose destination weights the operator sets.",
+            ),
+            routeName: z
+              .string()
+              .min(1)
+              .max(253)
+              .optional()
+              .describe("The spec.http[] route holding both destinations; by default the first that routes to the stable destination."),
           })
           .optional(),
         kserve: z
           .strictObject({
             // KServe's own rule for an InferenceService's name: a DNS-1035 label
             inferenceService: z
-              .strictObject({ name: z.string().min(1).max(63).regex(DNS_1035_LABEL_PATTERN, { message: "must be an InferenceService name (a DNS-1035 label: lower-case letters, digits and '-', starting with a letter)" }) })
+              .strictObject({
+                name: z.string().min(1).max(63).regex(DNS_1035_LABEL_PATTERN, {
+                  message: "must be an InferenceService name (a DNS-1035 label: lower-case letters, digits and '-', starting with a letter)",
+                }),
+              })
               .describe(
-              "The InferenceService (serving.kserve.io/v1beta1, Serverless mode) in the monitor's namespace: the operator sets spec.predictor.model's storageUri and model version env var, and spec.predictor.canaryTrafficPercent.",
-            ),
+                "The InferenceService (serving.kserve.io/v1beta1, Serverless mode) in the monitor's namespace: the operator sets spec.predictor.model's storageUri and model version env var, and spec.predictor.canaryTrafficPercent.",
+              ),
           })
           .optional(),
       }),
@@ -181,12 +198,20 @@ export const servingSchema = withRules(
   {
     rule: "!has(self.stable) || !has(self.candidate) || !has(self.stable.backendRef) || !has(self.candidate.backendRef) || self.stable.backendRef.name != self.candidate.backendRef.name || self.stable.backendRef.kind != self.candidate.backendRef.kind",
     message: "stable and candidate must be different backends",
-    holds: (s) => !s.stable?.backendRef || !s.candidate?.backendRef || s.stable.backendRef.name !== s.candidate.backendRef.name || s.stable.backendRef.kind !== s.candidate.backendRef.kind,
+    holds: (s) =>
+      !s.stable?.backendRef ||
+      !s.candidate?.backendRef ||
+      s.stable.backendRef.name !== s.candidate.backendRef.name ||
+      s.stable.backendRef.kind !== s.candidate.backendRef.kind,
   },
   {
     rule: "!has(self.stable) || !has(self.candidate) || !has(self.stable.destination) || !has(self.candidate.destination) || self.stable.destination.host != self.candidate.destination.host || (has(self.stable.destination.subset) ? self.stable.destination.subset : '') != (has(self.candidate.destination.subset) ? self.candidate.destination.subset : '')",
     message: "stable and candidate must be different destinations (another host, or another subset)",
-    holds: (s) => !s.stable?.destination || !s.candidate?.destination || s.stable.destination.host !== s.candidate.destination.host || (s.stable.destination.subset ?? "") !== (s.candidate.destination.subset ?? ""),
+    holds: (s) =>
+      !s.stable?.destination ||
+      !s.candidate?.destination ||
+      s.stable.destination.host !== s.candidate.destination.host ||
+      (s.stable.destination.subset ?? "") !== (s.candidate.destination.subset ?? ""),
   },
 );
 export type ServingSpec = z.infer<typeof servingSchema>;
@@ -248,7 +273,14 @@ const analysis = z.strictObject({
   compare: z.array(comparison).max(32).default([]).describe("Candidate against stable over the same window."),
   bounds: z.array(bound).max(32).default([]).describe("Absolute bounds on the candidate."),
   minSamples: z.int32().min(1).default(200).describe("Fewer samples of either version: inconclusive, the step is extended."),
-  significance: z.number().gt(0).max(0.5).default(0.05).describe("The chance, over the whole rollout (every check, step and extension), of failing a candidate that is within its tolerance: at most this per comparison."),
+  significance: z
+    .number()
+    .gt(0)
+    .max(0.5)
+    .default(0.05)
+    .describe(
+      "The chance, over the whole rollout (every check, step and extension), of failing a candidate that is within its tolerance: at most this per comparison.",
+    ),
   failureLimit: z.int32().min(0).max(100).default(0).describe("Failed analyses tolerated; one more rolls back."),
   inconclusiveLimit: z.int32().min(0).max(1000).default(6).describe("Consecutive inconclusive analyses of one step tolerated; one more pauses."),
   errorLimit: z.int32().min(0).max(1000).default(5).describe("Consecutive analyses with metrics errors tolerated; one more pauses."),
@@ -296,7 +328,9 @@ export const rolloutStrategySchema = withRules(
       errorLimit: 5,
       retryInterval: "10s",
     }),
-    readyTimeout: duration(READY_TIMEOUT).default("10m").describe("How long the candidate Deployment may take to become ready; then the rollout is rolled back."),
+    readyTimeout: duration(READY_TIMEOUT)
+      .default("10m")
+      .describe("How long the candidate Deployment may take to become ready; then the rollout is rolled back."),
     keepCandidateWarm: z
       .boolean()
       .default(false)
@@ -306,7 +340,9 @@ export const rolloutStrategySchema = withRules(
     bake: z
       .strictObject({
         duration: duration(BAKE).default("0s").describe("How long after a promotion the previous version is kept ready on the candidate Deployment."),
-        minSeverity: severity().default("critical").describe("A finding of the monitor at least this severe on the promoted version, during the bake, rolls back to the previous version."),
+        minSeverity: severity()
+          .default("critical")
+          .describe("A finding of the monitor at least this severe on the promoted version, during the bake, rolls back to the previous version."),
       })
       .default({ duration: "0s", minSeverity: "critical" }),
     rollback: withRules(
@@ -314,7 +350,9 @@ export const rolloutStrategySchema = withRules(
         mode: z
           .enum(ROLLBACK_MODES)
           .default("immediate")
-          .describe("immediate: 100 % stable in the reconcile that decides it. gradual: a failed analysis steps the candidate's weight down by spec.rollback.steps; an abort, a critical finding of the monitor or a failure after a promotion still go to stable at once."),
+          .describe(
+            "immediate: 100 % stable in the reconcile that decides it. gradual: a failed analysis steps the candidate's weight down by spec.rollback.steps; an abort, a critical finding of the monitor or a failure after a promotion still go to stable at once.",
+          ),
         steps: z
           .array(z.strictObject({ weight: z.int32().min(0).max(99).describe("The candidate's weight (%) on the way down."), hold: duration(HOLD) }))
           .min(1)
@@ -358,7 +396,28 @@ export type RolloutStrategyInput = z.input<typeof rolloutStrategySchema>;
 /** A model version: not blank, no leading or trailing space, no control character. */
 export const VERSION_PATTERN = /^[^\x00-\x20\x7f]([^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$/;
 /** The schemes model stores use (KServe's storage initializer, MLflow, the clouds' object stores, OCI registries, Hugging Face). */
-export const MODEL_URI_SCHEMES = ["s3", "gs", "gcs", "hf", "http", "https", "oci", "pvc", "hdfs", "webhdfs", "abfs", "abfss", "wasb", "wasbs", "azureml", "dbfs", "file", "models", "runs", "mlflow-artifacts"] as const;
+export const MODEL_URI_SCHEMES = [
+  "s3",
+  "gs",
+  "gcs",
+  "hf",
+  "http",
+  "https",
+  "oci",
+  "pvc",
+  "hdfs",
+  "webhdfs",
+  "abfs",
+  "abfss",
+  "wasb",
+  "wasbs",
+  "azureml",
+  "dbfs",
+  "file",
+  "models",
+  "runs",
+  "mlflow-artifacts",
+] as const;
 /** A model URI of one of those schemes, or an absolute path; no space or control character anywhere. */
 export const MODEL_URI_PATTERN = new RegExp(`^((${MODEL_URI_SCHEMES.join("|")}):|/)[^\\x00-\\x20\\x7f]*$`);
 
@@ -378,7 +437,18 @@ export const modelRolloutSpecSchema = z.strictObject({
 });
 export type ModelRolloutSpec = z.infer<typeof modelRolloutSpecSchema>;
 
-export const ROLLOUT_PHASES = ["Pending", "Shadowing", "Progressing", "Paused", "Promoting", "Baking", "RollingBack", "Succeeded", "RolledBack", "Aborted"] as const;
+export const ROLLOUT_PHASES = [
+  "Pending",
+  "Shadowing",
+  "Progressing",
+  "Paused",
+  "Promoting",
+  "Baking",
+  "RollingBack",
+  "Succeeded",
+  "RolledBack",
+  "Aborted",
+] as const;
 export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
 export const TERMINAL_PHASES: readonly RolloutPhase[] = ["Succeeded", "RolledBack", "Aborted"];
 
@@ -401,7 +471,12 @@ export const comparisonRecord = z.object({
   lowerBound: z.number().optional().describe("sequential: the anytime-valid interval on the difference, lower end (relative for relative limits)."),
   upperBound: z.number().optional().describe("sequential: the anytime-valid interval on the difference, upper end."),
   boundary: z.number().optional().describe("sequential, for a quantile: the bucket boundary whose share beyond it is tested, kept for the whole step."),
-  logEvidence: z.number().optional().describe("sequential: ln Λ, the evidence in this step's counts that the candidate is worse than tolerated; a passed step's is carried into the next (status.carriedEvidence)."),
+  logEvidence: z
+    .number()
+    .optional()
+    .describe(
+      "sequential: ln Λ, the evidence in this step's counts that the candidate is worse than tolerated; a passed step's is carried into the next (status.carriedEvidence).",
+    ),
   stableSamples: z.number().optional(),
   candidateSamples: z.number().optional(),
   message: z.string().optional(),
@@ -434,7 +509,10 @@ export const modelRolloutStatusSchema = z.object({
   phaseTime: time().optional().describe("When the current phase began."),
   stepIndex: z.int32().min(0).optional().describe("The step in progress, counted from 0 (status.step says it as people count)."),
   step: z.string().optional().describe("The step in progress as people count it, e.g. 1/4 (as the messages say it), or shadow; for kubectl get."),
-  stableVersion: z.string().optional().describe("The version serving stable traffic now: the candidate once promoted (and not rolled back), else stable.version; for kubectl get."),
+  stableVersion: z
+    .string()
+    .optional()
+    .describe("The version serving stable traffic now: the candidate once promoted (and not rolled back), else stable.version; for kubectl get."),
   blocked: z
     .object({
       reason: z.string(),
@@ -451,7 +529,9 @@ export const modelRolloutStatusSchema = z.object({
   stepBoundaries: z
     .record(z.string(), z.number())
     .optional()
-    .describe("Per quantile comparison (by signal), the bucket boundary its anytime-valid test counts beyond, chosen at the step's first look that had one and kept for the step."),
+    .describe(
+      "Per quantile comparison (by signal), the bucket boundary its anytime-valid test counts beyond, chosen at the step's first look that had one and kept for the step.",
+    ),
   carriedEvidence: z
     .record(z.string(), z.number().min(0))
     .optional()
@@ -461,7 +541,12 @@ export const modelRolloutStatusSchema = z.object({
   rollbackStepIndex: z.int32().min(0).optional().describe("gradual rollback: the step down the candidate's weight is at."),
   rollbackStepStartTime: time().optional().describe("gradual rollback: when that step began."),
   desiredWeights: weights.optional().describe("The weights the operator sets on the route."),
-  desiredMirror: z.int32().min(0).max(100).optional().describe("The share (%) of requests the operator has the route mirror to the candidate (shadow phase); 0 or absent: none."),
+  desiredMirror: z
+    .int32()
+    .min(0)
+    .max(100)
+    .optional()
+    .describe("The share (%) of requests the operator has the route mirror to the candidate (shadow phase); 0 or absent: none."),
   mirror: z.int32().min(0).max(100).optional().describe("The mirrored share read back from the route."),
   weights: weights.optional().describe("The weights read back from the route."),
   counters: z
@@ -483,8 +568,13 @@ export const modelRolloutStatusSchema = z.object({
       samples: z.number().min(0).describe("The candidate's samples of that signal (requests, labelled predictions) over the steps it served."),
     })
     .optional()
-    .describe("Rolled back by an analysis: how much traffic the candidate served while it was worse than tolerated, as far as the counts tell (from its first live request: the counts cannot say when it became worse)."),
-  candidateParked: z.boolean().optional().describe("The rollout has ended and the candidate Deployment was read back scaled to zero (keepCandidateWarm false)."),
+    .describe(
+      "Rolled back by an analysis: how much traffic the candidate served while it was worse than tolerated, as far as the counts tell (from its first live request: the counts cannot say when it became worse).",
+    ),
+  candidateParked: z
+    .boolean()
+    .optional()
+    .describe("The rollout has ended and the candidate Deployment was read back scaled to zero (keepCandidateWarm false)."),
   quarantined: z.boolean().optional().describe("Rolled back or aborted: not rolled out again until retried or changed."),
   handledAction: z.string().optional().describe("The last handled value of the modelguardian.dev/rollout-action annotation."),
   approvedTime: time().optional().describe("When a person approved this attempt (with approval: manual)."),

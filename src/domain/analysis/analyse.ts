@@ -53,7 +53,9 @@ export function analyse(plan: AnalysisPlan, results: Results, memory: AnalysisMe
   const drift: DriftStatus[] = [];
   let maxDriftScore: number | undefined;
   for (const [j, d] of plan.drift.entries()) {
-    const check = d.drift.embedding ? checkEmbeddingDrift(d, results, memory, nowIso) : checkHistogramDrift(d, results, memory, nowIso, plan.spec.minSamples, durationMs(plan.spec.interval ?? "1m"));
+    const check = d.drift.embedding
+      ? checkEmbeddingDrift(d, results, memory, nowIso)
+      : checkHistogramDrift(d, results, memory, nowIso, plan.spec.minSamples, durationMs(plan.spec.interval ?? "1m"));
     const shown = driftQueriesShown(plan, j, results);
     // a current window without series is the only way a check has no features
     const noSeries = check.status.state === "NoData" && check.status.features.length === 0 ? shown.noSeries : undefined;

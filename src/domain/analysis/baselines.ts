@@ -64,7 +64,11 @@ export function baselineFor(rule: RuleSpec, src: BaselineSources, pinned: () => 
     const o = src.segment === undefined ? obs?.overall : obs?.groups.get(src.segment);
     if (o?.state === "Value") return { state: "Value", value: o.value, samples: o.samples };
     const why = o === undefined ? "NoSeries: no series in that window" : `${o.reason}: ${o.message}`;
-    return { state: "Missing", message: `the baseline window ${b.offset} ago has no value yet (${why})`, ...(o?.state === "NoData" && o.samples !== undefined ? { samples: o.samples } : {}) };
+    return {
+      state: "Missing",
+      message: `the baseline window ${b.offset} ago has no value yet (${why})`,
+      ...(o?.state === "NoData" && o.samples !== undefined ? { samples: o.samples } : {}),
+    };
   }
   return pinned();
 }
@@ -90,11 +94,21 @@ export function pinnedBaseline(rule: RuleSpec, src: BaselineSources, memory: Ana
   const started = fresh ? nowIso : pin.at;
   const results = fresh ? src.current : src.accumulating.get(key);
   const scope = src.segment !== undefined && src.segmentLabel ? { label: src.segmentLabel, group: src.segment } : undefined;
-  const evidence: Evidence = results ? evidenceOf(src.signal, results, undefined, scope) : { state: "Error", message: "the query of the accumulation window was not run" };
+  const evidence: Evidence = results
+    ? evidenceOf(src.signal, results, undefined, scope)
+    : { state: "Error", message: "the query of the accumulation window was not run" };
   const samples = evidence.state === "Error" ? 0 : (evidence.samples ?? 0);
   const needed = evidence.state === "Value" ? neededSamples(evidence, src.margin(evidence.value), src.minSamples) : undefined;
   if (evidence.state === "Value" && needed !== undefined && samples >= needed) {
-    const taken: PinnedValue = { state: "Pinned", value: round(evidence.value, 6), at: nowIso, from, samples: round(samples, 6), ...pinnedCounts(evidence.basis), ...(version ? { version } : {}) };
+    const taken: PinnedValue = {
+      state: "Pinned",
+      value: round(evidence.value, 6),
+      at: nowIso,
+      from,
+      samples: round(samples, 6),
+      ...pinnedCounts(evidence.basis),
+      ...(version ? { version } : {}),
+    };
     outcome.pins[key] = taken;
     outcome.events.push({
       type: "Normal",

@@ -20,7 +20,14 @@ export interface DriftCheck {
 }
 
 /** intervalMs: how often the monitor is evaluated; the noise gate spends its false-finding budget over those evaluations. */
-export function checkHistogramDrift(d: PlannedDrift, results: Results, memory: AnalysisMemory, nowIso: string, defaultMinSamples: number, intervalMs: number): DriftCheck {
+export function checkHistogramDrift(
+  d: PlannedDrift,
+  results: Results,
+  memory: AnalysisMemory,
+  nowIso: string,
+  defaultMinSamples: number,
+  intervalMs: number,
+): DriftCheck {
   const outcome = emptyOutcome();
   return { status: histogramDriftStatus(d, results, memory, outcome, nowIso, defaultMinSamples, intervalMs), outcome };
 }
@@ -52,8 +59,16 @@ function histogramDriftStatus(
       const pin = pinOf(outcome, memory, key);
       const stale = spec.reference.pinned?.when === "VersionChange" && pin !== undefined && pin.version !== memory.version;
       if ((!pin?.bins || stale) && bins.total >= (spec.minSamples ?? defaultMinSamples)) {
-        outcome.pins[key] = { bins: bins.bins.map((b) => finiteLe({ le: b.upper, count: b.count })), at: nowIso, ...(memory.version ? { version: memory.version } : {}) };
-        outcome.events.push({ type: "Normal", reason: EventReason.BaselinePinned, message: `pinned reference distribution of ${spec.name}/${feature}${memory.repinRequested ? " (re-pin requested)" : ""}` });
+        outcome.pins[key] = {
+          bins: bins.bins.map((b) => finiteLe({ le: b.upper, count: b.count })),
+          at: nowIso,
+          ...(memory.version ? { version: memory.version } : {}),
+        };
+        outcome.events.push({
+          type: "Normal",
+          reason: EventReason.BaselinePinned,
+          message: `pinned reference distribution of ${spec.name}/${feature}${memory.repinRequested ? " (re-pin requested)" : ""}`,
+        });
       }
       const pinned = pinOf(outcome, memory, key)?.bins;
       if (pinned) {
@@ -104,7 +119,12 @@ function histogramDriftStatus(
   const drifted = featureStatuses.filter((f) => f.severity === "warning" || f.severity === "critical");
   if (drifted.length > 0) {
     const sev = drifted.reduce<Severity | undefined>((acc, f) => worseSeverity(acc, f.severity as Severity), undefined) as Severity;
-    const list = drifted.map((f) => `${f.feature} (${spec.method} ${f.score !== undefined ? human(f.score) : "?"}${f.pValue !== undefined ? `, p ${humanP(f.pValue)}` : ""}, ${f.severity})`).join(", ");
+    const list = drifted
+      .map(
+        (f) =>
+          `${f.feature} (${spec.method} ${f.score !== undefined ? human(f.score) : "?"}${f.pValue !== undefined ? `, p ${humanP(f.pValue)}` : ""}, ${f.severity})`,
+      )
+      .join(", ");
     outcome.findings.push({
       type: "DataDrift",
       severity: sev,
@@ -186,7 +206,11 @@ function embeddingDriftStatus(d: PlannedDrift, results: Results, memory: Analysi
   const stale = spec.reference.pinned?.when === "VersionChange" && pin !== undefined && pin.version !== version;
   if (!pin?.vector || stale || pin.vector.length !== vector.length) {
     outcome.pins[key] = { vector: vector.map((v) => round(v, 8)), at: nowIso, ...(version ? { version } : {}) };
-    outcome.events.push({ type: "Normal", reason: EventReason.BaselinePinned, message: `pinned baseline centroid of ${spec.name} (${vector.length} dimensions)${memory.repinRequested ? " (re-pin requested)" : ""}` });
+    outcome.events.push({
+      type: "Normal",
+      reason: EventReason.BaselinePinned,
+      message: `pinned baseline centroid of ${spec.name} (${vector.length} dimensions)${memory.repinRequested ? " (re-pin requested)" : ""}`,
+    });
   }
   const reference = pinOf(outcome, memory, key)?.vector as number[];
   const distance = spec.method === "euclidean" ? euclideanDistance(reference, vector) : cosineDistance(reference, vector);
@@ -214,7 +238,6 @@ function embeddingDriftStatus(d: PlannedDrift, results: Results, memory: Analysi
   };
 }
 
-
 /** One feature's binned distributions as the check compared them: `upper` absent for the +Inf bin. */
 export interface FeatureDistribution {
   feature: string;
@@ -226,7 +249,11 @@ export interface FeatureDistribution {
  * The binned reference and current distributions of a histogram drift check, re-read from the
  * same query results and pins the check used: what the HTML report draws side by side.
  */
-export function driftDistributions(d: PlannedDrift, results: Results, pinned: Record<string, { bins?: { le?: number | undefined; count: number }[] | undefined }> | undefined): FeatureDistribution[] {
+export function driftDistributions(
+  d: PlannedDrift,
+  results: Results,
+  pinned: Record<string, { bins?: { le?: number | undefined; count: number }[] | undefined }> | undefined,
+): FeatureDistribution[] {
   const h = d.drift.histogram;
   if (!h) return [];
   const current = bucketsByFeature(results.get(queryKey(d.current.bucket as QueryRequest)), h.featureLabel, h.metric);

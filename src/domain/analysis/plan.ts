@@ -61,8 +61,7 @@ export interface AnalysisPlan {
 
 export type Results = ReadonlyMap<string, QueryResult>;
 
-const at = (exprs: Record<string, string>, time: number): Queries =>
-  Object.fromEntries(Object.entries(exprs).map(([id, expr]) => [id, { expr, time }]));
+const at = (exprs: Record<string, string>, time: number): Queries => Object.fromEntries(Object.entries(exprs).map(([id, expr]) => [id, { expr, time }]));
 
 /** The answers to a group of queries, by the same local ids. */
 export const resultsFor = (qs: Queries, results: Results): Record<string, QueryResult | undefined> =>
@@ -79,8 +78,7 @@ export function planAnalysis(spec: AnalysisSpec, selector: Selector, now: number
         baselines.set(rule.baseline.offset, at(signalQueries(signal, ctx), now - durationMs(rule.baseline.offset)));
     const fairness = new Map<string, Queries>();
     for (const f of spec.fairness)
-      if (f.signal === signal.name && !signal.query)
-        fairness.set(f.groupLabel, at(signalQueries(signal, { ...ctx, groupBy: f.groupLabel }), now));
+      if (f.signal === signal.name && !signal.query) fairness.set(f.groupLabel, at(signalQueries(signal, { ...ctx, groupBy: f.groupLabel }), now));
     const accumulating = new Map<string, Queries>();
     if (spec.rules.some((r) => r.signal === signal.name && r.baseline?.pinned))
       for (const [key, pin] of Object.entries(pinned)) {

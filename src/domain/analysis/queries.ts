@@ -130,11 +130,16 @@ function noSeriesMessage(read: MetricRead, lookups: Lookups, results: Results, s
   const lookup = planned && results.get(queryKey(planned.request));
   if (!planned || lookup?.kind !== "vector") return undefined;
   if (lookup.samples.length === 0) return `no series named ${read.metric} exist in this Prometheus (in the last ${planned.lookback}): check ${read.field}`;
-  const seen = Object.keys(lookup.samples[0]?.labels ?? {}).filter((l) => l !== "__name__").sort();
-  const absent = Object.keys(read.labels).filter((l) => !seen.includes(l)).sort();
+  const seen = Object.keys(lookup.samples[0]?.labels ?? {})
+    .filter((l) => l !== "__name__")
+    .sort();
+  const absent = Object.keys(read.labels)
+    .filter((l) => !seen.includes(l))
+    .sort();
   const where = [selectorSource, ...(read.labelsField ? [read.labelsField] : [])].join(" and ");
   // a series' label names are few; the list is still bounded, as status is
-  const shown = seen.length > MAX_LABELS_SHOWN ? `${seen.slice(0, MAX_LABELS_SHOWN).join(", ")} and ${seen.length - MAX_LABELS_SHOWN} more` : seen.join(", ") || "none";
+  const shown =
+    seen.length > MAX_LABELS_SHOWN ? `${seen.slice(0, MAX_LABELS_SHOWN).join(", ")} and ${seen.length - MAX_LABELS_SHOWN} more` : seen.join(", ") || "none";
   return `${read.metric} exists, but none with {${matchers(read.labels)}}: check ${where} (labels seen on this metric: ${shown}${absent.length ? `; a series seen has no ${absent.join(", ")}` : ""})`;
 }
 

@@ -31,7 +31,9 @@ export function reportDetails(plan: AnalysisPlan, results: Results, pinned: Reco
     const qs = p?.fairness.get(f.groupLabel);
     if (!p || !qs) continue;
     const groups = [...observeSignal(p.signal, resultsFor(qs, results), p.minSamples, f.groupLabel).groups]
-      .flatMap(([group, o]) => (o.state === "Value" && Number.isFinite(o.value) ? [{ group, value: o.value, ...(o.samples !== undefined ? { samples: o.samples } : {}) }] : []))
+      .flatMap(([group, o]) =>
+        o.state === "Value" && Number.isFinite(o.value) ? [{ group, value: o.value, ...(o.samples !== undefined ? { samples: o.samples } : {}) }] : [],
+      )
       .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
     fairness.push({ signal: f.signal, groupLabel: f.groupLabel, minRatio: f.minRatio, groups });
   }

@@ -34,7 +34,10 @@ export function checkSignal(
   const statuses: SignalStatus[] = [];
   const segmentLabel = p.signal.query ? undefined : segments?.label;
   const observed = observeSignal(p.signal, resultsFor(p.current, results), p.minSamples, segmentLabel);
-  const obs = noSeries !== undefined && observed.overall.state === "NoData" && observed.overall.reason === "NoSeries" ? { ...observed, overall: { ...observed.overall, message: noSeries } } : observed;
+  const obs =
+    noSeries !== undefined && observed.overall.state === "NoData" && observed.overall.reason === "NoSeries"
+      ? { ...observed, overall: { ...observed.overall, message: noSeries } }
+      : observed;
   const { kept, dropped } = boundedSegments(obs.groups, segments?.values);
   const scopes: [string | undefined, Observation][] = [[undefined, obs.overall], ...kept];
   const offsets = new Map<string, SignalObservations>();
@@ -48,10 +51,22 @@ export function checkSignal(
   const unjudgedSegments = new Map<number, number>();
   for (const [segment, o] of scopes) {
     let shownBaseline: number | undefined;
-    const src: BaselineSources = { signal: p.signal, segment, segmentLabel, current, accumulating, offsets, windowMs: p.windowMs, minSamples: p.minSamples, margin };
+    const src: BaselineSources = {
+      signal: p.signal,
+      segment,
+      segmentLabel,
+      current,
+      accumulating,
+      offsets,
+      windowMs: p.windowMs,
+      minSamples: p.minSamples,
+      margin,
+    };
     // one pinned baseline per scope, whichever rules use it
     let pinned: Baseline | undefined;
-    const scopeEvidence = once(() => evidenceOf(p.signal, current, undefined, segment !== undefined && segmentLabel ? { label: segmentLabel, group: segment } : undefined));
+    const scopeEvidence = once(() =>
+      evidenceOf(p.signal, current, undefined, segment !== undefined && segmentLabel ? { label: segmentLabel, group: segment } : undefined),
+    );
     for (const { rule, index } of rules) {
       const b = baselineFor(rule, src, () => (pinned ??= pinnedBaseline(rule, src, memory, outcome, now)));
       const baseline = b?.state === "Value" ? b.value : undefined;
@@ -85,7 +100,10 @@ export function checkSignal(
   }
   // the overall row says how many segments were left out, and how to choose them
   if (dropped > 0 && statuses[0] && statuses[0].message === undefined)
-    statuses[0] = { ...statuses[0], message: `${dropped} more values of ${segments?.label} not evaluated: at most ${MAX_SEGMENTS} segments (the ones with the most samples); list them in spec.segments.values` };
+    statuses[0] = {
+      ...statuses[0],
+      message: `${dropped} more values of ${segments?.label} not evaluated: at most ${MAX_SEGMENTS} segments (the ones with the most samples); list them in spec.segments.values`,
+    };
   const ruleStatuses = rules.map(({ rule, index, name }) => {
     // the overall scope always runs: every rule has its entry
     const { coverage, message, baselineSamples } = overallCoverage.get(index) as ScopeCoverage;

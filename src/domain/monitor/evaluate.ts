@@ -50,7 +50,10 @@ export function versionSelector(spec: Pick<ModelMonitorSpec, "selector" | "model
 /** `pinned`: the pins in status (a pinned baseline still accumulating is re-queried from its start). */
 export function planEvaluation(spec: ModelMonitorSpec, now: number, pinned: ModelMonitorStatus["pinned"] = {}): EvaluationPlan {
   const rules = namedRules(spec);
-  return { ...planAnalysis({ ...spec, rules: rules.map((r) => r.rule), ruleNames: rules.map((r) => r.name) }, selectorOf(spec), now, pinned), selectorSource: selectorSource(spec) };
+  return {
+    ...planAnalysis({ ...spec, rules: rules.map((r) => r.rule), ruleNames: rules.map((r) => r.name) }, selectorOf(spec), now, pinned),
+    selectorSource: selectorSource(spec),
+  };
 }
 
 /** Where the monitor's selector comes from, as a message on a query that matched nothing names it. */
@@ -124,7 +127,9 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
     observedGeneration: monitor.generation,
     health,
     ...(headline ? { summary: `${headline.name}=${headline.value !== undefined ? human(headline.value) : headline.state}` } : {}),
-    ...(findings[0] ? { worstFinding: `${findings[0].severity} ${findings[0].type} ${findings[0].source}${findings[0].segment ? `[${findings[0].segment}]` : ""}` } : {}),
+    ...(findings[0]
+      ? { worstFinding: `${findings[0].severity} ${findings[0].type} ${findings[0].source}${findings[0].segment ? `[${findings[0].segment}]` : ""}` }
+      : {}),
     ...(analysis.maxDriftScore !== undefined ? { maxDriftScore: forPeople(analysis.maxDriftScore) } : {}),
     lastEvaluationTime: nowIso,
     ...(spec.model.version ? { observedVersion: spec.model.version } : {}),
@@ -147,5 +152,11 @@ export function decide(monitor: MonitorSnapshot, plan: EvaluationPlan, results: 
     ...(previous.report ? { report: previous.report } : {}),
   };
   // a rule without data, samples or a query shares its signal's cause (in unknownReasons); a missing baseline is its own
-  return { status, events: [...analysis.events, ...transitionEvents(previous, status, [...analysis.unknownReasons, ...unjudged.filter((r) => r.coverage === "NoBaseline").map(unjudgedLine)])] };
+  return {
+    status,
+    events: [
+      ...analysis.events,
+      ...transitionEvents(previous, status, [...analysis.unknownReasons, ...unjudged.filter((r) => r.coverage === "NoBaseline").map(unjudgedLine)]),
+    ],
+  };
 }

@@ -83,7 +83,10 @@ export function evaluationDue(
   const intervalMs = effectiveIntervalMs(status, specIntervalMs);
   const repin = annotations[REPIN_ANNOTATION];
   const evaluate = annotations[EVALUATE_ANNOTATION];
-  const upToDate = status.observedGeneration === generation && (repin === undefined || repin === status.repinToken) && (evaluate === undefined || evaluate === status.evaluateToken);
+  const upToDate =
+    status.observedGeneration === generation &&
+    (repin === undefined || repin === status.repinToken) &&
+    (evaluate === undefined || evaluate === status.evaluateToken);
   // a person's change is acted on at once
   if (!upToDate) return { due: true };
   const last = lastEvaluation(status, specIntervalMs, view);
@@ -122,6 +125,11 @@ export function suspendedStatus(previous: ModelMonitorStatus, generation: number
   return {
     ...previous,
     observedGeneration: generation,
-    conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason: "Suspended", message: "spec.suspend is true" }], nowIso, generation),
+    conditions: setConditions(
+      previous.conditions,
+      [{ type: "Ready", status: "False", reason: "Suspended", message: "spec.suspend is true" }],
+      nowIso,
+      generation,
+    ),
   };
 }

@@ -17,7 +17,13 @@ const DRIFT_TYPES = new Set(["DataDrift", "EmbeddingDrift"]);
  */
 export function healthOf(findings: readonly Finding[], unknownReasons: readonly string[], nothingToJudge: boolean, unjudgedRules = 0): Health {
   const worst = findings.reduce<Severity | undefined>((acc, f) => worseSeverity(acc, f.severity), undefined);
-  return worst === "critical" ? "Critical" : worst === "warning" ? "Warning" : unknownReasons.length > 0 || unjudgedRules > 0 || nothingToJudge ? "Unknown" : "Healthy";
+  return worst === "critical"
+    ? "Critical"
+    : worst === "warning"
+      ? "Warning"
+      : unknownReasons.length > 0 || unjudgedRules > 0 || nothingToJudge
+        ? "Unknown"
+        : "Healthy";
 }
 
 /** The rules that could not be judged on their signal's overall value. */
@@ -52,7 +58,12 @@ export function monitorConditions(
     rules.length === 0
       ? { type: "RulesJudged", status: "True", reason: "NoRules", message: "the monitor has no rules" }
       : unjudged[0]
-        ? { type: "RulesJudged", status: "False", reason: unjudged[0].coverage, message: `${unjudged.length} of ${rules.length} rules not judged: ${unjudged.map(unjudgedLine).join("; ")}`.slice(0, 2000) }
+        ? {
+            type: "RulesJudged",
+            status: "False",
+            reason: unjudged[0].coverage,
+            message: `${unjudged.length} of ${rules.length} rules not judged: ${unjudged.map(unjudgedLine).join("; ")}`.slice(0, 2000),
+          }
         : { type: "RulesJudged", status: "True", reason: "Judged", message: `all ${rules.length} rules judged` };
   const degraded = findings.filter((f) => !DRIFT_TYPES.has(f.type));
   const drifted = findings.filter((f) => DRIFT_TYPES.has(f.type));
@@ -60,11 +71,24 @@ export function monitorConditions(
   const metricsUnknown = health === "Unknown" && (unknownReasons.length > 0 || unjudged.length === 0);
   const flag = (type: string, list: Finding[], okReason: string, rulesMatter: boolean): ConditionInput =>
     list[0]
-      ? { type, status: "True", reason: list[0].type, message: list.map((f) => f.description).join("; ").slice(0, 2000) }
+      ? {
+          type,
+          status: "True",
+          reason: list[0].type,
+          message: list
+            .map((f) => f.description)
+            .join("; ")
+            .slice(0, 2000),
+        }
       : metricsUnknown
         ? { type, status: "Unknown", reason: "MetricsUnavailable", message: "not every signal has a value" }
         : rulesMatter && unjudged.length > 0
-          ? { type, status: "Unknown", reason: "RulesNotJudged", message: `${unjudged.length} of ${rules.length} rules could not be judged (condition RulesJudged)` }
+          ? {
+              type,
+              status: "Unknown",
+              reason: "RulesNotJudged",
+              message: `${unjudged.length} of ${rules.length} rules could not be judged (condition RulesJudged)`,
+            }
           : { type, status: "False", reason: okReason, message: "no finding" };
   return [
     { type: "Ready", status: "True", reason: "Evaluated", message: `health ${health}` },
@@ -95,8 +119,7 @@ export function transitionEvents(previous: ModelMonitorStatus, next: ModelMonito
   const first = previous.health === undefined;
   const change = (to: string) => (first ? `first evaluation: ${to}` : `health ${previous.health} -> ${to}`);
   if (previous.health !== next.health && !(first && next.health === "Healthy")) {
-    if (next.health === "Healthy")
-      events.push({ type: "Normal", reason: EventReason.HealthRecovered, message: change("Healthy") });
+    if (next.health === "Healthy") events.push({ type: "Normal", reason: EventReason.HealthRecovered, message: change("Healthy") });
     else if (next.health === "Unknown")
       events.push({ type: "Warning", reason: EventReason.HealthUnknown, message: `${change("Unknown")}: ${unknownSummary(unknownReasons)}`.slice(0, 1000) });
     else
@@ -138,6 +161,7 @@ export function sourceEvents(previous: ModelMonitorStatus, next: ModelMonitorSta
   const failingNow = now !== undefined && SOURCE_FAILURE_REASONS.has(now.reason);
   if (failingNow && (!failedBefore || was?.reason !== now.reason))
     return [{ type: "Warning", reason: EventReason.MetricsSourceFailing, message: `${now.reason}: ${now.message}`.slice(0, 1000) }];
-  if (failedBefore && !failingNow && now !== undefined) return [{ type: "Normal", reason: EventReason.MetricsSourceRecovered, message: `the metrics source answers again (it failed with ${was.reason})` }];
+  if (failedBefore && !failingNow && now !== undefined)
+    return [{ type: "Normal", reason: EventReason.MetricsSourceRecovered, message: `the metrics source answers again (it failed with ${was.reason})` }];
   return [];
 }

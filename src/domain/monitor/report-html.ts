@@ -103,7 +103,12 @@ function signalThresholds(rules: RuleSpec[], baselines: TimePoint[], overall: bo
   const relative = (tier: Tier | undefined, what: string, at: (b: number, x: number) => number) => {
     if (!overall || baselines.length === 0) return;
     for (const sev of TIERS)
-      if (tier?.[sev] !== undefined) out.push({ severity: sev, label: `${what} ${fmt(tier[sev])} from the baseline`, points: baselines.map((b) => ({ t: b.t, v: at(b.v, tier[sev] as number) })) });
+      if (tier?.[sev] !== undefined)
+        out.push({
+          severity: sev,
+          label: `${what} ${fmt(tier[sev])} from the baseline`,
+          points: baselines.map((b) => ({ t: b.t, v: at(b.v, tier[sev] as number) })),
+        });
   };
   for (const r of rules) {
     absolute(r.min, "min");
@@ -129,7 +134,10 @@ function signalsSection(spec: ModelMonitorSpec, status: ModelMonitorStatus, poin
       const own = rules.filter((r) => r.rule.signal === name).map((r) => r.rule);
       const thresholds = signalThresholds(own, baselines, true);
       const markers = markersOf(points, name, (p) => p.s[name], name);
-      const series: LineSeries[] = [{ name, points: values }, ...(baselines.length ? [{ name: `${name} baseline`, points: baselines, kind: "baseline" as const }] : [])];
+      const series: LineSeries[] = [
+        { name, points: values },
+        ...(baselines.length ? [{ name: `${name} baseline`, points: baselines, kind: "baseline" as const }] : []),
+      ];
       const current = status.signals.find((s) => s.name === name && s.segment === undefined);
       const caption = `${esc(name)}: ${values.length} evaluations; now ${esc(fmt(current?.value))}${current?.baseline !== undefined ? `, baseline ${esc(fmt(current.baseline))}` : ""}${thresholds.length ? `; thresholds: ${thresholds.map((t) => esc(`${t.severity} ${t.label}`)).join(", ")}` : "; no rule"}${markers.length ? `; ${markers.length} evaluations with a finding (circled)` : ""}`;
       return timePlot({ kind: "signal", name, title: `Signal ${name} over time`, series, thresholds, markers, caption });
@@ -145,11 +153,20 @@ function distributionPlot(check: string, d: FeatureDistribution): string {
   };
   const categories = d.current.map((b, i) => (b.upper === undefined ? `> ${fmt(d.current[i - 1]?.upper)}` : `≤ ${fmt(b.upper)}`));
   const series = [
-    ...(d.reference && d.reference.length === d.current.length ? [{ name: `reference (${Math.round(total(d.reference))})`, values: share(d.reference), color: COLORS.reference }] : []),
+    ...(d.reference && d.reference.length === d.current.length
+      ? [{ name: `reference (${Math.round(total(d.reference))})`, values: share(d.reference), color: COLORS.reference }]
+      : []),
     { name: `current (${Math.round(total(d.current))})`, values: share(d.current), color: COLORS.current },
   ];
   const caption = `${esc(check)} / ${esc(d.feature)}: share of samples per bin, ${d.reference ? "reference against current" : "current only (no reference distribution yet)"}`;
-  return barPlot({ kind: "distribution", name: `${check}/${d.feature}`, title: `${check} ${d.feature}: reference and current distributions`, categories, series, caption });
+  return barPlot({
+    kind: "distribution",
+    name: `${check}/${d.feature}`,
+    title: `${check} ${d.feature}: reference and current distributions`,
+    categories,
+    series,
+    caption,
+  });
 }
 
 function driftSection(spec: ModelMonitorSpec, status: ModelMonitorStatus, points: SeriesPoint[], details: ReportDetails | undefined): string {
@@ -159,8 +176,21 @@ function driftSection(spec: ModelMonitorSpec, status: ModelMonitorStatus, points
     .map((name) => {
       const d = spec.drift.find((x) => x.name === name);
       const s = status.drift.find((x) => x.name === name);
-      const thresholds: ThresholdLine[] = d ? TIERS.flatMap((sev) => (d.threshold[sev] !== undefined ? [{ severity: sev, label: `${d.method} ${fmt(d.threshold[sev])}`, value: d.threshold[sev] as number }] : [])) : [];
-      const features = [...new Set([...(s?.features ?? []).map((f) => f.feature), ...points.flatMap((p) => Object.keys(p.d ?? {}).filter((k) => k.startsWith(`${name}|`)).map((k) => k.slice(name.length + 1)))])];
+      const thresholds: ThresholdLine[] = d
+        ? TIERS.flatMap((sev) =>
+            d.threshold[sev] !== undefined ? [{ severity: sev, label: `${d.method} ${fmt(d.threshold[sev])}`, value: d.threshold[sev] as number }] : [],
+          )
+        : [];
+      const features = [
+        ...new Set([
+          ...(s?.features ?? []).map((f) => f.feature),
+          ...points.flatMap((p) =>
+            Object.keys(p.d ?? {})
+              .filter((k) => k.startsWith(`${name}|`))
+              .map((k) => k.slice(name.length + 1)),
+          ),
+        ]),
+      ];
       const facts = [
         `Method ${esc(d?.method ?? s?.method ?? "—")}`,
         `state ${esc(s?.state ?? "not evaluated")}${s?.reason ? ` (${esc(s.reason)})` : ""}`,
@@ -171,7 +201,9 @@ function driftSection(spec: ModelMonitorSpec, status: ModelMonitorStatus, points
       const plots = features.slice(0, MAX_FEATURE_PLOTS).map((feature) => {
         const key = seriesKey(name, feature);
         const scores = seriesOf(points, (p) => p.d?.[key]);
-        const markers = markersOf(points, name, (p) => p.d?.[key], `${name}/${feature}`).filter((m) => thresholds.some((t) => t.value !== undefined && m.v >= t.value));
+        const markers = markersOf(points, name, (p) => p.d?.[key], `${name}/${feature}`).filter((m) =>
+          thresholds.some((t) => t.value !== undefined && m.v >= t.value),
+        );
         const distribution = details?.distributions[name]?.find((x) => x.feature === feature);
         const score = timePlot({
           kind: embedding ? "embedding" : "drift-score",
@@ -199,11 +231,19 @@ function segmentsSection(spec: ModelMonitorSpec, status: ModelMonitorStatus, poi
     const segments = [
       ...new Set([
         ...status.signals.filter((s) => s.name === signal.name && s.segment !== undefined).map((s) => s.segment as string),
-        ...points.flatMap((p) => Object.keys(p.s).filter((k) => k.startsWith(`${signal.name}|`)).map((k) => k.slice(signal.name.length + 1))),
+        ...points.flatMap((p) =>
+          Object.keys(p.s)
+            .filter((k) => k.startsWith(`${signal.name}|`))
+            .map((k) => k.slice(signal.name.length + 1)),
+        ),
       ]),
     ].sort();
     if (segments.length === 0) continue;
-    const thresholds = signalThresholds(rules.filter((r) => r.rule.signal === signal.name).map((r) => r.rule), [], false);
+    const thresholds = signalThresholds(
+      rules.filter((r) => r.rule.signal === signal.name).map((r) => r.rule),
+      [],
+      false,
+    );
     const plots = segments.slice(0, MAX_SEGMENT_PLOTS).map((segment) => {
       const key = seriesKey(signal.name, segment);
       const values = seriesOf(points, (p) => p.s[key]);
@@ -240,7 +280,9 @@ function fairnessSection(spec: ModelMonitorSpec, details: ReportDetails | undefi
         title: `${f.signal} by ${f.groupLabel}: each group against ${fmt(f.minRatio)} of the best`,
         categories: g.groups.map((x) => x.group),
         series: [{ name: f.signal, values: g.groups.map((x) => x.value), color: COLORS.value }],
-        thresholds: [{ severity: f.severity === "critical" ? "critical" : "warning", label: `${fmt(f.minRatio)} × best (${fmt(best)})`, value: f.minRatio * best }],
+        thresholds: [
+          { severity: f.severity === "critical" ? "critical" : "warning", label: `${fmt(f.minRatio)} × best (${fmt(best)})`, value: f.minRatio * best },
+        ],
         caption: `${esc(f.signal)} by ${esc(f.groupLabel)}: worst/best ${esc(fmt(ratio))} against the ratio ${esc(fmt(f.minRatio))} (${ratio < f.minRatio ? "unfair" : "within"})`,
       });
       const rows = g.groups.map((x) => [esc(x.group), esc(fmt(x.value)), esc(fmt(best === 0 ? 1 : x.value / best)), esc(fmt(x.samples))]);
@@ -253,12 +295,25 @@ function findingsSection(findings: Finding[]): string {
   if (findings.length === 0) return "<p>None.</p>";
   return table(
     ["Severity", "Type", "Source", "Segment", "Description", "Since"],
-    findings.map((f) => [`<span class="sev ${esc(f.severity)}">${esc(f.severity)}</span>`, esc(f.type), esc(f.source), esc(f.segment ?? "—"), esc(f.description), esc(f.since)]),
+    findings.map((f) => [
+      `<span class="sev ${esc(f.severity)}">${esc(f.severity)}</span>`,
+      esc(f.type),
+      esc(f.source),
+      esc(f.segment ?? "—"),
+      esc(f.description),
+      esc(f.since),
+    ]),
     "Findings",
   );
 }
 
-const VERSION_COLORS: Record<string, string> = { Stable: COLORS.ok, Previous: COLORS.baseline, Candidate: COLORS.value, Quarantined: COLORS.critical, Retired: "#8a8a8a" };
+const VERSION_COLORS: Record<string, string> = {
+  Stable: COLORS.ok,
+  Previous: COLORS.baseline,
+  Candidate: COLORS.value,
+  Quarantined: COLORS.critical,
+  Retired: "#8a8a8a",
+};
 const OUTCOME_MARK: Record<string, Marker["severity"]> = { Successful: "ok", Failed: "critical", Inconclusive: "info", Error: "warning" };
 
 function versionsSection(status: ModelMonitorStatus, rollouts: RolloutSummary[]): string {
@@ -267,14 +322,39 @@ function versionsSection(status: ModelMonitorStatus, rollouts: RolloutSummary[])
   if (versions.length) {
     const rows = [...new Set(versions.map((v) => v.version))].map((version) => ({
       label: version,
-      events: versions.filter((v) => v.version === version).map((v) => ({ t: time(v.time), label: `${v.version}: ${v.state} since ${v.time}${v.reason ? ` (${v.reason})` : ""}`, color: VERSION_COLORS[v.state] ?? COLORS.baseline })),
+      events: versions
+        .filter((v) => v.version === version)
+        .map((v) => ({
+          t: time(v.time),
+          label: `${v.version}: ${v.state} since ${v.time}${v.reason ? ` (${v.reason})` : ""}`,
+          color: VERSION_COLORS[v.state] ?? COLORS.baseline,
+        })),
     }));
-    out.push(timeline({ kind: "versions", name: "versions", title: "Versions of the model: stable, candidates, quarantined", rows, caption: `${versions.length} versions; stable ${esc(status.stableVersion ?? "—")}` }));
-    out.push(table(["Version", "State", "Rollout", "Time", "Reason"], versions.map((v) => [esc(v.version), esc(v.state), esc(v.rollout ?? "—"), esc(v.time), esc(v.reason ?? "—")]), "Versions"));
+    out.push(
+      timeline({
+        kind: "versions",
+        name: "versions",
+        title: "Versions of the model: stable, candidates, quarantined",
+        rows,
+        caption: `${versions.length} versions; stable ${esc(status.stableVersion ?? "—")}`,
+      }),
+    );
+    out.push(
+      table(
+        ["Version", "State", "Rollout", "Time", "Reason"],
+        versions.map((v) => [esc(v.version), esc(v.state), esc(v.rollout ?? "—"), esc(v.time), esc(v.reason ?? "—")]),
+        "Versions",
+      ),
+    );
   } else out.push("<p>No versions recorded (no rollout yet).</p>");
   for (const r of rollouts) {
     const weights: TimePoint[] = r.analyses.map((a) => ({ t: time(a.time), v: a.weight }));
-    const markers: Marker[] = r.analyses.map((a) => ({ t: time(a.time), v: a.weight, severity: OUTCOME_MARK[a.outcome] ?? "info", label: `step ${a.step} at ${a.weight}%: ${a.outcome}${a.message ? ` (${a.message})` : ""}` }));
+    const markers: Marker[] = r.analyses.map((a) => ({
+      t: time(a.time),
+      v: a.weight,
+      severity: OUTCOME_MARK[a.outcome] ?? "info",
+      label: `step ${a.step} at ${a.weight}%: ${a.outcome}${a.message ? ` (${a.message})` : ""}`,
+    }));
     const steps = r.steps?.length ? `steps ${r.steps.map((w) => `${w}%`).join(" → ")}` : "";
     const head = `<h3>Rollout ${esc(r.name)}</h3><p>Candidate ${esc(r.candidate)}${r.stable ? ` against stable ${esc(r.stable)}` : ""}; phase ${esc(r.phase ?? "—")}${r.stepIndex !== undefined ? `, step ${r.stepIndex}` : ""}${r.weight !== undefined ? `, weight ${r.weight}%` : ""}${steps ? `; ${esc(steps)}` : ""}${r.message ? `. ${esc(r.message)}` : ""}</p>`;
     const plot = timePlot({
@@ -289,10 +369,25 @@ function versionsSection(status: ModelMonitorStatus, rollouts: RolloutSummary[])
     });
     const rows = r.analyses.flatMap((a) =>
       a.comparisons.length
-        ? a.comparisons.map((c) => [esc(a.time), esc(`${a.step} (${a.weight}%)`), esc(a.outcome), esc(c.signal), esc(`${c.check} ${fmt(c.limit)}`), esc(fmt(c.stable)), esc(fmt(c.candidate)), esc(c.outcome)])
+        ? a.comparisons.map((c) => [
+            esc(a.time),
+            esc(`${a.step} (${a.weight}%)`),
+            esc(a.outcome),
+            esc(c.signal),
+            esc(`${c.check} ${fmt(c.limit)}`),
+            esc(fmt(c.stable)),
+            esc(fmt(c.candidate)),
+            esc(c.outcome),
+          ])
         : [[esc(a.time), esc(`${a.step} (${a.weight}%)`), esc(a.outcome), "—", "—", "—", "—", esc(a.message ?? "—")]],
     );
-    out.push(head, plot, rows.length ? table(["Time", "Step", "Analysis", "Signal", "Limit", "Stable", "Candidate", "Comparison"], rows, `Analyses of ${r.name}`) : "<p>No analyses yet.</p>");
+    out.push(
+      head,
+      plot,
+      rows.length
+        ? table(["Time", "Step", "Analysis", "Signal", "Limit", "Stable", "Candidate", "Comparison"], rows, `Analyses of ${r.name}`)
+        : "<p>No analyses yet.</p>",
+    );
   }
   return out.join("");
 }
@@ -305,19 +400,40 @@ function actionsSection(status: ModelMonitorStatus, periodStart: number | undefi
     jobs.length
       ? table(
           ["Time", "Action", "Purpose", "Reason", "Job", "Outcome", "Version"],
-          jobs.map((a) => [esc(a.time), esc(a.action), esc(a.purpose), esc(a.reason), esc(a.job), `<span class="outcome ${esc(a.outcome)}">${esc(a.outcome)}</span>${a.message ? `<br><small>${esc(a.message.slice(0, 300))}</small>` : ""}`, esc(a.version ?? "—")]),
+          jobs.map((a) => [
+            esc(a.time),
+            esc(a.action),
+            esc(a.purpose),
+            esc(a.reason),
+            esc(a.job),
+            `<span class="outcome ${esc(a.outcome)}">${esc(a.outcome)}</span>${a.message ? `<br><small>${esc(a.message.slice(0, 300))}</small>` : ""}`,
+            esc(a.version ?? "—"),
+          ]),
           "Jobs",
         )
       : "<p>None in the period.</p>",
   ];
-  if (held.length) out.push("<h3>Held actions</h3>", table(["Action", "Reason", "Message", "Until"], held.map((h) => [esc(h.action), esc(h.reason), esc(h.message), esc(h.until ?? "—")]), "Held actions"));
+  if (held.length)
+    out.push(
+      "<h3>Held actions</h3>",
+      table(
+        ["Action", "Reason", "Message", "Until"],
+        held.map((h) => [esc(h.action), esc(h.reason), esc(h.message), esc(h.until ?? "—")]),
+        "Held actions",
+      ),
+    );
   return out.join("");
 }
 
 function healthStrip(points: SeriesPoint[]): string {
   if (points.length === 0) return "";
   const counts = HEALTH_STATES.map((h) => `${h} ${points.filter((p) => p.h === h).length}`).join(", ");
-  const markers: Marker[] = points.map((p) => ({ t: time(p.t), v: p.f, severity: p.h === "Critical" ? "critical" : p.h === "Warning" ? "warning" : p.h === "Healthy" ? "ok" : "info", label: `${p.t}: ${p.h}, ${p.f} findings` }));
+  const markers: Marker[] = points.map((p) => ({
+    t: time(p.t),
+    v: p.f,
+    severity: p.h === "Critical" ? "critical" : p.h === "Warning" ? "warning" : p.h === "Healthy" ? "ok" : "info",
+    label: `${p.t}: ${p.h}, ${p.f} findings`,
+  }));
   return timePlot({
     kind: "health",
     name: "health",
@@ -356,7 +472,10 @@ export function renderHtmlReport(input: HtmlReportInput, maxBytes = MAX_HTML_BYT
     if (new TextEncoder().encode(html).length <= maxBytes) return html;
   }
   resetIds();
-  return page(input, `<main><p>This monitor's report is too large for a page of ${maxBytes} bytes: read the Markdown report (key report.md) and the monitor's status.</p></main>`);
+  return page(
+    input,
+    `<main><p>This monitor's report is too large for a page of ${maxBytes} bytes: read the Markdown report (key report.md) and the monitor's status.</p></main>`,
+  );
 }
 
 function page(input: HtmlReportInput, body: string): string {
@@ -377,10 +496,18 @@ function renderPage(input: HtmlReportInput): string {
     ["findings", "Findings", findingsSection(status.findings)],
     ["versions", "Versions and rollouts", versionsSection(status, input.rollouts ?? [])],
     ["actions", "Actions taken", actionsSection(status, input.periodStart)],
-    ["recommended", "Recommended actions", `<ul>${recommendedActions(spec, status, input.periodStart).map((a) => `<li>${esc(a)}</li>`).join("")}</ul>`],
+    [
+      "recommended",
+      "Recommended actions",
+      `<ul>${recommendedActions(spec, status, input.periodStart)
+        .map((a) => `<li>${esc(a)}</li>`)
+        .join("")}</ul>`,
+    ],
   ];
   const nav = `<nav aria-label="Sections"><ul>${sections.map(([id, title]) => `<li><a href="#${id}">${esc(title)}</a></li>`).join("")}</ul></nav>`;
-  const body = sections.map(([id, title, html]) => `<section id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">${esc(title)}</h2>${html}</section>`).join("");
+  const body = sections
+    .map(([id, title, html]) => `<section id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">${esc(title)}</h2>${html}</section>`)
+    .join("");
   const footer = `<footer><p><small>Plots show the last ${points.length} evaluations the operator kept (at most ${MAX_SERIES_POINTS}, in the report's ConfigMap, key series.json). Generated ${esc(new Date(input.now).toISOString())} by model-guardian; the Markdown report (key report.md) has the same sections as tables.</small></p></footer>`;
   return page(input, `<main>${nav}${body}</main>${footer}`);
 }

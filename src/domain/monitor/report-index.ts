@@ -38,7 +38,10 @@ export function monitorRowOf(o: { metadata: { namespace: string; name: string };
     judgedRules: str(s.judgedRules),
     worstFinding: str(s.worstFinding),
     stableVersion: str(s.stableVersion),
-    rollout: r && typeof r.name === "string" && typeof r.candidate === "string" ? { name: r.name, candidate: r.candidate, phase: str(r.phase), weight: typeof r.weight === "number" ? r.weight : undefined } : undefined,
+    rollout:
+      r && typeof r.name === "string" && typeof r.candidate === "string"
+        ? { name: r.name, candidate: r.candidate, phase: str(r.phase), weight: typeof r.weight === "number" ? r.weight : undefined }
+        : undefined,
     lastEvaluationTime: str(s.lastEvaluationTime),
     report: report ? { configMap: str(report.configMap), lastTime: str(report.lastTime) } : undefined,
     reportAsked: spec.report !== undefined,
@@ -61,7 +64,10 @@ export function renderReportIndex(rows: MonitorRow[], now: number): string {
   const shown = sorted.slice(0, MAX_INDEX_ROWS);
   const byHealth = new Map<string, number>();
   for (const r of sorted) byHealth.set(r.health ?? "Unknown", (byHealth.get(r.health ?? "Unknown") ?? 0) + 1);
-  const counts = [...byHealth].sort(([a], [b]) => a.localeCompare(b)).map(([h, n]) => `${esc(h)} ${n}`).join(", ");
+  const counts = [...byHealth]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([h, n]) => `${esc(h)} ${n}`)
+    .join(", ");
   const cells = (r: MonitorRow): string[] => [
     // the first column links to the report: on a phone the last columns are a scroll away
     r.report?.configMap ? `<a href="/ui/${esc(path(r))}">${esc(r.namespace)}/${esc(r.name)}</a>` : `${esc(r.namespace)}/${esc(r.name)}`,
@@ -70,7 +76,9 @@ export function renderReportIndex(rows: MonitorRow[], now: number): string {
     `<span class="${esc(r.health ?? "Unknown")}">${esc(r.health ?? "Unknown")}</span>${r.summary ? ` <small>${esc(r.summary)}</small>` : ""}`,
     esc(r.judgedRules ?? "—"),
     esc(r.worstFinding ?? "—"),
-    r.rollout ? esc(`${r.rollout.name}: ${r.rollout.candidate}, ${r.rollout.phase ?? "—"}${r.rollout.weight !== undefined ? `, ${r.rollout.weight}%` : ""}`) : "—",
+    r.rollout
+      ? esc(`${r.rollout.name}: ${r.rollout.candidate}, ${r.rollout.phase ?? "—"}${r.rollout.weight !== undefined ? `, ${r.rollout.weight}%` : ""}`)
+      : "—",
     esc(r.lastEvaluationTime ?? "—"),
     r.report?.configMap
       ? `<a href="/ui/${esc(path(r))}">report</a> (<a href="/reports/${esc(path(r))}">Markdown</a>)<br><small>${esc(r.report.lastTime ?? "")}</small>`
@@ -78,9 +86,21 @@ export function renderReportIndex(rows: MonitorRow[], now: number): string {
         ? "not written yet"
         : "no spec.report",
   ];
-  const head = ["Monitor", "Model", "Serving", "Health", "Rules judged", "Worst finding", "Rollout", "Last evaluation", "Report"].map((h) => `<th scope="col">${h}</th>`).join("");
-  const body = shown.map((r) => `<tr>${cells(r).map((c) => `<td>${c}</td>`).join("")}</tr>`).join("");
-  const more = sorted.length > shown.length ? `<p>${sorted.length - shown.length} more monitors are not listed (at most ${MAX_INDEX_ROWS}); their reports are at /ui/&lt;namespace&gt;/&lt;monitor&gt;.</p>` : "";
+  const head = ["Monitor", "Model", "Serving", "Health", "Rules judged", "Worst finding", "Rollout", "Last evaluation", "Report"]
+    .map((h) => `<th scope="col">${h}</th>`)
+    .join("");
+  const body = shown
+    .map(
+      (r) =>
+        `<tr>${cells(r)
+          .map((c) => `<td>${c}</td>`)
+          .join("")}</tr>`,
+    )
+    .join("");
+  const more =
+    sorted.length > shown.length
+      ? `<p>${sorted.length - shown.length} more monitors are not listed (at most ${MAX_INDEX_ROWS}); their reports are at /ui/&lt;namespace&gt;/&lt;monitor&gt;.</p>`
+      : "";
   const table = sorted.length
     ? `<div class="table-wrap" tabindex="0" role="region" aria-label="Monitors"><table><caption>Monitors</caption><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>${more}`
     : "<p>No ModelMonitor is watched by this operator.</p>";

@@ -112,7 +112,15 @@ export function parseSeries(text: string | undefined): ReportSeries {
     const w = p.w as Record<string, unknown> | undefined;
     const validW = w === undefined || (typeof w === "object" && w !== null && Object.values(w).every((v) => v === "warning" || v === "critical"));
     if ((p.b !== undefined && !isRecordOfNumbers(p.b)) || (p.d !== undefined && !isRecordOfNumbers(p.d)) || !validW) continue;
-    points.push({ t: p.t, h: p.h as Health, f: p.f, s: p.s, ...(p.b ? { b: p.b } : {}), ...(p.d ? { d: p.d } : {}), ...(w ? { w: w as SeriesPoint["w"] & object } : {}) });
+    points.push({
+      t: p.t,
+      h: p.h as Health,
+      f: p.f,
+      s: p.s,
+      ...(p.b ? { b: p.b } : {}),
+      ...(p.d ? { d: p.d } : {}),
+      ...(w ? { w: w as SeriesPoint["w"] & object } : {}),
+    });
   }
   points.sort((a, b) => Date.parse(a.t) - Date.parse(b.t));
   return appendBounded(points);

@@ -131,7 +131,10 @@ export function timePlot(o: {
   const thresholds = o.thresholds ?? [];
   const markers = o.markers ?? [];
   const times = o.series.flatMap((s) => s.points.map((p) => p.t));
-  const values = [...o.series.flatMap((s) => s.points.map((p) => p.v)), ...thresholds.flatMap((t) => (t.value !== undefined ? [t.value] : (t.points ?? []).map((p) => p.v)))];
+  const values = [
+    ...o.series.flatMap((s) => s.points.map((p) => p.v)),
+    ...thresholds.flatMap((t) => (t.value !== undefined ? [t.value] : (t.points ?? []).map((p) => p.v))),
+  ];
   const [t0, t1] = times.length ? [Math.min(...times), Math.max(...times)] : [0, 1];
   const [lo, hi] = o.yDomain ? extent([...o.yDomain, ...values], 0) : extent(values);
   const x = (t: number) => (t1 === t0 ? (f.left + f.width - f.right) / 2 : f.left + ((t - t0) / (t1 - t0)) * (f.width - f.left - f.right));
@@ -145,7 +148,8 @@ export function timePlot(o: {
   const parts: string[] = [open, yAxis(f, lo, hi, y)];
   if (times.length) {
     parts.push(`<text x="${f.left}" y="${f.height - 8}" font-size="11" fill="${COLORS.text}">${esc(shortTime(t0))}</text>`);
-    if (t1 !== t0) parts.push(`<text x="${f.width - f.right}" y="${f.height - 8}" text-anchor="end" font-size="11" fill="${COLORS.text}">${esc(shortTime(t1))}</text>`);
+    if (t1 !== t0)
+      parts.push(`<text x="${f.width - f.right}" y="${f.height - 8}" text-anchor="end" font-size="11" fill="${COLORS.text}">${esc(shortTime(t1))}</text>`);
   } else parts.push(`<text x="${f.width / 2}" y="${f.height / 2}" text-anchor="middle" font-size="13" fill="${COLORS.text}">no data in the period</text>`);
   for (const t of thresholds) {
     const color = COLORS[t.severity];
@@ -153,18 +157,29 @@ export function timePlot(o: {
       t.value !== undefined
         ? `<line x1="${f.left}" x2="${f.width - f.right}" y1="${r2(y(t.value))}" y2="${r2(y(t.value))}"`
         : `<polyline fill="none" points="${(t.points ?? []).map((p) => `${r2(x(p.t))},${r2(y(p.v))}`).join(" ")}"`;
-    parts.push(`<g class="threshold ${t.severity}" data-label="${esc(t.label)}">${line} stroke="${color}" stroke-width="1.5" stroke-dasharray="6 4"><title>${esc(`${t.severity} threshold ${t.label}`)}</title></${t.value !== undefined ? "line" : "polyline"}></g>`);
+    parts.push(
+      `<g class="threshold ${t.severity}" data-label="${esc(t.label)}">${line} stroke="${color}" stroke-width="1.5" stroke-dasharray="6 4"><title>${esc(`${t.severity} threshold ${t.label}`)}</title></${t.value !== undefined ? "line" : "polyline"}></g>`,
+    );
   }
   for (const s of o.series) {
     const color = s.color ?? (s.kind === "baseline" ? COLORS.baseline : COLORS.value);
     const dash = s.kind === "baseline" ? ` stroke-dasharray="2 3"` : "";
-    const pts = (o.steps ? s.points.flatMap((p, i) => (i === 0 ? [p] : [{ t: p.t, v: (s.points[i - 1] as TimePoint).v }, p])) : s.points).map((p) => `${r2(x(p.t))},${r2(y(p.v))}`).join(" ");
-    const dots = s.points.length <= 60 || s.points.length === 1 ? s.points.map((p) => `<circle cx="${r2(x(p.t))}" cy="${r2(y(p.v))}" r="${s.kind === "baseline" ? 1.5 : 2.5}" fill="${color}"/>`).join("") : "";
-    parts.push(`<g class="series${s.kind === "baseline" ? " baseline" : ""}" data-series="${esc(s.name)}"><polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts}"/>${dots}</g>`);
+    const pts = (o.steps ? s.points.flatMap((p, i) => (i === 0 ? [p] : [{ t: p.t, v: (s.points[i - 1] as TimePoint).v }, p])) : s.points)
+      .map((p) => `${r2(x(p.t))},${r2(y(p.v))}`)
+      .join(" ");
+    const dots =
+      s.points.length <= 60 || s.points.length === 1
+        ? s.points.map((p) => `<circle cx="${r2(x(p.t))}" cy="${r2(y(p.v))}" r="${s.kind === "baseline" ? 1.5 : 2.5}" fill="${color}"/>`).join("")
+        : "";
+    parts.push(
+      `<g class="series${s.kind === "baseline" ? " baseline" : ""}" data-series="${esc(s.name)}"><polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts}"/>${dots}</g>`,
+    );
   }
   for (const m of markers) {
     const color = m.severity === "ok" ? COLORS.ok : m.severity === "info" ? COLORS.baseline : COLORS[m.severity];
-    parts.push(`<g class="finding ${m.severity}"><circle cx="${r2(x(m.t))}" cy="${r2(y(m.v))}" r="5.5" fill="none" stroke="${color}" stroke-width="2"><title>${esc(m.label)}</title></circle></g>`);
+    parts.push(
+      `<g class="finding ${m.severity}"><circle cx="${r2(x(m.t))}" cy="${r2(y(m.v))}" r="5.5" fill="none" stroke="${color}" stroke-width="2"><title>${esc(m.label)}</title></circle></g>`,
+    );
   }
   parts.push(close);
   return figure(o.kind, o.name, parts.join(""), o.caption ?? esc(o.title), o.small);
@@ -207,23 +222,35 @@ export function barPlot(o: {
   const every = Math.max(1, Math.ceil(n / 12));
   o.categories.forEach((c, i) => {
     if (i % every !== 0) return;
-    parts.push(`<text x="${r2(f.left + i * groupW + groupW / 2)}" y="${f.height - 22}" text-anchor="middle" font-size="10" fill="${COLORS.text}">${esc(c.length > 14 ? `${c.slice(0, 13)}…` : c)}</text>`);
+    parts.push(
+      `<text x="${r2(f.left + i * groupW + groupW / 2)}" y="${f.height - 22}" text-anchor="middle" font-size="10" fill="${COLORS.text}">${esc(c.length > 14 ? `${c.slice(0, 13)}…` : c)}</text>`,
+    );
   });
   for (const t of thresholds) {
     if (t.value === undefined) continue;
-    parts.push(`<g class="threshold ${t.severity}" data-label="${esc(t.label)}"><line x1="${f.left}" x2="${f.width - f.right}" y1="${r2(y(t.value))}" y2="${r2(y(t.value))}" stroke="${COLORS[t.severity]}" stroke-width="1.5" stroke-dasharray="6 4"><title>${esc(`${t.severity} threshold ${t.label}`)}</title></line></g>`);
+    parts.push(
+      `<g class="threshold ${t.severity}" data-label="${esc(t.label)}"><line x1="${f.left}" x2="${f.width - f.right}" y1="${r2(y(t.value))}" y2="${r2(y(t.value))}" stroke="${COLORS[t.severity]}" stroke-width="1.5" stroke-dasharray="6 4"><title>${esc(`${t.severity} threshold ${t.label}`)}</title></line></g>`,
+    );
   }
   // legend
   o.series.forEach((s, si) => {
     const lx = f.left + si * 140;
-    parts.push(`<rect x="${lx}" y="${f.height - 14}" width="10" height="10" fill="${s.color}"/><text x="${lx + 14}" y="${f.height - 5}" font-size="11" fill="${COLORS.text}">${esc(s.name)}</text>`);
+    parts.push(
+      `<rect x="${lx}" y="${f.height - 14}" width="10" height="10" fill="${s.color}"/><text x="${lx + 14}" y="${f.height - 5}" font-size="11" fill="${COLORS.text}">${esc(s.name)}</text>`,
+    );
   });
   parts.push(close);
   return figure(o.kind, o.name, parts.join(""), o.caption ?? esc(o.title));
 }
 
 /** Rows of events on one time axis (a version per row): each event a coloured mark with a label. */
-export function timeline(o: { kind: string; name: string; title: string; rows: { label: string; events: { t: number; label: string; color: string }[] }[]; caption?: string }): string {
+export function timeline(o: {
+  kind: string;
+  name: string;
+  title: string;
+  rows: { label: string; events: { t: number; label: string; color: string }[] }[];
+  caption?: string;
+}): string {
   const rowH = 26;
   const f: Frame = { width: FRAME.width, height: FRAME.top + Math.max(1, o.rows.length) * rowH + 30, left: 130, right: 16, top: 12, bottom: 30 };
   const times = o.rows.flatMap((r) => r.events.map((e) => e.t));
@@ -242,7 +269,8 @@ export function timeline(o: { kind: string; name: string; title: string; rows: {
   });
   if (times.length) {
     parts.push(`<text x="${f.left}" y="${f.height - 8}" font-size="11" fill="${COLORS.text}">${esc(shortTime(t0))}</text>`);
-    if (t1 !== t0) parts.push(`<text x="${f.width - f.right}" y="${f.height - 8}" text-anchor="end" font-size="11" fill="${COLORS.text}">${esc(shortTime(t1))}</text>`);
+    if (t1 !== t0)
+      parts.push(`<text x="${f.width - f.right}" y="${f.height - 8}" text-anchor="end" font-size="11" fill="${COLORS.text}">${esc(shortTime(t1))}</text>`);
   }
   parts.push(close);
   return figure(o.kind, o.name, parts.join(""), o.caption ?? esc(o.title));

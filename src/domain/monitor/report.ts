@@ -32,7 +32,11 @@ export type ReportPeriod = NonNullable<NonNullable<ModelMonitorStatus["report"]>
 /** Adds one evaluation to the period's counts (a period starts with the first evaluation counted). */
 export function countEvaluation(period: ReportPeriod | undefined, health: Health, findings: number, nowIso: string): ReportPeriod {
   const p = period ?? { since: nowIso, evaluations: {}, withFindings: 0 };
-  return { since: p.since, evaluations: { ...p.evaluations, [health]: (p.evaluations[health] ?? 0) + 1 }, withFindings: p.withFindings + (findings > 0 ? 1 : 0) };
+  return {
+    since: p.since,
+    evaluations: { ...p.evaluations, [health]: (p.evaluations[health] ?? 0) + 1 },
+    withFindings: p.withFindings + (findings > 0 ? 1 : 0),
+  };
 }
 
 const NONE = "—";
@@ -89,7 +93,8 @@ function signalKind(s: SignalSpec): string {
   if (s.histogram) {
     const h = s.histogram;
     if (h.measure === "quantile") return `histogram quantile ${num(h.quantile)}`;
-    if (h.measure === "shareBelow" || h.measure === "shareAbove") return `histogram share ${h.measure === "shareBelow" ? "below" : "above"} ${num(h.threshold)}`;
+    if (h.measure === "shareBelow" || h.measure === "shareAbove")
+      return `histogram share ${h.measure === "shareBelow" ? "below" : "above"} ${num(h.threshold)}`;
     return `histogram ${h.measure}`;
   }
   if (s.ratio) return `ratio ${s.ratio.numerator.metric} / ${s.ratio.denominator.metric}`;
@@ -109,7 +114,10 @@ function baselineCell(status: ModelMonitorStatus, name: string, baseline: number
 }
 
 function kpis(spec: ModelMonitorSpec, status: ModelMonitorStatus): string[] {
-  const names = namesInOrder(spec.signals.map((s) => s.name), status.signals.map((s) => s.name));
+  const names = namesInOrder(
+    spec.signals.map((s) => s.name),
+    status.signals.map((s) => s.name),
+  );
   if (names.length === 0) return ["No signals configured."];
   return names.flatMap((name) => {
     const signal = spec.signals.find((s) => s.name === name);
@@ -121,7 +129,14 @@ function kpis(spec: ModelMonitorSpec, status: ModelMonitorStatus): string[] {
         ? ["No value recorded."]
         : table(
             ["Segment", "Value", "Baseline", "Change", "Samples", "State"],
-            ordered.map((s) => [cell(segmentName(spec, s.segment) ?? "overall"), num(s.value), s.segment === undefined ? baselineCell(status, name, s.baseline) : num(s.baseline), change(s.value, s.baseline), count(s.samples), cell(observed(s.state, s.reason, s.message))]),
+            ordered.map((s) => [
+              cell(segmentName(spec, s.segment) ?? "overall"),
+              num(s.value),
+              s.segment === undefined ? baselineCell(status, name, s.baseline) : num(s.baseline),
+              change(s.value, s.baseline),
+              count(s.samples),
+              cell(observed(s.state, s.reason, s.message)),
+            ]),
           );
     return [`### ${name}${signal ? ` (${signalKind(signal)})` : ""}`, "", ...body, ""];
   });
@@ -138,17 +153,24 @@ function rulesSection(spec: ModelMonitorSpec, status: ModelMonitorStatus): strin
   return [
     `${rules.length - unjudged} of ${rules.length} rules judged in the last evaluation.`,
     "",
-    ...table(["Rule", "Checks", "Coverage", "Why not"], rules.map((r) => [cell(r.name), cell(r.rule), r.coverage, cell(why(r))])),
+    ...table(
+      ["Rule", "Checks", "Coverage", "Why not"],
+      rules.map((r) => [cell(r.name), cell(r.rule), r.coverage, cell(why(r))]),
+    ),
   ];
 }
 
 function driftSection(spec: ModelMonitorSpec, status: ModelMonitorStatus): string[] {
-  const names = namesInOrder(spec.drift.map((d) => d.name), status.drift.map((d) => d.name));
+  const names = namesInOrder(
+    spec.drift.map((d) => d.name),
+    status.drift.map((d) => d.name),
+  );
   if (names.length === 0) return ["No drift checks configured."];
   return names.flatMap((name) => {
     const d: DriftSpec | undefined = spec.drift.find((x) => x.name === name);
     const s: DriftStatus | undefined = status.drift.find((x) => x.name === name);
-    const reference = d?.reference.offset !== undefined ? `window ending ${d.reference.offset} ago` : d?.reference.pinned ? `pinned (${d.reference.pinned.when})` : NONE;
+    const reference =
+      d?.reference.offset !== undefined ? `window ending ${d.reference.offset} ago` : d?.reference.pinned ? `pinned (${d.reference.pinned.when})` : NONE;
     const facts = [
       `- Method: ${d?.method ?? s?.method ?? NONE}`,
       `- Thresholds: ${d ? `${tiers(d.threshold)}; alpha ${num(d.alpha)} (${d.correction} correction); dataset drift from ${num(d.datasetDriftShare * 100)}% of features` : NONE}`,
@@ -158,7 +180,15 @@ function driftSection(spec: ModelMonitorSpec, status: ModelMonitorStatus): strin
       `- Drifted share: ${s?.driftedShare === undefined ? NONE : `${num(s.driftedShare * 100)}%`}${s?.driftedFeatures?.length ? ` (${s.driftedFeatures.map(inline).join(", ")})` : ""}`,
     ];
     const features = s?.features ?? [];
-    const rows = features.map((f) => [cell(f.feature), num(f.score), pValue(f.pValue), f.severity ?? NONE, cell(observed(f.state, f.reason)), count(f.referenceSamples), count(f.currentSamples)]);
+    const rows = features.map((f) => [
+      cell(f.feature),
+      num(f.score),
+      pValue(f.pValue),
+      f.severity ?? NONE,
+      cell(observed(f.state, f.reason)),
+      count(f.referenceSamples),
+      count(f.currentSamples),
+    ]);
     const body = rows.length ? ["", ...table(["Feature", "Score", "p-value", "Severity", "State", "Reference samples", "Current samples"], rows)] : [];
     return [`### ${name}`, "", ...facts, ...body, ""];
   });
@@ -209,13 +239,35 @@ function actionsTaken(status: ModelMonitorStatus, periodStart: number | undefine
           jobs.map((a) => [cell(a.time), cell(a.action), a.purpose, cell(a.reason), cell(a.job), a.outcome, cell(a.version)]),
         )),
   );
-  if (held.length) out.push("", "### Held actions", "", ...table(["Action", "Reason", "Message", "Until"], held.map((h) => [cell(h.action), cell(h.reason), cell(h.message), cell(h.until)])));
+  if (held.length)
+    out.push(
+      "",
+      "### Held actions",
+      "",
+      ...table(
+        ["Action", "Reason", "Message", "Until"],
+        held.map((h) => [cell(h.action), cell(h.reason), cell(h.message), cell(h.until)]),
+      ),
+    );
   if (versions.length)
-    out.push("", "### Versions", "", ...table(["Version", "State", "Rollout", "Time", "Reason"], versions.map((v) => [cell(v.version), v.state, cell(v.rollout), cell(v.time), cell(v.reason)])));
+    out.push(
+      "",
+      "### Versions",
+      "",
+      ...table(
+        ["Version", "State", "Rollout", "Time", "Reason"],
+        versions.map((v) => [cell(v.version), v.state, cell(v.rollout), cell(v.time), cell(v.reason)]),
+      ),
+    );
   const r = status.rollout;
   if (r) {
     const done = r.phase !== undefined && TERMINAL_PHASES.includes(r.phase);
-    const details = [`candidate ${inline(r.candidate)}`, `phase ${r.phase ?? NONE}`, ...(r.stepIndex !== undefined ? [`step ${r.stepIndex}`] : []), ...(r.weight !== undefined ? [`weight ${r.weight}%`] : [])];
+    const details = [
+      `candidate ${inline(r.candidate)}`,
+      `phase ${r.phase ?? NONE}`,
+      ...(r.stepIndex !== undefined ? [`step ${r.stepIndex}`] : []),
+      ...(r.weight !== undefined ? [`weight ${r.weight}%`] : []),
+    ];
     out.push("", done ? "### Last rollout" : "### Rollout in progress", "", `- ${inline(r.name)}: ${details.join(", ")}`);
   }
   return out;
@@ -230,7 +282,9 @@ function actionsTaken(status: ModelMonitorStatus, periodStart: number | undefine
 export function recommendedActions(spec: ModelMonitorSpec, status: ModelMonitorStatus, periodStart?: number): string[] {
   const out: string[] = [];
   const findings = status.findings;
-  const performance = [...new Set(findings.filter((f) => PERFORMANCE_TYPES.has(f.type)).map((f) => `${withSegment(f.source, findingSegment(spec, f))} (${f.severity})`))];
+  const performance = [
+    ...new Set(findings.filter((f) => PERFORMANCE_TYPES.has(f.type)).map((f) => `${withSegment(f.source, findingSegment(spec, f))} (${f.severity})`)),
+  ];
   if (performance.length) {
     const previous = status.versions?.find((v) => v.state === "Previous")?.version;
     out.push(`Retrain the model or roll back to the previous version${previous ? ` ${previous}` : ""}: performance findings on ${performance.join(", ")}.`);
@@ -245,14 +299,18 @@ export function recommendedActions(spec: ModelMonitorSpec, status: ModelMonitorS
     out.push(`Investigate the drifted features of ${source}${features.length ? ` (${features.join(", ")})` : ""} and consider retraining on recent data.`);
   }
   const broken = [
-    ...status.signals.filter((s) => s.state !== "Value").map((s) => `${withSegment(s.name, segmentName(spec, s.segment))} (${s.state}: ${s.reason ?? "no reason given"})`),
+    ...status.signals
+      .filter((s) => s.state !== "Value")
+      .map((s) => `${withSegment(s.name, segmentName(spec, s.segment))} (${s.state}: ${s.reason ?? "no reason given"})`),
     ...status.drift.filter((d) => d.state !== "Value").map((d) => `drift ${d.name} (${d.state}: ${d.reason ?? "no reason given"})`),
   ];
   if (broken.length) out.push(`Fix the metrics pipeline: ${broken.map(clause).join(", ")}.`);
   // a rule whose signal has no value is in the line above; a missing baseline is the rule's own
   const noBaseline = (status.rules ?? []).filter((r) => r.coverage === "NoBaseline");
   if (noBaseline.length)
-    out.push(`Rules not judged protect nothing until their baseline has a value: ${noBaseline.map((r) => `${r.name} (${r.rule}${r.message ? `: ${clause(r.message)}` : ""})`).join(", ")}.`);
+    out.push(
+      `Rules not judged protect nothing until their baseline has a value: ${noBaseline.map((r) => `${r.name} (${r.rule}${r.message ? `: ${clause(r.message)}` : ""})`).join(", ")}.`,
+    );
   const unevaluated = spec.signals.filter((s) => !status.signals.some((x) => x.name === s.name)).map((s) => s.name);
   if (unevaluated.length) out.push(`Check that the monitor is evaluated: no result is recorded for ${unevaluated.join(", ")}.`);
   if (spec.suspend) out.push("Resume the monitor (spec.suspend is true) to get current results.");
@@ -290,7 +348,10 @@ export function renderGovernanceReport(input: ReportInput): string {
   ];
   const body = sections.flatMap(([title, lines]) => ["", `## ${title}`, "", ...lines]);
   // one blank line between blocks, one newline at the end
-  return `${[...header, ...body].join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
+  return `${[...header, ...body]
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trimEnd()}\n`;
 }
 
 // ---------------------------------------------------------------- the schedule and the ConfigMap
@@ -320,7 +381,12 @@ export function reportConfigMapName(monitor: string, spec: ModelMonitorSpec): st
  * evaluation, then once `every` has passed since the last one (kept in status, so a restart
  * neither repeats nor skips one). A changed ConfigMap name writes at once.
  */
-export function reportDue(spec: ModelMonitorSpec, monitor: string, status: Pick<ModelMonitorStatus, "report">, now: number): { due: false } | { due: true; configMap: string; periodStart?: number } {
+export function reportDue(
+  spec: ModelMonitorSpec,
+  monitor: string,
+  status: Pick<ModelMonitorStatus, "report">,
+  now: number,
+): { due: false } | { due: true; configMap: string; periodStart?: number } {
   if (!spec.report) return { due: false };
   const configMap = reportConfigMapName(monitor, spec);
   const last = status.report?.lastTime ? Date.parse(status.report.lastTime) : Number.NaN;
@@ -338,7 +404,13 @@ export function boundedReport(markdown: string, maxBytes = MAX_REPORT_BYTES): st
 }
 
 /** The ConfigMap holding a monitor's report: owned by the monitor, so it goes with it. With `extra`, the HTML page and the plots' series beside the Markdown. */
-export function reportConfigMap(monitor: { namespace: string; name: string; uid: string }, configMap: string, markdown: string, now: number, extra?: { html: string; series: ReportSeries }) {
+export function reportConfigMap(
+  monitor: { namespace: string; name: string; uid: string },
+  configMap: string,
+  markdown: string,
+  now: number,
+  extra?: { html: string; series: ReportSeries },
+) {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -373,8 +445,10 @@ export function seriesConfigMap(monitor: { namespace: string; name: string; uid:
  * monitor add a key to any ConfigMap of the namespace and make it the monitor's, so that
  * deleting the monitor deletes it (owner references): rights the person may not have.
  */
-export function reportOverwriteRefusal(existing: { name: string; ownerReferences?: readonly { uid?: string }[] }, monitor: { name: string; uid: string }): string | undefined {
+export function reportOverwriteRefusal(
+  existing: { name: string; ownerReferences?: readonly { uid?: string }[] },
+  monitor: { name: string; uid: string },
+): string | undefined {
   if (existing.ownerReferences?.some((o) => o.uid === monitor.uid)) return undefined;
   return `spec.report.configMapName: ConfigMap ${existing.name} exists and is not the report of ModelMonitor ${monitor.name} (no owner reference to it), so the operator does not write to it; name another ConfigMap, or delete this one to let the operator create it`;
 }
-

@@ -21,7 +21,19 @@ type Loose = Partial<ModelMonitorStatus>;
 
 /** The status without its values: what must reach the API server as soon as it changes. */
 export function monitorStateOf(status: Loose): unknown {
-  const { summary: _summary, maxDriftScore: _max, lastEvaluationTime: _last, history: _history, report, conditions, signals, drift, findings, rules, ...rest } = status;
+  const {
+    summary: _summary,
+    maxDriftScore: _max,
+    lastEvaluationTime: _last,
+    history: _history,
+    report,
+    conditions,
+    signals,
+    drift,
+    findings,
+    rules,
+    ...rest
+  } = status;
   return {
     ...rest,
     // a rule's coverage is state (judgedRules too); why it was not judged may carry numbers

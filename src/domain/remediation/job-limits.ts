@@ -23,7 +23,8 @@ const DOCKER_HUB = "docker.io";
 const HOST = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?$/;
 
 /** Whether the first path component of a reference names a registry (as Docker and containerd decide). */
-const isRegistry = (component: string) => component.includes(".") || component.includes(":") || component === "localhost" || component !== component.toLowerCase();
+const isRegistry = (component: string) =>
+  component.includes(".") || component.includes(":") || component === "localhost" || component !== component.toLowerCase();
 
 /**
  * The reference a container runtime pulls: an image without a registry comes from Docker Hub,
@@ -107,7 +108,10 @@ function podSpecRefusals(podSpec: Obj, at: string, limits: JobLimits): JobTempla
         out.push({ field: `${at}.${f}`, message: `${at}.${f}: ${JSON.stringify(value)} is not allowed by ${allowed}` });
     }
     if (named.length === 0 && !accounts.includes("default"))
-      out.push({ field: `${at}.serviceAccountName`, message: `${at}.serviceAccountName: unset, so the pods run as "default", which ${allowed} does not allow` });
+      out.push({
+        field: `${at}.serviceAccountName`,
+        message: `${at}.serviceAccountName: unset, so the pods run as "default", which ${allowed} does not allow`,
+      });
   }
   const images = limits.images;
   if (images) {
@@ -118,7 +122,8 @@ function podSpecRefusals(podSpec: Obj, at: string, limits: JobLimits): JobTempla
         const field = `${at}.${list}[${i}].image`;
         const image = asObj(c).image;
         if (typeof image !== "string") out.push({ field, message: `${field}: no image, and ${JOB_LIMIT_SETTINGS.images} allows only named images` });
-        else if (!imageAllowed(image, images)) out.push({ field, message: `${field}: ${JSON.stringify(image)} is not allowed by ${JOB_LIMIT_SETTINGS.images} (${images.join(", ")})` });
+        else if (!imageAllowed(image, images))
+          out.push({ field, message: `${field}: ${JSON.stringify(image)} is not allowed by ${JOB_LIMIT_SETTINGS.images} (${images.join(", ")})` });
       });
     }
   }

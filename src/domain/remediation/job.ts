@@ -240,7 +240,10 @@ const MAX_MESSAGE = 4096; // Kubernetes keeps at most 4096 bytes of a terminatio
  * (the version they produced) are read once, then the record speaks for them. Returns the same
  * objects, so a caller can attach each result.
  */
-export function jobsAwaitingResult<J extends Pick<JobView, "name" | "phase" | "purpose">>(jobs: J[], remediation: Pick<RemediationStatus, "history"> | undefined): J[] {
+export function jobsAwaitingResult<J extends Pick<JobView, "name" | "phase" | "purpose">>(
+  jobs: J[],
+  remediation: Pick<RemediationStatus, "history"> | undefined,
+): J[] {
   return jobs.filter((job) => {
     const recorded = remediation?.history.find((r) => r.job === job.name);
     return job.phase === "Succeeded" && job.purpose === "retrain" && (!recorded || recorded.outcome === "Active");
@@ -266,9 +269,13 @@ export function parseJobResult(messages: readonly string[]): JobResult {
       const version = o.version.trim();
       const uri = typeof o.uri === "string" && o.uri !== "" ? o.uri : undefined;
       // what a ModelRollout's schema would refuse is refused here, with the reason, rather than by the API server later
-      if (!VERSION_PATTERN.test(version)) return { ok: false, reason: `the Job reported the version ${JSON.stringify(version)}, which has a control character` };
+      if (!VERSION_PATTERN.test(version))
+        return { ok: false, reason: `the Job reported the version ${JSON.stringify(version)}, which has a control character` };
       if (uri !== undefined && (uri.length > 2048 || !MODEL_URI_PATTERN.test(uri)))
-        return { ok: false, reason: `the Job reported the URI ${JSON.stringify(uri.slice(0, 200))}, which is no model URI (${MODEL_URI_SCHEMES.join(", ")} or an absolute path, without spaces or control characters)` };
+        return {
+          ok: false,
+          reason: `the Job reported the URI ${JSON.stringify(uri.slice(0, 200))}, which is no model URI (${MODEL_URI_SCHEMES.join(", ")} or an absolute path, without spaces or control characters)`,
+        };
       return { ok: true, version, ...(uri !== undefined ? { uri } : {}) };
     }
   }

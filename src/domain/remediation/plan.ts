@@ -16,9 +16,7 @@ import { describeRefusals, jobTemplateRefusals, type JobLimits } from "./job-lim
 import { describeFindings, matchTriggers } from "./triggers.ts";
 
 export type PolicyView =
-  | { state: "missing"; name: string }
-  | { state: "invalid"; name: string; message: string }
-  | { state: "ok"; name: string; spec: RetrainPolicySpec };
+  { state: "missing"; name: string } | { state: "invalid"; name: string; message: string } | { state: "ok"; name: string; spec: RetrainPolicySpec };
 
 export interface RemediationInput {
   namespace: string;
@@ -177,7 +175,11 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
           record.version = result.version;
           if (result.uri) record.uri = result.uri;
           draft.candidate = { version: result.version, ...(result.uri ? { uri: result.uri } : {}), job: job.name, time: iso(finishedAt) };
-          events.push({ type: "Normal", reason: EventReason.CandidateRecorded, message: `Job ${job.name} produced model version ${result.version}${result.uri ? ` (${result.uri})` : ""}: recorded as the candidate` });
+          events.push({
+            type: "Normal",
+            reason: EventReason.CandidateRecorded,
+            message: `Job ${job.name} produced model version ${result.version}${result.uri ? ` (${result.uri})` : ""}: recorded as the candidate`,
+          });
         } else {
           record.message = result.reason;
           events.push({ type: "Warning", reason: EventReason.NoVersionReported, message: `Job ${job.name} succeeded but ${result.reason}` });
@@ -200,7 +202,11 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
       else delete st.lastStartTime;
       finished.push({ action: job.action, purpose: job.purpose, outcome: "Failed" });
       const next = spec ? ` next attempt not before ${iso(finishedAt + backoffMs(spec, st.consecutiveFailures))}` : "";
-      events.push({ type: "Warning", reason: EventReason.JobFailed, message: `Job ${job.name} (${job.action}) failed${job.message ? `: ${job.message}` : ""};${next || " no policy to retry it"}` });
+      events.push({
+        type: "Warning",
+        reason: EventReason.JobFailed,
+        message: `Job ${job.name} (${job.action}) failed${job.message ? `: ${job.message}` : ""};${next || " no policy to retry it"}`,
+      });
     }
   }
   // a Job recorded as running that is gone was deleted by someone: stop waiting for it, and
@@ -211,7 +217,11 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
     record.outcome = "Failed";
     record.finishedTime = iso(now);
     record.message = "the Job was deleted before the operator saw it finish";
-    events.push({ type: "Warning", reason: EventReason.JobDisappeared, message: `Job ${record.job} (${record.action}) was deleted before it finished; not retried for the same findings` });
+    events.push({
+      type: "Warning",
+      reason: EventReason.JobDisappeared,
+      message: `Job ${record.job} (${record.action}) was deleted before it finished; not retried for the same findings`,
+    });
   }
   const active = jobs.filter((j) => j.phase === "Active");
   draft.active = active.length;
@@ -236,12 +246,18 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
 
   // ---- 3. decide new Jobs
   const intents: JobIntent[] = [];
-  if (policy?.state === "missing") draft.held.push({ action: "*", reason: EventReason.PolicyNotFound, message: `RetrainPolicy ${policy.name} not found in namespace ${input.namespace}` });
-  if (policy?.state === "invalid") draft.held.push({ action: "*", reason: EventReason.PolicyInvalid, message: `RetrainPolicy ${policy.name} is invalid: ${policy.message}` });
+  if (policy?.state === "missing")
+    draft.held.push({ action: "*", reason: EventReason.PolicyNotFound, message: `RetrainPolicy ${policy.name} not found in namespace ${input.namespace}` });
+  if (policy?.state === "invalid")
+    draft.held.push({ action: "*", reason: EventReason.PolicyInvalid, message: `RetrainPolicy ${policy.name} is invalid: ${policy.message}` });
   // checked here, not only by the policy's controller: its verdict in status may not be written yet
   const refused = spec ? jobTemplateRefusals(spec.actions, input.jobLimits ?? {}) : [];
   if (refused.length && policy)
-    draft.held.push({ action: "*", reason: EventReason.JobTemplateNotAllowed, message: `RetrainPolicy ${policy.name} asks for what the operator's settings do not allow: ${describeRefusals(refused)}` });
+    draft.held.push({
+      action: "*",
+      reason: EventReason.JobTemplateNotAllowed,
+      message: `RetrainPolicy ${policy.name} asks for what the operator's settings do not allow: ${describeRefusals(refused)}`,
+    });
   if (spec && policy && input.acting && refused.length === 0) {
     for (const match of matchTriggers(spec.triggers, input.findings)) {
       const action = spec.actions.find((a) => a.name === match.action);
@@ -263,7 +279,11 @@ export function planRemediation(input: RemediationInput): RemediationPlan {
       // a model being rolled out is not retrained again until its rollout ends: the findings are
       // about a version on its way out, and the new Job's candidate could not start anyway
       if (purpose === "retrain" && input.rolloutInProgress) {
-        draft.held.push({ action: action.name, reason: EventReason.RolloutInProgress, message: `${action.name} for ${reason} waits: rollout ${input.rolloutInProgress} is in progress` });
+        draft.held.push({
+          action: action.name,
+          reason: EventReason.RolloutInProgress,
+          message: `${action.name} for ${reason} waits: rollout ${input.rolloutInProgress} is in progress`,
+        });
         continue;
       }
       const attempt =
@@ -339,8 +359,13 @@ function finishedJobsBeyondLimits(jobs: readonly JobView[], history: readonly Ac
   const recorded = new Set(history.filter((r) => r.outcome === "Succeeded" || r.outcome === "Failed").map((r) => r.job));
   const out: string[] = [];
   for (const action of new Set(jobs.map((j) => j.action))) {
-    for (const [phase, keep] of [["Succeeded", spec.successfulJobsHistoryLimit], ["Failed", spec.failedJobsHistoryLimit]] as const) {
-      const newestFirst = jobs.filter((j) => j.action === action && j.phase === phase && recorded.has(j.name)).sort((a, b) => b.createdAt - a.createdAt || b.name.localeCompare(a.name));
+    for (const [phase, keep] of [
+      ["Succeeded", spec.successfulJobsHistoryLimit],
+      ["Failed", spec.failedJobsHistoryLimit],
+    ] as const) {
+      const newestFirst = jobs
+        .filter((j) => j.action === action && j.phase === phase && recorded.has(j.name))
+        .sort((a, b) => b.createdAt - a.createdAt || b.name.localeCompare(a.name));
       out.push(...newestFirst.slice(keep).map((j) => j.name));
     }
   }
@@ -362,21 +387,45 @@ function holdFor(
   const last = spec.dryRun ? st.lastDryRunTime : st.lastStartTime;
   const cooldownEnd = last ? Date.parse(last) + durationMs(spec.cooldown) : undefined;
   if (cooldownEnd !== undefined && now < cooldownEnd)
-    return { action, reason: EventReason.CooldownActive, until: iso(cooldownEnd), message: `${what} held until ${iso(cooldownEnd)}: cooldown ${spec.cooldown} after the last Job at ${last}` };
+    return {
+      action,
+      reason: EventReason.CooldownActive,
+      until: iso(cooldownEnd),
+      message: `${what} held until ${iso(cooldownEnd)}: cooldown ${spec.cooldown} after the last Job at ${last}`,
+    };
   const backoffEnd = st.lastFailureTime ? Date.parse(st.lastFailureTime) + backoffMs(spec, st.consecutiveFailures) : undefined;
   if (backoffEnd !== undefined && now < backoffEnd)
-    return { action, reason: EventReason.BackoffActive, until: iso(backoffEnd), message: `${what} held until ${iso(backoffEnd)}: backoff after ${st.consecutiveFailures} failed attempt(s)` };
+    return {
+      action,
+      reason: EventReason.BackoffActive,
+      until: iso(backoffEnd),
+      message: `${what} held until ${iso(backoffEnd)}: backoff after ${st.consecutiveFailures} failed attempt(s)`,
+    };
   if (activeCount >= spec.maxActiveJobs)
-    return { action, reason: EventReason.MaxActiveJobsReached, message: `${what} waits: ${activeCount} Job(s) running, maxActiveJobs is ${spec.maxActiveJobs}` };
+    return {
+      action,
+      reason: EventReason.MaxActiveJobsReached,
+      message: `${what} waits: ${activeCount} Job(s) running, maxActiveJobs is ${spec.maxActiveJobs}`,
+    };
   if (spec.budget && startsInWindow >= spec.budget.maxJobs) {
     const until = Date.parse(recentStarts[0] as string) + durationMs(spec.budget.per);
-    return { action, reason: EventReason.BudgetExhausted, until: iso(until), message: `${what} held until ${iso(until)}: ${startsInWindow} Jobs in the last ${spec.budget.per}, budget is ${spec.budget.maxJobs}` };
+    return {
+      action,
+      reason: EventReason.BudgetExhausted,
+      until: iso(until),
+      message: `${what} held until ${iso(until)}: ${startsInWindow} Jobs in the last ${spec.budget.per}, budget is ${spec.budget.maxJobs}`,
+    };
   }
   return undefined;
 }
 
 /** Holds that are the policy working as configured, not trouble. */
-const NORMAL_HOLDS = new Set<string>([EventReason.CooldownActive, EventReason.MaxActiveJobsReached, EventReason.ApprovalRequired, EventReason.RolloutInProgress]);
+const NORMAL_HOLDS = new Set<string>([
+  EventReason.CooldownActive,
+  EventReason.MaxActiveJobsReached,
+  EventReason.ApprovalRequired,
+  EventReason.RolloutInProgress,
+]);
 
 /** Folds the API server's answers to the Job creations into the plan; the final status. */
 export function settleRemediation(plan: RemediationPlan, outcomes: ReadonlyMap<string, CreateOutcome>): RemediationResult {
@@ -390,7 +439,12 @@ export function settleRemediation(plan: RemediationPlan, outcomes: ReadonlyMap<s
     const outcome = outcomes.get(intent.manifest.metadata.name) ?? { kind: "error", message: "not attempted" };
     const st = stateOf(draft, intent.action);
     if (outcome.kind === "error") {
-      draft.held.push({ action: intent.action, reason: EventReason.JobCreateFailed, until: iso(now + ERROR_RETRY_MS), message: `could not create Job ${intent.record.job}, retrying: ${outcome.message}` });
+      draft.held.push({
+        action: intent.action,
+        reason: EventReason.JobCreateFailed,
+        until: iso(now + ERROR_RETRY_MS),
+        message: `could not create Job ${intent.record.job}, retrying: ${outcome.message}`,
+      });
       continue;
     }
     if (outcome.kind === "rejected") {
@@ -432,7 +486,12 @@ export function settleRemediation(plan: RemediationPlan, outcomes: ReadonlyMap<s
   const conditions: ConditionInput[] = [
     draft.held.length
       ? { type: "ActionHeld", status: "True", reason: draft.held[0]?.reason as string, message: draft.held.map((h) => h.message).join("; ") }
-      : { type: "ActionHeld", status: "False", reason: "NotHeld", message: input.policy ? "no triggered action is held back" : "the monitor names no RetrainPolicy" },
+      : {
+          type: "ActionHeld",
+          status: "False",
+          reason: "NotHeld",
+          message: input.policy ? "no triggered action is held back" : "the monitor names no RetrainPolicy",
+        },
     draft.active > 0
       ? { type: "ActionRunning", status: "True", reason: "JobActive", message: `running: ${runningJobs.join(", ") || `${draft.active} Job(s)`}` }
       : { type: "ActionRunning", status: "False", reason: "NoActiveJob", message: "no Job is running" },

@@ -64,7 +64,13 @@ export function policyStatus(input: PolicyStatusInput): { status: RetrainPolicyS
 export function recordedTemplateVerdict(previous: RetrainPolicyStatus, generation: number): PolicyValidity | undefined {
   const ready = previous.conditions.find((c) => c.type === "Ready");
   // a refusal by the operator's settings says nothing of the dry run, and the settings may have changed since
-  if (previous.observedGeneration !== generation || ready?.observedGeneration !== generation || ready.reason === EventReason.InvalidSpec || ready.reason === EventReason.JobTemplateNotAllowed) return undefined;
+  if (
+    previous.observedGeneration !== generation ||
+    ready?.observedGeneration !== generation ||
+    ready.reason === EventReason.InvalidSpec ||
+    ready.reason === EventReason.JobTemplateNotAllowed
+  )
+    return undefined;
   return ready.reason === EventReason.InvalidJobTemplate ? { ok: false, reason: EventReason.InvalidJobTemplate, message: ready.message } : { ok: true };
 }
 
@@ -73,7 +79,10 @@ export function recordedTemplateVerdict(previous: RetrainPolicyStatus, generatio
  * its verdict about the Job templates (its Ready condition), not on its summary of their work.
  * A new or deleted policy always does.
  */
-export function policyChangeConcernsMonitors(previous: { spec?: unknown; status?: unknown } | undefined, next: { spec?: unknown; status?: unknown } | undefined): boolean {
+export function policyChangeConcernsMonitors(
+  previous: { spec?: unknown; status?: unknown } | undefined,
+  next: { spec?: unknown; status?: unknown } | undefined,
+): boolean {
   if (!previous || !next) return true;
   return !isDeepEqual(previous.spec, next.spec) || !isDeepEqual(verdictOf(previous.status), verdictOf(next.status));
 }
@@ -96,7 +105,9 @@ export function monitorChangeConcernsPolicy(previous: { spec?: unknown; status?:
  * removed and must not re-queue all the others.
  */
 const verdictOf = (status: unknown) => {
-  const ready = (status as { conditions?: { type: string; status?: string; reason?: string; message?: string }[] } | undefined)?.conditions?.find((c) => c.type === "Ready");
+  const ready = (status as { conditions?: { type: string; status?: string; reason?: string; message?: string }[] } | undefined)?.conditions?.find(
+    (c) => c.type === "Ready",
+  );
   if (!ready) return undefined;
   return { status: ready.status, reason: ready.reason, ...(ready.status === "True" ? {} : { message: ready.message }) };
 };

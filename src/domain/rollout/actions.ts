@@ -30,7 +30,9 @@ export function actionRefusal(verb: RolloutAction, v: ActionView): string | unde
       if (phase === "RollingBack" && v.gradualRollback) return undefined;
       return TERMINAL_PHASES.includes(phase) || phase === "RollingBack" ? `the rollout is already ${phase}` : undefined;
     case "promote":
-      return phase === "Pending" || phase === "Shadowing" || phase === "Progressing" || phase === "Paused" ? undefined : `a ${phase} rollout cannot be promoted`;
+      return phase === "Pending" || phase === "Shadowing" || phase === "Progressing" || phase === "Paused"
+        ? undefined
+        : `a ${phase} rollout cannot be promoted`;
     case "resume":
       return phase === "Paused" ? undefined : `only a Paused rollout resumes (it is ${phase})`;
     case "retry":
@@ -49,9 +51,7 @@ export interface RolloutObjectView {
  * What a verb writes: an action annotation, spec.paused, or both (resuming a rollout that is
  * paused by spec.paused and for another reason too). `note` tells the person what follows.
  */
-export type VerbPlan =
-  | { kind: "refuse"; reason: string }
-  | { kind: "write"; annotation?: { key: string; value: string }; paused?: boolean; note: string };
+export type VerbPlan = { kind: "refuse"; reason: string } | { kind: "write"; annotation?: { key: string; value: string }; paused?: boolean; note: string };
 
 /**
  * The plan for a verb on a rollout as read. Approval is judged from what the operator published
@@ -84,10 +84,14 @@ export function planVerb(verb: RolloutVerb, r: RolloutObjectView, token: string)
       return {
         kind: "write",
         paused: true,
-        note: shown === "Pending" ? "spec.paused set: the rollout holds when its first step (or shadow) starts" : "spec.paused set: the rollout holds at its current weights",
+        note:
+          shown === "Pending"
+            ? "spec.paused set: the rollout holds when its first step (or shadow) starts"
+            : "spec.paused set: the rollout holds at its current weights",
       };
     case "resume":
-      if (r.spec.paused && (phase !== "Paused" || s.pauseReason === "PausedBySpec")) return { kind: "write", paused: false, note: "spec.paused cleared: the rollout goes on, its step's hold starting again" };
+      if (r.spec.paused && (phase !== "Paused" || s.pauseReason === "PausedBySpec"))
+        return { kind: "write", paused: false, note: "spec.paused cleared: the rollout goes on, its step's hold starting again" };
       if (r.spec.paused) return annotate("resume", "spec.paused cleared and resume requested", { paused: false });
       return annotate("resume", "resume requested: the step's hold starts again");
     case "promote":

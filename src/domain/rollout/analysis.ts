@@ -31,7 +31,8 @@ export function strategyProblem(strategy: RolloutStrategy, monitor: ModelMonitor
   if (comparisons.length + strategy.analysis.bounds.length === 0)
     return "the rollout strategy compares nothing: give analysis.compare, analysis.bounds or a preset whose signals the monitor declares";
   for (const c of [...comparisons, ...strategy.analysis.bounds])
-    if (!monitor.signals.some((s) => s.name === c.signal)) return `analysis names signal "${c.signal}", which the monitor ${monitor.model.name} does not declare`;
+    if (!monitor.signals.some((s) => s.name === c.signal))
+      return `analysis names signal "${c.signal}", which the monitor ${monitor.model.name} does not declare`;
   if (strategy.shadow) return shadowProblem(monitor);
   return undefined;
 }
@@ -42,7 +43,8 @@ export function strategyProblem(strategy: RolloutStrategy, monitor: ModelMonitor
  */
 function shadowProblem(monitor: ModelMonitorSpec): string | undefined {
   const router = monitor.serving?.router;
-  if (router?.kserve) return "the strategy has a shadow phase, but KServe cannot mirror requests to a revision: use the gatewayAPI or istio router in front of two Deployments, or drop spec.rollout.shadow";
+  if (router?.kserve)
+    return "the strategy has a shadow phase, but KServe cannot mirror requests to a revision: use the gatewayAPI or istio router in front of two Deployments, or drop spec.rollout.shadow";
   if (router?.gatewayAPI && !router.gatewayAPI.requestMirror)
     return "the strategy has a shadow phase, but spec.serving.router.gatewayAPI.requestMirror is not true: set it once the data plane implements the HTTPRoute RequestMirror filter with percent (Traefik's provider does not: it answers 500 on such a route while the route says Accepted)";
   return undefined;
@@ -122,7 +124,10 @@ export interface Stage {
 }
 
 /** The stage a rollout's status is in. */
-export const stageOf = (status: { phase?: string | undefined; stepIndex?: number | undefined }): Stage => ({ shadow: status.phase === "Shadowing", index: status.stepIndex ?? 0 });
+export const stageOf = (status: { phase?: string | undefined; stepIndex?: number | undefined }): Stage => ({
+  shadow: status.phase === "Shadowing",
+  index: status.stepIndex ?? 0,
+});
 
 /**
  * Whether a stage's evidence is carried into the next: the stable version is measured live beside
@@ -176,11 +181,19 @@ const startWeight = (c: number, i: number): number => (c <= 1 ? 1 : i === 0 ? FI
 /** A carried stage's place among the carried stages. */
 function carriedPosition(strategy: RolloutStrategy, stage: Stage): number {
   const carried = stagesOf(strategy).filter((s) => s.carried);
-  return Math.max(0, carried.findIndex((s) => s.stage.shadow === stage.shadow && (stage.shadow || s.stage.index === stage.index)));
+  return Math.max(
+    0,
+    carried.findIndex((s) => s.stage.shadow === stage.shadow && (stage.shadow || s.stage.index === stage.index)),
+  );
 }
 
 /** The evidence to carry into the next stage: per comparison, (P + w)·Λ of the stage's final analysis; unchanged out of a stage that does not carry. */
-export function carriedEvidence(strategy: RolloutStrategy, stage: Stage, carried: Record<string, number> | undefined, comparisons: readonly ComparisonRecord[]): Record<string, number> | undefined {
+export function carriedEvidence(
+  strategy: RolloutStrategy,
+  stage: Stage,
+  carried: Record<string, number> | undefined,
+  comparisons: readonly ComparisonRecord[],
+): Record<string, number> | undefined {
   if (!carries(strategy, stage)) return carried;
   const w = startWeight(stagesOf(strategy).filter((s) => s.carried).length, carriedPosition(strategy, stage));
   const next = { ...carried };

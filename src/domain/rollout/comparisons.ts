@@ -35,7 +35,6 @@ export const limitOf = (c: ComparisonSpec): { check: ComparisonLimit; limit: num
   return { check, limit: c[check] as number };
 };
 
-
 /**
  * What both kinds of comparison start from: the limit, the record's common fields and, with
  * enough samples on both sides, the measured difference (relative: over |stable|) and whether it
@@ -66,12 +65,21 @@ export function compareVersions(c: ComparisonSpec, stable: Evidence, candidate: 
   const margin = relative ? limit * Math.abs(s.value) : limit;
   const test = worseTest(s, k, worse, margin, relative ? limit : undefined);
   if (test.kind === "none")
-    return { ...out, outcome: "Failed", test: "none", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit}; ${test.why}, so the tolerance alone decides` };
+    return {
+      ...out,
+      outcome: "Failed",
+      test: "none",
+      message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit}; ${test.why}, so the tolerance alone decides`,
+    };
   if (test.kind === "error") return { ...out, outcome: "Error", test: test.name, message: test.reason };
   const rec = { ...out, test: test.name, pValue: forPeople(test.pValue) };
   if (test.pValue < o.significance)
     return { ...rec, outcome: "Failed", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit} (p ${humanP(test.pValue)})` };
-  return { ...rec, outcome: "Inconclusive", message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit}, but not significant yet (p ${humanP(test.pValue)} >= ${o.significance})` };
+  return {
+    ...rec,
+    outcome: "Inconclusive",
+    message: `${describe(c.signal, measured, relative)} is beyond the limit ${limit}, but not significant yet (p ${humanP(test.pValue)} >= ${o.significance})`,
+  };
 }
 
 export interface SequentialComparisonOptions {
@@ -94,7 +102,13 @@ export function sequentialComparison(c: ComparisonSpec, stable: Evidence, candid
   const { s, k, limit, relative, worse, measured, out, beyond } = m;
   const tested = sequentialTest(s, k, worse, relative ? { relative: limit } : { margin: limit }, o, limit, relative);
   const test = tested?.result;
-  if (test === undefined) return { ...out, outcome: beyond ? "Inconclusive" : "Passed", test: "none", message: `${c.signal}: no anytime-valid test on these counts; the hold's end judges it by its limit` };
+  if (test === undefined)
+    return {
+      ...out,
+      outcome: beyond ? "Inconclusive" : "Passed",
+      test: "none",
+      message: `${c.signal}: no anytime-valid test on these counts; the hold's end judges it by its limit`,
+    };
   if (!test.ok) return { ...out, outcome: "Error", test: "sequential", message: test.reason };
   const r = test.value;
   // ln Λ, kept finite for status (e^-745 is 0 in doubles), so a passed stage's evidence can be carried
@@ -103,7 +117,13 @@ export function sequentialComparison(c: ComparisonSpec, stable: Evidence, candid
     // the test is on the candidate's share beyond a bucket boundary, not on the quantile itself
     const share = `${describe(c.signal, measured, relative)} (the share beyond le=${tested?.boundary} exceeds its bound by ${human(r.excess)}, anytime-valid lower end ${human(r.lower)})`;
     const kept = { ...out, logEvidence, ...(tested?.boundary !== undefined ? { boundary: tested.boundary } : {}) };
-    if (r.reject) return { ...kept, test: "sequential", outcome: "Failed", message: `${share}: beyond the limit ${limit} at every look at once (α = ${Number(o.alpha.toPrecision(4))})` };
+    if (r.reject)
+      return {
+        ...kept,
+        test: "sequential",
+        outcome: "Failed",
+        message: `${share}: beyond the limit ${limit} at every look at once (α = ${Number(o.alpha.toPrecision(4))})`,
+      };
     return { ...kept, test: "sequential", outcome: beyond ? "Inconclusive" : "Passed", message: `${share}; limit ${limit}` };
   }
   // the interval on the excess, back on the scale of the difference (relative: over |stable|)
@@ -113,7 +133,8 @@ export function sequentialComparison(c: ComparisonSpec, stable: Evidence, candid
   const bounds = { ...(Number.isFinite(lo) ? { lowerBound: forPeople(lo, 6) } : {}), ...(Number.isFinite(hi) ? { upperBound: forPeople(hi, 6) } : {}) };
   const shown = `${describe(c.signal, measured, relative)} (anytime-valid interval ${fmtBound(lo, relative)} to ${fmtBound(hi, relative)})`;
   const rec = { ...out, ...bounds, logEvidence, test: "sequential" };
-  if (r.reject) return { ...rec, outcome: "Failed", message: `${shown} is beyond the limit ${limit} at every look at once (α = ${Number(o.alpha.toPrecision(4))})` };
+  if (r.reject)
+    return { ...rec, outcome: "Failed", message: `${shown} is beyond the limit ${limit} at every look at once (α = ${Number(o.alpha.toPrecision(4))})` };
   return { ...rec, outcome: beyond ? "Inconclusive" : "Passed", message: `${shown}; limit ${limit}` };
 }
 
@@ -132,8 +153,13 @@ function sequentialTest(
   const b = candidate.basis;
   const alpha = o.alpha;
   if (a.test === "twoProportion" && b.test === "twoProportion")
-    return { result: sequentialProportionTest({ successes: a.successes, trials: a.trials }, { successes: b.successes, trials: b.trials }, worse, tolerance, { alpha }) };
-  if (a.test === "welch" && b.test === "welch") return { result: sequentialMeanTest({ mean: a.mean, variance: a.variance, n: a.n }, { mean: b.mean, variance: b.variance, n: b.n }, worse, tolerance, { alpha }) };
+    return {
+      result: sequentialProportionTest({ successes: a.successes, trials: a.trials }, { successes: b.successes, trials: b.trials }, worse, tolerance, { alpha }),
+    };
+  if (a.test === "welch" && b.test === "welch")
+    return {
+      result: sequentialMeanTest({ mean: a.mean, variance: a.variance, n: a.n }, { mean: b.mean, variance: b.variance, n: b.n }, worse, tolerance, { alpha }),
+    };
   if (a.test === "quantileShare" && b.test === "quantileShare") {
     // the boundary is chosen at the step's first look that has one, from stable's quantile then, and kept
     const tolerated = relative ? stable.value * (worse === "greater" ? 1 + limit : 1 - limit) : stable.value + (worse === "greater" ? limit : -limit);
@@ -145,7 +171,12 @@ function sequentialTest(
 }
 
 /** The candidate's count beyond a given bucket boundary, as quantileExcess counts it. */
-function shareBeyond(candidate: Histogram, q: number, boundary: number, worse: Alternative): { boundary: number; count: number; total: number; p0: number } | undefined {
+function shareBeyond(
+  candidate: Histogram,
+  q: number,
+  boundary: number,
+  worse: Alternative,
+): { boundary: number; count: number; total: number; p0: number } | undefined {
   if (!(q > 0 && q < 1)) return undefined;
   const counted = countAbove(boundary, candidate);
   if (!counted.ok) return undefined;
@@ -155,7 +186,10 @@ function shareBeyond(candidate: Histogram, q: number, boundary: number, worse: A
 
 export function checkBound(b: BoundSpec, candidate: Evidence, o: ComparisonOptions): ComparisonRecord[] {
   const out: ComparisonRecord[] = [];
-  for (const [check, limit] of [["min", b.min], ["max", b.max]] as const) {
+  for (const [check, limit] of [
+    ["min", b.min],
+    ["max", b.max],
+  ] as const) {
     if (limit === undefined) continue;
     const base = { signal: b.signal, check, limit };
     if (candidate.state === "Error") out.push({ ...base, outcome: "Error", message: `candidate: ${candidate.message}` });
@@ -176,9 +210,15 @@ export function checkBound(b: BoundSpec, candidate: Evidence, o: ComparisonOptio
 }
 
 function insufficient(stable: Evidence, candidate: Evidence, minSamples: number): Pick<ComparisonRecord, "outcome" | "message"> | undefined {
-  for (const [who, e] of [["stable", stable], ["candidate", candidate]] as const)
+  for (const [who, e] of [
+    ["stable", stable],
+    ["candidate", candidate],
+  ] as const)
     if (e.state === "Error") return { outcome: "Error", message: `${who}: ${e.message}` };
-  for (const [who, e] of [["candidate", candidate], ["stable", stable]] as const)
+  for (const [who, e] of [
+    ["candidate", candidate],
+    ["stable", stable],
+  ] as const)
     if (e.state !== "Value" || e.samples < minSamples) return { outcome: "Inconclusive", message: `${who}: ${tooFew(e, minSamples)}` };
   return undefined;
 }
@@ -209,7 +249,13 @@ export type WorseTest = { kind: "p"; name: string; pValue: number } | { kind: "n
  * The one-sided test that the candidate is worse than tolerated, chosen by what the counts allow.
  * Also a monitor rule's test of its current value against a pinned baseline (analysis/baselines.ts).
  */
-export function worseTest(stable: { basis: Basis; value: number }, candidate: { basis: Basis }, worse: Alternative, margin: number, relativeLimit: number | undefined): WorseTest {
+export function worseTest(
+  stable: { basis: Basis; value: number },
+  candidate: { basis: Basis },
+  worse: Alternative,
+  margin: number,
+  relativeLimit: number | undefined,
+): WorseTest {
   const a = stable.basis;
   const b = candidate.basis;
   if (a.test === "twoProportion" && b.test === "twoProportion") {
@@ -221,7 +267,10 @@ export function worseTest(stable: { basis: Basis; value: number }, candidate: { 
     return r.ok ? { kind: "p", name: "welch", pValue: r.value.pValue } : { kind: "error", name: "welch", reason: r.reason };
   }
   if (a.test === "quantileShare" && b.test === "quantileShare") {
-    const tolerated = relativeLimit !== undefined ? stable.value * (worse === "greater" ? 1 + relativeLimit : 1 - relativeLimit) : stable.value + (worse === "greater" ? margin : -margin);
+    const tolerated =
+      relativeLimit !== undefined
+        ? stable.value * (worse === "greater" ? 1 + relativeLimit : 1 - relativeLimit)
+        : stable.value + (worse === "greater" ? margin : -margin);
     const beyond = quantileExcess(b.histogram, b.q, tolerated, worse);
     if (!beyond) return { kind: "none", why: "no bucket boundary lies beyond the tolerated quantile" };
     const r = shareExcessTest(beyond.count, beyond.total, beyond.p0);
@@ -237,7 +286,12 @@ export function worseTest(stable: { basis: Basis; value: number }, candidate: { 
  * the near side holds more than q (below, for "less") of its observations: a share against a
  * bound, tested exactly from the bucket counts.
  */
-export function quantileExcess(candidate: Histogram, q: number, tolerated: number, worse: Alternative): { boundary: number; count: number; total: number; p0: number } | undefined {
+export function quantileExcess(
+  candidate: Histogram,
+  q: number,
+  tolerated: number,
+  worse: Alternative,
+): { boundary: number; count: number; total: number; p0: number } | undefined {
   if (!(q > 0 && q < 1)) return undefined;
   const bounds = candidate.bins.map((x) => x.upper).filter((u) => Number.isFinite(u));
   const boundary = worse === "greater" ? bounds.find((u) => u >= tolerated) : [...bounds].reverse().find((u) => u <= tolerated);

@@ -31,7 +31,8 @@ export function evidenceOf(
   // every sample counts here: the comparison, not the observation, decides what is too few
   const { observation, totals } = signalTotals(s, results, 0, scope);
   if (observation.state === "Error") return { state: "Error", message: observation.message };
-  if (observation.state === "NoData") return { state: "NoData", message: observation.message, ...(observation.samples !== undefined ? { samples: observation.samples } : {}) };
+  if (observation.state === "NoData")
+    return { state: "NoData", message: observation.message, ...(observation.samples !== undefined ? { samples: observation.samples } : {}) };
   const value = observation.value;
   const samples = observation.samples ?? 0;
   const get = (k: string) => totals?.get(k) ?? 0;
@@ -39,7 +40,12 @@ export function evidenceOf(
   let basis: Basis = { test: "none" };
   if (totals && s.classification) {
     const o = s.classification.outcomes;
-    const [tp, fp, tn, fn] = [o.truePositive, o.falsePositive, o.trueNegative, o.falseNegative].map((x) => get(`outcome:${x}`)) as [number, number, number, number];
+    const [tp, fp, tn, fn] = [o.truePositive, o.falsePositive, o.trueNegative, o.falseNegative].map((x) => get(`outcome:${x}`)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     const m = s.classification.measure;
     if (m === "accuracy") basis = proportion(tp + tn, tp + fp + tn + fn);
     else if (m === "precision") basis = proportion(tp, tp + fp);

@@ -11,7 +11,18 @@ import { durationMs } from "../duration.ts";
 import { severityRank } from "../stats/severity.ts";
 import { EventReason } from "../events.ts";
 import { analysisRecordOf, carriedEvidence, exposureOf, keptBoundaries, stageOf, type AnalysisJudgement } from "./analysis.ts";
-import { ALL_STABLE, Builder, sameWeights, stepWeights, WAIT_MS, WATCH_INTERVAL_MS, ZERO_COUNTERS, type RolloutDecision, type RolloutSnapshot, type RolloutWorld } from "./builder.ts";
+import {
+  ALL_STABLE,
+  Builder,
+  sameWeights,
+  stepWeights,
+  WAIT_MS,
+  WATCH_INTERVAL_MS,
+  ZERO_COUNTERS,
+  type RolloutDecision,
+  type RolloutSnapshot,
+  type RolloutWorld,
+} from "./builder.ts";
 import { actionRefusal } from "./actions.ts";
 import { actionVerb, ROLLOUT_ACTION_ANNOTATION, ROLLOUT_TARGET_LABEL } from "./names.ts";
 import { accelerateRollback, rollback, rollingBack } from "./rollback.ts";
@@ -41,7 +52,10 @@ export const interimCheckDue = (status: ModelRolloutStatus, now: number): boolea
  */
 function holdFor(b: Builder, w: RolloutWorld, holdMs: number) {
   const end = b.now + holdMs;
-  b.set({ holdEndTime: new Date(end).toISOString(), nextAnalysisTime: new Date(Math.min(end, b.now + durationMs(w.strategy.analysis.interval))).toISOString() });
+  b.set({
+    holdEndTime: new Date(end).toISOString(),
+    nextAnalysisTime: new Date(Math.min(end, b.now + durationMs(w.strategy.analysis.interval))).toISOString(),
+  });
 }
 
 /** The next check within the current hold: one interval on, but never past the hold's end. */
@@ -76,7 +90,11 @@ export function blockedStatus(previous: ModelRolloutStatus, reason: string, mess
     phase: previous.phase ?? "Pending",
     reason,
     message,
-    blocked: { reason, ...(kept.resumeReason !== undefined ? { resumeReason: kept.resumeReason } : {}), ...(kept.resumeMessage !== undefined ? { resumeMessage: kept.resumeMessage } : {}) },
+    blocked: {
+      reason,
+      ...(kept.resumeReason !== undefined ? { resumeReason: kept.resumeReason } : {}),
+      ...(kept.resumeMessage !== undefined ? { resumeMessage: kept.resumeMessage } : {}),
+    },
   };
 }
 
@@ -150,7 +168,8 @@ export function decideRollout(r: RolloutSnapshot, world: RolloutWorld): RolloutD
   // converge the route on what status intends, while the rollout holds the traffic
   const desired = b.status.desiredWeights;
   const owning = b.status.phase !== "Paused" && !isTerminal(b.status.phase);
-  if (owning && desired && !sameWeights(live, desired) && !b.effects.some((e) => e.kind === "setWeights")) b.effects.push({ kind: "setWeights", weights: desired });
+  if (owning && desired && !sameWeights(live, desired) && !b.effects.some((e) => e.kind === "setWeights"))
+    b.effects.push({ kind: "setWeights", weights: desired });
   // the route mirrors to the candidate in the shadow phase only
   const mirror = liveMirror(w);
   const wantMirror = b.status.phase === "Shadowing" ? (b.status.desiredMirror ?? 0) : 0;
@@ -165,7 +184,12 @@ export function decideRollout(r: RolloutSnapshot, world: RolloutWorld): RolloutD
   if (b.effects.length) b.requeue(500);
   if (!isTerminal(b.status.phase)) b.requeue(b.status.phase === "Paused" ? 10_000 : WATCH_INTERVAL_MS);
 
-  b.set({ observedGeneration: r.generation, conditions: conditionsOf(b.status, w, version, r.generation), ...(w.serving ? { serving: w.serving } : {}), ...glance(b.status, w.strategy.steps.length, version) });
+  b.set({
+    observedGeneration: r.generation,
+    conditions: conditionsOf(b.status, w, version, r.generation),
+    ...(w.serving ? { serving: w.serving } : {}),
+    ...glance(b.status, w.strategy.steps.length, version),
+  });
   const over = isTerminal(b.status.phase);
   return { status: b.status, effects: b.effects, events: b.events, requeueAfterMs: b.requeueAfterMs, holdFinalizer: !over, releaseFinalizer: over };
 }
@@ -210,7 +234,14 @@ function holdForTargets(b: Builder, r: RolloutSnapshot, w: RolloutWorld, why: st
     ...(w.serving ? { serving: w.serving } : {}),
     ...glance(b.status, w.strategy.steps.length, r.spec.candidate.version),
   });
-  return { status: b.status, effects: [], events: b.events, requeueAfterMs: b.requeueAfterMs, holdFinalizer: !isTerminal(b.status.phase), releaseFinalizer: false };
+  return {
+    status: b.status,
+    effects: [],
+    events: b.events,
+    requeueAfterMs: b.requeueAfterMs,
+    holdFinalizer: !isTerminal(b.status.phase),
+    releaseFinalizer: false,
+  };
 }
 
 /** The labels are back: the phase goes on where it held; its clocks start again, as after a pause. */
@@ -249,7 +280,11 @@ function start(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     desiredWeights: ALL_STABLE,
   });
   b.phase("Pending", "Started", `rolling ${r.spec.candidate.version} out against stable ${w.stable.version}`);
-  b.event("Normal", EventReason.RolloutStarted, `rolling ${r.spec.candidate.version} out against stable ${w.stable.version}: ${w.strategy.steps.map((s) => `${s.weight} %`).join(", ")}`);
+  b.event(
+    "Normal",
+    EventReason.RolloutStarted,
+    `rolling ${r.spec.candidate.version} out against stable ${w.stable.version}: ${w.strategy.steps.map((s) => `${s.weight} %`).join(", ")}`,
+  );
 }
 
 function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
@@ -260,7 +295,11 @@ function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
   const phase = b.status.phase;
   const said = `${ROLLOUT_ACTION_ANNOTATION}=${value}`;
   if (!verb) return b.event("Warning", EventReason.UnknownAction, `${said}: unknown action; use approve, reject, promote, abort, resume or retry`);
-  const refusal = actionRefusal(verb, { phase, awaitingApproval: phase === "Pending" && w.strategy.approval === "manual" && !b.status.approvedTime, gradualRollback: b.status.rollbackStepIndex !== undefined });
+  const refusal = actionRefusal(verb, {
+    phase,
+    awaitingApproval: phase === "Pending" && w.strategy.approval === "manual" && !b.status.approvedTime,
+    gradualRollback: b.status.rollbackStepIndex !== undefined,
+  });
   if (refusal) return b.event("Warning", EventReason.ManualAction, `${said} ignored: ${refusal}`);
   switch (verb) {
     case "approve":
@@ -287,7 +326,21 @@ function handleAction(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
       return resume(b, w);
     case "retry":
       b.event("Normal", EventReason.RetryStarted, `${said}: ${r.spec.candidate.version} leaves quarantine and is rolled out again`);
-      b.set({ quarantined: false, finishTime: undefined, stepIndex: undefined, stepWeight: undefined, stepStartTime: undefined, nextAnalysisTime: undefined, holdEndTime: undefined, stepChecks: undefined, stepBoundaries: undefined, exposure: undefined, pauseReason: undefined, approvedTime: undefined, promotedTime: undefined });
+      b.set({
+        quarantined: false,
+        finishTime: undefined,
+        stepIndex: undefined,
+        stepWeight: undefined,
+        stepStartTime: undefined,
+        nextAnalysisTime: undefined,
+        holdEndTime: undefined,
+        stepChecks: undefined,
+        stepBoundaries: undefined,
+        exposure: undefined,
+        pauseReason: undefined,
+        approvedTime: undefined,
+        promotedTime: undefined,
+      });
       start(b, r, w);
       return;
   }
@@ -332,7 +385,8 @@ function pending(b: Builder, r: RolloutSnapshot, w: RolloutWorld) {
     return;
   }
   if (cw.version !== c.version || (c.uri !== undefined && cw.uri !== c.uri)) {
-    if (b.status.reason !== "CandidateDeploying") b.event("Normal", EventReason.CandidateDeploying, `putting ${c.version} in place on the candidate Deployment`);
+    if (b.status.reason !== "CandidateDeploying")
+      b.event("Normal", EventReason.CandidateDeploying, `putting ${c.version} in place on the candidate Deployment`);
     b.phase("Pending", "CandidateDeploying", `putting ${c.version} in place on the candidate Deployment`);
     b.effects.push({ kind: "setWorkload", which: "candidate", version: c.version, uri: c.uri });
     return;
@@ -398,8 +452,16 @@ function progressing(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weig
   const before = r.status;
   // a person (or another controller) changed the weights since the last read, to something the rollout never wrote
   if (live && before.weights && !sameWeights(live, before.weights) && !sameWeights(live, before.desiredWeights)) {
-    b.event("Warning", EventReason.ManualWeightChange, `the route's weights changed to ${live.stable}/${live.candidate} outside the rollout (planned ${fmtW(before.desiredWeights)}); pausing`);
-    return pause(b, "ManualWeightChange", `the route's weights were changed by hand to ${live.stable}/${live.candidate}; resume to restore ${fmtW(before.desiredWeights)}`);
+    b.event(
+      "Warning",
+      EventReason.ManualWeightChange,
+      `the route's weights changed to ${live.stable}/${live.candidate} outside the rollout (planned ${fmtW(before.desiredWeights)}); pausing`,
+    );
+    return pause(
+      b,
+      "ManualWeightChange",
+      `the route's weights were changed by hand to ${live.stable}/${live.candidate}; resume to restore ${fmtW(before.desiredWeights)}`,
+    );
   }
   if (w.analysis) applyAnalysis(b, r, w, w.analysis);
   if (b.status.phase === "Progressing" && b.status.nextAnalysisTime) b.requeue(Date.parse(b.status.nextAnalysisTime) - b.now);
@@ -421,7 +483,9 @@ function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: Analy
   const stage = shadow ? "shadow" : `step ${index + 1}/${total}`;
   const phase = shadow ? "Shadowing" : "Progressing";
   const checks = (b.status.stepChecks ?? 0) + 1;
-  const summary = shadow ? `shadow (${shadow.percent} % mirrored, none served) over ${a.window}: ${a.message}` : `step ${index + 1}/${total} (${weight} %) over ${a.window}: ${a.message}`;
+  const summary = shadow
+    ? `shadow (${shadow.percent} % mirrored, none served) over ${a.window}: ${a.message}`
+    : `step ${index + 1}/${total} (${weight} %) over ${a.window}: ${a.message}`;
   b.set({ stepChecks: checks });
   // a quantile's bucket boundary, once chosen, is the one every later look of the step counts beyond
   const boundaries = keptBoundaries(b.status.stepBoundaries, a.comparisons);
@@ -432,7 +496,10 @@ function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: Analy
     b.phase(phase, "Checking", `check ${checks} of ${summary}`);
     return nextCheck(b, w);
   }
-  b.set({ analyses: [...(b.status.analyses ?? []), { ...record, ...(a.interim ? { interim: true } : {}) }].slice(-ANALYSES_KEPT), lastAnalysis: `${a.outcome} (${stage})` });
+  b.set({
+    analyses: [...(b.status.analyses ?? []), { ...record, ...(a.interim ? { interim: true } : {}) }].slice(-ANALYSES_KEPT),
+    lastAnalysis: `${a.outcome} (${stage})`,
+  });
   const again = (afterMs: number) => holdFor(b, w, afterMs);
   switch (a.outcome) {
     case "Successful":
@@ -468,7 +535,8 @@ function applyAnalysis(b: Builder, r: RolloutSnapshot, w: RolloutWorld, a: Analy
       const n = c.consecutiveInconclusive + 1;
       b.set({ counters: { ...c, inconclusive: c.inconclusive + 1, consecutiveInconclusive: n, consecutiveErrors: 0 } });
       b.event("Normal", EventReason.AnalysisInconclusive, `${summary}; the step is extended`);
-      if (n > limits.inconclusiveLimit) return pause(b, "InconclusiveLimit", `${n} inconclusive analyses in a row at ${shadow ? "the shadow phase" : `step ${index + 1}`}: ${a.message}`);
+      if (n > limits.inconclusiveLimit)
+        return pause(b, "InconclusiveLimit", `${n} inconclusive analyses in a row at ${shadow ? "the shadow phase" : `step ${index + 1}`}: ${a.message}`);
       b.phase(phase, "StepExtended", `${summary}; ${shadow ? "shadow" : "step"} extended by ${hold}`);
       return again(durationMs(hold));
     }
@@ -548,7 +616,11 @@ function promoting(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weight
   if (durationMs(w.strategy.bake.duration) > 0) {
     const previous = b.status.stable?.version ?? w.stable.version;
     b.phase("Baking", "Baking", `baking ${c.version} for ${w.strategy.bake.duration}; ${previous} stays ready on the candidate Deployment`);
-    b.event("Normal", EventReason.BakeStarted, `baking ${c.version} for ${w.strategy.bake.duration}: a ${w.strategy.bake.minSeverity} finding of the monitor rolls back to ${previous}`);
+    b.event(
+      "Normal",
+      EventReason.BakeStarted,
+      `baking ${c.version} for ${w.strategy.bake.duration}: a ${w.strategy.bake.minSeverity} finding of the monitor rolls back to ${previous}`,
+    );
     return baking(b, r, w);
   }
   b.set({ finishTime: b.iso });
@@ -588,7 +660,8 @@ function restoreOnDelete(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: 
   const promoted = b.status.promotedTime !== undefined;
   if (!promoted && !routeGone && !sameWeights(live, ALL_STABLE)) b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
   else if (!routeGone && (liveMirror(w) ?? 0) > 0) b.effects.push({ kind: "setMirror", percent: 0 });
-  else if (!promoted && cw.found && cw.version !== stable.version) b.effects.push({ kind: "setWorkload", which: "candidate", version: stable.version, uri: stable.uri });
+  else if (!promoted && cw.found && cw.version !== stable.version)
+    b.effects.push({ kind: "setWorkload", which: "candidate", version: stable.version, uri: stable.uri });
   if (b.effects.length && w.targetRefusal) {
     // as when the monitor is gone: the deletion goes on, and the objects stay as they are
     b.effects.length = 0;
@@ -604,18 +677,33 @@ function conditionsOf(s: ModelRolloutStatus, w: RolloutWorld, version: string, g
   const routerOk = w.weights.kind === "weights";
   if (w.targetRefusal) next.push({ type: "Ready", status: "False", reason: TARGET_HOLD, message: w.targetRefusal });
   else if (w.strategyProblem) next.push({ type: "Ready", status: "False", reason: "InvalidStrategy", message: w.strategyProblem });
-  else if (!routerOk) next.push({ type: "Ready", status: "False", reason: (w.weights as { reason: string }).reason, message: (w.weights as { message: string }).message });
+  else if (!routerOk)
+    next.push({ type: "Ready", status: "False", reason: (w.weights as { reason: string }).reason, message: (w.weights as { message: string }).message });
   else next.push({ type: "Ready", status: "True", reason: "RouterReady", message: "the route and both backends are in place" });
   const terminal = isTerminal(s.phase);
   next.push(
     terminal
       ? { type: "Progressing", status: "False", reason: s.phase as string, message: s.message ?? "" }
-      : { type: "Progressing", status: s.phase === "Paused" || s.reason === TARGET_HOLD ? "False" : "True", reason: s.reason ?? "Progressing", message: s.message ?? "" },
+      : {
+          type: "Progressing",
+          status: s.phase === "Paused" || s.reason === TARGET_HOLD ? "False" : "True",
+          reason: s.reason ?? "Progressing",
+          message: s.message ?? "",
+        },
   );
-  next.push(s.phase === "Paused" ? { type: "Paused", status: "True", reason: s.pauseReason ?? "Paused", message: s.message ?? "" } : { type: "Paused", status: "False", reason: "NotPaused", message: "" });
+  next.push(
+    s.phase === "Paused"
+      ? { type: "Paused", status: "True", reason: s.pauseReason ?? "Paused", message: s.message ?? "" }
+      : { type: "Paused", status: "False", reason: "NotPaused", message: "" },
+  );
   next.push(
     terminal
-      ? { type: "Completed", status: "True", reason: s.phase as string, message: s.phase === "Succeeded" ? `${version} promoted` : `${version} rolled back and quarantined` }
+      ? {
+          type: "Completed",
+          status: "True",
+          reason: s.phase as string,
+          message: s.phase === "Succeeded" ? `${version} promoted` : `${version} rolled back and quarantined`,
+        }
       : { type: "Completed", status: "False", reason: "InProgress", message: "" },
   );
   const iso = new Date(w.now).toISOString();

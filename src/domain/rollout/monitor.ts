@@ -52,7 +52,8 @@ export interface MonitorRolloutPlan {
 }
 
 const VERSIONS_KEPT = 20;
-const sameModel = (a: { version: string; uri?: string | undefined }, b: { version: string; uri?: string | undefined }) => a.version === b.version && (a.uri ?? "") === (b.uri ?? "");
+const sameModel = (a: { version: string; uri?: string | undefined }, b: { version: string; uri?: string | undefined }) =>
+  a.version === b.version && (a.uri ?? "") === (b.uri ?? "");
 
 /** A rollout's name from the monitor and the candidate (its URI too: a changed URI is a new candidate). */
 export const candidateRolloutName = (monitor: string, version: string, uri: string | undefined): string =>
@@ -71,7 +72,11 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
   if (declared !== undefined && declared !== actedOn) {
     if (declared === stable) actedOn = declared;
     else if (!i.spec.serving) {
-      events.push({ type: "Normal", reason: EventReason.StableVersionChanged, message: `spec.model.version changed to ${declared}: it is the version the monitor watches now` });
+      events.push({
+        type: "Normal",
+        reason: EventReason.StableVersionChanged,
+        message: `spec.model.version changed to ${declared}: it is the version the monitor watches now`,
+      });
       stable = declared;
       actedOn = declared;
     } else declaredRollout = { version: declared, uri: i.spec.model.uri };
@@ -81,10 +86,23 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
   const newest = promoted[0];
   const takenIn = (r: RolloutView) => previous.some((v) => v.rollout === r.name && v.version === r.version && v.state !== "Candidate");
   if (newest && (newest.phase === "Baking" || newest.phase === "Succeeded") && newest.version !== stable && !takenIn(newest)) {
-    events.push({ type: "Normal", reason: EventReason.StableVersionChanged, message: `${newest.version} was promoted by ${newest.name}: the monitor now watches it and re-pins its baselines` });
+    events.push({
+      type: "Normal",
+      reason: EventReason.StableVersionChanged,
+      message: `${newest.version} was promoted by ${newest.name}: the monitor now watches it and re-pins its baselines`,
+    });
     stable = newest.version;
-  } else if (newest && (newest.phase === "RollingBack" || newest.phase === "RolledBack" || newest.phase === "Aborted") && newest.version === stable && newest.stableBefore) {
-    events.push({ type: "Warning", reason: EventReason.StableVersionChanged, message: `${newest.version} was rolled back after its promotion by ${newest.name}: the monitor watches ${newest.stableBefore} again` });
+  } else if (
+    newest &&
+    (newest.phase === "RollingBack" || newest.phase === "RolledBack" || newest.phase === "Aborted") &&
+    newest.version === stable &&
+    newest.stableBefore
+  ) {
+    events.push({
+      type: "Warning",
+      reason: EventReason.StableVersionChanged,
+      message: `${newest.version} was rolled back after its promotion by ${newest.name}: the monitor watches ${newest.stableBefore} again`,
+    });
     stable = newest.stableBefore;
   }
 
@@ -110,14 +128,25 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
     const name = candidateRolloutName(i.monitor.name, declaredRollout.version, declaredRollout.uri);
     const quarantined = versions.some((v) => v.state === "Quarantined" && sameModel(v, declaredRollout));
     if (quarantined) {
-      events.push({ type: "Warning", reason: EventReason.Quarantined, message: `spec.model.version ${declaredRollout.version} is quarantined: retry its rollout (modelguardian.dev/rollout-action=retry) to run it again` });
+      events.push({
+        type: "Warning",
+        reason: EventReason.Quarantined,
+        message: `spec.model.version ${declaredRollout.version} is quarantined: retry its rollout (modelguardian.dev/rollout-action=retry) to run it again`,
+      });
       actedOn = declaredRollout.version;
     }
     // a finished rollout of the same version and URI keeps its name: the declared version waits
     // until a person deletes it (README), rather than reusing its history
     void name;
   }
-  if (candidate && (i.rolloutEnabled || declaredRollout) && i.spec.serving && candidate.version !== stable && !active && (!declaredRollout || actedOn !== declaredRollout.version)) {
+  if (
+    candidate &&
+    (i.rolloutEnabled || declaredRollout) &&
+    i.spec.serving &&
+    candidate.version !== stable &&
+    !active &&
+    (!declaredRollout || actedOn !== declaredRollout.version)
+  ) {
     const name = candidateRolloutName(i.monitor.name, candidate.version, candidate.uri);
     const quarantined = versions.some((v) => v.state === "Quarantined" && sameModel(v, candidate));
     const exists = i.rollouts.some((r) => r.name === name);
@@ -131,14 +160,21 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
           name,
           namespace: i.monitor.namespace,
           labels: { [LABEL.monitor]: i.monitor.name },
-          ownerReferences: [{ apiVersion: API_VERSION, kind: MODEL_MONITOR.kind, name: i.monitor.name, uid: i.monitor.uid, controller: true, blockOwnerDeletion: true }],
+          ownerReferences: [
+            { apiVersion: API_VERSION, kind: MODEL_MONITOR.kind, name: i.monitor.name, uid: i.monitor.uid, controller: true, blockOwnerDeletion: true },
+          ],
         },
-        spec: { monitorRef: { name: i.monitor.name }, candidate: { version: candidate.version, ...(candidate.uri !== undefined ? { uri: candidate.uri } : {}) } },
+        spec: {
+          monitorRef: { name: i.monitor.name },
+          candidate: { version: candidate.version, ...(candidate.uri !== undefined ? { uri: candidate.uri } : {}) },
+        },
       };
       events.push({
         type: "Normal",
         reason: EventReason.RolloutCreated,
-        message: candidate.job ? `candidate ${candidate.version} from Job ${candidate.job}: rollout ${name} created` : `spec.model.version changed to ${candidate.version}: rollout ${name} created`,
+        message: candidate.job
+          ? `candidate ${candidate.version} from Job ${candidate.job}: rollout ${name} created`
+          : `spec.model.version changed to ${candidate.version}: rollout ${name} created`,
       });
       if (declaredRollout) actedOn = declaredRollout.version;
     }
@@ -154,7 +190,13 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
 }
 
 /** The record of versions: previous entries kept (a deleted rollout's verdict survives it), refreshed from the rollouts. */
-function recordVersions(previous: readonly VersionRecord[], rollouts: readonly RolloutView[], stable: string | undefined, stableBefore: string | undefined, nowIso: string): VersionRecord[] {
+function recordVersions(
+  previous: readonly VersionRecord[],
+  rollouts: readonly RolloutView[],
+  stable: string | undefined,
+  stableBefore: string | undefined,
+  nowIso: string,
+): VersionRecord[] {
   const byKey = new Map<string, VersionRecord>();
   const key = (v: { version: string; uri?: string | undefined }) => `${v.version}\u0000${v.uri ?? ""}`;
   for (const v of previous) byKey.set(key(v), v);

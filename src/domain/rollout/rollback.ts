@@ -4,7 +4,17 @@
 import type { Weights } from "../../api/v1alpha1/rollout.ts";
 import { durationMs } from "../duration.ts";
 import { EventReason } from "../events.ts";
-import { ALL_CANDIDATE, ALL_STABLE, Builder, sameWeights, stepWeights, WAIT_MS, type RolloutSnapshot, type RolloutWorld, type WorkloadState } from "./builder.ts";
+import {
+  ALL_CANDIDATE,
+  ALL_STABLE,
+  Builder,
+  sameWeights,
+  stepWeights,
+  WAIT_MS,
+  type RolloutSnapshot,
+  type RolloutWorld,
+  type WorkloadState,
+} from "./builder.ts";
 
 export function rollback(b: Builder, r: RolloutSnapshot, w: RolloutWorld, reason: string, message: string) {
   if (reason === "AnalysisFailed" && startGradual(b, r, w, message)) return;
@@ -16,7 +26,11 @@ export function rollback(b: Builder, r: RolloutSnapshot, w: RolloutWorld, reason
   b.phase("RollingBack", reason, message);
   // the one write that matters most goes first, in this very reconcile
   b.effects.push({ kind: "setWeights", weights: first });
-  b.event("Warning", EventReason.RollbackStarted, `${r.spec.candidate.version}: ${message}; all traffic back to ${promoted ? "the previous version" : "stable"}`);
+  b.event(
+    "Warning",
+    EventReason.RollbackStarted,
+    `${r.spec.candidate.version}: ${message}; all traffic back to ${promoted ? "the previous version" : "stable"}`,
+  );
 }
 
 export function rollingBack(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined) {
@@ -38,8 +52,16 @@ export function rollingBack(b: Builder, r: RolloutSnapshot, w: RolloutWorld, liv
   const message = b.status.message ?? "rolled back";
   b.set({ finishTime: b.iso });
   b.phase(aborted ? "Aborted" : "RolledBack", b.status.reason ?? "RolledBack", message);
-  b.event("Warning", aborted ? EventReason.Aborted : EventReason.RolledBack, `${r.spec.candidate.version}: ${message}; stable ${stable.version} has all traffic`);
-  b.event("Warning", EventReason.Quarantined, `${r.spec.candidate.version} is quarantined: it is not rolled out again until its version or URI changes or a person retries it`);
+  b.event(
+    "Warning",
+    aborted ? EventReason.Aborted : EventReason.RolledBack,
+    `${r.spec.candidate.version}: ${message}; stable ${stable.version} has all traffic`,
+  );
+  b.event(
+    "Warning",
+    EventReason.Quarantined,
+    `${r.spec.candidate.version} is quarantined: it is not rolled out again until its version or URI changes or a person retries it`,
+  );
 }
 
 function rollingBackPromoted(b: Builder, r: RolloutSnapshot, w: RolloutWorld, live: Weights | undefined) {
@@ -69,8 +91,16 @@ function rollingBackPromoted(b: Builder, r: RolloutSnapshot, w: RolloutWorld, li
   const message = b.status.message ?? "rolled back";
   b.set({ finishTime: b.iso });
   b.phase(aborted ? "Aborted" : "RolledBack", b.status.reason ?? "RolledBack", message);
-  b.event("Warning", aborted ? EventReason.Aborted : EventReason.RolledBack, `${r.spec.candidate.version}: ${message}; ${previous.version} is the stable version again`);
-  b.event("Warning", EventReason.Quarantined, `${r.spec.candidate.version} is quarantined: it is not rolled out again until its version or URI changes or a person retries it`);
+  b.event(
+    "Warning",
+    aborted ? EventReason.Aborted : EventReason.RolledBack,
+    `${r.spec.candidate.version}: ${message}; ${previous.version} is the stable version again`,
+  );
+  b.event(
+    "Warning",
+    EventReason.Quarantined,
+    `${r.spec.candidate.version} is quarantined: it is not rolled out again until its version or URI changes or a person retries it`,
+  );
 }
 
 // ---------------------------------------------------------------- gradual
@@ -89,10 +119,22 @@ function startGradual(b: Builder, r: RolloutSnapshot, w: RolloutWorld, message: 
   const first = steps.findIndex((s) => s.weight < now);
   if (first < 0) return false;
   const planned = steps.slice(first).map((s) => `${s.weight} %`);
-  b.set({ desiredWeights: stepWeights((steps[first] as RollbackStep).weight), rollbackStepIndex: first, rollbackStepStartTime: b.iso, quarantined: true, nextAnalysisTime: undefined, holdEndTime: undefined, pauseReason: undefined });
+  b.set({
+    desiredWeights: stepWeights((steps[first] as RollbackStep).weight),
+    rollbackStepIndex: first,
+    rollbackStepStartTime: b.iso,
+    quarantined: true,
+    nextAnalysisTime: undefined,
+    holdEndTime: undefined,
+    pauseReason: undefined,
+  });
   b.phase("RollingBack", "AnalysisFailed", message);
   b.effects.push({ kind: "setWeights", weights: b.status.desiredWeights as Weights });
-  b.event("Warning", EventReason.RollbackStarted, `${r.spec.candidate.version}: ${message}; stepping the candidate down (gradual): ${planned.join(", ")}, then 0 %`);
+  b.event(
+    "Warning",
+    EventReason.RollbackStarted,
+    `${r.spec.candidate.version}: ${message}; stepping the candidate down (gradual): ${planned.join(", ")}, then 0 %`,
+  );
   return true;
 }
 
@@ -106,7 +148,8 @@ function gradualStep(b: Builder, r: RolloutSnapshot, w: RolloutWorld): boolean {
   const index = b.status.rollbackStepIndex as number;
   const began = Date.parse(b.status.phaseTime ?? b.iso);
   const m = w.monitor;
-  const critical = m?.lastEvaluationTime !== undefined && Date.parse(m.lastEvaluationTime) > began ? m.findings.find((f) => f.severity === "critical") : undefined;
+  const critical =
+    m?.lastEvaluationTime !== undefined && Date.parse(m.lastEvaluationTime) > began ? m.findings.find((f) => f.severity === "critical") : undefined;
   if (critical) {
     accelerateRollback(b, r, `critical ${critical.type} on ${critical.source}: ${critical.description}`);
     return false;
@@ -135,4 +178,3 @@ export function accelerateRollback(b: Builder, r: RolloutSnapshot, why: string):
   b.effects.push({ kind: "setWeights", weights: ALL_STABLE });
   b.event("Warning", EventReason.RollbackAccelerated, `${r.spec.candidate.version}: ${why}; all traffic back to stable at once`);
 }
-

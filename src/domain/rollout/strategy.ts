@@ -10,6 +10,7 @@ export const DEFAULT_STRATEGY: RolloutStrategy = rolloutStrategySchema.parse({})
 export function strategyOf(policy: { metadata: { name?: string }; spec?: unknown } | undefined): { strategy: RolloutStrategy; problem?: string } {
   if (!policy) return { strategy: DEFAULT_STRATEGY };
   const parsed = retrainPolicySpecSchema.safeParse(policy.spec ?? {});
-  if (!parsed.success) return { strategy: DEFAULT_STRATEGY, problem: `RetrainPolicy ${policy.metadata.name} is invalid: ${formatIssues(parsed.error, "spec")}` };
+  if (!parsed.success)
+    return { strategy: DEFAULT_STRATEGY, problem: `RetrainPolicy ${policy.metadata.name} is invalid: ${formatIssues(parsed.error, "spec")}` };
   return { strategy: parsed.data.rollout ?? DEFAULT_STRATEGY };
 }

@@ -84,11 +84,7 @@ export function proportionProblem(x: ProportionSample, side: string): string | u
  * p̂ = (x_s + x_c)/(n_s + n_c). When p̂ is 0 or 1 both rates are equal and there is no variance:
  * the answer is z = 0 and p = 1 for every alternative (no evidence of any difference).
  */
-export function twoProportionTest(
-  stable: ProportionSample,
-  candidate: ProportionSample,
-  alternative: Alternative,
-): Result<TwoProportionResult> {
+export function twoProportionTest(stable: ProportionSample, candidate: ProportionSample, alternative: Alternative): Result<TwoProportionResult> {
   const problem = proportionProblem(stable, "stable") ?? proportionProblem(candidate, "candidate") ?? checkAlternative(alternative);
   if (problem) return fail(problem);
   const stableRate = stable.successes / stable.trials;
@@ -110,8 +106,7 @@ export function twoProportionTest(
 export function meanSampleProblem(x: MeanSample, side: string): string | undefined {
   if (!x || typeof x !== "object") return `the ${side} version has no mean, variance and n`;
   if (!isFiniteNumber(x.mean)) return `the ${side} mean (${fmt(Number(x.mean))}) must be a finite number`;
-  if (!isFiniteNumber(x.variance) || x.variance < 0)
-    return `the ${side} variance (${fmt(Number(x.variance))}) must be a finite non-negative number`;
+  if (!isFiniteNumber(x.variance) || x.variance < 0) return `the ${side} variance (${fmt(Number(x.variance))}) must be a finite non-negative number`;
   if (!isFiniteNumber(x.n) || !(x.n >= 2)) return `the ${side} version has n=${fmt(Number(x.n))}; Welch's test needs at least 2 observations per version`;
   return undefined;
 }
@@ -173,7 +168,8 @@ export function momentsFromBins(h: Histogram, options: MomentsOptions = {}): Res
   const maxInfShare = options.maxInfBucketShare ?? DEFAULT_MAX_INF_BUCKET_SHARE;
   if (!isFiniteNumber(maxInfShare) || maxInfShare < 0 || maxInfShare > 1)
     return fail(`maxInfBucketShare (${fmt(Number(maxInfShare))}) must be a number in [0, 1]`);
-  if (options.sum !== undefined && !isFiniteNumber(options.sum)) return fail(`the sum of the observations (${fmt(Number(options.sum))}) must be a finite number`);
+  if (options.sum !== undefined && !isFiniteNumber(options.sum))
+    return fail(`the sum of the observations (${fmt(Number(options.sum))}) must be a finite number`);
   const valid = validateHistogram(h);
   if (!valid.ok) return valid;
   const n = valid.value;

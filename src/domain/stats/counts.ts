@@ -53,7 +53,9 @@ export function readPair(reference: Counts, current: Counts, what: string): Resu
       const a = (ra[i] as { upper: number }).upper;
       const b = (ca[i] as { upper: number }).upper;
       if (a !== b)
-        return fail(`${what} needs the same bucket layout on both sides, but bucket ${i + 1} is ${leLabel(a)} in the reference and ${leLabel(b)} in the current`);
+        return fail(
+          `${what} needs the same bucket layout on both sides, but bucket ${i + 1} is ${leLabel(a)} in the reference and ${leLabel(b)} in the current`,
+        );
     }
   }
   const referenceTotal = sum(r.value.counts);

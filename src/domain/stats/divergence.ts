@@ -15,8 +15,7 @@ export interface EpsilonOption {
 
 function readEpsilon(options: EpsilonOption | undefined): Result<number> {
   const e = options?.epsilon ?? DEFAULT_EPSILON;
-  if (typeof e !== "number" || Number.isNaN(e) || !(e > 0) || !(e < 1))
-    return fail(`epsilon (${fmt(e)}) must be a number strictly between 0 and 1`);
+  if (typeof e !== "number" || Number.isNaN(e) || !(e > 0) || !(e < 1)) return fail(`epsilon (${fmt(e)}) must be a number strictly between 0 and 1`);
   return ok(e);
 }
 
@@ -154,8 +153,7 @@ export function wasserstein1(points: readonly number[], reference: Counts, curre
   const pair = readPair(reference, current, "the Wasserstein distance");
   if (!pair.ok) return pair;
   const { reference: r, current: c, referenceTotal: nr, currentTotal: nc } = pair.value;
-  if (points.length !== r.length)
-    return fail(`the Wasserstein distance needs one point per bin, but there are ${points.length} points for ${r.length} bins`);
+  if (points.length !== r.length) return fail(`the Wasserstein distance needs one point per bin, but there are ${points.length} points for ${r.length} bins`);
   for (const x of points) if (typeof x !== "number" || !Number.isFinite(x)) return fail(`the Wasserstein distance needs finite points, but got ${fmt(x)}`);
   const order = points.map((_, i) => i).sort((a, b) => (points[a] as number) - (points[b] as number));
   let cr = 0;

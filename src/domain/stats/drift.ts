@@ -127,7 +127,6 @@ export function severityOf(score: number, thresholds: DriftThresholds, significa
   return tierOf(score, thresholds)?.severity ?? "none";
 }
 
-
 // ---------------------------------------------------------------------------------- validation
 
 interface Config {
@@ -156,8 +155,7 @@ function readConfig(input: {
   for (const level of ["warning", "critical"] as const) {
     const t = thresholds[level];
     if (t === undefined) continue;
-    if (typeof t !== "number" || !Number.isFinite(t) || t < 0)
-      return fail(`the ${level} threshold (${fmt(t as number)}) must be a finite non-negative number`);
+    if (typeof t !== "number" || !Number.isFinite(t) || t < 0) return fail(`the ${level} threshold (${fmt(t as number)}) must be a finite non-negative number`);
   }
   const epsilon = input.epsilon ?? DEFAULT_EPSILON;
   if (typeof epsilon !== "number" || !(epsilon > 0 && epsilon < 1)) return fail(`epsilon (${fmt(epsilon)}) must be a number strictly between 0 and 1`);

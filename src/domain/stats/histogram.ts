@@ -40,8 +40,7 @@ export const leLabel = (le: number): string => `le=${fmt(le)}`;
  *   still add up to the +Inf count.
  */
 export function binsFromCumulative(buckets: readonly CumulativeBucket[]): Result<Histogram> {
-  if (!Array.isArray(buckets) || buckets.length === 0)
-    return fail('the histogram has no buckets; it needs at least the le="+Inf" bucket');
+  if (!Array.isArray(buckets) || buckets.length === 0) return fail('the histogram has no buckets; it needs at least the le="+Inf" bucket');
   for (const b of buckets) {
     if (typeof b.le !== "number" || Number.isNaN(b.le)) return fail("a histogram bucket has an upper bound (le) that is not a number");
     if (b.le === -Infinity) return fail("a histogram bucket has le=-Inf, which is not a valid upper bound");
@@ -56,8 +55,7 @@ export function binsFromCumulative(buckets: readonly CumulativeBucket[]): Result
     else merged.push({ le: b.le, count: b.count });
   }
   const top = merged[merged.length - 1];
-  if (!top || top.le !== Infinity)
-    return fail('the histogram has no le="+Inf" bucket, so its total count is unknown');
+  if (!top || top.le !== Infinity) return fail('the histogram has no le="+Inf" bucket, so its total count is unknown');
 
   const bins: Bin[] = [];
   let lower = -Infinity;
@@ -94,10 +92,8 @@ export function validateHistogram(h: Histogram, side = "the"): Result<number> {
     if (typeof b.upper !== "number" || Number.isNaN(b.upper)) return fail(`${name} has a bin whose upper bound is not a number`);
     const problem = countProblem(b.count);
     if (problem) return fail(`${name} has ${problem} in bucket ${leLabel(b.upper)}`);
-    if (i > 0 && !(b.upper > prevUpper))
-      return fail(`${name} has bucket ${leLabel(b.upper)} after ${leLabel(prevUpper)}; upper bounds must increase`);
-    if (b.lower !== prevUpper)
-      return fail(`${name} has bucket ${leLabel(b.upper)} starting at ${fmt(b.lower)} instead of ${fmt(prevUpper)}`);
+    if (i > 0 && !(b.upper > prevUpper)) return fail(`${name} has bucket ${leLabel(b.upper)} after ${leLabel(prevUpper)}; upper bounds must increase`);
+    if (b.lower !== prevUpper) return fail(`${name} has bucket ${leLabel(b.upper)} starting at ${fmt(b.lower)} instead of ${fmt(prevUpper)}`);
     prevUpper = b.upper;
     total += b.count;
   }
@@ -197,8 +193,7 @@ export function shareBelow(threshold: number, h: Histogram): Result<number> {
   const valid = validateHistogram(h);
   if (!valid.ok) return valid;
   const bins = h.bins;
-  if (bins.length < 2)
-    return fail('the histogram has only the le="+Inf" bucket; the share below a threshold needs at least one finite bucket boundary');
+  if (bins.length < 2) return fail('the histogram has only the le="+Inf" bucket; the share below a threshold needs at least one finite bucket boundary');
   const total = valid.value;
   if (total === 0) return fail("the histogram is empty (total count 0), so no share can be computed");
   let rank = total;

@@ -14,15 +14,7 @@ export {
 } from "./histogram.ts";
 export type { Counts } from "./counts.ts";
 export type { EpsilonOption, WassersteinResult } from "./divergence.ts";
-export {
-  DEFAULT_EPSILON,
-  psi,
-  klDivergence,
-  jensenShannonDistance,
-  hellingerDistance,
-  wasserstein1,
-  wassersteinDistance,
-} from "./divergence.ts";
+export { DEFAULT_EPSILON, psi, klDivergence, jensenShannonDistance, hellingerDistance, wasserstein1, wassersteinDistance } from "./divergence.ts";
 export type { KsResult, ChiSquareResult, PooledCounts } from "./hypothesis.ts";
 export { ksTest, chiSquareTest, poolAdjacentBins } from "./hypothesis.ts";
 export { cosineDistance, euclideanDistance } from "./vectors.ts";

@@ -28,7 +28,11 @@ function checkMargin(margin: number, worse: Worse): string | undefined {
 }
 
 /** With no noise at all, the excess is certain either way. */
-const certain = (worseness: number, margin: number): MarginResult => ({ worseness, statistic: worseness > margin ? Infinity : -Infinity, pValue: worseness > margin ? 0 : 1 });
+const certain = (worseness: number, margin: number): MarginResult => ({
+  worseness,
+  statistic: worseness > margin ? Infinity : -Infinity,
+  pValue: worseness > margin ? 0 : 1,
+});
 
 /**
  * Two rates, H0: worseness ≤ margin, by the Wald statistic with the unpooled standard error

@@ -67,7 +67,7 @@ export function logNormalCdf(x: number): number {
 }
 
 /** φ(x)/Φ(x) for x ≥ 0. */
-const inverseMills = (x: number) => Math.exp(-x * x / 2 - LN_SQRT_2PI - logNormalCdf(x));
+const inverseMills = (x: number) => Math.exp((-x * x) / 2 - LN_SQRT_2PI - logNormalCdf(x));
 
 /**
  * ln Λ for a standardised excess z = excess/SE and u = τ²/SE² (the information in units of the
@@ -101,13 +101,15 @@ export function mixtureBoundary(u: number, alpha: number): number {
 
 function optionsProblem(o: SequentialOptions): string | undefined {
   if (!(typeof o.alpha === "number" && o.alpha > 0 && o.alpha < 1)) return `alpha (${fmt(Number(o.alpha))}) must be a number strictly between 0 and 1`;
-  if (o.mixingSd !== undefined && !(Number.isFinite(o.mixingSd) && o.mixingSd > 0)) return `the mixing standard deviation (${fmt(Number(o.mixingSd))}) must be a finite positive number`;
+  if (o.mixingSd !== undefined && !(Number.isFinite(o.mixingSd) && o.mixingSd > 0))
+    return `the mixing standard deviation (${fmt(Number(o.mixingSd))}) must be a finite positive number`;
   return undefined;
 }
 
 function toleranceProblem(t: Tolerance, worse: Worse): string | undefined {
   if (worse !== "greater" && worse !== "less") return `worse must be "greater" or "less", not ${JSON.stringify(worse)}`;
-  if ("margin" in t) return Number.isFinite(t.margin) && t.margin >= 0 ? undefined : `the margin (${fmt(Number(t.margin))}) must be a finite non-negative number`;
+  if ("margin" in t)
+    return Number.isFinite(t.margin) && t.margin >= 0 ? undefined : `the margin (${fmt(Number(t.margin))}) must be a finite non-negative number`;
   if ("relative" in t) {
     if (!(Number.isFinite(t.relative) && t.relative >= 0)) return `the relative tolerance (${fmt(Number(t.relative))}) must be a finite non-negative number`;
     if (worse === "less" && t.relative > 1) return `a relative decrease of ${fmt(t.relative)} is more than the whole value; it must be at most 1`;
@@ -139,17 +141,38 @@ export function normalMixtureTest(excess: number, variance: number, mixingSd: nu
   if (variance === 0) {
     // no noise: the excess is certain either way
     const reject = excess > 0;
-    return ok({ worseness, excess, standardError: 0, mixingSd, logEvidence: reject ? Infinity : -Infinity, boundary: Infinity, lower: excess, upper: excess, reject });
+    return ok({
+      worseness,
+      excess,
+      standardError: 0,
+      mixingSd,
+      logEvidence: reject ? Infinity : -Infinity,
+      boundary: Infinity,
+      lower: excess,
+      upper: excess,
+      reject,
+    });
   }
   const se = Math.sqrt(variance);
   const u = (mixingSd * mixingSd) / variance;
   const z = excess / se;
   // a mixture so narrow against the noise that u underflows carries no evidence at all
-  if (!(u > 1e-300)) return ok({ worseness, excess, standardError: se, mixingSd, logEvidence: 0, boundary: Infinity, lower: -Infinity, upper: Infinity, reject: false });
+  if (!(u > 1e-300))
+    return ok({ worseness, excess, standardError: se, mixingSd, logEvidence: 0, boundary: Infinity, lower: -Infinity, upper: Infinity, reject: false });
   const logEvidence = mixtureLogEvidence(z, u);
   const boundary = mixtureBoundary(u, alpha);
   const lower = excess - boundary * se;
-  return ok({ worseness, excess, standardError: se, mixingSd, logEvidence, boundary, lower, upper: excess + boundary * se, reject: logEvidence >= Math.log(1 / alpha) });
+  return ok({
+    worseness,
+    excess,
+    standardError: se,
+    mixingSd,
+    logEvidence,
+    boundary,
+    lower,
+    upper: excess + boundary * se,
+    reject: logEvidence >= Math.log(1 / alpha),
+  });
 }
 
 /**
@@ -170,7 +193,13 @@ function contrast(s: number, c: number, vs: number, vc: number, worse: Worse, t:
  * Two rates (errors of requests, correct of labelled predictions): the difference of the observed
  * rates with the unpooled binomial variance p_s q_s/n_s + p_c q_c/n_c, as proportionMarginTest.
  */
-export function sequentialProportionTest(stable: ProportionSample, candidate: ProportionSample, worse: Worse, tolerance: Tolerance, o: SequentialOptions): Result<SequentialResult> {
+export function sequentialProportionTest(
+  stable: ProportionSample,
+  candidate: ProportionSample,
+  worse: Worse,
+  tolerance: Tolerance,
+  o: SequentialOptions,
+): Result<SequentialResult> {
   const problem = proportionProblem(stable, "stable") ?? proportionProblem(candidate, "candidate") ?? toleranceProblem(tolerance, worse) ?? optionsProblem(o);
   if (problem) return fail(problem);
   const ps = stable.successes / stable.trials;
@@ -184,7 +213,13 @@ export function sequentialProportionTest(stable: ProportionSample, candidate: Pr
 }
 
 /** Two means (latency, absolute error): the difference of the means with the variance v_s/n_s + v_c/n_c (normal, not t: the counts are large). */
-export function sequentialMeanTest(stable: MeanSample, candidate: MeanSample, worse: Worse, tolerance: Tolerance, o: SequentialOptions): Result<SequentialResult> {
+export function sequentialMeanTest(
+  stable: MeanSample,
+  candidate: MeanSample,
+  worse: Worse,
+  tolerance: Tolerance,
+  o: SequentialOptions,
+): Result<SequentialResult> {
   const problem = meanSampleProblem(stable, "stable") ?? meanSampleProblem(candidate, "candidate") ?? toleranceProblem(tolerance, worse) ?? optionsProblem(o);
   if (problem) return fail(problem);
   const x = contrast(stable.mean, candidate.mean, stable.variance / stable.n, candidate.variance / candidate.n, worse, tolerance);

@@ -15,11 +15,7 @@ function stirlingCorrection(a: number): number {
   const r = 1 / a;
   const r2 = r * r;
   // Bernoulli terms B2k / (2k(2k−1)) for k = 1..7.
-  return (
-    r *
-    (1 / 12 +
-      r2 * (-1 / 360 + r2 * (1 / 1260 + r2 * (-1 / 1680 + r2 * (1 / 1188 + r2 * (-691 / 360360 + r2 * (1 / 156)))))))
-  );
+  return r * (1 / 12 + r2 * (-1 / 360 + r2 * (1 / 1260 + r2 * (-1 / 1680 + r2 * (1 / 1188 + r2 * (-691 / 360360 + r2 * (1 / 156)))))));
 }
 
 /** ln Γ(a) for a > 0: Stirling's series from 10 up, the recurrence Γ(a+1) = aΓ(a) below. */
@@ -96,8 +92,7 @@ function upperContinuedFraction(a: number, x: number): number | undefined {
 function checkGammaArgs(a: number, x: number): string | undefined {
   if (typeof a !== "number" || Number.isNaN(a) || !(a > 0) || a === Infinity)
     return `the shape a=${fmt(a)} of the incomplete gamma function must be a finite positive number`;
-  if (typeof x !== "number" || Number.isNaN(x) || x < 0)
-    return `the argument x=${fmt(x)} of the incomplete gamma function must be a non-negative number`;
+  if (typeof x !== "number" || Number.isNaN(x) || x < 0) return `the argument x=${fmt(x)} of the incomplete gamma function must be a non-negative number`;
   return undefined;
 }
 
@@ -228,13 +223,7 @@ function logBetaPrefactor(a: number, b: number, x: number, y: number): number {
     const dx = (e * s) / a;
     const dy = (-e * s) / b;
     const corrections = stirlingCorrection(a) + stirlingCorrection(b) - stirlingCorrection(s);
-    return (
-      a * log1pMinusD((x * s) / a, dx) +
-      b * log1pMinusD((y * s) / b, dy) +
-      0.5 * Math.log((a / s) * b) -
-      LN_SQRT_2PI -
-      corrections
-    );
+    return a * log1pMinusD((x * s) / a, dx) + b * log1pMinusD((y * s) / b, dy) + 0.5 * Math.log((a / s) * b) - LN_SQRT_2PI - corrections;
   }
   const lnx = x <= 0.5 ? Math.log(x) : Math.log1p(-y);
   const lny = y <= 0.5 ? Math.log(y) : Math.log1p(-x);
@@ -299,11 +288,13 @@ function incompleteBeta(a: number, b: number, x: number, y: number): Result<{ lo
 
 /** Regularized incomplete beta function I_x(a, b) = B(x; a, b)/B(a, b) (scipy.special.betainc). */
 export function regularizedIncompleteBeta(a: number, b: number, x: number): Result<number> {
-  for (const [name, v] of [["a", a], ["b", b]] as const)
+  for (const [name, v] of [
+    ["a", a],
+    ["b", b],
+  ] as const)
     if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v))
       return fail(`the parameter ${name}=${fmt(v)} of the incomplete beta function must be a finite positive number`);
-  if (typeof x !== "number" || Number.isNaN(x) || x < 0 || x > 1)
-    return fail(`the argument x=${fmt(x)} of the incomplete beta function must be in [0, 1]`);
+  if (typeof x !== "number" || Number.isNaN(x) || x < 0 || x > 1) return fail(`the argument x=${fmt(x)} of the incomplete beta function must be in [0, 1]`);
   const r = incompleteBeta(a, b, x, 1 - x);
   return r.ok ? ok(r.value.lower) : r;
 }
@@ -361,8 +352,7 @@ export function normalSurvival(z: number): Result<number> {
  * nothing.
  */
 export function studentTSurvival(t: number, df: number): Result<number> {
-  if (typeof df !== "number" || Number.isNaN(df) || !(df > 0))
-    return fail(`the degrees of freedom of Student's t (${fmt(df)}) must be a positive number`);
+  if (typeof df !== "number" || Number.isNaN(df) || !(df > 0)) return fail(`the degrees of freedom of Student's t (${fmt(df)}) must be a positive number`);
   if (typeof t !== "number" || Number.isNaN(t)) return fail("the t statistic is not a number");
   if (df === Infinity) return normalSurvival(t);
   if (t === 0) return ok(0.5);

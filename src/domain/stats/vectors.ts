@@ -5,7 +5,10 @@ function check(u: readonly number[], v: readonly number[], what: string): string
   if (!Array.isArray(u) || !Array.isArray(v)) return `${what} needs two vectors`;
   if (u.length === 0 || v.length === 0) return `${what} needs non-empty vectors, but the ${u.length === 0 ? "reference" : "current"} vector has no dimensions`;
   if (u.length !== v.length) return `${what} needs vectors of the same dimension, but the reference has ${u.length} dimensions and the current has ${v.length}`;
-  for (const [side, w] of [["reference", u], ["current", v]] as const) {
+  for (const [side, w] of [
+    ["reference", u],
+    ["current", v],
+  ] as const) {
     for (let i = 0; i < w.length; i++) {
       const x = w[i] as number;
       if (typeof x !== "number" || !Number.isFinite(x)) return `the ${side} vector has a non-finite value (${fmt(x)}) in dimension ${i}`;
@@ -30,7 +33,8 @@ export function cosineDistance(reference: readonly number[], current: readonly n
   if (problem) return fail(problem);
   const su = maxAbs(reference);
   const sv = maxAbs(current);
-  if (su === 0 || sv === 0) return fail(`the ${su === 0 ? "reference" : "current"} vector is all zeros, so it has no direction and the cosine distance is undefined`);
+  if (su === 0 || sv === 0)
+    return fail(`the ${su === 0 ? "reference" : "current"} vector is all zeros, so it has no direction and the cosine distance is undefined`);
   let dot = 0;
   let uu = 0;
   let vv = 0;

@@ -43,8 +43,15 @@ const SECRET_PATH = "/services/T000/B000/s3cr3t-t0ken";
 const monitorRef: ObjectRef = { apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", namespace: "ml", name: "fraud", uid: "uid-1" };
 
 function harness(opts: { notifications?: unknown[]; secret?: Record<string, string> | undefined; limits?: WebhookNotifierDeps["limits"] } = {}) {
-  const notifications = retrainPolicySpecSchema.parse({ notifications: opts.notifications ?? [{ name: "oncall", urlSecretRef: { name: "hook" } }] }).notifications;
-  const route: NotificationRoute = { policy: { kind: "RetrainPolicy", namespace: "ml", name: "p", uid: "p-uid" }, monitor: "fraud", model: "fraud-model", notifications };
+  const notifications = retrainPolicySpecSchema.parse({
+    notifications: opts.notifications ?? [{ name: "oncall", urlSecretRef: { name: "hook" } }],
+  }).notifications;
+  const route: NotificationRoute = {
+    policy: { kind: "RetrainPolicy", namespace: "ml", name: "p", uid: "p-uid" },
+    monitor: "fraud",
+    model: "fraud-model",
+    notifications,
+  };
   const events: { ref: ObjectRef; event: MonitorEvent }[] = [];
   const logs: string[] = [];
   const counts: string[] = [];
@@ -64,7 +71,12 @@ function harness(opts: { notifications?: unknown[]; secret?: Record<string, stri
   return { notifier, events, logs, counts, sleeps };
 }
 const settle = (n: WebhookNotifier) => n.idle();
-const event = (reason: string, message = "critical: accuracy 0.71 < 0.8", extra: Partial<MonitorEvent> = {}): MonitorEvent => ({ type: "Warning", reason: reason as never, message, ...extra });
+const event = (reason: string, message = "critical: accuracy 0.71 < 0.8", extra: Partial<MonitorEvent> = {}): MonitorEvent => ({
+  type: "Warning",
+  reason: reason as never,
+  message,
+  ...extra,
+});
 
 describe("WebhookNotifier", () => {
   it("posts each wanted Event in order, with its id as the idempotency key; routine Events are not sent", async () => {
@@ -79,7 +91,15 @@ describe("WebhookNotifier", () => {
     const first = received[0] as Received;
     expect(first.headers["content-type"]).toBe("application/json");
     expect(first.headers["idempotency-key"]).toBe(first.body.id);
-    expect(first.body).toMatchObject({ source: "model-guardian", topic: "Findings", severity: "critical", monitor: "fraud", model: "fraud-model", policy: "p", object: { kind: "ModelMonitor", namespace: "ml", name: "fraud" } });
+    expect(first.body).toMatchObject({
+      source: "model-guardian",
+      topic: "Findings",
+      severity: "critical",
+      monitor: "fraud",
+      model: "fraud-model",
+      policy: "p",
+      object: { kind: "ModelMonitor", namespace: "ml", name: "fraud" },
+    });
     expect(h.counts).toEqual(["oncall:delivered", "oncall:delivered", "oncall:delivered"]);
     expect(h.events).toEqual([]);
   });

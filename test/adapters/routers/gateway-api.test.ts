@@ -23,7 +23,10 @@ describe("locateBackends", () => {
   });
 
   it("reads an absent weight as 1, as Gateway API defines it", () => {
-    expect(locateBackends(route([{ backendRefs: [{ name: "model-stable" }, { name: "model-candidate", weight: 0 }] }]), serving).weights).toEqual({ stable: 1, candidate: 0 });
+    expect(locateBackends(route([{ backendRefs: [{ name: "model-stable" }, { name: "model-candidate", weight: 0 }] }]), serving).weights).toEqual({
+      stable: 1,
+      candidate: 0,
+    });
   });
 
   it("matches group and kind, not only the name", () => {
@@ -35,7 +38,13 @@ describe("locateBackends", () => {
     const named = servingSchema.parse({ ...serving, router: { gatewayAPI: { httpRoute: { name: "r" }, ruleName: "predict" } } });
     const r = route([
       { name: "health", backendRefs: [{ name: "model-stable" }] },
-      { name: "predict", backendRefs: [{ name: "model-stable", weight: 7 }, { name: "model-candidate", weight: 3 }] },
+      {
+        name: "predict",
+        backendRefs: [
+          { name: "model-stable", weight: 7 },
+          { name: "model-candidate", weight: 3 },
+        ],
+      },
     ]);
     expect(locateBackends(r, named).rule).toBe(1);
     expect(() => locateBackends(route([{ name: "x", backendRefs: [] }]), named)).toThrow(/no rule named predict/);
@@ -100,7 +109,9 @@ describe("the shadow mirror on an HTTPRoute rule", () => {
 
   it("reads a fraction or a filter without a share as what Gateway API mirrors", () => {
     const r = withPort();
-    r.spec!.rules![0]!.filters = [{ type: "RequestMirror", requestMirror: { backendRef: { name: "model-candidate" }, fraction: { numerator: 1, denominator: 4 } } }];
+    r.spec!.rules![0]!.filters = [
+      { type: "RequestMirror", requestMirror: { backendRef: { name: "model-candidate" }, fraction: { numerator: 1, denominator: 4 } } },
+    ];
     expect(locateBackends(r, serving).mirror).toBe(25);
     r.spec!.rules![0]!.filters = [{ type: "RequestMirror", requestMirror: { backendRef: { name: "model-candidate" } } }];
     expect(locateBackends(r, serving).mirror).toBe(100);

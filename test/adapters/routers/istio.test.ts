@@ -5,7 +5,10 @@ import { istioMirrorPatch, istioWeightPatch, locateDestinations } from "../../..
 import { applyJsonPatch } from "./json-patch.ts";
 import type { RouterError } from "../../../src/ports.ts";
 
-const serving = (extra: Record<string, unknown> = {}, destinations = { stable: { host: "fraud", subset: "stable" }, candidate: { host: "fraud", subset: "candidate" } }) =>
+const serving = (
+  extra: Record<string, unknown> = {},
+  destinations = { stable: { host: "fraud", subset: "stable" }, candidate: { host: "fraud", subset: "candidate" } },
+) =>
   servingSchema.parse({
     router: { istio: { virtualService: { name: "fraud" }, ...extra } },
     stable: { destination: destinations.stable, deployment: { name: "s" } },
@@ -25,32 +28,61 @@ describe("locateDestinations", () => {
   it("finds the http route to the stable destination, by host and subset, and both weights", () => {
     const v = vs([
       { name: "admin", route: [{ destination: { host: "admin" } }] },
-      { route: [{ destination: { host: "fraud", subset: "candidate" }, weight: 10 }, { destination: { host: "docs" }, weight: 0 }, { destination: { host: "fraud", subset: "stable" }, weight: 90 }] },
+      {
+        route: [
+          { destination: { host: "fraud", subset: "candidate" }, weight: 10 },
+          { destination: { host: "docs" }, weight: 0 },
+          { destination: { host: "fraud", subset: "stable" }, weight: 90 },
+        ],
+      },
     ]);
     expect(locateDestinations(v, serving())).toEqual({ route: 1, stable: 2, candidate: 0, weights: { stable: 90, candidate: 10 }, mirror: 0 });
   });
 
   it("tells versions apart by host when they have no subset", () => {
     const byHost = serving({}, { stable: { host: "fraud-v1.ml.svc.cluster.local" }, candidate: { host: "fraud-v2.ml.svc.cluster.local" } } as never);
-    const v = vs([{ route: [{ destination: { host: "fraud-v1.ml.svc.cluster.local" }, weight: 100 }, { destination: { host: "fraud-v2.ml.svc.cluster.local", subset: "x" }, weight: 0 }, { destination: { host: "fraud-v2.ml.svc.cluster.local" }, weight: 0 }] }]);
+    const v = vs([
+      {
+        route: [
+          { destination: { host: "fraud-v1.ml.svc.cluster.local" }, weight: 100 },
+          { destination: { host: "fraud-v2.ml.svc.cluster.local", subset: "x" }, weight: 0 },
+          { destination: { host: "fraud-v2.ml.svc.cluster.local" }, weight: 0 },
+        ],
+      },
+    ]);
     expect(locateDestinations(v, byHost)).toMatchObject({ stable: 0, candidate: 2 });
   });
 
   it("reads an absent weight as 0, and a route's only destination as 100, as Istio does", () => {
-    expect(locateDestinations(vs([{ route: [{ destination: { host: "fraud", subset: "stable" } }, { destination: { host: "fraud", subset: "candidate" } }] }]), serving()).weights).toEqual({ stable: 0, candidate: 0 });
+    expect(
+      locateDestinations(
+        vs([{ route: [{ destination: { host: "fraud", subset: "stable" } }, { destination: { host: "fraud", subset: "candidate" } }] }]),
+        serving(),
+      ).weights,
+    ).toEqual({ stable: 0, candidate: 0 });
   });
 
   it("names the route by routeName when given", () => {
     const v = vs([
       { name: "health", route: [{ destination: { host: "fraud", subset: "stable" } }] },
-      { name: "predict", route: [{ destination: { host: "fraud", subset: "stable" }, weight: 70 }, { destination: { host: "fraud", subset: "candidate" }, weight: 30 }] },
+      {
+        name: "predict",
+        route: [
+          { destination: { host: "fraud", subset: "stable" }, weight: 70 },
+          { destination: { host: "fraud", subset: "candidate" }, weight: 30 },
+        ],
+      },
     ]);
     expect(locateDestinations(v, serving({ routeName: "predict" })).route).toBe(1);
-    expect(reason(() => locateDestinations(vs([{ name: "x", route: [] }]), serving({ routeName: "predict" })))).toBe("RuleNotFound: the VirtualService has no http route named predict");
+    expect(reason(() => locateDestinations(vs([{ name: "x", route: [] }]), serving({ routeName: "predict" })))).toBe(
+      "RuleNotFound: the VirtualService has no http route named predict",
+    );
   });
 
   it("gives typed errors for a missing route or destination", () => {
-    expect(reason(() => locateDestinations(vs([{ route: [{ destination: { host: "other" } }] }]), serving()))).toBe("RuleNotFound: no http route of the VirtualService routes to the stable destination fraud subset stable");
+    expect(reason(() => locateDestinations(vs([{ route: [{ destination: { host: "other" } }] }]), serving()))).toBe(
+      "RuleNotFound: no http route of the VirtualService routes to the stable destination fraud subset stable",
+    );
     expect(reason(() => locateDestinations(vs([{ route: [{ destination: { host: "fraud", subset: "stable" } }] }]), serving()))).toBe(
       "BackendNotFound: http route 0 of the VirtualService has no destination fraud subset candidate (the candidate version); add it, with weight 0 for the candidate",
     );
@@ -79,17 +111,29 @@ describe("spec.serving with a router", () => {
   };
   it("needs exactly one router, and the destinations or backendRefs it works with", () => {
     expect(problems({ ...base, router: {} })).toEqual(["a router must be given: exactly one of gatewayAPI, istio or kserve"]);
-    expect(problems({ ...base, router: { gatewayAPI: { httpRoute: { name: "r" } }, istio: { virtualService: { name: "v" } } } })[0]).toBe("a router must be given: exactly one of gatewayAPI, istio or kserve");
-    expect(problems({ ...base, router: { istio: { virtualService: { name: "v" } } } })).toEqual(["the istio router needs stable.destination and candidate.destination"]);
-    expect(problems({ ...base, router: { gatewayAPI: { httpRoute: { name: "r" } } } })).toEqual(["the gatewayAPI router needs stable.backendRef and candidate.backendRef"]);
+    expect(problems({ ...base, router: { gatewayAPI: { httpRoute: { name: "r" } }, istio: { virtualService: { name: "v" } } } })[0]).toBe(
+      "a router must be given: exactly one of gatewayAPI, istio or kserve",
+    );
+    expect(problems({ ...base, router: { istio: { virtualService: { name: "v" } } } })).toEqual([
+      "the istio router needs stable.destination and candidate.destination",
+    ]);
+    expect(problems({ ...base, router: { gatewayAPI: { httpRoute: { name: "r" } } } })).toEqual([
+      "the gatewayAPI router needs stable.backendRef and candidate.backendRef",
+    ]);
   });
   it("kserve takes the InferenceService alone; the other routers need both versions", () => {
     expect(problems({ router: { kserve: { inferenceService: { name: "fraud" } } } })).toEqual([]);
-    expect(problems({ ...base, router: { kserve: { inferenceService: { name: "fraud" } } } })).toEqual(["the kserve router takes no stable or candidate: its InferenceService serves both versions"]);
+    expect(problems({ ...base, router: { kserve: { inferenceService: { name: "fraud" } } } })).toEqual([
+      "the kserve router takes no stable or candidate: its InferenceService serves both versions",
+    ]);
     expect(problems({ router: { istio: { virtualService: { name: "v" } } } })).toEqual(["the gatewayAPI and istio routers need stable and candidate"]);
   });
   it("refuses one destination for both versions", () => {
-    const same = { router: { istio: { virtualService: { name: "v" } } }, stable: { destination: { host: "h", subset: "a" }, deployment: { name: "s" } }, candidate: { destination: { host: "h", subset: "a" }, deployment: { name: "c" } } };
+    const same = {
+      router: { istio: { virtualService: { name: "v" } } },
+      stable: { destination: { host: "h", subset: "a" }, deployment: { name: "s" } },
+      candidate: { destination: { host: "h", subset: "a" }, deployment: { name: "c" } },
+    };
     expect(problems(same)).toEqual(["stable and candidate must be different destinations (another host, or another subset)"]);
     expect(problems({ ...same, candidate: { ...same.candidate, destination: { host: "h" } } })).toEqual([]);
   });

@@ -21,7 +21,8 @@ export function applyJsonPatch<T>(doc: T, ops: readonly object[]): T {
     const current = isArray ? (parent as Json[])[index] : (parent as Record<string, Json>)[key];
     switch (op.op) {
       case "test":
-        if (JSON.stringify(current) !== JSON.stringify(op.value)) throw new Error(`test ${op.path}: ${JSON.stringify(current)} is not ${JSON.stringify(op.value)}`);
+        if (JSON.stringify(current) !== JSON.stringify(op.value))
+          throw new Error(`test ${op.path}: ${JSON.stringify(current)} is not ${JSON.stringify(op.value)}`);
         break;
       case "add":
         if (isArray) (parent as Json[]).splice(index, 0, structuredClone(op.value));

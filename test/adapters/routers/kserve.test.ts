@@ -13,7 +13,9 @@ import { applyJsonPatch } from "./json-patch.ts";
 const serving = servingSchema.parse({ router: { kserve: { inferenceService: { name: "fraud" } } } });
 const T0 = Date.parse("2026-12-01T10:00:00Z");
 
-const isvc = (over: { percent?: number; version?: string; uri?: string; status?: InferenceService["status"]; annotations?: Record<string, string> } = {}): InferenceService => ({
+const isvc = (
+  over: { percent?: number; version?: string; uri?: string; status?: InferenceService["status"]; annotations?: Record<string, string> } = {},
+): InferenceService => ({
   metadata: over.annotations ? { annotations: over.annotations } : {},
   spec: {
     predictor: {
@@ -25,7 +27,14 @@ const isvc = (over: { percent?: number; version?: string; uri?: string; status?:
 });
 const readyStatus = (created: string, rolledOut: string, previous?: string): InferenceService["status"] => ({
   conditions: [{ type: "Ready", status: "True" }],
-  components: { predictor: { latestCreatedRevision: created, latestReadyRevision: created, latestRolledoutRevision: rolledOut, ...(previous ? { previousRolledoutRevision: previous } : {}) } },
+  components: {
+    predictor: {
+      latestCreatedRevision: created,
+      latestReadyRevision: created,
+      latestRolledoutRevision: rolledOut,
+      ...(previous ? { previousRolledoutRevision: previous } : {}),
+    },
+  },
 });
 const view = (promoted = false): RolloutView => ({ stable: { version: "v1", uri: "s3://m/v1" }, candidate: { version: "v2", uri: "s3://m/v2" }, promoted });
 
@@ -39,11 +48,19 @@ describe("an InferenceService read as the rollout's two slots", () => {
   });
 
   it("with a percent the latest revision is the candidate; ready only once KServe has created a revision other than the one replaced", () => {
-    const pending = kserveServing(isvc({ percent: 0, version: "v2", uri: "s3://m/v2", status: readyStatus("r1", "r1"), annotations: { [REPLACED_REVISION_ANNOTATION]: "r1" } }), serving, view());
+    const pending = kserveServing(
+      isvc({ percent: 0, version: "v2", uri: "s3://m/v2", status: readyStatus("r1", "r1"), annotations: { [REPLACED_REVISION_ANNOTATION]: "r1" } }),
+      serving,
+      view(),
+    );
     expect(pending.weights).toEqual({ kind: "weights", weights: { stable: 100, candidate: 0 } });
     expect(pending.candidate).toMatchObject({ version: "v2", ready: false, message: "KServe has not created the new revision yet" });
     expect(pending.stable).toMatchObject({ found: true, version: "v1", ready: true });
-    const ready = kserveServing(isvc({ percent: 25, version: "v2", uri: "s3://m/v2", status: readyStatus("r2", "r1"), annotations: { [REPLACED_REVISION_ANNOTATION]: "r1" } }), serving, view());
+    const ready = kserveServing(
+      isvc({ percent: 25, version: "v2", uri: "s3://m/v2", status: readyStatus("r2", "r1"), annotations: { [REPLACED_REVISION_ANNOTATION]: "r1" } }),
+      serving,
+      view(),
+    );
     expect(ready.weights).toEqual({ kind: "weights", weights: { stable: 75, candidate: 25 } });
     expect(ready.candidate).toMatchObject({ version: "v2", ready: true });
   });
@@ -57,7 +74,9 @@ describe("an InferenceService read as the rollout's two slots", () => {
 
   it("names the InferenceService as the one serving target, with its labels, also when it refuses it", () => {
     const labelled = { ...isvc({ status: readyStatus("r1", "r1") }), metadata: { labels: { "modelguardian.dev/rollout-target": "true" } } };
-    expect(kserveServing(labelled, serving, view()).targets).toEqual([{ kind: "InferenceService", name: "fraud", labels: { "modelguardian.dev/rollout-target": "true" } }]);
+    expect(kserveServing(labelled, serving, view()).targets).toEqual([
+      { kind: "InferenceService", name: "fraud", labels: { "modelguardian.dev/rollout-target": "true" } },
+    ]);
     const raw = { ...isvc(), metadata: { annotations: { "serving.kserve.io/deploymentMode": "RawDeployment" } } };
     expect(kserveServing(raw, serving, view()).targets).toEqual([{ kind: "InferenceService", name: "fraud", labels: {} }]);
   });
@@ -68,7 +87,9 @@ describe("an InferenceService read as the rollout's two slots", () => {
       const live = kserveServing(obj, serving, view());
       expect(live.weights).toMatchObject({ kind: "error", reason: "DeploymentModeUnsupported" });
       expect((live.weights as { message: string }).message).toContain(`${mode} mode`);
-      expect(() => kservePatch(obj, serving, view(), { kind: "setWeights", weights: { stable: 95, candidate: 5 } })).toThrow(/canaryTrafficPercent splits no traffic/);
+      expect(() => kservePatch(obj, serving, view(), { kind: "setWeights", weights: { stable: 95, candidate: 5 } })).toThrow(
+        /canaryTrafficPercent splits no traffic/,
+      );
     }
     const sklearn: InferenceService = { spec: { predictor: {} } };
     expect(kserveServing(sklearn, serving, view()).weights).toMatchObject({ kind: "error", reason: "BackendNotFound" });
@@ -91,7 +112,10 @@ describe("the patches the KServe router writes", () => {
 
   it("a step sets the percent; a promotion clears it; all to stable with no canary writes nothing", () => {
     const canary = isvc({ percent: 5, version: "v2", uri: "s3://m/v2", status: readyStatus("r2", "r1") });
-    expect(applyJsonPatch(canary, kservePatch(canary, serving, view(), { kind: "setWeights", weights: { stable: 75, candidate: 25 } })).spec?.predictor?.canaryTrafficPercent).toBe(25);
+    expect(
+      applyJsonPatch(canary, kservePatch(canary, serving, view(), { kind: "setWeights", weights: { stable: 75, candidate: 25 } })).spec?.predictor
+        ?.canaryTrafficPercent,
+    ).toBe(25);
     const promoted = applyJsonPatch(canary, kservePatch(canary, serving, view(), { kind: "setWorkload", which: "stable", version: "v2", uri: "s3://m/v2" }));
     expect(promoted.spec?.predictor).not.toHaveProperty("canaryTrafficPercent");
     expect(promoted.spec?.predictor?.model?.storageUri).toBe("s3://m/v2");
@@ -117,7 +141,10 @@ class KServeLoop {
   constructor(strategy: RolloutStrategyInput, outcomes: Outcome[]) {
     this.strategy = rolloutStrategySchema.parse(strategy);
     this.outcomes = outcomes;
-    this.obj = { metadata: { name: "fraud" }, spec: { predictor: { model: { storageUri: "s3://m/v1", env: [{ name: "MODEL_VERSION", value: "v1" }] } } } } as InferenceService;
+    this.obj = {
+      metadata: { name: "fraud" },
+      spec: { predictor: { model: { storageUri: "s3://m/v1", env: [{ name: "MODEL_VERSION", value: "v1" }] } } },
+    } as InferenceService;
     this.kserveTick();
     this.kserveTick();
   }
@@ -135,7 +162,13 @@ class KServeLoop {
     const due = analysisDue(this.status, this.now);
     const outcome = due ? (this.outcomes.shift() ?? "Successful") : undefined;
     const d = decideRollout(
-      { generation: 1, spec: { monitorRef: { name: "m" }, candidate: { version: "v2", uri: "s3://m/v2" }, paused: false }, annotations: {}, status: this.status, deleting: false },
+      {
+        generation: 1,
+        spec: { monitorRef: { name: "m" }, candidate: { version: "v2", uri: "s3://m/v2" }, paused: false },
+        annotations: {},
+        status: this.status,
+        deleting: false,
+      },
       {
         now: this.now,
         strategy: this.strategy,
@@ -151,7 +184,10 @@ class KServeLoop {
     for (const e of d.effects) this.obj = applyJsonPatch(this.obj, kservePatch(this.obj, serving, this.view(this.status), e));
     this.percents.push(this.obj.spec?.predictor?.canaryTrafficPercent);
     this.kserveTick();
-    this.now = d.effects.length === 0 && this.status.phase === "Progressing" && this.status.nextAnalysisTime ? Math.max(this.now + 500, Date.parse(this.status.nextAnalysisTime)) : this.now + 500;
+    this.now =
+      d.effects.length === 0 && this.status.phase === "Progressing" && this.status.nextAnalysisTime
+        ? Math.max(this.now + 500, Date.parse(this.status.nextAnalysisTime))
+        : this.now + 500;
   }
   run(until: (l: KServeLoop) => boolean, max = 300) {
     for (let i = 0; i < max && !until(this); i++) this.tick();
@@ -164,7 +200,13 @@ class KServeLoop {
   }
 }
 
-const STEPS = { steps: [{ weight: 10, hold: "1m" }, { weight: 50, hold: "1m" }, { weight: 100, hold: "1m" }] };
+const STEPS = {
+  steps: [
+    { weight: 10, hold: "1m" },
+    { weight: 50, hold: "1m" },
+    { weight: 100, hold: "1m" },
+  ],
+};
 const terminal = (l: KServeLoop) => ["Succeeded", "RolledBack", "Aborted"].includes(l.status.phase ?? "");
 
 describe("rollouts through the KServe router, tick by tick (stand-in KServe)", () => {
@@ -203,7 +245,11 @@ describe("rollouts through the KServe router, tick by tick (stand-in KServe)", (
     const l = new KServeLoop({ ...STEPS, bake: { duration: "10m", minSeverity: "critical" } }, []);
     l.run((x) => x.status.phase === "Baking");
     expect(l.shares()).toEqual({ v2: 100 });
-    l.monitor = { version: "v2", lastEvaluationTime: new Date(l.now + 1000).toISOString(), findings: [{ type: "Degradation", severity: "critical", source: "accuracy", description: "accuracy 0.6", since: new Date(l.now).toISOString() }] };
+    l.monitor = {
+      version: "v2",
+      lastEvaluationTime: new Date(l.now + 1000).toISOString(),
+      findings: [{ type: "Degradation", severity: "critical", source: "accuracy", description: "accuracy 0.6", since: new Date(l.now).toISOString() }],
+    };
     l.now += 2000;
     l.tick();
     expect(l.status.phase).toBe("RollingBack");

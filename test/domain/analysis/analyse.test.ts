@@ -13,7 +13,13 @@ const spec = modelMonitorSpecSchema.parse({
   signals: [{ name: "accuracy", classification: { metric: "preds_total" } }],
   rules: [{ signal: "accuracy", min: { warning: 0.85, critical: 0.8 }, maxDrop: { warning: 0.05 }, baseline: { pinned: {} } }],
 });
-const counts = (acc: number): QueryResult => ({ kind: "vector", samples: [{ labels: { outcome: "tp" }, value: 1000 * acc }, { labels: { outcome: "fp" }, value: 1000 * (1 - acc) }] });
+const counts = (acc: number): QueryResult => ({
+  kind: "vector",
+  samples: [
+    { labels: { outcome: "tp" }, value: 1000 * acc },
+    { labels: { outcome: "fp" }, value: 1000 * (1 - acc) },
+  ],
+});
 // the "metrics backend": accuracy by the version the query selects
 const answer = (q: QueryRequest): QueryResult => counts(q.expr.includes('version="v2"') ? 0.82 : 0.93);
 const resultsOf = (queries: QueryRequest[]) => new Map(queries.map((q) => [queryKey(q), answer(q)]));
@@ -41,7 +47,15 @@ describe("analyse", () => {
     const first = analyse(plan, resultsOf(analysisQueries(plan)), memory(), T0);
     // 1000 samples: a standard error of 0.012, under a quarter of the 0.05 margin
     expect(first.pinned).toEqual({
-      "signal:accuracy": { state: "Pinned", value: 0.82, at: "2026-12-01T10:00:00.000Z", from: "2026-12-01T09:00:00.000Z", samples: 1000, test: "twoProportion", successes: 820 },
+      "signal:accuracy": {
+        state: "Pinned",
+        value: 0.82,
+        at: "2026-12-01T10:00:00.000Z",
+        from: "2026-12-01T09:00:00.000Z",
+        samples: 1000,
+        test: "twoProportion",
+        successes: 820,
+      },
     });
     expect(first.events.map((e) => e.reason)).toEqual(["BaselinePinned"]);
     const again = analyse(plan, resultsOf(analysisQueries(plan)), memory(remembered), T0);

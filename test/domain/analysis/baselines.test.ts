@@ -3,7 +3,12 @@
 // when the drop is statistically clear. Prometheus is a made-up model answering per query.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorSpecInput, type ModelMonitorStatus } from "../../../src/api/v1alpha1/modelmonitor.ts";
+import {
+  modelMonitorSpecSchema,
+  modelMonitorStatusSchema,
+  type ModelMonitorSpecInput,
+  type ModelMonitorStatus,
+} from "../../../src/api/v1alpha1/modelmonitor.ts";
 import { decide, planEvaluation, planQueries } from "../../../src/domain/monitor/evaluate.ts";
 import { queryKey, type QueryRequest, type QueryResult } from "../../../src/domain/observation.ts";
 import { neededSamples } from "../../../src/domain/analysis/baselines.ts";
@@ -14,7 +19,16 @@ type Answer = (q: QueryRequest) => QueryResult;
 interface Fixtures {
   pinnedBaselines: {
     needed: { successes: number; trials: number; margin: number; needed: number }[];
-    rules: { name: string; baseline: { successes: number; trials: number }; current: { successes: number; trials: number }; warning: number; critical: number; pWarning: number; pCritical: number; severity: "warning" | "critical" | null }[];
+    rules: {
+      name: string;
+      baseline: { successes: number; trials: number };
+      current: { successes: number; trials: number };
+      warning: number;
+      critical: number;
+      pWarning: number;
+      pCritical: number;
+      severity: "warning" | "critical" | null;
+    }[];
   };
 }
 const fixtures = (JSON.parse(readFileSync(new URL("../../fixtures/stats/reference-values.json", import.meta.url), "utf8")) as Fixtures).pinnedBaselines;
@@ -97,7 +111,9 @@ describe("a pinned baseline waits for its samples", () => {
     });
     expect(d.status.rules?.[0]).toEqual({ name: "spec.rules[0]", rule: "accuracy maxDrop, pinned baseline", coverage: "Judged", baselineSamples: 500 });
     expect(d.status.health).toBe("Healthy");
-    expect(d.events.find((e) => e.reason === "BaselinePinned")?.message).toBe("pinned baseline of accuracy at 0.92 from 500 samples since 2026-10-31T23:00:00.000Z");
+    expect(d.events.find((e) => e.reason === "BaselinePinned")?.message).toBe(
+      "pinned baseline of accuracy at 0.92 from 500 samples since 2026-10-31T23:00:00.000Z",
+    );
     // pinned: no more range queries, the pin stays as it was
     const after = tick(answer, T0 + 9 * MINUTE, d.status);
     expect(after.queries).toHaveLength(1);
@@ -117,17 +133,34 @@ describe("a pinned baseline waits for its samples", () => {
 
   it("needs samples by the rule's smallest margin: a standard error of at most a quarter of it (scipy's binomial)", () => {
     for (const c of fixtures.needed) {
-      const evidence = { state: "Value" as const, value: c.successes / c.trials, samples: c.trials, basis: { test: "twoProportion" as const, successes: c.successes, trials: c.trials } };
+      const evidence = {
+        state: "Value" as const,
+        value: c.successes / c.trials,
+        samples: c.trials,
+        basis: { test: "twoProportion" as const, successes: c.successes, trials: c.trials },
+      };
       expect(neededSamples(evidence, c.margin, 10), JSON.stringify(c)).toBe(c.needed);
     }
     // a relative margin is taken at the baseline's value: 10 % of 0.5 is 0.05
-    const relative: ModelMonitorSpecInput = { ...spec, rules: [{ signal: "accuracy", baseline: { pinned: {} }, maxRelativeDrop: { warning: 0.1 } }, { signal: "accuracy", baseline: { pinned: {} }, maxDrop: { critical: 0.2 } }] };
+    const relative: ModelMonitorSpecInput = {
+      ...spec,
+      rules: [
+        { signal: "accuracy", baseline: { pinned: {} }, maxRelativeDrop: { warning: 0.1 } },
+        { signal: "accuracy", baseline: { pinned: {} }, maxDrop: { critical: 0.2 } },
+      ],
+    };
     const half: Answer = () => outcomes(50, 100);
-    expect(tick(half, T0, undefined, relative).status.rules?.[0]?.message).toBe("pinned baseline accumulating since 2026-10-31T23:00:00.000Z: 100 of ~1600 samples");
+    expect(tick(half, T0, undefined, relative).status.rules?.[0]?.message).toBe(
+      "pinned baseline accumulating since 2026-10-31T23:00:00.000Z: 100 of ~1600 samples",
+    );
   });
 
   it("a version change starts the accumulation again from the new version's first window", () => {
-    const versioned: ModelMonitorSpecInput = { ...spec, model: { name: "plant", version: "v1" }, rules: [{ ...spec.rules![0]!, baseline: { pinned: { when: "VersionChange" } } }] };
+    const versioned: ModelMonitorSpecInput = {
+      ...spec,
+      model: { name: "plant", version: "v1" },
+      rules: [{ ...spec.rules![0]!, baseline: { pinned: { when: "VersionChange" } } }],
+    };
     const big: Answer = () => outcomes(9200, 10_000);
     const v1 = tick(big, T0, undefined, versioned).status;
     expect(v1.pinned?.["signal:accuracy"]).toMatchObject({ state: "Pinned", version: "v1", samples: 10_000 });
@@ -166,7 +199,17 @@ describe("pinned baselines per segment", () => {
 describe("a rule against a pinned baseline weighs both uncertainties", () => {
   const pinnedFrom = (successes: number, trials: number): ModelMonitorStatus =>
     modelMonitorStatusSchema.parse({
-      pinned: { "signal:accuracy": { state: "Pinned", value: successes / trials, at: "2026-10-31T00:00:00Z", from: "2026-10-30T23:00:00Z", samples: trials, test: "twoProportion", successes } },
+      pinned: {
+        "signal:accuracy": {
+          state: "Pinned",
+          value: successes / trials,
+          at: "2026-10-31T00:00:00Z",
+          from: "2026-10-30T23:00:00Z",
+          samples: trials,
+          test: "twoProportion",
+          successes,
+        },
+      },
     });
 
   it.each(fixtures.rules.map((c) => [c.name, c] as const))("%s: the tiers that are both beyond their limit and significant at 0.01 (scipy)", (_name, c) => {
@@ -188,7 +231,9 @@ describe("a rule against a pinned baseline weighs both uncertainties", () => {
     // a pin taken before counts were kept has no evidence: the limit alone decides, as before
     const legacy = modelMonitorStatusSchema.parse({ pinned: { "signal:accuracy": { value: 0.92, at: "2026-10-31T00:00:00Z" } } });
     const old = tick(() => outcomes(172, 200), T0, legacy);
-    expect(old.status.findings.map((f) => [f.severity, f.description])).toEqual([["warning", "accuracy 0.86 is 0.06 under its baseline 0.92 (limit 0.05) (200 samples)"]]);
+    expect(old.status.findings.map((f) => [f.severity, f.description])).toEqual([
+      ["warning", "accuracy 0.86 is 0.06 under its baseline 0.92 (limit 0.05) (200 samples)"],
+    ]);
   });
 
   it("an offset baseline reports the samples it had, in the rule's row and the finding", () => {

@@ -15,7 +15,8 @@ function prometheus(series: Record<string, Record<string, string>[]>) {
   const answer = (q: QueryRequest): QueryResult => {
     asked.push(q.expr);
     const lookup = /^topk\(1, last_over_time\(([a-zA-Z_:][a-zA-Z0-9_:]*)\{\}\[[0-9a-z]+\]\)\)$/.exec(q.expr);
-    if (lookup) return vector((series[lookup[1] as string] ?? []).slice(0, 1).map((labels) => ({ labels: { __name__: lookup[1] as string, ...labels }, value: 100 })));
+    if (lookup)
+      return vector((series[lookup[1] as string] ?? []).slice(0, 1).map((labels) => ({ labels: { __name__: lookup[1] as string, ...labels }, value: 100 })));
     // a first-round query: sum by (...) (increase(name{a="x",...}[w])) or avg by (dim) (name{...})
     const m = /([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}/.exec(q.expr);
     if (!m) return { kind: "error", error: "BadQuery", message: q.expr };
@@ -45,7 +46,8 @@ function evaluate(input: ModelMonitorSpecInput, answer: (q: QueryRequest) => Que
   return { lookups, decision: decide({ generation: 1, annotations: {}, spec, status: modelMonitorStatusSchema.parse({}) }, plan, results, T0) };
 }
 
-const outcomeSeries = (model: string) => ["tp", "fp", "tn", "fn"].flatMap((outcome) => ["plant-a", "plant-b"].map((plant) => ({ model, version: "v1", plant, outcome })));
+const outcomeSeries = (model: string) =>
+  ["tp", "fp", "tn", "fn"].flatMap((outcome) => ["plant-a", "plant-b"].map((plant) => ({ model, version: "v1", plant, outcome })));
 const fraudExported = { model_predictions_total: outcomeSeries("fraud") };
 
 const monitor = (metric: string, extra: Partial<ModelMonitorSpecInput> = {}): ModelMonitorSpecInput => ({
@@ -77,7 +79,15 @@ describe("the queries in status", () => {
     const { decision } = evaluate(
       {
         model: { name: "fraud" },
-        drift: [{ name: "features", histogram: { metric: "model_feature_value", featureLabel: "feature" }, method: "psi", reference: { offset: "1d" }, threshold: { warning: 0.1 } }],
+        drift: [
+          {
+            name: "features",
+            histogram: { metric: "model_feature_value", featureLabel: "feature" },
+            method: "psi",
+            reference: { offset: "1d" },
+            threshold: { warning: 0.1 },
+          },
+        ],
       },
       () => vector(),
     );
@@ -105,14 +115,26 @@ describe("a query that matched nothing: a misspelt metric or a wrong selector", 
     expect(lookups.map((q) => q.expr)).toEqual(["topk(1, last_over_time(model_predictions_totl{}[1h]))"]);
     const message = "no series named model_predictions_totl exist in this Prometheus (in the last 1h): check spec.signals[0].classification.metric";
     expect(decision.status.signals[0]).toMatchObject({ state: "NoData", reason: "NoSeries", message });
-    expect(decision.status.signals[0]?.queries).toEqual([{ expr: 'sum by (outcome) (increase(model_predictions_totl{model="fraud"}[3600s]))', series: 0, message }]);
-    expect(decision.status.conditions.find((c) => c.type === "MetricsAvailable")).toMatchObject({ status: "False", reason: "NoSeries", message: `accuracy: ${message}` });
+    expect(decision.status.signals[0]?.queries).toEqual([
+      { expr: 'sum by (outcome) (increase(model_predictions_totl{model="fraud"}[3600s]))', series: 0, message },
+    ]);
+    expect(decision.status.conditions.find((c) => c.type === "MetricsAvailable")).toMatchObject({
+      status: "False",
+      reason: "NoSeries",
+      message: `accuracy: ${message}`,
+    });
   });
 
   it("a rule on that signal says the same in its coverage", () => {
-    const { decision } = evaluate(monitor("model_predictions_totl", { rules: [{ signal: "accuracy", min: { critical: 0.8 } }] }), prometheus(fraudExported).answer);
+    const { decision } = evaluate(
+      monitor("model_predictions_totl", { rules: [{ signal: "accuracy", min: { critical: 0.8 } }] }),
+      prometheus(fraudExported).answer,
+    );
     expect(decision.status.rules).toEqual([
-      expect.objectContaining({ coverage: "NoData", message: "NoSeries: no series named model_predictions_totl exist in this Prometheus (in the last 1h): check spec.signals[0].classification.metric" }),
+      expect.objectContaining({
+        coverage: "NoData",
+        message: "NoSeries: no series named model_predictions_totl exist in this Prometheus (in the last 1h): check spec.signals[0].classification.metric",
+      }),
     ]);
   });
 
@@ -142,26 +164,46 @@ describe("a query that matched nothing: a misspelt metric or a wrong selector", 
   it("a ratio's matchLabels are named with the selector; a numerator without series is shown although the ratio has a value", () => {
     const exported = { model_responses_total: [{ model: "fraud", refusal: "false" }] };
     const spec = monitor("unused", {
-      signals: [{ name: "refusals", ratio: { numerator: { metric: "model_responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "model_responses_total" } } }],
+      signals: [
+        {
+          name: "refusals",
+          ratio: { numerator: { metric: "model_responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "model_responses_total" } },
+        },
+      ],
     });
     const { decision, lookups } = evaluate(spec, prometheus(exported).answer);
     expect(lookups).toHaveLength(1);
     expect(decision.status.signals[0]).toMatchObject({ state: "Value", value: 0 });
     expect(decision.status.signals[0]?.queries?.map((q) => [q.series, q.message])).toEqual([
-      [0, 'model_responses_total exists, but none with {model="fraud",refusal="true"}: check spec.selector (unset: {model="fraud"} from spec.model.name) and spec.signals[0].ratio.numerator.matchLabels (labels seen on this metric: model, refusal)'],
+      [
+        0,
+        'model_responses_total exists, but none with {model="fraud",refusal="true"}: check spec.selector (unset: {model="fraud"} from spec.model.name) and spec.signals[0].ratio.numerator.matchLabels (labels seen on this metric: model, refusal)',
+      ],
       [1, undefined],
     ]);
   });
 
   it("a drift check's histogram: the reason says which fix, naming the base name's field", () => {
     const { decision } = evaluate(
-      { model: { name: "fraud" }, drift: [{ name: "features", histogram: { metric: "model_feature_valu", featureLabel: "feature" }, method: "psi", reference: { pinned: {} }, threshold: { warning: 0.1 } }] },
+      {
+        model: { name: "fraud" },
+        drift: [
+          {
+            name: "features",
+            histogram: { metric: "model_feature_valu", featureLabel: "feature" },
+            method: "psi",
+            reference: { pinned: {} },
+            threshold: { warning: 0.1 },
+          },
+        ],
+      },
       prometheus({ model_feature_value_bucket: [{ model: "fraud", feature: "age", le: "1" }] }).answer,
     );
     expect(decision.status.drift[0]).toMatchObject({
       state: "NoData",
       coverage: "NoData",
-      reason: "no series named model_feature_valu_bucket exist in this Prometheus (in the last 1h): check spec.drift[0].histogram.metric (a histogram's base name)",
+      reason:
+        "no series named model_feature_valu_bucket exist in this Prometheus (in the last 1h): check spec.drift[0].histogram.metric (a histogram's base name)",
     });
   });
 
@@ -182,12 +224,16 @@ describe("a query that matched nothing: a misspelt metric or a wrong selector", 
     for (const q of planQueries(plan)) {
       const now = q.time === T0;
       // recall's baseline (7 days back) has no series: that is a missing baseline, not a lookup
-      results.set(queryKey(q), q.expr.includes("model_latency_seconds_sum") ? { kind: "error", error: "Timeout", message: "slow" } : q.expr.includes("_totl") || q.expr.includes("_count") || !now ? vector() : vector([{ labels: { outcome: "tp" }, value: 5 }]));
+      results.set(
+        queryKey(q),
+        q.expr.includes("model_latency_seconds_sum")
+          ? { kind: "error", error: "Timeout", message: "slow" }
+          : q.expr.includes("_totl") || q.expr.includes("_count") || !now
+            ? vector()
+            : vector([{ labels: { outcome: "tp" }, value: 5 }]),
+      );
     }
-    expect(planLookups(plan, results)).toEqual([
-      metricLookup("model_predictions_totl", "1d", T0),
-      metricLookup("model_latency_seconds_count", "1d", T0),
-    ]);
+    expect(planLookups(plan, results)).toEqual([metricLookup("model_predictions_totl", "1d", T0), metricLookup("model_latency_seconds_count", "1d", T0)]);
     // a window longer than the lookup's limit is looked at over the limit: it reads every series of the metric
     expect(metricLookup("x", "1d", T0).expr).toBe(`topk(1, last_over_time(x{}[${LOOKUP_MAX_MS / 3_600_000}h]))`);
     // and a window shorter than Prometheus's look-back over the look-back: a metric scraped every minute is still seen

@@ -43,7 +43,9 @@ describe("segments without a list of values", () => {
     expect(segments).toHaveLength(MAX_SEGMENTS);
     expect(segments).toEqual(PLANTS.slice(100 - MAX_SEGMENTS));
     const overall = a.signals.find((s) => s.segment === undefined);
-    expect(overall?.message).toBe(`${100 - MAX_SEGMENTS} more values of plant not evaluated: at most ${MAX_SEGMENTS} segments (the ones with the most samples); list them in spec.segments.values`);
+    expect(overall?.message).toBe(
+      `${100 - MAX_SEGMENTS} more values of plant not evaluated: at most ${MAX_SEGMENTS} segments (the ones with the most samples); list them in spec.segments.values`,
+    );
     // findings only for evaluated segments
     expect(a.findings.every((f) => f.segment === undefined || segments.includes(f.segment))).toBe(true);
     expect(a.findings.filter((f) => f.segment !== undefined)).toHaveLength(MAX_SEGMENTS / 2);

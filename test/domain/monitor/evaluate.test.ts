@@ -1,6 +1,11 @@
 // The evaluation core, tick by tick, with Prometheus answers made up per query: no I/O, no time passing.
 import { describe, expect, it } from "vitest";
-import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorSpecInput, type ModelMonitorStatus } from "../../../src/api/v1alpha1/modelmonitor.ts";
+import {
+  modelMonitorSpecSchema,
+  modelMonitorStatusSchema,
+  type ModelMonitorSpecInput,
+  type ModelMonitorStatus,
+} from "../../../src/api/v1alpha1/modelmonitor.ts";
 import { decide, planEvaluation, planQueries, REPIN_ANNOTATION } from "../../../src/domain/monitor/evaluate.ts";
 import { queryKey, type QueryRequest, type QueryResult, type Sample } from "../../../src/domain/observation.ts";
 
@@ -105,7 +110,9 @@ describe("accuracy against a threshold and a baseline", () => {
     const d = tick(twoSignals, () => ({ kind: "error", error: "CredentialsRefused", message: why }), T0);
     expect(d.status.health).toBe("Unknown");
     expect(d.status.signals.map((s) => s.reason)).toEqual(["CredentialsNotAllowed", "CredentialsNotAllowed"]);
-    expect(d.status.conditions.find((c) => c.type === "MetricsAvailable")).toEqual(expect.objectContaining({ status: "False", reason: "CredentialsNotAllowed", message: `accuracy, errors: ${why}` }));
+    expect(d.status.conditions.find((c) => c.type === "MetricsAvailable")).toEqual(
+      expect.objectContaining({ status: "False", reason: "CredentialsNotAllowed", message: `accuracy, errors: ${why}` }),
+    );
     expect(d.events.find((e) => e.reason === "HealthUnknown")?.message).toBe(`first evaluation: Unknown: accuracy, errors: ${why}`);
   });
 
@@ -134,7 +141,15 @@ describe("custom queries", () => {
     expect(planQueries(plan)[0]?.expr).toBe('avg_over_time(feedback{ model="x\\"}" }[3600s])');
   });
   it("several series where one was expected is an error", () => {
-    const d = tick(spec, () => vector([{ labels: { a: "1" }, value: 4 }, { labels: { a: "2" }, value: 4 }]), T0);
+    const d = tick(
+      spec,
+      () =>
+        vector([
+          { labels: { a: "1" }, value: 4 },
+          { labels: { a: "2" }, value: 4 },
+        ]),
+      T0,
+    );
     expect(d.status.signals[0]).toMatchObject({ state: "Error", reason: "MultipleSeries" });
     expect(d.status.health).toBe("Unknown");
   });
@@ -186,7 +201,12 @@ describe("pinned baselines", () => {
   });
   it("drops the pins of signals the spec no longer declares", () => {
     const first = tick(spec, () => vector(outcomes(0.9, 5000)), T0);
-    const renamed = tick({ ...accuracyMonitor, signals: [{ name: "acc2", classification: { metric: "model_predictions_total" } }], rules: [] }, () => vector(outcomes(0.9, 5000)), T0 + 60_000, first.status);
+    const renamed = tick(
+      { ...accuracyMonitor, signals: [{ name: "acc2", classification: { metric: "model_predictions_total" } }], rules: [] },
+      () => vector(outcomes(0.9, 5000)),
+      T0 + 60_000,
+      first.status,
+    );
     expect(renamed.status.pinned).toBeUndefined();
   });
 });
@@ -217,7 +237,13 @@ describe("errors in one signal do not hide another's breach", () => {
   it("reports the breach and still marks metrics unavailable", () => {
     const spec: ModelMonitorSpecInput = {
       ...accuracyMonitor,
-      signals: [...(accuracyMonitor.signals ?? []), { name: "refusal_rate", ratio: { numerator: { metric: "responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "responses_total" } } }],
+      signals: [
+        ...(accuracyMonitor.signals ?? []),
+        {
+          name: "refusal_rate",
+          ratio: { numerator: { metric: "responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "responses_total" } },
+        },
+      ],
     };
     const d = tick(spec, (q) => (q.expr.includes("responses_total") ? { kind: "error", error: "Timeout", message: "slow" } : vector(outcomes(0.7, 5000))), T0);
     expect(d.status.health).toBe("Critical");
@@ -247,7 +273,11 @@ describe("data drift per feature", () => {
   };
   it("names the shifted feature, leaves the stable one alone", () => {
     const now = T0;
-    const d = tick(spec, (q) => vector(q.time === now ? [...buckets("age", 1), ...buckets("income", 0)] : [...buckets("age", 0), ...buckets("income", 0)]), now);
+    const d = tick(
+      spec,
+      (q) => vector(q.time === now ? [...buckets("age", 1), ...buckets("income", 0)] : [...buckets("age", 0), ...buckets("income", 0)]),
+      now,
+    );
     const drift = d.status.drift[0];
     expect(drift?.driftedFeatures).toEqual(["age"]);
     expect(drift?.features.find((f) => f.feature === "income")).toMatchObject({ state: "Value", score: 0, severity: "none" });
@@ -297,12 +327,7 @@ describe("data drift per feature", () => {
   it("pins a reference distribution in status when asked to", () => {
     const pinnedSpec = { ...spec, drift: [{ ...spec.drift![0]!, reference: { pinned: {} } }] };
     const first = tick(pinnedSpec, () => vector(buckets("age", 0)), T0);
-    expect(first.status.pinned?.["drift:inputs:age"]?.bins).toEqual([
-      { le: -1, count: 100 },
-      { le: 0, count: 400 },
-      { le: 1, count: 400 },
-      { count: 100 },
-    ]);
+    expect(first.status.pinned?.["drift:inputs:age"]?.bins).toEqual([{ le: -1, count: 100 }, { le: 0, count: 400 }, { le: 1, count: 400 }, { count: 100 }]);
     const later = tick(pinnedSpec, () => vector(buckets("age", 1)), T0 + 60_000, first.status);
     expect(later.status.drift[0]?.driftedFeatures).toEqual(["age"]);
   });
@@ -313,7 +338,10 @@ describe("embedding drift", () => {
     model: { name: "rag" },
     drift: [{ name: "queries", embedding: { metric: "centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.02, critical: 0.1 } }],
   };
-  const centroid = (v: number[]): Answer => () => vector(v.map((value, i) => ({ labels: { dim: String(i) }, value })));
+  const centroid =
+    (v: number[]): Answer =>
+    () =>
+      vector(v.map((value, i) => ({ labels: { dim: String(i) }, value })));
   it("pins the first centroid and flags a moved one", () => {
     const first = tick(spec, centroid([1, 0, 0]), T0);
     expect(first.status.health).toBe("Healthy");
@@ -327,7 +355,10 @@ describe("coverage: a rule that cannot be judged is never Healthy", () => {
   const latestRule = { signal: "accuracy", baseline: { offset: "24h" }, maxDrop: { warning: 0.05, critical: 0.1 } };
   const spec: ModelMonitorSpecInput = { ...accuracyMonitor, rules: [latestRule] };
   /** A model first seen at `since`: queries of earlier times find no series. */
-  const bornAt = (since: number, accuracy = 0.92, n = 5000): Answer => (q) => vector(q.time < since ? [] : outcomes(accuracy, n));
+  const bornAt =
+    (since: number, accuracy = 0.92, n = 5000): Answer =>
+    (q) =>
+      vector(q.time < since ? [] : outcomes(accuracy, n));
   const condition = (d: ReturnType<typeof tick>, type: string) => d.status.conditions.find((c) => c.type === type);
 
   it("tick by tick: no baseline yet -> Unknown, the condition names the rule and why; once the baseline has data -> Judged and Healthy", () => {
@@ -439,7 +470,9 @@ describe("coverage: a rule that cannot be judged is never Healthy", () => {
     // the baseline window knows north only: south is new
     const answer: Answer = (q) => vector(q.time === T0 ? outcomes(0, 6000, { north: 0.92, south: 0.92 }) : outcomes(0, 3000, { north: 0.92 }));
     const d = tick(seg, answer, T0);
-    expect(d.status.rules).toEqual([{ name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 24h ago", coverage: "Judged", unjudgedSegments: 1, baselineSamples: 3000 }]);
+    expect(d.status.rules).toEqual([
+      { name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 24h ago", coverage: "Judged", unjudgedSegments: 1, baselineSamples: 3000 },
+    ]);
     expect(d.status.health).toBe("Healthy");
   });
 
@@ -450,11 +483,21 @@ describe("coverage: a rule that cannot be judged is never Healthy", () => {
       signals: [{ name: "feedback", histogram: { metric: "model_feedback_score", measure: "mean" } }],
     };
     const hist = (q: QueryRequest): QueryResult =>
-      vector(q.time < T0 ? [] : q.expr.includes("_count") ? [{ labels: {}, value: 500 }] : q.expr.includes("_sum") ? [{ labels: {}, value: 2000 }] : [{ labels: { le: "+Inf" }, value: 500 }]);
+      vector(
+        q.time < T0
+          ? []
+          : q.expr.includes("_count")
+            ? [{ labels: {}, value: 500 }]
+            : q.expr.includes("_sum")
+              ? [{ labels: {}, value: 2000 }]
+              : [{ labels: { le: "+Inf" }, value: 500 }],
+      );
     const d = tick(rag, hist, T0);
     expect(d.status.signals[0]).toMatchObject({ state: "Value", value: 4 });
     expect(d.status.health).toBe("Unknown");
-    expect(d.status.rules).toEqual([expect.objectContaining({ name: "preset rollback-sop", rule: "feedback maxDrop, baseline 24h ago", coverage: "NoBaseline" })]);
+    expect(d.status.rules).toEqual([
+      expect.objectContaining({ name: "preset rollback-sop", rule: "feedback maxDrop, baseline 24h ago", coverage: "NoBaseline" }),
+    ]);
   });
 
   it("a drift check without a reference distribution yet is NoBaseline", () => {
@@ -480,7 +523,12 @@ describe("the first evaluation", () => {
     const { modelMonitorStatusSchema } = await import("../../../src/api/v1alpha1/modelmonitor.ts");
     const none = modelMonitorStatusSchema.parse({});
     const healthy = modelMonitorStatusSchema.parse({ health: "Healthy" });
-    const critical = modelMonitorStatusSchema.parse({ health: "Critical", findings: [{ type: "Threshold", severity: "critical", source: "accuracy", description: "accuracy 0.7 is under its minimum 0.8", since: "2026-12-01T00:00:00Z" }] });
+    const critical = modelMonitorStatusSchema.parse({
+      health: "Critical",
+      findings: [
+        { type: "Threshold", severity: "critical", source: "accuracy", description: "accuracy 0.7 is under its minimum 0.8", since: "2026-12-01T00:00:00Z" },
+      ],
+    });
     expect(transitionEvents(none, healthy, [])).toEqual([]);
     expect(transitionEvents(none, critical, []).map((e) => [e.reason, e.message])).toEqual([
       ["HealthCritical", "first evaluation: Critical: accuracy 0.7 is under its minimum 0.8"],

@@ -18,11 +18,32 @@ describe("evaluationDue", () => {
     ["re-pin already handled", status({ repinToken: "a" }), 3, { "modelguardian.dev/repin": "a" }, T + 1_000, { due: false, afterMs: 59_000 }],
     ["last evaluation in the future (clock skew)", status(), 3, {}, T - 5_000, { due: true }],
     ["evaluation asked for", status(), 3, { "modelguardian.dev/evaluate": "now-1" }, T + 1_000, { due: true }],
-    ["evaluation asked for, already handled", status({ evaluateToken: "now-1" }), 3, { "modelguardian.dev/evaluate": "now-1" }, T + 1_000, { due: false, afterMs: 59_000 }],
+    [
+      "evaluation asked for, already handled",
+      status({ evaluateToken: "now-1" }),
+      3,
+      { "modelguardian.dev/evaluate": "now-1" },
+      T + 1_000,
+      { due: false, afterMs: 59_000 },
+    ],
     ["a missing Secret: again after 10 s", status({ conditions: [metricsFalse("SecretNotFound")] }), 3, {}, T + 10_000, { due: true }],
-    ["refused credentials: again after 10 s", status({ conditions: [metricsFalse("CredentialsNotAllowed")] }), 3, {}, T + 4_000, { due: false, afterMs: 6_000 }],
+    [
+      "refused credentials: again after 10 s",
+      status({ conditions: [metricsFalse("CredentialsNotAllowed")] }),
+      3,
+      {},
+      T + 4_000,
+      { due: false, afterMs: 6_000 },
+    ],
     ["credentials the source rejects (401): again after 10 s", status({ conditions: [metricsFalse("QueryUnauthorized")] }), 3, {}, T + 10_000, { due: true }],
-    ["an unreachable source waits for its interval", status({ conditions: [metricsFalse("PrometheusUnreachable")] }), 3, {}, T + 10_000, { due: false, afterMs: 50_000 }],
+    [
+      "an unreachable source waits for its interval",
+      status({ conditions: [metricsFalse("PrometheusUnreachable")] }),
+      3,
+      {},
+      T + 10_000,
+      { due: false, afterMs: 50_000 },
+    ],
   ])("%s", (_, s, generation, annotations, now, expected) => {
     expect(evaluationDue(s, generation, annotations, 60_000, now)).toEqual(expected);
   });
@@ -62,4 +83,3 @@ describe("evaluations after a start", () => {
     expect(evaluationDue(modelMonitorStatusSchema.parse({}), 1, {}, 60_000, started, { startedAt: started, key: "uid-1" })).toEqual({ due: true });
   });
 });
-

@@ -24,7 +24,13 @@ const spec = modelMonitorSpecSchema.parse({
     { signal: "p95_latency", baseline: { offset: "7d" }, maxRelativeIncrease: { critical: 0.5 } },
   ],
   drift: [
-    { name: "inputs", histogram: { metric: "model_feature_value", featureLabel: "feature" }, method: "psi", reference: { offset: "7d" }, threshold: { warning: 0.1, critical: 0.25 } },
+    {
+      name: "inputs",
+      histogram: { metric: "model_feature_value", featureLabel: "feature" },
+      method: "psi",
+      reference: { offset: "7d" },
+      threshold: { warning: 0.1, critical: 0.25 },
+    },
     { name: "queries", embedding: { metric: "centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.05, critical: 0.1 } },
   ],
   fairness: [{ signal: "accuracy", groupLabel: "plant", minRatio: 0.8 }],
@@ -42,12 +48,28 @@ function statusAt(i: number, segments: string[], features: string[]): ModelMonit
       { name: "p95_latency", state: "Value", value: 0.2 + i * 0.001, baseline: 0.2, samples: 5000 },
     ],
     drift: [
-      { name: "inputs", method: "psi", state: "Value", driftedFeatures: [], driftedShare: 0, datasetDrift: false, features: features.map((f) => ({ feature: f, state: "Value", score: 0.01 * i, severity: "none" })) },
+      {
+        name: "inputs",
+        method: "psi",
+        state: "Value",
+        driftedFeatures: [],
+        driftedShare: 0,
+        datasetDrift: false,
+        features: features.map((f) => ({ feature: f, state: "Value", score: 0.01 * i, severity: "none" })),
+      },
       { name: "queries", method: "cosine", state: "Value", features: [{ feature: "centroid", state: "Value", score: 0.005 * i, severity: "none" }] },
     ],
     findings:
       acc < 0.85
-        ? [{ type: "AccuracyDrift", severity: acc < 0.8 ? "critical" : "warning", source: "accuracy", description: `accuracy ${acc} under the minimum`, since: new Date(NOW).toISOString() }]
+        ? [
+            {
+              type: "AccuracyDrift",
+              severity: acc < 0.8 ? "critical" : "warning",
+              source: "accuracy",
+              description: `accuracy ${acc} under the minimum`,
+              since: new Date(NOW).toISOString(),
+            },
+          ]
         : [],
   });
 }
@@ -61,23 +83,65 @@ const rollout: RolloutSummary = {
   weight: 25,
   steps: [5, 25, 50, 100],
   analyses: [
-    { step: 0, weight: 5, time: new Date(NOW - 10 * MIN).toISOString(), window: "5m", outcome: "Successful", comparisons: [{ signal: "accuracy", check: "maxDrop", limit: 0.02, outcome: "Passed", stable: 0.93, candidate: 0.94 }] },
-    { step: 1, weight: 25, time: new Date(NOW - 2 * MIN).toISOString(), window: "5m", outcome: "Failed", comparisons: [{ signal: "accuracy", check: "maxDrop", limit: 0.02, outcome: "Failed", stable: 0.93, candidate: 0.85 }] },
+    {
+      step: 0,
+      weight: 5,
+      time: new Date(NOW - 10 * MIN).toISOString(),
+      window: "5m",
+      outcome: "Successful",
+      comparisons: [{ signal: "accuracy", check: "maxDrop", limit: 0.02, outcome: "Passed", stable: 0.93, candidate: 0.94 }],
+    },
+    {
+      step: 1,
+      weight: 25,
+      time: new Date(NOW - 2 * MIN).toISOString(),
+      window: "5m",
+      outcome: "Failed",
+      comparisons: [{ signal: "accuracy", check: "maxDrop", limit: 0.02, outcome: "Failed", stable: 0.93, candidate: 0.85 }],
+    },
   ],
 };
 
 function input(segments = ["north", "south"], features = ["age", "income"], hostile = ""): HtmlReportInput {
   let series: ReportSeries = { points: [] };
   for (let i = 0; i < 20; i++) series = appendPoint(series, pointOf(statusAt(i, segments, features), NOW - (20 - i) * MIN));
-  const status = { ...statusAt(19, segments, features), stableVersion: "v3", versions: [
-    { version: "v3", state: "Stable" as const, time: new Date(NOW - 60 * MIN).toISOString() },
-    { version: `v4${hostile}`, state: "Candidate" as const, rollout: "fraud-v4", time: new Date(NOW - 12 * MIN).toISOString() },
-    { version: "v2", state: "Quarantined" as const, time: new Date(NOW - 120 * MIN).toISOString(), reason: `rolled back ${hostile}` },
-  ], remediation: { actions: [], held: [], recentStarts: [], active: 0, history: [
-    { time: new Date(NOW - 30 * MIN).toISOString(), action: "retrain", purpose: "retrain" as const, trigger: "t", reason: `accuracy drift ${hostile}`, severity: "warning" as const, job: "fraud-retrain-1", attempt: 1, outcome: "Succeeded" as const, version: "v4" },
-  ] } };
+  const status = {
+    ...statusAt(19, segments, features),
+    stableVersion: "v3",
+    versions: [
+      { version: "v3", state: "Stable" as const, time: new Date(NOW - 60 * MIN).toISOString() },
+      { version: `v4${hostile}`, state: "Candidate" as const, rollout: "fraud-v4", time: new Date(NOW - 12 * MIN).toISOString() },
+      { version: "v2", state: "Quarantined" as const, time: new Date(NOW - 120 * MIN).toISOString(), reason: `rolled back ${hostile}` },
+    ],
+    remediation: {
+      actions: [],
+      held: [],
+      recentStarts: [],
+      active: 0,
+      history: [
+        {
+          time: new Date(NOW - 30 * MIN).toISOString(),
+          action: "retrain",
+          purpose: "retrain" as const,
+          trigger: "t",
+          reason: `accuracy drift ${hostile}`,
+          severity: "warning" as const,
+          job: "fraud-retrain-1",
+          attempt: 1,
+          outcome: "Succeeded" as const,
+          version: "v4",
+        },
+      ],
+    },
+  };
   const details: ReportDetails = {
-    distributions: { inputs: features.map((f) => ({ feature: f, reference: [{ upper: 1, count: 10 }, { upper: 2, count: 30 }, { count: 5 }], current: [{ upper: 1, count: 20 }, { upper: 2, count: 20 }, { count: 10 }] })) },
+    distributions: {
+      inputs: features.map((f) => ({
+        feature: f,
+        reference: [{ upper: 1, count: 10 }, { upper: 2, count: 30 }, { count: 5 }],
+        current: [{ upper: 1, count: 20 }, { upper: 2, count: 20 }, { count: 10 }],
+      })),
+    },
     fairness: [{ signal: "accuracy", groupLabel: "plant", minRatio: 0.8, groups: segments.map((g, k) => ({ group: g, value: 0.9 - k * 0.2, samples: 1000 })) }],
   };
   return { namespace: "plant-a", name: "fraud", spec, status, now: NOW, series, details, rollouts: [rollout] };
@@ -85,7 +149,6 @@ function input(segments = ["north", "south"], features = ["age", "income"], host
 
 const count = (html: string, re: RegExp) => (html.match(re) ?? []).length;
 const plots = (html: string, kind: string) => count(html, new RegExp(`<figure class="plot[^"]*" data-plot="${kind}"`, "g"));
-
 
 describe("the HTML report", () => {
   const html = renderHtmlReport(input());
@@ -155,7 +218,10 @@ describe("the HTML report", () => {
   });
 
   it("stays within its size bound: fewer points first, then a page that says so", () => {
-    const many = input(Array.from({ length: 64 }, (_, i) => `plant-${i}`), Array.from({ length: 40 }, (_, i) => `f${i}`));
+    const many = input(
+      Array.from({ length: 64 }, (_, i) => `plant-${i}`),
+      Array.from({ length: 40 }, (_, i) => `f${i}`),
+    );
     const full = renderHtmlReport(many);
     expect(plots(full, "segment")).toBe(16);
     expect(full).toContain("48 more segments are in the Markdown report's tables.");
@@ -166,7 +232,18 @@ describe("the HTML report", () => {
   });
 
   it("reads a ModelRollout loosely: malformed analyses are left out", () => {
-    const r = rolloutSummaryOf({ metadata: { name: "r" }, spec: { candidate: { version: "v9" } }, status: { phase: "Baking", weights: { candidate: 100 }, analyses: [{ step: 0, weight: 5, time: "2026-03-08T11:00:00Z", outcome: "Successful", window: "5m" }, { nonsense: true }] } }, [5, 100]);
+    const r = rolloutSummaryOf(
+      {
+        metadata: { name: "r" },
+        spec: { candidate: { version: "v9" } },
+        status: {
+          phase: "Baking",
+          weights: { candidate: 100 },
+          analyses: [{ step: 0, weight: 5, time: "2026-03-08T11:00:00Z", outcome: "Successful", window: "5m" }, { nonsense: true }],
+        },
+      },
+      [5, 100],
+    );
     expect(r).toMatchObject({ name: "r", candidate: "v9", phase: "Baking", weight: 100, steps: [5, 100] });
     expect(r?.analyses).toHaveLength(1);
     expect(r?.analyses[0]?.comparisons).toEqual([]);

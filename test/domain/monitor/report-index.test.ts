@@ -9,7 +9,15 @@ const NOW = Date.parse("2026-11-01T01:00:00Z");
 const monitor = (name: string, text = "fraud") => ({
   metadata: { namespace: "ml", name },
   spec: { model: { name: text }, report: {} },
-  status: { health: "Warning", summary: `accuracy=0.84 ${text}`, judgedRules: "2/3", worstFinding: `warning AccuracyDrift accuracy[${text}]`, stableVersion: text, rollout: { name: `${name}-v4`, candidate: text, phase: "Progressing", weight: 25 }, report: { configMap: `${name}-report`, lastTime: "2026-11-01T00:00:00Z" } },
+  status: {
+    health: "Warning",
+    summary: `accuracy=0.84 ${text}`,
+    judgedRules: "2/3",
+    worstFinding: `warning AccuracyDrift accuracy[${text}]`,
+    stableVersion: text,
+    rollout: { name: `${name}-v4`, candidate: text, phase: "Progressing", weight: 25 },
+    report: { configMap: `${name}-report`, lastTime: "2026-11-01T00:00:00Z" },
+  },
 });
 
 describe("the web view's index", () => {
@@ -23,8 +31,16 @@ describe("the web view's index", () => {
   });
 
   it("reads a malformed status loosely and lists at most MAX_INDEX_ROWS monitors, counting the rest", () => {
-    expect(monitorRowOf({ metadata: { namespace: "ml", name: "x" }, spec: { model: 3 }, status: { health: 1, rollout: { name: 2 } } })).toMatchObject({ model: undefined, health: undefined, rollout: undefined, reportAsked: false });
-    const page = renderReportIndex(Array.from({ length: MAX_INDEX_ROWS + 5 }, (_, i) => monitorRowOf(monitor(`m${String(i).padStart(5, "0")}`))), NOW);
+    expect(monitorRowOf({ metadata: { namespace: "ml", name: "x" }, spec: { model: 3 }, status: { health: 1, rollout: { name: 2 } } })).toMatchObject({
+      model: undefined,
+      health: undefined,
+      rollout: undefined,
+      reportAsked: false,
+    });
+    const page = renderReportIndex(
+      Array.from({ length: MAX_INDEX_ROWS + 5 }, (_, i) => monitorRowOf(monitor(`m${String(i).padStart(5, "0")}`))),
+      NOW,
+    );
     expect(page.match(/<tr><td>/g)).toHaveLength(MAX_INDEX_ROWS);
     expect(page).toContain("5 more monitors are not listed");
     expect(page).toContain(`${MAX_INDEX_ROWS + 5} monitors (Warning ${MAX_INDEX_ROWS + 5})`);

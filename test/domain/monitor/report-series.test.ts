@@ -2,7 +2,16 @@
 // bytes, read back from the ConfigMap without trusting it.
 import { describe, expect, it } from "vitest";
 import { modelMonitorStatusSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
-import { appendAll, appendPoint, MAX_SERIES_BYTES, MAX_SERIES_POINTS, parseSeries, pointOf, serializeSeries, type ReportSeries } from "../../../src/domain/monitor/report-series.ts";
+import {
+  appendAll,
+  appendPoint,
+  MAX_SERIES_BYTES,
+  MAX_SERIES_POINTS,
+  parseSeries,
+  pointOf,
+  serializeSeries,
+  type ReportSeries,
+} from "../../../src/domain/monitor/report-series.ts";
 
 const T0 = Date.parse("2026-03-08T00:00:00Z");
 const status = modelMonitorStatusSchema.parse({
@@ -12,7 +21,17 @@ const status = modelMonitorStatusSchema.parse({
     { name: "accuracy", segment: "north", state: "Value", value: 0.8 },
     { name: "latency", state: "NoData", reason: "NoSeries", message: "none" },
   ],
-  drift: [{ name: "inputs", method: "psi", state: "Value", features: [{ feature: "age", state: "Value", score: 0.2 }, { feature: "income", state: "InsufficientData" }] }],
+  drift: [
+    {
+      name: "inputs",
+      method: "psi",
+      state: "Value",
+      features: [
+        { feature: "age", state: "Value", score: 0.2 },
+        { feature: "income", state: "InsufficientData" },
+      ],
+    },
+  ],
   findings: [
     { type: "AccuracyDrift", severity: "warning", source: "accuracy", segment: "north", description: "d", since: "2026-03-08T00:00:00Z" },
     { type: "DataDrift", severity: "critical", source: "inputs", description: "d", since: "2026-03-08T00:00:00Z" },
@@ -42,7 +61,10 @@ describe("the report's series", () => {
   });
 
   it(`stays under ${MAX_SERIES_BYTES} bytes with many segments, dropping the oldest`, () => {
-    const wide = { ...status, signals: Array.from({ length: 2000 }, (_, i) => ({ name: "accuracy", segment: `segment-${i}`, state: "Value" as const, value: 0.123456 })) };
+    const wide = {
+      ...status,
+      signals: Array.from({ length: 2000 }, (_, i) => ({ name: "accuracy", segment: `segment-${i}`, state: "Value" as const, value: 0.123456 })),
+    };
     let s: ReportSeries = { points: [] };
     for (let i = 0; i < 50; i++) s = appendPoint(s, pointOf(wide, T0 + i * 60_000));
     expect(serializeSeries(s).length).toBeLessThanOrEqual(MAX_SERIES_BYTES);
@@ -54,7 +76,11 @@ describe("the report's series", () => {
     const saved = appendPoint(appendPoint({ points: [] }, pointOf(status, T0)), pointOf(status, T0 + 60_000));
     const again = { ...pointOf(status, T0 + 60_000), f: 9 };
     const merged = appendAll(saved, [again, pointOf(status, T0 + 120_000)]);
-    expect(merged.points.map((p) => [p.t.slice(11, 16), p.f])).toEqual([["00:00", 3], ["00:01", 9], ["00:02", 3]]);
+    expect(merged.points.map((p) => [p.t.slice(11, 16), p.f])).toEqual([
+      ["00:00", 3],
+      ["00:01", 9],
+      ["00:02", 3],
+    ]);
     expect(appendAll(saved, [])).toBe(saved);
   });
 
@@ -64,7 +90,15 @@ describe("the report's series", () => {
     expect(parseSeries(undefined)).toEqual({ points: [] });
     expect(parseSeries("not json")).toEqual({ points: [] });
     expect(parseSeries('{"points":"no"}')).toEqual({ points: [] });
-    const mixed = JSON.stringify({ points: [{ t: "nonsense", h: "Healthy", f: 0, s: {} }, { t: "2026-03-08T00:00:00Z", h: "Bad", f: 0, s: {} }, { t: "2026-03-08T00:01:00Z", h: "Healthy", f: 0, s: { a: "1" } }, { t: "2026-03-08T00:02:00Z", h: "Healthy", f: 0, s: { a: 1 }, w: { a: "<b>" } }, { t: "2026-03-08T00:03:00Z", h: "Healthy", f: 0, s: { a: 1 } }] });
+    const mixed = JSON.stringify({
+      points: [
+        { t: "nonsense", h: "Healthy", f: 0, s: {} },
+        { t: "2026-03-08T00:00:00Z", h: "Bad", f: 0, s: {} },
+        { t: "2026-03-08T00:01:00Z", h: "Healthy", f: 0, s: { a: "1" } },
+        { t: "2026-03-08T00:02:00Z", h: "Healthy", f: 0, s: { a: 1 }, w: { a: "<b>" } },
+        { t: "2026-03-08T00:03:00Z", h: "Healthy", f: 0, s: { a: 1 } },
+      ],
+    });
     expect(parseSeries(mixed).points).toEqual([{ t: "2026-03-08T00:03:00Z", h: "Healthy", f: 0, s: { a: 1 } }]);
   });
 });

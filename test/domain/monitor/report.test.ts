@@ -3,7 +3,15 @@
 import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorStatus } from "../../../src/api/v1alpha1/modelmonitor.ts";
 import type { ActionRecord } from "../../../src/api/v1alpha1/retrainpolicy.ts";
-import { boundedReport, recommendedActions, renderGovernanceReport, reportConfigMapName, reportDue, reportOverwriteRefusal, type ReportInput } from "../../../src/domain/monitor/report.ts";
+import {
+  boundedReport,
+  recommendedActions,
+  renderGovernanceReport,
+  reportConfigMapName,
+  reportDue,
+  reportOverwriteRefusal,
+  type ReportInput,
+} from "../../../src/domain/monitor/report.ts";
 
 const NOW = Date.parse("2026-03-08T12:00:00Z");
 const WEEK_AGO = Date.parse("2026-03-01T12:00:00Z");
@@ -100,8 +108,22 @@ const troubled = (): ModelMonitorStatus => {
       },
     ],
     findings: [
-      { type: "AccuracyDrift", severity: "critical", source: "accuracy", segment: "berlin", description: "accuracy | plant berlin\nfell", since: "2026-03-08T10:00:00.000Z" },
-      { type: "DataDrift", severity: "critical", source: "inputs", description: "data drift in 2 of 3 features", since: "2026-03-08T09:00:00.000Z", features: ["country", "amount"] },
+      {
+        type: "AccuracyDrift",
+        severity: "critical",
+        source: "accuracy",
+        segment: "berlin",
+        description: "accuracy | plant berlin\nfell",
+        since: "2026-03-08T10:00:00.000Z",
+      },
+      {
+        type: "DataDrift",
+        severity: "critical",
+        source: "inputs",
+        description: "data drift in 2 of 3 features",
+        since: "2026-03-08T09:00:00.000Z",
+        features: ["country", "amount"],
+      },
     ],
     history: [
       { time: "2026-02-28T00:00:00.000Z", health: "Critical", findings: 1 },
@@ -129,7 +151,15 @@ const troubled = (): ModelMonitorStatus => {
   };
 };
 
-const input = (status: ModelMonitorStatus, extra: Partial<ReportInput> = {}): ReportInput => ({ namespace: "ml", name: "fraud", spec, status, now: NOW, periodStart: WEEK_AGO, ...extra });
+const input = (status: ModelMonitorStatus, extra: Partial<ReportInput> = {}): ReportInput => ({
+  namespace: "ml",
+  name: "fraud",
+  spec,
+  status,
+  now: NOW,
+  periodStart: WEEK_AGO,
+  ...extra,
+});
 const render = (status: ModelMonitorStatus, extra: Partial<ReportInput> = {}) => renderGovernanceReport(input(status, extra));
 
 /** The text of one `## ` section, up to the next. */
@@ -187,7 +217,10 @@ describe("KPIs", () => {
   });
   it("the overall row comes first, then the segments, each with its own numbers", () => {
     const accuracy = kpis.slice(kpis.indexOf("### accuracy"), kpis.indexOf("### p95_latency"));
-    const segments = accuracy.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| Segment")).map((l) => l.split(" | ")[0]);
+    const segments = accuracy
+      .split("\n")
+      .filter((l) => l.startsWith("| ") && !l.startsWith("| Segment"))
+      .map((l) => l.split(" | ")[0]);
     expect(segments).toEqual(["| overall", "| plant=berlin", "| plant=paris"]);
     expect(rows(accuracy, "overall")).toEqual([["overall", "0.8123", "0.9", "-9.7%", "5000", "Value"]]);
     expect(rows(accuracy, "plant=berlin")).toEqual([["plant=berlin", "0.95", "0.94", "+1.1%", "812", "Value"]]);
@@ -234,7 +267,9 @@ describe("rules", () => {
         "the baseline window 7d ago has no value yet (NoSeries: no series of model_predictions_total matched in the window); 2 segments not judged",
       ],
     ]);
-    expect(section(render({ ...healthy(), rules: [{ name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 7d ago", coverage: "Judged" }] }), "Rules")).toContain("1 of 1 rules judged");
+    expect(
+      section(render({ ...healthy(), rules: [{ name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 7d ago", coverage: "Judged" }] }), "Rules"),
+    ).toContain("1 of 1 rules judged");
     expect(section(render(healthy()), "Rules")).toContain("No rule results recorded.");
   });
   it("a missing baseline names the rules instead of a dash, and is a recommendation of its own", () => {
@@ -311,19 +346,29 @@ describe("trend", () => {
 describe("actions taken", () => {
   const actions = section(render(troubled()), "Actions taken");
   it("lists the Jobs of the period only", () => {
-    expect(rows(actions, "2026-03-07T10:00:00.000Z")).toEqual([["2026-03-07T10:00:00.000Z", "retrain", "retrain", "AccuracyDrift on accuracy", "fraud-retrain-abc-1", "Failed", "—"]]);
+    expect(rows(actions, "2026-03-07T10:00:00.000Z")).toEqual([
+      ["2026-03-07T10:00:00.000Z", "retrain", "retrain", "AccuracyDrift on accuracy", "fraud-retrain-abc-1", "Failed", "—"],
+    ]);
     expect(rows(actions, "2026-03-03T10:00:00.000Z")[0]?.slice(4)).toEqual(["fraud-retrain-def-1", "Succeeded", "v4"]);
     expect(actions).not.toContain("fraud-retrain-old-1");
     expect(section(render(troubled(), { periodStart: undefined }), "Actions taken")).toContain("fraud-retrain-old-1");
   });
   it("held actions, the versions and the last rollout", () => {
-    expect(rows(actions, "retrain").find((r) => r[1] === "CooldownActive")).toEqual(["retrain", "CooldownActive", "cooldown of 6h since the last Job.", "2026-03-08T18:00:00.000Z"]);
+    expect(rows(actions, "retrain").find((r) => r[1] === "CooldownActive")).toEqual([
+      "retrain",
+      "CooldownActive",
+      "cooldown of 6h since the last Job.",
+      "2026-03-08T18:00:00.000Z",
+    ]);
     expect(rows(actions, "v4")).toEqual([["v4", "Quarantined", "fraud-v4", "2026-03-05T00:00:00.000Z", "canary accuracy fell"]]);
     expect(rows(actions, "v2")[0]?.[1]).toBe("Previous");
     expect(actions).toContain("### Last rollout\n\n- fraud-v4: candidate v4, phase RolledBack");
   });
   it("a rollout in progress", () => {
-    const r = section(render({ ...healthy(), rollout: { name: "fraud-v5", candidate: "v5", phase: "Progressing", stepIndex: 1, weight: 25 } }), "Actions taken");
+    const r = section(
+      render({ ...healthy(), rollout: { name: "fraud-v5", candidate: "v5", phase: "Progressing", stepIndex: 1, weight: 25 } }),
+      "Actions taken",
+    );
     expect(r).toContain("### Rollout in progress\n\n- fraud-v5: candidate v5, phase Progressing, step 1, weight 25%");
   });
   it("nothing done", () => {
@@ -349,7 +394,15 @@ describe("recommendedActions", () => {
     const s = {
       ...healthy(),
       drift: [{ name: "queries", method: "cosine", state: "Value" as const, driftedFeatures: ["centroid"], features: [] }],
-      findings: [{ type: "EmbeddingDrift" as const, severity: "warning" as const, source: "queries", description: "cosine distance 0.3", since: "2026-03-08T10:00:00.000Z" }],
+      findings: [
+        {
+          type: "EmbeddingDrift" as const,
+          severity: "warning" as const,
+          source: "queries",
+          description: "cosine distance 0.3",
+          since: "2026-03-08T10:00:00.000Z",
+        },
+      ],
     };
     expect(recommendedActions(spec, s)).toEqual(["Investigate the drifted features of queries (centroid) and consider retraining on recent data."]);
   });
@@ -368,7 +421,19 @@ describe("recommendedActions", () => {
     expect(recommendedActions(spec, troubled()).join("\n")).toContain("Inspect Job fraud-retrain-old-1");
   });
   it("fairness findings", () => {
-    const s = { ...healthy(), findings: [{ type: "Fairness" as const, severity: "warning" as const, source: "accuracy", segment: "group=b", description: "unfair", since: "2026-03-08T10:00:00.000Z" }] };
+    const s = {
+      ...healthy(),
+      findings: [
+        {
+          type: "Fairness" as const,
+          severity: "warning" as const,
+          source: "accuracy",
+          segment: "group=b",
+          description: "unfair",
+          since: "2026-03-08T10:00:00.000Z",
+        },
+      ],
+    };
     expect(recommendedActions(spec, s)).toEqual(["Review the fairness of accuracy [group=b] (warning) and consider retraining on more representative data."]);
   });
   it("signals never evaluated and a suspended monitor", () => {
@@ -383,7 +448,9 @@ describe("recommendedActions", () => {
     expect(section(render(healthy()), "Recommended actions").trim()).toBe("## Recommended actions\n\n- No action needed: all signals are within their rules.");
   });
   it("the report lists them as bullets, in the same order", () => {
-    const bullets = section(render(troubled()), "Recommended actions").split("\n").filter((l) => l.startsWith("- "));
+    const bullets = section(render(troubled()), "Recommended actions")
+      .split("\n")
+      .filter((l) => l.startsWith("- "));
     expect(bullets).toEqual(actions.map((a) => `- ${a}`));
   });
 });
@@ -428,7 +495,11 @@ describe("the report's schedule and ConfigMap", () => {
     expect(reportDue(weekly, "fraud", {}, NOW)).toEqual({ due: true, configMap: "fraud-report" });
     const report = { configMap: "fraud-report", lastTime: last };
     expect(reportDue(weekly, "fraud", { report }, Date.parse(last) + 7 * 86_400_000 - 1)).toEqual({ due: false });
-    expect(reportDue(weekly, "fraud", { report }, Date.parse(last) + 7 * 86_400_000)).toEqual({ due: true, configMap: "fraud-report", periodStart: Date.parse(last) });
+    expect(reportDue(weekly, "fraud", { report }, Date.parse(last) + 7 * 86_400_000)).toEqual({
+      due: true,
+      configMap: "fraud-report",
+      periodStart: Date.parse(last),
+    });
     expect(reportDue(modelMonitorSpecSchema.parse({ model: { name: "fraud" } }), "fraud", {}, NOW)).toEqual({ due: false });
   });
   it("a renamed ConfigMap or an unreadable last time starts afresh", () => {
@@ -457,7 +528,6 @@ describe("the report's schedule and ConfigMap", () => {
   });
 });
 
-
 describe("whose ConfigMap", () => {
   const monitor = { name: "fraud", uid: "u-1" };
   it("replaces only a ConfigMap that names the monitor as its owner", () => {
@@ -475,7 +545,9 @@ describe("numbers in the report, for people", () => {
   it("4 significant digits, float noise as 0, a tiny p-value as < 0.0001: never an exponent", () => {
     const s = healthy();
     s.signals[0] = { name: "accuracy", state: "Value", value: 661.0301000000001, baseline: 661.0301000000001 - 2.220446049250313e-16, samples: 5000 };
-    (s.drift[0] as { features: unknown[] }).features = [{ feature: "amount", state: "Value", score: 2.220446049250313e-16, pValue: 3.29e-16, severity: "none", referenceSamples: 10000, currentSamples: 9000 }];
+    (s.drift[0] as { features: unknown[] }).features = [
+      { feature: "amount", state: "Value", score: 2.220446049250313e-16, pValue: 3.29e-16, severity: "none", referenceSamples: 10000, currentSamples: 9000 },
+    ];
     const text = render(s);
     expect(text).toMatch(/\| overall \| 661 \| 661 \|/);
     expect(text).toMatch(/\| amount \| 0 \| < 0\.0001 \|/);

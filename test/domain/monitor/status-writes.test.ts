@@ -14,15 +14,51 @@ const base = (): ModelMonitorStatus =>
     summary: "accuracy=0.91",
     maxDriftScore: 0.12,
     lastEvaluationTime: new Date(T).toISOString(),
-    conditions: [{ type: "Degraded", status: "True", reason: "RuleBreached", message: "accuracy 0.91 below 0.92", lastTransitionTime: new Date(T - MINUTE).toISOString() }],
-    signals: [{ name: "accuracy", state: "Value", value: 0.91, baseline: 0.95, samples: 1200, message: "1200 samples", queries: [{ expr: "sum(x)", series: 4 }] }],
-    drift: [{ name: "inputs", method: "psi", state: "Value", queries: [{ expr: "sum(y)", series: 30 }], driftedShare: 0.33, driftedFeatures: ["age"], features: [{ feature: "age", state: "Value", score: 0.21, pValue: 0.01, severity: "warning", referenceSamples: 5000, currentSamples: 900 }] }],
-    findings: [{ type: "AccuracyDrift", severity: "warning", source: "accuracy", description: "accuracy 0.91 below 0.92", value: 0.91, baseline: 0.95, threshold: 0.92, since: new Date(T - MINUTE).toISOString() }],
+    conditions: [
+      { type: "Degraded", status: "True", reason: "RuleBreached", message: "accuracy 0.91 below 0.92", lastTransitionTime: new Date(T - MINUTE).toISOString() },
+    ],
+    signals: [
+      { name: "accuracy", state: "Value", value: 0.91, baseline: 0.95, samples: 1200, message: "1200 samples", queries: [{ expr: "sum(x)", series: 4 }] },
+    ],
+    drift: [
+      {
+        name: "inputs",
+        method: "psi",
+        state: "Value",
+        queries: [{ expr: "sum(y)", series: 30 }],
+        driftedShare: 0.33,
+        driftedFeatures: ["age"],
+        features: [{ feature: "age", state: "Value", score: 0.21, pValue: 0.01, severity: "warning", referenceSamples: 5000, currentSamples: 900 }],
+      },
+    ],
+    findings: [
+      {
+        type: "AccuracyDrift",
+        severity: "warning",
+        source: "accuracy",
+        description: "accuracy 0.91 below 0.92",
+        value: 0.91,
+        baseline: 0.95,
+        threshold: 0.92,
+        since: new Date(T - MINUTE).toISOString(),
+      },
+    ],
     pending: [{ key: "accuracy|critical", since: new Date(T).toISOString() }],
-    rules: [{ name: "spec.rules[0]", rule: "accuracy maxDrop, baseline 24h ago", coverage: "InsufficientSamples", message: "TooFewSamples: 50 samples, fewer than the 100 required" }],
+    rules: [
+      {
+        name: "spec.rules[0]",
+        rule: "accuracy maxDrop, baseline 24h ago",
+        coverage: "InsufficientSamples",
+        message: "TooFewSamples: 50 samples, fewer than the 100 required",
+      },
+    ],
     judgedRules: "0/1",
     history: [{ time: new Date(T).toISOString(), health: "Warning", findings: 1, values: { accuracy: 0.91 } }],
-    report: { configMap: "m-report", lastTime: new Date(T).toISOString(), period: { since: new Date(T).toISOString(), evaluations: { Warning: 1 }, withFindings: 1 } },
+    report: {
+      configMap: "m-report",
+      lastTime: new Date(T).toISOString(),
+      period: { since: new Date(T).toISOString(), evaluations: { Warning: 1 }, withFindings: 1 },
+    },
   });
 
 /** The next evaluation's status with only its numbers, messages and times moved. */
@@ -33,8 +69,20 @@ function valuesMoved(s: ModelMonitorStatus, by: number): ModelMonitorStatus {
     maxDriftScore: 0.12 + by,
     lastEvaluationTime: new Date(T + MINUTE).toISOString(),
     conditions: s.conditions.map((c) => ({ ...c, message: `accuracy ${0.91 + by} below 0.92` })),
-    signals: s.signals.map((x) => ({ ...x, value: 0.91 + by, baseline: 0.95 + by, samples: 1300, message: "1300 samples", queries: [{ expr: "sum(x)", series: 5 }] })),
-    drift: s.drift.map((d) => ({ ...d, queries: [{ expr: "sum(y)", series: 33 }], driftedShare: 0.34, features: d.features.map((f) => ({ ...f, score: 0.2 + by, pValue: 0.02, referenceSamples: 5001, currentSamples: 901 })) })),
+    signals: s.signals.map((x) => ({
+      ...x,
+      value: 0.91 + by,
+      baseline: 0.95 + by,
+      samples: 1300,
+      message: "1300 samples",
+      queries: [{ expr: "sum(x)", series: 5 }],
+    })),
+    drift: s.drift.map((d) => ({
+      ...d,
+      queries: [{ expr: "sum(y)", series: 33 }],
+      driftedShare: 0.34,
+      features: d.features.map((f) => ({ ...f, score: 0.2 + by, pValue: 0.02, referenceSamples: 5001, currentSamples: 901 })),
+    })),
     findings: s.findings.map((f) => ({ ...f, value: 0.91 + by, baseline: 0.95, threshold: 0.92 + by, description: `accuracy ${0.91 + by} below 0.92` })),
     rules: (s.rules ?? []).map((r) => ({ ...r, message: `TooFewSamples: ${50 + by} samples, fewer than the 100 required` })),
     history: [...s.history, { time: new Date(T + MINUTE).toISOString(), health: "Warning", findings: 1, values: { accuracy: 0.91 + by } }],
@@ -71,7 +119,10 @@ describe("monitorStateOf", () => {
     ["a condition's status", (s) => ({ ...s, conditions: s.conditions.map((c) => ({ ...c, status: "False" as const })) })],
     ["a condition's reason", (s) => ({ ...s, conditions: s.conditions.map((c) => ({ ...c, reason: "NoData" })) })],
     ["a signal's state", (s) => ({ ...s, signals: s.signals.map((x) => ({ ...x, state: "NoData" as const })) })],
-    ["a feature's drift severity", (s) => ({ ...s, drift: s.drift.map((d) => ({ ...d, features: d.features.map((f) => ({ ...f, severity: "critical" as const })) })) })],
+    [
+      "a feature's drift severity",
+      (s) => ({ ...s, drift: s.drift.map((d) => ({ ...d, features: d.features.map((f) => ({ ...f, severity: "critical" as const })) })) }),
+    ],
     ["the drifted features", (s) => ({ ...s, drift: s.drift.map((d) => ({ ...d, driftedFeatures: [] })) })],
     ["a rule's coverage", (s) => ({ ...s, rules: (s.rules ?? []).map((r) => ({ ...r, coverage: "Judged" as const })) })],
     ["the rules judged", (s) => ({ ...s, judgedRules: "1/1" })],
@@ -89,7 +140,8 @@ describe("statusWrite", () => {
   it("writes a change of state at once, defers values inside the window, writes them when it has passed", () => {
     const written = base();
     expect(statusWrite(written, { ...valuesMoved(written, 0.01), health: "Critical" }, T, T + MINUTE, refresh)).toBe("write");
-    for (const minutes of [1, 2, 3, 4]) expect(statusWrite(written, valuesMoved(written, 0.01), T, T + minutes * MINUTE, refresh), `${minutes} min`).toBe("defer");
+    for (const minutes of [1, 2, 3, 4])
+      expect(statusWrite(written, valuesMoved(written, 0.01), T, T + minutes * MINUTE, refresh), `${minutes} min`).toBe("defer");
     expect(statusWrite(written, valuesMoved(written, 0.01), T, T + 5 * MINUTE, refresh)).toBe("write");
   });
 
@@ -120,13 +172,18 @@ describe("the last evaluation a process can count on", () => {
 
   it("so a restart never evaluates earlier than an interval after any evaluation that may have gone unwritten", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 59_000 }), fc.integer({ min: 0, max: 20 * MINUTE }), (deferred, jitter, downtime) => {
-        // the old process wrote at T and evaluated `deferred` more times, each a minute (plus lag) apart, without writing
-        const lastReal = T + deferred * MINUTE + (deferred > 0 ? jitter / 5 : 0);
-        const startedAt = lastReal + downtime;
-        const view = { startedAt, key: "uid-7", refreshMs: 5 * MINUTE };
-        for (let now = startedAt; now < lastReal + MINUTE; now += 5_000) expect(evaluationDue(status, 1, {}, MINUTE, now, view).due).toBe(false);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 0, max: 59_000 }),
+        fc.integer({ min: 0, max: 20 * MINUTE }),
+        (deferred, jitter, downtime) => {
+          // the old process wrote at T and evaluated `deferred` more times, each a minute (plus lag) apart, without writing
+          const lastReal = T + deferred * MINUTE + (deferred > 0 ? jitter / 5 : 0);
+          const startedAt = lastReal + downtime;
+          const view = { startedAt, key: "uid-7", refreshMs: 5 * MINUTE };
+          for (let now = startedAt; now < lastReal + MINUTE; now += 5_000) expect(evaluationDue(status, 1, {}, MINUTE, now, view).due).toBe(false);
+        },
+      ),
     );
   });
 });

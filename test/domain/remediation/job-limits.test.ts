@@ -22,15 +22,24 @@ describe("qualifiedImage", () => {
 describe("imageAllowed", () => {
   it("a prefix ending in / allows every image under it and nothing beside it", () => {
     const allow = ["registry.example.com/ml/"];
-    for (const image of ["registry.example.com/ml/train:1", "registry.example.com/ml/a/b@sha256:0123", "registry.example.com/ml/train"]) expect(imageAllowed(image, allow), image).toBe(true);
-    for (const image of ["registry.example.com/ml", "registry.example.com/ml-evil/x", "registry.example.com/mlx/train", "registry.example.com/other/ml/train", "evil.example/registry.example.com/ml/x"])
+    for (const image of ["registry.example.com/ml/train:1", "registry.example.com/ml/a/b@sha256:0123", "registry.example.com/ml/train"])
+      expect(imageAllowed(image, allow), image).toBe(true);
+    for (const image of [
+      "registry.example.com/ml",
+      "registry.example.com/ml-evil/x",
+      "registry.example.com/mlx/train",
+      "registry.example.com/other/ml/train",
+      "evil.example/registry.example.com/ml/x",
+    ])
       expect(imageAllowed(image, allow), image).toBe(false);
   });
 
   it("a repository allows itself at any tag or digest and the repositories below it, on whole path components", () => {
     const allow = ["registry.example.com/ml"];
-    for (const image of ["registry.example.com/ml", "registry.example.com/ml:1", "registry.example.com/ml@sha256:0123", "registry.example.com/ml/train:1"]) expect(imageAllowed(image, allow), image).toBe(true);
-    for (const image of ["registry.example.com/ml-evil/x", "registry.example.com/mlx", "registry.example.com/ml-evil:1"]) expect(imageAllowed(image, allow), image).toBe(false);
+    for (const image of ["registry.example.com/ml", "registry.example.com/ml:1", "registry.example.com/ml@sha256:0123", "registry.example.com/ml/train:1"])
+      expect(imageAllowed(image, allow), image).toBe(true);
+    for (const image of ["registry.example.com/ml-evil/x", "registry.example.com/mlx", "registry.example.com/ml-evil:1"])
+      expect(imageAllowed(image, allow), image).toBe(false);
   });
 
   it("a registry host does not allow the same host on another port, nor a longer host name", () => {
@@ -44,7 +53,12 @@ describe("imageAllowed", () => {
     const allow = ["registry.example.com/ml/train:1.0", "registry.example.com/ml/eval@sha256:0123"];
     expect(imageAllowed("registry.example.com/ml/train:1.0", allow)).toBe(true);
     expect(imageAllowed("registry.example.com/ml/eval@sha256:0123", allow)).toBe(true);
-    for (const image of ["registry.example.com/ml/train:1.0-evil", "registry.example.com/ml/train:1.0@sha256:9999", "registry.example.com/ml/train:2", "registry.example.com/ml/eval@sha256:01234"])
+    for (const image of [
+      "registry.example.com/ml/train:1.0-evil",
+      "registry.example.com/ml/train:1.0@sha256:9999",
+      "registry.example.com/ml/train:2",
+      "registry.example.com/ml/eval@sha256:01234",
+    ])
       expect(imageAllowed(image, allow), image).toBe(false);
   });
 
@@ -65,7 +79,8 @@ describe("imageAllowed", () => {
 
 describe("imageEntryProblem", () => {
   it("an entry must start with a registry host", () => {
-    for (const ok of ["registry.example.com/ml/", "registry.example.com", "localhost:5000/ml", "docker.io/library/python", "10.0.0.1:5000/"]) expect(imageEntryProblem(ok), ok).toBeUndefined();
+    for (const ok of ["registry.example.com/ml/", "registry.example.com", "localhost:5000/ml", "docker.io/library/python", "10.0.0.1:5000/"])
+      expect(imageEntryProblem(ok), ok).toBeUndefined();
     expect(imageEntryProblem("ml/")).toMatch(/must start with a registry host.*Docker Hub/);
     expect(imageEntryProblem("python")).toMatch(/must start with a registry host/);
     expect(imageEntryProblem("Registry.example.com/ml/")).toMatch(/must start with a registry host/);
@@ -77,7 +92,9 @@ describe("jobTemplateRefusals", () => {
   const limits = { serviceAccounts: ["trainer"], images: ["registry.example.com/ml/"] };
 
   it("allows a template within both limits, and anything without limits", () => {
-    expect(jobTemplateRefusals([action({ serviceAccountName: "trainer", containers: [{ name: "t", image: "registry.example.com/ml/train:1" }] })], limits)).toEqual([]);
+    expect(
+      jobTemplateRefusals([action({ serviceAccountName: "trainer", containers: [{ name: "t", image: "registry.example.com/ml/train:1" }] })], limits),
+    ).toEqual([]);
     expect(jobTemplateRefusals([action({ serviceAccountName: "admin", containers: [{ name: "t", image: "evil.example/x" }] })], {})).toEqual([]);
   });
 
@@ -88,7 +105,10 @@ describe("jobTemplateRefusals", () => {
         action({
           serviceAccountName: "trainer",
           initContainers: [{ name: "fetch", image: "busybox" }],
-          containers: [{ name: "t", image: "registry.example.com/ml/train:1" }, { name: "side", image: "registry.example.com/ml-evil/x:1" }],
+          containers: [
+            { name: "t", image: "registry.example.com/ml/train:1" },
+            { name: "side", image: "registry.example.com/ml-evil/x:1" },
+          ],
           ephemeralContainers: [{ name: "debug", image: "evil.example/shell" }],
         }),
       ],
@@ -107,14 +127,21 @@ describe("jobTemplateRefusals", () => {
   it("a pod without serviceAccountName runs as default, and the deprecated serviceAccount counts too", () => {
     const image = [{ name: "t", image: "registry.example.com/ml/train:1" }];
     expect(jobTemplateRefusals([action({ containers: image })], limits)).toEqual([
-      { field: `${POD}.serviceAccountName`, message: `${POD}.serviceAccountName: unset, so the pods run as "default", which JOB_ALLOWED_SERVICE_ACCOUNTS (trainer) does not allow` },
+      {
+        field: `${POD}.serviceAccountName`,
+        message: `${POD}.serviceAccountName: unset, so the pods run as "default", which JOB_ALLOWED_SERVICE_ACCOUNTS (trainer) does not allow`,
+      },
     ]);
     expect(jobTemplateRefusals([action({ containers: image })], { serviceAccounts: ["default"] })).toEqual([]);
     expect(jobTemplateRefusals([action({ serviceAccount: "admin", containers: image })], limits).map((r) => r.message)).toEqual([
       `${POD}.serviceAccount: "admin" is not allowed by JOB_ALLOWED_SERVICE_ACCOUNTS (trainer)`,
     ]);
-    expect(jobTemplateRefusals([action({ serviceAccountName: "trainer", serviceAccount: "admin", containers: image })], limits).map((r) => r.field)).toEqual([`${POD}.serviceAccount`]);
-    expect(jobTemplateRefusals([action({ serviceAccountName: "admin", containers: image })], limits).map((r) => r.field)).toEqual([`${POD}.serviceAccountName`]);
+    expect(jobTemplateRefusals([action({ serviceAccountName: "trainer", serviceAccount: "admin", containers: image })], limits).map((r) => r.field)).toEqual([
+      `${POD}.serviceAccount`,
+    ]);
+    expect(jobTemplateRefusals([action({ serviceAccountName: "admin", containers: image })], limits).map((r) => r.field)).toEqual([
+      `${POD}.serviceAccountName`,
+    ]);
   });
 
   it("describes at most five refusals, then counts the rest", () => {

@@ -74,7 +74,16 @@ describe("renderJob", () => {
   });
   it("is read back as the operator's Job", () => {
     const view = jobViewOf({ ...job, metadata: { ...job.metadata, creationTimestamp: "2026-11-22T10:00:00Z" }, status: { active: 1 } });
-    expect(view).toMatchObject({ name: "fraud-retrain-t0-1", monitor: "fraud", monitorUid: "u", action: "retrain", trigger: "t0", attempt: 1, phase: "Active", episodes: ["e"] });
+    expect(view).toMatchObject({
+      name: "fraud-retrain-t0-1",
+      monitor: "fraud",
+      monitorUid: "u",
+      action: "retrain",
+      trigger: "t0",
+      attempt: 1,
+      phase: "Active",
+      episodes: ["e"],
+    });
     expect(jobViewOf({ metadata: { name: "other", labels: {} } })).toBeUndefined();
   });
 });
@@ -90,14 +99,24 @@ describe("parseJobResult", () => {
     expect(parseJobResult(['{"version": 3}'])).toMatchObject({ ok: false });
   });
   it("refuses what a ModelRollout could never carry, saying why, rather than have the API server refuse the rollout later", () => {
-    expect(parseJobResult(['{"version": "v2", "uri": "javascript:alert(1)"}'])).toMatchObject({ ok: false, reason: expect.stringContaining('the URI "javascript:alert(1)", which is no model URI') });
+    expect(parseJobResult(['{"version": "v2", "uri": "javascript:alert(1)"}'])).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('the URI "javascript:alert(1)", which is no model URI'),
+    });
     expect(parseJobResult(['{"version": "v2", "uri": "s3://m/v 2"}'])).toMatchObject({ ok: false });
     expect(parseJobResult(['{"version": "v\\u00072"}'])).toMatchObject({ ok: false, reason: expect.stringContaining("control character") });
   });
 });
 
 describe("matchTriggers", () => {
-  const f = (type: "AccuracyDrift" | "Latency", severity: "warning" | "critical", segment?: string) => ({ type, severity, source: "s", description: "", since: "2026-11-22T10:00:00Z", ...(segment ? { segment } : {}) });
+  const f = (type: "AccuracyDrift" | "Latency", severity: "warning" | "critical", segment?: string) => ({
+    type,
+    severity,
+    source: "s",
+    description: "",
+    since: "2026-11-22T10:00:00Z",
+    ...(segment ? { segment } : {}),
+  });
   it("groups findings by action with the worst severity", () => {
     const m = matchTriggers(
       [
@@ -115,7 +134,21 @@ describe("matchTriggers", () => {
 
 describe("jobsAwaitingResult", () => {
   const j = (name: string, phase: "Active" | "Succeeded" | "Failed", purpose: "retrain" | "reindex" = "retrain") => ({ name, phase, purpose });
-  const history = (job: string, outcome: "Active" | "Succeeded") => ({ history: [{ time: "2026-11-22T10:00:00Z", action: "retrain", purpose: "retrain" as const, trigger: "t", reason: "r", severity: "warning" as const, job, attempt: 1, outcome }] });
+  const history = (job: string, outcome: "Active" | "Succeeded") => ({
+    history: [
+      {
+        time: "2026-11-22T10:00:00Z",
+        action: "retrain",
+        purpose: "retrain" as const,
+        trigger: "t",
+        reason: "r",
+        severity: "warning" as const,
+        job,
+        attempt: 1,
+        outcome,
+      },
+    ],
+  });
   it("are the succeeded retraining Jobs whose outcome is not recorded yet", () => {
     const jobs = [j("a", "Succeeded"), j("b", "Active"), j("c", "Failed"), j("d", "Succeeded", "reindex"), j("e", "Succeeded")];
     expect(jobsAwaitingResult(jobs, undefined).map((x) => x.name)).toEqual(["a", "e"]);

@@ -56,7 +56,16 @@ class Cluster {
   }
   finish(name: string, outcome: "Complete" | "Failed", now: number): void {
     const job = this.jobs.get(name) as Record<string, unknown>;
-    job.status = { conditions: [{ type: outcome, status: "True", lastTransitionTime: new Date(now).toISOString(), ...(outcome === "Failed" ? { reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" } : {}) }] };
+    job.status = {
+      conditions: [
+        {
+          type: outcome,
+          status: "True",
+          lastTransitionTime: new Date(now).toISOString(),
+          ...(outcome === "Failed" ? { reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" } : {}),
+        },
+      ],
+    };
   }
   views(): JobView[] {
     return [...this.jobs.values()].map((j) => jobViewOf(j) as JobView);
@@ -110,10 +119,21 @@ describe("planRemediation", () => {
     expect(reasons(r1)).toEqual(["RetrainTriggered"]);
     const job = [...c.jobs.values()][0] as unknown as RenderedJob;
     expect(job.metadata.name).toMatch(/^fraud-retrain-[0-9a-z]{10}-1$/);
-    expect(job.metadata.labels).toMatchObject({ "modelguardian.dev/action": "retrain", "modelguardian.dev/purpose": "retrain", "modelguardian.dev/monitor": "fraud" });
+    expect(job.metadata.labels).toMatchObject({
+      "modelguardian.dev/action": "retrain",
+      "modelguardian.dev/purpose": "retrain",
+      "modelguardian.dev/monitor": "fraud",
+    });
     expect(job.metadata.ownerReferences[0]).toMatchObject({ kind: "ModelMonitor", name: "fraud", uid: "uid-1", controller: true });
     const env: Record<string, string> = Object.fromEntries((job.spec.template.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
-    expect(env).toMatchObject({ MG_MODEL_NAME: "fraud-model", MG_MODEL_VERSION: "v1", MG_ACTION: "retrain", MG_TRIGGER_SEVERITY: "critical", MG_CONFIG_EPOCHS: "50", MG_CONFIG_BATCH_SIZE: "32" });
+    expect(env).toMatchObject({
+      MG_MODEL_NAME: "fraud-model",
+      MG_MODEL_VERSION: "v1",
+      MG_ACTION: "retrain",
+      MG_TRIGGER_SEVERITY: "critical",
+      MG_CONFIG_EPOCHS: "50",
+      MG_CONFIG_BATCH_SIZE: "32",
+    });
     expect(JSON.parse(env.MG_FINDINGS ?? "[]")[0]).toMatchObject({ type: "AccuracyDrift", severity: "critical" });
     expect(JSON.parse(job.metadata.annotations["modelguardian.dev/config"] ?? "null")).toEqual({ epochs: "50", batchSize: "32" });
     expect(r1.status?.history[0]).toMatchObject({ action: "retrain", outcome: "Active", attempt: 1, severity: "critical" });
@@ -136,7 +156,12 @@ describe("planRemediation", () => {
   it("findings below minSeverity, of other types or of other sources start nothing", () => {
     const c = new Cluster();
     const p = policy({ triggers: [{ findings: ["AccuracyDrift"], minSeverity: "critical", sources: ["accuracy"], action: "retrain" }] });
-    tick(c, { findings: [finding("AccuracyDrift", "warning"), finding("Latency", "critical"), finding("AccuracyDrift", "critical", { source: "f1" })], now: T0, previous: undefined, policy: p });
+    tick(c, {
+      findings: [finding("AccuracyDrift", "warning"), finding("Latency", "critical"), finding("AccuracyDrift", "critical", { source: "f1" })],
+      now: T0,
+      previous: undefined,
+      policy: p,
+    });
     expect(c.creations).toBe(0);
   });
 
@@ -177,7 +202,12 @@ describe("planRemediation", () => {
     let r = tick(c, { findings: [finding("AccuracyDrift")], now: T0, previous: undefined });
     const name = [...c.jobs.keys()][0] as string;
     c.finish(name, "Complete", T0 + 2 * MIN);
-    r = tick(c, { findings: [finding("AccuracyDrift")], now: T0 + 3 * MIN, previous: r.status, results: { [name]: { ok: true, version: "v2", uri: "s3://m/v2" } } });
+    r = tick(c, {
+      findings: [finding("AccuracyDrift")],
+      now: T0 + 3 * MIN,
+      previous: r.status,
+      results: { [name]: { ok: true, version: "v2", uri: "s3://m/v2" } },
+    });
     expect(r.status?.candidate).toEqual({ version: "v2", uri: "s3://m/v2", job: name, time: new Date(T0 + 2 * MIN).toISOString() });
     expect(r.status?.history[0]).toMatchObject({ outcome: "Succeeded", version: "v2", finishedTime: new Date(T0 + 2 * MIN).toISOString() });
     expect(reasons(r)).toEqual(["JobSucceeded", "CandidateRecorded"]);
@@ -249,7 +279,13 @@ describe("planRemediation", () => {
     tick(c, { findings: [at(T0)], now: T0, previous: undefined, policy: p });
     tick(c, { findings: [at(T0 + MIN)], now: T0 + MIN, previous: undefined, policy: p });
     c.finish([...c.jobs.keys()][0] as string, "Complete", T0 + 2 * MIN);
-    const r = tick(c, { findings: [at(T0 + 3 * MIN)], now: T0 + 3 * MIN, previous: undefined, policy: p, results: { [[...c.jobs.keys()][0] as string]: { ok: true, version: "v2" } } });
+    const r = tick(c, {
+      findings: [at(T0 + 3 * MIN)],
+      now: T0 + 3 * MIN,
+      previous: undefined,
+      policy: p,
+      results: { [[...c.jobs.keys()][0] as string]: { ok: true, version: "v2" } },
+    });
     expect(c.creations).toBe(1);
     // writes work again: the status now keeps this episode handled
     const later = tick(c, { findings: [at(T0 + 3 * MIN)], now: T0 + 4 * MIN, previous: r.status, policy: p });
@@ -273,7 +309,12 @@ describe("planRemediation", () => {
     const r = tick(c, { findings: [finding("AccuracyDrift"), finding("EmbeddingDrift")], now: T0, previous: undefined });
     expect(c.creations).toBe(1);
     expect(held(r)).toEqual(["MaxActiveJobsReached"]);
-    const two = tick(new Cluster(), { findings: [finding("AccuracyDrift"), finding("EmbeddingDrift")], now: T0, previous: undefined, policy: policy({ maxActiveJobs: 2 }) });
+    const two = tick(new Cluster(), {
+      findings: [finding("AccuracyDrift"), finding("EmbeddingDrift")],
+      now: T0,
+      previous: undefined,
+      policy: policy({ maxActiveJobs: 2 }),
+    });
     expect(two.created).toHaveLength(2);
   });
 
@@ -284,8 +325,15 @@ describe("planRemediation", () => {
     let previous: RemediationStatus | undefined;
     for (let i = 0; i < 3; i++) {
       const f = finding("AccuracyDrift", "warning", { since: new Date(T0 + i * MIN).toISOString() });
-      for (const name of c.jobs.keys()) if (c.jobs.get(name)?.status && !(c.jobs.get(name)?.status as { conditions?: unknown }).conditions) c.finish(name, "Complete", T0 + i * MIN);
-      r = tick(c, { findings: [f], now: T0 + i * MIN, previous, policy: p, results: Object.fromEntries([...c.jobs.keys()].map((n) => [n, { ok: true as const, version: "v" }])) });
+      for (const name of c.jobs.keys())
+        if (c.jobs.get(name)?.status && !(c.jobs.get(name)?.status as { conditions?: unknown }).conditions) c.finish(name, "Complete", T0 + i * MIN);
+      r = tick(c, {
+        findings: [f],
+        now: T0 + i * MIN,
+        previous,
+        policy: p,
+        results: Object.fromEntries([...c.jobs.keys()].map((n) => [n, { ok: true as const, version: "v" }])),
+      });
       previous = r.status;
     }
     expect(c.creations).toBe(2);
@@ -320,8 +368,17 @@ describe("planRemediation", () => {
 
   it("a missing or invalid policy is a held action with the reason, not a crash", () => {
     const missing = tick(new Cluster(), { findings: [finding("AccuracyDrift")], now: T0, previous: undefined, policy: { state: "missing", name: "nope" } });
-    expect(missing.conditions.find((x) => x.type === "ActionHeld")).toMatchObject({ status: "True", reason: "PolicyNotFound", message: expect.stringContaining("nope") });
-    const invalid = tick(new Cluster(), { findings: [finding("AccuracyDrift")], now: T0, previous: undefined, policy: { state: "invalid", name: "p", message: "spec.actions[retrain].jobTemplate: image required" } });
+    expect(missing.conditions.find((x) => x.type === "ActionHeld")).toMatchObject({
+      status: "True",
+      reason: "PolicyNotFound",
+      message: expect.stringContaining("nope"),
+    });
+    const invalid = tick(new Cluster(), {
+      findings: [finding("AccuracyDrift")],
+      now: T0,
+      previous: undefined,
+      policy: { state: "invalid", name: "p", message: "spec.actions[retrain].jobTemplate: image required" },
+    });
     expect(invalid.conditions.find((x) => x.type === "ActionHeld")?.message).toContain("image required");
   });
 
@@ -336,7 +393,8 @@ describe("planRemediation", () => {
     expect(r.conditions.find((x) => x.type === "ActionHeld")).toMatchObject({
       status: "True",
       reason: "JobTemplateNotAllowed",
-      message: 'RetrainPolicy fraud-policy asks for what the operator\'s settings do not allow: spec.actions[0].jobTemplate.spec.template.spec.containers[0].image: "trainer:1" is not allowed by JOB_ALLOWED_IMAGES (registry.example.com/ml/); spec.actions[1].jobTemplate.spec.template.spec.containers[0].image: "trainer:1" is not allowed by JOB_ALLOWED_IMAGES (registry.example.com/ml/)',
+      message:
+        'RetrainPolicy fraud-policy asks for what the operator\'s settings do not allow: spec.actions[0].jobTemplate.spec.template.spec.containers[0].image: "trainer:1" is not allowed by JOB_ALLOWED_IMAGES (registry.example.com/ml/); spec.actions[1].jobTemplate.spec.template.spec.containers[0].image: "trainer:1" is not allowed by JOB_ALLOWED_IMAGES (registry.example.com/ml/)',
     });
     expect(r.events).toEqual([expect.objectContaining({ type: "Warning", reason: "JobTemplateNotAllowed" })]);
     // neither a dry run nor an approval gets past it
@@ -353,7 +411,12 @@ describe("planRemediation", () => {
   it("a Job the API server refuses is recorded, counted as a failure and retried only after the backoff", () => {
     const c = new Cluster();
     const acc = finding("AccuracyDrift");
-    let r = tick(c, { findings: [acc], now: T0, previous: undefined, outcome: () => ({ kind: "rejected", message: "Job.batch is invalid: spec.template.spec.containers[0].image: Required value" }) });
+    let r = tick(c, {
+      findings: [acc],
+      now: T0,
+      previous: undefined,
+      outcome: () => ({ kind: "rejected", message: "Job.batch is invalid: spec.template.spec.containers[0].image: Required value" }),
+    });
     expect(c.creations).toBe(0);
     expect(r.status?.history[0]).toMatchObject({ outcome: "CreateFailed", message: expect.stringContaining("image: Required value") });
     expect(reasons(r)).toEqual(["JobCreateFailed"]);
@@ -428,7 +491,12 @@ describe("planRemediation", () => {
     const p = policy({ cooldown: "0s", historyLimit: 3, maxActiveJobs: 100 });
     let previous: RemediationStatus | undefined;
     for (let i = 0; i < 5; i++) {
-      const r = tick(c, { findings: [finding("AccuracyDrift", "warning", { since: new Date(T0 + i * MIN).toISOString() })], now: T0 + i * MIN, previous, policy: p });
+      const r = tick(c, {
+        findings: [finding("AccuracyDrift", "warning", { since: new Date(T0 + i * MIN).toISOString() })],
+        now: T0 + i * MIN,
+        previous,
+        policy: p,
+      });
       previous = r.status;
     }
     expect(previous?.history).toHaveLength(3);
@@ -474,11 +542,22 @@ describe("approval and rollouts", () => {
   it("no retraining while a rollout of the model is in progress; re-indexing goes on", () => {
     const c = new Cluster();
     const two = policy({ maxActiveJobs: 2 });
-    const r1 = tick(c, { findings: [finding("AccuracyDrift", "critical"), finding("EmbeddingDrift", "warning")], now: T0, previous: undefined, rolloutInProgress: "fraud-v2", policy: two });
+    const r1 = tick(c, {
+      findings: [finding("AccuracyDrift", "critical"), finding("EmbeddingDrift", "warning")],
+      now: T0,
+      previous: undefined,
+      rolloutInProgress: "fraud-v2",
+      policy: two,
+    });
     expect(held(r1)).toEqual(["RolloutInProgress"]);
     expect(r1.status?.held[0]?.message).toMatch(/rollout fraud-v2 is in progress/);
     expect([...c.jobs.keys()]).toEqual([expect.stringMatching(/^fraud-reindex-/)]);
-    const r2 = tick(c, { findings: [finding("AccuracyDrift", "critical"), finding("EmbeddingDrift", "warning")], now: T0 + MIN, previous: r1.status, policy: two });
+    const r2 = tick(c, {
+      findings: [finding("AccuracyDrift", "critical"), finding("EmbeddingDrift", "warning")],
+      now: T0 + MIN,
+      previous: r1.status,
+      policy: two,
+    });
     expect(reasons(r2)).toContain("RetrainTriggered");
   });
 });

@@ -3,8 +3,31 @@ import { retrainPolicyStatusSchema, type ActionRecord } from "../../../src/api/v
 import type { JobView } from "../../../src/domain/remediation/job.ts";
 import { MAX_ACTIVE_JOBS_LISTED, policyChangeConcernsMonitors, policyStatus, recordedTemplateVerdict } from "../../../src/domain/remediation/policy.ts";
 
-const record = (time: string, job: string): ActionRecord => ({ time, action: "retrain", purpose: "retrain", trigger: "t", reason: "r", severity: "warning", job, attempt: 1, outcome: "Succeeded" });
-const active: JobView = { name: "b-retrain-x-1", monitor: "b", monitorUid: "u", action: "retrain", purpose: "retrain", trigger: "x", attempt: 1, createdAt: Date.parse("2026-11-22T10:05:00Z"), phase: "Active", reason: "", severity: "warning", episodes: [] };
+const record = (time: string, job: string): ActionRecord => ({
+  time,
+  action: "retrain",
+  purpose: "retrain",
+  trigger: "t",
+  reason: "r",
+  severity: "warning",
+  job,
+  attempt: 1,
+  outcome: "Succeeded",
+});
+const active: JobView = {
+  name: "b-retrain-x-1",
+  monitor: "b",
+  monitorUid: "u",
+  action: "retrain",
+  purpose: "retrain",
+  trigger: "x",
+  attempt: 1,
+  createdAt: Date.parse("2026-11-22T10:05:00Z"),
+  phase: "Active",
+  reason: "",
+  severity: "warning",
+  episodes: [],
+};
 
 describe("policyStatus", () => {
   const base = { generation: 3, previous: retrainPolicyStatusSchema.parse({}), nowIso: "2026-11-22T11:00:00.000Z", historyLimit: 2 };
@@ -13,7 +36,16 @@ describe("policyStatus", () => {
       ...base,
       validity: { ok: true },
       monitors: [
-        { name: "a", remediation: { actions: [], held: [], recentStarts: [], active: 0, history: [record("2026-11-22T10:00:00Z", "a1"), record("2026-11-22T09:00:00Z", "a0")] } },
+        {
+          name: "a",
+          remediation: {
+            actions: [],
+            held: [],
+            recentStarts: [],
+            active: 0,
+            history: [record("2026-11-22T10:00:00Z", "a1"), record("2026-11-22T09:00:00Z", "a0")],
+          },
+        },
         { name: "b", remediation: { actions: [], held: [], recentStarts: [], active: 1, history: [record("2026-11-22T10:05:00Z", "b1")] } },
         { name: "c" },
       ],
@@ -41,7 +73,10 @@ describe("policyStatus", () => {
 describe("recordedTemplateVerdict", () => {
   const at = "2026-11-22T10:00:00.000Z";
   const withReady = (reason: string, observedGeneration: number, status = reason === "Ready" ? "True" : "False") =>
-    retrainPolicyStatusSchema.parse({ observedGeneration, conditions: [{ type: "Ready", status, reason, message: "m", lastTransitionTime: at, observedGeneration }] });
+    retrainPolicyStatusSchema.parse({
+      observedGeneration,
+      conditions: [{ type: "Ready", status, reason, message: "m", lastTransitionTime: at, observedGeneration }],
+    });
   it("reuses this generation's verdict", () => {
     expect(recordedTemplateVerdict(withReady("Ready", 3), 3)).toEqual({ ok: true });
     expect(recordedTemplateVerdict(withReady("InvalidJobTemplate", 3), 3)).toEqual({ ok: false, reason: "InvalidJobTemplate", message: "m" });
@@ -60,12 +95,24 @@ describe("policyChangeConcernsMonitors", () => {
     ["a deleted policy", { spec: {}, status: ready("True") }, undefined, true],
     ["a spec change", { spec: { cooldown: "1h" } }, { spec: { cooldown: "2h" } }, true],
     ["a new template verdict", { spec: {}, status: ready("True") }, { spec: {}, status: ready("False") }, true],
-    ["a summary-only change", { spec: { a: [1, { b: 2 }] }, status: ready("True") }, { spec: { a: [1, { b: 2 }] }, status: { ...ready("True"), history: [{ job: "j" }] } }, false],
+    [
+      "a summary-only change",
+      { spec: { a: [1, { b: 2 }] }, status: ready("True") },
+      { spec: { a: [1, { b: 2 }] }, status: { ...ready("True"), history: [{ job: "j" }] } },
+      false,
+    ],
     // adding a monitor changes the accepted policy's message and counts: no other monitor cares
     [
       "one more monitor counted",
       { spec: {}, status: { conditions: [{ type: "Ready", status: "True", reason: "Accepted", message: "acting for 1 ModelMonitor(s)" }], monitors: 1 } },
-      { spec: {}, status: { conditions: [{ type: "Ready", status: "True", reason: "Accepted", message: "acting for 2 ModelMonitor(s)" }], monitors: 2, activeJobs: [{ job: "j" }] } },
+      {
+        spec: {},
+        status: {
+          conditions: [{ type: "Ready", status: "True", reason: "Accepted", message: "acting for 2 ModelMonitor(s)" }],
+          monitors: 2,
+          activeJobs: [{ job: "j" }],
+        },
+      },
       false,
     ],
     [
@@ -81,11 +128,29 @@ describe("policyChangeConcernsMonitors", () => {
 
 describe("a policy's summary of many monitors", () => {
   it(`lists at most ${MAX_ACTIVE_JOBS_LISTED} running Jobs, the oldest first, and counts them all`, () => {
-    const jobs = Array.from({ length: 120 }, (_, i) => ({ name: `m${i}-retrain-x-1`, monitor: `m${i}`, monitorUid: `u${i}`, action: "retrain", purpose: "retrain" as const, phase: "Active" as const, createdAt: 1_000_000 + (120 - i) * 1000, attempt: 1, trigger: "t", policy: "p" }));
-    const { status } = policyStatus({ generation: 1, previous: retrainPolicyStatusSchema.parse({}), validity: { ok: true }, monitors: [], jobs: jobs as never, historyLimit: 20, nowIso: "2026-12-01T10:00:00Z" });
+    const jobs = Array.from({ length: 120 }, (_, i) => ({
+      name: `m${i}-retrain-x-1`,
+      monitor: `m${i}`,
+      monitorUid: `u${i}`,
+      action: "retrain",
+      purpose: "retrain" as const,
+      phase: "Active" as const,
+      createdAt: 1_000_000 + (120 - i) * 1000,
+      attempt: 1,
+      trigger: "t",
+      policy: "p",
+    }));
+    const { status } = policyStatus({
+      generation: 1,
+      previous: retrainPolicyStatusSchema.parse({}),
+      validity: { ok: true },
+      monitors: [],
+      jobs: jobs as never,
+      historyLimit: 20,
+      nowIso: "2026-12-01T10:00:00Z",
+    });
     expect(status.active).toBe(120);
     expect(status.activeJobs).toHaveLength(MAX_ACTIVE_JOBS_LISTED);
     expect(status.activeJobs[0]?.job).toBe("m119-retrain-x-1");
   });
 });
-

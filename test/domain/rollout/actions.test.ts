@@ -5,7 +5,12 @@ import { ROLLOUT_ACTION_ANNOTATION } from "../../../src/domain/rollout/names.ts"
 import { approvalCommand } from "../../../src/domain/rollout/machine.ts";
 import { RolloutHarness } from "./support.ts";
 
-const view = (phase: RolloutPhase | undefined, status: RolloutObjectView["status"] = {}, paused = false, annotations: Record<string, string> = {}): RolloutObjectView => ({
+const view = (
+  phase: RolloutPhase | undefined,
+  status: RolloutObjectView["status"] = {},
+  paused = false,
+  annotations: Record<string, string> = {},
+): RolloutObjectView => ({
   spec: { paused },
   status: { phase, ...status },
   annotations,
@@ -28,22 +33,36 @@ describe("which verb fits which phase", () => {
 
   it("retry: a RolledBack or Aborted rollout only", () => {
     expect(ROLLOUT_PHASES.filter((p) => allowed("retry", view(p)))).toEqual(["RolledBack", "Aborted"]);
-    expect(planVerb("retry", view("Progressing"), "t")).toEqual({ kind: "refuse", reason: "only a RolledBack or Aborted rollout is retried (it is Progressing)" });
+    expect(planVerb("retry", view("Progressing"), "t")).toEqual({
+      kind: "refuse",
+      reason: "only a RolledBack or Aborted rollout is retried (it is Progressing)",
+    });
   });
 
   it("approve and reject: only what waits for approval", () => {
     const waiting = view("Pending", { reason: "AwaitingApproval" });
     expect(planVerb("approve", waiting, "abc")).toMatchObject({ kind: "write", annotation: { key: ROLLOUT_ACTION_ANNOTATION, value: "approve-abc" } });
     expect(planVerb("reject", waiting, "abc")).toMatchObject({ kind: "write", annotation: { value: "reject-abc" } });
-    for (const r of [view("Pending", { reason: "CandidateDeploying" }), view("Pending", { reason: "AwaitingApproval", approvedTime: "2026-01-01T00:00:00Z" }), view("Progressing")])
+    for (const r of [
+      view("Pending", { reason: "CandidateDeploying" }),
+      view("Pending", { reason: "AwaitingApproval", approvedTime: "2026-01-01T00:00:00Z" }),
+      view("Progressing"),
+    ])
       expect(planVerb("approve", r, "t")).toEqual({ kind: "refuse", reason: "nothing is waiting for approval" });
   });
 
   it("pause writes spec.paused while steps can hold; never twice", () => {
     expect(ROLLOUT_PHASES.filter((p) => allowed("pause", view(p)))).toEqual(["Pending", "Shadowing", "Progressing"]);
-    expect(planVerb("pause", view("Progressing"), "t")).toEqual({ kind: "write", paused: true, note: "spec.paused set: the rollout holds at its current weights" });
+    expect(planVerb("pause", view("Progressing"), "t")).toEqual({
+      kind: "write",
+      paused: true,
+      note: "spec.paused set: the rollout holds at its current weights",
+    });
     expect(planVerb("pause", view("Progressing", {}, true), "t")).toEqual({ kind: "refuse", reason: "spec.paused is already true" });
-    expect(planVerb("pause", view("Paused", { pauseReason: "InconclusiveLimit" }), "t")).toEqual({ kind: "refuse", reason: "the rollout is already Paused (InconclusiveLimit)" });
+    expect(planVerb("pause", view("Paused", { pauseReason: "InconclusiveLimit" }), "t")).toEqual({
+      kind: "refuse",
+      reason: "the rollout is already Paused (InconclusiveLimit)",
+    });
     expect(planVerb("pause", view("Baking"), "t")).toMatchObject({ kind: "refuse", reason: expect.stringMatching(/^a Baking rollout cannot be paused/) });
   });
 
@@ -52,7 +71,11 @@ describe("which verb fits which phase", () => {
     expect(planVerb("resume", view("Paused", { pauseReason: "PausedBySpec" }, true), "t")).not.toHaveProperty("annotation");
     expect(planVerb("resume", view("Paused", { pauseReason: "ErrorLimit" }), "t")).toMatchObject({ kind: "write", annotation: { value: "resume-t" } });
     expect(planVerb("resume", view("Paused", { pauseReason: "ErrorLimit" }), "t")).not.toHaveProperty("paused");
-    expect(planVerb("resume", view("Paused", { pauseReason: "ErrorLimit" }, true), "t")).toMatchObject({ kind: "write", paused: false, annotation: { value: "resume-t" } });
+    expect(planVerb("resume", view("Paused", { pauseReason: "ErrorLimit" }, true), "t")).toMatchObject({
+      kind: "write",
+      paused: false,
+      annotation: { value: "resume-t" },
+    });
     expect(planVerb("resume", view("Progressing"), "t")).toEqual({ kind: "refuse", reason: "only a Paused rollout resumes (it is Progressing)" });
   });
 
@@ -63,7 +86,10 @@ describe("which verb fits which phase", () => {
 
   it("an action not handled yet is never overwritten", () => {
     const r = view("Progressing", { handledAction: "abort-1" }, false, { [ROLLOUT_ACTION_ANNOTATION]: "promote-2" });
-    expect(planVerb("abort", r, "t")).toEqual({ kind: "refuse", reason: `${ROLLOUT_ACTION_ANNOTATION}=promote-2 is not handled yet: wait for the operator to act on it` });
+    expect(planVerb("abort", r, "t")).toEqual({
+      kind: "refuse",
+      reason: `${ROLLOUT_ACTION_ANNOTATION}=promote-2 is not handled yet: wait for the operator to act on it`,
+    });
     const handled = view("Progressing", { handledAction: "promote-2" }, false, { [ROLLOUT_ACTION_ANNOTATION]: "promote-2" });
     expect(allowed("abort", handled)).toBe(true);
     // a misspelt value the operator will only warn about does not block a real verb
@@ -77,7 +103,15 @@ describe("the state machine follows the same rule", () => {
       for (const verb of ["promote", "abort", "resume", "retry", "approve"] as const) {
         const ruled = actionRefusal(verb, { phase, awaitingApproval: false, gradualRollback: false });
         const h = new RolloutHarness();
-        h.status = { ...h.status, phase, analyses: [], stepIndex: 0, stepWeight: 5, stable: { version: "v1" }, ...(phase === "Paused" ? { pauseReason: "ErrorLimit" } : {}) };
+        h.status = {
+          ...h.status,
+          phase,
+          analyses: [],
+          stepIndex: 0,
+          stepWeight: 5,
+          stable: { version: "v1" },
+          ...(phase === "Paused" ? { pauseReason: "ErrorLimit" } : {}),
+        };
         h.annotations[ROLLOUT_ACTION_ANNOTATION] = `${verb}-x`;
         h.tick();
         const ignored = h.events.find((e) => e.message.includes(`=${verb}-x ignored: `));

@@ -45,7 +45,11 @@ describe("STABLE", () => {
     expect(h.status.stableVersion).toBe("v1");
     h.runUntil((x) => x.status.phase === "Baking");
     expect(h.status.stableVersion).toBe("v2");
-    h.monitor = { version: "v2", lastEvaluationTime: new Date(h.now + 1000).toISOString(), findings: [{ type: "Latency", severity: "critical", source: "p95", description: "p95 up", since: new Date(h.now).toISOString() }] };
+    h.monitor = {
+      version: "v2",
+      lastEvaluationTime: new Date(h.now + 1000).toISOString(),
+      findings: [{ type: "Latency", severity: "critical", source: "p95", description: "p95 up", since: new Date(h.now).toISOString() }],
+    };
     h.advance(60_000);
     h.tick();
     expect(h.status.phase).toBe("RollingBack");

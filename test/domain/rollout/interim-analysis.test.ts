@@ -4,13 +4,27 @@ import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema } from "../../../src/api/v1alpha1/modelmonitor.ts";
 import { rolloutStrategySchema } from "../../../src/api/v1alpha1/rollout.ts";
 import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
-import { exposureOf, judgeAnalysis, keptBoundaries, planRolloutAnalysis, rolloutAnalysisQueries, carriedEvidence, FIRST_STAGE_WEIGHT, stageAlpha } from "../../../src/domain/rollout/analysis.ts";
+import {
+  exposureOf,
+  judgeAnalysis,
+  keptBoundaries,
+  planRolloutAnalysis,
+  rolloutAnalysisQueries,
+  carriedEvidence,
+  FIRST_STAGE_WEIGHT,
+  stageAlpha,
+} from "../../../src/domain/rollout/analysis.ts";
 import { sequentialComparison } from "../../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
 import { binsFromCumulative, normalMixtureTest, sequentialMeanTest, sequentialProportionTest, type Histogram } from "../../../src/domain/stats/index.ts";
 
 const o = { minSamples: 200, alpha: 0.0125 };
-const rate = (successes: number, trials: number): Evidence => ({ state: "Value", value: successes / trials, samples: trials, basis: { test: "twoProportion", successes, trials } });
+const rate = (successes: number, trials: number): Evidence => ({
+  state: "Value",
+  value: successes / trials,
+  samples: trials,
+  basis: { test: "twoProportion", successes, trials },
+});
 const mean = (m: number, variance: number, n: number): Evidence => ({ state: "Value", value: m, samples: n, basis: { test: "welch", mean: m, variance, n } });
 
 describe("sequentialComparison", () => {
@@ -23,8 +37,14 @@ describe("sequentialComparison", () => {
 
   it("is inconclusive beyond the limit without a rejection, passes inside it, and waits for minSamples", () => {
     expect(sequentialComparison({ signal: "errors", maxIncrease: 0.01 }, rate(100, 10_000), rate(6, 250), o).outcome).toBe("Inconclusive");
-    expect(sequentialComparison({ signal: "errors", maxIncrease: 0.01 }, rate(100, 10_000), rate(3, 250), o)).toMatchObject({ outcome: "Passed", test: "sequential" });
-    expect(sequentialComparison({ signal: "errors", maxIncrease: 0.01 }, rate(100, 10_000), rate(100, 150), o)).toMatchObject({ outcome: "Inconclusive", message: "candidate: 150 samples, fewer than the 200 required" });
+    expect(sequentialComparison({ signal: "errors", maxIncrease: 0.01 }, rate(100, 10_000), rate(3, 250), o)).toMatchObject({
+      outcome: "Passed",
+      test: "sequential",
+    });
+    expect(sequentialComparison({ signal: "errors", maxIncrease: 0.01 }, rate(100, 10_000), rate(100, 150), o)).toMatchObject({
+      outcome: "Inconclusive",
+      message: "candidate: 150 samples, fewer than the 200 required",
+    });
   });
 
   it("shows the interval of the stats core on the scale of the difference, either direction and relative", () => {
@@ -37,7 +57,13 @@ describe("sequentialComparison", () => {
     expect(down.outcome).toBe("Failed");
     expect(down.upperBound as number).toBeLessThan(-0.02); // the candidate is below stable by more than tolerated
     const rel = sequentialComparison({ signal: "latency", maxRelativeIncrease: 0.2 }, mean(0.2, 0.01, 5000), mean(0.26, 0.02, 400), o);
-    const coreRel = sequentialMeanTest({ mean: 0.2, variance: 0.01, n: 5000 }, { mean: 0.26, variance: 0.02, n: 400 }, "greater", { relative: 0.2 }, { alpha: 0.0125 });
+    const coreRel = sequentialMeanTest(
+      { mean: 0.2, variance: 0.01, n: 5000 },
+      { mean: 0.26, variance: 0.02, n: 400 },
+      "greater",
+      { relative: 0.2 },
+      { alpha: 0.0125 },
+    );
     if (!coreRel.ok) throw new Error(coreRel.reason);
     expect(rel).toMatchObject({ difference: 0.3, test: "sequential" });
     expect(rel.lowerBound).toBeCloseTo(0.2 + coreRel.value.lower / 0.2, 5);
@@ -65,7 +91,10 @@ describe("judgeAnalysis with analysis.interval", () => {
       return { kind: "vector", samples: Object.entries({ tp, tn, fp, fn }).map(([outcome, value]) => ({ labels: { outcome }, value })) };
     };
     const queries = rolloutAnalysisQueries(plan);
-    return judgeAnalysis(plan, new Map(queries.map((q) => [queryKey(q), answer(q.expr.includes('version="v1"'))])), st, { interim, stage: { shadow: false, index: 0 } });
+    return judgeAnalysis(plan, new Map(queries.map((q) => [queryKey(q), answer(q.expr.includes('version="v1"'))])), st, {
+      interim,
+      stage: { shadow: false, index: 0 },
+    });
   };
 
   it("splits the significance over the stages: a 100 % step alone at α/K, the others as one mixture over starting stages", () => {
@@ -87,7 +116,13 @@ describe("judgeAnalysis with analysis.interval", () => {
 
   it("carries a passed stage's evidence as (P + w)·Λ, per comparison, and nothing out of a 100 % step", () => {
     const st = rolloutStrategySchema.parse({});
-    const rec = (signal: string, logEvidence?: number) => ({ signal, check: "maxIncrease", limit: 0.01, outcome: "Passed" as const, ...(logEvidence !== undefined ? { logEvidence } : {}) });
+    const rec = (signal: string, logEvidence?: number) => ({
+      signal,
+      check: "maxIncrease",
+      limit: 0.01,
+      outcome: "Passed" as const,
+      ...(logEvidence !== undefined ? { logEvidence } : {}),
+    });
     const first = carriedEvidence(st, { shadow: false, index: 0 }, undefined, [rec("errors", Math.log(3)), rec("latency", -745), rec("p95")]);
     expect(first?.["errors:maxIncrease"]).toBeCloseTo(3 * FIRST_STAGE_WEIGHT, 7);
     expect(first?.["latency:maxIncrease"]).toBeLessThan(1e-300); // Λ = 0 (no noise, no excess): nothing against the candidate
@@ -124,7 +159,9 @@ describe("judgeAnalysis with analysis.interval", () => {
           rejected = t.value.reject;
           last = t.value.logEvidence;
         }
-        carried = carriedEvidence(st, { shadow: false, index }, carried, [{ signal: "x", check: "maxIncrease", limit: 0, outcome: "Passed", logEvidence: last }]);
+        carried = carriedEvidence(st, { shadow: false, index }, carried, [
+          { signal: "x", check: "maxIncrease", limit: 0, outcome: "Passed", logEvidence: last },
+        ]);
       }
       if (rejected) failed++;
     }
@@ -180,7 +217,12 @@ describe("a quantile's bucket boundary over a step", () => {
     let c = 0;
     return (binsFromCumulative(les.map((le, i) => ({ le, count: (c += counts[i] as number) }))) as { ok: true; value: Histogram }).value;
   };
-  const quantile = (v: number, histogram: Histogram): Evidence => ({ state: "Value", value: v, samples: histogram.total, basis: { test: "quantileShare", histogram, q: 0.95 } });
+  const quantile = (v: number, histogram: Histogram): Evidence => ({
+    state: "Value",
+    value: v,
+    samples: histogram.total,
+    basis: { test: "quantileShare", histogram, q: 0.95 },
+  });
   const p95 = { signal: "p95", maxRelativeIncrease: 0.5 };
   const candidate = h([100, 300, 400, 200, 0]);
 
@@ -197,6 +239,9 @@ describe("a quantile's bucket boundary over a step", () => {
     const rec = (signal: string, boundary: number) => ({ signal, check: "maxRelativeIncrease", limit: 0.5, outcome: "Passed" as const, boundary });
     expect(keptBoundaries(undefined, [rec("p95", 0.5)])).toEqual({ "p95:maxRelativeIncrease": 0.5 });
     expect(keptBoundaries({ "p95:maxRelativeIncrease": 0.5 }, [rec("p95", 1)])).toBeUndefined();
-    expect(keptBoundaries({ "p95:maxRelativeIncrease": 0.5 }, [rec("p95", 1), rec("p99", 2.5)])).toEqual({ "p95:maxRelativeIncrease": 0.5, "p99:maxRelativeIncrease": 2.5 });
+    expect(keptBoundaries({ "p95:maxRelativeIncrease": 0.5 }, [rec("p95", 1), rec("p99", 2.5)])).toEqual({
+      "p95:maxRelativeIncrease": 0.5,
+      "p99:maxRelativeIncrease": 2.5,
+    });
   });
 });

@@ -45,7 +45,10 @@ function simulated(candidateAccuracy: number) {
       return { kind: "vector", samples: Object.entries(counts).map(([outcome, value]) => ({ labels: { outcome }, value })) };
     };
     const results = new Map(rolloutAnalysisQueries(plan).map((q) => [queryKey(q), answer(q.expr)]));
-    return { ...judgeAnalysis(plan, results, h.strategy, { interim, stage: stageOf(status), boundaries: status.stepBoundaries, carried: status.carriedEvidence }), window: plan.window };
+    return {
+      ...judgeAnalysis(plan, results, h.strategy, { interim, stage: stageOf(status), boundaries: status.stepBoundaries, carried: status.carriedEvidence }),
+      window: plan.window,
+    };
   };
   return h;
 }
@@ -62,7 +65,13 @@ describe("interim checks on simulated traffic", () => {
     expect(h.weights).toEqual({ stable: 100, candidate: 0 });
     expect(h.status.analyses).toHaveLength(1);
     expect(h.status.analyses[0]).toMatchObject({ outcome: "Failed", interim: true });
-    expect(h.status.analyses[0]?.comparisons[0]).toMatchObject({ signal: "accuracy", outcome: "Failed", test: "sequential", candidate: 0, candidateSamples: 300 });
+    expect(h.status.analyses[0]?.comparisons[0]).toMatchObject({
+      signal: "accuracy",
+      outcome: "Failed",
+      test: "sequential",
+      candidate: 0,
+      candidateSamples: 300,
+    });
     h.runUntil((x) => isTerminal(x.status.phase));
     expect(h.status.phase).toBe("RolledBack");
     expect(h.status.exposure).toEqual({ signal: "accuracy", samples: 300 });

@@ -14,10 +14,21 @@ const toNextCheck = (h: RolloutHarness) => {
 
 describe("with analysis.interval", () => {
   it("checks every interval while the step holds, and passes it only at the hold's end", () => {
-    const h = new RolloutHarness({ steps: [{ weight: 10, hold: "10m" }, { weight: 100, hold: "10m" }], analysis: { interval: "1m" } });
+    const h = new RolloutHarness({
+      steps: [
+        { weight: 10, hold: "10m" },
+        { weight: 100, hold: "10m" },
+      ],
+      analysis: { interval: "1m" },
+    });
     h.runUntil((x) => x.status.phase === "Progressing");
     const start = Date.parse(h.status.stepStartTime as string);
-    expect(h.status).toMatchObject({ stepIndex: 0, stepChecks: 0, holdEndTime: new Date(start + 10 * MINUTE).toISOString(), nextAnalysisTime: new Date(start + MINUTE).toISOString() });
+    expect(h.status).toMatchObject({
+      stepIndex: 0,
+      stepChecks: 0,
+      holdEndTime: new Date(start + 10 * MINUTE).toISOString(),
+      nextAnalysisTime: new Date(start + MINUTE).toISOString(),
+    });
     for (let i = 1; i <= 9; i++) {
       toNextCheck(h);
       expect(h.now).toBe(start + i * MINUTE);
@@ -63,7 +74,12 @@ describe("with analysis.interval", () => {
     const start = Date.parse(h.status.stepStartTime as string);
     h.nextInterimOutcome = "Failed";
     toNextCheck(h);
-    expect(h.status).toMatchObject({ phase: "Progressing", reason: "AnalysisFailed", holdEndTime: new Date(start + 11 * MINUTE).toISOString(), nextAnalysisTime: new Date(start + 2 * MINUTE).toISOString() });
+    expect(h.status).toMatchObject({
+      phase: "Progressing",
+      reason: "AnalysisFailed",
+      holdEndTime: new Date(start + 11 * MINUTE).toISOString(),
+      nextAnalysisTime: new Date(start + 2 * MINUTE).toISOString(),
+    });
     expect(h.status.analyses.map((a) => [a.outcome, a.interim])).toEqual([["Failed", true]]);
     expect(h.status.counters).toMatchObject({ failed: 1 });
     toNextCheck(h);
@@ -157,12 +173,26 @@ describe("with analysis.interval", () => {
   });
 
   it("keeps a quantile's bucket boundary in status from the step's first look to its end, and passes it to every later look", () => {
-    const h = new RolloutHarness({ steps: [{ weight: 10, hold: "2m" }, { weight: 50, hold: "2m" }], analysis: { interval: "1m" } });
+    const h = new RolloutHarness({
+      steps: [
+        { weight: 10, hold: "2m" },
+        { weight: 50, hold: "2m" },
+      ],
+      analysis: { interval: "1m" },
+    });
     const seen: (Record<string, number> | undefined)[] = [];
     let chosen = 0.5;
     h.analyst = (status, _now, interim) => {
       seen.push(status.stepBoundaries);
-      const comparisons = [{ signal: "p95", check: "maxRelativeIncrease", limit: 0.5, outcome: "Passed" as const, boundary: status.stepBoundaries?.["p95:maxRelativeIncrease"] ?? chosen }];
+      const comparisons = [
+        {
+          signal: "p95",
+          check: "maxRelativeIncrease",
+          limit: 0.5,
+          outcome: "Passed" as const,
+          boundary: status.stepBoundaries?.["p95:maxRelativeIncrease"] ?? chosen,
+        },
+      ];
       return { outcome: "Successful", message: "ok", comparisons, window: "1m", ...(interim ? { interim: true } : {}) };
     };
     h.runUntil((x) => x.status.phase === "Progressing");
@@ -176,7 +206,14 @@ describe("with analysis.interval", () => {
     expect(h.status.stepBoundaries).toEqual({ "p95:maxRelativeIncrease": 1 });
   });
   it("carries each comparison's evidence from step to step in status, never out of a 100 % step, and starts afresh on a retry", () => {
-    const h = new RolloutHarness({ steps: [{ weight: 10, hold: "2m" }, { weight: 50, hold: "2m" }, { weight: 100, hold: "2m" }], analysis: { interval: "1m" } });
+    const h = new RolloutHarness({
+      steps: [
+        { weight: 10, hold: "2m" },
+        { weight: 50, hold: "2m" },
+        { weight: 100, hold: "2m" },
+      ],
+      analysis: { interval: "1m" },
+    });
     const seen: (number | undefined)[] = [];
     h.analyst = (status, _now, interim) => {
       // each harness tick starts from the persisted status alone, as after a restart

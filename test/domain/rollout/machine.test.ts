@@ -14,7 +14,8 @@ const PLAN = [
   { stable: 100, candidate: 0 },
 ];
 /** Consecutive duplicates removed: the distinct weights the route went through. */
-const distinct = (ws: { stable: number; candidate: number }[]) => ws.filter((w, i) => i === 0 || w.stable !== ws[i - 1]?.stable || w.candidate !== ws[i - 1]?.candidate);
+const distinct = (ws: { stable: number; candidate: number }[]) =>
+  ws.filter((w, i) => i === 0 || w.stable !== ws[i - 1]?.stable || w.candidate !== ws[i - 1]?.candidate);
 
 describe("a healthy candidate", () => {
   it("is put in place, waited for, then promoted through every step", () => {
@@ -226,7 +227,11 @@ describe("bake", () => {
     expect(h.candidate.version).toBe("v1");
     expect(h.weights).toEqual({ stable: 100, candidate: 0 });
     expect(h.reasons()).toEqual(expect.arrayContaining(["Promoted", "BakeStarted"]));
-    h.monitor = { version: "v2", lastEvaluationTime: new Date(h.now + 1000).toISOString(), findings: [{ type: "Latency", severity: "warning", source: "p95_latency", description: "p95 up", since: new Date(h.now).toISOString() }] };
+    h.monitor = {
+      version: "v2",
+      lastEvaluationTime: new Date(h.now + 1000).toISOString(),
+      findings: [{ type: "Latency", severity: "warning", source: "p95_latency", description: "p95 up", since: new Date(h.now).toISOString() }],
+    };
     h.advance(30 * 60_000);
     h.tick();
     expect(h.status.phase).toBe("Baking"); // a warning is below the bake's minSeverity
@@ -240,7 +245,13 @@ describe("bake", () => {
     h.tick();
     h.tick();
     h.advance(60_000);
-    h.monitor = { version: "v2", lastEvaluationTime: new Date(h.now).toISOString(), findings: [{ type: "AccuracyDrift", severity: "critical", source: "accuracy", description: "accuracy 0.61 below 0.8", since: new Date(h.now).toISOString() }] };
+    h.monitor = {
+      version: "v2",
+      lastEvaluationTime: new Date(h.now).toISOString(),
+      findings: [
+        { type: "AccuracyDrift", severity: "critical", source: "accuracy", description: "accuracy 0.61 below 0.8", since: new Date(h.now).toISOString() },
+      ],
+    };
     const d = h.tick();
     expect(d.status).toMatchObject({ phase: "RollingBack", reason: "BakeFailed" });
     expect(d.effects[0]).toEqual({ kind: "setWeights", weights: { stable: 0, candidate: 100 } }); // v1 waits ready on the candidate Deployment
@@ -248,13 +259,21 @@ describe("bake", () => {
     expect(h.status).toMatchObject({ phase: "RolledBack", quarantined: true });
     expect(h.stable.version).toBe("v1");
     expect(h.weights).toEqual({ stable: 100, candidate: 0 });
-    expect(distinct(h.weightHistory).slice(-3)).toEqual([{ stable: 100, candidate: 0 }, { stable: 0, candidate: 100 }, { stable: 100, candidate: 0 }]);
+    expect(distinct(h.weightHistory).slice(-3)).toEqual([
+      { stable: 100, candidate: 0 },
+      { stable: 0, candidate: 100 },
+      { stable: 100, candidate: 0 },
+    ]);
     expect(h.reasons()).toEqual(expect.arrayContaining(["BakeFailed", "RollbackStarted", "RolledBack", "Quarantined"]));
   });
 
   it("ignores a verdict on another version or from before the promotion", () => {
     const h = baking();
-    h.monitor = { version: "v1", lastEvaluationTime: new Date(h.now + 1000).toISOString(), findings: [{ type: "AccuracyDrift", severity: "critical", source: "accuracy", description: "old", since: new Date(h.now).toISOString() }] };
+    h.monitor = {
+      version: "v1",
+      lastEvaluationTime: new Date(h.now + 1000).toISOString(),
+      findings: [{ type: "AccuracyDrift", severity: "critical", source: "accuracy", description: "old", since: new Date(h.now).toISOString() }],
+    };
     h.advance(5000);
     h.tick();
     expect(h.status.phase).toBe("Baking");
@@ -313,7 +332,8 @@ describe("restarts and deletion", () => {
       let n = 0;
       for (let i = 0; i < 300 && !terminal(h); i++) {
         const d = h.tick({ applyEffects: n++ !== crashAt }); // the process dies after the status write
-        if (d.effects.length === 0 && h.status.nextAnalysisTime && h.status.phase === "Progressing") h.now = Math.max(h.now + 500, Date.parse(h.status.nextAnalysisTime));
+        if (d.effects.length === 0 && h.status.nextAnalysisTime && h.status.phase === "Progressing")
+          h.now = Math.max(h.now + 500, Date.parse(h.status.nextAnalysisTime));
         else h.now += 500;
       }
       expect(h.status.phase, `crash at reconcile ${crashAt}`).toBe("Succeeded");

@@ -43,36 +43,81 @@ describe("starting a rollout", () => {
 
   it("never starts a quarantined candidate again, even once its rollout is deleted, until the URI changes", () => {
     const name = plan(withCandidate("v2")).create?.metadata.name as string;
-    const rolledBack: RolloutView = { name, version: "v2", uri: "s3://m/v2", phase: "RolledBack", quarantined: true, message: "p95_latency +80 %", finishTime: "2026-12-01T11:30:00Z" };
+    const rolledBack: RolloutView = {
+      name,
+      version: "v2",
+      uri: "s3://m/v2",
+      phase: "RolledBack",
+      quarantined: true,
+      message: "p95_latency +80 %",
+      finishTime: "2026-12-01T11:30:00Z",
+    };
     const first = plan(withCandidate("v2"), [rolledBack]);
     expect(first.create).toBeUndefined();
     expect(first.versions?.find((v) => v.version === "v2")).toMatchObject({ state: "Quarantined", reason: "p95_latency +80 %", rollout: name });
     const afterDelete = plan(withCandidate("v2", { versions: first.versions }), []);
     expect(afterDelete.create).toBeUndefined();
-    const newUri = modelMonitorStatusSchema.parse({ ...withCandidate("v2", { versions: first.versions }), remediation: { candidate: { version: "v2", uri: "s3://m/v2-fixed", job: "j2", time: "2026-12-01T11:40:00Z" } } });
+    const newUri = modelMonitorStatusSchema.parse({
+      ...withCandidate("v2", { versions: first.versions }),
+      remediation: { candidate: { version: "v2", uri: "s3://m/v2-fixed", job: "j2", time: "2026-12-01T11:40:00Z" } },
+    });
     expect(plan(newUri).create?.spec).toMatchObject({ candidate: { uri: "s3://m/v2-fixed" } });
   });
 });
 
 describe("following promotions", () => {
   it("makes a promoted candidate the stable version and the old one Previous", () => {
-    const p = plan(withCandidate("v2", { stableVersion: "v1" }), [{ name: "fraud-v2", version: "v2", phase: "Succeeded", promotedTime: "2026-12-01T11:49:00Z", finishTime: "2026-12-01T11:50:00Z", lastAnalysis: "Successful (step 4/4)", stableBefore: "v1" }]);
+    const p = plan(withCandidate("v2", { stableVersion: "v1" }), [
+      {
+        name: "fraud-v2",
+        version: "v2",
+        phase: "Succeeded",
+        promotedTime: "2026-12-01T11:49:00Z",
+        finishTime: "2026-12-01T11:50:00Z",
+        lastAnalysis: "Successful (step 4/4)",
+        stableBefore: "v1",
+      },
+    ]);
     expect(p.stableVersion).toBe("v2");
     expect(p.events.map((e) => e.reason)).toContain("StableVersionChanged");
-    expect(p.versions?.map((v) => [v.version, v.state])).toEqual(expect.arrayContaining([["v2", "Stable"], ["v1", "Previous"]]));
+    expect(p.versions?.map((v) => [v.version, v.state])).toEqual(
+      expect.arrayContaining([
+        ["v2", "Stable"],
+        ["v1", "Previous"],
+      ]),
+    );
     expect(p.create).toBeUndefined();
     // the next reconcile changes nothing
-    const again = plan(withCandidate("v2", { stableVersion: p.stableVersion, versions: p.versions, declaredVersion: "v1" }), [{ name: "fraud-v2", version: "v2", phase: "Succeeded", promotedTime: "2026-12-01T11:49:00Z", finishTime: "2026-12-01T11:50:00Z", lastAnalysis: "Successful (step 4/4)", stableBefore: "v1" }]);
+    const again = plan(withCandidate("v2", { stableVersion: p.stableVersion, versions: p.versions, declaredVersion: "v1" }), [
+      {
+        name: "fraud-v2",
+        version: "v2",
+        phase: "Succeeded",
+        promotedTime: "2026-12-01T11:49:00Z",
+        finishTime: "2026-12-01T11:50:00Z",
+        lastAnalysis: "Successful (step 4/4)",
+        stableBefore: "v1",
+      },
+    ]);
     expect(again.stableVersion).toBe("v2");
     expect(again.versions).toEqual(p.versions);
     expect(again.events).toEqual([]);
   });
 
   it("watches the promoted version while it bakes, and the previous one again when the bake rolls it back", () => {
-    const bakingRollout: RolloutView = { name: "fraud-v2", version: "v2", uri: "s3://m/v2", phase: "Baking", promotedTime: "2026-12-01T11:49:00Z", stableBefore: "v1" };
+    const bakingRollout: RolloutView = {
+      name: "fraud-v2",
+      version: "v2",
+      uri: "s3://m/v2",
+      phase: "Baking",
+      promotedTime: "2026-12-01T11:49:00Z",
+      stableBefore: "v1",
+    };
     const p = plan(withCandidate("v2", { stableVersion: "v1" }), [bakingRollout]);
     expect(p.stableVersion).toBe("v2");
-    const back = plan(withCandidate("v2", { stableVersion: "v2", versions: p.versions }), [{ ...bakingRollout, phase: "RolledBack", quarantined: true, message: "critical AccuracyDrift while baking" }]);
+    const back = plan(withCandidate("v2", { stableVersion: "v2", versions: p.versions }), [
+      { ...bakingRollout, phase: "RolledBack", quarantined: true, message: "critical AccuracyDrift while baking" },
+    ]);
     expect(back.stableVersion).toBe("v1");
     expect(back.versions?.find((v) => v.version === "v2")).toMatchObject({ state: "Quarantined", reason: "critical AccuracyDrift while baking" });
     expect(back.versions?.find((v) => v.version === "v1")?.state).toBe("Stable");
@@ -82,7 +127,14 @@ describe("following promotions", () => {
   it("without serving, takes a person's change of spec.model.version as the version watched, at once", () => {
     const bare = modelMonitorSpecSchema.parse({ ...spec, serving: undefined });
     const s = modelMonitorStatusSchema.parse({ stableVersion: "v2", declaredVersion: "v0" });
-    const p = planMonitorRollout({ monitor: { name: "fraud", namespace: "ml", uid: "u1" }, spec: bare, status: s, rolloutEnabled: true, rollouts: [], now: NOW });
+    const p = planMonitorRollout({
+      monitor: { name: "fraud", namespace: "ml", uid: "u1" },
+      spec: bare,
+      status: s,
+      rolloutEnabled: true,
+      rollouts: [],
+      now: NOW,
+    });
     expect(p.stableVersion).toBe("v1");
     expect(p.declaredVersion).toBe("v1");
     expect(p.create).toBeUndefined();
@@ -102,7 +154,9 @@ describe("following promotions", () => {
     const busy = run(s, [{ name: "fraud-v6", version: "v6", phase: "Progressing" }]);
     expect(busy.create).toBeUndefined();
     expect(busy.declaredVersion).toBe("v2");
-    expect(run({ ...s, declaredVersion: busy.declaredVersion }, [{ name: "fraud-v6", version: "v6", phase: "RolledBack", quarantined: true }]).create?.spec).toMatchObject({ candidate: { version: "v7" } });
+    expect(
+      run({ ...s, declaredVersion: busy.declaredVersion }, [{ name: "fraud-v6", version: "v6", phase: "RolledBack", quarantined: true }]).create?.spec,
+    ).toMatchObject({ candidate: { version: "v7" } });
     // it goes before a retraining Job's candidate
     const both = run(withCandidate("v3", { stableVersion: "v2", declaredVersion: "v2" }));
     expect(both.create?.spec).toMatchObject({ candidate: { version: "v7" } });

@@ -8,7 +8,8 @@ import { ROLLOUT_ACTION_ANNOTATION } from "../../../src/domain/rollout/names.ts"
 import { RolloutHarness } from "./support.ts";
 
 const terminal = (h: RolloutHarness) => isTerminal(h.status.phase);
-const distinct = (ws: { stable: number; candidate: number }[]) => ws.filter((w, i) => i === 0 || w.stable !== ws[i - 1]?.stable || w.candidate !== ws[i - 1]?.candidate);
+const distinct = (ws: { stable: number; candidate: number }[]) =>
+  ws.filter((w, i) => i === 0 || w.stable !== ws[i - 1]?.stable || w.candidate !== ws[i - 1]?.candidate);
 const GRADUAL = {
   steps: [
     { weight: 10, hold: "1m" },
@@ -81,7 +82,11 @@ describe("gradual rollback", () => {
     h.tick();
     h.advance(5_000);
     // a verdict from before the rollback began does not count
-    h.monitor = { version: "v1", lastEvaluationTime: new Date(h.now - 60_000).toISOString(), findings: [{ type: "AccuracyDrift", severity: "critical", source: "accuracy", description: "accuracy 0.5 < 0.8", since: "" }] };
+    h.monitor = {
+      version: "v1",
+      lastEvaluationTime: new Date(h.now - 60_000).toISOString(),
+      findings: [{ type: "AccuracyDrift", severity: "critical", source: "accuracy", description: "accuracy 0.5 < 0.8", since: "" }],
+    };
     h.tick();
     expect(h.weights).toEqual({ stable: 70, candidate: 30 });
     h.monitor = { ...h.monitor, lastEvaluationTime: new Date(h.now).toISOString() };
@@ -97,7 +102,11 @@ describe("gradual rollback", () => {
     const h = failingAtHalf();
     h.tick();
     h.advance(5_000);
-    h.monitor = { version: "v1", lastEvaluationTime: new Date(h.now).toISOString(), findings: [{ type: "Latency", severity: "warning", source: "p95", description: "slow", since: "" }] };
+    h.monitor = {
+      version: "v1",
+      lastEvaluationTime: new Date(h.now).toISOString(),
+      findings: [{ type: "Latency", severity: "warning", source: "p95", description: "slow", since: "" }],
+    };
     h.tick();
     expect(h.weights).toEqual({ stable: 70, candidate: 30 });
   });
@@ -128,10 +137,26 @@ describe("gradual rollback", () => {
       const r = rolloutStrategySchema.safeParse({ rollback });
       return r.success ? [] : r.error.issues.map((i) => i.message);
     };
-    expect(problems({ mode: "gradual", steps: [{ weight: 50, hold: "1m" }, { weight: 20, hold: "1m" }] })).toEqual([]);
+    expect(
+      problems({
+        mode: "gradual",
+        steps: [
+          { weight: 50, hold: "1m" },
+          { weight: 20, hold: "1m" },
+        ],
+      }),
+    ).toEqual([]);
     expect(problems({ mode: "gradual" })).toEqual(["gradual rollback needs steps"]);
     expect(problems({ mode: "immediate", steps: [{ weight: 50, hold: "1m" }] })).toEqual(["steps apply to gradual rollback only"]);
-    expect(problems({ mode: "gradual", steps: [{ weight: 20, hold: "1m" }, { weight: 50, hold: "1m" }] })).toEqual(["rollback step weights must decrease from one step to the next"]);
+    expect(
+      problems({
+        mode: "gradual",
+        steps: [
+          { weight: 20, hold: "1m" },
+          { weight: 50, hold: "1m" },
+        ],
+      }),
+    ).toEqual(["rollback step weights must decrease from one step to the next"]);
     expect(problems({ mode: "gradual", steps: [{ weight: 100, hold: "1m" }] }).length).toBe(1);
   });
 });

@@ -6,7 +6,13 @@ import { ROLLOUT_ACTION_ANNOTATION } from "../../../src/domain/rollout/names.ts"
 import { RolloutHarness } from "./support.ts";
 
 const terminal = (h: RolloutHarness) => isTerminal(h.status.phase);
-const SHADOW = { shadow: { percent: 40, hold: "5m" }, steps: [{ weight: 20, hold: "5m" }, { weight: 100, hold: "5m" }] };
+const SHADOW = {
+  shadow: { percent: 40, hold: "5m" },
+  steps: [
+    { weight: 20, hold: "5m" },
+    { weight: 100, hold: "5m" },
+  ],
+};
 const liveToCandidate = (h: RolloutHarness) => h.weightHistory.some((w) => w.candidate > 0);
 
 describe("a shadow phase before any live weight", () => {
@@ -20,7 +26,10 @@ describe("a shadow phase before any live weight", () => {
     expect(h.reasons()).toContain("ShadowStarted");
     h.runUntil((x) => x.status.phase === "Progressing");
     const leaving = h.effects.slice(-2);
-    expect(leaving).toEqual([{ kind: "setMirror", percent: 0 }, { kind: "setWeights", weights: { stable: 80, candidate: 20 } }]);
+    expect(leaving).toEqual([
+      { kind: "setMirror", percent: 0 },
+      { kind: "setWeights", weights: { stable: 80, candidate: 20 } },
+    ]);
     expect(h.mirror).toBe(0);
     expect(h.weights).toEqual({ stable: 80, candidate: 20 });
     expect(h.status.analyses[0]).toMatchObject({ shadow: true, step: 0, weight: 0, outcome: "Successful" });

@@ -1,9 +1,23 @@
 // A tick-by-tick harness for the rollout state machine: a fake world (route weights, two
 // Deployments) that effects change, and a controller loop that persists the decided status
 // before applying its effects, as the real one does. No real time passes.
-import { modelRolloutStatusSchema, rolloutStrategySchema, type ModelRolloutStatus, type RolloutStrategyInput, type Weights } from "../../../src/api/v1alpha1/rollout.ts";
+import {
+  modelRolloutStatusSchema,
+  rolloutStrategySchema,
+  type ModelRolloutStatus,
+  type RolloutStrategyInput,
+  type Weights,
+} from "../../../src/api/v1alpha1/rollout.ts";
 import type { AnalysisJudgement } from "../../../src/domain/rollout/analysis.ts";
-import { analysisDue, decideRollout, interimCheckDue, TARGET_HOLD, type MonitorVerdict, type RolloutDecision, type RolloutEffect } from "../../../src/domain/rollout/machine.ts";
+import {
+  analysisDue,
+  decideRollout,
+  interimCheckDue,
+  TARGET_HOLD,
+  type MonitorVerdict,
+  type RolloutDecision,
+  type RolloutEffect,
+} from "../../../src/domain/rollout/machine.ts";
 import type { MonitorEvent } from "../../../src/domain/events.ts";
 
 export const T0 = Date.parse("2026-12-01T10:00:00Z");
@@ -65,19 +79,40 @@ export class RolloutHarness {
   /** `forceAnalysis`: hand the machine an analysis whether or not the controller would run one. */
   decide(opts: { analysis?: boolean; forceAnalysis?: boolean } = {}): RolloutDecision {
     // the controller runs no analysis for a held rollout, nor when the hold ends
-    const due = opts.forceAnalysis || (analysisDue(this.status, this.now) && !this.paused && this.targetRefusal === undefined && this.status.reason !== TARGET_HOLD);
+    const due =
+      opts.forceAnalysis || (analysisDue(this.status, this.now) && !this.paused && this.targetRefusal === undefined && this.status.reason !== TARGET_HOLD);
     // the controller's choice: an interim check before the hold's end, the step's analysis at it
     const interim = due && interimCheckDue(this.status, this.now);
     const outcome = interim ? this.nextInterimOutcome : this.nextOutcome;
     const analysis =
       (opts.analysis ?? true) && due
-        ? (this.analyst?.(this.status, this.now, interim) ?? { outcome, message: `${outcome.toLowerCase()} ${interim ? "check" : "analysis"}`, comparisons: [], window: "10m", ...(interim ? { interim: true } : {}) })
+        ? (this.analyst?.(this.status, this.now, interim) ?? {
+            outcome,
+            message: `${outcome.toLowerCase()} ${interim ? "check" : "analysis"}`,
+            comparisons: [],
+            window: "10m",
+            ...(interim ? { interim: true } : {}),
+          })
         : undefined;
     if (analysis && interim) this.interimChecks++;
     else if (analysis) this.analyses++;
-    const state = (w: FakeWorkload) => ({ found: w.found, version: w.version, uri: w.uri, ready: w.found && w.ready && !w.parked, parked: w.parked, message: w.ready ? "ready" : "rolling" });
+    const state = (w: FakeWorkload) => ({
+      found: w.found,
+      version: w.version,
+      uri: w.uri,
+      ready: w.found && w.ready && !w.parked,
+      parked: w.parked,
+      message: w.ready ? "ready" : "rolling",
+    });
     return decideRollout(
-      { ...this.ref, generation: 1, spec: { monitorRef: { name: "m" }, candidate: { version: this.candidateVersion }, paused: this.paused }, annotations: this.annotations, status: this.status, deleting: this.deleting },
+      {
+        ...this.ref,
+        generation: 1,
+        spec: { monitorRef: { name: "m" }, candidate: { version: this.candidateVersion }, paused: this.paused },
+        annotations: this.annotations,
+        status: this.status,
+        deleting: this.deleting,
+      },
       {
         now: this.now,
         strategy: this.strategy,
@@ -136,7 +171,8 @@ export class RolloutHarness {
   runUntil(done: (h: RolloutHarness) => boolean, max = 200) {
     for (let i = 0; i < max && !done(this); i++) {
       const d = this.tick();
-      if (d.effects.length === 0 && this.status.nextAnalysisTime && (this.status.phase === "Progressing" || this.status.phase === "Shadowing")) this.now = Math.max(this.now + 500, Date.parse(this.status.nextAnalysisTime));
+      if (d.effects.length === 0 && this.status.nextAnalysisTime && (this.status.phase === "Progressing" || this.status.phase === "Shadowing"))
+        this.now = Math.max(this.now + 500, Date.parse(this.status.nextAnalysisTime));
       else this.now += 500;
     }
   }

@@ -31,6 +31,8 @@ describe("targetOptInRefusal", () => {
 
   it("names an object the rollout reads twice once", () => {
     const isvc: ServingTarget = { kind: "InferenceService", name: "fraud", labels: {} };
-    expect(targetOptInRefusal("ml", [isvc, isvc], true)).toMatch(/^InferenceService fraud lacks the label.*kubectl label -n ml inferenceservice fraud --overwrite/);
+    expect(targetOptInRefusal("ml", [isvc, isvc], true)).toMatch(
+      /^InferenceService fraud lacks the label.*kubectl label -n ml inferenceservice fraud --overwrite/,
+    );
   });
 });

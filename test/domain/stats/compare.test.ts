@@ -120,7 +120,12 @@ describe("special functions of the canary tests", () => {
     }
   });
   it("keep I_x(a, b) + I_(1−x)(b, a) = 1", () => {
-    for (const [a, b, x] of [[0.3, 7, 0.25], [40, 40, 0.5], [2.5, 1e4, 0.0004], [1e5, 0.5, 0.75]] as const)
+    for (const [a, b, x] of [
+      [0.3, 7, 0.25],
+      [40, 40, 0.5],
+      [2.5, 1e4, 0.0004],
+      [1e5, 0.5, 0.75],
+    ] as const)
       expectClose(value(regularizedIncompleteBeta(a, b, x)) + value(regularizedIncompleteBeta(b, a, 1 - x)), 1, 1e-13);
   });
   it("answer the limits: t = 0, infinite t, infinite df, z = ±Infinity", () => {

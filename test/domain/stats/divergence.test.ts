@@ -13,7 +13,6 @@ import {
 } from "../../../src/domain/stats/index.ts";
 import { value, reason, hist } from "./support.ts";
 
-
 describe("known values", () => {
   it("PSI = Σ (c − r) ln(c/r)", () => {
     // p = (.25, .75), q = (.75, .25): 0.5 ln 3 + (−0.5) ln(1/3) = ln 3
@@ -95,7 +94,9 @@ describe.each(distances)("%s on bad input", (_name, fn) => {
     expect(reason(fn(hist(upper, [1, Number.NaN, 1]), hist(upper, [1, 1, 1])))).toContain("the reference histogram has a NaN count in bucket le=0.5");
   });
   it("refuses histograms with different layouts", () => {
-    expect(reason(fn(hist([0.1, 0.5, Infinity], [1, 1, 1]), hist([0.1, 0.6, Infinity], [1, 1, 1])))).toContain("le=0.5 in the reference and le=0.6 in the current");
+    expect(reason(fn(hist([0.1, 0.5, Infinity], [1, 1, 1]), hist([0.1, 0.6, Infinity], [1, 1, 1])))).toContain(
+      "le=0.5 in the reference and le=0.6 in the current",
+    );
   });
 });
 

@@ -155,7 +155,8 @@ describe("evaluateFeatureDrift", () => {
       // pools buckets to expected counts of 5 first, and 10 observations cannot fill two groups
       expect(evaluateFeatureDrift({ reference, current, method: "chi2", minSamples: 1 })).toEqual({
         state: "InsufficientData",
-        reason: "Too few observations for the chi-square test: 5 and 5 observations cannot fill two groups of adjacent buckets with expected counts of at least 5.",
+        reason:
+          "Too few observations for the chi-square test: 5 and 5 observations cannot fill two groups of adjacent buckets with expected counts of at least 5.",
         referenceSamples: 5,
         currentSamples: 5,
       });
@@ -186,7 +187,8 @@ describe("evaluateFeatureDrift", () => {
     it.each(["psi", "kl", "js", "hellinger"] as const)("%s: windows too small for two pooled groups are InsufficientData", (method) => {
       expect(evaluateFeatureDrift({ reference: h2(3, 2), current: h2(0, 5), method, minSamples: 1 })).toEqual({
         state: "InsufficientData",
-        reason: "Too few observations for the chi-square test: 5 and 5 observations cannot fill two groups of adjacent buckets with expected counts of at least 5.",
+        reason:
+          "Too few observations for the chi-square test: 5 and 5 observations cannot fill two groups of adjacent buckets with expected counts of at least 5.",
         referenceSamples: 5,
         currentSamples: 5,
       });
@@ -227,7 +229,10 @@ describe("evaluateFeatureDrift", () => {
         currentSamples: 200,
       });
       const both = evaluateFeatureDrift({ reference: h4([1, 2, 3, 4]), current: h4([0, 0, 0, 0]), method: "ks", minSamples: 100 });
-      expect(both).toMatchObject({ state: "InsufficientData", reason: "The reference window has 10 observations and the current window has 0 observations, fewer than the 100 required (minSamples)." });
+      expect(both).toMatchObject({
+        state: "InsufficientData",
+        reason: "The reference window has 10 observations and the current window has 0 observations, fewer than the 100 required (minSamples).",
+      });
     });
     it("an empty window is insufficient even with minSamples 0", () => {
       expect(evaluateFeatureDrift({ reference: h4([1, 2, 3, 4]), current: h4([0, 0, 0, 0]), method: "js", minSamples: 0 })).toMatchObject({
@@ -242,7 +247,10 @@ describe("evaluateFeatureDrift", () => {
     it.each([
       [{ reference: h4([1, Number.NaN, 3, 4]), current: ok4, method: "psi" }, "the reference histogram has a NaN count in bucket le=2"],
       [{ reference: ok4, current: h4([1, 2, Infinity, 4]), method: "psi" }, "the current histogram has an infinite count in bucket le=3"],
-      [{ reference: ok4, current: hist([1, 2, 5, Infinity], [1, 2, 3, 4]), method: "psi" }, "the bucket layouts differ: bucket 3 of 4 is le=3 in the reference histogram and le=5 in the current one"],
+      [
+        { reference: ok4, current: hist([1, 2, 5, Infinity], [1, 2, 3, 4]), method: "psi" },
+        "the bucket layouts differ: bucket 3 of 4 is le=3 in the reference histogram and le=5 in the current one",
+      ],
       [{ reference: ok4, current: hist([1, Infinity], [1, 2]), method: "ks" }, "the bucket layouts differ"],
       [{ reference: h4([0, 10, 0, 0]), current: ok4, method: "wasserstein" }, "reference standard deviation"],
       [{ reference: ok4, current: ok4, method: "cosine" }, 'the drift method "cosine" is unknown'],

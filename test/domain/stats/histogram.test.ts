@@ -11,7 +11,6 @@ import {
 } from "../../../src/domain/stats/index.ts";
 import { value, reason, hist } from "./support.ts";
 
-
 /** Histogram from upper bounds (last must be Infinity) and per-bin counts. */
 
 describe("binsFromCumulative", () => {
@@ -50,13 +49,24 @@ describe("binsFromCumulative", () => {
   });
 
   it("takes the +Inf bucket below its predecessor as an empty last bin (total = running maximum)", () => {
-    const h = value(binsFromCumulative([{ le: 1, count: 5 }, { le: Infinity, count: 4.9 }]));
+    const h = value(
+      binsFromCumulative([
+        { le: 1, count: 5 },
+        { le: Infinity, count: 4.9 },
+      ]),
+    );
     expect(h.bins.map((b) => b.count)).toEqual([5, 0]);
     expect(h.total).toBe(5);
   });
 
   it("merges buckets with the same le, as PromQL does", () => {
-    const h = value(binsFromCumulative([{ le: 1, count: 2 }, { le: 1, count: 3 }, { le: Infinity, count: 9 }]));
+    const h = value(
+      binsFromCumulative([
+        { le: 1, count: 2 },
+        { le: 1, count: 3 },
+        { le: Infinity, count: 9 },
+      ]),
+    );
     expect(h.bins.map((b) => b.count)).toEqual([5, 4]);
   });
 
@@ -66,25 +76,64 @@ describe("binsFromCumulative", () => {
   });
 
   it("does not modify its input", () => {
-    const input = [{ le: Infinity, count: 3 }, { le: 1, count: 1 }];
+    const input = [
+      { le: Infinity, count: 3 },
+      { le: 1, count: 1 },
+    ];
     const copy = structuredClone(input);
     binsFromCumulative(input);
     expect(input).toEqual(copy);
   });
 
   it("keeps huge counts exact", () => {
-    const h = value(binsFromCumulative([{ le: 1, count: 1e12 }, { le: 2, count: 3e12 + 1 }, { le: Infinity, count: 4e12 + 1 }]));
+    const h = value(
+      binsFromCumulative([
+        { le: 1, count: 1e12 },
+        { le: 2, count: 3e12 + 1 },
+        { le: Infinity, count: 4e12 + 1 },
+      ]),
+    );
     expect(h.bins.map((b) => b.count)).toEqual([1e12, 2e12 + 1, 1e12]);
   });
 
   it.each([
     [[], "no buckets"],
     [[{ le: 1, count: 3 }], 'no le="+Inf" bucket'],
-    [[{ le: Number.NaN, count: 3 }, { le: Infinity, count: 3 }], "upper bound (le) that is not a number"],
-    [[{ le: -Infinity, count: 3 }, { le: Infinity, count: 3 }], "le=-Inf"],
-    [[{ le: 0.5, count: Number.NaN }, { le: Infinity, count: 3 }], "bucket le=0.5 has a NaN count"],
-    [[{ le: 0.5, count: -1 }, { le: Infinity, count: 3 }], "bucket le=0.5 has a negative count (-1)"],
-    [[{ le: 0.5, count: 1 }, { le: Infinity, count: Infinity }], "bucket le=+Inf has an infinite count"],
+    [
+      [
+        { le: Number.NaN, count: 3 },
+        { le: Infinity, count: 3 },
+      ],
+      "upper bound (le) that is not a number",
+    ],
+    [
+      [
+        { le: -Infinity, count: 3 },
+        { le: Infinity, count: 3 },
+      ],
+      "le=-Inf",
+    ],
+    [
+      [
+        { le: 0.5, count: Number.NaN },
+        { le: Infinity, count: 3 },
+      ],
+      "bucket le=0.5 has a NaN count",
+    ],
+    [
+      [
+        { le: 0.5, count: -1 },
+        { le: Infinity, count: 3 },
+      ],
+      "bucket le=0.5 has a negative count (-1)",
+    ],
+    [
+      [
+        { le: 0.5, count: 1 },
+        { le: Infinity, count: Infinity },
+      ],
+      "bucket le=+Inf has an infinite count",
+    ],
   ] as [{ le: number; count: number }[], string][])("refuses %j with a clear reason", (buckets, expected) => {
     expect(reason(binsFromCumulative(buckets))).toContain(expected);
   });

@@ -11,7 +11,6 @@ import {
 } from "../../../src/domain/stats/index.ts";
 import { value, reason } from "./support.ts";
 
-
 describe("ksTest", () => {
   it("takes D at the bin edges and the asymptotic p-value with n·m/(n+m)", () => {
     // CDFs after each bin: reference .2 .5 1, current .4 .9 1 -> D = 0.4
@@ -80,7 +79,12 @@ describe("regularized incomplete gamma", () => {
     }
   });
   it("has P + Q = 1", () => {
-    for (const [a, x] of [[0.5, 0.2], [3, 2.5], [40, 39], [1000, 1010]] as const)
+    for (const [a, x] of [
+      [0.5, 0.2],
+      [3, 2.5],
+      [40, 39],
+      [1000, 1010],
+    ] as const)
       expect(value(regularizedGammaP(a, x)) + value(regularizedGammaQ(a, x))).toBeCloseTo(1, 14);
   });
   it("handles the ends: x = 0, x = Infinity, and statistics so large that p underflows", () => {

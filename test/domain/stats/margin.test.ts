@@ -8,8 +8,29 @@ import { meanMarginTest, proportionMarginTest, shareExcessTest, type MeanSample,
 import { reason, value } from "./support.ts";
 
 type Case =
-  | { kind: "proportion"; name: string; stable: ProportionSample; candidate: ProportionSample; worse: Worse; margin: number; worseness: number; statistic: number; pValue: number }
-  | { kind: "mean"; name: string; stable: MeanSample; candidate: MeanSample; worse: Worse; margin: number; worseness: number; statistic: number; df: number; pValue: number }
+  | {
+      kind: "proportion";
+      name: string;
+      stable: ProportionSample;
+      candidate: ProportionSample;
+      worse: Worse;
+      margin: number;
+      worseness: number;
+      statistic: number;
+      pValue: number;
+    }
+  | {
+      kind: "mean";
+      name: string;
+      stable: MeanSample;
+      candidate: MeanSample;
+      worse: Worse;
+      margin: number;
+      worseness: number;
+      statistic: number;
+      df: number;
+      pValue: number;
+    }
   | { kind: "share"; name: string; count: number; total: number; p0: number; worseness: number; statistic: number; pValue: number };
 const fixtures = (JSON.parse(readFileSync(new URL("../../fixtures/stats/reference-values.json", import.meta.url), "utf8")) as { margin: Case[] }).margin;
 
@@ -52,10 +73,15 @@ describe("margin tests", () => {
   it("a candidate as good as stable fails far more rarely than the significance; one beyond the margin fails", () => {
     // expected rates (no sampling noise): equal rates never look worse than a margin
     fc.assert(
-      fc.property(fc.double({ min: 0.05, max: 0.95, noNaN: true }), fc.integer({ min: 50, max: 100_000 }), fc.double({ min: 0.005, max: 0.2, noNaN: true }), (rate, n, margin) => {
-        const same = value(proportionMarginTest({ successes: rate * 10 * n, trials: 10 * n }, { successes: rate * n, trials: n }, "less", margin));
-        return same.pValue > 0.5;
-      }),
+      fc.property(
+        fc.double({ min: 0.05, max: 0.95, noNaN: true }),
+        fc.integer({ min: 50, max: 100_000 }),
+        fc.double({ min: 0.005, max: 0.2, noNaN: true }),
+        (rate, n, margin) => {
+          const same = value(proportionMarginTest({ successes: rate * 10 * n, trials: 10 * n }, { successes: rate * n, trials: n }, "less", margin));
+          return same.pValue > 0.5;
+        },
+      ),
     );
     const worse = value(proportionMarginTest({ successes: 9200, trials: 10000 }, { successes: 1700, trials: 2000 }, "less", 0.02));
     expect(worse.pValue).toBeLessThan(1e-6);

@@ -21,7 +21,18 @@ import {
 } from "../../../src/domain/stats/index.ts";
 import { reason, value } from "./support.ts";
 
-type Checked = { alpha: number; worseness: number; excess: number; standardError?: number; mixingSd?: number; boundary?: number; logEvidence?: number; lower: number; upper: number; reject: boolean };
+type Checked = {
+  alpha: number;
+  worseness: number;
+  excess: number;
+  standardError?: number;
+  mixingSd?: number;
+  boundary?: number;
+  logEvidence?: number;
+  lower: number;
+  upper: number;
+  reject: boolean;
+};
 type TestCase =
   | ({ kind: "proportion"; name: string; stable: ProportionSample; candidate: ProportionSample; worse: Worse; tolerance: Tolerance } & Checked)
   | ({ kind: "mean"; name: string; stable: MeanSample; candidate: MeanSample; worse: Worse; tolerance: Tolerance } & Checked)
@@ -31,7 +42,8 @@ interface Fixtures {
   evidence: { z: number; u: number; logEvidence: number }[];
   tests: TestCase[];
 }
-const fixtures = (JSON.parse(readFileSync(new URL("../../fixtures/stats/reference-values.json", import.meta.url), "utf8")) as { sequential: Fixtures }).sequential;
+const fixtures = (JSON.parse(readFileSync(new URL("../../fixtures/stats/reference-values.json", import.meta.url), "utf8")) as { sequential: Fixtures })
+  .sequential;
 
 const close = (a: number, b: number, rel: number, what: string) => {
   if (!(Math.abs(a - b) <= rel * Math.max(Math.abs(b), 1e-300))) throw new Error(`${what}: ${a} vs ${b}`);
@@ -79,7 +91,9 @@ describe("the sequential test", () => {
         fc.double({ min: 0, max: 0.05, noNaN: true }),
         (ns, nc, ps, shift, margin) => {
           const pc = Math.min(1, Math.max(0, ps + shift));
-          const r = value(sequentialProportionTest({ successes: ps * ns, trials: ns }, { successes: pc * nc, trials: nc }, "greater", { margin }, { alpha: 0.05 }));
+          const r = value(
+            sequentialProportionTest({ successes: ps * ns, trials: ns }, { successes: pc * nc, trials: nc }, "greater", { margin }, { alpha: 0.05 }),
+          );
           return r.reject === r.lower > 0 && r.lower <= r.excess && r.excess <= r.upper;
         },
       ),
@@ -103,16 +117,22 @@ describe("the sequential test", () => {
   });
 
   it("treats a relative tolerance as the contrast candidate − (1 + L)·stable, with the stable version's noise", () => {
-    const r = value(sequentialMeanTest({ mean: 0.2, variance: 0.01, n: 5000 }, { mean: 0.26, variance: 0.02, n: 400 }, "greater", { relative: 0.2 }, { alpha: 0.05 }));
+    const r = value(
+      sequentialMeanTest({ mean: 0.2, variance: 0.01, n: 5000 }, { mean: 0.26, variance: 0.02, n: 400 }, "greater", { relative: 0.2 }, { alpha: 0.05 }),
+    );
     close(r.excess, 0.26 - 1.2 * 0.2, 1e-12, "excess");
     close(r.standardError, Math.sqrt(0.02 / 400 + 1.44 * (0.01 / 5000)), 1e-12, "se");
     close(r.mixingSd, 0.2 * 0.2, 1e-12, "tau");
-    const less = value(sequentialProportionTest({ successes: 900, trials: 1000 }, { successes: 800, trials: 1000 }, "less", { relative: 0.05 }, { alpha: 0.05 }));
+    const less = value(
+      sequentialProportionTest({ successes: 900, trials: 1000 }, { successes: 800, trials: 1000 }, "less", { relative: 0.05 }, { alpha: 0.05 }),
+    );
     close(less.excess, 0.95 * 0.9 - 0.8, 1e-12, "excess less");
   });
 
   it("gives the figures of the worked example in docs/statistics.md", () => {
-    const r = value(sequentialProportionTest({ successes: 100, trials: 10_000 }, { successes: 40, trials: 1_000 }, "greater", { margin: 0.01 }, { alpha: 0.05 }));
+    const r = value(
+      sequentialProportionTest({ successes: 100, trials: 10_000 }, { successes: 40, trials: 1_000 }, "greater", { margin: 0.01 }, { alpha: 0.05 }),
+    );
     close(r.standardError, 0.0062761, 1e-4, "se");
     close(r.logEvidence, 3.70039, 1e-5, "ln Λ");
     close(r.boundary, 2.86393, 1e-5, "z*");
@@ -122,9 +142,13 @@ describe("the sequential test", () => {
   });
 
   it("with no noise at all, the excess is certain", () => {
-    const broken = value(sequentialProportionTest({ successes: 0, trials: 1000 }, { successes: 200, trials: 200 }, "greater", { margin: 0.01 }, { alpha: 0.05 }));
+    const broken = value(
+      sequentialProportionTest({ successes: 0, trials: 1000 }, { successes: 200, trials: 200 }, "greater", { margin: 0.01 }, { alpha: 0.05 }),
+    );
     expect(broken).toMatchObject({ reject: true, standardError: 0, lower: 0.99 });
-    expect(value(sequentialProportionTest({ successes: 0, trials: 1000 }, { successes: 0, trials: 200 }, "greater", { margin: 0 }, { alpha: 0.05 })).reject).toBe(false);
+    expect(
+      value(sequentialProportionTest({ successes: 0, trials: 1000 }, { successes: 0, trials: 200 }, "greater", { margin: 0 }, { alpha: 0.05 })).reject,
+    ).toBe(false);
   });
 
   it("refuses bad input, naming it", () => {
@@ -132,9 +156,15 @@ describe("the sequential test", () => {
     expect(reason(sequentialProportionTest(s, s, "greater", { margin: 0.01 }, { alpha: 1 }))).toMatch(/alpha \(1\)/);
     expect(reason(sequentialProportionTest(s, s, "greater", { margin: -1 }, { alpha: 0.05 }))).toMatch(/margin \(-1\)/);
     expect(reason(sequentialProportionTest(s, s, "greater", { margin: 0.01 }, { alpha: 0.05, mixingSd: 0 }))).toMatch(/mixing standard deviation \(0\)/);
-    expect(reason(sequentialProportionTest(s, { successes: 1, trials: 0 }, "greater", { margin: 0.01 }, { alpha: 0.05 }))).toMatch(/candidate version has 0 trials/);
-    expect(reason(sequentialMeanTest({ mean: 1, variance: 1, n: 1 }, { mean: 1, variance: 1, n: 10 }, "less", { relative: 0.1 }, { alpha: 0.05 }))).toMatch(/stable version has n=1/);
-    expect(reason(sequentialMeanTest({ mean: 1, variance: 1, n: 10 }, { mean: 1, variance: 1, n: 10 }, "less", { relative: 2 }, { alpha: 0.05 }))).toMatch(/at most 1/);
+    expect(reason(sequentialProportionTest(s, { successes: 1, trials: 0 }, "greater", { margin: 0.01 }, { alpha: 0.05 }))).toMatch(
+      /candidate version has 0 trials/,
+    );
+    expect(reason(sequentialMeanTest({ mean: 1, variance: 1, n: 1 }, { mean: 1, variance: 1, n: 10 }, "less", { relative: 0.1 }, { alpha: 0.05 }))).toMatch(
+      /stable version has n=1/,
+    );
+    expect(reason(sequentialMeanTest({ mean: 1, variance: 1, n: 10 }, { mean: 1, variance: 1, n: 10 }, "less", { relative: 2 }, { alpha: 0.05 }))).toMatch(
+      /at most 1/,
+    );
     expect(reason(sequentialShareTest(5, 10, 0, { alpha: 0.05 }))).toMatch(/strictly between 0 and 1/);
   });
 

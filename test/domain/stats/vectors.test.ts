@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { cosineDistance, euclideanDistance } from "../../../src/domain/stats/index.ts";
 import { value, reason } from "./support.ts";
 
-
 describe("cosineDistance", () => {
   it("is 0 for parallel, 1 for orthogonal, 2 for opposite vectors", () => {
     expect(value(cosineDistance([1, 2, 3], [2, 4, 6]))).toBeCloseTo(0, 15);

@@ -31,7 +31,11 @@ export const fullMonitorSpec = (): Json => ({
     { name: "rmse", regression: { count: "scored_total", squaredErrorSum: "squared_error_total", measure: "rmse" } },
     { name: "p95", window: "30m", histogram: { metric: "latency_seconds", measure: "quantile", quantile: 0.95 } },
     { name: "refusal", ratio: { numerator: { metric: "refusals_total", matchLabels: { refusal: "true" } }, denominator: { metric: "requests_total" } } },
-    { name: "custom", minSamples: 10, query: { expr: "avg_over_time(score{ {{selector}} }[{{window}}])", samplesExpr: "sum(count_over_time(score{ {{selector}} }[{{window}}]))" } },
+    {
+      name: "custom",
+      minSamples: 10,
+      query: { expr: "avg_over_time(score{ {{selector}} }[{{window}}])", samplesExpr: "sum(count_over_time(score{ {{selector}} }[{{window}}]))" },
+    },
   ],
   rules: [
     { signal: "accuracy", min: { critical: 0.8 }, maxDrop: { warning: 0.05 }, baseline: { pinned: { when: "VersionChange" } }, for: "5m" },
