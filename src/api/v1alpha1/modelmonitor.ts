@@ -306,7 +306,7 @@ export const modelMonitorSpecSchema = withRules(
         authSecretRef: localObjectReference()
           .optional()
           .describe(
-            "Secret with token, or username and password, and optionally ca.crt. It is used only if it carries the label modelguardian.dev/metrics-credentials=true and its annotation modelguardian.dev/allowed-urls lists this source's URL (docs/security.md); otherwise no query is sent.",
+            "Secret with token, or username and password, and optionally ca.crt. It is used only if it carries the label modelguardian.dev/metrics-credentials=true and its annotation modelguardian.dev/allowed-urls lists this source's URL (docs/operations/security.md); otherwise no query is sent.",
           ),
         timeout: duration(TIMEOUT).default("10s").describe("How long one query may take before it counts as an error."),
       })
