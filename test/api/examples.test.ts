@@ -61,6 +61,14 @@ describe("examples", () => {
         const { yaml11, yaml12 } = readBoth(block as string);
         expect(yaml11, `${page}: ${block}`).toEqual(yaml12);
         count++;
+        // a whole object of ours (not a fragment of a spec) must also be valid
+        for (const doc of parseAllDocuments(block as string, { version: "1.1" })) {
+          const obj = doc.toJS() as { apiVersion?: string; kind?: string; spec?: unknown } | null;
+          const schema = obj?.apiVersion?.startsWith("modelguardian.dev/") ? SCHEMAS[obj.kind as string] : undefined;
+          if (!schema) continue;
+          const r = schema.safeParse(obj?.spec);
+          expect(r.success, `${page}: ${JSON.stringify(r.error?.issues)}`).toBe(true);
+        }
       }
     }
     expect(count).toBeGreaterThan(20);
