@@ -100,6 +100,8 @@ export default defineConfig({
       md.renderer.rules.code_inline = (tokens, idx, options, env, self) => inline(tokens, idx, options, env, self).replace(/^<code/, "<code v-pre");
     },
   },
+  // esbuild does not know the repository's tsconfig target (es2024); these few files need none of it
+  vite: { esbuild: { tsconfigRaw: { compilerOptions: { target: "es2022" } } } },
   themeConfig: {
     nav: [
       { text: "Getting started", link: "/getting-started" },

@@ -108,17 +108,17 @@ export function fieldsOf(schema: Schema, path: string): FieldRow[] {
   return rows;
 }
 
+/** Two columns, so the table fits a page: what the field is, and what it means and accepts. */
 function fieldTable(rows: FieldRow[]): string {
   return table(
-    ["Field", "Type", "Required", "Default", "Limits", "Description"],
-    rows.map((r) => [
-      code(r.path),
-      cell(r.type),
-      r.required ? "yes" : "",
-      r.default === undefined ? "" : code(JSON.stringify(r.default)),
-      r.limits.join("; "),
-      cell(r.description),
-    ]),
+    ["Field", "Description"],
+    rows.map((r) => {
+      const details = [
+        ...(r.default === undefined ? [] : [`Default: ${code(JSON.stringify(r.default))}.`]),
+        ...(r.limits.length ? [`Limits: ${r.limits.join("; ")}.`] : []),
+      ];
+      return [`${code(r.path)}<br>${cell(r.type)}${r.required ? ", required" : ""}`, [cell(r.description), ...details].filter(Boolean).join("<br>")];
+    }),
   );
 }
 
@@ -142,6 +142,9 @@ export function renderKind(resource: Resource): string {
     ]),
   );
   return [
+    // the site gives the wide tables the whole width
+    "---\naside: false\n---",
+    "",
     GENERATED_NOTE("npm run docs:gen", "the zod schemas in src/api/v1alpha1 (through src/api/crd.ts)"),
     "",
     `# ${resource.kind}`,
