@@ -143,7 +143,7 @@ export function renderKind(resource: Resource): string {
   );
   return [
     // the site gives the wide tables the whole width
-    "---\naside: false\n---",
+    "---\naside: false\npageClass: api-reference\n---",
     "",
     GENERATED_NOTE("npm run docs:gen", "the zod schemas in src/api/v1alpha1 (through src/api/crd.ts)"),
     "",
