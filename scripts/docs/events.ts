@@ -1,11 +1,49 @@
 // docs/reference/events.md from the Event reason catalogue (src/domain/events.ts).
 import { FINDING_TYPES } from "../../src/api/v1alpha1/common.ts";
+import { MONITOR_CONDITION_TYPES } from "../../src/api/v1alpha1/modelmonitor.ts";
+import { POLICY_CONDITION_TYPES } from "../../src/api/v1alpha1/retrainpolicy.ts";
+import { ROLLOUT_CONDITION_TYPES } from "../../src/api/v1alpha1/rollout.ts";
 import { EVENT_REASON_DOCS, EventReason } from "../../src/domain/events.ts";
+import { ERROR_REASONS, NO_DATA_REASONS, OBSERVATION_REASON_DOCS } from "../../src/domain/observation.ts";
 import { cell, code, GENERATED_NOTE, table } from "./markdown.ts";
 
-/** Reasons the catalogue declares that have no entry in EVENT_REASON_DOCS. */
+/** Reasons the catalogues declare that have no meaning yet (EVENT_REASON_DOCS, OBSERVATION_REASON_DOCS). */
 export function undocumentedReasons(): string[] {
-  return Object.keys(EventReason).filter((r) => !(r in EVENT_REASON_DOCS));
+  return [
+    ...Object.keys(EventReason).filter((r) => !(r in EVENT_REASON_DOCS)),
+    ...[...NO_DATA_REASONS, ...ERROR_REASONS].filter((r) => !(r in OBSERVATION_REASON_DOCS)),
+  ];
+}
+
+/** Why a value is missing: status.signals[].reason, and the reason of the MetricsAvailable condition. */
+function observationReasons(): string {
+  const row = (state: string) => (r: (typeof NO_DATA_REASONS)[number] | (typeof ERROR_REASONS)[number]) => [
+    code(r),
+    state,
+    cell(OBSERVATION_REASON_DOCS[r] ?? ""),
+  ];
+  return [
+    "## Why a value is missing",
+    "",
+    "The reason of a signal or drift check without a value (`status.signals[].reason`), also the reason of the monitor's `MetricsAvailable` condition",
+    "and of `HealthUnknown` and `MetricsSourceFailing` messages. NoData is no verdict yet; Error is a failure to fix or wait out.",
+    "",
+    table(["Reason", "State", "Meaning"], [...NO_DATA_REASONS.map(row("NoData")), ...ERROR_REASONS.map(row("Error"))]),
+    "",
+    "## Condition types",
+    "",
+    "Each kind's controller writes these conditions (a list keyed by type; each controller owns its own types under server-side apply):",
+    "",
+    table(
+      ["Kind", "Condition types"],
+      [
+        ["ModelMonitor", MONITOR_CONDITION_TYPES.map(code).join(", ")],
+        ["RetrainPolicy", POLICY_CONDITION_TYPES.map(code).join(", ")],
+        ["ModelRollout", ROLLOUT_CONDITION_TYPES.map(code).join(", ")],
+      ],
+    ),
+    "",
+  ].join("\n");
 }
 
 export function renderEvents(): string {
@@ -37,5 +75,6 @@ export function renderEvents(): string {
     "",
   ];
   for (const [section, rows] of sections) out.push(`## ${section}`, "", table(["Reason", "Type", "Meaning"], rows), "");
+  out.push(observationReasons());
   return out.join("\n");
 }

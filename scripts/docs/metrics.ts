@@ -1,7 +1,9 @@
 // docs/reference/metrics.md from the operator's own registry (src/adapters/telemetry.ts): the
 // metrics are read from a live OperatorMetrics, so a metric added there appears here on the next
 // `npm run docs:gen`.
-import type { ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
+import { HEALTH_STATES, type ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
+import { ANALYSIS_OUTCOMES, ROLLOUT_PHASES } from "../../src/api/v1alpha1/rollout.ts";
+import { QUERY_ERROR_KINDS } from "../../src/domain/observation.ts";
 import { OperatorMetrics } from "../../src/adapters/telemetry.ts";
 import { cell, code, GENERATED_NOTE, table } from "./markdown.ts";
 
@@ -68,6 +70,18 @@ export async function renderMetrics(): Promise<string> {
     "The [dashboard and alerts](../operations/observability) are built on them.",
     "",
     table(["Metric", "Type", "Labels", "Meaning"], rows),
+    "",
+    "## Label values",
+    "",
+    table(
+      ["Label", "Values"],
+      [
+        [`${code("health")} of ${code("modelguardian_evaluations_total")}`, HEALTH_STATES.map(code).join(", ")],
+        [`${code("kind")} of ${code("modelguardian_query_errors_total")}`, QUERY_ERROR_KINDS.map(code).join(", ")],
+        [`${code("phase")} of ${code("modelguardian_rollout_phase")}`, ROLLOUT_PHASES.map(code).join(", ")],
+        [`${code("outcome")} of ${code("modelguardian_rollout_analyses_total")}`, ANALYSIS_OUTCOMES.map(code).join(", ")],
+      ],
+    ),
     "",
   ].join("\n");
 }
