@@ -5,13 +5,26 @@ import { POLICY_CONDITION_TYPES } from "../../src/api/v1alpha1/retrainpolicy.ts"
 import { ROLLOUT_CONDITION_TYPES } from "../../src/api/v1alpha1/rollout.ts";
 import { EVENT_REASON_DOCS, EventReason } from "../../src/domain/events.ts";
 import { ERROR_REASONS, NO_DATA_REASONS, OBSERVATION_REASON_DOCS } from "../../src/domain/observation.ts";
+import { catalogueEntriesOf } from "./catalogue.ts";
 import { cell, code, GENERATED_NOTE, table } from "./markdown.ts";
+
+/**
+ * Reason catalogues that document themselves (a doc comment above each entry, read by
+ * catalogue.ts), each rendered as a section of its own. To list another, add a line: for example
+ * { title: "Why a rollout is blocked", file: "src/domain/rollout/reconcile.ts", name: "RolloutBlockedReason" }.
+ */
+export const SELF_DOCUMENTED_CATALOGUES: { title: string; file: string; name: string; intro?: string }[] = [];
 
 /** Reasons the catalogues declare that have no meaning yet (EVENT_REASON_DOCS, OBSERVATION_REASON_DOCS). */
 export function undocumentedReasons(): string[] {
   return [
     ...Object.keys(EventReason).filter((r) => !(r in EVENT_REASON_DOCS)),
     ...[...NO_DATA_REASONS, ...ERROR_REASONS].filter((r) => !(r in OBSERVATION_REASON_DOCS)),
+    ...SELF_DOCUMENTED_CATALOGUES.flatMap((c) =>
+      catalogueEntriesOf(c.file, c.name)
+        .filter((e) => !e.doc)
+        .map((e) => `${c.name}.${e.key}`),
+    ),
   ];
 }
 
@@ -75,6 +88,10 @@ export function renderEvents(): string {
     "",
   ];
   for (const [section, rows] of sections) out.push(`## ${section}`, "", table(["Reason", "Type", "Meaning"], rows), "");
+  for (const c of SELF_DOCUMENTED_CATALOGUES) {
+    const rows = catalogueEntriesOf(c.file, c.name).map((e) => [code(e.key), cell(e.doc)]);
+    out.push(`## ${c.title}`, "", ...(c.intro ? [c.intro, ""] : []), `From ${code(c.name)} in ${code(c.file)}.`, "", table(["Reason", "Meaning"], rows), "");
+  }
   out.push(observationReasons());
   return out.join("\n");
 }

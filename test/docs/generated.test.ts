@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { limitsOf, typeOf } from "../../scripts/docs/api-reference.ts";
+import { catalogueEntries } from "../../scripts/docs/catalogue.ts";
 import { undocumentedReasons } from "../../scripts/docs/events.ts";
 import { cell } from "../../scripts/docs/markdown.ts";
 import { operatorMetrics } from "../../scripts/docs/metrics.ts";
@@ -57,5 +58,31 @@ describe("reference rendering", () => {
 
   it("keeps text that a Vue template or a table would misread out of harm's way", () => {
     expect(cell("{model: <name>} a|b")).toBe("&#123;model: &lt;name&gt;&#125; a\\|b");
+  });
+});
+
+describe("self-documented catalogues", () => {
+  it("reads each entry of an `as const` catalogue with the doc comment above it", () => {
+    const source = [
+      "export const Other = { X: 'X' };",
+      "/** Why. */",
+      "export const BlockedReason = {",
+      "  /** The spec does not parse. */",
+      '  InvalidSpec: "InvalidSpec",',
+      "  /**",
+      "   * spec.monitorRef names no",
+      "   * ModelMonitor.",
+      "   */",
+      '  MonitorNotFound: "MonitorNotFound",',
+      '  Undocumented: "Undocumented",',
+      "} as const;",
+      'export const Later = { Y: "Y" };',
+    ].join("\n");
+    expect(catalogueEntries(source, "BlockedReason")).toEqual([
+      { key: "InvalidSpec", doc: "The spec does not parse." },
+      { key: "MonitorNotFound", doc: "spec.monitorRef names no ModelMonitor." },
+      { key: "Undocumented", doc: "" },
+    ]);
+    expect(() => catalogueEntries(source, "Missing")).toThrow(/Missing/);
   });
 });
