@@ -69,8 +69,8 @@ export function renderEvents(): string {
     sections.set(section, rows);
   }
   const findings = FINDING_TYPES.flatMap((t) => [
-    [code(`${t}Detected`), "Warning", cell(`A ${t} finding appeared (or grew more severe); the message says its severity and numbers.`)],
-    [code(`${t}Cleared`), "Normal", cell(`A ${t} finding is gone.`)],
+    [code(`${t}Detected`), "Warning", cell(`A finding of type ${t} appeared (or grew more severe); the message says its severity and numbers.`)],
+    [code(`${t}Cleared`), "Normal", cell(`A finding of type ${t} is gone.`)],
   ]);
   const out = [
     GENERATED_NOTE("npm run docs:gen", "the Event reason catalogue in src/domain/events.ts"),
