@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 const IO_MODULES = ["node:*", "fs", "fs/*", "http", "https", "net", "child_process", "os", "path", "crypto", "@kubernetes/*", "prom-client", "pino", "undici"];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".cache/", ".local/", "crds/"] },
+  { ignores: ["node_modules/", "dist/", ".cache/", ".local/", "crds/", "docs/.vitepress/dist/", "docs/.vitepress/cache/"] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -76,11 +76,11 @@ export const configSchema = z
     LEASE_RETRY_PERIOD: duration("LEASE_RETRY_PERIOD", "2s"),
     /** How long a monitor's status may go unwritten while only its values move (0s: written every evaluation). */
     STATUS_VALUES_MAX_AGE: duration("STATUS_VALUES_MAX_AGE", "5m"),
-    /** ServiceAccounts a retraining Job's pods may run as (unset: any); docs/security.md. */
+    /** ServiceAccounts a retraining Job's pods may run as (unset: any); docs/operations/security.md. */
     JOB_ALLOWED_SERVICE_ACCOUNTS: allowList("JOB_ALLOWED_SERVICE_ACCOUNTS", serviceAccountProblem),
-    /** Images (registry prefixes or repositories) a retraining Job's containers may run (unset: any); docs/security.md. */
+    /** Images (registry prefixes or repositories) a retraining Job's containers may run (unset: any); docs/operations/security.md. */
     JOB_ALLOWED_IMAGES: allowList("JOB_ALLOWED_IMAGES", imageEntryProblem),
-    /** Rollouts change only objects labelled modelguardian.dev/rollout-target=true; docs/security.md. */
+    /** Rollouts change only objects labelled modelguardian.dev/rollout-target=true; docs/operations/security.md. */
     REQUIRE_TARGET_OPT_IN: z
       .enum(["true", "false"], { error: "REQUIRE_TARGET_OPT_IN must be true or false" })
       .default("false")

@@ -91,7 +91,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
   });
   // every Event is a log line too: the operator's log tells what it decided (domain/log-lines.ts)
   const events = new NotifyingEventSink(new LoggingEventSink(new KubernetesEventSink(kc, log), log, systemClock), notifier);
-  // the optional defences (docs/security.md): both controllers of retraining apply the same limits
+  // the optional defences (docs/operations/security.md): both controllers of retraining apply the same limits
   const jobLimits = { serviceAccounts: config.JOB_ALLOWED_SERVICE_ACCOUNTS, images: config.JOB_ALLOWED_IMAGES };
 
   // each controller reads the others' objects from their stores: declared first, filled by the watches

@@ -19,6 +19,9 @@ interface ResourceDefinition {
   spec: z.ZodType;
   status: z.ZodType;
   description: string;
+  /** What spec and status hold, for kubectl explain and the API reference. */
+  specDescription: string;
+  statusDescription: string;
 }
 
 export const RESOURCES: ResourceDefinition[] = [
@@ -27,18 +30,25 @@ export const RESOURCES: ResourceDefinition[] = [
     spec: modelMonitorSpecSchema,
     status: modelMonitorStatusSchema,
     description: "ModelMonitor watches a model through its Prometheus metrics and reports its health, drift and findings.",
+    specDescription: "What to watch (model, metrics source, signals, drift), what healthy means (rules, fairness), and optionally how its versions are served.",
+    statusDescription:
+      "Written by the operator: health, each signal's value, drift scores, findings, the retraining and rollout state, and the model's versions.",
   },
   {
     ...RETRAIN_POLICY,
     spec: retrainPolicySpecSchema,
     status: retrainPolicyStatusSchema,
     description: "RetrainPolicy says which Job to start for which finding, with cooldowns and limits, and how to roll out.",
+    specDescription: "Triggers (findings) and actions (Job templates), the limits on Jobs, the rollout strategy and notification webhooks.",
+    statusDescription: "Written by the operator: the monitors using this policy, their running Jobs and the latest actions.",
   },
   {
     ...MODEL_ROLLOUT,
     spec: modelRolloutSpecSchema,
     status: modelRolloutStatusSchema,
     description: "ModelRollout is one rollout of one candidate model version: canary steps analysed against stable, promotion or rollback.",
+    specDescription: "The monitor whose model is rolled out, the candidate version, and whether the rollout is paused.",
+    statusDescription: "Written by the operator: the rollout's whole state (phase, step, weights, each analysis with its comparisons).",
   },
 ];
 
@@ -170,8 +180,8 @@ export function buildCrd(resource: ResourceDefinition): Record<string, unknown> 
                 apiVersion: { type: "string" },
                 kind: { type: "string" },
                 metadata: { type: "object" },
-                spec: jsonSchema(resource.spec),
-                status: jsonSchema(resource.status),
+                spec: { ...(jsonSchema(resource.spec) as JsonSchema), description: resource.specDescription },
+                status: { ...(jsonSchema(resource.status) as JsonSchema), description: resource.statusDescription },
               },
               required: ["spec"],
             },

@@ -72,3 +72,21 @@ export function round(value: number, digits = 4): number {
   if (!Number.isFinite(value) || value === 0) return value;
   return Number(value.toPrecision(digits));
 }
+
+/** What each reason for a missing value means, for docs/reference/events.md (`npm run docs:gen`); a test checks every reason has one. */
+export const OBSERVATION_REASON_DOCS: { readonly [R in NoDataReason | ErrorReason]?: string } = {
+  NoSeries: "The query matched no series; the message says whether the metric exists at all and which selector or field to check.",
+  TooFewSamples: "Fewer samples than minSamples in the window: no verdict either way.",
+  ZeroDenominator: "The denominator (a ratio's, or a classification's total) did not increase over the window.",
+  PrometheusUnreachable: "The metrics source could not be reached (or, after 5 consecutive failures, is left alone for 30 s).",
+  QueryTimeout: "The query took longer than spec.source.timeout.",
+  QueryHttpError: "The metrics source answered with an HTTP error.",
+  QueryUnauthorized: "The metrics source refused the credentials (HTTP 401 or 403).",
+  CredentialsNotAllowed: "The Secret of spec.source.authSecretRef does not allow this URL (label and annotation): no query is sent.",
+  SecretNotFound: "The Secret of spec.source.authSecretRef does not exist: no query is sent.",
+  QueryRejected: "The metrics source refused the query (HTTP 400 or 422: a custom expression that is not valid PromQL, for example).",
+  ResponseUnparsable: "The answer was not the Prometheus HTTP API's JSON.",
+  MultipleSeries: "The query answered several series where the signal needs one.",
+  NotFinite: "The value is NaN or infinite.",
+  InvalidData: "The data cannot be used as it is (for example histogram buckets of different layouts); the message says why.",
+};

@@ -47,14 +47,31 @@ describe("examples", () => {
     }
   });
 
-  it("so do the README's YAML snippets", async () => {
-    const readme = await readFile(join(dir, "..", "README.md"), "utf8");
-    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-    expect(blocks.length).toBeGreaterThan(0);
-    for (const block of blocks) {
-      const { yaml11, yaml12 } = readBoth(block);
-      expect(yaml11, block).toEqual(yaml12);
+  it("so do the YAML snippets of the README and the docs", async () => {
+    const pages = [
+      "README.md",
+      ...(await readdir(join(dir, "..", "docs"), { recursive: true }))
+        .filter((f) => f.endsWith(".md") && !f.startsWith(".vitepress"))
+        .map((f) => join("docs", f)),
+    ];
+    let count = 0;
+    for (const page of pages) {
+      const text = await readFile(join(dir, "..", page), "utf8");
+      for (const [, block] of text.matchAll(/```yaml\n([\s\S]*?)```/g)) {
+        const { yaml11, yaml12 } = readBoth(block as string);
+        expect(yaml11, `${page}: ${block}`).toEqual(yaml12);
+        count++;
+        // a whole object of ours (not a fragment of a spec) must also be valid
+        for (const doc of parseAllDocuments(block as string, { version: "1.1" })) {
+          const obj = doc.toJS() as { apiVersion?: string; kind?: string; spec?: unknown } | null;
+          const schema = obj?.apiVersion?.startsWith("modelguardian.dev/") ? SCHEMAS[obj.kind as string] : undefined;
+          if (!schema) continue;
+          const r = schema.safeParse(obj?.spec);
+          expect(r.success, `${page}: ${JSON.stringify(r.error?.issues)}`).toBe(true);
+        }
+      }
     }
+    expect(count).toBeGreaterThan(20);
   });
 
   it.each(files)("%s parses", async (file) => {

@@ -1,4 +1,4 @@
-// docs/instrumentation.md says what a model must export: its monitors must be valid, every
+// docs/monitoring/signals.md says what a model must export: its monitors must be valid, every
 // metric they read must be one its exporters export (and the other way round), and the Node
 // exporter must be the simulated model server's own names and labels.
 import { readFile } from "node:fs/promises";
@@ -9,7 +9,7 @@ import { parseAllDocuments } from "yaml";
 import { createMetrics } from "../../sim/metrics.ts";
 import { modelMonitorSpecSchema, type ModelMonitorSpec } from "../../src/api/v1alpha1/modelmonitor.ts";
 
-const guide = await readFile(join(import.meta.dirname, "..", "..", "docs", "instrumentation.md"), "utf8");
+const guide = await readFile(join(import.meta.dirname, "..", "..", "docs", "monitoring", "signals.md"), "utf8");
 const blocks = (lang: string) => [...guide.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1] as string);
 
 const monitors = blocks("yaml")

@@ -40,7 +40,7 @@ const header = (what: string) =>
   [
     `# Generated from config/argocd/${GROUP}/*/health.lua by test/argocd/argocd-cm.test.ts:`,
     "# do not edit; `npx vitest run test/argocd -u` rewrites it after a script changed.",
-    `# ${what} README.md, "Argo CD", says how to register the checks.`,
+    `# ${what} docs/operations/gitops.md, says how to register the checks.`,
   ].join("\n");
 
 /** A ConfigMap to merge into Argo CD's argocd-cm (kubectl -n <namespace> patch --type merge); it names no namespace. */

@@ -3,7 +3,7 @@
 // Secret applies at once, and never a URL in a log line, a metric or an Event.
 //
 // Delivery is at least once while the operator runs: a notice still queued when the process
-// stops is lost (Alertmanager routing the alert rules is the durable path; see the README).
+// stops is lost (Alertmanager routing the alert rules is the durable path; see docs/retraining/notifications.md).
 import type { Logger } from "pino";
 import type { Clock, EventSink, ObjectRef } from "../../ports.ts";
 import { API_VERSION } from "../../api/v1alpha1/common.ts";

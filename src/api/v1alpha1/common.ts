@@ -189,19 +189,26 @@ export type Severity = (typeof SEVERITIES)[number];
 /** metadata.name of a Kubernetes object (RFC 1123 subdomain). */
 export const DNS_SUBDOMAIN_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 export const localObjectReference = () =>
-  z.strictObject({ name: z.string().min(1).max(253).regex(DNS_SUBDOMAIN_PATTERN, { message: "must be a lower-case DNS subdomain name" }) });
+  z.strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(DNS_SUBDOMAIN_PATTERN, { message: "must be a lower-case DNS subdomain name" })
+      .describe("The object's name, in the same namespace."),
+  });
 
 export const time = () => z.iso.datetime({ offset: true });
 
 /** Kubernetes API conventions for conditions. */
 export const condition = () =>
   z.object({
-    type: z.string().min(1).max(316),
-    status: z.enum(["True", "False", "Unknown"]),
-    reason: z.string().min(1).max(1024),
-    message: z.string().max(32768),
-    lastTransitionTime: time(),
-    observedGeneration: z.int32().min(0).optional(),
+    type: z.string().min(1).max(316).describe("The condition's type, e.g. Ready."),
+    status: z.enum(["True", "False", "Unknown"]).describe("Whether the condition holds."),
+    reason: z.string().min(1).max(1024).describe("Why, as one UpperCamelCase word."),
+    message: z.string().max(32768).describe("Why, in a sentence for people."),
+    lastTransitionTime: time().describe("When the status last changed."),
+    observedGeneration: z.int32().min(0).optional().describe("The metadata.generation the condition was written for."),
   });
 export type Condition = z.infer<ReturnType<typeof condition>>;
 
@@ -209,7 +216,10 @@ export type Condition = z.infer<ReturnType<typeof condition>>;
  * A status's conditions, a list keyed by type: with server-side apply each controller owns
  * the condition types it writes, so a second writer's conditions survive its applies.
  */
-export const conditions = () => listMap(z.array(condition()).max(32), "type").default([]);
+export const conditions = () =>
+  listMap(z.array(condition()).max(32), "type")
+    .default([])
+    .describe("The latest observations of the object's state, one per type (Kubernetes API conventions).");
 
 export const FINDING_TYPES = ["AccuracyDrift", "DataDrift", "EmbeddingDrift", "BehaviourDrift", "ConfidenceDrop", "Latency", "Fairness", "Threshold"] as const;
 export type FindingType = (typeof FINDING_TYPES)[number];

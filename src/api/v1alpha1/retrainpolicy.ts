@@ -33,15 +33,16 @@ const preserve = { "x-kubernetes-preserve-unknown-fields": true } as const;
 const objectMeta = () =>
   z
     .looseObject({
-      labels: z.record(z.string(), z.string()).optional(),
-      annotations: z.record(z.string(), z.string()).optional(),
+      labels: z.record(z.string(), z.string()).optional().describe("Labels of the object; the operator adds its own."),
+      annotations: z.record(z.string(), z.string()).optional().describe("Annotations of the object; the operator adds its own."),
     })
     .meta(preserve)
-    .optional();
+    .optional()
+    .describe("Standard object metadata: labels and annotations (other fields are kept as written).");
 const container = z
   .looseObject({
-    name: z.string().min(1).max(63),
-    image: z.string().min(1).max(1024),
+    name: z.string().min(1).max(63).describe("The container's name."),
+    image: z.string().min(1).max(1024).describe("The container image that trains (or re-indexes) the model."),
   })
   .meta(preserve);
 const podTemplate = z
@@ -50,15 +51,20 @@ const podTemplate = z
     spec: z
       .looseObject({
         restartPolicy: z.enum(["Never", "OnFailure"]).describe("A Job's pods must not restart forever."),
-        containers: z.array(container).min(1).max(16),
+        containers: z.array(container).min(1).max(16).describe("The pod's containers (a core/v1 Container each; other fields are kept as written)."),
       })
-      .meta(preserve),
+      .meta(preserve)
+      .describe("A core/v1 PodSpec; restartPolicy and containers are checked, the rest is kept as written."),
   })
-  .meta(preserve);
+  .meta(preserve)
+  .describe("The Job's pod template (core/v1 PodTemplateSpec).");
 const jobTemplate = z
   .strictObject({
     metadata: objectMeta(),
-    spec: z.looseObject({ template: podTemplate }).meta(preserve),
+    spec: z
+      .looseObject({ template: podTemplate })
+      .meta(preserve)
+      .describe("A batch/v1 JobSpec; template is checked, every other field (backoffLimit, activeDeadlineSeconds, ...) is kept as written."),
   })
   .describe("A batch/v1 JobTemplateSpec. The operator adds labels, annotations, environment and an owner reference.");
 
@@ -70,7 +76,7 @@ export const CONFIG_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
 const action = withRules(
   z.strictObject({
-    name: identifier("action name"),
+    name: identifier("action name").describe("The action's name, unique in spec.actions; triggers refer to it and it is part of the Job's name."),
     purpose: z
       .enum(ACTION_PURPOSES)
       .optional()
@@ -97,7 +103,7 @@ export const actionPurpose = (a: Pick<ActionSpec, "name" | "purpose">): ActionPu
 
 const trigger = z.strictObject({
   findings: z.array(z.enum(FINDING_TYPES)).min(1).max(16).describe("Finding types that fire this trigger."),
-  minSeverity: severity().default("warning"),
+  minSeverity: severity().default("warning").describe("Findings below this severity do not fire the trigger."),
   sources: z.array(text(253)).max(32).optional().describe("Only findings of these signals, drift checks or fairness checks."),
   features: z.array(text(253)).max(64).optional().describe("Only drift findings in which one of these features drifted."),
   segments: z.array(text(256)).max(64).optional().describe("Only findings of these segments (an overall finding has no segment)."),
@@ -112,15 +118,26 @@ export const NOTIFICATION_FORMATS = ["slack", "json"] as const;
 
 const SECRET_KEY_PATTERN = /^[-._a-zA-Z0-9]+$/;
 const notification = z.strictObject({
-  name: identifier("notification name"),
+  name: identifier("notification name").describe("The webhook's name, unique in spec.notifications; Events about deliveries name it."),
   format: z
     .enum(NOTIFICATION_FORMATS)
     .default("json")
     .describe("slack: a Slack-compatible incoming-webhook message ({text, attachments}); json: the notice as a JSON object."),
   urlSecretRef: z
     .strictObject({
-      name: z.string().min(1).max(253).regex(DNS_SUBDOMAIN_PATTERN, { message: "must be a lower-case DNS subdomain name" }),
-      key: z.string().min(1).max(253).regex(SECRET_KEY_PATTERN, { message: "must be a Secret data key: letters, digits, '-', '_' or '.'" }).default("url"),
+      name: z
+        .string()
+        .min(1)
+        .max(253)
+        .regex(DNS_SUBDOMAIN_PATTERN, { message: "must be a lower-case DNS subdomain name" })
+        .describe("The Secret's name (same namespace)."),
+      key: z
+        .string()
+        .min(1)
+        .max(253)
+        .regex(SECRET_KEY_PATTERN, { message: "must be a Secret data key: letters, digits, '-', '_' or '.'" })
+        .default("url")
+        .describe("The key of the Secret's data holding the URL."),
     })
     .describe("The Secret (same namespace) and key holding the webhook URL: the URL is a credential and never appears in the policy, logs or Events."),
   topics: z
@@ -137,8 +154,14 @@ export type NotificationSpec = z.infer<typeof notification>;
 
 export const retrainPolicySpecSchema = withRules(
   z.strictObject({
-    triggers: z.array(trigger).max(16).default([]),
-    actions: listMap(z.array(action).max(8), "name").default([]),
+    triggers: z
+      .array(trigger)
+      .max(16)
+      .default([])
+      .describe("Which findings start which action; the findings every trigger of an action matches start one Job of it."),
+    actions: listMap(z.array(action).max(8), "name")
+      .default([])
+      .describe("The Jobs the policy can start, each from a Job template, with training configuration."),
     cooldown: duration(COOLDOWN).default("6h").describe("No second Job of the same action for the same monitor within this time."),
     maxActiveJobs: z.int32().min(1).max(100).default(1).describe("At most this many running Jobs per monitor."),
     backoff: z
@@ -146,7 +169,10 @@ export const retrainPolicySpecSchema = withRules(
       .default({ initial: "10m", max: "6h" })
       .describe("After a failed Job, the next attempt waits initial, doubling per consecutive failure, up to max."),
     budget: z
-      .strictObject({ maxJobs: z.int32().min(1).max(100), per: duration(BUDGET_WINDOW) })
+      .strictObject({
+        maxJobs: z.int32().min(1).max(100).describe("At most this many Jobs per monitor within the window."),
+        per: duration(BUDGET_WINDOW).describe("The window's length."),
+      })
       .optional()
       .describe("At most maxJobs Jobs per monitor within any window of this length."),
     historyLimit: z.int32().min(1).max(100).default(20).describe("Actions kept in status."),
@@ -192,18 +218,18 @@ export const JOB_OUTCOMES = ["Active", "Succeeded", "Failed", "CreateFailed", "D
 /** One action taken (or, in dry-run, that would have been taken): the audit trail. */
 export const actionRecord = z.object({
   time: time().describe("When the Job was created (or the dry-run decision made)."),
-  action: z.string(),
-  purpose: z.enum(ACTION_PURPOSES),
+  action: z.string().describe("The action (spec.actions[].name)."),
+  purpose: z.enum(ACTION_PURPOSES).describe("retrain or reindex."),
   trigger: z.string().describe("Identifies the findings that caused it; part of the Job name."),
   reason: z.string().describe("The findings that caused it, in short."),
-  severity: severity(),
+  severity: severity().describe("The worst severity of the findings behind it."),
   job: z.string().describe("The Job's name (the name it would have had, in dry-run)."),
-  attempt: z.int32().min(1),
-  outcome: z.enum(JOB_OUTCOMES),
-  finishedTime: time().optional(),
-  message: z.string().max(4096).optional(),
+  attempt: z.int32().min(1).describe("1 for the first Job of a trigger, counting retries after failures."),
+  outcome: z.enum(JOB_OUTCOMES).describe("Active while the Job runs; Succeeded, Failed, CreateFailed, DryRun or Rejected."),
+  finishedTime: time().optional().describe("When the Job finished."),
+  message: z.string().max(4096).optional().describe("What happened, in a sentence (a failure's cause)."),
   version: z.string().optional().describe("Model version the Job reported."),
-  uri: z.string().optional(),
+  uri: z.string().optional().describe("Where the Job stored that model."),
   monitor: z.string().optional().describe("The ModelMonitor (only in a RetrainPolicy's status)."),
 });
 export type ActionRecord = z.infer<typeof actionRecord>;
@@ -212,16 +238,23 @@ export type ActionRecord = z.infer<typeof actionRecord>;
 export const POLICY_CONDITION_TYPES = ["Ready"] as const;
 
 export const retrainPolicyStatusSchema = z.object({
-  observedGeneration: z.number().int().min(0).optional(),
+  observedGeneration: z.number().int().min(0).optional().describe("The metadata.generation of the spec last checked."),
   conditions: conditions(),
   monitors: z.int32().min(0).optional().describe("ModelMonitors that refer to this policy."),
   active: z.int32().min(0).optional().describe("Running Jobs across those monitors."),
   activeJobs: z
-    .array(z.object({ monitor: z.string(), job: z.string(), action: z.string(), startTime: time() }))
+    .array(
+      z.object({
+        monitor: z.string().describe("The ModelMonitor the Job is for."),
+        job: z.string().describe("The Job's name."),
+        action: z.string().describe("The action it runs."),
+        startTime: time().describe("When it was created."),
+      }),
+    )
     .max(50)
     .default([])
     .describe("The oldest running Jobs, at most 50 (active counts them all)."),
-  lastActionTime: time().optional(),
+  lastActionTime: time().optional().describe("When the latest action was taken."),
   history: z.array(actionRecord).default([]).describe("The latest actions across all monitors, newest first."),
 });
 export type RetrainPolicyStatus = z.infer<typeof retrainPolicyStatusSchema>;

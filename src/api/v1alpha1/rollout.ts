@@ -112,7 +112,8 @@ export const servingSchema = withRules(
                 "The data plane implements the HTTPRoute RequestMirror filter with percent (an Extended feature of Gateway API). Off by default: a shadow phase is refused without it, since some data planes accept such a route and then fail its requests (Traefik's provider answers 500 while the route says Accepted).",
               ),
           })
-          .optional(),
+          .optional()
+          .describe("Gateway API (for example Traefik): the operator sets the weights of the two backendRefs of an HTTPRoute rule."),
         istio: z
           .strictObject({
             virtualService: localObjectReference().describe(
@@ -125,24 +126,31 @@ export const servingSchema = withRules(
               .optional()
               .describe("The spec.http[] route holding both destinations; by default the first that routes to the stable destination."),
           })
-          .optional(),
+          .optional()
+          .describe("Istio: the operator sets the weights of the two destinations of a VirtualService route."),
         kserve: z
           .strictObject({
             // KServe's own rule for an InferenceService's name: a DNS-1035 label
             inferenceService: z
               .strictObject({
-                name: z.string().min(1).max(63).regex(DNS_1035_LABEL_PATTERN, {
-                  message: "must be an InferenceService name (a DNS-1035 label: lower-case letters, digits and '-', starting with a letter)",
-                }),
+                name: z
+                  .string()
+                  .min(1)
+                  .max(63)
+                  .regex(DNS_1035_LABEL_PATTERN, {
+                    message: "must be an InferenceService name (a DNS-1035 label: lower-case letters, digits and '-', starting with a letter)",
+                  })
+                  .describe("The InferenceService's name."),
               })
               .describe(
                 "The InferenceService (serving.kserve.io/v1beta1, Serverless mode) in the monitor's namespace: the operator sets spec.predictor.model's storageUri and model version env var, and spec.predictor.canaryTrafficPercent.",
               ),
           })
-          .optional(),
+          .optional()
+          .describe("KServe: the operator sets the candidate's model and canaryTrafficPercent of an InferenceService."),
       }),
       exactlyOneOf(["gatewayAPI", "istio", "kserve"], "a router must be given: exactly one of gatewayAPI, istio or kserve"),
-    ),
+    ).describe("What splits the traffic between the versions: exactly one of gatewayAPI, istio or kserve."),
     stable: servedVersion.optional().describe("Where the stable version is served (gatewayAPI and istio; not with kserve, whose InferenceService holds both)."),
     candidate: servedVersion.optional().describe("Where the candidate version is served (gatewayAPI and istio; not with kserve)."),
     modelEnv: withRules(
@@ -232,7 +240,7 @@ export type ComparisonLimit = (typeof COMPARISON_LIMITS)[number];
 
 const comparison = withRules(
   z.strictObject({
-    signal: identifier("signal name"),
+    signal: identifier("signal name").describe("The signal compared (a name in the monitor's spec.signals), measured for each version by its versionLabel."),
     maxRelativeIncrease: z.number().min(0).max(1000).optional().describe("Candidate at most this fraction above stable (0.5 = +50 %)."),
     maxRelativeDecrease: z.number().min(0).max(1).optional().describe("Candidate at most this fraction below stable."),
     maxIncrease: z.number().min(0).optional().describe("Candidate at most this much above stable (absolute)."),
@@ -244,7 +252,7 @@ export type ComparisonSpec = z.infer<typeof comparison>;
 
 const bound = withRules(
   z.strictObject({
-    signal: identifier("signal name"),
+    signal: identifier("signal name").describe("The signal bounded (a name in the monitor's spec.signals), measured on the candidate."),
     min: z.number().optional().describe("The candidate's value must not fall below this."),
     max: z.number().optional().describe("The candidate's value must not exceed this."),
   }),
@@ -315,19 +323,28 @@ export const rolloutStrategySchema = withRules(
       .describe(
         "A shadow phase before any live weight: the route mirrors a share of the requests to the candidate, whose answers are not served, and the analysis compares the two versions over the same window. A failed shadow rolls back (quarantined) without the candidate ever serving a request.",
       ),
-    steps: z.array(step).min(1).max(20).default(DEFAULT_STEPS),
-    analysis: analysis.default({
-      presets: [],
-      compare: [],
-      bounds: [],
-      minSamples: 200,
-      significance: 0.05,
-      failureLimit: 0,
-      inconclusiveLimit: 6,
-      interval: "30s",
-      errorLimit: 5,
-      retryInterval: "10s",
-    }),
+    steps: z
+      .array(step)
+      .min(1)
+      .max(20)
+      .default(DEFAULT_STEPS)
+      .describe("The candidate's weights (%), increasing, each held and analysed before the next; the last at 100 promotes after its analysis."),
+    analysis: analysis
+      .default({
+        presets: [],
+        compare: [],
+        bounds: [],
+        minSamples: 200,
+        significance: 0.05,
+        failureLimit: 0,
+        inconclusiveLimit: 6,
+        interval: "30s",
+        errorLimit: 5,
+        retryInterval: "10s",
+      })
+      .describe(
+        "How each step is judged: candidate against stable (compare), absolute bounds, sample sizes, significance and the limits on failed, inconclusive and erroneous analyses.",
+      ),
     readyTimeout: duration(READY_TIMEOUT)
       .default("10m")
       .describe("How long the candidate Deployment may take to become ready; then the rollout is rolled back."),
@@ -344,7 +361,8 @@ export const rolloutStrategySchema = withRules(
           .default("critical")
           .describe("A finding of the monitor at least this severe on the promoted version, during the bake, rolls back to the previous version."),
       })
-      .default({ duration: "0s", minSeverity: "critical" }),
+      .default({ duration: "0s", minSeverity: "critical" })
+      .describe("After a promotion: how long the previous version stays ready to take the traffic back, and what sends it back."),
     rollback: withRules(
       z.strictObject({
         mode: z
@@ -379,7 +397,9 @@ export const rolloutStrategySchema = withRules(
         fieldPath: ".steps",
         holds: (x) => !x.steps || x.steps.every((st, i) => i === 0 || st.weight < (x.steps as { weight: number }[])[i - 1]!.weight),
       },
-    ).default({ mode: "immediate" }),
+    )
+      .default({ mode: "immediate" })
+      .describe("How a failed candidate's traffic goes back to stable: at once, or down by steps."),
   }),
   {
     rule: "self.steps.all(s, self.steps.filter(t, t.weight == s.weight).size() == 1) && self.steps.map(s, s.weight).isSorted()",
@@ -423,16 +443,22 @@ export const MODEL_URI_PATTERN = new RegExp(`^((${MODEL_URI_SCHEMES.join("|")}):
 
 export const modelRolloutSpecSchema = z.strictObject({
   monitorRef: localObjectReference().describe("The ModelMonitor of the model (same namespace)."),
-  candidate: z.strictObject({
-    version: text(128)
-      .min(1)
-      .regex(VERSION_PATTERN, { message: "must be a version such as v4: not blank, no leading or trailing space, no control character" })
-      .describe("The candidate's model version, as the versionLabel of its metrics says it."),
-    uri: text(2048)
-      .regex(MODEL_URI_PATTERN, { message: `must be a model URI: ${MODEL_URI_SCHEMES.join(":, ")}: or an absolute path, without spaces or control characters` })
-      .optional()
-      .describe(`Where the candidate model is stored, passed to the Deployment: a URI of a model store (${MODEL_URI_SCHEMES.join(", ")}) or an absolute path.`),
-  }),
+  candidate: z
+    .strictObject({
+      version: text(128)
+        .min(1)
+        .regex(VERSION_PATTERN, { message: "must be a version such as v4: not blank, no leading or trailing space, no control character" })
+        .describe("The candidate's model version, as the versionLabel of its metrics says it."),
+      uri: text(2048)
+        .regex(MODEL_URI_PATTERN, {
+          message: `must be a model URI: ${MODEL_URI_SCHEMES.join(":, ")}: or an absolute path, without spaces or control characters`,
+        })
+        .optional()
+        .describe(
+          `Where the candidate model is stored, passed to the Deployment: a URI of a model store (${MODEL_URI_SCHEMES.join(", ")}) or an absolute path.`,
+        ),
+    })
+    .describe("The version rolled out."),
   paused: z.boolean().default(false).describe("Hold the rollout at its current weights."),
 });
 export type ModelRolloutSpec = z.infer<typeof modelRolloutSpecSchema>;
@@ -455,16 +481,21 @@ export const TERMINAL_PHASES: readonly RolloutPhase[] = ["Succeeded", "RolledBac
 export const ANALYSIS_OUTCOMES = ["Successful", "Failed", "Inconclusive", "Error"] as const;
 export type AnalysisOutcome = (typeof ANALYSIS_OUTCOMES)[number];
 
-const weights = z.object({ stable: z.int32().min(0), candidate: z.int32().min(0) });
+const weights = z.object({
+  stable: z.int32().min(0).describe("The stable version's weight (%)."),
+  candidate: z.int32().min(0).describe("The candidate's weight (%)."),
+});
 export type Weights = z.infer<typeof weights>;
 
 export const comparisonRecord = z.object({
-  signal: z.string(),
+  signal: z.string().describe("The signal compared."),
   check: z.string().describe("maxRelativeIncrease, maxDrop, max, ...: the limit this comparison holds to."),
-  limit: z.number(),
-  outcome: z.enum(["Passed", "Failed", "Inconclusive", "Error"]),
-  stable: z.number().optional(),
-  candidate: z.number().optional(),
+  limit: z.number().describe("The limit's value."),
+  outcome: z
+    .enum(["Passed", "Failed", "Inconclusive", "Error"])
+    .describe("Passed, Failed, Inconclusive (too few samples or no verdict yet) or Error (a query failed)."),
+  stable: z.number().optional().describe("The stable version's value over the window."),
+  candidate: z.number().optional().describe("The candidate's value over the window."),
   difference: z.number().optional().describe("candidate - stable (relative for relative limits)."),
   pValue: z.number().optional().describe("One-sided p-value of the test that the candidate is worse than the limit tolerates."),
   test: z.string().optional().describe("twoProportion, welch, quantileShare, sequential or none."),
@@ -477,35 +508,41 @@ export const comparisonRecord = z.object({
     .describe(
       "sequential: ln Λ, the evidence in this step's counts that the candidate is worse than tolerated; a passed step's is carried into the next (status.carriedEvidence).",
     ),
-  stableSamples: z.number().optional(),
-  candidateSamples: z.number().optional(),
-  message: z.string().optional(),
+  stableSamples: z.number().optional().describe("The stable version's samples behind its value."),
+  candidateSamples: z.number().optional().describe("The candidate's samples behind its value."),
+  message: z.string().optional().describe("The comparison in a sentence."),
 });
 export type ComparisonRecord = z.infer<typeof comparisonRecord>;
 
 export const analysisRecord = z.object({
-  step: z.int32().min(0),
-  weight: z.int32().min(0),
+  step: z.int32().min(0).describe("The step analysed, counted from 0."),
+  weight: z.int32().min(0).describe("The candidate's weight (%) during the step."),
   shadow: z.boolean().optional().describe("An analysis of the shadow phase (the candidate saw mirrored requests only)."),
   interim: z.boolean().optional().describe("A check before the hold's end (analysis.interval); recorded only when it failed or met an error."),
-  time: time(),
+  time: time().describe("When the analysis ran."),
   window: z.string().describe("The window both versions were measured over."),
-  outcome: z.enum(ANALYSIS_OUTCOMES),
-  message: z.string().optional(),
-  comparisons: z.array(comparisonRecord).max(64).default([]),
+  outcome: z.enum(ANALYSIS_OUTCOMES).describe("Successful, Failed, Inconclusive or Error: the worst of its comparisons."),
+  message: z.string().optional().describe("The analysis in a sentence."),
+  comparisons: z.array(comparisonRecord).max(64).default([]).describe("Each comparison and bound, with both versions' numbers."),
 });
 export type AnalysisRecord = z.infer<typeof analysisRecord>;
 
 export const ROLLOUT_CONDITION_TYPES = ["Ready", "Progressing", "Paused", "Completed"] as const;
 
 export const modelRolloutStatusSchema = z.object({
-  observedGeneration: z.number().int().min(0).optional(),
-  phase: z.enum(ROLLOUT_PHASES).optional(),
+  observedGeneration: z.number().int().min(0).optional().describe("The metadata.generation of the spec last acted on."),
+  phase: z
+    .enum(ROLLOUT_PHASES)
+    .optional()
+    .describe("Where the rollout is: Pending, Shadowing, Progressing, Paused, Promoting, Baking, RollingBack, or ended: Succeeded, RolledBack, Aborted."),
   reason: z.string().optional().describe("Why the rollout is in its phase, as an UpperCamelCase reason."),
   message: z.string().optional().describe("Why the rollout is in its phase, in one sentence."),
-  stable: z.object({ version: z.string(), uri: z.string().optional() }).optional().describe("The version served when the rollout started."),
-  attempt: z.int32().min(1).optional(),
-  startTime: time().optional(),
+  stable: z
+    .object({ version: z.string().describe("The stable model version."), uri: z.string().optional().describe("Where its model is stored.") })
+    .optional()
+    .describe("The version served when the rollout started."),
+  attempt: z.int32().min(1).optional().describe("1, then one more at each retry."),
+  startTime: time().optional().describe("When this attempt started."),
   phaseTime: time().optional().describe("When the current phase began."),
   stepIndex: z.int32().min(0).optional().describe("The step in progress, counted from 0 (status.step says it as people count)."),
   step: z.string().optional().describe("The step in progress as people count it, e.g. 1/4 (as the messages say it), or shadow; for kubectl get."),
@@ -515,15 +552,15 @@ export const modelRolloutStatusSchema = z.object({
     .describe("The version serving stable traffic now: the candidate once promoted (and not rolled back), else stable.version; for kubectl get."),
   blocked: z
     .object({
-      reason: z.string(),
+      reason: z.string().describe("Why nothing can move, as an UpperCamelCase reason."),
       resumeReason: z.string().optional().describe("The phase's reason to show again once the rollout can move."),
       resumeMessage: z.string().optional().describe("The phase's message to show again once the rollout can move."),
     })
     .optional()
     .describe("Nothing can move (the monitor is missing or invalid, or has no spec.serving): why, as the Ready condition says it."),
-  stepWeight: z.int32().min(0).optional(),
-  stepStartTime: time().optional(),
-  nextAnalysisTime: time().optional(),
+  stepWeight: z.int32().min(0).optional().describe("The candidate's weight (%) of the step in progress."),
+  stepStartTime: time().optional().describe("When the step in progress began."),
+  nextAnalysisTime: time().optional().describe("When the next analysis (or check) is due."),
   holdEndTime: time().optional().describe("When the step's (or shadow's) hold ends, extensions included; checks before it can only fail the candidate."),
   stepChecks: z.int32().min(0).optional().describe("The checks of the current step (or shadow) so far."),
   stepBoundaries: z
@@ -551,17 +588,18 @@ export const modelRolloutStatusSchema = z.object({
   weights: weights.optional().describe("The weights read back from the route."),
   counters: z
     .object({
-      successful: z.int32().min(0).default(0),
-      failed: z.int32().min(0).default(0),
-      inconclusive: z.int32().min(0).default(0),
-      errors: z.int32().min(0).default(0),
-      consecutiveInconclusive: z.int32().min(0).default(0),
-      consecutiveErrors: z.int32().min(0).default(0),
+      successful: z.int32().min(0).default(0).describe("Successful analyses."),
+      failed: z.int32().min(0).default(0).describe("Failed analyses (checked against failureLimit)."),
+      inconclusive: z.int32().min(0).default(0).describe("Inconclusive analyses."),
+      errors: z.int32().min(0).default(0).describe("Analyses that met a metrics error."),
+      consecutiveInconclusive: z.int32().min(0).default(0).describe("Inconclusive analyses in a row (checked against inconclusiveLimit)."),
+      consecutiveErrors: z.int32().min(0).default(0).describe("Analyses with errors in a row (checked against errorLimit)."),
     })
-    .optional(),
+    .optional()
+    .describe("The analyses of this attempt, counted by outcome."),
   lastAnalysis: z.string().optional().describe("The last analysis in short, for kubectl get."),
   analyses: z.array(analysisRecord).max(32).default([]).describe("The analyses of this attempt, oldest first (the last 32)."),
-  pauseReason: z.string().optional(),
+  pauseReason: z.string().optional().describe("Why the rollout is paused (a person, too many inconclusive or erroneous analyses)."),
   exposure: z
     .object({
       signal: z.string().describe("The comparison that failed the candidate."),
@@ -580,7 +618,7 @@ export const modelRolloutStatusSchema = z.object({
   approvedTime: time().optional().describe("When a person approved this attempt (with approval: manual)."),
   promotedTime: time().optional().describe("When the candidate became the stable version; a rollback after it restores the previous version."),
   serving: servingSchema.optional().describe("The monitor's spec.serving as last seen: deleting the monitor mid-way still restores all traffic to stable."),
-  finishTime: time().optional(),
+  finishTime: time().optional().describe("When the rollout ended."),
   conditions: conditions(),
 });
 export type ModelRolloutStatus = z.infer<typeof modelRolloutStatusSchema>;

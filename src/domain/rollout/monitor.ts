@@ -136,7 +136,7 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
       actedOn = declaredRollout.version;
     }
     // a finished rollout of the same version and URI keeps its name: the declared version waits
-    // until a person deletes it (README), rather than reusing its history
+    // until a person deletes it (docs/rollouts/index.md), rather than reusing its history
     void name;
   }
   if (

@@ -1,7 +1,7 @@
 -- Argo CD health of a modelguardian.dev/v1alpha1 ModelMonitor: the health of the model it watches.
 --
 -- The operator writes everything read here (src/domain/monitor/monitor-health.ts, src/domain/monitor/lifecycle.ts
--- and the status schema in src/api/v1alpha1/modelmonitor.ts); README.md, "Argo CD", explains the
+-- and the status schema in src/api/v1alpha1/modelmonitor.ts); docs/operations/gitops.md, explains the
 -- mapping. Argo CD runs this without Lua's string and math libraries (useOpenLibs is off by
 -- default), so it uses only the base library: no string methods, no patterns.
 --

@@ -1,7 +1,7 @@
 -- Argo CD health of a modelguardian.dev/v1alpha1 ModelRollout: one rollout of one candidate.
 --
 -- The operator writes phase, reason, message, pauseReason and the Ready condition
--- (src/domain/rollout/machine.ts, src/controller/modelrollout.ts); README.md, "Argo CD", explains
+-- (src/domain/rollout/machine.ts, src/controller/modelrollout.ts); docs/operations/gitops.md, explains
 -- the mapping. Base library only (Argo CD's default).
 --
 --   not started yet, or an older generation observed                  Progressing

@@ -2,7 +2,7 @@
 --
 -- The operator writes the Ready condition (src/domain/remediation/policy.ts): True Accepted, or
 -- False with InvalidSpec or InvalidJobTemplate (the API server's dry run of a rendered Job).
--- README.md, "Argo CD", explains the mapping. Base library only (Argo CD's default).
+-- docs/operations/gitops.md, explains the mapping. Base library only (Argo CD's default).
 --
 --   not checked yet, or an older generation checked      Progressing
 --   Ready False (invalid spec or Job template)           Degraded
