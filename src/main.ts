@@ -12,11 +12,11 @@ import { RetrainPolicyReconciler } from "./controller/retrainpolicy.ts";
 import { retrainPolicyWatch } from "./controller/retrainpolicy-watches.ts";
 import { loadConfig } from "./config.ts";
 import { durationMs } from "./domain/duration.ts";
-import { Controller } from "./controller/manager.ts";
+import { Controller } from "./controller/controller.ts";
 import { ModelMonitorReconciler } from "./controller/modelmonitor.ts";
 import { jobWatch, modelMonitorWatch } from "./controller/modelmonitor-watches.ts";
-import { LeaderElector } from "./controller/leader.ts";
-import { CONTROLLER } from "./controller/names.ts";
+import { LeaderElector } from "./controller/leader-elector.ts";
+import { CONTROLLER } from "./controller/controller-names.ts";
 import type { KubeObject } from "./controller/reconciler.ts";
 import { WatchRouter, type WatchRegistration } from "./controller/watches.ts";
 import {

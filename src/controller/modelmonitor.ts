@@ -15,7 +15,7 @@ import {
 import { durationMs } from "../domain/duration.ts";
 import { decide, planEvaluation, planLookups, planQueries } from "../domain/monitor/evaluate.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
-import { planMonitorRollout, rolloutViewOf, type RolloutView } from "../domain/rollout/monitor.ts";
+import { planMonitorRollout, monitoredRolloutOf, type MonitoredRollout } from "../domain/rollout/monitor.ts";
 import { isTerminal } from "../domain/rollout/machine.ts";
 import {
   effectiveIntervalMs,
@@ -156,7 +156,9 @@ export class ModelMonitorReconciler {
 
     let status = previous;
     // the monitor's rollouts from the cache, read once: remediation and the rollout follow-up both need them
-    const rollouts = (this.deps.rollouts?.rolloutsOf(ref.namespace, ref.name) ?? []).map(rolloutViewOf).filter((r): r is RolloutView => r !== undefined);
+    const rollouts = (this.deps.rollouts?.rolloutsOf(ref.namespace, ref.name) ?? [])
+      .map(monitoredRolloutOf)
+      .filter((r): r is MonitoredRollout => r !== undefined);
     const events: MonitorEvent[] = [];
     let requeueAfterMs: number | undefined;
     let evaluated = false;
@@ -343,7 +345,7 @@ export class ModelMonitorReconciler {
     ref: ObjectRef,
     spec: ModelMonitorSpec,
     status: ModelMonitorStatus,
-    rollouts: RolloutView[],
+    rollouts: MonitoredRollout[],
     now: number,
   ): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
     const deps = this.deps.rollouts as RolloutDeps;
