@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { retrainPolicyStatusSchema, type ActionRecord } from "../../../src/api/v1alpha1/retrainpolicy.ts";
+import { retrainPolicySpecSchema, retrainPolicyStatusSchema, type ActionRecord } from "../../../src/api/v1alpha1/retrainpolicy.ts";
 import type { JobView } from "../../../src/domain/remediation/job.ts";
-import { MAX_ACTIVE_JOBS_LISTED, policyChangeConcernsMonitors, policyStatus, recordedTemplateVerdict } from "../../../src/domain/remediation/policy.ts";
+import {
+  MAX_ACTIVE_JOBS_LISTED,
+  policyChangeConcernsMonitors,
+  policyStatus,
+  recordedTemplateVerdict,
+  templateCheckJob,
+} from "../../../src/domain/remediation/policy.ts";
 
 const record = (time: string, job: string): ActionRecord => ({
   time,
@@ -152,5 +158,18 @@ describe("a policy's summary of many monitors", () => {
     expect(status.active).toBe(120);
     expect(status.activeJobs).toHaveLength(MAX_ACTIVE_JOBS_LISTED);
     expect(status.activeJobs[0]?.job).toBe("m119-retrain-x-1");
+  });
+});
+
+describe("templateCheckJob", () => {
+  it("renders the action's Job as the operator would, owned by nothing, for a dry run", () => {
+    const spec = retrainPolicySpecSchema.parse({
+      actions: [{ name: "reindex", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "t", image: "i" }] } } } } }],
+    });
+    const job = templateCheckJob("ml", "nightly", spec.actions[0] as (typeof spec.actions)[number]);
+    expect(job.metadata).toMatchObject({ namespace: "ml" });
+    expect(job.metadata).not.toHaveProperty("ownerReferences");
+    expect(job.metadata.name).toMatch(/^template-check-reindex-/);
+    expect(JSON.stringify(job)).toContain('"image":"i"');
   });
 });
