@@ -154,3 +154,22 @@ export function templateCheckJob(namespace: string, policy: string, action: Acti
   delete (manifest.metadata as Record<string, unknown>).ownerReferences;
   return manifest;
 }
+
+/**
+ * What a monitor's rollout follow-up reads of the policy it names, from the cache, without
+ * parsing the whole spec (an invalid policy still says whether it has spec.rollout): whether
+ * it has a rollout strategy, and that strategy's step weights for the report.
+ */
+export function policyRolloutOf(obj: { spec?: unknown } | undefined): { enabled: boolean; steps: number[] | undefined } {
+  const rollout = (obj?.spec as { rollout?: { steps?: { weight?: unknown }[] } } | undefined)?.rollout;
+  const steps = rollout?.steps;
+  return {
+    enabled: rollout !== undefined,
+    steps: Array.isArray(steps) ? steps.flatMap((s) => (typeof s?.weight === "number" ? [s.weight] : [])) : undefined,
+  };
+}
+
+/** What a policy's summary reads of a monitor that names it, from the cache: its name and its remediation record. */
+export function policyMemberOf(obj: { metadata: { name: string }; status?: unknown }): { name: string; remediation?: RemediationStatus } {
+  return { name: obj.metadata.name, remediation: (obj.status as { remediation?: RemediationStatus } | undefined)?.remediation };
+}

@@ -3,6 +3,8 @@ import { retrainPolicySpecSchema, retrainPolicyStatusSchema, type ActionRecord }
 import type { JobView } from "../../../src/domain/remediation/job.ts";
 import {
   MAX_ACTIVE_JOBS_LISTED,
+  policyMemberOf,
+  policyRolloutOf,
   policyChangeConcernsMonitors,
   policyStatus,
   recordedTemplateVerdict,
@@ -171,5 +173,23 @@ describe("templateCheckJob", () => {
     expect(job.metadata).not.toHaveProperty("ownerReferences");
     expect(job.metadata.name).toMatch(/^template-check-reindex-/);
     expect(JSON.stringify(job)).toContain('"image":"i"');
+  });
+});
+
+describe("the cache views of a policy and its members", () => {
+  it("a policy's rollout: whether it has one, and its step weights", () => {
+    expect(policyRolloutOf(undefined)).toEqual({ enabled: false, steps: undefined });
+    expect(policyRolloutOf({ spec: { actions: [] } })).toEqual({ enabled: false, steps: undefined });
+    expect(policyRolloutOf({ spec: { rollout: {} } })).toEqual({ enabled: true, steps: undefined });
+    // steps without a numeric weight are left out
+    expect(policyRolloutOf({ spec: { rollout: { steps: [{ weight: 10 }, { weight: "x" }, {}, { weight: 50 }] } } })).toEqual({
+      enabled: true,
+      steps: [10, 50],
+    });
+  });
+
+  it("a member monitor: its name and remediation record", () => {
+    expect(policyMemberOf({ metadata: { name: "m" } })).toEqual({ name: "m", remediation: undefined });
+    expect(policyMemberOf({ metadata: { name: "m" }, status: { remediation: { actions: [] } } })).toEqual({ name: "m", remediation: { actions: [] } });
   });
 });
