@@ -12,12 +12,12 @@ import {
   type RetrainPolicyStatus,
 } from "../api/v1alpha1/retrainpolicy.ts";
 import type { StatusOwnership } from "../domain/conditions.ts";
-import { EventReason } from "../domain/events.ts";
+import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import type { JobView } from "../domain/remediation/job.ts";
 import { DEFAULT_HISTORY_LIMIT } from "../domain/remediation/plan.ts";
 import { describeRefusals, jobTemplateRefusals, type JobLimits } from "../domain/remediation/job-limits.ts";
 import { policyStatus, recordedTemplateVerdict, templateCheckJob, type PolicyValidity } from "../domain/remediation/policy.ts";
-import type { Clock, EventSink, JobsPort, StatusWriter } from "../ports.ts";
+import type { Clock, EventSink, JobsPort, ObjectRef, StatusWriter } from "../ports.ts";
 import { persistOwnedStatus } from "./persist.ts";
 import { objectRefOf, type KubeObject } from "./reconciler.ts";
 import type { MonitorReconcileResult } from "./modelmonitor.ts";
@@ -54,9 +54,9 @@ export class RetrainPolicyReconciler {
     const parsed = retrainPolicyStatusSchema.safeParse(obj.status ?? {});
     const previous: RetrainPolicyStatus = parsed.success ? parsed.data : retrainPolicyStatusSchema.parse({});
     const spec = retrainPolicySpecSchema.safeParse(obj.spec ?? {});
-    const validity: PolicyValidity = spec.success
-      ? (this.limitsValidity(spec.data) ?? (await this.templatesValidity(namespace, name, generation, spec.data, previous)))
-      : { ok: false, reason: EventReason.InvalidSpec, message: formatIssues(spec.error, "spec") };
+    const validity = spec.success
+      ? await this.checkPolicy(namespace, name, generation, spec.data, previous)
+      : { ok: false as const, reason: EventReason.InvalidSpec, message: formatIssues(spec.error, "spec") };
     const { status, events } = policyStatus({
       generation,
       previous,
@@ -67,8 +67,23 @@ export class RetrainPolicyReconciler {
       nowIso: new Date(this.deps.clock.now()).toISOString(),
     });
     await persistOwnedStatus(this.deps.status, obj, ref, status, POLICY_STATUS_OWNERSHIP);
-    for (const e of events) await this.deps.events.emit(ref, e);
+    await this.emitAll(ref, events);
     return { evaluated: false, requeueAfterMs: POLICY_RESYNC_MS };
+  }
+
+  /** A valid spec checked against the operator's limits, then (once per generation) by the API server's dry run. */
+  private async checkPolicy(
+    namespace: string,
+    policy: string,
+    generation: number,
+    spec: RetrainPolicySpec,
+    previous: RetrainPolicyStatus,
+  ): Promise<PolicyValidity> {
+    return this.limitsValidity(spec) ?? (await this.templatesValidity(namespace, policy, generation, spec, previous));
+  }
+
+  private async emitAll(ref: ObjectRef, events: MonitorEvent[]): Promise<void> {
+    for (const e of events) await this.deps.events.emit(ref, e);
   }
 
   /** The operator's limits on service accounts and images, checked at every reconcile (they are settings of this process). */
