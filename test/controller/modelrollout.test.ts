@@ -6,6 +6,7 @@ import type { Weights } from "../../src/api/v1alpha1/rollout.ts";
 import { ModelRolloutReconciler, type RolloutReconcilerDeps } from "../../src/controller/modelrollout.ts";
 import type { KubeObject } from "../../src/controller/reconciler.ts";
 import type { MonitorEvent } from "../../src/domain/events.ts";
+import type { QueryResult } from "../../src/domain/observation.ts";
 import type { RolloutEffect, WorkloadState } from "../../src/domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../../src/domain/rollout/names.ts";
 import { ROLLOUT_REQUEUE } from "../../src/domain/rollout/reconcile.ts";
@@ -41,7 +42,7 @@ class FakeServing {
   };
 }
 
-function harness(o: { monitor?: KubeObject | undefined; requeue?: RolloutReconcilerDeps["requeue"] } = {}) {
+function harness(o: { monitor?: KubeObject | undefined; requeue?: RolloutReconcilerDeps["requeue"]; policy?: KubeObject; answer?: () => QueryResult } = {}) {
   const log: string[] = [];
   const writes: Record<string, unknown>[] = [];
   const events: MonitorEvent[] = [];
@@ -51,9 +52,9 @@ function harness(o: { monitor?: KubeObject | undefined; requeue?: RolloutReconci
   const state = { monitor: "monitor" in o ? o.monitor : monitorObject() };
   const reconciler = new ModelRolloutReconciler({
     monitor: (_ns, name) => (state.monitor?.metadata.name === name ? state.monitor : undefined),
-    policy: (_ns, name) => (name === POLICY.metadata.name ? POLICY : undefined),
+    policy: (_ns, name) => (name === POLICY.metadata.name ? (o.policy ?? POLICY) : undefined),
     serving: () => serving.platform,
-    resolveSource: async () => ({ query: async () => ({ kind: "vector", samples: [] }) }),
+    resolveSource: async () => ({ query: async () => o.answer?.() ?? { kind: "vector", samples: [] } }),
     status: { writeStatus: async (_: ObjectRef, s: unknown) => void (writes.push(s as Record<string, unknown>), log.push("status")) },
     finalizers: {
       add: async (_: ObjectRef, f: string) => void (finalizers.push(f), log.push("finalizer:add")),
@@ -215,5 +216,26 @@ describe("ModelRolloutReconciler", () => {
     expect(h.finalizers).toEqual([]);
     // a deletion writes no status: the object is going
     expect(h.writes).toHaveLength(writes);
+  });
+
+  it("a failing metrics source gives Error analyses, retried, then pauses the rollout: never a step passed", async () => {
+    const policy = {
+      ...POLICY,
+      spec: {
+        rollout: {
+          steps: [{ weight: 10, hold: "10s" }],
+          analysis: { errorLimit: 1, retryInterval: "1s", compare: [{ signal: "accuracy", maxDecrease: 0.02 }] },
+        },
+      },
+    };
+    const h = harness({ policy, answer: () => ({ kind: "error", error: "Unreachable", message: "connect ECONNREFUSED" }) });
+    const obj = rollout();
+    for (let i = 0; i < 40 && (obj.status as { phase?: string } | undefined)?.phase !== "Paused"; i++) {
+      const r = await h.reconciler.reconcile(obj);
+      h.clock.t += Math.min(r.requeueAfterMs ?? 1_000, 1_000);
+    }
+    expect(obj.status).toMatchObject({ phase: "Paused", reason: "ErrorLimit", stepIndex: 0 });
+    expect((obj.status as { analyses: { outcome: string }[] }).analyses.map((a) => a.outcome)).toEqual(["Error", "Error"]);
+    expect(h.serving.weights).toEqual({ stable: 90, candidate: 10 });
   });
 });
