@@ -1,6 +1,6 @@
 // Operator configuration from the environment, validated at start with a clear error.
 import { z } from "zod";
-import { parseDuration } from "./domain/duration.ts";
+import { durationMs, parseDuration } from "./domain/duration.ts";
 import { formatIssues } from "./api/validation.ts";
 import { DNS_SUBDOMAIN_PATTERN } from "./api/v1alpha1/common.ts";
 import { imageEntryProblem } from "./domain/remediation/job-limits.ts";
@@ -109,3 +109,34 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!parsed.success) throw new Error(`invalid configuration: ${formatIssues(parsed.error, "env")}`);
   return parsed.data;
 }
+
+/** The Lease a replica competes for (LEADER_ELECT), and how: its own identity, the durations. */
+export function leaseOf(c: Config, identity: string) {
+  return {
+    namespace: c.LEASE_NAMESPACE ?? c.POD_NAMESPACE ?? "default",
+    name: c.LEASE_NAME,
+    settings: {
+      identity,
+      durationMs: durationMs(c.LEASE_DURATION),
+      renewDeadlineMs: durationMs(c.LEASE_RENEW_DEADLINE),
+      retryMs: durationMs(c.LEASE_RETRY_PERIOD),
+    },
+  };
+}
+
+/** What the start log line says of the configuration. */
+export const startupSummary = (c: Config) => ({
+  prometheus: c.PROMETHEUS_URL,
+  namespaces: c.WATCH_NAMESPACES,
+  workers: c.WORKERS,
+  metrics: c.METRICS_ADDR,
+  jobAllowedServiceAccounts: c.JOB_ALLOWED_SERVICE_ACCOUNTS ?? "any",
+  jobAllowedImages: c.JOB_ALLOWED_IMAGES ?? "any",
+  requireTargetOptIn: c.REQUIRE_TARGET_OPT_IN,
+});
+
+/** The optional defences (docs/operations/security.md): the limits on retraining Jobs, which both controllers of retraining apply, and the rollouts' opt-in. */
+export const defencesOf = (c: Config) => ({
+  jobLimits: { serviceAccounts: c.JOB_ALLOWED_SERVICE_ACCOUNTS, images: c.JOB_ALLOWED_IMAGES },
+  requireTargetOptIn: c.REQUIRE_TARGET_OPT_IN,
+});

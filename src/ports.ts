@@ -188,3 +188,30 @@ export interface MonitorTelemetry {
 
 /** The serving platform of a monitor's spec.serving, in a namespace (adapters/routers picks the router). */
 export type ServingFactory = (namespace: string, serving: ServingSpec) => ServedVersions;
+
+/** A list + watch of one resource feeding a controller's store (adapters/kubernetes/watch.ts). */
+export interface ResourceWatch {
+  stop(): Promise<void>;
+  /** Resolves once every watched namespace has been listed: the cache is complete. */
+  synced: Promise<void>;
+}
+
+/** What a watch calls for each event; `resumed` once it is back after failing. */
+export interface ResourceWatchHandlers<T> {
+  upsert(obj: T): void;
+  remove(obj: T): void;
+  resumed?(): void;
+}
+
+/** The ports on one cluster that the controllers' setup functions build their reconcilers from (adapters/kubernetes/client.ts). */
+export interface ClusterPorts {
+  /** A controller's status writer, under its own field manager. */
+  statusWriter(type: ResourceType, controller: string): StatusWriter;
+  finalizers(type: ResourceType): FinalizerPort;
+  /** Creates objects the operator owns; AlreadyExists is adoption. */
+  creator(type: ResourceType): { create(manifest: Record<string, unknown> & { metadata: { name: string; namespace: string } }): Promise<CreateOutcome> };
+  jobs(): JobsPort;
+  reports(): ReportPort;
+  /** Where models' versions are served, changed under the controller's field manager. */
+  serving(controller: string, requireTargetOptIn: boolean): ServingFactory;
+}

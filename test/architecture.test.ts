@@ -4,23 +4,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 import { describe, expect, it } from "vitest";
+import { MAY_IMPORT, type Layer } from "./architecture-contract.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const SRC = join(ROOT, "src");
-
-type Layer = "api" | "domain" | "ports" | "config" | "adapters" | "controller" | "cli" | "main";
-
-/** What each layer may import (itself included where listed). */
-const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
-  api: ["api"],
-  domain: ["api", "domain"],
-  ports: ["api", "domain"],
-  config: ["api", "domain"],
-  adapters: ["api", "domain", "ports", "adapters"],
-  controller: ["api", "domain", "ports", "controller"],
-  cli: ["api", "domain", "ports", "adapters", "cli"],
-  main: ["api", "domain", "ports", "config", "adapters", "controller", "main"],
-};
 
 const layerOf = (file: string): Layer => {
   const rel = relative(SRC, file);

@@ -79,6 +79,7 @@ const sidebar = [
     text: "Development",
     items: [
       { text: "Overview", link: "/development/" },
+      { text: "Architecture", link: "/architecture" },
       { text: "Local cluster", link: "/development/local-cluster" },
       { text: "Traefik build", link: "/development/traefik" },
       { text: "kind", link: "/development/kind" },

@@ -13,7 +13,15 @@ import { cell, code, GENERATED_NOTE, table } from "./markdown.ts";
  * catalogue.ts), each rendered as a section of its own. To list another, add a line: for example
  * { title: "Why a rollout is blocked", file: "src/domain/rollout/reconcile.ts", name: "RolloutBlockedReason" }.
  */
-export const SELF_DOCUMENTED_CATALOGUES: { title: string; file: string; name: string; intro?: string }[] = [];
+export const SELF_DOCUMENTED_CATALOGUES: { title: string; file: string; name: string; intro?: string }[] = [
+  {
+    title: "Why a rollout is blocked",
+    file: "src/domain/rollout/reconcile.ts",
+    name: "RolloutBlockedReason",
+    intro:
+      "The reason in a blocked ModelRollout's status and Ready condition; a RolloutBlocked Warning Event carries the message. The rollout is retried until the cause is fixed.",
+  },
+];
 
 /** Reasons the catalogues declare that have no meaning yet (EVENT_REASON_DOCS, OBSERVATION_REASON_DOCS). */
 export function undocumentedReasons(): string[] {

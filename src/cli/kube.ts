@@ -7,7 +7,7 @@ import { GROUP, VERSION } from "../api/v1alpha1/common.ts";
 import { MODEL_MONITOR } from "../api/v1alpha1/modelmonitor.ts";
 import { RETRAIN_POLICY } from "../api/v1alpha1/retrainpolicy.ts";
 import { MODEL_ROLLOUT } from "../api/v1alpha1/rollout.ts";
-import { apiMessage } from "../adapters/kubernetes/client.ts";
+import { apiMessage } from "../adapters/kubernetes/api-errors.ts";
 import { KubernetesWorkloads } from "../adapters/kubernetes/deployments.ts";
 import { servingFactory } from "../adapters/routers/index.ts";
 import type { Connection } from "./args.ts";

@@ -3,7 +3,6 @@
 // (skipped when unchanged) -> emit Events. All state that must survive a restart (when it last
 // evaluated, pinned baselines, pending breaches, what the policy did) lives in status.
 import type { Logger } from "pino";
-import { API_VERSION } from "../api/v1alpha1/common.ts";
 import {
   MODEL_MONITOR,
   MONITOR_CONDITION_TYPES,
@@ -15,26 +14,31 @@ import {
 import { durationMs } from "../domain/duration.ts";
 import { decide, planEvaluation, planLookups, planQueries } from "../domain/monitor/evaluate.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
-import { planMonitorRollout, rolloutViewOf, type RolloutView } from "../domain/rollout/monitor.ts";
-import { isTerminal } from "../domain/rollout/machine.ts";
+import { planMonitorRollout, monitoredRolloutOf, type MonitoredRollout } from "../domain/rollout/monitor.ts";
+import { effectiveIntervalMs, evaluationDue, evaluationIntervalMs, invalidSpecStatus, suspendedStatus, type ProcessView } from "../domain/monitor/lifecycle.ts";
 import {
-  effectiveIntervalMs,
-  evaluationDue,
-  evaluationIntervalMs,
-  invalidSpecStatus,
-  lastEvaluation,
-  suspendedStatus,
-  waitingForCredentials,
-  type ProcessView,
-} from "../domain/monitor/lifecycle.ts";
+  evaluationLagSeconds,
+  remediationRuns,
+  remediationSubject,
+  reportFailedEvent,
+  reportWrittenEvent,
+  rolloutInProgress,
+  soonerRequeue,
+  watchedSpec,
+  withEvaluationCounted,
+  withoutReport,
+  withRemediation,
+  withReportWritten,
+  withRolloutPlan,
+} from "../domain/monitor/reconcile.ts";
 import { DEFAULT_VALUES_MAX_AGE_MS, statusWrite, valuesRefreshMs } from "../domain/monitor/status-writes.ts";
 import { queryKey, type QueryRequest, type QueryResult } from "../domain/observation.ts";
 import { queryLogOf } from "../domain/log-lines.ts";
-import { setConditions, type StatusOwnership } from "../domain/conditions.ts";
+import type { StatusOwnership } from "../domain/conditions.ts";
 import { jobsAwaitingResult, parseJobResult, type JobView } from "../domain/remediation/job.ts";
 import type { JobLimits } from "../domain/remediation/job-limits.ts";
 import { planRemediation, settleRemediation, type CreateOutcome, type PolicyView, type RemediationResult } from "../domain/remediation/plan.ts";
-import { countEvaluation, renderGovernanceReport, reportConfigMap, reportDue, seriesConfigMap } from "../domain/monitor/report.ts";
+import { renderGovernanceReport, reportConfigMap, reportDue, seriesConfigMap } from "../domain/monitor/report.ts";
 import { reportDetails, type ReportDetails } from "../domain/analysis/report-details.ts";
 import { renderHtmlReport, rolloutSummaryOf, type RolloutSummary } from "../domain/monitor/report-html.ts";
 import {
@@ -50,7 +54,7 @@ import {
 import type { Clock, EventSink, JobsPort, MetricsSource, MonitorTelemetry, ObjectRef, ReportPort, StatusWriter } from "../ports.ts";
 import { formatIssues } from "../api/validation.ts";
 import { persistOwnedStatus } from "./persist.ts";
-import type { KubeObject, ReconcileResult } from "./reconciler.ts";
+import { objectRefOf, requeueAfter, type KubeObject, type ReconcileResult } from "./reconciler.ts";
 
 /** Gives the metrics source of a monitor: the operator's default or its own spec.source. */
 export type MetricsSourceResolver = (namespace: string, spec: ModelMonitorSpec) => Promise<MetricsSource>;
@@ -102,6 +106,35 @@ export interface MonitorReconcileResult extends ReconcileResult {
   evaluated: boolean;
 }
 
+/** What one reconcile knows of the monitor before its steps. */
+interface MonitorSnapshot {
+  ref: ObjectRef;
+  /** namespace/name */
+  key: string;
+  generation: number;
+  annotations: Record<string, string>;
+  previous: ModelMonitorStatus;
+  now: number;
+  nowIso: string;
+  /** What this process remembers of this very monitor (same uid). */
+  memory: Remembered | undefined;
+}
+
+/** What the steps of one reconcile have decided so far: the next status, the Events, when to come back. */
+interface Pass {
+  status: ModelMonitorStatus;
+  events: MonitorEvent[];
+  requeueAfterMs?: number | undefined;
+  /** This reconcile evaluated the monitor (queried its metrics). */
+  evaluated: boolean;
+  /** Set when this reconcile evaluates: then a status whose values alone moved may wait. */
+  refreshMs?: number;
+  /** What the HTML report draws beyond status, worked out only when a report is due. */
+  details?: () => ReportDetails;
+  /** Old finished Jobs to delete once the status is written. */
+  prune: string[];
+}
+
 /** What this process remembers of a monitor it evaluated: only what makes waiting writes safe. */
 interface Remembered {
   uid: string;
@@ -132,123 +165,131 @@ export class ModelMonitorReconciler {
     this.pending.delete(`${namespace}/${name}`);
   }
 
+  /** gather (spec, status, caches) -> evaluate when due -> remediate -> follow rollouts -> report -> persist -> emit -> prune. */
   async reconcile(obj: KubeObject): Promise<MonitorReconcileResult> {
-    const { clock, log } = this.deps;
-    const ref: ObjectRef = {
-      apiVersion: API_VERSION,
-      kind: MODEL_MONITOR.kind,
-      namespace: obj.metadata.namespace,
-      name: obj.metadata.name,
-      uid: obj.metadata.uid,
-    };
-    const generation = obj.metadata.generation ?? 0;
+    const m = this.snapshot(obj);
+    const parsed = modelMonitorSpecSchema.safeParse(obj.spec ?? {});
+    const spec = parsed.success ? parsed.data : undefined;
+    // the monitor's rollouts from the cache, read once: remediation and the rollout follow-up both need them
+    const rollouts = (this.deps.rollouts?.rolloutsOf(m.ref.namespace, m.ref.name) ?? [])
+      .map(monitoredRolloutOf)
+      .filter((r): r is MonitoredRollout => r !== undefined);
+    let pass = parsed.success ? await this.evaluateStep(m, parsed.data) : this.invalidSpecStep(m, formatIssues(parsed.error, "spec"));
+    pass = await this.remediationStep(m, spec, rollouts, pass);
+    pass = await this.rolloutStep(m, spec, rollouts, pass);
+    pass = await this.reportStep(m, spec, pass);
+    await this.persist(obj, m, pass);
+    await this.emitAll(m.ref, pass.events);
+    await this.pruneJobs(m.ref, pass.prune);
+    return { evaluated: pass.evaluated, ...requeueAfter(pass.requeueAfterMs) };
+  }
+
+  private snapshot(obj: KubeObject): MonitorSnapshot {
+    const ref = objectRefOf(obj, MODEL_MONITOR.kind);
     const parsedStatus = modelMonitorStatusSchema.safeParse(obj.status ?? {});
-    // an unreadable status (hand-edited) is started afresh rather than blocking the monitor
-    const previous: ModelMonitorStatus = parsedStatus.success ? parsedStatus.data : modelMonitorStatusSchema.parse({});
-    const now = clock.now();
-    const nowIso = new Date(now).toISOString();
+    const now = this.deps.clock.now();
     this.startedAt ??= now;
     const key = `${ref.namespace}/${ref.name}`;
     const remembered = this.memory.get(key);
-    const memory = remembered?.uid === ref.uid ? remembered : undefined;
-    // set when this reconcile evaluates: then a status whose values alone moved may wait
-    let refreshMs: number | undefined;
+    return {
+      ref,
+      key,
+      generation: obj.metadata.generation ?? 0,
+      annotations: obj.metadata.annotations ?? {},
+      // an unreadable status (hand-edited) is started afresh rather than blocking the monitor
+      previous: parsedStatus.success ? parsedStatus.data : modelMonitorStatusSchema.parse({}),
+      now,
+      nowIso: new Date(now).toISOString(),
+      memory: remembered?.uid === ref.uid ? remembered : undefined,
+    };
+  }
 
-    let status = previous;
-    // the monitor's rollouts from the cache, read once: remediation and the rollout follow-up both need them
-    const rollouts = (this.deps.rollouts?.rolloutsOf(ref.namespace, ref.name) ?? []).map(rolloutViewOf).filter((r): r is RolloutView => r !== undefined);
-    const events: MonitorEvent[] = [];
-    let requeueAfterMs: number | undefined;
-    let evaluated = false;
-    let prune: string[] = [];
-    let details: (() => ReportDetails) | undefined;
-    const spec = modelMonitorSpecSchema.safeParse(obj.spec ?? {});
-    if (!spec.success) {
-      const invalid = invalidSpecStatus(previous, generation, formatIssues(spec.error, "spec"), nowIso);
-      status = invalid.status;
-      events.push(...invalid.events);
-    } else if (spec.data.suspend) {
-      status = suspendedStatus(previous, generation, nowIso);
-    } else {
-      const intervalMs = evaluationIntervalMs(durationMs(spec.data.interval));
-      const view: ProcessView = {
-        startedAt: this.startedAt,
-        key: ref.uid || key,
-        refreshMs: valuesRefreshMs(intervalMs, this.deps.valuesMaxAgeMs ?? DEFAULT_VALUES_MAX_AGE_MS),
-        ...(memory ? { lastEvaluated: memory.lastEvaluated } : {}),
-      };
-      const due = evaluationDue(previous, generation, obj.metadata.annotations ?? {}, intervalMs, now, view);
-      if (due.due) {
-        // how late this evaluation is, for a monitor evaluated before under the same spec
-        const last = lastEvaluation(previous, intervalMs, view);
-        if (previous.observedGeneration === generation && last !== undefined && now >= last && !waitingForCredentials(previous))
-          this.deps.telemetry?.evaluationLag?.((now - last - intervalMs) / 1000);
-        // the monitor watches the version serving stable traffic, which follows promotions
-        const watched = { ...spec.data, model: { ...spec.data.model, version: previous.stableVersion ?? spec.data.model.version } };
-        const decision = await this.evaluate(ref, generation, obj.metadata.annotations ?? {}, watched, previous, now);
-        status = decision.status;
-        details = decision.details;
-        events.push(...decision.events);
-        evaluated = true;
-        refreshMs = view.refreshMs;
-        // without usable credentials no query was sent: look again soon, the Secret may be fixed
-        requeueAfterMs = effectiveIntervalMs(decision.status, intervalMs);
-      } else requeueAfterMs = due.afterMs;
-    }
+  private invalidSpecStep(m: MonitorSnapshot, message: string): Pass {
+    const invalid = invalidSpecStatus(m.previous, m.generation, message, m.nowIso);
+    return { status: invalid.status, events: [...invalid.events], evaluated: false, prune: [] };
+  }
 
-    // a monitor that names a policy, or once did and may still have Jobs running, is remediated
-    const policyName = spec.success ? spec.data.policyRef?.name : undefined;
-    if (this.deps.remediation && (policyName !== undefined || previous.remediation !== undefined)) {
-      const acting = spec.success && !spec.data.suspend;
-      const model = spec.success ? spec.data.model : { name: ref.name };
-      const running = rollouts.find((r) => !isTerminal(r.phase));
-      const r = await this.remediate(ref, model, policyName, acting, status, now, obj.metadata.annotations ?? {}, running?.name);
-      const { remediation: _dropped, ...rest } = status;
-      status = {
-        ...rest,
-        ...(r.status ? { remediation: r.status } : {}),
-        conditions: setConditions(status.conditions, r.conditions, nowIso, generation),
-      };
-      events.push(...r.events);
-      prune = r.prune;
-      if (r.requeueAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, r.requeueAfterMs);
-    }
+  /** Evaluates the monitor when it is due; otherwise says when it will be. */
+  private async evaluateStep(m: MonitorSnapshot, spec: ModelMonitorSpec): Promise<Pass> {
+    const { previous, generation, now } = m;
+    if (spec.suspend) return { status: suspendedStatus(previous, generation, m.nowIso), events: [], evaluated: false, prune: [] };
+    const intervalMs = evaluationIntervalMs(durationMs(spec.interval));
+    const view: ProcessView = {
+      startedAt: this.startedAt ?? now,
+      key: m.ref.uid || m.key,
+      refreshMs: valuesRefreshMs(intervalMs, this.deps.valuesMaxAgeMs ?? DEFAULT_VALUES_MAX_AGE_MS),
+      ...(m.memory ? { lastEvaluated: m.memory.lastEvaluated } : {}),
+    };
+    const due = evaluationDue(previous, generation, m.annotations, intervalMs, now, view);
+    if (!due.due) return { status: previous, events: [], evaluated: false, prune: [], requeueAfterMs: due.afterMs };
+    const lag = evaluationLagSeconds(previous, generation, intervalMs, now, view);
+    if (lag !== undefined) this.deps.telemetry?.evaluationLag?.(lag);
+    const decision = await this.evaluate(m.ref, generation, m.annotations, watchedSpec(spec, previous), previous, now);
+    return {
+      status: decision.status,
+      events: [...decision.events],
+      evaluated: true,
+      refreshMs: view.refreshMs,
+      ...(decision.details ? { details: decision.details } : {}),
+      prune: [],
+      // without usable credentials no query was sent: look again soon, the Secret may be fixed
+      requeueAfterMs: effectiveIntervalMs(decision.status, intervalMs),
+    };
+  }
 
-    if (this.deps.rollouts && spec.success) {
-      const r = await this.followRollouts(ref, spec.data, status, rollouts, now);
-      status = r.status;
-      events.push(...r.events);
-    }
+  private async remediationStep(m: MonitorSnapshot, spec: ModelMonitorSpec | undefined, rollouts: MonitoredRollout[], pass: Pass): Promise<Pass> {
+    const policyName = spec?.policyRef?.name;
+    if (!this.deps.remediation || !remediationRuns(policyName, m.previous)) return pass;
+    const { model, acting } = remediationSubject(spec, m.ref.name);
+    const r = await this.remediate(m.ref, model, policyName, acting, pass.status, m.now, m.annotations, rolloutInProgress(rollouts));
+    return {
+      ...pass,
+      status: withRemediation(pass.status, r, m.nowIso, m.generation),
+      events: [...pass.events, ...r.events],
+      prune: r.prune,
+      requeueAfterMs: soonerRequeue(pass.requeueAfterMs, r.requeueAfterMs),
+    };
+  }
 
-    // the report shows this evaluation's numbers: written only right after one, before the status records it
-    if (this.deps.reports && evaluated && spec.success) {
-      const r = await this.writeReport(ref, spec.data, status, now, details);
-      status = r.status;
-      events.push(...r.events);
-    }
+  private async rolloutStep(m: MonitorSnapshot, spec: ModelMonitorSpec | undefined, rollouts: MonitoredRollout[], pass: Pass): Promise<Pass> {
+    if (!this.deps.rollouts || !spec) return pass;
+    const r = await this.followRollouts(m.ref, spec, pass.status, rollouts, m.now);
+    return { ...pass, status: r.status, events: [...pass.events, ...r.events] };
+  }
 
+  /** The report shows this evaluation's numbers: written only right after one, before the status records it. */
+  private async reportStep(m: MonitorSnapshot, spec: ModelMonitorSpec | undefined, pass: Pass): Promise<Pass> {
+    if (!this.deps.reports || !pass.evaluated || !spec) return pass;
+    const r = await this.writeReport(m.ref, spec, pass.status, m.now, pass.details);
+    return { ...pass, status: r.status, events: [...pass.events, ...r.events] };
+  }
+
+  /** Writes the status (a status whose values alone moved may wait), and remembers what was written. */
+  private async persist(obj: KubeObject, m: MonitorSnapshot, pass: Pass): Promise<void> {
+    const { memory, previous, now } = m;
     // the last written evaluation: remembered, or (remembering nothing) the cached status is the written one
     const written = memory ? memory.written : previous.lastEvaluationTime ? Date.parse(previous.lastEvaluationTime) : undefined;
-    const outcome = await persistOwnedStatus(
-      this.deps.status,
-      obj,
-      ref,
-      status,
-      MONITOR_STATUS_OWNERSHIP,
-      refreshMs === undefined ? undefined : (cached, next) => statusWrite(cached, next, written, now, refreshMs) === "defer",
-    );
+    const refreshMs = pass.refreshMs;
+    const defer =
+      refreshMs === undefined
+        ? undefined
+        : (cached: Record<string, unknown>, next: Record<string, unknown>) => statusWrite(cached, next, written, now, refreshMs) === "defer";
+    const outcome = await persistOwnedStatus(this.deps.status, obj, m.ref, pass.status, MONITOR_STATUS_OWNERSHIP, defer);
     // without memory the cached status is the written one: remembering starts with an evaluation
-    const lastEvaluated = evaluated ? now : memory?.lastEvaluated;
+    const lastEvaluated = pass.evaluated ? now : memory?.lastEvaluated;
     if (lastEvaluated !== undefined)
-      this.memory.set(key, {
-        uid: ref.uid,
+      this.memory.set(m.key, {
+        uid: m.ref.uid,
         lastEvaluated,
-        written: outcome === "written" && status.lastEvaluationTime ? Date.parse(status.lastEvaluationTime) : written,
+        written: outcome === "written" && pass.status.lastEvaluationTime ? Date.parse(pass.status.lastEvaluationTime) : written,
       });
-    if (evaluated) log.debug({ monitor: `${ref.namespace}/${ref.name}`, health: status.health }, "evaluated");
-    await this.emitAll(ref, events);
-    // old finished Jobs go only once the status that records their outcome is written
-    for (const name of prune) {
+    if (pass.evaluated) this.deps.log.debug({ monitor: m.key, health: pass.status.health }, "evaluated");
+  }
+
+  /** Old finished Jobs go only once the status that records their outcome is written. */
+  private async pruneJobs(ref: ObjectRef, names: string[]): Promise<void> {
+    const log = this.deps.log;
+    for (const name of names) {
       try {
         await this.deps.remediation?.jobs.delete(ref.namespace, name);
         log.info({ monitor: `${ref.namespace}/${ref.name}`, job: name }, "deleted a finished Job beyond the policy's history limits");
@@ -259,7 +300,6 @@ export class ModelMonitorReconciler {
         );
       }
     }
-    return { evaluated, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
   }
 
   private async evaluate(
@@ -305,16 +345,7 @@ export class ModelMonitorReconciler {
     rolloutInProgress: string | undefined,
   ): Promise<RemediationResult> {
     const deps = this.deps.remediation as RemediationDeps;
-    const jobs = deps.jobsOf(ref.namespace, ref.uid).map((j) => ({ ...j }));
-    // a succeeded retraining Job reports its model version in its pods' termination message:
-    // read the pods once, when its outcome is not yet recorded
-    for (const job of jobsAwaitingResult(jobs, status.remediation)) {
-      try {
-        job.result = parseJobResult(await deps.jobs.terminationMessages(ref.namespace, job.name));
-      } catch (err) {
-        throw new Error(`reading the pods of Job ${job.name}: ${(err as Error).message}`, { cause: err });
-      }
-    }
+    const jobs = await this.jobsWithResults(ref, deps, status);
     const plan = planRemediation({
       namespace: ref.namespace,
       monitor: { name: ref.name, uid: ref.uid },
@@ -338,12 +369,28 @@ export class ModelMonitorReconciler {
     return result;
   }
 
+  /**
+   * The monitor's Jobs from the cache. A succeeded retraining Job reports its model version in its
+   * pods' termination message: the pods are read once, when its outcome is not yet recorded.
+   */
+  private async jobsWithResults(ref: ObjectRef, deps: RemediationDeps, status: ModelMonitorStatus): Promise<JobView[]> {
+    const jobs = deps.jobsOf(ref.namespace, ref.uid).map((j) => ({ ...j }));
+    for (const job of jobsAwaitingResult(jobs, status.remediation)) {
+      try {
+        job.result = parseJobResult(await deps.jobs.terminationMessages(ref.namespace, job.name));
+      } catch (err) {
+        throw new Error(`reading the pods of Job ${job.name}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    return jobs;
+  }
+
   /** Follows promotions, records the versions, and starts a rollout for a new candidate. */
   private async followRollouts(
     ref: ObjectRef,
     spec: ModelMonitorSpec,
     status: ModelMonitorStatus,
-    rollouts: RolloutView[],
+    rollouts: MonitoredRollout[],
     now: number,
   ): Promise<{ status: ModelMonitorStatus; events: MonitorEvent[] }> {
     const deps = this.deps.rollouts as RolloutDeps;
@@ -363,15 +410,7 @@ export class ModelMonitorReconciler {
       if (outcome.kind === "rejected")
         events.push({ type: "Warning", reason: EventReason.InvalidSpec, message: `ModelRollout ${plan.create.metadata.name} was refused: ${outcome.message}` });
     }
-    const { stableVersion: _s, declaredVersion: _d, rollout: _r, versions: _v, ...rest } = status;
-    const next: ModelMonitorStatus = {
-      ...rest,
-      ...(plan.stableVersion !== undefined ? { stableVersion: plan.stableVersion } : {}),
-      ...(plan.declaredVersion !== undefined ? { declaredVersion: plan.declaredVersion } : {}),
-      ...(plan.rollout ? { rollout: plan.rollout } : {}),
-      ...(plan.versions ? { versions: plan.versions } : {}),
-    };
-    return { status: next, events };
+    return { status: withRolloutPlan(status, plan), events };
   }
 
   /**
@@ -391,30 +430,13 @@ export class ModelMonitorReconciler {
     const key = `${ref.namespace}/${ref.name}`;
     if (!spec.report) {
       this.pending.delete(key);
-      const { report: _dropped, ...rest } = status;
-      return { status: rest, events: [] };
+      return { status: withoutReport(status), events: [] };
     }
-    const reports = this.deps.reports as ReportPort;
-    const nowIso = new Date(now).toISOString();
-    const period = countEvaluation(status.report?.period, status.health ?? "Unknown", status.findings.length, nowIso);
-    const counted = { ...status, report: { ...status.report, period } };
-    const held = this.pending.get(key);
-    // a restarted operator (or a new leader) counts its start as the last save: the next save waits its turn
-    const kept = held?.uid === ref.uid ? held : { uid: ref.uid, points: [], savedAt: now };
-    const pending = { ...kept, points: [...kept.points, pointOf(status, now)].slice(-MAX_SERIES_POINTS) };
-    this.pending.set(key, pending);
+    const counted = withEvaluationCounted(status, new Date(now).toISOString());
+    const pending = this.holdPoint(ref, status, now);
     const due = reportDue(spec, ref.name, status, now);
-    const saved = status.report?.configMap;
     if (!due.due) {
-      if (now - pending.savedAt >= SERIES_FLUSH_MS && saved) {
-        try {
-          const series = await this.withSaved(ref, saved, pending.points);
-          await reports.write(seriesConfigMap(ref, saved, series), "series");
-          this.pending.set(key, { uid: ref.uid, points: [], savedAt: now });
-        } catch (err) {
-          this.deps.log.warn({ monitor: key, err: (err as Error).message }, "could not save the report's series; retrying at the next evaluation");
-        }
-      }
+      if (now - pending.savedAt >= SERIES_FLUSH_MS && status.report?.configMap) await this.saveSeries(ref, status.report.configMap, pending.points, now);
       return { status: counted, events: [] };
     }
     const input = {
@@ -423,26 +445,44 @@ export class ModelMonitorReconciler {
       spec,
       status,
       now,
-      period,
+      period: counted.report.period,
       ...(due.periodStart !== undefined ? { periodStart: due.periodStart } : {}),
     };
     try {
       // the saved series is the one in the ConfigMap the last report went to (a renamed one starts from it)
+      const saved = status.report?.configMap;
       const series = saved ? await this.withSaved(ref, saved, pending.points) : appendAll({ points: [] }, pending.points);
-      const markdown = renderGovernanceReport(input);
       const html = renderHtmlReport({ ...input, series, details: details?.(), rollouts: this.rolloutSummaries(ref, spec) });
-      await reports.write(reportConfigMap(ref, due.configMap, markdown, now, { html, series }));
+      await (this.deps.reports as ReportPort).write(reportConfigMap(ref, due.configMap, renderGovernanceReport(input), now, { html, series }));
     } catch (err) {
       this.deps.log.warn({ monitor: key, err: (err as Error).message }, "could not write the governance report; retrying at the next evaluation");
-      return { status: counted, events: [{ type: "Warning", reason: EventReason.ReportFailed, message: (err as Error).message.slice(0, 1000) }] };
+      return { status: counted, events: [reportFailedEvent((err as Error).message)] };
     }
     this.pending.set(key, { uid: ref.uid, points: [], savedAt: now });
-    const covered = due.periodStart === undefined ? "the first report" : `since ${new Date(due.periodStart).toISOString()}`;
-    return {
-      // the next period starts empty: its first evaluation is the next one
-      status: { ...status, report: { configMap: due.configMap, lastTime: nowIso } },
-      events: [{ type: "Normal", reason: EventReason.ReportWritten, message: `governance report (${covered}) written to ConfigMap ${due.configMap}` }],
-    };
+    return { status: withReportWritten(status, due.configMap, new Date(now).toISOString()), events: [reportWrittenEvent(due.configMap, due.periodStart)] };
+  }
+
+  /** Adds this evaluation's point to the ones not yet saved (bounded), and answers them all. */
+  private holdPoint(ref: ObjectRef, status: ModelMonitorStatus, now: number): { uid: string; points: SeriesPoint[]; savedAt: number } {
+    const key = `${ref.namespace}/${ref.name}`;
+    const held = this.pending.get(key);
+    // a restarted operator (or a new leader) counts its start as the last save: the next save waits its turn
+    const kept = held?.uid === ref.uid ? held : { uid: ref.uid, points: [], savedAt: now };
+    const pending = { ...kept, points: [...kept.points, pointOf(status, now)].slice(-MAX_SERIES_POINTS) };
+    this.pending.set(key, pending);
+    return pending;
+  }
+
+  /** Between reports, saves the series alone; a failure is retried at the next evaluation. */
+  private async saveSeries(ref: ObjectRef, configMap: string, points: SeriesPoint[], now: number): Promise<void> {
+    const key = `${ref.namespace}/${ref.name}`;
+    try {
+      const series = await this.withSaved(ref, configMap, points);
+      await (this.deps.reports as ReportPort).write(seriesConfigMap(ref, configMap, series), "series");
+      this.pending.set(key, { uid: ref.uid, points: [], savedAt: now });
+    } catch (err) {
+      this.deps.log.warn({ monitor: key, err: (err as Error).message }, "could not save the report's series; retrying at the next evaluation");
+    }
   }
 
   /** The series saved in the ConfigMap with the points not yet saved added (bounded). */

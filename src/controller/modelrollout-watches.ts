@@ -3,8 +3,8 @@
 import { GROUP, VERSION } from "../api/v1alpha1/common.ts";
 import { MODEL_ROLLOUT } from "../api/v1alpha1/rollout.ts";
 import type { Index } from "./jobcache.ts";
-import type { Controller } from "./manager.ts";
-import { CONTROLLER } from "./names.ts";
+import type { Controller } from "./controller.ts";
+import { CONTROLLER } from "./controller-names.ts";
 import { objectKey, type KubeObject } from "./reconciler.ts";
 import type { Enqueue, WatchEvent, WatchRegistration } from "./watches.ts";
 

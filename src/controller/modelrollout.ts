@@ -5,8 +5,7 @@
 // object without the opt-in label makes the decision a hold that writes nothing (targets.ts). Status is written before any
 // effect, so a restart between the two repeats the effect rather than forgetting the decision.
 import type { Logger } from "pino";
-import { API_VERSION } from "../api/v1alpha1/common.ts";
-import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorSpec } from "../api/v1alpha1/modelmonitor.ts";
+import type { ModelMonitorSpec } from "../api/v1alpha1/modelmonitor.ts";
 import {
   MODEL_ROLLOUT,
   modelRolloutSpecSchema,
@@ -19,7 +18,6 @@ import {
 } from "../api/v1alpha1/rollout.ts";
 import { formatIssues } from "../api/validation.ts";
 import type { StatusOwnership } from "../domain/conditions.ts";
-import { setConditions } from "../domain/conditions.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { queryKey, type QueryResult } from "../domain/observation.ts";
 import { queryLogOf } from "../domain/log-lines.ts";
@@ -27,21 +25,40 @@ import { judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, stageOf, st
 import {
   analysisDue,
   analysisWindow,
-  blockedStatus,
   decideRollout,
   interimCheckDue,
   isTerminal,
-  TARGET_HOLD,
+  type RolloutDecision,
   type RolloutEffect,
   type RolloutWorld,
 } from "../domain/rollout/machine.ts";
 import { ROLLOUT_FINALIZER } from "../domain/rollout/names.ts";
-import { DEFAULT_STRATEGY, strategyOf } from "../domain/rollout/strategy.ts";
+import {
+  analysisCounted,
+  analysisRuns,
+  blockedRolloutStatus,
+  describeEffect,
+  knownStableVersion,
+  monitorOfRollout,
+  monitorVerdictOf,
+  restoreRequeueAfter,
+  restoreWorld,
+  ROLLOUT_REQUEUE,
+  RolloutBlockedReason,
+  rolloutRequeueAfter,
+  rolloutVersions,
+  stableServing,
+  type LiveRollout,
+  type MonitorOfRollout,
+  type RolloutBlock,
+  type RolloutRequeue,
+} from "../domain/rollout/reconcile.ts";
+import { strategyOf } from "../domain/rollout/strategy.ts";
 import { targetOptInRefusal } from "../domain/rollout/targets.ts";
 import type { Clock, EventSink, FinalizerPort, ObjectRef, RolloutView, ServedVersions, ServingFactory, StatusWriter } from "../ports.ts";
 import type { MetricsSourceResolver } from "./modelmonitor.ts";
 import { persistOwnedStatus } from "./persist.ts";
-import type { KubeObject, ReconcileResult } from "./reconciler.ts";
+import { objectRefOf, requeueAfter, type KubeObject, type ReconcileResult } from "./reconciler.ts";
 
 export interface RolloutTelemetry {
   rollout(namespace: string, name: string, model: string, status: ModelRolloutStatus): void;
@@ -62,118 +79,124 @@ export interface RolloutReconcilerDeps {
   telemetry?: RolloutTelemetry;
   /** REQUIRE_TARGET_OPT_IN: change serving objects only while they carry the opt-in label. */
   requireTargetOptIn?: boolean;
+  /** How soon to come back when the state machine does not say (default ROLLOUT_REQUEUE). */
+  requeue?: Partial<RolloutRequeue>;
 }
 
 export const ROLLOUT_STATUS_OWNERSHIP: StatusOwnership = { fields: Object.keys(modelRolloutStatusSchema.shape), conditionTypes: ROLLOUT_CONDITION_TYPES };
 
-const describeEffect = (e: RolloutEffect): string =>
-  e.kind === "setWeights"
-    ? `setting weights ${e.weights.stable}/${e.weights.candidate}`
-    : e.kind === "setMirror"
-      ? `mirroring ${e.percent} % to the candidate`
-      : e.kind === "parkCandidate"
-        ? `scaling the candidate Deployment ${e.parked ? "to zero" : "back up"}`
-        : `setting ${e.version} on the ${e.which} Deployment`;
+/** What one reconcile knows of the rollout before reading anything else. */
+interface RolloutSnapshot {
+  ref: ObjectRef;
+  now: number;
+  generation: number;
+  deleting: boolean;
+  hasFinalizer: boolean;
+  /** The status as the cache holds it; an unreadable one (hand-edited) starts afresh. */
+  previous: ModelRolloutStatus;
+}
 
-/** What the rollout knows about its versions, for a serving platform that cannot say it. */
-function viewOf(spec: ModelRolloutSpec, status: ModelRolloutStatus, knownStable: string | undefined): RolloutView {
-  return { stable: status.stable ?? { version: knownStable }, candidate: spec.candidate, promoted: status.promotedTime !== undefined };
+/** The live state read this reconcile, and the platform to apply effects through. */
+interface Served {
+  served: ServedVersions;
+  live: LiveRollout;
 }
 
 export class ModelRolloutReconciler {
   private readonly deps: RolloutReconcilerDeps;
+  private readonly requeue: RolloutRequeue;
   constructor(deps: RolloutReconcilerDeps) {
     this.deps = deps;
+    this.requeue = { ...ROLLOUT_REQUEUE, ...deps.requeue };
   }
 
+  /** gather (the rollout, its monitor, the live serving state, an analysis when due) -> decide -> persist -> perform -> emit. */
   async reconcile(obj: KubeObject): Promise<ReconcileResult> {
-    const { clock, log } = this.deps;
-    const ref: ObjectRef = {
-      apiVersion: API_VERSION,
-      kind: MODEL_ROLLOUT.kind,
-      namespace: obj.metadata.namespace,
-      name: obj.metadata.name,
-      uid: obj.metadata.uid,
-    };
-    const now = clock.now();
-    const nowIso = new Date(now).toISOString();
-    const generation = obj.metadata.generation ?? 0;
-    const deleting = !!obj.metadata.deletionTimestamp;
-    const parsedStatus = modelRolloutStatusSchema.safeParse(obj.status ?? {});
-    const previous: ModelRolloutStatus = parsedStatus.success ? parsedStatus.data : modelRolloutStatusSchema.parse({});
-    const hasFinalizer = (obj.metadata.finalizers ?? []).includes(ROLLOUT_FINALIZER);
-
+    const r = this.snapshot(obj);
     const spec = modelRolloutSpecSchema.safeParse(obj.spec ?? {});
-    const blocked = (reason: string, message: string) => this.blocked(obj, ref, previous, generation, nowIso, reason, message, deleting && hasFinalizer);
-    if (!spec.success) return blocked("InvalidSpec", formatIssues(spec.error, "spec"));
-    const monitorObj = this.deps.monitor(ref.namespace, spec.data.monitorRef.name);
-    if (!monitorObj) {
-      // the monitor went first (deleting it deletes its rollouts): restore from what status recorded
-      if (deleting && hasFinalizer && previous.serving) return this.restoreWithoutMonitor(obj, ref, spec.data, previous, previous.serving, generation, now);
-      return blocked("MonitorNotFound", `ModelMonitor ${spec.data.monitorRef.name} not found`);
-    }
-    const monitor = modelMonitorSpecSchema.safeParse(monitorObj.spec ?? {});
-    if (!monitor.success) return blocked("MonitorInvalid", `ModelMonitor ${spec.data.monitorRef.name} is invalid: ${formatIssues(monitor.error, "spec")}`);
-    const serving = monitor.data.serving;
-    if (!serving) return blocked("NoServing", `ModelMonitor ${spec.data.monitorRef.name} has no spec.serving: nothing says where its versions are served`);
-    const policyName = monitor.data.policyRef?.name;
-    const { strategy, problem: policyProblem } = strategyOf(policyName ? this.deps.policy(ref.namespace, policyName) : undefined);
-
-    const monitorStatus = modelMonitorStatusSchema.safeParse(monitorObj.status ?? {});
-    const knownStable = (monitorStatus.success ? monitorStatus.data.stableVersion : undefined) ?? monitor.data.model.version;
-    const { served, weights, stableWorkload, candidateWorkload, targets } = await this.readLive(ref, serving, viewOf(spec.data, previous, knownStable));
-    const targetRefusal = targetOptInRefusal(ref.namespace, targets, this.deps.requireTargetOptIn ?? false);
-    const stableVersion = knownStable ?? stableWorkload.version ?? "unknown";
-    const world: RolloutWorld = {
-      now,
-      strategy,
-      strategyProblem: policyProblem ?? strategyProblem(strategy, monitor.data),
-      // a workload that does not say its version (no env var) is taken to serve the stable one
-      stable: {
-        version: stableVersion,
-        uri: stableWorkload.version === stableVersion || stableWorkload.version === undefined ? stableWorkload.uri : undefined,
-      },
-      weights,
-      stableWorkload,
-      candidateWorkload,
-      monitor: monitorStatus.success
-        ? { version: monitorStatus.data.observedVersion, lastEvaluationTime: monitorStatus.data.lastEvaluationTime, findings: monitorStatus.data.findings }
-        : undefined,
-      serving,
-      targetRefusal,
-    };
-    // a held rollout does not judge its step (nothing could follow from the verdict), nor does the reconcile that ends the hold
-    if (!deleting && analysisDue(previous, now) && !spec.data.paused && !targetRefusal && previous.reason !== TARGET_HOLD)
-      world.analysis = await this.analyse(ref, monitor.data, strategy, previous, spec.data.candidate.version, now);
-
+    if (!spec.success) return this.blocked(obj, r, { reason: RolloutBlockedReason.InvalidSpec, message: formatIssues(spec.error, "spec") });
+    const monitorObj = this.deps.monitor(r.ref.namespace, spec.data.monitorRef.name);
+    // the monitor went first (deleting it deletes its rollouts): restore from what status recorded
+    if (!monitorObj && r.deleting && r.hasFinalizer && r.previous.serving) return this.restoreWithoutMonitor(obj, r, spec.data, r.previous.serving);
+    const found = monitorOfRollout(spec.data.monitorRef.name, monitorObj);
+    if (!found.ok) return this.blocked(obj, r, found.block);
+    const { world, served, knownStable } = await this.gatherWorld(r, spec.data, found.monitor);
     const decision = decideRollout(
-      { name: ref.name, namespace: ref.namespace, generation, spec: spec.data, annotations: obj.metadata.annotations ?? {}, status: previous, deleting },
+      {
+        name: r.ref.name,
+        namespace: r.ref.namespace,
+        generation: r.generation,
+        spec: spec.data,
+        annotations: obj.metadata.annotations ?? {},
+        status: r.previous,
+        deleting: r.deleting,
+      },
       world,
     );
-    if (decision.holdFinalizer && !hasFinalizer) {
-      await this.deps.finalizers.add(ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
+    await this.persist(obj, r, decision);
+    const failures = await this.perform(r.ref, served, rolloutVersions(spec.data, decision.status, knownStable), decision.effects);
+    await this.emitAll(r.ref, [...decision.events, ...failures]);
+    this.record(r, found.monitor.spec.model.name, world, decision);
+    if (decision.releaseFinalizer && r.hasFinalizer && failures.length === 0) await this.releaseFinalizer(obj, r.ref);
+    return requeueAfter(rolloutRequeueAfter(decision, failures.length, this.requeue));
+  }
+
+  private snapshot(obj: KubeObject): RolloutSnapshot {
+    const parsedStatus = modelRolloutStatusSchema.safeParse(obj.status ?? {});
+    return {
+      ref: objectRefOf(obj, MODEL_ROLLOUT.kind),
+      now: this.deps.clock.now(),
+      generation: obj.metadata.generation ?? 0,
+      deleting: !!obj.metadata.deletionTimestamp,
+      hasFinalizer: (obj.metadata.finalizers ?? []).includes(ROLLOUT_FINALIZER),
+      previous: parsedStatus.success ? parsedStatus.data : modelRolloutStatusSchema.parse({}),
+    };
+  }
+
+  /** The world the state machine decides from: the strategy, the versions, the live state read now, an analysis when due. */
+  private async gatherWorld(r: RolloutSnapshot, spec: ModelRolloutSpec, monitor: MonitorOfRollout) {
+    const policyName = monitor.spec.policyRef?.name;
+    const { strategy, problem: policyProblem } = strategyOf(policyName ? this.deps.policy(r.ref.namespace, policyName) : undefined);
+    const knownStable = knownStableVersion(monitor);
+    const { served, live } = await this.readLive(r.ref, monitor.serving, rolloutVersions(spec, r.previous, knownStable));
+    const world: RolloutWorld = {
+      now: r.now,
+      strategy,
+      strategyProblem: policyProblem ?? strategyProblem(strategy, monitor.spec),
+      stable: stableServing(knownStable, live.stableWorkload),
+      ...live,
+      monitor: monitorVerdictOf(monitor.status),
+      serving: monitor.serving,
+    };
+    const due = analysisDue(r.previous, r.now);
+    if (analysisRuns({ deleting: r.deleting, due, paused: spec.paused, targetRefusal: live.targetRefusal, previous: r.previous }))
+      world.analysis = await this.analyse(r.ref, monitor.spec, strategy, r.previous, spec.candidate.version, r.now);
+    return { world, served, knownStable };
+  }
+
+  /** The finalizer first (so a deletion restores stable), then the status, before any effect. */
+  private async persist(obj: KubeObject, r: RolloutSnapshot, decision: RolloutDecision): Promise<void> {
+    if (decision.holdFinalizer && !r.hasFinalizer) {
+      await this.deps.finalizers.add(r.ref, ROLLOUT_FINALIZER, obj.metadata.finalizers ?? []);
       // as with status writes, the cached object must not look older than what was just written
       obj.metadata.finalizers = [...(obj.metadata.finalizers ?? []), ROLLOUT_FINALIZER];
     }
-    if (!deleting) await persistOwnedStatus(this.deps.status, obj, ref, decision.status, ROLLOUT_STATUS_OWNERSHIP);
-    const failures = await this.perform(ref, served, viewOf(spec.data, decision.status, knownStable), decision.effects);
-    await this.emitAll(ref, [...decision.events, ...failures]);
+    if (!r.deleting) await persistOwnedStatus(this.deps.status, obj, r.ref, decision.status, ROLLOUT_STATUS_OWNERSHIP);
+  }
+
+  /** A phase change in the log; the rollout, its analysis and its end in the metrics. */
+  private record(r: RolloutSnapshot, model: string, world: RolloutWorld, decision: RolloutDecision): void {
+    const { ref, previous } = r;
     if (previous.phase !== decision.status.phase)
-      log.info(
+      this.deps.log.info(
         { rollout: `${ref.namespace}/${ref.name}`, from: previous.phase, to: decision.status.phase, reason: decision.status.reason },
         `phase ${previous.phase ?? "none"} -> ${decision.status.phase}: ${decision.status.message ?? ""}`,
       );
     const t = this.deps.telemetry;
-    if (t && !deleting) {
-      t.rollout(ref.namespace, ref.name, monitor.data.model.name, decision.status);
-      // an interim check that neither failed nor met an error is no analysis of its own, only a look
-      const a = world.analysis;
-      if (a && !(a.interim && a.outcome !== "Failed" && a.outcome !== "Error")) t.analysed(ref.namespace, monitor.data.model.name, a.outcome);
-      if (isTerminal(decision.status.phase) && !isTerminal(previous.phase)) t.finished(ref.namespace, monitor.data.model.name, decision.status.phase as string);
-    }
-    if (decision.releaseFinalizer && hasFinalizer && failures.length === 0) await this.releaseFinalizer(obj, ref);
-    if (failures.length) return { requeueAfterMs: 2_000 };
-    return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
+    if (!t || r.deleting) return;
+    t.rollout(ref.namespace, ref.name, model, decision.status);
+    if (world.analysis && analysisCounted(world.analysis)) t.analysed(ref.namespace, model, world.analysis.outcome);
+    if (isTerminal(decision.status.phase) && !isTerminal(previous.phase)) t.finished(ref.namespace, model, decision.status.phase as string);
   }
 
   private async analyse(
@@ -222,10 +245,11 @@ export class ModelRolloutReconciler {
   }
 
   /** The live state, re-read at every reconcile and never assumed: the traffic split and both versions' workloads. */
-  private async readLive(ref: ObjectRef, serving: ServingSpec, view: RolloutView) {
+  private async readLive(ref: ObjectRef, serving: ServingSpec, view: RolloutView): Promise<Served> {
     const served = this.deps.serving(ref.namespace, serving);
     const live = await served.read(view);
-    return { served, weights: live.weights, stableWorkload: live.stable, candidateWorkload: live.candidate, targets: live.targets };
+    const targetRefusal = targetOptInRefusal(ref.namespace, live.targets, this.deps.requireTargetOptIn ?? false);
+    return { served, live: { weights: live.weights, stableWorkload: live.stable, candidateWorkload: live.candidate, targetRefusal } };
   }
 
   private async releaseFinalizer(obj: KubeObject, ref: ObjectRef): Promise<void> {
@@ -235,62 +259,30 @@ export class ModelRolloutReconciler {
   }
 
   /** Deletion after the monitor: all traffic back to stable by the recorded wiring, then the finalizer goes. */
-  private async restoreWithoutMonitor(
-    obj: KubeObject,
-    ref: ObjectRef,
-    spec: ModelRolloutSpec,
-    previous: ModelRolloutStatus,
-    serving: ServingSpec,
-    generation: number,
-    now: number,
-  ): Promise<ReconcileResult> {
-    const { served, weights, stableWorkload, candidateWorkload, targets } = await this.readLive(ref, serving, viewOf(spec, previous, undefined));
-    const targetRefusal = targetOptInRefusal(ref.namespace, targets, this.deps.requireTargetOptIn ?? false);
+  private async restoreWithoutMonitor(obj: KubeObject, r: RolloutSnapshot, spec: ModelRolloutSpec, serving: ServingSpec): Promise<ReconcileResult> {
+    const { served, live } = await this.readLive(r.ref, serving, rolloutVersions(spec, r.previous, undefined));
     const decision = decideRollout(
-      { generation, spec, annotations: {}, status: previous, deleting: true },
-      {
-        now,
-        strategy: DEFAULT_STRATEGY,
-        stable: previous.stable ?? { version: stableWorkload.version ?? "unknown" },
-        weights,
-        stableWorkload,
-        candidateWorkload,
-        targetRefusal,
-      },
+      { generation: r.generation, spec, annotations: {}, status: r.previous, deleting: true },
+      restoreWorld(r.previous, live, r.now),
     );
-    const failures = await this.perform(ref, served, viewOf(spec, decision.status, undefined), decision.effects);
-    await this.emitAll(ref, [...decision.events, ...failures]);
-    if (decision.releaseFinalizer && failures.length === 0) {
-      await this.releaseFinalizer(obj, ref);
-      return {};
-    }
-    return { requeueAfterMs: failures.length ? 2_000 : 500 };
+    const failures = await this.perform(r.ref, served, rolloutVersions(spec, decision.status, undefined), decision.effects);
+    await this.emitAll(r.ref, [...decision.events, ...failures]);
+    const released = decision.releaseFinalizer && failures.length === 0;
+    if (released) await this.releaseFinalizer(obj, r.ref);
+    return requeueAfter(restoreRequeueAfter(released, failures.length, this.requeue));
   }
 
   /** Nothing can move: say why in a condition, keep everything else as it is. */
-  private async blocked(
-    obj: KubeObject,
-    ref: ObjectRef,
-    previous: ModelRolloutStatus,
-    generation: number,
-    nowIso: string,
-    reason: string,
-    message: string,
-    release: boolean,
-  ): Promise<ReconcileResult> {
-    if (release) {
+  private async blocked(obj: KubeObject, r: RolloutSnapshot, block: RolloutBlock): Promise<ReconcileResult> {
+    if (r.deleting && r.hasFinalizer) {
       // without a monitor there is no route to restore: let the deletion go on
-      await this.releaseFinalizer(obj, ref);
+      await this.releaseFinalizer(obj, r.ref);
       return {};
     }
-    const status = {
-      ...blockedStatus(previous, reason, message),
-      observedGeneration: generation,
-      conditions: setConditions(previous.conditions, [{ type: "Ready", status: "False", reason, message }], nowIso, generation),
-    };
-    const wrote = await persistOwnedStatus(this.deps.status, obj, ref, status, ROLLOUT_STATUS_OWNERSHIP);
-    if (wrote === "written") await this.emitAll(ref, [{ type: "Warning", reason: EventReason.RolloutBlocked, message }]);
-    return { requeueAfterMs: 10_000 };
+    const status = blockedRolloutStatus(r.previous, r.generation, block, new Date(r.now).toISOString());
+    const wrote = await persistOwnedStatus(this.deps.status, obj, r.ref, status, ROLLOUT_STATUS_OWNERSHIP);
+    if (wrote === "written") await this.emitAll(r.ref, [{ type: "Warning", reason: EventReason.RolloutBlocked, message: block.message }]);
+    return { requeueAfterMs: this.requeue.blockedMs };
   }
 
   private async emitAll(ref: ObjectRef, events: MonitorEvent[]): Promise<void> {

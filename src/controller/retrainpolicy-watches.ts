@@ -2,8 +2,8 @@
 import { GROUP, VERSION } from "../api/v1alpha1/common.ts";
 import { RETRAIN_POLICY } from "../api/v1alpha1/retrainpolicy.ts";
 import { policyChangeConcernsMonitors } from "../domain/remediation/policy.ts";
-import type { Controller } from "./manager.ts";
-import { CONTROLLER } from "./names.ts";
+import type { Controller } from "./controller.ts";
+import { CONTROLLER } from "./controller-names.ts";
 import { objectKey, type KubeObject } from "./reconciler.ts";
 import type { Enqueue, WatchEvent, WatchRegistration } from "./watches.ts";
 

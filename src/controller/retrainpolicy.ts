@@ -2,10 +2,8 @@
 // operator's limits on service accounts and images, and each Job template with a server-side
 // dry run, once per generation) and summarises what it did across the monitors that name it. It starts no Job itself: each monitor's reconciler does, one monitor at a time.
 import type { Logger } from "pino";
-import { API_VERSION } from "../api/v1alpha1/common.ts";
 import type { RemediationStatus } from "../api/v1alpha1/modelmonitor.ts";
 import {
-  actionPurpose,
   POLICY_CONDITION_TYPES,
   RETRAIN_POLICY,
   retrainPolicySpecSchema,
@@ -14,13 +12,14 @@ import {
   type RetrainPolicyStatus,
 } from "../api/v1alpha1/retrainpolicy.ts";
 import type { StatusOwnership } from "../domain/conditions.ts";
-import { EventReason } from "../domain/events.ts";
-import { renderJob, type JobView } from "../domain/remediation/job.ts";
+import { EventReason, type MonitorEvent } from "../domain/events.ts";
+import type { JobView } from "../domain/remediation/job.ts";
+import { DEFAULT_HISTORY_LIMIT } from "../domain/remediation/plan.ts";
 import { describeRefusals, jobTemplateRefusals, type JobLimits } from "../domain/remediation/job-limits.ts";
-import { policyStatus, recordedTemplateVerdict, type PolicyValidity } from "../domain/remediation/policy.ts";
+import { policyStatus, recordedTemplateVerdict, templateCheckJob, type PolicyValidity } from "../domain/remediation/policy.ts";
 import type { Clock, EventSink, JobsPort, ObjectRef, StatusWriter } from "../ports.ts";
 import { persistOwnedStatus } from "./persist.ts";
-import type { KubeObject } from "./reconciler.ts";
+import { objectRefOf, type KubeObject } from "./reconciler.ts";
 import type { MonitorReconcileResult } from "./modelmonitor.ts";
 import { formatIssues } from "../api/validation.ts";
 
@@ -49,27 +48,42 @@ export class RetrainPolicyReconciler {
   }
 
   async reconcile(obj: KubeObject): Promise<MonitorReconcileResult> {
-    const { namespace, name, uid } = obj.metadata;
-    const ref: ObjectRef = { apiVersion: API_VERSION, kind: RETRAIN_POLICY.kind, namespace, name, uid };
+    const { namespace, name } = obj.metadata;
+    const ref = objectRefOf(obj, RETRAIN_POLICY.kind);
     const generation = obj.metadata.generation ?? 0;
     const parsed = retrainPolicyStatusSchema.safeParse(obj.status ?? {});
     const previous: RetrainPolicyStatus = parsed.success ? parsed.data : retrainPolicyStatusSchema.parse({});
     const spec = retrainPolicySpecSchema.safeParse(obj.spec ?? {});
-    const validity: PolicyValidity = spec.success
-      ? (this.limitsValidity(spec.data) ?? (await this.templatesValidity(namespace, name, generation, spec.data, previous)))
-      : { ok: false, reason: EventReason.InvalidSpec, message: formatIssues(spec.error, "spec") };
+    const validity = spec.success
+      ? await this.checkPolicy(namespace, name, generation, spec.data, previous)
+      : { ok: false as const, reason: EventReason.InvalidSpec, message: formatIssues(spec.error, "spec") };
     const { status, events } = policyStatus({
       generation,
       previous,
       validity,
       monitors: this.deps.monitorsOf(namespace, name),
       jobs: this.deps.jobsOf(namespace, name),
-      historyLimit: spec.success ? spec.data.historyLimit : 20,
+      historyLimit: spec.success ? spec.data.historyLimit : DEFAULT_HISTORY_LIMIT,
       nowIso: new Date(this.deps.clock.now()).toISOString(),
     });
     await persistOwnedStatus(this.deps.status, obj, ref, status, POLICY_STATUS_OWNERSHIP);
-    for (const e of events) await this.deps.events.emit(ref, e);
+    await this.emitAll(ref, events);
     return { evaluated: false, requeueAfterMs: POLICY_RESYNC_MS };
+  }
+
+  /** A valid spec checked against the operator's limits, then (once per generation) by the API server's dry run. */
+  private async checkPolicy(
+    namespace: string,
+    policy: string,
+    generation: number,
+    spec: RetrainPolicySpec,
+    previous: RetrainPolicyStatus,
+  ): Promise<PolicyValidity> {
+    return this.limitsValidity(spec) ?? (await this.templatesValidity(namespace, policy, generation, spec, previous));
+  }
+
+  private async emitAll(ref: ObjectRef, events: MonitorEvent[]): Promise<void> {
+    for (const e of events) await this.deps.events.emit(ref, e);
   }
 
   /** The operator's limits on service accounts and images, checked at every reconcile (they are settings of this process). */
@@ -93,22 +107,7 @@ export class RetrainPolicyReconciler {
     const known = recordedTemplateVerdict(previous, generation);
     if (known) return known;
     for (const action of spec.actions) {
-      const manifest = renderJob({
-        namespace,
-        monitor: { name: "template-check", uid: "00000000-0000-0000-0000-000000000000" },
-        policy,
-        model: { name: "template-check", version: "v0" },
-        action,
-        purpose: actionPurpose(action),
-        trigger: "0000000000",
-        attempt: 1,
-        reason: "template check",
-        severity: "warning",
-        findings: [],
-        episodes: [],
-      });
-      // no owner: the check must not depend on a monitor existing
-      delete (manifest.metadata as Record<string, unknown>).ownerReferences;
+      const manifest = templateCheckJob(namespace, policy, action);
       const message = await this.deps.jobs.validate(manifest);
       if (message !== undefined) return { ok: false, reason: EventReason.InvalidJobTemplate, message: `spec.actions[${action.name}].jobTemplate: ${message}` };
     }

@@ -4,7 +4,7 @@
 // main.ts only turns each registration into an informer; the router does the rest.
 import type { Logger } from "pino";
 import type { ResourceType } from "../ports.ts";
-import type { Controller } from "./manager.ts";
+import type { Controller } from "./controller.ts";
 import { objectKey, type KubeObject } from "./reconciler.ts";
 
 export type WatchEvent<T> = { type: "upsert"; object: T; previous: T | undefined } | { type: "remove"; object: T };

@@ -1,5 +1,5 @@
 // Leader election over a coordination.k8s.io Lease, decided by pure code (the elector in
-// src/controller/leader.ts does the I/O). Like client-go, expiry is judged by this process's
+// src/controller/leader-elector.ts does the I/O). Like client-go, expiry is judged by this process's
 // own clock from the moment it last saw the lease change, never by comparing its clock with
 // the times another replica wrote: clock skew between nodes cannot make two leaders.
 

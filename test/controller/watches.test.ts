@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { Controller } from "../../src/controller/manager.ts";
+import { Controller } from "../../src/controller/controller.ts";
 import type { KubeObject } from "../../src/controller/reconciler.ts";
 import { WatchRouter, type WatchEvent, type WatchRegistration } from "../../src/controller/watches.ts";
 

@@ -8,7 +8,7 @@ import type { WorkloadState } from "../../domain/rollout/machine.ts";
 import { PARKED_REPLICAS_ANNOTATION, ROLLOUT_TARGET_LABEL } from "../../domain/rollout/names.ts";
 import { optedIn, type ServingTarget } from "../../domain/rollout/targets.ts";
 import type { ModelEnv, WorkloadPort } from "../../ports.ts";
-import { apiMessage } from "./client.ts";
+import { apiMessage } from "./api-errors.ts";
 
 const DEPLOYMENTS = { group: "apps", version: "v1", plural: "deployments" } as const;
 

@@ -2,7 +2,7 @@
 // it only if nobody else changed it since it was read (resourceVersion precondition).
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { LeasePort, LeaseSpecWrite, StoredLease } from "../../ports.ts";
-import { apiMessage } from "./client.ts";
+import { apiMessage } from "./api-errors.ts";
 
 const LEASES = { group: "coordination.k8s.io", version: "v1", plural: "leases" } as const;
 

@@ -4,7 +4,8 @@
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
 import { reportOverwriteRefusal, type ReportConfigMap } from "../../domain/monitor/report.ts";
 import type { ReportPort } from "../../ports.ts";
-import { apiMessage, COMPONENT } from "./client.ts";
+import { apiMessage } from "./api-errors.ts";
+import { COMPONENT } from "./kube-config.ts";
 
 export class KubernetesReports implements ReportPort {
   private readonly api: CoreV1Api;

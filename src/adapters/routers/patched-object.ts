@@ -9,7 +9,7 @@ import type { LiveWeights } from "../../domain/rollout/machine.ts";
 import { ROLLOUT_TARGET_LABEL } from "../../domain/rollout/names.ts";
 import type { ServingTarget, ServingTargetKind } from "../../domain/rollout/targets.ts";
 import { RouterError, type ResourceType, type TrafficRouter } from "../../ports.ts";
-import { apiMessage } from "../kubernetes/client.ts";
+import { apiMessage } from "../kubernetes/api-errors.ts";
 
 /** One kind of routing object: where its two weights are, and the patch that sets them. */
 export interface RoutingObject<T, At> {

@@ -1,11 +1,18 @@
 // A RetrainPolicy's status: whether it is usable, and a summary of what it did across the
 // monitors that name it. Derived from the monitors' status and the Jobs; pure.
 import type { RemediationStatus } from "../../api/v1alpha1/modelmonitor.ts";
-import { retrainPolicySpecSchema, retrainPolicyStatusSchema, type ActionRecord, type RetrainPolicyStatus } from "../../api/v1alpha1/retrainpolicy.ts";
+import {
+  actionPurpose,
+  retrainPolicySpecSchema,
+  retrainPolicyStatusSchema,
+  type ActionRecord,
+  type ActionSpec,
+  type RetrainPolicyStatus,
+} from "../../api/v1alpha1/retrainpolicy.ts";
 import { formatIssues } from "../../api/validation.ts";
 import { setConditions } from "../conditions.ts";
 import { EventReason, type MonitorEvent } from "../events.ts";
-import type { JobView } from "./job.ts";
+import { renderJob, type JobView } from "./job.ts";
 import type { PolicyView } from "./plan.ts";
 import { isDeepEqual } from "../json.ts";
 
@@ -122,4 +129,47 @@ export function policyViewOf(name: string, obj: { metadata: { generation?: numbe
   if (ready?.reason === EventReason.InvalidJobTemplate && ready.observedGeneration === (obj.metadata.generation ?? 0))
     return { state: "invalid", name, message: ready.message };
   return { state: "ok", name, spec: spec.data };
+}
+
+/**
+ * An action's Job as the operator would render it, for the API server's dry run of the template
+ * (once per generation): a placeholder monitor and trigger, and no owner, so the check does not
+ * depend on a monitor existing.
+ */
+export function templateCheckJob(namespace: string, policy: string, action: ActionSpec): ReturnType<typeof renderJob> {
+  const manifest = renderJob({
+    namespace,
+    monitor: { name: "template-check", uid: "00000000-0000-0000-0000-000000000000" },
+    policy,
+    model: { name: "template-check", version: "v0" },
+    action,
+    purpose: actionPurpose(action),
+    trigger: "0000000000",
+    attempt: 1,
+    reason: "template check",
+    severity: "warning",
+    findings: [],
+    episodes: [],
+  });
+  delete (manifest.metadata as Record<string, unknown>).ownerReferences;
+  return manifest;
+}
+
+/**
+ * What a monitor's rollout follow-up reads of the policy it names, from the cache, without
+ * parsing the whole spec (an invalid policy still says whether it has spec.rollout): whether
+ * it has a rollout strategy, and that strategy's step weights for the report.
+ */
+export function policyRolloutOf(obj: { spec?: unknown } | undefined): { enabled: boolean; steps: number[] | undefined } {
+  const rollout = (obj?.spec as { rollout?: { steps?: { weight?: unknown }[] } } | undefined)?.rollout;
+  const steps = rollout?.steps;
+  return {
+    enabled: rollout !== undefined,
+    steps: Array.isArray(steps) ? steps.flatMap((s) => (typeof s?.weight === "number" ? [s.weight] : [])) : undefined,
+  };
+}
+
+/** What a policy's summary reads of a monitor that names it, from the cache: its name and its remediation record. */
+export function policyMemberOf(obj: { metadata: { name: string }; status?: unknown }): { name: string; remediation?: RemediationStatus } {
+  return { name: obj.metadata.name, remediation: (obj.status as { remediation?: RemediationStatus } | undefined)?.remediation };
 }

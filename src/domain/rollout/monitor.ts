@@ -11,7 +11,7 @@ import { rolloutName } from "./names.ts";
 import { LABEL, stableHash } from "../identifiers.ts";
 
 /** What the monitor needs to know of one of its ModelRollouts. */
-export interface RolloutView {
+export interface MonitoredRollout {
   name: string;
   version: string;
   uri?: string | undefined;
@@ -37,7 +37,7 @@ export interface MonitorRolloutInput {
   status: ModelMonitorStatus;
   /** The monitor's policy has spec.rollout. */
   rolloutEnabled: boolean;
-  rollouts: readonly RolloutView[];
+  rollouts: readonly MonitoredRollout[];
   now: number;
 }
 
@@ -84,7 +84,7 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
   // follow the newest promotion: taken in once (baking or done), undone when a bake rolled it back
   const promoted = i.rollouts.filter((r) => r.promotedTime !== undefined).sort((a, b) => (b.promotedTime ?? "").localeCompare(a.promotedTime ?? ""));
   const newest = promoted[0];
-  const takenIn = (r: RolloutView) => previous.some((v) => v.rollout === r.name && v.version === r.version && v.state !== "Candidate");
+  const takenIn = (r: MonitoredRollout) => previous.some((v) => v.rollout === r.name && v.version === r.version && v.state !== "Candidate");
   if (newest && (newest.phase === "Baking" || newest.phase === "Succeeded") && newest.version !== stable && !takenIn(newest)) {
     events.push({
       type: "Normal",
@@ -192,7 +192,7 @@ export function planMonitorRollout(i: MonitorRolloutInput): MonitorRolloutPlan {
 /** The record of versions: previous entries kept (a deleted rollout's verdict survives it), refreshed from the rollouts. */
 function recordVersions(
   previous: readonly VersionRecord[],
-  rollouts: readonly RolloutView[],
+  rollouts: readonly MonitoredRollout[],
   stable: string | undefined,
   stableBefore: string | undefined,
   nowIso: string,
@@ -243,7 +243,7 @@ function recordVersions(
 }
 
 /** A ModelRollout as the monitor sees it, from the watch's JSON. */
-export function rolloutViewOf(o: { metadata: { name: string }; spec?: unknown; status?: unknown }): RolloutView | undefined {
+export function monitoredRolloutOf(o: { metadata: { name: string }; spec?: unknown; status?: unknown }): MonitoredRollout | undefined {
   const spec = o.spec as { candidate?: { version?: unknown; uri?: unknown } } | undefined;
   const s = (o.status ?? {}) as Record<string, unknown>;
   const version = spec?.candidate?.version;

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { retrainPolicyStatusSchema, type ActionRecord } from "../../../src/api/v1alpha1/retrainpolicy.ts";
+import { retrainPolicySpecSchema, retrainPolicyStatusSchema, type ActionRecord } from "../../../src/api/v1alpha1/retrainpolicy.ts";
 import type { JobView } from "../../../src/domain/remediation/job.ts";
-import { MAX_ACTIVE_JOBS_LISTED, policyChangeConcernsMonitors, policyStatus, recordedTemplateVerdict } from "../../../src/domain/remediation/policy.ts";
+import {
+  MAX_ACTIVE_JOBS_LISTED,
+  policyMemberOf,
+  policyRolloutOf,
+  policyChangeConcernsMonitors,
+  policyStatus,
+  recordedTemplateVerdict,
+  templateCheckJob,
+} from "../../../src/domain/remediation/policy.ts";
 
 const record = (time: string, job: string): ActionRecord => ({
   time,
@@ -152,5 +160,36 @@ describe("a policy's summary of many monitors", () => {
     expect(status.active).toBe(120);
     expect(status.activeJobs).toHaveLength(MAX_ACTIVE_JOBS_LISTED);
     expect(status.activeJobs[0]?.job).toBe("m119-retrain-x-1");
+  });
+});
+
+describe("templateCheckJob", () => {
+  it("renders the action's Job as the operator would, owned by nothing, for a dry run", () => {
+    const spec = retrainPolicySpecSchema.parse({
+      actions: [{ name: "reindex", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "t", image: "i" }] } } } } }],
+    });
+    const job = templateCheckJob("ml", "nightly", spec.actions[0] as (typeof spec.actions)[number]);
+    expect(job.metadata).toMatchObject({ namespace: "ml" });
+    expect(job.metadata).not.toHaveProperty("ownerReferences");
+    expect(job.metadata.name).toMatch(/^template-check-reindex-/);
+    expect(JSON.stringify(job)).toContain('"image":"i"');
+  });
+});
+
+describe("the cache views of a policy and its members", () => {
+  it("a policy's rollout: whether it has one, and its step weights", () => {
+    expect(policyRolloutOf(undefined)).toEqual({ enabled: false, steps: undefined });
+    expect(policyRolloutOf({ spec: { actions: [] } })).toEqual({ enabled: false, steps: undefined });
+    expect(policyRolloutOf({ spec: { rollout: {} } })).toEqual({ enabled: true, steps: undefined });
+    // steps without a numeric weight are left out
+    expect(policyRolloutOf({ spec: { rollout: { steps: [{ weight: 10 }, { weight: "x" }, {}, { weight: 50 }] } } })).toEqual({
+      enabled: true,
+      steps: [10, 50],
+    });
+  });
+
+  it("a member monitor: its name and remediation record", () => {
+    expect(policyMemberOf({ metadata: { name: "m" } })).toEqual({ name: "m", remediation: undefined });
+    expect(policyMemberOf({ metadata: { name: "m" }, status: { remediation: { actions: [] } } })).toEqual({ name: "m", remediation: { actions: [] } });
   });
 });

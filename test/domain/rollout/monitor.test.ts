@@ -2,7 +2,7 @@
 // and the record of versions.
 import { describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema, modelMonitorStatusSchema, type ModelMonitorStatus } from "../../../src/api/v1alpha1/modelmonitor.ts";
-import { planMonitorRollout, type RolloutView } from "../../../src/domain/rollout/monitor.ts";
+import { planMonitorRollout, type MonitoredRollout } from "../../../src/domain/rollout/monitor.ts";
 import { rolloutName } from "../../../src/domain/rollout/names.ts";
 
 const NOW = Date.parse("2026-12-01T12:00:00Z");
@@ -22,7 +22,7 @@ const withCandidate = (version: string, extra: Partial<ModelMonitorStatus> = {})
     remediation: { candidate: { version, uri: `s3://m/${version}`, job: "fraud-retrain-1", time: "2026-12-01T11:00:00Z" } },
     ...extra,
   });
-const plan = (status: ModelMonitorStatus, rollouts: RolloutView[] = [], rolloutEnabled = true) =>
+const plan = (status: ModelMonitorStatus, rollouts: MonitoredRollout[] = [], rolloutEnabled = true) =>
   planMonitorRollout({ monitor: { name: "fraud", namespace: "ml", uid: "u1" }, spec, status, rolloutEnabled, rollouts, now: NOW });
 
 describe("starting a rollout", () => {
@@ -43,7 +43,7 @@ describe("starting a rollout", () => {
 
   it("never starts a quarantined candidate again, even once its rollout is deleted, until the URI changes", () => {
     const name = plan(withCandidate("v2")).create?.metadata.name as string;
-    const rolledBack: RolloutView = {
+    const rolledBack: MonitoredRollout = {
       name,
       version: "v2",
       uri: "s3://m/v2",
@@ -105,7 +105,7 @@ describe("following promotions", () => {
   });
 
   it("watches the promoted version while it bakes, and the previous one again when the bake rolls it back", () => {
-    const bakingRollout: RolloutView = {
+    const bakingRollout: MonitoredRollout = {
       name: "fraud-v2",
       version: "v2",
       uri: "s3://m/v2",
@@ -143,7 +143,7 @@ describe("following promotions", () => {
   it("with serving, a changed spec.model.version starts a rollout, never an instant switch", () => {
     const declared = modelMonitorSpecSchema.parse({ ...spec, model: { name: "fraud", version: "v7", uri: "s3://m/v7" } });
     const s = modelMonitorStatusSchema.parse({ stableVersion: "v2", declaredVersion: "v2" });
-    const run = (status: ModelMonitorStatus, rollouts: RolloutView[] = []) =>
+    const run = (status: ModelMonitorStatus, rollouts: MonitoredRollout[] = []) =>
       planMonitorRollout({ monitor: { name: "fraud", namespace: "ml", uid: "u1" }, spec: declared, status, rolloutEnabled: false, rollouts, now: NOW });
     const p = run(s);
     expect(p.stableVersion).toBe("v2");

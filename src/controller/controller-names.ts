@@ -4,3 +4,4 @@ export const CONTROLLER = {
   retrainPolicy: "retrainpolicy",
   modelRollout: "modelrollout",
 } as const;
+export type ControllerName = (typeof CONTROLLER)[keyof typeof CONTROLLER];

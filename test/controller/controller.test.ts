@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { Controller, MIN_REQUEUE_MS } from "../../src/controller/manager.ts";
+import { Controller, MIN_REQUEUE_MS } from "../../src/controller/controller.ts";
 import { WorkQueue } from "../../src/controller/workqueue.ts";
 import type { KubeObject } from "../../src/controller/reconciler.ts";
 import { loadConfig } from "../../src/config.ts";

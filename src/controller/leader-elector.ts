@@ -121,3 +121,29 @@ export class LeaderElector {
     this.callbacks.onStoppedLeading();
   }
 }
+
+/**
+ * With a Lease, only its holder runs `lead`; another replica may take over any moment, so losing
+ * it calls `lost` (the process stops at once and restarts clean). Without a Lease (leader
+ * election off), `lead` runs now and no elector is returned.
+ */
+export function leadWhenElected(
+  lease: { port: LeasePort; settings: LeaderElectionSettings } | undefined,
+  o: { lead(): void; lost(): void },
+  clock: Clock,
+  log: Logger,
+): LeaderElector | undefined {
+  if (!lease) {
+    o.lead();
+    return undefined;
+  }
+  const elector = new LeaderElector(lease.port, lease.settings, { onStartedLeading: o.lead, onStoppedLeading: o.lost }, clock, log);
+  elector.start();
+  return elector;
+}
+
+/** Whether this replica reconciles, as /healthz and /readyz say it. */
+export function roleOf(elector: LeaderElector | undefined, leaseName: string): string {
+  if (elector === undefined) return "leading (leader election off)";
+  return elector.isLeader ? `leading (Lease ${leaseName})` : `standby (Lease ${leaseName} held by ${elector.holder ?? "nobody yet"})`;
+}

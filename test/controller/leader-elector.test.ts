@@ -2,7 +2,7 @@
 // ticked with fake timers: no real time passes.
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { LeaderElector } from "../../src/controller/leader.ts";
+import { LeaderElector } from "../../src/controller/leader-elector.ts";
 import type { LeasePort, LeaseSpecWrite, StoredLease } from "../../src/ports.ts";
 
 class FakeLease {
