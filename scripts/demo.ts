@@ -2,7 +2,7 @@
 // with real traffic through a real Gateway API data plane.
 //
 // A load generator (the model's clients, a stand-in) sends 50 requests a second through
-// Traefik (scripts/lib/dataplane.ts) to two simulated model servers in served mode (one per
+// Traefik (test/stage/dataplane.ts) to two simulated model servers in served mode (one per
 // Deployment: stable and candidate, which run on kwok's node, so the simulated servers answer
 // for their pods and play whatever version their Deployment is told). Prometheus scrapes the
 // servers; the operator watches a ModelMonitor. The stable model degrades, the monitor turns
@@ -18,9 +18,9 @@
 // from canaryTrafficPercent (kserve). The operator writes the real objects, Istio's and KServe's
 // real CRDs, as it would on a cluster with them.
 import { execFileSync, spawn } from "node:child_process";
-import { modelDeployment } from "./lib/serving.ts";
+import { modelDeployment } from "../test/stage/serving.ts";
 import { humanP } from "../src/domain/format.ts";
-import { followDeployments } from "./lib/follow.ts";
+import { followDeployments } from "../test/stage/follow.ts";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppsV1Api, BatchV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
@@ -29,7 +29,7 @@ import type { SegmentBehaviour } from "../sim/behaviour.ts";
 import { startLoad, type Load } from "../sim/load.ts";
 import { startModelServer, type ModelServer } from "../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../sim/targets.ts";
-import { startDataPlane, type BackendRef, type DataPlane } from "./lib/dataplane.ts";
+import { startDataPlane, type BackendRef, type DataPlane } from "../test/stage/dataplane.ts";
 import { RevisionServers, startKServeStandIn } from "../sim/kserve.ts";
 import { startSplitter } from "../sim/splitter.ts";
 

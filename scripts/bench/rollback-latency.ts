@@ -3,7 +3,7 @@
 // Goal: under 1 s from the failing analysis to the stable weight 100 written on the HTTPRoute.
 //
 // Set-up (namespace bench-rollback-<id>, removed on exit with everything started here): the
-// operator as a real process (`node src/main.ts`, test/integration/support.ts startOperator,
+// operator as a real process (`node src/main.ts`, test/stage/cluster.ts startOperator,
 // log in .local/logs/operator-bench-rollback-<id>.log), two Deployments on kwok's node, an
 // HTTPRoute with a stable and a candidate backendRef, two served-mode simulated model servers
 // scraped by Prometheus (stable accuracy 0.95, candidate 0.5: clearly worse), a ModelMonitor
@@ -16,7 +16,7 @@
 // follows the route's weights as its watch delivers them and sends each request straight to
 // the stable or the candidate server in that proportion, so the candidate's metrics come from
 // "traffic" that followed the weights. With --with-dataplane the load goes through a real
-// Traefik (test/integration/dataplane.ts) that reads the HTTPRoute itself, and the script
+// Traefik (test/stage/dataplane.ts) that reads the HTTPRoute itself, and the script
 // also measures when requests stop reaching the candidate.
 // The Deployments' pods are kwok's: nothing runs in them. The candidate server takes the
 // version the operator puts on the candidate Deployment (as the rollout test's follower does),
@@ -47,7 +47,7 @@
 //               candidate (after it, none until the next rollout), i.e. requests stopped reaching
 //               the candidate through Traefik.
 import { execFileSync } from "node:child_process";
-import { modelDeployment } from "../lib/serving.ts";
+import { modelDeployment } from "../../test/stage/serving.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
@@ -55,8 +55,8 @@ import { Agent, request } from "undici";
 import { workloadStateOf } from "../../src/adapters/kubernetes/deployments.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import type { DataPlane } from "../../test/integration/dataplane.ts";
-import type { Operator } from "../../test/integration/support.ts";
+import type { DataPlane } from "../../test/stage/dataplane.ts";
+import type { Operator } from "../../test/stage/cluster.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const started = Date.now();
@@ -92,8 +92,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------- the local cluster (idempotent)
 say("npm run cluster:up (idempotent)");
 execFileSync("bash", [join(ROOT, "scripts/cluster/up.sh")], { stdio: ["ignore", process.stderr, process.stderr] });
-// support.ts reads .local/env when it loads, so only after cluster:up
-const support = await import("../../test/integration/support.ts");
+// test/stage/cluster.ts reads .local/env when it loads, so only after cluster:up
+const support = await import("../../test/stage/cluster.ts");
 const { apply, env, kubectl, kubectlOk, promQuery, startOperator, TARGETS_DIR, waitFor } = support;
 
 const id = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e3)}`;
@@ -340,7 +340,7 @@ async function main(): Promise<void> {
   let candidateRef: { name: string; group: string; kind: string };
   let routeSpec: Record<string, unknown>;
   if (WITH_DATAPLANE) {
-    const { startDataPlane } = await import("../../test/integration/dataplane.ts");
+    const { startDataPlane } = await import("../../test/stage/dataplane.ts");
     dp = await startDataPlane({ namespace: ns });
     stableRef = await dp.backend(`${ns}-stable`, stable.port);
     candidateRef = await dp.backend(`${ns}-candidate`, candidate.port);
@@ -558,7 +558,7 @@ function report(log: LogLine[]): void {
   out(`Rollback latency: ${ROLLOUTS} rollouts, one step of ${WEIGHT} % held ${HOLD}, failureLimit 0, candidate accuracy 0.5 vs stable 0.95`);
   out(
     WITH_DATAPLANE
-      ? `Traffic: ${RPS} req/s through a real data plane (Traefik v3.7, test/integration/dataplane.ts) reading the HTTPRoute.`
+      ? `Traffic: ${RPS} req/s through a real data plane (Traefik v3.7, test/stage/dataplane.ts) reading the HTTPRoute.`
       : `Traffic: ${RPS} req/s by a STAND-IN data plane (this script's load generator sends to the stable or candidate server directly, in proportion to the route's weights as its watch delivers them). No Traefik: the subject is the operator's write.`,
   );
   out("Times in ms from T_analysis = status.analyses[-1].time (the failing reconcile's start, before its Prometheus queries).");

@@ -16,8 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { freePort } from "../../scripts/lib/wait.ts";
-import { env, kubectl, kubectlOk, ROOT, waitFor } from "./support.ts";
+import { freePort } from "../stage/wait.ts";
+import { env, kubectl, kubectlOk, ROOT, waitFor } from "../stage/cluster.ts";
 
 const HELM = join(ROOT, ".cache/bin/helm");
 const suffix = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;

@@ -24,7 +24,7 @@ import {
   stopScrapedModel,
   waitFor,
   type Operator,
-} from "./support.ts";
+} from "../stage/cluster.ts";
 
 const HELM = join(ROOT, ".cache/bin/helm");
 const CHART = join(ROOT, "charts/model-guardian");

@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apply, createNamespace, deleteNamespace, kubectlOk, ROOT, startOperator, waitFor, type Operator } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, kubectlOk, ROOT, startOperator, waitFor, type Operator } from "../stage/cluster.ts";
 
 let ns: string;
 let operator: Operator;

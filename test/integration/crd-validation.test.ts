@@ -1,7 +1,7 @@
 // The API server itself refuses invalid ModelMonitors at `kubectl apply` time, naming the field.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { apply, createNamespace, deleteNamespace, kubectl, kubectlOk, ROOT } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, kubectl, kubectlOk, ROOT } from "../stage/cluster.ts";
 
 let ns: string;
 beforeAll(async () => {

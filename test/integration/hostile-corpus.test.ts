@@ -4,7 +4,7 @@
 // refused by the operator. Boundary values that must be accepted are checked the same way.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCrd, RESOURCES } from "../../src/api/crd.ts";
-import { createNamespace, deleteNamespace, dryRunCreate, kubectl, kubectlOk } from "./support.ts";
+import { createNamespace, deleteNamespace, dryRunCreate, kubectl, kubectlOk } from "../stage/cluster.ts";
 import {
   apiObject,
   DELETE,

@@ -19,8 +19,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { freePort } from "../../scripts/lib/wait.ts";
-import { apply, env, getJson, kubectl, kubectlOk, PROMETHEUS_URL, ROOT, startScrapedModel, stopScrapedModel, waitFor } from "./support.ts";
+import { freePort } from "../stage/wait.ts";
+import { apply, env, getJson, kubectl, kubectlOk, PROMETHEUS_URL, ROOT, startScrapedModel, stopScrapedModel, waitFor } from "../stage/cluster.ts";
 
 // MG_IMAGE: another local tag to build and run (scripts/image/build.sh's IMAGE)
 const IMAGE = process.env.MG_IMAGE ?? "localhost/model-guardian:dev";

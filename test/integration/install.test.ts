@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apply, createNamespace, deleteNamespace, getJson, kubectl, kubectlOk, ROOT, startOperator, waitFor, type Operator } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, getJson, kubectl, kubectlOk, ROOT, startOperator, waitFor, type Operator } from "../stage/cluster.ts";
 
 const run = promisify(execFile);
 let ns: string;

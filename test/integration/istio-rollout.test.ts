@@ -7,8 +7,8 @@
 // Shadow testing runs here too: the stand-in follows the VirtualService's mirror as Envoy would
 // (a copy of the request to the candidate, its answer discarded).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { followDeployments } from "../../scripts/lib/follow.ts";
-import { modelDeployment } from "../../scripts/lib/serving.ts";
+import { followDeployments } from "../stage/follow.ts";
+import { modelDeployment } from "../stage/serving.ts";
 import { startLoad, type Load } from "../../sim/load.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { startSplitter, type Splitter } from "../../sim/splitter.ts";
@@ -25,7 +25,7 @@ import {
   TARGETS_DIR,
   waitFor,
   type Operator,
-} from "./support.ts";
+} from "../stage/cluster.ts";
 
 const MODEL = `istio-model-${Date.now().toString(36)}`;
 interface VirtualService {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { servingSchema } from "../../src/api/v1alpha1/rollout.ts";
 import { istioRouter } from "../../src/adapters/routers/istio.ts";
 import { RouterError } from "../../src/ports.ts";
-import { apply, createNamespace, deleteNamespace, env, getJson, kubectlOk } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, env, getJson, kubectlOk } from "../stage/cluster.ts";
 
 let ns: string;
 let kc: KubeConfig;

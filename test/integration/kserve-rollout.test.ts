@@ -6,8 +6,8 @@
 // in the split KServe would ask Knative for. Each server plays the model of the revision it holds.
 // Prometheus scrapes the servers, so the analyses see traffic that followed the operator's writes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKServeCanary, type KServeCanary } from "./kserve-canary.ts";
-import { apply, createNamespace, deleteNamespace, events, getJson, startOperator, waitFor, type Operator } from "./support.ts";
+import { startKServeCanary, type KServeCanary } from "../stage/kserve-canary.ts";
+import { apply, createNamespace, deleteNamespace, events, getJson, startOperator, waitFor, type Operator } from "../stage/cluster.ts";
 
 const MODEL = `kserve-model-${Date.now().toString(36)}`;
 interface Isvc {

@@ -10,7 +10,7 @@ import { servingSchema } from "../../src/api/v1alpha1/rollout.ts";
 import { KServeServing, REPLACED_REVISION_ANNOTATION } from "../../src/adapters/routers/kserve.ts";
 import type { RolloutView } from "../../src/ports.ts";
 import { emptyKServeState, tickKServe, type KServeState } from "../../sim/kserve.ts";
-import { apply, createNamespace, deleteNamespace, env, getJson, kubectlOk } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, env, getJson, kubectlOk } from "../stage/cluster.ts";
 
 let ns: string;
 let kc: KubeConfig;

@@ -18,7 +18,7 @@ import {
   stopScrapedModel,
   waitFor,
   type Operator,
-} from "./support.ts";
+} from "../stage/cluster.ts";
 
 const LEASE = "mg-leader";
 let ns: string;

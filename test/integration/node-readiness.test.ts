@@ -5,7 +5,7 @@
 // mark the node NotReady, and with it the node's pods, which kwok never makes Ready again:
 // the rollout readiness gate would then wait forever.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNamespace, deleteNamespace, env, kubectl, kubectlOk, waitFor } from "./support.ts";
+import { createNamespace, deleteNamespace, env, kubectl, kubectlOk, waitFor } from "../stage/cluster.ts";
 
 const NODE = env.MG_NODE_NAME ?? "kwok-node-0";
 const DEPLOYMENT = "model-server";

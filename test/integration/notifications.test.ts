@@ -22,7 +22,7 @@ import {
   stopScrapedModel,
   waitFor,
   type Operator,
-} from "./support.ts";
+} from "../stage/cluster.ts";
 
 interface Delivery {
   path: string;

@@ -15,7 +15,7 @@ import {
   stopScrapedModel,
   waitFor,
   type Operator,
-} from "./support.ts";
+} from "../stage/cluster.ts";
 
 interface MM {
   metadata: { name: string };

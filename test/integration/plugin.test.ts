@@ -10,10 +10,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { modelDeployment } from "../../scripts/lib/serving.ts";
-import { buildPlugin } from "../../scripts/build-plugin.ts";
+import { modelDeployment } from "../stage/serving.ts";
+import { buildPlugin } from "../../hack/build-plugin.ts";
 import { ROLLOUT_ACTION_ANNOTATION } from "../../src/domain/rollout/names.ts";
-import { apply, createNamespace, deleteNamespace, env, events, getJson, kubectl, kubectlOk, ROOT, startOperator, waitFor, type Operator } from "./support.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  env,
+  events,
+  getJson,
+  kubectl,
+  kubectlOk,
+  ROOT,
+  startOperator,
+  waitFor,
+  type Operator,
+} from "../stage/cluster.ts";
 
 const BIN = join(ROOT, "bin/kubectl-modelguardian");
 const KUBECONFIG = env.KUBECONFIG as string;

@@ -24,7 +24,7 @@ import {
   stopScrapedModel,
   waitFor,
   type Operator,
-} from "./support.ts";
+} from "../stage/cluster.ts";
 
 const model = `rbac-${Date.now().toString(36)}`;
 let ns: string;

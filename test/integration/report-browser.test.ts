@@ -13,7 +13,7 @@ import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { startKServeCanary, type KServeCanary } from "./kserve-canary.ts";
+import { startKServeCanary, type KServeCanary } from "../stage/kserve-canary.ts";
 import {
   apply,
   createNamespace,
@@ -27,7 +27,7 @@ import {
   stopScrapedModel,
   waitFor,
   type Operator,
-} from "./support.ts";
+} from "../stage/cluster.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);

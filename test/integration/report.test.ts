@@ -18,7 +18,7 @@ import {
   stopScrapedModel,
   waitFor,
   type Operator,
-} from "./support.ts";
+} from "../stage/cluster.ts";
 
 const model = `report-${Date.now().toString(36)}`;
 let ns: string;

@@ -19,7 +19,7 @@ import {
   stopScrapedModel,
   waitFor,
   type Operator,
-} from "./support.ts";
+} from "../stage/cluster.ts";
 
 interface Job {
   metadata: {

@@ -5,12 +5,12 @@
 // their pods become ready, but the processes that answer are the simulated servers, which the
 // test relabels when the operator puts a version in place on a Deployment.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { followDeployments } from "../../scripts/lib/follow.ts";
-import { modelDeployment } from "../../scripts/lib/serving.ts";
+import { followDeployments } from "../stage/follow.ts";
+import { modelDeployment } from "../stage/serving.ts";
 import { startLoad, type Load } from "../../sim/load.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import { startDataPlane, type BackendRef, type DataPlane } from "./dataplane.ts";
+import { startDataPlane, type BackendRef, type DataPlane } from "../stage/dataplane.ts";
 import {
   apply,
   createNamespace,
@@ -24,7 +24,7 @@ import {
   TARGETS_DIR,
   waitFor,
   type Operator,
-} from "./support.ts";
+} from "../stage/cluster.ts";
 
 interface Rollout {
   metadata: { finalizers?: string[] };

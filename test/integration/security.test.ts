@@ -24,7 +24,7 @@ import {
   stopScrapedModel,
   waitFor,
   type Operator,
-} from "./support.ts";
+} from "../stage/cluster.ts";
 
 const CREDENTIALS_LABEL = "modelguardian.dev/metrics-credentials";
 const ALLOWED_URLS = "modelguardian.dev/allowed-urls";

@@ -17,7 +17,7 @@ import {
   stopScrapedModel,
   waitFor,
   type Operator,
-} from "./support.ts";
+} from "../stage/cluster.ts";
 
 interface Status {
   health?: string;

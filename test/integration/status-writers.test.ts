@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubernetesStatusWriter } from "../../src/adapters/kubernetes/client.ts";
-import { apply, createNamespace, deleteNamespace, env, getJson, kubectlOk, startOperator, waitFor, type Operator } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, env, getJson, kubectlOk, startOperator, waitFor, type Operator } from "../stage/cluster.ts";
 
 interface Condition {
   type: string;

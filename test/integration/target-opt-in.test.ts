@@ -11,8 +11,20 @@ import { KubernetesWorkloads } from "../../src/adapters/kubernetes/deployments.t
 import { gatewayApiRouter } from "../../src/adapters/routers/gateway-api.ts";
 import { servingSchema } from "../../src/api/v1alpha1/rollout.ts";
 import { RouterError } from "../../src/ports.ts";
-import { modelDeployment } from "../../scripts/lib/serving.ts";
-import { apply, canaryPolicy, createNamespace, deleteNamespace, env, events, getJson, kubectlOk, startOperator, waitFor, type Operator } from "./support.ts";
+import { modelDeployment } from "../stage/serving.ts";
+import {
+  apply,
+  canaryPolicy,
+  createNamespace,
+  deleteNamespace,
+  env,
+  events,
+  getJson,
+  kubectlOk,
+  startOperator,
+  waitFor,
+  type Operator,
+} from "../stage/cluster.ts";
 
 const LABEL = "modelguardian.dev/rollout-target";
 const MODEL = `opt-in-${Date.now().toString(36)}`;

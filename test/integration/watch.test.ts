@@ -1,7 +1,7 @@
 // The watch must outlive quiet periods: @kubernetes/client-node aborts a watch after 30 s
 // without data (upstream issue 3020 in 2.0.0); the operator must still see new objects.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apply, createNamespace, deleteNamespace, getJson, startOperator, waitFor, type Operator } from "./support.ts";
+import { apply, createNamespace, deleteNamespace, getJson, startOperator, waitFor, type Operator } from "../stage/cluster.ts";
 
 let ns: string;
 let operator: Operator;

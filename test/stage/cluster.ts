@@ -1,5 +1,6 @@
-// Helpers for integration tests: the local cluster's settings, kubectl as users run it, the
-// operator as a real child process, and polling without fixed sleeps.
+// The shared test stage's cluster side, for the integration tests, the demo and the benchmarks:
+// the local cluster's settings, kubectl as users run it, the operator as a real child process,
+// simulated models Prometheus scrapes, and polling without fixed sleeps.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -9,8 +10,8 @@ import { parse, stringify } from "yaml";
 import type { ModelServerOptions } from "../../sim/behaviour.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import { freePort, waitFor } from "../../scripts/lib/wait.ts";
-import { clusterEnv } from "../../scripts/lib/cluster-env.ts";
+import { freePort, waitFor } from "./wait.ts";
+import { clusterEnv } from "./cluster-env.ts";
 export { waitFor, clusterEnv };
 
 export const ROOT = join(import.meta.dirname, "..", "..");

@@ -1,5 +1,5 @@
 // A real Gateway API data plane on the local cluster, for local use: `npm run demo` and the
-// integration tests (test/integration/dataplane.ts re-exports this file). It starts Traefik
+// integration tests (both import it from test/stage). It starts Traefik
 // (built from its Go module by scripts/cluster/build-traefik.sh, not a stand-in) as a child
 // process against the local kube-apiserver; Traefik programs a Gateway of GatewayClass
 // `traefik` in one namespace and proxies real HTTP traffic as the namespace's HTTPRoutes say,
