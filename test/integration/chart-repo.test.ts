@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { freePort } from "../stage/wait.ts";
-import { env, kubectl, kubectlOk, ROOT, waitFor } from "../stage/cluster.ts";
+import { ACCURACY, env, kubectl, kubectlOk, ROOT, waitFor } from "../stage/index.ts";
 
 const HELM = join(ROOT, ".cache/bin/helm");
 const suffix = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
@@ -90,7 +90,7 @@ const monitor = (name: string, extra: Record<string, unknown> = {}) =>
     apiVersion: `${GROUP}/v1alpha1`,
     kind: "ModelMonitor",
     metadata: { name, namespace: ns },
-    spec: { model: { name: "fraud", version: "v7" }, signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }], ...extra },
+    spec: { model: { name: "fraud", version: "v7" }, signals: [ACCURACY], ...extra },
   });
 
 let server: Server;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import type { ModelServer } from "../../sim/model-server.ts";
 import {
+  ACCURACY,
   apply,
   deleteNamespace,
   env,
@@ -17,14 +18,14 @@ import {
   getJson,
   kubectl,
   kubectlOk,
+  type Operator,
   ROOT,
   serviceAccountKubeconfig,
   startOperator,
   startScrapedModel,
   stopScrapedModel,
   waitFor,
-  type Operator,
-} from "../stage/cluster.ts";
+} from "../stage/index.ts";
 
 const HELM = join(ROOT, ".cache/bin/helm");
 const CHART = join(ROOT, "charts/model-guardian");
@@ -417,7 +418,7 @@ describe("the Helm chart", () => {
           interval: "2s",
           window: "20s",
           minSamples: 50,
-          signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+          signals: [ACCURACY],
           rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
           ...(policyRef ? { policyRef: { name: policyRef } } : {}),
         },

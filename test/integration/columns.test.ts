@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { apply, given, kubectlOk, ROOT, useStage, waitFor } from "../stage/index.ts";
+import { ACCURACY, apply, given, kubectlOk, modelMonitor, modelRollout, ROOT, useStage, waitFor } from "../stage/index.ts";
 
 const logName = `columns-${Date.now().toString(36)}`;
 const logLines = async (): Promise<Record<string, unknown>[]> =>
@@ -15,12 +15,7 @@ const logLines = async (): Promise<Record<string, unknown>[]> =>
 
 const stage = useStage(given("columns-get").withOperator({ name: logName, env: { LOG_LEVEL: "info" } }), 120_000);
 
-const rollout = {
-  apiVersion: "modelguardian.dev/v1alpha1",
-  kind: "ModelRollout",
-  metadata: { name: "blocked-v2", namespace: "" },
-  spec: { monitorRef: { name: "fraud" }, candidate: { version: "v2" } },
-};
+const rollout = modelRollout("", "blocked-v2", { version: "v2" }, "fraud");
 
 describe("kubectl get and the operator's log", () => {
   it("a blocked rollout shows why in PHASE, REASON and MESSAGE, and follows the cause", async () => {
@@ -39,18 +34,15 @@ describe("kubectl get and the operator's log", () => {
     expect(row).toMatch(/^blocked-v2\s+v2\s+Pending\s+MonitorNotFound\s+fraud\s+ModelMonitor fraud not found\s+/);
 
     // a monitor without spec.serving: the reason follows the cause
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "fraud", namespace: stage.ns },
-      spec: {
+    await apply(
+      modelMonitor(stage.ns, "fraud", {
         model: { name: "fraud" },
         interval: "1s",
         window: "10s",
         source: { url: "http://127.0.0.1:19999", timeout: "1s" },
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-      },
-    });
+        signals: [ACCURACY],
+      }),
+    );
     const noServing = await waitFor(
       "the rollout blocked by NoServing",
       async () => {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNamespace, deleteNamespace, dryRunCreate, ROOT } from "../stage/cluster.ts";
+import { createNamespace, deleteNamespace, dryRunCreate, ROOT } from "../stage/index.ts";
 import {
   apiObject,
   clone,

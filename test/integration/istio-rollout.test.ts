@@ -14,18 +14,22 @@ import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { startSplitter, type Splitter } from "../../sim/splitter.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
 import {
+  ACCURACY,
   apply,
   canaryPolicy,
   createNamespace,
   deleteNamespace,
   events,
   getJson,
+  modelMonitor,
+  modelRollout,
+  type Operator,
   promQuery,
+  rolloutReaches,
   startOperator,
   TARGETS_DIR,
   waitFor,
-  type Operator,
-} from "../stage/cluster.ts";
+} from "../stage/index.ts";
 
 const MODEL = `istio-model-${Date.now().toString(36)}`;
 interface VirtualService {
@@ -120,25 +124,20 @@ beforeAll(async () => {
       },
     },
     policy(),
-    {
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "canary", namespace: ns },
-      spec: {
-        model: { name: MODEL, version: "v1" },
-        versionLabel: "version",
-        interval: "5s",
-        window: "30s",
-        minSamples: 20,
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-        policyRef: { name: "canary" },
-        serving: {
-          router: { istio: { virtualService: { name: "model" }, routeName: "predict" } },
-          stable: { destination: { host: "model", subset: "stable" }, deployment: { name: "model-stable" } },
-          candidate: { destination: { host: "model", subset: "candidate" }, deployment: { name: "model-candidate" } },
-        },
+    modelMonitor(ns, "canary", {
+      model: { name: MODEL, version: "v1" },
+      versionLabel: "version",
+      interval: "5s",
+      window: "30s",
+      minSamples: 20,
+      signals: [ACCURACY],
+      policyRef: { name: "canary" },
+      serving: {
+        router: { istio: { virtualService: { name: "model" }, routeName: "predict" } },
+        stable: { destination: { host: "model", subset: "stable" }, deployment: { name: "model-stable" } },
+        candidate: { destination: { host: "model", subset: "candidate" }, deployment: { name: "model-candidate" } },
       },
-    },
+    }),
   ]) {
     const r = await apply(o);
     if (r.code !== 0) throw new Error(`${o.kind}: ${r.stderr}`);
@@ -180,12 +179,7 @@ afterAll(async () => {
 describe("a canary rollout through the Istio router (stand-in data plane)", () => {
   it("promotes a healthy candidate through every step of the VirtualService's weights", async () => {
     const before = load?.summary().byVersion.v2 ?? 0;
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v2", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } },
-    });
+    await apply(modelRollout(ns, "canary-v2", { version: "v2" }));
     const seen = new Set<string>();
     const done = await waitFor(
       "the rollout to succeed",
@@ -214,21 +208,8 @@ describe("a canary rollout through the Istio router (stand-in data plane)", () =
   }, 200_000);
 
   it("rolls a worse candidate back at its first failing analysis: the VirtualService is at 100/0 at once", async () => {
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v3", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } },
-    });
-    const done = await waitFor(
-      "the rollout to be rolled back",
-      async () => {
-        const r = await rollout("canary-v3");
-        return r.status?.phase === "RolledBack" && r;
-      },
-      150_000,
-      250,
-    );
+    await apply(modelRollout(ns, "canary-v3", { version: "v3" }));
+    const done = await rolloutReaches<Rollout>(ns, "canary-v3", "RolledBack");
     expect(done.status?.reason).toBe("AnalysisFailed");
     expect(done.status?.quarantined).toBe(true);
     expect(done.status?.analyses?.at(-1)).toMatchObject({ step: 0, outcome: "Failed" });
@@ -249,12 +230,7 @@ describe("a shadow phase through the Istio router (stand-in data plane)", () => 
 
   it("blocks a worse candidate in its shadow: it sees mirrored requests, none of its answers is served, and it never gets a live weight", async () => {
     const mirroredBefore = splitter?.counts().mirrored ?? 0;
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "shadow-v4", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } },
-    });
+    await apply(modelRollout(ns, "shadow-v4", { version: "v4" }));
     const weights = new Set<string>();
     const mirrors = new Set<number>();
     const done = await waitFor(
@@ -286,12 +262,7 @@ describe("a shadow phase through the Istio router (stand-in data plane)", () => 
   }, 200_000);
 
   it("lets a healthy candidate pass its shadow, then rolls it out with live weight and removes the mirror", async () => {
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "shadow-v5", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v5" } },
-    });
+    await apply(modelRollout(ns, "shadow-v5", { version: "v5" }));
     const seen = new Set<string>();
     const done = await waitFor(
       "the rollout to succeed",

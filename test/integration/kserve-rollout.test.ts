@@ -7,7 +7,18 @@
 // Prometheus scrapes the servers, so the analyses see traffic that followed the operator's writes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKServeCanary, type KServeCanary } from "../stage/kserve-canary.ts";
-import { apply, createNamespace, deleteNamespace, events, getJson, startOperator, waitFor, type Operator } from "../stage/cluster.ts";
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  events,
+  getJson,
+  modelRollout,
+  type Operator,
+  rolloutReaches,
+  startOperator,
+  waitFor,
+} from "../stage/index.ts";
 
 const MODEL = `kserve-model-${Date.now().toString(36)}`;
 interface Isvc {
@@ -51,12 +62,7 @@ afterAll(async () => {
 describe("a canary rollout through the KServe router (stand-in KServe and data plane)", () => {
   it("promotes a healthy candidate through every step of canaryTrafficPercent, then clears it", async () => {
     const before = canary?.load.summary().byVersion.v2 ?? 0;
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v2", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2", uri: "s3://models/v2" } },
-    });
+    await apply(modelRollout(ns, "canary-v2", { version: "v2", uri: "s3://models/v2" }));
     const percents = new Set<string>();
     const done = await waitFor(
       "the rollout to succeed",
@@ -86,21 +92,8 @@ describe("a canary rollout through the KServe router (stand-in KServe and data p
   }, 200_000);
 
   it("rolls a worse candidate back at its first failing analysis: the percent is 0 at once and the spec holds the stable model again", async () => {
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v3", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v3", uri: "s3://models/v3" } },
-    });
-    const done = await waitFor(
-      "the rollout to be rolled back",
-      async () => {
-        const r = await rollout("canary-v3");
-        return r.status?.phase === "RolledBack" && r;
-      },
-      150_000,
-      250,
-    );
+    await apply(modelRollout(ns, "canary-v3", { version: "v3", uri: "s3://models/v3" }));
+    const done = await rolloutReaches<Rollout>(ns, "canary-v3", "RolledBack");
     expect(done.status?.reason).toBe("AnalysisFailed");
     expect(done.status?.quarantined).toBe(true);
     expect(done.status?.analyses?.at(-1)).toMatchObject({ step: 0, outcome: "Failed" });

@@ -17,12 +17,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
 import {
+  ACCURACY,
   apply,
   createNamespace,
   deleteNamespace,
   env,
   getJson,
   kubectlOk,
+  modelMonitor,
+  modelRollout,
+  type Operator,
   PROMETHEUS_URL,
   promQuery,
   ROOT,
@@ -31,8 +35,7 @@ import {
   stopScrapedModel,
   TARGETS_DIR,
   waitFor,
-  type Operator,
-} from "../stage/cluster.ts";
+} from "../stage/index.ts";
 
 const run = promisify(execFile);
 const id = Date.now().toString(36);
@@ -199,26 +202,21 @@ beforeAll(async () => {
         notifications: [{ name: "releases", urlSecretRef: { name: "webhook" }, topics: ["Rollouts"] }],
       },
     },
-    {
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "canary", namespace: ns },
-      spec: {
-        model: { name: CANARY, version: "v1" },
-        selector: { model: CANARY },
-        versionLabel: "version",
-        interval: "2s",
-        window: "20s",
-        minSamples: 20,
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-        policyRef: { name: "canary" },
-        serving: {
-          router: { gatewayAPI: { httpRoute: { name: "canary" } } },
-          stable: { backendRef: { name: "canary-stable" }, deployment: { name: "canary-stable" } },
-          candidate: { backendRef: { name: "canary-candidate" }, deployment: { name: "canary-candidate" } },
-        },
+    modelMonitor(ns, "canary", {
+      model: { name: CANARY, version: "v1" },
+      selector: { model: CANARY },
+      versionLabel: "version",
+      interval: "2s",
+      window: "20s",
+      minSamples: 20,
+      signals: [ACCURACY],
+      policyRef: { name: "canary" },
+      serving: {
+        router: { gatewayAPI: { httpRoute: { name: "canary" } } },
+        stable: { backendRef: { name: "canary-stable" }, deployment: { name: "canary-stable" } },
+        candidate: { backendRef: { name: "canary-candidate" }, deployment: { name: "canary-candidate" } },
       },
-    },
+    }),
     {
       apiVersion: "modelguardian.dev/v1alpha1",
       kind: "RetrainPolicy",
@@ -235,42 +233,34 @@ beforeAll(async () => {
         ],
       },
     },
-    {
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "m", namespace: ns },
-      spec: {
-        model: { name: MODEL, version: "v1" },
-        interval: "2s",
-        window: "10s",
-        minSamples: 100,
-        signals: [
-          { name: "accuracy", classification: { metric: "model_predictions_total" } },
-          { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
-        ],
-        rules: [
-          { signal: "accuracy", min: { critical: 0.8 } },
-          { signal: "p95_latency", baseline: { pinned: {} }, maxRelativeIncrease: { critical: 2 } },
-        ],
-        drift: [
-          {
-            name: "inputs",
-            histogram: { metric: "model_feature_value", featureLabel: "feature" },
-            method: "psi",
-            reference: { pinned: {} },
-            threshold: { warning: 0.1, critical: 0.25 },
-          },
-          {
-            name: "queries",
-            embedding: { metric: "model_query_embedding_centroid" },
-            method: "cosine",
-            reference: { pinned: {} },
-            threshold: { warning: 0.05, critical: 0.1 },
-          },
-        ],
-        policyRef: { name: "p" },
-      },
-    },
+    modelMonitor(ns, "m", {
+      model: { name: MODEL, version: "v1" },
+      interval: "2s",
+      window: "10s",
+      minSamples: 100,
+      signals: [ACCURACY, { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } }],
+      rules: [
+        { signal: "accuracy", min: { critical: 0.8 } },
+        { signal: "p95_latency", baseline: { pinned: {} }, maxRelativeIncrease: { critical: 2 } },
+      ],
+      drift: [
+        {
+          name: "inputs",
+          histogram: { metric: "model_feature_value", featureLabel: "feature" },
+          method: "psi",
+          reference: { pinned: {} },
+          threshold: { warning: 0.1, critical: 0.25 },
+        },
+        {
+          name: "queries",
+          embedding: { metric: "model_query_embedding_centroid" },
+          method: "cosine",
+          reference: { pinned: {} },
+          threshold: { warning: 0.05, critical: 0.1 },
+        },
+      ],
+      policyRef: { name: "p" },
+    }),
     {
       // a Prometheus that does not answer: every query of this monitor is an error (Unreachable)
       apiVersion: "modelguardian.dev/v1alpha1",
@@ -280,7 +270,7 @@ beforeAll(async () => {
         model: { name: MODEL },
         source: { url: "http://127.0.0.1:9", timeout: "1s" },
         interval: "2s",
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+        signals: [ACCURACY],
       },
     },
   ]) {
@@ -335,19 +325,9 @@ describe("monitoring the operator with the shipped dashboard and alerts", () => 
     );
     // the model stays degraded: its findings (a gauge that exists only while they do) stay on the dashboard
 
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v2", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } },
-    });
+    await apply(modelRollout(ns, "canary-v2", { version: "v2" }));
     await waitFor("canary-v2 promoted", async () => (await rolloutPhase("canary-v2")) === "Succeeded", 120_000, 500);
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v3", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } },
-    });
+    await apply(modelRollout(ns, "canary-v3", { version: "v3" }));
     await waitFor(
       "canary-v3 at its first step",
       async () => (await getJson<{ status?: { weights?: { candidate: number } } }>("modelrollout", "canary-v3", ns)).status?.weights?.candidate === 50,
@@ -363,12 +343,7 @@ describe("monitoring the operator with the shipped dashboard and alerts", () => 
     expect(told("canary-v3")).toEqual(expect.arrayContaining(["RolloutStarted", "StepStarted", "Aborted", "Quarantined"]));
     // a candidate wrong on every request is rolled back by its analysis: what it served meanwhile is a figure, in status and in a metric
     candidate?.setBehaviour({ accuracy: 0 });
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v4", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } },
-    });
+    await apply(modelRollout(ns, "canary-v4", { version: "v4" }));
     await waitFor("canary-v4 rolled back by its analysis", async () => (await rolloutPhase("canary-v4")) === "RolledBack", 90_000, 500);
     const v4 = await getJson<{ status?: { reason?: string; exposure?: { signal: string; samples: number } } }>("modelrollout", "canary-v4", ns);
     expect(v4.status?.exposure?.signal).toBe("accuracy");

@@ -1,7 +1,7 @@
 // The walking skeleton end to end: a simulated model exports metrics, the real Prometheus
 // scrapes it, the operator (a real process) evaluates a ModelMonitor on the real API server.
 import { describe, expect, it } from "vitest";
-import { apply, events, getJson, given, kubectlOk, promQuery, startOperator, useStage, waitFor } from "../stage/index.ts";
+import { ACCURACY, apply, events, getJson, given, kubectlOk, promQuery, startOperator, useStage, waitFor } from "../stage/index.ts";
 
 interface MM {
   metadata: { name: string };
@@ -29,7 +29,7 @@ const monitor = (name: string, spec: Record<string, unknown> = {}) => ({
     interval: `${INTERVAL_S}s`,
     window: "20s",
     minSamples: 50,
-    signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    signals: [ACCURACY],
     rules: [{ signal: "accuracy", min: { critical: 0.8 }, baseline: { value: 0.92 }, maxDrop: { warning: 0.05, critical: 0.1 } }],
     ...spec,
   },

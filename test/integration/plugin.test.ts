@@ -14,6 +14,7 @@ import { modelDeployment } from "../stage/serving.ts";
 import { buildPlugin } from "../../hack/build-plugin.ts";
 import { ROLLOUT_ACTION_ANNOTATION } from "../../src/domain/rollout/names.ts";
 import {
+  ACCURACY,
   apply,
   createNamespace,
   deleteNamespace,
@@ -22,11 +23,11 @@ import {
   getJson,
   kubectl,
   kubectlOk,
+  type Operator,
   ROOT,
   startOperator,
   waitFor,
-  type Operator,
-} from "../stage/cluster.ts";
+} from "../stage/index.ts";
 
 const BIN = join(ROOT, "bin/kubectl-modelguardian");
 const KUBECONFIG = env.KUBECONFIG as string;
@@ -136,7 +137,7 @@ const monitorObj = (namespace: string, policy: string) => ({
     versionLabel: "version",
     interval: "30s",
     window: "1m",
-    signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    signals: [ACCURACY],
     policyRef: { name: policy },
     serving: {
       router: { gatewayAPI: { httpRoute: { name: "model" } } },

@@ -3,7 +3,7 @@
 // Markdown report into a ConfigMap owned by the monitor, readable with one kubectl command,
 // and serves the same text over HTTP. Its numbers are the status's, from the same evaluation.
 import { describe, expect, it } from "vitest";
-import { apply, events, getJson, given, kubectl, kubectlOk, promQuery, useStage, waitFor } from "../stage/index.ts";
+import { ACCURACY, apply, events, getJson, given, kubectl, kubectlOk, modelMonitor, promQuery, useStage, waitFor } from "../stage/index.ts";
 
 const model = `report-${Date.now().toString(36)}`;
 
@@ -41,21 +41,15 @@ const fmt = (n: number) => String(Number(n.toPrecision(4)));
 
 describe("the governance report", () => {
   it("is written to a ConfigMap next to the monitor, with the status's numbers, and served over HTTP", async () => {
-    const r = await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "fraud", namespace: stage.ns },
-      spec: {
+    const r = await apply(
+      modelMonitor(stage.ns, "fraud", {
         model: { name: model, version: "v1" },
         // one evaluation in this test: the report and the status read back describe the same one
         interval: "10m",
         window: "20s",
         minSamples: 50,
         segments: { label: "plant" },
-        signals: [
-          { name: "accuracy", classification: { metric: "model_predictions_total" } },
-          { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
-        ],
+        signals: [ACCURACY, { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } }],
         rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
         drift: [
           {
@@ -67,8 +61,8 @@ describe("the governance report", () => {
           },
         ],
         report: { every: "7d" },
-      },
-    });
+      }),
+    );
     expect(r.code, r.stderr).toBe(0);
     const monitor = await waitFor(
       "status.report",

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
 import {
+  ACCURACY,
   apply,
   createNamespace,
   deleteNamespace,
@@ -13,13 +14,13 @@ import {
   getJson,
   kubectl,
   kubectlOk,
+  type Operator,
   promQuery,
   startOperator,
   startScrapedModel,
   stopScrapedModel,
   waitFor,
-  type Operator,
-} from "../stage/cluster.ts";
+} from "../stage/index.ts";
 
 interface Job {
   metadata: {
@@ -111,7 +112,7 @@ function monitor(name: string, plant: (typeof PLANTS)[number], policyName: strin
       interval: INTERVAL,
       window: "20s",
       minSamples: 50,
-      signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+      signals: [ACCURACY],
       rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
       policyRef: { name: policyName },
       ...extra,

@@ -4,7 +4,7 @@
 // that found it.
 import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { apply, env, getJson, given, metricSum, useStage, waitFor } from "../stage/index.ts";
+import { ACCURACY, apply, env, getJson, given, metricSum, modelMonitor, useStage, waitFor } from "../stage/index.ts";
 
 interface Status {
   health?: string;
@@ -40,19 +40,16 @@ async function watchStatuses(name: string): Promise<{ seen: Status[]; stop(): vo
 
 describe("status writes of a running operator", () => {
   it("a steady model's status is written once per 5 evaluations; a change of health at once", async () => {
-    const r = await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "steady", namespace: stage.ns },
-      spec: {
+    const r = await apply(
+      modelMonitor(stage.ns, "steady", {
         model: { name: model, version: "v1" },
         interval: "1s",
         window: "10s",
         minSamples: 50,
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+        signals: [ACCURACY],
         rules: [{ signal: "accuracy", min: { critical: 0.85 } }],
-      },
-    });
+      }),
+    );
     expect(r.code, r.stderr).toBe(0);
     await waitFor(
       "a Healthy status",

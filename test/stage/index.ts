@@ -3,3 +3,4 @@
 export * from "./cluster.ts";
 export * from "./stage.ts";
 export * from "./vitest.ts";
+export * from "./objects.ts";
