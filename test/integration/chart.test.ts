@@ -19,6 +19,7 @@ import {
   kubectl,
   kubectlOk,
   type Operator,
+  retrainOnDriftSpec,
   ROOT,
   serviceAccountKubeconfig,
   startOperator,
@@ -390,23 +391,7 @@ describe("the Helm chart", () => {
         apiVersion: "modelguardian.dev/v1alpha1",
         kind: "RetrainPolicy",
         metadata: { name: "p", namespace: a },
-        spec: {
-          triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-          actions: [
-            {
-              name: "retrain",
-              jobTemplate: {
-                spec: {
-                  backoffLimit: 0,
-                  template: {
-                    metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version":"v2"}' } },
-                    spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer" }] },
-                  },
-                },
-              },
-            },
-          ],
-        },
+        spec: retrainOnDriftSpec({ "sim.modelguardian.dev/termination-message": '{"version":"v2"}' }, "trainer"),
       };
       const monitor = (namespace: string, plant: string, policyRef?: string) => ({
         apiVersion: "modelguardian.dev/v1alpha1",

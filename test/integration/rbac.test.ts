@@ -18,6 +18,7 @@ import {
   kubectlOk,
   OPERATOR_NAMESPACE,
   operatorKubeconfig,
+  retrainOnDriftSpec,
   ROOT,
   serviceAccountKubeconfig,
   startOperator,
@@ -45,21 +46,7 @@ const policyWith = (namespace: string, annotations: Record<string, string>, extr
   apiVersion: "modelguardian.dev/v1alpha1",
   kind: "RetrainPolicy",
   metadata: { name: "p", namespace },
-  spec: {
-    triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-    actions: [
-      {
-        name: "retrain",
-        jobTemplate: {
-          spec: {
-            backoffLimit: 0,
-            template: { metadata: { annotations }, spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer" }] } },
-          },
-        },
-      },
-    ],
-    ...extra,
-  },
+  spec: { ...retrainOnDriftSpec(annotations, "trainer"), ...extra },
 });
 const monitorIn = (namespace: string, plant: string) => ({
   apiVersion: "modelguardian.dev/v1alpha1",

@@ -4,29 +4,28 @@
 // followed the weights the operator wrote on the HTTPRoute. The Deployments run on kwok's node:
 // their pods become ready, but the processes that answer are the simulated servers, which the
 // test relabels when the operator puts a version in place on a Deployment.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { followDeployments } from "../stage/follow.ts";
+import { describe, expect, it } from "vitest";
+import { ServedPair } from "../stage/served.ts";
 import { modelDeployment } from "../stage/serving.ts";
 import { startLoad, type Load } from "../../sim/load.ts";
-import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
-import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
+import type { ModelServer } from "../../sim/model-server.ts";
 import { startDataPlane, type BackendRef, type DataPlane } from "../stage/dataplane.ts";
 import {
   ACCURACY,
   apply,
-  createNamespace,
-  deleteNamespace,
   events,
   getJson,
+  given,
   kubectl,
   kubectlOk,
   modelMonitor,
   modelRollout,
   type Operator,
   promQuery,
+  retrainOnDriftSpec,
   rolloutReaches,
   startOperator,
-  TARGETS_DIR,
+  useStage,
   waitFor,
 } from "../stage/index.ts";
 
@@ -137,24 +136,20 @@ const HEALTHY = { accuracy: 0.92, latencyMeanSeconds: 0.05 };
 /** How each model version behaves, wherever it is served (default: HEALTHY). */
 const PROFILES = new Map<string, Partial<typeof HEALTHY>>();
 
-let follower: { stop(): void } | undefined;
+const pair = new ServedPair({
+  model: MODEL,
+  seeds: [1, 2],
+  initial: HEALTHY,
+  behaviour: (version) => ({ ...HEALTHY, ...PROFILES.get(version) }),
+  knownVersion: true,
+});
 
-beforeAll(async () => {
-  ns = await createNamespace("rollout");
-  op = await startOperator([ns], "rollout");
-  dp = await startDataPlane({ namespace: ns });
-  stable = await startModelServer({ model: MODEL, version: "v1", segments: { a: { accuracy: 0.92, latencyMeanSeconds: 0.05 } }, traffic: "served", seed: 1 });
-  candidate = await startModelServer({
-    model: MODEL,
-    version: "v1",
-    segments: { a: { accuracy: 0.92, latencyMeanSeconds: 0.05 } },
-    traffic: "served",
-    seed: 2,
-  });
-  await writePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`, stable.port);
-  await writePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`, candidate.port);
-  stableRef = await dp.backend(`${ns}-stable`, stable.port);
-  candidateRef = await dp.backend(`${ns}-candidate`, candidate.port);
+/** Traefik's backends for the two servers, the Deployments, the HTTPRoute through Traefik, the stand-in policy and the monitor. */
+const wireModel = async () => {
+  stable = pair.stable;
+  candidate = pair.candidate;
+  stableRef = await (dp as DataPlane).backend(`${ns}-stable`, stable.port);
+  candidateRef = await (dp as DataPlane).backend(`${ns}-candidate`, candidate.port);
   await apply(deployment("model-stable", "v1"));
   await apply(deployment("model-candidate", "v1"));
   await apply({
@@ -162,7 +157,7 @@ beforeAll(async () => {
     kind: "HTTPRoute",
     metadata: { name: "model", namespace: ns },
     spec: {
-      parentRefs: [dp.parentRef],
+      parentRefs: [(dp as DataPlane).parentRef],
       rules: [
         {
           backendRefs: [
@@ -191,30 +186,34 @@ beforeAll(async () => {
       },
     }),
   );
-  load = startLoad({ url: `${dp.url}/predict`, requestsPerSecond: 60, concurrency: 8 });
-  // the simulated servers stand in for the Deployments' pods: they serve what the Deployment was told
-  follower = followDeployments({
-    servers: [
-      { server: stable, deployment: "model-stable", version: "v1" },
-      { server: candidate, deployment: "model-candidate", version: "v1" },
-    ],
-    readVersion: async (d) => (await modelEnv(d)).MODEL_VERSION,
-    onVersion: (server, version) => server.setBehaviour({ ...HEALTHY, ...PROFILES.get(version) }),
-  });
-  await waitFor("Prometheus to scrape both servers", async () => (await promQuery(`count(model_predictions_total{model="${MODEL}"})`)).length > 0, 60_000);
-}, 300_000);
+};
 
-afterAll(async () => {
-  follower?.stop();
-  await load?.stop();
-  await op?.stop();
-  await dp?.stop();
-  await stable?.close();
-  await candidate?.close();
-  await removePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`);
-  await removePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`);
-  if (ns) await deleteNamespace(ns);
-});
+useStage(
+  given("rollout")
+    .withOperator({ name: "rollout" })
+    // the names the tests use; a test that kills the operator starts another as `op`, which the teardown stops
+    .withStep(async (s) => {
+      ns = s.ns;
+      op = s.operator;
+      return () => op?.stop();
+    })
+    .withStep(async (s) => {
+      dp = await startDataPlane({ namespace: s.ns });
+      return () => dp?.stop();
+    })
+    .withStep(pair.servers)
+    .withStep(wireModel)
+    .withStep(async () => {
+      load = startLoad({ url: `${(dp as DataPlane).url}/predict`, requestsPerSecond: 60, concurrency: 8 });
+      return () => load?.stop();
+    })
+    // the simulated servers stand in for the Deployments' pods: they serve what the Deployment was told
+    .withStep(pair.follow)
+    .withStep(() =>
+      waitFor("Prometheus to scrape both servers", async () => (await promQuery(`count(model_predictions_total{model="${MODEL}"})`)).length > 0, 60_000),
+    ),
+  300_000,
+);
 
 describe("a canary rollout through the Gateway API data plane", () => {
   it("promotes a healthy candidate through every step, with traffic that followed the weights", async () => {
@@ -430,26 +429,10 @@ describe("a canary rollout through the Gateway API data plane", () => {
   it("closes the loop: drift, a retraining Job, its candidate rolled out and promoted with no human step", async () => {
     await apply(
       policy({
-        triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-        actions: [
-          {
-            name: "retrain",
-            jobTemplate: {
-              spec: {
-                backoffLimit: 0,
-                template: {
-                  metadata: {
-                    annotations: {
-                      "sim.modelguardian.dev/termination-message": '{"version": "v9", "uri": "s3://models/v9"}',
-                      "sim.modelguardian.dev/run-duration": "1s",
-                    },
-                  },
-                  spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
-                },
-              },
-            },
-          },
-        ],
+        ...retrainOnDriftSpec({
+          "sim.modelguardian.dev/termination-message": '{"version": "v9", "uri": "s3://models/v9"}',
+          "sim.modelguardian.dev/run-duration": "1s",
+        }),
         cooldown: "1h",
       }),
     );

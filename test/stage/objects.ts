@@ -1,6 +1,6 @@
 // The objects of ours that the tests, the demo and the benchmarks write again and again, built in
-// one place: a ModelMonitor, a ModelRollout, the accuracy signal most of them watch, and the wait
-// for a rollout's phase.
+// one place: a ModelMonitor, a ModelRollout, RetrainPolicies, the accuracy signal most of them
+// watch, and the wait for a rollout's phase.
 import { getJson } from "./cluster.ts";
 import { waitFor } from "./wait.ts";
 
@@ -35,3 +35,58 @@ export const rolloutReaches = <T extends { status?: { phase?: string } }>(namesp
     timeoutMs,
     250,
   );
+
+/**
+ * The spec of a RetrainPolicy that runs one Job, `retrain`, on AccuracyDrift, on kwok's node: the
+ * annotations of its pod say how the simulated run ends (sim.modelguardian.dev/termination-message,
+ * run-duration, outcome).
+ */
+export const retrainOnDriftSpec = (annotations: Record<string, string>, image = "registry.example/train:1") => ({
+  triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
+  actions: [
+    {
+      name: "retrain",
+      jobTemplate: {
+        spec: {
+          backoffLimit: 0,
+          template: { metadata: { annotations }, spec: { restartPolicy: "Never", containers: [{ name: "train", image }] } },
+        },
+      },
+    },
+  ],
+});
+
+/**
+ * A RetrainPolicy that retrains on AccuracyDrift with a Job kwok's node runs: its pod reports
+ * `version` in its termination message after `runDuration`. `spec` adds to the policy's spec.
+ */
+export const retrainOnDrift = (namespace: string, name: string, o: { version?: string; runDuration?: string; spec?: Record<string, unknown> } = {}) => ({
+  apiVersion: API_VERSION,
+  kind: "RetrainPolicy",
+  metadata: { name, namespace },
+  spec: {
+    ...retrainOnDriftSpec({
+      "sim.modelguardian.dev/termination-message": JSON.stringify({ version: o.version ?? "v2" }),
+      "sim.modelguardian.dev/run-duration": o.runDuration ?? "2s",
+    }),
+    ...o.spec,
+  },
+});
+
+/** The RetrainPolicy of the stand-in rollout tests: two 12 s steps, accuracy compared; `extra` adds to spec.rollout. */
+export const canaryPolicy = (namespace: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: API_VERSION,
+  kind: "RetrainPolicy",
+  metadata: { name: "canary", namespace },
+  spec: {
+    rollout: {
+      steps: [
+        { weight: 30, hold: "12s" },
+        { weight: 70, hold: "12s" },
+      ],
+      analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.05 }], minSamples: 60, inconclusiveLimit: 3 },
+      readyTimeout: "2m",
+      ...extra,
+    },
+  },
+});

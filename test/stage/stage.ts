@@ -22,14 +22,14 @@ export interface OperatorOptions {
   root?: string;
 }
 
-/** A part of the stage: runs in up() in the order given; the teardown it returns, if any, runs in down(). */
-export type StageStep = (stage: Stage) => Promise<void | (() => Promise<void> | void)>;
+/** A part of the stage: runs in up() in the order given; a function it returns is its teardown, run by down(). */
+export type StageStep = (stage: Stage) => Promise<unknown>;
 
 export class Stage {
   readonly #prefix: string;
   /** What up() does, in the order the builder was told; each part may leave its teardown. */
   readonly #parts: StageStep[] = [];
-  readonly #teardowns: (() => Promise<void> | void)[] = [];
+  readonly #teardowns: (() => unknown)[] = [];
   #ns: string | undefined;
   #operator: Operator | undefined;
   /** The simulated model servers, in the order given. */
@@ -100,7 +100,7 @@ export class Stage {
     this.#ns = await createNamespace(this.#prefix);
     for (const part of this.#parts) {
       const teardown = await part(this);
-      if (teardown) this.#teardowns.unshift(teardown);
+      if (typeof teardown === "function") this.#teardowns.unshift(teardown as () => unknown);
     }
     return this;
   }
