@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import type { ModelServer } from "../../sim/model-server.ts";
 import {
-  ACCURACY,
   apply,
   deleteNamespace,
   env,
@@ -19,6 +18,7 @@ import {
   kubectl,
   kubectlOk,
   type Operator,
+  plantMonitor,
   retrainOnDriftSpec,
   ROOT,
   serviceAccountKubeconfig,
@@ -393,21 +393,8 @@ describe("the Helm chart", () => {
         metadata: { name: "p", namespace: a },
         spec: retrainOnDriftSpec({ "sim.modelguardian.dev/termination-message": '{"version":"v2"}' }, "trainer"),
       };
-      const monitor = (namespace: string, plant: string, policyRef?: string) => ({
-        apiVersion: "modelguardian.dev/v1alpha1",
-        kind: "ModelMonitor",
-        metadata: { name: "m", namespace },
-        spec: {
-          model: { name: model },
-          selector: { model, plant },
-          interval: "2s",
-          window: "20s",
-          minSamples: 50,
-          signals: [ACCURACY],
-          rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
-          ...(policyRef ? { policyRef: { name: policyRef } } : {}),
-        },
-      });
+      const monitor = (namespace: string, plant: string, policyRef?: string) =>
+        plantMonitor(namespace, model, plant, policyRef ? { policyRef: { name: policyRef } } : {});
       expect((await apply(policy)).code).toBe(0);
       expect((await apply(monitor(a, "a", "p"))).code).toBe(0);
       expect((await apply(monitor(b, "b"))).code).toBe(0);

@@ -20,6 +20,7 @@ import {
   stopScrapedModel,
   useStage,
   waitFor,
+  watching,
 } from "../stage/index.ts";
 
 const LEASE = "mg-leader";
@@ -128,11 +129,7 @@ describe("leader election", () => {
     await apply(retrainOnDrift(stage.ns, "retrain", { runDuration: "16s" }));
     await apply(
       modelMonitor(stage.ns, "degraded", {
-        model: { name: model, version: "v1" },
-        interval: "1s",
-        window: "20s",
-        minSamples: 50,
-        signals: [ACCURACY],
+        ...watching(model, "1s", "20s", 50),
         rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
         policyRef: { name: "retrain" },
       }),

@@ -1,7 +1,7 @@
 // The monitoring engine against the real Prometheus and API server: stationary traffic stays
 // quiet over many evaluations; each kind of real change produces the finding that names it.
 import { describe, expect, it } from "vitest";
-import { ACCURACY, apply, getJson, given, kubectlOk, modelMonitor, useStage, waitFor } from "../stage/index.ts";
+import { ACCURACY, apply, getJson, given, kubectlOk, modelMonitor, useStage, waitFor, watching } from "../stage/index.ts";
 
 interface Finding {
   type: string;
@@ -232,11 +232,7 @@ describe("monitoring engine on real metrics", () => {
   it("a rule whose baseline is 24 h back, on a model minutes old, is reported not judged within one evaluation", async () => {
     await apply(
       modelMonitor(stage.ns, "young", {
-        model: { name: model, version: "v1" },
-        interval: "1s",
-        window: "10s",
-        minSamples: 100,
-        signals: [ACCURACY],
+        ...watching(model, "1s", "10s", 100),
         rules: [
           { signal: "accuracy", min: { critical: 0.5 } },
           { signal: "accuracy", baseline: { offset: "24h" }, maxDrop: { critical: 0.1 } },
@@ -294,11 +290,7 @@ describe("monitoring engine on real metrics", () => {
     // evaluation's window alone cannot pin it
     await apply(
       modelMonitor(stage.ns, "pinned", {
-        model: { name: model, version: "v1" },
-        interval: "1s",
-        window: "10s",
-        minSamples: 100,
-        signals: [ACCURACY],
+        ...watching(model, "1s", "10s", 100),
         rules: [{ signal: "accuracy", baseline: { pinned: {} }, maxDrop: { warning: 0.01 } }],
       }),
     );

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ACCURACY, apply, events, getJson, given, modelMonitor, retrainOnDrift, ROOT, useStage, waitFor } from "../stage/index.ts";
+import { apply, events, getJson, given, modelMonitor, retrainOnDrift, ROOT, useStage, waitFor, watching } from "../stage/index.ts";
 
 interface Delivery {
   path: string;
@@ -70,11 +70,7 @@ describe("notification webhooks", () => {
         },
       }),
       modelMonitor(stage.ns, "m", {
-        model: { name: model, version: "v1" },
-        interval: "2s",
-        window: "20s",
-        minSamples: 50,
-        signals: [ACCURACY],
+        ...watching(model, "2s", "20s", 50),
         rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
         policyRef: { name: "p" },
       }),

@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import {
-  ACCURACY,
   apply,
   createNamespace,
   deleteNamespace,
@@ -18,6 +17,7 @@ import {
   kubectlOk,
   OPERATOR_NAMESPACE,
   operatorKubeconfig,
+  plantMonitor,
   retrainOnDriftSpec,
   ROOT,
   serviceAccountKubeconfig,
@@ -48,22 +48,7 @@ const policyWith = (namespace: string, annotations: Record<string, string>, extr
   metadata: { name: "p", namespace },
   spec: { ...retrainOnDriftSpec(annotations, "trainer"), ...extra },
 });
-const monitorIn = (namespace: string, plant: string) => ({
-  apiVersion: "modelguardian.dev/v1alpha1",
-  kind: "ModelMonitor",
-  metadata: { name: "m", namespace },
-  spec: {
-    model: { name: model },
-    selector: { model, plant },
-    interval: "2s",
-    window: "20s",
-    minSamples: 50,
-    signals: [ACCURACY],
-    rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
-    policyRef: { name: "p" },
-    report: { every: "1h" },
-  },
-});
+const monitorIn = (namespace: string, plant: string) => plantMonitor(namespace, model, plant, { policyRef: { name: "p" }, report: { every: "1h" } });
 
 describe("the shipped RBAC", () => {
   it("is enough to evaluate, start a Job, follow it to its reported version, record Events and delete old Jobs", async () => {

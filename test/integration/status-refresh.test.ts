@@ -4,7 +4,7 @@
 // that found it.
 import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { ACCURACY, apply, env, getJson, given, metricSum, modelMonitor, useStage, waitFor } from "../stage/index.ts";
+import { apply, env, getJson, given, metricSum, modelMonitor, useStage, waitFor, watching } from "../stage/index.ts";
 
 interface Status {
   health?: string;
@@ -42,11 +42,7 @@ describe("status writes of a running operator", () => {
   it("a steady model's status is written once per 5 evaluations; a change of health at once", async () => {
     const r = await apply(
       modelMonitor(stage.ns, "steady", {
-        model: { name: model, version: "v1" },
-        interval: "1s",
-        window: "10s",
-        minSamples: 50,
-        signals: [ACCURACY],
+        ...watching(model, "1s", "10s", 50),
         rules: [{ signal: "accuracy", min: { critical: 0.85 } }],
       }),
     );

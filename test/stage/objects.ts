@@ -90,3 +90,25 @@ export const canaryPolicy = (namespace: string, extra: Record<string, unknown> =
     },
   },
 });
+
+/** The start of most monitors' specs: the accuracy of `model` v1, every `interval` over `window`, once `minSamples` are in. */
+export const watching = (model: string, interval: string, window: string, minSamples: number) => ({
+  model: { name: model, version: "v1" },
+  interval,
+  window,
+  minSamples,
+  signals: [ACCURACY],
+});
+
+/** A monitor `m` of one plant of `model` (selector model and plant): accuracy at least 0.8 over 20 s, every 2 s; `extra` adds to its spec. */
+export const plantMonitor = (namespace: string, model: string, plant: string, extra: Record<string, unknown> = {}) =>
+  modelMonitor(namespace, "m", {
+    model: { name: model },
+    selector: { model, plant },
+    interval: "2s",
+    window: "20s",
+    minSamples: 50,
+    signals: [ACCURACY],
+    rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
+    ...extra,
+  });
