@@ -108,7 +108,7 @@ say("Starting the local control plane (etcd, kube-apiserver, controller-manager,
 execFileSync("bash", [join(root, "scripts/cluster/up.sh")], { stdio: "inherit" });
 if (router === "gateway") {
   say("Traefik, the Gateway API data plane (built from its Go module on the first run: 6-12 minutes; then a stamp check)");
-  execFileSync("bash", [join(root, "scripts/cluster/build-traefik.sh")], { stdio: "inherit" });
+  execFileSync("bash", [join(root, "hack/cluster/build-traefik.sh")], { stdio: "inherit" });
   note(`${join(root, ".cache/bin/traefik")} is built`);
 } else {
   const script = router === "istio" ? "istio-crds.sh" : "kserve-crds.sh";

@@ -2,7 +2,7 @@
 // one place both the tests and the entry points in scripts/ import; tests never import scripts/,
 // the stage imports nothing of test/ outside itself, and hack/ (build recipes, libraries of the
 // scripts) imports neither. So no cycle between the folders can form.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -47,6 +47,13 @@ describe("the contract between test/, scripts/ and hack/", () => {
 
   it("hack/ imports neither test/ nor scripts/", () => {
     expect(breaches("hack", (t) => !within("test", "scripts")(t))).toEqual([]);
+  });
+
+  it("every file an npm script runs exists (the recipes moved to hack/)", () => {
+    const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    const files = Object.values(scripts).flatMap((command) => [...command.matchAll(/(?:node|bash) ([\w./-]+\.(?:ts|sh))/g)].map((m) => m[1] as string));
+    expect(files.length).toBeGreaterThan(5);
+    expect(files.filter((f) => !existsSync(join(ROOT, f)))).toEqual([]);
   });
 
   it("scripts/ holds entry points only: no library folder beside them", () => {

@@ -1,6 +1,6 @@
-// The Helm chart, with helm built from its Go module (scripts/cluster/build-helm.sh): it
+// The Helm chart, with helm built from its Go module (hack/cluster/build-helm.sh): it
 // lints, renders for several value sets into objects the local API server accepts (the
-// PrometheusRule and ServiceMonitor CRDs come from scripts/cluster/prometheus-operator-crds.sh),
+// PrometheusRule and ServiceMonitor CRDs come from hack/cluster/prometheus-operator-crds.sh),
 // installs and uninstalls on the local cluster, and its per-namespace Roles are enough for the
 // operator to run in the namespaces it watches and nowhere else.
 import { execFile } from "node:child_process";

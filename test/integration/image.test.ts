@@ -38,7 +38,7 @@ import {
 // MG_IMAGE: another local tag to build and run (scripts/image/build.sh's IMAGE)
 const IMAGE = process.env.MG_IMAGE ?? "localhost/model-guardian:dev";
 const HELM = join(ROOT, ".cache/bin/helm");
-const CONTAINERS_CONF = join(ROOT, "scripts/image/containers.conf");
+const CONTAINERS_CONF = join(ROOT, "hack/image/containers.conf");
 const podmanEnv = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? CONTAINERS_CONF };
 const suffix = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
 const ns = `image-${suffix}`;

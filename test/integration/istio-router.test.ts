@@ -1,5 +1,5 @@
 // The Istio router against the real API server and Istio's own CRDs (istio.io/api's generated
-// file, installed by scripts/cluster/istio-crds.sh): every VirtualService it writes is accepted
+// file, installed by hack/cluster/istio-crds.sh): every VirtualService it writes is accepted
 // by the CRD's schema, the weights read back (by the router and by kubectl) equal the plan, a
 // person's edits of the fields it does not own survive, and a route changed between its read
 // and its write is refused rather than written at the wrong places. No istiod or Envoy runs

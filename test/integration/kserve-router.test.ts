@@ -1,5 +1,5 @@
 // The KServe router against the real API server and KServe's own InferenceService CRD (v0.20.0,
-// config/crd/full, installed by scripts/cluster/kserve-crds.sh): every patch it writes is
+// config/crd/full, installed by hack/cluster/kserve-crds.sh): every patch it writes is
 // accepted by the CRD's schema, the split and the model read back (through the router and through
 // kubectl) as planned, a person's fields survive, a model changed between the read and the write
 // is refused, and RawDeployment mode is refused without a write. No KServe controller runs here:
