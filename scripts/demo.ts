@@ -113,9 +113,9 @@ if (router === "gateway") {
 } else {
   const script = router === "istio" ? "istio-crds.sh" : "kserve-crds.sh";
   say(
-    `${router === "istio" ? "Istio's CRDs (VirtualService, DestinationRule)" : "KServe's InferenceService CRD"}, from the project's Go module zip (scripts/cluster/${script})`,
+    `${router === "istio" ? "Istio's CRDs (VirtualService, DestinationRule)" : "KServe's InferenceService CRD"}, from the project's Go module zip (hack/cluster/${script})`,
   );
-  execFileSync("bash", [join(root, "scripts/cluster", script)], { stdio: "inherit" });
+  execFileSync("bash", [join(root, "hack/cluster", script)], { stdio: "inherit" });
 }
 
 const env = Object.fromEntries(
