@@ -9,7 +9,7 @@ import { ServedPair } from "../stage/served.ts";
 import { modelDeployment } from "../stage/serving.ts";
 import { startLoad, type Load } from "../../sim/load.ts";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { startDataPlane, type BackendRef, type DataPlane } from "../stage/dataplane.ts";
+import type { BackendRef, DataPlane } from "../stage/dataplane.ts";
 import {
   ACCURACY,
   apply,
@@ -191,15 +191,13 @@ const wireModel = async () => {
 useStage(
   given("rollout")
     .withOperator({ name: "rollout" })
+    .withDataPlane()
     // the names the tests use; a test that kills the operator starts another as `op`, which the teardown stops
     .withStep(async (s) => {
       ns = s.ns;
       op = s.operator;
+      dp = s.dataPlane;
       return () => op?.stop();
-    })
-    .withStep(async (s) => {
-      dp = await startDataPlane({ namespace: s.ns });
-      return () => dp?.stop();
     })
     .withStep(pair.servers)
     .withStep(wireModel)

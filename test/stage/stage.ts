@@ -1,17 +1,19 @@
-// The shared test stage: one typed builder for what an integration test, the demo or a benchmark
-// stands up before it acts, read as Argo Rollouts' e2e reads (given … when … then):
+// The shared test stage: one typed builder for what an integration test stands up before it acts,
+// read as Argo Rollouts' e2e reads its Given():
 //
 //   const stage = useStage(given("report").withModel({ model, version: "v1", segments, seed: 7 }).withOperator());
 //   it("…", async () => { await apply(monitor(stage.ns)); … metricSum(stage.operator, …) … });
 //
 // up() builds a namespace of its own, then each part in the order the builder was told: simulated
-// models Prometheus scrapes, objects, steps of the file's own, the operator as a real process
-// (`node src/main.ts`, the shipped ServiceAccount). down() takes away what was built, last first;
-// a part that failed to build leaves nothing to take down. No vitest in here: test/stage/vitest.ts
-// ties a stage to beforeAll/afterAll; scripts call up() and down() themselves.
+// models Prometheus scrapes, Traefik as the Gateway API data plane, objects, steps of the file's
+// own, the operator as a real process (`node src/main.ts`, the shipped ServiceAccount). down()
+// stops the operator and takes away what was built, last first; a part that failed to build leaves
+// nothing to take down. No vitest in here: test/stage/vitest.ts ties a stage to beforeAll/afterAll,
+// and a script can call up() and down() itself.
 import type { ModelServerOptions } from "../../sim/behaviour.ts";
 import type { ModelServer } from "../../sim/model-server.ts";
 import { apply, createNamespace, deleteNamespace, startOperator, startScrapedModel, stopScrapedModel, type Operator } from "./cluster.ts";
+import { startDataPlane, type DataPlane, type DataPlaneOptions } from "./dataplane.ts";
 
 export interface OperatorOptions {
   /** The name of its log, .local/logs/operator-<name>.log (default: the namespace), or a function of the namespace giving it. */
@@ -32,6 +34,7 @@ export class Stage {
   readonly #teardowns: (() => unknown)[] = [];
   #ns: string | undefined;
   #operator: Operator | undefined;
+  #dataPlane: DataPlane | undefined;
   /** The simulated model servers, in the order given. */
   readonly sims: ModelServer[] = [];
 
@@ -64,6 +67,14 @@ export class Stage {
     return this;
   }
 
+  /** The Gateway API router's data plane: Traefik, a real one, for the stage's namespace (test/stage/dataplane.ts). */
+  withDataPlane(options: Omit<DataPlaneOptions, "namespace"> = {}): this {
+    return this.withStep(async (s) => {
+      s.#dataPlane = await startDataPlane({ namespace: s.ns, ...options });
+      return () => s.#dataPlane?.stop();
+    });
+  }
+
   /** The operator as a real process watching the stage's namespace; down() stops the one running then. */
   withOperator(options: OperatorOptions = {}): this {
     return this.withStep(async (s) => {
@@ -83,6 +94,11 @@ export class Stage {
     const sim = this.sims[0];
     if (!sim) throw new Error(`stage ${this.#prefix}: no simulated model`);
     return sim;
+  }
+
+  get dataPlane(): DataPlane {
+    if (!this.#dataPlane) throw new Error(`stage ${this.#prefix}: no data plane`);
+    return this.#dataPlane;
   }
 
   get operator(): Operator {
