@@ -13,16 +13,15 @@ import { modelDeployment } from "../stage/serving.ts";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
 import {
   ACCURACY,
   apply,
-  createNamespace,
-  deleteNamespace,
   env,
   getJson,
+  given,
   kubectlOk,
   modelMonitor,
   modelRollout,
@@ -30,10 +29,10 @@ import {
   PROMETHEUS_URL,
   promQuery,
   ROOT,
-  startOperator,
-  startScrapedModel,
+  type Stage,
   stopScrapedModel,
   TARGETS_DIR,
+  useStage,
   waitFor,
 } from "../stage/index.ts";
 
@@ -136,8 +135,8 @@ func noErrors(err error) error {
 }
 `;
 
-beforeAll(async () => {
-  ns = await createNamespace("obs");
+/** The webhook receiver of the policies' notifications. */
+const startReceiver = async () => {
   receiver = createServer((req, res) => {
     let body = "";
     req
@@ -148,11 +147,19 @@ beforeAll(async () => {
       });
   });
   await new Promise<void>((r) => receiver?.listen(0, "127.0.0.1", r));
-  operator = await startOperator([ns], `obs-${id}`);
-  // the operator's /metrics as a scrape target of job model-guardian (the ServiceMonitor's job name)
+  return () => new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
+};
+let simStarted = 0;
+/** The names the tests use, and the operator's /metrics as a scrape target of job model-guardian (the ServiceMonitor's job name). */
+const scrapeTheOperator = async (s: Stage) => {
+  ns = s.ns;
+  operator = s.operator;
   await writePrometheusTarget(TARGETS_DIR, OPERATOR_TARGET, Number(new URL(operator.metricsUrl).port), { job: "model-guardian" });
-  sim = await startScrapedModel({ model: MODEL, version: "v1", segments: { a: { requestsPerSecond: 60 }, b: { requestsPerSecond: 60 } }, seed: 21 });
-  const simStarted = Date.now();
+  return () => removePrometheusTarget(TARGETS_DIR, OPERATOR_TARGET);
+};
+const startCanaryServers = async (s: Stage) => {
+  sim = s.sim;
+  simStarted = Date.now();
   // the canary's two versions: the simulated servers stand in for the Deployments' pods and
   // serve the version the operator put on their Deployment
   stable = await startModelServer({ model: CANARY, version: "v1", segments: { a: { requestsPerSecond: 40 } }, seed: 22 });
@@ -167,13 +174,22 @@ beforeAll(async () => {
     readVersion: modelVersion,
     everyMs: 1000,
   });
-
+  return async () => {
+    follower?.stop();
+    for (const [server, name] of [
+      [stable, `${CANARY}-stable`],
+      [candidate, `${CANARY}-candidate`],
+    ] as const)
+      await stopScrapedModel(server, name);
+  };
+};
+const applyObjects = async () => {
   for (const o of [
     {
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name: "webhook", namespace: ns },
-      stringData: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` },
+      stringData: { url: `http://127.0.0.1:${((receiver as Server).address() as AddressInfo).port}/hook` },
     },
     deployment("canary-stable", "v1"),
     deployment("canary-candidate", "v1"),
@@ -279,26 +295,27 @@ beforeAll(async () => {
     const r = await apply(o);
     if (r.code !== 0) throw new Error(`${o.kind}: ${r.stderr}`);
   }
+};
+const loadAlertRules = async () => {
   // the alerting rules, as a Prometheus with rule_files would load them
   await copyFile(join(ROOT, "config/monitoring/alerts.yaml"), RULES_FILE);
   await fetch(`${PROMETHEUS_URL}/-/reload`, { method: "POST" });
-}, 300_000);
-
-afterAll(async () => {
-  follower?.stop();
-  await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
-  await operator?.stop();
-  await removePrometheusTarget(TARGETS_DIR, OPERATOR_TARGET);
-  await stopScrapedModel(sim, MODEL);
-  for (const [server, name] of [
-    [stable, `${CANARY}-stable`],
-    [candidate, `${CANARY}-candidate`],
-  ] as const)
-    await stopScrapedModel(server, name);
-  await rm(RULES_FILE, { force: true });
-  await fetch(`${PROMETHEUS_URL}/-/reload`, { method: "POST" }).catch(() => undefined);
-  if (ns) await deleteNamespace(ns);
-});
+  return async () => {
+    await rm(RULES_FILE, { force: true });
+    await fetch(`${PROMETHEUS_URL}/-/reload`, { method: "POST" }).catch(() => undefined);
+  };
+};
+useStage(
+  given("obs")
+    .withStep(startReceiver)
+    .withOperator({ name: `obs-${id}` })
+    .withStep(scrapeTheOperator)
+    .withModel({ model: MODEL, version: "v1", segments: { a: { requestsPerSecond: 60 }, b: { requestsPerSecond: 60 } }, seed: 21 })
+    .withStep(startCanaryServers)
+    .withStep(applyObjects)
+    .withStep(loadAlertRules),
+  300_000,
+);
 
 describe("monitoring the operator with the shipped dashboard and alerts", () => {
   it("drives the events the panels show: Jobs (one failed), a promotion, an aborted rollout", async () => {
