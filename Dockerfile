@@ -1,7 +1,7 @@
 # The operator image. Node 24 LTS runs the TypeScript sources directly (type stripping).
 # Built by `npm run image` (scripts/image/build.sh, buildah) or `docker build .`. Where no
 # registry of images can be reached, build.sh first reconstructs node:24-bookworm-slim in
-# local storage under that name (scripts/image/base.sh; README, "The container image").
+# local storage under that name (hack/image/base.sh; README, "The container image").
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Production dependencies only, installed by the base image's npm. Type declarations and

@@ -2,7 +2,7 @@
 // with real traffic through a real Gateway API data plane.
 //
 // A load generator (the model's clients, a stand-in) sends 50 requests a second through
-// Traefik (scripts/lib/dataplane.ts) to two simulated model servers in served mode (one per
+// Traefik (test/stage/dataplane.ts) to two simulated model servers in served mode (one per
 // Deployment: stable and candidate, which run on kwok's node, so the simulated servers answer
 // for their pods and play whatever version their Deployment is told). Prometheus scrapes the
 // servers; the operator watches a ModelMonitor. The stable model degrades, the monitor turns
@@ -18,9 +18,9 @@
 // from canaryTrafficPercent (kserve). The operator writes the real objects, Istio's and KServe's
 // real CRDs, as it would on a cluster with them.
 import { execFileSync, spawn } from "node:child_process";
-import { modelDeployment } from "./lib/serving.ts";
+import { modelDeployment } from "../test/stage/serving.ts";
 import { humanP } from "../src/domain/format.ts";
-import { followDeployments } from "./lib/follow.ts";
+import { followDeployments } from "../test/stage/follow.ts";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppsV1Api, BatchV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
@@ -29,7 +29,7 @@ import type { SegmentBehaviour } from "../sim/behaviour.ts";
 import { startLoad, type Load } from "../sim/load.ts";
 import { startModelServer, type ModelServer } from "../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../sim/targets.ts";
-import { startDataPlane, type BackendRef, type DataPlane } from "./lib/dataplane.ts";
+import { startDataPlane, type BackendRef, type DataPlane } from "../test/stage/dataplane.ts";
 import { RevisionServers, startKServeStandIn } from "../sim/kserve.ts";
 import { startSplitter } from "../sim/splitter.ts";
 
@@ -92,39 +92,49 @@ const cleanup = () =>
     }
   })());
 let interrupted = false;
-for (const sig of ["SIGINT", "SIGTERM"] as const)
-  process.once(sig, () => {
-    interrupted = true;
-    console.log(`\n== ${sig}: stopping the load generator, the operator, ${DATA_PLANE} and the simulated servers`);
-    void cleanup().then(() => {
-      console.log("  stopped; the cluster keeps running (npm run cluster:down stops it)");
-      process.exit(130);
+/** Ctrl-C (or a SIGTERM) stops what the demo started; the cluster keeps running. */
+function stopOnSignals(): void {
+  for (const sig of ["SIGINT", "SIGTERM"] as const)
+    process.once(sig, () => {
+      interrupted = true;
+      console.log(`\n== ${sig}: stopping the load generator, the operator, ${DATA_PLANE} and the simulated servers`);
+      void cleanup().then(() => {
+        console.log("  stopped; the cluster keeps running (npm run cluster:down stops it)");
+        process.exit(130);
+      });
     });
-  });
+}
 
 // ---------------------------------------------------------------- the cluster and the data plane binary
 
-say("Starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok, Prometheus)");
-execFileSync("bash", [join(root, "scripts/cluster/up.sh")], { stdio: "inherit" });
-if (router === "gateway") {
-  say("Traefik, the Gateway API data plane (built from its Go module on the first run: 6-12 minutes; then a stamp check)");
-  execFileSync("bash", [join(root, "scripts/cluster/build-traefik.sh")], { stdio: "inherit" });
-  note(`${join(root, ".cache/bin/traefik")} is built`);
-} else {
-  const script = router === "istio" ? "istio-crds.sh" : "kserve-crds.sh";
-  say(
-    `${router === "istio" ? "Istio's CRDs (VirtualService, DestinationRule)" : "KServe's InferenceService CRD"}, from the project's Go module zip (scripts/cluster/${script})`,
-  );
-  execFileSync("bash", [join(root, "scripts/cluster", script)], { stdio: "inherit" });
-}
+type ClusterEnv = { KUBECONFIG: string; PROMETHEUS_URL: string };
+/** The local control plane and the chosen router's data plane binary or CRDs; read once they are up. */
+let env: ClusterEnv;
 
-const env = Object.fromEntries(
-  execFileSync("bash", ["-c", `set -a; source ${join(root, ".local/env")}; env`], { encoding: "utf8" })
-    .split("\n")
-    .filter((l) => /^(KUBECONFIG|PROMETHEUS_URL)=/.test(l))
-    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-) as { KUBECONFIG: string; PROMETHEUS_URL: string };
-process.env.KUBECONFIG = env.KUBECONFIG;
+/** Starts (or finds running) the local control plane, builds or installs what the router needs, and reads .local/env. */
+function startControlPlane(): ClusterEnv {
+  say("Starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok, Prometheus)");
+  execFileSync("bash", [join(root, "scripts/cluster/up.sh")], { stdio: "inherit" });
+  if (router === "gateway") {
+    say("Traefik, the Gateway API data plane (built from its Go module on the first run: 6-12 minutes; then a stamp check)");
+    execFileSync("bash", [join(root, "hack/cluster/build-traefik.sh")], { stdio: "inherit" });
+    note(`${join(root, ".cache/bin/traefik")} is built`);
+  } else {
+    const script = router === "istio" ? "istio-crds.sh" : "kserve-crds.sh";
+    say(
+      `${router === "istio" ? "Istio's CRDs (VirtualService, DestinationRule)" : "KServe's InferenceService CRD"}, from the project's Go module zip (hack/cluster/${script})`,
+    );
+    execFileSync("bash", [join(root, "hack/cluster", script)], { stdio: "inherit" });
+  }
+  const read = Object.fromEntries(
+    execFileSync("bash", ["-c", `set -a; source ${join(root, ".local/env")}; env`], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => /^(KUBECONFIG|PROMETHEUS_URL)=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  ) as ClusterEnv;
+  process.env.KUBECONFIG = read.KUBECONFIG;
+  return read;
+}
 
 interface Run {
   code: number;
@@ -155,28 +165,37 @@ const show = async (args: string[]) => {
 };
 
 // reads for the live view: one HTTP request each, far cheaper than a kubectl process a second
-const kc = new KubeConfig();
-kc.loadFromFile(env.KUBECONFIG);
-const custom = kc.makeApiClient(CustomObjectsApi);
-const apps = kc.makeApiClient(AppsV1Api);
-const batch = kc.makeApiClient(BatchV1Api);
+let custom: CustomObjectsApi;
+let apps: AppsV1Api;
+let batch: BatchV1Api;
+function connect(): { kc: KubeConfig } {
+  const kc = new KubeConfig();
+  kc.loadFromFile(env.KUBECONFIG);
+  custom = kc.makeApiClient(CustomObjectsApi);
+  apps = kc.makeApiClient(AppsV1Api);
+  batch = kc.makeApiClient(BatchV1Api);
+  return { kc };
+}
 const MG = { group: "modelguardian.dev", version: "v1alpha1" } as const;
 
 const ns = "demo";
 const model = "fraud-detector";
 
-say(`A fresh namespace ${ns} (the previous run's monitor remembers its Jobs and their cooldown)`);
-const held = (await kubectl(["get", "modelrollouts", "-n", ns, "-o", 'jsonpath={range .items[?(@.metadata.finalizers)]}{.metadata.name}{"\\n"}{end}'])).stdout
-  .split("\n")
-  .filter(Boolean);
-for (const name of held) {
-  // an interrupted run leaves its rollout holding the restore-stable finalizer, which only a running operator removes
-  note(`ModelRollout ${name} of an interrupted run still holds its finalizer (no operator runs to release it): removing it so the namespace can go`);
-  await kubectl(["patch", "modelrollout", name, "-n", ns, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+/** Deletes the previous run's namespace (releasing what an interrupted run left held) and creates it anew. */
+async function freshNamespace(): Promise<void> {
+  say(`A fresh namespace ${ns} (the previous run's monitor remembers its Jobs and their cooldown)`);
+  const held = (await kubectl(["get", "modelrollouts", "-n", ns, "-o", 'jsonpath={range .items[?(@.metadata.finalizers)]}{.metadata.name}{"\\n"}{end}'])).stdout
+    .split("\n")
+    .filter(Boolean);
+  for (const name of held) {
+    // an interrupted run leaves its rollout holding the restore-stable finalizer, which only a running operator removes
+    note(`ModelRollout ${name} of an interrupted run still holds its finalizer (no operator runs to release it): removing it so the namespace can go`);
+    await kubectl(["patch", "modelrollout", name, "-n", ns, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+  }
+  await kubectl(["delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=90s"]);
+  const created = await kubectl(["create", "namespace", ns]);
+  if (created.code !== 0) throw new Error(`kubectl create namespace ${ns}: ${created.stderr}`);
 }
-await kubectl(["delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=90s"]);
-const created = await kubectl(["create", "namespace", ns]);
-if (created.code !== 0) throw new Error(`kubectl create namespace ${ns}: ${created.stderr}`);
 
 // ---------------------------------------------------------------- what each version does when it serves
 
@@ -195,7 +214,10 @@ const setVersionBehaviour = (version: string, patch: Partial<SegmentBehaviour>) 
 };
 
 let dp: DataPlane | undefined;
-if (router === "gateway") {
+
+/** With the Gateway API router: Traefik, a real data plane, watching the namespace. */
+async function startGatewayDataPlane(): Promise<void> {
+  if (router !== "gateway") return;
   say("Starting the Gateway API data plane: Traefik watching namespace demo, a Gateway of class traefik");
   const started = await startDataPlane({ namespace: ns });
   dp = started;
@@ -203,34 +225,41 @@ if (router === "gateway") {
   note(`Traefik pid ${started.pid}, Gateway demo/${started.gatewayName} Programmed, listening on ${started.url}; log ${started.logFile}`);
 }
 
-say(`Two simulated model servers for ${model} in served mode (one prediction per request), both v3 for now`);
-const targets = join(root, ".local/prometheus/targets");
-const refs: Record<string, BackendRef> = {};
-for (const [role, seed] of [
-  ["stable", 42],
-  ["candidate", 43],
-] as const) {
-  const sim = await startModelServer({
-    model,
-    version: "v3",
-    segments: Object.fromEntries(SEGMENTS.map((s) => [s, { ...behaviourOf.v3 }])),
-    traffic: "served",
-    seed,
-  });
-  onExit(`the ${role} server`, () => sim.close());
-  servers.push({ role, deployment: `model-${role}`, sim, version: "v3" });
-  await writePrometheusTarget(targets, `${ns}-${model}-${role}`, sim.port);
-  onExit(`the ${role} server's Prometheus target`, () => removePrometheusTarget(targets, `${ns}-${model}-${role}`));
-  // also when the demo stops on an error before its cleanup (Traefik is killed by the data plane's own exit hook)
-  process.once("exit", () => rmSync(join(targets, `${ns}-${model}-${role}.json`), { force: true }));
-  if (dp) {
-    refs[role] = await dp.backend(`${ns}-${role}`, sim.port);
-    note(`${role.padEnd(9)} ${sim.url} -> backendRef ${refs[role]?.kind} ${refs[role]?.name} (Traefik's file provider)`);
-  } else note(`${role.padEnd(9)} ${sim.url}`);
+let stableRef: BackendRef;
+let candidateRef: BackendRef;
+let stableSim: ModelServer;
+let candidateSim: ModelServer;
+/** The stable and candidate simulated servers, scraped by Prometheus and, with Traefik, its backends. */
+async function startModelServers(): Promise<void> {
+  say(`Two simulated model servers for ${model} in served mode (one prediction per request), both v3 for now`);
+  const targets = join(root, ".local/prometheus/targets");
+  const refs: Record<string, BackendRef> = {};
+  for (const [role, seed] of [
+    ["stable", 42],
+    ["candidate", 43],
+  ] as const) {
+    const sim = await startModelServer({
+      model,
+      version: "v3",
+      segments: Object.fromEntries(SEGMENTS.map((s) => [s, { ...behaviourOf.v3 }])),
+      traffic: "served",
+      seed,
+    });
+    onExit(`the ${role} server`, () => sim.close());
+    servers.push({ role, deployment: `model-${role}`, sim, version: "v3" });
+    await writePrometheusTarget(targets, `${ns}-${model}-${role}`, sim.port);
+    onExit(`the ${role} server's Prometheus target`, () => removePrometheusTarget(targets, `${ns}-${model}-${role}`));
+    // also when the demo stops on an error before its cleanup (Traefik is killed by the data plane's own exit hook)
+    process.once("exit", () => rmSync(join(targets, `${ns}-${model}-${role}.json`), { force: true }));
+    if (dp) {
+      refs[role] = await dp.backend(`${ns}-${role}`, sim.port);
+      note(`${role.padEnd(9)} ${sim.url} -> backendRef ${refs[role]?.kind} ${refs[role]?.name} (Traefik's file provider)`);
+    } else note(`${role.padEnd(9)} ${sim.url}`);
+  }
+  stableRef = refs.stable as BackendRef;
+  candidateRef = refs.candidate as BackendRef;
+  [stableSim, candidateSim] = servers.map((s) => s.sim) as [ModelServer, ModelServer];
 }
-const stableRef = refs.stable as BackendRef;
-const candidateRef = refs.candidate as BackendRef;
-const [stableSim, candidateSim] = servers.map((s) => s.sim) as [ModelServer, ModelServer];
 
 const deployment = (name: string, version: string) =>
   modelDeployment({ namespace: ns, name, version, uri: `s3://models/${model}/${version}`, image: "registry.example/fraud-serve:2.1" });
@@ -295,85 +324,103 @@ const routeObjects: Record<Router, () => Record<string, unknown>[]> = {
     },
   ],
 };
-const routes = routeObjects[router]();
-if (router === "kserve") {
-  say("kubectl apply: the InferenceService (v3); KServe serves both versions from it, so there are no Deployments of ours");
-  for (const obj of routes) console.log(indent(manifest(obj)));
-  for (const obj of routes) note(await apply(obj));
-} else {
-  say(
-    `kubectl apply: Deployments model-stable and model-candidate (v3, on kwok's node) and the ${router === "gateway" ? "HTTPRoute" : "DestinationRule and VirtualService"} at 100/0`,
-  );
-  for (const obj of routes) console.log(indent(manifest(obj)));
-  for (const obj of [deployment("model-stable", "v3"), deployment("model-candidate", "v3"), ...routes]) note(await apply(obj));
-}
 
-/** The split the stand-in data plane follows: the VirtualService's weights, or KServe's split by revision. */
-let entryUrl = dp?.url ?? "";
-if (router === "istio") {
-  const vsWeights = async () => {
-    const vs = (await custom.getNamespacedCustomObject({
-      group: "networking.istio.io",
-      version: "v1",
-      plural: "virtualservices",
-      namespace: ns,
-      name: model,
-    })) as {
-      spec: { http: { route: { destination: { subset?: string }; weight?: number }[] }[] };
-    };
-    const r = vs.spec.http[0]?.route ?? [];
-    return {
-      stable: r.find((d) => d.destination.subset === "stable")?.weight ?? 0,
-      candidate: r.find((d) => d.destination.subset === "candidate")?.weight ?? 0,
-    };
-  };
-  const splitter = await startSplitter({ stableUrl: stableSim.url, candidateUrl: candidateSim.url, readWeights: vsWeights });
-  onExit("the stand-in data plane", () => splitter.stop());
-  entryUrl = splitter.url;
-  note(`the STAND-IN data plane ${splitter.url} splits requests by the VirtualService's weights, re-read every 200 ms (no Envoy can run here)`);
-}
-if (router === "kserve") {
-  const kserve = startKServeStandIn(kc, ns, model, { pollMs: 200, readyAfterTicks: 5 });
-  onExit("the KServe stand-in", () => kserve.stop());
-  const revisions = new RevisionServers([stableSim, candidateSim] as const, ["v3", undefined], (sim, version, previous) => {
-    const s = servers.find((x) => x.sim === sim) as (typeof servers)[number];
-    sim.setVersion(version);
-    sim.setBehaviour(behaviourOf[version] ?? {});
-    line(
-      `\x1b[2m[KServe stand-in] a revision of ${version} starts on the ${s.role === "stable" ? "first" : "second"} server (it played ${previous ?? "nothing"})\x1b[0m`,
+/** kubectl apply: the route (and the Deployments) or the InferenceService. */
+async function applyServing(): Promise<void> {
+  const routes = routeObjects[router]();
+  if (router === "kserve") {
+    say("kubectl apply: the InferenceService (v3); KServe serves both versions from it, so there are no Deployments of ours");
+    for (const obj of routes) console.log(indent(manifest(obj)));
+    for (const obj of routes) note(await apply(obj));
+  } else {
+    say(
+      `kubectl apply: Deployments model-stable and model-candidate (v3, on kwok's node) and the ${router === "gateway" ? "HTTPRoute" : "DestinationRule and VirtualService"} at 100/0`,
     );
-    s.version = version;
-  });
-  const splitter = await startSplitter({
-    stableUrl: stableSim.url,
-    candidateUrl: candidateSim.url,
-    readWeights: async () => revisions.split(kserve.traffic()),
-  });
-  onExit("the stand-in data plane", () => splitter.stop());
-  entryUrl = splitter.url;
-  note(`the STAND-IN of KServe's controller (sim/kserve.ts) keeps the revisions and writes the InferenceService's status;`);
-  note(`the STAND-IN data plane ${splitter.url} splits requests by the split KServe would give Knative (no KServe or Knative can run here)`);
+    for (const obj of routes) console.log(indent(manifest(obj)));
+    for (const obj of [deployment("model-stable", "v3"), deployment("model-candidate", "v3"), ...routes]) note(await apply(obj));
+  }
 }
 
-say(`The clients: 50 requests a second through ${DATA_PLANE} (sim/load.ts), over two plants`);
-for (let i = 0; i < 50 && (await fetch(`${entryUrl}/predict`, { method: "POST" }).catch(() => undefined))?.status !== 200; i++) await sleep(200);
-const load: Load = startLoad({ url: `${entryUrl}/predict`, requestsPerSecond: 50, segments: SEGMENTS, concurrency: 8 });
-onExit("the load generator", () => load.stop());
-for (let i = 0; i < 60; i++) {
-  const r = await fetch(`${env.PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(`sum(model_predictions_total{model="${model}",version="v3"})`)}`);
-  const result = ((await r.json()) as { data: { result: { value: [number, string] }[] } }).data.result;
-  if (Number(result[0]?.value[1] ?? 0) > 0 && load.summary().completed > 50) break;
-  await sleep(1000);
+/** Where the clients send their requests: Traefik, or with Istio or KServe the stand-ins that carry the traffic. */
+async function startStandIns(kc: KubeConfig): Promise<string> {
+  /** The split the stand-in data plane follows: the VirtualService's weights, or KServe's split by revision. */
+  let entryUrl = dp?.url ?? "";
+  if (router === "istio") {
+    const vsWeights = async () => {
+      const vs = (await custom.getNamespacedCustomObject({
+        group: "networking.istio.io",
+        version: "v1",
+        plural: "virtualservices",
+        namespace: ns,
+        name: model,
+      })) as {
+        spec: { http: { route: { destination: { subset?: string }; weight?: number }[] }[] };
+      };
+      const r = vs.spec.http[0]?.route ?? [];
+      return {
+        stable: r.find((d) => d.destination.subset === "stable")?.weight ?? 0,
+        candidate: r.find((d) => d.destination.subset === "candidate")?.weight ?? 0,
+      };
+    };
+    const splitter = await startSplitter({ stableUrl: stableSim.url, candidateUrl: candidateSim.url, readWeights: vsWeights });
+    onExit("the stand-in data plane", () => splitter.stop());
+    entryUrl = splitter.url;
+    note(`the STAND-IN data plane ${splitter.url} splits requests by the VirtualService's weights, re-read every 200 ms (no Envoy can run here)`);
+  }
+  if (router === "kserve") {
+    const kserve = startKServeStandIn(kc, ns, model, { pollMs: 200, readyAfterTicks: 5 });
+    onExit("the KServe stand-in", () => kserve.stop());
+    const revisions = new RevisionServers([stableSim, candidateSim] as const, ["v3", undefined], (sim, version, previous) => {
+      const s = servers.find((x) => x.sim === sim) as (typeof servers)[number];
+      sim.setVersion(version);
+      sim.setBehaviour(behaviourOf[version] ?? {});
+      line(
+        `\x1b[2m[KServe stand-in] a revision of ${version} starts on the ${s.role === "stable" ? "first" : "second"} server (it played ${previous ?? "nothing"})\x1b[0m`,
+      );
+      s.version = version;
+    });
+    const splitter = await startSplitter({
+      stableUrl: stableSim.url,
+      candidateUrl: candidateSim.url,
+      readWeights: async () => revisions.split(kserve.traffic()),
+    });
+    onExit("the stand-in data plane", () => splitter.stop());
+    entryUrl = splitter.url;
+    note(`the STAND-IN of KServe's controller (sim/kserve.ts) keeps the revisions and writes the InferenceService's status;`);
+    note(`the STAND-IN data plane ${splitter.url} splits requests by the split KServe would give Knative (no KServe or Knative can run here)`);
+  }
+  return entryUrl;
 }
-const first = load.summary();
-note(
-  `${first.completed} answers so far, by version ${JSON.stringify(first.byVersion)}, by status ${JSON.stringify(first.byStatus)}; Prometheus (${env.PROMETHEUS_URL}) scrapes both servers every second`,
-);
 
-say("Starting the operator (node src/main.ts, in this process)");
-const { run } = await import("../src/main.ts");
-const operator = await run({ ...process.env, PROMETHEUS_URL: env.PROMETHEUS_URL, WATCH_NAMESPACES: ns, METRICS_ADDR: "127.0.0.1:18080", LOG_LEVEL: "warn" });
-onExit("the operator", () => operator.stop());
+/** The clients (sim/load.ts): what the live view counts by version. */
+let load: Load;
+
+/** The clients' load through the data plane, until Prometheus has the first answers. */
+async function startClients(entryUrl: string): Promise<Load> {
+  say(`The clients: 50 requests a second through ${DATA_PLANE} (sim/load.ts), over two plants`);
+  for (let i = 0; i < 50 && (await fetch(`${entryUrl}/predict`, { method: "POST" }).catch(() => undefined))?.status !== 200; i++) await sleep(200);
+  load = startLoad({ url: `${entryUrl}/predict`, requestsPerSecond: 50, segments: SEGMENTS, concurrency: 8 });
+  onExit("the load generator", () => load.stop());
+  for (let i = 0; i < 60; i++) {
+    const r = await fetch(`${env.PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(`sum(model_predictions_total{model="${model}",version="v3"})`)}`);
+    const result = ((await r.json()) as { data: { result: { value: [number, string] }[] } }).data.result;
+    if (Number(result[0]?.value[1] ?? 0) > 0 && load.summary().completed > 50) break;
+    await sleep(1000);
+  }
+  const first = load.summary();
+  note(
+    `${first.completed} answers so far, by version ${JSON.stringify(first.byVersion)}, by status ${JSON.stringify(first.byStatus)}; Prometheus (${env.PROMETHEUS_URL}) scrapes both servers every second`,
+  );
+  return load;
+}
+
+/** The operator, in this process. */
+async function startOperatorInProcess(): Promise<void> {
+  say("Starting the operator (node src/main.ts, in this process)");
+  const { run } = await import("../src/main.ts");
+  const operator = await run({ ...process.env, PROMETHEUS_URL: env.PROMETHEUS_URL, WATCH_NAMESPACES: ns, METRICS_ADDR: "127.0.0.1:18080", LOG_LEVEL: "warn" });
+  onExit("the operator", () => operator.stop());
+}
 
 // The Job runs on kwok's simulated node: no container starts, so the pod's annotations say
 // what the training would have reported (scripts/cluster/kwok-stages.yaml). A real trainer
@@ -424,67 +471,74 @@ const policy = (reports: string) => ({
   },
 });
 const STEPS = 3;
-say("kubectl apply -f fraud-retrain.yaml (a RetrainPolicy: retrain on accuracy drift, then roll the new version out by canary)");
-console.log(indent(manifest(policy("v4"))));
-note(await apply(policy("v4")));
 
-const monitor = {
-  apiVersion: "modelguardian.dev/v1alpha1",
-  kind: "ModelMonitor",
-  metadata: { name: model, namespace: ns },
-  spec: {
-    model: { name: model, version: "v3" },
-    versionLabel: "version",
-    interval: "5s",
-    window: "30s",
-    minSamples: 200,
-    signals: [
-      { name: "accuracy", classification: { metric: "model_predictions_total", measure: "accuracy" } },
-      { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
-    ],
-    rules: [{ signal: "accuracy", min: { critical: 0.8 }, baseline: { value: 0.92 }, maxDrop: { warning: 0.05, critical: 0.1 } }],
-    policyRef: { name: "fraud-retrain" },
-    // the stakeholders' governance report, into ConfigMap fraud-detector-report; every minute for the demo
-    report: { every: "1m" },
-    serving: {
-      gateway: {
-        router: { gatewayAPI: { httpRoute: { name: model } } },
-        stable: { backendRef: stableRef, deployment: { name: "model-stable" } },
-        candidate: { backendRef: candidateRef, deployment: { name: "model-candidate" } },
-      },
-      istio: {
-        router: { istio: { virtualService: { name: model }, routeName: "predict" } },
-        stable: { destination: { host: model, subset: "stable" }, deployment: { name: "model-stable" } },
-        candidate: { destination: { host: model, subset: "candidate" }, deployment: { name: "model-candidate" } },
-      },
-      kserve: { router: { kserve: { inferenceService: { name: model } } } },
-    }[router],
-  },
-};
-say(
-  `kubectl apply -f fraud-detector.yaml (a ModelMonitor, with spec.serving: ${router === "kserve" ? "the InferenceService" : "the route and the two Deployments"})`,
-);
-console.log(indent(manifest(monitor)));
-note(await apply(monitor));
+/** kubectl apply: the RetrainPolicy, then the ModelMonitor with its spec.serving. */
+async function applyPolicyAndMonitor(): Promise<void> {
+  say("kubectl apply -f fraud-retrain.yaml (a RetrainPolicy: retrain on accuracy drift, then roll the new version out by canary)");
+  console.log(indent(manifest(policy("v4"))));
+  note(await apply(policy("v4")));
+
+  const monitor = {
+    apiVersion: "modelguardian.dev/v1alpha1",
+    kind: "ModelMonitor",
+    metadata: { name: model, namespace: ns },
+    spec: {
+      model: { name: model, version: "v3" },
+      versionLabel: "version",
+      interval: "5s",
+      window: "30s",
+      minSamples: 200,
+      signals: [
+        { name: "accuracy", classification: { metric: "model_predictions_total", measure: "accuracy" } },
+        { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
+      ],
+      rules: [{ signal: "accuracy", min: { critical: 0.8 }, baseline: { value: 0.92 }, maxDrop: { warning: 0.05, critical: 0.1 } }],
+      policyRef: { name: "fraud-retrain" },
+      // the stakeholders' governance report, into ConfigMap fraud-detector-report; every minute for the demo
+      report: { every: "1m" },
+      serving: {
+        gateway: {
+          router: { gatewayAPI: { httpRoute: { name: model } } },
+          stable: { backendRef: stableRef, deployment: { name: "model-stable" } },
+          candidate: { backendRef: candidateRef, deployment: { name: "model-candidate" } },
+        },
+        istio: {
+          router: { istio: { virtualService: { name: model }, routeName: "predict" } },
+          stable: { destination: { host: model, subset: "stable" }, deployment: { name: "model-stable" } },
+          candidate: { destination: { host: model, subset: "candidate" }, deployment: { name: "model-candidate" } },
+        },
+        kserve: { router: { kserve: { inferenceService: { name: model } } } },
+      }[router],
+    },
+  };
+  say(
+    `kubectl apply -f fraud-detector.yaml (a ModelMonitor, with spec.serving: ${router === "kserve" ? "the InferenceService" : "the route and the two Deployments"})`,
+  );
+  console.log(indent(manifest(monitor)));
+  note(await apply(monitor));
+}
 
 // ---------------------------------------------------------------- the follower: servers play their Deployment's version
 
-const modelVersionOf = async (name: string) => {
-  const d = await apps.readNamespacedDeployment({ name, namespace: ns });
-  return d.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
-};
-const follower = followDeployments({
-  // with KServe the stand-in gives revisions to the servers instead
-  servers: router === "kserve" ? [] : servers.map((s) => ({ server: s.sim, deployment: s.deployment, version: s.version })),
-  readVersion: modelVersionOf,
-  onVersion: (sim, v) => {
-    const s = servers.find((x) => x.sim === sim) as (typeof servers)[number];
-    s.sim.setBehaviour(behaviourOf[v] ?? {});
-    line(`\x1b[2m[follower] Deployment ${s.deployment} now says MODEL_VERSION=${v}: the ${s.role} server answers as ${v} (was ${s.version})\x1b[0m`);
-    s.version = v;
-  },
-});
-onExit("the follower", () => follower.stop());
+/** The simulated servers play the version their Deployment is told (with KServe the stand-in hands out revisions instead). */
+function followServers(): void {
+  const modelVersionOf = async (name: string) => {
+    const d = await apps.readNamespacedDeployment({ name, namespace: ns });
+    return d.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
+  };
+  const follower = followDeployments({
+    // with KServe the stand-in gives revisions to the servers instead
+    servers: router === "kserve" ? [] : servers.map((s) => ({ server: s.sim, deployment: s.deployment, version: s.version })),
+    readVersion: modelVersionOf,
+    onVersion: (sim, v) => {
+      const s = servers.find((x) => x.sim === sim) as (typeof servers)[number];
+      s.sim.setBehaviour(behaviourOf[v] ?? {});
+      line(`\x1b[2m[follower] Deployment ${s.deployment} now says MODEL_VERSION=${v}: the ${s.role} server answers as ${v} (was ${s.version})\x1b[0m`);
+      s.version = v;
+    },
+  });
+  onExit("the follower", () => follower.stop());
+}
 
 // ---------------------------------------------------------------- the live view
 
@@ -688,7 +742,6 @@ class LiveView {
     }
   }
 }
-const view = new LiveView();
 /** The rollout's Events, once the last one is there (the operator writes the status first, then the Events). */
 const rolloutEvents = async (name: string, last: string) => {
   const selector = ["-n", ns, "--field-selector", `involvedObject.name=${name}`];
@@ -697,8 +750,9 @@ const rolloutEvents = async (name: string, last: string) => {
   await show(["get", "events", ...selector, "--sort-by=.lastTimestamp", "-o", "custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message"]);
 };
 
-let failed: string | undefined;
-try {
+/** The story: a degradation, a retraining, v4 promoted by canary; a second one, v5 rolled back and quarantined; the report. */
+async function tellTheStory(): Promise<void> {
+  const view = new LiveView();
   say("Watching the monitor (what kubectl get mm -n demo shows): v3 serves all traffic");
   await view.until("a first evaluation", 40, ({ monitor }) => monitor.status?.health === "Healthy");
   await sleep(8000);
@@ -798,30 +852,56 @@ try {
   note(
     `traffic through ${DATA_PLANE} over the whole run: ${total.completed} answers, by version ${JSON.stringify(total.byVersion)}, by status ${JSON.stringify(total.byStatus)}${total.failed ? `, ${total.failed} failed ${JSON.stringify(total.errors)}` : ""}`,
   );
-} catch (err) {
-  if (!interrupted) failed = (err as Error).message;
-} finally {
-  if (!interrupted) {
-    say(`Stopping the load generator, the operator, ${DATA_PLANE} and the simulated servers`);
-    await cleanup();
+}
+
+/** What to look at in the cluster afterwards. */
+function printWhereToLook(): void {
+  say(`Done in ${clock()}. Everything stays in the cluster; to look (source .local/env first, or add --kubeconfig .local/kubeconfig):`);
+  note("kubectl get mm,mro -n demo -o wide                         # monitor (stable version's health, candidate) and both rollouts");
+  note("kubectl describe mro -n demo                                # each rollout's steps, analyses with their numbers, conditions, events");
+  note("kubectl get mm fraud-detector -n demo -o jsonpath='{.status.versions}'   # v3 Previous, v4 Stable, v5 Quarantined");
+  note("kubectl get events -n demo --sort-by=.lastTimestamp        # the whole story: findings, Jobs, steps, analyses, promotion, rollback");
+  note(`kubectl get jobs,${{ gateway: "deployments,httproute", istio: "deployments,virtualservice", kserve: "inferenceservice" }[router]} -n demo`);
+  note(`kubectl get configmap ${model}-report -n demo -o jsonpath='{.data.report\\.md}'   # the governance report (Markdown)`);
+  note(`kubectl get configmap ${model}-report -n demo -o jsonpath='{.data.report\\.html}' > ${model}-report.html   # the same with plots, to open or mail`);
+  say(`The HTML governance report of this run: ${htmlReportFile}`);
+  note("Stop everything with: npm run cluster:down");
+}
+
+async function main(): Promise<void> {
+  stopOnSignals();
+  env = startControlPlane();
+  const { kc } = connect();
+  await freshNamespace();
+  await startGatewayDataPlane();
+  await startModelServers();
+  await applyServing();
+  const entryUrl = await startStandIns(kc);
+  await startClients(entryUrl);
+  await startOperatorInProcess();
+  await applyPolicyAndMonitor();
+  followServers();
+  let failed: string | undefined;
+  try {
+    await tellTheStory();
+  } catch (err) {
+    if (!interrupted) failed = (err as Error).message;
+  } finally {
+    if (!interrupted) {
+      say(`Stopping the load generator, the operator, ${DATA_PLANE} and the simulated servers`);
+      await cleanup();
+    }
   }
+  if (interrupted) await new Promise(() => undefined); // the signal handler exits
+  if (failed) {
+    console.error(`\n\x1b[31m== The demo did not go as planned: ${failed}\x1b[0m`);
+    console.error(
+      `  Look with: kubectl --kubeconfig .local/kubeconfig get mm,mro,jobs -n demo -o wide; describe them${router === "gateway" ? "; the Traefik log is .local/logs/traefik-demo.log" : ""}`,
+    );
+    process.exit(1);
+  }
+  printWhereToLook();
+  process.exit(0);
 }
-if (interrupted) await new Promise(() => undefined); // the signal handler exits
-if (failed) {
-  console.error(`\n\x1b[31m== The demo did not go as planned: ${failed}\x1b[0m`);
-  console.error(
-    `  Look with: kubectl --kubeconfig .local/kubeconfig get mm,mro,jobs -n demo -o wide; describe them${router === "gateway" ? "; the Traefik log is .local/logs/traefik-demo.log" : ""}`,
-  );
-  process.exit(1);
-}
-say(`Done in ${clock()}. Everything stays in the cluster; to look (source .local/env first, or add --kubeconfig .local/kubeconfig):`);
-note("kubectl get mm,mro -n demo -o wide                         # monitor (stable version's health, candidate) and both rollouts");
-note("kubectl describe mro -n demo                                # each rollout's steps, analyses with their numbers, conditions, events");
-note("kubectl get mm fraud-detector -n demo -o jsonpath='{.status.versions}'   # v3 Previous, v4 Stable, v5 Quarantined");
-note("kubectl get events -n demo --sort-by=.lastTimestamp        # the whole story: findings, Jobs, steps, analyses, promotion, rollback");
-note(`kubectl get jobs,${{ gateway: "deployments,httproute", istio: "deployments,virtualservice", kserve: "inferenceservice" }[router]} -n demo`);
-note(`kubectl get configmap ${model}-report -n demo -o jsonpath='{.data.report\\.md}'   # the governance report (Markdown)`);
-note(`kubectl get configmap ${model}-report -n demo -o jsonpath='{.data.report\\.html}' > ${model}-report.html   # the same with plots, to open or mail`);
-say(`The HTML governance report of this run: ${htmlReportFile}`);
-note("Stop everything with: npm run cluster:down");
-process.exit(0);
+
+await main();

@@ -45,7 +45,7 @@
 // Counts are drawn per 30 s interval: binomial errors by inversion (exact) when n·min(p, 1 − p) < 30,
 // else by the normal approximation; latency sums and sums of squares by the normal approximation
 // of sums of n independent requests.
-import { Rng as SeededRng } from "../lib/rng.ts";
+import { Rng as SeededRng } from "../../hack/lib/rng.ts";
 import {
   modelRolloutStatusSchema,
   rolloutStrategySchema,
@@ -101,7 +101,7 @@ const SCENARIOS: Scenario[] = [
   { name: "broken", errorRate: 1, latencyFactor: 10, bad: true },
 ];
 
-// ------------------------------------------------------------------ seeded PRNG (scripts/lib/rng.ts) with the binomial draws of this benchmark
+// ------------------------------------------------------------------ seeded PRNG (hack/lib/rng.ts) with the binomial draws of this benchmark
 class Rng extends SeededRng {
   binomial(n: number, p: number): number {
     if (p <= 0 || n === 0) return 0;

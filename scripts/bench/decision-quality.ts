@@ -19,7 +19,7 @@
 // drawn at the start of each monitor-day). False findings are counted as episodes: an evaluation
 // with a finding after one without. "before" is the decision without the noise gate (p < alpha
 // only), "after" the operator's; both come from the same evaluations.
-import { Rng as SeededRng } from "../lib/rng.ts";
+import { Rng as SeededRng } from "../../hack/lib/rng.ts";
 import {
   DEFAULT_DRIFT_THRESHOLDS,
   DRIFT_METHODS,
@@ -53,7 +53,7 @@ const TAIL_PAIRS = Number(args.get("tail-pairs") ?? 0);
 const NOISE_LEVEL = noiseLevelForInterval(60_000);
 const UPPER = [-2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, Infinity];
 
-// ------------------------------------------------------------------ seeded PRNG (scripts/lib/rng.ts) with the draws this benchmark needs
+// ------------------------------------------------------------------ seeded PRNG (hack/lib/rng.ts) with the draws this benchmark needs
 class Rng extends SeededRng {
   binomial(n: number, p: number): number {
     if (p <= 0 || n === 0) return 0;

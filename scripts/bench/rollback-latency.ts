@@ -3,7 +3,7 @@
 // Goal: under 1 s from the failing analysis to the stable weight 100 written on the HTTPRoute.
 //
 // Set-up (namespace bench-rollback-<id>, removed on exit with everything started here): the
-// operator as a real process (`node src/main.ts`, test/integration/support.ts startOperator,
+// operator as a real process (`node src/main.ts`, test/stage/cluster.ts startOperator,
 // log in .local/logs/operator-bench-rollback-<id>.log), two Deployments on kwok's node, an
 // HTTPRoute with a stable and a candidate backendRef, two served-mode simulated model servers
 // scraped by Prometheus (stable accuracy 0.95, candidate 0.5: clearly worse), a ModelMonitor
@@ -16,7 +16,7 @@
 // follows the route's weights as its watch delivers them and sends each request straight to
 // the stable or the candidate server in that proportion, so the candidate's metrics come from
 // "traffic" that followed the weights. With --with-dataplane the load goes through a real
-// Traefik (test/integration/dataplane.ts) that reads the HTTPRoute itself, and the script
+// Traefik (test/stage/dataplane.ts) that reads the HTTPRoute itself, and the script
 // also measures when requests stop reaching the candidate.
 // The Deployments' pods are kwok's: nothing runs in them. The candidate server takes the
 // version the operator puts on the candidate Deployment (as the rollout test's follower does),
@@ -47,7 +47,7 @@
 //               candidate (after it, none until the next rollout), i.e. requests stopped reaching
 //               the candidate through Traefik.
 import { execFileSync } from "node:child_process";
-import { modelDeployment } from "../lib/serving.ts";
+import { modelDeployment } from "../../test/stage/serving.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
@@ -55,8 +55,8 @@ import { Agent, request } from "undici";
 import { workloadStateOf } from "../../src/adapters/kubernetes/deployments.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import type { DataPlane } from "../../test/integration/dataplane.ts";
-import type { Operator } from "../../test/integration/support.ts";
+import type { DataPlane } from "../../test/stage/dataplane.ts";
+import type { Operator } from "../../test/stage/cluster.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const started = Date.now();
@@ -92,8 +92,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------- the local cluster (idempotent)
 say("npm run cluster:up (idempotent)");
 execFileSync("bash", [join(ROOT, "scripts/cluster/up.sh")], { stdio: ["ignore", process.stderr, process.stderr] });
-// support.ts reads .local/env when it loads, so only after cluster:up
-const support = await import("../../test/integration/support.ts");
+// test/stage/cluster.ts reads .local/env when it loads, so only after cluster:up
+const support = await import("../../test/stage/cluster.ts");
 const { apply, env, kubectl, kubectlOk, promQuery, startOperator, TARGETS_DIR, waitFor } = support;
 
 const id = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e3)}`;
@@ -313,7 +313,19 @@ const readLog = (): LogLine[] =>
       }
     });
 
-async function main(): Promise<void> {
+interface BackendRefLike {
+  name: string;
+  group: string;
+  kind: string;
+}
+interface Wiring {
+  stableRef: BackendRefLike;
+  candidateRef: BackendRefLike;
+  routeSpec: Record<string, unknown>;
+}
+
+/** The namespace, the operator, the stable and candidate servers (scraped), and Traefik's backends or plain Service refs. */
+async function setUp(): Promise<Wiring> {
   say(
     `namespace ${ns}; ${ROLLOUTS} rollouts; step ${WEIGHT} % for ${HOLD}; load ${RPS} req/s ${WITH_DATAPLANE ? "through Traefik" : "by the stand-in data plane"}`,
   );
@@ -336,11 +348,11 @@ async function main(): Promise<void> {
   await writePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`, stable.port);
   await writePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`, candidate.port);
 
-  let stableRef: { name: string; group: string; kind: string };
-  let candidateRef: { name: string; group: string; kind: string };
+  let stableRef: BackendRefLike;
+  let candidateRef: BackendRefLike;
   let routeSpec: Record<string, unknown>;
   if (WITH_DATAPLANE) {
-    const { startDataPlane } = await import("../../test/integration/dataplane.ts");
+    const { startDataPlane } = await import("../../test/stage/dataplane.ts");
     dp = await startDataPlane({ namespace: ns });
     stableRef = await dp.backend(`${ns}-stable`, stable.port);
     candidateRef = await dp.backend(`${ns}-candidate`, candidate.port);
@@ -370,7 +382,11 @@ async function main(): Promise<void> {
       ],
     };
   }
+  return { stableRef, candidateRef, routeSpec };
+}
 
+/** Watches of the route, the rollouts and the candidate Deployment: the arrival times the figures are made of. */
+function watchTheCluster({ stableRef, candidateRef }: Wiring): void {
   watchAll(`/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes`, (_type, obj, at) => {
     const refs = ((obj.spec as { rules?: { backendRefs?: { name: string; weight?: number }[] }[] })?.rules?.[0]?.backendRefs ?? []) as {
       name: string;
@@ -402,7 +418,10 @@ async function main(): Promise<void> {
     if (w.version && w.version !== STABLE_VERSION) candidate?.setVersion(w.version);
     candidateDeployment.push({ at, version: w.version, ready: w.ready });
   });
+}
 
+/** The Deployments, the HTTPRoute, the policy (one step, compared on accuracy) and the monitor. */
+async function applyObjects({ stableRef, candidateRef, routeSpec }: Wiring): Promise<void> {
   await mustApply(deployment("model-stable"));
   await mustApply(deployment("model-candidate"));
   await mustApply({ apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name: "model", namespace: ns }, spec: routeSpec });
@@ -438,94 +457,99 @@ async function main(): Promise<void> {
       },
     },
   });
-  load = startWeightedLoad(dp ? { url: `${dp.url}/predict` } : { stableUrl: `${stable.url}/predict`, candidateUrl: `${candidate.url}/predict` });
+}
+
+/** The clients' load, once Prometheus scrapes and the watch has the route. */
+async function startTraffic(): Promise<void> {
+  load = startWeightedLoad(
+    dp ? { url: `${dp.url}/predict` } : { stableUrl: `${(stable as ModelServer).url}/predict`, candidateUrl: `${(candidate as ModelServer).url}/predict` },
+  );
   await waitFor("Prometheus to scrape the stable server", async () => (await promQuery(`model_predictions_total{model="${MODEL}"}`)).length > 0, 60_000, 500);
   await waitFor("the route in the watch", async () => routeEvents.length > 0, 30_000, 100);
   say(`set up in ${((Date.now() - started) / 1000).toFixed(1)} s; rolling out`);
+}
 
-  const windows: { name: string; created: number; end: number }[] = [];
-  for (let i = 0; i < ROLLOUTS; i++) {
-    const name = `bench-v${i + 2}`;
-    const version = `v${i + 2}`;
-    const created = Date.now();
-    await mustApply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name, namespace: ns },
-      spec: { monitorRef: { name: "bench" }, candidate: { version, uri: `s3://models/${version}` } },
-    });
-    let final: RolloutObj | undefined;
-    try {
-      final = await waitFor(
-        `${name} to finish`,
-        async () => {
-          const r = rolloutLatest.get(name);
-          const p = r?.status?.phase;
-          return (p === "RolledBack" || p === "Succeeded" || p === "Aborted" || p === "Paused") && r;
-        },
-        120_000,
-        50,
-      );
-    } catch (err) {
-      rows.push({ name, outcome: "timeout", note: (err as Error).message.slice(0, 200) });
-      await kubectl(["delete", "modelrollout", name, "-n", ns, "--wait=true", "--timeout=30s"]);
-      continue;
-    }
-    // a quiet spell: late candidate responses arrive, and the candidate Deployment settles
-    await sleep(WITH_DATAPLANE ? 2000 : 1000);
-    // context: how long one API round trip takes right now (the operator makes several in a row)
-    const gets: number[] = [];
-    for (let k = 0; k < 3; k++) {
-      const t0 = performance.now();
-      await objects.getNamespacedCustomObject({ group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", namespace: ns, name: "model" });
-      gets.push(performance.now() - t0);
-    }
-    const end = Date.now();
-    windows.push({ name, created, end });
-    const analysis = final.status?.analyses?.at(-1);
-    const phase = final.status?.phase ?? "?";
-    say(
-      `${name}: ${phase} (${final.status?.reason ?? ""}) ${analysis ? `after ${final.status?.analyses?.length} analysis(es), last ${analysis.outcome}` : ""}`,
+/** One rollout of a worse candidate, from its creation to its rollback: a row of figures (or of what went otherwise). */
+async function measureRollout(i: number): Promise<void> {
+  const name = `bench-v${i + 2}`;
+  const version = `v${i + 2}`;
+  const created = Date.now();
+  await mustApply({
+    apiVersion: "modelguardian.dev/v1alpha1",
+    kind: "ModelRollout",
+    metadata: { name, namespace: ns },
+    spec: { monitorRef: { name: "bench" }, candidate: { version, uri: `s3://models/${version}` } },
+  });
+  let final: RolloutObj | undefined;
+  try {
+    final = await waitFor(
+      `${name} to finish`,
+      async () => {
+        const r = rolloutLatest.get(name);
+        const p = r?.status?.phase;
+        return (p === "RolledBack" || p === "Succeeded" || p === "Aborted" || p === "Paused") && r;
+      },
+      120_000,
+      50,
     );
-    if (phase !== "RolledBack" || analysis?.outcome !== "Failed") {
-      rows.push({ name, outcome: `${phase}/${analysis?.outcome ?? "no analysis"}`, note: final.status?.message ?? "" });
-      if (phase === "Paused") await kubectl(["delete", "modelrollout", name, "-n", ns, "--wait=true", "--timeout=30s"]);
-      continue;
-    }
-    const tA = Date.parse(analysis.time);
-    const stepStart = Date.parse(final.status?.stepStartTime ?? "");
-    const events = routeEvents.filter((e) => e.at >= created && e.at <= end);
-    const stepWrite = events.find((e) => e.candidate === WEIGHT);
-    const back = events.find((e) => stepWrite && e.at > stepWrite.at && e.candidate === 0);
-    // the operator's managedFields entry in the very version of the route that the watch delivered
-    const managedAt = back?.managed ? Date.parse(back.managed) : undefined;
-    const row: Row = { name, outcome: "RolledBack", apiGet: pct(gets, 50) };
-    const readyAt = candidateDeployment.find((d) => d.at >= created && d.version === version && d.ready)?.at;
-    if (stepWrite && readyAt !== undefined) row.readyToStep = stepWrite.at - readyAt;
-    else if (stepWrite) row.readyToStep = Number.NEGATIVE_INFINITY; // the step started before the watch ever showed the candidate ready
-    row.late = tA - (stepStart + HOLD_MS);
-    const statusAt = rolloutPhaseAt.get(name)?.get("RollingBack");
-    if (statusAt !== undefined) row.toStatus = statusAt - tA;
-    if (back) row.toWatch = back.at - tA;
-    if (back) row.e2e = back.at - stepStart;
-    if (back && managedAt !== undefined) {
-      row.managed = [managedAt - tA, managedAt + 1000 - tA];
-      // the write lies in [managedAt, managedAt + 1 s); the watch event arrives after it
-      row.crossCheck = back.at >= managedAt && back.at < managedAt + 1000 + 500 && tA < managedAt + 1000 ? "ok" : "MISMATCH";
-    }
-    if (dp) {
-      const last = candidateResponses.filter((t) => t >= created && t <= end).at(-1);
-      if (last !== undefined) {
-        row.toLast = last - tA;
-        if (back) row.writeToLast = last - back.at;
-      }
-      row.candidateAfterWrite = back ? candidateResponses.filter((t) => t > back.at && t <= end).length : undefined;
-    }
-    rows.push(row);
+  } catch (err) {
+    rows.push({ name, outcome: "timeout", note: (err as Error).message.slice(0, 200) });
+    await kubectl(["delete", "modelrollout", name, "-n", ns, "--wait=true", "--timeout=30s"]);
+    return;
   }
+  // a quiet spell: late candidate responses arrive, and the candidate Deployment settles
+  await sleep(WITH_DATAPLANE ? 2000 : 1000);
+  // context: how long one API round trip takes right now (the operator makes several in a row)
+  const gets: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const t0 = performance.now();
+    await objects.getNamespacedCustomObject({ group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", namespace: ns, name: "model" });
+    gets.push(performance.now() - t0);
+  }
+  const end = Date.now();
+  const analysis = final.status?.analyses?.at(-1);
+  const phase = final.status?.phase ?? "?";
+  say(`${name}: ${phase} (${final.status?.reason ?? ""}) ${analysis ? `after ${final.status?.analyses?.length} analysis(es), last ${analysis.outcome}` : ""}`);
+  if (phase !== "RolledBack" || analysis?.outcome !== "Failed") {
+    rows.push({ name, outcome: `${phase}/${analysis?.outcome ?? "no analysis"}`, note: final.status?.message ?? "" });
+    if (phase === "Paused") await kubectl(["delete", "modelrollout", name, "-n", ns, "--wait=true", "--timeout=30s"]);
+    return;
+  }
+  const tA = Date.parse(analysis.time);
+  const stepStart = Date.parse(final.status?.stepStartTime ?? "");
+  const events = routeEvents.filter((e) => e.at >= created && e.at <= end);
+  const stepWrite = events.find((e) => e.candidate === WEIGHT);
+  const back = events.find((e) => stepWrite && e.at > stepWrite.at && e.candidate === 0);
+  // the operator's managedFields entry in the very version of the route that the watch delivered
+  const managedAt = back?.managed ? Date.parse(back.managed) : undefined;
+  const row: Row = { name, outcome: "RolledBack", apiGet: pct(gets, 50) };
+  const readyAt = candidateDeployment.find((d) => d.at >= created && d.version === version && d.ready)?.at;
+  if (stepWrite && readyAt !== undefined) row.readyToStep = stepWrite.at - readyAt;
+  else if (stepWrite) row.readyToStep = Number.NEGATIVE_INFINITY; // the step started before the watch ever showed the candidate ready
+  row.late = tA - (stepStart + HOLD_MS);
+  const statusAt = rolloutPhaseAt.get(name)?.get("RollingBack");
+  if (statusAt !== undefined) row.toStatus = statusAt - tA;
+  if (back) row.toWatch = back.at - tA;
+  if (back) row.e2e = back.at - stepStart;
+  if (back && managedAt !== undefined) {
+    row.managed = [managedAt - tA, managedAt + 1000 - tA];
+    // the write lies in [managedAt, managedAt + 1 s); the watch event arrives after it
+    row.crossCheck = back.at >= managedAt && back.at < managedAt + 1000 + 500 && tA < managedAt + 1000 ? "ok" : "MISMATCH";
+  }
+  if (dp) {
+    const last = candidateResponses.filter((t) => t >= created && t <= end).at(-1);
+    if (last !== undefined) {
+      row.toLast = last - tA;
+      if (back) row.writeToLast = last - back.at;
+    }
+    row.candidateAfterWrite = back ? candidateResponses.filter((t) => t > back.at && t <= end).length : undefined;
+  }
+  rows.push(row);
+}
 
+/** Each rollback's setWeights 100/0 effect in the operator's log, beside the API server's times. */
+function matchOperatorLog(log: LogLine[]): void {
   // the operator's log: the setWeights 100/0 effect of each rollout
-  const log = readLog();
   for (const row of rows) {
     if (row.outcome !== "RolledBack") continue;
     const r = rolloutLatest.get(row.name);
@@ -542,6 +566,16 @@ async function main(): Promise<void> {
     if (line) row.toLog = line.time - tA;
     if (line && row.managed && !(line.time >= tA + row.managed[0])) row.crossCheck = "log before managedFields";
   }
+}
+
+async function main(): Promise<void> {
+  const wiring = await setUp();
+  watchTheCluster(wiring);
+  await applyObjects(wiring);
+  await startTraffic();
+  for (let i = 0; i < ROLLOUTS; i++) await measureRollout(i);
+  const log = readLog();
+  matchOperatorLog(log);
   report(log);
 }
 
@@ -558,7 +592,7 @@ function report(log: LogLine[]): void {
   out(`Rollback latency: ${ROLLOUTS} rollouts, one step of ${WEIGHT} % held ${HOLD}, failureLimit 0, candidate accuracy 0.5 vs stable 0.95`);
   out(
     WITH_DATAPLANE
-      ? `Traffic: ${RPS} req/s through a real data plane (Traefik v3.7, test/integration/dataplane.ts) reading the HTTPRoute.`
+      ? `Traffic: ${RPS} req/s through a real data plane (Traefik v3.7, test/stage/dataplane.ts) reading the HTTPRoute.`
       : `Traffic: ${RPS} req/s by a STAND-IN data plane (this script's load generator sends to the stable or candidate server directly, in proportion to the route's weights as its watch delivers them). No Traefik: the subject is the operator's write.`,
   );
   out("Times in ms from T_analysis = status.analyses[-1].time (the failing reconcile's start, before its Prometheus queries).");

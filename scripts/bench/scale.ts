@@ -30,8 +30,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { durationMs } from "../../src/domain/duration.ts";
-import { clusterEnv } from "../lib/cluster-env.ts";
-import { freePort, waitFor } from "../lib/wait.ts";
+import { clusterEnv } from "../../test/stage/cluster-env.ts";
+import { freePort, waitFor } from "../../test/stage/wait.ts";
 import { startStandinPrometheus } from "./standin-prometheus.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");

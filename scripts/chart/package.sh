@@ -5,7 +5,7 @@
 # static web server can serve as a chart repository (`helm repo add NAME URL`). --url is the
 # address the repository will be served from (index.yaml's urls; default: relative, which helm
 # resolves against the repository's address); --merge keeps the entries of an existing index
-# (earlier versions). helm: HELM, or .cache/bin/helm (built by scripts/cluster/build-helm.sh).
+# (earlier versions). helm: HELM, or .cache/bin/helm (built by hack/cluster/build-helm.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="$root/dist/charts"
@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 helm="${HELM:-$root/.cache/bin/helm}"
-[ -x "$helm" ] || { bash "$root/scripts/cluster/build-helm.sh"; helm="$root/.cache/bin/helm"; }
+[ -x "$helm" ] || { bash "$root/hack/cluster/build-helm.sh"; helm="$root/.cache/bin/helm"; }
 mkdir -p "$out"
 "$helm" lint "$root/charts/model-guardian" >&2
 "$helm" package "$root/charts/model-guardian" --destination "$out" >&2

@@ -21,7 +21,7 @@ elapsed() { local ms=$(($(date +%s%N) / 1000000 - started_ms)); printf '%d.%01d'
 settings="$(cluster_settings)"
 
 bash "$here/ensure-prereqs.sh"
-bash "$here/build-binaries.sh"
+bash "$here/../../hack/cluster/build-binaries.sh"
 take_lock
 mkdir -p "$PIDS" "$LOGS" "$CERTS" "$AUTH" "$KCFGS"
 
@@ -29,7 +29,7 @@ mkdir -p "$PIDS" "$LOGS" "$CERTS" "$AUTH" "$KCFGS"
 apply_crds() {
   local src=() f names
   # Gateway API CRDs and GatewayClass traefik (the integration tests' Traefik data plane)
-  bash "$here/gateway-api.sh" || die "the control plane is up, but installing the Gateway API CRDs failed (error above)"
+  bash "$here/../../hack/cluster/gateway-api.sh" || die "the control plane is up, but installing the Gateway API CRDs failed (error above)"
   if [ -f "$MG_CRDS_DIR/kustomization.yaml" ]; then
     src=(-k "$MG_CRDS_DIR")       # crds/ is a kustomize base: apply exactly what it lists
   else

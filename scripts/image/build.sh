@@ -4,15 +4,15 @@
 # ghcr.io/model-guardian/model-guardian:<chart appVersion>.
 #
 # The Dockerfile's base, node:24-bookworm-slim, is used as found in local storage (pulled, or
-# loaded by someone); when it is missing, scripts/image/base.sh reconstructs it (about a
+# loaded by someone); when it is missing, hack/image/base.sh reconstructs it (about a
 # minute; no registry of images is reachable on our machines), and rebuilds it when its recipe
 # changed. --pull-base pulls the official image instead, for machines that reach Docker Hub.
 # Layers are cached (buildah --layers): a second build with unchanged sources takes seconds.
 #
 #   bash scripts/image/build.sh [--pull-base] [--no-cache]
-# Environment: IMAGE (local tag), CONTAINERS_CONF (default scripts/image/containers.conf).
+# Environment: IMAGE (local tag), CONTAINERS_CONF (default hack/image/containers.conf).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../hack/image/lib.sh"
 [ "$(id -u)" = 0 ] || img_die "run as root: buildah's storage (/var/lib/containers) needs it"
 pull_base=false
 cache=(--layers)

@@ -4,7 +4,7 @@
 # dist/image/sbom.spdx.json (SPDX) and dist/image/sbom.txt (one line a package), and prints the
 # latter. Run `npm run image` first. SYFT_VERSION overrides the pinned version.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../hack/image/lib.sh"
 SYFT_VERSION="${SYFT_VERSION:-v1.57.2}"
 bin="$repo_root/.cache/bin"
 out="$repo_root/dist/image"

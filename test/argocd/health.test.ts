@@ -1,5 +1,5 @@
 // The Argo CD health checks (config/argocd/modelguardian.dev/<Kind>/health.lua) run on a real
-// Lua 5.1 interpreter, in the environment Argo CD gives them (harness.lua): every case of each
+// Lua 5.1 interpreter, in the environment Argo CD gives them (test/stage/argocd-harness.lua): every case of each
 // health_test.yaml (Argo CD's own convention: inputPath, expected status and message) on the
 // fixtures captured from real objects (test/fixtures/argocd/), and objects without a status or
 // with a status of the wrong shape, which must never make a script fail.
@@ -12,7 +12,7 @@ import { parse } from "yaml";
 import { modelMonitorStatusSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
 import { retrainPolicyStatusSchema } from "../../src/api/v1alpha1/retrainpolicy.ts";
 import { modelRolloutStatusSchema } from "../../src/api/v1alpha1/rollout.ts";
-import { luaAvailable, runHealth, type HealthResult } from "./lua.ts";
+import { luaAvailable, runHealth, type HealthResult } from "../stage/argocd-lua.ts";
 import { CUSTOMIZATIONS, GROUP, healthScripts, ROOT } from "./render.ts";
 
 const FIXTURES = join(ROOT, "test/fixtures/argocd");

@@ -4,7 +4,7 @@
 // adds to the live CRD (CRDs are templates: Helm never upgrades a chart's crds/ folder); and
 // chart 0.1.0 (CRDs in crds/) upgraded to this one after the README's adoption of its CRDs; and
 // the chart pushed to an OCI registry (distribution's, built from its Go module by
-// scripts/cluster/build-registry.sh) and installed from it with `helm install oci://...`.
+// hack/cluster/build-registry.sh) and installed from it with `helm install oci://...`.
 //
 // The local cluster is shared and its modelguardian.dev CRDs belong to cluster:up, so the charts
 // under test carry their CRDs in a group of this run's own (image-<run>.modelguardian.test),
@@ -16,8 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { freePort } from "../../scripts/lib/wait.ts";
-import { env, kubectl, kubectlOk, ROOT, waitFor } from "./support.ts";
+import { freePort } from "../stage/wait.ts";
+import { ACCURACY, env, kubectl, kubectlOk, ROOT, waitFor } from "../stage/index.ts";
 
 const HELM = join(ROOT, ".cache/bin/helm");
 const suffix = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
@@ -90,7 +90,7 @@ const monitor = (name: string, extra: Record<string, unknown> = {}) =>
     apiVersion: `${GROUP}/v1alpha1`,
     kind: "ModelMonitor",
     metadata: { name, namespace: ns },
-    spec: { model: { name: "fraud", version: "v7" }, signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }], ...extra },
+    spec: { model: { name: "fraud", version: "v7" }, signals: [ACCURACY], ...extra },
   });
 
 let server: Server;
@@ -260,7 +260,7 @@ describe("the chart from a chart repository", () => {
 describe("the chart from an OCI registry", () => {
   let registry: ChildProcess | undefined;
   let host = "";
-  const podmanEnv = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? join(ROOT, "scripts/image/containers.conf") };
+  const podmanEnv = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? join(ROOT, "hack/image/containers.conf") };
   beforeAll(async () => {
     const port = await freePort();
     host = `127.0.0.1:${port}`;

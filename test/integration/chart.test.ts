@@ -1,6 +1,6 @@
-// The Helm chart, with helm built from its Go module (scripts/cluster/build-helm.sh): it
+// The Helm chart, with helm built from its Go module (hack/cluster/build-helm.sh): it
 // lints, renders for several value sets into objects the local API server accepts (the
-// PrometheusRule and ServiceMonitor CRDs come from scripts/cluster/prometheus-operator-crds.sh),
+// PrometheusRule and ServiceMonitor CRDs come from hack/cluster/prometheus-operator-crds.sh),
 // installs and uninstalls on the local cluster, and its per-namespace Roles are enough for the
 // operator to run in the namespaces it watches and nowhere else.
 import { execFile } from "node:child_process";
@@ -17,14 +17,16 @@ import {
   getJson,
   kubectl,
   kubectlOk,
+  type Operator,
+  plantMonitor,
+  retrainOnDriftSpec,
   ROOT,
   serviceAccountKubeconfig,
   startOperator,
   startScrapedModel,
   stopScrapedModel,
   waitFor,
-  type Operator,
-} from "./support.ts";
+} from "../stage/index.ts";
 
 const HELM = join(ROOT, ".cache/bin/helm");
 const CHART = join(ROOT, "charts/model-guardian");
@@ -389,39 +391,10 @@ describe("the Helm chart", () => {
         apiVersion: "modelguardian.dev/v1alpha1",
         kind: "RetrainPolicy",
         metadata: { name: "p", namespace: a },
-        spec: {
-          triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-          actions: [
-            {
-              name: "retrain",
-              jobTemplate: {
-                spec: {
-                  backoffLimit: 0,
-                  template: {
-                    metadata: { annotations: { "sim.modelguardian.dev/termination-message": '{"version":"v2"}' } },
-                    spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer" }] },
-                  },
-                },
-              },
-            },
-          ],
-        },
+        spec: retrainOnDriftSpec({ "sim.modelguardian.dev/termination-message": '{"version":"v2"}' }, "trainer"),
       };
-      const monitor = (namespace: string, plant: string, policyRef?: string) => ({
-        apiVersion: "modelguardian.dev/v1alpha1",
-        kind: "ModelMonitor",
-        metadata: { name: "m", namespace },
-        spec: {
-          model: { name: model },
-          selector: { model, plant },
-          interval: "2s",
-          window: "20s",
-          minSamples: 50,
-          signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-          rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
-          ...(policyRef ? { policyRef: { name: policyRef } } : {}),
-        },
-      });
+      const monitor = (namespace: string, plant: string, policyRef?: string) =>
+        plantMonitor(namespace, model, plant, policyRef ? { policyRef: { name: policyRef } } : {});
       expect((await apply(policy)).code).toBe(0);
       expect((await apply(monitor(a, "a", "p"))).code).toBe(0);
       expect((await apply(monitor(b, "b"))).code).toBe(0);

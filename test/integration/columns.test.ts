@@ -3,11 +3,9 @@
 // without a line per evaluation.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apply, createNamespace, deleteNamespace, kubectlOk, ROOT, startOperator, waitFor, type Operator } from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { ACCURACY, apply, given, kubectlOk, modelMonitor, modelRollout, ROOT, useStage, waitFor } from "../stage/index.ts";
 
-let ns: string;
-let operator: Operator;
 const logName = `columns-${Date.now().toString(36)}`;
 const logLines = async (): Promise<Record<string, unknown>[]> =>
   (await readFile(join(ROOT, `.local/logs/operator-${logName}.log`), "utf8"))
@@ -15,30 +13,18 @@ const logLines = async (): Promise<Record<string, unknown>[]> =>
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-beforeAll(async () => {
-  ns = await createNamespace("columns-get");
-  operator = await startOperator([ns], logName, { LOG_LEVEL: "info" });
-}, 120_000);
-afterAll(async () => {
-  await operator?.stop();
-  if (ns) await deleteNamespace(ns);
-});
+const stage = useStage(given("columns-get").withOperator({ name: logName, env: { LOG_LEVEL: "info" } }), 120_000);
 
-const rollout = {
-  apiVersion: "modelguardian.dev/v1alpha1",
-  kind: "ModelRollout",
-  metadata: { name: "blocked-v2", namespace: "" },
-  spec: { monitorRef: { name: "fraud" }, candidate: { version: "v2" } },
-};
+const rollout = modelRollout("", "blocked-v2", { version: "v2" }, "fraud");
 
 describe("kubectl get and the operator's log", () => {
   it("a blocked rollout shows why in PHASE, REASON and MESSAGE, and follows the cause", async () => {
-    const r = await apply({ ...rollout, metadata: { ...rollout.metadata, namespace: ns } });
+    const r = await apply({ ...rollout, metadata: { ...rollout.metadata, namespace: stage.ns } });
     expect(r.code, r.stderr).toBe(0);
     const table = await waitFor(
       "the rollout blocked",
       async () => {
-        const out = await kubectlOk(["get", "modelrollouts", "-n", ns, "-o", "wide"]);
+        const out = await kubectlOk(["get", "modelrollouts", "-n", stage.ns, "-o", "wide"]);
         return /MonitorNotFound/.test(out) && out;
       },
       30_000,
@@ -48,22 +34,19 @@ describe("kubectl get and the operator's log", () => {
     expect(row).toMatch(/^blocked-v2\s+v2\s+Pending\s+MonitorNotFound\s+fraud\s+ModelMonitor fraud not found\s+/);
 
     // a monitor without spec.serving: the reason follows the cause
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "fraud", namespace: ns },
-      spec: {
+    await apply(
+      modelMonitor(stage.ns, "fraud", {
         model: { name: "fraud" },
         interval: "1s",
         window: "10s",
         source: { url: "http://127.0.0.1:19999", timeout: "1s" },
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-      },
-    });
+        signals: [ACCURACY],
+      }),
+    );
     const noServing = await waitFor(
       "the rollout blocked by NoServing",
       async () => {
-        const out = await kubectlOk(["get", "modelrollouts", "blocked-v2", "-n", ns, "-o", "wide", "--no-headers"]);
+        const out = await kubectlOk(["get", "modelrollouts", "blocked-v2", "-n", stage.ns, "-o", "wide", "--no-headers"]);
         return /NoServing/.test(out) && out;
       },
       30_000,
@@ -76,13 +59,13 @@ describe("kubectl get and the operator's log", () => {
     await apply({
       apiVersion: "modelguardian.dev/v1alpha1",
       kind: "RetrainPolicy",
-      metadata: { name: "retrain", namespace: ns },
+      metadata: { name: "retrain", namespace: stage.ns },
       spec: { actions: [{ name: "retrain", jobTemplate: template }] },
     });
     const table = await waitFor(
       "the policy's status",
       async () => {
-        const out = await kubectlOk(["get", "retrainpolicies", "-n", ns, "-o", "wide"]);
+        const out = await kubectlOk(["get", "retrainpolicies", "-n", stage.ns, "-o", "wide"]);
         return /Accepted/.test(out) && out;
       },
       30_000,
@@ -104,22 +87,22 @@ describe("kubectl get and the operator's log", () => {
     );
     for (const l of lines) expect(l.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const blocked = lines.filter((l) => l.reason === "RolloutBlocked");
-    expect(blocked[0]).toMatchObject({ level: 40, rollout: `${ns}/blocked-v2`, type: "Warning", msg: "RolloutBlocked: ModelMonitor fraud not found" });
+    expect(blocked[0]).toMatchObject({ level: 40, rollout: `${stage.ns}/blocked-v2`, type: "Warning", msg: "RolloutBlocked: ModelMonitor fraud not found" });
     const unknown = lines.filter((l) => l.reason === "HealthUnknown");
     expect(unknown).toHaveLength(1);
-    expect(unknown[0]).toMatchObject({ level: 40, monitor: `${ns}/fraud` });
+    expect(unknown[0]).toMatchObject({ level: 40, monitor: `${stage.ns}/fraud` });
     expect(String(unknown[0]?.msg)).toMatch(/^HealthUnknown: first evaluation: Unknown: accuracy: /);
     // it is evaluated every second; the log has no line per evaluation at info
     await waitFor(
       "a few more evaluations",
       async () => {
-        const m = JSON.parse(await kubectlOk(["get", "modelmonitor", "fraud", "-n", ns, "-o", "json"])) as { status?: { history?: unknown[] } };
+        const m = JSON.parse(await kubectlOk(["get", "modelmonitor", "fraud", "-n", stage.ns, "-o", "json"])) as { status?: { history?: unknown[] } };
         return (m.status?.history?.length ?? 0) >= 3;
       },
       30_000,
     );
     const after = await logLines();
-    expect(after.filter((l) => l.monitor === `${ns}/fraud` && l.level === 30)).toEqual([]);
+    expect(after.filter((l) => l.monitor === `${stage.ns}/fraud` && l.level === 30)).toEqual([]);
     expect(after.filter((l) => l.reason === "HealthUnknown")).toHaveLength(1);
   });
 });

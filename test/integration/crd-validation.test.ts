@@ -1,20 +1,14 @@
 // The API server itself refuses invalid ModelMonitors at `kubectl apply` time, naming the field.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { apply, createNamespace, deleteNamespace, kubectl, kubectlOk, ROOT } from "./support.ts";
+import { apply, given, kubectl, kubectlOk, ROOT, useStage } from "../stage/index.ts";
 
-let ns: string;
-beforeAll(async () => {
-  ns = await createNamespace("crd");
-});
-afterAll(async () => {
-  await deleteNamespace(ns);
-});
+const stage = useStage(given("crd"));
 
 const valid = () => ({
   apiVersion: "modelguardian.dev/v1alpha1",
   kind: "ModelMonitor",
-  metadata: { name: "fraud", namespace: ns },
+  metadata: { name: "fraud", namespace: stage.ns },
   spec: {
     model: { name: "fraud-detector", version: "v3" },
     interval: "1m",
@@ -37,7 +31,7 @@ describe("CRD schema validation by kube-apiserver", () => {
     const r = await apply(valid());
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    const obj = JSON.parse(await kubectlOk(["get", "modelmonitor", "fraud", "-n", ns, "-o", "json"]));
+    const obj = JSON.parse(await kubectlOk(["get", "modelmonitor", "fraud", "-n", stage.ns, "-o", "json"]));
     expect(obj.spec.minSamples).toBe(100);
     expect(obj.spec.signals[0].classification.outcomeLabel).toBe("outcome");
   });
@@ -128,7 +122,7 @@ describe("CRD schema validation by kube-apiserver", () => {
   const policy = (spec: Record<string, unknown>) => ({
     apiVersion: "modelguardian.dev/v1alpha1",
     kind: "RetrainPolicy",
-    metadata: { name: `p-${Math.random().toString(36).slice(2, 8)}`, namespace: ns },
+    metadata: { name: `p-${Math.random().toString(36).slice(2, 8)}`, namespace: stage.ns },
     spec,
   });
   const template = (podSpec: Record<string, unknown>) => ({ spec: { template: { spec: podSpec } } });
@@ -209,17 +203,17 @@ describe("CRD schema validation by kube-apiserver", () => {
   });
 
   it("the API server accepts every example under examples/", async () => {
-    const r = await kubectl(["apply", "--dry-run=server", "-n", ns, "-f", join(ROOT, "examples")]);
+    const r = await kubectl(["apply", "--dry-run=server", "-n", stage.ns, "-f", join(ROOT, "examples")]);
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(/modelmonitor.modelguardian.dev\/fraud-detector created \(server dry run\)/);
     expect(r.stdout).toMatch(/retrainpolicy.modelguardian.dev\/fraud-policy created \(server dry run\)/);
   });
 
   it("kubectl get shows model, version, health, the rules judged and the headline signal as columns", async () => {
-    const out = await kubectlOk(["get", "modelmonitors", "-n", ns]);
+    const out = await kubectlOk(["get", "modelmonitors", "-n", stage.ns]);
     expect(out.split("\n")[0]).toMatch(/^NAME\s+MODEL\s+VERSION\s+SERVING\s+HEALTH\s+JUDGED\s+SIGNAL\s+WORST FINDING\s+LAST EVAL\s+AGE/);
     expect(out).toMatch(/fraud\s+fraud-detector\s+v3/);
-    const short = await kubectlOk(["get", "mm", "-n", ns, "-o", "name"]);
+    const short = await kubectlOk(["get", "mm", "-n", stage.ns, "-o", "name"]);
     expect(short.trim()).toBe("modelmonitor.modelguardian.dev/fraud");
   });
 });

@@ -4,8 +4,8 @@
 import { createServer } from "node:http";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDataPlane, type BackendRef, type DataPlane } from "./dataplane.ts";
-import { apply, createNamespace, deleteNamespace, getJson, kubectlOk, waitFor } from "./support.ts";
+import { startDataPlane, type BackendRef, type DataPlane } from "../stage/dataplane.ts";
+import { apply, createNamespace, deleteNamespace, getJson, kubectlOk, waitFor } from "../stage/index.ts";
 
 interface CountingServer {
   name: string;

@@ -18,12 +18,12 @@ export default function setup(project: TestProject) {
   const root = join(import.meta.dirname, "..", "..");
   execFileSync("bash", [join(root, "scripts/cluster/up.sh")], { stdio: "inherit", cwd: root });
   // helm, for the chart's tests, built from its Go module like the control plane
-  execFileSync("bash", [join(root, "scripts/cluster/build-helm.sh")], { stdio: "inherit", cwd: root });
+  execFileSync("bash", [join(root, "hack/cluster/build-helm.sh")], { stdio: "inherit", cwd: root });
   // distribution's registry, the OCI registry chart-repo.test.ts pushes the chart to (~5 min cold)
-  execFileSync("bash", [join(root, "scripts/cluster/build-registry.sh")], { stdio: "inherit", cwd: root });
-  execFileSync("bash", [join(root, "scripts/cluster/prometheus-operator-crds.sh")], { stdio: "inherit", cwd: root }); // PrometheusRule, ServiceMonitor CRDs for chart.test.ts
-  execFileSync("bash", [join(root, "scripts/cluster/istio-crds.sh")], { stdio: "inherit", cwd: root }); // VirtualService, DestinationRule for the Istio router's tests
-  execFileSync("bash", [join(root, "scripts/cluster/kserve-crds.sh")], { stdio: "inherit", cwd: root }); // InferenceService for the KServe router's tests
+  execFileSync("bash", [join(root, "hack/cluster/build-registry.sh")], { stdio: "inherit", cwd: root });
+  execFileSync("bash", [join(root, "hack/cluster/prometheus-operator-crds.sh")], { stdio: "inherit", cwd: root }); // PrometheusRule, ServiceMonitor CRDs for chart.test.ts
+  execFileSync("bash", [join(root, "hack/cluster/istio-crds.sh")], { stdio: "inherit", cwd: root }); // VirtualService, DestinationRule for the Istio router's tests
+  execFileSync("bash", [join(root, "hack/cluster/kserve-crds.sh")], { stdio: "inherit", cwd: root }); // InferenceService for the KServe router's tests
   // Traefik, the Gateway API data plane (dataplane.ts), built from its Go module (~6 min cold)
-  execFileSync("bash", [join(root, "scripts/cluster/build-traefik.sh")], { stdio: "inherit", cwd: root });
+  execFileSync("bash", [join(root, "hack/cluster/build-traefik.sh")], { stdio: "inherit", cwd: root });
 }

@@ -2,9 +2,9 @@
 // the field, and the operator's own schema must refuse it too, naming the same field: so a
 // person learns of the mistake at `kubectl apply`, and nothing the server accepted is later
 // refused by the operator. Boundary values that must be accepted are checked the same way.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { buildCrd, RESOURCES } from "../../src/api/crd.ts";
-import { createNamespace, deleteNamespace, dryRunCreate, kubectl, kubectlOk } from "./support.ts";
+import { dryRunCreate, given, kubectl, kubectlOk, useStage } from "../stage/index.ts";
 import {
   apiObject,
   DELETE,
@@ -18,13 +18,7 @@ import {
   type Path,
 } from "./hostile/objects.ts";
 
-let ns: string;
-beforeAll(async () => {
-  ns = await createNamespace("hostile");
-});
-afterAll(async () => {
-  await deleteNamespace(ns);
-});
+const stage = useStage(given("hostile"));
 
 interface Mistake {
   what: string;
@@ -332,7 +326,7 @@ describe("a corpus of invalid objects, one mistake each", () => {
     const base = m.kind === MM ? fullMonitorSpec() : fullPolicySpec();
     const spec = setAt(base, m.path, m.value);
     const field = m.field ?? fieldOf(["spec", ...m.path]);
-    const server = await dryRunCreate(apiObject(m.kind, `corpus-${i}`, ns, spec));
+    const server = await dryRunCreate(apiObject(m.kind, `corpus-${i}`, stage.ns, spec));
     expect(server.accepted, `the API server accepted ${m.what}`).toBe(false);
     expect(server.message).toContain(field);
     if (m.says) expect(server.message).toMatch(m.says);
@@ -343,7 +337,7 @@ describe("a corpus of invalid objects, one mistake each", () => {
 
   it.each(ACCEPTED.map((a, i) => [i, a.what, a] as const))("#%d %s: accepted by both", async (i, _what, a) => {
     const spec = setAt(a.kind === MM ? fullMonitorSpec() : fullPolicySpec(), a.path, a.value);
-    const server = await dryRunCreate(apiObject(a.kind, `accepted-${i}`, ns, spec));
+    const server = await dryRunCreate(apiObject(a.kind, `accepted-${i}`, stage.ns, spec));
     expect(server.message).toBe("");
     expect(server.accepted).toBe(true);
     expect(operatorVerdict(a.kind, spec).accepted).toBe(true);
@@ -353,7 +347,7 @@ describe("a corpus of invalid objects, one mistake each", () => {
 describe("YAML as people write it, through kubectl", () => {
   const manifest = (pinned: string) => `apiVersion: modelguardian.dev/v1alpha1
 kind: ModelMonitor
-metadata: {name: yaml-pin, namespace: ${ns}}
+metadata: {name: yaml-pin, namespace: ${stage.ns}}
 spec:
   model: {name: m, version: v1}
   signals: [{name: accuracy, classification: {metric: m_total}}]

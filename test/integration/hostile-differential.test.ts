@@ -10,8 +10,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import fc from "fast-check";
 import { parseAllDocuments } from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNamespace, deleteNamespace, dryRunCreate, ROOT } from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { dryRunCreate, given, ROOT, useStage } from "../stage/index.ts";
 import {
   apiObject,
   clone,
@@ -29,10 +29,9 @@ import {
 const SEED = Number(process.env.FC_SEED ?? 20261201);
 const RUNS = Number(process.env.FC_RUNS ?? 600);
 
-let ns: string;
 let bases: { kind: ApiObject["kind"]; spec: Json }[];
-beforeAll(async () => {
-  ns = await createNamespace("differential");
+/** The property's starting points: every field of both kinds, the smallest objects, and the examples people copy. */
+const readBases = async () => {
   const examples: { kind: ApiObject["kind"]; spec: Json }[] = [];
   for (const file of (await readdir(join(ROOT, "examples"))).filter((f) => f.endsWith(".yaml"))) {
     // read as kubectl reads it: YAML 1.1
@@ -49,10 +48,8 @@ beforeAll(async () => {
     { kind: "RetrainPolicy", spec: {} },
     ...examples,
   ];
-});
-afterAll(async () => {
-  await deleteNamespace(ns);
-});
+};
+const stage = useStage(given("differential").withStep(readBases));
 
 const UNITS = ["ms", "s", "m", "h", "d", "w"] as const;
 const durationText = fc.oneof(
@@ -210,7 +207,7 @@ describe("the API server and the operator agree on every object", () => {
         async (pick, mutations) => {
           const base = bases[pick % bases.length] as { kind: ApiObject["kind"]; spec: Json };
           const spec = mutate(base.spec, mutations);
-          const server = await dryRunCreate(apiObject(base.kind, `diff-${n++}`, ns, spec));
+          const server = await dryRunCreate(apiObject(base.kind, `diff-${n++}`, stage.ns, spec));
           const operator = operatorVerdict(base.kind, spec);
           const says = `API server: ${server.accepted ? "accepted" : server.message}; operator: ${operator.accepted ? "accepted" : operator.message}`;
           expect(operator.accepted, says).toBe(server.accepted);

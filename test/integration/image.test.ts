@@ -19,13 +19,26 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { freePort } from "../../scripts/lib/wait.ts";
-import { apply, env, getJson, kubectl, kubectlOk, PROMETHEUS_URL, ROOT, startScrapedModel, stopScrapedModel, waitFor } from "./support.ts";
+import { freePort } from "../stage/wait.ts";
+import {
+  ACCURACY,
+  apply,
+  env,
+  getJson,
+  kubectl,
+  kubectlOk,
+  modelMonitor,
+  PROMETHEUS_URL,
+  ROOT,
+  startScrapedModel,
+  stopScrapedModel,
+  waitFor,
+} from "../stage/index.ts";
 
 // MG_IMAGE: another local tag to build and run (scripts/image/build.sh's IMAGE)
 const IMAGE = process.env.MG_IMAGE ?? "localhost/model-guardian:dev";
 const HELM = join(ROOT, ".cache/bin/helm");
-const CONTAINERS_CONF = join(ROOT, "scripts/image/containers.conf");
+const CONTAINERS_CONF = join(ROOT, "hack/image/containers.conf");
 const podmanEnv = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? CONTAINERS_CONF };
 const suffix = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;
 const ns = `image-${suffix}`;
@@ -275,19 +288,16 @@ describe.skipIf(!image.ok)(`the image ${IMAGE} in podman, as the chart's pod`, (
   it("evaluates a ModelMonitor against the real Prometheus", async () => {
     expect(
       (
-        await apply({
-          apiVersion: "modelguardian.dev/v1alpha1",
-          kind: "ModelMonitor",
-          metadata: { name: "m", namespace: ns },
-          spec: {
+        await apply(
+          modelMonitor(ns, "m", {
             model: { name: model },
             interval: "2s",
             window: "20s",
             minSamples: 50,
-            signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+            signals: [ACCURACY],
             rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
-          },
-        })
+          }),
+        )
       ).code,
     ).toBe(0);
     const m = await waitFor(

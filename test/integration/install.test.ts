@@ -6,26 +6,21 @@ import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apply, createNamespace, deleteNamespace, getJson, kubectl, kubectlOk, ROOT, startOperator, waitFor, type Operator } from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { ACCURACY, apply, getJson, given, kubectl, kubectlOk, modelMonitor, ROOT, startOperator, useStage, waitFor } from "../stage/index.ts";
 
 const run = promisify(execFile);
-let ns: string;
 let image: string | undefined;
-let operator: Operator | undefined;
-beforeAll(async () => {
-  ns = await createNamespace("install");
-});
-afterAll(async () => {
-  await operator?.stop();
-  await deleteNamespace(ns);
-  if (image) await rm(image, { recursive: true, force: true });
-});
+const stage = useStage(
+  given("install").withStep(async () => async () => {
+    if (image) await rm(image, { recursive: true, force: true });
+  }),
+);
 
 describe("installing", () => {
   it("every example under examples/ is accepted by the API server (a server-side dry run)", async () => {
     for (const file of (await readdir(join(ROOT, "examples"))).filter((f) => f.endsWith(".yaml"))) {
-      const r = await kubectl(["apply", "--dry-run=server", "-n", ns, "-f", join(ROOT, "examples", file)]);
+      const r = await kubectl(["apply", "--dry-run=server", "-n", stage.ns, "-f", join(ROOT, "examples", file)]);
       expect(r.stderr, file).toBe("");
       expect(r.code, file).toBe(0);
     }
@@ -62,17 +57,12 @@ describe("installing", () => {
     await expect(readFile(join(image, "node_modules", "vitest", "package.json"))).rejects.toThrow();
     await expect(readFile(join(image, "node_modules", "fast-check", "package.json"))).rejects.toThrow();
 
-    operator = await startOperator([ns], `install-${ns}`, { NODE_ENV: "production" }, image);
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "m", namespace: ns },
-      spec: { model: { name: "nobody" }, interval: "2s", signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }] },
-    });
+    stage.operator = await startOperator([stage.ns], `install-${stage.ns}`, { NODE_ENV: "production" }, image);
+    await apply(modelMonitor(stage.ns, "m", { model: { name: "nobody" }, interval: "2s", signals: [ACCURACY] }));
     const m = await waitFor(
       "an evaluation by the operator from the image folder",
       async () => {
-        const mm = await getJson<{ status?: { health?: string } }>("modelmonitor", "m", ns);
+        const mm = await getJson<{ status?: { health?: string } }>("modelmonitor", "m", stage.ns);
         return mm.status?.health ? mm : undefined;
       },
       30_000,

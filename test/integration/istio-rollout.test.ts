@@ -6,26 +6,25 @@
 // the servers, so the analyses see traffic that followed the weights the operator wrote.
 // Shadow testing runs here too: the stand-in follows the VirtualService's mirror as Envoy would
 // (a copy of the request to the candidate, its answer discarded).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { followDeployments } from "../../scripts/lib/follow.ts";
-import { modelDeployment } from "../../scripts/lib/serving.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { modelDeployment } from "../stage/serving.ts";
+import { deploymentModelVersion, ServedPair } from "../stage/served.ts";
 import { startLoad, type Load } from "../../sim/load.ts";
-import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { startSplitter, type Splitter } from "../../sim/splitter.ts";
-import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
 import {
+  ACCURACY,
   apply,
   canaryPolicy,
-  createNamespace,
-  deleteNamespace,
   events,
   getJson,
+  given,
+  modelMonitor,
+  modelRollout,
   promQuery,
-  startOperator,
-  TARGETS_DIR,
+  rolloutReaches,
+  useStage,
   waitFor,
-  type Operator,
-} from "./support.ts";
+} from "../stage/index.ts";
 
 const MODEL = `istio-model-${Date.now().toString(36)}`;
 interface VirtualService {
@@ -47,14 +46,9 @@ interface Rollout {
     weights?: { stable: number; candidate: number };
   };
 }
-let ns: string;
-const policy = (extra: Record<string, unknown> = {}) => canaryPolicy(ns, extra);
-let op: Operator | undefined;
-let stable: ModelServer | undefined;
-let candidate: ModelServer | undefined;
+const policy = (extra: Record<string, unknown> = {}) => canaryPolicy(stage.ns, extra);
 let splitter: Splitter | undefined;
 let load: Load | undefined;
-let follower: { stop(): void } | undefined;
 const BEHAVIOUR: Record<string, { accuracy: number; latencyMeanSeconds: number }> = {
   v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 },
   v4: { accuracy: 0.6, latencyMeanSeconds: 0.05 },
@@ -63,129 +57,100 @@ const HEALTHY = { accuracy: 0.92, latencyMeanSeconds: 0.05 };
 
 /** The VirtualService's weights as the API server holds them: what the stand-in routes by. */
 const vsWeights = async () => {
-  const vs = await getJson<VirtualService>("virtualservice.networking.istio.io", "model", ns);
+  const vs = await getJson<VirtualService>("virtualservice.networking.istio.io", "model", stage.ns);
   const route = vs.spec.http.find((h) => h.name === "predict")?.route ?? [];
   const w = (subset: string) => route.find((r) => r.destination.subset === subset)?.weight ?? 0;
   return { stable: w("stable"), candidate: w("candidate") };
 };
 /** The VirtualService's mirror to the candidate subset, as the stand-in follows it. */
 const vsMirror = async () => {
-  const vs = await getJson<VirtualService>("virtualservice.networking.istio.io", "model", ns);
+  const vs = await getJson<VirtualService>("virtualservice.networking.istio.io", "model", stage.ns);
   const route = vs.spec.http.find((h) => h.name === "predict");
   return route?.mirror?.subset === "candidate" ? (route.mirrorPercentage?.value ?? 100) : 0;
 };
-const rollout = (name: string) => getJson<Rollout>("modelrollout", name, ns);
-const modelVersion = async (deployment: string) =>
-  (
-    await getJson<{ spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } } }>("deployment", deployment, ns)
-  ).spec.template.spec.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
+const rollout = (name: string) => getJson<Rollout>("modelrollout", name, stage.ns);
+const modelVersion = (deployment: string) => deploymentModelVersion(stage.ns, deployment);
 
-beforeAll(async () => {
-  ns = await createNamespace("istio-rollout");
-  op = await startOperator([ns], ns);
-  stable = await startModelServer({ model: MODEL, version: "v1", segments: { a: HEALTHY }, traffic: "served", seed: 61 });
-  candidate = await startModelServer({ model: MODEL, version: "v1", segments: { a: HEALTHY }, traffic: "served", seed: 62 });
-  await writePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`, stable.port);
-  await writePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`, candidate.port);
-  for (const o of [
-    modelDeployment({ namespace: ns, name: "model-stable", version: "v1" }),
-    modelDeployment({ namespace: ns, name: "model-candidate", version: "v1" }),
-    {
-      apiVersion: "networking.istio.io/v1",
-      kind: "DestinationRule",
-      metadata: { name: "model", namespace: ns },
-      spec: {
-        host: "model",
-        subsets: [
-          { name: "stable", labels: { app: "model-stable" } },
-          { name: "candidate", labels: { app: "model-candidate" } },
-        ],
-      },
+const pair = new ServedPair({ model: MODEL, seeds: [61, 62], initial: HEALTHY, behaviour: (version) => BEHAVIOUR[version] ?? HEALTHY });
+/** The mesh's objects: the two Deployments, the DestinationRule and VirtualService, the stand-in policy and the monitor. */
+const meshObjects = (ns: string): unknown[] => [
+  modelDeployment({ namespace: ns, name: "model-stable", version: "v1" }),
+  modelDeployment({ namespace: ns, name: "model-candidate", version: "v1" }),
+  {
+    apiVersion: "networking.istio.io/v1",
+    kind: "DestinationRule",
+    metadata: { name: "model", namespace: ns },
+    spec: {
+      host: "model",
+      subsets: [
+        { name: "stable", labels: { app: "model-stable" } },
+        { name: "candidate", labels: { app: "model-candidate" } },
+      ],
     },
-    {
-      apiVersion: "networking.istio.io/v1",
-      kind: "VirtualService",
-      metadata: { name: "model", namespace: ns },
-      spec: {
-        hosts: ["model"],
-        http: [
-          {
-            name: "predict",
-            route: [
-              { destination: { host: "model", subset: "stable" }, weight: 100 },
-              { destination: { host: "model", subset: "candidate" }, weight: 0 },
-            ],
-          },
-        ],
-      },
-    },
-    policy(),
-    {
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "canary", namespace: ns },
-      spec: {
-        model: { name: MODEL, version: "v1" },
-        versionLabel: "version",
-        interval: "5s",
-        window: "30s",
-        minSamples: 20,
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-        policyRef: { name: "canary" },
-        serving: {
-          router: { istio: { virtualService: { name: "model" }, routeName: "predict" } },
-          stable: { destination: { host: "model", subset: "stable" }, deployment: { name: "model-stable" } },
-          candidate: { destination: { host: "model", subset: "candidate" }, deployment: { name: "model-candidate" } },
+  },
+  {
+    apiVersion: "networking.istio.io/v1",
+    kind: "VirtualService",
+    metadata: { name: "model", namespace: ns },
+    spec: {
+      hosts: ["model"],
+      http: [
+        {
+          name: "predict",
+          route: [
+            { destination: { host: "model", subset: "stable" }, weight: 100 },
+            { destination: { host: "model", subset: "candidate" }, weight: 0 },
+          ],
         },
-      },
+      ],
     },
-  ]) {
-    const r = await apply(o);
-    if (r.code !== 0) throw new Error(`${o.kind}: ${r.stderr}`);
-  }
-  follower = followDeployments({
-    servers: [
-      { server: stable, deployment: "model-stable" },
-      { server: candidate, deployment: "model-candidate" },
-    ],
-    readVersion: modelVersion,
-    onVersion: (server, version) => server.setBehaviour(BEHAVIOUR[version] ?? HEALTHY),
-  });
+  },
+  policy(),
+  modelMonitor(ns, "canary", {
+    model: { name: MODEL, version: "v1" },
+    versionLabel: "version",
+    interval: "5s",
+    window: "30s",
+    minSamples: 20,
+    signals: [ACCURACY],
+    policyRef: { name: "canary" },
+    serving: {
+      router: { istio: { virtualService: { name: "model" }, routeName: "predict" } },
+      stable: { destination: { host: "model", subset: "stable" }, deployment: { name: "model-stable" } },
+      candidate: { destination: { host: "model", subset: "candidate" }, deployment: { name: "model-candidate" } },
+    },
+  }),
+];
+/** The stand-in data plane following the VirtualService, and the clients' load through it. */
+const startTraffic = async () => {
   splitter = await startSplitter({
-    stableUrl: stable.url,
-    candidateUrl: candidate.url,
+    stableUrl: pair.stable.url,
+    candidateUrl: pair.candidate.url,
     readWeights: vsWeights,
     mirror: async () => {
       const percent = await vsMirror();
-      return percent > 0 ? { url: (candidate as ModelServer).url, percent } : undefined;
+      return percent > 0 ? { url: pair.candidate.url, percent } : undefined;
     },
     pollMs: 200,
   });
   load = startLoad({ url: `${splitter.url}/predict`, requestsPerSecond: 60, concurrency: 8 });
+  return async () => {
+    await load?.stop();
+    await splitter?.stop();
+  };
+};
+const scrapedBoth = async () => {
   await waitFor("Prometheus to scrape both servers", async () => (await promQuery(`count(model_predictions_total{model="${MODEL}"})`)).length > 0, 60_000);
-}, 300_000);
-
-afterAll(async () => {
-  follower?.stop();
-  await load?.stop();
-  await splitter?.stop();
-  await op?.stop();
-  await stable?.close();
-  await candidate?.close();
-  await removePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`);
-  await removePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`);
-  if (ns) await deleteNamespace(ns);
-});
+};
+const stage = useStage(
+  given("istio-rollout").withOperator().withStep(pair.servers).withObjects(meshObjects).withStep(pair.follow).withStep(startTraffic).withStep(scrapedBoth),
+  300_000,
+);
 
 describe("a canary rollout through the Istio router (stand-in data plane)", () => {
   it("promotes a healthy candidate through every step of the VirtualService's weights", async () => {
     const before = load?.summary().byVersion.v2 ?? 0;
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v2", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } },
-    });
+    await apply(modelRollout(stage.ns, "canary-v2", { version: "v2" }));
     const seen = new Set<string>();
     const done = await waitFor(
       "the rollout to succeed",
@@ -210,25 +175,12 @@ describe("a canary rollout through the Istio router (stand-in data plane)", () =
     expect(await modelVersion("model-stable")).toBe("v2");
     // the candidate took its share of the traffic the stand-in routed by those weights
     expect((load?.summary().byVersion.v2 ?? 0) - before).toBeGreaterThan(200);
-    expect((await events(ns, "canary-v2")).map((e) => e.reason)).toEqual(expect.arrayContaining(["RolloutStarted", "StepStarted", "Promoted"]));
+    expect((await events(stage.ns, "canary-v2")).map((e) => e.reason)).toEqual(expect.arrayContaining(["RolloutStarted", "StepStarted", "Promoted"]));
   }, 200_000);
 
   it("rolls a worse candidate back at its first failing analysis: the VirtualService is at 100/0 at once", async () => {
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v3", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } },
-    });
-    const done = await waitFor(
-      "the rollout to be rolled back",
-      async () => {
-        const r = await rollout("canary-v3");
-        return r.status?.phase === "RolledBack" && r;
-      },
-      150_000,
-      250,
-    );
+    await apply(modelRollout(stage.ns, "canary-v3", { version: "v3" }));
+    const done = await rolloutReaches<Rollout>(stage.ns, "canary-v3", "RolledBack");
     expect(done.status?.reason).toBe("AnalysisFailed");
     expect(done.status?.quarantined).toBe(true);
     expect(done.status?.analyses?.at(-1)).toMatchObject({ step: 0, outcome: "Failed" });
@@ -249,12 +201,7 @@ describe("a shadow phase through the Istio router (stand-in data plane)", () => 
 
   it("blocks a worse candidate in its shadow: it sees mirrored requests, none of its answers is served, and it never gets a live weight", async () => {
     const mirroredBefore = splitter?.counts().mirrored ?? 0;
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "shadow-v4", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } },
-    });
+    await apply(modelRollout(stage.ns, "shadow-v4", { version: "v4" }));
     const weights = new Set<string>();
     const mirrors = new Set<number>();
     const done = await waitFor(
@@ -280,18 +227,13 @@ describe("a shadow phase through the Istio router (stand-in data plane)", () => 
     expect(load?.summary().byVersion.v4 ?? 0).toBe(0);
     // and the analysis saw its metrics (over a range: after the rollback the server plays the stable version and v4's series went stale)
     expect(Number((await promQuery(`sum(max_over_time(model_predictions_total{model="${MODEL}",version="v4"}[5m]))`))[0]?.value[1] ?? 0)).toBeGreaterThan(100);
-    expect((await events(ns, "shadow-v4")).map((e) => e.reason)).toEqual(
+    expect((await events(stage.ns, "shadow-v4")).map((e) => e.reason)).toEqual(
       expect.arrayContaining(["ShadowStarted", "AnalysisFailed", "RolledBack", "Quarantined"]),
     );
   }, 200_000);
 
   it("lets a healthy candidate pass its shadow, then rolls it out with live weight and removes the mirror", async () => {
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "shadow-v5", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v5" } },
-    });
+    await apply(modelRollout(stage.ns, "shadow-v5", { version: "v5" }));
     const seen = new Set<string>();
     const done = await waitFor(
       "the rollout to succeed",

@@ -1,26 +1,19 @@
 // The Istio router against the real API server and Istio's own CRDs (istio.io/api's generated
-// file, installed by scripts/cluster/istio-crds.sh): every VirtualService it writes is accepted
+// file, installed by hack/cluster/istio-crds.sh): every VirtualService it writes is accepted
 // by the CRD's schema, the weights read back (by the router and by kubectl) equal the plan, a
 // person's edits of the fields it does not own survive, and a route changed between its read
 // and its write is refused rather than written at the wrong places. No istiod or Envoy runs
 // here: what traffic does with these weights is the stand-in data plane's test (sim/splitter.ts).
 import { KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { servingSchema } from "../../src/api/v1alpha1/rollout.ts";
 import { istioRouter } from "../../src/adapters/routers/istio.ts";
 import { RouterError } from "../../src/ports.ts";
-import { apply, createNamespace, deleteNamespace, env, getJson, kubectlOk } from "./support.ts";
+import { apply, env, getJson, given, kubectlOk, useStage } from "../stage/index.ts";
 
-let ns: string;
-let kc: KubeConfig;
-beforeAll(async () => {
-  ns = await createNamespace("istio");
-  kc = new KubeConfig();
-  kc.loadFromFile(env.KUBECONFIG as string);
-});
-afterAll(async () => {
-  if (ns) await deleteNamespace(ns);
-});
+const kc = new KubeConfig();
+kc.loadFromFile(env.KUBECONFIG as string);
+const stage = useStage(given("istio"));
 
 interface VirtualService {
   spec: {
@@ -41,7 +34,7 @@ const serving = servingSchema.parse({
 const virtualService = () => ({
   apiVersion: "networking.istio.io/v1",
   kind: "VirtualService",
-  metadata: { name: "fraud", namespace: ns },
+  metadata: { name: "fraud", namespace: stage.ns },
   spec: {
     hosts: ["fraud"],
     http: [
@@ -59,7 +52,7 @@ const virtualService = () => ({
   },
 });
 const live = async () => {
-  const vs = await getJson<VirtualService>("virtualservice.networking.istio.io", "fraud", ns);
+  const vs = await getJson<VirtualService>("virtualservice.networking.istio.io", "fraud", stage.ns);
   const predict = vs.spec.http.find((h) => h.name === "predict");
   const w = (subset: string) => predict?.route.find((r) => r.destination.subset === subset)?.weight;
   return { vs, weights: { stable: w("stable"), candidate: w("candidate") } };
@@ -70,7 +63,7 @@ describe("the Istio router on the real API server", () => {
     await apply({
       apiVersion: "networking.istio.io/v1",
       kind: "DestinationRule",
-      metadata: { name: "fraud", namespace: ns },
+      metadata: { name: "fraud", namespace: stage.ns },
       spec: {
         host: "fraud",
         subsets: [
@@ -81,7 +74,7 @@ describe("the Istio router on the real API server", () => {
     });
     const r = await apply(virtualService());
     expect(r.code, r.stderr).toBe(0);
-    const router = istioRouter(kc, ns, serving, "model-guardian-test");
+    const router = istioRouter(kc, stage.ns, serving, "model-guardian-test");
     expect(await router.read()).toEqual({ kind: "weights", weights: { stable: 100, candidate: 0 }, mirror: 0 });
     for (const weights of [
       { stable: 95, candidate: 5 },
@@ -108,7 +101,7 @@ describe("the Istio router on the real API server", () => {
       "virtualservice.networking.istio.io",
       "fraud",
       "-n",
-      ns,
+      stage.ns,
       "--type=json",
       "-p",
       JSON.stringify([
@@ -116,7 +109,7 @@ describe("the Istio router on the real API server", () => {
         { op: "add", path: "/spec/http/1/headers", value: { request: { set: { "x-team": "fraud" } } } },
       ]),
     ]);
-    const router = istioRouter(kc, ns, serving, "model-guardian-test");
+    const router = istioRouter(kc, stage.ns, serving, "model-guardian-test");
     await router.read();
     await router.write({ stable: 80, candidate: 20 });
     const { vs, weights } = await live();
@@ -125,7 +118,7 @@ describe("the Istio router on the real API server", () => {
   });
 
   it("refuses to write a route whose destinations moved since it was read, and names the object", async () => {
-    const router = istioRouter(kc, ns, serving, "model-guardian-test");
+    const router = istioRouter(kc, stage.ns, serving, "model-guardian-test");
     await router.read();
     // a person swaps the two destinations between the router's read and its write
     const { vs } = await live();
@@ -135,7 +128,7 @@ describe("the Istio router on the real API server", () => {
       "virtualservice.networking.istio.io",
       "fraud",
       "-n",
-      ns,
+      stage.ns,
       "--type=json",
       "-p",
       JSON.stringify([{ op: "replace", path: "/spec/http/1/route", value: swapped }]),
@@ -146,7 +139,7 @@ describe("the Istio router on the real API server", () => {
     );
     expect(err).toBeInstanceOf(RouterError);
     expect((err as RouterError).reason).toBe("RouteChanged");
-    expect((err as Error).message).toMatch(new RegExp(`^VirtualService ${ns}/fraud: `));
+    expect((err as Error).message).toMatch(new RegExp(`^VirtualService ${stage.ns}/fraud: `));
     // the weights are as the person left them; a fresh read finds the destinations where they now are
     expect((await live()).weights).toEqual({ stable: 80, candidate: 20 });
     await router.read();
@@ -155,9 +148,14 @@ describe("the Istio router on the real API server", () => {
   });
 
   it("reports a missing VirtualService or destination as typed errors", async () => {
-    const missing = istioRouter(kc, ns, servingSchema.parse({ ...serving, router: { istio: { virtualService: { name: "nope" } } } }), "model-guardian-test");
+    const missing = istioRouter(
+      kc,
+      stage.ns,
+      servingSchema.parse({ ...serving, router: { istio: { virtualService: { name: "nope" } } } }),
+      "model-guardian-test",
+    );
     expect(await missing.read()).toMatchObject({ kind: "error", reason: "RouteNotFound" });
     const other = servingSchema.parse({ ...serving, candidate: { ...serving.candidate, destination: { host: "fraud", subset: "canary" } } });
-    expect(await istioRouter(kc, ns, other, "model-guardian-test").read()).toMatchObject({ kind: "error", reason: "BackendNotFound" });
+    expect(await istioRouter(kc, stage.ns, other, "model-guardian-test").read()).toMatchObject({ kind: "error", reason: "BackendNotFound" });
   });
 });

@@ -5,9 +5,9 @@
 // would, and sim/splitter.ts sends the load generator's requests to the simulated model servers
 // in the split KServe would ask Knative for. Each server plays the model of the revision it holds.
 // Prometheus scrapes the servers, so the analyses see traffic that followed the operator's writes.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKServeCanary, type KServeCanary } from "./kserve-canary.ts";
-import { apply, createNamespace, deleteNamespace, events, getJson, startOperator, waitFor, type Operator } from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { startKServeCanary, type KServeCanary } from "../stage/kserve-canary.ts";
+import { apply, events, getJson, given, modelRollout, rolloutReaches, useStage, waitFor } from "../stage/index.ts";
 
 const MODEL = `kserve-model-${Date.now().toString(36)}`;
 interface Isvc {
@@ -22,41 +22,32 @@ interface Rollout {
     weights?: { stable: number; candidate: number };
   };
 }
-let ns: string;
-let op: Operator | undefined;
 let canary: KServeCanary | undefined;
-const isvc = () => getJson<Isvc>("inferenceservice.serving.kserve.io", "model", ns);
-const rollout = (name: string) => getJson<Rollout>("modelrollout", name, ns);
+const isvc = () => getJson<Isvc>("inferenceservice.serving.kserve.io", "model", stage.ns);
+const rollout = (name: string) => getJson<Rollout>("modelrollout", name, stage.ns);
 const percentByVersion = () => canary?.percentByVersion() ?? {};
 
-beforeAll(async () => {
-  ns = await createNamespace("kserve-rollout");
-  op = await startOperator([ns], ns);
-  canary = await startKServeCanary({
-    namespace: ns,
-    model: MODEL,
-    monitor: { name: "canary" },
-    behaviour: { v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 } },
-    healthy: { accuracy: 0.92, latencyMeanSeconds: 0.05 },
-    seeds: [71, 72],
-  });
-}, 300_000);
-
-afterAll(async () => {
-  await canary?.stop();
-  await op?.stop();
-  if (ns) await deleteNamespace(ns);
-});
+const stage = useStage(
+  given("kserve-rollout")
+    .withOperator()
+    .withStep(async (s) => {
+      canary = await startKServeCanary({
+        namespace: s.ns,
+        model: MODEL,
+        monitor: { name: "canary" },
+        behaviour: { v3: { accuracy: 0.6, latencyMeanSeconds: 0.05 } },
+        healthy: { accuracy: 0.92, latencyMeanSeconds: 0.05 },
+        seeds: [71, 72],
+      });
+      return () => canary?.stop();
+    }),
+  300_000,
+);
 
 describe("a canary rollout through the KServe router (stand-in KServe and data plane)", () => {
   it("promotes a healthy candidate through every step of canaryTrafficPercent, then clears it", async () => {
     const before = canary?.load.summary().byVersion.v2 ?? 0;
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v2", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2", uri: "s3://models/v2" } },
-    });
+    await apply(modelRollout(stage.ns, "canary-v2", { version: "v2", uri: "s3://models/v2" }));
     const percents = new Set<string>();
     const done = await waitFor(
       "the rollout to succeed",
@@ -82,25 +73,12 @@ describe("a canary rollout through the KServe router (stand-in KServe and data p
     await waitFor("KServe to give v2 all traffic", async () => percentByVersion().v2 === 100, 10_000);
     // the candidate took its share of the requests routed by KServe's split
     expect((canary?.load.summary().byVersion.v2 ?? 0) - before).toBeGreaterThan(200);
-    expect((await events(ns, "canary-v2")).map((e) => e.reason)).toEqual(expect.arrayContaining(["RolloutStarted", "StepStarted", "Promoted"]));
+    expect((await events(stage.ns, "canary-v2")).map((e) => e.reason)).toEqual(expect.arrayContaining(["RolloutStarted", "StepStarted", "Promoted"]));
   }, 200_000);
 
   it("rolls a worse candidate back at its first failing analysis: the percent is 0 at once and the spec holds the stable model again", async () => {
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v3", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v3", uri: "s3://models/v3" } },
-    });
-    const done = await waitFor(
-      "the rollout to be rolled back",
-      async () => {
-        const r = await rollout("canary-v3");
-        return r.status?.phase === "RolledBack" && r;
-      },
-      150_000,
-      250,
-    );
+    await apply(modelRollout(stage.ns, "canary-v3", { version: "v3", uri: "s3://models/v3" }));
+    const done = await rolloutReaches<Rollout>(stage.ns, "canary-v3", "RolledBack");
     expect(done.status?.reason).toBe("AnalysisFailed");
     expect(done.status?.quarantined).toBe(true);
     expect(done.status?.analyses?.at(-1)).toMatchObject({ step: 0, outcome: "Failed" });

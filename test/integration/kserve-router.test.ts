@@ -1,27 +1,20 @@
 // The KServe router against the real API server and KServe's own InferenceService CRD (v0.20.0,
-// config/crd/full, installed by scripts/cluster/kserve-crds.sh): every patch it writes is
+// config/crd/full, installed by hack/cluster/kserve-crds.sh): every patch it writes is
 // accepted by the CRD's schema, the split and the model read back (through the router and through
 // kubectl) as planned, a person's fields survive, a model changed between the read and the write
 // is refused, and RawDeployment mode is refused without a write. No KServe controller runs here:
 // the status KServe would write comes from the stand-in of its revision bookkeeping (sim/kserve.ts).
 import { KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { servingSchema } from "../../src/api/v1alpha1/rollout.ts";
 import { KServeServing, REPLACED_REVISION_ANNOTATION } from "../../src/adapters/routers/kserve.ts";
 import type { RolloutView } from "../../src/ports.ts";
 import { emptyKServeState, tickKServe, type KServeState } from "../../sim/kserve.ts";
-import { apply, createNamespace, deleteNamespace, env, getJson, kubectlOk } from "./support.ts";
+import { apply, env, getJson, given, kubectlOk, useStage } from "../stage/index.ts";
 
-let ns: string;
-let kc: KubeConfig;
-beforeAll(async () => {
-  ns = await createNamespace("kserve");
-  kc = new KubeConfig();
-  kc.loadFromFile(env.KUBECONFIG as string);
-});
-afterAll(async () => {
-  if (ns) await deleteNamespace(ns);
-});
+const kc = new KubeConfig();
+kc.loadFromFile(env.KUBECONFIG as string);
+const stage = useStage(given("kserve"));
 
 interface Isvc {
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -43,7 +36,7 @@ const view = (promoted = false): RolloutView => ({
 const inferenceService = (name: string, annotations: Record<string, string> = {}) => ({
   apiVersion: "serving.kserve.io/v1beta1",
   kind: "InferenceService",
-  metadata: { name, namespace: ns, labels: { team: "risk" }, annotations },
+  metadata: { name, namespace: stage.ns, labels: { team: "risk" }, annotations },
   spec: {
     predictor: {
       minReplicas: 1,
@@ -60,7 +53,7 @@ const inferenceService = (name: string, annotations: Record<string, string> = {}
 /** What KServe's controller would do next: the stand-in's status, written to the status subresource. */
 let kserve: KServeState = emptyKServeState();
 async function kserveReconciles(name: string) {
-  const obj = await getJson<Isvc>("inferenceservice.serving.kserve.io", name, ns);
+  const obj = await getJson<Isvc>("inferenceservice.serving.kserve.io", name, stage.ns);
   const next = tickKServe(kserve, obj as never, { readyAfterTicks: 1 });
   kserve = next.state;
   await kubectlOk([
@@ -68,7 +61,7 @@ async function kserveReconciles(name: string) {
     "inferenceservice.serving.kserve.io",
     name,
     "-n",
-    ns,
+    stage.ns,
     "--subresource=status",
     "--type=merge",
     "-p",
@@ -83,14 +76,14 @@ describe("the KServe router on the real API server", () => {
     expect(r.code, r.stderr).toBe(0);
     await kserveReconciles("fraud");
     await kserveReconciles("fraud");
-    const router = new KServeServing(kc, ns, serving, "model-guardian-test");
+    const router = new KServeServing(kc, stage.ns, serving, "model-guardian-test");
     const first = await router.read(view());
     expect(first.weights).toEqual({ kind: "weights", weights: { stable: 100, candidate: 0 } });
     expect(first.stable).toMatchObject({ version: "v1", uri: "s3://models/fraud/v1", ready: true });
 
     await router.read(view());
     await router.apply({ kind: "setWorkload", which: "candidate", version: "v2", uri: "s3://models/fraud/v2" }, view());
-    let obj = await getJson<Isvc>("inferenceservice.serving.kserve.io", "fraud", ns);
+    let obj = await getJson<Isvc>("inferenceservice.serving.kserve.io", "fraud", stage.ns);
     expect(obj.spec.predictor.canaryTrafficPercent).toBe(0);
     expect(obj.spec.predictor.model.storageUri).toBe("s3://models/fraud/v2");
     expect(obj.spec.predictor.model.env).toEqual([{ name: "MODEL_VERSION", value: "v2" }]);
@@ -109,7 +102,7 @@ describe("the KServe router on the real API server", () => {
     }
     await router.read(view());
     await router.apply({ kind: "setWorkload", which: "stable", version: "v2", uri: "s3://models/fraud/v2" }, view());
-    obj = await getJson<Isvc>("inferenceservice.serving.kserve.io", "fraud", ns);
+    obj = await getJson<Isvc>("inferenceservice.serving.kserve.io", "fraud", stage.ns);
     expect(obj.spec.predictor).not.toHaveProperty("canaryTrafficPercent");
     const promoted = await router.read(view(true));
     expect(promoted.weights).toEqual({ kind: "weights", weights: { stable: 100, candidate: 0 } });
@@ -125,14 +118,14 @@ describe("the KServe router on the real API server", () => {
     kserve = emptyKServeState();
     expect((await apply(inferenceService("edited"))).code).toBe(0);
     await kserveReconciles("edited");
-    const router = new KServeServing(kc, ns, { ...serving, router: { kserve: { inferenceService: { name: "edited" } } } }, "model-guardian-test");
+    const router = new KServeServing(kc, stage.ns, { ...serving, router: { kserve: { inferenceService: { name: "edited" } } } }, "model-guardian-test");
     await router.read(view());
     await kubectlOk([
       "patch",
       "inferenceservice.serving.kserve.io",
       "edited",
       "-n",
-      ns,
+      stage.ns,
       "--type=json",
       "-p",
       JSON.stringify([{ op: "replace", path: "/spec/predictor/model/storageUri", value: "s3://models/fraud/hotfix" }]),
@@ -140,26 +133,26 @@ describe("the KServe router on the real API server", () => {
     await expect(router.apply({ kind: "setWorkload", which: "candidate", version: "v2", uri: "s3://models/fraud/v2" }, view())).rejects.toMatchObject({
       reason: "RouteChanged",
     });
-    const obj = await getJson<Isvc>("inferenceservice.serving.kserve.io", "edited", ns);
+    const obj = await getJson<Isvc>("inferenceservice.serving.kserve.io", "edited", stage.ns);
     expect(obj.spec.predictor.model.storageUri).toBe("s3://models/fraud/hotfix");
     expect(obj.spec.predictor).not.toHaveProperty("canaryTrafficPercent");
   });
 
   it("refuses RawDeployment mode, where canaryTrafficPercent splits nothing, and writes nothing", async () => {
     expect((await apply(inferenceService("raw", { "serving.kserve.io/deploymentMode": "RawDeployment" }))).code).toBe(0);
-    const before = await getJson<Isvc & { metadata: { resourceVersion: string } }>("inferenceservice.serving.kserve.io", "raw", ns);
-    const router = new KServeServing(kc, ns, { ...serving, router: { kserve: { inferenceService: { name: "raw" } } } }, "model-guardian-test");
+    const before = await getJson<Isvc & { metadata: { resourceVersion: string } }>("inferenceservice.serving.kserve.io", "raw", stage.ns);
+    const router = new KServeServing(kc, stage.ns, { ...serving, router: { kserve: { inferenceService: { name: "raw" } } } }, "model-guardian-test");
     const live = await router.read(view());
     expect(live.weights).toMatchObject({ kind: "error", reason: "DeploymentModeUnsupported" });
     await expect(router.apply({ kind: "setWeights", weights: { stable: 95, candidate: 5 } }, view())).rejects.toMatchObject({
       reason: "DeploymentModeUnsupported",
     });
-    const after = await getJson<Isvc & { metadata: { resourceVersion: string } }>("inferenceservice.serving.kserve.io", "raw", ns);
+    const after = await getJson<Isvc & { metadata: { resourceVersion: string } }>("inferenceservice.serving.kserve.io", "raw", stage.ns);
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
   });
 
   it("reads a missing InferenceService as RouteNotFound", async () => {
-    const router = new KServeServing(kc, ns, { ...serving, router: { kserve: { inferenceService: { name: "absent" } } } }, "model-guardian-test");
+    const router = new KServeServing(kc, stage.ns, { ...serving, router: { kserve: { inferenceService: { name: "absent" } } } }, "model-guardian-test");
     expect((await router.read(view())).weights).toMatchObject({ kind: "error", reason: "RouteNotFound" });
   });
 });

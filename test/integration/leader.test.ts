@@ -2,59 +2,59 @@
 // leader killed with SIGKILL is replaced once its lease runs out; a leader stopped with SIGTERM
 // releases the Lease and is replaced at once; a retraining Job in flight across two hand-overs
 // is created once and its outcome recorded once.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
 import {
+  ACCURACY,
   apply,
-  createNamespace,
-  deleteNamespace,
   getJson,
+  given,
   kubectl,
   kubectlOk,
   metricSum,
+  modelMonitor,
+  type Operator,
   retrainOnDrift,
   startOperator,
   startScrapedModel,
   stopScrapedModel,
+  useStage,
   waitFor,
-  type Operator,
-} from "./support.ts";
+  watching,
+} from "../stage/index.ts";
 
 const LEASE = "mg-leader";
-let ns: string;
 const operators: Operator[] = [];
-beforeAll(async () => {
-  ns = await createNamespace("leader");
-});
+const stage = useStage(
+  given("leader").withStep(async () => async () => {
+    for (const op of operators) await op.stop("SIGKILL");
+    await stopScrapedModel(sim, model);
+  }),
+);
 let sim: ModelServer | undefined;
 const model = `leader-${Date.now().toString(36)}`;
-afterAll(async () => {
-  for (const op of operators) await op.stop("SIGKILL");
-  await stopScrapedModel(sim, model);
-  await deleteNamespace(ns);
-});
 
 const electing = (name: string) => ({
   POD_NAME: name,
   LEADER_ELECT: "true",
-  LEASE_NAMESPACE: ns,
+  LEASE_NAMESPACE: stage.ns,
   LEASE_NAME: LEASE,
   LEASE_DURATION: "6s",
   LEASE_RENEW_DEADLINE: "4s",
   LEASE_RETRY_PERIOD: "500ms",
 });
 async function start(name: string): Promise<Operator> {
-  const op = await startOperator([ns], `${ns}-${name}`, electing(name));
+  const op = await startOperator([stage.ns], `${stage.ns}-${name}`, electing(name));
   operators.push(op);
   return op;
 }
 async function holder(): Promise<string | undefined> {
-  const r = await kubectl(["get", "lease", LEASE, "-n", ns, "-o", "json"]);
+  const r = await kubectl(["get", "lease", LEASE, "-n", stage.ns, "-o", "json"]);
   return r.code === 0 ? (JSON.parse(r.stdout).spec?.holderIdentity as string | undefined) || undefined : undefined;
 }
 const lastEvaluationOf = async (name: string) =>
-  (await getJson<{ status?: { lastEvaluationTime?: string } }>("modelmonitor", name, ns)).status?.lastEvaluationTime;
-const lastEvaluation = async () => (await getJson<{ status?: { lastEvaluationTime?: string } }>("modelmonitor", "m", ns)).status?.lastEvaluationTime;
+  (await getJson<{ status?: { lastEvaluationTime?: string } }>("modelmonitor", name, stage.ns)).status?.lastEvaluationTime;
+const lastEvaluation = async () => (await getJson<{ status?: { lastEvaluationTime?: string } }>("modelmonitor", "m", stage.ns)).status?.lastEvaluationTime;
 
 describe("leader election", () => {
   it("one leader reconciles; SIGKILL hands over after the lease runs out, SIGTERM at once", async () => {
@@ -62,12 +62,7 @@ describe("leader election", () => {
     const b = await start("op-b");
     const first = await waitFor("a leader", holder, 15_000, 200);
     const [leader, follower] = first.startsWith("op-a_") ? [a, b] : [b, a];
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "m", namespace: ns },
-      spec: { model: { name: "nobody" }, interval: "1s", signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }] },
-    });
+    await apply(modelMonitor(stage.ns, "m", { model: { name: "nobody" }, interval: "1s", signals: [ACCURACY] }));
     await waitFor("a first evaluation", lastEvaluation, 20_000, 200);
     await waitFor("a few evaluations by the leader", async () => (await metricSum(leader, "modelguardian_evaluations_total")) >= 3, 20_000, 250);
     expect(await metricSum(leader, "modelguardian_leader")).toBe(1);
@@ -131,24 +126,17 @@ describe("leader election", () => {
     for (const o of operators.filter((o) => ![x, y, z].includes(o))) await o.stop("SIGTERM");
     const first = await waitFor("one of x, y, z to lead", byIdentity, 20_000, 200);
     // a Job long enough to span both hand-overs
-    await apply(retrainOnDrift(ns, "retrain", { runDuration: "16s" }));
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "degraded", namespace: ns },
-      spec: {
-        model: { name: model, version: "v1" },
-        interval: "1s",
-        window: "20s",
-        minSamples: 50,
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    await apply(retrainOnDrift(stage.ns, "retrain", { runDuration: "16s" }));
+    await apply(
+      modelMonitor(stage.ns, "degraded", {
+        ...watching(model, "1s", "20s", 50),
         rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
         policyRef: { name: "retrain" },
-      },
-    });
+      }),
+    );
     const seen = new Set<string>();
     const jobs = async () => {
-      const names = (await kubectlOk(["get", "jobs", "-n", ns, "-l", "modelguardian.dev/monitor=degraded", "-o", "jsonpath={.items[*].metadata.name}"]))
+      const names = (await kubectlOk(["get", "jobs", "-n", stage.ns, "-l", "modelguardian.dev/monitor=degraded", "-o", "jsonpath={.items[*].metadata.name}"]))
         .split(/\s+/)
         .filter(Boolean);
       for (const n of names) seen.add(n);
@@ -170,7 +158,7 @@ describe("leader election", () => {
     await waitFor(
       "the Job recorded as Active",
       async () => {
-        const m = await getJson<{ status?: { remediation?: { history?: { outcome: string }[] } } }>("modelmonitor", "degraded", ns);
+        const m = await getJson<{ status?: { remediation?: { history?: { outcome: string }[] } } }>("modelmonitor", "degraded", stage.ns);
         return m.status?.remediation?.history?.[0]?.outcome === "Active";
       },
       20_000,
@@ -194,7 +182,7 @@ describe("leader election", () => {
           status?: {
             remediation?: { history?: { job: string; outcome: string; attempt: number; version?: string }[]; candidate?: { version: string; job: string } };
           };
-        }>("modelmonitor", "degraded", ns);
+        }>("modelmonitor", "degraded", stage.ns);
         return mm.status?.remediation?.candidate ? mm : undefined;
       },
       60_000,

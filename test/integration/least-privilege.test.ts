@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import type { ActionSpec } from "../../src/api/v1alpha1/retrainpolicy.ts";
 import { renderJob } from "../../src/domain/remediation/job.ts";
-import { createNamespace, deleteNamespace, env, kubectl, kubectlOk, OPERATOR_NAMESPACE, OPERATOR_USER, ROOT, waitFor } from "./support.ts";
+import { createNamespace, deleteNamespace, env, kubectl, kubectlOk, OPERATOR_NAMESPACE, OPERATOR_USER, ROOT, waitFor } from "../stage/index.ts";
 
 interface Rule {
   apiGroups?: string[];

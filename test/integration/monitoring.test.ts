@@ -1,19 +1,7 @@
 // The monitoring engine against the real Prometheus and API server: stationary traffic stays
 // quiet over many evaluations; each kind of real change produces the finding that names it.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ModelServer } from "../../sim/model-server.ts";
-import {
-  apply,
-  createNamespace,
-  deleteNamespace,
-  getJson,
-  kubectlOk,
-  startOperator,
-  startScrapedModel,
-  stopScrapedModel,
-  waitFor,
-  type Operator,
-} from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { ACCURACY, apply, getJson, given, kubectlOk, modelMonitor, useStage, waitFor, watching } from "../stage/index.ts";
 
 interface Finding {
   type: string;
@@ -32,97 +20,91 @@ interface MM {
   };
 }
 
-let ns: string;
-let sim: ModelServer;
-let operator: Operator;
 const model = `churn-${Date.now().toString(36)}`;
 const SEGMENTS = ["plant-a", "plant-b", "plant-c", "plant-d"];
 const DRIFT_METHODS = ["psi", "kl", "js", "hellinger", "wasserstein", "ks", "chi2"] as const;
 
-beforeAll(async () => {
-  ns = await createNamespace("mon");
-  sim = await startScrapedModel({
-    model,
-    version: "v1",
-    segments: Object.fromEntries(SEGMENTS.map((s) => [s, { requestsPerSecond: 100 }])),
-    groups: { young: {}, old: {} },
-    seed: 11,
-  });
-  // let the first 10 s window fill before the reference distributions are pinned
-  await new Promise((r) => setTimeout(r, 10_000));
-  operator = await startOperator([ns], ns);
-  await apply({
-    apiVersion: "modelguardian.dev/v1alpha1",
-    kind: "ModelMonitor",
-    metadata: { name: "churn", namespace: ns },
-    spec: {
-      model: { name: model, version: "v1" },
-      interval: "1s",
-      window: "10s",
-      minSamples: 100,
-      segments: { label: "plant" },
-      signals: [
-        { name: "accuracy", classification: { metric: "model_predictions_total" } },
-        {
-          name: "refusal_rate",
-          ratio: { numerator: { metric: "model_responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "model_responses_total" } },
+const churnMonitor = (namespace: string) => ({
+  apiVersion: "modelguardian.dev/v1alpha1",
+  kind: "ModelMonitor",
+  metadata: { name: "churn", namespace },
+  spec: {
+    model: { name: model, version: "v1" },
+    interval: "1s",
+    window: "10s",
+    minSamples: 100,
+    segments: { label: "plant" },
+    signals: [
+      ACCURACY,
+      {
+        name: "refusal_rate",
+        ratio: { numerator: { metric: "model_responses_total", matchLabels: { refusal: "true" } }, denominator: { metric: "model_responses_total" } },
+      },
+      { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
+      { name: "low_confidence", histogram: { metric: "model_prediction_confidence", measure: "shareBelow", threshold: 0.75 } },
+      { name: "precision", classification: { metric: "model_predictions_total", measure: "precision" } },
+      { name: "rmse", regression: { count: "model_regression_predictions_total", squaredErrorSum: "model_regression_squared_error_sum", measure: "rmse" } },
+      {
+        name: "r2",
+        regression: {
+          count: "model_regression_predictions_total",
+          squaredErrorSum: "model_regression_squared_error_sum",
+          targetSum: "model_regression_target_sum",
+          targetSquaredSum: "model_regression_target_squared_sum",
+          measure: "r2",
         },
-        { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
-        { name: "low_confidence", histogram: { metric: "model_prediction_confidence", measure: "shareBelow", threshold: 0.75 } },
-        { name: "precision", classification: { metric: "model_predictions_total", measure: "precision" } },
-        { name: "rmse", regression: { count: "model_regression_predictions_total", squaredErrorSum: "model_regression_squared_error_sum", measure: "rmse" } },
-        {
-          name: "r2",
-          regression: {
-            count: "model_regression_predictions_total",
-            squaredErrorSum: "model_regression_squared_error_sum",
-            targetSum: "model_regression_target_sum",
-            targetSquaredSum: "model_regression_target_squared_sum",
-            measure: "r2",
-          },
+      },
+      { name: "feedback", histogram: { metric: "model_feedback_score", measure: "mean" } },
+      {
+        name: "throughput",
+        query: {
+          expr: "sum(rate(model_predictions_total{ {{selector}} }[{{window}}]))",
+          samplesExpr: "sum(increase(model_predictions_total{ {{selector}} }[{{window}}]))",
         },
-        { name: "feedback", histogram: { metric: "model_feedback_score", measure: "mean" } },
-        {
-          name: "throughput",
-          query: {
-            expr: "sum(rate(model_predictions_total{ {{selector}} }[{{window}}]))",
-            samplesExpr: "sum(increase(model_predictions_total{ {{selector}} }[{{window}}]))",
-          },
-        },
-      ],
-      rules: [
-        { signal: "accuracy", min: { critical: 0.8 } },
-        { signal: "refusal_rate", max: { warning: 0.05, critical: 0.1 } },
-      ],
-      drift: [
-        // every distribution method on the same features, plus the embedding centroid
-        ...DRIFT_METHODS.map((method) => ({
-          name: `inputs-${method}`,
-          histogram: { metric: "model_feature_value", featureLabel: "feature" },
-          method,
-          reference: { pinned: {} },
-          threshold: { warning: 0.1, critical: method === "psi" ? 0.25 : 0.2 },
-        })),
-        {
-          name: "queries",
-          embedding: { metric: "model_query_embedding_centroid" },
-          method: "cosine",
-          reference: { pinned: {} },
-          threshold: { warning: 0.05, critical: 0.1 },
-        },
-      ],
-      fairness: [{ signal: "accuracy", groupLabel: "group", minRatio: 0.8 }],
-    },
-  });
+      },
+    ],
+    rules: [
+      { signal: "accuracy", min: { critical: 0.8 } },
+      { signal: "refusal_rate", max: { warning: 0.05, critical: 0.1 } },
+    ],
+    drift: [
+      // every distribution method on the same features, plus the embedding centroid
+      ...DRIFT_METHODS.map((method) => ({
+        name: `inputs-${method}`,
+        histogram: { metric: "model_feature_value", featureLabel: "feature" },
+        method,
+        reference: { pinned: {} },
+        threshold: { warning: 0.1, critical: method === "psi" ? 0.25 : 0.2 },
+      })),
+      {
+        name: "queries",
+        embedding: { metric: "model_query_embedding_centroid" },
+        method: "cosine",
+        reference: { pinned: {} },
+        threshold: { warning: 0.05, critical: 0.1 },
+      },
+    ],
+    fairness: [{ signal: "accuracy", groupLabel: "group", minRatio: 0.8 }],
+  },
 });
 
-afterAll(async () => {
-  await operator?.stop();
-  await stopScrapedModel(sim, model);
-  await deleteNamespace(ns);
-});
+// let the first 10 s window fill before the reference distributions are pinned
+const fillFirstWindow = () => new Promise<void>((r) => setTimeout(r, 10_000));
+const stage = useStage(
+  given("mon")
+    .withModel({
+      model,
+      version: "v1",
+      segments: Object.fromEntries(SEGMENTS.map((s) => [s, { requestsPerSecond: 100 }])),
+      groups: { young: {}, old: {} },
+      seed: 11,
+    })
+    .withStep(fillFirstWindow)
+    .withOperator()
+    .withObjects((namespace) => [churnMonitor(namespace)]),
+);
 
-const get = () => getJson<MM>("modelmonitor", "churn", ns);
+const get = () => getJson<MM>("modelmonitor", "churn", stage.ns);
 const findingsOf = (m: MM) => m.status?.findings ?? [];
 const waitForFinding = (what: string, match: (f: Finding) => boolean) =>
   waitFor(
@@ -181,8 +163,8 @@ describe("monitoring engine on real metrics", () => {
 
   it("a shifted feature gives a data-drift finding naming that feature only", () =>
     scenario(
-      () => sim.setBehaviour({ featureShift: { income: 1.5 } }),
-      () => sim.setBehaviour({ featureShift: { income: 0 } }),
+      () => stage.sim.setBehaviour({ featureShift: { income: 1.5 } }),
+      () => stage.sim.setBehaviour({ featureShift: { income: 0 } }),
       async () => {
         const m = await waitFor(
           "a DataDrift finding from every method",
@@ -199,8 +181,8 @@ describe("monitoring engine on real metrics", () => {
 
   it("a moved embedding centroid gives an embedding-drift finding", () =>
     scenario(
-      () => sim.setBehaviour({ embeddingShift: 2 }),
-      () => sim.setBehaviour({ embeddingShift: 0 }),
+      () => stage.sim.setBehaviour({ embeddingShift: 2 }),
+      () => stage.sim.setBehaviour({ embeddingShift: 0 }),
       async () => {
         const m = await waitForFinding("an EmbeddingDrift finding", (f) => f.type === "EmbeddingDrift");
         expect(findingsOf(m).find((f) => f.type === "EmbeddingDrift")?.description).toMatch(/^cosine distance 0\.\d+/);
@@ -209,8 +191,8 @@ describe("monitoring engine on real metrics", () => {
 
   it("a refusal-rate spike gives behaviour drift", () =>
     scenario(
-      () => sim.setBehaviour({ refusalRate: 0.25 }),
-      () => sim.setBehaviour({ refusalRate: 0.02 }),
+      () => stage.sim.setBehaviour({ refusalRate: 0.25 }),
+      () => stage.sim.setBehaviour({ refusalRate: 0.02 }),
       async () => {
         // the rate climbs through the warning tier while the window fills, then reaches critical
         const m = await waitForFinding(
@@ -223,8 +205,8 @@ describe("monitoring engine on real metrics", () => {
 
   it("one segment degrading is reported for that segment only", () =>
     scenario(
-      () => sim.setBehaviour({ accuracy: 0.6 }, "plant-b"),
-      () => sim.setBehaviour({ accuracy: 0.92 }, "plant-b"),
+      () => stage.sim.setBehaviour({ accuracy: 0.6 }, "plant-b"),
+      () => stage.sim.setBehaviour({ accuracy: 0.92 }, "plant-b"),
       async () => {
         const m = await waitForFinding("an AccuracyDrift finding on plant-b", (f) => f.type === "AccuracyDrift" && f.segment === "plant-b");
         expect(
@@ -237,8 +219,8 @@ describe("monitoring engine on real metrics", () => {
 
   it("a fairness gap between groups is reported", () =>
     scenario(
-      () => sim.setGroupBehaviour("old", { accuracy: 0.65 }),
-      () => sim.setGroupBehaviour("old", { accuracy: 0.92 }),
+      () => stage.sim.setGroupBehaviour("old", { accuracy: 0.65 }),
+      () => stage.sim.setGroupBehaviour("old", { accuracy: 0.92 }),
       async () => {
         const m = await waitForFinding("a Fairness finding", (f) => f.type === "Fairness");
         const fairness = findingsOf(m).find((f) => f.type === "Fairness");
@@ -248,22 +230,15 @@ describe("monitoring engine on real metrics", () => {
     ));
 
   it("a rule whose baseline is 24 h back, on a model minutes old, is reported not judged within one evaluation", async () => {
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "young", namespace: ns },
-      spec: {
-        model: { name: model, version: "v1" },
-        interval: "1s",
-        window: "10s",
-        minSamples: 100,
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    await apply(
+      modelMonitor(stage.ns, "young", {
+        ...watching(model, "1s", "10s", 100),
         rules: [
           { signal: "accuracy", min: { critical: 0.5 } },
           { signal: "accuracy", baseline: { offset: "24h" }, maxDrop: { critical: 0.1 } },
         ],
-      },
-    });
+      }),
+    );
     interface Young {
       status?: {
         health?: string;
@@ -276,7 +251,7 @@ describe("monitoring engine on real metrics", () => {
     const m = await waitFor(
       "the first evaluation of young",
       async () => {
-        const mm = await getJson<Young>("modelmonitor", "young", ns);
+        const mm = await getJson<Young>("modelmonitor", "young", stage.ns);
         return mm.status?.history?.length ? mm : undefined;
       },
       60_000,
@@ -300,32 +275,25 @@ describe("monitoring engine on real metrics", () => {
       message: "every signal and drift check has a current value; 1 of 2 rules could not be judged (condition RulesJudged)",
     });
     // kubectl get shows it, and so does the operator's metric
-    const table = await kubectlOk(["get", "modelmonitor", "young", "-n", ns]);
+    const table = await kubectlOk(["get", "modelmonitor", "young", "-n", stage.ns]);
     expect(table.split("\n")[0]).toMatch(/\bJUDGED\b/);
     expect(table.split("\n")[1]).toMatch(/\bUnknown\s+1\/2\b/);
-    const metrics = await (await fetch(operator.metricsUrl)).text();
-    expect(metrics).toContain(`modelguardian_rules_unjudged{namespace="${ns}",monitor="young"} 1`);
-    expect(metrics).toContain(`modelguardian_rules_unjudged{namespace="${ns}",monitor="churn"} 0`);
-    await kubectlOk(["delete", "modelmonitor", "young", "-n", ns]);
+    const metrics = await (await fetch(stage.operator.metricsUrl)).text();
+    expect(metrics).toContain(`modelguardian_rules_unjudged{namespace="${stage.ns}",monitor="young"} 1`);
+    expect(metrics).toContain(`modelguardian_rules_unjudged{namespace="${stage.ns}",monitor="churn"} 0`);
+    await kubectlOk(["delete", "modelmonitor", "young", "-n", stage.ns]);
   });
 
   it("a pinned baseline waits for its samples: not the first window's, but a growing one's once its standard error is a quarter of the margin", async () => {
     // accuracy about 0.92 at 400 predictions a second; a margin of 0.01 needs ~11,800 samples (SE ≤ 0.0025),
     // about 3 windows of 10 s (more if an earlier scenario left the accuracy lower): the first
     // evaluation's window alone cannot pin it
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "pinned", namespace: ns },
-      spec: {
-        model: { name: model, version: "v1" },
-        interval: "1s",
-        window: "10s",
-        minSamples: 100,
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    await apply(
+      modelMonitor(stage.ns, "pinned", {
+        ...watching(model, "1s", "10s", 100),
         rules: [{ signal: "accuracy", baseline: { pinned: {} }, maxDrop: { warning: 0.01 } }],
-      },
-    });
+      }),
+    );
     interface Pinned {
       status?: {
         health?: string;
@@ -335,7 +303,7 @@ describe("monitoring engine on real metrics", () => {
         pinned?: Record<string, { state?: string; value?: number; at: string; from?: string; samples?: number; test?: string; successes?: number }>;
       };
     }
-    const getPinned = () => getJson<Pinned>("modelmonitor", "pinned", ns);
+    const getPinned = () => getJson<Pinned>("modelmonitor", "pinned", stage.ns);
     const first = await waitFor(
       "the first evaluation of pinned",
       async () => {
@@ -382,7 +350,7 @@ describe("monitoring engine on real metrics", () => {
     expect((pin?.successes as number) / (pin?.samples as number)).toBeCloseTo(pin?.value as number, 5);
     expect(pinned.status?.rules?.[0]).toMatchObject({ coverage: "Judged", baselineSamples: Math.round(pin?.samples as number) });
     await waitFor("pinned Healthy", async () => (await getPinned()).status?.health === "Healthy", 30_000);
-    await kubectlOk(["delete", "modelmonitor", "pinned", "-n", ns]);
+    await kubectlOk(["delete", "modelmonitor", "pinned", "-n", stage.ns]);
   });
 
   it("shows the PromQL it ran with its series count, and tells a misspelt metric from a selector that matches nothing", async () => {
@@ -405,7 +373,7 @@ describe("monitoring engine on real metrics", () => {
     const churn = await waitFor(
       "the queries of churn in status",
       async () => {
-        const mm = await getJson<Shown>("modelmonitor", "churn", ns);
+        const mm = await getJson<Shown>("modelmonitor", "churn", stage.ns);
         return mm.status?.signals?.[0]?.queries ? mm : undefined;
       },
       60_000,
@@ -422,15 +390,20 @@ describe("monitoring engine on real metrics", () => {
     const wrongSelector = {
       ...misspelt,
       model: { name: `${model}-nope` },
-      signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+      signals: [ACCURACY],
     };
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", metadata: { name: "misspelt", namespace: ns }, spec: misspelt });
-    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", metadata: { name: "wrong-selector", namespace: ns }, spec: wrongSelector });
+    await apply({ apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", metadata: { name: "misspelt", namespace: stage.ns }, spec: misspelt });
+    await apply({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelMonitor",
+      metadata: { name: "wrong-selector", namespace: stage.ns },
+      spec: wrongSelector,
+    });
     const evaluated = (name: string) =>
       waitFor(
         `the first evaluation of ${name}`,
         async () => {
-          const mm = await getJson<Shown>("modelmonitor", name, ns);
+          const mm = await getJson<Shown>("modelmonitor", name, stage.ns);
           return mm.status?.history?.length ? mm : undefined;
         },
         60_000,
@@ -460,7 +433,7 @@ describe("monitoring engine on real metrics", () => {
       { expr: `sum by (outcome) (increase(model_predictions_total{model="${model}-nope"}[10s]))`, series: 0, message: fixSelector },
     ]);
     // kubectl get -o yaml is enough to see it (long lines may be folded: only an unbroken part is checked)
-    expect(await kubectlOk(["get", "mm", "misspelt", "-n", ns, "-o", "yaml"])).toContain(`(increase(model_predictions_totl{model="${model}"}[10s]))`);
-    await kubectlOk(["delete", "modelmonitor", "misspelt", "wrong-selector", "-n", ns]);
+    expect(await kubectlOk(["get", "mm", "misspelt", "-n", stage.ns, "-o", "yaml"])).toContain(`(increase(model_predictions_totl{model="${model}"}[10s]))`);
+    await kubectlOk(["delete", "modelmonitor", "misspelt", "wrong-selector", "-n", stage.ns]);
   });
 });

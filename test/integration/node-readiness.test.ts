@@ -4,8 +4,8 @@
 // two minutes. If the heartbeat were slower than the grace period the node controller would
 // mark the node NotReady, and with it the node's pods, which kwok never makes Ready again:
 // the rollout readiness gate would then wait forever.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNamespace, deleteNamespace, env, kubectl, kubectlOk, waitFor } from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { env, given, kubectl, kubectlOk, useStage, waitFor } from "../stage/index.ts";
 
 const NODE = env.MG_NODE_NAME ?? "kwok-node-0";
 const DEPLOYMENT = "model-server";
@@ -35,13 +35,7 @@ interface Lease {
   spec?: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string };
 }
 
-let ns: string;
-beforeAll(async () => {
-  ns = await createNamespace("node-ready");
-});
-afterAll(async () => {
-  if (ns) await deleteNamespace(ns);
-});
+const stage = useStage(given("node-ready"));
 
 const condition = (obj: { status?: { conditions?: Condition[] } }, type: string) => obj.status?.conditions?.find((c) => c.type === type);
 const show = (c: Condition | undefined) => (c ? JSON.stringify(c) : "absent");
@@ -50,7 +44,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The node and the Deployment in one kubectl call (one process per poll, not two). */
 async function nodeAndDeployment(): Promise<{ node: Node; deployment: Deployment }> {
-  const list = JSON.parse(await kubectlOk(["get", `node/${NODE}`, `deployment/${DEPLOYMENT}`, "-n", ns, "-o", "json"])) as { items: (Node | Deployment)[] };
+  const list = JSON.parse(await kubectlOk(["get", `node/${NODE}`, `deployment/${DEPLOYMENT}`, "-n", stage.ns, "-o", "json"])) as {
+    items: (Node | Deployment)[];
+  };
   const node = list.items.find((i): i is Node => i.kind === "Node");
   const deployment = list.items.find((i): i is Deployment => i.kind === "Deployment");
   if (!node || !deployment) throw new Error(`kubectl get returned ${list.items.map((i) => i.kind).join(", ")}`);
@@ -71,7 +67,7 @@ describe("the kwok node keeps its heartbeat within the node-monitor grace period
       JSON.stringify({
         apiVersion: "apps/v1",
         kind: "Deployment",
-        metadata: { name: DEPLOYMENT, namespace: ns },
+        metadata: { name: DEPLOYMENT, namespace: stage.ns },
         spec: {
           replicas: REPLICAS,
           selector: { matchLabels: { app: DEPLOYMENT } },
@@ -88,7 +84,7 @@ describe("the kwok node keeps its heartbeat within the node-monitor grace period
       }),
     );
     const available = await waitFor(
-      `Deployment ${ns}/${DEPLOYMENT} Available with ${REPLICAS} ready replicas`,
+      `Deployment ${stage.ns}/${DEPLOYMENT} Available with ${REPLICAS} ready replicas`,
       async () => {
         const { deployment } = await nodeAndDeployment();
         return condition(deployment, "Available")?.status === "True" && deployment.status?.readyReplicas === REPLICAS && deployment;
@@ -97,7 +93,7 @@ describe("the kwok node keeps its heartbeat within the node-monitor grace period
       500,
     );
     expect(available.status?.availableReplicas).toBe(REPLICAS);
-    const pods = JSON.parse(await kubectlOk(["get", "pods", "-n", ns, "-l", `app=${DEPLOYMENT}`, "-o", "json"])) as {
+    const pods = JSON.parse(await kubectlOk(["get", "pods", "-n", stage.ns, "-l", `app=${DEPLOYMENT}`, "-o", "json"])) as {
       items: { spec: { nodeName?: string } }[];
     };
     expect(pods.items.map((p) => p.spec.nodeName)).toEqual(Array(REPLICAS).fill(NODE));
@@ -131,10 +127,10 @@ describe("the kwok node keeps its heartbeat within the node-monitor grace period
         const available = condition(deployment, "Available");
         expect(
           available?.status,
-          `${at} Deployment ${ns}/${DEPLOYMENT} is not Available: ${show(available)}, ` +
+          `${at} Deployment ${stage.ns}/${DEPLOYMENT} is not Available: ${show(available)}, ` +
             `ready ${deployment.status?.readyReplicas ?? 0}/${REPLICAS}; ${evidence}`,
         ).toBe("True");
-        expect(deployment.status?.readyReplicas, `${at} Deployment ${ns}/${DEPLOYMENT} has unready replicas; ${evidence}`).toBe(REPLICAS);
+        expect(deployment.status?.readyReplicas, `${at} Deployment ${stage.ns}/${DEPLOYMENT} has unready replicas; ${evidence}`).toBe(REPLICAS);
 
         expect(renewTime, `${at} the node has no renewed Lease (kwok started without --node-lease-duration-seconds?); ${evidence}`).toBeTruthy();
         const durationSeconds = lease?.spec?.leaseDurationSeconds ?? 0;

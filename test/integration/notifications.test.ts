@@ -7,22 +7,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ModelServer } from "../../sim/model-server.ts";
-import {
-  apply,
-  createNamespace,
-  deleteNamespace,
-  events,
-  getJson,
-  retrainOnDrift,
-  ROOT,
-  startOperator,
-  startScrapedModel,
-  stopScrapedModel,
-  waitFor,
-  type Operator,
-} from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { apply, events, getJson, given, modelMonitor, retrainOnDrift, ROOT, useStage, waitFor, watching } from "../stage/index.ts";
 
 interface Delivery {
   path: string;
@@ -31,16 +17,14 @@ interface Delivery {
 }
 const model = `notify-${Date.now().toString(36)}`;
 const TOKEN = `t0ken-${Math.random().toString(36).slice(2, 10)}`;
-let ns: string;
-let sim: ModelServer;
-let operator: Operator;
 let receiver: Server;
 let port: number;
 const deliveries: Delivery[] = [];
 // the JSON webhook is down for its first requests: 503, then 429 with Retry-After
 const refusals = [503, 503, 429];
 
-beforeAll(async () => {
+/** The webhook receiver the monitors notify: records each delivery, refuses as `refusals` says. */
+const startReceiver = async () => {
   receiver = createServer((req, res) => {
     let data = "";
     req.on("data", (c) => (data += c));
@@ -54,17 +38,15 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
   port = (receiver.address() as AddressInfo).port;
-  ns = await createNamespace("notify");
-  sim = await startScrapedModel({ model, version: "v1", segments: { a: { requestsPerSecond: 40, accuracy: 0.93 } }, seed: 31 });
-  operator = await startOperator([ns], ns);
-}, 120_000);
-
-afterAll(async () => {
-  await operator?.stop();
-  await stopScrapedModel(sim, model);
-  await new Promise<void>((r) => receiver.close(() => r()));
-  if (ns) await deleteNamespace(ns);
-});
+  return () => new Promise<void>((r) => receiver.close(() => r()));
+};
+const stage = useStage(
+  given("notify")
+    .withStep(startReceiver)
+    .withModel({ model, version: "v1", segments: { a: { requestsPerSecond: 40, accuracy: 0.93 } }, seed: 31 })
+    .withOperator(),
+  120_000,
+);
 
 /** The requests a webhook answered 200: JSON notices carry a reason, Slack messages a text. */
 const accepted = (path: string) => deliveries.filter((d) => d.path.startsWith(path) && (d.body.reason !== undefined || "text" in d.body));
@@ -75,10 +57,10 @@ describe("notification webhooks", () => {
       {
         apiVersion: "v1",
         kind: "Secret",
-        metadata: { name: "hooks", namespace: ns },
+        metadata: { name: "hooks", namespace: stage.ns },
         stringData: { json: `http://127.0.0.1:${port}/json/${TOKEN}`, slack: `http://127.0.0.1:${port}/slack/services/${TOKEN}` },
       },
-      retrainOnDrift(ns, "p", {
+      retrainOnDrift(stage.ns, "p", {
         spec: {
           notifications: [
             { name: "audit", format: "json", urlSecretRef: { name: "hooks", key: "json" } },
@@ -87,27 +69,22 @@ describe("notification webhooks", () => {
           ],
         },
       }),
-      {
-        apiVersion: "modelguardian.dev/v1alpha1",
-        kind: "ModelMonitor",
-        metadata: { name: "m", namespace: ns },
-        spec: {
-          model: { name: model, version: "v1" },
-          interval: "2s",
-          window: "20s",
-          minSamples: 50,
-          signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-          rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
-          policyRef: { name: "p" },
-        },
-      },
+      modelMonitor(stage.ns, "m", {
+        ...watching(model, "2s", "20s", 50),
+        rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
+        policyRef: { name: "p" },
+      }),
     ]) {
       const r = await apply(o);
       expect(r.code, r.stderr).toBe(0);
     }
     // a first evaluation that is Healthy sends nothing (no HealthRecovered from nothing): wait for the status
-    await waitFor("m Healthy", async () => (await getJson<{ status?: { health?: string } }>("modelmonitor", "m", ns)).status?.health === "Healthy", 60_000);
-    sim.setBehaviour({ accuracy: 0.55 }, "a");
+    await waitFor(
+      "m Healthy",
+      async () => (await getJson<{ status?: { health?: string } }>("modelmonitor", "m", stage.ns)).status?.health === "Healthy",
+      60_000,
+    );
+    stage.sim.setBehaviour({ accuracy: 0.55 }, "a");
     await waitFor("the Job's outcome delivered", async () => accepted("/json").some((d) => d.body.reason === "CandidateRecorded"), 120_000, 500);
 
     const audit = accepted("/json");
@@ -124,7 +101,7 @@ describe("notification webhooks", () => {
       policy: "p",
       monitor: "m",
       model,
-      object: { kind: "ModelMonitor", namespace: ns, name: "m" },
+      object: { kind: "ModelMonitor", namespace: stage.ns, name: "m" },
     });
     expect(audit.find((d) => d.body.reason === "AccuracyDriftDetected")?.body).toMatchObject({ topic: "Findings", severity: "critical", type: "Warning" });
     // the refused requests were retried with the same idempotency key as the delivery that followed
@@ -140,23 +117,25 @@ describe("notification webhooks", () => {
 
     // the webhook whose Secret lacks its key: a Warning Event on the policy names the Secret and key
     const policyEvents = await waitFor("NotificationFailed on the policy", async () => {
-      const list = (await events(ns, "p")).filter((e) => e.reason === "NotificationFailed");
+      const list = (await events(stage.ns, "p")).filter((e) => e.reason === "NotificationFailed");
       return list.length > 0 ? list : undefined;
     });
     expect(policyEvents[0]?.message).toMatch(
       /^notification misconfigured of \w+ on ModelMonitor m not delivered: the key pagerduty of Secret .+\/hooks is empty$/,
     );
 
-    const metrics = await (await fetch(operator.metricsUrl)).text();
-    expect(metrics).toMatch(new RegExp(`modelguardian_notifications_total\\{namespace="${ns}",policy="p",notification="audit",outcome="retried"\\} 3`));
-    expect(metrics).toMatch(new RegExp(`modelguardian_notifications_total\\{namespace="${ns}",policy="p",notification="audit",outcome="delivered"\\} \\d+`));
+    const metrics = await (await fetch(stage.operator.metricsUrl)).text();
+    expect(metrics).toMatch(new RegExp(`modelguardian_notifications_total\\{namespace="${stage.ns}",policy="p",notification="audit",outcome="retried"\\} 3`));
     expect(metrics).toMatch(
-      new RegExp(`modelguardian_notifications_total\\{namespace="${ns}",policy="p",notification="misconfigured",outcome="failed"\\} \\d+`),
+      new RegExp(`modelguardian_notifications_total\\{namespace="${stage.ns}",policy="p",notification="audit",outcome="delivered"\\} \\d+`),
+    );
+    expect(metrics).toMatch(
+      new RegExp(`modelguardian_notifications_total\\{namespace="${stage.ns}",policy="p",notification="misconfigured",outcome="failed"\\} \\d+`),
     );
 
-    const log = await readFile(join(ROOT, `.local/logs/operator-${ns}.log`), "utf8");
+    const log = await readFile(join(ROOT, `.local/logs/operator-${stage.ns}.log`), "utf8");
     expect(log).toContain("notification not delivered; retrying");
     expect(log).not.toContain(TOKEN);
-    for (const e of [...(await events(ns, "p")), ...(await events(ns, "m"))]) expect(e.message).not.toContain(TOKEN);
+    for (const e of [...(await events(stage.ns, "p")), ...(await events(stage.ns, "m"))]) expect(e.message).not.toContain(TOKEN);
   }, 240_000);
 });

@@ -8,31 +8,33 @@
 import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { followDeployments } from "../../scripts/lib/follow.ts";
-import { modelDeployment } from "../../scripts/lib/serving.ts";
+import { followDeployments } from "../stage/follow.ts";
+import { modelDeployment } from "../stage/serving.ts";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
 import {
+  ACCURACY,
   apply,
-  createNamespace,
-  deleteNamespace,
   env,
   getJson,
+  given,
   kubectlOk,
+  modelMonitor,
+  modelRollout,
+  type Operator,
   PROMETHEUS_URL,
   promQuery,
   ROOT,
-  startOperator,
-  startScrapedModel,
+  type Stage,
   stopScrapedModel,
   TARGETS_DIR,
+  useStage,
   waitFor,
-  type Operator,
-} from "./support.ts";
+} from "../stage/index.ts";
 
 const run = promisify(execFile);
 const id = Date.now().toString(36);
@@ -133,8 +135,8 @@ func noErrors(err error) error {
 }
 `;
 
-beforeAll(async () => {
-  ns = await createNamespace("obs");
+/** The webhook receiver of the policies' notifications. */
+const startReceiver = async () => {
   receiver = createServer((req, res) => {
     let body = "";
     req
@@ -145,11 +147,19 @@ beforeAll(async () => {
       });
   });
   await new Promise<void>((r) => receiver?.listen(0, "127.0.0.1", r));
-  operator = await startOperator([ns], `obs-${id}`);
-  // the operator's /metrics as a scrape target of job model-guardian (the ServiceMonitor's job name)
+  return () => new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
+};
+let simStarted = 0;
+/** The names the tests use, and the operator's /metrics as a scrape target of job model-guardian (the ServiceMonitor's job name). */
+const scrapeTheOperator = async (s: Stage) => {
+  ns = s.ns;
+  operator = s.operator;
   await writePrometheusTarget(TARGETS_DIR, OPERATOR_TARGET, Number(new URL(operator.metricsUrl).port), { job: "model-guardian" });
-  sim = await startScrapedModel({ model: MODEL, version: "v1", segments: { a: { requestsPerSecond: 60 }, b: { requestsPerSecond: 60 } }, seed: 21 });
-  const simStarted = Date.now();
+  return () => removePrometheusTarget(TARGETS_DIR, OPERATOR_TARGET);
+};
+const startCanaryServers = async (s: Stage) => {
+  sim = s.sim;
+  simStarted = Date.now();
   // the canary's two versions: the simulated servers stand in for the Deployments' pods and
   // serve the version the operator put on their Deployment
   stable = await startModelServer({ model: CANARY, version: "v1", segments: { a: { requestsPerSecond: 40 } }, seed: 22 });
@@ -164,13 +174,22 @@ beforeAll(async () => {
     readVersion: modelVersion,
     everyMs: 1000,
   });
-
+  return async () => {
+    follower?.stop();
+    for (const [server, name] of [
+      [stable, `${CANARY}-stable`],
+      [candidate, `${CANARY}-candidate`],
+    ] as const)
+      await stopScrapedModel(server, name);
+  };
+};
+const applyObjects = async () => {
   for (const o of [
     {
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name: "webhook", namespace: ns },
-      stringData: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` },
+      stringData: { url: `http://127.0.0.1:${((receiver as Server).address() as AddressInfo).port}/hook` },
     },
     deployment("canary-stable", "v1"),
     deployment("canary-candidate", "v1"),
@@ -199,26 +218,21 @@ beforeAll(async () => {
         notifications: [{ name: "releases", urlSecretRef: { name: "webhook" }, topics: ["Rollouts"] }],
       },
     },
-    {
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "canary", namespace: ns },
-      spec: {
-        model: { name: CANARY, version: "v1" },
-        selector: { model: CANARY },
-        versionLabel: "version",
-        interval: "2s",
-        window: "20s",
-        minSamples: 20,
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-        policyRef: { name: "canary" },
-        serving: {
-          router: { gatewayAPI: { httpRoute: { name: "canary" } } },
-          stable: { backendRef: { name: "canary-stable" }, deployment: { name: "canary-stable" } },
-          candidate: { backendRef: { name: "canary-candidate" }, deployment: { name: "canary-candidate" } },
-        },
+    modelMonitor(ns, "canary", {
+      model: { name: CANARY, version: "v1" },
+      selector: { model: CANARY },
+      versionLabel: "version",
+      interval: "2s",
+      window: "20s",
+      minSamples: 20,
+      signals: [ACCURACY],
+      policyRef: { name: "canary" },
+      serving: {
+        router: { gatewayAPI: { httpRoute: { name: "canary" } } },
+        stable: { backendRef: { name: "canary-stable" }, deployment: { name: "canary-stable" } },
+        candidate: { backendRef: { name: "canary-candidate" }, deployment: { name: "canary-candidate" } },
       },
-    },
+    }),
     {
       apiVersion: "modelguardian.dev/v1alpha1",
       kind: "RetrainPolicy",
@@ -235,42 +249,34 @@ beforeAll(async () => {
         ],
       },
     },
-    {
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "m", namespace: ns },
-      spec: {
-        model: { name: MODEL, version: "v1" },
-        interval: "2s",
-        window: "10s",
-        minSamples: 100,
-        signals: [
-          { name: "accuracy", classification: { metric: "model_predictions_total" } },
-          { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
-        ],
-        rules: [
-          { signal: "accuracy", min: { critical: 0.8 } },
-          { signal: "p95_latency", baseline: { pinned: {} }, maxRelativeIncrease: { critical: 2 } },
-        ],
-        drift: [
-          {
-            name: "inputs",
-            histogram: { metric: "model_feature_value", featureLabel: "feature" },
-            method: "psi",
-            reference: { pinned: {} },
-            threshold: { warning: 0.1, critical: 0.25 },
-          },
-          {
-            name: "queries",
-            embedding: { metric: "model_query_embedding_centroid" },
-            method: "cosine",
-            reference: { pinned: {} },
-            threshold: { warning: 0.05, critical: 0.1 },
-          },
-        ],
-        policyRef: { name: "p" },
-      },
-    },
+    modelMonitor(ns, "m", {
+      model: { name: MODEL, version: "v1" },
+      interval: "2s",
+      window: "10s",
+      minSamples: 100,
+      signals: [ACCURACY, { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } }],
+      rules: [
+        { signal: "accuracy", min: { critical: 0.8 } },
+        { signal: "p95_latency", baseline: { pinned: {} }, maxRelativeIncrease: { critical: 2 } },
+      ],
+      drift: [
+        {
+          name: "inputs",
+          histogram: { metric: "model_feature_value", featureLabel: "feature" },
+          method: "psi",
+          reference: { pinned: {} },
+          threshold: { warning: 0.1, critical: 0.25 },
+        },
+        {
+          name: "queries",
+          embedding: { metric: "model_query_embedding_centroid" },
+          method: "cosine",
+          reference: { pinned: {} },
+          threshold: { warning: 0.05, critical: 0.1 },
+        },
+      ],
+      policyRef: { name: "p" },
+    }),
     {
       // a Prometheus that does not answer: every query of this monitor is an error (Unreachable)
       apiVersion: "modelguardian.dev/v1alpha1",
@@ -280,7 +286,7 @@ beforeAll(async () => {
         model: { name: MODEL },
         source: { url: "http://127.0.0.1:9", timeout: "1s" },
         interval: "2s",
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+        signals: [ACCURACY],
       },
     },
   ]) {
@@ -289,26 +295,27 @@ beforeAll(async () => {
     const r = await apply(o);
     if (r.code !== 0) throw new Error(`${o.kind}: ${r.stderr}`);
   }
+};
+const loadAlertRules = async () => {
   // the alerting rules, as a Prometheus with rule_files would load them
   await copyFile(join(ROOT, "config/monitoring/alerts.yaml"), RULES_FILE);
   await fetch(`${PROMETHEUS_URL}/-/reload`, { method: "POST" });
-}, 300_000);
-
-afterAll(async () => {
-  follower?.stop();
-  await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
-  await operator?.stop();
-  await removePrometheusTarget(TARGETS_DIR, OPERATOR_TARGET);
-  await stopScrapedModel(sim, MODEL);
-  for (const [server, name] of [
-    [stable, `${CANARY}-stable`],
-    [candidate, `${CANARY}-candidate`],
-  ] as const)
-    await stopScrapedModel(server, name);
-  await rm(RULES_FILE, { force: true });
-  await fetch(`${PROMETHEUS_URL}/-/reload`, { method: "POST" }).catch(() => undefined);
-  if (ns) await deleteNamespace(ns);
-});
+  return async () => {
+    await rm(RULES_FILE, { force: true });
+    await fetch(`${PROMETHEUS_URL}/-/reload`, { method: "POST" }).catch(() => undefined);
+  };
+};
+useStage(
+  given("obs")
+    .withStep(startReceiver)
+    .withOperator({ name: `obs-${id}` })
+    .withStep(scrapeTheOperator)
+    .withModel({ model: MODEL, version: "v1", segments: { a: { requestsPerSecond: 60 }, b: { requestsPerSecond: 60 } }, seed: 21 })
+    .withStep(startCanaryServers)
+    .withStep(applyObjects)
+    .withStep(loadAlertRules),
+  300_000,
+);
 
 describe("monitoring the operator with the shipped dashboard and alerts", () => {
   it("drives the events the panels show: Jobs (one failed), a promotion, an aborted rollout", async () => {
@@ -335,19 +342,9 @@ describe("monitoring the operator with the shipped dashboard and alerts", () => 
     );
     // the model stays degraded: its findings (a gauge that exists only while they do) stay on the dashboard
 
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v2", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } },
-    });
+    await apply(modelRollout(ns, "canary-v2", { version: "v2" }));
     await waitFor("canary-v2 promoted", async () => (await rolloutPhase("canary-v2")) === "Succeeded", 120_000, 500);
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v3", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } },
-    });
+    await apply(modelRollout(ns, "canary-v3", { version: "v3" }));
     await waitFor(
       "canary-v3 at its first step",
       async () => (await getJson<{ status?: { weights?: { candidate: number } } }>("modelrollout", "canary-v3", ns)).status?.weights?.candidate === 50,
@@ -363,12 +360,7 @@ describe("monitoring the operator with the shipped dashboard and alerts", () => 
     expect(told("canary-v3")).toEqual(expect.arrayContaining(["RolloutStarted", "StepStarted", "Aborted", "Quarantined"]));
     // a candidate wrong on every request is rolled back by its analysis: what it served meanwhile is a figure, in status and in a metric
     candidate?.setBehaviour({ accuracy: 0 });
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v4", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } },
-    });
+    await apply(modelRollout(ns, "canary-v4", { version: "v4" }));
     await waitFor("canary-v4 rolled back by its analysis", async () => (await rolloutPhase("canary-v4")) === "RolledBack", 90_000, 500);
     const v4 = await getJson<{ status?: { reason?: string; exposure?: { signal: string; samples: number } } }>("modelrollout", "canary-v4", ns);
     expect(v4.status?.exposure?.signal).toBe("accuracy");

@@ -1,21 +1,7 @@
 // The walking skeleton end to end: a simulated model exports metrics, the real Prometheus
 // scrapes it, the operator (a real process) evaluates a ModelMonitor on the real API server.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ModelServer } from "../../sim/model-server.ts";
-import {
-  apply,
-  createNamespace,
-  deleteNamespace,
-  events,
-  getJson,
-  kubectlOk,
-  promQuery,
-  startOperator,
-  startScrapedModel,
-  stopScrapedModel,
-  waitFor,
-  type Operator,
-} from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { ACCURACY, apply, events, getJson, given, kubectlOk, promQuery, startOperator, useStage, waitFor } from "../stage/index.ts";
 
 interface MM {
   metadata: { name: string };
@@ -31,41 +17,32 @@ interface MM {
   };
 }
 
-let ns: string;
-let sim: ModelServer;
-let operator: Operator;
 const model = `fraud-${Date.now().toString(36)}`;
 const INTERVAL_S = 2;
 
 const monitor = (name: string, spec: Record<string, unknown> = {}) => ({
   apiVersion: "modelguardian.dev/v1alpha1",
   kind: "ModelMonitor",
-  metadata: { name, namespace: ns },
+  metadata: { name, namespace: stage.ns },
   spec: {
     model: { name: model, version: "v1" },
     interval: `${INTERVAL_S}s`,
     window: "20s",
     minSamples: 50,
-    signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    signals: [ACCURACY],
     rules: [{ signal: "accuracy", min: { critical: 0.8 }, baseline: { value: 0.92 }, maxDrop: { warning: 0.05, critical: 0.1 } }],
     ...spec,
   },
 });
 
-const get = (name: string) => getJson<MM>("modelmonitor", name, ns);
+const get = (name: string) => getJson<MM>("modelmonitor", name, stage.ns);
 const accuracyOf = (m: MM) => m.status?.signals?.find((s) => s.name === "accuracy" && s.segment === undefined);
 
-beforeAll(async () => {
-  ns = await createNamespace("op");
-  sim = await startScrapedModel({ model, version: "v1", segments: { "plant-a": { requestsPerSecond: 60, accuracy: 0.92 } }, seed: 7 });
-  operator = await startOperator([ns], ns);
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await stopScrapedModel(sim, model);
-  await deleteNamespace(ns);
-});
+const stage = useStage(
+  given("op")
+    .withModel({ model, version: "v1", segments: { "plant-a": { requestsPerSecond: 60, accuracy: 0.92 } }, seed: 7 })
+    .withOperator(),
+);
 
 describe("ModelMonitor on a real API server and Prometheus", () => {
   it("evaluates a healthy model and shows it in status and kubectl get", async () => {
@@ -82,12 +59,12 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
     expect(accuracy?.value).toBeLessThan(0.97);
     expect(m.status?.observedGeneration).toBe(1);
     expect(m.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "True", reason: "Evaluated" });
-    const table = await kubectlOk(["get", "modelmonitors", "-n", ns]);
+    const table = await kubectlOk(["get", "modelmonitors", "-n", stage.ns]);
     expect(table).toMatch(new RegExp(`fraud\\s+${model}\\s+v1\\s+v1\\s+Healthy\\s+1/1\\s+accuracy=0\\.\\d+`));
   });
 
   it("flips to Critical within two evaluation intervals of the data degrading, with a Warning event", async () => {
-    sim.setBehaviour({ accuracy: 0.6 });
+    stage.sim.setBehaviour({ accuracy: 0.6 });
     // when Prometheus itself sees accuracy below 0.8 the next evaluations must see it too
     await waitFor("Prometheus to see the drop", async () => {
       const r = await promQuery(
@@ -112,14 +89,14 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
     expect(m.status?.findings?.[0]?.description).toMatch(/^accuracy 0\.\d+ is/);
     expect(m.status?.conditions?.find((c) => c.type === "Degraded")).toMatchObject({ status: "True", reason: "AccuracyDrift" });
     const recorded = await waitFor("the Warning events", async () => {
-      const list = await events(ns, "fraud");
+      const list = await events(stage.ns, "fraud");
       return list.some((e) => e.reason === "AccuracyDriftDetected") && list.some((e) => e.reason === "HealthCritical") ? list : undefined;
     });
     expect(recorded.find((e) => e.reason === "AccuracyDriftDetected")?.type).toBe("Warning");
   });
 
   it("recovers to Healthy with a Normal event when accuracy comes back", async () => {
-    sim.setBehaviour({ accuracy: 0.93 });
+    stage.sim.setBehaviour({ accuracy: 0.93 });
     const healthy = await waitFor(
       "health Healthy again",
       async () => {
@@ -132,7 +109,7 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
     expect(healthy.status?.findings).toEqual([]);
     expect((healthy.status as Record<string, unknown>).worstFinding).toBeUndefined();
     const list = await waitFor("HealthRecovered", async () => {
-      const l = await events(ns, "fraud");
+      const l = await events(stage.ns, "fraud");
       return l.some((e) => e.reason === "HealthRecovered") ? l : undefined;
     });
     expect(list.find((e) => e.reason === "AccuracyDriftCleared")?.type).toBe("Normal");
@@ -148,7 +125,7 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
     expect(m.status?.health).toBe("Unknown");
     expect(accuracyOf(m)).toMatchObject({ state: "Error", reason: "PrometheusUnreachable" });
     expect(m.status?.conditions?.find((c) => c.type === "MetricsAvailable")).toMatchObject({ status: "False", reason: "PrometheusUnreachable" });
-    await waitFor("HealthUnknown event", async () => (await events(ns, "unreachable")).some((e) => e.reason === "HealthUnknown" && e.type === "Warning"));
+    await waitFor("HealthUnknown event", async () => (await events(stage.ns, "unreachable")).some((e) => e.reason === "HealthUnknown" && e.type === "Warning"));
   });
 
   it("is Unknown with reason NoSeries when the model has no data", async () => {
@@ -181,9 +158,9 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
   });
 
   it("exports signal values and health on its own /metrics", async () => {
-    const text = await (await fetch(operator.metricsUrl)).text();
-    expect(text).toMatch(new RegExp(`modelguardian_signal_value\\{namespace="${ns}",monitor="fraud",signal="accuracy",segment=""\\} 0\\.\\d+`));
-    expect(text).toMatch(new RegExp(`modelguardian_monitor_health\\{namespace="${ns}",monitor="unreachable"\\} -1`));
+    const text = await (await fetch(stage.operator.metricsUrl)).text();
+    expect(text).toMatch(new RegExp(`modelguardian_signal_value\\{namespace="${stage.ns}",monitor="fraud",signal="accuracy",segment=""\\} 0\\.\\d+`));
+    expect(text).toMatch(new RegExp(`modelguardian_monitor_health\\{namespace="${stage.ns}",monitor="unreachable"\\} -1`));
     expect(text).toMatch(/modelguardian_query_errors_total\{kind="Unreachable"\} [1-9]/);
   });
 
@@ -194,8 +171,8 @@ describe("ModelMonitor on a real API server and Prometheus", () => {
       // taken, not still accumulating (its state would change after the restart by design)
       return mm.status?.pinned?.["signal:accuracy"]?.state === "Pinned" ? mm : undefined;
     });
-    await operator.stop("SIGKILL");
-    operator = await startOperator([ns], ns);
+    await stage.operator.stop("SIGKILL");
+    stage.operator = await startOperator([stage.ns], stage.ns);
     const after = await waitFor("evaluations after the restart", async () => {
       const mm = await get("pinned");
       return (mm.status?.history?.length ?? 0) >= (before.status?.history?.length ?? 0) + 2 ? mm : undefined;

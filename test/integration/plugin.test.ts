@@ -10,10 +10,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { modelDeployment } from "../../scripts/lib/serving.ts";
-import { buildPlugin } from "../../scripts/build-plugin.ts";
+import { modelDeployment } from "../stage/serving.ts";
+import { buildPlugin } from "../../hack/build-plugin.ts";
 import { ROLLOUT_ACTION_ANNOTATION } from "../../src/domain/rollout/names.ts";
-import { apply, createNamespace, deleteNamespace, env, events, getJson, kubectl, kubectlOk, ROOT, startOperator, waitFor, type Operator } from "./support.ts";
+import {
+  ACCURACY,
+  apply,
+  createNamespace,
+  deleteNamespace,
+  env,
+  events,
+  getJson,
+  kubectl,
+  kubectlOk,
+  type Operator,
+  ROOT,
+  startOperator,
+  waitFor,
+} from "../stage/index.ts";
 
 const BIN = join(ROOT, "bin/kubectl-modelguardian");
 const KUBECONFIG = env.KUBECONFIG as string;
@@ -123,7 +137,7 @@ const monitorObj = (namespace: string, policy: string) => ({
     versionLabel: "version",
     interval: "30s",
     window: "1m",
-    signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    signals: [ACCURACY],
     policyRef: { name: policy },
     serving: {
       router: { gatewayAPI: { httpRoute: { name: "model" } } },

@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { expandTemplate, vectorSelector } from "../../src/domain/promql.ts";
-import { PROMETHEUS_URL } from "./support.ts";
+import { PROMETHEUS_URL } from "../stage/index.ts";
 
 const SEED = Number(process.env.FC_SEED ?? 20261201);
 const RUNS = Number(process.env.FC_RUNS ?? 300);

@@ -4,48 +4,41 @@
 // and a role without status writes must not cost a second Job.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
-import type { ModelServer } from "../../sim/model-server.ts";
 import {
   apply,
   createNamespace,
   deleteNamespace,
   events,
   getJson,
+  given,
   kubectl,
   kubectlOk,
   OPERATOR_NAMESPACE,
   operatorKubeconfig,
+  plantMonitor,
+  retrainOnDriftSpec,
   ROOT,
   serviceAccountKubeconfig,
   startOperator,
-  startScrapedModel,
-  stopScrapedModel,
+  useStage,
   waitFor,
-  type Operator,
-} from "./support.ts";
+} from "../stage/index.ts";
 
 const model = `rbac-${Date.now().toString(36)}`;
-let ns: string;
-let sim: ModelServer;
-let operator: Operator;
 let logFile: string;
 
-beforeAll(async () => {
-  ns = await createNamespace("rbac");
-  // the shipped RBAC, applied, and its ServiceAccount's kubeconfig: startOperator's default, named here
-  shippedKubeconfig = await operatorKubeconfig();
-
-  sim = await startScrapedModel({
-    model,
-    version: "v1",
-    segments: { one: { requestsPerSecond: 40, accuracy: 0.93 }, two: { requestsPerSecond: 40, accuracy: 0.5 } },
-    seed: 5,
-  });
-  logFile = `${ns}-sa`;
-  operator = await startOperator([ns], logFile, { KUBECONFIG: shippedKubeconfig });
-});
+const stage = useStage(
+  given("rbac")
+    .withStep(async (s) => {
+      // the shipped RBAC, applied, and its ServiceAccount's kubeconfig: startOperator's default, named here
+      shippedKubeconfig = await operatorKubeconfig();
+      logFile = `${s.ns}-sa`;
+    })
+    .withModel({ model, version: "v1", segments: { one: { requestsPerSecond: 40, accuracy: 0.93 }, two: { requestsPerSecond: 40, accuracy: 0.5 } }, seed: 5 })
+    .withOperator({ name: () => logFile, env: () => ({ KUBECONFIG: shippedKubeconfig }) }),
+);
 
 let shippedKubeconfig: string;
 
@@ -53,75 +46,47 @@ const policyWith = (namespace: string, annotations: Record<string, string>, extr
   apiVersion: "modelguardian.dev/v1alpha1",
   kind: "RetrainPolicy",
   metadata: { name: "p", namespace },
-  spec: {
-    triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-    actions: [
-      {
-        name: "retrain",
-        jobTemplate: {
-          spec: {
-            backoffLimit: 0,
-            template: { metadata: { annotations }, spec: { restartPolicy: "Never", containers: [{ name: "train", image: "trainer" }] } },
-          },
-        },
-      },
-    ],
-    ...extra,
-  },
+  spec: { ...retrainOnDriftSpec(annotations, "trainer"), ...extra },
 });
-const monitorIn = (namespace: string, plant: string) => ({
-  apiVersion: "modelguardian.dev/v1alpha1",
-  kind: "ModelMonitor",
-  metadata: { name: "m", namespace },
-  spec: {
-    model: { name: model },
-    selector: { model, plant },
-    interval: "2s",
-    window: "20s",
-    minSamples: 50,
-    signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-    rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
-    policyRef: { name: "p" },
-    report: { every: "1h" },
-  },
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await stopScrapedModel(sim, model);
-  await deleteNamespace(ns);
-});
+const monitorIn = (namespace: string, plant: string) => plantMonitor(namespace, model, plant, { policyRef: { name: "p" }, report: { every: "1h" } });
 
 describe("the shipped RBAC", () => {
   it("is enough to evaluate, start a Job, follow it to its reported version, record Events and delete old Jobs", async () => {
     // keep no finished Job: the operator deletes it once recorded, which needs its delete right
-    await apply(policyWith(ns, { "sim.modelguardian.dev/termination-message": '{"version":"v7"}' }, { successfulJobsHistoryLimit: 0 }));
-    await apply(monitorIn(ns, "one"));
-    await waitFor("a Healthy evaluation", async () => (await getJson<{ status?: { health?: string } }>("modelmonitor", "m", ns)).status?.health === "Healthy");
+    await apply(policyWith(stage.ns, { "sim.modelguardian.dev/termination-message": '{"version":"v7"}' }, { successfulJobsHistoryLimit: 0 }));
+    await apply(monitorIn(stage.ns, "one"));
+    await waitFor(
+      "a Healthy evaluation",
+      async () => (await getJson<{ status?: { health?: string } }>("modelmonitor", "m", stage.ns)).status?.health === "Healthy",
+    );
     const policy = await waitFor("the policy's Ready condition (a dry-run Job create)", async () => {
-      const rp = await getJson<{ status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }>("retrainpolicy", "p", ns);
+      const rp = await getJson<{ status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }>(
+        "retrainpolicy",
+        "p",
+        stage.ns,
+      );
       return rp.status?.conditions?.find((c) => c.type === "Ready");
     });
     expect(policy).toMatchObject({ status: "True", reason: "Accepted" });
 
-    sim.setBehaviour({ accuracy: 0.5 }, "one");
+    stage.sim.setBehaviour({ accuracy: 0.5 }, "one");
     const candidate = await waitFor(
       "the candidate version",
       async () => {
-        const m = await getJson<{ status?: { remediation?: { candidate?: { version: string } } } }>("modelmonitor", "m", ns);
+        const m = await getJson<{ status?: { remediation?: { candidate?: { version: string } } } }>("modelmonitor", "m", stage.ns);
         return m.status?.remediation?.candidate;
       },
       90_000,
     );
     expect(candidate.version).toBe("v7");
-    const reasons = (await events(ns, "m")).map((e) => e.reason);
+    const reasons = (await events(stage.ns, "m")).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["RetrainTriggered", "JobSucceeded", "CandidateRecorded"]));
-    await waitFor("the recorded Job to be deleted", async () => (await kubectlOk(["get", "jobs", "-n", ns, "-o", "name"])).trim() === "");
+    await waitFor("the recorded Job to be deleted", async () => (await kubectlOk(["get", "jobs", "-n", stage.ns, "-o", "name"])).trim() === "");
     const log = readFileSync(join(ROOT, `.local/logs/operator-${logFile}.log`), "utf8");
     expect(log).not.toMatch(/forbidden/i);
     expect(log).toMatch(/deleted a finished Job beyond the policy's history limits/);
     // the governance report's ConfigMap, written by server-side apply
-    expect(await kubectlOk(["get", "configmap", "m-report", "-n", ns, "-o", "jsonpath={.data.report\\.md}"])).toMatch(/^# Model report: /);
+    expect(await kubectlOk(["get", "configmap", "m-report", "-n", stage.ns, "-o", "jsonpath={.data.report\\.md}"])).toMatch(/^# Model report: /);
   });
 
   it("status writes refused after the Job was created: no second Job, and the Job is adopted once writes work", async () => {

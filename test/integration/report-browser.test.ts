@@ -13,12 +13,15 @@ import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import { startKServeCanary, type KServeCanary } from "./kserve-canary.ts";
+import { startKServeCanary, type KServeCanary } from "../stage/kserve-canary.ts";
 import {
+  ACCURACY,
   apply,
   createNamespace,
   deleteNamespace,
   getJson,
+  modelMonitor,
+  type Operator,
   promQuery,
   retrainOnDrift,
   ROOT,
@@ -26,8 +29,7 @@ import {
   startScrapedModel,
   stopScrapedModel,
   waitFor,
-  type Operator,
-} from "./support.ts";
+} from "../stage/index.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -51,20 +53,14 @@ interface Status {
 if (!HAS_CHROMIUM)
   console.warn(`report-browser.test.ts: skipped, ${CHROMIUM} is absent (apt-get install -y chromium; scripts/cluster/ensure-prereqs.sh installs it)`);
 
-const monitor = () => ({
-  apiVersion: "modelguardian.dev/v1alpha1",
-  kind: "ModelMonitor",
-  metadata: { name: "report-fleet", namespace: ns },
-  spec: {
+const monitor = () =>
+  modelMonitor(ns, "report-fleet", {
     model: { name: model, version: "v1" },
     interval: "3s",
     window: "20s",
     minSamples: 30,
     segments: { label: "plant" },
-    signals: [
-      { name: "accuracy", classification: { metric: "model_predictions_total" } },
-      { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
-    ],
+    signals: [ACCURACY, { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } }],
     rules: [
       { signal: "accuracy", min: { warning: 0.85, critical: 0.8 } },
       { signal: "p95_latency", max: { warning: 0.5, critical: 1 } },
@@ -89,8 +85,7 @@ const monitor = () => ({
     // south's accuracy drift starts a retraining Job (kwok runs it): the report's Jobs
     policyRef: { name: "report-retrain" },
     report: { every: "1m" },
-  },
-});
+  });
 
 async function launch(): Promise<Browser> {
   await mkdir(SCREENSHOTS, { recursive: true });

@@ -2,28 +2,10 @@
 // simulated model with two segments and a drift check through the real Prometheus, writes the
 // Markdown report into a ConfigMap owned by the monitor, readable with one kubectl command,
 // and serves the same text over HTTP. Its numbers are the status's, from the same evaluation.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ModelServer } from "../../sim/model-server.ts";
-import {
-  apply,
-  createNamespace,
-  deleteNamespace,
-  events,
-  getJson,
-  kubectl,
-  kubectlOk,
-  promQuery,
-  startOperator,
-  startScrapedModel,
-  stopScrapedModel,
-  waitFor,
-  type Operator,
-} from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { ACCURACY, apply, events, getJson, given, kubectl, kubectlOk, modelMonitor, promQuery, useStage, waitFor } from "../stage/index.ts";
 
 const model = `report-${Date.now().toString(36)}`;
-let ns: string;
-let sim: ModelServer;
-let operator: Operator;
 
 interface Status {
   lastEvaluationTime?: string;
@@ -33,49 +15,41 @@ interface Status {
   report?: { configMap: string; lastTime: string };
 }
 
-beforeAll(async () => {
-  ns = await createNamespace("report");
-  sim = await startScrapedModel({
-    model,
-    version: "v1",
-    segments: { north: { requestsPerSecond: 40, accuracy: 0.95 }, south: { requestsPerSecond: 40, accuracy: 0.7 } },
-    seed: 41,
-  });
-  operator = await startOperator([ns], ns);
-  // the first evaluation is the reported one: let Prometheus hold both segments' data first
-  // (the drift check's reference window ends 10 s ago)
+// the first evaluation is the reported one: let Prometheus hold both segments' data first
+// (the drift check's reference window ends 10 s ago)
+const prometheusHoldsReferenceWindow = async () => {
   await waitFor(
     "Prometheus to hold both segments' reference window",
     async () => (await promQuery(`sum by (plant) (increase(model_feature_value_count{model="${model}"}[10s] offset 10s))`)).length === 2,
     60_000,
   );
-}, 120_000);
-
-afterAll(async () => {
-  await operator?.stop();
-  await stopScrapedModel(sim, model);
-  if (ns) await deleteNamespace(ns);
-});
+};
+const stage = useStage(
+  given("report")
+    .withModel({
+      model,
+      version: "v1",
+      segments: { north: { requestsPerSecond: 40, accuracy: 0.95 }, south: { requestsPerSecond: 40, accuracy: 0.7 } },
+      seed: 41,
+    })
+    .withOperator()
+    .withStep(prometheusHoldsReferenceWindow),
+  120_000,
+);
 
 const fmt = (n: number) => String(Number(n.toPrecision(4)));
 
 describe("the governance report", () => {
   it("is written to a ConfigMap next to the monitor, with the status's numbers, and served over HTTP", async () => {
-    const r = await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "fraud", namespace: ns },
-      spec: {
+    const r = await apply(
+      modelMonitor(stage.ns, "fraud", {
         model: { name: model, version: "v1" },
         // one evaluation in this test: the report and the status read back describe the same one
         interval: "10m",
         window: "20s",
         minSamples: 50,
         segments: { label: "plant" },
-        signals: [
-          { name: "accuracy", classification: { metric: "model_predictions_total" } },
-          { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
-        ],
+        signals: [ACCURACY, { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } }],
         rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
         drift: [
           {
@@ -87,13 +61,13 @@ describe("the governance report", () => {
           },
         ],
         report: { every: "7d" },
-      },
-    });
+      }),
+    );
     expect(r.code, r.stderr).toBe(0);
     const monitor = await waitFor(
       "status.report",
       async () => {
-        const m = await getJson<{ metadata: { uid: string }; status?: Status }>("modelmonitor", "fraud", ns);
+        const m = await getJson<{ metadata: { uid: string }; status?: Status }>("modelmonitor", "fraud", stage.ns);
         return m.status?.report ? m : undefined;
       },
       60_000,
@@ -103,9 +77,9 @@ describe("the governance report", () => {
     expect(status.report?.lastTime).toBe(status.lastEvaluationTime);
 
     // the README's command
-    const text = await kubectlOk(["get", "configmap", "fraud-report", "-n", ns, "-o", "jsonpath={.data.report\\.md}"]);
+    const text = await kubectlOk(["get", "configmap", "fraud-report", "-n", stage.ns, "-o", "jsonpath={.data.report\\.md}"]);
     expect(text).toMatch(new RegExp(`^# Model report: ${model}\\n`));
-    expect(text).toContain(`- Monitor: \`${ns}/fraud\``);
+    expect(text).toContain(`- Monitor: \`${stage.ns}/fraud\``);
     expect(text).toContain(`- Last evaluation: ${status.lastEvaluationTime}`);
     expect(text).toContain("- Period: first report to ");
     // every signal row, overall and per segment, holds the value the status holds
@@ -135,7 +109,7 @@ describe("the governance report", () => {
     for (const f of features) expect(text).toContain(`| ${f.feature} | ${f.score === undefined ? "—" : fmt(f.score)} |`);
 
     // the README's one-liner for the HTML page: the same report, a plot per signal and per segment, escaped as text
-    const html = await kubectlOk(["get", "configmap", "fraud-report", "-n", ns, "-o", "jsonpath={.data.report\\.html}"]);
+    const html = await kubectlOk(["get", "configmap", "fraud-report", "-n", stage.ns, "-o", "jsonpath={.data.report\\.html}"]);
     expect(html).toMatch(/^<!doctype html><html lang="en">/);
     expect(html).toContain(`<h1>Model report: ${model}</h1>`);
     expect(html.match(/data-plot="signal"/g)).toHaveLength(2);
@@ -143,34 +117,34 @@ describe("the governance report", () => {
     expect(html.match(/data-plot="distribution"/g)).toHaveLength(3);
     expect(html).toContain('class="threshold critical" data-label="min 0.8"');
     expect(html).not.toMatch(/<script|\bsrc=/);
-    const series = JSON.parse(await kubectlOk(["get", "configmap", "fraud-report", "-n", ns, "-o", "jsonpath={.data.series\\.json}"])) as {
+    const series = JSON.parse(await kubectlOk(["get", "configmap", "fraud-report", "-n", stage.ns, "-o", "jsonpath={.data.series\\.json}"])) as {
       points: { t: string }[];
     };
     expect(series.points.map((p) => p.t)).toEqual([status.lastEvaluationTime]);
-    const page = await fetch(`${new URL(operator.metricsUrl).origin}/ui/${ns}/fraud`);
+    const page = await fetch(`${new URL(stage.operator.metricsUrl).origin}/ui/${stage.ns}/fraud`);
     expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(await page.text()).toBe(html);
 
     // the ConfigMap belongs to the monitor, carries the operator's labels and the report's time
     const cm = await getJson<{
       metadata: { labels: Record<string, string>; annotations: Record<string, string>; ownerReferences: { kind: string; name: string; uid: string }[] };
-    }>("configmap", "fraud-report", ns);
+    }>("configmap", "fraud-report", stage.ns);
     expect(cm.metadata.labels).toMatchObject({ "app.kubernetes.io/managed-by": "model-guardian", "modelguardian.dev/monitor": "fraud" });
     expect(cm.metadata.annotations["modelguardian.dev/report-time"]).toBe(status.report?.lastTime);
     expect(cm.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: "ModelMonitor", name: "fraud", uid: monitor.metadata.uid })]);
-    expect((await events(ns, "fraud")).map((e) => e.reason)).toContain("ReportWritten");
+    expect((await events(stage.ns, "fraud")).map((e) => e.reason)).toContain("ReportWritten");
 
     // the operator's HTTP server answers with the same text
-    const base = new URL(operator.metricsUrl).origin;
-    const served = await fetch(`${base}/reports/${ns}/fraud`);
+    const base = new URL(stage.operator.metricsUrl).origin;
+    const served = await fetch(`${base}/reports/${stage.ns}/fraud`);
     expect(served.status).toBe(200);
     expect(served.headers.get("content-type")).toBe("text/markdown; charset=utf-8");
     expect(await served.text()).toBe(text);
-    expect(await (await fetch(`${base}/reports`)).text()).toContain(`- [${ns}/fraud](/reports/${ns}/fraud)`);
-    expect((await fetch(`${base}/reports/${ns}/nobody`)).status).toBe(404);
+    expect(await (await fetch(`${base}/reports`)).text()).toContain(`- [${stage.ns}/fraud](/reports/${stage.ns}/fraud)`);
+    expect((await fetch(`${base}/reports/${stage.ns}/nobody`)).status).toBe(404);
 
     // deleting the monitor deletes its report (garbage collection of the owned ConfigMap)
-    await kubectlOk(["delete", "modelmonitor", "fraud", "-n", ns, "--wait=true"]);
-    await waitFor("the ConfigMap to be collected", async () => (await kubectl(["get", "configmap", "fraud-report", "-n", ns])).code !== 0, 60_000);
+    await kubectlOk(["delete", "modelmonitor", "fraud", "-n", stage.ns, "--wait=true"]);
+    await waitFor("the ConfigMap to be collected", async () => (await kubectl(["get", "configmap", "fraud-report", "-n", stage.ns])).code !== 0, 60_000);
   }, 180_000);
 });

@@ -3,23 +3,9 @@
 // Job controller and scheduler run them on kwok's simulated node, whose stages (see
 // scripts/cluster/kwok-stages.yaml) make each pod succeed with a reported version, or fail, as
 // the Job template's annotations say.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
-import {
-  apply,
-  createNamespace,
-  deleteNamespace,
-  events,
-  getJson,
-  kubectl,
-  kubectlOk,
-  promQuery,
-  startOperator,
-  startScrapedModel,
-  stopScrapedModel,
-  waitFor,
-  type Operator,
-} from "./support.ts";
+import { ACCURACY, apply, events, getJson, given, kubectl, kubectlOk, type Operator, promQuery, startOperator, useStage, waitFor } from "../stage/index.ts";
 
 interface Job {
   metadata: {
@@ -111,7 +97,7 @@ function monitor(name: string, plant: (typeof PLANTS)[number], policyName: strin
       interval: INTERVAL,
       window: "20s",
       minSamples: 50,
-      signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+      signals: [ACCURACY],
       rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
       policyRef: { name: policyName },
       ...extra,
@@ -137,22 +123,18 @@ async function degrade(plant: (typeof PLANTS)[number]): Promise<void> {
   });
 }
 
-beforeAll(async () => {
-  ns = await createNamespace("retrain");
-  sim = await startScrapedModel({
-    model,
-    version: "v1",
-    segments: Object.fromEntries(PLANTS.map((p) => [p, { requestsPerSecond: 40, accuracy: 0.93 }])),
-    seed: 11,
-  });
-  operator = await startOperator([ns], ns);
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await stopScrapedModel(sim, model);
-  await deleteNamespace(ns);
-});
+useStage(
+  given("retrain")
+    .withModel({ model, version: "v1", segments: Object.fromEntries(PLANTS.map((p) => [p, { requestsPerSecond: 40, accuracy: 0.93 }])), seed: 11 })
+    .withOperator()
+    // the names the tests use; the test that kills the operator starts another as `operator`, which the teardown stops
+    .withStep(async (s) => {
+      ns = s.ns;
+      sim = s.sim;
+      operator = s.operator;
+      return () => operator?.stop();
+    }),
+);
 
 describe("RetrainPolicy on a real control plane", () => {
   it("an accuracy finding creates exactly one retrain Job, which completes and leaves a candidate version in status", async () => {
@@ -455,8 +437,6 @@ describe("RetrainPolicy on a real control plane", () => {
 
 describe("an operator that limits what its Jobs run (JOB_ALLOWED_IMAGES, JOB_ALLOWED_SERVICE_ACCOUNTS)", () => {
   // a second operator with the settings on, in a namespace of its own; the simulated model is shared
-  let limitedNs: string;
-  let limited: Operator | undefined;
   const template = (serviceAccountName: string | undefined, ...images: string[]) => ({
     spec: {
       backoffLimit: 0,
@@ -471,18 +451,14 @@ describe("an operator that limits what its Jobs run (JOB_ALLOWED_IMAGES, JOB_ALL
     },
   });
   const limitedPolicy = (name: string, jobTemplate: unknown) =>
-    policy(name, { actions: [{ name: "retrain", jobTemplate }], triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }] }, limitedNs);
-  const ready = async (name: string) => (await getPolicy(name, limitedNs)).status?.conditions?.find((c) => c.type === "Ready");
+    policy(name, { actions: [{ name: "retrain", jobTemplate }], triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }] }, limits.ns);
+  const ready = async (name: string) => (await getPolicy(name, limits.ns)).status?.conditions?.find((c) => c.type === "Ready");
 
-  beforeAll(async () => {
-    limitedNs = await createNamespace("retrain-limits");
-    await kubectlOk(["create", "serviceaccount", "trainer", "-n", limitedNs]);
-    limited = await startOperator([limitedNs], limitedNs, { JOB_ALLOWED_IMAGES: "registry.example/", JOB_ALLOWED_SERVICE_ACCOUNTS: "trainer" });
-  });
-  afterAll(async () => {
-    await limited?.stop();
-    if (limitedNs) await deleteNamespace(limitedNs);
-  });
+  const limits = useStage(
+    given("retrain-limits")
+      .withStep((s) => kubectlOk(["create", "serviceaccount", "trainer", "-n", s.ns]))
+      .withOperator({ env: { JOB_ALLOWED_IMAGES: "registry.example/", JOB_ALLOWED_SERVICE_ACCOUNTS: "trainer" } }),
+  );
 
   it("a policy whose image or ServiceAccount is outside the settings is Ready=False naming the field and the setting; its monitor creates no Job, an allowed one's does", async () => {
     // registry.example-evil/ is not under registry.example/: prefixes match whole path components
@@ -509,19 +485,19 @@ describe("an operator that limits what its Jobs run (JOB_ALLOWED_IMAGES, JOB_ALL
       'spec.actions[0].jobTemplate.spec.template.spec.serviceAccountName: unset, so the pods run as "default", which JOB_ALLOWED_SERVICE_ACCOUNTS (trainer) does not allow',
     );
     await waitFor("the allowed policy accepted", async () => (await ready("allowed"))?.reason === "Accepted");
-    expect((await events(limitedNs, "other-image")).map((e) => e.reason)).toContain("JobTemplateNotAllowed");
+    expect((await events(limits.ns, "other-image")).map((e) => e.reason)).toContain("JobTemplateNotAllowed");
 
-    await apply(monitor("allowed", "limited", "allowed", {}, limitedNs));
-    await apply(monitor("refused", "limited", "other-image", {}, limitedNs));
+    await apply(monitor("allowed", "limited", "allowed", {}, limits.ns));
+    await apply(monitor("refused", "limited", "other-image", {}, limits.ns));
     await degrade("limited");
     const jobs = await waitFor("the allowed monitor's Job", async () => {
-      const list = await jobsOf("allowed", limitedNs);
+      const list = await jobsOf("allowed", limits.ns);
       return list.length > 0 && list;
     });
     expect(jobs).toHaveLength(1);
     // the refused monitor saw the same drift, decided, and held: its status is written after any Job it would create
     const held = await waitFor("the refused monitor Critical with its action held", async () => {
-      const m = await getMonitor("refused", limitedNs);
+      const m = await getMonitor("refused", limits.ns);
       const c = m.status?.conditions?.find((x) => x.type === "ActionHeld");
       return m.status?.health === "Critical" && c?.reason === "JobTemplateNotAllowed" && c;
     });
@@ -529,8 +505,8 @@ describe("an operator that limits what its Jobs run (JOB_ALLOWED_IMAGES, JOB_ALL
     expect(held.message).toContain(
       'RetrainPolicy other-image asks for what the operator\'s settings do not allow: spec.actions[0].jobTemplate.spec.template.spec.containers[1].image: "registry.example-evil/train:1"',
     );
-    expect(await jobsOf("refused", limitedNs)).toEqual([]);
-    expect((await getMonitor("refused", limitedNs)).status?.remediation?.history).toEqual([]);
-    expect(limited?.process.exitCode).toBeNull();
+    expect(await jobsOf("refused", limits.ns)).toEqual([]);
+    expect((await getMonitor("refused", limits.ns)).status?.remediation?.history).toEqual([]);
+    expect(limits.operator.process.exitCode).toBeNull();
   }, 180_000);
 });

@@ -4,7 +4,7 @@
 // server refuses each (server-side apply, as kubectl sends it), naming the field; the zod schemas
 // (unit tests in test/api/rollout-validation.test.ts) refuse the same.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNamespace, deleteNamespace, kubectl } from "./support.ts";
+import { createNamespace, deleteNamespace, kubectl } from "../stage/index.ts";
 
 let ns: string;
 beforeAll(async () => {

@@ -4,27 +4,30 @@
 // followed the weights the operator wrote on the HTTPRoute. The Deployments run on kwok's node:
 // their pods become ready, but the processes that answer are the simulated servers, which the
 // test relabels when the operator puts a version in place on a Deployment.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { followDeployments } from "../../scripts/lib/follow.ts";
-import { modelDeployment } from "../../scripts/lib/serving.ts";
+import { describe, expect, it } from "vitest";
+import { ServedPair } from "../stage/served.ts";
+import { modelDeployment } from "../stage/serving.ts";
 import { startLoad, type Load } from "../../sim/load.ts";
-import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
-import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import { startDataPlane, type BackendRef, type DataPlane } from "./dataplane.ts";
+import type { ModelServer } from "../../sim/model-server.ts";
+import type { BackendRef, DataPlane } from "../stage/dataplane.ts";
 import {
+  ACCURACY,
   apply,
-  createNamespace,
-  deleteNamespace,
   events,
   getJson,
+  given,
   kubectl,
   kubectlOk,
-  promQuery,
-  startOperator,
-  TARGETS_DIR,
-  waitFor,
+  modelMonitor,
+  modelRollout,
   type Operator,
-} from "./support.ts";
+  promQuery,
+  retrainOnDriftSpec,
+  rolloutReaches,
+  startOperator,
+  useStage,
+  waitFor,
+} from "../stage/index.ts";
 
 interface Rollout {
   metadata: { finalizers?: string[] };
@@ -133,24 +136,20 @@ const HEALTHY = { accuracy: 0.92, latencyMeanSeconds: 0.05 };
 /** How each model version behaves, wherever it is served (default: HEALTHY). */
 const PROFILES = new Map<string, Partial<typeof HEALTHY>>();
 
-let follower: { stop(): void } | undefined;
+const pair = new ServedPair({
+  model: MODEL,
+  seeds: [1, 2],
+  initial: HEALTHY,
+  behaviour: (version) => ({ ...HEALTHY, ...PROFILES.get(version) }),
+  knownVersion: true,
+});
 
-beforeAll(async () => {
-  ns = await createNamespace("rollout");
-  op = await startOperator([ns], "rollout");
-  dp = await startDataPlane({ namespace: ns });
-  stable = await startModelServer({ model: MODEL, version: "v1", segments: { a: { accuracy: 0.92, latencyMeanSeconds: 0.05 } }, traffic: "served", seed: 1 });
-  candidate = await startModelServer({
-    model: MODEL,
-    version: "v1",
-    segments: { a: { accuracy: 0.92, latencyMeanSeconds: 0.05 } },
-    traffic: "served",
-    seed: 2,
-  });
-  await writePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`, stable.port);
-  await writePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`, candidate.port);
-  stableRef = await dp.backend(`${ns}-stable`, stable.port);
-  candidateRef = await dp.backend(`${ns}-candidate`, candidate.port);
+/** Traefik's backends for the two servers, the Deployments, the HTTPRoute through Traefik, the stand-in policy and the monitor. */
+const wireModel = async () => {
+  stable = pair.stable;
+  candidate = pair.candidate;
+  stableRef = await (dp as DataPlane).backend(`${ns}-stable`, stable.port);
+  candidateRef = await (dp as DataPlane).backend(`${ns}-candidate`, candidate.port);
   await apply(deployment("model-stable", "v1"));
   await apply(deployment("model-candidate", "v1"));
   await apply({
@@ -158,7 +157,7 @@ beforeAll(async () => {
     kind: "HTTPRoute",
     metadata: { name: "model", namespace: ns },
     spec: {
-      parentRefs: [dp.parentRef],
+      parentRefs: [(dp as DataPlane).parentRef],
       rules: [
         {
           backendRefs: [
@@ -170,63 +169,54 @@ beforeAll(async () => {
     },
   });
   await apply(policy());
-  await apply({
-    apiVersion: "modelguardian.dev/v1alpha1",
-    kind: "ModelMonitor",
-    metadata: { name: "canary", namespace: ns },
-    spec: {
+  await apply(
+    modelMonitor(ns, "canary", {
       model: { name: MODEL, version: "v1" },
       selector: { model: MODEL },
       versionLabel: "version",
       interval: "5s",
       window: "30s",
       minSamples: 20,
-      signals: [
-        { name: "accuracy", classification: { metric: "model_predictions_total" } },
-        { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
-      ],
+      signals: [ACCURACY, { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } }],
       policyRef: { name: "canary" },
       serving: {
         router: { gatewayAPI: { httpRoute: { name: "model" } } },
         stable: { backendRef: stableRef, deployment: { name: "model-stable" } },
         candidate: { backendRef: candidateRef, deployment: { name: "model-candidate" } },
       },
-    },
-  });
-  load = startLoad({ url: `${dp.url}/predict`, requestsPerSecond: 60, concurrency: 8 });
-  // the simulated servers stand in for the Deployments' pods: they serve what the Deployment was told
-  follower = followDeployments({
-    servers: [
-      { server: stable, deployment: "model-stable", version: "v1" },
-      { server: candidate, deployment: "model-candidate", version: "v1" },
-    ],
-    readVersion: async (d) => (await modelEnv(d)).MODEL_VERSION,
-    onVersion: (server, version) => server.setBehaviour({ ...HEALTHY, ...PROFILES.get(version) }),
-  });
-  await waitFor("Prometheus to scrape both servers", async () => (await promQuery(`count(model_predictions_total{model="${MODEL}"})`)).length > 0, 60_000);
-}, 300_000);
+    }),
+  );
+};
 
-afterAll(async () => {
-  follower?.stop();
-  await load?.stop();
-  await op?.stop();
-  await dp?.stop();
-  await stable?.close();
-  await candidate?.close();
-  await removePrometheusTarget(TARGETS_DIR, `${MODEL}-stable`);
-  await removePrometheusTarget(TARGETS_DIR, `${MODEL}-candidate`);
-  if (ns) await deleteNamespace(ns);
-});
+useStage(
+  given("rollout")
+    .withOperator({ name: "rollout" })
+    .withDataPlane()
+    // the names the tests use; a test that kills the operator starts another as `op`, which the teardown stops
+    .withStep(async (s) => {
+      ns = s.ns;
+      op = s.operator;
+      dp = s.dataPlane;
+      return () => op?.stop();
+    })
+    .withStep(pair.servers)
+    .withStep(wireModel)
+    .withStep(async () => {
+      load = startLoad({ url: `${(dp as DataPlane).url}/predict`, requestsPerSecond: 60, concurrency: 8 });
+      return () => load?.stop();
+    })
+    // the simulated servers stand in for the Deployments' pods: they serve what the Deployment was told
+    .withStep(pair.follow)
+    .withStep(() =>
+      waitFor("Prometheus to scrape both servers", async () => (await promQuery(`count(model_predictions_total{model="${MODEL}"})`)).length > 0, 60_000),
+    ),
+  300_000,
+);
 
 describe("a canary rollout through the Gateway API data plane", () => {
   it("promotes a healthy candidate through every step, with traffic that followed the weights", async () => {
     const before = load?.summary().byVersion.v2 ?? 0;
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v2", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2", uri: "s3://models/v2" } },
-    });
+    await apply(modelRollout(ns, "canary-v2", { version: "v2", uri: "s3://models/v2" }));
     // the candidate Deployment gets the version first; the route is not touched before it is ready
     await waitFor("v2 on the candidate Deployment", async () => (await modelEnv("model-candidate")).MODEL_VERSION === "v2", 30_000);
     const seen = new Set<string>();
@@ -282,21 +272,8 @@ describe("a canary rollout through the Gateway API data plane", () => {
 
   it("rolls a worse candidate back at its first failing analysis and quarantines it", async () => {
     PROFILES.set("v3", { accuracy: 0.6 });
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v3", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v3" } },
-    });
-    const done = await waitFor(
-      "the rollout to be rolled back",
-      async () => {
-        const r = await rollout("canary-v3");
-        return r.status?.phase === "RolledBack" && r;
-      },
-      150_000,
-      250,
-    );
+    await apply(modelRollout(ns, "canary-v3", { version: "v3" }));
+    const done = await rolloutReaches<Rollout>(ns, "canary-v3", "RolledBack");
     expect(done.status?.quarantined).toBe(true);
     expect(done.status?.reason).toBe("AnalysisFailed");
     const failed = done.status?.analyses?.at(-1);
@@ -335,15 +312,7 @@ describe("a canary rollout through the Gateway API data plane", () => {
       await apply(newRollout("canary-v20", "v20"));
       await waitFor("traffic on v20", async () => (await routeWeights()).candidate === 30, 60_000, 250);
       const weighted = Date.now();
-      const done = await waitFor(
-        "the broken candidate rolled back",
-        async () => {
-          const r = await rollout("canary-v20");
-          return r.status?.phase === "RolledBack" && r;
-        },
-        300_000,
-        250,
-      );
+      const done = await rolloutReaches<Rollout>(ns, "canary-v20", "RolledBack", 300_000);
       const seconds = (Date.now() - weighted) / 1000;
       console.log(`a candidate wrong on every request: rolled back ${seconds.toFixed(1)} s after its weight reached 30 % (hold 10 min, a check every 10 s)`);
       expect(done.status?.reason).toBe("AnalysisFailed");
@@ -360,12 +329,7 @@ describe("a canary rollout through the Gateway API data plane", () => {
   }, 400_000);
 
   it("deleting a rollout mid-way restores all traffic to stable before it goes", async () => {
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "canary-v4", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v4" } },
-    });
+    await apply(modelRollout(ns, "canary-v4", { version: "v4" }));
     await waitFor("traffic on v4", async () => (await routeWeights()).candidate === 30, 60_000, 250);
     await kubectlOk(["delete", "modelrollout", "canary-v4", "-n", ns, "--wait=true", "--timeout=30s"]);
     expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
@@ -402,15 +366,7 @@ describe("a canary rollout through the Gateway API data plane", () => {
     await apply(newRollout("canary-v6", "v6"));
     await waitFor("traffic on v6", async () => (await routeWeights()).candidate === 30, 60_000, 250);
     await kubectlOk(["annotate", "modelrollout", "canary-v6", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=abort"]);
-    const aborted = await waitFor(
-      "Aborted",
-      async () => {
-        const r = await rollout("canary-v6");
-        return r.status?.phase === "Aborted" && r;
-      },
-      30_000,
-      250,
-    );
+    const aborted = await rolloutReaches<Rollout>(ns, "canary-v6", "Aborted", 30_000);
     expect(aborted.status?.quarantined).toBe(true);
     expect(await routeWeights()).toEqual({ stable: 100, candidate: 0 });
     expect((await modelEnv("model-candidate")).MODEL_VERSION).toBe("v5");
@@ -430,15 +386,7 @@ describe("a canary rollout through the Gateway API data plane", () => {
     await kubectlOk(["patch", "modelmonitor", "canary", "-n", ns, "--type", "merge", "-p", '{"spec":{"source":{"url":"http://127.0.0.1:9"}}}']);
     try {
       await apply(newRollout("canary-v7", "v7"));
-      const paused = await waitFor(
-        "Paused after errors",
-        async () => {
-          const r = await rollout("canary-v7");
-          return r.status?.phase === "Paused" && r;
-        },
-        90_000,
-        250,
-      );
+      const paused = await rolloutReaches<Rollout>(ns, "canary-v7", "Paused", 90_000);
       expect(paused.status?.conditions?.find((c) => c.type === "Paused")?.reason).toBe("ErrorLimit");
       expect(paused.status?.analyses?.map((a) => a.outcome)).toEqual(["Error", "Error"]);
       expect(paused.status?.message).toMatch(/could not read the metrics/);
@@ -466,15 +414,7 @@ describe("a canary rollout through the Gateway API data plane", () => {
       );
       expect(extended.status).toMatchObject({ phase: "Progressing", reason: "StepExtended", stepIndex: 0 });
       expect(extended.status?.analyses?.[0]?.comparisons.every((c) => c.outcome === "Inconclusive")).toBe(true);
-      const paused = await waitFor(
-        "paused beyond the inconclusive limit",
-        async () => {
-          const r = await rollout("canary-v8");
-          return r.status?.phase === "Paused" && r;
-        },
-        60_000,
-        250,
-      );
+      const paused = await rolloutReaches<Rollout>(ns, "canary-v8", "Paused", 60_000);
       expect(paused.status?.stepIndex).toBe(0);
       expect(paused.status?.analyses?.map((a) => a.outcome)).toEqual(["Inconclusive", "Inconclusive"]);
     } finally {
@@ -487,26 +427,10 @@ describe("a canary rollout through the Gateway API data plane", () => {
   it("closes the loop: drift, a retraining Job, its candidate rolled out and promoted with no human step", async () => {
     await apply(
       policy({
-        triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-        actions: [
-          {
-            name: "retrain",
-            jobTemplate: {
-              spec: {
-                backoffLimit: 0,
-                template: {
-                  metadata: {
-                    annotations: {
-                      "sim.modelguardian.dev/termination-message": '{"version": "v9", "uri": "s3://models/v9"}',
-                      "sim.modelguardian.dev/run-duration": "1s",
-                    },
-                  },
-                  spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
-                },
-              },
-            },
-          },
-        ],
+        ...retrainOnDriftSpec({
+          "sim.modelguardian.dev/termination-message": '{"version": "v9", "uri": "s3://models/v9"}',
+          "sim.modelguardian.dev/run-duration": "1s",
+        }),
         cooldown: "1h",
       }),
     );

@@ -7,24 +7,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ModelServer } from "../../sim/model-server.ts";
-import {
-  apply,
-  createNamespace,
-  deleteNamespace,
-  events,
-  getJson,
-  kubectlOk,
-  PROMETHEUS_URL,
-  retrainOnDrift,
-  ROOT,
-  startOperator,
-  startScrapedModel,
-  stopScrapedModel,
-  waitFor,
-  type Operator,
-} from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { ACCURACY, apply, events, getJson, given, kubectlOk, PROMETHEUS_URL, retrainOnDrift, ROOT, useStage, waitFor } from "../stage/index.ts";
 
 const CREDENTIALS_LABEL = "modelguardian.dev/metrics-credentials";
 const ALLOWED_URLS = "modelguardian.dev/allowed-urls";
@@ -62,30 +46,27 @@ async function startCapture(): Promise<{ server: Server; url: string; seen: Capt
 }
 
 const model = `sec-${Date.now().toString(36)}`;
-let ns: string;
-let sim: ModelServer;
-let operator: Operator;
 let capture: Awaited<ReturnType<typeof startCapture>>;
-const logName = () => `${ns}-security`;
+const logName = () => `${stage.ns}-security`;
 
 const secret = (name: string, stringData: Record<string, string>, labels: Record<string, string> = {}, annotations: Record<string, string> = {}) => ({
   apiVersion: "v1",
   kind: "Secret",
-  metadata: { name, namespace: ns, labels, annotations },
+  metadata: { name, namespace: stage.ns, labels, annotations },
   stringData,
 });
 /** A monitor whose source is its own path on the capture server, with the named Secret's credentials. */
 const monitor = (name: string, authSecret: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: "modelguardian.dev/v1alpha1",
   kind: "ModelMonitor",
-  metadata: { name, namespace: ns },
+  metadata: { name, namespace: stage.ns },
   spec: {
     model: { name: model, version: "v1" },
     interval: "2s",
     window: "20s",
     minSamples: 50,
     source: { url: `${capture.url}/prom/${name}`, authSecretRef: { name: authSecret } },
-    signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    signals: [ACCURACY],
     rules: [{ signal: "accuracy", min: { critical: 0.8 } }],
     ...extra,
   },
@@ -93,22 +74,20 @@ const monitor = (name: string, authSecret: string, extra: Record<string, unknown
 type Conditioned = {
   status?: { health?: string; lastEvaluationTime?: string; conditions?: { type: string; status: string; reason: string; message: string }[] };
 };
-const condition = async (name: string, type: string) => (await getJson<Conditioned>("modelmonitor", name, ns)).status?.conditions?.find((c) => c.type === type);
+const condition = async (name: string, type: string) =>
+  (await getJson<Conditioned>("modelmonitor", name, stage.ns)).status?.conditions?.find((c) => c.type === type);
 
-beforeAll(async () => {
-  capture = await startCapture();
-  ns = await createNamespace("security");
-  sim = await startScrapedModel({ model, version: "v1", segments: { a: { requestsPerSecond: 40, accuracy: 0.93 } }, seed: 41 });
-  // every status value written at once, so each evaluation shows
-  operator = await startOperator([ns], logName(), { LOG_LEVEL: "debug", STATUS_VALUES_MAX_AGE: "0s" });
-}, 120_000);
-
-afterAll(async () => {
-  await operator?.stop();
-  await stopScrapedModel(sim, model);
-  await new Promise<void>((r) => capture?.server.close(() => r()));
-  if (ns) await deleteNamespace(ns);
-});
+const stage = useStage(
+  given("security")
+    .withStep(async () => {
+      capture = await startCapture();
+      return () => new Promise<void>((r) => capture?.server.close(() => r()));
+    })
+    .withModel({ model, version: "v1", segments: { a: { requestsPerSecond: 40, accuracy: 0.93 } }, seed: 41 })
+    // every status value written at once, so each evaluation shows
+    .withOperator({ name: logName, env: { LOG_LEVEL: "debug", STATUS_VALUES_MAX_AGE: "0s" } }),
+  120_000,
+);
 
 describe("credentials bound to their endpoint", () => {
   const elsewhereToken = secretValue("elsewhere");
@@ -152,14 +131,14 @@ describe("credentials bound to their endpoint", () => {
     );
     expect(refusedElsewhere.status).toBe("False");
     expect(refusedElsewhere.message).toContain(
-      `spec.source.authSecretRef: Secret ${ns}/team-prometheus allows only https://prometheus.team.svc:9090/, not ${prom}/steal-elsewhere (spec.source.url)`,
+      `spec.source.authSecretRef: Secret ${stage.ns}/team-prometheus allows only https://prometheus.team.svc:9090/, not ${prom}/steal-elsewhere (spec.source.url)`,
     );
-    expect(refusedElsewhere.message).toContain(`kubectl annotate secret team-prometheus -n ${ns} ${ALLOWED_URLS}=${prom}/steal-elsewhere`);
-    expect(refusedLegacy.message).toContain(`Secret ${ns}/legacy is not labelled ${CREDENTIALS_LABEL}=true`);
-    for (const name of ["steal-elsewhere", "steal-legacy"]) expect((await getJson<Conditioned>("modelmonitor", name, ns)).status?.health).toBe("Unknown");
+    expect(refusedElsewhere.message).toContain(`kubectl annotate secret team-prometheus -n ${stage.ns} ${ALLOWED_URLS}=${prom}/steal-elsewhere`);
+    expect(refusedLegacy.message).toContain(`Secret ${stage.ns}/legacy is not labelled ${CREDENTIALS_LABEL}=true`);
+    for (const name of ["steal-elsewhere", "steal-legacy"]) expect((await getJson<Conditioned>("modelmonitor", name, stage.ns)).status?.health).toBe("Unknown");
 
     // a few more evaluations of every monitor, then: nothing of either refused Secret arrived
-    const evaluatedAt = async () => (await getJson<Conditioned>("modelmonitor", "steal-elsewhere", ns)).status?.lastEvaluationTime;
+    const evaluatedAt = async () => (await getJson<Conditioned>("modelmonitor", "steal-elsewhere", stage.ns)).status?.lastEvaluationTime;
     const first = await evaluatedAt();
     await waitFor(
       "two more evaluations",
@@ -178,10 +157,10 @@ describe("credentials bound to their endpoint", () => {
     expect(capture.seen.filter((c) => c.path.startsWith("/prom/steal-")).map((c) => c.path)).toEqual([]);
     expect(capture.seen.some((c) => c.path.startsWith("/prom/bound/"))).toBe(true);
     // the warning Event of the Unknown health carries the same explanation
-    expect((await events(ns, "steal-elsewhere")).find((e) => e.reason === "HealthUnknown")?.message).toContain("its credentials are not sent there");
+    expect((await events(stage.ns, "steal-elsewhere")).find((e) => e.reason === "HealthUnknown")?.message).toContain("its credentials are not sent there");
 
     // the Secret's owner allows the URL: the monitor's next evaluations use it (a refused Secret is cached for 10 s)
-    await kubectlOk(["label", "secret", "legacy", "-n", ns, `${CREDENTIALS_LABEL}=true`]);
+    await kubectlOk(["label", "secret", "legacy", "-n", stage.ns, `${CREDENTIALS_LABEL}=true`]);
     await waitFor(
       "the legacy Secret's token, once its owner opted in",
       async () => capture.seen.some((c) => c.authorization === `Bearer ${unlabelledToken}`),
@@ -204,14 +183,14 @@ describe("a Secret created after its monitor", () => {
       },
       60_000,
     );
-    expect(missing.message).toContain(`spec.source.authSecretRef: Secret ${ns}/late-creds does not exist`);
+    expect(missing.message).toContain(`spec.source.authSecretRef: Secret ${stage.ns}/late-creds does not exist`);
     const created = await apply(secret("late-creds", { token }, { [CREDENTIALS_LABEL]: "true" }, { [ALLOWED_URLS]: `${capture.url}/prom` }));
     expect(created.code, created.stderr).toBe(0);
     await waitFor("the late Secret's token at the capture server", async () => capture.seen.some((c) => c.authorization === `Bearer ${token}`), 60_000, 500);
     const healthy = await waitFor(
       "late Healthy",
       async () => {
-        const m = await getJson<Conditioned>("modelmonitor", "late", ns);
+        const m = await getJson<Conditioned>("modelmonitor", "late", stage.ns);
         return m.status?.health === "Healthy" ? m : undefined;
       },
       60_000,
@@ -219,11 +198,11 @@ describe("a Secret created after its monitor", () => {
 
     // healthy now: the next evaluation is 30 minutes away, unless a person asks for one
     const before = healthy.status?.lastEvaluationTime as string;
-    await kubectlOk(["annotate", "modelmonitor", "late", "-n", ns, "--overwrite", "modelguardian.dev/evaluate=check-1"]);
+    await kubectlOk(["annotate", "modelmonitor", "late", "-n", stage.ns, "--overwrite", "modelguardian.dev/evaluate=check-1"]);
     const handled = await waitFor(
       "the asked-for evaluation",
       async () => {
-        const m = await getJson<Conditioned & { status?: { evaluateToken?: string } }>("modelmonitor", "late", ns);
+        const m = await getJson<Conditioned & { status?: { evaluateToken?: string } }>("modelmonitor", "late", stage.ns);
         return m.status?.evaluateToken === "check-1" ? m : undefined;
       },
       60_000,
@@ -234,8 +213,8 @@ describe("a Secret created after its monitor", () => {
 
 describe("a monitor's report names a ConfigMap", () => {
   it("that is not its own: the ConfigMap is left exactly as it was, and the refusal is an Event naming the field", async () => {
-    await kubectlOk(["create", "configmap", "app-settings", "-n", ns, "--from-literal=settings.yaml=replicas: 3"]);
-    const before = JSON.parse(await kubectlOk(["get", "configmap", "app-settings", "-n", ns, "-o", "json"])) as { metadata: { resourceVersion: string } };
+    await kubectlOk(["create", "configmap", "app-settings", "-n", stage.ns, "--from-literal=settings.yaml=replicas: 3"]);
+    const before = JSON.parse(await kubectlOk(["get", "configmap", "app-settings", "-n", stage.ns, "-o", "json"])) as { metadata: { resourceVersion: string } };
     for (const o of [
       secret("report-creds", { token: secretValue("t") }, { [CREDENTIALS_LABEL]: "true" }, { [ALLOWED_URLS]: `${capture.url}/prom` }),
       monitor("takeover", "report-creds", { report: { every: "1h", configMapName: "app-settings" } }),
@@ -243,9 +222,13 @@ describe("a monitor's report names a ConfigMap", () => {
       const r = await apply(o);
       expect(r.code, r.stderr).toBe(0);
     }
-    const refused = await waitFor("ReportFailed on the monitor", async () => (await events(ns, "takeover")).find((e) => e.reason === "ReportFailed"), 60_000);
+    const refused = await waitFor(
+      "ReportFailed on the monitor",
+      async () => (await events(stage.ns, "takeover")).find((e) => e.reason === "ReportFailed"),
+      60_000,
+    );
     expect(refused.message).toContain("spec.report.configMapName: ConfigMap app-settings exists and is not the report of ModelMonitor takeover");
-    const after = JSON.parse(await kubectlOk(["get", "configmap", "app-settings", "-n", ns, "-o", "json"])) as {
+    const after = JSON.parse(await kubectlOk(["get", "configmap", "app-settings", "-n", stage.ns, "-o", "json"])) as {
       metadata: { resourceVersion: string; ownerReferences?: unknown[] };
       data: Record<string, string>;
     };
@@ -265,7 +248,7 @@ describe("no secret in any output", () => {
       secret("story-token", { token: metricsToken }, { [CREDENTIALS_LABEL]: "true" }, { [ALLOWED_URLS]: prom }),
       secret("story-basic", { username: "reader", password }, { [CREDENTIALS_LABEL]: "true" }, { [ALLOWED_URLS]: prom }),
       secret("story-hooks", { url: `${capture.url}/hooks/${hookToken}`, token: metricsToken }),
-      retrainOnDrift(ns, "story", {
+      retrainOnDrift(stage.ns, "story", {
         spec: {
           notifications: [
             { name: "hook", format: "json", urlSecretRef: { name: "story-hooks", key: "url" } },
@@ -280,9 +263,13 @@ describe("no secret in any output", () => {
       const r = await apply(o);
       expect(r.code, r.stderr).toBe(0);
     }
-    await waitFor("story Healthy", async () => (await getJson<Conditioned>("modelmonitor", "story", ns)).status?.health === "Healthy", 60_000);
-    await waitFor("story-basic Healthy", async () => (await getJson<Conditioned>("modelmonitor", "story-basic", ns)).status?.health === "Healthy", 60_000);
-    sim.setBehaviour({ accuracy: 0.55 }, "a");
+    await waitFor("story Healthy", async () => (await getJson<Conditioned>("modelmonitor", "story", stage.ns)).status?.health === "Healthy", 60_000);
+    await waitFor(
+      "story-basic Healthy",
+      async () => (await getJson<Conditioned>("modelmonitor", "story-basic", stage.ns)).status?.health === "Healthy",
+      60_000,
+    );
+    stage.sim.setBehaviour({ accuracy: 0.55 }, "a");
     await waitFor(
       "the Job's outcome delivered to the webhook",
       async () => capture.seen.some((c) => c.path.startsWith("/hooks/") && c.raw.includes("CandidateRecorded")),
@@ -291,17 +278,17 @@ describe("no secret in any output", () => {
     );
     await waitFor(
       "the misused webhook's failure on the policy",
-      async () => (await events(ns, "story")).some((e) => e.reason === "NotificationFailed"),
+      async () => (await events(stage.ns, "story")).some((e) => e.reason === "NotificationFailed"),
       60_000,
     );
-    const report = await kubectlOk(["get", "configmap", "story-report", "-n", ns, "-o", "json"]);
+    const report = await kubectlOk(["get", "configmap", "story-report", "-n", stage.ns, "-o", "json"]);
     expect(report).toContain("# Model report: ");
 
     const outputs: Record<string, string> = {
       log: await readFile(join(ROOT, `.local/logs/operator-${logName()}.log`), "utf8"),
-      events: await kubectlOk(["get", "events", "-n", ns, "-o", "json"]),
-      statuses: await kubectlOk(["get", "modelmonitors,retrainpolicies,modelrollouts,jobs", "-n", ns, "-o", "json"]),
-      metrics: await (await fetch(operator.metricsUrl)).text(),
+      events: await kubectlOk(["get", "events", "-n", stage.ns, "-o", "json"]),
+      statuses: await kubectlOk(["get", "modelmonitors,retrainpolicies,modelrollouts,jobs", "-n", stage.ns, "-o", "json"]),
+      metrics: await (await fetch(stage.operator.metricsUrl)).text(),
       reports: report,
     };
     // the outputs are real: the story shows in each

@@ -3,21 +3,8 @@
 // carries the evaluations since the last, and a change of health is written at the evaluation
 // that found it.
 import { KubeConfig, Watch } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ModelServer } from "../../sim/model-server.ts";
-import {
-  apply,
-  createNamespace,
-  deleteNamespace,
-  env,
-  getJson,
-  metricSum,
-  startOperator,
-  startScrapedModel,
-  stopScrapedModel,
-  waitFor,
-  type Operator,
-} from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { apply, env, getJson, given, metricSum, modelMonitor, useStage, waitFor, watching } from "../stage/index.ts";
 
 interface Status {
   health?: string;
@@ -25,23 +12,15 @@ interface Status {
   history?: { time: string; health: string }[];
 }
 
-let ns: string;
-let sim: ModelServer;
-let operator: Operator;
 const model = `steady-${Date.now().toString(36)}`;
 
-beforeAll(async () => {
-  ns = await createNamespace("refresh");
-  sim = await startScrapedModel({ model, version: "v1", segments: { "plant-a": { requestsPerSecond: 60, accuracy: 0.93 } }, seed: 11 });
-  operator = await startOperator([ns], ns);
-});
-afterAll(async () => {
-  await operator?.stop();
-  await stopScrapedModel(sim, model);
-  await deleteNamespace(ns);
-});
+const stage = useStage(
+  given("refresh")
+    .withModel({ model, version: "v1", segments: { "plant-a": { requestsPerSecond: 60, accuracy: 0.93 } }, seed: 11 })
+    .withOperator(),
+);
 
-const evaluations = () => metricSum(operator, "modelguardian_evaluations_total");
+const evaluations = () => metricSum(stage.operator, "modelguardian_evaluations_total");
 
 /** Every status the API server sends on a watch of the monitor, from now on. */
 async function watchStatuses(name: string): Promise<{ seen: Status[]; stop(): void }> {
@@ -49,7 +28,7 @@ async function watchStatuses(name: string): Promise<{ seen: Status[]; stop(): vo
   kc.loadFromFile(env.KUBECONFIG as string);
   const seen: Status[] = [];
   const request = await new Watch(kc).watch(
-    `/apis/modelguardian.dev/v1alpha1/namespaces/${ns}/modelmonitors`,
+    `/apis/modelguardian.dev/v1alpha1/namespaces/${stage.ns}/modelmonitors`,
     { fieldSelector: `metadata.name=${name}` },
     (type: string, obj: { status?: Status }) => {
       if (type === "MODIFIED") seen.push(obj.status ?? {});
@@ -61,21 +40,18 @@ async function watchStatuses(name: string): Promise<{ seen: Status[]; stop(): vo
 
 describe("status writes of a running operator", () => {
   it("a steady model's status is written once per 5 evaluations; a change of health at once", async () => {
-    const r = await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "steady", namespace: ns },
-      spec: {
-        model: { name: model, version: "v1" },
-        interval: "1s",
-        window: "10s",
-        minSamples: 50,
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
+    const r = await apply(
+      modelMonitor(stage.ns, "steady", {
+        ...watching(model, "1s", "10s", 50),
         rules: [{ signal: "accuracy", min: { critical: 0.85 } }],
-      },
-    });
+      }),
+    );
     expect(r.code, r.stderr).toBe(0);
-    await waitFor("a Healthy status", async () => (await getJson<{ status?: Status }>("modelmonitor", "steady", ns)).status?.health === "Healthy", 60_000);
+    await waitFor(
+      "a Healthy status",
+      async () => (await getJson<{ status?: Status }>("modelmonitor", "steady", stage.ns)).status?.health === "Healthy",
+      60_000,
+    );
 
     // the values move at every evaluation (new samples), the state does not
     const watch = await watchStatuses("steady");
@@ -100,7 +76,7 @@ describe("status writes of a running operator", () => {
     // evaluations away: the first Critical status written is the evaluation that found it
     const writes = watch.seen.length;
     await waitFor("the next write", async () => watch.seen.length > writes, 15_000, 20);
-    sim.setBehaviour({ accuracy: 0 });
+    stage.sim.setBehaviour({ accuracy: 0 });
     const critical = await waitFor("a Critical status", async () => watch.seen.find((s) => s.health === "Critical"), 60_000, 100);
     watch.stop();
     const history = critical.history ?? [];

@@ -1,10 +1,10 @@
 // Status writes stay correct with several writers: each controller applies its own part of a
 // status with server-side apply under its own field manager, so a second writer (the coming
 // rollout controller, or a new leader taking over) never loses fields to the first.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubernetesStatusWriter } from "../../src/adapters/kubernetes/client.ts";
-import { apply, createNamespace, deleteNamespace, env, getJson, kubectlOk, startOperator, waitFor, type Operator } from "./support.ts";
+import { ACCURACY, apply, env, getJson, given, kubectlOk, startOperator, useStage, waitFor } from "../stage/index.ts";
 
 interface Condition {
   type: string;
@@ -27,29 +27,20 @@ const condition = (type: string, message: string): Condition => ({
   lastTransitionTime: "2026-12-01T00:00:00Z",
 });
 
-let ns: string;
-let kc: KubeConfig;
-let operator: Operator | undefined;
-beforeAll(async () => {
-  ns = await createNamespace("writers");
-  kc = new KubeConfig();
-  kc.loadFromFile(env.KUBECONFIG as string);
-});
-afterAll(async () => {
-  await operator?.stop();
-  await deleteNamespace(ns);
-});
+const kc = new KubeConfig();
+kc.loadFromFile(env.KUBECONFIG as string);
+const stage = useStage(given("writers"));
 
 const monitorObject = (name: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: "modelguardian.dev/v1alpha1",
   kind: "ModelMonitor",
-  metadata: { name, namespace: ns },
-  spec: { model: { name: "nobody" }, signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }], ...extra },
+  metadata: { name, namespace: stage.ns },
+  spec: { model: { name: "nobody" }, signals: [ACCURACY], ...extra },
 });
 
 async function refOf(name: string) {
-  const m = await getJson<Monitor>("modelmonitor", name, ns);
-  return { apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", namespace: ns, name, uid: m.metadata.uid };
+  const m = await getJson<Monitor>("modelmonitor", name, stage.ns);
+  return { apiVersion: "modelguardian.dev/v1alpha1", kind: "ModelMonitor", namespace: stage.ns, name, uid: m.metadata.uid };
 }
 
 describe("two writers on one status", () => {
@@ -73,7 +64,7 @@ describe("two writers on one status", () => {
         for (const i of rounds) await rolloutWriter.writeStatus(ref, { conditions: [condition("RolloutProgressing", `rollout ${i}`)] });
       })(),
     ]);
-    const status = (await getJson<Monitor>("modelmonitor", "race", ns)).status;
+    const status = (await getJson<Monitor>("modelmonitor", "race", stage.ns)).status;
     expect(status?.summary).toBe("round 24");
     expect(status?.health).toBe("Healthy");
     // a field the monitor's writer stopped writing is gone; the other writer's condition is not
@@ -93,20 +84,25 @@ describe("two writers on one status", () => {
       "modelmonitor",
       "replace",
       "-n",
-      ns,
+      stage.ns,
       "--subresource=status",
       "--type=json",
       "-p",
       JSON.stringify([{ op: "add", path: "/status", value: { health: "Healthy", conditions: [condition("Ready", "monitor")] } }]),
     ]);
-    const status = (await getJson<Monitor>("modelmonitor", "replace", ns)).status;
+    const status = (await getJson<Monitor>("modelmonitor", "replace", stage.ns)).status;
     expect(status?.conditions?.map((c) => c.type)).toEqual(["Ready"]);
   });
 
   it("the running operator keeps evaluating without removing or taking over another writer's condition", async () => {
-    operator = await startOperator([ns], `writers-${ns}`);
+    stage.operator = await startOperator([stage.ns], `writers-${stage.ns}`);
     await apply(monitorObject("live", { interval: "1s" }));
-    const first = await waitFor("a first evaluation", async () => (await getJson<Monitor>("modelmonitor", "live", ns)).status?.lastEvaluationTime, 30_000, 200);
+    const first = await waitFor(
+      "a first evaluation",
+      async () => (await getJson<Monitor>("modelmonitor", "live", stage.ns)).status?.lastEvaluationTime,
+      30_000,
+      200,
+    );
     await new KubernetesStatusWriter(kc, monitorType, "model-guardian-rollout").writeStatus(await refOf("live"), {
       conditions: [condition("RolloutProgressing", "canary at 5 %")],
     });
@@ -114,7 +110,7 @@ describe("two writers on one status", () => {
     const later = await waitFor(
       "three more evaluations",
       async () => {
-        const m = await getJson<Monitor>("modelmonitor", "live", ns);
+        const m = await getJson<Monitor>("modelmonitor", "live", stage.ns);
         const t = m.status?.lastEvaluationTime;
         return t && Date.parse(t) >= Date.parse(first) + 3_000 ? m : undefined;
       },
@@ -125,7 +121,8 @@ describe("two writers on one status", () => {
     expect(types).toEqual(expect.arrayContaining(["Ready", "MetricsAvailable", "RolloutProgressing"]));
     expect(later.status?.conditions?.find((c) => c.type === "RolloutProgressing")?.message).toBe("canary at 5 %");
     // and the field managers say who owns what
-    const managed = JSON.parse(await kubectlOk(["get", "modelmonitor", "live", "-n", ns, "-o", "json", "--show-managed-fields"])).metadata.managedFields as {
+    const managed = JSON.parse(await kubectlOk(["get", "modelmonitor", "live", "-n", stage.ns, "-o", "json", "--show-managed-fields"])).metadata
+      .managedFields as {
       manager: string;
       operation: string;
       subresource?: string;

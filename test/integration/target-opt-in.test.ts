@@ -6,13 +6,13 @@
 // it, with a person's abort waiting until the label is back. No traffic flows here: the first
 // step's weight is the proof the rollout went on (its hold is an hour: no analysis runs).
 import { KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KubernetesWorkloads } from "../../src/adapters/kubernetes/deployments.ts";
 import { gatewayApiRouter } from "../../src/adapters/routers/gateway-api.ts";
 import { servingSchema } from "../../src/api/v1alpha1/rollout.ts";
 import { RouterError } from "../../src/ports.ts";
-import { modelDeployment } from "../../scripts/lib/serving.ts";
-import { apply, canaryPolicy, createNamespace, deleteNamespace, env, events, getJson, kubectlOk, startOperator, waitFor, type Operator } from "./support.ts";
+import { modelDeployment } from "../stage/serving.ts";
+import { ACCURACY, apply, canaryPolicy, env, events, getJson, given, kubectlOk, modelMonitor, modelRollout, useStage, waitFor } from "../stage/index.ts";
 
 const LABEL = "modelguardian.dev/rollout-target";
 const MODEL = `opt-in-${Date.now().toString(36)}`;
@@ -36,8 +36,6 @@ interface Rollout {
   };
 }
 
-let ns: string;
-let op: Operator | undefined;
 const serving = {
   router: { gatewayAPI: { httpRoute: { name: "model" } } },
   stable: { backendRef: { name: "model-stable" }, deployment: { name: "model-stable" } },
@@ -45,10 +43,10 @@ const serving = {
 };
 /** As `kubectl get -o json` with the managed fields, which it hides by default. */
 const withManagers = async <T>(kind: string, name: string) =>
-  JSON.parse(await kubectlOk(["get", kind, name, "-n", ns, "--show-managed-fields", "-o", "json"])) as T;
+  JSON.parse(await kubectlOk(["get", kind, name, "-n", stage.ns, "--show-managed-fields", "-o", "json"])) as T;
 const route = () => withManagers<Route>("httproute", "model");
 const deployment = (name: string) => withManagers<Deployment>("deployment", name);
-const rollout = () => getJson<Rollout>("modelrollout", "model-v2", ns);
+const rollout = () => getJson<Rollout>("modelrollout", "model-v2", stage.ns);
 const weights = async () => {
   const refs = (await route()).spec.rules[0]?.backendRefs ?? [];
   return { stable: refs.find((r) => r.name === "model-stable")?.weight, candidate: refs.find((r) => r.name === "model-candidate")?.weight };
@@ -56,66 +54,53 @@ const weights = async () => {
 const modelVersion = async (name: string) => (await deployment(name)).spec.template.spec.containers[0]?.env?.find((e) => e.name === "MODEL_VERSION")?.value;
 /** Whether any field of the object is the operator's (its field managers are model-guardian-*). */
 const touchedByOperator = (o: Meta) => (o.metadata.managedFields ?? []).some((f) => f.manager.startsWith("model-guardian"));
-const label = (kind: string, name: string, on: boolean) => kubectlOk(["label", "-n", ns, kind, name, "--overwrite", on ? `${LABEL}=true` : `${LABEL}-`]);
+const label = (kind: string, name: string, on: boolean) => kubectlOk(["label", "-n", stage.ns, kind, name, "--overwrite", on ? `${LABEL}=true` : `${LABEL}-`]);
 
-beforeAll(async () => {
-  ns = await createNamespace("opt-in");
-  op = await startOperator([ns], ns, { REQUIRE_TARGET_OPT_IN: "true" });
-  for (const o of [
-    modelDeployment({ namespace: ns, name: "model-stable", version: "v1" }),
-    modelDeployment({ namespace: ns, name: "model-candidate", version: "v1" }),
-    {
-      apiVersion: "gateway.networking.k8s.io/v1",
-      kind: "HTTPRoute",
-      metadata: { name: "model", namespace: ns },
-      spec: {
-        rules: [
-          {
-            backendRefs: [
-              { name: "model-stable", port: 8080, weight: 100 },
-              { name: "model-candidate", port: 8080, weight: 0 },
-            ],
-          },
-        ],
-      },
+/** The two Deployments, their HTTPRoute, the stand-in policy and a monitor serving through them. */
+const servedModel = (ns: string) => [
+  modelDeployment({ namespace: ns, name: "model-stable", version: "v1" }),
+  modelDeployment({ namespace: ns, name: "model-candidate", version: "v1" }),
+  {
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "HTTPRoute",
+    metadata: { name: "model", namespace: ns },
+    spec: {
+      rules: [
+        {
+          backendRefs: [
+            { name: "model-stable", port: 8080, weight: 100 },
+            { name: "model-candidate", port: 8080, weight: 0 },
+          ],
+        },
+      ],
     },
-    canaryPolicy(ns, { steps: [{ weight: 30, hold: "1h" }] }),
-    {
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelMonitor",
-      metadata: { name: "canary", namespace: ns },
-      spec: {
-        model: { name: MODEL, version: "v1" },
-        versionLabel: "version",
-        interval: "5s",
-        signals: [{ name: "accuracy", classification: { metric: "model_predictions_total" } }],
-        policyRef: { name: "canary" },
-        serving,
-      },
-    },
-  ]) {
-    const r = await apply(o);
-    if (r.code !== 0) throw new Error(`${o.kind}: ${r.stderr}`);
-  }
+  },
+  canaryPolicy(ns, { steps: [{ weight: 30, hold: "1h" }] }),
+  modelMonitor(ns, "canary", {
+    model: { name: MODEL, version: "v1" },
+    versionLabel: "version",
+    interval: "5s",
+    signals: [ACCURACY],
+    policyRef: { name: "canary" },
+    serving,
+  }),
+];
+const deploymentsReady = async () => {
   // both Deployments ready first: from here on only a writer's change moves their generation
   for (const name of ["model-stable", "model-candidate"])
     await waitFor(`${name} ready`, async () => (await deployment(name)).status?.availableReplicas === 1, 60_000);
-});
-
-afterAll(async () => {
-  await op?.stop();
-  if (ns) await deleteNamespace(ns);
-});
+};
+const stage = useStage(
+  given("opt-in")
+    .withOperator({ env: { REQUIRE_TARGET_OPT_IN: "true" } })
+    .withObjects(servedModel)
+    .withStep(deploymentsReady),
+);
 
 describe("REQUIRE_TARGET_OPT_IN on a real control plane", () => {
   it("a rollout whose Deployments and HTTPRoute lack the label writes to none of them and says why; it goes once they carry it", async () => {
     const before = { route: await route(), stable: await deployment("model-stable"), candidate: await deployment("model-candidate") };
-    await apply({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name: "model-v2", namespace: ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version: "v2" } },
-    });
+    await apply(modelRollout(stage.ns, "model-v2", { version: "v2" }));
     const held = await waitFor("the rollout held", async () => {
       const r = await rollout();
       return r.status?.reason === "TargetNotOptedIn" && r;
@@ -124,9 +109,9 @@ describe("REQUIRE_TARGET_OPT_IN on a real control plane", () => {
     expect(held.status?.message).toMatch(
       /^HTTPRoute model, Deployment model-stable and Deployment model-candidate lack the label modelguardian\.dev\/rollout-target=true \(REQUIRE_TARGET_OPT_IN\)/,
     );
-    expect(held.status?.message).toContain(`kubectl label -n ${ns} deployment model-candidate --overwrite ${LABEL}=true`);
+    expect(held.status?.message).toContain(`kubectl label -n ${stage.ns} deployment model-candidate --overwrite ${LABEL}=true`);
     expect(held.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False", reason: "TargetNotOptedIn" });
-    expect((await events(ns, "model-v2")).map((e) => e.reason)).toContain("TargetNotOptedIn");
+    expect((await events(stage.ns, "model-v2")).map((e) => e.reason)).toContain("TargetNotOptedIn");
 
     // the Deployments opt in, the route does not: a later reconcile (its message names only the route) still writes nothing
     await label("deployment", "model-stable", true);
@@ -149,13 +134,13 @@ describe("REQUIRE_TARGET_OPT_IN on a real control plane", () => {
     await waitFor("the first step's weights", async () => (await weights()).candidate === 30, 60_000, 250);
     expect((await rollout()).status?.phase).toBe("Progressing");
     expect(touchedByOperator(await route())).toBe(true);
-    expect((await events(ns, "model-v2")).map((e) => e.reason)).toContain("RolloutResumed");
+    expect((await events(stage.ns, "model-v2")).map((e) => e.reason)).toContain("RolloutResumed");
   }, 150_000);
 
   it("a label removed mid-rollout holds it: a person's abort waits, half of it is never applied, and all of it follows once the label is back", async () => {
     await label("deployment", "model-candidate", false);
     // the annotation is what makes the operator look now: labels are not watched
-    await kubectlOk(["annotate", "modelrollout", "model-v2", "-n", ns, "--overwrite", "modelguardian.dev/rollout-action=abort"]);
+    await kubectlOk(["annotate", "modelrollout", "model-v2", "-n", stage.ns, "--overwrite", "modelguardian.dev/rollout-action=abort"]);
     const held = await waitFor("the rollout held mid-way", async () => {
       const r = await rollout();
       return r.status?.reason === "TargetNotOptedIn" && r;
@@ -177,7 +162,7 @@ describe("REQUIRE_TARGET_OPT_IN on a real control plane", () => {
     const kc = new KubeConfig();
     kc.loadFromFile(env.KUBECONFIG as string);
     const parsed = servingSchema.parse(serving);
-    const router = gatewayApiRouter(kc, ns, parsed, "model-guardian-test", true);
+    const router = gatewayApiRouter(kc, stage.ns, parsed, "model-guardian-test", true);
     await router.read();
     expect(router.target()).toMatchObject({ kind: "HTTPRoute", name: "model", labels: { [LABEL]: "true" } });
     await label("httproute", "model", false);
@@ -191,7 +176,7 @@ describe("REQUIRE_TARGET_OPT_IN on a real control plane", () => {
 
     const workloads = new KubernetesWorkloads(kc, "model-guardian-test", true);
     await label("deployment", "model-stable", false);
-    await expect(workloads.setModel(ns, "model-stable", { version: "MODEL_VERSION", uri: "MODEL_URI" }, "v9", undefined)).rejects.toThrow(
+    await expect(workloads.setModel(stage.ns, "model-stable", { version: "MODEL_VERSION", uri: "MODEL_URI" }, "v9", undefined)).rejects.toThrow(
       /no longer carries modelguardian\.dev\/rollout-target=true/,
     );
     expect(await modelVersion("model-stable")).toBe("v1");

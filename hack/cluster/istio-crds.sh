@@ -10,7 +10,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=lib.sh
-source "$here/lib.sh"
+source "$here/../../scripts/cluster/lib.sh"
 KUBECONFIG_FILE="${1:-$KUBECONFIG_FILE}"
 # a version the Go module proxy serves whose VirtualService stores v1 (Istio 1.30)
 ISTIO_API_VERSION="${ISTIO_API_VERSION:-v1.30.8}"

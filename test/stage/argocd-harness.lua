@@ -4,8 +4,8 @@
 -- string methods either), no `math`, `io` or `debug`, as when useOpenLibs is off, Argo CD's
 -- default for argocd-cm customizations (util/lua/lua.go in argoproj/argo-cd).
 --
--- usage: lua5.1 harness.lua <health.lua> < objects
--- stdin: a Lua expression for a list of objects (test/argocd/lua.ts writes it).
+-- usage: lua5.1 argocd-harness.lua <health.lua> < objects
+-- stdin: a Lua expression for a list of objects (test/stage/argocd-lua.ts writes it).
 -- stdout: one line per object: `ok <status> <message>`, `nil` or `error <message>`, each field
 -- hex-encoded so that any byte survives.
 

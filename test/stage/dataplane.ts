@@ -1,6 +1,6 @@
 // A real Gateway API data plane on the local cluster, for local use: `npm run demo` and the
-// integration tests (test/integration/dataplane.ts re-exports this file). It starts Traefik
-// (built from its Go module by scripts/cluster/build-traefik.sh, not a stand-in) as a child
+// integration tests (both import it from test/stage). It starts Traefik
+// (built from its Go module by hack/cluster/build-traefik.sh, not a stand-in) as a child
 // process against the local kube-apiserver; Traefik programs a Gateway of GatewayClass
 // `traefik` in one namespace and proxies real HTTP traffic as the namespace's HTTPRoutes say,
 // weights and all. It is a harness for a laptop or a CI container, not a way to install
@@ -138,7 +138,7 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
   const { namespace } = opts;
   const gatewayName = opts.gatewayName ?? "dataplane";
   if (!existsSync(TRAEFIK))
-    throw new Error(`${TRAEFIK} is missing: run bash scripts/cluster/build-traefik.sh (npm run demo and the integration tests' global setup do)`);
+    throw new Error(`${TRAEFIK} is missing: run bash hack/cluster/build-traefik.sh (npm run demo and the integration tests' global setup do)`);
   const kubeconfig = opts.kubeconfig ?? localKubeconfig();
   const kubectl = kubectlWith(kubeconfig);
   const crd = await kubectl(["get", "crd/httproutes.gateway.networking.k8s.io", "gatewayclass/traefik", "-o", "name"]);

@@ -1,4 +1,4 @@
-# Shared by scripts/image/*.sh: the container tools, their configuration, the versions of the
+# Shared by scripts/image/*.sh and hack/image/base.sh: the container tools, their configuration, the versions of the
 # locally reconstructed base image. Source it; it sets no shell options of its own.
 image_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "$image_dir/../.." && pwd)"

@@ -1,12 +1,12 @@
 // Runs the Argo CD health scripts on a real Lua 5.1 interpreter (Debian's lua5.1, installed by
-// scripts/cluster/ensure-prereqs.sh), through harness.lua, which gives each script the
+// scripts/cluster/ensure-prereqs.sh), through argocd-harness.lua, which gives each script the
 // environment Argo CD gives it. Objects travel as Lua table literals, the shape Argo CD builds
 // from an object (util/lua/lua.go, decodeValue): maps and lists become tables, numbers numbers.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
 export const LUA = "lua5.1";
-const HARNESS = join(import.meta.dirname, "harness.lua");
+const HARNESS = join(import.meta.dirname, "argocd-harness.lua");
 
 export type HealthResult = { kind: "ok"; status: string; message: string } | { kind: "nil" } | { kind: "error"; message: string };
 

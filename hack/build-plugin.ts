@@ -3,7 +3,7 @@
 // $KUBECTL_MODELGUARDIAN_NODE), the archive krew installs, its krew manifest with the archive's
 // sha256 (from plugins/modelguardian.yaml; the archive's URL from PLUGIN_RELEASE_URL), and an npm
 // package of the same file (npm install -g dist/kubectl-modelguardian-<version>.tgz).
-//   npm run build:plugin [-- OUT_DIR]
+//   npm run build:plugin [-- OUT_DIR]   (a build recipe: hack/, beside the entry points of scripts/)
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";

@@ -10,7 +10,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=lib.sh
-source "$here/lib.sh"
+source "$here/../../scripts/cluster/lib.sh"
 KUBECONFIG_FILE="${1:-$KUBECONFIG_FILE}"
 # the version the Go module proxy serves (`go list -m -versions` lists v0.85.0)
 PROMETHEUS_OPERATOR_VERSION="${PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"

@@ -10,7 +10,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=lib.sh
-source "$here/lib.sh"
+source "$here/../../scripts/cluster/lib.sh"
 KUBECONFIG_FILE="${1:-$KUBECONFIG_FILE}"
 GATEWAY_API_VERSION="${GATEWAY_API_VERSION:-v1.5.1}"
 # the standard channel's CRDs (its folder also holds a ValidatingAdmissionPolicy: not a CRD)

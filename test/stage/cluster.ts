@@ -1,5 +1,6 @@
-// Helpers for integration tests: the local cluster's settings, kubectl as users run it, the
-// operator as a real child process, and polling without fixed sleeps.
+// The shared test stage's cluster side, for the integration tests, the demo and the benchmarks:
+// the local cluster's settings, kubectl as users run it, the operator as a real child process,
+// simulated models Prometheus scrapes, and polling without fixed sleeps.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -9,8 +10,8 @@ import { parse, stringify } from "yaml";
 import type { ModelServerOptions } from "../../sim/behaviour.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import { freePort, waitFor } from "../../scripts/lib/wait.ts";
-import { clusterEnv } from "../../scripts/lib/cluster-env.ts";
+import { freePort, waitFor } from "./wait.ts";
+import { clusterEnv } from "./cluster-env.ts";
 export { waitFor, clusterEnv };
 
 export const ROOT = join(import.meta.dirname, "..", "..");
@@ -240,54 +241,3 @@ export async function dryRunCreate(obj: { kind: string; metadata: { namespace: s
   if (!accepted && res.statusCode !== 422 && res.statusCode !== 400) throw new Error(`dry run: unexpected HTTP ${res.statusCode}: ${JSON.stringify(body)}`);
   return { accepted, status: res.statusCode, message: accepted ? "" : (body.message ?? ""), ...(accepted ? { object: body } : {}) };
 }
-
-/**
- * A RetrainPolicy that retrains on AccuracyDrift with a Job kwok's node runs: its pod reports
- * `version` in its termination message after `runDuration`. `spec` adds to the policy's spec.
- */
-export const retrainOnDrift = (namespace: string, name: string, o: { version?: string; runDuration?: string; spec?: Record<string, unknown> } = {}) => ({
-  apiVersion: "modelguardian.dev/v1alpha1",
-  kind: "RetrainPolicy",
-  metadata: { name, namespace },
-  spec: {
-    triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-    actions: [
-      {
-        name: "retrain",
-        jobTemplate: {
-          spec: {
-            backoffLimit: 0,
-            template: {
-              metadata: {
-                annotations: {
-                  "sim.modelguardian.dev/termination-message": JSON.stringify({ version: o.version ?? "v2" }),
-                  "sim.modelguardian.dev/run-duration": o.runDuration ?? "2s",
-                },
-              },
-              spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
-            },
-          },
-        },
-      },
-    ],
-    ...o.spec,
-  },
-});
-
-/** The RetrainPolicy of the stand-in rollout tests: two 12 s steps, accuracy compared; `extra` adds to spec.rollout. */
-export const canaryPolicy = (namespace: string, extra: Record<string, unknown> = {}) => ({
-  apiVersion: "modelguardian.dev/v1alpha1",
-  kind: "RetrainPolicy",
-  metadata: { name: "canary", namespace },
-  spec: {
-    rollout: {
-      steps: [
-        { weight: 30, hold: "12s" },
-        { weight: 70, hold: "12s" },
-      ],
-      analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.05 }], minSamples: 60, inconclusiveLimit: 3 },
-      readyTimeout: "2m",
-      ...extra,
-    },
-  },
-});

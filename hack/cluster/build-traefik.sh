@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Builds Traefik, the real Gateway API data plane of the integration tests, from its Go
 # module into .cache/bin/traefik (git-ignored), like the control-plane binaries. A warm run
-# only checks the stamp (.cache/bin/.traefik.version: version + hash of scripts/traefik).
+# only checks the stamp (.cache/bin/.traefik.version: version + hash of hack/traefik).
 #
 # `go install` of Traefik fails: its go.mod has replace lines (ignored in a dependency) that
-# point at modules the Go module proxy refuses. scripts/traefik/ is a wrapper module that
+# point at modules the Go module proxy refuses. hack/traefik/ is a wrapper module that
 # requires Traefik and replaces those modules with local folders; this script assembles the
 # folders in .cache/build/traefik from the upstream modules in the module cache plus the
-# few lines of our own under scripts/traefik/forks/ (see scripts/traefik/go.mod).
+# few lines of our own under hack/traefik/forks/ (see hack/traefik/go.mod).
 #
 #   build-traefik.sh          build (warm: stamp check only); go.mod/go.sum used read-only
 #   build-traefik.sh --tidy   also `go mod tidy` the wrapper and copy go.mod/go.sum back to
-#                             scripts/traefik (after changing TRAEFIK_VERSION or a fork)
+#                             hack/traefik (after changing TRAEFIK_VERSION or a fork)
 set -euo pipefail
 TRAEFIK_VERSION="${TRAEFIK_VERSION:-v3.7.13}"
 MUX_VERSION=v1.8.1          # github.com/gorilla/mux, base of Traefik's fork
@@ -21,7 +21,7 @@ LEGO_VERSION=v5.4.1         # github.com/go-acme/lego/v5, as Traefik requires it
 tidy=0
 [ "${1:-}" = --tidy ] && tidy=1
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-src="$root/scripts/traefik"
+src="$root/hack/traefik"
 bin="$root/.cache/bin"
 work="$root/.cache/build"
 log() { echo "[build] $*" >&2; }
@@ -57,7 +57,7 @@ module_dir() {
   [ -d "$d" ] || { log "could not download $1"; exit 1; }
   echo "$d"
 }
-# fork NAME MODULE@VERSION: upstream copy + our files from scripts/traefik/forks/NAME
+# fork NAME MODULE@VERSION: upstream copy + our files from hack/traefik/forks/NAME
 fork() {
   cp -r "$(module_dir "$2")" "$dir/forks/$1"
   chmod -R u+w "$dir/forks/$1"          # the module cache is read-only
@@ -76,14 +76,14 @@ cp -r "$src/forks/dynamic-ext" "$dir/forks/dynamic-ext"  # wholly ours
 cd "$dir"
 current="$(sed -nE 's#^(require)?[[:space:]]*github\.com/traefik/traefik/v3 (v[^ ]+).*#\2#p' go.mod)"
 if [ "$current" != "$TRAEFIK_VERSION" ]; then
-  log "TRAEFIK_VERSION=$TRAEFIK_VERSION differs from scripts/traefik/go.mod ($current): tidying"
+  log "TRAEFIK_VERSION=$TRAEFIK_VERSION differs from hack/traefik/go.mod ($current): tidying"
   go mod edit -require "github.com/traefik/traefik/v3@$TRAEFIK_VERSION"
   tidy=1
 fi
 if [ "$tidy" = 1 ]; then
   go mod tidy
   cp go.mod go.sum "$src/"
-  log "wrote scripts/traefik/go.mod and go.sum (commit them)"
+  log "wrote hack/traefik/go.mod and go.sum (commit them)"
   wrapper_hash="$(cd "$src" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
   want="$TRAEFIK_VERSION $wrapper_hash"
 fi

@@ -3,14 +3,15 @@
 // generator's requests to two simulated model servers in the split KServe would ask Knative for
 // (neither KServe's controller nor Knative can run here). Each server plays the model of the
 // revision it holds; Prometheus scrapes both. Creates the InferenceService, the stand-in
-// RetrainPolicy `canary` (support.ts canaryPolicy) and a ModelMonitor on the model.
+// RetrainPolicy `canary` (objects.ts canaryPolicy) and a ModelMonitor on the model.
 import { KubeConfig } from "@kubernetes/client-node";
 import { RevisionServers, startKServeStandIn, type KServeStandIn } from "../../sim/kserve.ts";
 import { startLoad, type Load } from "../../sim/load.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { startSplitter, type Splitter } from "../../sim/splitter.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
-import { apply, canaryPolicy, env, promQuery, TARGETS_DIR, waitFor } from "./support.ts";
+import { apply, env, promQuery, TARGETS_DIR, waitFor } from "./cluster.ts";
+import { canaryPolicy } from "./objects.ts";
 
 export interface Behaviour {
   accuracy: number;

@@ -11,7 +11,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=lib.sh
-source "$here/lib.sh"
+source "$here/../../scripts/cluster/lib.sh"
 KUBECONFIG_FILE="${1:-$KUBECONFIG_FILE}"
 # v0.20.0: the newest the Go module proxy serves (v0.20.1 and v0.18.x are refused); it adds spec.canary[]
 KSERVE_VERSION="${KSERVE_VERSION:-v0.20.0}"
