@@ -1,7 +1,7 @@
 // Writes the generated pages of docs/ (API reference, Events, metrics) from the code. `npm run docs:gen`.
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { generatedPages } from "./docs/pages.ts";
+import { generatedPages } from "../hack/docs/pages.ts";
 
 const docs = join(import.meta.dirname, "..", "docs");
 const pages = await generatedPages();

@@ -2,12 +2,12 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { limitsOf, typeOf } from "../../scripts/docs/api-reference.ts";
-import { catalogueEntries } from "../../scripts/docs/catalogue.ts";
-import { undocumentedReasons } from "../../scripts/docs/events.ts";
-import { cell } from "../../scripts/docs/markdown.ts";
-import { operatorMetrics } from "../../scripts/docs/metrics.ts";
-import { generatedPages } from "../../scripts/docs/pages.ts";
+import { limitsOf, typeOf } from "../../hack/docs/api-reference.ts";
+import { catalogueEntries } from "../../hack/docs/catalogue.ts";
+import { undocumentedReasons } from "../../hack/docs/events.ts";
+import { cell } from "../../hack/docs/markdown.ts";
+import { operatorMetrics } from "../../hack/docs/metrics.ts";
+import { generatedPages } from "../../hack/docs/pages.ts";
 import { EventReason } from "../../src/domain/events.ts";
 
 const docs = join(import.meta.dirname, "..", "..", "docs");
