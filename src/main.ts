@@ -66,6 +66,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
     limiter: new Limiter(config.QUERY_CONCURRENCY),
     perSourceConcurrency: config.QUERY_CONCURRENCY_PER_SOURCE,
     readSecret: (ns, name) => readSecretContents(kc, ns, name),
+    batching: config.QUERY_BATCHING ? { windowMs: durationMs(config.QUERY_BATCH_WINDOW), maxMembers: config.QUERY_BATCH_MAX } : undefined,
   });
   const jobsApi = new KubernetesJobs(kc);
   const reports = new KubernetesReports(kc);

@@ -47,6 +47,8 @@ const { values: args } = parseArgs({
     "node-options": { type: "string", default: "" },
     /** Write a V8 heap snapshot of the operator at the end, into .local/logs (for scripts/bench/heap-summary.ts). */
     "heap-snapshot": { type: "boolean", default: false },
+    /** Write the operator's V8 CPU profile into .local/logs at its exit (for scripts/bench/cpu-profile-summary.ts). */
+    "cpu-prof": { type: "boolean", default: false },
   },
 });
 const N = Number(args.monitors);
@@ -214,7 +216,10 @@ try {
   const logs = join(ROOT, ".local/logs");
   await mkdir(logs, { recursive: true });
   const spawnedAt = performance.now();
-  const nodeFlags = args["heap-snapshot"] ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${logs}`] : [];
+  const nodeFlags = [
+    ...(args["heap-snapshot"] ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${logs}`] : []),
+    ...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${logs}`, `--cpu-prof-name=operator-${ns}.cpuprofile`] : []),
+  ];
   const child = spawn(process.execPath, [...nodeFlags, join(ROOT, "src/main.ts")], {
     cwd: ROOT,
     env: {
