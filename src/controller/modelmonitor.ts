@@ -7,12 +7,12 @@ import { API_VERSION } from "../api/v1alpha1/common.ts";
 import {
   MODEL_MONITOR,
   MONITOR_CONDITION_TYPES,
-  modelMonitorSpecSchema,
   modelMonitorStatusSchema,
   type ModelMonitorSpec,
   type ModelMonitorStatus,
 } from "../api/v1alpha1/modelmonitor.ts";
 import { durationMs } from "../domain/duration.ts";
+import { parseMonitorSpec } from "../domain/monitor/spec-cache.ts";
 import { decide, planEvaluation, planLookups, planQueries } from "../domain/monitor/evaluate.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { planMonitorRollout, rolloutViewOf, type RolloutView } from "../domain/rollout/monitor.ts";
@@ -162,7 +162,7 @@ export class ModelMonitorReconciler {
     let evaluated = false;
     let prune: string[] = [];
     let details: (() => ReportDetails) | undefined;
-    const spec = modelMonitorSpecSchema.safeParse(obj.spec ?? {});
+    const spec = parseMonitorSpec(obj.spec);
     if (!spec.success) {
       const invalid = invalidSpecStatus(previous, generation, formatIssues(spec.error, "spec"), nowIso);
       status = invalid.status;
