@@ -101,8 +101,9 @@ export function splitBatched(samples: readonly Sample[], differing: readonly str
     if (!list) out.set(key, (list = []));
     if (added.length === 0) list.push(s);
     else {
-      const labels = { ...s.labels };
-      for (const d of added) delete labels[d];
+      // copied without the added labels (rather than deleted from a copy: V8 keeps this shape fast)
+      const labels: Record<string, string> = {};
+      for (const name in s.labels) if (!added.includes(name)) labels[name] = s.labels[name] as string;
       list.push({ labels, value: s.value });
     }
   }

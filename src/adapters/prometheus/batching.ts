@@ -70,9 +70,10 @@ export class BatchingSource implements MetricsSource {
     if (near) return near;
     const batch: Batch = { time, shape, members: new Map() };
     list.push(batch);
+    // not unref'd: a query waiting for its batch keeps the process alive, as a query in flight does
     setTimeout(() => {
       if (this.close(key, batch)) void this.send(batch);
-    }, this.o.windowMs).unref?.();
+    }, this.o.windowMs);
     return batch;
   }
 
