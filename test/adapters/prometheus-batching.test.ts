@@ -1,13 +1,14 @@
 // Query batching behind the metrics port, against a fake source (a FAKE: an in-memory evaluator
 // of the one query form batched, with = and =~ matchers). The same comparison against the real
 // Prometheus is test/integration/query-batching.test.ts.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { BatchingSource } from "../../src/adapters/prometheus/batching.ts";
 import { modelMonitorSpecSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
 import { decide, planEvaluation, planLookups, planQueries } from "../../src/domain/monitor/evaluate.ts";
 import { modelMonitorStatusSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
 import { queryKey, type QueryRequest, type QueryResult, type Sample } from "../../src/domain/observation.ts";
 import type { MetricsSource } from "../../src/ports.ts";
+import { sumIncrease } from "../../src/domain/promql.ts";
 import { HOSTILE_LABELS } from "../fixtures/hostile-labels.ts";
 
 type Series = { metric: string; labels: Record<string, string>; increase: number };
@@ -177,5 +178,41 @@ describe("query batching (against a fake source)", () => {
     // today: a batch of two (full) and one alone; a day ago: a batch of its own
     expect(source.sent.map((s) => s.time).sort()).toEqual([now - 86_400_000, now, now + 20]);
     expect(source.sent.filter((s) => s.expr.includes("=~"))).toHaveLength(2);
+  });
+});
+
+describe("when a batch goes", () => {
+  afterEach(() => void vi.useRealTimers());
+  const q = (model: string): QueryRequest => ({ expr: sumIncrease("p_total", { model }, { window: "3600s", by: ["outcome"] }), time: 0 });
+
+  it("as soon as no query came for the idle time: workers all waiting send nothing more", async () => {
+    vi.useFakeTimers();
+    const source = new FakeSource(dataset());
+    const batcher = new BatchingSource(source, { windowMs: 100, idleMs: 25, maxMembers: 100 });
+    const answers = Promise.all([batcher.query(q("a.b")), batcher.query(q("axb"))]);
+    await vi.advanceTimersByTimeAsync(24);
+    expect(source.sent).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(source.sent).toHaveLength(1);
+    expect((await answers).every((a) => a.kind === "vector" && a.samples.length > 0)).toBe(true);
+  });
+
+  it("at the end of the window while queries keep coming", async () => {
+    vi.useFakeTimers();
+    const source = new FakeSource(dataset());
+    const batcher = new BatchingSource(source, { windowMs: 100, idleMs: 25, maxMembers: 100 });
+    const models = Array.from({ length: 12 }, (_, i) => `m${i}`);
+    const answers: Promise<QueryResult>[] = [];
+    for (const model of models) {
+      answers.push(batcher.query(q(model)));
+      await vi.advanceTimersByTimeAsync(10);
+      // every query so far waits in the one batch until the window ends at 100 ms
+      if (answers.length < 10) expect(source.sent).toHaveLength(0);
+    }
+    await vi.advanceTimersByTimeAsync(100);
+    await Promise.all(answers);
+    // the first 10 (0–90 ms) went together at 100 ms; the last two in the next batch
+    expect(source.sent).toHaveLength(2);
+    expect(source.sent.map((r) => /model=~"([^"]*)"/.exec(r.expr)?.[1])).toEqual([models.slice(0, 10).sort().join("|"), "m10|m11"]);
   });
 });

@@ -7,6 +7,9 @@
 // Time: a batch is sent at the evaluation time of its first query; a later one joins only if its
 // own time is within `windowMs` of it, so an answer is that of a moment at most `windowMs` away
 // from the one asked for (a query for a day ago joins the batch of a day ago, never today's).
+// Waiting: a batch goes when `windowMs` has passed since its first query, or when it is full, or
+// as soon as no query at all has come for `idleMs`: when every worker is already waiting for a
+// batch, nothing more will come, and waiting out the window would only slow the workers down.
 // Errors stay per query: a batched query that fails for a reason about the query (rejected,
 // timed out, unparsable) is retried as the single queries it stood for; only a failure of the
 // source itself (unreachable, unauthorized) is every member's answer, as it would have been.
@@ -15,8 +18,11 @@ import type { QueryRequest, QueryResult } from "../../domain/observation.ts";
 import type { MetricsSource } from "../../ports.ts";
 
 export interface BatchingOptions {
-  /** How long a batch waits for more queries after its first (ms). */
+  /** How long a batch waits for more queries after its first (ms), at most. */
   windowMs: number;
+  /** Open batches go when no query came for this long (ms; default min(25, windowMs)). */
+  idleMs?: number;
+  now?: () => number;
   /** Distinct selectors in one batched query at most (its alternation grows with them). */
   maxMembers: number;
   /** Called for every query sent to the source: batched (with its member count) or alone. */
@@ -43,16 +49,38 @@ export class BatchingSource implements MetricsSource {
   private readonly o: BatchingOptions;
   /** Open batches by shape (or by exact text, for queries that are only coalesced). */
   private readonly open = new Map<string, Batch[]>();
+  private readonly idleMs: number;
+  private readonly now: () => number;
+  private lastArrival = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(source: MetricsSource, o: BatchingOptions) {
     this.source = source;
     this.o = o;
+    this.idleMs = Math.min(o.idleMs ?? 25, o.windowMs);
+    this.now = o.now ?? Date.now;
+  }
+
+  /** One timer for the source, re-armed only when it fires: a query costs no timer of its own. */
+  private armIdle(): void {
+    if (this.idleTimer) return;
+    this.idleTimer = setTimeout(
+      () => {
+        this.idleTimer = undefined;
+        if (this.open.size === 0) return;
+        if (this.now() - this.lastArrival < this.idleMs) return this.armIdle();
+        for (const [key, list] of [...this.open]) for (const batch of [...list]) if (this.close(key, batch)) void this.send(batch);
+      },
+      Math.max(1, this.lastArrival + this.idleMs - this.now()),
+    );
   }
 
   query(request: QueryRequest): Promise<QueryResult> {
     const parsed = parseSumIncrease(request.expr);
     const key = parsed ? `shape|${batchShapeKey(parsed)}` : `text|${request.expr}`;
     const member = parsed ? JSON.stringify(Object.keys(parsed.labels).map((k) => parsed.labels[k])) : request.expr;
+    this.lastArrival = this.now();
+    this.armIdle();
     return new Promise((resolve) => {
       const batch = this.batchFor(key, request.time, parsed);
       let m = batch.members.get(member);
