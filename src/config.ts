@@ -56,6 +56,15 @@ export const configSchema = z
     /** One source's share of QUERY_CONCURRENCY (default: half of it). */
     QUERY_CONCURRENCY_PER_SOURCE: positiveInt("QUERY_CONCURRENCY_PER_SOURCE", 8),
     QUERY_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    /** Queries of many monitors that differ only in their selectors' values are sent as one (docs/operations/scale.md). */
+    QUERY_BATCHING: z
+      .enum(["true", "false"], { error: "QUERY_BATCHING must be true or false" })
+      .default("true")
+      .transform((s) => s === "true"),
+    /** How long a batch waits for more queries after its first; an answer is of a moment at most this far from the one asked for. */
+    QUERY_BATCH_WINDOW: duration("QUERY_BATCH_WINDOW", "100ms").refine((s) => (parseDuration(s) ?? 0) <= 5_000, "QUERY_BATCH_WINDOW must be at most 5s"),
+    /** Distinct selectors in one batched query at most. */
+    QUERY_BATCH_MAX: positiveInt("QUERY_BATCH_MAX", 100),
     QUERY_TIMEOUT: z
       .string()
       .default("10s")

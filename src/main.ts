@@ -79,6 +79,7 @@ const sourceResolver = (config: Config, cluster: KubernetesClient) =>
     limiter: new Limiter(config.QUERY_CONCURRENCY),
     perSourceConcurrency: config.QUERY_CONCURRENCY_PER_SOURCE,
     readSecret: (ns, name) => cluster.readSecretContents(ns, name),
+    batching: config.QUERY_BATCHING ? { windowMs: durationMs(config.QUERY_BATCH_WINDOW), maxMembers: config.QUERY_BATCH_MAX } : undefined,
   });
 
 if (import.meta.main) {

@@ -54,6 +54,7 @@ const sidebar = [
       { text: "Configuration", link: "/operations/configuration" },
       { text: "Upgrades and CRDs", link: "/operations/upgrades" },
       { text: "Scale", link: "/operations/capacity" },
+      { text: "Query batching", link: "/operations/scale" },
       { text: "Observability", link: "/operations/observability" },
       { text: "Argo CD and Flux", link: "/operations/gitops" },
       { text: "The container image", link: "/operations/image" },

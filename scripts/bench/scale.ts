@@ -1,6 +1,7 @@
 // Benchmark (not a test): one operator replica carrying N ModelMonitors on the real local
 // control plane (kube-apiserver, etcd). `npm run bench:scale -- --monitors N [--interval 60s]
-// [--minutes M] [--metrics standin|prometheus] [--workers W] [--values-max-age 5m]`
+// [--minutes M] [--metrics standin|prometheus] [--workers W] [--values-max-age 5m] [--batching true|false]
+// [--batch-window 100ms] [--cpu-prof]`
 // (--values-max-age is the operator's STATUS_VALUES_MAX_AGE: 0s writes every evaluation's status;
 // --heap-snapshot writes the operator's V8 heap snapshot into .local/logs at the end)
 //
@@ -19,7 +20,10 @@
 //   lag         modelguardian_evaluation_lag_seconds over the window: p50, p99 (from histogram
 //               buckets, so bucket-bounded) and the largest bucket reached
 //   writes      the API server's apiserver_request_total over the window, by verb and resource
-//   queries     metric queries per second answered by the backend
+//   queries     metric queries per second answered by the backend, and per 10,000 monitors and
+//               interval (queries per evaluation x 10,000): batched or not (--batching, the
+//               operator's QUERY_BATCHING)
+//   cpu/eval    the operator's CPU time over the window / evaluations in it
 //   ready       from spawn to /readyz (caches listed); first round: spawn until every monitor
 //               has been evaluated once
 //   status      JSON size of 50 monitors' status: median and max
@@ -43,10 +47,15 @@ const { values: args } = parseArgs({
     metrics: { type: "string", default: "standin" },
     workers: { type: "string", default: "8" },
     "values-max-age": { type: "string", default: "5m" },
+    /** The operator's QUERY_BATCHING and QUERY_BATCH_WINDOW. */
+    batching: { type: "string", default: "true" },
+    "batch-window": { type: "string", default: "100ms" },
     /** NODE_OPTIONS for the operator only (V8 heap flags, as a chart would set them). */
     "node-options": { type: "string", default: "" },
     /** Write a V8 heap snapshot of the operator at the end, into .local/logs (for scripts/bench/heap-summary.ts). */
     "heap-snapshot": { type: "boolean", default: false },
+    /** Write the operator's V8 CPU profile into .local/logs at its exit (for scripts/bench/cpu-profile-summary.ts). */
+    "cpu-prof": { type: "boolean", default: false },
   },
 });
 const N = Number(args.monitors);
@@ -54,6 +63,7 @@ const MINUTES = Number(args.minutes);
 if (!Number.isInteger(N) || N < 1) throw new Error("--monitors must be a positive integer");
 if (!(MINUTES > 0)) throw new Error("--minutes must be a positive number");
 if (args.metrics !== "standin" && args.metrics !== "prometheus") throw new Error("--metrics must be standin or prometheus");
+if (args.batching !== "true" && args.batching !== "false") throw new Error("--batching must be true or false");
 
 execFileSync("bash", [join(ROOT, "scripts/cluster/up.sh")], { stdio: ["ignore", "ignore", "inherit"] });
 const env = clusterEnv(ROOT);
@@ -214,7 +224,10 @@ try {
   const logs = join(ROOT, ".local/logs");
   await mkdir(logs, { recursive: true });
   const spawnedAt = performance.now();
-  const nodeFlags = args["heap-snapshot"] ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${logs}`] : [];
+  const nodeFlags = [
+    ...(args["heap-snapshot"] ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${logs}`] : []),
+    ...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${logs}`, `--cpu-prof-name=operator-${ns}.cpuprofile`] : []),
+  ];
   const child = spawn(process.execPath, [...nodeFlags, join(ROOT, "src/main.ts")], {
     cwd: ROOT,
     env: {
@@ -227,6 +240,8 @@ try {
       WORKERS: args.workers,
       QUERY_RETRIES: "0",
       STATUS_VALUES_MAX_AGE: args["values-max-age"],
+      QUERY_BATCHING: args.batching,
+      QUERY_BATCH_WINDOW: args["batch-window"],
       NODE_OPTIONS: args["node-options"],
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -298,7 +313,7 @@ try {
 
   const row = (k: string, v: string) => console.log(`| ${k.padEnd(38)} | ${v}`);
   console.log(
-    `\nbench:scale, ${new Date().toISOString().slice(0, 10)}, ${N} monitors at ${args.interval}, ${args.workers} workers, STATUS_VALUES_MAX_AGE ${args["values-max-age"]}${args["node-options"] ? `, NODE_OPTIONS ${args["node-options"]}` : ""}, ${MINUTES} min steady, metrics: ${standin ? "a STAND-IN answering Prometheus's API (deterministic vectors)" : "the local Prometheus"}`,
+    `\nbench:scale, ${new Date().toISOString().slice(0, 10)}, ${N} monitors at ${args.interval}, ${args.workers} workers, QUERY_BATCHING ${args.batching}${args.batching === "true" ? ` (window ${args["batch-window"]})` : ""}, STATUS_VALUES_MAX_AGE ${args["values-max-age"]}${args["node-options"] ? `, NODE_OPTIONS ${args["node-options"]}` : ""}, ${MINUTES} min steady, metrics: ${standin ? "a STAND-IN answering Prometheus's API (deterministic vectors)" : "the local Prometheus"}`,
   );
   console.log(`| ${"figure".padEnd(38)} | value`);
   console.log(`|${"-".repeat(40)}|------`);
@@ -314,10 +329,16 @@ try {
   for (const [k, v] of parseMetrics(m1, "nodejs_heap_space_size_used_bytes{"))
     if (v > 16 * 2 ** 20) row(`  heap space ${/space="([^"]+)"/.exec(k)?.[1] ?? k}`, mb(v));
   row("  operator series on /metrics (lines, bytes)", `${m1.split("\n").filter((l) => l && !l.startsWith("#")).length}, ${(m1.length / 1024).toFixed(0)} KB`);
-  row("operator CPU (100 % = one core)", `${(((p1.cpuTicks - p0.cpuTicks) / TICK / seconds) * 100).toFixed(0)} %`);
+  const cpuSeconds = (p1.cpuTicks - p0.cpuTicks) / TICK;
+  row("operator CPU (100 % = one core)", `${((cpuSeconds / seconds) * 100).toFixed(0)} %`);
+  row("operator CPU per evaluation", `${((cpuSeconds * 1000) / Math.max(1, evaluations)).toFixed(2)} ms`);
   row("evaluations per second", `${(evaluations / seconds).toFixed(1)} (needed: ${(N / (durationMs(args.interval) / 1000)).toFixed(1)})`);
   row("evaluation lag p50 / p99 / max", `${quantile(lag, 0.5)} / ${quantile(lag, 0.99)} / ${maxBucket(lag)}`);
   row("metric queries per second", standin ? ((q1 - q0) / seconds).toFixed(1) : "n/a (not counted on the real Prometheus)");
+  row(
+    "queries per 10,000 monitors and interval",
+    standin ? `${(((q1 - q0) / Math.max(1, evaluations)) * 10_000).toFixed(0)} (${((q1 - q0) / Math.max(1, evaluations)).toFixed(2)} per evaluation)` : "n/a",
+  );
   // server-side apply counts as verb APPLY, a merge or JSON patch as PATCH
   const writes = (resource: string) =>
     (requests.get(`APPLY ${resource}`) ?? 0) + (requests.get(`PATCH ${resource}`) ?? 0) + (requests.get(`UPDATE ${resource}`) ?? 0);

@@ -3,6 +3,8 @@
 // like a real model's (counts by outcome per segment, cumulative histogram buckets per feature
 // and segment, ratio counters), without storing or computing anything. Not a test double for
 // correctness: the statistics are tested against the real Prometheus and scipy elsewhere.
+// A batched query (label=~"a|b|…" matchers, grouped by those labels too: src/domain/query-batch.ts)
+// gets the same vector once per combination of the alternatives, carrying them as labels.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { QueryRequest, QueryResult } from "../../src/domain/observation.ts";
@@ -36,6 +38,34 @@ export function standinAnswer(q: Pick<QueryRequest, "expr">, moment = 0): QueryR
   return { kind: "vector", samples };
 }
 
+/** The alternatives of each `name=~"a|b"` matcher of a query, unescaped (PromQL string, then RE2 literal). */
+export function alternativesOf(expr: string): [string, string[]][] {
+  const out: [string, string[]][] = [];
+  for (const m of expr.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)=~"((?:[^"\\]|\\.)*)"/g)) {
+    const regex = (m[2] as string).replace(/\\(u[0-9a-f]{4}|.)/gs, (_x, c: string) =>
+      c.length === 5 ? String.fromCharCode(parseInt(c.slice(1), 16)) : c === "n" ? "\n" : c === "r" ? "\r" : c === "t" ? "\t" : c,
+    );
+    const values = [""];
+    for (let i = 0; i < regex.length; i++) {
+      const ch = regex[i] as string;
+      if (ch === "\\") values[values.length - 1] += regex[++i] ?? "";
+      else if (ch === "|") values.push("");
+      else values[values.length - 1] += ch;
+    }
+    out.push([m[1] as string, values]);
+  }
+  return out;
+}
+
+/** standinAnswer, once per combination of a batched query's alternatives. */
+export function standinBatchedAnswer(expr: string, moment = 0): QueryResult {
+  const one = standinAnswer({ expr }, moment);
+  let samples = one.kind === "vector" ? one.samples : [];
+  for (const [name, values] of alternativesOf(expr))
+    samples = values.flatMap((v) => samples.map((s) => ({ labels: { ...s.labels, [name]: v }, value: s.value })));
+  return { kind: "vector", samples };
+}
+
 export interface StandinPrometheus {
   url: string;
   /** Queries answered so far. */
@@ -52,7 +82,7 @@ export async function startStandinPrometheus(): Promise<StandinPrometheus> {
       if (!req.url?.startsWith("/api/v1/query")) return void res.writeHead(404).end();
       count++;
       const expr = new URLSearchParams(body || (req.url.split("?")[1] ?? "")).get("query") ?? "";
-      const answer = standinAnswer({ expr }, Math.floor(Date.now() / 60_000));
+      const answer = standinBatchedAnswer(expr, Math.floor(Date.now() / 60_000));
       const result = answer.kind === "vector" ? answer.samples.map((s) => ({ metric: s.labels, value: [Date.now() / 1000, String(s.value)] })) : [];
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "success", data: { resultType: "vector", result } }));
     });

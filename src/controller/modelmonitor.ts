@@ -6,12 +6,12 @@ import type { Logger } from "pino";
 import {
   MODEL_MONITOR,
   MONITOR_CONDITION_TYPES,
-  modelMonitorSpecSchema,
   modelMonitorStatusSchema,
   type ModelMonitorSpec,
   type ModelMonitorStatus,
 } from "../api/v1alpha1/modelmonitor.ts";
 import { durationMs } from "../domain/duration.ts";
+import { parseMonitorSpec } from "../domain/monitor/spec-cache.ts";
 import { decide, planEvaluation, planLookups, planQueries } from "../domain/monitor/evaluate.ts";
 import { EventReason, type MonitorEvent } from "../domain/events.ts";
 import { planMonitorRollout, monitoredRolloutOf, type MonitoredRollout } from "../domain/rollout/monitor.ts";
@@ -168,7 +168,7 @@ export class ModelMonitorReconciler {
   /** gather (spec, status, caches) -> evaluate when due -> remediate -> follow rollouts -> report -> persist -> emit -> prune. */
   async reconcile(obj: KubeObject): Promise<MonitorReconcileResult> {
     const m = this.snapshot(obj);
-    const parsed = modelMonitorSpecSchema.safeParse(obj.spec ?? {});
+    const parsed = parseMonitorSpec(obj.spec);
     const spec = parsed.success ? parsed.data : undefined;
     // the monitor's rollouts from the cache, read once: remediation and the rollout follow-up both need them
     const rollouts = (this.deps.rollouts?.rolloutsOf(m.ref.namespace, m.ref.name) ?? [])

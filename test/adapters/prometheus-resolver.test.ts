@@ -302,3 +302,42 @@ describe("one source's share", () => {
     expect(await resolve("ns", spec({ url: "http://a.example:9090" }))).not.toBe(a);
   });
 });
+
+describe("metrics source resolver with query batching", () => {
+  it("batches queries only with others to the same URL with the same credentials", async () => {
+    const seen: { auth: string | undefined; query: string }[] = [];
+    const port = await listen(
+      createServer((req, res) => {
+        let body = "";
+        req.on("data", (c) => (body += c));
+        req.on("end", () => (seen.push({ auth: req.headers.authorization, query: new URLSearchParams(body).get("query") ?? "" }), res.end(success)));
+      }),
+    );
+    const url = `http://127.0.0.1:${port}`;
+    const secrets = {
+      "ml/a": boundTo(`${url}/`, { token: "token-a" }),
+      "ml/b": boundTo(`${url}/`, { token: "token-b" }),
+    };
+    const resolve = createSourceResolver({
+      defaultUrl: url,
+      defaultTimeoutMs: 2_000,
+      retries: 0,
+      limiter: new Limiter(4),
+      readSecret: (async (ns, name) => secrets[`${ns}/${name}` as keyof typeof secrets]) as SecretReader,
+      batching: { windowMs: 20, maxMembers: 100 },
+    });
+    const q = (model: string) => ({ expr: `sum by (outcome) (increase(p_total{model="${model}"}[3600s]))`, time: 0 });
+    const sources = await Promise.all([
+      resolve("ml", spec({ url, authSecretRef: { name: "a" } })),
+      resolve("ml", spec({ url, authSecretRef: { name: "a" } })),
+      resolve("ml", spec({ url, authSecretRef: { name: "b" } })),
+      resolve("ml", spec({})),
+    ]);
+    await Promise.all([sources[0]!.query(q("m1")), sources[1]!.query(q("m2")), sources[2]!.query(q("m3")), sources[3]!.query(q("m4"))]);
+    expect(seen.sort((x, y) => (x.auth ?? "").localeCompare(y.auth ?? ""))).toEqual([
+      { auth: undefined, query: q("m4").expr },
+      { auth: "Bearer token-a", query: 'sum by (outcome, model) (increase(p_total{model=~"m1|m2"}[3600s]))' },
+      { auth: "Bearer token-b", query: q("m3").expr },
+    ]);
+  });
+});

@@ -7,12 +7,15 @@
 // Prometheus cannot hold the slots every other monitor needs. Idle clients are dropped.
 // A Secret's credentials go only to the endpoints the Secret itself allows (domain/credentials.ts):
 // otherwise no request is made and every query answers CredentialsRefused.
+// With `batching`, each client batches its own queries (batching.ts): queries are only ever
+// batched with others sent to the same URL with the same credentials.
 import type { ModelMonitorSpec } from "../../api/v1alpha1/modelmonitor.ts";
 import { credentialsAllowed, type SecretMetadata } from "../../domain/credentials.ts";
 import { durationMs } from "../../domain/duration.ts";
 import { CREDENTIALS_RETRY_MS } from "../../domain/monitor/lifecycle.ts";
 import type { QueryRequest, QueryResult } from "../../domain/observation.ts";
 import type { MetricsSource } from "../../ports.ts";
+import { BatchingSource, type BatchingOptions } from "./batching.ts";
 import { Limiter, PrometheusClient, type PrometheusAuth, type TaskLimiter } from "./client.ts";
 
 export type SecretReader = (namespace: string, name: string) => Promise<(SecretMetadata & { data: Record<string, string> }) | undefined>;
@@ -31,6 +34,8 @@ export interface ResolverOptions {
   breaker?: { failures: number; openMs: number };
   /** A client unused this long is dropped (default 10 min). */
   idleMs?: number;
+  /** Coalesces and batches each client's queries (absent: every query is sent as it is). */
+  batching?: BatchingOptions | undefined;
   now?: () => number;
 }
 
@@ -152,16 +157,14 @@ export function createSourceResolver(o: ResolverOptions) {
     let client = clients.get(cacheKey);
     if (!client) {
       const gate = gateOf(url);
-      client = {
-        source: new GuardedSource(
-          new PrometheusClient({ url, timeoutMs, retries: o.retries, auth, caBundle: ca, limiter: gate.limiter }),
-          gate,
-          url,
-          breaker,
-          now,
-        ),
-        usedAt: now(),
-      };
+      const guarded = new GuardedSource(
+        new PrometheusClient({ url, timeoutMs, retries: o.retries, auth, caBundle: ca, limiter: gate.limiter }),
+        gate,
+        url,
+        breaker,
+        now,
+      );
+      client = { source: o.batching ? new BatchingSource(guarded, o.batching) : guarded, usedAt: now() };
       clients.set(cacheKey, client);
     } else gateOf(url); // keeps the source's gate from being swept while its client is in use
     client.usedAt = now();
