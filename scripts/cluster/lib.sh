@@ -8,7 +8,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # (a git worktree) sees the same cluster as running, rather than restarting it
 physical() { if [ -e "$1" ]; then (cd "$1" && pwd -P); else echo "$1"; fi; }
 BIN="$(physical "$ROOT/.cache")/bin"
-LOCAL="$(physical "$ROOT/.local")"
+# MG_LOCAL_DIR: a second control plane of the same checkout (the fault experiments' own, with
+# its own ports) keeps every file of it (pids, logs, etcd data, kubeconfigs) in another folder
+LOCAL="$(physical "${MG_LOCAL_DIR:-$ROOT/.local}")"
 PIDS="$LOCAL/pids"
 LOGS="$LOCAL/logs"
 CERTS="$LOCAL/certs"          # apiserver serving cert + service-account key (kept by down)
@@ -105,12 +107,17 @@ alive() {
   [ "$exe" = "$(component_exe "$1")" ]
 }
 
-# Processes started from this checkout, whether or not a pid file still knows them:
+# Processes of this state folder ($LOCAL), whether or not a pid file still knows them:
 # control-plane binaries from .cache/bin (anchored, so a running `go build -o .cache/bin/..`
-# never matches) and a prometheus using this checkout's config file.
+# never matches) whose command line names a file in $LOCAL (each is started with its data
+# dir, cert dir or kubeconfig there), and a prometheus using $LOCAL's config file. Never a
+# process of another control plane sharing .cache/bin (a worktree's, the fault experiments').
 our_pids() {
+  local pid
   {
-    pgrep -f "^$BIN/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok)( |\$)" || true
+    for pid in $(pgrep -f "^$BIN/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok)( |\$)" || true); do
+      tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "=$LOCAL/" && echo "$pid"
+    done
     pgrep -f -- "--config.file=$PROM_DIR/prometheus.yml" || true
   } | sort -u
 }
