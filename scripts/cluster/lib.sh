@@ -109,16 +109,21 @@ alive() {
 
 # Processes of this state folder ($LOCAL), whether or not a pid file still knows them:
 # control-plane binaries from .cache/bin (anchored, so a running `go build -o .cache/bin/..`
-# never matches) whose command line names a file in $LOCAL (each is started with its data
-# dir, cert dir or kubeconfig there), and a prometheus using $LOCAL's config file. Never a
-# process of another control plane sharing .cache/bin (a worktree's, the fault experiments').
+# never matches) started with this folder's data dir, cert dir or kubeconfig (one exact
+# argument each), and a prometheus using this folder's config file. Never a process of another
+# control plane sharing .cache/bin: a worktree's, or the fault experiments' in .local/faults.
+own_args() {
+  printf '%s\n' "--data-dir=$ETCD_DATA" "--cert-dir=$CERTS/apiserver" \
+    "--kubeconfig=$KCFGS/kube-controller-manager.kubeconfig" "--kubeconfig=$KCFGS/kube-scheduler.kubeconfig" \
+    "--kubeconfig=$KCFGS/kwok.kubeconfig"
+}
 our_pids() {
   local pid
   {
     for pid in $(pgrep -f "^$BIN/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok)( |\$)" || true); do
-      tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "=$LOCAL/" && echo "$pid"
+      tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qxF -f <(own_args) && echo "$pid"
     done
-    pgrep -f -- "--config.file=$PROM_DIR/prometheus.yml" || true
+    pgrep -f -- "--config.file=$PROM_DIR/prometheus.yml( |\$)" || true
   } | sort -u
 }
 
