@@ -15,15 +15,21 @@ export interface PartitionProxy {
   heal(): void;
   /** Closes every connection now (both sides), partitioned or not. */
   drop(): void;
-  /** Bytes forwarded towards the API server while the partition held them (counted at heal). */
-  held(): number;
+  /** Connections open now (held ones included). */
+  connections(): number;
   close(): Promise<void>;
 }
 
-export async function startPartitionProxy(target: { host: string; port: number }, scheme = "https"): Promise<PartitionProxy> {
+/** Slow and flaky answers: each chunk is held `delayMs()` (order kept), a connection is reset with `resetChance` at its first chunk. */
+export interface Impairment {
+  delayMs?: () => number;
+  resetChance?: number;
+  random?: () => number;
+}
+
+export async function startPartitionProxy(target: { host: string; port: number }, scheme = "https", impairment: Impairment = {}): Promise<PartitionProxy> {
   const pairs = new Set<{ client: net.Socket; server: net.Socket }>();
   let partitioned = false;
-  let heldBytes = 0;
   const proxy = net.createServer((client) => {
     const server = net.connect(target.port, target.host);
     const pair = { client, server };
@@ -35,11 +41,23 @@ export async function startPartitionProxy(target: { host: string; port: number }
     };
     client.on("error", end).on("close", end);
     server.on("error", end).on("close", end);
-    client.on("data", (d) => {
-      if (partitioned) heldBytes += d.length;
-    });
-    client.pipe(server);
-    server.pipe(client);
+    if (impairment.delayMs || impairment.resetChance) {
+      const random = impairment.random ?? Math.random;
+      const reset = random() < (impairment.resetChance ?? 0);
+      const relay = (from: net.Socket, to: net.Socket) => {
+        let due = 0;
+        from.on("data", (d) => {
+          if (reset) return end();
+          due = Math.max(due, Date.now() + (impairment.delayMs?.() ?? 0));
+          setTimeout(() => to.writable && to.write(d), due - Date.now());
+        });
+      };
+      relay(client, server);
+      relay(server, client);
+    } else {
+      client.pipe(server);
+      server.pipe(client);
+    }
     if (partitioned) {
       client.pause();
       server.pause();
@@ -71,7 +89,7 @@ export async function startPartitionProxy(target: { host: string; port: number }
       }
       pairs.clear();
     },
-    held: () => heldBytes,
+    connections: () => pairs.size,
     async close() {
       for (const { client, server } of pairs) {
         client.destroy();
