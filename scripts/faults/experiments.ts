@@ -257,7 +257,7 @@ export function prometheusRolloutFault(ctx: Pick<Context, "durations">): Rollout
     name: "prometheus-step",
     fault: `Prometheus stopped ${ctx.durations.prometheus} s`,
     moment: stepOrLater(0),
-    rollout: { analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.05 }], minSamples: 60, inconclusiveLimit: 3, interval: "5s", errorLimit: 2 } },
+    rollout: { analysis: { compare: [{ signal: "accuracy", maxDecrease: 0.05 }], minSamples: 60, inconclusiveLimit: 3, interval: "10s", errorLimit: 2 } },
     inject: (c) => outage(c, "prometheus", c.durations.prometheus),
     resumeWhenPaused: true,
     expect: "Succeeded",
@@ -432,7 +432,8 @@ export async function leaderPartition(ctx: Context): Promise<Figures> {
       (await stage.api.get<{ spec?: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${stage.ns}/leases/${LEASE}`))?.spec
         ?.holderIdentity;
     const leader = await waitFor("a leader", async () => (await holder()) || undefined, 60_000, 250);
-    const li = leader === "replica-a" ? 0 : 1;
+    // the Lease holder is the replica's POD_NAME followed by a suffix of its own
+    const li = leader.startsWith("replica-a") ? 0 : 1;
     const version = nextVersion();
     const name = `canary-${version}`;
     const sampler = sampleWeights(stage);
@@ -459,7 +460,7 @@ export async function leaderPartition(ctx: Context): Promise<Figures> {
     proxies[li]?.cut();
     ctx.log(`leader-partition: ${leader} cut off from the API server at ${injectedAt}`);
     const other = li === 0 ? "replica-b" : "replica-a";
-    await waitFor("the standby to take the Lease", async () => (await holder()) === other, 60_000, 100);
+    await waitFor("the standby to take the Lease", async () => (await holder())?.startsWith(other), 60_000, 100);
     const handover = (Date.now() - cutAt) / 1000;
     await sleep(Math.max(0, ctx.durations.partition * 1000 - (Date.now() - cutAt)));
     proxies[li]?.heal();
@@ -476,7 +477,19 @@ export async function leaderPartition(ctx: Context): Promise<Figures> {
     );
     await atRest(stage);
     const seen = await sampler.stop();
-    // the old leader, back in touch, must be a standby now
+    // a leader that lost its Lease exits to start clean (src/main.ts): restarted as a kubelet
+    // would, through the same proxy; back in touch, the old leader must be a standby now
+    const steppedDown = (replicas[li]?.exits.length ?? 0) > 0;
+    if (steppedDown) {
+      const old = replicas[li] as OperatorProcess;
+      replicas[li] = await startOperator(cp, {
+        name: `${old.name}-restarted`,
+        namespaces: [stage.ns],
+        kubeconfig: await operatorKubeconfig(cp, accounts[li] as string, proxies[li]?.url),
+        env: electing(stage.ns, li === 0 ? "replica-a" : "replica-b"),
+      });
+      replicas.push(old);
+    }
     const role = await (await fetch(`${replicas[li]?.url}/healthz`)).text();
     if (!role.includes("standby")) violations.push(`the old leader says "${role.trim()}" after the heal`);
     const plan = stage.plan();
@@ -493,8 +506,9 @@ export async function leaderPartition(ctx: Context): Promise<Figures> {
       violations.push(
         `${w.user.replace(/^system:serviceaccount:[^:]+:/, "")} ${w.verb} ${w.what} at +${((w.done - cutAt) / 1000).toFixed(1)} s without the Lease`,
       );
-    const crashes = replicas.reduce((n, r) => n + r.exits.length, 0);
-    if (crashes) violations.push(`a replica exited`);
+    // the standby must not exit; the old leader exits only by stepping down
+    const crashes = replicas[1 - li]?.exits.length ?? 0;
+    if (crashes) violations.push(`the standby exited: ${replicas[1 - li]?.exits.join(", ")}`);
     return {
       experiment: "leader-partition",
       fault: `leader cut off from the API server ${ctx.durations.partition} s (bytes held)`,
@@ -506,7 +520,7 @@ export async function leaderPartition(ctx: Context): Promise<Figures> {
       writesByNonLeader: bad.length,
       lateEvaluations: 0,
       crashes,
-      outcome: `${done.status?.phase}; standby took the Lease after ${handover.toFixed(1)} s; ${writes.length} writes checked`,
+      outcome: `${done.status?.phase}; standby took the Lease after ${handover.toFixed(1)} s; old leader ${steppedDown ? "stepped down (exited, restarted as standby)" : "kept running"}; ${writes.length} writes checked`,
       violations,
     };
   } finally {

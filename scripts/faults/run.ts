@@ -83,7 +83,21 @@ export async function openCampaign(durations: Context["durations"], log: (line: 
     async run(name) {
       const e = all.find((x) => x.name === name);
       if (!e) throw new Error(`no experiment ${name}; known: ${all.map((x) => x.name).join(", ")}`);
-      const f = await e.run(ctx);
+      // an experiment that could not finish (a wait that timed out) fails, and the next one runs
+      const f = await e.run(ctx).catch((err: Error): Figures => ({
+        experiment: name,
+        fault: "?",
+        injectedAt: "?",
+        outageSeconds: Number.NaN,
+        recoverySeconds: Number.NaN,
+        duplicateActions: 0,
+        weightsOutsidePlan: 0,
+        writesByNonLeader: 0,
+        lateEvaluations: 0,
+        crashes: 0,
+        outcome: "did not finish",
+        violations: [`error: ${err.message}`],
+      }));
       log(`${figuresLine(f)} | operator rss ${rssMiB(ctx.operator.process.pid)} MiB`);
       return f;
     },
