@@ -480,6 +480,7 @@ export async function leaderPartition(ctx: Context): Promise<Figures> {
     // a leader that lost its Lease exits to start clean (src/main.ts): restarted as a kubelet
     // would, through the same proxy; back in touch, the old leader must be a standby now
     const steppedDown = (replicas[li]?.exits.length ?? 0) > 0;
+    const exitedAt = replicas[li]?.exitedAt;
     if (steppedDown) {
       const old = replicas[li] as OperatorProcess;
       replicas[li] = await startOperator(cp, {
@@ -501,7 +502,19 @@ export async function leaderPartition(ctx: Context): Promise<Figures> {
     // the audit log is written asynchronously: give it a moment to flush
     await sleep(2000);
     const writes = await auditWrites(cp.auditLog, stage.ns, since);
-    const bad = writesByNonLeader(writes, LEASE, LEASE_SECONDS);
+    const withoutLease = writesByNonLeader(writes, LEASE, LEASE_SECONDS);
+    // Requests the cut-off leader sent before it stepped down, held by the partition and
+    // delivered when it healed: no client can recall bytes already in the network (only fencing
+    // by the API server could refuse them). They are told apart, not hidden: the old leader
+    // exited before its Lease could run out, so whatever of its lands after the heal was sent
+    // while it still held the Lease. Anything else without the Lease counts.
+    const leaderUser = withoutLease.length
+      ? writes.find((w) => w.what === `leases/${LEASE}` && w.done < cutAt && w.user.endsWith(`:${accounts[li]}`))?.user
+      : undefined;
+    const lastRenewal = writes.filter((w) => w.what === `leases/${LEASE}` && w.done < cutAt && w.user === leaderUser).at(-1)?.done ?? 0;
+    const exitedInTime = exitedAt !== undefined && exitedAt < lastRenewal + LEASE_SECONDS * 1000 && exitedAt < healedAt;
+    const delayed = withoutLease.filter((w) => exitedInTime && w.user === leaderUser && w.received >= healedAt - 1000);
+    const bad = withoutLease.filter((w) => !delayed.includes(w));
     for (const w of bad.slice(0, 5))
       violations.push(
         `${w.user.replace(/^system:serviceaccount:[^:]+:/, "")} ${w.verb} ${w.what} at +${((w.done - cutAt) / 1000).toFixed(1)} s without the Lease`,
@@ -520,7 +533,7 @@ export async function leaderPartition(ctx: Context): Promise<Figures> {
       writesByNonLeader: bad.length,
       lateEvaluations: 0,
       crashes,
-      outcome: `${done.status?.phase}; standby took the Lease after ${handover.toFixed(1)} s; old leader ${steppedDown ? "stepped down (exited, restarted as standby)" : "kept running"}; ${writes.length} writes checked`,
+      outcome: `${done.status?.phase}; standby took the Lease after ${handover.toFixed(1)} s; old leader ${steppedDown ? `stepped down ${exitedAt !== undefined ? `${((exitedAt - cutAt) / 1000).toFixed(1)} s after the cut` : ""} (exited, restarted as standby)` : "kept running"}; ${writes.length} writes checked; ${delayed.length} sent while leading and delivered at the heal`,
       violations,
     };
   } finally {

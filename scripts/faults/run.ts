@@ -155,4 +155,9 @@ async function main() {
   process.exitCode = failed.length ? 1 : 0;
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  // an interrupted run exits (its operators are killed on exit: stage.ts), and the stage's
+  // timers and keep-alive connections must not keep a finished run alive
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+  await main().then(() => process.exit());
+}

@@ -93,6 +93,8 @@ export interface OperatorProcess {
   log: string;
   /** Exited (crashed or stopped) and how. */
   exits: string[];
+  /** When it exited (ms), if it did. */
+  exitedAt?: number;
   stop(signal?: NodeJS.Signals): Promise<void>;
   metric(name: string): Promise<number>;
 }
@@ -125,8 +127,16 @@ export async function startOperator(
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
+  // never outlive the runner (an interrupted run must not leave a replica acting)
+  const orphanGuard = () => child.kill("SIGKILL");
+  process.once("exit", orphanGuard);
+  child.once("exit", () => process.off("exit", orphanGuard));
   const exits: string[] = [];
-  child.on("exit", (code, signal) => exits.push(signal ?? `exit ${code}`));
+  let exitedAt: number | undefined;
+  child.on("exit", (code, signal) => {
+    exitedAt ??= Date.now();
+    exits.push(signal ?? `exit ${code}`);
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     `operator ${o.name} /readyz`,
@@ -143,6 +153,9 @@ export async function startOperator(
     url,
     log: logPath,
     exits,
+    get exitedAt() {
+      return exitedAt;
+    },
     stop: (signal = "SIGTERM") =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
