@@ -102,6 +102,8 @@ async function outage(ctx: Context, component: Component, seconds: number): Prom
   await ctx.cp.stop(component);
   await sleep(seconds * 1000);
   await ctx.cp.start(component);
+  // etcd is back when the API server can serve again (its /readyz checks etcd)
+  if (component === "etcd") await waitFor("the API server ready again", () => ctx.cp.healthy("kube-apiserver"), 120_000, 100);
   const returned = Date.now();
   return { returned, away: (returned - t0) / 1000 };
 }
