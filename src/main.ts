@@ -46,10 +46,11 @@ import { createLogger } from "./adapters/logger.ts";
 import { notificationRoute } from "./domain/notifications.ts";
 import { KubernetesReports } from "./adapters/kubernetes/reports.ts";
 import { reportResponse, webViewResponse, type ReportAnswer } from "./controller/reports.ts";
-import { systemClock } from "./ports.ts";
+import { setClockOffset, systemClock } from "./ports.ts";
 
 export async function run(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(env);
+  setClockOffset(config.CLOCK_OFFSET);
   const log = createLogger(config.LOG_LEVEL);
   // a stray rejection (a dropped watch callback, a late socket error) is logged, never fatal:
   // every piece of state that matters is in the API server and the work queue retries

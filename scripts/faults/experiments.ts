@@ -8,7 +8,7 @@ import { waitFor } from "../lib/wait.ts";
 import type { Component, ControlPlane } from "./control-plane.ts";
 import { startPartitionProxy } from "./proxy.ts";
 import { auditWrites, writesByNonLeader } from "./audit.ts";
-import { INTERVAL_SECONDS, operatorKubeconfig, startOperator, type OperatorProcess, type Rollout, type Stage } from "./stage.ts";
+import { INTERVAL_SECONDS, operatorKubeconfig, STEPS, startOperator, type OperatorProcess, type Rollout, type Stage } from "./stage.ts";
 
 export interface Figures {
   experiment: string;
@@ -45,18 +45,23 @@ const TERMINAL = new Set(["Succeeded", "RolledBack", "Aborted"]);
 let versionCounter = 1;
 const nextVersion = () => `v${++versionCounter}-${Date.now().toString(36).slice(-4)}`;
 
-/** Samples the VirtualService's weights every 200 ms: every pair seen, in order. */
-function sampleWeights(stage: Stage): { stop(): Promise<string[]> } {
+/** Samples the VirtualService's weights every 200 ms: every pair seen, in order, and when it was first seen. */
+function sampleWeights(stage: Stage): { stop(): Promise<string[]>; firstSeen: Map<string, number> } {
   const seen: string[] = [];
+  const firstSeen = new Map<string, number>();
   let on = true;
   const loop = (async () => {
     while (on) {
       const w = await stage.weights().catch(() => undefined);
-      if (w && seen.at(-1) !== `${w.stable}/${w.candidate}`) seen.push(`${w.stable}/${w.candidate}`);
+      if (w && seen.at(-1) !== `${w.stable}/${w.candidate}`) {
+        seen.push(`${w.stable}/${w.candidate}`);
+        if (!firstSeen.has(`${w.stable}/${w.candidate}`)) firstSeen.set(`${w.stable}/${w.candidate}`, Date.now());
+      }
       await sleep(200);
     }
   })();
   return {
+    firstSeen,
     async stop() {
       on = false;
       await loop;
@@ -393,6 +398,116 @@ export function rssMiB(pid: number | undefined): number {
     return Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024);
   } catch {
     return Number.NaN;
+  }
+}
+
+/**
+ * Clock skew during a hand-over: the leader (its clock right) is stopped in the middle of step 0
+ * and the standby, whose clock runs `skewSeconds` ahead, takes over at once (SIGTERM releases the
+ * Lease). A step's hold is written as a time (holdEndTime) by one replica and read by the other:
+ * the claim under test is that no step is analysed before its hold has run (12 s by the wall
+ * clock) and nothing is done twice.
+ */
+export async function clockSkew(ctx: Context, skewSeconds = 30): Promise<Figures> {
+  const { stage, cp } = ctx;
+  await atRest(stage);
+  await stage.policy();
+  await ctx.operator.stop();
+  const since = Date.now();
+  const replicas: OperatorProcess[] = [];
+  const violations: string[] = [];
+  const holder = async () =>
+    (await stage.api.get<{ spec?: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${stage.ns}/leases/${LEASE}`))?.spec?.holderIdentity;
+  try {
+    const a = await startOperator(cp, {
+      name: `${stage.ns}-skew-a`,
+      namespaces: [stage.ns],
+      kubeconfig: await operatorKubeconfig(cp, "model-guardian"),
+      env: electing(stage.ns, "replica-a"),
+    });
+    replicas.push(a);
+    await waitFor("replica-a leading", async () => (await holder())?.startsWith("replica-a"), 60_000, 250);
+    const b = await startOperator(cp, {
+      name: `${stage.ns}-skew-b`,
+      namespaces: [stage.ns],
+      kubeconfig: await operatorKubeconfig(cp, "model-guardian-standby"),
+      env: { ...electing(stage.ns, "replica-b"), CLOCK_OFFSET: `${skewSeconds}s` },
+    });
+    replicas.push(b);
+    const version = nextVersion();
+    const name = `canary-${version}`;
+    const sampler = sampleWeights(stage);
+    await cp.kubectlOk(
+      ["apply", "-f", "-"],
+      stringify({
+        apiVersion: "modelguardian.dev/v1alpha1",
+        kind: "ModelRollout",
+        metadata: { name, namespace: stage.ns },
+        spec: { monitorRef: { name: "canary" }, candidate: { version } },
+      }),
+    );
+    const at = await waitFor(
+      "step 0",
+      async () => {
+        const r = await stage.rollout(name);
+        return stepOrLater(0)(r) && { r };
+      },
+      240_000,
+      100,
+    );
+    await a.stop(); // SIGTERM: the Lease is released, replica-b takes over at its next try
+    ctx.log(`clock-skew: replica-a (clock right) stopped at ${describeRollout(at.r)}; replica-b's clock runs ${skewSeconds} s ahead`);
+    await waitFor("replica-b leading", async () => (await holder())?.startsWith("replica-b"), 60_000, 100);
+    const done = await waitFor(
+      "the rollout to end",
+      async () => {
+        const r = await stage.rollout(name);
+        return TERMINAL.has(r?.status?.phase ?? "") && r;
+      },
+      300_000,
+      500,
+    );
+    await atRest(stage);
+    const seen = await sampler.stop();
+    // each step's hold by the wall clock: from its weights first seen to the next step's
+    const held = STEPS.map((step, i) => {
+      const start = sampler.firstSeen.get(`${100 - step.weight}/${step.weight}`);
+      const next =
+        i + 1 < STEPS.length ? sampler.firstSeen.get(`${100 - (STEPS[i + 1]?.weight ?? 0)}/${STEPS[i + 1]?.weight}`) : sampler.firstSeen.get("100/0");
+      return start !== undefined && next !== undefined && next > start ? (next - start) / 1000 : Number.NaN;
+    });
+    const early = held.filter((h, i) => h < Number.parseInt(STEPS[i]?.hold ?? "0", 10) - 0.5).length;
+    held.forEach((h, i) => {
+      if (h < Number.parseInt(STEPS[i]?.hold ?? "0", 10) - 0.5) violations.push(`step ${i} held ${h.toFixed(1)} s of ${STEPS[i]?.hold} by the wall clock`);
+    });
+    const plan = stage.plan();
+    const outside = seen.filter((w) => !plan.has(w));
+    if (outside.length) violations.push(`weights outside the plan: ${outside.join(", ")}`);
+    if (done.status?.phase !== "Succeeded") violations.push(`ended ${done.status?.phase}`);
+    const passed = (done.status?.analyses ?? []).filter((x) => x.outcome === "Successful" && !x.interim && !x.shadow).map((x) => x.step);
+    if (passed.join(",") !== "0,1") violations.push(`steps passed ${passed.join(",")}, expected 0,1`);
+    await sleep(2000);
+    const bad = writesByNonLeader(await auditWrites(cp.auditLog, stage.ns, since), LEASE, LEASE_SECONDS);
+    for (const w of bad.slice(0, 5)) violations.push(`${w.user.replace(/^system:serviceaccount:[^:]+:/, "")} ${w.verb} ${w.what} without the Lease`);
+    const crashes = b.exits.length;
+    if (crashes) violations.push(`replica-b exited: ${b.exits.join(", ")}`);
+    return {
+      experiment: "clock-skew",
+      fault: `the new leader's clock ${skewSeconds} s ahead, hand-over mid-step`,
+      injectedAt: describeRollout(at.r),
+      outageSeconds: 0,
+      recoverySeconds: 0,
+      duplicateActions: passed.length - new Set(passed).size,
+      weightsOutsidePlan: outside.length,
+      writesByNonLeader: bad.length,
+      lateEvaluations: early,
+      crashes,
+      outcome: `${done.status?.phase}; steps held ${held.map((h) => `${h.toFixed(1)} s`).join(", ")} by the wall clock (plan ${STEPS.map((x) => x.hold).join(", ")})`,
+      violations,
+    };
+  } finally {
+    for (const r of replicas) await r.stop("SIGKILL");
+    ctx.operator = await startOperator(cp, { name: `${stage.ns}-main`, namespaces: [stage.ns], kubeconfig: await operatorKubeconfig(cp, "model-guardian") });
   }
 }
 

@@ -13,6 +13,7 @@ import { downFaultsCluster, upFaultsCluster } from "./control-plane.ts";
 import {
   apiserverDuringJobCreation,
   apiserverRolloutFaults,
+  clockSkew,
   etcdRolloutFault,
   leaderPartition,
   prometheusRolloutFault,
@@ -38,6 +39,7 @@ export function experiments(durations: Context["durations"]): Experiment[] {
     { name: "prometheus-step", run: (c: Context) => rolloutUnderFault(c, prometheusRolloutFault(d)) },
     { name: "leader-partition", run: leaderPartition },
     { name: "slow-answers", run: slowAnswers },
+    { name: "clock-skew", run: (c: Context) => clockSkew(c, 30) },
   ];
 }
 
