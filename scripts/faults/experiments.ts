@@ -46,22 +46,22 @@ let versionCounter = 1;
 const nextVersion = () => `v${++versionCounter}-${Date.now().toString(36).slice(-4)}`;
 
 /** Samples the VirtualService's weights every 200 ms: every pair seen, in order, and when it was first seen. */
-function sampleWeights(stage: Stage): { stop(): Promise<string[]>; firstSeen: Map<string, number> } {
+function sampleWeights(stage: Stage): { stop(): Promise<string[]>; changes: [string, number][] } {
   const seen: string[] = [];
-  const firstSeen = new Map<string, number>();
+  const changes: [string, number][] = [];
   let on = true;
   const loop = (async () => {
     while (on) {
       const w = await stage.weights().catch(() => undefined);
       if (w && seen.at(-1) !== `${w.stable}/${w.candidate}`) {
         seen.push(`${w.stable}/${w.candidate}`);
-        if (!firstSeen.has(`${w.stable}/${w.candidate}`)) firstSeen.set(`${w.stable}/${w.candidate}`, Date.now());
+        changes.push([`${w.stable}/${w.candidate}`, Date.now()]);
       }
       await sleep(200);
     }
   })();
   return {
-    firstSeen,
+    changes,
     async stop() {
       on = false;
       await loop;
@@ -469,12 +469,12 @@ export async function clockSkew(ctx: Context, skewSeconds = 30): Promise<Figures
     );
     await atRest(stage);
     const seen = await sampler.stop();
-    // each step's hold by the wall clock: from its weights first seen to the next step's
-    const held = STEPS.map((step, i) => {
-      const start = sampler.firstSeen.get(`${100 - step.weight}/${step.weight}`);
-      const next =
-        i + 1 < STEPS.length ? sampler.firstSeen.get(`${100 - (STEPS[i + 1]?.weight ?? 0)}/${STEPS[i + 1]?.weight}`) : sampler.firstSeen.get("100/0");
-      return start !== undefined && next !== undefined && next > start ? (next - start) / 1000 : Number.NaN;
+    // each step's hold by the wall clock: from its weights first seen to the next change
+    const held = STEPS.map((step) => {
+      const i = sampler.changes.findIndex(([pair]) => pair === `${100 - step.weight}/${step.weight}`);
+      const start = sampler.changes[i]?.[1];
+      const next = sampler.changes[i + 1]?.[1];
+      return i >= 0 && start !== undefined && next !== undefined ? (next - start) / 1000 : Number.NaN;
     });
     const early = held.filter((h, i) => h < Number.parseInt(STEPS[i]?.hold ?? "0", 10) - 0.5).length;
     held.forEach((h, i) => {
