@@ -1,6 +1,7 @@
 import { defineConfig } from "vitest/config";
 
 const LEAST_PRIVILEGE = "test/integration/least-privilege.test.ts";
+const FAULTS = "test/faults/campaign.test.ts";
 
 export default defineConfig({
   test: {
@@ -9,7 +10,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/integration/**"],
+          exclude: ["test/integration/**", FAULTS],
           testTimeout: 30_000,
           // unit, then integration, then least-privilege. Explicit for each: vitest runs a
           // project left at the default order with one worker (file parallelism off, or 2
@@ -40,6 +41,17 @@ export default defineConfig({
           sequence: { groupOrder: 3 },
           testTimeout: 180_000,
           hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          // the CI subset of the fault campaign (test/stage/faults, run by scripts/faults/run.ts): a control plane of its own,
+          // started and stopped by the file, on ports +300; after the rest, about 6 minutes
+          name: "faults",
+          include: [FAULTS],
+          sequence: { groupOrder: 4 },
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
         },
       },
     ],

@@ -94,6 +94,12 @@ export const configSchema = z
       .enum(["true", "false"], { error: "REQUIRE_TARGET_OPT_IN must be true or false" })
       .default("false")
       .transform((s) => s === "true"),
+    /** Added to every time the operator reads (e.g. -30s): for the fault campaign's clock-skew experiment. */
+    CLOCK_OFFSET: z
+      .string()
+      .default("0s")
+      .refine((s) => parseDuration(s.replace(/^-/, "")) !== undefined, "CLOCK_OFFSET must be a duration such as 30s or -30s")
+      .transform((s) => (s.startsWith("-") ? -1 : 1) * (parseDuration(s.replace(/^-/, "")) as number)),
     METRICS_ADDR: z
       .string()
       .default("127.0.0.1:8080")

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { defencesOf, leaseOf, loadConfig, startupSummary, type Config } from "./config.ts";
 import { durationMs } from "./domain/duration.ts";
-import { systemClock } from "./ports.ts";
+import { setClockOffset, systemClock } from "./ports.ts";
 import { operatorEventSink } from "./adapters/event-sinks.ts";
 import { KubernetesClient } from "./adapters/kubernetes/client.ts";
 import { createLogger } from "./adapters/logger.ts";
@@ -22,6 +22,7 @@ import { ControllerStores } from "./controller/stores.ts";
 
 export async function run(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(env);
+  setClockOffset(config.CLOCK_OFFSET);
   const log = createLogger(config.LOG_LEVEL);
   // a stray rejection (a dropped watch callback, a late socket error) is logged, never fatal:
   // every piece of state that matters is in the API server and the work queue retries

@@ -56,7 +56,12 @@ export interface JobsPort {
 export interface Clock {
   now(): number;
 }
-export const systemClock: Clock = { now: () => Date.now() };
+let clockOffsetMs = 0;
+/** CLOCK_OFFSET: shifts every time the operator reads, to prove what clock skew between replicas does (docs/operations/faults.md). */
+export function setClockOffset(ms: number): void {
+  clockOffsetMs = ms;
+}
+export const systemClock: Clock = { now: () => Date.now() + clockOffsetMs };
 
 /** The Lease a leader holds; writes carry a precondition, so two replicas never both win. */
 export interface LeasePort {

@@ -37,3 +37,12 @@ describe("the optional defences' settings", () => {
     expect(() => loadConfig({ REQUIRE_TARGET_OPT_IN: "yes" })).toThrow(/env\.REQUIRE_TARGET_OPT_IN: REQUIRE_TARGET_OPT_IN must be true or false/);
   });
 });
+
+describe("CLOCK_OFFSET (the fault campaign's clock skew)", () => {
+  it("is 0 by default and takes a signed duration", () => {
+    expect(loadConfig({}).CLOCK_OFFSET).toBe(0);
+    expect(loadConfig({ CLOCK_OFFSET: "30s" }).CLOCK_OFFSET).toBe(30_000);
+    expect(loadConfig({ CLOCK_OFFSET: "-30s" }).CLOCK_OFFSET).toBe(-30_000);
+    expect(() => loadConfig({ CLOCK_OFFSET: "soon" })).toThrow(/CLOCK_OFFSET must be a duration such as 30s or -30s/);
+  });
+});

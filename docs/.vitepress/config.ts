@@ -55,6 +55,7 @@ const sidebar = [
       { text: "Upgrades and CRDs", link: "/operations/upgrades" },
       { text: "Scale", link: "/operations/capacity" },
       { text: "Query batching", link: "/operations/scale" },
+      { text: "Fault campaign", link: "/operations/faults" },
       { text: "Observability", link: "/operations/observability" },
       { text: "Argo CD and Flux", link: "/operations/gitops" },
       { text: "The container image", link: "/operations/image" },

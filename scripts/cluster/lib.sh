@@ -8,7 +8,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # (a git worktree) sees the same cluster as running, rather than restarting it
 physical() { if [ -e "$1" ]; then (cd "$1" && pwd -P); else echo "$1"; fi; }
 BIN="$(physical "$ROOT/.cache")/bin"
-LOCAL="$(physical "$ROOT/.local")"
+# MG_LOCAL_DIR: a second control plane of the same checkout (the fault experiments' own, with
+# its own ports) keeps every file of it (pids, logs, etcd data, kubeconfigs) in another folder
+LOCAL="$(physical "${MG_LOCAL_DIR:-$ROOT/.local}")"
 PIDS="$LOCAL/pids"
 LOGS="$LOCAL/logs"
 CERTS="$LOCAL/certs"          # apiserver serving cert + service-account key (kept by down)
@@ -105,13 +107,23 @@ alive() {
   [ "$exe" = "$(component_exe "$1")" ]
 }
 
-# Processes started from this checkout, whether or not a pid file still knows them:
+# Processes of this state folder ($LOCAL), whether or not a pid file still knows them:
 # control-plane binaries from .cache/bin (anchored, so a running `go build -o .cache/bin/..`
-# never matches) and a prometheus using this checkout's config file.
+# never matches) started with this folder's data dir, cert dir or kubeconfig (one exact
+# argument each), and a prometheus using this folder's config file. Never a process of another
+# control plane sharing .cache/bin: a worktree's, or the fault experiments' in .local/faults.
+own_args() {
+  printf '%s\n' "--data-dir=$ETCD_DATA" "--cert-dir=$CERTS/apiserver" \
+    "--kubeconfig=$KCFGS/kube-controller-manager.kubeconfig" "--kubeconfig=$KCFGS/kube-scheduler.kubeconfig" \
+    "--kubeconfig=$KCFGS/kwok.kubeconfig"
+}
 our_pids() {
+  local pid
   {
-    pgrep -f "^$BIN/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok)( |\$)" || true
-    pgrep -f -- "--config.file=$PROM_DIR/prometheus.yml" || true
+    for pid in $(pgrep -f "^$BIN/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok)( |\$)" || true); do
+      tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qxF -f <(own_args) && echo "$pid"
+    done
+    pgrep -f -- "--config.file=$PROM_DIR/prometheus.yml( |\$)" || true
   } | sort -u
 }
 

@@ -25,6 +25,8 @@ export class LeaderElector {
   private leading = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Fires at the renew deadline: a renewal that hangs (a partition holds it) must not keep this replica leading. */
+  private deadline: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
 
   private readonly lease: LeasePort;
@@ -58,6 +60,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.deadline) clearTimeout(this.deadline);
     await this.running;
     if (!this.leading) return;
     this.leading = false;
@@ -101,6 +104,7 @@ export class LeaderElector {
       else if (decision.kind === "follow" && this.leading) return this.lose(`the Lease is held by ${decision.holder}`);
       if (holding) {
         this.lastRenewedAt = now;
+        this.armDeadline();
         if (!this.leading && !this.stopped) {
           this.leading = true;
           this.log.info({ identity, transition: decision.kind }, "became the leader");
@@ -114,7 +118,26 @@ export class LeaderElector {
       this.lose("could not renew the Lease within the renew deadline");
   }
 
+  /**
+   * The attempt above checks the deadline only once its requests answer; a partition that holds
+   * them (no error, no timeout) would keep this replica leading until it heals, long after the
+   * other took over. This timer steps down at the deadline whatever the requests do.
+   */
+  private armDeadline(): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    const { renewDeadlineMs } = this.settings;
+    this.deadline = setTimeout(
+      () => {
+        if (this.leading && leadershipLost(this.lastRenewedAt, renewDeadlineMs, this.clock.now()))
+          this.lose("could not renew the Lease within the renew deadline (a request to the API server did not answer)");
+      },
+      Math.max(0, this.lastRenewedAt + renewDeadlineMs - this.clock.now()) + 1,
+    );
+    this.deadline.unref?.();
+  }
+
   private lose(why: string): void {
+    if (this.deadline) clearTimeout(this.deadline);
     this.leading = false;
     this.stopped = true;
     this.log.error({ identity: this.settings.identity, why }, "lost leadership");

@@ -8,12 +8,16 @@ import type { LeasePort, LeaseSpecWrite, StoredLease } from "../../src/ports.ts"
 class FakeLease {
   stored: (StoredLease & { rv: number }) | undefined;
   broken = new Set<string>();
+  /** Replicas whose requests never answer: a partition holds them (no error, no timeout). */
+  hung = new Set<string>();
   port(identity: string): LeasePort {
     const check = () => {
       if (this.broken.has(identity)) throw new Error("connection refused");
     };
+    const never = () => new Promise<never>(() => {});
     return {
-      get: async () => (check(), this.stored ? { view: { ...this.stored.view }, resourceVersion: String(this.stored.rv) } : undefined),
+      get: async () =>
+        this.hung.has(identity) ? never() : (check(), this.stored ? { view: { ...this.stored.view }, resourceVersion: String(this.stored.rv) } : undefined),
       create: async (spec) => {
         check();
         if (this.stored) return false;
@@ -87,6 +91,28 @@ describe("LeaderElector", () => {
     expect(a.events).toEqual(["started", "stopped"]);
     expect(b.e.isLeader).toBe(true); // 4 s unchanged by b's own clock
     expect(lease.stored?.view).toMatchObject({ holder: "b", transitions: 1 });
+  });
+
+  // caught by the fault campaign's leader-partition experiment (scripts/faults): a partition
+  // holds requests rather than refusing them, so a renewal that never answers kept the old
+  // leader leading until the partition healed, long after the other replica had taken over
+  it("a leader whose renewal hangs steps down at the renew deadline, before the lease can run out", async () => {
+    const lease = new FakeLease();
+    const a = elector(lease, "a");
+    const b = elector(lease, "b");
+    a.e.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    b.e.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    lease.hung.add("a"); // its last renewal was at 2 s; every request from now on hangs
+    await vi.advanceTimersByTimeAsync(2900);
+    expect(a.events).toEqual(["started"]);
+    await vi.advanceTimersByTimeAsync(200); // 3.1 s after the renewal: past the renew deadline (3 s)
+    expect(a.events).toEqual(["started", "stopped"]);
+    expect(a.e.isLeader).toBe(false);
+    expect(b.e.isLeader).toBe(false); // the lease (4 s) has not run out yet: a stepped down first
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(b.e.isLeader).toBe(true);
   });
 
   it("stopping releases the lease, and the other takes it at its next try", async () => {

@@ -16,7 +16,7 @@ interface Job {
     ownerReferences?: { kind: string; name: string }[];
   };
   spec: { template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } };
-  status?: { conditions?: { type: string; status: string; lastTransitionTime: string }[] };
+  status?: { active?: number; startTime?: string; conditions?: { type: string; status: string; lastTransitionTime: string }[] };
 }
 interface Record_ {
   action: string;
@@ -400,7 +400,7 @@ describe("RetrainPolicy on a real control plane", () => {
         actions: [
           {
             name: "retrain",
-            jobTemplate: trainer({ "sim.modelguardian.dev/run-duration": "25s", "sim.modelguardian.dev/termination-message": '{"version":"v9"}' }),
+            jobTemplate: trainer({ "sim.modelguardian.dev/run-duration": "10s", "sim.modelguardian.dev/termination-message": '{"version":"v9"}' }),
           },
         ],
         triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
@@ -409,13 +409,22 @@ describe("RetrainPolicy on a real control plane", () => {
     await apply(monitor("crashy", "restart", "slow-policy"));
     await waitFor("a Healthy evaluation", async () => (await getMonitor("crashy")).status?.health === "Healthy");
     await degrade("restart");
-    // kill -9 the moment the Job exists: its status record may not be written yet
-    await waitFor("the Job", async () => (await jobsOf("crashy")).length > 0, 60_000, 50);
-    await operator.stop("SIGKILL");
-    for (let i = 0; i < 3; i++) {
-      operator = await startOperator([ns], `${ns}-${i}`);
-      await sleep(2500 + i * 1500);
+    // kill -9 at moments chosen by the Job's own progress, not by the clock, so every kill
+    // happens however fast the machine is: the moment the Job exists (its status record may
+    // not be written yet), once the monitor records it, once its pod runs and once it has
+    // finished (its candidate not read yet). Each moment is "reached or passed": a Job that
+    // ran on while the operator restarted still gets every kill.
+    const recorded = async () => ((await getMonitor("crashy")).status?.remediation?.history ?? []).some((r) => r.outcome !== "DryRun");
+    const moments: [string, () => Promise<boolean>][] = [
+      ["the Job", async () => (await jobsOf("crashy")).length > 0],
+      ["the Job in the monitor's status", recorded],
+      ["the Job's pod running", async () => (await jobsOf("crashy")).some((j) => (j.status?.active ?? 0) > 0 || j.status?.startTime !== undefined)],
+      ["the Job finished", async () => (await jobsOf("crashy")).some((j) => jobDone(j, "Complete") || jobDone(j, "Failed"))],
+    ];
+    for (const [i, [moment, reached]] of moments.entries()) {
+      await waitFor(moment, reached, 90_000, 50);
       await operator.stop("SIGKILL");
+      if (i < moments.length - 1) operator = await startOperator([ns], `${ns}-${i}`);
     }
     operator = await startOperator([ns], `${ns}-final`);
     const m = await waitFor(

@@ -496,34 +496,48 @@ describe("a canary rollout through the Gateway API data plane", () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    // the moments are chosen by the rollout's own progress, not by the clock, so every kill
-    // happens however fast the machine is: as the rollout starts, as each step's weights land
-    // (before or after their status write), and as each step's analysis is recorded; a seeded
-    // delay of up to 1.5 s after each moment varies where in the reconcile the kill falls
+    // the moments are chosen by the rollout's own progress, not by the clock: as the rollout
+    // starts, as each step's weights land (before or after their status write), as each step's
+    // analysis is recorded and as it promotes. Each moment is "reached or passed": while the
+    // operator restarts, a step whose hold ended meanwhile may be analysed at once, so a moment
+    // can be skipped over on a slow machine; the kill then falls at the next state instead, and
+    // every moment still gets its kill. A seeded delay of up to 1.5 s after each moment varies
+    // where in the reconcile the kill falls.
     let seed = 20261201;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const moments: [string, () => Promise<boolean>][] = [
-      ["the rollout's first status", async () => (await rollout("canary-v10")).status?.phase !== undefined],
-      ...steps.flatMap((x, i): [string, () => Promise<boolean>][] => [
-        [`step ${i}'s weights on the route`, async () => (await routeWeights()).candidate === x.weight],
-        ...(i < steps.length - 1
-          ? ([
-              [
-                `step ${i}'s analysis recorded`,
-                async () => ((await rollout("canary-v10")).status?.analyses ?? []).some((a) => a.step === i && a.outcome === "Successful"),
-              ],
-            ] as [string, () => Promise<boolean>][])
-          : []),
+    interface Progress {
+      status: NonNullable<Rollout["status"]>;
+      candidateWeight?: number;
+    }
+    const progress = async (): Promise<Progress> => ({ status: (await rollout("canary-v10")).status ?? {}, candidateWeight: (await routeWeights()).candidate });
+    const promotingOrDone = (p: Progress) => p.status.phase === "Promoting" || p.status.phase === "Succeeded";
+    const stepPassed = (p: Progress, i: number) => promotingOrDone(p) || (p.status.analyses ?? []).some((a) => a.step >= i && a.outcome === "Successful");
+    const moments: [string, (p: Progress) => boolean][] = [
+      ["the rollout's first status", (p) => p.status.phase !== undefined],
+      ...steps.flatMap((x, i): [string, (p: Progress) => boolean][] => [
+        [`step ${i}'s weights on the route`, (p) => p.candidateWeight === x.weight || (p.status.stepIndex ?? -1) > i || stepPassed(p, i)],
+        [`step ${i}'s analysis recorded`, (p) => stepPassed(p, i)],
       ]),
+      ["the promotion", promotingOrDone],
     ];
     await apply(newRollout("canary-v10", "v10"));
     let kills = 0;
+    const killedAt: string[] = [];
     try {
       for (const [moment, reached] of moments) {
-        await waitFor(moment, reached, 90_000, 100);
+        const at = await waitFor(
+          moment,
+          async () => {
+            const p = await progress();
+            return reached(p) && p;
+          },
+          90_000,
+          100,
+        );
         await new Promise((r) => setTimeout(r, random() * 1500));
         await op?.stop("SIGKILL");
         kills++;
+        killedAt.push(`${moment}: ${at.status.phase} step ${at.status.stepIndex ?? "-"}`);
         await new Promise((r) => setTimeout(r, random() * 1000));
         op = await startOperator([ns], "rollout");
       }
@@ -536,7 +550,7 @@ describe("a canary rollout through the Gateway API data plane", () => {
         150_000,
         250,
       );
-      expect(kills).toBe(moments.length);
+      expect(kills, killedAt.join("; ")).toBe(moments.length);
       // every step passed exactly once, in order (an inconclusive analysis would only extend its step)
       expect(done.status?.analyses?.filter((a) => a.outcome === "Successful").map((a) => a.step)).toEqual(steps.map((_, i) => i));
       expect(done.status?.analyses?.some((a) => a.outcome === "Failed" || a.outcome === "Error")).toBe(false);

@@ -76,18 +76,18 @@ export class PatchedObjectRouter<T, At> implements TrafficRouter {
   async write(weights: Weights): Promise<void> {
     const obj = this.lastRead ?? (await this.get());
     this.lastRead = undefined;
-    await this.send(this.route.patch(this.route.locate(obj).at, weights));
+    await this.send(obj, this.route.patch(this.route.locate(obj).at, weights));
   }
 
   async writeMirror(percent: number): Promise<void> {
     const obj = this.lastRead ?? (await this.get());
     this.lastRead = undefined;
     const body = this.route.mirrorPatch(obj, this.route.locate(obj).at, percent);
-    if (body.length) await this.send(body);
+    if (body.length) await this.send(obj, body);
   }
 
-  private async send(body: object[]): Promise<void> {
-    const guarded = this.requireOptIn ? [optInTest, ...body] : body;
+  private async send(read: T, body: object[]): Promise<void> {
+    const guarded = [...unchangedSince(read), ...(this.requireOptIn ? [optInTest, ...body] : body)];
     try {
       await this.api.patchNamespacedCustomObject(
         { ...this.route.resource, namespace: this.namespace, name: this.route.name, body: guarded, fieldManager: this.fieldManager },
@@ -98,6 +98,18 @@ export class PatchedObjectRouter<T, At> implements TrafficRouter {
     }
   }
 }
+
+/**
+ * A JSON patch operation that refuses the whole patch if the object was written since it was
+ * read (its resourceVersion moved): a write decided on an old read never lands. The fault
+ * campaign's leader-partition experiment caught one: a weight patch the cut-off leader sent
+ * before it stepped down, held by the partition, landed after the new leader had moved to the
+ * next step and set the weights back a step.
+ */
+export const unchangedSince = (read: unknown): object[] => {
+  const rv = (read as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
+  return rv ? [{ op: "test", path: "/metadata/resourceVersion", value: rv }] : [];
+};
 
 /** A JSON patch operation that refuses the whole patch unless the object carries the opt-in label. */
 export const optInTest = { op: "test", path: `/metadata/labels/${ROLLOUT_TARGET_LABEL.replaceAll("~", "~0").replaceAll("/", "~1")}`, value: "true" } as const;
