@@ -151,6 +151,15 @@ export const startupSummary = (c: Config) => ({
 });
 
 /** The optional defences (docs/operations/security.md): the limits on retraining Jobs, which both controllers of retraining apply, and the rollouts' opt-in. */
+/** How monitors' queries go to Prometheus: the default source, timeouts, retries, concurrency and batching. */
+export const querySettingsOf = (c: Config) => ({
+  defaultUrl: c.PROMETHEUS_URL,
+  defaultTimeoutMs: durationMs(c.QUERY_TIMEOUT),
+  retries: c.QUERY_RETRIES,
+  perSourceConcurrency: c.QUERY_CONCURRENCY_PER_SOURCE,
+  batching: c.QUERY_BATCHING ? { windowMs: durationMs(c.QUERY_BATCH_WINDOW), maxMembers: c.QUERY_BATCH_MAX } : undefined,
+});
+
 export const defencesOf = (c: Config) => ({
   jobLimits: { serviceAccounts: c.JOB_ALLOWED_SERVICE_ACCOUNTS, images: c.JOB_ALLOWED_IMAGES },
   requireTargetOptIn: c.REQUIRE_TARGET_OPT_IN,

@@ -2,7 +2,7 @@
 // (/metrics, /healthz, /readyz, /reports, /ui/), and leader election before the workers start.
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { defencesOf, leaseOf, loadConfig, startupSummary, type Config } from "./config.ts";
+import { defencesOf, leaseOf, loadConfig, querySettingsOf, startupSummary } from "./config.ts";
 import { durationMs } from "./domain/duration.ts";
 import { setClockOffset, systemClock } from "./ports.ts";
 import { operatorEventSink } from "./adapters/event-sinks.ts";
@@ -29,17 +29,11 @@ export async function run(env: Record<string, string | undefined> = process.env)
   process.on("unhandledRejection", (err) => log.error({ err: String((err as Error)?.stack ?? err) }, "unhandled rejection"));
   const [cluster, metrics, stores, clock] = [new KubernetesClient(), new OperatorMetrics(), new ControllerStores(), systemClock];
   const { events, notifier } = operatorEventSink(cluster.kc, { log, clock, telemetry: metrics, lookup: stores });
-  const ctx: SetupContext = {
-    log,
-    clock,
-    events,
-    stores,
-    cluster,
-    telemetry: metrics,
-    onError: () => metrics.reconcileError(),
-    resolveSource: sourceResolver(config, cluster),
-    ...defencesOf(config),
-  };
+  // the metrics source of each monitor: the operator's Prometheus, or the monitor's own spec.source with its Secret
+  const limiter = new Limiter(config.QUERY_CONCURRENCY);
+  const resolveSource = createSourceResolver({ ...querySettingsOf(config), limiter, readSecret: (ns, n) => cluster.readSecretContents(ns, n) });
+  const onError = () => metrics.reconcileError();
+  const ctx: SetupContext = { log, clock, events, stores, cluster, telemetry: metrics, onError, resolveSource, ...defencesOf(config) };
   const setups = [
     setupModelMonitor(ctx, { workers: config.WORKERS, valuesMaxAgeMs: durationMs(config.STATUS_VALUES_MAX_AGE) }),
     setupModelRollout(ctx, { workers: DEFAULT_WORKERS.modelRollout }),
@@ -70,18 +64,6 @@ export async function run(env: Record<string, string | undefined> = process.env)
   };
   return { stop, controller: stores.monitors, policies: stores.policies, rollouts: stores.rollouts, jobs: stores.jobs, metrics };
 }
-
-/** The metrics source of each monitor: the operator's Prometheus, or the monitor's own spec.source with its Secret. */
-const sourceResolver = (config: Config, cluster: KubernetesClient) =>
-  createSourceResolver({
-    defaultUrl: config.PROMETHEUS_URL,
-    defaultTimeoutMs: durationMs(config.QUERY_TIMEOUT),
-    retries: config.QUERY_RETRIES,
-    limiter: new Limiter(config.QUERY_CONCURRENCY),
-    perSourceConcurrency: config.QUERY_CONCURRENCY_PER_SOURCE,
-    readSecret: (ns, name) => cluster.readSecretContents(ns, name),
-    batching: config.QUERY_BATCHING ? { windowMs: durationMs(config.QUERY_BATCH_WINDOW), maxMembers: config.QUERY_BATCH_MAX } : undefined,
-  });
 
 if (import.meta.main) {
   try {

@@ -1,7 +1,7 @@
 // The optional defences' settings: off unless set, lists split and checked entry by entry, a
 // bad entry named in the error that stops the operator.
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.ts";
+import { loadConfig, querySettingsOf } from "../src/config.ts";
 
 describe("the optional defences' settings", () => {
   it("are off by default: any service account, any image, no opt-in label", () => {
@@ -44,5 +44,22 @@ describe("CLOCK_OFFSET (the fault campaign's clock skew)", () => {
     expect(loadConfig({ CLOCK_OFFSET: "30s" }).CLOCK_OFFSET).toBe(30_000);
     expect(loadConfig({ CLOCK_OFFSET: "-30s" }).CLOCK_OFFSET).toBe(-30_000);
     expect(() => loadConfig({ CLOCK_OFFSET: "soon" })).toThrow(/CLOCK_OFFSET must be a duration such as 30s or -30s/);
+  });
+});
+
+describe("querySettingsOf: how monitors' queries reach Prometheus", () => {
+  it("turns the settings into the resolver's options, batching included by default", () => {
+    const q = querySettingsOf(loadConfig({ PROMETHEUS_URL: "http://prom:9090", QUERY_TIMEOUT: "7s", QUERY_BATCH_WINDOW: "250ms", QUERY_BATCH_MAX: "40" }));
+    expect(q).toEqual({
+      defaultUrl: "http://prom:9090",
+      defaultTimeoutMs: 7_000,
+      retries: 2,
+      perSourceConcurrency: 8,
+      batching: { windowMs: 250, maxMembers: 40 },
+    });
+  });
+
+  it("sends every query alone when QUERY_BATCHING is false", () => {
+    expect(querySettingsOf(loadConfig({ QUERY_BATCHING: "false" })).batching).toBeUndefined();
   });
 });
