@@ -83,6 +83,14 @@ export const configSchema = z
     LEASE_DURATION: duration("LEASE_DURATION", "15s"),
     LEASE_RENEW_DEADLINE: duration("LEASE_RENEW_DEADLINE", "10s"),
     LEASE_RETRY_PERIOD: duration("LEASE_RETRY_PERIOD", "2s"),
+    /**
+     * How long a stop (SIGTERM) waits for the reconciles in flight before the process exits without
+     * them; below the pod's terminationGracePeriodSeconds (30 s by default), which then kills it.
+     */
+    SHUTDOWN_GRACE: z
+      .string()
+      .default("20s")
+      .refine((s) => (parseDuration(s) ?? 0) > 0, "SHUTDOWN_GRACE must be a duration longer than 0s, such as 20s"),
     /** How long a monitor's status may go unwritten while only its values move (0s: written every evaluation). */
     STATUS_VALUES_MAX_AGE: duration("STATUS_VALUES_MAX_AGE", "5m"),
     /** ServiceAccounts a retraining Job's pods may run as (unset: any); docs/operations/security.md. */

@@ -52,15 +52,20 @@ export async function run(env: Record<string, string | undefined> = process.env)
   const lease = config.LEADER_ELECT ? leaseOf(config, `${config.POD_NAME ?? hostname()}_${randomUUID().slice(0, 8)}`) : undefined;
   const leading = { lead: () => (metrics.leading(true), runner.startWorkers()), lost: () => process.exit(1) };
   elector = leadWhenElected(lease && { port: cluster.lease(lease.namespace, lease.name), settings: lease.settings }, leading, clock, log);
-  const stop = async () => {
+  /** Answers whether every reconcile in flight finished within SHUTDOWN_GRACE. */
+  const stop = async (): Promise<boolean> => {
     log.info("stopping");
-    // in-flight reconciles finish (their status is written) before the Lease is released
-    await runner.stopWorkers();
+    // in-flight reconciles finish (their status is written) before the Lease is released. Past the
+    // grace the process exits still holding it: released while a reconcile may still write, it would
+    // let a standby act beside that write; held, the standby takes over only once it expires.
+    const { finished } = await runner.stopWorkers(durationMs(config.SHUTDOWN_GRACE));
+    if (!finished) return false;
     await notifier.stop();
     await elector?.stop();
     metrics.leading(false);
     await runner.stopWatches();
     server.close();
+    return true;
   };
   return { stop, controller: stores.monitors, policies: stores.policies, rollouts: stores.rollouts, jobs: stores.jobs, metrics };
 }
@@ -68,7 +73,7 @@ export async function run(env: Record<string, string | undefined> = process.env)
 if (import.meta.main) {
   try {
     const op = await run();
-    for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => void op.stop().then(() => process.exit(0)));
+    for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => void op.stop().then((finished) => process.exit(finished ? 0 : 1)));
   } catch (err) {
     console.error((err as Error).message);
     process.exit(1);

@@ -63,3 +63,13 @@ describe("querySettingsOf: how monitors' queries reach Prometheus", () => {
     expect(querySettingsOf(loadConfig({ QUERY_BATCHING: "false" })).batching).toBeUndefined();
   });
 });
+
+describe("SHUTDOWN_GRACE (how long a stop waits for the reconciles in flight)", () => {
+  it("is 20s by default, below Kubernetes' default terminationGracePeriodSeconds of 30 s", () => {
+    expect(loadConfig({}).SHUTDOWN_GRACE).toBe("20s");
+    expect(loadConfig({ SHUTDOWN_GRACE: "1m" }).SHUTDOWN_GRACE).toBe("1m");
+  });
+  it.each(["soon", "0s", "-5s"])("refuses %s, naming the variable", (value) => {
+    expect(() => loadConfig({ SHUTDOWN_GRACE: value })).toThrow(/env\.SHUTDOWN_GRACE: SHUTDOWN_GRACE must be a duration longer than 0s, such as 20s/);
+  });
+});

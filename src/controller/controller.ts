@@ -62,9 +62,18 @@ export class Controller<T extends KubeObject = KubeObject> {
     for (let i = 0; i < this.workers; i++) this.running.push(this.work());
   }
 
+  /**
+   * No key is handed out from now on (those still queued are dropped); resolves once the
+   * reconciles in flight are done (their status written) and every worker has returned.
+   */
   async stop(): Promise<void> {
     this.queue.shutdown();
     await Promise.all(this.running);
+  }
+
+  /** The keys being reconciled now. */
+  get inFlight(): string[] {
+    return this.queue.inFlight;
   }
 
   private async work(): Promise<void> {

@@ -1,11 +1,21 @@
 // Runs the controllers that were set up: starts their watches through one router, waits until
-// every cache is complete, starts and stops their workers. A watch back after an outage means
-// the API server is back: what failed meanwhile is retried then.
+// every cache is complete, starts their workers and stops them within a grace. A watch back after
+// an outage means the API server is back: what failed meanwhile is retried then.
 import type { Logger } from "pino";
 import type { ResourceWatch, ResourceWatchHandlers } from "../ports.ts";
 import type { KubeObject } from "./reconciler.ts";
 import type { ControllerSetup } from "./setup.ts";
 import { WatchRouter, type WatchRegistration } from "./watches.ts";
+
+export interface WorkersStopped {
+  /** Every worker returned within the grace. */
+  finished: boolean;
+  /** The keys still being reconciled when the grace ran out, as `<controller> <namespace>/<name>`. */
+  stillRunning: string[];
+}
+
+/** The grace's timer never keeps the process alive by itself. */
+const sleepUnref = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export type WatchStarter = (registration: WatchRegistration, handlers: ResourceWatchHandlers<KubeObject>) => ResourceWatch;
 
@@ -37,9 +47,19 @@ export class ControllerRunner {
     for (const s of this.setups) s.controller.start();
   }
 
-  /** In-flight reconciles finish (their status is written). */
-  async stopWorkers(): Promise<void> {
-    for (const s of this.setups) await s.controller.stop();
+  /**
+   * Stops every controller's workers at once: no key is handed out any more (keys still queued are
+   * dropped; the next process lists their objects again), reconciles in flight finish (their status
+   * is written). Waits at most `graceMs` (SHUTDOWN_GRACE): past it, logs and answers the keys still
+   * running and leaves them to the process's exit.
+   */
+  async stopWorkers(graceMs = Infinity, graceOver: (ms: number) => Promise<void> = sleepUnref): Promise<WorkersStopped> {
+    const stopped = Promise.all(this.setups.map((s) => s.controller.stop())).then(() => true);
+    const finished = await (Number.isFinite(graceMs) ? Promise.race([stopped, graceOver(graceMs).then(() => false)]) : stopped);
+    if (finished) return { finished, stillRunning: [] };
+    const stillRunning = this.setups.flatMap((s) => s.controller.inFlight.map((key) => `${s.name} ${key}`));
+    this.log.error({ graceMs, stillRunning }, "shutdown grace ran out with reconciles still running; exiting without waiting for them");
+    return { finished, stillRunning };
   }
 
   async stopWatches(): Promise<void> {

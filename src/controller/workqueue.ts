@@ -1,6 +1,8 @@
 // A work queue of object keys, as in controller-runtime: a key is queued at most once, never
 // handed to two workers at once (a key added while it is processed is queued again when the
-// worker is done), delayed adds share one timer, failures back off exponentially.
+// worker is done), delayed adds share one timer, failures back off exponentially. Once shutdown
+// begins it hands out nothing more: keys still queued are dropped, not worked off, because the next
+// process lists every object again (the state lives in the API server, not here).
 import type { Clock } from "../ports.ts";
 
 export interface WorkQueueOptions {
@@ -48,6 +50,7 @@ export class WorkQueue {
   }
 
   addAfter(key: string, delayMs: number): void {
+    if (this.shuttingDown) return;
     if (delayMs <= 0) return this.add(key);
     const at = this.clock.now() + delayMs;
     const existing = this.due.get(key);
@@ -90,15 +93,15 @@ export class WorkQueue {
     this.failures.delete(key);
   }
 
-  /** Resolves with the next key to process, or undefined once shut down. */
+  /** Resolves with the next key to process, or undefined once shutdown has begun (keys still queued are never handed out then). */
   get(): Promise<string | undefined> {
+    if (this.shuttingDown) return Promise.resolve(undefined);
     const key = this.queue.shift();
     if (key !== undefined) {
       this.queued.delete(key);
       this.processing.add(key);
       return Promise.resolve(key);
     }
-    if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -107,10 +110,26 @@ export class WorkQueue {
     if (this.dirty.delete(key)) this.add(key);
   }
 
+  /**
+   * Hands out no key from now on: idle workers get undefined at once, busy ones at their next get().
+   * Queued, delayed and dirty keys are dropped; the keys in flight stay until their done().
+   */
   shutdown(): void {
     this.shuttingDown = true;
     if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.queue.length = 0;
+    this.queued.clear();
+    this.dirty.clear();
+    this.due.clear();
+    this.heap.length = 0;
     for (const w of this.waiters.splice(0)) w(undefined);
+  }
+
+  /** The keys handed out and not yet done: what a stop waits for. */
+  get inFlight(): string[] {
+    return [...this.processing];
   }
 
   get length(): number {

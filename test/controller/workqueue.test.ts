@@ -89,3 +89,33 @@ describe("WorkQueue", () => {
     expect(await waiting).toBeUndefined();
   });
 });
+
+describe("WorkQueue shutdown", () => {
+  it("hands out no queued key once shutdown begins and drops queued, delayed and dirty keys", async () => {
+    const clock = fakeClock();
+    const q = new WorkQueue({ clock });
+    for (let i = 0; i < 1_000; i++) q.add(`k${i}`);
+    q.addAfter("later", 1_000);
+    const key = (await q.get()) as string;
+    q.add(key); // dirty: would be queued again at done
+    q.shutdown();
+    expect(q.inFlight).toEqual([key]);
+    expect(await q.get()).toBeUndefined();
+    expect([q.length, q.delayed]).toEqual([0, 0]);
+    q.done(key);
+    expect(q.inFlight).toEqual([]);
+    clock.t += 1_000;
+    q.fire();
+    q.add("new");
+    q.addAfter("new-later", 1);
+    expect([q.length, q.delayed]).toEqual([0, 0]);
+    expect(await q.get()).toBeUndefined();
+  });
+
+  it("wakes an idle worker with undefined", async () => {
+    const q = new WorkQueue();
+    const waiting = q.get();
+    q.shutdown();
+    expect(await waiting).toBeUndefined();
+  });
+});

@@ -209,6 +209,8 @@ describe("the Helm chart", () => {
     ["jobAllowedImages={ml/}", "/jobAllowedImages/0"],
     ["jobAllowedServiceAccounts={Admin_SA}", "/jobAllowedServiceAccounts/0"],
     ["requireTargetOptIn=yes", "/requireTargetOptIn"],
+    ["shutdownGrace=0s", "/shutdownGrace"],
+    ["terminationGracePeriodSeconds=0", "/terminationGracePeriodSeconds"],
   ])("values.schema.json refuses --set %s, naming %s", async (value, named) => {
     const r = await helm(["template", "mg", CHART, "--kube-version", "1.36.3", "--set", value]);
     expect(r.code).not.toBe(0);
@@ -230,6 +232,24 @@ describe("the Helm chart", () => {
     ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("serviceMonitor.enabled needs metricsService.enabled");
+  });
+
+  it("stops within the pod's grace: SHUTDOWN_GRACE shorter than terminationGracePeriodSeconds, as in config/; refuses it otherwise", async () => {
+    type Pod = { spec: { template: { spec: { terminationGracePeriodSeconds: number; containers: { env: { name: string; value?: string }[] }[] } } } };
+    const graceOf = (objects: K8sObject[]) => {
+      const pod = (find(objects, "Deployment")[0] as unknown as Pod).spec.template.spec;
+      return { seconds: pod.terminationGracePeriodSeconds, shutdownGrace: pod.containers[0]?.env.find((e) => e.name === "SHUTDOWN_GRACE")?.value };
+    };
+    const defaults = { seconds: 30, shutdownGrace: "20s" };
+    expect(graceOf(objectsOf(await render("mg", [])))).toEqual(defaults);
+    expect(graceOf(objectsOf(await kubectlOk(["kustomize", join(ROOT, "config")])))).toEqual(defaults);
+    expect(graceOf(objectsOf(await render("mg", ["--set", "shutdownGrace=1m", "--set", "terminationGracePeriodSeconds=90"])))).toEqual({
+      seconds: 90,
+      shutdownGrace: "1m",
+    });
+    const r = await helm(["template", "mg", CHART, "--kube-version", "1.36.3", "--set", "shutdownGrace=29s1000ms"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("shutdownGrace (29s1000ms) must be shorter than terminationGracePeriodSeconds (30)");
   });
 
   it("ships config/monitoring's alerts and dashboard unchanged, and a ServiceMonitor that selects the metrics Service", async () => {

@@ -1,7 +1,12 @@
 // Leader election with real operator processes on one Lease: only the leader reconciles; the
 // leader killed with SIGKILL is replaced once its lease runs out; a leader stopped with SIGTERM
 // releases the Lease and is replaced at once; a retraining Job in flight across two hand-overs
-// is created once and its outcome recorded once.
+// is created once and its outcome recorded once. A stop waits for the reconciles in flight, and
+// past SHUTDOWN_GRACE exits without them, still holding the Lease.
+import { readFileSync } from "node:fs";
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ModelServer } from "../../sim/model-server.ts";
 import {
@@ -15,6 +20,7 @@ import {
   modelMonitor,
   type Operator,
   retrainOnDrift,
+  ROOT,
   startOperator,
   startScrapedModel,
   stopScrapedModel,
@@ -199,4 +205,98 @@ describe("leader election", () => {
     expect(m.status?.remediation?.candidate).toMatchObject({ version: "v2", job: [...seen][0] });
     expect(await metricSum(third, "modelguardian_leader")).toBe(1);
   }, 240_000);
+});
+
+/**
+ * A stand-in for Prometheus that holds every query unanswered until release(): a reconcile
+ * waiting on it is in flight for as long as the test wants. Released, it answers every query
+ * with no series, at once.
+ */
+async function heldPrometheus() {
+  const held: { path: string; query: string; res: ServerResponse }[] = [];
+  let holding = true;
+  const answer = (path: string, res: ServerResponse) =>
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ status: "success", data: { resultType: path.includes("query_range") ? "matrix" : "vector", result: [] } }));
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => {
+      if (holding) held.push({ path: req.url ?? "", query: new URLSearchParams(body).get("query") ?? "", res });
+      else answer(req.url ?? "", res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    /** Whether a query held now names the model. */
+    holds: (model: string) => held.some((h) => h.query.includes(model)),
+    release: () => {
+      holding = false;
+      for (const { path, res } of held.splice(0)) answer(path, res);
+    },
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
+describe("stopping with reconciles in flight", () => {
+  const LEASE_S = "mg-shutdown";
+  const startHeld = async (name: string, prometheusUrl: string, env: Record<string, string> = {}) => {
+    const op = await startOperator([stage.ns], `${stage.ns}-${name}`, {
+      ...electing(name),
+      LEASE_NAME: LEASE_S,
+      PROMETHEUS_URL: prometheusUrl,
+      QUERY_TIMEOUT: "5m",
+      ...env,
+    });
+    operators.push(op);
+    return op;
+  };
+  const holderS = async () => {
+    const r = await kubectl(["get", "lease", LEASE_S, "-n", stage.ns, "-o", "json"]);
+    return r.code === 0 ? (JSON.parse(r.stdout).spec?.holderIdentity as string | undefined) || undefined : undefined;
+  };
+  const logOf = (name: string) => readFileSync(join(ROOT, `.local/logs/operator-${stage.ns}-${name}.log`), "utf8");
+  const exited = async (op: Operator) => waitFor("the operator to exit", async () => op.process.exitCode ?? undefined, 60_000, 100);
+
+  it("past SHUTDOWN_GRACE it names the reconcile still running and exits holding the Lease; within it, the status is written and the Lease released", async () => {
+    // only this test's operators reconcile the monitors below
+    for (const op of operators.splice(0)) await op.stop("SIGTERM");
+    const prometheus = await heldPrometheus();
+    try {
+      const s = await startHeld("op-s", prometheus.url, { SHUTDOWN_GRACE: "2s" });
+      await waitFor("op-s to lead", async () => (await holderS())?.startsWith("op-s_"), 15_000, 200);
+      await apply(modelMonitor(stage.ns, "held", { model: { name: "held-model" }, interval: "1s", signals: [ACCURACY] }));
+      await waitFor("a query in flight", async () => prometheus.holds("held-model"), 20_000, 100);
+      s.process.kill("SIGTERM");
+      expect(await exited(s)).toBe(1);
+      const gaveUp = logOf("op-s")
+        .split("\n")
+        .filter((l) => l.includes("shutdown grace ran out"))
+        .map((l) => JSON.parse(l) as { stillRunning: string[]; graceMs: number });
+      expect(gaveUp).toEqual([expect.objectContaining({ stillRunning: [`modelmonitor ${stage.ns}/held`], graceMs: 2_000 })]);
+      expect(logOf("op-s")).not.toContain("released the leader Lease");
+      expect(await holderS()).toMatch(/^op-s_/); // left to expire: never released while a reconcile may write
+
+      // a new leader once the Lease has expired; its reconcile in flight when SIGTERM comes is answered afterwards
+      const t = await startHeld("op-t", prometheus.url);
+      await waitFor("op-t to take the expired Lease", async () => (await holderS())?.startsWith("op-t_"), 20_000, 200);
+      await apply(modelMonitor(stage.ns, "finishing", { model: { name: "finishing-model" }, interval: "1s", signals: [ACCURACY] }));
+      await waitFor("op-t's query for it in flight", async () => prometheus.holds("finishing-model"), 20_000, 100);
+      const lastEvaluation = async () =>
+        (await getJson<{ status?: { lastEvaluationTime?: string } }>("modelmonitor", "finishing", stage.ns)).status?.lastEvaluationTime;
+      expect(await lastEvaluation()).toBeUndefined();
+      t.process.kill("SIGTERM");
+      await waitFor("op-t stopping", async () => logOf("op-t").includes('"msg":"stopping"'), 10_000, 100);
+      prometheus.release();
+      expect(await exited(t)).toBe(0);
+      expect(await lastEvaluation()).toBeDefined(); // the reconcile in flight wrote its status before the exit
+      expect(logOf("op-t")).not.toContain("shutdown grace ran out");
+      expect(logOf("op-t")).toContain("released the leader Lease");
+      expect(await holderS()).toBeUndefined();
+    } finally {
+      await prometheus.close();
+    }
+  });
 });

@@ -87,3 +87,17 @@ app.kubernetes.io/name: model-guardian
 app.kubernetes.io/part-of: model-guardian
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- end -}}
+
+{{/*
+Milliseconds of a duration such as 20s or 1m30s (values.schema.json's duration), to compare
+shutdownGrace with terminationGracePeriodSeconds.
+*/}}
+{{- define "model-guardian.durationMs" -}}
+{{- $total := 0.0 -}}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ms|s|m|h)" . -1 -}}
+{{- $amount := regexFind "^[0-9]+(\\.[0-9]+)?" . | float64 -}}
+{{- $unit := regexFind "(ms|s|m|h)$" . -}}
+{{- $total = addf $total (mulf $amount (get (dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000) $unit)) -}}
+{{- end -}}
+{{- $total -}}
+{{- end -}}
