@@ -33,3 +33,14 @@ export const ACCURACY_AND_P95_LATENCY = [
   { name: "accuracy", classification: { metric: "model_predictions_total" } },
   { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile" as const, quantile: 0.95 } },
 ];
+
+/** The status of drift check "inputs" (PSI): feature age scored `ageScore`, income with too few samples for a score. */
+export const ageScoredIncomeUnscored = (ageScore: number) => ({
+  name: "inputs",
+  method: "psi" as const,
+  state: "Value" as const,
+  features: [
+    { feature: "age", state: "Value" as const, score: ageScore },
+    { feature: "income", state: "InsufficientData" as const },
+  ],
+});
