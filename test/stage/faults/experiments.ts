@@ -4,6 +4,7 @@
 // checks the invariants and measures the recovery. One Figures record per experiment.
 import { readFileSync } from "node:fs";
 import { stringify } from "yaml";
+import { retrainOnDriftSpec } from "../objects.ts";
 import { waitFor } from "../wait.ts";
 import type { Component, ControlPlane } from "./control-plane.ts";
 import { startPartitionProxy } from "./proxy.ts";
@@ -279,21 +280,7 @@ export async function apiserverDuringJobCreation(ctx: Context): Promise<Figures>
   await stage.policy(
     {},
     {
-      triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-      actions: [
-        {
-          name: "retrain",
-          jobTemplate: {
-            spec: {
-              backoffLimit: 0,
-              template: {
-                metadata: { annotations: { "sim.modelguardian.dev/termination-message": "{}", "sim.modelguardian.dev/run-duration": "20s" } },
-                spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
-              },
-            },
-          },
-        },
-      ],
+      ...retrainOnDriftSpec({ "sim.modelguardian.dev/termination-message": "{}", "sim.modelguardian.dev/run-duration": "20s" }),
       cooldown: "1h",
     },
   );
