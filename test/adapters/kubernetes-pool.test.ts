@@ -1,15 +1,12 @@
 // The operator's KubeConfig shares connections across API requests: counted on a real local
 // HTTPS server standing in for the API server's TLS endpoint (what is measured is how many TLS
 // connections the client opens, not what the API answers).
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CoreV1Api, HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PooledKubeConfig } from "../../src/adapters/kubernetes/client.ts";
+import { selfSignedLocalhost } from "../support/tls.ts";
 
 let url: string;
 let ca: string;
@@ -17,30 +14,9 @@ let connections = 0;
 let close: () => void;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "mg-kube-"));
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ],
-    { stdio: "ignore" },
-  );
-  ca = readFileSync(join(dir, "cert.pem"), "utf8");
-  const server = createServer({ key: readFileSync(join(dir, "key.pem")), cert: ca }, (_, res) => {
+  const tls = selfSignedLocalhost("mg-kube-");
+  ca = tls.cert;
+  const server = createServer({ key: tls.key, cert: ca }, (_, res) => {
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ kind: "Namespace", apiVersion: "v1", metadata: { name: "ml" } }));
   });
   server.on("secureConnection", () => connections++);

@@ -1,16 +1,13 @@
 // Per-monitor metrics sources: credentials and a CA bundle from a Secret.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { modelMonitorSpecSchema } from "../../src/api/v1alpha1/modelmonitor.ts";
 import { Limiter } from "../../src/adapters/prometheus/client.ts";
 import { createSourceResolver, type SecretReader } from "../../src/adapters/prometheus/resolver.ts";
 import { ALLOWED_URLS_ANNOTATION, METRICS_CREDENTIALS_LABEL } from "../../src/domain/credentials.ts";
+import { selfSignedLocalhost } from "../support/tls.ts";
 
 const success = JSON.stringify({ status: "success", data: { resultType: "vector", result: [] } });
 const servers: Server[] = [];
@@ -34,14 +31,29 @@ const boundTo = (urls: string, data: Record<string, string>) => ({
   labels: { [METRICS_CREDENTIALS_LABEL]: "true" },
   annotations: { [ALLOWED_URLS_ANNOTATION]: urls },
 });
-const resolver = (secrets: Record<string, Awaited<ReturnType<SecretReader>>>, reads: string[] = []) =>
+/** A resolver with the settings every test shares (no retries, a limit of 4, no Secrets), changed by `options`. */
+const resolverWith = (options: Partial<Parameters<typeof createSourceResolver>[0]>) =>
   createSourceResolver({
     defaultUrl: "http://127.0.0.1:9",
     defaultTimeoutMs: 2_000,
     retries: 0,
     limiter: new Limiter(4),
-    readSecret: (async (ns, name) => (reads.push(`${ns}/${name}`), secrets[`${ns}/${name}`])) as SecretReader,
+    readSecret: async () => undefined,
+    ...options,
   });
+const resolver = (secrets: Record<string, Awaited<ReturnType<SecretReader>>>, reads: string[] = []) =>
+  resolverWith({ readSecret: (async (ns, name) => (reads.push(`${ns}/${name}`), secrets[`${ns}/${name}`])) as SecretReader });
+
+/** Secret ml/prom for a monitor of `url`, read through a resolver on a clock the test sets: the monitor's answer, the reads of the Secret. */
+function onClock(url: string, secret: Awaited<ReturnType<SecretReader>>) {
+  const clock = { now: 0 };
+  const reads: string[] = [];
+  const secrets: Record<string, Awaited<ReturnType<SecretReader>>> = { "ml/prom": secret };
+  const resolve = resolverWith({ defaultUrl: url, now: () => clock.now, readSecret: async (ns, name) => (reads.push(name), secrets[`${ns}/${name}`]) });
+  const s = spec({ url, authSecretRef: { name: "prom" } });
+  const answer = async () => (await resolve("ml", s)).query({ expr: "up", time: 0 });
+  return { clock, reads, secrets, answer };
+}
 
 describe("metrics source resolver", () => {
   it("sends the token of the Secret, and reads the Secret once per TTL", async () => {
@@ -99,38 +111,24 @@ describe("metrics source resolver", () => {
   });
 
   it("reads a refused Secret again after 10 s, an accepted one after a minute", async () => {
-    let clock = 0;
-    const reads: string[] = [];
     const port = await listen(createServer((_, res) => res.end(success)));
     const url = `http://127.0.0.1:${port}`;
-    const secrets: Record<string, Awaited<ReturnType<SecretReader>>> = { "ml/prom": { data: { token: "t5" }, labels: {}, annotations: {} } };
-    const resolve = createSourceResolver({
-      defaultUrl: url,
-      defaultTimeoutMs: 2_000,
-      retries: 0,
-      limiter: new Limiter(4),
-      now: () => clock,
-      readSecret: async (ns, name) => (reads.push(name), secrets[`${ns}/${name}`]),
-    });
-    const s = spec({ url, authSecretRef: { name: "prom" } });
-    const answer = async () => (await resolve("ml", s)).query({ expr: "up", time: 0 });
+    const { clock, reads, secrets, answer } = onClock(url, { data: { token: "t5" }, labels: {}, annotations: {} });
     expect(await answer()).toMatchObject({ error: "CredentialsRefused" });
     secrets["ml/prom"] = boundTo(url, { token: "t5" });
-    clock = 9_000;
+    clock.now = 9_000;
     expect(await answer()).toMatchObject({ error: "CredentialsRefused" });
-    clock = 10_001;
+    clock.now = 10_001;
     expect(await answer()).toEqual({ kind: "vector", samples: [] });
     secrets["ml/prom"] = { data: { token: "t5" }, labels: {}, annotations: {} };
-    clock = 60_000;
+    clock.now = 60_000;
     expect(await answer()).toEqual({ kind: "vector", samples: [] });
-    clock = 70_002;
+    clock.now = 70_002;
     expect(await answer()).toMatchObject({ error: "CredentialsRefused" });
     expect(reads).toEqual(["prom", "prom", "prom"]);
   });
 
   it("a token the source rejects is read again after 10 s: a rotated Secret is used at the next evaluation", async () => {
-    let clock = 0;
-    const reads: string[] = [];
     const seen: (string | undefined)[] = [];
     const port = await listen(
       createServer(
@@ -138,20 +136,10 @@ describe("metrics source resolver", () => {
       ),
     );
     const url = `http://127.0.0.1:${port}`;
-    const secrets: Record<string, Awaited<ReturnType<SecretReader>>> = { "ml/prom": boundTo(url, { token: "old" }) };
-    const resolve = createSourceResolver({
-      defaultUrl: url,
-      defaultTimeoutMs: 2_000,
-      retries: 0,
-      limiter: new Limiter(4),
-      now: () => clock,
-      readSecret: async (ns, name) => (reads.push(name), secrets[`${ns}/${name}`]),
-    });
-    const s = spec({ url, authSecretRef: { name: "prom" } });
-    const answer = async () => (await resolve("ml", s)).query({ expr: "up", time: 0 });
+    const { clock, reads, secrets, answer } = onClock(url, boundTo(url, { token: "old" }));
     expect(await answer()).toMatchObject({ error: "Unauthorized" });
     secrets["ml/prom"] = boundTo(url, { token: "new" });
-    clock = 10_001;
+    clock.now = 10_001;
     expect(await answer()).toEqual({ kind: "vector", samples: [] });
     expect(seen).toEqual(["Bearer old", "Bearer new"]);
     expect(reads).toEqual(["prom", "prom"]);
@@ -170,30 +158,8 @@ describe("metrics source resolver", () => {
   });
 
   it("trusts the ca.crt of the Secret for https", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mg-ca-"));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ],
-      { stdio: "ignore" },
-    );
-    const cert = readFileSync(join(dir, "cert.pem"), "utf8");
-    const port = await listen(createHttpsServer({ key: readFileSync(join(dir, "key.pem")), cert }, (_, res) => res.end(success)) as unknown as Server);
+    const { key, cert } = selfSignedLocalhost("mg-ca-");
+    const port = await listen(createHttpsServer({ key, cert }, (_, res) => res.end(success)) as unknown as Server);
     const url = `https://127.0.0.1:${port}`;
     const withCa = await (
       await resolver({ "ml/tls": boundTo(url, { username: "u", password: "p", "ca.crt": cert }) })("ml", spec({ url, authSecretRef: { name: "tls" } }))
@@ -211,14 +177,7 @@ describe("one source's share", () => {
   it("a source that never answers holds at most its own share of the global limit: another source is answered at once", async () => {
     const dead = await listen(createServer(() => undefined)); // accepts, never answers
     const healthy = await listen(createServer((_req, res) => res.end(success)));
-    const resolve = createSourceResolver({
-      defaultUrl: "http://127.0.0.1:9",
-      defaultTimeoutMs: 2_000,
-      retries: 0,
-      limiter: new Limiter(4),
-      perSourceConcurrency: 2,
-      readSecret: async () => undefined,
-    });
+    const resolve = resolverWith({ perSourceConcurrency: 2 });
     const deadSource = await resolve("ns", monitorOn(dead));
     const order: string[] = [];
     const stuck = Array.from({ length: 4 }, () => deadSource.query(request).then(() => order.push("dead")));
@@ -237,14 +196,9 @@ describe("one source's share", () => {
     server.on("connection", () => connections++);
     const port = await listen(server);
     let clock = 1_000_000;
-    const resolve = createSourceResolver({
-      defaultUrl: "http://127.0.0.1:9",
-      defaultTimeoutMs: 2_000,
-      retries: 0,
-      limiter: new Limiter(4),
+    const resolve = resolverWith({
       breaker: { failures: 3, openMs: 30_000 },
       now: () => clock,
-      readSecret: async () => undefined,
     });
     const source = await resolve("ns", monitorOn(port));
     for (let i = 0; i < 3; i++) expect((await source.query(request)).kind).toBe("error");
@@ -270,14 +224,7 @@ describe("one source's share", () => {
         fail ? req.socket.destroy() : res.writeHead(400).end(JSON.stringify({ status: "error", errorType: "bad_data", error: "parse error" })),
       ),
     );
-    const resolve = createSourceResolver({
-      defaultUrl: "http://127.0.0.1:9",
-      defaultTimeoutMs: 2_000,
-      retries: 0,
-      limiter: new Limiter(4),
-      breaker: { failures: 2, openMs: 30_000 },
-      readSecret: async () => undefined,
-    });
+    const resolve = resolverWith({ breaker: { failures: 2, openMs: 30_000 } });
     const source = await resolve("ns", monitorOn(port));
     await source.query(request);
     fail = false;
@@ -286,14 +233,9 @@ describe("one source's share", () => {
 
   it("drops clients unused for longer than idleMs", async () => {
     let clock = 0;
-    const resolve = createSourceResolver({
-      defaultUrl: "http://127.0.0.1:9",
-      defaultTimeoutMs: 2_000,
-      retries: 0,
-      limiter: new Limiter(4),
+    const resolve = resolverWith({
       idleMs: 120_000,
       now: () => clock,
-      readSecret: async () => undefined,
     });
     const a = await resolve("ns", spec({ url: "http://a.example:9090" }));
     expect(await resolve("ns", spec({ url: "http://a.example:9090" }))).toBe(a);
@@ -318,11 +260,8 @@ describe("metrics source resolver with query batching", () => {
       "ml/a": boundTo(`${url}/`, { token: "token-a" }),
       "ml/b": boundTo(`${url}/`, { token: "token-b" }),
     };
-    const resolve = createSourceResolver({
+    const resolve = resolverWith({
       defaultUrl: url,
-      defaultTimeoutMs: 2_000,
-      retries: 0,
-      limiter: new Limiter(4),
       readSecret: (async (ns, name) => secrets[`${ns}/${name}` as keyof typeof secrets]) as SecretReader,
       batching: { windowMs: 20, maxMembers: 100 },
     });

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { OperatorMetrics, type MonitorView } from "../../src/adapters/telemetry.ts";
 import type { ModelMonitorStatus } from "../../src/api/v1alpha1/modelmonitor.ts";
 import { modelRolloutStatusSchema } from "../../src/api/v1alpha1/rollout.ts";
+import { ageScoredIncomeUnscored } from "../support/monitors.ts";
 
 const status = (held: { action: string; reason: string }[], extra: Partial<ModelMonitorStatus> = {}): ModelMonitorStatus => ({
   health: "Critical",
@@ -62,17 +63,7 @@ describe("per-monitor series", () => {
             { name: "accuracy", segment: 'plant "a"', state: "Value", value: 0.9 },
             { name: "latency", state: "NoData" },
           ],
-          drift: [
-            {
-              name: "inputs",
-              method: "psi",
-              state: "Value",
-              features: [
-                { feature: "age", state: "Value", score: 0.12 },
-                { feature: "income", state: "InsufficientData" },
-              ],
-            },
-          ],
+          drift: [ageScoredIncomeUnscored(0.12)],
           findings: [
             { type: "AccuracyDrift", severity: "warning", source: "accuracy", description: "d", since: "2026-12-01T00:00:00Z" },
             { type: "AccuracyDrift", severity: "warning", source: "accuracy", segment: "b", description: "d", since: "2026-12-01T00:00:00Z" },

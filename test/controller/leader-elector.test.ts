@@ -57,6 +57,18 @@ function elector(lease: FakeLease, identity: string) {
   return { e, events };
 }
 
+/** Two replicas on one Lease: a starts, `ms` later b starts, and `ms` pass again (a leads by then). */
+async function aThenB(ms: number) {
+  const lease = new FakeLease();
+  const a = elector(lease, "a");
+  const b = elector(lease, "b");
+  a.e.start();
+  await vi.advanceTimersByTimeAsync(ms);
+  b.e.start();
+  await vi.advanceTimersByTimeAsync(ms);
+  return { lease, a, b };
+}
+
 beforeEach(() => vi.useFakeTimers({ now: Date.parse("2026-12-01T10:00:00Z") }));
 afterEach(() => vi.useRealTimers());
 
@@ -76,13 +88,7 @@ describe("LeaderElector", () => {
   });
 
   it("a leader that cannot reach the API server steps down after the renew deadline; the other takes over after the lease duration", async () => {
-    const lease = new FakeLease();
-    const a = elector(lease, "a");
-    const b = elector(lease, "b");
-    a.e.start();
-    await vi.advanceTimersByTimeAsync(1000);
-    b.e.start();
-    await vi.advanceTimersByTimeAsync(1000);
+    const { lease, a, b } = await aThenB(1000);
     lease.broken.add("a"); // from t = 2 s; its last renewal was at 2 s
     await vi.advanceTimersByTimeAsync(3000);
     expect(a.events).toEqual(["started"]); // 3 s without a renewal: not yet past the deadline
@@ -97,13 +103,7 @@ describe("LeaderElector", () => {
   // holds requests rather than refusing them, so a renewal that never answers kept the old
   // leader leading until the partition healed, long after the other replica had taken over
   it("a leader whose renewal hangs steps down at the renew deadline, before the lease can run out", async () => {
-    const lease = new FakeLease();
-    const a = elector(lease, "a");
-    const b = elector(lease, "b");
-    a.e.start();
-    await vi.advanceTimersByTimeAsync(1000);
-    b.e.start();
-    await vi.advanceTimersByTimeAsync(1000);
+    const { lease, a, b } = await aThenB(1000);
     lease.hung.add("a"); // its last renewal was at 2 s; every request from now on hangs
     await vi.advanceTimersByTimeAsync(2900);
     expect(a.events).toEqual(["started"]);
@@ -116,13 +116,7 @@ describe("LeaderElector", () => {
   });
 
   it("stopping releases the lease, and the other takes it at its next try", async () => {
-    const lease = new FakeLease();
-    const a = elector(lease, "a");
-    const b = elector(lease, "b");
-    a.e.start();
-    await vi.advanceTimersByTimeAsync(600);
-    b.e.start();
-    await vi.advanceTimersByTimeAsync(600);
+    const { lease, a, b } = await aThenB(600);
     await a.e.stop();
     expect(lease.stored?.view.holder).toBe("");
     await vi.advanceTimersByTimeAsync(600);

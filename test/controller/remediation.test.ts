@@ -13,6 +13,7 @@ import type { MonitorEvent } from "../../src/domain/events.ts";
 import type { QueryResult } from "../../src/domain/observation.ts";
 import type { CreateOutcome } from "../../src/domain/remediation/plan.ts";
 import type { JobsPort, ObjectRef } from "../../src/ports.ts";
+import { remediationWithHistory } from "../support/monitors.ts";
 
 type Manifest = Parameters<JobsPort["create"]>[0];
 const T0 = Date.parse("2026-11-01T00:00:00Z");
@@ -215,25 +216,19 @@ describe("RetrainPolicyReconciler", () => {
       monitorsOf: () => [
         {
           name: "m",
-          remediation: {
-            actions: [],
-            held: [],
-            recentStarts: [],
-            active: 0,
-            history: [
-              {
-                time: "2026-11-01T00:00:00Z",
-                action: "retrain",
-                purpose: "retrain",
-                trigger: "t",
-                reason: "r",
-                severity: "warning",
-                job: "j",
-                attempt: 1,
-                outcome: "Succeeded",
-              },
-            ],
-          },
+          remediation: remediationWithHistory([
+            {
+              time: "2026-11-01T00:00:00Z",
+              action: "retrain",
+              purpose: "retrain",
+              trigger: "t",
+              reason: "r",
+              severity: "warning",
+              job: "j",
+              attempt: 1,
+              outcome: "Succeeded",
+            },
+          ]),
         },
       ],
       jobsOf: () => [],

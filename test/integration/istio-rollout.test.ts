@@ -7,7 +7,7 @@
 // Shadow testing runs here too: the stand-in follows the VirtualService's mirror as Envoy would
 // (a copy of the request to the candidate, its answer discarded).
 import { beforeAll, describe, expect, it } from "vitest";
-import { modelDeployment } from "../stage/serving.ts";
+import { istioModelRoute, stableAndCandidate } from "../stage/serving.ts";
 import { deploymentModelVersion, ServedPair } from "../stage/served.ts";
 import { startLoad, type Load } from "../../sim/load.ts";
 import { startSplitter, type Splitter } from "../../sim/splitter.ts";
@@ -74,37 +74,8 @@ const modelVersion = (deployment: string) => deploymentModelVersion(stage.ns, de
 const pair = new ServedPair({ model: MODEL, seeds: [61, 62], initial: HEALTHY, behaviour: (version) => BEHAVIOUR[version] ?? HEALTHY });
 /** The mesh's objects: the two Deployments, the DestinationRule and VirtualService, the stand-in policy and the monitor. */
 const meshObjects = (ns: string): unknown[] => [
-  modelDeployment({ namespace: ns, name: "model-stable", version: "v1" }),
-  modelDeployment({ namespace: ns, name: "model-candidate", version: "v1" }),
-  {
-    apiVersion: "networking.istio.io/v1",
-    kind: "DestinationRule",
-    metadata: { name: "model", namespace: ns },
-    spec: {
-      host: "model",
-      subsets: [
-        { name: "stable", labels: { app: "model-stable" } },
-        { name: "candidate", labels: { app: "model-candidate" } },
-      ],
-    },
-  },
-  {
-    apiVersion: "networking.istio.io/v1",
-    kind: "VirtualService",
-    metadata: { name: "model", namespace: ns },
-    spec: {
-      hosts: ["model"],
-      http: [
-        {
-          name: "predict",
-          route: [
-            { destination: { host: "model", subset: "stable" }, weight: 100 },
-            { destination: { host: "model", subset: "candidate" }, weight: 0 },
-          ],
-        },
-      ],
-    },
-  },
+  ...stableAndCandidate(ns),
+  ...istioModelRoute(ns),
   policy(),
   modelMonitor(ns, "canary", {
     model: { name: MODEL, version: "v1" },

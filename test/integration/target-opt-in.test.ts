@@ -11,7 +11,7 @@ import { KubernetesWorkloads } from "../../src/adapters/kubernetes/deployments.t
 import { gatewayApiRouter } from "../../src/adapters/routers/gateway-api.ts";
 import { servingSchema } from "../../src/api/v1alpha1/rollout.ts";
 import { RouterError } from "../../src/ports.ts";
-import { modelDeployment } from "../stage/serving.ts";
+import { stableAndCandidate } from "../stage/serving.ts";
 import { ACCURACY, apply, canaryPolicy, env, events, getJson, given, kubectlOk, modelMonitor, modelRollout, useStage, waitFor } from "../stage/index.ts";
 
 const LABEL = "modelguardian.dev/rollout-target";
@@ -58,8 +58,7 @@ const label = (kind: string, name: string, on: boolean) => kubectlOk(["label", "
 
 /** The two Deployments, their HTTPRoute, the stand-in policy and a monitor serving through them. */
 const servedModel = (ns: string) => [
-  modelDeployment({ namespace: ns, name: "model-stable", version: "v1" }),
-  modelDeployment({ namespace: ns, name: "model-candidate", version: "v1" }),
+  ...stableAndCandidate(ns),
   {
     apiVersion: "gateway.networking.k8s.io/v1",
     kind: "HTTPRoute",

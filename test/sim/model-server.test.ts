@@ -2,13 +2,13 @@ import net from "node:net";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { LATENCY_BUCKETS, type ModelServerOptions } from "../../sim/behaviour.ts";
+import { describe, expect, it } from "vitest";
+import { LATENCY_BUCKETS } from "../../sim/behaviour.ts";
 import { BASELINE_EMBEDDING } from "../../sim/embedding.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
 import { cosineDistance as cosineDistanceResult } from "../../src/domain/stats/index.ts";
-import { delta, scrape as scrapeUrl, total, type Scrape } from "./support.ts";
+import { churnServers, delta, scrape as scrapeUrl, total, type Scrape } from "./support.ts";
 
 // the project's own cosine distance; the simulator keeps no copy of it
 const cosineDistance = (a: readonly number[], b: readonly number[]): number => {
@@ -26,6 +26,13 @@ function accuracyBetween(a: Scrape, b: Scrape, match: Record<string, string> = {
   const correct = d("tp") + d("tn");
   const n = correct + d("fp") + d("fn");
   return { accuracy: correct / n, n };
+}
+
+/** The overall accuracy of the predictions the server makes in the next 1.5 s, from two scrapes. */
+async function accuracyOver1500ms(server: ModelServer): Promise<{ accuracy: number; n: number }> {
+  const s0 = await scrape(server);
+  await sleep(1500);
+  return accuracyBetween(s0, await scrape(server));
 }
 
 function centroid(s: Scrape, match: Record<string, string>): number[] {
@@ -49,23 +56,7 @@ async function postJson(url: string, body: unknown): Promise<{ status: number; b
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-const servers: ModelServer[] = [];
-async function start(options: Partial<ModelServerOptions> = {}): Promise<ModelServer> {
-  const server = await startModelServer({
-    model: "churn",
-    version: "v1",
-    segments: { "plant-a": {}, "plant-b": {} },
-    port: 0,
-    seed: 42,
-    ...options,
-  });
-  servers.push(server);
-  return server;
-}
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const start = churnServers({ port: 0 });
 
 // ---------------------------------------------------------------- tests
 
@@ -143,10 +134,7 @@ describe("model server metrics", () => {
   it("accuracy computed from counter deltas follows a behaviour change from 0.92 to 0.80", async () => {
     const server = await start({ segments: { "plant-a": { requestsPerSecond: 3000, accuracy: 0.92 } } });
     await sleep(200);
-    const s0 = await scrape(server);
-    await sleep(1500);
-    const s1 = await scrape(server);
-    const before = accuracyBetween(s0, s1);
+    const before = await accuracyOver1500ms(server);
     expect(before.n).toBeGreaterThan(3000);
     expect(before.accuracy).toBeGreaterThan(0.92 - 0.025);
     expect(before.accuracy).toBeLessThan(0.92 + 0.025);
@@ -154,10 +142,7 @@ describe("model server metrics", () => {
     const res = await postJson(`${server.url}/behaviour`, { patch: { accuracy: 0.8 } });
     expect(res.status).toBe(200);
     expect(server.behaviour()["plant-a"]!.accuracy).toBe(0.8);
-    const s2 = await scrape(server);
-    await sleep(1500);
-    const s3 = await scrape(server);
-    const after = accuracyBetween(s2, s3);
+    const after = await accuracyOver1500ms(server);
     expect(after.n).toBeGreaterThan(3000);
     expect(after.accuracy).toBeGreaterThan(0.8 - 0.025);
     expect(after.accuracy).toBeLessThan(0.8 + 0.025);

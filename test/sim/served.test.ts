@@ -1,30 +1,13 @@
 // Served traffic: the model server makes exactly one prediction per request to /predict and
 // nothing on its tick, drawn and counted as a generated prediction would be.
-import { afterEach, describe, expect, it } from "vitest";
-import type { ModelServerOptions } from "../../sim/behaviour.ts";
+import { describe, expect, it } from "vitest";
 import { BASELINE_EMBEDDING } from "../../sim/embedding.ts";
 import { TrafficGenerator, type ServedPrediction } from "../../sim/generator.ts";
 import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { cosineDistance } from "../../src/domain/stats/index.ts";
-import { scrape, total } from "./support.ts";
+import { churnServers, scrape, total } from "./support.ts";
 
-const servers: ModelServer[] = [];
-async function start(options: Partial<ModelServerOptions> = {}): Promise<ModelServer> {
-  const server = await startModelServer({
-    model: "churn",
-    version: "v1",
-    segments: { "plant-a": {}, "plant-b": {} },
-    seed: 42,
-    traffic: "served",
-    ...options,
-  });
-  servers.push(server);
-  return server;
-}
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const start = churnServers({ traffic: "served" });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

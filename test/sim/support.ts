@@ -1,5 +1,7 @@
 // Helpers of the simulator's tests: the Prometheus text format parsed into samples, and sums over them.
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
+import type { ModelServerOptions } from "../../sim/behaviour.ts";
+import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 
 export interface Sample {
   name: string;
@@ -52,4 +54,20 @@ export function total(s: Scrape, name: string, match: Record<string, string> = {
 
 export function delta(a: Scrape, b: Scrape, name: string, match: Record<string, string> = {}): number {
   return total(b, name, match) - total(a, name, match);
+}
+
+/**
+ * A starter of model servers for the churn model (v1, plants a and b, seed 42), with `defaults`
+ * and then each call's options over that; every server it started is closed after each test.
+ */
+export function churnServers(defaults: Partial<ModelServerOptions> = {}): (options?: Partial<ModelServerOptions>) => Promise<ModelServer> {
+  const servers: ModelServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return async (options = {}) => {
+    const server = await startModelServer({ model: "churn", version: "v1", segments: { "plant-a": {}, "plant-b": {} }, seed: 42, ...defaults, ...options });
+    servers.push(server);
+    return server;
+  };
 }

@@ -12,6 +12,7 @@ import { startModelServer, type ModelServer } from "../../sim/model-server.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../sim/targets.ts";
 import { freePort, waitFor } from "./wait.ts";
 import { clusterEnv } from "./cluster-env.ts";
+import { runKubectl, type KubectlResult } from "./kubectl.ts";
 export { waitFor, clusterEnv };
 
 export const ROOT = join(import.meta.dirname, "..", "..");
@@ -20,22 +21,10 @@ export const env = clusterEnv();
 export const PROMETHEUS_URL = env.PROMETHEUS_URL as string;
 export const TARGETS_DIR = join(ROOT, ".local/prometheus/targets");
 
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { KubectlResult };
 
 export async function kubectl(args: string[], input?: string): Promise<KubectlResult> {
-  return new Promise((resolve) => {
-    const child = spawn("kubectl", ["--kubeconfig", env.KUBECONFIG as string, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? "");
-  });
+  return runKubectl(["--kubeconfig", env.KUBECONFIG as string, ...args], input);
 }
 
 export async function kubectlOk(args: string[], input?: string): Promise<string> {

@@ -25,6 +25,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { clusterEnv } from "./cluster-env.ts";
+import { runKubectl, type KubectlResult } from "./kubectl.ts";
 import { freePort, waitFor } from "./wait.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -106,24 +107,8 @@ function kubeAccess(path: string): KubeAccess {
   return { server: cluster.server, token, ca: Buffer.from(caData, "base64").toString() };
 }
 
-interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function kubectlWith(kubeconfig: string) {
-  return (args: string[], input?: string): Promise<KubectlResult> =>
-    new Promise((resolve) => {
-      const child = spawn("kubectl", ["--kubeconfig", kubeconfig, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("error", (err) => resolve({ code: -1, stdout, stderr: stderr + String(err) }));
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      child.stdin.end(input ?? "");
-    });
+  return (args: string[], input?: string): Promise<KubectlResult> => runKubectl(["--kubeconfig", kubeconfig, ...args], input);
 }
 
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;

@@ -37,3 +37,45 @@ export const modelDeployment = (o: ModelDeploymentOptions) => ({
     },
   },
 });
+
+/** A served model's two Deployments, model-stable and model-candidate, both at `version` to begin with. */
+export const stableAndCandidate = (namespace: string, version = "v1") => [
+  modelDeployment({ namespace, name: "model-stable", version }),
+  modelDeployment({ namespace, name: "model-candidate", version }),
+];
+
+/**
+ * Istio's objects for host "model": a DestinationRule whose subsets stable and candidate are the
+ * pods of those two Deployments, and a VirtualService whose route "predict" sends all to stable.
+ */
+export const istioModelRoute = (namespace: string) => [
+  {
+    apiVersion: "networking.istio.io/v1",
+    kind: "DestinationRule",
+    metadata: { name: "model", namespace },
+    spec: {
+      host: "model",
+      subsets: [
+        { name: "stable", labels: { app: "model-stable" } },
+        { name: "candidate", labels: { app: "model-candidate" } },
+      ],
+    },
+  },
+  {
+    apiVersion: "networking.istio.io/v1",
+    kind: "VirtualService",
+    metadata: { name: "model", namespace },
+    spec: {
+      hosts: ["model"],
+      http: [
+        {
+          name: "predict",
+          route: [
+            { destination: { host: "model", subset: "stable" }, weight: 100 },
+            { destination: { host: "model", subset: "candidate" }, weight: 0 },
+          ],
+        },
+      ],
+    },
+  },
+];

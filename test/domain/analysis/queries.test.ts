@@ -58,6 +58,16 @@ const monitor = (metric: string, extra: Partial<ModelMonitorSpecInput> = {}): Mo
   ...extra,
 });
 
+type DriftInput = NonNullable<ModelMonitorSpecInput["drift"]>[number];
+/** Drift check "features": PSI of each feature of `metric`, a warning from 0.1, against `reference`. */
+const psiOfFeatures = (metric: string, reference: DriftInput["reference"]): DriftInput => ({
+  name: "features",
+  histogram: { metric, featureLabel: "feature" },
+  method: "psi",
+  reference,
+  threshold: { warning: 0.1 },
+});
+
 describe("the queries in status", () => {
   it("the overall row of a signal shows its PromQL and how many series it matched; segments do not repeat it", () => {
     const { decision, lookups } = evaluate(monitor("model_predictions_total", { segments: { label: "plant" } }), prometheus(fraudExported).answer);
@@ -79,15 +89,7 @@ describe("the queries in status", () => {
     const { decision } = evaluate(
       {
         model: { name: "fraud" },
-        drift: [
-          {
-            name: "features",
-            histogram: { metric: "model_feature_value", featureLabel: "feature" },
-            method: "psi",
-            reference: { offset: "1d" },
-            threshold: { warning: 0.1 },
-          },
-        ],
+        drift: [psiOfFeatures("model_feature_value", { offset: "1d" })],
       },
       () => vector(),
     );
@@ -187,15 +189,7 @@ describe("a query that matched nothing: a misspelt metric or a wrong selector", 
     const { decision } = evaluate(
       {
         model: { name: "fraud" },
-        drift: [
-          {
-            name: "features",
-            histogram: { metric: "model_feature_valu", featureLabel: "feature" },
-            method: "psi",
-            reference: { pinned: {} },
-            threshold: { warning: 0.1 },
-          },
-        ],
+        drift: [psiOfFeatures("model_feature_valu", { pinned: {} })],
       },
       prometheus({ model_feature_value_bucket: [{ model: "fraud", feature: "age", le: "1" }] }).answer,
     );

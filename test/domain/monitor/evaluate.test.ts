@@ -8,6 +8,7 @@ import {
 } from "../../../src/api/v1alpha1/modelmonitor.ts";
 import { decide, planEvaluation, planQueries, REPIN_ANNOTATION } from "../../../src/domain/monitor/evaluate.ts";
 import { queryKey, type QueryRequest, type QueryResult, type Sample } from "../../../src/domain/observation.ts";
+import { featureDrift } from "../../support/monitors.ts";
 
 type Answer = (q: QueryRequest) => QueryResult;
 const T0 = Date.parse("2026-11-01T00:00:00Z");
@@ -255,15 +256,7 @@ describe("data drift per feature", () => {
   const spec: ModelMonitorSpecInput = {
     model: { name: "m" },
     minSamples: 100,
-    drift: [
-      {
-        name: "inputs",
-        histogram: { metric: "model_feature_value", featureLabel: "feature" },
-        method: "psi",
-        reference: { offset: "1h", window: "1h" },
-        threshold: { warning: 0.1, critical: 0.25 },
-      },
-    ],
+    drift: [featureDrift({ offset: "1h", window: "1h" })],
   };
   // cumulative buckets of a normal-ish feature; `shift` moves mass to the upper bins
   const buckets = (feature: string, shift: number): Sample[] => {

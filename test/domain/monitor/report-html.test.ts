@@ -8,29 +8,20 @@ import { renderHtmlReport, rolloutSummaryOf, type HtmlReportInput, type RolloutS
 import { esc } from "../../../src/domain/monitor/report-svg.ts";
 import { appendPoint, pointOf, type ReportSeries } from "../../../src/domain/monitor/report-series.ts";
 import { assertOnlyOwnMarkup, HOSTILE_LABELS } from "../../fixtures/hostile-labels.ts";
+import { ACCURACY_AND_P95_LATENCY, featureDrift, FRAUD_DETECTOR, quietFeatureDrift, remediationWithHistory } from "../../support/monitors.ts";
 
 const NOW = Date.parse("2026-03-08T12:00:00Z");
 const MIN = 60_000;
 
 const spec = modelMonitorSpecSchema.parse({
-  model: { name: "fraud-detector", version: "v3" },
-  segments: { label: "plant" },
-  signals: [
-    { name: "accuracy", classification: { metric: "model_predictions_total" } },
-    { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
-  ],
+  ...FRAUD_DETECTOR,
+  signals: [...ACCURACY_AND_P95_LATENCY],
   rules: [
     { signal: "accuracy", min: { warning: 0.85, critical: 0.8 } },
     { signal: "p95_latency", baseline: { offset: "7d" }, maxRelativeIncrease: { critical: 0.5 } },
   ],
   drift: [
-    {
-      name: "inputs",
-      histogram: { metric: "model_feature_value", featureLabel: "feature" },
-      method: "psi",
-      reference: { offset: "7d" },
-      threshold: { warning: 0.1, critical: 0.25 },
-    },
+    featureDrift({ offset: "7d" }),
     { name: "queries", embedding: { metric: "centroid" }, method: "cosine", reference: { pinned: {} }, threshold: { warning: 0.05, critical: 0.1 } },
   ],
   fairness: [{ signal: "accuracy", groupLabel: "plant", minRatio: 0.8 }],
@@ -48,15 +39,7 @@ function statusAt(i: number, segments: string[], features: string[]): ModelMonit
       { name: "p95_latency", state: "Value", value: 0.2 + i * 0.001, baseline: 0.2, samples: 5000 },
     ],
     drift: [
-      {
-        name: "inputs",
-        method: "psi",
-        state: "Value",
-        driftedFeatures: [],
-        driftedShare: 0,
-        datasetDrift: false,
-        features: features.map((f) => ({ feature: f, state: "Value", score: 0.01 * i, severity: "none" })),
-      },
+      quietFeatureDrift(features.map((f) => ({ feature: f, state: "Value", score: 0.01 * i, severity: "none" }))),
       { name: "queries", method: "cosine", state: "Value", features: [{ feature: "centroid", state: "Value", score: 0.005 * i, severity: "none" }] },
     ],
     findings:
@@ -74,6 +57,23 @@ function statusAt(i: number, segments: string[], features: string[]): ModelMonit
   });
 }
 
+/** A 5-minute analysis of step `step` (`minutesAgo`) with one comparison: the candidate's accuracy against the stable's 0.93, a drop of at most 0.02. */
+const analysisAt = (
+  step: number,
+  weight: number,
+  minutesAgo: number,
+  outcome: "Successful" | "Failed",
+  comparison: "Passed" | "Failed",
+  candidate: number,
+) => ({
+  step,
+  weight,
+  time: new Date(NOW - minutesAgo * MIN).toISOString(),
+  window: "5m",
+  outcome,
+  comparisons: [{ signal: "accuracy", check: "maxDrop" as const, limit: 0.02, outcome: comparison, stable: 0.93, candidate }],
+});
+
 const rollout: RolloutSummary = {
   name: "fraud-v4",
   candidate: "v4",
@@ -82,24 +82,7 @@ const rollout: RolloutSummary = {
   stepIndex: 1,
   weight: 25,
   steps: [5, 25, 50, 100],
-  analyses: [
-    {
-      step: 0,
-      weight: 5,
-      time: new Date(NOW - 10 * MIN).toISOString(),
-      window: "5m",
-      outcome: "Successful",
-      comparisons: [{ signal: "accuracy", check: "maxDrop", limit: 0.02, outcome: "Passed", stable: 0.93, candidate: 0.94 }],
-    },
-    {
-      step: 1,
-      weight: 25,
-      time: new Date(NOW - 2 * MIN).toISOString(),
-      window: "5m",
-      outcome: "Failed",
-      comparisons: [{ signal: "accuracy", check: "maxDrop", limit: 0.02, outcome: "Failed", stable: 0.93, candidate: 0.85 }],
-    },
-  ],
+  analyses: [analysisAt(0, 5, 10, "Successful", "Passed", 0.94), analysisAt(1, 25, 2, "Failed", "Failed", 0.85)],
 };
 
 function input(segments = ["north", "south"], features = ["age", "income"], hostile = ""): HtmlReportInput {
@@ -113,26 +96,20 @@ function input(segments = ["north", "south"], features = ["age", "income"], host
       { version: `v4${hostile}`, state: "Candidate" as const, rollout: "fraud-v4", time: new Date(NOW - 12 * MIN).toISOString() },
       { version: "v2", state: "Quarantined" as const, time: new Date(NOW - 120 * MIN).toISOString(), reason: `rolled back ${hostile}` },
     ],
-    remediation: {
-      actions: [],
-      held: [],
-      recentStarts: [],
-      active: 0,
-      history: [
-        {
-          time: new Date(NOW - 30 * MIN).toISOString(),
-          action: "retrain",
-          purpose: "retrain" as const,
-          trigger: "t",
-          reason: `accuracy drift ${hostile}`,
-          severity: "warning" as const,
-          job: "fraud-retrain-1",
-          attempt: 1,
-          outcome: "Succeeded" as const,
-          version: "v4",
-        },
-      ],
-    },
+    remediation: remediationWithHistory([
+      {
+        time: new Date(NOW - 30 * MIN).toISOString(),
+        action: "retrain",
+        purpose: "retrain" as const,
+        trigger: "t",
+        reason: `accuracy drift ${hostile}`,
+        severity: "warning" as const,
+        job: "fraud-retrain-1",
+        attempt: 1,
+        outcome: "Succeeded" as const,
+        version: "v4",
+      },
+    ]),
   };
   const details: ReportDetails = {
     distributions: {

@@ -12,6 +12,7 @@ import {
   serializeSeries,
   type ReportSeries,
 } from "../../../src/domain/monitor/report-series.ts";
+import { ageScoredIncomeUnscored } from "../../support/monitors.ts";
 
 const T0 = Date.parse("2026-03-08T00:00:00Z");
 const status = modelMonitorStatusSchema.parse({
@@ -21,17 +22,7 @@ const status = modelMonitorStatusSchema.parse({
     { name: "accuracy", segment: "north", state: "Value", value: 0.8 },
     { name: "latency", state: "NoData", reason: "NoSeries", message: "none" },
   ],
-  drift: [
-    {
-      name: "inputs",
-      method: "psi",
-      state: "Value",
-      features: [
-        { feature: "age", state: "Value", score: 0.2 },
-        { feature: "income", state: "InsufficientData" },
-      ],
-    },
-  ],
+  drift: [ageScoredIncomeUnscored(0.2)],
   findings: [
     { type: "AccuracyDrift", severity: "warning", source: "accuracy", segment: "north", description: "d", since: "2026-03-08T00:00:00Z" },
     { type: "DataDrift", severity: "critical", source: "inputs", description: "d", since: "2026-03-08T00:00:00Z" },

@@ -12,30 +12,21 @@ import {
   reportOverwriteRefusal,
   type ReportInput,
 } from "../../../src/domain/monitor/report.ts";
+import { ACCURACY_AND_P95_LATENCY, featureDrift, FRAUD_DETECTOR, quietFeatureDrift } from "../../support/monitors.ts";
 
 const NOW = Date.parse("2026-03-08T12:00:00Z");
 const WEEK_AGO = Date.parse("2026-03-01T12:00:00Z");
 
 const spec = modelMonitorSpecSchema.parse({
-  model: { name: "fraud-detector", version: "v3" },
-  segments: { label: "plant" },
+  ...FRAUD_DETECTOR,
   signals: [
-    { name: "accuracy", classification: { metric: "model_predictions_total" } },
-    { name: "p95_latency", histogram: { metric: "model_request_latency_seconds", measure: "quantile", quantile: 0.95 } },
+    ...ACCURACY_AND_P95_LATENCY,
     { name: "low_confidence_share", histogram: { metric: "model_prediction_confidence", measure: "shareBelow", threshold: 0.75 } },
     { name: "refusal_rate", ratio: { numerator: { metric: "refusals_total" }, denominator: { metric: "requests_total" } } },
     { name: "rmse", regression: { count: "scored_total", squaredErrorSum: "squared_error_sum", measure: "rmse" } },
   ],
   rules: [{ signal: "accuracy", baseline: { offset: "7d" }, maxDrop: { warning: 0.05, critical: 0.1 } }],
-  drift: [
-    {
-      name: "inputs",
-      histogram: { metric: "model_feature_value", featureLabel: "feature" },
-      method: "psi",
-      reference: { offset: "7d" },
-      threshold: { warning: 0.1, critical: 0.25 },
-    },
-  ],
+  drift: [featureDrift({ offset: "7d" })],
   fairness: [{ signal: "accuracy", groupLabel: "group" }],
 });
 
@@ -52,15 +43,7 @@ const healthy = (): ModelMonitorStatus =>
       { name: "rmse", state: "Value", value: 12.5, samples: 5000 },
     ],
     drift: [
-      {
-        name: "inputs",
-        method: "psi",
-        state: "Value",
-        driftedFeatures: [],
-        driftedShare: 0,
-        datasetDrift: false,
-        features: [{ feature: "amount", state: "Value", score: 0.01, pValue: 0.8, severity: "none", referenceSamples: 10000, currentSamples: 9000 }],
-      },
+      quietFeatureDrift([{ feature: "amount", state: "Value", score: 0.01, pValue: 0.8, severity: "none", referenceSamples: 10000, currentSamples: 9000 }]),
     ],
   });
 

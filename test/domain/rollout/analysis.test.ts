@@ -8,18 +8,12 @@ import { queryKey, type QueryResult } from "../../../src/domain/observation.ts";
 import { effectiveComparisons, judgeAnalysis, planRolloutAnalysis, rolloutAnalysisQueries, strategyProblem } from "../../../src/domain/rollout/analysis.ts";
 import { checkBound, compareVersions, quantileExcess } from "../../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
+import { mean, rate } from "./support.ts";
 import { binsFromCumulative } from "../../../src/domain/stats/index.ts";
 
 const o = { minSamples: 100, significance: 0.05 };
 /** The analysis at the end of the first step's hold. */
 const atHoldEnd = { interim: false, stage: { shadow: false, index: 0 } };
-const rate = (successes: number, trials: number): Evidence => ({
-  state: "Value",
-  value: successes / trials,
-  samples: trials,
-  basis: { test: "twoProportion", successes, trials },
-});
-const mean = (m: number, variance: number, n: number): Evidence => ({ state: "Value", value: m, samples: n, basis: { test: "welch", mean: m, variance, n } });
 
 describe("compareVersions", () => {
   it("passes a difference inside its tolerance whatever a test would say", () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { modelRolloutStatusSchema } from "../../../src/api/v1alpha1/rollout.ts";
 import { blockedStatus, isTerminal, stableVersionOf, stepOf, unblocked } from "../../../src/domain/rollout/machine.ts";
 import { ROLLOUT_ACTION_ANNOTATION } from "../../../src/domain/rollout/names.ts";
-import { RolloutHarness } from "./support.ts";
+import { RolloutHarness, finding, verdictOn } from "./support.ts";
 
 const terminal = (h: RolloutHarness) => isTerminal(h.status.phase);
 
@@ -45,11 +45,7 @@ describe("STABLE", () => {
     expect(h.status.stableVersion).toBe("v1");
     h.runUntil((x) => x.status.phase === "Baking");
     expect(h.status.stableVersion).toBe("v2");
-    h.monitor = {
-      version: "v2",
-      lastEvaluationTime: new Date(h.now + 1000).toISOString(),
-      findings: [{ type: "Latency", severity: "critical", source: "p95", description: "p95 up", since: new Date(h.now).toISOString() }],
-    };
+    h.monitor = verdictOn("v2", h.now + 1000, finding("critical", "Latency", "p95", "p95 up", new Date(h.now).toISOString()));
     h.advance(60_000);
     h.tick();
     expect(h.status.phase).toBe("RollingBack");

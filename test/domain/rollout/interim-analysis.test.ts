@@ -16,16 +16,10 @@ import {
 } from "../../../src/domain/rollout/analysis.ts";
 import { sequentialComparison } from "../../../src/domain/rollout/comparisons.ts";
 import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
+import { mean, rate } from "./support.ts";
 import { binsFromCumulative, normalMixtureTest, sequentialMeanTest, sequentialProportionTest, type Histogram } from "../../../src/domain/stats/index.ts";
 
 const o = { minSamples: 200, alpha: 0.0125 };
-const rate = (successes: number, trials: number): Evidence => ({
-  state: "Value",
-  value: successes / trials,
-  samples: trials,
-  basis: { test: "twoProportion", successes, trials },
-});
-const mean = (m: number, variance: number, n: number): Evidence => ({ state: "Value", value: m, samples: n, basis: { test: "welch", mean: m, variance, n } });
 
 describe("sequentialComparison", () => {
   it("fails a broken candidate at the first look with minSamples, and says where the difference lies at every look at once", () => {

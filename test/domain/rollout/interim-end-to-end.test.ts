@@ -53,12 +53,18 @@ function simulated(candidateAccuracy: number) {
   return h;
 }
 
+/** Runs a simulated rollout into its first step and checks until that step is decided; `start` is when the step began. */
+function firstStepDecided(candidateAccuracy: number) {
+  const h = simulated(candidateAccuracy);
+  h.runUntil((x) => x.status.phase === "Progressing");
+  const start = Date.parse(h.status.stepStartTime as string);
+  checkUntilDecided(h);
+  return { h, start };
+}
+
 describe("interim checks on simulated traffic", () => {
   it("a candidate that answers every request wrongly is back at 0 % at the first check with minSamples, within a minute of a 10-minute hold", () => {
-    const h = simulated(0);
-    h.runUntil((x) => x.status.phase === "Progressing");
-    const start = Date.parse(h.status.stepStartTime as string);
-    checkUntilDecided(h);
+    const { h, start } = firstStepDecided(0);
     // 5 predictions/s at 10 %: 150 at the first check (fewer than 200), 300 at the second
     expect(h.status.phase).toBe("RollingBack");
     expect(h.now - start).toBe(60_000);
@@ -89,10 +95,7 @@ describe("interim checks on simulated traffic", () => {
   });
 
   it("a candidate worse than tolerated by a few points is caught mid-hold, not at its end", () => {
-    const h = simulated(0.85);
-    h.runUntil((x) => x.status.phase === "Progressing");
-    const start = Date.parse(h.status.stepStartTime as string);
-    checkUntilDecided(h);
+    const { h, start } = firstStepDecided(0.85);
     expect(h.status.phase).toBe("RollingBack");
     expect(h.now - start).toBeLessThan(600_000);
     expect(h.status.analyses[0]).toMatchObject({ outcome: "Failed", interim: true, step: 0 });

@@ -12,15 +12,19 @@ const toNextCheck = (h: RolloutHarness) => {
   return h.tick();
 };
 
+/** A rollout of two steps of `hold` each, at these weights, with an interim check every minute. */
+const twoStepsCheckedEveryMinute = (first: number, second: number, hold: string) =>
+  new RolloutHarness({
+    steps: [
+      { weight: first, hold },
+      { weight: second, hold },
+    ],
+    analysis: { interval: "1m" },
+  });
+
 describe("with analysis.interval", () => {
   it("checks every interval while the step holds, and passes it only at the hold's end", () => {
-    const h = new RolloutHarness({
-      steps: [
-        { weight: 10, hold: "10m" },
-        { weight: 100, hold: "10m" },
-      ],
-      analysis: { interval: "1m" },
-    });
+    const h = twoStepsCheckedEveryMinute(10, 100, "10m");
     h.runUntil((x) => x.status.phase === "Progressing");
     const start = Date.parse(h.status.stepStartTime as string);
     expect(h.status).toMatchObject({
@@ -173,13 +177,7 @@ describe("with analysis.interval", () => {
   });
 
   it("keeps a quantile's bucket boundary in status from the step's first look to its end, and passes it to every later look", () => {
-    const h = new RolloutHarness({
-      steps: [
-        { weight: 10, hold: "2m" },
-        { weight: 50, hold: "2m" },
-      ],
-      analysis: { interval: "1m" },
-    });
+    const h = twoStepsCheckedEveryMinute(10, 50, "2m");
     const seen: (Record<string, number> | undefined)[] = [];
     let chosen = 0.5;
     h.analyst = (status, _now, interim) => {

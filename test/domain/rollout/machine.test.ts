@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { analysisWindow, isTerminal } from "../../../src/domain/rollout/machine.ts";
 import { ROLLOUT_ACTION_ANNOTATION } from "../../../src/domain/rollout/names.ts";
-import { RolloutHarness, T0 } from "./support.ts";
+import { RolloutHarness, T0, finding, verdictOn } from "./support.ts";
 
 const terminal = (h: RolloutHarness) => isTerminal(h.status.phase);
 const PLAN = [
@@ -227,11 +227,7 @@ describe("bake", () => {
     expect(h.candidate.version).toBe("v1");
     expect(h.weights).toEqual({ stable: 100, candidate: 0 });
     expect(h.reasons()).toEqual(expect.arrayContaining(["Promoted", "BakeStarted"]));
-    h.monitor = {
-      version: "v2",
-      lastEvaluationTime: new Date(h.now + 1000).toISOString(),
-      findings: [{ type: "Latency", severity: "warning", source: "p95_latency", description: "p95 up", since: new Date(h.now).toISOString() }],
-    };
+    h.monitor = verdictOn("v2", h.now + 1000, finding("warning", "Latency", "p95_latency", "p95 up", new Date(h.now).toISOString()));
     h.advance(30 * 60_000);
     h.tick();
     expect(h.status.phase).toBe("Baking"); // a warning is below the bake's minSeverity
@@ -245,13 +241,7 @@ describe("bake", () => {
     h.tick();
     h.tick();
     h.advance(60_000);
-    h.monitor = {
-      version: "v2",
-      lastEvaluationTime: new Date(h.now).toISOString(),
-      findings: [
-        { type: "AccuracyDrift", severity: "critical", source: "accuracy", description: "accuracy 0.61 below 0.8", since: new Date(h.now).toISOString() },
-      ],
-    };
+    h.monitor = verdictOn("v2", h.now, finding("critical", "AccuracyDrift", "accuracy", "accuracy 0.61 below 0.8", new Date(h.now).toISOString()));
     const d = h.tick();
     expect(d.status).toMatchObject({ phase: "RollingBack", reason: "BakeFailed" });
     expect(d.effects[0]).toEqual({ kind: "setWeights", weights: { stable: 0, candidate: 100 } }); // v1 waits ready on the candidate Deployment
@@ -269,11 +259,7 @@ describe("bake", () => {
 
   it("ignores a verdict on another version or from before the promotion", () => {
     const h = baking();
-    h.monitor = {
-      version: "v1",
-      lastEvaluationTime: new Date(h.now + 1000).toISOString(),
-      findings: [{ type: "AccuracyDrift", severity: "critical", source: "accuracy", description: "old", since: new Date(h.now).toISOString() }],
-    };
+    h.monitor = verdictOn("v1", h.now + 1000, finding("critical", "AccuracyDrift", "accuracy", "old", new Date(h.now).toISOString()));
     h.advance(5000);
     h.tick();
     expect(h.status.phase).toBe("Baking");

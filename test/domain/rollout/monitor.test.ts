@@ -66,18 +66,12 @@ describe("starting a rollout", () => {
 });
 
 describe("following promotions", () => {
+  /** v2's rollout, promoted over v1 at 11:49. */
+  const v2Promoted = { name: "fraud-v2", version: "v2", promotedTime: "2026-12-01T11:49:00Z", stableBefore: "v1" };
+  const promotedV2: MonitoredRollout = { ...v2Promoted, phase: "Succeeded", finishTime: "2026-12-01T11:50:00Z", lastAnalysis: "Successful (step 4/4)" };
+
   it("makes a promoted candidate the stable version and the old one Previous", () => {
-    const p = plan(withCandidate("v2", { stableVersion: "v1" }), [
-      {
-        name: "fraud-v2",
-        version: "v2",
-        phase: "Succeeded",
-        promotedTime: "2026-12-01T11:49:00Z",
-        finishTime: "2026-12-01T11:50:00Z",
-        lastAnalysis: "Successful (step 4/4)",
-        stableBefore: "v1",
-      },
-    ]);
+    const p = plan(withCandidate("v2", { stableVersion: "v1" }), [promotedV2]);
     expect(p.stableVersion).toBe("v2");
     expect(p.events.map((e) => e.reason)).toContain("StableVersionChanged");
     expect(p.versions?.map((v) => [v.version, v.state])).toEqual(
@@ -88,31 +82,14 @@ describe("following promotions", () => {
     );
     expect(p.create).toBeUndefined();
     // the next reconcile changes nothing
-    const again = plan(withCandidate("v2", { stableVersion: p.stableVersion, versions: p.versions, declaredVersion: "v1" }), [
-      {
-        name: "fraud-v2",
-        version: "v2",
-        phase: "Succeeded",
-        promotedTime: "2026-12-01T11:49:00Z",
-        finishTime: "2026-12-01T11:50:00Z",
-        lastAnalysis: "Successful (step 4/4)",
-        stableBefore: "v1",
-      },
-    ]);
+    const again = plan(withCandidate("v2", { stableVersion: p.stableVersion, versions: p.versions, declaredVersion: "v1" }), [promotedV2]);
     expect(again.stableVersion).toBe("v2");
     expect(again.versions).toEqual(p.versions);
     expect(again.events).toEqual([]);
   });
 
   it("watches the promoted version while it bakes, and the previous one again when the bake rolls it back", () => {
-    const bakingRollout: MonitoredRollout = {
-      name: "fraud-v2",
-      version: "v2",
-      uri: "s3://m/v2",
-      phase: "Baking",
-      promotedTime: "2026-12-01T11:49:00Z",
-      stableBefore: "v1",
-    };
+    const bakingRollout: MonitoredRollout = { ...v2Promoted, uri: "s3://m/v2", phase: "Baking" };
     const p = plan(withCandidate("v2", { stableVersion: "v1" }), [bakingRollout]);
     expect(p.stableVersion).toBe("v2");
     const back = plan(withCandidate("v2", { stableVersion: "v2", versions: p.versions }), [

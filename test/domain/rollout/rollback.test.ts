@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { rolloutStrategySchema } from "../../../src/api/v1alpha1/rollout.ts";
 import { isTerminal } from "../../../src/domain/rollout/machine.ts";
 import { ROLLOUT_ACTION_ANNOTATION } from "../../../src/domain/rollout/names.ts";
-import { RolloutHarness } from "./support.ts";
+import { RolloutHarness, finding, verdictOn } from "./support.ts";
 
 const terminal = (h: RolloutHarness) => isTerminal(h.status.phase);
 const distinct = (ws: { stable: number; candidate: number }[]) =>
@@ -29,6 +29,14 @@ function failingAtHalf() {
   h.runUntil((x) => x.status.stepIndex === 1 && x.weights.candidate === 50);
   h.nextOutcome = "Failed";
   h.now = Date.parse(h.status.nextAnalysisTime as string);
+  return h;
+}
+
+/** The failed analysis at half has begun the gradual rollback, and 5 s have passed since. */
+function fiveSecondsIntoRollback() {
+  const h = failingAtHalf();
+  h.tick();
+  h.advance(5_000);
   return h;
 }
 
@@ -78,15 +86,9 @@ describe("gradual rollback", () => {
   });
 
   it("a critical finding of the monitor during the steps sends all traffic to stable at once", () => {
-    const h = failingAtHalf();
-    h.tick();
-    h.advance(5_000);
+    const h = fiveSecondsIntoRollback();
     // a verdict from before the rollback began does not count
-    h.monitor = {
-      version: "v1",
-      lastEvaluationTime: new Date(h.now - 60_000).toISOString(),
-      findings: [{ type: "AccuracyDrift", severity: "critical", source: "accuracy", description: "accuracy 0.5 < 0.8", since: "" }],
-    };
+    h.monitor = verdictOn("v1", h.now - 60_000, finding("critical", "AccuracyDrift", "accuracy", "accuracy 0.5 < 0.8"));
     h.tick();
     expect(h.weights).toEqual({ stable: 70, candidate: 30 });
     h.monitor = { ...h.monitor, lastEvaluationTime: new Date(h.now).toISOString() };
@@ -99,22 +101,14 @@ describe("gradual rollback", () => {
   });
 
   it("a warning finding does not hurry it", () => {
-    const h = failingAtHalf();
-    h.tick();
-    h.advance(5_000);
-    h.monitor = {
-      version: "v1",
-      lastEvaluationTime: new Date(h.now).toISOString(),
-      findings: [{ type: "Latency", severity: "warning", source: "p95", description: "slow", since: "" }],
-    };
+    const h = fiveSecondsIntoRollback();
+    h.monitor = verdictOn("v1", h.now, finding("warning", "Latency", "p95", "slow"));
     h.tick();
     expect(h.weights).toEqual({ stable: 70, candidate: 30 });
   });
 
   it("an abort during the steps goes to stable at once and ends Aborted", () => {
-    const h = failingAtHalf();
-    h.tick();
-    h.advance(5_000);
+    const h = fiveSecondsIntoRollback();
     h.annotations[ROLLOUT_ACTION_ANNOTATION] = "abort";
     const d = h.tick();
     expect(d.effects[0]).toEqual({ kind: "setWeights", weights: { stable: 100, candidate: 0 } });
@@ -137,26 +131,12 @@ describe("gradual rollback", () => {
       const r = rolloutStrategySchema.safeParse({ rollback });
       return r.success ? [] : r.error.issues.map((i) => i.message);
     };
-    expect(
-      problems({
-        mode: "gradual",
-        steps: [
-          { weight: 50, hold: "1m" },
-          { weight: 20, hold: "1m" },
-        ],
-      }),
-    ).toEqual([]);
+    /** A gradual rollback through these weights, a minute each. */
+    const gradualThrough = (...weights: number[]) => ({ mode: "gradual", steps: weights.map((weight) => ({ weight, hold: "1m" })) });
+    expect(problems(gradualThrough(50, 20))).toEqual([]);
     expect(problems({ mode: "gradual" })).toEqual(["gradual rollback needs steps"]);
     expect(problems({ mode: "immediate", steps: [{ weight: 50, hold: "1m" }] })).toEqual(["steps apply to gradual rollback only"]);
-    expect(
-      problems({
-        mode: "gradual",
-        steps: [
-          { weight: 20, hold: "1m" },
-          { weight: 50, hold: "1m" },
-        ],
-      }),
-    ).toEqual(["rollback step weights must decrease from one step to the next"]);
+    expect(problems(gradualThrough(20, 50))).toEqual(["rollback step weights must decrease from one step to the next"]);
     expect(problems({ mode: "gradual", steps: [{ weight: 100, hold: "1m" }] }).length).toBe(1);
   });
 });

@@ -19,8 +19,39 @@ import {
   type RolloutEffect,
 } from "../../../src/domain/rollout/machine.ts";
 import type { MonitorEvent } from "../../../src/domain/events.ts";
+import type { Evidence } from "../../../src/domain/rollout/evidence.ts";
 
 export const T0 = Date.parse("2026-12-01T10:00:00Z");
+
+/** A rate's evidence: `successes` of `trials`, for the two-proportion test. */
+export const rate = (successes: number, trials: number): Evidence => ({
+  state: "Value",
+  value: successes / trials,
+  samples: trials,
+  basis: { test: "twoProportion", successes, trials },
+});
+/** A mean's evidence: mean `m` and `variance` over `n` samples, for Welch's test. */
+type Finding = MonitorVerdict["findings"][number];
+/** A finding of the monitor: a `severity` `type` on `source`, standing `since`. */
+export const finding = (severity: Finding["severity"], type: string, source: string, description: string, since = ""): Finding => ({
+  type,
+  severity,
+  source,
+  description,
+  since,
+});
+/** The monitor's verdict on `version`, evaluated at `evaluatedAt` (ms), with the findings given. */
+export const verdictOn = (version: string, evaluatedAt: number, ...findings: Finding[]): MonitorVerdict => ({
+  version,
+  lastEvaluationTime: new Date(evaluatedAt).toISOString(),
+  findings,
+});
+export const mean = (m: number, variance: number, n: number): Evidence => ({
+  state: "Value",
+  value: m,
+  samples: n,
+  basis: { test: "welch", mean: m, variance, n },
+});
 
 export interface FakeWorkload {
   version: string;

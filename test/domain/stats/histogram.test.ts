@@ -9,20 +9,13 @@ import {
   validateHistogram,
   type Histogram,
 } from "../../../src/domain/stats/index.ts";
-import { value, reason, hist } from "./support.ts";
+import { cumulative, value, reason, hist } from "./support.ts";
 
 /** Histogram from upper bounds (last must be Infinity) and per-bin counts. */
 
 describe("binsFromCumulative", () => {
   it("sorts unsorted cumulative buckets and differences them", () => {
-    const h = value(
-      binsFromCumulative([
-        { le: Infinity, count: 100 },
-        { le: 0.5, count: 60 },
-        { le: 0.1, count: 10 },
-        { le: 1, count: 90 },
-      ]),
-    );
+    const h = value(binsFromCumulative(cumulative([Infinity, 100], [0.5, 60], [0.1, 10], [1, 90])));
     expect(h.bins).toEqual([
       { lower: -Infinity, upper: 0.1, count: 10 },
       { lower: 0.1, upper: 0.5, count: 50 },
@@ -35,38 +28,20 @@ describe("binsFromCumulative", () => {
 
   it("clamps a negative difference from extrapolation to zero and keeps the total", () => {
     // increase() extrapolated le=0.5 below le=0.1
-    const h = value(
-      binsFromCumulative([
-        { le: 0.1, count: 10.4 },
-        { le: 0.5, count: 9.8 },
-        { le: 1, count: 20 },
-        { le: Infinity, count: 20 },
-      ]),
-    );
+    const h = value(binsFromCumulative(cumulative([0.1, 10.4], [0.5, 9.8], [1, 20], [Infinity, 20])));
     expect(h.bins.map((b) => b.count)).toEqual([10.4, 0, 20 - 10.4, 0]);
     expect(h.total).toBe(20);
     expect(h.forcedMonotonic).toBe(true);
   });
 
   it("takes the +Inf bucket below its predecessor as an empty last bin (total = running maximum)", () => {
-    const h = value(
-      binsFromCumulative([
-        { le: 1, count: 5 },
-        { le: Infinity, count: 4.9 },
-      ]),
-    );
+    const h = value(binsFromCumulative(cumulative([1, 5], [Infinity, 4.9])));
     expect(h.bins.map((b) => b.count)).toEqual([5, 0]);
     expect(h.total).toBe(5);
   });
 
   it("merges buckets with the same le, as PromQL does", () => {
-    const h = value(
-      binsFromCumulative([
-        { le: 1, count: 2 },
-        { le: 1, count: 3 },
-        { le: Infinity, count: 9 },
-      ]),
-    );
+    const h = value(binsFromCumulative(cumulative([1, 2], [1, 3], [Infinity, 9])));
     expect(h.bins.map((b) => b.count)).toEqual([5, 4]);
   });
 

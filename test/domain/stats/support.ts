@@ -20,3 +20,6 @@ export function hist(upper: number[], counts: number[]): Histogram {
     total: counts.reduce((a, b) => a + b, 0),
   };
 }
+
+/** Prometheus's cumulative buckets from [upper bound, count] pairs, in the order given. */
+export const cumulative = (...buckets: [le: number, count: number][]): { le: number; count: number }[] => buckets.map(([le, count]) => ({ le, count }));

@@ -7,6 +7,7 @@ import { execFile, spawn } from "node:child_process";
 import { existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { runKubectl } from "../kubectl.ts";
 import { waitFor } from "../wait.ts";
 
 const run = promisify(execFile);
@@ -107,16 +108,7 @@ export function controlPlane(dir: string): ControlPlane {
     }
   };
   const argv = new Map<Component, string[]>();
-  const kubectl = (args: string[], input?: string) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn("kubectl", ["--kubeconfig", kubeconfig, "--request-timeout=10s", ...args], { stdio: ["pipe", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      child.stdin.end(input ?? "");
-    });
+  const kubectl = (args: string[], input?: string) => runKubectl(["--kubeconfig", kubeconfig, "--request-timeout=10s", ...args], input);
   const healthy = async (c: Component): Promise<boolean> => {
     try {
       if (c === "etcd") return (await fetch(`${env.ETCD_URL}/health`, { signal: AbortSignal.timeout(2000) })).ok;

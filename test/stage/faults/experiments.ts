@@ -4,6 +4,7 @@
 // checks the invariants and measures the recovery. One Figures record per experiment.
 import { readFileSync } from "node:fs";
 import { stringify } from "yaml";
+import { retrainOnDriftSpec } from "../objects.ts";
 import { waitFor } from "../wait.ts";
 import type { Component, ControlPlane } from "./control-plane.ts";
 import { startPartitionProxy } from "./proxy.ts";
@@ -131,6 +132,58 @@ export interface RolloutFault {
   lateAllowed?: boolean;
 }
 
+/** Applies ModelRollout `name`, candidate `version` of the monitor canary. */
+async function applyRollout(ctx: Pick<Context, "cp" | "stage">, name: string, version: string): Promise<void> {
+  await ctx.cp.kubectlOk(
+    ["apply", "-f", "-"],
+    stringify({
+      apiVersion: "modelguardian.dev/v1alpha1",
+      kind: "ModelRollout",
+      metadata: { name, namespace: ctx.stage.ns },
+      spec: { monitorRef: { name: "canary" }, candidate: { version } },
+    }),
+  );
+}
+
+/** Polls rollout `name` every 100 ms (240 s at the most) until `moment` holds: the rollout then. */
+async function rolloutAt(stage: Stage, name: string, what: string, moment: (r: Rollout | undefined) => boolean): Promise<{ r: Rollout | undefined }> {
+  return waitFor(
+    what,
+    async () => {
+      const r = await stage.rollout(name);
+      return moment(r) && { r };
+    },
+    240_000,
+    100,
+  );
+}
+
+/** Polls rollout `name` every 500 ms (300 s at the most) until it ends, `onPoll` seeing each state first: the rollout at its end. */
+async function rolloutEnd(stage: Stage, name: string, what: string, onPoll?: (r: Rollout | undefined) => Promise<void>): Promise<Rollout> {
+  return waitFor(
+    what,
+    async () => {
+      const r = await stage.rollout(name);
+      await onPoll?.(r);
+      return TERMINAL.has(r?.status?.phase ?? "") && r;
+    },
+    300_000,
+    500,
+  );
+}
+
+/** A rollout meant to pass steps 0 and 1 and succeed, checked: the weights seen outside the plan, the steps passed, and what went wrong. */
+function checkSucceeded(stage: Stage, seen: string[], done: Rollout) {
+  const problems: string[] = [];
+  const plan = stage.plan();
+  const outside = seen.filter((w) => !plan.has(w));
+  if (outside.length) problems.push(`weights outside the plan: ${outside.join(", ")}`);
+  if (done.status?.phase !== "Succeeded") problems.push(`ended ${done.status?.phase}`);
+  const passed = (done.status?.analyses ?? []).filter((a) => a.outcome === "Successful" && !a.interim && !a.shadow).map((a) => a.step);
+  if (passed.join(",") !== "0,1") problems.push(`steps passed ${passed.join(",")}, expected 0,1`);
+  return { outside, passed, problems };
+}
+
 /** A rollout with one fault at a moment of its own progress; the invariants of issue 28. */
 export async function rolloutUnderFault(ctx: Context, f: RolloutFault): Promise<Figures> {
   const { stage, cp } = ctx;
@@ -141,44 +194,21 @@ export async function rolloutUnderFault(ctx: Context, f: RolloutFault): Promise<
   const name = `canary-${version}`;
   const crashesBefore = ctx.operator.exits.length;
   const sampler = sampleWeights(stage);
-  await cp.kubectlOk(
-    ["apply", "-f", "-"],
-    stringify({
-      apiVersion: "modelguardian.dev/v1alpha1",
-      kind: "ModelRollout",
-      metadata: { name, namespace: stage.ns },
-      spec: { monitorRef: { name: "canary" }, candidate: { version } },
-    }),
-  );
-  const at = await waitFor(
-    `${f.name}: the moment`,
-    async () => {
-      const r = await stage.rollout(name);
-      return f.moment(r) && { r };
-    },
-    240_000,
-    100,
-  );
+  await applyRollout(ctx, name, version);
+  const at = await rolloutAt(stage, name, `${f.name}: the moment`, f.moment);
   const injectedAt = describeRollout(at.r);
   ctx.log(`${f.name}: ${f.fault} at ${injectedAt}`);
   const { returned, away } = await f.inject(ctx);
   const recoverySeconds = await nextEvaluation(stage, returned);
   let resumed = 0;
-  const done = await waitFor(
-    `${f.name}: the rollout to end`,
-    async () => {
-      const r = await stage.rollout(name);
-      // a rollout paused by its error limit waits for a person: resume it as one would
-      if (r?.status?.phase === "Paused" && f.resumeWhenPaused && resumed < 3) {
-        resumed++;
-        ctx.log(`${f.name}: ${name} paused (${describeRollout(r)}); resuming it as a person would`);
-        await cp.kubectlOk(["annotate", "modelrollout", name, "-n", stage.ns, "--overwrite", `modelguardian.dev/rollout-action=resume-${resumed}`]);
-      }
-      return TERMINAL.has(r?.status?.phase ?? "") && r;
-    },
-    300_000,
-    500,
-  );
+  const done = await rolloutEnd(stage, name, `${f.name}: the rollout to end`, async (r) => {
+    // a rollout paused by its error limit waits for a person: resume it as one would
+    if (r?.status?.phase === "Paused" && f.resumeWhenPaused && resumed < 3) {
+      resumed++;
+      ctx.log(`${f.name}: ${name} paused (${describeRollout(r)}); resuming it as a person would`);
+      await cp.kubectlOk(["annotate", "modelrollout", name, "-n", stage.ns, "--overwrite", `modelguardian.dev/rollout-action=resume-${resumed}`]);
+    }
+  });
   await atRest(stage);
   const seen = await sampler.stop();
   const plan = stage.plan();
@@ -279,21 +309,7 @@ export async function apiserverDuringJobCreation(ctx: Context): Promise<Figures>
   await stage.policy(
     {},
     {
-      triggers: [{ findings: ["AccuracyDrift"], action: "retrain" }],
-      actions: [
-        {
-          name: "retrain",
-          jobTemplate: {
-            spec: {
-              backoffLimit: 0,
-              template: {
-                metadata: { annotations: { "sim.modelguardian.dev/termination-message": "{}", "sim.modelguardian.dev/run-duration": "20s" } },
-                spec: { restartPolicy: "Never", containers: [{ name: "train", image: "registry.example/train:1" }] },
-              },
-            },
-          },
-        },
-      ],
+      ...retrainOnDriftSpec({ "sim.modelguardian.dev/termination-message": "{}", "sim.modelguardian.dev/run-duration": "20s" }),
       cooldown: "1h",
     },
   );
@@ -437,36 +453,12 @@ export async function clockSkew(ctx: Context, skewSeconds = 30): Promise<Figures
     const version = nextVersion();
     const name = `canary-${version}`;
     const sampler = sampleWeights(stage);
-    await cp.kubectlOk(
-      ["apply", "-f", "-"],
-      stringify({
-        apiVersion: "modelguardian.dev/v1alpha1",
-        kind: "ModelRollout",
-        metadata: { name, namespace: stage.ns },
-        spec: { monitorRef: { name: "canary" }, candidate: { version } },
-      }),
-    );
-    const at = await waitFor(
-      "step 0",
-      async () => {
-        const r = await stage.rollout(name);
-        return stepOrLater(0)(r) && { r };
-      },
-      240_000,
-      100,
-    );
+    await applyRollout(ctx, name, version);
+    const at = await rolloutAt(stage, name, "step 0", stepOrLater(0));
     await a.stop(); // SIGTERM: the Lease is released, replica-b takes over at its next try
     ctx.log(`clock-skew: replica-a (clock right) stopped at ${describeRollout(at.r)}; replica-b's clock runs ${skewSeconds} s ahead`);
     await waitFor("replica-b leading", async () => (await holder())?.startsWith("replica-b"), 60_000, 100);
-    const done = await waitFor(
-      "the rollout to end",
-      async () => {
-        const r = await stage.rollout(name);
-        return TERMINAL.has(r?.status?.phase ?? "") && r;
-      },
-      300_000,
-      500,
-    );
+    const done = await rolloutEnd(stage, name, "the rollout to end");
     await atRest(stage);
     const seen = await sampler.stop();
     // each step's hold by the wall clock: from its weights first seen to the next change
@@ -480,12 +472,8 @@ export async function clockSkew(ctx: Context, skewSeconds = 30): Promise<Figures
     held.forEach((h, i) => {
       if (h < Number.parseInt(STEPS[i]?.hold ?? "0", 10) - 0.5) violations.push(`step ${i} held ${h.toFixed(1)} s of ${STEPS[i]?.hold} by the wall clock`);
     });
-    const plan = stage.plan();
-    const outside = seen.filter((w) => !plan.has(w));
-    if (outside.length) violations.push(`weights outside the plan: ${outside.join(", ")}`);
-    if (done.status?.phase !== "Succeeded") violations.push(`ended ${done.status?.phase}`);
-    const passed = (done.status?.analyses ?? []).filter((x) => x.outcome === "Successful" && !x.interim && !x.shadow).map((x) => x.step);
-    if (passed.join(",") !== "0,1") violations.push(`steps passed ${passed.join(",")}, expected 0,1`);
+    const { outside, passed, problems } = checkSucceeded(stage, seen, done);
+    violations.push(...problems);
     await sleep(2000);
     const bad = writesByNonLeader(await auditWrites(cp.auditLog, stage.ns, since), LEASE, LEASE_SECONDS);
     for (const w of bad.slice(0, 5)) violations.push(`${w.user.replace(/^system:serviceaccount:[^:]+:/, "")} ${w.verb} ${w.what} without the Lease`);
@@ -554,24 +542,8 @@ export async function leaderPartition(ctx: Context): Promise<Figures> {
     const version = nextVersion();
     const name = `canary-${version}`;
     const sampler = sampleWeights(stage);
-    await cp.kubectlOk(
-      ["apply", "-f", "-"],
-      stringify({
-        apiVersion: "modelguardian.dev/v1alpha1",
-        kind: "ModelRollout",
-        metadata: { name, namespace: stage.ns },
-        spec: { monitorRef: { name: "canary" }, candidate: { version } },
-      }),
-    );
-    const at = await waitFor(
-      "step 0",
-      async () => {
-        const r = await stage.rollout(name);
-        return stepOrLater(0)(r) && { r };
-      },
-      240_000,
-      100,
-    );
+    await applyRollout(ctx, name, version);
+    const at = await rolloutAt(stage, name, "step 0", stepOrLater(0));
     const injectedAt = describeRollout(at.r);
     const cutAt = Date.now();
     proxies[li]?.cut();
@@ -583,15 +555,7 @@ export async function leaderPartition(ctx: Context): Promise<Figures> {
     proxies[li]?.heal();
     const healedAt = Date.now();
     ctx.log(`leader-partition: healed after ${((healedAt - cutAt) / 1000).toFixed(1)} s (${proxies[li]?.connections()} connections held)`);
-    const done = await waitFor(
-      "the rollout to end",
-      async () => {
-        const r = await stage.rollout(name);
-        return TERMINAL.has(r?.status?.phase ?? "") && r;
-      },
-      300_000,
-      500,
-    );
+    const done = await rolloutEnd(stage, name, "the rollout to end");
     await atRest(stage);
     const seen = await sampler.stop();
     // a leader that lost its Lease exits to start clean (src/main.ts): restarted as a kubelet
@@ -610,12 +574,8 @@ export async function leaderPartition(ctx: Context): Promise<Figures> {
     }
     const role = await (await fetch(`${replicas[li]?.url}/healthz`)).text();
     if (!role.includes("standby")) violations.push(`the old leader says "${role.trim()}" after the heal`);
-    const plan = stage.plan();
-    const outside = seen.filter((w) => !plan.has(w));
-    if (outside.length) violations.push(`weights outside the plan: ${outside.join(", ")}`);
-    if (done.status?.phase !== "Succeeded") violations.push(`ended ${done.status?.phase}`);
-    const passed = (done.status?.analyses ?? []).filter((a) => a.outcome === "Successful" && !a.interim && !a.shadow).map((a) => a.step);
-    if (passed.join(",") !== "0,1") violations.push(`steps passed ${passed.join(",")}, expected 0,1`);
+    const { outside, passed, problems } = checkSucceeded(stage, seen, done);
+    violations.push(...problems);
     // the audit log is written asynchronously: give it a moment to flush
     await sleep(2000);
     const writes = await auditWrites(cp.auditLog, stage.ns, since);

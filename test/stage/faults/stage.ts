@@ -15,7 +15,7 @@ import { startModelServer, type ModelServer } from "../../../sim/model-server.ts
 import { startSplitter, type Splitter } from "../../../sim/splitter.ts";
 import { removePrometheusTarget, writePrometheusTarget } from "../../../sim/targets.ts";
 import { followDeployments } from "../follow.ts";
-import { modelDeployment } from "../serving.ts";
+import { istioModelRoute, stableAndCandidate } from "../serving.ts";
 import { freePort, waitFor } from "../wait.ts";
 import { REPO, type ControlPlane } from "./control-plane.ts";
 
@@ -254,37 +254,8 @@ export async function setStage(cp: ControlPlane, prefix: string): Promise<Stage>
     },
   });
   const objects = [
-    modelDeployment({ namespace: ns, name: "model-stable", version: "v1" }),
-    modelDeployment({ namespace: ns, name: "model-candidate", version: "v1" }),
-    {
-      apiVersion: "networking.istio.io/v1",
-      kind: "DestinationRule",
-      metadata: { name: "model", namespace: ns },
-      spec: {
-        host: "model",
-        subsets: [
-          { name: "stable", labels: { app: "model-stable" } },
-          { name: "candidate", labels: { app: "model-candidate" } },
-        ],
-      },
-    },
-    {
-      apiVersion: "networking.istio.io/v1",
-      kind: "VirtualService",
-      metadata: { name: "model", namespace: ns },
-      spec: {
-        hosts: ["model"],
-        http: [
-          {
-            name: "predict",
-            route: [
-              { destination: { host: "model", subset: "stable" }, weight: 100 },
-              { destination: { host: "model", subset: "candidate" }, weight: 0 },
-            ],
-          },
-        ],
-      },
-    },
+    ...stableAndCandidate(ns),
+    ...istioModelRoute(ns),
     policyObject(),
     {
       apiVersion: "modelguardian.dev/v1alpha1",
