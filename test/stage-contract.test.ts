@@ -56,6 +56,16 @@ describe("the contract between test/, scripts/ and hack/", () => {
     expect(files.filter((f) => !existsSync(join(ROOT, f)))).toEqual([]);
   });
 
+  it("every shell recipe a TypeScript file names by its path from the root exists (the faults' istio-crds.sh was missed once)", () => {
+    const named = ["test", "scripts", "hack", "src", "sim"].flatMap((folder) =>
+      sources(join(ROOT, folder)).flatMap((f) =>
+        [...readFileSync(f, "utf8").matchAll(/"((?:scripts|hack)\/[\w./-]+\.sh)"/g)].map((m) => ({ file: relative(ROOT, f), path: m[1] as string })),
+      ),
+    );
+    expect(named.length).toBeGreaterThan(3);
+    expect(named.filter((n) => !existsSync(join(ROOT, n.path)))).toEqual([]);
+  });
+
   it("scripts/ holds entry points only: no library folder beside them", () => {
     expect(sources(join(ROOT, "scripts")).filter((f) => relative(ROOT, f).startsWith("scripts/lib/"))).toEqual([]);
   });

@@ -69,7 +69,7 @@ export function faultsClusterSettings(environment: NodeJS.ProcessEnv = process.e
 
 async function bash(script: string, settings: Record<string, string>): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn("bash", [join(REPO, "scripts/cluster", script)], {
+    const child = spawn("bash", [join(REPO, script)], {
       cwd: REPO,
       env: { ...process.env, ...settings },
       stdio: ["ignore", "inherit", "inherit"],
@@ -81,14 +81,14 @@ async function bash(script: string, settings: Record<string, string>): Promise<v
 /** Starts (or finds running) the experiments' control plane, with Istio's CRDs for the stand-in rollouts. */
 export async function upFaultsCluster(environment: NodeJS.ProcessEnv = process.env): Promise<ControlPlane> {
   const settings = faultsClusterSettings(environment);
-  await bash("up.sh", settings);
-  await bash("istio-crds.sh", settings);
+  await bash("scripts/cluster/up.sh", settings);
+  await bash("hack/cluster/istio-crds.sh", settings);
   return controlPlane(settings.MG_LOCAL_DIR as string);
 }
 
 /** Stops it and removes its data (down.sh with the same state folder: nothing else is touched). */
 export async function downFaultsCluster(environment: NodeJS.ProcessEnv = process.env): Promise<void> {
-  await bash("down.sh", faultsClusterSettings(environment));
+  await bash("scripts/cluster/down.sh", faultsClusterSettings(environment));
 }
 
 export function controlPlane(dir: string): ControlPlane {
