@@ -342,21 +342,26 @@ async function applyServing(): Promise<void> {
 }
 
 /** Where the clients send their requests: Traefik, or with Istio or KServe the stand-ins that carry the traffic. */
+/** The demo VirtualService's first route: the destinations and weights the operator sets. */
+async function virtualServiceRoute(): Promise<{ destination: { subset?: string }; weight?: number }[]> {
+  const vs = (await custom.getNamespacedCustomObject({
+    group: "networking.istio.io",
+    version: "v1",
+    plural: "virtualservices",
+    namespace: ns,
+    name: model,
+  })) as {
+    spec: { http: { route: { destination: { subset?: string }; weight?: number }[] }[] };
+  };
+  return vs.spec.http[0]?.route ?? [];
+}
+
 async function startStandIns(kc: KubeConfig): Promise<string> {
   /** The split the stand-in data plane follows: the VirtualService's weights, or KServe's split by revision. */
   let entryUrl = dp?.url ?? "";
   if (router === "istio") {
     const vsWeights = async () => {
-      const vs = (await custom.getNamespacedCustomObject({
-        group: "networking.istio.io",
-        version: "v1",
-        plural: "virtualservices",
-        namespace: ns,
-        name: model,
-      })) as {
-        spec: { http: { route: { destination: { subset?: string }; weight?: number }[] }[] };
-      };
-      const r = vs.spec.http[0]?.route ?? [];
+      const r = await virtualServiceRoute();
       return {
         stable: r.find((d) => d.destination.subset === "stable")?.weight ?? 0,
         candidate: r.find((d) => d.destination.subset === "candidate")?.weight ?? 0,
@@ -596,16 +601,7 @@ const getRollouts = async () =>
   );
 const getWeights = async () => {
   if (router === "istio") {
-    const vs = (await custom.getNamespacedCustomObject({
-      group: "networking.istio.io",
-      version: "v1",
-      plural: "virtualservices",
-      namespace: ns,
-      name: model,
-    })) as {
-      spec: { http: { route: { destination: { subset?: string }; weight?: number }[] }[] };
-    };
-    const r = vs.spec.http[0]?.route ?? [];
+    const r = await virtualServiceRoute();
     return `${r.find((d) => d.destination.subset === "stable")?.weight ?? "?"}/${r.find((d) => d.destination.subset === "candidate")?.weight ?? "?"}`;
   }
   if (router === "kserve") {
